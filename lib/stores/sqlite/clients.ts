@@ -1,0 +1,56 @@
+import type Database from 'better-sqlite3'
+import { ConflictError, type Client, type ClientPatch, type ClientStore, type NewClient, type Page } from '../types.js'
+import { clientPatchColumns, nowSeconds, toClient } from '../rows.js'
+import { isUniqueViolation } from './errors.js'
+
+type Row = Record<string, unknown>
+
+export class SqliteClientStore implements ClientStore {
+  readonly #db: Database.Database
+  readonly #insert: Database.Statement
+  readonly #find: Database.Statement
+  readonly #list: Database.Statement
+  readonly #delete: Database.Statement
+
+  constructor (db: Database.Database) {
+    this.#db = db
+    this.#insert = db.prepare(`INSERT INTO clients (id, secret_hash, is_public, grant_types, scope, redirect_uris, created_at, updated_at)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`)
+    this.#find = db.prepare('SELECT * FROM clients WHERE id = ?')
+    this.#list = db.prepare('SELECT * FROM clients ORDER BY id LIMIT ? OFFSET ?')
+    this.#delete = db.prepare('DELETE FROM clients WHERE id = ? RETURNING *')
+  }
+
+  async create (c: NewClient): Promise<Client> {
+    const now = nowSeconds()
+    try {
+      return toClient(this.#insert.get(c.id, c.secretHash, c.isPublic ? 1 : 0, JSON.stringify(c.grantTypes), c.scope,
+        JSON.stringify(c.redirectUris), now, now) as Row)
+    } catch (err) {
+      if (isUniqueViolation(err)) throw new ConflictError(`client ${c.id} already exists`)
+      throw err
+    }
+  }
+
+  async find (id: string): Promise<Client | undefined> {
+    const row = this.#find.get(id) as Row | undefined
+    return row && toClient(row)
+  }
+
+  async list (page: Page): Promise<Client[]> {
+    return (this.#list.all(page.limit, page.offset) as Row[]).map(toClient)
+  }
+
+  async update (id: string, patch: ClientPatch): Promise<Client | undefined> {
+    const columns = clientPatchColumns(patch)
+    const sets = columns.map(([name]) => `${name} = ?`).concat('updated_at = ?').join(', ')
+    const row = this.#db.prepare(`UPDATE clients SET ${sets} WHERE id = ? RETURNING *`)
+      .get(...columns.map(([, v]) => v), nowSeconds(), id) as Row | undefined
+    return row && toClient(row)
+  }
+
+  async delete (id: string): Promise<Client | undefined> {
+    const row = this.#delete.get(id) as Row | undefined
+    return row && toClient(row)
+  }
+}

@@ -1,0 +1,53 @@
+import Database from 'better-sqlite3'
+import { mkdirSync } from 'node:fs'
+import { dirname, resolve } from 'node:path'
+import type { Storage } from '../types.js'
+import { sqliteMigrations } from './migrations.js'
+import { SqliteUserStore } from './users.js'
+import { SqliteClientStore } from './clients.js'
+import { SqliteGrantStore } from './grants.js'
+import { SqliteRevocationStore } from './revocations.js'
+import { SqliteKeyStore } from './keys.js'
+
+/** `sqlite:PATH` (relative to the working directory) or `sqlite::memory:`. */
+export function sqlitePath (databaseUrl: string): string {
+  const path = databaseUrl.slice('sqlite:'.length)
+  return path === ':memory:' ? path : resolve(path)
+}
+
+export function openSqlite (databaseUrl: string): Storage {
+  const path = sqlitePath(databaseUrl)
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true })
+  const db = new Database(path)
+  // WAL: readers never block the writer, and a commit is on disk (in the WAL) before it is acknowledged;
+  // NORMAL sync survives a killed process (only an OS crash can lose the last commits).
+  db.pragma('journal_mode = WAL')
+  db.pragma('synchronous = NORMAL')
+  db.pragma('busy_timeout = 5000')
+  db.pragma('foreign_keys = ON')
+  migrate(db)
+  return {
+    kind: 'sqlite',
+    users: new SqliteUserStore(db),
+    clients: new SqliteClientStore(db),
+    grants: new SqliteGrantStore(db),
+    revocations: new SqliteRevocationStore(db),
+    keys: new SqliteKeyStore(db),
+    async ping () { db.prepare('SELECT 1').get() },
+    async close () { if (db.open) db.close() }
+  }
+}
+
+/** Applies pending migrations under an IMMEDIATE transaction, so a CLI and a server starting together cannot race. */
+function migrate (db: Database.Database): void {
+  db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)')
+  const apply = db.transaction(() => {
+    const row = db.prepare('SELECT MAX(version) AS v FROM schema_migrations').get() as { v: number | null }
+    const current = row.v ?? 0
+    for (let version = current + 1; version <= sqliteMigrations.length; version++) {
+      db.exec(sqliteMigrations[version - 1])
+      db.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)').run(version, Math.floor(Date.now() / 1000))
+    }
+  })
+  apply.immediate()
+}

@@ -1,0 +1,62 @@
+/**
+ * SQLite schema, as an append-only list: a released migration is never edited, only followed by a new one.
+ * Times are unix seconds; lists (grant types, redirect URIs) are JSON text.
+ */
+export const sqliteMigrations: string[] = [
+  `CREATE TABLE users (
+     id TEXT PRIMARY KEY,
+     username TEXT NOT NULL UNIQUE,
+     full_name TEXT,
+     email TEXT,
+     disabled INTEGER NOT NULL DEFAULT 0,
+     scope TEXT NOT NULL DEFAULT '',
+     password_hash TEXT,
+     created_at INTEGER NOT NULL,
+     updated_at INTEGER NOT NULL
+   );
+   CREATE TABLE clients (
+     id TEXT PRIMARY KEY,
+     secret_hash TEXT,
+     is_public INTEGER NOT NULL,
+     grant_types TEXT NOT NULL,
+     scope TEXT,
+     redirect_uris TEXT NOT NULL,
+     created_at INTEGER NOT NULL,
+     updated_at INTEGER NOT NULL
+   );
+   CREATE TABLE grants (
+     id TEXT PRIMARY KEY,
+     client_id TEXT NOT NULL,
+     user_id TEXT NOT NULL,
+     scope TEXT NOT NULL,
+     created_at INTEGER NOT NULL,
+     expires_at INTEGER NOT NULL,
+     revoked_at INTEGER
+   );
+   CREATE INDEX grants_user ON grants (user_id);
+   CREATE INDEX grants_client ON grants (client_id);
+   CREATE TABLE refresh_tokens (
+     hash TEXT PRIMARY KEY,
+     grant_id TEXT NOT NULL REFERENCES grants (id) ON DELETE CASCADE,
+     scope TEXT NOT NULL,
+     issued_at INTEGER NOT NULL,
+     expires_at INTEGER NOT NULL,
+     consumed_at INTEGER
+   );
+   CREATE INDEX refresh_tokens_grant ON refresh_tokens (grant_id);
+   CREATE TABLE revocations (
+     id TEXT PRIMARY KEY,
+     created_at INTEGER NOT NULL,
+     expires_at INTEGER NOT NULL
+   );
+   CREATE INDEX revocations_created ON revocations (created_at);
+   CREATE INDEX revocations_expires ON revocations (expires_at);
+   CREATE TABLE signing_keys (
+     kid TEXT PRIMARY KEY,
+     alg TEXT NOT NULL,
+     private_key TEXT NOT NULL,
+     public_jwk TEXT NOT NULL,
+     created_at INTEGER NOT NULL,
+     activates_at INTEGER NOT NULL
+   );`
+]

@@ -1,0 +1,178 @@
+/**
+ * The store ports. Each is one narrow interface with a SQLite and a PostgreSQL implementation
+ * (lib/stores/sqlite, lib/stores/postgres) and one shared test suite (test/stores) run against both.
+ * Times are unix seconds. Secrets (passwords, client secrets, refresh tokens) only ever arrive here hashed.
+ */
+
+export interface User {
+  /** Stable subject identifier (`sub`), a UUID: usernames may change, `sub` never does. */
+  id: string
+  username: string
+  fullName: string | null
+  email: string | null
+  disabled: boolean
+  /** Space-separated scopes the user may be granted. */
+  scope: string
+  passwordHash: string | null
+  createdAt: number
+  updatedAt: number
+}
+
+export interface NewUser {
+  username: string
+  passwordHash: string | null
+  fullName?: string | null
+  email?: string | null
+  scope?: string
+  disabled?: boolean
+}
+
+export type UserPatch = Partial<Pick<User, 'fullName' | 'email' | 'scope' | 'disabled' | 'passwordHash'>>
+
+export interface Page { limit: number, offset: number }
+
+export interface UserStore {
+  /** Throws ConflictError when the username is taken. */
+  create (user: NewUser): Promise<User>
+  findById (id: string): Promise<User | undefined>
+  findByUsername (username: string): Promise<User | undefined>
+  list (page: Page): Promise<User[]>
+  update (username: string, patch: UserPatch): Promise<User | undefined>
+  delete (username: string): Promise<User | undefined>
+  count (): Promise<number>
+}
+
+export type GrantType = 'password' | 'client_credentials' | 'refresh_token' | 'authorization_code'
+
+export interface Client {
+  id: string
+  /** Keyed digest of the secret (see lib/oauth/client-secrets.ts); null for public clients. */
+  secretHash: string | null
+  isPublic: boolean
+  grantTypes: GrantType[]
+  /** Scopes the client may ask for; null = not set (only the user's scopes, none for client_credentials). */
+  scope: string | null
+  redirectUris: string[]
+  createdAt: number
+  updatedAt: number
+}
+
+export type NewClient = Omit<Client, 'createdAt' | 'updatedAt'>
+export type ClientPatch = Partial<Pick<Client, 'grantTypes' | 'scope' | 'redirectUris' | 'secretHash'>>
+
+export interface ClientStore {
+  /** Throws ConflictError when the client id is taken. */
+  create (client: NewClient): Promise<Client>
+  find (id: string): Promise<Client | undefined>
+  list (page: Page): Promise<Client[]>
+  update (id: string, patch: ClientPatch): Promise<Client | undefined>
+  delete (id: string): Promise<Client | undefined>
+}
+
+/**
+ * A grant is what one authorization produced: a refresh-token family and the access tokens
+ * issued from it (they carry its id as the `grant_id` claim, so revoking the grant revokes them).
+ */
+export interface Grant {
+  id: string
+  clientId: string
+  userId: string
+  scope: string
+  createdAt: number
+  /** Absolute end of the family: rotation never extends it. */
+  expiresAt: number
+  revokedAt: number | null
+}
+
+export interface RefreshToken {
+  /** SHA-256 of the token: the token itself is never stored. */
+  hash: string
+  grantId: string
+  scope: string
+  issuedAt: number
+  expiresAt: number
+  /** Set when the token was exchanged; presenting it again is reuse. */
+  consumedAt: number | null
+}
+
+export type RotateResult =
+  | { outcome: 'rotated', grant: Grant, previous: RefreshToken }
+  /** Spent or belonging to a revoked grant: the grant is now revoked (RFC 9700 §4.14.2). */
+  | { outcome: 'reused', grant: Grant }
+  /** Past its own or its family's lifetime. */
+  | { outcome: 'expired' }
+  | { outcome: 'unknown' }
+
+export interface GrantStore {
+  /** Creates the grant and its first refresh token in one transaction. */
+  create (grant: Omit<Grant, 'revokedAt'>, first: RefreshToken): Promise<void>
+  findGrant (id: string): Promise<Grant | undefined>
+  findToken (hash: string): Promise<{ token: RefreshToken, grant: Grant } | undefined>
+  /**
+   * Atomically: when `hash` is live (not consumed, not expired, grant not revoked), mark it consumed and
+   * insert `next`; when it was consumed or its grant is revoked, revoke the grant. At most one caller ever
+   * gets `rotated` for a given hash, whatever the concurrency.
+   */
+  rotate (hash: string, next: RefreshToken, revoke: RevokeOptions): Promise<RotateResult>
+  /**
+   * Revokes grants: their refresh tokens stop working, and `grant:<id>` goes on the access-token deny-list
+   * until `revoke.denyUntil`, in the same transaction (so a crash cannot leave the access tokens valid).
+   */
+  revoke (grantId: string, revoke: RevokeOptions): Promise<Grant | undefined>
+  revokeForUser (userId: string, revoke: RevokeOptions): Promise<number>
+  revokeForClient (clientId: string, revoke: RevokeOptions): Promise<number>
+  /** Deletes grants whose absolute lifetime ended before `now`. */
+  purgeExpired (now: number): Promise<number>
+}
+
+export interface RevokeOptions {
+  now: number
+  /** Until when the grant's access tokens must be refused: the latest `exp` any of them can have. */
+  denyUntil: number
+}
+
+/** The access-token deny-list: `jti:<id>` or `grant:<id>` entries, kept until the tokens they cover expire. */
+export interface RevocationStore {
+  add (ids: string[], expiresAt: number): Promise<void>
+  /** True when any of the ids is on the list. */
+  anyRevoked (ids: string[]): Promise<boolean>
+  /** Entries added after `since` (for instances that cache the list). */
+  listSince (since: number): Promise<Array<{ id: string, createdAt: number, expiresAt: number }>>
+  purgeExpired (now: number): Promise<number>
+}
+
+export interface SigningKey {
+  kid: string
+  alg: 'ES256'
+  /** PKCS#8 PEM. */
+  privateKey: string
+  /** The public JWK as JSON text (kty, crv, x, y). */
+  publicJwk: string
+  createdAt: number
+  /** When it starts signing; before that it is only published. */
+  activatesAt: number
+}
+
+export interface KeyStore {
+  list (): Promise<SigningKey[]>
+  insert (key: SigningKey): Promise<void>
+  /** Inserts `key` only when there is no key at all; concurrent starters end with exactly one. */
+  insertIfEmpty (key: SigningKey): Promise<boolean>
+  delete (kid: string): Promise<void>
+}
+
+export interface Storage {
+  readonly kind: 'sqlite' | 'postgres'
+  users: UserStore
+  clients: ClientStore
+  grants: GrantStore
+  revocations: RevocationStore
+  keys: KeyStore
+  /** Resolves when the database answers; rejects with StoreUnavailableError otherwise. */
+  ping (): Promise<void>
+  close (): Promise<void>
+}
+
+export class ConflictError extends Error {
+  override name = 'ConflictError'
+}

@@ -1,0 +1,164 @@
+import type { Test } from 'tap'
+import { randomUUID } from 'node:crypto'
+import type { RefreshToken, Storage } from '../../lib/stores/types.js'
+
+/**
+ * One behavioural suite for every Storage backend. Each backend's test file calls it with a factory
+ * that opens a fresh, empty store; nothing here knows which database is behind it.
+ */
+export function storeSuite (t: Test, open: () => Promise<Storage>): void {
+  const now = Math.floor(Date.now() / 1000)
+  const deny = { now, denyUntil: now + 900 }
+  const token = (grantId: string, over: Partial<RefreshToken> = {}): RefreshToken => ({
+    hash: randomUUID(), grantId, scope: 'read', issuedAt: now, expiresAt: now + 3600, consumedAt: null, ...over
+  })
+
+  t.test('users: create, find, update, list, delete', async (t) => {
+    const s = await open()
+    t.teardown(() => s.close())
+    const alice = await s.users.create({ username: 'alice', passwordHash: 'h1', fullName: 'Alice A', email: 'a@x.test', scope: 'read write' })
+    t.match(alice, { username: 'alice', fullName: 'Alice A', email: 'a@x.test', scope: 'read write', disabled: false, passwordHash: 'h1' })
+    t.match(alice.id, /^[0-9a-f-]{36}$/)
+    await t.rejects(s.users.create({ username: 'alice', passwordHash: 'x' }), { name: 'ConflictError' })
+    t.same(await s.users.findById(alice.id), alice)
+    t.same(await s.users.findByUsername('alice'), alice)
+    t.equal(await s.users.findByUsername('Alice'), undefined, 'lookups are exact')
+    t.equal(await s.users.findByUsername("' OR '1'='1"), undefined)
+    const disabled = await s.users.update('alice', { disabled: true, fullName: null })
+    t.equal(disabled?.disabled, true)
+    t.equal(disabled?.fullName, null)
+    t.equal(disabled?.email, 'a@x.test', 'fields not in the patch are kept')
+    t.equal(await s.users.update('nobody', { disabled: true }), undefined)
+    await s.users.create({ username: 'bob', passwordHash: null })
+    t.same((await s.users.list({ limit: 10, offset: 0 })).map((u) => u.username), ['alice', 'bob'])
+    t.same((await s.users.list({ limit: 1, offset: 1 })).map((u) => u.username), ['bob'])
+    t.equal(await s.users.count(), 2)
+    t.equal((await s.users.delete('bob'))?.username, 'bob')
+    t.equal(await s.users.delete('bob'), undefined)
+    t.equal(await s.users.count(), 1)
+  })
+
+  t.test('clients: create, find, update, delete', async (t) => {
+    const s = await open()
+    t.teardown(() => s.close())
+    const c = await s.clients.create({ id: 'c1', secretHash: 'sh', isPublic: false, grantTypes: ['client_credentials', 'password'], scope: 'read', redirectUris: ['https://app.test/cb'] })
+    t.match(c, { id: 'c1', secretHash: 'sh', isPublic: false, grantTypes: ['client_credentials', 'password'], scope: 'read', redirectUris: ['https://app.test/cb'] })
+    await t.rejects(s.clients.create({ ...c }), { name: 'ConflictError' })
+    t.same(await s.clients.find('c1'), c)
+    t.equal(await s.clients.find('nope'), undefined)
+    const updated = await s.clients.update('c1', { scope: null, grantTypes: ['password'] })
+    t.equal(updated?.scope, null)
+    t.same(updated?.grantTypes, ['password'])
+    t.same(updated?.redirectUris, ['https://app.test/cb'])
+    t.equal((await s.clients.list({ limit: 5, offset: 0 })).length, 1)
+    t.equal((await s.clients.delete('c1'))?.id, 'c1')
+    t.equal(await s.clients.find('c1'), undefined)
+  })
+
+  t.test('grants: rotation is single-use and reuse revokes the family', async (t) => {
+    const s = await open()
+    t.teardown(() => s.close())
+    const grantId = randomUUID()
+    const rt1 = token(grantId)
+    await s.grants.create({ id: grantId, clientId: 'c1', userId: 'u1', scope: 'read', createdAt: now, expiresAt: now + 86400 }, rt1)
+    const found = await s.grants.findToken(rt1.hash)
+    t.same(found?.token, rt1)
+    t.equal(found?.grant.revokedAt, null)
+
+    const rt2 = token(grantId)
+    const rotated = await s.grants.rotate(rt1.hash, rt2, deny)
+    t.equal(rotated.outcome, 'rotated')
+    t.equal((await s.grants.findToken(rt1.hash))?.token.consumedAt, now)
+    t.notOk(await s.revocations.anyRevoked([`grant:${grantId}`]))
+
+    const replay = await s.grants.rotate(rt1.hash, token(grantId), deny)
+    t.equal(replay.outcome, 'reused')
+    t.ok((await s.grants.findGrant(grantId))?.revokedAt, 'the grant is revoked')
+    t.ok(await s.revocations.anyRevoked([`grant:${grantId}`]), 'its access tokens are denied')
+    t.equal((await s.grants.rotate(rt2.hash, token(grantId), deny)).outcome, 'reused', 'the live descendant died too')
+    t.equal((await s.grants.rotate('no-such-hash', token(grantId), deny)).outcome, 'unknown')
+  })
+
+  t.test('grants: concurrent rotation has exactly one winner', async (t) => {
+    const s = await open()
+    t.teardown(() => s.close())
+    for (let round = 0; round < 5; round++) {
+      const grantId = randomUUID()
+      const rt = token(grantId)
+      await s.grants.create({ id: grantId, clientId: 'c1', userId: 'u1', scope: 'read', createdAt: now, expiresAt: now + 86400 }, rt)
+      const results = await Promise.all(Array.from({ length: 20 }, () => s.grants.rotate(rt.hash, token(grantId), deny)))
+      t.equal(results.filter((r) => r.outcome === 'rotated').length, 1, `round ${round}: one winner`)
+      t.equal(results.filter((r) => r.outcome === 'reused').length, 19)
+    }
+  })
+
+  t.test('grants: expiry, revocation by user and client, purge', async (t) => {
+    const s = await open()
+    t.teardown(() => s.close())
+    const expired = randomUUID()
+    const rtOld = token(expired, { expiresAt: now - 1 })
+    await s.grants.create({ id: expired, clientId: 'c1', userId: 'u1', scope: 'read', createdAt: now - 100, expiresAt: now + 100 }, rtOld)
+    t.equal((await s.grants.rotate(rtOld.hash, token(expired), deny)).outcome, 'expired')
+    t.equal((await s.grants.findToken(rtOld.hash))?.token.consumedAt, null, 'an expired token is not consumed')
+
+    const g = async (clientId: string, userId: string, expiresAt = now + 1000) => {
+      const id = randomUUID()
+      await s.grants.create({ id, clientId, userId, scope: '', createdAt: now, expiresAt }, token(id))
+      return id
+    }
+    const a = await g('c1', 'u2')
+    const b = await g('c2', 'u2')
+    const c = await g('c2', 'u3')
+    t.equal(await s.grants.revokeForUser('u2', deny), 2)
+    t.equal(await s.grants.revokeForUser('u2', deny), 0, 'already revoked grants are not counted again')
+    t.ok(await s.revocations.anyRevoked([`grant:${a}`]))
+    t.ok(await s.revocations.anyRevoked([`grant:${b}`]))
+    t.notOk(await s.revocations.anyRevoked([`grant:${c}`]))
+    t.equal(await s.grants.revokeForClient('c2', deny), 1)
+    t.ok(await s.revocations.anyRevoked(['jti:none', `grant:${c}`]))
+    t.equal((await s.grants.revoke('missing', deny)), undefined)
+
+    const old = await g('c9', 'u9', now - 10)
+    t.equal(await s.grants.purgeExpired(now), 1)
+    t.equal(await s.grants.findGrant(old), undefined)
+  })
+
+  t.test('revocations: deny-list add, lookup, since, purge', async (t) => {
+    const s = await open()
+    t.teardown(() => s.close())
+    t.notOk(await s.revocations.anyRevoked([]))
+    await s.revocations.add(['jti:a', 'jti:b'], now + 60)
+    await s.revocations.add(['jti:a'], now + 30)
+    t.ok(await s.revocations.anyRevoked(['jti:a']))
+    t.ok(await s.revocations.anyRevoked(['jti:x', 'jti:b']))
+    t.ok(await s.revocations.anyRevoked(['jti:x', 'jti:y', 'jti:b']))
+    t.notOk(await s.revocations.anyRevoked(['jti:x']))
+    const since = await s.revocations.listSince(now - 5)
+    t.same(since.map((r) => r.id).sort(), ['jti:a', 'jti:b'])
+    t.equal(since.find((r) => r.id === 'jti:a')?.expiresAt, now + 60, 'a second add never shortens the entry')
+    await s.revocations.add(['jti:old'], now - 5)
+    t.equal(await s.revocations.purgeExpired(now), 1)
+    t.notOk(await s.revocations.anyRevoked(['jti:old']))
+  })
+
+  t.test('keys: insertIfEmpty is single-winner, list is ordered by activation', async (t) => {
+    const s = await open()
+    t.teardown(() => s.close())
+    const key = (kid: string, activatesAt: number) => ({ kid, alg: 'ES256' as const, privateKey: 'pem-' + kid, publicJwk: '{}', createdAt: now, activatesAt })
+    const won = await Promise.all([s.keys.insertIfEmpty(key('k1', now)), s.keys.insertIfEmpty(key('k2', now))])
+    t.same(won.filter(Boolean).length, 1)
+    await s.keys.insert(key('k3', now + 30))
+    const listed = await s.keys.list()
+    t.equal(listed.length, 2)
+    t.equal(listed[1].kid, 'k3')
+    t.equal(listed[1].privateKey, 'pem-k3')
+    await s.keys.delete('k3')
+    t.equal((await s.keys.list()).length, 1)
+  })
+
+  t.test('ping answers while open', async (t) => {
+    const s = await open()
+    await t.resolves(s.ping())
+    await s.close()
+  })
+}
