@@ -19,6 +19,8 @@ export const EnvSchema = Type.Object({
   REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://.+$' })),
   ACCESS_TOKEN_TTL: Type.Optional(Seconds),
   REFRESH_TOKEN_TTL: Type.Optional(Seconds),
+  /** Absolute lifetime of a refresh-token family: rotation slides each token's TTL, never past this. */
+  REFRESH_TOKEN_MAX_LIFETIME: Type.Optional(Seconds),
   PASSWORD_GRANT: Type.Optional(OnOff),
   ROUTES_DIR: Type.Optional(Type.String({ minLength: 1 })),
   PLUGINS_DIR: Type.Optional(Type.String({ minLength: 1 })),
@@ -45,6 +47,7 @@ export interface Config {
   redisUrl: string | undefined
   accessTokenTtl: number
   refreshTokenTtl: number
+  refreshTokenMaxLifetime: number
   passwordGrant: boolean
   routesDir: string | undefined
   pluginsDir: string | undefined
@@ -82,6 +85,7 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
     redisUrl: e.REDIS_URL,
     accessTokenTtl: e.ACCESS_TOKEN_TTL ?? 900,
     refreshTokenTtl: e.REFRESH_TOKEN_TTL ?? 1209600,
+    refreshTokenMaxLifetime: Math.max(e.REFRESH_TOKEN_MAX_LIFETIME ?? 7776000, e.REFRESH_TOKEN_TTL ?? 1209600),
     passwordGrant: (e.PASSWORD_GRANT ?? 'on') === 'on',
     routesDir: e.ROUTES_DIR,
     pluginsDir: e.PLUGINS_DIR,

@@ -1,0 +1,148 @@
+import { writeFileSync } from 'node:fs'
+import { parseArgs } from 'node:util'
+import { loadConfig, type Config } from './lib/config.js'
+import { ensureSigningKey, rotateSigningKey } from './lib/keys.js'
+import { CLOCK_LEEWAY_SECONDS } from './lib/oauth/access-tokens.js'
+import { generateOpenApiYaml } from './lib/openapi.js'
+import { createPasswordHasher } from './lib/passwords.js'
+import { AdminError, createClient, deleteClient, toClientView } from './lib/services/client-admin.js'
+import { createUser, updateUser } from './lib/services/user-admin.js'
+import { openStorage } from './lib/stores/index.js'
+import type { Storage } from './lib/stores/types.js'
+import { toUserView } from './schemas/users.js'
+
+/**
+ * `gatehouse` — the command line (CONTRACT.md). It reads the same environment as the server and uses
+ * the same stores and services. JSON on stdout and exit 0 on success; one line on stderr and exit 1 on
+ * failure. Secrets are read from stdin, never from argv.
+ */
+const USAGE = `usage:
+  gatehouse users add USERNAME --password-stdin [--full-name TEXT] [--email EMAIL] [--scope "a b"]
+  gatehouse users disable USERNAME | users enable USERNAME | users list
+  gatehouse clients add CLIENT_ID [--public] [--grant g1,g2] [--scope "a b"] [--redirect-uri URI]...
+  gatehouse clients list | clients remove CLIENT_ID
+  gatehouse keys rotate
+  gatehouse openapi`
+
+class UsageError extends Error {}
+
+const now = (): number => Math.floor(Date.now() / 1000)
+
+function revokeOptions (config: Config) {
+  return { now: now(), denyUntil: now() + config.accessTokenTtl + CLOCK_LEEWAY_SECONDS }
+}
+
+async function readStdin (): Promise<string> {
+  if (process.stdin.isTTY) throw new UsageError('--password-stdin: pipe the password in, e.g. printf %s "$PW" | gatehouse users add NAME --password-stdin')
+  const chunks: Buffer[] = []
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer)
+  // One trailing newline is stripped (as `echo` adds one); anything else is part of the password.
+  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '')
+}
+
+function one (positionals: string[], what: string): string {
+  if (positionals.length !== 1) throw new UsageError(`expected exactly one ${what}`)
+  return positionals[0]
+}
+
+async function users (storage: Storage, config: Config, action: string | undefined, args: string[]): Promise<unknown> {
+  switch (action) {
+    case 'add': {
+      const { values, positionals } = parseArgs({
+        args,
+        allowPositionals: true,
+        options: { 'password-stdin': { type: 'boolean' }, 'full-name': { type: 'string' }, email: { type: 'string' }, scope: { type: 'string' } }
+      })
+      const username = one(positionals, 'USERNAME')
+      if (!values['password-stdin']) throw new UsageError('users add needs --password-stdin (passwords are never taken from the command line)')
+      const password = await readStdin()
+      const passwords = await createPasswordHasher(config.argon2)
+      const user = await createUser(storage, passwords, username, password, { fullName: values['full-name'], email: values.email, scope: values.scope })
+      return toUserView(user)
+    }
+    case 'disable':
+    case 'enable': {
+      const username = one(parseArgs({ args, allowPositionals: true }).positionals, 'USERNAME')
+      return toUserView(await updateUser(storage, username, { disabled: action === 'disable' }, revokeOptions(config)))
+    }
+    case 'list':
+      parseArgs({ args, allowPositionals: false })
+      return (await storage.users.list({ limit: 1_000_000, offset: 0 })).map(toUserView)
+    default:
+      throw new UsageError(`unknown command: users ${action ?? ''}`)
+  }
+}
+
+async function clients (storage: Storage, config: Config, action: string | undefined, args: string[]): Promise<unknown> {
+  switch (action) {
+    case 'add': {
+      const { values, positionals } = parseArgs({
+        args,
+        allowPositionals: true,
+        options: { public: { type: 'boolean' }, grant: { type: 'string', multiple: true }, scope: { type: 'string' }, 'redirect-uri': { type: 'string', multiple: true } }
+      })
+      const id = one(positionals, 'CLIENT_ID')
+      const isPublic = values.public ?? false
+      const grantTypes = values.grant
+        ? values.grant.flatMap((g) => g.split(',')).map((g) => g.trim()).filter(Boolean)
+        : isPublic ? ['authorization_code', 'refresh_token'] : ['client_credentials']
+      const { client, secret } = await createClient(storage, id, {
+        isPublic, grantTypes, scope: values.scope ?? null, redirectUris: values['redirect-uri'] ?? []
+      })
+      return { ...toClientView(client), ...(secret === undefined ? {} : { client_secret: secret }) }
+    }
+    case 'list':
+      parseArgs({ args, allowPositionals: false })
+      return (await storage.clients.list({ limit: 1_000_000, offset: 0 })).map(toClientView)
+    case 'remove': {
+      const id = one(parseArgs({ args, allowPositionals: true }).positionals, 'CLIENT_ID')
+      return toClientView(await deleteClient(storage, id, revokeOptions(config)))
+    }
+    default:
+      throw new UsageError(`unknown command: clients ${action ?? ''}`)
+  }
+}
+
+async function keys (storage: Storage, config: Config, action: string | undefined): Promise<unknown> {
+  if (action !== 'rotate') throw new UsageError(`unknown command: keys ${action ?? ''}`)
+  await ensureSigningKey(storage.keys, now())
+  const key = await rotateSigningKey(storage.keys, now(), config.keyPublishDelaySeconds)
+  return { kid: key.kid, activates_at: key.activatesAt }
+}
+
+async function run (argv: string[]): Promise<unknown> {
+  const [group, action, ...rest] = argv
+  if (group === undefined || group === '--help' || group === '-h' || group === 'help') throw new UsageError('')
+  const config = loadConfig(process.env)
+  if (group === 'openapi') {
+    const target = new URL('../openapi.yaml', import.meta.url)
+    writeFileSync(target, await generateOpenApiYaml())
+    return { written: target.pathname }
+  }
+  const storage = await openStorage(config.databaseUrl)
+  try {
+    switch (group) {
+      case 'users': return await users(storage, config, action, rest)
+      case 'clients': return await clients(storage, config, action, rest)
+      case 'keys': return await keys(storage, config, action)
+      default: throw new UsageError(`unknown command: ${group}`)
+    }
+  } finally {
+    await storage.close()
+  }
+}
+
+run(process.argv.slice(2)).then(
+  (result) => { process.stdout.write(JSON.stringify(result) + '\n') },
+  (err: unknown) => {
+    if (err instanceof UsageError && err.message === '') {
+      process.stdout.write(USAGE + '\n')
+      return
+    }
+    const message = err instanceof Error ? err.message : String(err)
+    process.stderr.write(`gatehouse: ${message.split('\n')[0]}${err instanceof UsageError ? '\n' + USAGE : ''}\n`)
+    process.exitCode = 1
+  }
+)
+
+export { AdminError }

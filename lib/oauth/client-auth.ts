@@ -1,0 +1,87 @@
+import { invalidClient, invalidRequest } from '../errors.js'
+import type { Client, ClientStore } from '../stores/types.js'
+import { verifyClientSecret } from './client-secrets.js'
+
+export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'none'
+
+export interface ClientCredentials {
+  method: ClientAuthMethod
+  clientId: string
+  secret?: string
+}
+
+/**
+ * The built-in public client a password-grant request with no client at all is served as (as in the
+ * FastAPI tutorial); it may grant any of the user's scopes and gets refresh tokens (CONTRACT.md).
+ */
+export const DEFAULT_CLIENT: Client = Object.freeze({
+  id: 'default',
+  secretHash: null,
+  isPublic: true,
+  grantTypes: ['password', 'refresh_token'],
+  scope: null,
+  redirectUris: [],
+  createdAt: 0,
+  updatedAt: 0
+}) as Client
+
+const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/
+
+/**
+ * Reads the client's credentials from the request (RFC 6749 §2.3): HTTP Basic with form-encoded id and
+ * secret (§2.3.1), or `client_id`/`client_secret` in the body, or only `client_id` (a public client).
+ * Using two methods at once is invalid_request; a malformed Basic header is invalid_client.
+ */
+export function readClientCredentials (authorization: string | undefined, body: { client_id?: string, client_secret?: string }): ClientCredentials | undefined {
+  if (authorization !== undefined && /^basic(\s|$)/i.test(authorization)) {
+    if (body.client_secret !== undefined) throw invalidRequest('the client authenticated with more than one method')
+    const credentials = parseBasic(authorization)
+    if (body.client_id !== undefined && body.client_id !== credentials.clientId) {
+      throw invalidRequest('client_id does not match the authenticated client')
+    }
+    return credentials
+  }
+  if (body.client_secret !== undefined) {
+    if (body.client_id === undefined) throw invalidClient(false, 'client_secret without client_id')
+    return { method: 'client_secret_post', clientId: body.client_id, secret: body.client_secret }
+  }
+  if (body.client_id !== undefined) return { method: 'none', clientId: body.client_id }
+  return undefined
+}
+
+function parseBasic (authorization: string): ClientCredentials {
+  const encoded = authorization.slice(5).trim()
+  if (!BASE64.test(encoded)) throw invalidClient(true, 'malformed Basic credentials')
+  const decoded = Buffer.from(encoded, 'base64').toString('utf8')
+  const colon = decoded.indexOf(':')
+  if (colon < 0) throw invalidClient(true, 'malformed Basic credentials')
+  try {
+    // §2.3.1: id and secret are application/x-www-form-urlencoded before being joined.
+    const clientId = decodeURIComponent(decoded.slice(0, colon).replace(/\+/g, ' '))
+    const secret = decodeURIComponent(decoded.slice(colon + 1).replace(/\+/g, ' '))
+    if (!clientId) throw new Error('empty client id')
+    return { method: 'client_secret_basic', clientId, secret }
+  } catch {
+    throw invalidClient(true, 'malformed Basic credentials')
+  }
+}
+
+/**
+ * Checks the credentials against the client store. Unknown client, wrong secret and a method the client
+ * may not use all give the same invalid_client reply.
+ */
+export async function authenticateClient (credentials: ClientCredentials, clients: ClientStore): Promise<Client> {
+  const usedBasic = credentials.method === 'client_secret_basic'
+  if (credentials.clientId === DEFAULT_CLIENT.id) {
+    if (credentials.method !== 'none') throw invalidClient(usedBasic)
+    return DEFAULT_CLIENT
+  }
+  const client = await clients.find(credentials.clientId)
+  if (credentials.method === 'none') {
+    if (!client || !client.isPublic) throw invalidClient(false)
+    return client
+  }
+  const ok = verifyClientSecret(credentials.secret ?? '', client?.isPublic === false ? client.secretHash : null)
+  if (!client || !ok) throw invalidClient(usedBasic)
+  return client
+}

@@ -1,0 +1,47 @@
+import { invalidGrant, invalidRequest, invalidScope } from '../../errors.js'
+import { generateRefreshToken, hashRefreshToken } from '../refresh-tokens.js'
+import { formatScope, intersect, parseScope } from '../scopes.js'
+import type { GrantHandler } from './types.js'
+
+/**
+ * RFC 6749 §6 with rotation (RFC 9700 §4.14.2): every use spends the token and returns the next one;
+ * a spent token presented again revokes the whole family and the access tokens issued from it.
+ */
+export const refreshTokenGrant: GrantHandler = {
+  grantType: 'refresh_token',
+  allowsAnonymous: true,
+  async handle ({ body, client, storage, issuer, log }) {
+    if (body.refresh_token === undefined) throw invalidRequest('missing parameter: refresh_token')
+    const hash = hashRefreshToken(body.refresh_token)
+    const found = await storage.grants.findToken(hash)
+    // Bound to the client it was issued to (§6, §10.4): another client's token is simply invalid.
+    if (!found || found.grant.clientId !== client.id) throw invalidGrant()
+    const { grant } = found
+
+    const user = await storage.users.findById(grant.userId)
+    if (!user || user.disabled) throw invalidGrant()
+
+    // May narrow the scope, never widen it beyond the original grant (§6). Scopes the user has lost
+    // since are dropped rather than renewed.
+    const original = parseScope(grant.scope)
+    let scope = original
+    if (body.scope !== undefined) {
+      const wanted = parseScope(body.scope)
+      const extra = wanted.filter((s) => !original.includes(s))
+      if (extra.length > 0) throw invalidScope(`scope not originally granted: ${extra.join(' ').slice(0, 200)}`)
+      scope = wanted
+    }
+    scope = intersect(scope, parseScope(user.scope))
+
+    const next = generateRefreshToken()
+    const result = await storage.grants.rotate(hash, {
+      hash: next.hash, grantId: grant.id, scope: grant.scope, issuedAt: issuer.revokeOptions().now, expiresAt: issuer.nextRefreshExpiry(grant), consumedAt: null
+    }, issuer.revokeOptions())
+    if (result.outcome === 'reused') {
+      log.warn({ grantId: grant.id, clientId: client.id }, 'refresh token reused: grant revoked')
+      throw invalidGrant()
+    }
+    if (result.outcome !== 'rotated') throw invalidGrant()
+    return issuer.replyForRefresh(result.grant, formatScope(scope), next.token)
+  }
+}

@@ -1,0 +1,25 @@
+import type { FastifyBaseLogger } from 'fastify'
+import type { Config } from '../../config.js'
+import type { PasswordHasher } from '../../passwords.js'
+import type { Client, GrantType, Storage } from '../../stores/types.js'
+import type { TokenRequestBody } from '../../../schemas/token.js'
+import type { TokenIssuer, TokenReply } from '../token-issuer.js'
+
+export interface GrantContext {
+  body: TokenRequestBody
+  /** The authenticated client (or the built-in default client). */
+  client: Client
+  storage: Storage
+  passwords: PasswordHasher
+  issuer: TokenIssuer
+  config: Config
+  log: FastifyBaseLogger
+}
+
+/** One grant type: the token route looks it up by `grant_type` and hands over (node-oidc-provider's shape). */
+export interface GrantHandler {
+  grantType: GrantType
+  /** May the request come without any client authentication (then as the built-in default client)? */
+  allowsAnonymous: boolean
+  handle (ctx: GrantContext): Promise<TokenReply>
+}

@@ -1,0 +1,39 @@
+import { invalidScope } from '../errors.js'
+
+/** RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ), space-separated. */
+const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/
+
+export function parseScope (scope: string | null | undefined): string[] {
+  if (!scope) return []
+  return [...new Set(scope.split(' ').filter(Boolean))]
+}
+
+export function formatScope (scopes: Iterable<string>): string {
+  return [...scopes].join(' ')
+}
+
+export function isValidScopeList (scope: string): boolean {
+  return parseScope(scope).every((s) => SCOPE_TOKEN.test(s))
+}
+
+/**
+ * What to grant: everything allowed when nothing is requested; otherwise exactly what was requested,
+ * and a request for anything not allowed is `invalid_scope` (no silent narrowing; CONTRACT.md).
+ */
+export function grantScope (requested: string | undefined, allowed: string[]): string {
+  if (requested === undefined) return formatScope(allowed)
+  const wanted = parseScope(requested)
+  if (!wanted.every((s) => SCOPE_TOKEN.test(s))) throw invalidScope('the scope parameter is malformed')
+  const refused = wanted.filter((s) => !allowed.includes(s))
+  if (refused.length > 0) throw invalidScope(`scope not allowed: ${refused.join(' ').slice(0, 200)}`)
+  return formatScope(wanted)
+}
+
+export function intersect (a: string[], b: string[]): string[] {
+  return a.filter((s) => b.includes(s))
+}
+
+export function hasScopes (granted: string | undefined, needed: string[]): boolean {
+  const have = parseScope(granted)
+  return needed.every((s) => have.includes(s))
+}

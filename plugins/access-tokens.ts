@@ -1,0 +1,21 @@
+import fp from 'fastify-plugin'
+import { AccessTokens } from '../lib/oauth/access-tokens.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    accessTokens: AccessTokens
+  }
+}
+
+/**
+ * JWT access tokens (RFC 9068), signed with the active key and verified against every published one.
+ * This is fast-jwt (the engine under @fastify/jwt) used directly: @fastify/jwt binds one key at
+ * registration, and signing with a per-call key rebuilds the signer each time (about 4× slower), which
+ * does not fit key rotation on a hot token endpoint.
+ */
+export default fp(async (fastify) => {
+  const { config } = fastify
+  const accessTokens = new AccessTokens({ issuer: config.issuer, audience: config.audience, ttl: config.accessTokenTtl })
+  fastify.signingKeys.onChange((keys) => accessTokens.useKeys(keys))
+  fastify.decorate('accessTokens', accessTokens)
+}, { name: 'access-tokens', dependencies: ['config', 'signing-keys'] })

@@ -1,0 +1,49 @@
+import fp from 'fastify-plugin'
+import type { FastifyRequest } from 'fastify'
+import { invalidRequest } from '../lib/errors.js'
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Marks an OAuth endpoint (/token, /revoke, /introspect): form-encoded only, no repeated parameters, no-store. */
+    oauth?: boolean
+  }
+}
+
+/** Bodies of OAuth endpoints are small; node-oidc-provider caps them at 56 KiB. */
+export const OAUTH_BODY_LIMIT = 64 * 1024
+
+/**
+ * Routes that set `config: { oauth: true }` get the RFC 6749 endpoint rules, so no route repeats them:
+ * `Cache-Control: no-store` and `Pragma: no-cache` on every reply (§5.1), form encoding only (§3.2;
+ * Fastify would otherwise parse JSON), and a repeated parameter is invalid_request (§3.1), checked before
+ * schema validation so Ajv's array coercion never answers in its own shape.
+ */
+export default fp(async (fastify) => {
+  fastify.addHook('onRoute', (route) => {
+    if (route.config?.oauth !== true) return
+    route.bodyLimit ??= OAUTH_BODY_LIMIT
+    route.onRequest = [noStore, ...asArray(route.onRequest)]
+    route.preValidation = [formOnly, ...asArray(route.preValidation)]
+  })
+}, { name: 'oauth-endpoint' })
+
+async function noStore (_request: FastifyRequest, reply: import('fastify').FastifyReply): Promise<void> {
+  reply.header('cache-control', 'no-store').header('pragma', 'no-cache')
+}
+
+async function formOnly (request: FastifyRequest): Promise<void> {
+  const type = request.headers['content-type'] ?? ''
+  if (!/^application\/x-www-form-urlencoded\s*(;|$)/i.test(type)) {
+    throw invalidRequest('the request body must be application/x-www-form-urlencoded')
+  }
+  const body = request.body
+  if (body === null || typeof body !== 'object') return
+  for (const [name, value] of Object.entries(body)) {
+    if (Array.isArray(value)) throw invalidRequest(`parameter ${name.slice(0, 64)} is repeated`)
+  }
+}
+
+function asArray<T> (hooks: T | T[] | undefined): T[] {
+  if (hooks === undefined) return []
+  return Array.isArray(hooks) ? hooks : [hooks]
+}

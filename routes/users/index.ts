@@ -1,0 +1,15 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { invalidToken } from '../../lib/errors.js'
+import { meSchema, toUserView } from '../../schemas/users.js'
+
+/** GET /users/me: the tutorial's protected resource, behind a bearer token (RFC 6750). */
+const userRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
+  fastify.get('/users/me', { schema: meSchema, preHandler: fastify.authenticate }, async (request) => {
+    const user = request.auth?.user
+    // A client's own token (client_credentials) names no user.
+    if (!user) throw invalidToken('this token does not belong to a user')
+    return toUserView(user)
+  })
+}
+
+export default userRoutes

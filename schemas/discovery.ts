@@ -1,0 +1,34 @@
+import { Type } from '@sinclair/typebox'
+
+export const Jwk = Type.Object({
+  kty: Type.String(),
+  crv: Type.String(),
+  x: Type.String(),
+  y: Type.String(),
+  kid: Type.String(),
+  alg: Type.String(),
+  use: Type.Literal('sig')
+})
+
+export const Jwks = Type.Object({ keys: Type.Array(Jwk) }, { $id: 'JWKS', description: 'RFC 7517 JWK Set (public keys only)' })
+
+/** RFC 8414 authorization server metadata (also served as OpenID Connect discovery). */
+export const ServerMetadata = Type.Object({
+  issuer: Type.String(),
+  token_endpoint: Type.String(),
+  jwks_uri: Type.String(),
+  grant_types_supported: Type.Array(Type.String()),
+  response_types_supported: Type.Array(Type.String()),
+  token_endpoint_auth_methods_supported: Type.Array(Type.String()),
+  scopes_supported: Type.Optional(Type.Array(Type.String())),
+  revocation_endpoint: Type.Optional(Type.String()),
+  revocation_endpoint_auth_methods_supported: Type.Optional(Type.Array(Type.String())),
+  introspection_endpoint: Type.Optional(Type.String()),
+  introspection_endpoint_auth_methods_supported: Type.Optional(Type.Array(Type.String())),
+  userinfo_endpoint: Type.Optional(Type.String()),
+  authorization_endpoint: Type.Optional(Type.String()),
+  code_challenge_methods_supported: Type.Optional(Type.Array(Type.String())),
+  subject_types_supported: Type.Optional(Type.Array(Type.String())),
+  id_token_signing_alg_values_supported: Type.Optional(Type.Array(Type.String())),
+  service_documentation: Type.Optional(Type.String())
+}, { $id: 'ServerMetadata' })

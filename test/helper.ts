@@ -1,0 +1,46 @@
+import Fastify, { type FastifyInstance } from 'fastify'
+import type { Test } from 'tap'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import fp from 'fastify-plugin'
+import app from '../app.js'
+import type { AppOptions } from '../lib/app-options.js'
+
+export const ISSUER = 'http://gatehouse.test'
+
+/** Cheap argon2 parameters for tests; one test (test/passwords.test.ts) runs the production ones. */
+export const FAST_HASH = { ARGON2_MEMORY_KIB: '64', ARGON2_TIME_COST: '1', ARGON2_PARALLELISM: '1' }
+
+/** A SQLite file in a fresh temp directory, removed when the test ends. */
+export function tempDatabaseUrl (t: Test): string {
+  const dir = mkdtempSync(join(tmpdir(), 'gatehouse-test-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  return `sqlite:${join(dir, 'gatehouse.db')}`
+}
+
+/**
+ * Builds the app as a test sees it: a temp SQLite file (or `env.DATABASE_URL`), a fixed issuer, fast
+ * hashing, no logger; closed when the test ends.
+ */
+export async function build (t: Test, env: Record<string, string> = {}, options: Omit<AppOptions, 'env'> = {}): Promise<FastifyInstance> {
+  const fastify = Fastify({ logger: false })
+  await fastify.register(fp(app), {
+    ...options,
+    env: { ISSUER, DATABASE_URL: env.DATABASE_URL ?? tempDatabaseUrl(t), KEY_PUBLISH_DELAY_SECONDS: '0', ...FAST_HASH, ...env }
+  })
+  await fastify.ready()
+  t.teardown(() => fastify.close())
+  return fastify
+}
+
+/** Creates a user straight through the stores (the CLI and admin API have their own tests). */
+export async function addUser (app: FastifyInstance, username: string, password: string, extra: { scope?: string, disabled?: boolean, fullName?: string, email?: string } = {}) {
+  return app.users.create({ username, passwordHash: await app.passwords.hash(password), ...extra })
+}
+
+export function form (fields: Record<string, string>): string {
+  return new URLSearchParams(fields).toString()
+}
+
+export const FORM = { 'content-type': 'application/x-www-form-urlencoded' }
