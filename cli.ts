@@ -5,7 +5,7 @@ import { ensureSigningKey, rotateSigningKey } from './lib/keys.js'
 import { CLOCK_LEEWAY_SECONDS } from './lib/oauth/access-tokens.js'
 import { generateOpenApiYaml } from './lib/openapi.js'
 import { createPasswordHasher } from './lib/passwords.js'
-import { AdminError, createClient, deleteClient, toClientView } from './lib/services/client-admin.js'
+import { createClient, deleteClient, toClientView } from './lib/services/client-admin.js'
 import { createUser, updateUser } from './lib/services/user-admin.js'
 import { openStorage } from './lib/stores/index.js'
 import type { Storage } from './lib/stores/types.js'
@@ -144,5 +144,3 @@ run(process.argv.slice(2)).then(
     process.exitCode = 1
   }
 )
-
-export { AdminError }

@@ -78,3 +78,15 @@ export class StoreUnavailableError extends Error {
     super('the database is unreachable', { cause })
   }
 }
+
+/** A rule of the admin API or CLI was broken: 400 invalid_request, 404 not_found or 409 conflict. */
+export class AdminError extends Error {
+  readonly code: 'invalid' | 'conflict' | 'not_found'
+  constructor (message: string, code: 'invalid' | 'conflict' | 'not_found') {
+    super(message)
+    this.code = code
+  }
+
+  get statusCode (): number { return this.code === 'invalid' ? 400 : this.code === 'conflict' ? 409 : 404 }
+  get error (): string { return this.code === 'invalid' ? 'invalid_request' : this.code }
+}

@@ -1,6 +1,6 @@
 import fp from 'fastify-plugin'
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
-import { BearerError, OAuthError, StoreUnavailableError } from '../lib/errors.js'
+import { AdminError, BearerError, OAuthError, StoreUnavailableError } from '../lib/errors.js'
 
 const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const
 
@@ -24,6 +24,10 @@ export default fp(async (fastify) => {
     if (err instanceof BearerError) {
       reply.code(err.statusCode).header('www-authenticate', err.challenge())
       return { error: err.code ?? 'unauthorized', error_description: err.message }
+    }
+    if (err instanceof AdminError) {
+      reply.code(err.statusCode)
+      return { error: err.error, error_description: err.message }
     }
     if (err instanceof StoreUnavailableError) {
       request.log.warn({ err }, 'database unavailable')

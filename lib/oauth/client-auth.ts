@@ -85,3 +85,10 @@ export async function authenticateClient (credentials: ClientCredentials, client
   if (!client || !ok) throw invalidClient(usedBasic)
   return client
 }
+
+/** For endpoints where a client must identify itself (revocation, introspection): no credentials is invalid_client. */
+export async function requireClient (authorization: string | undefined, body: { client_id?: string, client_secret?: string }, clients: ClientStore): Promise<Client> {
+  const credentials = readClientCredentials(authorization, body)
+  if (!credentials) throw invalidClient(false, 'client authentication is required')
+  return authenticateClient(credentials, clients)
+}

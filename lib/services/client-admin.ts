@@ -2,9 +2,7 @@ import { generateClientSecret, hashClientSecret } from '../oauth/client-secrets.
 import { DEFAULT_CLIENT } from '../oauth/client-auth.js'
 import { formatScope, isValidScopeList, parseScope } from '../oauth/scopes.js'
 import type { Client, GrantType, RevokeOptions, Storage } from '../stores/types.js'
-import { UserAdminError as AdminError } from './user-admin.js'
-
-export { AdminError }
+import { AdminError } from '../errors.js'
 
 export const GRANT_TYPES: GrantType[] = ['password', 'client_credentials', 'refresh_token', 'authorization_code']
 const CLIENT_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/

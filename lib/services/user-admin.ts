@@ -1,3 +1,4 @@
+import { AdminError } from '../errors.js'
 import { isValidScopeList, parseScope, formatScope } from '../oauth/scopes.js'
 import { MAX_PASSWORD_LENGTH, type PasswordHasher } from '../passwords.js'
 import type { RevokeOptions, Storage, User } from '../stores/types.js'
@@ -8,9 +9,6 @@ import { USERNAME_PATTERN } from '../../schemas/common.js'
  * usernames are lowercase ASCII (no look-alikes, exact match at sign-in), passwords are bounded,
  * and disabling or deleting a user revokes every grant they hold.
  */
-export class UserAdminError extends Error {
-  constructor (message: string, readonly code: 'invalid' | 'conflict' | 'not_found') { super(message) }
-}
 
 const USERNAME = new RegExp(USERNAME_PATTERN)
 const EMAIL = /^[^\s@]{1,64}@[^\s@]{1,255}$/
@@ -23,21 +21,21 @@ export interface UserInput {
 }
 
 export function checkUserInput (input: UserInput): void {
-  if (input.email !== undefined && input.email !== null && !EMAIL.test(input.email)) throw new UserAdminError('email: not an email address', 'invalid')
-  if (input.scope !== undefined && !isValidScopeList(input.scope)) throw new UserAdminError('scope: not a space-separated list of scope tokens', 'invalid')
-  if (input.fullName !== undefined && input.fullName !== null && (input.fullName.length > 256 || input.fullName.includes('\u0000'))) throw new UserAdminError('full name: at most 256 characters, no NUL', 'invalid')
+  if (input.email !== undefined && input.email !== null && !EMAIL.test(input.email)) throw new AdminError('email: not an email address', 'invalid')
+  if (input.scope !== undefined && !isValidScopeList(input.scope)) throw new AdminError('scope: not a space-separated list of scope tokens', 'invalid')
+  if (input.fullName !== undefined && input.fullName !== null && (input.fullName.length > 256 || input.fullName.includes('\u0000'))) throw new AdminError('full name: at most 256 characters, no NUL', 'invalid')
 }
 
 export function checkPassword (password: string): void {
-  if (password.length === 0) throw new UserAdminError('the password is empty', 'invalid')
-  if (password.length > MAX_PASSWORD_LENGTH) throw new UserAdminError(`the password is longer than ${MAX_PASSWORD_LENGTH} characters`, 'invalid')
+  if (password.length === 0) throw new AdminError('the password is empty', 'invalid')
+  if (password.length > MAX_PASSWORD_LENGTH) throw new AdminError(`the password is longer than ${MAX_PASSWORD_LENGTH} characters`, 'invalid')
 }
 
 export async function createUser (storage: Storage, passwords: PasswordHasher, username: string, password: string, input: UserInput = {}): Promise<User> {
-  if (!USERNAME.test(username)) throw new UserAdminError(`username: must match ${USERNAME_PATTERN}`, 'invalid')
+  if (!USERNAME.test(username)) throw new AdminError(`username: must match ${USERNAME_PATTERN}`, 'invalid')
   checkUserInput(input)
   checkPassword(password)
-  if (await storage.users.findByUsername(username)) throw new UserAdminError(`user ${username} already exists`, 'conflict')
+  if (await storage.users.findByUsername(username)) throw new AdminError(`user ${username} already exists`, 'conflict')
   try {
     return await storage.users.create({
       username,
@@ -48,7 +46,7 @@ export async function createUser (storage: Storage, passwords: PasswordHasher, u
       disabled: input.disabled ?? false
     })
   } catch (err) {
-    if ((err as Error).name === 'ConflictError') throw new UserAdminError(`user ${username} already exists`, 'conflict')
+    if ((err as Error).name === 'ConflictError') throw new AdminError(`user ${username} already exists`, 'conflict')
     throw err
   }
 }
@@ -59,7 +57,7 @@ export async function updateUser (storage: Storage, username: string, input: Use
     ...input,
     scope: input.scope === undefined ? undefined : formatScope(parseScope(input.scope))
   })
-  if (!user) throw new UserAdminError(`no user ${username}`, 'not_found')
+  if (!user) throw new AdminError(`no user ${username}`, 'not_found')
   // Disabling ends every session; enabling later must not bring the old tokens back.
   if (input.disabled === true || input.passwordHash !== undefined) await storage.grants.revokeForUser(user.id, revoke)
   return user
@@ -67,7 +65,7 @@ export async function updateUser (storage: Storage, username: string, input: Use
 
 export async function deleteUser (storage: Storage, username: string, revoke: RevokeOptions): Promise<User> {
   const user = await storage.users.delete(username)
-  if (!user) throw new UserAdminError(`no user ${username}`, 'not_found')
+  if (!user) throw new AdminError(`no user ${username}`, 'not_found')
   await storage.grants.revokeForUser(user.id, revoke)
   return user
 }

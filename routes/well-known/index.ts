@@ -17,6 +17,11 @@ const wellKnownRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     grant_types_supported: [...grantHandlers.keys()],
     response_types_supported: [] as string[],
     token_endpoint_auth_methods_supported: authMethods,
+    revocation_endpoint: `${base}/revoke`,
+    revocation_endpoint_auth_methods_supported: authMethods,
+    introspection_endpoint: `${base}/introspect`,
+    // Introspection is for resource servers, which are confidential clients.
+    introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
     service_documentation: `${base}/docs`
   }
   const cache = 'public, max-age=300'

@@ -1,0 +1,22 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { adminErrors, adminSecurity, KeyRotation } from '../../schemas/admin.js'
+
+/** POST /admin/keys/rotate: the same as `gatehouse keys rotate` (scope admin). */
+const adminKeyRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
+  fastify.requireAdmin(fastify)
+
+  fastify.post('/admin/keys/rotate', {
+    schema: {
+      tags: ['admin'],
+      security: adminSecurity,
+      summary: 'Rotate the signing key',
+      description: 'Adds a new signing key. It is published in the JWKS at once and signs after KEY_PUBLISH_DELAY_SECONDS; the old key stays published until every token it signed has expired.',
+      response: { 200: KeyRotation, ...adminErrors }
+    }
+  }, async () => {
+    const { kid, activatesAt } = await fastify.signingKeys.rotate()
+    return { kid, activates_at: activatesAt }
+  })
+}
+
+export default adminKeyRoutes

@@ -1,0 +1,56 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { Type } from '@sinclair/typebox'
+import { AdminError } from '../../lib/errors.js'
+import { checkPassword, createUser, deleteUser, updateUser } from '../../lib/services/user-admin.js'
+import { adminErrors, adminSecurity, CreateUser, Paging, UpdateUser, UsernameParam, UserView } from '../../schemas/admin.js'
+import { toUserView } from '../../schemas/users.js'
+
+/** /admin/users: list, create, read, update, delete (scope admin). Deleting or disabling revokes the user's grants. */
+const adminUserRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
+  const { storage, passwords, tokenIssuer } = fastify
+  fastify.requireAdmin(fastify)
+  const tags = ['admin']
+
+  fastify.get('/admin/users', {
+    schema: { tags, security: adminSecurity, summary: 'List users', querystring: Paging, response: { 200: Type.Array(UserView), ...adminErrors } }
+  }, async (request) => (await storage.users.list(request.query)).map(toUserView))
+
+  fastify.post('/admin/users', {
+    schema: { tags, security: adminSecurity, summary: 'Create a user', body: CreateUser, response: { 201: UserView, ...adminErrors } }
+  }, async (request, reply) => {
+    const { username, password, full_name: fullName, email, scope, disabled } = request.body
+    const user = await createUser(storage, passwords, username, password, { fullName, email, scope, disabled })
+    reply.code(201)
+    return toUserView(user)
+  })
+
+  fastify.get('/admin/users/:username', {
+    schema: { tags, security: adminSecurity, summary: 'Read a user', params: UsernameParam, response: { 200: UserView, ...adminErrors } }
+  }, async (request) => {
+    const user = await storage.users.findByUsername(request.params.username)
+    if (!user) throw new AdminError(`no user ${request.params.username.slice(0, 64)}`, 'not_found')
+    return toUserView(user)
+  })
+
+  fastify.patch('/admin/users/:username', {
+    schema: { tags, security: adminSecurity, summary: 'Update a user (a new password or disabling revokes their tokens)', params: UsernameParam, body: UpdateUser, response: { 200: UserView, ...adminErrors } }
+  }, async (request) => {
+    const { password, full_name: fullName, email, scope, disabled } = request.body
+    let passwordHash: string | undefined
+    if (password !== undefined) {
+      checkPassword(password)
+      passwordHash = await passwords.hash(password)
+    }
+    const user = await updateUser(storage, request.params.username, { fullName, email, scope, disabled, passwordHash }, tokenIssuer.revokeOptions())
+    return toUserView(user)
+  })
+
+  fastify.delete('/admin/users/:username', {
+    schema: { tags, security: adminSecurity, summary: 'Delete a user and revoke their tokens', params: UsernameParam, response: { 204: Type.Null(), ...adminErrors } }
+  }, async (request, reply) => {
+    await deleteUser(storage, request.params.username, tokenIssuer.revokeOptions())
+    return reply.code(204).send(null)
+  })
+}
+
+export default adminUserRoutes

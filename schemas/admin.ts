@@ -1,0 +1,71 @@
+import { Type } from '@sinclair/typebox'
+import { BearerErrorResponse, ClientId, ErrorResponse, NullableString, Password, Scope, Username } from './common.js'
+import { UserView } from './users.js'
+
+export const Paging = Type.Object({
+  limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }),
+  offset: Type.Integer({ minimum: 0, default: 0 })
+})
+
+export const UsernameParam = Type.Object({ username: Type.String({ maxLength: 256 }) })
+export const ClientIdParam = Type.Object({ client_id: Type.String({ maxLength: 256 }) })
+
+export const CreateUser = Type.Object({
+  username: Username,
+  password: Password,
+  full_name: Type.Optional(NullableString),
+  email: Type.Optional(NullableString),
+  scope: Type.Optional(Scope),
+  disabled: Type.Optional(Type.Boolean())
+}, { additionalProperties: false })
+
+export const UpdateUser = Type.Object({
+  password: Type.Optional(Password),
+  full_name: Type.Optional(NullableString),
+  email: Type.Optional(NullableString),
+  scope: Type.Optional(Scope),
+  disabled: Type.Optional(Type.Boolean())
+}, { additionalProperties: false })
+
+const GrantTypeName = Type.Union(['password', 'client_credentials', 'refresh_token', 'authorization_code'].map((g) => Type.Literal(g)))
+
+export const ClientView = Type.Object({
+  client_id: Type.String(),
+  public: Type.Boolean(),
+  grant_types: Type.Array(Type.String()),
+  scope: NullableString,
+  redirect_uris: Type.Array(Type.String()),
+  created_at: Type.Integer(),
+  client_secret: Type.Optional(Type.String({ description: 'only in the reply that created or re-issued it' }))
+}, { $id: 'Client' })
+
+export const CreateClient = Type.Object({
+  client_id: ClientId,
+  public: Type.Optional(Type.Boolean({ default: false })),
+  grant_types: Type.Array(GrantTypeName, { minItems: 1, maxItems: 4 }),
+  scope: Type.Optional(Type.Union([Scope, Type.Null()])),
+  redirect_uris: Type.Optional(Type.Array(Type.String({ maxLength: 2048 }), { maxItems: 20 }))
+}, { additionalProperties: false })
+
+export const UpdateClient = Type.Object({
+  grant_types: Type.Optional(Type.Array(GrantTypeName, { minItems: 1, maxItems: 4 })),
+  scope: Type.Optional(Type.Union([Scope, Type.Null()])),
+  redirect_uris: Type.Optional(Type.Array(Type.String({ maxLength: 2048 }), { maxItems: 20 })),
+  rotate_secret: Type.Optional(Type.Boolean({ description: 'issue a new secret (shown once); the old one stops working' }))
+}, { additionalProperties: false })
+
+export const KeyRotation = Type.Object({ kid: Type.String(), activates_at: Type.Integer() })
+
+/** Replies every admin route can give besides its success. */
+export const adminErrors = {
+  400: ErrorResponse,
+  401: BearerErrorResponse,
+  403: BearerErrorResponse,
+  404: ErrorResponse,
+  409: ErrorResponse,
+  503: ErrorResponse
+}
+
+export const adminSecurity = [{ bearerAuth: ['admin'] }]
+
+export { UserView }
