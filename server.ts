@@ -2,6 +2,7 @@ import Fastify, { type FastifyServerOptions } from 'fastify'
 import fp from 'fastify-plugin'
 import app from './app.js'
 import { ConfigError, loadConfig, type Config } from './lib/config.js'
+import { ajvOptions } from './lib/server-options.js'
 
 /** Secrets that must never reach the log (SECURITY-CASES L1). */
 export const REDACT = [
@@ -19,6 +20,7 @@ export function serverOptions (config: Config): FastifyServerOptions {
         req: (req) => ({ method: req.method, url: req.url.split('?')[0], remoteAddress: req.ip })
       }
     },
+    ajv: ajvOptions,
     disableRequestLogging: !config.accessLog,
     requestTimeout: 30_000,
     keepAliveTimeout: 72_000,

@@ -10,7 +10,8 @@ declare module 'fastify' {
 
 export default fp(async (fastify) => {
   fastify.decorate('requireAdmin', (instance: FastifyInstance) => {
-    instance.addHook('preHandler', instance.authenticate)
-    instance.addHook('preHandler', instance.requireScope('admin'))
+    // preValidation: who is calling is settled before the body is judged, so strangers learn nothing from it.
+    instance.addHook('preValidation', instance.authenticate)
+    instance.addHook('preValidation', instance.requireScope('admin'))
   })
 }, { name: 'admin-auth', dependencies: ['authenticate'] })

@@ -2,6 +2,8 @@ import { Type } from '@sinclair/typebox'
 import { BearerErrorResponse, ClientId, ErrorResponse, NullableString, Password, Scope, Username } from './common.js'
 import { UserView } from './users.js'
 
+const NullableScope = Type.Unsafe<string | null>({ type: ['string', 'null'], maxLength: 2048, description: 'space-separated scopes the client may ask for; null = only the user\'s scopes' })
+
 export const Paging = Type.Object({
   limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }),
   offset: Type.Integer({ minimum: 0, default: 0 })
@@ -43,13 +45,13 @@ export const CreateClient = Type.Object({
   client_id: ClientId,
   public: Type.Optional(Type.Boolean({ default: false })),
   grant_types: Type.Array(GrantTypeName, { minItems: 1, maxItems: 4 }),
-  scope: Type.Optional(Type.Union([Scope, Type.Null()])),
+  scope: Type.Optional(NullableScope),
   redirect_uris: Type.Optional(Type.Array(Type.String({ maxLength: 2048 }), { maxItems: 20 }))
 }, { additionalProperties: false })
 
 export const UpdateClient = Type.Object({
   grant_types: Type.Optional(Type.Array(GrantTypeName, { minItems: 1, maxItems: 4 })),
-  scope: Type.Optional(Type.Union([Scope, Type.Null()])),
+  scope: Type.Optional(NullableScope),
   redirect_uris: Type.Optional(Type.Array(Type.String({ maxLength: 2048 }), { maxItems: 20 })),
   rotate_secret: Type.Optional(Type.Boolean({ description: 'issue a new secret (shown once); the old one stops working' }))
 }, { additionalProperties: false })

@@ -11,7 +11,10 @@ export const UsernameInput = Type.String({ minLength: 1, maxLength: 256 })
 export const Password = Type.String({ minLength: 1, maxLength: MAX_PASSWORD_LENGTH })
 export const Scope = Type.String({ maxLength: 2048, description: 'space-separated scope tokens (RFC 6749 §3.3)' })
 export const ClientId = Type.String({ minLength: 1, maxLength: 128 })
-export const NullableString = Type.Union([Type.String(), Type.Null()])
+/**
+ * string or null as a type list, not anyOf: with Ajv's type coercion an anyOf would turn null into "".
+ */
+export const NullableString = Type.Unsafe<string | null>({ type: ['string', 'null'], maxLength: 256 })
 
 export const OAuthErrorCode = Type.Union([
   'invalid_request', 'invalid_client', 'invalid_grant', 'unauthorized_client', 'unsupported_grant_type',

@@ -1,7 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox'
 import { ClientId, OAuthErrorResponse, Password, Scope, UsernameInput } from './common.js'
 
-const Opaque = Type.String({ minLength: 1, maxLength: 4096 })
+const Opaque = Type.String({ minLength: 1, maxLength: 32768 })
 
 /**
  * POST /token (RFC 6749 §4.1.3, §4.3.2, §4.4.2, §6). Every parameter is a single string: repeated ones

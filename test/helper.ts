@@ -6,6 +6,7 @@ import { join } from 'node:path'
 import fp from 'fastify-plugin'
 import app from '../app.js'
 import type { AppOptions } from '../lib/app-options.js'
+import { ajvOptions } from '../lib/server-options.js'
 
 export const ISSUER = 'http://gatehouse.test'
 
@@ -24,7 +25,7 @@ export function tempDatabaseUrl (t: Test): string {
  * hashing, no logger; closed when the test ends.
  */
 export async function build (t: Test, env: Record<string, string> = {}, options: Omit<AppOptions, 'env'> = {}): Promise<FastifyInstance> {
-  const fastify = Fastify({ logger: false })
+  const fastify = Fastify({ logger: false, ajv: ajvOptions })
   await fastify.register(fp(app), {
     ...options,
     env: { ISSUER, DATABASE_URL: env.DATABASE_URL ?? tempDatabaseUrl(t), KEY_PUBLISH_DELAY_SECONDS: '0', ...FAST_HASH, ...env }
@@ -44,3 +45,19 @@ export function form (fields: Record<string, string>): string {
 }
 
 export const FORM = { 'content-type': 'application/x-www-form-urlencoded' }
+
+/** Registers a client straight through the service the CLI and admin API use; returns its secret. */
+export async function addClient (app: FastifyInstance, id: string, input: { isPublic?: boolean, grantTypes: string[], scope?: string | null, redirectUris?: string[] }): Promise<string | undefined> {
+  const { createClient } = await import('../lib/services/client-admin.js')
+  const { secret } = await createClient(app.storage, id, { isPublic: input.isPublic ?? false, grantTypes: input.grantTypes, scope: input.scope ?? null, redirectUris: input.redirectUris ?? [] })
+  return secret
+}
+
+export function basic (id: string, secret: string): string {
+  return 'Basic ' + Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')
+}
+
+/** POST a form to an OAuth endpoint. */
+export function post (app: FastifyInstance, url: string, fields: Record<string, string>, headers: Record<string, string> = {}) {
+  return app.inject({ method: 'POST', url, headers: { ...FORM, ...headers }, payload: form(fields) })
+}
