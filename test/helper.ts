@@ -61,3 +61,25 @@ export function basic (id: string, secret: string): string {
 export function post (app: FastifyInstance, url: string, fields: Record<string, string>, headers: Record<string, string> = {}) {
   return app.inject({ method: 'POST', url, headers: { ...FORM, ...headers }, payload: form(fields) })
 }
+
+/** A free TCP port on loopback (asked of the OS, then released). */
+export async function freePort (): Promise<number> {
+  const { createServer } = await import('node:net')
+  return new Promise((resolve, reject) => {
+    const server = createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number }
+      server.close(() => resolve(port))
+    })
+  })
+}
+
+/** The app listening on loopback with ISSUER = its real URL, for tests that need a network peer. */
+export async function buildListening (t: Test, env: Record<string, string> = {}): Promise<{ app: FastifyInstance, url: string }> {
+  const port = await freePort()
+  const url = `http://127.0.0.1:${port}`
+  const app = await build(t, { ISSUER: url, ...env })
+  await app.listen({ port, host: '127.0.0.1' })
+  return { app, url }
+}
