@@ -8,7 +8,7 @@ const Opaque = Type.String({ minLength: 1, maxLength: 32768 })
  * are refused before validation. Unknown parameters are ignored (§3.2).
  */
 export const TokenRequest = Type.Object({
-  grant_type: Type.String({ minLength: 1, maxLength: 128 }),
+  grant_type: Type.Optional(Type.String({ minLength: 1, maxLength: 128, description: 'required, except that username + password alone mean the password grant (as FastAPI\'s OAuth2PasswordRequestForm allows)' })),
   username: Type.Optional(UsernameInput),
   password: Type.Optional(Password),
   scope: Type.Optional(Scope),

@@ -263,3 +263,16 @@ t.test('client scope limits what a user-facing client can grant', async (t) => {
   const admin = await post(app, '/token', { grant_type: 'password', username: 'alice', password: 'pw', scope: 'admin' }, auth)
   t.equal(admin.json().error, 'invalid_scope')
 })
+
+t.test('a FastAPI-tutorial client posting only username and password gets the password grant', async (t) => {
+  const app = await build(t)
+  await addUser(app, 'alice', 'pw', { scope: 'read' })
+  const res = await post(app, '/token', { username: 'alice', password: 'pw' })
+  t.equal(res.statusCode, 200)
+  t.equal(res.json().scope, 'read')
+  const noGrantType = await post(app, '/token', { client_id: 'x', refresh_token: 'y' })
+  t.equal(noGrantType.statusCode, 400)
+  t.same(noGrantType.json(), { error: 'invalid_request', error_description: 'missing parameter: grant_type' })
+  const onlyUsername = await post(app, '/token', { username: 'alice' })
+  t.equal(onlyUsername.json().error, 'invalid_request')
+})

@@ -1,8 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { invalidClient, unauthorizedClient, unsupportedGrantType } from '../../lib/errors.js'
+import { invalidClient, invalidRequest, unauthorizedClient, unsupportedGrantType } from '../../lib/errors.js'
 import { authenticateClient, DEFAULT_CLIENT, readClientCredentials } from '../../lib/oauth/client-auth.js'
 import { grantHandlers } from '../../lib/oauth/grants/index.js'
-import { tokenSchema } from '../../schemas/token.js'
+import { tokenSchema, type TokenRequestBody } from '../../schemas/token.js'
 
 /**
  * POST /token (RFC 6749 §3.2). Reads top to bottom like the RFC: no-cache, form only and no repeated
@@ -14,8 +14,10 @@ const tokenRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
 
   fastify.post('/token', { config: { oauth: true }, schema: tokenSchema }, async (request) => {
     const body = request.body
-    const grant = grantHandlers.get(body.grant_type)
-    if (!grant) throw unsupportedGrantType(`unsupported grant_type: ${body.grant_type.slice(0, 64)}`)
+    const grantType = body.grant_type ?? impliedGrantType(body)
+    if (grantType === undefined) throw invalidRequest('missing parameter: grant_type')
+    const grant = grantHandlers.get(grantType)
+    if (!grant) throw unsupportedGrantType(`unsupported grant_type: ${grantType.slice(0, 64)}`)
 
     const credentials = readClientCredentials(request.headers.authorization, body)
     let client = DEFAULT_CLIENT
@@ -27,6 +29,14 @@ const tokenRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     }
     return grant.handle({ body, client, storage, passwords, issuer, config, log: request.log })
   })
+}
+
+/**
+ * The FastAPI tutorial's clients post only username and password (its OAuth2PasswordRequestForm makes
+ * grant_type optional); Gatehouse serves them the same way. Anything else without grant_type is invalid.
+ */
+function impliedGrantType (body: TokenRequestBody): string | undefined {
+  return body.username !== undefined && body.password !== undefined ? 'password' : undefined
 }
 
 export default tokenRoutes
