@@ -1,4 +1,4 @@
-import Fastify, { type FastifyServerOptions } from 'fastify'
+import Fastify, { LogController, type FastifyServerOptions } from 'fastify'
 import fp from 'fastify-plugin'
 import app from './app.js'
 import { ConfigError, loadConfig, type Config } from './lib/config.js'
@@ -21,7 +21,7 @@ export function serverOptions (config: Config): FastifyServerOptions {
       }
     },
     ajv: ajvOptions,
-    disableRequestLogging: !config.accessLog,
+    logController: new LogController({ disableRequestLogging: !config.accessLog }),
     requestTimeout: 30_000,
     keepAliveTimeout: 72_000,
     // On close, idle keep-alive sockets are dropped at once; in-flight requests finish first.
