@@ -1,4 +1,5 @@
-import type { FastifyServerOptions } from 'fastify'
+import { LogController, type FastifyServerOptions } from 'fastify'
+import type { Config } from './config.js'
 
 /**
  * Ajv settings for every Fastify instance Gatehouse builds (server, tests, OpenAPI generation):
@@ -8,3 +9,30 @@ import type { FastifyServerOptions } from 'fastify'
 export const ajvOptions: NonNullable<FastifyServerOptions['ajv']> = {
   customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false }
 }
+
+/** Secrets that must never reach the log (SECURITY-CASES L1). */
+export const REDACT = [
+  'req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]',
+  'password', 'client_secret', 'refresh_token', 'access_token', 'code', 'code_verifier'
+]
+
+export function serverOptions (config: Config): FastifyServerOptions {
+  return {
+    logger: {
+      level: config.logLevel,
+      redact: { paths: REDACT, censor: '[redacted]' },
+      serializers: {
+        // The query string can carry a token someone put there by mistake: log the path only.
+        req: (req) => ({ method: req.method, url: req.url.split('?')[0], remoteAddress: req.ip })
+      }
+    },
+    ajv: ajvOptions,
+    logController: new LogController({ disableRequestLogging: !config.accessLog }),
+    requestTimeout: 30_000,
+    keepAliveTimeout: 72_000,
+    // On close, idle keep-alive sockets are dropped at once; in-flight requests finish first.
+    forceCloseConnections: 'idle',
+    return503OnClosing: true
+  }
+}
+
