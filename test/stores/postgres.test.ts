@@ -86,3 +86,11 @@ t.test('a failed statement inside a transaction rolls the whole transaction back
   t.equal(await s.grants.findGrant('g2'), undefined)
   await t.resolves(s.ping())
 })
+
+t.test('pages: negative limit and offset mean what they mean on SQLite', async (t) => {
+  const s = await openPostgres((await freshSchema()).url)
+  t.teardown(() => s.close())
+  for (const username of ['a', 'b', 'c']) await s.users.create({ username, passwordHash: null })
+  t.same((await s.users.list({ limit: -1, offset: -3 })).map((u) => u.username), ['a', 'b', 'c'])
+  t.same((await s.clients.list({ limit: -1, offset: 0 })), [])
+})

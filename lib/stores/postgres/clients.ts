@@ -1,6 +1,6 @@
 import { ConflictError, type Client, type ClientPatch, type ClientStore, type NewClient, type Page } from '../types.js'
 import { clientPatchColumns, nowSeconds, toClient } from '../rows.js'
-import type { Db } from './db.js'
+import { pageValues, type Db } from './db.js'
 import { isUniqueViolation } from './errors.js'
 import { assertNoNul, hasNul } from './nul.js'
 
@@ -38,7 +38,7 @@ export class PostgresClientStore implements ClientStore {
     const { rows } = await this.#db.query({
       name: 'gh_clients_list',
       text: 'SELECT * FROM clients ORDER BY id LIMIT $1 OFFSET $2',
-      values: [page.limit, page.offset]
+      values: pageValues(page)
     })
     return rows.map(toClient)
   }

@@ -1,7 +1,15 @@
-import pg from 'pg'
+import type pg from 'pg'
 import { isUnavailable, toStoreError } from './errors.js'
 
 export type Row = Record<string, unknown>
+
+/**
+ * LIMIT/OFFSET values with SQLite's meaning: there a negative LIMIT means "no limit" and a negative
+ * OFFSET means 0, where PostgreSQL would reject the statement.
+ */
+export const pageValues = (page: { limit: number, offset: number }): [number | null, number] =>
+  [page.limit < 0 ? null : page.limit, Math.max(0, page.offset)]
+
 /** What a store runs a statement on: the pool (one-shot) or a transaction's client. */
 export interface Queryable {
   query (q: pg.QueryConfig | string): Promise<pg.QueryResult<Row>>

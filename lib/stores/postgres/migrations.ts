@@ -1,3 +1,4 @@
+import type pg from 'pg'
 import type { Db } from './db.js'
 
 /**
@@ -81,8 +82,8 @@ const MIGRATION_TIMEOUT_MS = 120_000
  */
 export async function migrate (db: Db): Promise<void> {
   await db.transaction(async (tx) => {
-    // query_timeout is a client-side per-query option node-postgres honours but does not type.
-    const slow = (text: string, values?: unknown[]) => tx.query({ text, values, query_timeout: MIGRATION_TIMEOUT_MS } as never)
+    // query_timeout is a client-side per-query option node-postgres honours but @types/pg does not declare.
+    const slow = (text: string, values?: unknown[]) => tx.query({ text, values, query_timeout: MIGRATION_TIMEOUT_MS } as pg.QueryConfig)
     await slow(`SET LOCAL statement_timeout = ${MIGRATION_TIMEOUT_MS}`)
     await slow('SELECT pg_advisory_xact_lock($1::bigint)', [MIGRATION_LOCK])
     await slow('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)')

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { ConflictError, type NewUser, type Page, type User, type UserPatch, type UserStore } from '../types.js'
 import { nowSeconds, toUser, userPatchColumns } from '../rows.js'
-import type { Db } from './db.js'
+import { pageValues, type Db } from './db.js'
 import { isUniqueViolation } from './errors.js'
 import { assertNoNul, hasNul } from './nul.js'
 
@@ -46,7 +46,7 @@ export class PostgresUserStore implements UserStore {
     const { rows } = await this.#db.query({
       name: 'gh_users_list',
       text: 'SELECT * FROM users ORDER BY username LIMIT $1 OFFSET $2',
-      values: [page.limit, page.offset]
+      values: pageValues(page)
     })
     return rows.map(toUser)
   }
