@@ -1,4 +1,5 @@
 import t from 'tap'
+import { randomUUID } from 'node:crypto'
 import { openPostgres } from '../../lib/stores/postgres/index.js'
 import { postgresMigrations } from '../../lib/stores/postgres/migrations.js'
 import { openStorage } from '../../lib/stores/index.js'
@@ -93,4 +94,27 @@ t.test('pages: negative limit and offset mean what they mean on SQLite', async (
   for (const username of ['a', 'b', 'c']) await s.users.create({ username, passwordHash: null })
   t.same((await s.users.list({ limit: -1, offset: -3 })).map((u) => u.username), ['a', 'b', 'c'])
   t.same((await s.clients.list({ limit: -1, offset: 0 })), [])
+})
+
+t.test('several instances (pools) on one schema: rotate and insertIfEmpty stay single-winner', async (t) => {
+  const { url } = await freshSchema()
+  const instances = await Promise.all([openPostgres(url), openPostgres(url), openPostgres(url)])
+  t.teardown(async () => { for (const s of instances) await s.close() })
+  const now = Math.floor(Date.now() / 1000)
+  const deny = { now, denyUntil: now + 900 }
+  for (let round = 0; round < 5; round++) {
+    const grantId = randomUUID()
+    const token = () => ({ hash: randomUUID(), grantId, scope: 'read', issuedAt: now, expiresAt: now + 3600, consumedAt: null })
+    const first = token()
+    await instances[0].grants.create({ id: grantId, clientId: 'c', userId: 'u', scope: 'read', createdAt: now, expiresAt: now + 3600 }, first)
+    const results = await Promise.all(Array.from({ length: 30 }, (_, i) => instances[i % 3].grants.rotate(first.hash, token(), deny)))
+    t.equal(results.filter((r) => r.outcome === 'rotated').length, 1, `round ${round}: one winner`)
+    t.equal(results.filter((r) => r.outcome === 'reused').length, 29)
+    t.ok((await instances[1].grants.findGrant(grantId))?.revokedAt, 'the family is revoked')
+    t.ok(await instances[2].revocations.anyRevoked([`grant:${grantId}`]), 'and on the deny-list')
+  }
+  const key = (kid: string) => ({ kid, alg: 'ES256' as const, privateKey: 'p', publicJwk: '{}', createdAt: now, activatesAt: now })
+  const won = await Promise.all(Array.from({ length: 9 }, (_, i) => instances[i % 3].keys.insertIfEmpty(key(`k${i}`))))
+  t.equal(won.filter(Boolean).length, 1)
+  t.equal((await instances[0].keys.list()).length, 1)
 })
