@@ -78,6 +78,7 @@ export const insufficientScope = (scope: string) =>
 
 /** The database could not be reached: every endpoint that needs it answers 503 (OAuth shape). */
 export class StoreUnavailableError extends Error {
+  override name = 'StoreUnavailableError'
   constructor (cause?: unknown) {
     super('the database is unreachable', { cause })
   }
