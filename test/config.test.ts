@@ -1,7 +1,7 @@
 import t from 'tap'
-import { spawn } from 'node:child_process'
 import { join } from 'node:path'
 import { ConfigError, loadConfig } from '../lib/config.js'
+import { spawnNode } from './support.js'
 
 const SERVER = join(import.meta.dirname, '..', 'server.js')
 
@@ -87,15 +87,12 @@ t.test('a bad value throws ConfigError naming the variable', async (t) => {
 
 function runServer (env: Record<string, string>): Promise<{ code: number | null, stdout: string, stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [SERVER], {
-      // Only what the server needs: no inherited configuration can make it start.
-      env: { PATH: process.env.PATH ?? '', DATABASE_URL: 'sqlite::memory:', ...env },
-      stdio: ['ignore', 'pipe', 'pipe']
-    })
+    // Only what the server needs: no inherited configuration can make it start.
+    const child = spawnNode([SERVER], { PATH: process.env.PATH ?? '', DATABASE_URL: 'sqlite::memory:', ...env }, ['ignore', 'pipe', 'pipe'])
     let stdout = ''
     let stderr = ''
-    child.stdout.on('data', (d) => { stdout += d })
-    child.stderr.on('data', (d) => { stderr += d })
+    child.stdout!.on('data', (d) => { stdout += d })
+    child.stderr!.on('data', (d) => { stderr += d })
     const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error('the server did not exit on a bad configuration')) }, 15_000)
     child.on('error', reject)
     child.on('close', (code) => { clearTimeout(timer); resolve({ code, stdout, stderr }) })

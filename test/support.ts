@@ -1,3 +1,4 @@
+import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process'
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import type { Test } from 'tap'
 import { createLocalJWKSet, type JSONWebKeySet } from 'jose'
@@ -43,4 +44,13 @@ export function bearer (token: string): { authorization: string } {
 export function stableHeaders (res: LightMyRequestResponse): Record<string, unknown> {
   const { date: _date, ...rest } = res.headers
   return rest
+}
+
+/**
+ * Spawns `node ARGS` with exactly `env`. Under tap, child_process is wrapped to add tap's process-info
+ * loader to every child's NODE_OPTIONS (for coverage, which is off here); that loader triples a CLI run's
+ * start-up time, so the child is started through `env -u NODE_OPTIONS`.
+ */
+export function spawnNode (args: string[], env: Record<string, string>, stdio: StdioOptions = ['pipe', 'pipe', 'pipe']): ChildProcess {
+  return spawn('/usr/bin/env', ['-u', 'NODE_OPTIONS', process.execPath, ...args], { env, stdio })
 }
