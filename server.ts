@@ -19,6 +19,12 @@ async function main (): Promise<void> {
   await fastify.register(fp(app), { config })
 
   let closing = false
+  // `close()` drops idle keep-alive sockets once, at its start; a socket whose request is still in flight
+  // would stay open after its reply (until the client's keep-alive ends) and hold the close up. While
+  // closing, every reply says `Connection: close`, so each such socket ends with its last response.
+  fastify.addHook('onSend', async (_request, reply) => {
+    if (closing) reply.header('connection', 'close')
+  })
   const shutdown = (signal: string) => {
     if (closing) return
     closing = true

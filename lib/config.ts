@@ -63,9 +63,15 @@ export class ConfigError extends Error {}
 /** Reads the variables this schema knows from `env`, converts numbers, and fails naming the first bad variable. */
 export function loadConfig (env: Record<string, string | undefined> = process.env): Config {
   const raw: Record<string, unknown> = {}
-  for (const key of Object.keys(EnvSchema.properties)) {
+  for (const [key, schema] of Object.entries(EnvSchema.properties)) {
     const value = env[key]
-    if (value !== undefined && value !== '') raw[key] = value
+    if (value === undefined || value === '') continue
+    // Value.Convert is lax with numbers ("1e3" → 1, "15.9" → 15, "0x10" → 16, "true" → 1): integers
+    // must be plain decimal digits, or the start fails instead of running with a value nobody meant.
+    if ((schema as { type?: string }).type === 'integer' && !/^-?[0-9]+$/.test(value)) {
+      throw new ConfigError(`invalid environment variable ${key}=${JSON.stringify(value)}: Expected integer`)
+    }
+    raw[key] = value
   }
   const converted = Value.Convert(EnvSchema, raw)
   const firstError = Value.Errors(EnvSchema, converted).First()

@@ -1,0 +1,136 @@
+import t from 'tap'
+import { build, ISSUER } from './helper.js'
+
+const METADATA_PATHS = ['/.well-known/oauth-authorization-server', '/.well-known/openid-configuration']
+
+t.test('metadata documents (RFC 8414) come from ISSUER and list only what exists', async (t) => {
+  const app = await build(t)
+  const documents = []
+  for (const url of METADATA_PATHS) {
+    const res = await app.inject({ method: 'GET', url })
+    t.equal(res.statusCode, 200, `${url}: 200`)
+    t.match(res.headers['content-type'], /^application\/json\b/)
+    const doc = res.json()
+    documents.push(doc)
+    t.equal(doc.issuer, ISSUER, `${url}: issuer is the configured ISSUER`)
+    t.equal(doc.token_endpoint, `${ISSUER}/token`)
+    t.equal(doc.jwks_uri, `${ISSUER}/.well-known/jwks.json`)
+    t.same([...doc.grant_types_supported].sort(), ['client_credentials', 'password', 'refresh_token'])
+    t.same([...doc.token_endpoint_auth_methods_supported].sort(), ['client_secret_basic', 'client_secret_post', 'none'])
+    t.type(doc.response_types_supported, Array, 'response_types_supported is present (RFC 8414 REQUIRED)')
+    t.notOk(doc.grant_types_supported.includes('implicit'), 'no implicit grant')
+    t.notOk(doc.response_types_supported.includes('token'), 'no implicit response type')
+
+    // Nothing is advertised that does not answer.
+    for (const [member, path] of [['authorization_endpoint', '/authorize'], ['revocation_endpoint', '/revoke'], ['introspection_endpoint', '/introspect'], ['userinfo_endpoint', '/userinfo']]) {
+      if (doc[member] === undefined) {
+        t.equal((await app.inject({ method: 'POST', url: path })).statusCode, 404, `${member} is not listed, and ${path} does not exist`)
+      } else {
+        t.equal(doc[member], `${ISSUER}${path}`, `${member} is under the issuer`)
+        t.not((await app.inject({ method: 'POST', url: path })).statusCode, 404, `${member} is listed and ${path} exists`)
+      }
+    }
+    for (const [key, value] of Object.entries(doc)) {
+      if (typeof value === 'string' && key !== 'issuer' && value.startsWith('http')) {
+        t.ok(value.startsWith(`${ISSUER}/`), `${key} is under the issuer`)
+        const path = value.slice(ISSUER.length)
+        const get = await app.inject({ method: 'GET', url: path })
+        const post = await app.inject({ method: 'POST', url: path })
+        t.ok(get.statusCode !== 404 || post.statusCode !== 404, `${key} (${path}) exists`)
+      }
+    }
+  }
+  t.same(documents[0], documents[1], 'both documents say the same')
+
+  const token = await app.inject({ method: 'POST', url: '/token' })
+  t.not(token.statusCode, 404, 'the token endpoint exists')
+})
+
+t.test('the issuer never comes from Host or X-Forwarded-* headers', async (t) => {
+  const app = await build(t)
+  for (const url of METADATA_PATHS) {
+    const plain = (await app.inject({ method: 'GET', url })).body
+    for (const headers of [{ host: 'evil' }, { 'x-forwarded-host': 'evil' }, { host: 'evil.test', 'x-forwarded-host': 'evil', 'x-forwarded-proto': 'https', forwarded: 'host=evil;proto=https' }]) {
+      const res = await app.inject({ method: 'GET', url, headers })
+      t.equal(res.statusCode, 200)
+      t.equal(res.json().issuer, ISSUER, `${url} with ${JSON.stringify(headers)}: issuer unchanged`)
+      t.equal(res.body, plain, 'the whole document is unchanged')
+      t.notOk(res.body.includes('evil'), 'no trace of the header')
+    }
+  }
+})
+
+t.test('a configured https issuer with a path is used as is', async (t) => {
+  const app = await build(t, { ISSUER: 'https://auth.example.com/tenant' })
+  const doc = (await app.inject({ method: 'GET', url: '/.well-known/oauth-authorization-server' })).json()
+  t.equal(doc.issuer, 'https://auth.example.com/tenant')
+  t.equal(doc.token_endpoint, 'https://auth.example.com/tenant/token')
+  t.equal(doc.jwks_uri, 'https://auth.example.com/tenant/.well-known/jwks.json')
+})
+
+t.test('JWKS: public members only; kid, alg and use=sig on every key', async (t) => {
+  const app = await build(t)
+  await app.signingKeys.rotate()
+  const res = await app.inject({ method: 'GET', url: '/.well-known/jwks.json' })
+  t.equal(res.statusCode, 200)
+  t.match(res.headers['content-type'], /^application\/(jwk-set\+)?json\b/)
+  const { keys, ...rest } = res.json()
+  t.same(rest, {}, 'only a keys member')
+  t.equal(keys.length, 2, 'both keys are published after a rotation')
+  const kids = new Set()
+  for (const key of keys) {
+    for (const secret of ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k', 'oth']) t.notOk(secret in key, `no private member ${secret}`)
+    t.type(key.kid, 'string')
+    t.ok(key.kid.length > 0, 'kid is not empty')
+    t.equal(key.alg, 'ES256')
+    t.equal(key.use, 'sig')
+    t.equal(key.kty, 'EC')
+    t.equal(key.crv, 'P-256')
+    t.type(key.x, 'string')
+    t.type(key.y, 'string')
+    kids.add(key.kid)
+  }
+  t.equal(kids.size, keys.length, 'kids are unique')
+  t.notOk(/PRIVATE/.test(res.body), 'no PEM anywhere')
+  t.ok(kids.has(app.signingKeys.current().active.kid), 'the signing key is published')
+})
+
+t.test('operations: /health, /ready, /openapi.json, /docs', async (t) => {
+  const app = await build(t)
+  const health = await app.inject({ method: 'GET', url: '/health' })
+  t.equal(health.statusCode, 200)
+  t.same(health.json(), { status: 'ok' })
+  const ready = await app.inject({ method: 'GET', url: '/ready' })
+  t.equal(ready.statusCode, 200)
+  t.same(ready.json(), { status: 'ok', database: 'sqlite' })
+
+  const openapi = await app.inject({ method: 'GET', url: '/openapi.json' })
+  t.equal(openapi.statusCode, 200)
+  const doc = openapi.json()
+  t.equal(doc.openapi, '3.1.0', 'an OpenAPI 3.1 document')
+  t.type(doc.info?.title, 'string')
+  t.ok(doc.paths['/token']?.post, 'POST /token is described')
+  t.ok(doc.paths['/token'].post.requestBody.content['application/x-www-form-urlencoded'], '/token takes a form body')
+  t.ok(doc.paths['/token'].post.responses['200'], 'and its 200 reply')
+  t.ok(doc.paths['/users/me']?.get, 'GET /users/me is described')
+  t.ok(doc.paths['/.well-known/jwks.json']?.get, 'the JWKS is described')
+
+  let docs = await app.inject({ method: 'GET', url: '/docs' })
+  for (let hops = 0; docs.statusCode >= 300 && docs.statusCode < 400 && hops < 3; hops++) {
+    const location = new URL(docs.headers.location as string, 'http://gatehouse.test/docs')
+    docs = await app.inject({ method: 'GET', url: location.pathname + location.search })
+  }
+  t.equal(docs.statusCode, 200, '/docs answers (after any redirect)')
+  t.match(docs.headers['content-type'], /^text\/html\b/)
+  t.match(docs.body, /swagger/i, 'it is Swagger UI')
+})
+
+t.test('unknown paths and methods', async (t) => {
+  const app = await build(t)
+  const missing = await app.inject({ method: 'GET', url: '/no/such/thing' })
+  t.equal(missing.statusCode, 404)
+  t.equal(missing.json().error, 'not_found')
+  const post = await app.inject({ method: 'POST', url: '/.well-known/jwks.json' })
+  t.equal(post.statusCode, 405)
+  t.equal(post.headers.allow, 'GET')
+})
