@@ -1,5 +1,5 @@
 import t from 'tap'
-import { build, ISSUER } from './helper.js'
+import { build, ISSUER, testBackend } from './helper.js'
 
 const METADATA_PATHS = ['/.well-known/oauth-authorization-server', '/.well-known/openid-configuration']
 
@@ -102,7 +102,7 @@ t.test('operations: /health, /ready, /openapi.json, /docs', async (t) => {
   t.same(health.json(), { status: 'ok' })
   const ready = await app.inject({ method: 'GET', url: '/ready' })
   t.equal(ready.statusCode, 200)
-  t.same(ready.json(), { status: 'ok', database: 'sqlite' })
+  t.same(ready.json(), { status: 'ok', database: testBackend })
 
   const openapi = await app.inject({ method: 'GET', url: '/openapi.json' })
   t.equal(openapi.statusCode, 200)

@@ -1,8 +1,10 @@
-import { spawn, type ChildProcess } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { freePort, FAST_HASH } from './helper.js'
+import { spawnNode } from './support.js'
 
 const serverJs = fileURLToPath(new URL('../server.js', import.meta.url))
+const cliJs = fileURLToPath(new URL('../../bin/gatehouse.js', import.meta.url))
 
 export interface ServerProcess {
   url: string
@@ -12,16 +14,15 @@ export interface ServerProcess {
   exited: Promise<number | string | null>
 }
 
-/** The environment of a child process, without tap's loaders (NODE_OPTIONS) that would slow it down. */
-export function childEnv (env: Record<string, string>): NodeJS.ProcessEnv {
-  const { NODE_OPTIONS: _ignored, ...rest } = process.env
-  return { ...rest, ...FAST_HASH, LOG_LEVEL: 'warn', ...env }
+/** A child's environment: ours, cheap hashing, quiet logs, and the test's own settings. */
+export function childEnv (env: Record<string, string>): Record<string, string> {
+  return { ...process.env as Record<string, string>, ...FAST_HASH, LOG_LEVEL: 'warn', ...env }
 }
 
 /** Starts `node dist/server.js` on a free port and waits until /health answers. */
 export async function startServer (env: Record<string, string>, port?: number): Promise<ServerProcess> {
   port ??= await freePort()
-  const child = spawn(process.execPath, [serverJs], { env: childEnv({ PORT: String(port), HOST: '127.0.0.1', ...env }), stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawnNode([serverJs], childEnv({ PORT: String(port), HOST: '127.0.0.1', ...env }), ['ignore', 'pipe', 'pipe'])
   let log = ''
   child.stdout!.on('data', (d) => { log += d })
   child.stderr!.on('data', (d) => { log += d })
@@ -46,3 +47,14 @@ export async function stopServer (server: ServerProcess): Promise<void> {
 
 export const formPost = (url: string, fields: Record<string, string>, headers: Record<string, string> = {}) =>
   fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers }, body: new URLSearchParams(fields).toString() })
+
+/** Runs the gatehouse CLI to completion, with `stdin` as its standard input; resolves with stdout. */
+export function runCli (args: string[], env: Record<string, string>, stdin = ''): Promise<string> {
+  const child = spawnNode([cliJs, ...args], childEnv(env))
+  let out = ''
+  let err = ''
+  child.stdout!.on('data', (d) => { out += d })
+  child.stderr!.on('data', (d) => { err += d })
+  child.stdin!.end(stdin)
+  return new Promise((resolve, reject) => child.on('exit', (code) => code === 0 ? resolve(out) : reject(new Error(`gatehouse ${args.join(' ')}: exit ${code}: ${err}`))))
+}

@@ -1,13 +1,8 @@
 import t from 'tap'
-import { execFile } from 'node:child_process'
-import { promisify } from 'node:util'
-import { fileURLToPath } from 'node:url'
 import { createTestSchema } from '../pg-schema.js'
-import { childEnv, formPost, startServer, stopServer, type ServerProcess } from '../server-process.js'
+import { formPost, runCli, startServer, stopServer, type ServerProcess } from '../server-process.js'
 import { freePort } from '../helper.js'
 
-const cli = fileURLToPath(new URL('../../../bin/gatehouse.js', import.meta.url))
-const run = promisify(execFile)
 const redisUrl = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379'
 
 async function until (what: string, check: () => Promise<boolean>, ms = 5000): Promise<number> {
@@ -27,7 +22,6 @@ t.test('two instances on PostgreSQL and Redis behave as one server', async (t) =
   const { url: DATABASE_URL, drop } = await createTestSchema()
   const ISSUER = `http://127.0.0.1:${await freePort()}` // one issuer for every instance, as a load balancer would present
   const env = { DATABASE_URL, ISSUER, REDIS_URL: redisUrl, KEYS_REFRESH_SECONDS: '1', KEY_PUBLISH_DELAY_SECONDS: '2' }
-  const gatehouse = (...args: string[]) => run(process.execPath, [cli, ...args], { env: childEnv(env) })
   const servers: ServerProcess[] = []
   t.teardown(async () => {
     await Promise.all(servers.map(stopServer))
@@ -37,11 +31,7 @@ t.test('two instances on PostgreSQL and Redis behave as one server', async (t) =
   servers.push(...await Promise.all([startServer(env), startServer(env)]))
   const [a, b] = servers
 
-  await run(process.execPath, [cli, 'users', 'add', 'alice', '--password-stdin', '--scope', 'read'], { env: childEnv(env) }).catch(() => {})
-  const addUser = (name: string, scope: string) => new Promise<void>((resolve, reject) => {
-    const child = execFile(process.execPath, [cli, 'users', 'add', name, '--password-stdin', '--scope', scope], { env: childEnv(env) }, (err) => err ? reject(err) : resolve())
-    child.stdin!.end(`${name}-pw`)
-  })
+  const addUser = (name: string, scope: string) => runCli(['users', 'add', name, '--password-stdin', '--scope', scope], env, `${name}-pw`)
   await addUser('bob', 'read')
   await addUser('root', 'admin')
   const login = async (server: ServerProcess, username: string) => {
@@ -103,6 +93,4 @@ t.test('two instances on PostgreSQL and Redis behave as one server', async (t) =
   for (let i = 0; i < 10; i++) await formPost(`${(i % 2 ? a : b).url}/token`, { grant_type: 'password', username: 'dave', password: 'wrong' })
   const throttled = await formPost(`${b.url}/token`, { grant_type: 'password', username: 'dave', password: 'dave-pw' })
   t.equal(throttled.status, 429, 'the account limit is shared by both instances')
-  await run(process.execPath, [cli, 'users', 'list'], { env: childEnv(env) })
-  void gatehouse
 })

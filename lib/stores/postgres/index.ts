@@ -32,12 +32,13 @@ export async function openPostgres (databaseUrl: string): Promise<Storage> {
     application_name: 'gatehouse',
     max: 10,
     idleTimeoutMillis: 30_000,
-    // Fail fast when the server is down or unreachable: callers answer 503 rather than hang.
-    connectionTimeoutMillis: 2_000,
+    // Fail fast when the server is down or unreachable: callers answer 503 within 2 s (CONTRACT.md) rather
+    // than hang. Every statement Gatehouse runs is an indexed point query or a small page, far below these.
+    connectionTimeoutMillis: 1_500,
     // Server-side limit per statement; the client-side one is a little longer and only catches a server
     // (or network) that stopped answering altogether.
-    statement_timeout: 5_000,
-    query_timeout: 6_000,
+    statement_timeout: 1_500,
+    query_timeout: 1_800,
     // A transaction left open (a stuck or partitioned instance) must not hold row locks for long.
     idle_in_transaction_session_timeout: 15_000,
     keepAlive: true
