@@ -108,11 +108,12 @@ export class RedisCounterStore implements CounterStore {
  * failure, `succeed` after a success. Over any limit, the caller must wait `retryAfter` seconds.
  */
 export class Throttle {
-  constructor (private readonly store: CounterStore) {}
+  /** `namespace` keeps deployments that share one Redis apart (it is derived from the issuer). */
+  constructor (private readonly store: CounterStore, private readonly namespace = '') {}
 
   /** Seconds to wait when any limit is already reached, else undefined. */
   async check (limits: Limit[]): Promise<number | undefined> {
-    const states = await Promise.all(limits.map((l) => this.store.peek(l.key)))
+    const states = await Promise.all(limits.map((l) => this.store.peek(this.namespace + l.key)))
     let wait: number | undefined
     states.forEach((s, i) => {
       if (s.count >= limits[i].max) wait = Math.max(wait ?? 0, s.resetIn, 1)
@@ -121,11 +122,11 @@ export class Throttle {
   }
 
   async fail (limits: Limit[]): Promise<void> {
-    await Promise.all(limits.map((l) => this.store.hit(l.key, l.windowSeconds)))
+    await Promise.all(limits.map((l) => this.store.hit(this.namespace + l.key, l.windowSeconds)))
   }
 
   async succeed (limits: Limit[]): Promise<void> {
-    await Promise.all(limits.map((l) => this.store.reset(l.key)))
+    await Promise.all(limits.map((l) => this.store.reset(this.namespace + l.key)))
   }
 
   close (): Promise<void> { return this.store.close() }

@@ -1,4 +1,5 @@
 import fp from 'fastify-plugin'
+import { createHash } from 'node:crypto'
 import { MemoryCounterStore, RedisCounterStore, Throttle, type CounterStore } from '../lib/throttle.js'
 
 declare module 'fastify' {
@@ -18,7 +19,9 @@ export default fp(async (fastify) => {
     redis.on('error', () => { /* reported once per outage by RedisCounterStore */ })
     store = new RedisCounterStore(redis, local, (message, err) => fastify.log.warn({ err }, message))
   }
-  const throttle = new Throttle(store)
+  // Instances of one deployment share an ISSUER, so they share counters; other deployments on the same Redis do not.
+  const namespace = `gh:${createHash('sha256').update(fastify.config.issuer).digest('base64url').slice(0, 12)}:`
+  const throttle = new Throttle(store, namespace)
   fastify.decorate('throttle', throttle)
   fastify.addHook('onClose', async () => throttle.close())
 }, { name: 'throttle', dependencies: ['config'] })

@@ -14,8 +14,8 @@ const digest = (text: string) => createHash('sha256').update(text).digest('base6
 
 export function signInLimits (username: string, ip: string): Limit[] {
   return [
-    { key: `gh:bf:acct:${digest(username)}`, ...ACCOUNT_FAILURES },
-    { key: `gh:bf:ip:${digest(ip)}`, ...IP_FAILURES }
+    { key: `bf:acct:${digest(username)}`, ...ACCOUNT_FAILURES },
+    { key: `bf:ip:${digest(ip)}`, ...IP_FAILURES }
   ]
 }
 
@@ -23,5 +23,5 @@ export function signInLimits (username: string, ip: string): Limit[] {
 export const INTROSPECTION_MISSES = { max: 100, windowSeconds: 60 }
 
 export function introspectionLimits (clientId: string): Limit[] {
-  return [{ key: `gh:introspect-miss:${digest(clientId)}`, ...INTROSPECTION_MISSES }]
+  return [{ key: `introspect-miss:${digest(clientId)}`, ...INTROSPECTION_MISSES }]
 }
