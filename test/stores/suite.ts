@@ -36,6 +36,9 @@ export function storeSuite (t: Test, open: () => Promise<Storage>): void {
     t.equal((await s.users.delete('bob'))?.username, 'bob')
     t.equal(await s.users.delete('bob'), undefined)
     t.equal(await s.users.count(), 1)
+    await s.users.create({ username: 'carol', passwordHash: null, scope: 'read write' })
+    await s.users.create({ username: 'dan', passwordHash: null, scope: 'read write' })
+    t.same((await s.users.scopeLists()).sort(), ['read write'], 'distinct, non-empty scope lists')
   })
 
   t.test('clients: create, find, update, delete', async (t) => {
@@ -51,6 +54,9 @@ export function storeSuite (t: Test, open: () => Promise<Storage>): void {
     t.same(updated?.grantTypes, ['password'])
     t.same(updated?.redirectUris, ['https://app.test/cb'])
     t.equal((await s.clients.list({ limit: 5, offset: 0 })).length, 1)
+    await s.clients.create({ id: 'c2', secretHash: null, isPublic: true, grantTypes: ['password'], scope: 'admin', redirectUris: [] })
+    t.same(await s.clients.scopeLists(), ['admin'], 'null scopes are not listed')
+    await s.clients.delete('c2')
     t.equal((await s.clients.delete('c1'))?.id, 'c1')
     t.equal(await s.clients.find('c1'), undefined)
   })

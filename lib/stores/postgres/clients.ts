@@ -61,4 +61,9 @@ export class PostgresClientStore implements ClientStore {
     const { rows } = await this.#db.query({ name: 'gh_clients_delete', text: 'DELETE FROM clients WHERE id = $1 RETURNING *', values: [id] })
     return rows[0] && toClient(rows[0])
   }
+
+  async scopeLists (): Promise<string[]> {
+    const { rows } = await this.#db.query({ name: 'gh_clients_scopes', text: "SELECT DISTINCT scope FROM clients WHERE scope IS NOT NULL AND scope <> ''" })
+    return rows.map((r) => String(r.scope))
+  }
 }

@@ -73,4 +73,9 @@ export class PostgresUserStore implements UserStore {
     const { rows } = await this.#db.query({ name: 'gh_users_count', text: 'SELECT COUNT(*) AS n FROM users' })
     return Number(rows[0].n)
   }
+
+  async scopeLists (): Promise<string[]> {
+    const { rows } = await this.#db.query({ name: 'gh_users_scopes', text: "SELECT DISTINCT scope FROM users WHERE scope <> ''" })
+    return rows.map((r) => String(r.scope))
+  }
 }
