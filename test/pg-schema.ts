@@ -1,4 +1,5 @@
 import pg from 'pg'
+import { startTcpProxy, type TcpProxy } from './tcp-proxy.js'
 import { randomBytes } from 'node:crypto'
 
 /** The PostgreSQL server tests use; each test run works in schemas of its own inside it. */
@@ -32,4 +33,23 @@ export async function createTestSchema (): Promise<{ url: string, schema: string
   // encodeURIComponent, not URLSearchParams: libpq does not read '+' as a space.
   const url = `${testDatabaseUrl}${separator}options=${encodeURIComponent(`-c search_path=${schema}`)}&application_name=${schema}`
   return { url, schema, drop: async () => { await admin((client) => client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`)) } }
+}
+
+/**
+ * A fresh schema reached through a TCP proxy (test/tcp-proxy.ts), for outage tests: `url` goes through
+ * the proxy, `directUrl` does not (for setup and checks that must not be cut off).
+ */
+export async function createProxiedTestSchema (): Promise<{ url: string, directUrl: string, proxy: TcpProxy, drop: () => Promise<void> }> {
+  const { url: directUrl, drop } = await createTestSchema()
+  const target = new URL(testDatabaseUrl)
+  const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) })
+  const viaProxy = new URL(directUrl)
+  viaProxy.hostname = '127.0.0.1'
+  viaProxy.port = String(proxy.port)
+  return {
+    url: viaProxy.toString(),
+    directUrl,
+    proxy,
+    drop: async () => { await proxy.stop().catch(() => {}); await drop() }
+  }
 }

@@ -1,7 +1,6 @@
 import t from 'tap'
-import { createTestSchema, testDatabaseUrl } from '../pg-schema.js'
+import { createProxiedTestSchema } from '../pg-schema.js'
 import { formPost, runCli, startServer, stopServer } from '../server-process.js'
-import { startTcpProxy } from '../tcp-proxy.js'
 
 /**
  * PostgreSQL goes away under traffic (CONTRACT.md "Several instances", SECURITY-CASES reliability):
@@ -9,19 +8,14 @@ import { startTcpProxy } from '../tcp-proxy.js'
  * metadata keep answering, /ready says 503, nothing crashes, and service comes back on its own.
  */
 t.test('a database outage mid-traffic: 503s within 2 s, then recovery, no crash', async (t) => {
-  const { url: directUrl, drop } = await createTestSchema()
-  const target = new URL(testDatabaseUrl)
-  const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) })
-  const viaProxy = new URL(directUrl)
-  viaProxy.host = `127.0.0.1:${proxy.port}`
-  const env = { DATABASE_URL: viaProxy.toString() }
+  const { url, directUrl, proxy, drop } = await createProxiedTestSchema()
+  const env = { DATABASE_URL: url }
 
   await runCli(['users', 'add', 'alice', '--password-stdin'], { DATABASE_URL: directUrl }, 'alice-pw')
   const rs = JSON.parse(await runCli(['clients', 'add', 'rs'], { DATABASE_URL: directUrl })) as { client_secret: string }
   const server = await startServer(env)
   t.teardown(async () => {
     await stopServer(server)
-    await proxy.stop()
     await drop()
   })
   const basic = `Basic ${Buffer.from(`rs:${rs.client_secret}`).toString('base64')}`

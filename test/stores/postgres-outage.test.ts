@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { StoreUnavailableError } from '../../lib/errors.js'
 import { openPostgres } from '../../lib/stores/postgres/index.js'
 import type { RefreshToken, Storage } from '../../lib/stores/types.js'
-import { adminQuery, createTestSchema, testDatabaseUrl } from '../pg-schema.js'
+import { adminQuery, createProxiedTestSchema, createTestSchema, testDatabaseUrl } from '../pg-schema.js'
 import { closedPort, startTcpProxy } from '../tcp-proxy.js'
 
 /**
@@ -117,14 +117,9 @@ t.test('pg_terminate_backend on every connection of the pool, under load', async
 })
 
 t.test('the database goes away and comes back (server stopped)', async (t) => {
-  const { url, drop } = await createTestSchema()
-  const target = new URL(testDatabaseUrl)
-  const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) })
-  const viaProxy = new URL(url)
-  viaProxy.hostname = '127.0.0.1'
-  viaProxy.port = String(proxy.port)
-  const s = await openPostgres(viaProxy.toString())
-  t.teardown(async () => { await s.close(); await proxy.stop().catch(() => {}); await drop() })
+  const { url, proxy, drop } = await createProxiedTestSchema()
+  const s = await openPostgres(url)
+  t.teardown(async () => { await s.close(); await drop() })
   await Promise.all(Array.from({ length: 4 }, () => s.users.count())) // several pooled connections
 
   await proxy.stop()
@@ -140,14 +135,9 @@ t.test('the database goes away and comes back (server stopped)', async (t) => {
 })
 
 t.test('the network stops answering (blackhole): timeouts, not hangs', async (t) => {
-  const { url, drop } = await createTestSchema()
-  const target = new URL(testDatabaseUrl)
-  const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) })
-  const viaProxy = new URL(url)
-  viaProxy.hostname = '127.0.0.1'
-  viaProxy.port = String(proxy.port)
-  const s = await openPostgres(viaProxy.toString())
-  t.teardown(async () => { await s.close(); await proxy.stop().catch(() => {}); await drop() })
+  const { url, proxy, drop } = await createProxiedTestSchema()
+  const s = await openPostgres(url)
+  t.teardown(async () => { await s.close(); await drop() })
   await s.ping()
 
   proxy.mode = 'blackhole'
