@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
+import { createHash } from 'node:crypto'
 
 /**
  * Every setting Gatehouse reads from the environment, in one TypeBox schema.
@@ -59,6 +60,14 @@ export interface Config {
 }
 
 export class ConfigError extends Error {}
+
+/**
+ * A short name for this deployment, derived from its issuer: every instance of one deployment shares it,
+ * other deployments differ. It prefixes what instances share outside the database (Redis keys, channels).
+ */
+export function deploymentNamespace (config: Pick<Config, 'issuer'>): string {
+  return `gh:${createHash('sha256').update(config.issuer).digest('base64url').slice(0, 12)}:`
+}
 
 /** Reads the variables this schema knows from `env`, converts numbers, and fails naming the first bad variable. */
 export function loadConfig (env: Record<string, string | undefined> = process.env): Config {

@@ -80,9 +80,9 @@ export class RedisCounterStore implements CounterStore {
     await this.#try(async () => { await this.redis.del(key) }, () => this.fallback.reset(key))
   }
 
+  /** The Redis connection belongs to the redis plugin; only the fallback is closed here. */
   async close () {
     await this.fallback.close()
-    this.redis.disconnect()
   }
 
   async #try<T> (shared: () => Promise<T>, local: () => Promise<T>): Promise<T> {
