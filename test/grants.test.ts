@@ -227,22 +227,6 @@ t.test('the default client: refresh with client_id=default or with no client at 
   t.equal(secretForDefault.statusCode, 401, 'the built-in client has no secret')
 })
 
-t.test('J9: a disabled user loses refresh, introspection and password login alike', async (t) => {
-  const app = await build(t)
-  await addUser(app, 'bob', 'pw')
-  const secret = (await addClient(app, 'rs', { grantTypes: ['client_credentials'] }))!
-  const login = await post(app, '/token', { grant_type: 'password', username: 'bob', password: 'pw' })
-  const { access_token: at, refresh_token: rt } = login.json()
-  const wrongPassword = await post(app, '/token', { grant_type: 'password', username: 'bob', password: 'nope' })
-
-  await app.users.update('bob', { disabled: true })
-  t.same((await post(app, '/introspect', { token: at }, { authorization: basic('rs', secret) })).json(), { active: false })
-  t.equal((await post(app, '/token', { grant_type: 'refresh_token', refresh_token: rt })).json().error, 'invalid_grant')
-  const disabledLogin = await post(app, '/token', { grant_type: 'password', username: 'bob', password: 'pw' })
-  t.equal(disabledLogin.statusCode, 400)
-  t.equal(disabledLogin.body, wrongPassword.body, 'same body as a wrong password')
-})
-
 t.test('PASSWORD_GRANT=off refuses the password grant for every client', async (t) => {
   const app = await build(t, { PASSWORD_GRANT: 'off' })
   await addUser(app, 'alice', 'pw')
