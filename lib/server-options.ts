@@ -1,4 +1,5 @@
-import { LogController, type FastifyServerOptions } from 'fastify'
+import type { Server } from 'node:http'
+import { LogController, type FastifyHttpOptions, type FastifyServerOptions } from 'fastify'
 import type { Config } from './config.js'
 
 /**
@@ -16,7 +17,10 @@ export const REDACT = [
   'password', 'client_secret', 'refresh_token', 'access_token', 'code', 'code_verifier'
 ]
 
-export function serverOptions (config: Config): FastifyServerOptions {
+/** How long a request may take to arrive in full (headers and body): a client that stops sending is dropped. */
+export const REQUEST_TIMEOUT_MS = 30_000
+
+export function serverOptions (config: Config): FastifyHttpOptions<Server> {
   return {
     logger: {
       level: config.logLevel,
@@ -28,7 +32,11 @@ export function serverOptions (config: Config): FastifyServerOptions {
     },
     ajv: ajvOptions,
     logController: new LogController({ disableRequestLogging: !config.accessLog }),
-    requestTimeout: 30_000,
+    requestTimeout: REQUEST_TIMEOUT_MS,
+    // Also given to Node's constructor, which then derives headersTimeout (≤ requestTimeout) from it. Fastify
+    // only sets server.requestTimeout afterwards, leaving headersTimeout at its 60 s default; with
+    // headersTimeout > requestTimeout Node swaps the two, and a body that never arrives was waited for 60 s.
+    http: { requestTimeout: REQUEST_TIMEOUT_MS },
     keepAliveTimeout: 72_000,
     // On close, idle keep-alive sockets are dropped at once; in-flight requests finish first.
     forceCloseConnections: 'idle',

@@ -46,54 +46,8 @@ t.test('metadata documents (RFC 8414) come from ISSUER and list only what exists
   t.not(token.statusCode, 404, 'the token endpoint exists')
 })
 
-t.test('the issuer never comes from Host or X-Forwarded-* headers', async (t) => {
-  const app = await build(t)
-  for (const url of METADATA_PATHS) {
-    const plain = (await app.inject({ method: 'GET', url })).body
-    for (const headers of [{ host: 'evil' }, { 'x-forwarded-host': 'evil' }, { host: 'evil.test', 'x-forwarded-host': 'evil', 'x-forwarded-proto': 'https', forwarded: 'host=evil;proto=https' }]) {
-      const res = await app.inject({ method: 'GET', url, headers })
-      t.equal(res.statusCode, 200)
-      t.equal(res.json().issuer, ISSUER, `${url} with ${JSON.stringify(headers)}: issuer unchanged`)
-      t.equal(res.body, plain, 'the whole document is unchanged')
-      t.notOk(res.body.includes('evil'), 'no trace of the header')
-    }
-  }
-})
-
-t.test('a configured https issuer with a path is used as is', async (t) => {
-  const app = await build(t, { ISSUER: 'https://auth.example.com/tenant' })
-  const doc = (await app.inject({ method: 'GET', url: '/.well-known/oauth-authorization-server' })).json()
-  t.equal(doc.issuer, 'https://auth.example.com/tenant')
-  t.equal(doc.token_endpoint, 'https://auth.example.com/tenant/token')
-  t.equal(doc.jwks_uri, 'https://auth.example.com/tenant/.well-known/jwks.json')
-})
-
-t.test('JWKS: public members only; kid, alg and use=sig on every key', async (t) => {
-  const app = await build(t)
-  await app.signingKeys.rotate()
-  const res = await app.inject({ method: 'GET', url: '/.well-known/jwks.json' })
-  t.equal(res.statusCode, 200)
-  t.match(res.headers['content-type'], /^application\/(jwk-set\+)?json\b/)
-  const { keys, ...rest } = res.json()
-  t.same(rest, {}, 'only a keys member')
-  t.equal(keys.length, 2, 'both keys are published after a rotation')
-  const kids = new Set()
-  for (const key of keys) {
-    for (const secret of ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k', 'oth']) t.notOk(secret in key, `no private member ${secret}`)
-    t.type(key.kid, 'string')
-    t.ok(key.kid.length > 0, 'kid is not empty')
-    t.equal(key.alg, 'ES256')
-    t.equal(key.use, 'sig')
-    t.equal(key.kty, 'EC')
-    t.equal(key.crv, 'P-256')
-    t.type(key.x, 'string')
-    t.type(key.y, 'string')
-    kids.add(key.kid)
-  }
-  t.equal(kids.size, keys.length, 'kids are unique')
-  t.notOk(/PRIVATE/.test(res.body), 'no PEM anywhere')
-  t.ok(kids.has(app.signingKeys.current().active.kid), 'the signing key is published')
-})
+// The issuer against Host / X-Forwarded-* headers, an https issuer (M1) and the JWKS (M2) are in
+// test/security/metadata.test.ts.
 
 t.test('operations: /health, /ready, /openapi.json, /docs', async (t) => {
   const app = await build(t)

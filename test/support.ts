@@ -1,8 +1,9 @@
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process'
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import type { Test } from 'tap'
-import { createLocalJWKSet, type JSONWebKeySet } from 'jose'
-import { FORM, form } from './helper.js'
+import { createPublicKey, randomUUID, type KeyObject } from 'node:crypto'
+import { createLocalJWKSet, SignJWT, type JSONWebKeySet, type JWSHeaderParameters, type JWTPayload } from 'jose'
+import { addClient, addUser, basic, build, FORM, form, ISSUER } from './helper.js'
 
 /**
  * Assertions shared by the route tests. An OAuth endpoint error (RFC 6749 §5.2) is exactly
@@ -53,4 +54,49 @@ export function stableHeaders (res: LightMyRequestResponse): Record<string, unkn
  */
 export function spawnNode (args: string[], env: Record<string, string>, stdio: StdioOptions = ['pipe', 'pipe', 'pipe']): ChildProcess {
   return spawn('/usr/bin/env', ['-u', 'NODE_OPTIONS', process.execPath, ...args], { env, stdio })
+}
+
+/** A distinct client address for each request, so brute-force limits (per IP) never answer for tests about input. */
+let nextAddress = 0
+export function uniqueIp (): string {
+  nextAddress++
+  return `10.${(nextAddress >> 16) & 255}.${(nextAddress >> 8) & 255}.${nextAddress & 255}`
+}
+
+export interface AccessTokenFixture {
+  app: FastifyInstance
+  /** alice's user id */
+  sub: string
+  kid: string
+  privateKey: KeyObject
+  publicKey: KeyObject
+  /** Basic credentials of `rs`, a confidential client (a resource server) that may introspect. */
+  rs: { authorization: string }
+  /** Valid RFC 9068 claims for alice, overridable (an `undefined` value removes the claim). */
+  claims: (over?: JWTPayload) => JWTPayload
+  /** Signs `claims` with our active key (or `key`) under our kid, header `typ: at+jwt` unless overridden. */
+  sign: (claims: JWTPayload, header?: Partial<JWSHeaderParameters>, key?: KeyObject | Uint8Array) => Promise<string>
+}
+
+/**
+ * An app with user alice (scope read) and resource server `rs`, plus a crafting kit for access tokens:
+ * each token it makes is valid except for the defect a test puts in (users-me and security/jwt tests).
+ */
+export async function accessTokenFixture (t: Test, password: string): Promise<AccessTokenFixture> {
+  const app = await build(t)
+  const alice = await addUser(app, 'alice', password, { scope: 'read' })
+  const rsSecret = (await addClient(app, 'rs', { grantTypes: ['client_credentials'] }))!
+  const active = app.signingKeys.current().active
+  const now = Math.floor(Date.now() / 1000)
+  const claims = (over: JWTPayload = {}): JWTPayload => {
+    const all: JWTPayload = { iss: ISSUER, sub: alice.id, aud: ISSUER, exp: now + 300, iat: now, jti: randomUUID(), client_id: 'default', scope: 'read', ...over }
+    for (const name of Object.keys(all)) if (all[name] === undefined) delete all[name]
+    return all
+  }
+  const sign = async (payload: JWTPayload, header: Partial<JWSHeaderParameters> = {}, key: KeyObject | Uint8Array = active.privateKey) => {
+    const protectedHeader = { alg: 'ES256', typ: 'at+jwt', kid: active.kid, ...header } as JWSHeaderParameters
+    for (const name of Object.keys(protectedHeader)) if (protectedHeader[name] === undefined) delete protectedHeader[name]
+    return new SignJWT(payload).setProtectedHeader(protectedHeader as JWSHeaderParameters & { alg: string }).sign(key)
+  }
+  return { app, sub: alice.id, kid: active.kid, privateKey: active.privateKey, publicKey: createPublicKey(active.privateKey), rs: { authorization: basic('rs', rsSecret) }, claims, sign }
 }
