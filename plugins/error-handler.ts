@@ -54,10 +54,20 @@ export default fp(async (fastify) => {
     return { error: 'server_error', error_description: 'an unexpected error occurred' }
   })
 
+  // Which methods each route path has, as a pattern matching concrete paths: `hasRoute` compares route
+  // definitions, so it never matched /admin/users/alice against /admin/users/:username.
+  const routes: Array<{ method: string, pattern: RegExp, oauth: boolean }> = []
+  fastify.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) routes.push({ method, pattern: routePattern(route.url), oauth: route.config?.oauth === true })
+  })
+
   fastify.setNotFoundHandler(async (request, reply) => {
     const path = request.url.split('?')[0]
-    const allowed = METHODS.filter((method) => fastify.hasRoute({ method, url: path }))
+    const matching = routes.filter((r) => r.pattern.test(path))
+    const allowed = METHODS.filter((method) => matching.some((r) => r.method === method))
     if (allowed.length > 0) {
+      // The OAuth endpoints' rule (RFC 6749 §5.1) holds for every reply they give, this one too.
+      if (matching.some((r) => r.oauth)) reply.header('cache-control', 'no-store').header('pragma', 'no-cache')
       reply.code(405).header('allow', allowed.join(', '))
       return { error: 'invalid_request', error_description: `method ${request.method} is not allowed here; use ${allowed.join(' or ')}` }
     }
@@ -65,6 +75,16 @@ export default fp(async (fastify) => {
     return { error: 'not_found', error_description: 'no such endpoint' }
   })
 }, { name: 'error-handler' })
+
+/** A route URL (`/admin/users/:username`, `/docs/*`) as a pattern for concrete request paths. */
+function routePattern (url: string): RegExp {
+  const source = url.split('/').map((segment) => {
+    if (segment === '*') return '.*'
+    if (segment.startsWith(':')) return '[^/]+'
+    return segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+  }).join('/')
+  return new RegExp(`^${source}$`)
+}
 
 function validationText (err: FastifyError): string {
   const first = err.validation?.[0]

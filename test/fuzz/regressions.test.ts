@@ -39,3 +39,20 @@ t.test('URLs the router cannot take answer 400 invalid_request in the documented
   const longest = await app.inject({ method: 'GET', url: `/admin/users/${'x'.repeat(256)}` })
   t.equal(longest.statusCode, 401, 'a 256-character parameter reaches the route (which wants a token first)')
 })
+
+t.test('a method a path does not have is 405 with Allow, parametric paths included (was 404); on OAuth endpoints no-store', async (t) => {
+  const app = await build(t)
+  for (const [method, url, allow] of [['PUT', '/admin/users/alice', 'GET, PATCH, DELETE'], ['POST', '/admin/clients/c1', 'GET, PATCH, DELETE'], ['GET', '/admin/keys/rotate', 'POST'], ['DELETE', '/users/me', 'GET']] as const) {
+    const res = await app.inject({ method, url })
+    t.equal(res.statusCode, 405, `${method} ${url}: 405`)
+    t.equal(res.headers.allow, allow, 'Allow lists the path\'s methods')
+    t.equal(res.json().error, 'invalid_request')
+  }
+  for (const url of ['/token', '/revoke', '/introspect']) {
+    const res = await app.inject({ method: 'GET', url })
+    t.equal(res.statusCode, 405, `GET ${url}: 405`)
+    t.equal(res.headers['cache-control'], 'no-store', 'no-store')
+    t.equal(res.headers.pragma, 'no-cache', 'no-cache')
+  }
+  t.equal((await app.inject({ method: 'PUT', url: '/admin/users/alice/x' })).statusCode, 404, 'a path no route has stays 404')
+})
