@@ -1,4 +1,5 @@
-import { Type } from '@sinclair/typebox'
+import { Type, type Static } from '@sinclair/typebox'
+import { AdminError } from '../lib/errors.js'
 import { BearerErrorResponse, ClientId, ErrorResponse, NullableString, Password, Scope, Username } from './common.js'
 import { UserView } from './users.js'
 
@@ -6,8 +7,19 @@ const NullableScope = Type.Unsafe<string | null>({ type: ['string', 'null'], max
 
 export const Paging = Type.Object({
   limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }),
-  offset: Type.Integer({ minimum: 0, default: 0 })
+  offset: Type.Integer({ minimum: 0, maximum: 2 ** 31 - 1, default: 0 })
 })
+export type Page = Static<typeof Paging>
+
+/**
+ * The page a list request asked for, refused unless both numbers are finite. Ajv's type coercion turns the
+ * query text "Infinity" (or "1e400") into the number Infinity, which it accepts as an integer and then
+ * exempts from minimum/maximum (those only test finite numbers): `?limit=Infinity` reached the database.
+ */
+export function checkedPage (page: Page): Page {
+  if (!Number.isSafeInteger(page.limit) || !Number.isSafeInteger(page.offset)) throw new AdminError('limit and offset must be whole numbers in range', 'invalid')
+  return page
+}
 
 export const UsernameParam = Type.Object({ username: Type.String({ maxLength: 256 }) })
 export const ClientIdParam = Type.Object({ client_id: Type.String({ maxLength: 256 }) })

@@ -3,7 +3,7 @@ import { Type } from '@sinclair/typebox'
 import { AdminError } from '../../lib/errors.js'
 import { generateClientSecret, hashClientSecret } from '../../lib/oauth/client-secrets.js'
 import { checkClientInput, createClient, deleteClient, toClientView } from '../../lib/services/client-admin.js'
-import { adminErrors, adminSecurity, ClientIdParam, ClientView, CreateClient, Paging, UpdateClient } from '../../schemas/admin.js'
+import { adminErrors, adminSecurity, checkedPage, ClientIdParam, ClientView, CreateClient, Paging, UpdateClient } from '../../schemas/admin.js'
 
 /** /admin/clients: list, register, read, update, delete (scope admin). Deleting revokes the client's tokens. */
 const adminClientRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
@@ -19,7 +19,7 @@ const adminClientRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
 
   fastify.get('/admin/clients', {
     schema: { tags, security: adminSecurity, summary: 'List clients', querystring: Paging, response: { 200: Type.Array(ClientView), ...adminErrors } }
-  }, async (request) => (await storage.clients.list(request.query)).map(toClientView))
+  }, async (request) => (await storage.clients.list(checkedPage(request.query))).map(toClientView))
 
   fastify.post('/admin/clients', {
     schema: { tags, security: adminSecurity, summary: 'Register a client (the secret is in this reply only)', body: CreateClient, response: { 201: ClientView, ...adminErrors } }

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { AdminError } from '../../lib/errors.js'
 import { checkPassword, createUser, deleteUser, updateUser } from '../../lib/services/user-admin.js'
-import { adminErrors, adminSecurity, CreateUser, Paging, UpdateUser, UsernameParam, UserView } from '../../schemas/admin.js'
+import { adminErrors, adminSecurity, checkedPage, CreateUser, Paging, UpdateUser, UsernameParam, UserView } from '../../schemas/admin.js'
 import { toUserView } from '../../schemas/users.js'
 
 /** /admin/users: list, create, read, update, delete (scope admin). Deleting or disabling revokes the user's grants. */
@@ -13,7 +13,7 @@ const adminUserRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
 
   fastify.get('/admin/users', {
     schema: { tags, security: adminSecurity, summary: 'List users', querystring: Paging, response: { 200: Type.Array(UserView), ...adminErrors } }
-  }, async (request) => (await storage.users.list(request.query)).map(toUserView))
+  }, async (request) => (await storage.users.list(checkedPage(request.query))).map(toUserView))
 
   fastify.post('/admin/users', {
     schema: { tags, security: adminSecurity, summary: 'Create a user', body: CreateUser, response: { 201: UserView, ...adminErrors } }

@@ -56,3 +56,16 @@ t.test('a method a path does not have is 405 with Allow, parametric paths includ
   }
   t.equal((await app.inject({ method: 'PUT', url: '/admin/users/alice/x' })).statusCode, 404, 'a path no route has stays 404')
 })
+
+t.test('list paging: "Infinity" and out-of-range numbers are 400, not a database error (500)', async (t) => {
+  const app = await build(t)
+  const authorization = `Bearer ${await adminToken(app)}`
+  for (const list of ['/admin/users', '/admin/clients']) {
+    for (const query of ['limit=Infinity', 'limit=-Infinity', 'offset=Infinity', 'offset=1e400', 'offset=99999999999999999999', 'limit=0', 'offset=-1']) {
+      const res = await app.inject({ method: 'GET', url: `${list}?${query}`, headers: { authorization } })
+      t.equal(res.statusCode, 400, `${list}?${query}: 400`)
+      t.equal(res.json().error, 'invalid_request')
+    }
+    t.equal((await app.inject({ method: 'GET', url: `${list}?limit=1000&offset=2147483647`, headers: { authorization } })).statusCode, 200, 'the bounds themselves are fine')
+  }
+})
