@@ -13,9 +13,24 @@ const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const
  * - anything else → 500 server_error with a generic text (the detail goes to the log only).
  */
 export default fp(async (fastify) => {
+  // Which methods each route path has, as a pattern matching concrete paths: `hasRoute` compares route
+  // definitions, so it never matched /admin/users/alice against /admin/users/:username.
+  const routes: Array<{ method: string, pattern: RegExp, oauth: boolean }> = []
+  fastify.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) routes.push({ method, pattern: routePattern(route.url), oauth: route.config?.oauth === true })
+  })
+
+  /** A request to an OAuth endpoint's path with a method it lacks is served by the not-found route. */
+  const onOAuthPath = (request: FastifyRequest) => {
+    const path = request.url.split('?')[0]
+    return routes.some((r) => r.oauth && r.pattern.test(path))
+  }
+
   fastify.setErrorHandler(async (err: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
     const oauth = request.routeOptions.config?.oauth === true
-    if (oauth) reply.header('cache-control', 'no-store').header('pragma', 'no-cache')
+    // Every reply of /token, /revoke and /introspect is no-store, even an error raised before the method
+    // was found wrong (a body that does not parse): RFC 6749 §5.1.
+    if (oauth || onOAuthPath(request)) reply.header('cache-control', 'no-store').header('pragma', 'no-cache')
 
     if (err instanceof OAuthError) {
       reply.code(err.statusCode).headers(err.headers)
@@ -52,13 +67,6 @@ export default fp(async (fastify) => {
     request.log.error({ err }, 'unexpected error')
     reply.code(500)
     return { error: 'server_error', error_description: 'an unexpected error occurred' }
-  })
-
-  // Which methods each route path has, as a pattern matching concrete paths: `hasRoute` compares route
-  // definitions, so it never matched /admin/users/alice against /admin/users/:username.
-  const routes: Array<{ method: string, pattern: RegExp, oauth: boolean }> = []
-  fastify.addHook('onRoute', (route) => {
-    for (const method of [route.method].flat()) routes.push({ method, pattern: routePattern(route.url), oauth: route.config?.oauth === true })
   })
 
   fastify.setNotFoundHandler(async (request, reply) => {

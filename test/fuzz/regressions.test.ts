@@ -69,3 +69,13 @@ t.test('list paging: "Infinity" and out-of-range numbers are 400, not a database
     t.equal((await app.inject({ method: 'GET', url: `${list}?limit=1000&offset=2147483647`, headers: { authorization } })).statusCode, 200, 'the bounds themselves are fine')
   }
 })
+
+t.test('a wrong-method request to an OAuth endpoint whose body does not parse is still no-store (was cacheable)', async (t) => {
+  const app = await build(t)
+  for (const [method, url, type, payload] of [['DELETE', '/token', 'application/json', '{'], ['PATCH', '/revoke', 'application/json', '{"a":1}}'], ['PUT', '/introspect', 'multipart/form-data; boundary=x', '--x--']] as const) {
+    const res = await app.inject({ method, url, headers: { 'content-type': type }, payload })
+    t.ok([400, 405, 415].includes(res.statusCode), `${method} ${url}: ${res.statusCode}`)
+    t.equal(res.headers['cache-control'], 'no-store', 'no-store')
+    t.equal(res.headers.pragma, 'no-cache', 'no-cache')
+  }
+})
