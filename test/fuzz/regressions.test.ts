@@ -79,3 +79,22 @@ t.test('a wrong-method request to an OAuth endpoint whose body does not parse is
     t.equal(res.headers.pragma, 'no-cache', 'no-cache')
   }
 })
+
+t.test('NUL and other control characters in an email or a redirect URI are 400 (PostgreSQL: was a 500; SQLite stored them)', async (t) => {
+  const app = await build(t)
+  const authorization = `Bearer ${await adminToken(app)}`
+  const user = await app.inject({ method: 'POST', url: '/admin/users', headers: { authorization }, payload: { username: 'mallory', password: 'x', email: 'a\u0000@b.c' } })
+  t.equal(user.statusCode, 400, 'create a user with a NUL in the email')
+  t.equal(user.json().error, 'invalid_request')
+  t.equal((await app.inject({ method: 'POST', url: '/admin/users', headers: { authorization }, payload: { username: 'mallory', password: 'x', email: 'm@b.c' } })).statusCode, 201)
+  const patched = await app.inject({ method: 'PATCH', url: '/admin/users/mallory', headers: { authorization }, payload: { email: 'm\u0007@b.c' } })
+  t.equal(patched.statusCode, 400, 'update an email to contain a control character')
+  for (const uri of ['https://a.test/\u0000', 'https://a.test/cb\n', 'https://a.test/a b', 'https://a.test/\u007f']) {
+    const client = await app.inject({ method: 'POST', url: '/admin/clients', headers: { authorization }, payload: { client_id: 'web', grant_types: ['authorization_code'], redirect_uris: [uri] } })
+    t.equal(client.statusCode, 400, `redirect URI ${JSON.stringify(uri)}`)
+    t.equal(client.json().error, 'invalid_request')
+  }
+  t.equal((await app.inject({ method: 'POST', url: '/admin/clients', headers: { authorization }, payload: { client_id: 'web', grant_types: ['authorization_code'], redirect_uris: ['https://a.test/cb'] } })).statusCode, 201)
+  const web = await app.inject({ method: 'PATCH', url: '/admin/clients/web', headers: { authorization }, payload: { redirect_uris: ['https://a.test/\u0000'] } })
+  t.equal(web.statusCode, 400, 'update a redirect URI to contain NUL')
+})
