@@ -294,7 +294,7 @@ export async function runCrashHarness (options: CrashOptions): Promise<CrashSumm
 
       const found = checkFile(cycle)
       writesFound = found
-      log(`cycle ${cycle}: killed after ${delay.toFixed(0)} ms with ${cut} requests in flight; ${acks.length - acksBefore} writes acknowledged this cycle, ${found}/${acks.length} found; ready in ${timeToReadyMs.at(-1)!.toFixed(0)} ms; violations so far ${violations.length}`)
+      log(`cycle ${cycle}: killed after ${delay.toFixed(0)} ms with ${cut} requests in flight; ${acks.length - acksBefore} writes acknowledged this cycle, ${found}/${acks.length} found; this server was ready ${timeToReadyMs.at(-1)!.toFixed(0)} ms after its spawn; violations so far ${violations.length}`)
       target = await start()
     }
     await checkRevocations(target, cycles + 1)
