@@ -1,4 +1,6 @@
 import Fastify from 'fastify'
+import net from 'node:net'
+import type { Server } from 'node:http'
 import fp from 'fastify-plugin'
 import app from './app.js'
 import { ConfigError, loadConfig, type Config } from './lib/config.js'
@@ -19,23 +21,43 @@ async function main (): Promise<void> {
   await fastify.register(fp(app), { config })
 
   let closing = false
-  // `close()` drops idle keep-alive sockets once, at its start; a socket whose request is still in flight
-  // would stay open after its reply (until the client's keep-alive ends) and hold the close up. While
-  // closing, every reply says `Connection: close`, so each such socket ends with its last response.
+  // While closing, every reply says `Connection: close`, so each keep-alive connection ends with its
+  // next response and its client opens a new one, which is refused: nothing it sends is lost.
   fastify.addHook('onSend', async (_request, reply) => {
     if (closing) reply.header('connection', 'close')
   })
   const shutdown = (signal: string) => {
     if (closing) return
     closing = true
-    fastify.log.info({ signal }, 'shutting down: finishing in-flight requests')
+    fastify.log.info({ signal }, 'shutting down: no new connections; draining the open ones')
     setTimeout(() => { fastify.log.error('shutdown took too long; exiting'); process.exit(1) }, 15_000).unref()
-    fastify.close().then(() => process.exit(0), (err) => { fastify.log.error({ err }, 'error during shutdown'); process.exit(1) })
+    drain(fastify.server, DRAIN_MS)
+      .then(() => fastify.close())
+      .then(() => process.exit(0), (err) => { fastify.log.error({ err }, 'error during shutdown'); process.exit(1) })
   }
   process.on('SIGTERM', () => shutdown('SIGTERM'))
   process.on('SIGINT', () => shutdown('SIGINT'))
 
   await fastify.listen({ port: config.port, host: config.host })
+}
+
+/** How long open keep-alive connections may take to send their last request before they are closed. */
+const DRAIN_MS = 3_000
+
+/**
+ * Stops accepting connections and waits until the open ones have ended (each after its next reply, which
+ * says `Connection: close`), at most `limit` ms. Node's http `server.close()`, which `fastify.close()`
+ * calls, would at once destroy every keep-alive connection that is idle at that instant: a client that
+ * was just writing its next request on one gets a reset, its request sent and lost. So only the
+ * listening socket is closed here (net.Server's own close, without http's idle-connection sweep);
+ * `fastify.close()` then runs on the connections left (idle for the whole drain, or with a request still
+ * in flight, which it lets finish).
+ */
+async function drain (server: Server, limit: number): Promise<void> {
+  net.Server.prototype.close.call(server)
+  const deadline = Date.now() + limit
+  const open = () => new Promise<number>((resolve) => server.getConnections((err, count) => resolve(err ? 0 : count)))
+  while (Date.now() < deadline && await open() > 0) await new Promise((resolve) => setTimeout(resolve, 10))
 }
 
 main().catch((err) => {

@@ -1,14 +1,14 @@
 import Fastify from 'fastify'
 import fp from 'fastify-plugin'
 import app from '../app.js'
-import { ajvOptions } from './server-options.js'
+import { baseOptions } from './server-options.js'
 
 /**
  * The OpenAPI document as YAML, generated from the running route schemas. The app is built on an
  * in-memory database with a fixed issuer so the output depends on the code alone.
  */
 export async function generateOpenApiYaml (): Promise<string> {
-  const fastify = Fastify({ logger: false, ajv: ajvOptions })
+  const fastify = Fastify({ logger: false, ...baseOptions })
   await fastify.register(fp(app), {
     env: { DATABASE_URL: 'sqlite::memory:', ISSUER: 'http://localhost:3000', ARGON2_MEMORY_KIB: '64', ARGON2_TIME_COST: '1' }
   })

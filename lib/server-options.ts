@@ -1,5 +1,5 @@
 import type { Server } from 'node:http'
-import { LogController, type FastifyHttpOptions, type FastifyServerOptions } from 'fastify'
+import { LogController, type FastifyError, type FastifyHttpOptions, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify'
 import type { Config } from './config.js'
 
 /**
@@ -10,6 +10,30 @@ import type { Config } from './config.js'
 export const ajvOptions: NonNullable<FastifyServerOptions['ajv']> = {
   customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false }
 }
+
+/**
+ * The longest path parameter the router accepts: the admin API's `{username}` and `{client_id}` schemas
+ * allow 256 characters (client ids are up to 128), and find-my-way's default of 100 made longer ones
+ * unreachable. Longer values are refused by `frameworkErrors` below, like any other malformed URL.
+ */
+export const MAX_PARAM_LENGTH = 256
+
+/**
+ * Failures the router reports before any route runs (a path that does not decode, a path parameter past
+ * MAX_PARAM_LENGTH): the same `400 {"error":"invalid_request"}` as every other malformed request, instead of
+ * Fastify's own `{"error":"Bad Request","code":…}` shape (and its undocumented 414).
+ */
+export function frameworkErrors (error: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
+  const description = error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? `a path parameter is longer than ${MAX_PARAM_LENGTH} characters` : 'the URL is malformed'
+  reply.code(400).header('cache-control', 'no-store').send({ error: 'invalid_request', error_description: description })
+}
+
+/** What every Fastify instance Gatehouse builds shares: the server, the tests, the OpenAPI generator. */
+export const baseOptions = {
+  ajv: ajvOptions,
+  routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+  frameworkErrors
+} satisfies FastifyServerOptions
 
 /** Secrets that must never reach the log (SECURITY-CASES L1). */
 export const REDACT = [
@@ -22,6 +46,7 @@ export const REQUEST_TIMEOUT_MS = 30_000
 
 export function serverOptions (config: Config): FastifyHttpOptions<Server> {
   return {
+    ...baseOptions,
     logger: {
       level: config.logLevel,
       redact: { paths: REDACT, censor: '[redacted]' },
@@ -30,7 +55,6 @@ export function serverOptions (config: Config): FastifyHttpOptions<Server> {
         req: (req) => ({ method: req.method, url: req.url.split('?')[0], remoteAddress: req.ip })
       }
     },
-    ajv: ajvOptions,
     logController: new LogController({ disableRequestLogging: !config.accessLog }),
     requestTimeout: REQUEST_TIMEOUT_MS,
     // Also given to Node's constructor, which then derives headersTimeout (≤ requestTimeout) from it. Fastify

@@ -13,9 +13,24 @@ const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const
  * - anything else → 500 server_error with a generic text (the detail goes to the log only).
  */
 export default fp(async (fastify) => {
+  // Which methods each route path has, as a pattern matching concrete paths: `hasRoute` compares route
+  // definitions, so it never matched /admin/users/alice against /admin/users/:username.
+  const routes: Array<{ method: string, pattern: RegExp, oauth: boolean }> = []
+  fastify.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) routes.push({ method, pattern: routePattern(route.url), oauth: route.config?.oauth === true })
+  })
+
+  /** A request to an OAuth endpoint's path with a method it lacks is served by the not-found route. */
+  const onOAuthPath = (request: FastifyRequest) => {
+    const path = request.url.split('?')[0]
+    return routes.some((r) => r.oauth && r.pattern.test(path))
+  }
+
   fastify.setErrorHandler(async (err: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
     const oauth = request.routeOptions.config?.oauth === true
-    if (oauth) reply.header('cache-control', 'no-store').header('pragma', 'no-cache')
+    // Every reply of /token, /revoke and /introspect is no-store, even an error raised before the method
+    // was found wrong (a body that does not parse): RFC 6749 §5.1.
+    if (oauth || onOAuthPath(request)) reply.header('cache-control', 'no-store').header('pragma', 'no-cache')
 
     if (err instanceof OAuthError) {
       reply.code(err.statusCode).headers(err.headers)
@@ -56,7 +71,8 @@ export default fp(async (fastify) => {
 
   fastify.setNotFoundHandler(async (request, reply) => {
     const path = request.url.split('?')[0]
-    const allowed = METHODS.filter((method) => fastify.hasRoute({ method, url: path }))
+    const matching = routes.filter((r) => r.pattern.test(path))
+    const allowed = METHODS.filter((method) => matching.some((r) => r.method === method))
     if (allowed.length > 0) {
       // No route matched, so the OAuth endpoints' own no-store hook did not run: a 405 from /token, /revoke
       // or /introspect must still carry RFC 6749 §5.1's headers (and no 405 is worth caching anywhere).
@@ -67,6 +83,16 @@ export default fp(async (fastify) => {
     return { error: 'not_found', error_description: 'no such endpoint' }
   })
 }, { name: 'error-handler' })
+
+/** A route URL (`/admin/users/:username`, `/docs/*`) as a pattern for concrete request paths. */
+function routePattern (url: string): RegExp {
+  const source = url.split('/').map((segment) => {
+    if (segment === '*') return '.*'
+    if (segment.startsWith(':')) return '[^/]+'
+    return segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+  }).join('/')
+  return new RegExp(`^${source}$`)
+}
 
 function validationText (err: FastifyError): string {
   const first = err.validation?.[0]

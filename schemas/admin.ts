@@ -1,13 +1,25 @@
-import { Type } from '@sinclair/typebox'
-import { BearerErrorResponse, ClientId, ErrorResponse, NullableString, Password, Scope, Username } from './common.js'
+import { Type, type Static } from '@sinclair/typebox'
+import { AdminError } from '../lib/errors.js'
+import { BearerErrorResponse, ClientId, NullableString, Password, Scope, Username } from './common.js'
 import { UserView } from './users.js'
 
 const NullableScope = Type.Unsafe<string | null>({ type: ['string', 'null'], maxLength: 2048, description: 'space-separated scopes the client may ask for; null = only the user\'s scopes' })
 
 export const Paging = Type.Object({
   limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }),
-  offset: Type.Integer({ minimum: 0, default: 0 })
+  offset: Type.Integer({ minimum: 0, maximum: 2 ** 31 - 1, default: 0 })
 })
+export type Page = Static<typeof Paging>
+
+/**
+ * The page a list request asked for, refused unless both numbers are finite. Ajv's type coercion turns the
+ * query text "Infinity" (or "1e400") into the number Infinity, which it accepts as an integer and then
+ * exempts from minimum/maximum (those only test finite numbers): `?limit=Infinity` reached the database.
+ */
+export function checkedPage (page: Page): Page {
+  if (!Number.isSafeInteger(page.limit) || !Number.isSafeInteger(page.offset)) throw new AdminError('limit and offset must be whole numbers in range', 'invalid')
+  return page
+}
 
 export const UsernameParam = Type.Object({ username: Type.String({ maxLength: 256 }) })
 export const ClientIdParam = Type.Object({ client_id: Type.String({ maxLength: 256 }) })
@@ -58,14 +70,27 @@ export const UpdateClient = Type.Object({
 
 export const KeyRotation = Type.Object({ kid: Type.String(), activates_at: Type.Integer() })
 
+/** An error body whose `error` is one of `codes` (the document then says exactly which). */
+const errorBody = (codes: string[], description: string) => Type.Object({
+  error: Type.Union(codes.map((c) => Type.Literal(c))),
+  error_description: Type.Optional(Type.String())
+}, { description })
+
 /** Replies every admin route can give besides its success. */
 export const adminErrors = {
-  400: ErrorResponse,
+  400: errorBody(['invalid_request'], 'malformed request, or a value the rules refuse'),
   401: BearerErrorResponse,
   403: BearerErrorResponse,
-  404: ErrorResponse,
-  409: ErrorResponse,
-  503: ErrorResponse
+  404: errorBody(['not_found'], 'no such user or client'),
+  409: errorBody(['conflict'], 'the user or client already exists'),
+  503: errorBody(['temporarily_unavailable'], 'the database is unreachable; Retry-After says when to try again')
+}
+
+/** …and those of a route that reads a request body (POST, PATCH, DELETE): Fastify parses one whenever it is sent. */
+export const adminBodyErrors = {
+  ...adminErrors,
+  413: errorBody(['invalid_request'], 'the body is larger than the limit (1 MiB)'),
+  415: errorBody(['invalid_request'], 'the body is neither JSON nor another type the server reads')
 }
 
 export const adminSecurity = [{ bearerAuth: ['admin'] }]

@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import fp from 'fastify-plugin'
 import app from '../app.js'
 import type { AppOptions } from '../lib/app-options.js'
-import { ajvOptions } from '../lib/server-options.js'
+import { baseOptions } from '../lib/server-options.js'
 
 export const ISSUER = 'http://gatehouse.test'
 
@@ -39,7 +39,7 @@ export async function freshDatabase (t: Test): Promise<{ url: string, drop: () =
  */
 export async function build (t: Test, env: Record<string, string> = {}, options: Omit<AppOptions, 'env'> = {}): Promise<FastifyInstance> {
   const database = env.DATABASE_URL ? { url: env.DATABASE_URL, drop: async () => {} } : await freshDatabase(t)
-  const fastify = Fastify({ logger: false, ajv: ajvOptions })
+  const fastify = Fastify({ logger: false, ...baseOptions })
   t.teardown(async () => {
     await fastify.close()
     await database.drop()

@@ -28,6 +28,9 @@ export function checkClientInput (input: ClientInput): asserts input is ClientIn
 
 /** Absolute URIs without a fragment (RFC 6749 §3.1.2); plain http only for loopback (RFC 8252 §7.3, BCP §2.6). */
 function checkRedirectUri (uri: string): void {
+  // URL() would percent-encode these, but the URI is stored and compared as sent: refuse them (RFC 3986
+  // has no raw whitespace or control characters; PostgreSQL text cannot hold U+0000 either).
+  if (/[\s\u0000-\u001f\u007f]/.test(uri)) throw new AdminError(`redirect URI contains whitespace or a control character: ${JSON.stringify(uri).slice(0, 200)}`, 'invalid')
   let url: URL
   try { url = new URL(uri) } catch { throw new AdminError(`redirect URI is not an absolute URI: ${uri}`, 'invalid') }
   if (url.hash || uri.includes('#')) throw new AdminError(`redirect URI must not have a fragment: ${uri}`, 'invalid')

@@ -11,7 +11,8 @@ import { USERNAME_PATTERN } from '../../schemas/common.js'
  */
 
 const USERNAME = new RegExp(USERNAME_PATTERN)
-const EMAIL = /^[^\s@]{1,64}@[^\s@]{1,255}$/
+/** No whitespace and no control characters (U+0000 included, which PostgreSQL text cannot hold). */
+const EMAIL = /^[^\s@\u0000-\u001f\u007f]{1,64}@[^\s@\u0000-\u001f\u007f]{1,255}$/
 
 export interface UserInput {
   fullName?: string | null

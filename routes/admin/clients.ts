@@ -3,7 +3,7 @@ import { Type } from '@sinclair/typebox'
 import { AdminError } from '../../lib/errors.js'
 import { generateClientSecret, hashClientSecret } from '../../lib/oauth/client-secrets.js'
 import { checkClientInput, createClient, deleteClient, toClientView } from '../../lib/services/client-admin.js'
-import { adminErrors, adminSecurity, ClientIdParam, ClientView, CreateClient, Paging, UpdateClient } from '../../schemas/admin.js'
+import { adminBodyErrors, adminErrors, adminSecurity, checkedPage, ClientIdParam, ClientView, CreateClient, Paging, UpdateClient } from '../../schemas/admin.js'
 
 /** /admin/clients: list, register, read, update, delete (scope admin). Deleting revokes the client's tokens. */
 const adminClientRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
@@ -19,10 +19,10 @@ const adminClientRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
 
   fastify.get('/admin/clients', {
     schema: { tags, security: adminSecurity, summary: 'List clients', querystring: Paging, response: { 200: Type.Array(ClientView), ...adminErrors } }
-  }, async (request) => (await storage.clients.list(request.query)).map(toClientView))
+  }, async (request) => (await storage.clients.list(checkedPage(request.query))).map(toClientView))
 
   fastify.post('/admin/clients', {
-    schema: { tags, security: adminSecurity, summary: 'Register a client (the secret is in this reply only)', body: CreateClient, response: { 201: ClientView, ...adminErrors } }
+    schema: { tags, security: adminSecurity, summary: 'Register a client (the secret is in this reply only)', body: CreateClient, response: { 201: ClientView, ...adminBodyErrors } }
   }, async (request, reply) => {
     const b = request.body
     const { client, secret } = await createClient(storage, b.client_id, {
@@ -37,7 +37,7 @@ const adminClientRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   }, async (request) => toClientView(await find(request.params.client_id)))
 
   fastify.patch('/admin/clients/:client_id', {
-    schema: { tags, security: adminSecurity, summary: 'Update a client', params: ClientIdParam, body: UpdateClient, response: { 200: ClientView, ...adminErrors } }
+    schema: { tags, security: adminSecurity, summary: 'Update a client', params: ClientIdParam, body: UpdateClient, response: { 200: ClientView, ...adminBodyErrors } }
   }, async (request) => {
     const current = await find(request.params.client_id)
     const b = request.body
@@ -59,7 +59,7 @@ const adminClientRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   })
 
   fastify.delete('/admin/clients/:client_id', {
-    schema: { tags, security: adminSecurity, summary: 'Delete a client and revoke its tokens', params: ClientIdParam, response: { 204: Type.Null(), ...adminErrors } }
+    schema: { tags, security: adminSecurity, summary: 'Delete a client and revoke its tokens', params: ClientIdParam, response: { 204: Type.Null(), ...adminBodyErrors } }
   }, async (request, reply) => {
     await deleteClient(storage, request.params.client_id, tokenIssuer.revokeOptions())
     return reply.code(204).send(null)

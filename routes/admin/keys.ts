@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { adminErrors, adminSecurity, KeyRotation } from '../../schemas/admin.js'
+import { adminBodyErrors, adminSecurity, KeyRotation } from '../../schemas/admin.js'
 
 /** POST /admin/keys/rotate: the same as `gatehouse keys rotate` (scope admin). */
 const adminKeyRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
@@ -11,7 +11,7 @@ const adminKeyRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       security: adminSecurity,
       summary: 'Rotate the signing key',
       description: 'Adds a new signing key. It is published in the JWKS at once and signs after KEY_PUBLISH_DELAY_SECONDS; the old key stays published until every token it signed has expired.',
-      response: { 200: KeyRotation, ...adminErrors }
+      response: { 200: KeyRotation, ...adminBodyErrors }
     }
   }, async () => {
     const { kid, activatesAt } = await fastify.signingKeys.rotate()

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { AdminError } from '../../lib/errors.js'
 import { checkPassword, createUser, deleteUser, updateUser } from '../../lib/services/user-admin.js'
-import { adminErrors, adminSecurity, CreateUser, Paging, UpdateUser, UsernameParam, UserView } from '../../schemas/admin.js'
+import { adminBodyErrors, adminErrors, adminSecurity, checkedPage, CreateUser, Paging, UpdateUser, UsernameParam, UserView } from '../../schemas/admin.js'
 import { toUserView } from '../../schemas/users.js'
 
 /** /admin/users: list, create, read, update, delete (scope admin). Deleting or disabling revokes the user's grants. */
@@ -13,10 +13,10 @@ const adminUserRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
 
   fastify.get('/admin/users', {
     schema: { tags, security: adminSecurity, summary: 'List users', querystring: Paging, response: { 200: Type.Array(UserView), ...adminErrors } }
-  }, async (request) => (await storage.users.list(request.query)).map(toUserView))
+  }, async (request) => (await storage.users.list(checkedPage(request.query))).map(toUserView))
 
   fastify.post('/admin/users', {
-    schema: { tags, security: adminSecurity, summary: 'Create a user', body: CreateUser, response: { 201: UserView, ...adminErrors } }
+    schema: { tags, security: adminSecurity, summary: 'Create a user', body: CreateUser, response: { 201: UserView, ...adminBodyErrors } }
   }, async (request, reply) => {
     const { username, password, full_name: fullName, email, scope, disabled } = request.body
     const user = await createUser(storage, passwords, username, password, { fullName, email, scope, disabled })
@@ -33,7 +33,7 @@ const adminUserRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   })
 
   fastify.patch('/admin/users/:username', {
-    schema: { tags, security: adminSecurity, summary: 'Update a user (a new password or disabling revokes their tokens)', params: UsernameParam, body: UpdateUser, response: { 200: UserView, ...adminErrors } }
+    schema: { tags, security: adminSecurity, summary: 'Update a user (a new password or disabling revokes their tokens)', params: UsernameParam, body: UpdateUser, response: { 200: UserView, ...adminBodyErrors } }
   }, async (request) => {
     const { password, full_name: fullName, email, scope, disabled } = request.body
     let passwordHash: string | undefined
@@ -46,7 +46,7 @@ const adminUserRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   })
 
   fastify.delete('/admin/users/:username', {
-    schema: { tags, security: adminSecurity, summary: 'Delete a user and revoke their tokens', params: UsernameParam, response: { 204: Type.Null(), ...adminErrors } }
+    schema: { tags, security: adminSecurity, summary: 'Delete a user and revoke their tokens', params: UsernameParam, response: { 204: Type.Null(), ...adminBodyErrors } }
   }, async (request, reply) => {
     await deleteUser(storage, request.params.username, tokenIssuer.revokeOptions())
     return reply.code(204).send(null)

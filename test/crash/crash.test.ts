@@ -1,0 +1,17 @@
+import t from 'tap'
+import { runCrashHarness } from './harness.js'
+
+// The crash-safety harness at CI size: five SIGKILLs under mixed writes. The full run (50 cycles) is
+// `npm run test:crash`, outside `npm test`.
+t.test('SIGKILL under mixed writes, five times: the file is intact and every acknowledged write survives', async (t) => {
+  const seed = Number(process.env.CRASH_SEED ?? 20240611)
+  const summary = await runCrashHarness({ cycles: 5, seed, concurrency: 6, log: (line) => t.comment(line) })
+  t.comment(`seed ${seed}: ${summary.writesAcknowledged} writes acknowledged, ${summary.writesFound} found, ${summary.inFlightAtKill} cut by the kills, max time to ready ${summary.maxTimeToReadyMs.toFixed(0)} ms`)
+  t.same(summary.violations, [], 'no violation')
+  t.ok(summary.writesAcknowledged > 0, 'writes were acknowledged')
+  t.equal(summary.writesFound, summary.writesAcknowledged, 'every acknowledged write is in the file')
+  for (const kind of ['issue', 'rotate', 'revoke_refresh', 'revoke_access', 'create_user'] as const) {
+    t.ok(summary.byKind[kind] > 0, `some ${kind} writes were acknowledged`)
+  }
+  t.ok(summary.inFlightAtKill > 0, 'the kills cut requests in flight (so they happened under load)')
+})

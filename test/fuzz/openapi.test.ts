@@ -1,0 +1,135 @@
+import t, { type Test } from 'tap'
+import fc from 'fast-check'
+import { Agent } from 'node:http'
+import { build, buildListening, testBackend } from '../helper.js'
+import { OAUTH_BODY_LIMIT } from '../../plugins/oauth-endpoint.js'
+import { operationsOf, type Operation, type Schema } from './openapi-ops.js'
+import { requestArb, strayRequestArb, type FuzzRequest, type GenerationContext } from './generators.js'
+import { describe as describeRequest, harvest, headSize, NODE_MAX_HEADER_SIZE, oracle, sendHttp, sendInject, setUpFixtures, type Reply } from './harness.js'
+
+/**
+ * Property-based fuzzing of every operation in the OpenAPI document the app itself serves (app.swagger(),
+ * not a hand-written list): ≥1,000 generated requests per operation, valid and hostile, through
+ * `inject`, then a smaller pass over real HTTP. Every reply must hold the invariants in harness.ts: no 5xx,
+ * a documented status and `error`, JSON errors, no-store on the OAuth endpoints, the right challenges.
+ *
+ * Reproducing a failure. The base seed is fixed, so a plain re-run generates the same requests in the
+ * same order against the same fixtures (only token values, which are random, differ):
+ *   npx tsc -p tsconfig.json && npx tap dist/test/fuzz/openapi.test.js
+ * A failure report prints the request in full, the operation, whether it came from the main or the stray
+ * (wrong method or path) property, and fast-check's seed and `path`. To replay only that operation, and
+ * only that case (enough whenever the failure depends on the request itself, the usual case):
+ *   GATEHOUSE_FUZZ_ONLY='PATCH /admin/users/{username}' GATEHOUSE_FUZZ_PATH=<path> \
+ *   npx tap dist/test/fuzz/openapi.test.js            (add GATEHOUSE_FUZZ_SEED=<base> if it was not the default)
+ * GATEHOUSE_FUZZ_SHRINK=1 lets fast-check shrink the counterexample first (slower). Then write the request
+ * into test/fuzz/regressions.test.ts as a plain test, as the ones there were.
+ *
+ * Other knobs: GATEHOUSE_FUZZ_RUNS (requests per operation through inject, default 1000),
+ * GATEHOUSE_FUZZ_HTTP_RUNS (over HTTP, default 100), GATEHOUSE_FUZZ_SEED (another base seed, for a
+ * longer local hunt: any integer).
+ */
+
+const BASE_SEED = Number(process.env.GATEHOUSE_FUZZ_SEED ?? 0x6a7e)
+const RUNS = Number(process.env.GATEHOUSE_FUZZ_RUNS ?? 1000)
+const HTTP_RUNS = Number(process.env.GATEHOUSE_FUZZ_HTTP_RUNS ?? 100)
+const STRAY_RUNS = Math.max(10, Math.round(RUNS / 10))
+const ONLY = process.env.GATEHOUSE_FUZZ_ONLY
+const PATH = process.env.GATEHOUSE_FUZZ_PATH
+const SHRINK = process.env.GATEHOUSE_FUZZ_SHRINK === '1'
+
+// Any unhandled rejection while the fuzzer runs fails the test (at the end of each operation's run).
+const unhandled: unknown[] = []
+process.on('unhandledRejection', (reason) => { unhandled.push(reason) })
+
+/** Each operation gets its own seed derived from its id, so adding an operation does not reshuffle the others. */
+function seedFor (op: Operation, salt: number): number {
+  let h = 0x811c9dc5
+  for (const ch of `${op.id}#${salt}`) h = Math.imul(h ^ ch.charCodeAt(0), 0x01000193)
+  return (BASE_SEED ^ h) | 0
+}
+
+/** Requests aimed at the operation (`requests`) and at its wrong methods and mangled paths (`strays`), by status. */
+interface Tally { requests: number, strays: number, statuses: Map<number, number> }
+const tallyText = (tally: Tally) => [...tally.statuses].sort(([a], [b]) => a - b).map(([s, n]) => `${s}×${n}`).join(' ')
+
+async function fuzz (t: Test, label: string, ops: Operation[], doc: Schema, ctx: GenerationContext, runs: number, strayRuns: number, salt: number,
+  send: (req: FuzzRequest) => Promise<Reply | { error: NodeJS.ErrnoException }>): Promise<Map<string, Tally>> {
+  const check = oracle(doc, ops, { http: label === 'http' })
+  const tallies = new Map<string, Tally>()
+  for (const op of ops) {
+    if (ONLY && op.id !== ONLY) continue
+    const opStarted = Date.now()
+    const tally: Tally = { requests: 0, strays: 0, statuses: new Map() }
+    tallies.set(op.id, tally)
+    const run = async (req: FuzzRequest) => {
+      const res = await send(req)
+      if (req.target === 'op') tally.requests++
+      else tally.strays++
+      if ('error' in res) {
+        // Over HTTP a body past the limit may be refused before it is all written: the socket is reset.
+        if ((req.oversize || headSize(req) > NODE_MAX_HEADER_SIZE - 512) && /ECONNRESET|EPIPE/.test(res.error.code ?? '')) { tally.statuses.set(0, (tally.statuses.get(0) ?? 0) + 1); return }
+        throw new Error(`transport error ${res.error.code ?? res.error.message}\n${describeRequest(req)}`)
+      }
+      tally.statuses.set(res.statusCode, (tally.statuses.get(res.statusCode) ?? 0) + 1)
+      harvest(ctx.pools, op, res)
+      const problems = check.check(op, req, res)
+      if (problems.length) {
+        throw new Error(`${problems.join('\n')}\nrequest: ${describeRequest(req)}\nreply: ${res.statusCode} ${JSON.stringify(res.headers)} ${res.body.slice(0, 300)}`)
+      }
+    }
+    const seed = seedFor(op, salt)
+    const params = { seed, numRuns: runs, endOnFailure: !SHRINK, ...(PATH ? { path: PATH } : {}) }
+    const main = await fc.check(fc.asyncProperty(requestArb(op, ctx), run), params)
+    const strays = strayRuns > 0 ? await fc.check(fc.asyncProperty(strayRequestArb(op, ops, ctx), run), { ...params, numRuns: strayRuns, seed: seed + 1 }) : undefined
+    for (const [property, details] of [['main', main], ['stray', strays]] as const) {
+      if (!details?.failed) continue
+      const error = details.errorInstance instanceof Error ? details.errorInstance.message : String(details.errorInstance)
+      t.fail(`${label} ${op.id} (${property} property): failed after ${details.numRuns} requests; fast-check seed ${details.seed}, path "${details.counterexamplePath}"\n${error}`)
+    }
+    t.ok(!main.failed && !strays?.failed, `${label} ${op.id}: every reply holds the invariants`)
+    t.comment(`${label} ${op.id}: ${tally.requests} requests (+${tally.strays} stray) in ${((Date.now() - opStarted) / 1000).toFixed(1)} s (seed ${seed}), statuses ${tallyText(tally)}`)
+    t.same(unhandled.splice(0).map(String), [], `${label} ${op.id}: no unhandled rejection`)
+  }
+  return tallies
+}
+
+function contextFor (app: { initialConfig: { bodyLimit?: number } }, pools: GenerationContext['pools']): GenerationContext {
+  const OAUTH = new Set(['/token', '/revoke', '/introspect'])
+  return { pools, bodyLimit: (op) => OAUTH.has(op.path) ? OAUTH_BODY_LIMIT : app.initialConfig.bodyLimit ?? 1024 * 1024 }
+}
+
+t.test(`fuzz every OpenAPI operation through inject (${testBackend})`, async (t) => {
+  const started = Date.now()
+  const app = await build(t)
+  const doc = app.swagger() as Schema
+  const ops = operationsOf(doc)
+  t.ok(ops.length >= 18, `${ops.length} operations in the document`)
+  const pools = await setUpFixtures(app)
+  const tallies = await fuzz(t, 'inject', ops, doc, contextFor(app, pools), RUNS, STRAY_RUNS, 0, (req) => sendInject(app, req))
+
+  // The run reached the success paths too (not only the error paths).
+  for (const [id, tally] of tallies) {
+    const main = [...tally.statuses].filter(([s]) => s >= 200 && s < 300).reduce((n, [, c]) => n + c, 0)
+    t.ok(main > 0, `${id}: at least one 2xx among ${tally.requests}`)
+    if (!ONLY && !PATH) t.ok(tally.requests >= RUNS, `${id}: ≥${RUNS} requests`)
+  }
+  const total = [...tallies.values()].reduce((n, x) => n + x.requests + x.strays, 0)
+  t.comment(`inject: ${total} requests over ${tallies.size} operations in ${((Date.now() - started) / 1000).toFixed(1)} s; base seed ${BASE_SEED}, ${RUNS} per operation (+${STRAY_RUNS} to wrong methods and paths)`)
+})
+
+t.test(`fuzz every OpenAPI operation over real HTTP (${testBackend})`, async (t) => {
+  const started = Date.now()
+  const { app, url } = await buildListening(t)
+  const doc = app.swagger() as Schema
+  const ops = operationsOf(doc)
+  const pools = await setUpFixtures(app)
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 })
+  t.teardown(() => agent.destroy())
+  // A body over the limit, or a head over Node's limit (431), may get its socket closed under it: such
+  // requests go on a connection of their own, so the next request does not inherit a dying socket.
+  const alone = (req: FuzzRequest) => req.oversize || headSize(req) > NODE_MAX_HEADER_SIZE - 512
+  const tallies = await fuzz(t, 'http', ops, doc, contextFor(app, pools), HTTP_RUNS, Math.round(HTTP_RUNS / 10), 1,
+    (req) => sendHttp(url, alone(req) ? new Agent({ keepAlive: false }) : agent, req))
+  const total = [...tallies.values()].reduce((n, x) => n + x.requests + x.strays, 0)
+  t.comment(`http: ${total} requests over ${tallies.size} operations in ${((Date.now() - started) / 1000).toFixed(1)} s`)
+})
