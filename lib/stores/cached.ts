@@ -37,10 +37,39 @@ export interface CachedStorage extends Storage {
   readonly cache: { sync (): Promise<void>, clear (): void }
 }
 
+/**
+ * Entries by id for `ttlMs`, misses included. A load that was in flight when its entry was dropped is
+ * not stored (the generation moved on), so a write can never be undone by a read that started before it.
+ */
+class TtlCache<T> {
+  readonly #entries = new Map<string, { value: T, at: number }>()
+  readonly #generations = new Map<string, number>()
+  constructor (private readonly ttlMs: number, private readonly now: () => number) {}
+
+  async get (id: string, load: (id: string) => Promise<T>): Promise<T> {
+    const hit = this.#entries.get(id)
+    if (hit && this.now() - hit.at < this.ttlMs) return hit.value
+    const generation = this.#generations.get(id) ?? 0
+    const value = await load(id)
+    if ((this.#generations.get(id) ?? 0) === generation) this.#entries.set(id, { value, at: this.now() })
+    return value
+  }
+
+  drop (id: string): void {
+    this.#entries.delete(id)
+    this.#generations.set(id, (this.#generations.get(id) ?? 0) + 1)
+  }
+
+  clear (): void {
+    this.#entries.clear()
+    this.#generations.clear()
+  }
+}
+
 export async function withReadCache (inner: Storage, options: CacheOptions, bus?: InvalidationBus): Promise<CachedStorage> {
   const now = options.now ?? Date.now
-  const users = new Map<string, { user: User | undefined, at: number }>()
-  const clients = new Map<string, { client: Client | undefined, at: number }>()
+  const users = new TtlCache<User | undefined>(options.ttlMs, now)
+  const clients = new TtlCache<Client | undefined>(options.ttlMs, now)
   const denied = new Map<string, number>() // id → expiresAt (unix seconds)
   let syncedAt = -Infinity
   let chain: Promise<void> = Promise.resolve()
@@ -66,9 +95,8 @@ export async function withReadCache (inner: Storage, options: CacheOptions, bus?
     return run
   }
 
-  const fresh = (at: number) => now() - at < options.ttlMs
-  const dropUser = (id: string) => { users.delete(id) }
-  const dropClient = (id: string) => { clients.delete(id) }
+  const dropUser = (id: string) => { users.drop(id) }
+  const dropClient = (id: string) => { clients.drop(id) }
   const announce = (message: Invalidation) => bus?.publish(message)
 
   bus?.subscribe((message) => {
@@ -83,13 +111,7 @@ export async function withReadCache (inner: Storage, options: CacheOptions, bus?
 
   const userStore: UserStore = {
     create: (user) => inner.users.create(user),
-    async findById (id) {
-      const hit = users.get(id)
-      if (hit && fresh(hit.at)) return hit.user
-      const user = await inner.users.findById(id)
-      users.set(id, { user, at: now() })
-      return user
-    },
+    findById: (id) => users.get(id, (key) => inner.users.findById(key)),
     findByUsername: (username) => inner.users.findByUsername(username),
     list: (page) => inner.users.list(page),
     async update (username, patch) {
@@ -113,13 +135,7 @@ export async function withReadCache (inner: Storage, options: CacheOptions, bus?
       announce({ kind: 'client', id: created.id })
       return created
     },
-    async find (id) {
-      const hit = clients.get(id)
-      if (hit && fresh(hit.at)) return hit.client
-      const client = await inner.clients.find(id)
-      clients.set(id, { client, at: now() })
-      return client
-    },
+    find: (id) => clients.get(id, (key) => inner.clients.find(key)),
     list: (page) => inner.clients.list(page),
     async update (id, patch) {
       const client = await inner.clients.update(id, patch)

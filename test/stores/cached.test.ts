@@ -110,3 +110,22 @@ t.test('failing syncs never leave an unhandled rejection (the process would die 
   t.same(unhandled, [])
   await cached.close()
 })
+
+t.test('a read in flight when a write lands does not put the old row back', async (t) => {
+  const url = dbUrl()
+  const inner = openSqlite(url)
+  const cached = await withReadCache(inner, { ttlMs: 60_000, syncMs: 60_000, maxStaleMs: 120_000 })
+  t.teardown(() => cached.close())
+  const dana = await cached.users.create({ username: 'dana', passwordHash: null })
+  // Hold the inner read until the write has happened.
+  const realFind = inner.users.findById.bind(inner.users)
+  let release!: () => void
+  const gate = new Promise<void>((resolve) => { release = resolve })
+  inner.users.findById = async (id) => { const before = await realFind(id); await gate; return before }
+  const slowRead = cached.users.findById(dana.id)
+  await cached.users.update('dana', { disabled: true })
+  release()
+  t.equal((await slowRead)?.disabled, false, 'the slow read returns what it read')
+  inner.users.findById = realFind
+  t.equal((await cached.users.findById(dana.id))?.disabled, true, 'but it was not cached over the write')
+})
