@@ -8,13 +8,14 @@
  *
  * Environment: BENCH_DURATION (s, default 8), BENCH_WARMUP (s, 3), BENCH_RUNS (3), BENCH_ONLY (a regex
  * over case ids, for development), BENCH_DATABASE_URL (PostgreSQL; the case is skipped when Gatehouse
- * cannot run on it), BENCH_USERS_LARGE (1000000), BENCH_PROFILE=1 (main server under --cpu-prof).
+ * cannot run on it), BENCH_USERS_LARGE (1000000), BENCH_PROFILE=1 (main server under --cpu-prof; summarise
+ * with bench/profile.mjs), BENCH_KEEP=1 (keep the databases and token files in bench/results/).
  *
  * better-sqlite3, pg and @node-rs/argon2 are the service's own copies (found in ../node_modules).
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process'
 import { createHash, randomBytes, randomUUID } from 'node:crypto'
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { availableParallelism, loadavg } from 'node:os'
 import { join, resolve } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -111,6 +112,14 @@ async function stopServer (child) {
 
 function setAffinity (pid, cpus) {
   if (PIN) sh('taskset', ['-a', '-p', '-c', cpus, String(pid)])
+}
+
+/** CPU time the process (all its threads) has used so far, in µs (USER_HZ is 100 on Linux). */
+function cpuMicros (pid) {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
+    return (Number(fields[11]) + Number(fields[12])) * 10_000
+  } catch { return NaN }
 }
 
 function rssMiB (pid) {
@@ -445,7 +454,10 @@ async function measure (c, seconds, run) {
   const request = c.prepare ? await c.prepare(seconds, run) : c.request
   const url = c.server.base + request.path
   if (!request.lines) await check(url, request, c.expect)
+  const cpuBefore = cpuMicros(c.server.pid)
   const result = await sampleRss(c, () => runWrk({ url, seconds, connections: c.connections, pinned, vars: shape(request) }))
+  // The server's own CPU per request: unlike req/s, barely moved by other load on the machine.
+  result.cpu = (cpuMicros(c.server.pid) - cpuBefore) / result.requests
   c.after?.(result)
   return result
 }
@@ -487,23 +499,29 @@ function median (xs) {
 const stat = (id) => {
   const rs = results[id]
   if (!rs || rs.length === 0) return undefined
-  return { rps: median(rs.map((r) => r.rps)), p50: median(rs.map((r) => r.p50)), p99: median(rs.map((r) => r.p99)), errors: rs.reduce((n, r) => n + r.errors, 0), floodRps: median(rs.map((r) => r.floodRps ?? NaN)) }
+  const m = (key) => median(rs.map((r) => r[key] ?? NaN))
+  return { rps: m('rps'), p50: m('p50'), p99: m('p99'), cpu: m('cpu'), floodRps: m('floodRps'), errors: rs.reduce((n, r) => n + r.errors, 0) }
 }
 const fmt = (n, digits = 0) => n === undefined || Number.isNaN(n) ? '–' : n.toLocaleString('en', { minimumFractionDigits: digits, maximumFractionDigits: digits })
 const ratio = (a, b) => a && b ? a.rps / b.rps : NaN
+/** The same comparison by CPU time per request (b's over a's): what the ratio would be if both had whole, equal cores. */
+const cpuRatio = (a, b) => a && b ? b.cpu / a.cpu : NaN
+const byRate = (a, b) => (v) => `${fmt(v, 2)}× (by CPU/req ${fmt(cpuRatio(a, b), 2)}×)`
 
 /** Each target: what it compares, and whether it is met. */
 function targets (prefix, ids) {
   const s = (id) => stat(prefix + id)
   const rows = {}
   const me = s('me'); const cc = s('cc'); const refresh = s('refresh'); const intro = s('introspect')
+  const compare = (target, a, b, threshold) => [target, ratio(a, b), threshold, byRate(a, b)]
   rows[prefix + 'me'] = [
-    ['≥ 0.75× bare Fastify', ratio(me, stat('base-fastify')), 0.75],
-    ['≥ 3× FastAPI JWT /users/me', ratio(me, stat('base-fastapi')), 3]
+    compare('≥ 0.75× bare Fastify', me, stat('base-fastify'), 0.75),
+    compare('≥ 3× FastAPI JWT /users/me', me, stat('base-fastapi'), 3)
   ]
-  rows[prefix + 'cc'] = [['≥ 2.5× oidc-provider', ratio(cc, stat('base-oidc-cc')), 2.5]]
-  rows[prefix + 'refresh'] = [['≥ 4,800/s (40× Keycloak 120/s/vCPU)', refresh ? refresh.rps / 120 : NaN, 40, (v) => `${fmt(v * 120)}/s = ${fmt(v, 1)}× Keycloak`]]
-  rows[prefix + 'introspect'] = [['≥ 2.5× oidc-provider', ratio(intro, stat('base-oidc-introspect')), 2.5]]
+  rows[prefix + 'cc'] = [compare('≥ 2.5× oidc-provider', cc, stat('base-oidc-cc'), 2.5)]
+  rows[prefix + 'refresh'] = [['≥ 4,800/s (40× Keycloak 120/s/vCPU)', refresh ? refresh.rps / 120 : NaN, 40,
+    (v) => `${fmt(v * 120)}/s = ${fmt(v, 1)}× Keycloak (by CPU/req: ${fmt(1e6 / refresh.cpu)}/s per core)`]]
+  rows[prefix + 'introspect'] = [compare('≥ 2.5× oidc-provider', intro, stat('base-oidc-introspect'), 2.5)]
   return Object.fromEntries(Object.entries(rows).filter(([id]) => ids.includes(id)))
 }
 
@@ -511,29 +529,29 @@ const ids = cases.map((c) => c.id)
 const goals = {
   ...targets('', ids),
   ...targets('pg-', ids),
-  password: [['≥ 0.9× raw argon2 verify', ratio(stat('password'), stat('base-argon2')), 0.9]],
+  password: [['≥ 0.9× raw argon2 verify', ratio(stat('password'), stat('base-argon2')), 0.9, byRate(stat('password'), stat('base-argon2'))]],
   flood: [['p99 < 50 ms', stat('flood')?.p99, 50, (v) => `p99 ${fmt(v, 1)} ms (flood ${fmt(stat('flood')?.floodRps)}/s)`, 'below']],
-  'users-1m': [['within 10% of 1k users', ratio(stat('users-1m'), stat('users-1k')), 0.9]]
+  'users-1m': [['within 10% of 1k users', ratio(stat('users-1m'), stat('users-1k')), 0.9, byRate(stat('users-1m'), stat('users-1k'))]]
 }
 
 const lines = []
 lines.push(`Gatehouse bench, ${machine.date.slice(0, 16).replace('T', ' ')} UTC; nproc ${machine.nproc}, ${machine.cpu}; Node ${machine.node}; ${wrkVersion.trim()}`)
 lines.push(`${RUNS} runs × ${DURATION} s per case (median), ${CONNECTIONS} connections (password grant: ${PASSWORD_CONNECTIONS}); ${PIN ? `server on core ${SERVER_CORE}, wrk on core ${WRK_CORE}` : 'not pinned (1 core)'}; load average before: ${machine.loadBefore}, after: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`)
 lines.push('')
-lines.push('| case | req/s | p50 ms | p99 ms | errors | target | measured | met |')
-lines.push('|---|---:|---:|---:|---:|---|---|---|')
+lines.push('| case | req/s | p50 ms | p99 ms | CPU µs/req | errors | target | measured | met |')
+lines.push('|---|---:|---:|---:|---:|---:|---|---|---|')
 for (const c of cases) {
   const s = stat(c.id)
-  const cells = s ? [fmt(s.rps), fmt(s.p50, 2), fmt(s.p99, 2), fmt(s.errors)] : ['–', '–', '–', '–']
+  const cells = s ? [fmt(s.rps), fmt(s.p50, 2), fmt(s.p99, 2), fmt(s.cpu, 1), fmt(s.errors)] : ['–', '–', '–', '–', '–']
   const label = c.failed ? `${c.label} (failed: ${c.failed.slice(0, 80)})` : c.label
   const gs = goals[c.id] ?? [[]]
   gs.forEach(([target, value, threshold, show, dir], i) => {
     const met = target === undefined ? '' : Number.isNaN(value) || value === undefined ? '–' : (dir === 'below' ? value < threshold : value >= threshold) ? 'yes' : 'no'
     const measured = target === undefined || value === undefined || Number.isNaN(value) ? '' : show ? show(value) : `${fmt(value, 2)}×`
-    lines.push(`| ${i === 0 ? label : ''} | ${i === 0 ? cells.join(' | ') : ' | | | '} | ${target ?? ''} | ${measured} | ${met} |`)
+    lines.push(`| ${i === 0 ? label : ''} | ${i === 0 ? cells.join(' | ') : ' | | | | '} | ${target ?? ''} | ${measured} | ${met} |`)
   })
 }
-if (pgSkip) for (const what of ['GET /users/me', 'POST /token client_credentials', 'POST /token refresh_token', 'POST /introspect']) lines.push(`| PostgreSQL: ${what} | ${pgSkip} | | | | | | |`)
+if (pgSkip) for (const what of ['GET /users/me', 'POST /token client_credentials', 'POST /token refresh_token', 'POST /introspect']) lines.push(`| PostgreSQL: ${what} | ${pgSkip} | | | | | | | |`)
 const rssLoadMax = Math.max(...Object.values(resources.rssLoad), 0)
 const rssLoadCase = Object.entries(resources.rssLoad).sort((a, b) => b[1] - a[1])[0]?.[0]
 const rows = [
@@ -541,7 +559,7 @@ const rows = [
   ['RSS under load (max, sampled every 250 ms)', '< 200 MB', rssLoadMax, 200, `${fmt(rssLoadMax, 1)} MiB (${rssLoadCase ?? '–'}); idle after load ${fmt(resources.rssAfter, 1)} MiB`],
   ['start-up: spawn to first 200 /health', '< 1 s', resources.readyMs, 1000, `${fmt(resources.readyMs)} ms (median of 3; first start on an empty file ${fmt(resources.readyColdMs)} ms)`]
 ]
-for (const [label, target, value, limit, shown] of rows) lines.push(`| ${label} | | | | | ${target} | ${shown} | ${value === undefined ? '–' : value < limit ? 'yes' : 'no'} |`)
+for (const [label, target, value, limit, shown] of rows) lines.push(`| ${label} | | | | | | ${target} | ${shown} | ${value === undefined ? '–' : value < limit ? 'yes' : 'no'} |`)
 const table = lines.join('\n')
 
 writeFileSync(join(OUT, 'table.md'), table + '\n')
@@ -551,3 +569,5 @@ log(`done in ${((Date.now() - started) / 60000).toFixed(1)} min; results in ${OU
 
 for (const server of [main, large, pgServer, fastify, oidc, fastapi]) await server?.stop()
 dropSchema?.()
+// The databases (the 1M-user one is ~250 MB) and token files go; the table, results.json and logs stay.
+if (env.BENCH_KEEP !== '1') for (const f of readdirSync(OUT)) if (/\.db(-wal|-shm)?$|\.txt$/.test(f)) rmSync(join(OUT, f))

@@ -27,8 +27,10 @@ async function worker () {
   }
 }
 const start = performance.now()
+const cpuStart = process.cpuUsage()
 await Promise.all(Array.from({ length: concurrency }, worker))
 const elapsed = (performance.now() - start) / 1000
+const { user, system } = process.cpuUsage(cpuStart)
 latencies.sort((a, b) => a - b)
 const at = (p) => latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))]
-process.stdout.write(JSON.stringify({ requests: done, rps: done / elapsed, p50: at(0.5), p99: at(0.99), errors: 0 }) + '\n')
+process.stdout.write(JSON.stringify({ requests: done, rps: done / elapsed, p50: at(0.5), p99: at(0.99), cpu: (user + system) / done, errors: 0 }) + '\n')
