@@ -424,7 +424,7 @@ const cases = [
   { id: 'base-fastapi-simple', label: 'baseline: FastAPI simple tutorial (fake token) GET /users/me', server: fastapi, request: { path: '/simple/users/me', auth: 'Bearer johndoe' } },
   { id: 'base-oidc-cc', label: 'baseline: oidc-provider client_credentials', server: oidc, request: { path: '/token', method: 'POST', auth: oidcSvc, body: ccBody } },
   introspectCase('base-oidc-introspect', 'baseline: oidc-provider introspection', oidc, '/token/introspection', oidcSvc, oidcRs),
-  { id: 'base-argon2', label: `baseline: argon2id verify, raw (@node-rs/argon2, ${PASSWORD_CONNECTIONS} in flight, all cores)`, custom: (seconds) => runJson('node', [join(BENCH, 'baselines/argon2-verify.mjs')], { DURATION: String(seconds), CONCURRENCY: String(PASSWORD_CONNECTIONS) }) },
+  { id: 'base-argon2', label: `baseline: argon2id verify, raw (@node-rs/argon2, ${CORES} in flight: every core)`, custom: (seconds) => runJson('node', [join(BENCH, 'baselines/argon2-verify.mjs')], { DURATION: String(seconds), CONCURRENCY: String(CORES) }) },
   ...gatehouseCases(main, creds, meToken, '', '', { kind: 'sqlite', path: mainPath }),
   { id: 'password', label: 'POST /token password (argon2id m=19456 t=2 p=1)', server: main, pinned: false, connections: PASSWORD_CONNECTIONS, request: { path: '/token', method: 'POST', body: passwordBody } },
   {
