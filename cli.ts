@@ -140,7 +140,8 @@ run(process.argv.slice(2)).then(
       return
     }
     const message = err instanceof Error ? err.message : String(err)
-    process.stderr.write(`gatehouse: ${message.split('\n')[0]}${err instanceof UsageError ? '\n' + USAGE : ''}\n`)
+    // CONTRACT: a failure is one line on stderr (the usage is one `gatehouse --help` away).
+    process.stderr.write(`gatehouse: ${message.split('\n')[0]}${err instanceof UsageError ? ' (see gatehouse --help)' : ''}\n`)
     process.exitCode = 1
   }
 )

@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
+import { createHash } from 'node:crypto'
 
 /**
  * Every setting Gatehouse reads from the environment, in one TypeBox schema.
@@ -60,12 +61,26 @@ export interface Config {
 
 export class ConfigError extends Error {}
 
+/**
+ * A short name for this deployment, derived from its issuer: every instance of one deployment shares it,
+ * other deployments differ. It prefixes what instances share outside the database (Redis keys, channels).
+ */
+export function deploymentNamespace (config: Pick<Config, 'issuer'>): string {
+  return `gh:${createHash('sha256').update(config.issuer).digest('base64url').slice(0, 12)}:`
+}
+
 /** Reads the variables this schema knows from `env`, converts numbers, and fails naming the first bad variable. */
 export function loadConfig (env: Record<string, string | undefined> = process.env): Config {
   const raw: Record<string, unknown> = {}
-  for (const key of Object.keys(EnvSchema.properties)) {
+  for (const [key, schema] of Object.entries(EnvSchema.properties)) {
     const value = env[key]
-    if (value !== undefined && value !== '') raw[key] = value
+    if (value === undefined || value === '') continue
+    // Value.Convert is lax with numbers ("1e3" → 1, "15.9" → 15, "0x10" → 16, "true" → 1): integers
+    // must be plain decimal digits, or the start fails instead of running with a value nobody meant.
+    if ((schema as { type?: string }).type === 'integer' && !/^-?[0-9]+$/.test(value)) {
+      throw new ConfigError(`invalid environment variable ${key}=${JSON.stringify(value)}: Expected integer`)
+    }
+    raw[key] = value
   }
   const converted = Value.Convert(EnvSchema, raw)
   const firstError = Value.Errors(EnvSchema, converted).First()

@@ -14,6 +14,7 @@ export type OAuthErrorCode =
   | 'access_denied'
   | 'server_error'
   | 'temporarily_unavailable'
+  | 'too_many_requests'
 
 export class OAuthError extends Error {
   readonly error: OAuthErrorCode
@@ -39,6 +40,9 @@ export const invalidScope = (description: string) => new OAuthError('invalid_sco
 /** 401; `usedBasic` adds the `WWW-Authenticate: Basic` challenge RFC 6749 §5.2 asks for. */
 export const invalidClient = (usedBasic: boolean, description = 'client authentication failed') =>
   new OAuthError('invalid_client', description, 401, usedBasic ? { 'www-authenticate': `Basic realm="${REALM}"` } : {})
+/** 429 with Retry-After: brute-force and fishing limits (RFC 6585 §4). */
+export const tooManyRequests = (retryAfter: number, description = 'too many failed attempts; try again later') =>
+  new OAuthError('too_many_requests', description, 429, { 'retry-after': String(retryAfter) })
 export const temporarilyUnavailable = (description = 'the service is temporarily unavailable, try again shortly') =>
   new OAuthError('temporarily_unavailable', description, 503, { 'retry-after': '2' })
 
@@ -74,6 +78,7 @@ export const insufficientScope = (scope: string) =>
 
 /** The database could not be reached: every endpoint that needs it answers 503 (OAuth shape). */
 export class StoreUnavailableError extends Error {
+  override name = 'StoreUnavailableError'
   constructor (cause?: unknown) {
     super('the database is unreachable', { cause })
   }

@@ -1,4 +1,6 @@
-import type { FastifyServerOptions } from 'fastify'
+import type { Server } from 'node:http'
+import { LogController, type FastifyHttpOptions, type FastifyServerOptions } from 'fastify'
+import type { Config } from './config.js'
 
 /**
  * Ajv settings for every Fastify instance Gatehouse builds (server, tests, OpenAPI generation):
@@ -8,3 +10,37 @@ import type { FastifyServerOptions } from 'fastify'
 export const ajvOptions: NonNullable<FastifyServerOptions['ajv']> = {
   customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false }
 }
+
+/** Secrets that must never reach the log (SECURITY-CASES L1). */
+export const REDACT = [
+  'req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]',
+  'password', 'client_secret', 'refresh_token', 'access_token', 'code', 'code_verifier'
+]
+
+/** How long a request may take to arrive in full (headers and body): a client that stops sending is dropped. */
+export const REQUEST_TIMEOUT_MS = 30_000
+
+export function serverOptions (config: Config): FastifyHttpOptions<Server> {
+  return {
+    logger: {
+      level: config.logLevel,
+      redact: { paths: REDACT, censor: '[redacted]' },
+      serializers: {
+        // The query string can carry a token someone put there by mistake: log the path only.
+        req: (req) => ({ method: req.method, url: req.url.split('?')[0], remoteAddress: req.ip })
+      }
+    },
+    ajv: ajvOptions,
+    logController: new LogController({ disableRequestLogging: !config.accessLog }),
+    requestTimeout: REQUEST_TIMEOUT_MS,
+    // Also given to Node's constructor, which then derives headersTimeout (≤ requestTimeout) from it. Fastify
+    // only sets server.requestTimeout afterwards, leaving headersTimeout at its 60 s default; with
+    // headersTimeout > requestTimeout Node swaps the two, and a body that never arrives was waited for 60 s.
+    http: { requestTimeout: REQUEST_TIMEOUT_MS },
+    keepAliveTimeout: 72_000,
+    // On close, idle keep-alive sockets are dropped at once; in-flight requests finish first.
+    forceCloseConnections: 'idle',
+    return503OnClosing: true
+  }
+}
+

@@ -58,7 +58,9 @@ export default fp(async (fastify) => {
     const path = request.url.split('?')[0]
     const allowed = METHODS.filter((method) => fastify.hasRoute({ method, url: path }))
     if (allowed.length > 0) {
-      reply.code(405).header('allow', allowed.join(', '))
+      // No route matched, so the OAuth endpoints' own no-store hook did not run: a 405 from /token, /revoke
+      // or /introspect must still carry RFC 6749 §5.1's headers (and no 405 is worth caching anywhere).
+      reply.code(405).header('allow', allowed.join(', ')).header('cache-control', 'no-store').header('pragma', 'no-cache')
       return { error: 'invalid_request', error_description: `method ${request.method} is not allowed here; use ${allowed.join(' or ')}` }
     }
     reply.code(404)

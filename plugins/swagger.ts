@@ -33,6 +33,12 @@ export default fp(async (fastify) => {
       }
     }
   })
-  await fastify.register(swaggerUi, { routePrefix: '/docs', staticCSP: true })
+  // Swagger UI sets its own CSP (after our html-security-headers hook), so it gets ours verbatim: local
+  // assets only, never framed, and no call-out to the public swagger validator.
+  await fastify.register(swaggerUi, {
+    routePrefix: '/docs',
+    staticCSP: "default-src 'self'; base-uri 'none'; font-src 'self' data:; img-src 'self' data:; object-src 'none'; script-src 'self'; script-src-attr 'none'; style-src 'self'; form-action 'self'; frame-ancestors 'none'",
+    uiConfig: { validatorUrl: null }
+  })
   fastify.get('/openapi.json', { schema: { hide: true } }, async () => fastify.swagger())
 }, { name: 'swagger' })

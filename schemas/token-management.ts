@@ -2,7 +2,8 @@ import { Type } from '@sinclair/typebox'
 import { ClientId, OAuthErrorResponse } from './common.js'
 
 const TokenParams = {
-  token: Type.String({ minLength: 1, maxLength: 8192 }),
+  // As long as /token accepts a refresh token: an oversized JWT is simply not active (SECURITY-CASES J3).
+  token: Type.String({ minLength: 1, maxLength: 32768 }),
   token_type_hint: Type.Optional(Type.String({ maxLength: 64, description: 'access_token or refresh_token; a hint only (RFC 7009 §2.1)' })),
   client_id: Type.Optional(ClientId),
   client_secret: Type.Optional(Type.String({ maxLength: 512 }))

@@ -21,17 +21,34 @@ export function tempDatabaseUrl (t: Test): string {
 }
 
 /**
- * Builds the app as a test sees it: a temp SQLite file (or `env.DATABASE_URL`), a fixed issuer, fast
- * hashing, no logger; closed when the test ends.
+ * Which backend app-level tests run on: SQLite by default; the wrappers in test/postgres/ set
+ * GATEHOUSE_TEST_BACKEND=postgres and re-run the same test files on PostgreSQL.
+ */
+export const testBackend = process.env.GATEHOUSE_TEST_BACKEND === 'postgres' ? 'postgres' : 'sqlite'
+
+/** A fresh database on the test backend: a temp SQLite file, or a PostgreSQL schema of its own. */
+export async function freshDatabase (t: Test): Promise<{ url: string, drop: () => Promise<void> }> {
+  if (testBackend === 'sqlite') return { url: tempDatabaseUrl(t), drop: async () => {} }
+  const { createTestSchema } = await import('./pg-schema.js')
+  return createTestSchema()
+}
+
+/**
+ * Builds the app as a test sees it: a fresh database on the test backend (or `env.DATABASE_URL`), a
+ * fixed issuer, fast hashing, no logger; closed (and its database dropped) when the test ends.
  */
 export async function build (t: Test, env: Record<string, string> = {}, options: Omit<AppOptions, 'env'> = {}): Promise<FastifyInstance> {
+  const database = env.DATABASE_URL ? { url: env.DATABASE_URL, drop: async () => {} } : await freshDatabase(t)
   const fastify = Fastify({ logger: false, ajv: ajvOptions })
+  t.teardown(async () => {
+    await fastify.close()
+    await database.drop()
+  })
   await fastify.register(fp(app), {
     ...options,
-    env: { ISSUER, DATABASE_URL: env.DATABASE_URL ?? tempDatabaseUrl(t), KEY_PUBLISH_DELAY_SECONDS: '0', ...FAST_HASH, ...env }
+    env: { ISSUER, KEY_PUBLISH_DELAY_SECONDS: '0', ...FAST_HASH, ...env, DATABASE_URL: database.url }
   })
   await fastify.ready()
-  t.teardown(() => fastify.close())
   return fastify
 }
 

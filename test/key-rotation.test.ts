@@ -41,25 +41,7 @@ t.test('`gatehouse keys rotate` reaches a running server without a restart: publ
   t.equal(me.statusCode, 200, 'a token signed before the rotation keeps verifying')
 })
 
-t.test('POST /admin/keys/rotate, and a retired key leaves the JWKS once its tokens have expired', async (t) => {
-  let clock = Math.floor(Date.now() / 1000)
-  const app = await build(t, { ACCESS_TOKEN_TTL: '60' }, { now: () => clock })
-  await addUser(app, 'root', 'pw', { scope: 'admin' })
-  const admin = (await post(app, '/token', { grant_type: 'password', username: 'root', password: 'pw' })).json().access_token
-  const [k1] = await kids(app)
-  const rotated = await app.inject({ method: 'POST', url: '/admin/keys/rotate', headers: { authorization: `Bearer ${admin}` } })
-  t.equal(rotated.statusCode, 200)
-  const { kid: k2, activates_at: activatesAt } = rotated.json()
-  t.equal(activatesAt, clock, 'KEY_PUBLISH_DELAY_SECONDS=0 in tests')
-  t.same((await kids(app)).sort(), [k1, k2].sort())
-
-  clock += 60 + 10 // the retired key's last token (TTL 60 s + 10 s leeway) has just expired...
-  await app.signingKeys.reload()
-  t.ok((await kids(app)).includes(k1), '...but not yet past it')
-  clock += 1
-  await app.signingKeys.reload()
-  t.same(await kids(app), [k2], 'retired key dropped after the longest access-token lifetime')
-})
+// POST /admin/keys/rotate and a retired key leaving the JWKS (M2) are in test/security/metadata.test.ts.
 
 t.test('instances starting at once on one database end with one key', async (t) => {
   const DATABASE_URL = tempDatabaseUrl(t)

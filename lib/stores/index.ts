@@ -4,5 +4,10 @@ import { openSqlite } from './sqlite/index.js'
 /** Opens the backend `DATABASE_URL` names and applies its migrations. */
 export async function openStorage (databaseUrl: string): Promise<Storage> {
   if (databaseUrl.startsWith('sqlite:')) return openSqlite(databaseUrl)
-  throw new Error('DATABASE_URL: the PostgreSQL backend is not built yet')
+  if (/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    // Imported on demand, so SQLite-only deployments never load `pg`.
+    const { openPostgres } = await import('./postgres/index.js')
+    return openPostgres(databaseUrl)
+  }
+  throw new Error('DATABASE_URL: expected sqlite:PATH or a postgres:// URL')
 }

@@ -40,6 +40,8 @@ export interface UserStore {
   update (username: string, patch: UserPatch): Promise<User | undefined>
   delete (username: string): Promise<User | undefined>
   count (): Promise<number>
+  /** The distinct non-empty scope lists users hold (for discovery's scopes_supported). */
+  scopeLists (): Promise<string[]>
 }
 
 export type GrantType = 'password' | 'client_credentials' | 'refresh_token' | 'authorization_code'
@@ -67,6 +69,8 @@ export interface ClientStore {
   list (page: Page): Promise<Client[]>
   update (id: string, patch: ClientPatch): Promise<Client | undefined>
   delete (id: string): Promise<Client | undefined>
+  /** The distinct non-empty scope lists clients may ask for. */
+  scopeLists (): Promise<string[]>
 }
 
 /**

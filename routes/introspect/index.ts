@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { invalidClient } from '../../lib/errors.js'
+import { invalidClient, tooManyRequests } from '../../lib/errors.js'
+import { introspectionLimits } from '../../lib/oauth/brute-force.js'
 import { requireClient } from '../../lib/oauth/client-auth.js'
 import { lookUpToken } from '../../lib/oauth/token-lookup.js'
 import { introspectSchema } from '../../schemas/token-management.js'
@@ -12,13 +13,23 @@ const INACTIVE = { active: false } as const
  * active is `{"active":false}` and nothing else (§2.2).
  */
 const introspectRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
-  const { storage, accessTokens, checkTokenStanding } = fastify
+  const { storage, accessTokens, checkTokenStanding, throttle } = fastify
 
   fastify.post('/introspect', { config: { oauth: true }, schema: introspectSchema }, async (request) => {
     const { body } = request
     const client = await requireClient(request.headers.authorization, body, storage.clients)
     if (client.isPublic) throw invalidClient(false, 'introspection is for confidential clients')
-    const found = await lookUpToken(body.token, body.token_type_hint, accessTokens, storage)
+    // Token fishing (RFC 7662 §4): too many inactive answers to one caller, and it must wait.
+    const limits = introspectionLimits(client.id)
+    const wait = await throttle.check(limits)
+    if (wait !== undefined) throw tooManyRequests(wait, 'too many introspections of inactive tokens; try again later')
+    const result = await introspect(body.token, body.token_type_hint, client.id)
+    if (!result.active) await throttle.fail(limits)
+    return result
+  })
+
+  async function introspect (token: string, hint: string | undefined, callerId: string) {
+    const found = await lookUpToken(token, hint, accessTokens, storage)
     const now = fastify.now()
 
     if (found?.kind === 'access_token') {
@@ -30,13 +41,13 @@ const introspectRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     if (found?.kind === 'refresh_token') {
       const { token, grant } = found
       const live = token.consumedAt === null && grant.revokedAt === null && token.expiresAt > now && grant.expiresAt > now
-      if (!live || grant.clientId !== client.id) return INACTIVE
+      if (!live || grant.clientId !== callerId) return INACTIVE
       const user = await storage.users.findById(grant.userId)
       if (!user || user.disabled) return INACTIVE
       return { active: true, scope: grant.scope || undefined, client_id: grant.clientId, username: user.username, token_type: 'refresh_token', exp: token.expiresAt, iat: token.issuedAt, sub: user.id, iss: fastify.config.issuer }
     }
     return INACTIVE
-  })
+  }
 }
 
 export default introspectRoutes

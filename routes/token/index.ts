@@ -10,7 +10,7 @@ import { tokenSchema, type TokenRequestBody } from '../../schemas/token.js'
  * the grant, hand over.
  */
 const tokenRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
-  const { storage, passwords, tokenIssuer: issuer, config } = fastify
+  const { storage, passwords, tokenIssuer: issuer, config, throttle } = fastify
 
   fastify.post('/token', { config: { oauth: true }, schema: tokenSchema }, async (request) => {
     const body = request.body
@@ -27,7 +27,7 @@ const tokenRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     if (!client.grantTypes.includes(grant.grantType)) {
       throw unauthorizedClient(`this client may not use the ${grant.grantType} grant`)
     }
-    return grant.handle({ body, client, storage, passwords, issuer, config, log: request.log })
+    return grant.handle({ body, client, storage, passwords, issuer, config, throttle, clientIp: request.ip, log: request.log })
   })
 }
 

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { grantHandlers } from '../../lib/oauth/grants/index.js'
+import { parseScope } from '../../lib/oauth/scopes.js'
 import { Jwks, ServerMetadata } from '../../schemas/discovery.js'
 
 /**
@@ -24,20 +25,36 @@ const wellKnownRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
     service_documentation: `${base}/docs`
   }
-  const cache = 'public, max-age=300'
+  const cache = 'public, max-age=60'
+
+  // scopes_supported: every scope some user or client holds, plus `admin` (the admin API's). Read at most
+  // once a minute; while the database is unreachable the last list is served (metadata keeps answering).
+  let scopes = { readAt: -Infinity, list: ['admin'] }
+  async function scopesSupported (): Promise<string[]> {
+    const now = fastify.now()
+    if (now - scopes.readAt < 60) return scopes.list
+    try {
+      const lists = [...await fastify.storage.users.scopeLists(), ...await fastify.storage.clients.scopeLists()]
+      scopes = { readAt: now, list: [...new Set(['admin', ...lists.flatMap(parseScope)])].sort() }
+    } catch (err) {
+      fastify.log.warn({ err }, 'reading scopes for the metadata failed; serving the last list')
+    }
+    return scopes.list
+  }
+  const document = async () => ({ ...metadata, scopes_supported: await scopesSupported() })
 
   fastify.get('/.well-known/oauth-authorization-server', {
     schema: { tags: ['discovery'], summary: 'Authorization server metadata (RFC 8414)', response: { 200: ServerMetadata } }
   }, async (_request, reply) => {
     reply.header('cache-control', cache)
-    return metadata
+    return document()
   })
 
   fastify.get('/.well-known/openid-configuration', {
     schema: { tags: ['discovery'], summary: 'The same metadata at the OpenID Connect discovery path', response: { 200: ServerMetadata } }
   }, async (_request, reply) => {
     reply.header('cache-control', cache)
-    return metadata
+    return document()
   })
 
   fastify.get('/.well-known/jwks.json', {

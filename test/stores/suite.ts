@@ -36,6 +36,9 @@ export function storeSuite (t: Test, open: () => Promise<Storage>): void {
     t.equal((await s.users.delete('bob'))?.username, 'bob')
     t.equal(await s.users.delete('bob'), undefined)
     t.equal(await s.users.count(), 1)
+    await s.users.create({ username: 'carol', passwordHash: null, scope: 'read write' })
+    await s.users.create({ username: 'dan', passwordHash: null, scope: 'read write' })
+    t.same((await s.users.scopeLists()).sort(), ['read write'], 'distinct, non-empty scope lists')
   })
 
   t.test('clients: create, find, update, delete', async (t) => {
@@ -51,6 +54,9 @@ export function storeSuite (t: Test, open: () => Promise<Storage>): void {
     t.same(updated?.grantTypes, ['password'])
     t.same(updated?.redirectUris, ['https://app.test/cb'])
     t.equal((await s.clients.list({ limit: 5, offset: 0 })).length, 1)
+    await s.clients.create({ id: 'c2', secretHash: null, isPublic: true, grantTypes: ['password'], scope: 'admin', redirectUris: [] })
+    t.same(await s.clients.scopeLists(), ['admin'], 'null scopes are not listed')
+    await s.clients.delete('c2')
     t.equal((await s.clients.delete('c1'))?.id, 'c1')
     t.equal(await s.clients.find('c1'), undefined)
   })
@@ -154,6 +160,63 @@ export function storeSuite (t: Test, open: () => Promise<Storage>): void {
     t.equal(listed[1].privateKey, 'pem-k3')
     await s.keys.delete('k3')
     t.equal((await s.keys.list()).length, 1)
+  })
+
+  t.test('users: list order compares bytes, whatever the locale', async (t) => {
+    const s = await open()
+    t.teardown(() => s.close())
+    for (const username of ['zed', 'émile', 'alice', 'Bob']) await s.users.create({ username, passwordHash: null })
+    t.same((await s.users.list({ limit: 10, offset: 0 })).map((u) => u.username), ['Bob', 'alice', 'zed', 'émile'])
+  })
+
+  t.test('lookups by a key containing NUL find nothing and change nothing', async (t) => {
+    const s = await open()
+    t.teardown(() => s.close())
+    const alice = await s.users.create({ username: 'alice', passwordHash: 'h' })
+    await s.clients.create({ id: 'c1', secretHash: null, isPublic: true, grantTypes: ['password'], scope: null, redirectUris: [] })
+    const grantId = randomUUID()
+    const rt = token(grantId)
+    await s.grants.create({ id: grantId, clientId: 'c1', userId: alice.id, scope: 'read', createdAt: now, expiresAt: now + 86400 }, rt)
+    await s.revocations.add(['jti:a'], now + 60)
+    const nul = '\u0000'
+    t.equal(await s.users.findByUsername(`alice${nul}`), undefined)
+    t.equal(await s.users.findById(`${alice.id}${nul}`), undefined)
+    t.equal(await s.users.update(`alice${nul}`, { disabled: true }), undefined)
+    t.equal(await s.users.delete(`alice${nul}`), undefined)
+    t.equal(await s.clients.find(`c1${nul}`), undefined)
+    t.equal(await s.clients.update(`c1${nul}`, { scope: 'x' }), undefined)
+    t.equal(await s.clients.delete(`c1${nul}`), undefined)
+    t.equal(await s.grants.findGrant(`${grantId}${nul}`), undefined)
+    t.equal(await s.grants.findToken(`${rt.hash}${nul}`), undefined)
+    t.equal((await s.grants.rotate(`${rt.hash}${nul}`, token(grantId), deny)).outcome, 'unknown')
+    t.equal(await s.grants.revoke(`${grantId}${nul}`, deny), undefined)
+    t.equal(await s.grants.revokeForUser(`${alice.id}${nul}`, deny), 0)
+    t.equal(await s.grants.revokeForClient(`c1${nul}`, deny), 0)
+    t.notOk(await s.revocations.anyRevoked([`jti:a${nul}`]))
+    t.ok(await s.revocations.anyRevoked([`jti:a${nul}`, 'jti:a']), 'the other ids are still checked')
+    t.same(await s.users.findByUsername('alice'), alice, 'the real rows are untouched')
+    t.equal((await s.users.findByUsername('alice'))?.disabled, false)
+    t.ok(await s.clients.find('c1'))
+    t.equal((await s.grants.findGrant(grantId))?.revokedAt, null)
+  })
+
+  t.test('grants: revoke is idempotent and keeps the first revocation time', async (t) => {
+    const s = await open()
+    t.teardown(() => s.close())
+    const grantId = randomUUID()
+    await s.grants.create({ id: grantId, clientId: 'c1', userId: 'u1', scope: 'read', createdAt: now, expiresAt: now + 86400 }, token(grantId))
+    t.equal((await s.grants.revoke(grantId, deny))?.revokedAt, now)
+    const again = await s.grants.revoke(grantId, { now: now + 5, denyUntil: now + 2000 })
+    t.equal(again?.revokedAt, now, 'still the first time')
+    const entry = (await s.revocations.listSince(0)).find((r) => r.id === `grant:${grantId}`)
+    t.equal(entry?.expiresAt, now + 2000, 'the deny-list entry is extended to the later end')
+  })
+
+  t.test('revocations: the same id twice in one add', async (t) => {
+    const s = await open()
+    t.teardown(() => s.close())
+    await s.revocations.add(['jti:d', 'jti:d', 'jti:e'], now + 60)
+    t.same((await s.revocations.listSince(0)).map((r) => r.id).sort(), ['jti:d', 'jti:e'])
   })
 
   t.test('ping answers while open', async (t) => {

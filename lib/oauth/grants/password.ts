@@ -1,4 +1,5 @@
-import { invalidGrant, invalidRequest, unauthorizedClient } from '../../errors.js'
+import { invalidGrant, invalidRequest, tooManyRequests, unauthorizedClient } from '../../errors.js'
+import { signInLimits } from '../brute-force.js'
 import { grantScope, intersect, parseScope } from '../scopes.js'
 import type { GrantHandler } from './types.js'
 
@@ -9,17 +10,26 @@ export const BAD_CREDENTIALS = 'invalid username or password'
 export const passwordGrant: GrantHandler = {
   grantType: 'password',
   allowsAnonymous: true,
-  async handle ({ body, client, storage, passwords, issuer, config, log }) {
+  async handle ({ body, client, storage, passwords, issuer, config, throttle, clientIp, log }) {
     if (!config.passwordGrant) throw unauthorizedClient('the password grant is disabled on this server')
     const { username, password } = body
     if (username === undefined) throw invalidRequest('missing parameter: username')
     if (password === undefined) throw invalidRequest('missing parameter: password')
 
+    // Throttling is decided before any hash is computed, so an attacker cannot burn CPU.
+    const limits = signInLimits(username, clientIp)
+    const wait = await throttle.check(limits)
+    if (wait !== undefined) throw tooManyRequests(wait)
+
     // A NUL can never be in a username (and PostgreSQL text cannot hold one): treat it as unknown.
     const user = username.includes('\u0000') ? undefined : await storage.users.findByUsername(username)
     // Always verify, against a dummy hash for unknown users, so every failure takes the same time.
     const { ok, needsRehash } = await passwords.verify(user?.passwordHash ?? null, password)
-    if (!user || !ok || user.disabled) throw invalidGrant(BAD_CREDENTIALS)
+    if (!user || !ok || user.disabled) {
+      await throttle.fail(limits)
+      throw invalidGrant(BAD_CREDENTIALS)
+    }
+    await throttle.succeed(limits.slice(0, 1))
 
     if (needsRehash) {
       passwords.hash(password)

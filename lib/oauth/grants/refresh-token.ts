@@ -34,9 +34,10 @@ export const refreshTokenGrant: GrantHandler = {
     scope = intersect(scope, parseScope(user.scope))
 
     const next = generateRefreshToken()
+    const revoke = issuer.revokeOptions()
     const result = await storage.grants.rotate(hash, {
-      hash: next.hash, grantId: grant.id, scope: grant.scope, issuedAt: issuer.revokeOptions().now, expiresAt: issuer.nextRefreshExpiry(grant), consumedAt: null
-    }, issuer.revokeOptions())
+      hash: next.hash, grantId: grant.id, scope: grant.scope, issuedAt: revoke.now, expiresAt: issuer.nextRefreshExpiry(grant), consumedAt: null
+    }, revoke)
     if (result.outcome === 'reused') {
       log.warn({ grantId: grant.id, clientId: client.id }, 'refresh token reused: grant revoked')
       throw invalidGrant()

@@ -1,6 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify'
 import type { Config } from '../../config.js'
 import type { PasswordHasher } from '../../passwords.js'
+import type { Throttle } from '../../throttle.js'
 import type { Client, GrantType, Storage } from '../../stores/types.js'
 import type { TokenRequestBody } from '../../../schemas/token.js'
 import type { TokenIssuer, TokenReply } from '../token-issuer.js'
@@ -13,6 +14,9 @@ export interface GrantContext {
   passwords: PasswordHasher
   issuer: TokenIssuer
   config: Config
+  throttle: Throttle
+  /** The caller's address (the socket's; proxies are not trusted). */
+  clientIp: string
   log: FastifyBaseLogger
 }
 

@@ -11,6 +11,7 @@ export class SqliteClientStore implements ClientStore {
   readonly #find: Database.Statement
   readonly #list: Database.Statement
   readonly #delete: Database.Statement
+  readonly #scopes: Database.Statement
 
   constructor (db: Database.Database) {
     this.#db = db
@@ -19,6 +20,7 @@ export class SqliteClientStore implements ClientStore {
     this.#find = db.prepare('SELECT * FROM clients WHERE id = ?')
     this.#list = db.prepare('SELECT * FROM clients ORDER BY id LIMIT ? OFFSET ?')
     this.#delete = db.prepare('DELETE FROM clients WHERE id = ? RETURNING *')
+    this.#scopes = db.prepare("SELECT DISTINCT scope FROM clients WHERE scope IS NOT NULL AND scope <> ''")
   }
 
   async create (c: NewClient): Promise<Client> {
@@ -52,5 +54,9 @@ export class SqliteClientStore implements ClientStore {
   async delete (id: string): Promise<Client | undefined> {
     const row = this.#delete.get(id) as Row | undefined
     return row && toClient(row)
+  }
+
+  async scopeLists (): Promise<string[]> {
+    return (this.#scopes.all() as Array<{ scope: string }>).map((r) => r.scope)
   }
 }

@@ -12,6 +12,7 @@ export class SqliteUserStore implements UserStore {
   readonly #list: Database.Statement
   readonly #delete: Database.Statement
   readonly #count: Database.Statement
+  readonly #scopes: Database.Statement
 
   constructor (db: Database.Database) {
     this.#db = db
@@ -22,6 +23,7 @@ export class SqliteUserStore implements UserStore {
     this.#list = db.prepare('SELECT * FROM users ORDER BY username LIMIT ? OFFSET ?')
     this.#delete = db.prepare('DELETE FROM users WHERE username = ? RETURNING *')
     this.#count = db.prepare('SELECT COUNT(*) AS n FROM users')
+    this.#scopes = db.prepare("SELECT DISTINCT scope FROM users WHERE scope <> ''")
   }
 
   async create (user: NewUser): Promise<User> {
@@ -74,5 +76,9 @@ export class SqliteUserStore implements UserStore {
 
   async count (): Promise<number> {
     return (this.#count.get() as { n: number }).n
+  }
+
+  async scopeLists (): Promise<string[]> {
+    return (this.#scopes.all() as Array<{ scope: string }>).map((r) => r.scope)
   }
 }

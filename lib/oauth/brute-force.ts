@@ -1,0 +1,27 @@
+import { createHash } from 'node:crypto'
+import type { Limit } from '../throttle.js'
+
+/**
+ * Brute-force limits on password sign-in (SECURITY-CASES P5, ASVS 6.1.1/6.3.1): at most 10 failed
+ * guesses per account per 15 minutes, and 20 failures per client IP per minute. Unknown usernames count
+ * like real ones. A limit blocks only that account or that IP: nobody else is locked out.
+ */
+export const ACCOUNT_FAILURES = { max: 10, windowSeconds: 15 * 60 }
+export const IP_FAILURES = { max: 20, windowSeconds: 60 }
+
+/** Keys are digests: counters never hold usernames or addresses in clear (they may be sent to Redis). */
+const digest = (text: string) => createHash('sha256').update(text).digest('base64url').slice(0, 22)
+
+export function signInLimits (username: string, ip: string): Limit[] {
+  return [
+    { key: `bf:acct:${digest(username)}`, ...ACCOUNT_FAILURES },
+    { key: `bf:ip:${digest(ip)}`, ...IP_FAILURES }
+  ]
+}
+
+/** Introspection fishing (RFC 7662 §4): a caller with too many inactive answers per minute is throttled. */
+export const INTROSPECTION_MISSES = { max: 100, windowSeconds: 60 }
+
+export function introspectionLimits (clientId: string): Limit[] {
+  return [{ key: `introspect-miss:${digest(clientId)}`, ...INTROSPECTION_MISSES }]
+}

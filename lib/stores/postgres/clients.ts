@@ -1,0 +1,69 @@
+import { ConflictError, type Client, type ClientPatch, type ClientStore, type NewClient, type Page } from '../types.js'
+import { clientPatchColumns, nowSeconds, toClient } from '../rows.js'
+import { pageValues, type Db } from './db.js'
+import { isUniqueViolation } from './errors.js'
+import { assertNoNul, hasNul } from './nul.js'
+
+export class PostgresClientStore implements ClientStore {
+  readonly #db: Db
+
+  constructor (db: Db) {
+    this.#db = db
+  }
+
+  async create (c: NewClient): Promise<Client> {
+    assertNoNul(c, 'client')
+    const now = nowSeconds()
+    try {
+      const { rows } = await this.#db.query({
+        name: 'gh_clients_insert',
+        text: `INSERT INTO clients (id, secret_hash, is_public, grant_types, scope, redirect_uris, created_at, updated_at)
+          VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING *`,
+        values: [c.id, c.secretHash, c.isPublic, JSON.stringify(c.grantTypes), c.scope, JSON.stringify(c.redirectUris), now, now]
+      })
+      return toClient(rows[0])
+    } catch (err) {
+      if (isUniqueViolation(err)) throw new ConflictError(`client ${c.id} already exists`)
+      throw err
+    }
+  }
+
+  async find (id: string): Promise<Client | undefined> {
+    if (hasNul(id)) return undefined
+    const { rows } = await this.#db.query({ name: 'gh_clients_find', text: 'SELECT * FROM clients WHERE id = $1', values: [id] })
+    return rows[0] && toClient(rows[0])
+  }
+
+  async list (page: Page): Promise<Client[]> {
+    const { rows } = await this.#db.query({
+      name: 'gh_clients_list',
+      text: 'SELECT * FROM clients ORDER BY id LIMIT $1 OFFSET $2',
+      values: pageValues(page)
+    })
+    return rows.map(toClient)
+  }
+
+  async update (id: string, patch: ClientPatch): Promise<Client | undefined> {
+    if (hasNul(id)) return undefined
+    // Checked before clientPatchColumns: JSON.stringify turns a NUL into the escape `\u0000`, which jsonb refuses too.
+    assertNoNul(patch, 'client patch')
+    const columns = clientPatchColumns(patch)
+    const sets = columns.map(([name], i) => `${name} = $${i + 1}`).concat(`updated_at = $${columns.length + 1}`).join(', ')
+    const { rows } = await this.#db.query({
+      text: `UPDATE clients SET ${sets} WHERE id = $${columns.length + 2} RETURNING *`,
+      values: [...columns.map(([, v]) => v), nowSeconds(), id]
+    })
+    return rows[0] && toClient(rows[0])
+  }
+
+  async delete (id: string): Promise<Client | undefined> {
+    if (hasNul(id)) return undefined
+    const { rows } = await this.#db.query({ name: 'gh_clients_delete', text: 'DELETE FROM clients WHERE id = $1 RETURNING *', values: [id] })
+    return rows[0] && toClient(rows[0])
+  }
+
+  async scopeLists (): Promise<string[]> {
+    const { rows } = await this.#db.query({ name: 'gh_clients_scopes', text: "SELECT DISTINCT scope FROM clients WHERE scope IS NOT NULL AND scope <> ''" })
+    return rows.map((r) => String(r.scope))
+  }
+}

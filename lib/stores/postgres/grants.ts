@@ -1,0 +1,153 @@
+import type { Grant, GrantStore, RefreshToken, RevokeOptions, RotateResult } from '../types.js'
+import { toGrant, toRefreshToken } from '../rows.js'
+import type { Db, Queryable } from './db.js'
+import { assertNoNul, hasNul } from './nul.js'
+
+const insertToken = 'INSERT INTO refresh_tokens (hash, grant_id, scope, issued_at, expires_at) VALUES ($1, $2, $3, $4, $5)'
+/** Same upsert as the deny-list's: a second revocation never shortens the entry. */
+const deny = `INSERT INTO revocations (id, created_at, expires_at) SELECT 'grant:' || id, $2, $3 FROM unnest($1::text[]) AS u (id) ORDER BY id
+  ON CONFLICT (id) DO UPDATE SET expires_at = GREATEST(revocations.expires_at, excluded.expires_at)`
+
+/**
+ * Refresh-token families. Every multi-step change runs in one transaction (READ COMMITTED).
+ * Locks are always taken grant row first, then its token rows, then deny-list rows — the order
+ * purgeExpired's cascade uses too — so concurrent callers queue instead of deadlocking. The grant
+ * row lock serialises everything that happens to one family, which is what makes `rotate` single-winner
+ * across processes: a loser waits, then reads the token its winner consumed.
+ */
+export class PostgresGrantStore implements GrantStore {
+  readonly #db: Db
+
+  constructor (db: Db) {
+    this.#db = db
+  }
+
+  async create (grant: Omit<Grant, 'revokedAt'>, first: RefreshToken): Promise<void> {
+    assertNoNul([grant, first], 'grant')
+    await this.#db.transaction(async (tx) => {
+      await tx.query({
+        name: 'gh_grants_insert',
+        text: 'INSERT INTO grants (id, client_id, user_id, scope, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)',
+        values: [grant.id, grant.clientId, grant.userId, grant.scope, grant.createdAt, grant.expiresAt]
+      })
+      await tx.query({ name: 'gh_tokens_insert', text: insertToken, values: [first.hash, first.grantId, first.scope, first.issuedAt, first.expiresAt] })
+    })
+  }
+
+  async findGrant (id: string): Promise<Grant | undefined> {
+    if (hasNul(id)) return undefined
+    const { rows } = await this.#db.query({ name: 'gh_grants_find', text: 'SELECT * FROM grants WHERE id = $1', values: [id] })
+    return rows[0] && toGrant(rows[0])
+  }
+
+  async findToken (hash: string): Promise<{ token: RefreshToken, grant: Grant } | undefined> {
+    if (hasNul(hash)) return undefined
+    // One statement, so the token and its grant come from the same snapshot.
+    const { rows } = await this.#db.query({
+      name: 'gh_tokens_find',
+      text: `SELECT t.*, g.client_id, g.user_id, g.scope AS grant_scope, g.created_at AS grant_created_at,
+          g.expires_at AS grant_expires_at, g.revoked_at AS grant_revoked_at
+        FROM refresh_tokens t JOIN grants g ON g.id = t.grant_id WHERE t.hash = $1`,
+      values: [hash]
+    })
+    const r = rows[0]
+    if (!r) return undefined
+    return {
+      token: toRefreshToken(r),
+      grant: toGrant({
+        id: r.grant_id, client_id: r.client_id, user_id: r.user_id, scope: r.grant_scope,
+        created_at: r.grant_created_at, expires_at: r.grant_expires_at, revoked_at: r.grant_revoked_at
+      })
+    }
+  }
+
+  async rotate (hash: string, next: RefreshToken, revoke: RevokeOptions): Promise<RotateResult> {
+    if (hasNul(hash)) return { outcome: 'unknown' }
+    assertNoNul(next, 'refresh token')
+    return this.#db.transaction(async (tx): Promise<RotateResult> => {
+      // The family lock first (see the class comment); the token is read only once it is held, so it is current.
+      const grantRow = (await tx.query({
+        name: 'gh_rotate_lock_grant',
+        text: 'SELECT * FROM grants WHERE id = (SELECT grant_id FROM refresh_tokens WHERE hash = $1) FOR UPDATE',
+        values: [hash]
+      })).rows[0]
+      if (!grantRow) return { outcome: 'unknown' }
+      const tokenRow = (await tx.query({
+        name: 'gh_rotate_lock_token',
+        text: 'SELECT * FROM refresh_tokens WHERE hash = $1 FOR UPDATE',
+        values: [hash]
+      })).rows[0]
+      if (!tokenRow) return { outcome: 'unknown' }
+      const grant = toGrant(grantRow)
+      const previous = toRefreshToken(tokenRow)
+      if (grant.revokedAt !== null || previous.consumedAt !== null) {
+        await this.#revoke(tx, grant.id, revoke)
+        return { outcome: 'reused', grant }
+      }
+      if (previous.expiresAt <= revoke.now || grant.expiresAt <= revoke.now) return { outcome: 'expired' }
+      // Guarded by `consumed_at IS NULL` as well as by the lock: the row count, not the earlier read, decides.
+      const consumed = await tx.query({
+        name: 'gh_rotate_consume',
+        text: 'UPDATE refresh_tokens SET consumed_at = $1 WHERE hash = $2 AND consumed_at IS NULL',
+        values: [revoke.now, hash]
+      })
+      if (consumed.rowCount !== 1) {
+        await this.#revoke(tx, grant.id, revoke)
+        return { outcome: 'reused', grant }
+      }
+      await tx.query({ name: 'gh_tokens_insert', text: insertToken, values: [next.hash, grant.id, next.scope, next.issuedAt, next.expiresAt] })
+      return { outcome: 'rotated', grant, previous }
+    })
+  }
+
+  async revoke (grantId: string, revoke: RevokeOptions): Promise<Grant | undefined> {
+    if (hasNul(grantId)) return undefined
+    return this.#db.transaction((tx) => this.#revoke(tx, grantId, revoke))
+  }
+
+  async revokeForUser (userId: string, revoke: RevokeOptions): Promise<number> {
+    if (hasNul(userId)) return 0
+    return this.#revokeWhere('gh_grants_live_for_user', 'user_id', userId, revoke)
+  }
+
+  async revokeForClient (clientId: string, revoke: RevokeOptions): Promise<number> {
+    if (hasNul(clientId)) return 0
+    return this.#revokeWhere('gh_grants_live_for_client', 'client_id', clientId, revoke)
+  }
+
+  async purgeExpired (now: number): Promise<number> {
+    const result = await this.#db.query({ name: 'gh_grants_purge', text: 'DELETE FROM grants WHERE expires_at < $1', values: [now] })
+    return result.rowCount ?? 0
+  }
+
+  async #revokeWhere (name: string, column: 'user_id' | 'client_id', value: string, revoke: RevokeOptions): Promise<number> {
+    return this.#db.transaction(async (tx) => {
+      // Locked in id order, so two overlapping bulk revocations cannot deadlock. A grant revoked meanwhile
+      // by someone else is re-checked after its lock is released and drops out: it is not counted twice.
+      const { rows } = await tx.query({
+        name,
+        text: `SELECT id FROM grants WHERE ${column} = $1 AND revoked_at IS NULL ORDER BY id FOR UPDATE`,
+        values: [value]
+      })
+      const ids = rows.map((r) => String(r.id))
+      if (ids.length === 0) return 0
+      await tx.query({ name: 'gh_grants_revoke_many', text: 'UPDATE grants SET revoked_at = $2 WHERE id = ANY($1::text[])', values: [ids, revoke.now] })
+      await tx.query({ name: 'gh_grants_deny', text: deny, values: [ids, revoke.now, revoke.denyUntil] })
+      return ids.length
+    })
+  }
+
+  /** Marks the grant revoked (idempotent) and puts its access tokens on the deny-list. Call inside a transaction. */
+  async #revoke (tx: Queryable, grantId: string, { now, denyUntil }: RevokeOptions): Promise<Grant | undefined> {
+    const revoked = await tx.query({
+      name: 'gh_grants_revoke',
+      text: 'UPDATE grants SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL RETURNING *',
+      values: [now, grantId]
+    })
+    const row = revoked.rows[0] ??
+      (await tx.query({ name: 'gh_grants_find', text: 'SELECT * FROM grants WHERE id = $1', values: [grantId] })).rows[0]
+    if (!row) return undefined
+    await tx.query({ name: 'gh_grants_deny', text: deny, values: [[grantId], now, denyUntil] })
+    return toGrant(row)
+  }
+}

@@ -1,0 +1,96 @@
+import type pg from 'pg'
+import type { Db } from './db.js'
+
+/**
+ * PostgreSQL schema, as an append-only list: a released migration is never edited, only followed by a new one.
+ * Same tables and columns as SQLite. Times are unix seconds (BIGINT), lists are JSONB, flags BOOLEAN.
+ * Names are unqualified: everything lands in the first schema of the connection's search_path.
+ * Keys are COLLATE "C" so equality and ORDER BY compare bytes, exactly like SQLite's BINARY collation,
+ * whatever locale the database was created with.
+ */
+export const postgresMigrations: string[] = [
+  `CREATE TABLE users (
+     id TEXT COLLATE "C" PRIMARY KEY,
+     username TEXT COLLATE "C" NOT NULL UNIQUE,
+     full_name TEXT,
+     email TEXT,
+     disabled BOOLEAN NOT NULL DEFAULT FALSE,
+     scope TEXT NOT NULL DEFAULT '',
+     password_hash TEXT,
+     created_at BIGINT NOT NULL,
+     updated_at BIGINT NOT NULL
+   );
+   CREATE TABLE clients (
+     id TEXT COLLATE "C" PRIMARY KEY,
+     secret_hash TEXT,
+     is_public BOOLEAN NOT NULL,
+     grant_types JSONB NOT NULL,
+     scope TEXT,
+     redirect_uris JSONB NOT NULL,
+     created_at BIGINT NOT NULL,
+     updated_at BIGINT NOT NULL
+   );
+   CREATE TABLE grants (
+     id TEXT COLLATE "C" PRIMARY KEY,
+     client_id TEXT COLLATE "C" NOT NULL,
+     user_id TEXT COLLATE "C" NOT NULL,
+     scope TEXT NOT NULL,
+     created_at BIGINT NOT NULL,
+     expires_at BIGINT NOT NULL,
+     revoked_at BIGINT
+   );
+   CREATE INDEX grants_user ON grants (user_id);
+   CREATE INDEX grants_client ON grants (client_id);
+   CREATE INDEX grants_expires ON grants (expires_at);
+   CREATE TABLE refresh_tokens (
+     hash TEXT COLLATE "C" PRIMARY KEY,
+     grant_id TEXT COLLATE "C" NOT NULL REFERENCES grants (id) ON DELETE CASCADE,
+     scope TEXT NOT NULL,
+     issued_at BIGINT NOT NULL,
+     expires_at BIGINT NOT NULL,
+     consumed_at BIGINT
+   );
+   CREATE INDEX refresh_tokens_grant ON refresh_tokens (grant_id);
+   CREATE TABLE revocations (
+     id TEXT COLLATE "C" PRIMARY KEY,
+     created_at BIGINT NOT NULL,
+     expires_at BIGINT NOT NULL
+   );
+   CREATE INDEX revocations_created ON revocations (created_at);
+   CREATE INDEX revocations_expires ON revocations (expires_at);
+   CREATE TABLE signing_keys (
+     kid TEXT COLLATE "C" PRIMARY KEY,
+     alg TEXT NOT NULL,
+     private_key TEXT NOT NULL,
+     public_jwk TEXT NOT NULL,
+     created_at BIGINT NOT NULL,
+     activates_at BIGINT NOT NULL
+   );`
+]
+
+/**
+ * One fixed key for pg_advisory_xact_lock, shared by every Gatehouse instance on the database
+ * (it is per database, not per schema: instances on other schemas merely wait their turn).
+ */
+const MIGRATION_LOCK = '7160328412000570421'
+/** Migrations may legitimately outlast the pool's per-statement limits, and so may waiting for the lock. */
+const MIGRATION_TIMEOUT_MS = 120_000
+
+/**
+ * Applies pending migrations in one transaction holding the advisory lock, so instances starting
+ * together apply each migration exactly once: the others wait, then find nothing left to do.
+ */
+export async function migrate (db: Db): Promise<void> {
+  await db.transaction(async (tx) => {
+    // query_timeout is a client-side per-query option node-postgres honours but @types/pg does not declare.
+    const slow = (text: string, values?: unknown[]) => tx.query({ text, values, query_timeout: MIGRATION_TIMEOUT_MS } as pg.QueryConfig)
+    await slow(`SET LOCAL statement_timeout = ${MIGRATION_TIMEOUT_MS}`)
+    await slow('SELECT pg_advisory_xact_lock($1::bigint)', [MIGRATION_LOCK])
+    await slow('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)')
+    const { rows } = await slow('SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations')
+    for (let version = Number(rows[0].v) + 1; version <= postgresMigrations.length; version++) {
+      await slow(postgresMigrations[version - 1])
+      await slow('INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)', [version, Math.floor(Date.now() / 1000)])
+    }
+  })
+}

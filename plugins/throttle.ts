@@ -1,0 +1,22 @@
+import fp from 'fastify-plugin'
+import { deploymentNamespace } from '../lib/config.js'
+import { MemoryCounterStore, RedisCounterStore, Throttle, type CounterStore } from '../lib/throttle.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    throttle: Throttle
+  }
+}
+
+/** Failure counters for brute-force protection: in memory, or shared through Redis when REDIS_URL is set. */
+export default fp(async (fastify) => {
+  const local = new MemoryCounterStore()
+  const { redis } = fastify
+  const store: CounterStore = redis
+    ? new RedisCounterStore(redis, local, (message, err) => fastify.log.warn({ err }, message))
+    : local
+  // Instances of one deployment share an ISSUER, so they share counters; other deployments on the same Redis do not.
+  const throttle = new Throttle(store, deploymentNamespace(fastify.config))
+  fastify.decorate('throttle', throttle)
+  fastify.addHook('onClose', async () => throttle.close())
+}, { name: 'throttle', dependencies: ['config', 'redis'] })

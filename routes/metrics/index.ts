@@ -1,0 +1,22 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { Type } from '@sinclair/typebox'
+
+/** GET /metrics: Prometheus text. Counts and gauges only; nothing in it is secret. */
+const metricsRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
+  const { storage, metrics } = fastify
+
+  fastify.get('/metrics', {
+    schema: {
+      tags: ['operations'],
+      summary: 'Prometheus metrics (text exposition format)',
+      produces: ['text/plain'],
+      response: { 200: Type.String({ description: 'text/plain; version=0.0.4' }) }
+    }
+  }, async (_request, reply) => {
+    const up = await storage.ping().then(() => true, () => false)
+    reply.header('content-type', 'text/plain; version=0.0.4; charset=utf-8').header('cache-control', 'no-store')
+    return metrics.render(up)
+  })
+}
+
+export default metricsRoutes

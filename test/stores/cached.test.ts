@@ -1,0 +1,112 @@
+import t from 'tap'
+import { join } from 'node:path'
+import { openSqlite } from '../../lib/stores/sqlite/index.js'
+import { withReadCache, type Invalidation, type InvalidationBus } from '../../lib/stores/cached.js'
+
+let n = 0
+const dbUrl = () => `sqlite:${join(t.testdirName, `cached-${n++}.db`)}`
+t.before(() => { t.testdir({}) })
+
+function memoryBus (): () => InvalidationBus {
+  const listeners: Array<{ owner: object, fn: (m: Invalidation) => void }> = []
+  return () => {
+    const owner = {}
+    return {
+      publish: (message) => { for (const l of listeners) if (l.owner !== owner) l.fn(message) },
+      subscribe: (fn) => { listeners.push({ owner, fn }) }
+    }
+  }
+}
+
+const now = Math.floor(Date.now() / 1000)
+const deny = { now, denyUntil: now + 900 }
+
+t.test('users and clients are served from memory until a write through the layer drops them', async (t) => {
+  const url = dbUrl()
+  const raw = openSqlite(url)
+  const cached = await withReadCache(openSqlite(url), { ttlMs: 60_000, syncMs: 60_000, maxStaleMs: 120_000 })
+  t.teardown(async () => { await cached.close(); await raw.close() })
+  const alice = await cached.users.create({ username: 'alice', passwordHash: null })
+  t.equal((await cached.users.findById(alice.id))?.disabled, false)
+
+  await raw.users.update('alice', { disabled: true }) // another process, behind the cache's back
+  t.equal((await cached.users.findById(alice.id))?.disabled, false, 'still the cached copy (TTL not over)')
+  await cached.users.update('alice', { fullName: 'A' })
+  t.equal((await cached.users.findById(alice.id))?.disabled, true, 'a write through the layer drops the entry')
+
+  await cached.clients.create({ id: 'c1', secretHash: 'h', isPublic: false, grantTypes: ['client_credentials'], scope: null, redirectUris: [] })
+  t.ok(await cached.clients.find('c1'))
+  await cached.clients.delete('c1')
+  t.equal(await cached.clients.find('c1'), undefined, 'a deleted client is gone at once')
+  t.equal(await cached.clients.find('nope'), undefined, 'misses are cached too, and correct')
+})
+
+t.test('entries expire after ttlMs', async (t) => {
+  let clock = 1_000_000
+  const url = dbUrl()
+  const raw = openSqlite(url)
+  const cached = await withReadCache(openSqlite(url), { ttlMs: 1000, syncMs: 60_000, maxStaleMs: 120_000, now: () => clock })
+  t.teardown(async () => { await cached.close(); await raw.close() })
+  const bob = await raw.users.create({ username: 'bob', passwordHash: null })
+  t.equal((await cached.users.findById(bob.id))?.disabled, false)
+  await raw.users.update('bob', { disabled: true })
+  clock += 999
+  t.equal((await cached.users.findById(bob.id))?.disabled, false)
+  clock += 2
+  t.equal((await cached.users.findById(bob.id))?.disabled, true, 'a change by another process lands within ttlMs')
+})
+
+t.test('the deny-list mirror: local revocations at once, others after a sync, fail closed when stale', async (t) => {
+  let clock = Date.now()
+  const url = dbUrl()
+  const raw = openSqlite(url)
+  const cached = await withReadCache(openSqlite(url), { ttlMs: 1000, syncMs: 60_000, maxStaleMs: 3000, now: () => clock })
+  t.teardown(async () => { await cached.close(); await raw.close() })
+
+  await cached.revocations.add(['jti:a'], now + 60)
+  t.ok(await cached.revocations.anyRevoked(['jti:a']), 'a local revocation is mirrored at once')
+
+  const grantId = 'g1'
+  await raw.grants.create({ id: grantId, clientId: 'c', userId: 'u', scope: '', createdAt: now, expiresAt: now + 100 }, { hash: 'h1', grantId, scope: '', issuedAt: now, expiresAt: now + 100, consumedAt: null })
+  await cached.grants.revoke(grantId, deny)
+  t.ok(await cached.revocations.anyRevoked(['jti:x', `grant:${grantId}`]), 'a grant revoked through the layer is mirrored before the call returns')
+
+  await raw.revocations.add(['jti:elsewhere'], now + 60)
+  t.notOk(await cached.revocations.anyRevoked(['jti:elsewhere']), 'not yet synced')
+  await cached.cache.sync()
+  t.ok(await cached.revocations.anyRevoked(['jti:elsewhere']), 'seen after a sync')
+
+  await raw.revocations.add(['jti:during-trouble'], now + 60)
+  clock += 3001 // no sync for longer than maxStaleMs: the mirror is not trusted with "no"
+  t.ok(await cached.revocations.anyRevoked(['jti:during-trouble']), 'a stale mirror asks the database')
+})
+
+t.test('an invalidation bus carries changes between instances', async (t) => {
+  const url = dbUrl()
+  const bus = memoryBus()
+  const options = { ttlMs: 60_000, syncMs: 60_000, maxStaleMs: 120_000 }
+  const a = await withReadCache(openSqlite(url), options, bus())
+  const b = await withReadCache(openSqlite(url), options, bus())
+  t.teardown(async () => { await a.close(); await b.close() })
+  const carol = await a.users.create({ username: 'carol', passwordHash: null })
+  t.equal((await b.users.findById(carol.id))?.disabled, false)
+  await a.users.update('carol', { disabled: true })
+  t.equal((await b.users.findById(carol.id))?.disabled, true, 'B dropped its copy when A wrote')
+  await a.revocations.add(['jti:z'], now + 60)
+  await new Promise((resolve) => setTimeout(resolve, 20)) // B syncs on the message
+  t.ok(await b.revocations.anyRevoked(['jti:z']), 'B mirrored A\'s revocation')
+})
+
+t.test('failing syncs never leave an unhandled rejection (the process would die with its database)', async (t) => {
+  const unhandled: unknown[] = []
+  const onUnhandled = (err: unknown) => { unhandled.push(err) }
+  process.on('unhandledRejection', onUnhandled)
+  t.teardown(() => { process.off('unhandledRejection', onUnhandled) })
+  const inner = openSqlite(dbUrl())
+  const cached = await withReadCache(inner, { ttlMs: 1000, syncMs: 20, maxStaleMs: 3000 })
+  await inner.close() // every sync from now on fails
+  await t.rejects(cached.cache.sync())
+  await new Promise((resolve) => setTimeout(resolve, 200)) // several timer syncs fail meanwhile
+  t.same(unhandled, [])
+  await cached.close()
+})

@@ -1,0 +1,120 @@
+import t from 'tap'
+import { randomUUID } from 'node:crypto'
+import { openPostgres } from '../../lib/stores/postgres/index.js'
+import { postgresMigrations } from '../../lib/stores/postgres/migrations.js'
+import { openStorage } from '../../lib/stores/index.js'
+import { adminQuery, createTestSchema } from '../pg-schema.js'
+import { storeSuite } from './suite.js'
+
+// A schema of its own per subtest (each wants an empty store), all dropped at the end.
+const drops: Array<() => Promise<void>> = []
+t.teardown(async () => { for (const drop of drops) await drop() })
+const freshSchema = async () => {
+  const created = await createTestSchema()
+  drops.push(created.drop)
+  return created
+}
+
+storeSuite(t, async () => openPostgres((await freshSchema()).url))
+
+t.test('openStorage picks PostgreSQL for postgres:// and postgresql:// URLs', async (t) => {
+  const { url } = await freshSchema()
+  for (const u of [url, url.replace(/^postgres:/, 'postgresql:')]) {
+    const s = await openStorage(u)
+    t.equal(s.kind, 'postgres')
+    await s.ping()
+    await s.close()
+    await s.close() // idempotent, like SQLite's
+  }
+})
+
+t.test('migrations: five instances opening a fresh schema at once apply it once, in that schema', async (t) => {
+  const { url, schema } = await freshSchema()
+  const opened = await Promise.allSettled(Array.from({ length: 5 }, () => openPostgres(url)))
+  t.same(opened.map((r) => r.status), Array(5).fill('fulfilled'), 'every instance opened')
+  for (const r of opened) if (r.status === 'fulfilled') await r.value.close()
+
+  const versions = await adminQuery(`SELECT version FROM ${schema}.schema_migrations ORDER BY version`)
+  t.same(versions.map((r) => r.version), postgresMigrations.map((_, i) => i + 1), 'each version recorded once')
+  const tables = await adminQuery('SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY table_name', [schema])
+  t.same(tables.map((r) => r.table_name),
+    ['clients', 'grants', 'refresh_tokens', 'revocations', 'schema_migrations', 'signing_keys', 'users'])
+
+  const again = await openPostgres(url)
+  t.equal((await adminQuery(`SELECT COUNT(*)::int AS n FROM ${schema}.schema_migrations`))[0].n, postgresMigrations.length,
+    'reopening applies nothing')
+  await again.close()
+})
+
+t.test('types: timestamps and counts come back as numbers, flags as booleans, lists as arrays', async (t) => {
+  const s = await openPostgres((await freshSchema()).url)
+  t.teardown(() => s.close())
+  const u = await s.users.create({ username: 'n', passwordHash: null, disabled: true })
+  t.type(u.createdAt, 'number')
+  t.equal(u.disabled, true)
+  t.type(await s.users.count(), 'number')
+  await s.revocations.add(['jti:n'], 2 ** 40)
+  t.same(await s.revocations.listSince(0), [{ id: 'jti:n', createdAt: u.createdAt, expiresAt: 2 ** 40 }])
+  const c = await s.clients.create({ id: 'c', secretHash: null, isPublic: true, grantTypes: ['authorization_code'], scope: null, redirectUris: ['https://a.test/cb', 'https://b.test/cb'] })
+  t.same((await s.clients.find('c'))?.redirectUris, ['https://a.test/cb', 'https://b.test/cb'], 'order kept')
+  t.equal(c.isPublic, true)
+})
+
+t.test('writes containing NUL are refused with a clear error and leave nothing behind', async (t) => {
+  const s = await openPostgres((await freshSchema()).url)
+  t.teardown(() => s.close())
+  const nul = '\u0000'
+  await t.rejects(s.users.create({ username: `a${nul}b`, passwordHash: null }), { name: 'NulCharacterError', message: /NUL/ })
+  await t.rejects(s.clients.create({ id: 'c', secretHash: null, isPublic: true, grantTypes: ['password'], scope: null, redirectUris: [`https://x${nul}`] }),
+    { name: 'NulCharacterError' })
+  await s.users.create({ username: 'a', passwordHash: null })
+  await t.rejects(s.users.update('a', { fullName: nul }), { name: 'NulCharacterError' })
+  await t.rejects(s.revocations.add([`jti:${nul}`], 1), { name: 'NulCharacterError' })
+  t.equal(await s.users.count(), 1)
+  t.equal(await s.clients.find('c'), undefined)
+  await t.resolves(s.ping(), 'the pool is fine afterwards')
+})
+
+t.test('a failed statement inside a transaction rolls the whole transaction back', async (t) => {
+  const s = await openPostgres((await freshSchema()).url)
+  t.teardown(() => s.close())
+  const now = Math.floor(Date.now() / 1000)
+  const first = { hash: 'h1', grantId: 'g1', scope: '', issuedAt: now, expiresAt: now + 60, consumedAt: null }
+  await s.grants.create({ id: 'g1', clientId: 'c', userId: 'u', scope: '', createdAt: now, expiresAt: now + 60 }, first)
+  // Same token hash, new grant: the token insert fails, so the grant insert must not survive either.
+  await t.rejects(s.grants.create({ id: 'g2', clientId: 'c', userId: 'u', scope: '', createdAt: now, expiresAt: now + 60 }, { ...first, grantId: 'g2' }),
+    { code: '23505' })
+  t.equal(await s.grants.findGrant('g2'), undefined)
+  await t.resolves(s.ping())
+})
+
+t.test('pages: negative limit and offset mean what they mean on SQLite', async (t) => {
+  const s = await openPostgres((await freshSchema()).url)
+  t.teardown(() => s.close())
+  for (const username of ['a', 'b', 'c']) await s.users.create({ username, passwordHash: null })
+  t.same((await s.users.list({ limit: -1, offset: -3 })).map((u) => u.username), ['a', 'b', 'c'])
+  t.same((await s.clients.list({ limit: -1, offset: 0 })), [])
+})
+
+t.test('several instances (pools) on one schema: rotate and insertIfEmpty stay single-winner', async (t) => {
+  const { url } = await freshSchema()
+  const instances = await Promise.all([openPostgres(url), openPostgres(url), openPostgres(url)])
+  t.teardown(async () => { for (const s of instances) await s.close() })
+  const now = Math.floor(Date.now() / 1000)
+  const deny = { now, denyUntil: now + 900 }
+  for (let round = 0; round < 5; round++) {
+    const grantId = randomUUID()
+    const token = () => ({ hash: randomUUID(), grantId, scope: 'read', issuedAt: now, expiresAt: now + 3600, consumedAt: null })
+    const first = token()
+    await instances[0].grants.create({ id: grantId, clientId: 'c', userId: 'u', scope: 'read', createdAt: now, expiresAt: now + 3600 }, first)
+    const results = await Promise.all(Array.from({ length: 30 }, (_, i) => instances[i % 3].grants.rotate(first.hash, token(), deny)))
+    t.equal(results.filter((r) => r.outcome === 'rotated').length, 1, `round ${round}: one winner`)
+    t.equal(results.filter((r) => r.outcome === 'reused').length, 29)
+    t.ok((await instances[1].grants.findGrant(grantId))?.revokedAt, 'the family is revoked')
+    t.ok(await instances[2].revocations.anyRevoked([`grant:${grantId}`]), 'and on the deny-list')
+  }
+  const key = (kid: string) => ({ kid, alg: 'ES256' as const, privateKey: 'p', publicJwk: '{}', createdAt: now, activatesAt: now })
+  const won = await Promise.all(Array.from({ length: 9 }, (_, i) => instances[i % 3].keys.insertIfEmpty(key(`k${i}`))))
+  t.equal(won.filter(Boolean).length, 1)
+  t.equal((await instances[0].keys.list()).length, 1)
+})
