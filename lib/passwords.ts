@@ -1,5 +1,6 @@
 import { hash, verify, parseOptions } from '@node-rs/argon2'
 import { randomBytes } from 'node:crypto'
+import { availableParallelism } from 'node:os'
 
 /** argon2id cost parameters (OWASP's minimum is m=19456 KiB, t=2, p=1). */
 export interface Argon2Params { memoryCost: number, timeCost: number, parallelism: number }
@@ -23,19 +24,41 @@ export interface PasswordHasher {
  * argon2id through @node-rs/argon2, whose hash and verify run on libuv's thread pool: the event loop
  * never waits on a hash. Hashes are PHC strings that carry their own parameters.
  */
-export async function createPasswordHasher (params: Argon2Params): Promise<PasswordHasher> {
+export async function createPasswordHasher (params: Argon2Params, maxConcurrent = availableParallelism()): Promise<PasswordHasher> {
   const options = { algorithm: ARGON2ID, ...params }
+  const run = limit(maxConcurrent)
   const dummy = await hash(randomBytes(32), options)
 
   return {
-    hash: (password) => hash(password, options),
+    hash: (password) => run(() => hash(password, options)),
     async verify (stored, password) {
       if (stored === null) {
-        await verify(dummy, password).catch(() => false)
+        await run(() => verify(dummy, password)).catch(() => false)
         return { ok: false, needsRehash: false }
       }
-      const ok = await verify(stored, password).catch(() => false)
+      const ok = await run(() => verify(stored, password)).catch(() => false)
       return { ok, needsRehash: ok && needsRehash(stored, params) }
+    }
+  }
+}
+
+/**
+ * Runs at most `max` tasks at once, the rest in arrival order. Hashes are capped at one per core: more
+ * in flight hash no faster (argon2 with p=1 is one core's work) but crowd the event loop off the CPU
+ * (GET /users/me p99 during a login flood) and fill libuv's whole thread pool, which file and DNS work shares.
+ */
+function limit (max: number): <T>(task: () => Promise<T>) => Promise<T> {
+  let active = 0
+  const waiting: Array<() => void> = []
+  return async (task) => {
+    if (active < max) active++
+    else await new Promise<void>((resolve) => waiting.push(resolve)) // the finishing task hands over its slot
+    try {
+      return await task()
+    } finally {
+      const next = waiting.shift()
+      if (next) next()
+      else active--
     }
   }
 }
