@@ -5,17 +5,21 @@ import type { Client, ClientStore, GrantStore, RevocationStore, Storage, User, U
  * revoked, does its user exist and is it enabled, does its client exist), so that steady traffic
  * costs no database round trip:
  *
- * - the access-token deny-list is mirrored in memory, re-synced every `syncMs` (entries are only
- *   ever added, so "entries created since the last sync" is enough) and at once after every revocation
- *   made through this layer. If the mirror has not synced for `maxStaleMs` (database trouble), checks
- *   go to the database again, so a stale mirror never answers "not revoked" (fail closed);
+ * - the access-token deny-list is mirrored in memory. Revocations made through this layer enter the
+ *   mirror as they are written (and reach other instances' mirrors through `invalidations`, entries
+ *   included); the rest (the CLI, instances without a bus) arrive with a sync every `syncMs`, which
+ *   reads only entries created since the last one (a cursor on the database-stamped `createdAt`, with a
+ *   few seconds of overlap for transactions that commit just after their timestamp). If the mirror has
+ *   not synced for `maxStaleMs` (database trouble), checks go to the database again, so a stale mirror
+ *   never answers "not revoked" (fail closed);
  * - users by id and clients by id are kept for `ttlMs` and dropped at once by every write made
  *   through this layer (and, across instances, by `invalidations`, e.g. Redis pub/sub).
  *
  * So a change made here is seen here immediately; one made by another process (the CLI, another
  * instance) within `ttlMs`/`syncMs`, or immediately when an invalidation bus connects the instances.
  */
-const RESYNC_WINDOW_SECONDS = 120
+/** Re-read this much before the cursor on every sync: a row may become visible a little after its timestamp. */
+const SYNC_OVERLAP_SECONDS = 3
 
 export interface CacheOptions {
   ttlMs: number
@@ -30,7 +34,11 @@ export interface InvalidationBus {
   subscribe (listener: (message: Invalidation) => void): void
 }
 
-export type Invalidation = { kind: 'user', id: string } | { kind: 'client', id: string } | { kind: 'revocations' }
+export type Invalidation =
+  | { kind: 'user', id: string }
+  | { kind: 'client', id: string }
+  /** Deny-list entries just written: [id, expiresAt] pairs. */
+  | { kind: 'denied', entries: Array<[string, number]> }
 
 export interface CachedStorage extends Storage {
   /** Re-syncs the deny-list mirror now; drops every cached user and client. */
@@ -72,15 +80,19 @@ export async function withReadCache (inner: Storage, options: CacheOptions, bus?
   const clients = new TtlCache<Client | undefined>(options.ttlMs, now)
   const denied = new Map<string, number>() // id → expiresAt (unix seconds)
   let syncedAt = -Infinity
+  let cursor = 0 // the newest createdAt seen; the first sync reads the whole list
   let chain: Promise<void> = Promise.resolve()
+
+  const deny = (id: string, expiresAt: number) => { denied.set(id, Math.max(denied.get(id) ?? 0, expiresAt)) }
 
   async function syncNow (): Promise<void> {
     const started = now()
+    const rows = await inner.revocations.listSince(Math.max(0, cursor - SYNC_OVERLAP_SECONDS))
+    for (const row of rows) {
+      deny(row.id, row.expiresAt)
+      cursor = Math.max(cursor, row.createdAt)
+    }
     const nowSeconds = Math.floor(started / 1000)
-    // The first sync reads the whole list; later ones re-read a trailing window, wide enough for clock
-    // skew between instances and for transactions that commit a little after their timestamp.
-    const rows = await inner.revocations.listSince(syncedAt === -Infinity ? 0 : nowSeconds - RESYNC_WINDOW_SECONDS)
-    for (const row of rows) denied.set(row.id, Math.max(denied.get(row.id) ?? 0, row.expiresAt))
     for (const [id, expiresAt] of denied) if (expiresAt < nowSeconds) denied.delete(id)
     syncedAt = started
   }
@@ -102,7 +114,7 @@ export async function withReadCache (inner: Storage, options: CacheOptions, bus?
   bus?.subscribe((message) => {
     if (message.kind === 'user') dropUser(message.id)
     else if (message.kind === 'client') dropClient(message.id)
-    else sync().catch(() => {})
+    else for (const [id, expiresAt] of message.entries) deny(id, expiresAt)
   })
 
   await sync()
@@ -152,12 +164,13 @@ export async function withReadCache (inner: Storage, options: CacheOptions, bus?
     scopeLists: () => inner.clients.scopeLists()
   }
 
-  /** After a revocation through this layer: mirror it before answering, and tell the other instances. */
-  async function revoked<T> (result: T): Promise<T> {
-    await sync()
-    announce({ kind: 'revocations' })
-    return result
+  /** Entries this instance just wrote: into its mirror before the call returns, and to the other instances. */
+  function mirror (ids: string[], expiresAt: number): void {
+    if (ids.length === 0) return
+    for (const id of ids) deny(id, expiresAt)
+    announce({ kind: 'denied', entries: ids.map((id): [string, number] => [id, expiresAt]) })
   }
+  const grantEntries = (grantIds: string[]) => grantIds.map((id) => `grant:${id}`)
 
   const grantStore: GrantStore = {
     create: (grant, first) => inner.grants.create(grant, first),
@@ -165,19 +178,31 @@ export async function withReadCache (inner: Storage, options: CacheOptions, bus?
     findToken: (hash) => inner.grants.findToken(hash),
     async rotate (hash, next, revoke) {
       const result = await inner.grants.rotate(hash, next, revoke)
-      return result.outcome === 'reused' ? revoked(result) : result
+      if (result.outcome === 'reused') mirror(grantEntries([result.grant.id]), revoke.denyUntil)
+      return result
     },
-    revoke: async (grantId, revoke) => revoked(await inner.grants.revoke(grantId, revoke)),
-    revokeForUser: async (userId, revoke) => revoked(await inner.grants.revokeForUser(userId, revoke)),
-    revokeForClient: async (clientId, revoke) => revoked(await inner.grants.revokeForClient(clientId, revoke)),
+    async revoke (grantId, revoke) {
+      const grant = await inner.grants.revoke(grantId, revoke)
+      if (grant) mirror(grantEntries([grant.id]), revoke.denyUntil)
+      return grant
+    },
+    async revokeForUser (userId, revoke) {
+      const ids = await inner.grants.revokeForUser(userId, revoke)
+      mirror(grantEntries(ids), revoke.denyUntil)
+      return ids
+    },
+    async revokeForClient (clientId, revoke) {
+      const ids = await inner.grants.revokeForClient(clientId, revoke)
+      mirror(grantEntries(ids), revoke.denyUntil)
+      return ids
+    },
     purgeExpired: (at) => inner.grants.purgeExpired(at)
   }
 
   const revocationStore: RevocationStore = {
     async add (ids, expiresAt) {
       await inner.revocations.add(ids, expiresAt)
-      for (const id of ids) denied.set(id, Math.max(denied.get(id) ?? 0, expiresAt))
-      announce({ kind: 'revocations' })
+      mirror(ids, expiresAt)
     },
     async anyRevoked (ids) {
       // Fail closed: a mirror that could not sync lately is not trusted with "no".

@@ -123,8 +123,9 @@ export interface GrantStore {
    * until `revoke.denyUntil`, in the same transaction (so a crash cannot leave the access tokens valid).
    */
   revoke (grantId: string, revoke: RevokeOptions): Promise<Grant | undefined>
-  revokeForUser (userId: string, revoke: RevokeOptions): Promise<number>
-  revokeForClient (clientId: string, revoke: RevokeOptions): Promise<number>
+  /** Revokes every live grant of the user; returns the ids of the grants revoked by this call. */
+  revokeForUser (userId: string, revoke: RevokeOptions): Promise<string[]>
+  revokeForClient (clientId: string, revoke: RevokeOptions): Promise<string[]>
   /** Deletes grants whose absolute lifetime ended before `now`. */
   purgeExpired (now: number): Promise<number>
 }
@@ -135,7 +136,11 @@ export interface RevokeOptions {
   denyUntil: number
 }
 
-/** The access-token deny-list: `jti:<id>` or `grant:<id>` entries, kept until the tokens they cover expire. */
+/**
+ * The access-token deny-list: `jti:<id>` or `grant:<id>` entries, kept until the tokens they cover expire.
+ * `createdAt` is stamped by the database's clock (not the writer's), so one cursor on it serves every
+ * instance whatever their clocks say.
+ */
 export interface RevocationStore {
   add (ids: string[], expiresAt: number): Promise<void>
   /** True when any of the ids is on the list. */

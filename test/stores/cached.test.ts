@@ -129,3 +129,26 @@ t.test('a read in flight when a write lands does not put the old row back', asyn
   inner.users.findById = realFind
   t.equal((await cached.users.findById(dana.id))?.disabled, true, 'but it was not cached over the write')
 })
+
+t.test('a burst of revocations costs no re-reads: they enter the mirror as they are written', async (t) => {
+  const inner = openSqlite(dbUrl())
+  const cached = await withReadCache(inner, { ttlMs: 1000, syncMs: 60_000, maxStaleMs: 120_000 })
+  t.teardown(() => cached.close())
+  let reads = 0
+  const listSince = inner.revocations.listSince.bind(inner.revocations)
+  inner.revocations.listSince = async (since) => { reads++; return listSince(since) }
+  for (let i = 0; i < 100; i++) {
+    const id = `g${i}`
+    await inner.grants.create({ id, clientId: 'c', userId: `u${i % 3}`, scope: '', createdAt: now, expiresAt: now + 100 }, { hash: `h${i}`, grantId: id, scope: '', issuedAt: now, expiresAt: now + 100, consumedAt: null })
+  }
+  for (let i = 0; i < 50; i++) await cached.grants.revoke(`g${i}`, deny)
+  for (let i = 0; i < 20; i++) await cached.revocations.add([`jti:${i}`], now + 60)
+  const byUser = await cached.grants.revokeForUser('u1', deny)
+  t.equal(reads, 0, 'no deny-list reads')
+  t.ok(await cached.revocations.anyRevoked(['grant:g49']))
+  t.ok(await cached.revocations.anyRevoked(['jti:19']))
+  t.ok(byUser.length > 0 && await cached.revocations.anyRevoked([`grant:${byUser[byUser.length - 1]}`]), 'bulk revocations too')
+  t.notOk(await cached.revocations.anyRevoked(['grant:g50']))
+  await cached.cache.sync()
+  t.equal(reads, 1, 'a sync is one read')
+})

@@ -5,7 +5,9 @@ import { assertNoNul, hasNul } from './nul.js'
 
 const insertToken = 'INSERT INTO refresh_tokens (hash, grant_id, scope, issued_at, expires_at) VALUES ($1, $2, $3, $4, $5)'
 /** Same upsert as the deny-list's: a second revocation never shortens the entry. */
-const deny = `INSERT INTO revocations (id, created_at, expires_at) SELECT 'grant:' || id, $2, $3 FROM unnest($1::text[]) AS u (id) ORDER BY id
+import { DB_NOW } from './revocations.js'
+
+const deny = `INSERT INTO revocations (id, created_at, expires_at) SELECT 'grant:' || id, ${DB_NOW}, $2 FROM unnest($1::text[]) AS u (id) ORDER BY id
   ON CONFLICT (id) DO UPDATE SET expires_at = GREATEST(revocations.expires_at, excluded.expires_at)`
 
 /**
@@ -105,13 +107,13 @@ export class PostgresGrantStore implements GrantStore {
     return this.#db.transaction((tx) => this.#revoke(tx, grantId, revoke))
   }
 
-  async revokeForUser (userId: string, revoke: RevokeOptions): Promise<number> {
-    if (hasNul(userId)) return 0
+  async revokeForUser (userId: string, revoke: RevokeOptions): Promise<string[]> {
+    if (hasNul(userId)) return []
     return this.#revokeWhere('gh_grants_live_for_user', 'user_id', userId, revoke)
   }
 
-  async revokeForClient (clientId: string, revoke: RevokeOptions): Promise<number> {
-    if (hasNul(clientId)) return 0
+  async revokeForClient (clientId: string, revoke: RevokeOptions): Promise<string[]> {
+    if (hasNul(clientId)) return []
     return this.#revokeWhere('gh_grants_live_for_client', 'client_id', clientId, revoke)
   }
 
@@ -120,7 +122,7 @@ export class PostgresGrantStore implements GrantStore {
     return result.rowCount ?? 0
   }
 
-  async #revokeWhere (name: string, column: 'user_id' | 'client_id', value: string, revoke: RevokeOptions): Promise<number> {
+  async #revokeWhere (name: string, column: 'user_id' | 'client_id', value: string, revoke: RevokeOptions): Promise<string[]> {
     return this.#db.transaction(async (tx) => {
       // Locked in id order, so two overlapping bulk revocations cannot deadlock. A grant revoked meanwhile
       // by someone else is re-checked after its lock is released and drops out: it is not counted twice.
@@ -130,10 +132,10 @@ export class PostgresGrantStore implements GrantStore {
         values: [value]
       })
       const ids = rows.map((r) => String(r.id))
-      if (ids.length === 0) return 0
+      if (ids.length === 0) return ids
       await tx.query({ name: 'gh_grants_revoke_many', text: 'UPDATE grants SET revoked_at = $2 WHERE id = ANY($1::text[])', values: [ids, revoke.now] })
-      await tx.query({ name: 'gh_grants_deny', text: deny, values: [ids, revoke.now, revoke.denyUntil] })
-      return ids.length
+      await tx.query({ name: 'gh_grants_deny', text: deny, values: [ids, revoke.denyUntil] })
+      return ids
     })
   }
 
@@ -147,7 +149,7 @@ export class PostgresGrantStore implements GrantStore {
     const row = revoked.rows[0] ??
       (await tx.query({ name: 'gh_grants_find', text: 'SELECT * FROM grants WHERE id = $1', values: [grantId] })).rows[0]
     if (!row) return undefined
-    await tx.query({ name: 'gh_grants_deny', text: deny, values: [[grantId], now, denyUntil] })
+    await tx.query({ name: 'gh_grants_deny', text: deny, values: [[grantId], denyUntil] })
     return toGrant(row)
   }
 }

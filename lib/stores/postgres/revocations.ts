@@ -1,7 +1,12 @@
 import type { RevocationStore } from '../types.js'
-import { nowSeconds } from '../rows.js'
 import type { Db } from './db.js'
 import { assertNoNul, hasNul } from './nul.js'
+
+/**
+ * The database's clock in unix seconds, at the moment the statement runs (not the transaction start: the
+ * row must not look older than when it becomes visible).
+ */
+export const DB_NOW = 'extract(epoch from clock_timestamp())::bigint'
 
 export class PostgresRevocationStore implements RevocationStore {
   readonly #db: Db
@@ -18,9 +23,9 @@ export class PostgresRevocationStore implements RevocationStore {
     if (unique.length === 0) return
     await this.#db.query({
       name: 'gh_revocations_add',
-      text: `INSERT INTO revocations (id, created_at, expires_at) SELECT id, $2, $3 FROM unnest($1::text[]) AS u (id) ORDER BY id
+      text: `INSERT INTO revocations (id, created_at, expires_at) SELECT id, ${DB_NOW}, $2 FROM unnest($1::text[]) AS u (id) ORDER BY id
         ON CONFLICT (id) DO UPDATE SET expires_at = GREATEST(revocations.expires_at, excluded.expires_at)`,
-      values: [unique, nowSeconds(), expiresAt]
+      values: [unique, expiresAt]
     })
   }
 

@@ -28,7 +28,8 @@ export class SqliteGrantStore implements GrantStore {
     this.#findToken = db.prepare('SELECT * FROM refresh_tokens WHERE hash = ?')
     this.#consume = db.prepare('UPDATE refresh_tokens SET consumed_at = ? WHERE hash = ? AND consumed_at IS NULL')
     this.#revokeGrant = db.prepare('UPDATE grants SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL RETURNING *')
-    this.#deny = db.prepare(`INSERT INTO revocations (id, created_at, expires_at) VALUES (?, ?, ?)
+    // created_at by SQLite's own clock (see RevocationStore).
+    this.#deny = db.prepare(`INSERT INTO revocations (id, created_at, expires_at) VALUES (?, unixepoch(), ?)
       ON CONFLICT (id) DO UPDATE SET expires_at = MAX(expires_at, excluded.expires_at)`)
     this.#live = db.prepare('SELECT id FROM grants WHERE revoked_at IS NULL AND (user_id = ? OR client_id = ?)')
     this.#purge = db.prepare('DELETE FROM grants WHERE expires_at < ?')
@@ -75,11 +76,11 @@ export class SqliteGrantStore implements GrantStore {
     return this.#db.transaction(() => this.#revoke(grantId, revoke)).immediate()
   }
 
-  async revokeForUser (userId: string, revoke: RevokeOptions): Promise<number> {
+  async revokeForUser (userId: string, revoke: RevokeOptions): Promise<string[]> {
     return this.#revokeWhere(userId, null, revoke)
   }
 
-  async revokeForClient (clientId: string, revoke: RevokeOptions): Promise<number> {
+  async revokeForClient (clientId: string, revoke: RevokeOptions): Promise<string[]> {
     return this.#revokeWhere(null, clientId, revoke)
   }
 
@@ -87,11 +88,11 @@ export class SqliteGrantStore implements GrantStore {
     return this.#purge.run(now).changes
   }
 
-  #revokeWhere (userId: string | null, clientId: string | null, revoke: RevokeOptions): number {
+  #revokeWhere (userId: string | null, clientId: string | null, revoke: RevokeOptions): string[] {
     return this.#db.transaction(() => {
       const ids = (this.#live.all(userId, clientId) as Array<{ id: string }>).map((r) => r.id)
       for (const id of ids) this.#revoke(id, revoke)
-      return ids.length
+      return ids
     }).immediate()
   }
 
@@ -99,7 +100,7 @@ export class SqliteGrantStore implements GrantStore {
   #revoke (grantId: string, { now, denyUntil }: RevokeOptions): Grant | undefined {
     const row = (this.#revokeGrant.get(now, grantId) ?? this.#findGrant.get(grantId)) as Row | undefined
     if (!row) return undefined
-    this.#deny.run(`grant:${grantId}`, now, denyUntil)
+    this.#deny.run(`grant:${grantId}`, denyUntil)
     return toGrant(row)
   }
 }

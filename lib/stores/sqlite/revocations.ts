@@ -11,7 +11,8 @@ export class SqliteRevocationStore implements RevocationStore {
 
   constructor (db: Database.Database) {
     this.#db = db
-    this.#add = db.prepare(`INSERT INTO revocations (id, created_at, expires_at) VALUES (?, ?, ?)
+    // created_at by SQLite's own clock (see RevocationStore).
+    this.#add = db.prepare(`INSERT INTO revocations (id, created_at, expires_at) VALUES (?, unixepoch(), ?)
       ON CONFLICT (id) DO UPDATE SET expires_at = MAX(expires_at, excluded.expires_at)`)
     this.#one = db.prepare('SELECT 1 FROM revocations WHERE id = ?')
     this.#two = db.prepare('SELECT 1 FROM revocations WHERE id IN (?, ?)')
@@ -20,8 +21,7 @@ export class SqliteRevocationStore implements RevocationStore {
   }
 
   async add (ids: string[], expiresAt: number): Promise<void> {
-    const now = Math.floor(Date.now() / 1000)
-    this.#db.transaction(() => { for (const id of ids) this.#add.run(id, now, expiresAt) })()
+    this.#db.transaction(() => { for (const id of ids) this.#add.run(id, expiresAt) })()
   }
 
   async anyRevoked (ids: string[]): Promise<boolean> {
