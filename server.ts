@@ -23,8 +23,10 @@ async function main (): Promise<void> {
   let closing = false
   // While closing, every reply says `Connection: close`, so each keep-alive connection ends with its
   // next response and its client opens a new one, which is refused: nothing it sends is lost.
-  fastify.addHook('onSend', async (_request, reply) => {
+  // (Callback style: it runs on every response, and an async hook would cost a promise each time.)
+  fastify.addHook('onSend', (_request, reply, payload, done) => {
     if (closing) reply.header('connection', 'close')
+    done(null, payload)
   })
   const shutdown = (signal: string) => {
     if (closing) return

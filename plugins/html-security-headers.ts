@@ -9,16 +9,18 @@ const BASE_CSP = "default-src 'self'; base-uri 'none'; object-src 'none'; form-a
  * third parties (the Swagger UI assets are served locally).
  */
 export default fp(async (fastify) => {
-  fastify.addHook('onSend', async (_request, reply, payload) => {
+  // Callback style, not async: this runs on every response, and an async hook costs a promise each time.
+  fastify.addHook('onSend', (_request, reply, payload, done) => {
     const type = reply.getHeader('content-type')
-    if (typeof type !== 'string' || !type.startsWith('text/html')) return payload
-    const csp = reply.getHeader('content-security-policy')
-    reply.header('content-security-policy', typeof csp === 'string' && csp ? withFrameAncestorsNone(csp) : BASE_CSP)
-    reply.header('x-frame-options', 'DENY')
-    reply.header('referrer-policy', 'no-referrer')
-    reply.header('x-content-type-options', 'nosniff')
-    reply.header('cache-control', 'no-store')
-    return payload
+    if (typeof type === 'string' && type.startsWith('text/html')) {
+      const csp = reply.getHeader('content-security-policy')
+      reply.header('content-security-policy', typeof csp === 'string' && csp ? withFrameAncestorsNone(csp) : BASE_CSP)
+      reply.header('x-frame-options', 'DENY')
+      reply.header('referrer-policy', 'no-referrer')
+      reply.header('x-content-type-options', 'nosniff')
+      reply.header('cache-control', 'no-store')
+    }
+    done(null, payload)
   })
 }, { name: 'html-security-headers' })
 

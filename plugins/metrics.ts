@@ -24,10 +24,12 @@ export default fp(async (fastify) => {
   loop.enable()
   fastify.addHook('onClose', async () => loop.disable())
 
-  fastify.addHook('onResponse', async (request, reply) => {
+  // Callback style, not async: this runs on every response, and an async hook costs a promise each time.
+  fastify.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched'
     const key = `${request.method}\u0000${route}\u0000${reply.statusCode}`
     requests.set(key, (requests.get(key) ?? 0) + 1)
+    done()
   })
 
   fastify.decorate('metrics', {
