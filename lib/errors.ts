@@ -43,8 +43,6 @@ export const invalidClient = (usedBasic: boolean, description = 'client authenti
 /** 429 with Retry-After: brute-force and fishing limits (RFC 6585 §4). */
 export const tooManyRequests = (retryAfter: number, description = 'too many failed attempts; try again later') =>
   new OAuthError('too_many_requests', description, 429, { 'retry-after': String(retryAfter) })
-export const temporarilyUnavailable = (description = 'the service is temporarily unavailable, try again shortly') =>
-  new OAuthError('temporarily_unavailable', description, 503, { 'retry-after': '2' })
 
 export type BearerErrorCode = 'invalid_request' | 'invalid_token' | 'insufficient_scope'
 
