@@ -58,7 +58,7 @@ export class AccessTokens {
 
   get ttl (): number { return this.#ttl }
 
-  /** Swaps in a new key set; unchanged keys keep their signer/verifier (and its cache). */
+  /** Swaps in a new key set; unchanged keys keep their signer and verifier. */
   useKeys (keys: KeySet): void {
     if (this.#signer?.kid !== keys.active.kid) this.#signer = { kid: keys.active.kid, sign: this.#makeSigner(keys.active) }
     const next = new Map<string, Verify>()
@@ -129,8 +129,9 @@ export class AccessTokens {
       allowedAud: this.#audience,
       requiredClaims: ['iss', 'sub', 'aud', 'exp', 'iat', 'jti', 'client_id'],
       clockTolerance: CLOCK_LEEWAY_SECONDS * 1000,
-      complete: true,
-      cache: 10_000
+      // No fast-jwt cache: #verified already remembers verified tokens (a second cache would only hash
+      // every new token again to key it).
+      complete: true
     }) as unknown as Verify
   }
 }
