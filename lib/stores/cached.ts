@@ -41,8 +41,8 @@ export type Invalidation =
   | { kind: 'denied', entries: Array<[string, number]> }
 
 export interface CachedStorage extends Storage {
-  /** Re-syncs the deny-list mirror now; drops every cached user and client. */
-  readonly cache: { sync (): Promise<void>, clear (): void }
+  /** Re-syncs the deny-list mirror now. */
+  readonly cache: { sync (): Promise<void> }
 }
 
 /**
@@ -66,11 +66,6 @@ class TtlCache<T> {
   drop (id: string): void {
     this.#entries.delete(id)
     this.#generations.set(id, (this.#generations.get(id) ?? 0) + 1)
-  }
-
-  clear (): void {
-    this.#entries.clear()
-    this.#generations.clear()
   }
 }
 
@@ -225,9 +220,6 @@ export async function withReadCache (inner: Storage, options: CacheOptions, bus?
       clearInterval(timer)
       await inner.close()
     },
-    cache: {
-      sync,
-      clear () { users.clear(); clients.clear() }
-    }
+    cache: { sync }
   }
 }
