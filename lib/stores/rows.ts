@@ -62,6 +62,22 @@ export const toSigningKey = (r: Row): SigningKey => ({
   activatesAt: num(r.activates_at)
 })
 
+/**
+ * A refresh token with its grant in one statement (one snapshot), shared by both backends; append the
+ * placeholder for the hash (`?` or `$1`).
+ */
+export const SELECT_TOKEN_WITH_GRANT = `SELECT t.*, g.client_id, g.user_id, g.scope AS grant_scope, g.created_at AS grant_created_at,
+    g.expires_at AS grant_expires_at, g.revoked_at AS grant_revoked_at
+  FROM refresh_tokens t JOIN grants g ON g.id = t.grant_id WHERE t.hash = `
+
+export const toTokenWithGrant = (r: Row): { token: RefreshToken, grant: Grant } => ({
+  token: toRefreshToken(r),
+  grant: toGrant({
+    id: r.grant_id, client_id: r.client_id, user_id: r.user_id, scope: r.grant_scope,
+    created_at: r.grant_created_at, expires_at: r.grant_expires_at, revoked_at: r.grant_revoked_at
+  })
+})
+
 /** The column values for a user patch, in a fixed order; both backends build their UPDATE from this. */
 export function userPatchColumns (patch: Partial<Pick<User, 'fullName' | 'email' | 'scope' | 'disabled' | 'passwordHash'>>): Array<[string, unknown]> {
   const columns: Array<[string, unknown]> = []

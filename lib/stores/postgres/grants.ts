@@ -1,12 +1,11 @@
 import type { Grant, GrantStore, RefreshToken, RevokeOptions, RotateResult } from '../types.js'
-import { toGrant, toRefreshToken } from '../rows.js'
+import { SELECT_TOKEN_WITH_GRANT, toGrant, toRefreshToken, toTokenWithGrant } from '../rows.js'
 import type { Db, Queryable } from './db.js'
 import { assertNoNul, hasNul } from './nul.js'
+import { DB_NOW } from './revocations.js'
 
 const insertToken = 'INSERT INTO refresh_tokens (hash, grant_id, scope, issued_at, expires_at) VALUES ($1, $2, $3, $4, $5)'
 /** Same upsert as the deny-list's: a second revocation never shortens the entry. */
-import { DB_NOW } from './revocations.js'
-
 const deny = `INSERT INTO revocations (id, created_at, expires_at) SELECT 'grant:' || id, ${DB_NOW}, $2 FROM unnest($1::text[]) AS u (id) ORDER BY id
   ON CONFLICT (id) DO UPDATE SET expires_at = GREATEST(revocations.expires_at, excluded.expires_at)`
 
@@ -45,22 +44,8 @@ export class PostgresGrantStore implements GrantStore {
   async findToken (hash: string): Promise<{ token: RefreshToken, grant: Grant } | undefined> {
     if (hasNul(hash)) return undefined
     // One statement, so the token and its grant come from the same snapshot.
-    const { rows } = await this.#db.query({
-      name: 'gh_tokens_find',
-      text: `SELECT t.*, g.client_id, g.user_id, g.scope AS grant_scope, g.created_at AS grant_created_at,
-          g.expires_at AS grant_expires_at, g.revoked_at AS grant_revoked_at
-        FROM refresh_tokens t JOIN grants g ON g.id = t.grant_id WHERE t.hash = $1`,
-      values: [hash]
-    })
-    const r = rows[0]
-    if (!r) return undefined
-    return {
-      token: toRefreshToken(r),
-      grant: toGrant({
-        id: r.grant_id, client_id: r.client_id, user_id: r.user_id, scope: r.grant_scope,
-        created_at: r.grant_created_at, expires_at: r.grant_expires_at, revoked_at: r.grant_revoked_at
-      })
-    }
+    const { rows } = await this.#db.query({ name: 'gh_tokens_find', text: `${SELECT_TOKEN_WITH_GRANT}$1`, values: [hash] })
+    return rows[0] && toTokenWithGrant(rows[0])
   }
 
   async rotate (hash: string, next: RefreshToken, revoke: RevokeOptions): Promise<RotateResult> {

@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3'
 import type { Grant, GrantStore, RefreshToken, RevokeOptions, RotateResult } from '../types.js'
-import { toGrant, toRefreshToken } from '../rows.js'
+import { SELECT_TOKEN_WITH_GRANT, toGrant, toRefreshToken, toTokenWithGrant } from '../rows.js'
 
 type Row = Record<string, unknown>
 
@@ -14,6 +14,7 @@ export class SqliteGrantStore implements GrantStore {
   readonly #insertToken: Database.Statement
   readonly #findGrant: Database.Statement
   readonly #findToken: Database.Statement
+  readonly #findTokenWithGrant: Database.Statement
   readonly #consume: Database.Statement
   readonly #revokeGrant: Database.Statement
   readonly #deny: Database.Statement
@@ -26,6 +27,7 @@ export class SqliteGrantStore implements GrantStore {
     this.#insertToken = db.prepare('INSERT INTO refresh_tokens (hash, grant_id, scope, issued_at, expires_at) VALUES (?, ?, ?, ?, ?)')
     this.#findGrant = db.prepare('SELECT * FROM grants WHERE id = ?')
     this.#findToken = db.prepare('SELECT * FROM refresh_tokens WHERE hash = ?')
+    this.#findTokenWithGrant = db.prepare(`${SELECT_TOKEN_WITH_GRANT}?`)
     this.#consume = db.prepare('UPDATE refresh_tokens SET consumed_at = ? WHERE hash = ? AND consumed_at IS NULL')
     this.#revokeGrant = db.prepare('UPDATE grants SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL RETURNING *')
     // created_at by SQLite's own clock (see RevocationStore).
@@ -48,11 +50,8 @@ export class SqliteGrantStore implements GrantStore {
   }
 
   async findToken (hash: string): Promise<{ token: RefreshToken, grant: Grant } | undefined> {
-    const tokenRow = this.#findToken.get(hash) as Row | undefined
-    if (!tokenRow) return undefined
-    const token = toRefreshToken(tokenRow)
-    const grant = await this.findGrant(token.grantId)
-    return grant && { token, grant }
+    const row = this.#findTokenWithGrant.get(hash) as Row | undefined
+    return row && toTokenWithGrant(row)
   }
 
   async rotate (hash: string, next: RefreshToken, revoke: RevokeOptions): Promise<RotateResult> {
