@@ -2,9 +2,9 @@ import { writeFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { loadConfig, type Config } from './lib/config.js'
 import { ensureSigningKey, rotateSigningKey } from './lib/keys.js'
-import { CLOCK_LEEWAY_SECONDS } from './lib/oauth/access-tokens.js'
-import { generateOpenApiYaml } from './lib/openapi.js'
-import { createPasswordHasher } from './lib/passwords.js'
+import { systemClock } from './lib/clock.js'
+import { generateOpenApiYaml } from './openapi.js'
+import { argon2Params, createPasswordHasher } from './lib/passwords.js'
 import { createClient, deleteClient, toClientView } from './lib/services/client-admin.js'
 import { createUser, updateUser } from './lib/services/user-admin.js'
 import { openStorage } from './lib/stores/index.js'
@@ -26,11 +26,7 @@ const USAGE = `usage:
 
 class UsageError extends Error {}
 
-const now = (): number => Math.floor(Date.now() / 1000)
-
-function revokeOptions (config: Config) {
-  return { now: now(), denyUntil: now() + config.accessTokenTtl + CLOCK_LEEWAY_SECONDS }
-}
+const clock = systemClock
 
 async function readStdin (): Promise<string> {
   if (process.stdin.isTTY) throw new UsageError('--password-stdin: pipe the password in, e.g. printf %s "$PW" | gatehouse users add NAME --password-stdin')
@@ -41,8 +37,9 @@ async function readStdin (): Promise<string> {
 }
 
 function one (positionals: string[], what: string): string {
-  if (positionals.length !== 1) throw new UsageError(`expected exactly one ${what}`)
-  return positionals[0]
+  const [only] = positionals
+  if (only === undefined || positionals.length !== 1) throw new UsageError(`expected exactly one ${what}`)
+  return only
 }
 
 async function users (storage: Storage, config: Config, action: string | undefined, args: string[]): Promise<unknown> {
@@ -56,14 +53,14 @@ async function users (storage: Storage, config: Config, action: string | undefin
       const username = one(positionals, 'USERNAME')
       if (!values['password-stdin']) throw new UsageError('users add needs --password-stdin (passwords are never taken from the command line)')
       const password = await readStdin()
-      const passwords = await createPasswordHasher(config.argon2)
+      const passwords = await createPasswordHasher(argon2Params(config))
       const user = await createUser(storage, passwords, username, password, { fullName: values['full-name'], email: values.email, scope: values.scope })
       return toUserView(user)
     }
     case 'disable':
     case 'enable': {
       const username = one(parseArgs({ args, allowPositionals: true }).positionals, 'USERNAME')
-      return toUserView(await updateUser(storage, username, { disabled: action === 'disable' }, revokeOptions(config)))
+      return toUserView(await updateUser({ storage, passwords: await createPasswordHasher(argon2Params(config)), clock, config }, username, { disabled: action === 'disable' }))
     }
     case 'list':
       parseArgs({ args, allowPositionals: false })
@@ -96,7 +93,7 @@ async function clients (storage: Storage, config: Config, action: string | undef
       return (await storage.clients.list({ limit: 1_000_000, offset: 0 })).map(toClientView)
     case 'remove': {
       const id = one(parseArgs({ args, allowPositionals: true }).positionals, 'CLIENT_ID')
-      return toClientView(await deleteClient(storage, id, revokeOptions(config)))
+      return toClientView(await deleteClient({ storage, clock, config }, id))
     }
     default:
       throw new UsageError(`unknown command: clients ${action ?? ''}`)
@@ -105,8 +102,8 @@ async function clients (storage: Storage, config: Config, action: string | undef
 
 async function keys (storage: Storage, config: Config, action: string | undefined): Promise<unknown> {
   if (action !== 'rotate') throw new UsageError(`unknown command: keys ${action ?? ''}`)
-  await ensureSigningKey(storage.keys, now())
-  const key = await rotateSigningKey(storage.keys, now(), config.keyPublishDelaySeconds)
+  await ensureSigningKey(storage.keys, clock.now())
+  const key = await rotateSigningKey(storage.keys, clock.now(), config.keyPublishDelaySeconds)
   return { kid: key.kid, activates_at: key.activatesAt }
 }
 

@@ -216,8 +216,8 @@ async function seedRefreshTokens (store, userId, count, file) {
     tokens.push(token)
     grants.push([randomUUID(), createHash('sha256').update(token).digest('base64url')])
   }
-  const grantSql = `INSERT INTO grants (id, client_id, user_id, scope, created_at, expires_at)`
-  const tokenSql = `INSERT INTO refresh_tokens (hash, grant_id, scope, issued_at, expires_at)`
+  const grantSql = 'INSERT INTO grants (id, client_id, user_id, scope, created_at, expires_at)'
+  const tokenSql = 'INSERT INTO refresh_tokens (hash, grant_id, scope, issued_at, expires_at)'
   if (store.kind === 'sqlite') {
     const db = new Database(store.path)
     db.pragma('busy_timeout = 10000')
@@ -402,7 +402,9 @@ let refreshRate = 15_000 // first guess; later runs seed 1.5× the best rate see
 
 /** Refresh-token case for one store: seeds enough tokens for this run before it starts. */
 const refreshCase = (id, server, store, userId, auth) => ({
-  id, label: `${server === main ? '' : 'PostgreSQL: '}POST /token refresh_token (Basic, rotating)`, server,
+  id,
+  label: `${server === main ? '' : 'PostgreSQL: '}POST /token refresh_token (Basic, rotating)`,
+  server,
   async prepare (seconds, run) {
     const count = Math.ceil(refreshRate * 1.5 * (seconds + 1))
     return { path: '/token', method: 'POST', auth, body: refreshBody, lines: await seedRefreshTokens(store, userId, count, join(OUT, `${id}-${run}.txt`)), lineAs: 'body' }
@@ -419,7 +421,10 @@ const gatehouseCases = (server, c, meTok, prefix, idPrefix, store) => [
 
 /** Introspection of a client_credentials token minted just before each run (oidc-provider's dev adapter keeps only the last 1,000 tokens). */
 const introspectCase = (id, label, server, path, svcAuth, rsAuth) => ({
-  id, label, server, expect: (b) => b.active === true,
+  id,
+  label,
+  server,
+  expect: (b) => b.active === true,
   prepare: async () => ({ path, method: 'POST', auth: rsAuth, body: `token=${await ccToken(server.base, svcAuth)}` })
 })
 
@@ -433,7 +438,10 @@ const cases = [
   ...gatehouseCases(main, creds, meToken, '', '', { kind: 'sqlite', path: mainPath }),
   { id: 'password', label: 'POST /token password (argon2id m=19456 t=2 p=1)', server: main, pinned: false, connections: PASSWORD_CONNECTIONS, request: { path: '/token', method: 'POST', body: passwordBody } },
   {
-    id: 'flood', label: 'GET /users/me during a password-grant flood (probe: 4 conns, 2 ms pauses)', server: main, pinned: false,
+    id: 'flood',
+    label: 'GET /users/me during a password-grant flood (probe: 4 conns, 2 ms pauses)',
+    server: main,
+    pinned: false,
     custom: async (seconds) => {
       const probe = runWrk({ url: `${main.base}/users/me`, seconds, connections: 4, pinned: false, vars: { ...shape({ auth: `Bearer ${meToken}` }), BENCH_DELAY_MS: '2' } })
       const flood = runWrk({ url: `${main.base}/token`, seconds, connections: PASSWORD_CONNECTIONS, pinned: false, vars: shape({ method: 'POST', body: passwordBody }) })

@@ -1,65 +1,68 @@
-import { Type, type Static } from '@sinclair/typebox'
+import { Type, type SchemaOptions, type StaticDecode, type TLiteral, type TSchema, type TUnion } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
 import { createHash } from 'node:crypto'
 
 /**
- * Every setting Gatehouse reads from the environment, in one TypeBox schema.
- * The type of `Config` is derived from it, so there is no second, hand-written copy.
- * Only the config plugin and the CLI call `loadConfig`; everything else reads `fastify.config`.
+ * Every setting Gatehouse reads from the environment, in one TypeBox schema: its variable (`env`), its
+ * type and bounds, its default, and any conversion (a Transform). The `Config` type is derived from this
+ * schema, so a new setting is added here and nowhere else. Only the config plugin and the CLI call
+ * `loadConfig`; everything else reads `fastify.config`.
  */
-const Port = Type.Integer({ minimum: 0, maximum: 65535 })
-const Seconds = Type.Integer({ minimum: 1, maximum: 10 * 365 * 24 * 3600 })
-const OnOff = Type.Union([Type.Literal('on'), Type.Literal('off')])
+/** One of `words`, as a union TypeBox's Value functions can check (and decode to the words' type). */
+const OneOf = <const T extends readonly string[]>(words: T, options: SchemaOptions): TUnion<LiteralsOf<T>> =>
+  Type.Union(words.map((w) => Type.Literal(w)), options) as unknown as TUnion<LiteralsOf<T>>
+type LiteralsOf<T extends readonly string[]> = Extract<{ -readonly [K in keyof T]: TLiteral<T[K]> }, TSchema[]>
+const Port = (env: string, defaultValue: number) => Type.Integer({ env, minimum: 0, maximum: 65535, default: defaultValue })
+const Seconds = (env: string, defaultValue: number, description: string) =>
+  Type.Integer({ env, minimum: 1, maximum: 10 * 365 * 24 * 3600, default: defaultValue, description })
+const OnOff = (env: string, defaultValue: 'on' | 'off', description: string) =>
+  Type.Transform(OneOf(['on', 'off'] as const, { env, default: defaultValue, description }))
+    .Decode((v) => v === 'on')
+    .Encode((b) => b ? 'on' : 'off')
 
-export const EnvSchema = Type.Object({
-  PORT: Type.Optional(Port),
-  HOST: Type.Optional(Type.String({ minLength: 1 })),
-  ISSUER: Type.Optional(Type.String({ pattern: '^https?://[^?#\\s]+$' })),
-  AUDIENCE: Type.Optional(Type.String({ minLength: 1 })),
-  DATABASE_URL: Type.Optional(Type.String({ pattern: '^(sqlite:.+|postgres(ql)?://.+)$' })),
-  REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://.+$' })),
-  ACCESS_TOKEN_TTL: Type.Optional(Seconds),
-  REFRESH_TOKEN_TTL: Type.Optional(Seconds),
-  /** Absolute lifetime of a refresh-token family: rotation slides each token's TTL, never past this. */
-  REFRESH_TOKEN_MAX_LIFETIME: Type.Optional(Seconds),
-  PASSWORD_GRANT: Type.Optional(OnOff),
-  ROUTES_DIR: Type.Optional(Type.String({ minLength: 1 })),
-  PLUGINS_DIR: Type.Optional(Type.String({ minLength: 1 })),
-  LOG_LEVEL: Type.Optional(Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)))),
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
+
+export const ConfigSchema = Type.Object({
+  port: Port('PORT', 3000),
+  host: Type.String({ env: 'HOST', minLength: 1, default: '127.0.0.1' }),
+  /** Default: http://localhost:$PORT (see DERIVED). */
+  issuer: Type.String({ env: 'ISSUER', pattern: '^https?://[^?#\\s]+$', hint: 'an http(s) URL without query or fragment' }),
+  /** Default: the issuer (see DERIVED). */
+  audience: Type.String({ env: 'AUDIENCE', minLength: 1 }),
+  databaseUrl: Type.String({ env: 'DATABASE_URL', pattern: '^(sqlite:.+|postgres(ql)?://.+)$', default: 'sqlite:./data/gatehouse.db', hint: 'sqlite:PATH, sqlite::memory: or postgres://user@host/database' }),
+  redisUrl: Type.Optional(Type.String({ env: 'REDIS_URL', pattern: '^rediss?://.+$', hint: 'redis://host:port or rediss://…' })),
+  accessTokenTtl: Seconds('ACCESS_TOKEN_TTL', 900, 'access-token lifetime'),
+  refreshTokenTtl: Seconds('REFRESH_TOKEN_TTL', 1209600, 'lifetime of each refresh token'),
+  /** Absolute lifetime of a refresh-token family: rotation slides each token's TTL, never past this (and never below REFRESH_TOKEN_TTL). */
+  refreshTokenMaxLifetime: Seconds('REFRESH_TOKEN_MAX_LIFETIME', 7776000, 'absolute lifetime of a refresh-token family'),
+  passwordGrant: OnOff('PASSWORD_GRANT', 'on', '`off` refuses grant_type=password'),
+  routesDir: Type.Optional(Type.String({ env: 'ROUTES_DIR', minLength: 1 })),
+  pluginsDir: Type.Optional(Type.String({ env: 'PLUGINS_DIR', minLength: 1 })),
+  logLevel: OneOf(LOG_LEVELS, { env: 'LOG_LEVEL', default: 'info' }),
   /** Per-request "incoming request / request completed" log lines. They halve a bare route's throughput, so they are opt-in. */
-  ACCESS_LOG: Type.Optional(OnOff),
+  accessLog: OnOff('ACCESS_LOG', 'off', 'log every request'),
   /** argon2id cost. Defaults are OWASP's minimum (19 MiB, t=2, p=1); tests lower them. */
-  ARGON2_MEMORY_KIB: Type.Optional(Type.Integer({ minimum: 8, maximum: 4 * 1024 * 1024 })),
-  ARGON2_TIME_COST: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
-  ARGON2_PARALLELISM: Type.Optional(Type.Integer({ minimum: 1, maximum: 16 })),
+  argon2MemoryKib: Type.Integer({ env: 'ARGON2_MEMORY_KIB', minimum: 8, maximum: 4 * 1024 * 1024, default: 19456 }),
+  argon2TimeCost: Type.Integer({ env: 'ARGON2_TIME_COST', minimum: 1, maximum: 100, default: 2 }),
+  argon2Parallelism: Type.Integer({ env: 'ARGON2_PARALLELISM', minimum: 1, maximum: 16, default: 1 }),
   /** How often a running server re-reads the signing keys from the store. */
-  KEYS_REFRESH_SECONDS: Type.Optional(Type.Integer({ minimum: 1, maximum: 30 })),
+  keysRefreshSeconds: Type.Integer({ env: 'KEYS_REFRESH_SECONDS', minimum: 1, maximum: 30, default: 10 }),
   /** How long a rotated-in key is only published before it signs, so every instance's JWKS has it first. */
-  KEY_PUBLISH_DELAY_SECONDS: Type.Optional(Type.Integer({ minimum: 0, maximum: 30 }))
+  keyPublishDelaySeconds: Type.Integer({ env: 'KEY_PUBLISH_DELAY_SECONDS', minimum: 0, maximum: 30, default: 30 })
 })
-export type Env = Static<typeof EnvSchema>
 
-export interface Config {
-  port: number
-  host: string
-  issuer: string
-  audience: string
-  databaseUrl: string
-  redisUrl: string | undefined
-  accessTokenTtl: number
-  refreshTokenTtl: number
-  refreshTokenMaxLifetime: number
-  passwordGrant: boolean
-  routesDir: string | undefined
-  pluginsDir: string | undefined
-  logLevel: string
-  accessLog: boolean
-  argon2: { memoryCost: number, timeCost: number, parallelism: number }
-  keysRefreshSeconds: number
-  keyPublishDelaySeconds: number
+export type Config = StaticDecode<typeof ConfigSchema>
+
+/** Defaults that depend on other settings, applied when their variable is unset. */
+const DERIVED: Partial<Record<keyof Config, (c: Record<string, unknown>) => unknown>> = {
+  issuer: (c) => `http://localhost:${String(c.port)}`,
+  audience: (c) => c.issuer
 }
 
 export class ConfigError extends Error {}
+
+/** The environment variable a setting is read from. */
+const envName = (schema: TSchema): string => (schema as unknown as { env: string }).env
 
 /**
  * A short name for this deployment, derived from its issuer: every instance of one deployment shares it,
@@ -69,49 +72,41 @@ export function deploymentNamespace (config: Pick<Config, 'issuer'>): string {
   return `gh:${createHash('sha256').update(config.issuer).digest('base64url').slice(0, 12)}:`
 }
 
-/** Reads the variables this schema knows from `env`, converts numbers, and fails naming the first bad variable. */
+/** Reads every setting from `env` (an empty variable counts as unset), and fails naming the first bad variable. */
 export function loadConfig (env: Record<string, string | undefined> = process.env): Config {
+  const properties = ConfigSchema.properties as Record<string, TSchema>
   const raw: Record<string, unknown> = {}
-  for (const [key, schema] of Object.entries(EnvSchema.properties)) {
-    const value = env[key]
+  for (const [key, schema] of Object.entries(properties)) {
+    const value = env[envName(schema)]
     if (value === undefined || value === '') continue
     // Value.Convert is lax with numbers ("1e3" → 1, "15.9" → 15, "0x10" → 16, "true" → 1): integers
     // must be plain decimal digits, or the start fails instead of running with a value nobody meant.
-    if ((schema as { type?: string }).type === 'integer' && !/^-?[0-9]+$/.test(value)) {
-      throw new ConfigError(`invalid environment variable ${key}=${JSON.stringify(value)}: Expected integer`)
-    }
+    if ((schema as { type?: string }).type === 'integer' && !/^-?[0-9]+$/.test(value)) throw bad(schema, value, 'must be a whole number')
     raw[key] = value
   }
-  const converted = Value.Convert(EnvSchema, raw)
-  const firstError = Value.Errors(EnvSchema, converted).First()
+  const converted = Value.Default(ConfigSchema, Value.Convert(ConfigSchema, { ...raw })) as Record<string, unknown>
+  for (const [key, derive] of Object.entries(DERIVED)) converted[key] ??= derive(converted)
+  const firstError = Value.Errors(ConfigSchema, converted).First()
   if (firstError) {
-    const name = firstError.path.replace(/^\//, '').split('/')[0]
-    throw new ConfigError(`invalid environment variable ${name}=${JSON.stringify(raw[name])}: ${firstError.message}`)
+    const key = firstError.path.replace(/^\//, '').split('/')[0] ?? ''
+    const schema = properties[key]
+    if (!schema) throw new ConfigError(`invalid configuration: ${firstError.message}`)
+    throw bad(schema, raw[key], explain(schema, firstError.message))
   }
-  const e = converted as Env
-  const port = e.PORT ?? 3000
-  const issuer = e.ISSUER ?? `http://localhost:${port}`
-  return {
-    port,
-    host: e.HOST ?? '127.0.0.1',
-    issuer,
-    audience: e.AUDIENCE ?? issuer,
-    databaseUrl: e.DATABASE_URL ?? 'sqlite:./data/gatehouse.db',
-    redisUrl: e.REDIS_URL,
-    accessTokenTtl: e.ACCESS_TOKEN_TTL ?? 900,
-    refreshTokenTtl: e.REFRESH_TOKEN_TTL ?? 1209600,
-    refreshTokenMaxLifetime: Math.max(e.REFRESH_TOKEN_MAX_LIFETIME ?? 7776000, e.REFRESH_TOKEN_TTL ?? 1209600),
-    passwordGrant: (e.PASSWORD_GRANT ?? 'on') === 'on',
-    routesDir: e.ROUTES_DIR,
-    pluginsDir: e.PLUGINS_DIR,
-    logLevel: e.LOG_LEVEL ?? 'info',
-    accessLog: e.ACCESS_LOG === 'on',
-    argon2: {
-      memoryCost: e.ARGON2_MEMORY_KIB ?? 19456,
-      timeCost: e.ARGON2_TIME_COST ?? 2,
-      parallelism: e.ARGON2_PARALLELISM ?? 1
-    },
-    keysRefreshSeconds: e.KEYS_REFRESH_SECONDS ?? 10,
-    keyPublishDelaySeconds: e.KEY_PUBLISH_DELAY_SECONDS ?? 30
-  }
+  const config = Value.Decode(ConfigSchema, converted)
+  config.refreshTokenMaxLifetime = Math.max(config.refreshTokenMaxLifetime, config.refreshTokenTtl)
+  return config
+}
+
+function bad (schema: TSchema, value: unknown, message: string): ConfigError {
+  return new ConfigError(`invalid environment variable ${envName(schema)}=${JSON.stringify(value)}: ${message}`)
+}
+
+/** The reason in words a reader can act on: the allowed values, the bounds or the expected form. */
+function explain (schema: TSchema, fallback: string): string {
+  const s = schema as { anyOf?: Array<{ const?: unknown }>, minimum?: number, maximum?: number, hint?: string, type?: string }
+  if (s.anyOf?.every((v) => v.const !== undefined)) return `must be one of ${s.anyOf.map((v) => String(v.const)).join(', ')}`
+  if (s.type === 'integer') return `must be a whole number from ${s.minimum ?? '…'} to ${s.maximum ?? '…'}`
+  if (s.hint) return `expected ${s.hint}`
+  return fallback
 }

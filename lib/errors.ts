@@ -1,35 +1,45 @@
+import type { AdminErrorCode, BearerErrorCode, OAuthErrorCode } from '../schemas/vocabulary.js'
+
 /**
- * The one error hierarchy. Handlers throw these; the error-handler plugin turns them into
- * RFC 6749 §5.2 replies (OAuthError) or RFC 6750 §3 replies (BearerError).
+ * The one error root. Every error a route can throw is a GatehouseError: it carries its RFC code, a
+ * description, the HTTP status and any headers (WWW-Authenticate, Retry-After), and the error-handler
+ * plugin writes every one of them the same way, as `{error, error_description}`. The kinds differ only
+ * in which codes they may carry and which headers they add:
+ * - OAuthError: RFC 6749 §5.2 (token, revocation, introspection; authorization errors of §4.1.2.1);
+ * - BearerError: RFC 6750 §3 (resources behind a bearer token), with its `WWW-Authenticate: Bearer` challenge;
+ * - AdminError: the admin API and CLI (a rule broken, no such record, already exists);
+ * - StoreUnavailableError: the database cannot be reached (503 with Retry-After), from any route.
  */
-
-export type OAuthErrorCode =
-  | 'invalid_request'
-  | 'invalid_client'
-  | 'invalid_grant'
-  | 'unauthorized_client'
-  | 'unsupported_grant_type'
-  | 'invalid_scope'
-  | 'unsupported_token_type'
-  | 'access_denied'
-  | 'server_error'
-  | 'temporarily_unavailable'
-  | 'too_many_requests'
-
-export class OAuthError extends Error {
-  readonly error: OAuthErrorCode
+export abstract class GatehouseError extends Error {
+  abstract readonly error: string
   readonly statusCode: number
   readonly headers: Record<string, string>
 
-  constructor (error: OAuthErrorCode, description: string, statusCode = 400, headers: Record<string, string> = {}) {
-    super(description)
-    this.error = error
+  constructor (description: string, statusCode: number, headers: Record<string, string> = {}, options?: ErrorOptions) {
+    super(description, options)
     this.statusCode = statusCode
     this.headers = headers
   }
+
+  /** The reply body: RFC 6749 §5.2's shape, used by every kind. */
+  body (): { error: string, error_description: string } {
+    return { error: this.error, error_description: this.message }
+  }
 }
 
+/** The realm of every challenge (Basic for clients, Bearer for resources). */
 export const REALM = 'gatehouse'
+
+/** How long a client should wait before trying again when the database is unreachable. */
+export const UNAVAILABLE_RETRY_AFTER_SECONDS = 2
+
+export class OAuthError extends GatehouseError {
+  readonly error: OAuthErrorCode
+  constructor (error: OAuthErrorCode, description: string, statusCode = 400, headers: Record<string, string> = {}) {
+    super(description, statusCode, headers)
+    this.error = error
+  }
+}
 
 export const invalidRequest = (description: string) => new OAuthError('invalid_request', description)
 export const invalidGrant = (description = 'the grant is invalid, expired, revoked or was issued to another client') =>
@@ -40,31 +50,30 @@ export const invalidScope = (description: string) => new OAuthError('invalid_sco
 /** 401; `usedBasic` adds the `WWW-Authenticate: Basic` challenge RFC 6749 §5.2 asks for. */
 export const invalidClient = (usedBasic: boolean, description = 'client authentication failed') =>
   new OAuthError('invalid_client', description, 401, usedBasic ? { 'www-authenticate': `Basic realm="${REALM}"` } : {})
-/** 429 with Retry-After: brute-force and fishing limits (RFC 6585 §4). */
+/** 429 with Retry-After: brute-force limits (RFC 6585 §4). */
 export const tooManyRequests = (retryAfter: number, description = 'too many failed attempts; try again later') =>
   new OAuthError('too_many_requests', description, 429, { 'retry-after': String(retryAfter) })
+/** 503 with Retry-After: the server sheds work it cannot do in time (RFC 6749 §4.1.2.1's temporarily_unavailable). */
+export const temporarilyUnavailable = (retryAfter: number, description: string) =>
+  new OAuthError('temporarily_unavailable', description, 503, { 'retry-after': String(retryAfter) })
 
-export type BearerErrorCode = 'invalid_request' | 'invalid_token' | 'insufficient_scope'
+/**
+ * RFC 6750 §3. `code` undefined means "no credentials were sent": the challenge then has no error
+ * attribute (§3.1) and the body says `unauthorized`. Descriptions are ours, never attacker text, so
+ * quoting them in the header is safe.
+ */
+export class BearerError extends GatehouseError {
+  readonly error: BearerErrorCode
+  readonly code: Exclude<BearerErrorCode, 'unauthorized' | 'temporarily_unavailable'> | undefined
 
-/** RFC 6750 §3: `code` undefined means "no credentials were sent" (a bare challenge, no error attribute). */
-export class BearerError extends Error {
-  readonly code: BearerErrorCode | undefined
-  readonly statusCode: number
-  readonly scope: string | undefined
-
-  constructor (code: BearerErrorCode | undefined, description: string, scope?: string) {
-    super(description)
+  constructor (code: BearerError['code'], description: string, scope?: string) {
+    const statusCode = code === 'insufficient_scope' ? 403 : code === 'invalid_request' ? 400 : 401
+    let challenge = `Bearer realm="${REALM}"`
+    if (code) challenge += `, error="${code}", error_description="${description.replace(/["\\]/g, '')}"`
+    if (scope) challenge += `, scope="${scope}"`
+    super(description, statusCode, { 'www-authenticate': challenge })
     this.code = code
-    this.scope = scope
-    this.statusCode = code === 'insufficient_scope' ? 403 : code === 'invalid_request' ? 400 : 401
-  }
-
-  /** The `WWW-Authenticate` value. Descriptions are ours, never attacker text, so quoting is safe. */
-  challenge (): string {
-    let value = `Bearer realm="${REALM}"`
-    if (this.code) value += `, error="${this.code}", error_description="${this.message.replace(/["\\]/g, '')}"`
-    if (this.scope) value += `, scope="${this.scope}"`
-    return value
+    this.error = code ?? 'unauthorized'
   }
 }
 
@@ -74,22 +83,24 @@ export const invalidToken = (description = 'the access token is invalid, expired
 export const insufficientScope = (scope: string) =>
   new BearerError('insufficient_scope', `this resource needs the scope: ${scope}`, scope)
 
-/** The database could not be reached: every endpoint that needs it answers 503 (OAuth shape). */
-export class StoreUnavailableError extends Error {
-  override name = 'StoreUnavailableError'
-  constructor (cause?: unknown) {
-    super('the database is unreachable', { cause })
+/** A rule of the admin API or CLI was broken (400), no such record (404), or it already exists (409). */
+export class AdminError extends GatehouseError {
+  readonly error: AdminErrorCode
+  constructor (error: Exclude<AdminErrorCode, 'temporarily_unavailable'>, description: string) {
+    super(description, error === 'invalid_request' ? 400 : error === 'conflict' ? 409 : 404)
+    this.error = error
   }
 }
 
-/** A rule of the admin API or CLI was broken: 400 invalid_request, 404 not_found or 409 conflict. */
-export class AdminError extends Error {
-  readonly code: 'invalid' | 'conflict' | 'not_found'
-  constructor (message: string, code: 'invalid' | 'conflict' | 'not_found') {
-    super(message)
-    this.code = code
-  }
+export const invalidInput = (description: string) => new AdminError('invalid_request', description)
+export const notFound = (description: string) => new AdminError('not_found', description)
+export const conflict = (description: string) => new AdminError('conflict', description)
 
-  get statusCode (): number { return this.code === 'invalid' ? 400 : this.code === 'conflict' ? 409 : 404 }
-  get error (): string { return this.code === 'invalid' ? 'invalid_request' : this.code }
+/** The database could not be reached: every endpoint that needs it answers 503 (whatever its error shape). */
+export class StoreUnavailableError extends GatehouseError {
+  readonly error = 'temporarily_unavailable'
+  override name = 'StoreUnavailableError'
+  constructor (cause?: unknown) {
+    super('the database is unreachable, try again shortly', 503, { 'retry-after': String(UNAVAILABLE_RETRY_AFTER_SECONDS), 'cache-control': 'no-store' }, { cause })
+  }
 }

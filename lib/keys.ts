@@ -56,7 +56,7 @@ export function selectKeys (keys: SigningKey[], now: number, retainSeconds: numb
   const published: SigningKey[] = []
   const expired: SigningKey[] = []
   sorted.forEach((k, i) => {
-    const retiredAt = i < activeIndex ? sorted[i + 1].activatesAt : undefined
+    const retiredAt = i < activeIndex ? sorted[i + 1]?.activatesAt : undefined
     if (retiredAt !== undefined && retiredAt + retainSeconds < now) expired.push(k)
     else published.push(k)
   })

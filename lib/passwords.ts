@@ -1,12 +1,15 @@
 import { hash, verify, parseOptions } from '@node-rs/argon2'
 import { randomBytes } from 'node:crypto'
 import { availableParallelism } from 'node:os'
+import type { Config } from './config.js'
 
 /** argon2id cost parameters (OWASP's minimum is m=19456 KiB, t=2, p=1). */
 export interface Argon2Params { memoryCost: number, timeCost: number, parallelism: number }
 
-/** Longest password accepted, in characters: bounds the hashing cost an attacker can ask for. */
-export const MAX_PASSWORD_LENGTH = 1024
+/** The configured cost (ARGON2_* settings). */
+export function argon2Params (config: Pick<Config, 'argon2MemoryKib' | 'argon2TimeCost' | 'argon2Parallelism'>): Argon2Params {
+  return { memoryCost: config.argon2MemoryKib, timeCost: config.argon2TimeCost, parallelism: config.argon2Parallelism }
+}
 
 const ARGON2ID = 2 // Algorithm.Argon2id (a const enum in the package's typings)
 
@@ -27,13 +30,16 @@ export interface PasswordHasher {
 export async function createPasswordHasher (params: Argon2Params, maxConcurrent = availableParallelism()): Promise<PasswordHasher> {
   const options = { algorithm: ARGON2ID, ...params }
   const run = limit(maxConcurrent)
-  const dummy = await hash(randomBytes(32), options)
+  // The dummy hash (for unknown users) is made on first need: a CLI command that never verifies one
+  // (users disable, clients add) should not pay for it.
+  let dummy: Promise<string> | undefined
+  const dummyHash = () => (dummy ??= hash(randomBytes(32), options))
 
   return {
     hash: (password) => run(() => hash(password, options)),
     async verify (stored, password) {
       if (stored === null) {
-        await run(() => verify(dummy, password)).catch(() => false)
+        await run(async () => verify(await dummyHash(), password)).catch(() => false)
         return { ok: false, needsRehash: false }
       }
       const ok = await run(() => verify(stored, password)).catch(() => false)

@@ -1,6 +1,7 @@
 import type { Server } from 'node:http'
-import { LogController, type FastifyError, type FastifyHttpOptions, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify'
+import { LogController, type FastifyHttpOptions, type FastifyServerOptions } from 'fastify'
 import type { Config } from './config.js'
+import { httpParserError, MAX_PARAM_LENGTH, routerError } from './framework-errors.js'
 
 /**
  * Ajv settings for every Fastify instance Gatehouse builds (server, tests, OpenAPI generation):
@@ -11,28 +12,12 @@ export const ajvOptions: NonNullable<FastifyServerOptions['ajv']> = {
   customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false }
 }
 
-/**
- * The longest path parameter the router accepts: the admin API's `{username}` and `{client_id}` schemas
- * allow 256 characters (client ids are up to 128), and find-my-way's default of 100 made longer ones
- * unreachable. Longer values are refused by `frameworkErrors` below, like any other malformed URL.
- */
-export const MAX_PARAM_LENGTH = 256
-
-/**
- * Failures the router reports before any route runs (a path that does not decode, a path parameter past
- * MAX_PARAM_LENGTH): the same `400 {"error":"invalid_request"}` as every other malformed request, instead of
- * Fastify's own `{"error":"Bad Request","code":…}` shape (and its undocumented 414).
- */
-export function frameworkErrors (error: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
-  const description = error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? `a path parameter is longer than ${MAX_PARAM_LENGTH} characters` : 'the URL is malformed'
-  reply.code(400).header('cache-control', 'no-store').send({ error: 'invalid_request', error_description: description })
-}
-
 /** What every Fastify instance Gatehouse builds shares: the server, the tests, the OpenAPI generator. */
 export const baseOptions = {
   ajv: ajvOptions,
   routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
-  frameworkErrors
+  frameworkErrors: routerError,
+  clientErrorHandler: httpParserError
 } satisfies FastifyServerOptions
 
 /** Secrets that must never reach the log (SECURITY-CASES L1). */
@@ -67,4 +52,3 @@ export function serverOptions (config: Config): FastifyHttpOptions<Server> {
     return503OnClosing: true
   }
 }
-

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis'
+import { systemClock, type Clock } from './clock.js'
 
 /** A failure counter: how many failures under `key` in the current fixed window, and when it resets. */
 export interface CounterStore {
@@ -20,15 +21,15 @@ export class MemoryCounterStore implements CounterStore {
   readonly #windows = new Map<string, { count: number, resetAt: number }>()
   readonly #sweep: NodeJS.Timeout
 
-  constructor (private readonly now: () => number = Date.now) {
+  constructor (private readonly clock: Clock = systemClock) {
     this.#sweep = setInterval(() => {
-      const t = this.now()
+      const t = this.clock.nowMs()
       for (const [key, w] of this.#windows) if (w.resetAt <= t) this.#windows.delete(key)
     }, 60_000).unref()
   }
 
   async hit (key: string, windowSeconds: number) {
-    const t = this.now()
+    const t = this.clock.nowMs()
     let w = this.#windows.get(key)
     if (!w || w.resetAt <= t) this.#windows.set(key, w = { count: 0, resetAt: t + windowSeconds * 1000 })
     w.count++
@@ -36,7 +37,7 @@ export class MemoryCounterStore implements CounterStore {
   }
 
   async peek (key: string) {
-    const t = this.now()
+    const t = this.clock.nowMs()
     const w = this.#windows.get(key)
     if (!w || w.resetAt <= t) return { count: 0, resetIn: 0 }
     return { count: w.count, resetIn: Math.ceil((w.resetAt - t) / 1000) }
@@ -63,8 +64,8 @@ export class RedisCounterStore implements CounterStore {
     return this.#try(async () => {
       const results = await this.redis.multi().incr(key).expire(key, windowSeconds, 'NX').pttl(key).exec()
       if (!results) throw new Error('redis transaction aborted')
-      const count = Number(results[0][1])
-      const pttl = Number(results[2][1])
+      const count = Number(results[0]?.[1])
+      const pttl = Number(results[2]?.[1])
       return { count, resetIn: Math.max(1, Math.ceil(pttl / 1000)) }
     }, () => this.fallback.hit(key, windowSeconds))
   }
@@ -115,8 +116,9 @@ export class Throttle {
   async check (limits: Limit[]): Promise<number | undefined> {
     const states = await Promise.all(limits.map((l) => this.store.peek(this.namespace + l.key)))
     let wait: number | undefined
-    states.forEach((s, i) => {
-      if (s.count >= limits[i].max) wait = Math.max(wait ?? 0, s.resetIn, 1)
+    limits.forEach((limit, i) => {
+      const state = states[i]
+      if (state && state.count >= limit.max) wait = Math.max(wait ?? 0, state.resetIn, 1)
     })
     return wait
   }

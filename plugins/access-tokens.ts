@@ -15,7 +15,7 @@ declare module 'fastify' {
  */
 export default fp(async (fastify) => {
   const { config } = fastify
-  const accessTokens = new AccessTokens({ issuer: config.issuer, audience: config.audience, ttl: config.accessTokenTtl })
+  const accessTokens = new AccessTokens({ issuer: config.issuer, audience: config.audience, ttl: config.accessTokenTtl, clock: fastify.clock })
   fastify.signingKeys.onChange((keys) => accessTokens.useKeys(keys))
   fastify.decorate('accessTokens', accessTokens)
-}, { name: 'access-tokens', dependencies: ['config', 'signing-keys'] })
+}, { name: 'access-tokens', dependencies: ['config', 'clock', 'signing-keys'] })

@@ -3,7 +3,7 @@ import type { FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'f
 import { BearerError, insufficientScope, invalidToken, missingToken } from '../lib/errors.js'
 import { InvalidAccessToken, type AccessTokenClaims } from '../lib/oauth/access-tokens.js'
 import { hasScopes } from '../lib/oauth/scopes.js'
-import { DEFAULT_CLIENT } from '../lib/oauth/client-auth.js'
+import { tokenStanding, type Standing } from '../lib/oauth/token-standing.js'
 import type { User } from '../lib/stores/types.js'
 
 export interface Authenticated {
@@ -18,8 +18,8 @@ declare module 'fastify' {
     authenticate: (request: FastifyRequest, reply: FastifyReply) => Promise<void>
     /** preHandler that requires every listed scope (403 insufficient_scope); put it after `authenticate`. */
     requireScope: (...scopes: string[]) => preHandlerAsyncHookHandler
-    /** Why a token is not usable now (revoked, user gone or disabled), or undefined when it is. */
-    checkTokenStanding: (claims: AccessTokenClaims) => Promise<{ user: User | undefined } | undefined>
+    /** The standing of a verified token (lib/oauth/token-standing.ts): undefined when it must be refused. */
+    checkTokenStanding: (claims: AccessTokenClaims) => Promise<Standing | undefined>
   }
   interface FastifyRequest {
     auth: Authenticated | null
@@ -33,22 +33,7 @@ export default fp(async (fastify) => {
   const { accessTokens, storage } = fastify
   fastify.decorateRequest('auth', null)
 
-  /** Revocation and subject checks shared by every place that accepts an access token. */
-  async function checkTokenStanding (claims: AccessTokenClaims): Promise<{ user: User | undefined } | undefined> {
-    const ids = claims.grant_id ? [`jti:${claims.jti}`, `grant:${claims.grant_id}`] : [`jti:${claims.jti}`]
-    if (await storage.revocations.anyRevoked(ids)) return undefined
-    if (claims.sub === claims.client_id) {
-      // A client's own token (client_credentials): valid while the client exists.
-      return (await storage.clients.find(claims.client_id)) ? { user: undefined } : undefined
-    }
-    const [user, clientExists] = await Promise.all([
-      storage.users.findById(claims.sub),
-      // A deleted client's tokens die with it (those from refresh-token grants are also deny-listed).
-      claims.client_id === DEFAULT_CLIENT.id ? true : storage.clients.find(claims.client_id).then(Boolean)
-    ])
-    return user && !user.disabled && clientExists ? { user } : undefined
-  }
-
+  const checkTokenStanding = (claims: AccessTokenClaims) => tokenStanding(claims, storage)
   fastify.decorate('checkTokenStanding', checkTokenStanding)
 
   fastify.decorate('authenticate', async (request: FastifyRequest) => {
@@ -60,10 +45,11 @@ export default fp(async (fastify) => {
       throw new BearerError('invalid_request', 'the token was sent in more than one way')
     }
     const match = BEARER.exec(header)
-    if (!match) throw invalidToken('malformed bearer token')
+    const token = match?.[1]
+    if (token === undefined) throw invalidToken('malformed bearer token')
     let claims: AccessTokenClaims
     try {
-      claims = accessTokens.verify(match[1])
+      claims = accessTokens.verify(token)
     } catch (err) {
       if (err instanceof InvalidAccessToken) throw invalidToken()
       throw err

@@ -1,13 +1,14 @@
 import fp from 'fastify-plugin'
 import type { AppOptions } from '../lib/app-options.js'
+import { systemClock, type Clock } from '../lib/clock.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
-    /** Unix seconds. Everything that compares against expiry reads time here, so tests can move it. */
-    now: () => number
+    /** The one clock: everything that compares against expiry reads time here, so tests can move it. */
+    clock: Clock
   }
 }
 
 export default fp<AppOptions>(async (fastify, opts) => {
-  fastify.decorate('now', opts.now ?? (() => Math.floor(Date.now() / 1000)))
+  fastify.decorate('clock', opts.clock ?? systemClock)
 }, { name: 'clock' })

@@ -1,16 +1,15 @@
 import fp from 'fastify-plugin'
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
-import { AdminError, BearerError, OAuthError, StoreUnavailableError } from '../lib/errors.js'
+import { GatehouseError, StoreUnavailableError } from '../lib/errors.js'
+import { fromFrameworkError } from '../lib/framework-errors.js'
 
 const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const
 
 /**
- * One place turns every failure into a reply:
- * - OAuthError → RFC 6749 §5.2 `{error, error_description}` with its status and headers;
- * - BearerError → RFC 6750 §3 with its `WWW-Authenticate` challenge;
- * - the database being unreachable → 503 temporarily_unavailable with Retry-After;
- * - schema validation and body-parsing failures → 400 invalid_request (413 for an oversized body);
- * - anything else → 500 server_error with a generic text (the detail goes to the log only).
+ * One place turns every failure into a reply. A GatehouseError (lib/errors.ts) carries its status, code,
+ * description and headers; Fastify's own failures (validation, bad JSON, 413, 415) are mapped onto that
+ * model first (lib/framework-errors.ts); anything else is a bug: 500 server_error with a generic text,
+ * the detail in the log only. Unknown paths are 404 not_found; a known path with another method is 405.
  */
 export default fp(async (fastify) => {
   // Which methods each route path has, as a pattern matching concrete paths: `hasRoute` compares route
@@ -22,7 +21,7 @@ export default fp(async (fastify) => {
 
   /** A request to an OAuth endpoint's path with a method it lacks is served by the not-found route. */
   const onOAuthPath = (request: FastifyRequest) => {
-    const path = request.url.split('?')[0]
+    const path = pathOf(request)
     return routes.some((r) => r.oauth && r.pattern.test(path))
   }
 
@@ -32,45 +31,19 @@ export default fp(async (fastify) => {
     // was found wrong (a body that does not parse): RFC 6749 §5.1.
     if (oauth || onOAuthPath(request)) reply.header('cache-control', 'no-store').header('pragma', 'no-cache')
 
-    if (err instanceof OAuthError) {
-      reply.code(err.statusCode).headers(err.headers)
-      return { error: err.error, error_description: err.message }
+    const known = err instanceof GatehouseError ? err : fromFrameworkError(err, oauth)
+    if (!known) {
+      request.log.error({ err }, 'unexpected error')
+      reply.code(500)
+      return { error: 'server_error', error_description: 'an unexpected error occurred' }
     }
-    if (err instanceof BearerError) {
-      reply.code(err.statusCode).header('www-authenticate', err.challenge())
-      return { error: err.code ?? 'unauthorized', error_description: err.message }
-    }
-    if (err instanceof AdminError) {
-      reply.code(err.statusCode)
-      return { error: err.error, error_description: err.message }
-    }
-    if (err instanceof StoreUnavailableError) {
-      request.log.warn({ err }, 'database unavailable')
-      reply.code(503).header('retry-after', '2').header('cache-control', 'no-store')
-      return { error: 'temporarily_unavailable', error_description: 'the database is unreachable, try again shortly' }
-    }
-    if (err.validation) {
-      reply.code(400)
-      return { error: 'invalid_request', error_description: validationText(err) }
-    }
-    const status = err.statusCode ?? 500
-    if (status === 429) {
-      reply.code(429)
-      return { error: 'too_many_requests', error_description: err.message }
-    }
-    if (status >= 400 && status < 500) {
-      // Fastify's own client errors: bad JSON, unsupported media type, body too large...
-      // An OAuth endpoint only speaks 400 here (except 413), in the OAuth shape.
-      reply.code(oauth && status !== 413 ? 400 : status)
-      return { error: 'invalid_request', error_description: clientErrorText(err) }
-    }
-    request.log.error({ err }, 'unexpected error')
-    reply.code(500)
-    return { error: 'server_error', error_description: 'an unexpected error occurred' }
+    if (known instanceof StoreUnavailableError) request.log.warn({ err }, 'database unavailable')
+    reply.code(known.statusCode).headers(known.headers)
+    return known.body()
   })
 
   fastify.setNotFoundHandler(async (request, reply) => {
-    const path = request.url.split('?')[0]
+    const path = pathOf(request)
     const matching = routes.filter((r) => r.pattern.test(path))
     const allowed = METHODS.filter((method) => matching.some((r) => r.method === method))
     if (allowed.length > 0) {
@@ -84,6 +57,9 @@ export default fp(async (fastify) => {
   })
 }, { name: 'error-handler' })
 
+/** The request's path, without the query string. */
+const pathOf = (request: FastifyRequest): string => request.url.split('?', 1)[0] ?? ''
+
 /** A route URL (`/admin/users/:username`, `/docs/*`) as a pattern for concrete request paths. */
 function routePattern (url: string): RegExp {
   const source = url.split('/').map((segment) => {
@@ -92,23 +68,4 @@ function routePattern (url: string): RegExp {
     return segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
   }).join('/')
   return new RegExp(`^${source}$`)
-}
-
-function validationText (err: FastifyError): string {
-  const first = err.validation?.[0]
-  if (!first) return 'the request is malformed'
-  const where = first.instancePath ? first.instancePath.replace(/^\//, '') : ''
-  const missing = (first.params as { missingProperty?: string }).missingProperty
-  if (missing) return `missing parameter: ${missing}`
-  return `${where || err.validationContext || 'request'}: ${first.message ?? 'is invalid'}`
-}
-
-function clientErrorText (err: FastifyError): string {
-  switch (err.code) {
-    case 'FST_ERR_CTP_BODY_TOO_LARGE': return 'the request body is too large'
-    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE': return 'unsupported content type'
-    case 'FST_ERR_CTP_INVALID_JSON_BODY':
-    case 'FST_ERR_CTP_EMPTY_JSON_BODY': return 'the JSON body is malformed'
-    default: return 'the request is malformed'
-  }
 }

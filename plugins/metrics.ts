@@ -39,7 +39,7 @@ export default fp(async (fastify) => {
         '# TYPE gatehouse_http_requests_total counter'
       ]
       for (const [key, count] of requests) {
-        const [method, route, status] = key.split('\u0000')
+        const [method = '', route = '', status = ''] = key.split('\u0000')
         lines.push(`gatehouse_http_requests_total{method="${escape(method)}",route="${escape(route)}",status="${status}"} ${count}`)
       }
       const memory = process.memoryUsage()

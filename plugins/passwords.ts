@@ -1,5 +1,5 @@
 import fp from 'fastify-plugin'
-import { createPasswordHasher, type PasswordHasher } from '../lib/passwords.js'
+import { argon2Params, createPasswordHasher, type PasswordHasher } from '../lib/passwords.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -9,5 +9,8 @@ declare module 'fastify' {
 
 /** argon2id hashing with the configured cost, off the event loop. */
 export default fp(async (fastify) => {
-  fastify.decorate('passwords', await createPasswordHasher(fastify.config.argon2))
+  const passwords = await createPasswordHasher(argon2Params(fastify.config))
+  // Make the dummy hash now, so the first sign-in of an unknown user costs what every other one does.
+  await passwords.verify(null, '')
+  fastify.decorate('passwords', passwords)
 }, { name: 'passwords', dependencies: ['config'] })

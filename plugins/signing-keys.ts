@@ -33,7 +33,7 @@ export default fp(async (fastify) => {
   let keys: KeySet
 
   async function reload (): Promise<void> {
-    const now = fastify.now()
+    const now = fastify.clock.now()
     const selection = selectKeys(await storage.keys.list(), now, retainSeconds)
     if (!selection.active) throw new Error('no active signing key in the store')
     const load = (k: typeof selection.published[number]) => {
@@ -49,7 +49,7 @@ export default fp(async (fastify) => {
     if (changed) for (const listener of listeners) listener(keys)
   }
 
-  await ensureSigningKey(storage.keys, fastify.now())
+  await ensureSigningKey(storage.keys, fastify.clock.now())
   await reload()
 
   const timer = setInterval(() => {
@@ -62,7 +62,7 @@ export default fp(async (fastify) => {
     jwks: () => ({ keys: keys.published.map((k) => k.publicJwk) }),
     reload,
     async rotate () {
-      const key = await rotateSigningKey(storage.keys, fastify.now(), config.keyPublishDelaySeconds)
+      const key = await rotateSigningKey(storage.keys, fastify.clock.now(), config.keyPublishDelaySeconds)
       await reload()
       return { kid: key.kid, activatesAt: key.activatesAt }
     },

@@ -24,13 +24,13 @@ export default fp(async (fastify) => {
     (message, err) => fastify.log.warn({ err }, message))
   // Every bearer-token check reads the deny-list, the user and the client: served from memory, kept
   // fresh by local writes, a 1 s sync, and (with Redis) other instances' invalidations.
-  const storage = await withReadCache(await openStorage(config.databaseUrl), CACHE, bus)
+  const storage = await withReadCache(await openStorage(config.databaseUrl, fastify.clock), { ...CACHE, clock: fastify.clock }, bus)
   fastify.decorate('storage', storage)
   fastify.decorate('users', storage.users)
 
   // Expired deny-list entries and dead refresh-token families are only clutter: sweep them now and then.
   const purge = setInterval(() => {
-    const now = fastify.now()
+    const now = fastify.clock.now()
     Promise.all([storage.revocations.purgeExpired(now), storage.grants.purgeExpired(now)])
       .catch((err) => fastify.log.warn({ err }, 'purging expired revocations and grants failed'))
   }, PURGE_INTERVAL_MS).unref()

@@ -10,7 +10,7 @@ declare module 'fastify' {
 
 /** Failure counters for brute-force protection: in memory, or shared through Redis when REDIS_URL is set. */
 export default fp(async (fastify) => {
-  const local = new MemoryCounterStore()
+  const local = new MemoryCounterStore(fastify.clock)
   const { redis } = fastify
   const store: CounterStore = redis
     ? new RedisCounterStore(redis, local, (message, err) => fastify.log.warn({ err }, message))
@@ -19,4 +19,4 @@ export default fp(async (fastify) => {
   const throttle = new Throttle(store, deploymentNamespace(fastify.config))
   fastify.decorate('throttle', throttle)
   fastify.addHook('onClose', async () => throttle.close())
-}, { name: 'throttle', dependencies: ['config', 'redis'] })
+}, { name: 'throttle', dependencies: ['config', 'clock', 'redis'] })

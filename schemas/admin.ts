@@ -1,6 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox'
-import { AdminError } from '../lib/errors.js'
+import { invalidInput } from '../lib/errors.js'
 import { BearerErrorResponse, ClientId, NullableString, Password, Scope, Username } from './common.js'
+import { GRANT_TYPES, OneOf, type AdminErrorCode } from './vocabulary.js'
 import { UserView } from './users.js'
 
 const NullableScope = Type.Unsafe<string | null>({ type: ['string', 'null'], maxLength: 2048, description: 'space-separated scopes the client may ask for; null = only the user\'s scopes' })
@@ -17,7 +18,7 @@ export type Page = Static<typeof Paging>
  * exempts from minimum/maximum (those only test finite numbers): `?limit=Infinity` reached the database.
  */
 export function checkedPage (page: Page): Page {
-  if (!Number.isSafeInteger(page.limit) || !Number.isSafeInteger(page.offset)) throw new AdminError('limit and offset must be whole numbers in range', 'invalid')
+  if (!Number.isSafeInteger(page.limit) || !Number.isSafeInteger(page.offset)) throw invalidInput('limit and offset must be whole numbers in range')
   return page
 }
 
@@ -41,12 +42,12 @@ export const UpdateUser = Type.Object({
   disabled: Type.Optional(Type.Boolean())
 }, { additionalProperties: false })
 
-const GrantTypeName = Type.Union(['password', 'client_credentials', 'refresh_token', 'authorization_code'].map((g) => Type.Literal(g)))
+const GrantTypeName = OneOf(GRANT_TYPES)
 
 export const ClientView = Type.Object({
   client_id: Type.String(),
   public: Type.Boolean(),
-  grant_types: Type.Array(Type.String()),
+  grant_types: Type.Array(GrantTypeName),
   scope: NullableString,
   redirect_uris: Type.Array(Type.String()),
   created_at: Type.Integer(),
@@ -56,13 +57,13 @@ export const ClientView = Type.Object({
 export const CreateClient = Type.Object({
   client_id: ClientId,
   public: Type.Optional(Type.Boolean({ default: false })),
-  grant_types: Type.Array(GrantTypeName, { minItems: 1, maxItems: 4 }),
+  grant_types: Type.Array(GrantTypeName, { minItems: 1, maxItems: GRANT_TYPES.length }),
   scope: Type.Optional(NullableScope),
   redirect_uris: Type.Optional(Type.Array(Type.String({ maxLength: 2048 }), { maxItems: 20 }))
 }, { additionalProperties: false })
 
 export const UpdateClient = Type.Object({
-  grant_types: Type.Optional(Type.Array(GrantTypeName, { minItems: 1, maxItems: 4 })),
+  grant_types: Type.Optional(Type.Array(GrantTypeName, { minItems: 1, maxItems: GRANT_TYPES.length })),
   scope: Type.Optional(NullableScope),
   redirect_uris: Type.Optional(Type.Array(Type.String({ maxLength: 2048 }), { maxItems: 20 })),
   rotate_secret: Type.Optional(Type.Boolean({ description: 'issue a new secret (shown once); the old one stops working' }))
@@ -71,8 +72,8 @@ export const UpdateClient = Type.Object({
 export const KeyRotation = Type.Object({ kid: Type.String(), activates_at: Type.Integer() })
 
 /** An error body whose `error` is one of `codes` (the document then says exactly which). */
-const errorBody = (codes: string[], description: string) => Type.Object({
-  error: Type.Union(codes.map((c) => Type.Literal(c))),
+const errorBody = (codes: AdminErrorCode[], description: string) => Type.Object({
+  error: OneOf(codes),
   error_description: Type.Optional(Type.String())
 }, { description })
 

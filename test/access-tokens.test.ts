@@ -1,16 +1,18 @@
 import t from 'tap'
 import { AccessTokens, CLOCK_LEEWAY_SECONDS, InvalidAccessToken } from '../lib/oauth/access-tokens.js'
 import { generateSigningKey, loadKey } from '../lib/keys.js'
+import { manualClock } from './helper.js'
 
 // AccessTokens remembers verified tokens by their text; a remembered token must stop verifying exactly
 // when a fresh verification would refuse it.
 
 const issuer = 'http://localhost:3000'
 const setup = () => {
-  const tokens = new AccessTokens({ issuer, audience: issuer, ttl: 60 })
+  const clock = manualClock()
+  const tokens = new AccessTokens({ issuer, audience: issuer, ttl: 60, clock })
   const key = loadKey(generateSigningKey(0, 0))
   tokens.useKeys({ active: key, published: [key] })
-  return { tokens, key }
+  return { tokens, key, clock }
 }
 /** True when verify throws InvalidAccessToken (the only error it may throw). */
 const refused = (tokens: AccessTokens, token: string): boolean => {
@@ -21,8 +23,8 @@ const refused = (tokens: AccessTokens, token: string): boolean => {
     return err instanceof InvalidAccessToken
   }
 }
-const issue = (tokens: AccessTokens) =>
-  tokens.issue({ sub: 'u1', clientId: 'default', scope: 'items:read' }, Math.floor(Date.now() / 1000))
+const issue = (tokens: AccessTokens, now = Math.floor(Date.now() / 1000)) =>
+  tokens.issue({ sub: 'u1', clientId: 'default', scope: 'items:read' }, now)
 
 t.test('a token verifies again with the same claims', async (t) => {
   const { tokens } = setup()
@@ -33,14 +35,12 @@ t.test('a token verifies again with the same claims', async (t) => {
 })
 
 t.test('a remembered token is refused once its exp (plus the leeway) has passed', async (t) => {
-  const { tokens } = setup()
-  const { token, claims } = issue(tokens)
+  const { tokens, clock } = setup()
+  const { token, claims } = issue(tokens, clock.now())
   tokens.verify(token)
-  const realNow = Date.now
-  t.teardown(() => { Date.now = realNow })
-  Date.now = () => (claims.exp + CLOCK_LEEWAY_SECONDS) * 1000
-  t.same(tokens.verify(token), claims, 'still valid at the last leeway millisecond')
-  Date.now = () => (claims.exp + CLOCK_LEEWAY_SECONDS) * 1000 + 1
+  clock.advance(claims.exp + CLOCK_LEEWAY_SECONDS - clock.now())
+  t.same(tokens.verify(token), claims, 'still valid at the last leeway second')
+  clock.advance(0.001)
   t.ok(refused(tokens, token), 'refused one millisecond later')
 })
 
@@ -53,4 +53,13 @@ t.test('a remembered token is refused once its key is no longer published', asyn
   t.ok(tokens.verify(token), 'still published: verifies')
   tokens.useKeys({ active: next, published: [next] })
   t.ok(refused(tokens, token), 'retired key dropped: refused')
+})
+
+t.test('expiry is judged by the injected clock, remembered or not', async (t) => {
+  const { tokens, clock } = setup()
+  const { token } = issue(tokens, clock.now() - 120)
+  t.ok(refused(tokens, token), 'issued 120 s ago with a 60 s TTL: refused at first sight')
+  const fresh = issue(tokens, clock.now())
+  clock.advance(60 + CLOCK_LEEWAY_SECONDS + 1)
+  t.ok(refused(tokens, fresh.token), 'a token never seen before is refused once the clock has moved past exp')
 })

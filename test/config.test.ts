@@ -1,6 +1,6 @@
 import t from 'tap'
 import { join } from 'node:path'
-import { ConfigError, loadConfig } from '../lib/config.js'
+import { ConfigError, ConfigSchema, loadConfig } from '../lib/config.js'
 import { spawnNode } from './support.js'
 
 const SERVER = join(import.meta.dirname, '..', 'server.js')
@@ -19,7 +19,7 @@ t.test('defaults are the ones in the CONTRACT table', async (t) => {
   t.equal(c.routesDir, undefined)
   t.equal(c.pluginsDir, undefined)
   t.equal(c.logLevel, 'info')
-  t.same(c.argon2, { memoryCost: 19456, timeCost: 2, parallelism: 1 }, 'OWASP minimum argon2id cost')
+  t.same([c.argon2MemoryKib, c.argon2TimeCost, c.argon2Parallelism], [19456, 2, 1], 'OWASP minimum argon2id cost')
 })
 
 t.test('derived defaults follow the values they derive from', async (t) => {
@@ -32,8 +32,16 @@ t.test('derived defaults follow the values they derive from', async (t) => {
 
 t.test('values are read and converted', async (t) => {
   const c = loadConfig({
-    PORT: '0', HOST: '0.0.0.0', DATABASE_URL: 'postgres://u:p@db/gh', REDIS_URL: 'redis://cache:6379',
-    ACCESS_TOKEN_TTL: '60', REFRESH_TOKEN_TTL: '3600', PASSWORD_GRANT: 'off', ROUTES_DIR: './r', PLUGINS_DIR: './p', LOG_LEVEL: 'debug'
+    PORT: '0',
+    HOST: '0.0.0.0',
+    DATABASE_URL: 'postgres://u:p@db/gh',
+    REDIS_URL: 'redis://cache:6379',
+    ACCESS_TOKEN_TTL: '60',
+    REFRESH_TOKEN_TTL: '3600',
+    PASSWORD_GRANT: 'off',
+    ROUTES_DIR: './r',
+    PLUGINS_DIR: './p',
+    LOG_LEVEL: 'debug'
   })
   t.equal(c.port, 0)
   t.equal(c.host, '0.0.0.0')
@@ -85,6 +93,26 @@ t.test('a bad value throws ConfigError naming the variable', async (t) => {
   }
 })
 
+t.test('the message says what the variable accepts', async (t) => {
+  const message = (env: Record<string, string>) => { try { loadConfig(env) } catch (err) { return (err as Error).message } return '' }
+  t.equal(message({ LOG_LEVEL: 'loud' }), 'invalid environment variable LOG_LEVEL="loud": must be one of fatal, error, warn, info, debug, trace, silent')
+  t.equal(message({ PASSWORD_GRANT: 'true' }), 'invalid environment variable PASSWORD_GRANT="true": must be one of on, off')
+  t.equal(message({ PORT: '70000' }), 'invalid environment variable PORT="70000": must be a whole number from 0 to 65535')
+  t.equal(message({ ACCESS_TOKEN_TTL: '1e3' }), 'invalid environment variable ACCESS_TOKEN_TTL="1e3": must be a whole number')
+  t.match(message({ DATABASE_URL: 'mysql://x' }), /DATABASE_URL="mysql:\/\/x": expected sqlite:PATH, sqlite::memory: or postgres:\/\//)
+})
+
+t.test('every setting is declared once, in the schema: its variable, and a default unless it is optional or derived', async (t) => {
+  const derived = ['issuer', 'audience']
+  for (const [key, schema] of Object.entries(ConfigSchema.properties) as unknown as Array<[string, { env?: string, default?: unknown, [k: symbol]: unknown }]>) {
+    t.match(schema.env, /^[A-Z][A-Z0-9_]+$/, `${key} names its environment variable`)
+    const optional = Object.getOwnPropertySymbols(schema).some((s) => String(s) === 'Symbol(TypeBox.Optional)')
+    if (!optional && !derived.includes(key)) t.not(schema.default, undefined, `${key} has its default in the schema`)
+  }
+  const c = loadConfig({})
+  t.same(Object.keys(c).sort(), Object.keys(ConfigSchema.properties).filter((k) => (c as Record<string, unknown>)[k] !== undefined).sort(), 'the loaded config has exactly the schema\'s settings')
+})
+
 function runServer (env: Record<string, string>): Promise<{ code: number | null, stdout: string, stderr: string }> {
   return new Promise((resolve, reject) => {
     // Only what the server needs: no inherited configuration can make it start.
@@ -100,7 +128,7 @@ function runServer (env: Record<string, string>): Promise<{ code: number | null,
 }
 
 t.test('the server refuses to start on a bad value: exit 1, message naming the variable', async (t) => {
-  for (const [name, value] of [['PORT', 'abc'], ['ACCESS_TOKEN_TTL', '0'], ['DATABASE_URL', 'mysql://x']]) {
+  for (const [name, value] of [['PORT', 'abc'], ['ACCESS_TOKEN_TTL', '0'], ['DATABASE_URL', 'mysql://x']] as const) {
     const { code, stderr } = await runServer({ [name]: value })
     t.equal(code, 1, `${name}=${value}: exit code 1`)
     t.match(stderr, new RegExp(`\\b${name}\\b`), `${name}=${value}: stderr names the variable`)

@@ -22,7 +22,7 @@ t.test('metadata documents (RFC 8414) come from ISSUER and list only what exists
     t.notOk(doc.response_types_supported.includes('token'), 'no implicit response type')
 
     // Nothing is advertised that does not answer.
-    for (const [member, path] of [['authorization_endpoint', '/authorize'], ['revocation_endpoint', '/revoke'], ['introspection_endpoint', '/introspect'], ['userinfo_endpoint', '/userinfo']]) {
+    for (const [member, path] of [['authorization_endpoint', '/authorize'], ['revocation_endpoint', '/revoke'], ['introspection_endpoint', '/introspect'], ['userinfo_endpoint', '/userinfo']] as const) {
       if (doc[member] === undefined) {
         t.equal((await app.inject({ method: 'POST', url: path })).statusCode, 404, `${member} is not listed, and ${path} does not exist`)
       } else {

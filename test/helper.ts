@@ -6,6 +6,7 @@ import { join } from 'node:path'
 import fp from 'fastify-plugin'
 import app from '../app.js'
 import type { AppOptions } from '../lib/app-options.js'
+import type { Clock } from '../lib/clock.js'
 import { baseOptions } from '../lib/server-options.js'
 
 export const ISSUER = 'http://gatehouse.test'
@@ -99,4 +100,18 @@ export async function buildListening (t: Test, env: Record<string, string> = {})
   const app = await build(t, { ISSUER: url, ...env })
   await app.listen({ port, host: '127.0.0.1' })
   return { app, url }
+}
+
+/** A clock a test moves by hand (whole seconds), for expiry tests: pass it as `build(t, env, { clock })`. */
+export interface ManualClock extends Clock {
+  advance (seconds: number): void
+}
+
+export function manualClock (startSeconds = Math.floor(Date.now() / 1000)): ManualClock {
+  let ms = startSeconds * 1000
+  return {
+    now: () => Math.floor(ms / 1000),
+    nowMs: () => ms,
+    advance (seconds) { ms += seconds * 1000 }
+  }
 }

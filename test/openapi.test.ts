@@ -2,7 +2,7 @@ import t from 'tap'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parse } from 'yaml'
-import { generateOpenApiYaml } from '../lib/openapi.js'
+import { generateOpenApiYaml } from '../openapi.js'
 
 // dist/test → the repository root, where the committed openapi.yaml lives.
 const COMMITTED = join(import.meta.dirname, '..', '..', 'openapi.yaml')

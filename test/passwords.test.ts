@@ -5,7 +5,7 @@ import { createPasswordHasher } from '../lib/passwords.js'
 // The production parameters (OWASP's argon2id minimum), which every other test lowers for speed.
 const PRODUCTION = { memoryCost: 19456, timeCost: 2, parallelism: 1 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
 
 async function timed (fn: () => Promise<unknown>): Promise<number> {
   const start = process.hrtime.bigint()

@@ -1,9 +1,9 @@
 import t from 'tap'
-import { addClient, addUser, build } from './helper.js'
+import { addClient, addUser, build, manualClock } from './helper.js'
 
 t.test('scopes_supported lists the scopes users and clients hold, and admin', async (t) => {
-  let clock = Math.floor(Date.now() / 1000)
-  const app = await build(t, {}, { now: () => clock })
+  const clock = manualClock()
+  const app = await build(t, {}, { clock })
   await addUser(app, 'alice', 'pw', { scope: 'items:read profile' })
   await addClient(app, 'svc', { grantTypes: ['client_credentials'], scope: 'orders:write' })
   const metadata = async () => (await app.inject({ url: '/.well-known/oauth-authorization-server' })).json()
@@ -12,6 +12,6 @@ t.test('scopes_supported lists the scopes users and clients hold, and admin', as
 
   await addUser(app, 'bob', 'pw', { scope: 'billing' })
   t.notOk((await metadata()).scopes_supported.includes('billing'), 'cached for a minute')
-  clock += 61
+  clock.advance(61)
   t.ok((await metadata()).scopes_supported.includes('billing'), 'then re-read')
 })

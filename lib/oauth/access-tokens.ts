@@ -1,5 +1,6 @@
 import { createPublicKey, randomUUID } from 'node:crypto'
 import { createSigner, createVerifier } from 'fast-jwt'
+import type { Clock } from '../clock.js'
 import { SIGNING_ALG, type KeySet, type LoadedKey } from '../keys.js'
 
 /** RFC 9068 access-token claims. `grant_id` ties tokens from a refresh-token family to it, for revocation. */
@@ -46,14 +47,16 @@ export class AccessTokens {
   readonly #issuer: string
   readonly #audience: string
   readonly #ttl: number
+  readonly #clock: Clock
   #signer: { kid: string, sign: Sign } | undefined
   #verifiers = new Map<string, Verify>()
   #verified = new Map<string, { claims: AccessTokenClaims, from: number, until: number }>()
 
-  constructor (options: { issuer: string, audience: string, ttl: number }) {
+  constructor (options: { issuer: string, audience: string, ttl: number, clock: Clock }) {
     this.#issuer = options.issuer
     this.#audience = options.audience
     this.#ttl = options.ttl
+    this.#clock = options.clock
   }
 
   get ttl (): number { return this.#ttl }
@@ -86,7 +89,7 @@ export class AccessTokens {
 
   /** Returns the claims of a valid token, or throws InvalidAccessToken (never anything else). */
   verify (token: string): AccessTokenClaims {
-    const now = Date.now() // the clock fast-jwt checks exp and nbf against
+    const now = this.#clock.nowMs()
     const known = this.#verified.get(token)
     if (known !== undefined) {
       if (now >= known.from && now <= known.until) return known.claims
@@ -94,25 +97,17 @@ export class AccessTokens {
     }
     const verify = this.#verifiers.get(kidOf(token))
     if (!verify) throw new InvalidAccessToken('unknown signing key')
-    let claims: AccessTokenClaims
+    let claims: AccessTokenClaims & { nbf?: unknown }
     try {
       claims = verify(token).payload
     } catch (err) {
       throw new InvalidAccessToken((err as Error).message)
     }
-    this.#remember(token, claims, now)
-    return claims
-  }
-
-  /** The same validity window fast-jwt's cache gives a verified token (nbf and exp, each with the leeway). */
-  #remember (token: string, claims: AccessTokenClaims & { nbf?: unknown }, now: number): void {
-    const leeway = CLOCK_LEEWAY_SECONDS * 1000
+    const window = validityWindow(claims)
+    if (now < window.from || now > window.until) throw new InvalidAccessToken('the token is expired or not yet valid')
     if (this.#verified.size >= VERIFIED_CACHE_SIZE) this.#verified.delete(this.#verified.keys().next().value as string)
-    this.#verified.set(token, {
-      claims,
-      from: typeof claims.nbf === 'number' ? claims.nbf * 1000 - leeway : 0,
-      until: Math.min(now + VERIFIED_CACHE_TTL_MS, claims.exp * 1000 + leeway)
-    })
+    this.#verified.set(token, { claims, from: window.from, until: Math.min(now + VERIFIED_CACHE_TTL_MS, window.until) })
+    return claims
   }
 
   #makeSigner (key: LoadedKey): Sign {
@@ -128,12 +123,25 @@ export class AccessTokens {
       allowedIss: this.#issuer,
       allowedAud: this.#audience,
       requiredClaims: ['iss', 'sub', 'aud', 'exp', 'iat', 'jti', 'client_id'],
-      clockTolerance: CLOCK_LEEWAY_SECONDS * 1000,
+      // exp and nbf are checked against Gatehouse's clock (validityWindow), not fast-jwt's Date.now.
+      ignoreExpiration: true,
+      ignoreNotBefore: true,
       // No fast-jwt cache: #verified already remembers verified tokens (a second cache would only hash
       // every new token again to key it).
       complete: true
     }) as unknown as Verify
   }
+}
+
+/**
+ * When a token may be used, in milliseconds (RFC 7519 §4.1.4-5, with CLOCK_LEEWAY_SECONDS either way):
+ * from its `nbf` (if any) until its `exp`. A token without a numeric `exp` is never valid.
+ */
+function validityWindow (claims: { exp?: unknown, nbf?: unknown }): { from: number, until: number } {
+  const leeway = CLOCK_LEEWAY_SECONDS * 1000
+  if (typeof claims.exp !== 'number') return { from: Infinity, until: -Infinity }
+  if (claims.nbf !== undefined && typeof claims.nbf !== 'number') return { from: Infinity, until: -Infinity }
+  return { from: typeof claims.nbf === 'number' ? claims.nbf * 1000 - leeway : -Infinity, until: claims.exp * 1000 + leeway }
 }
 
 /** The `kid` of a compact JWS, read as data; anything malformed is an invalid token. */

@@ -1,5 +1,5 @@
-import { invalidClient, invalidRequest } from '../errors.js'
-import type { Client, ClientStore } from '../stores/types.js'
+import { invalidClient, invalidRequest, unauthorizedClient } from '../errors.js'
+import type { Client, ClientStore, GrantType } from '../stores/types.js'
 import { verifyClientSecret } from './client-secrets.js'
 
 export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'none'
@@ -91,4 +91,17 @@ export async function requireClient (authorization: string | undefined, body: { 
   const credentials = readClientCredentials(authorization, body)
   if (!credentials) throw invalidClient(false, 'client authentication is required')
   return authenticateClient(credentials, clients)
+}
+
+/**
+ * The client a token request is made by, allowed to use `grant` (RFC 6749 §3.2.1, §5.2): the authenticated
+ * client; with no credentials at all, the built-in `default` client when the grant allows that.
+ */
+export async function clientForGrant (authorization: string | undefined, body: { client_id?: string, client_secret?: string }, grant: { grantType: GrantType, allowsAnonymous: boolean }, clients: ClientStore): Promise<Client> {
+  const credentials = readClientCredentials(authorization, body)
+  let client = DEFAULT_CLIENT
+  if (credentials) client = await authenticateClient(credentials, clients)
+  else if (!grant.allowsAnonymous) throw invalidClient(false, 'client authentication is required')
+  if (!client.grantTypes.includes(grant.grantType)) throw unauthorizedClient(`this client may not use the ${grant.grantType} grant`)
+  return client
 }

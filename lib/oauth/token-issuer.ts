@@ -1,8 +1,6 @@
-import { randomUUID } from 'node:crypto'
-import type { Config } from '../config.js'
-import type { Grant, Storage } from '../stores/types.js'
-import { CLOCK_LEEWAY_SECONDS, type AccessTokens } from './access-tokens.js'
-import { generateRefreshToken } from './refresh-tokens.js'
+import type { Clock } from '../clock.js'
+import type { AccessTokens } from './access-tokens.js'
+import type { RefreshTokens } from './refresh-tokens.js'
 
 export interface TokenReply {
   access_token: string
@@ -21,62 +19,33 @@ export interface IssueOptions {
   refreshFor?: { userId: string }
 }
 
-/** Issues token replies (RFC 6749 §5.1) and refresh-token families; every grant ends here. */
+/** Issues token replies (RFC 6749 §5.1); every grant ends here. */
 export class TokenIssuer {
-  readonly #storage: Storage
   readonly #accessTokens: AccessTokens
-  readonly #config: Config
-  readonly #now: () => number
+  readonly #refreshTokens: RefreshTokens
+  readonly #clock: Clock
 
-  constructor (deps: { storage: Storage, accessTokens: AccessTokens, config: Config, now: () => number }) {
-    this.#storage = deps.storage
+  constructor (deps: { accessTokens: AccessTokens, refreshTokens: RefreshTokens, clock: Clock }) {
     this.#accessTokens = deps.accessTokens
-    this.#config = deps.config
-    this.#now = deps.now
+    this.#refreshTokens = deps.refreshTokens
+    this.#clock = deps.clock
   }
 
-  /** Until when a grant's access tokens must be refused once it is revoked. */
-  revokeOptions (): { now: number, denyUntil: number } {
-    const now = this.#now()
-    return { now, denyUntil: now + this.#config.accessTokenTtl + CLOCK_LEEWAY_SECONDS }
-  }
+  get refreshTokens (): RefreshTokens { return this.#refreshTokens }
 
   async issue (options: IssueOptions): Promise<TokenReply> {
-    const now = this.#now()
-    let refreshToken: string | undefined
-    let grantId: string | undefined
-    if (options.refreshFor) {
-      const grant: Omit<Grant, 'revokedAt'> = {
-        id: randomUUID(),
-        clientId: options.clientId,
-        userId: options.refreshFor.userId,
-        scope: options.scope,
-        createdAt: now,
-        expiresAt: now + this.#config.refreshTokenMaxLifetime
-      }
-      const { token, hash } = generateRefreshToken()
-      await this.#storage.grants.create(grant, { hash, grantId: grant.id, scope: grant.scope, issuedAt: now, expiresAt: Math.min(now + this.#config.refreshTokenTtl, grant.expiresAt), consumedAt: null })
-      refreshToken = token
-      grantId = grant.id
-    }
-    return this.#reply(options, now, grantId, refreshToken)
+    const family = options.refreshFor
+      ? await this.#refreshTokens.start({ clientId: options.clientId, userId: options.refreshFor.userId, scope: options.scope })
+      : undefined
+    return this.reply(options, family?.grantId, family?.token)
   }
 
-  /** The reply for a rotated grant: a new access token in the same family, and the next refresh token. */
-  replyForRefresh (grant: Grant, scope: string, refreshToken: string): TokenReply {
-    return this.#reply({ sub: grant.userId, clientId: grant.clientId, scope }, this.#now(), grant.id, refreshToken)
-  }
-
-  #reply (options: IssueOptions, now: number, grantId: string | undefined, refreshToken: string | undefined): TokenReply {
-    const { token } = this.#accessTokens.issue({ sub: options.sub, clientId: options.clientId, scope: options.scope, grantId }, now)
+  /** An access token (in the family `grantId`, when given) and the reply around it. */
+  reply (options: Omit<IssueOptions, 'refreshFor'>, grantId: string | undefined, refreshToken: string | undefined): TokenReply {
+    const { token } = this.#accessTokens.issue({ sub: options.sub, clientId: options.clientId, scope: options.scope, grantId }, this.#clock.now())
     const reply: TokenReply = { access_token: token, token_type: 'Bearer', expires_in: this.#accessTokens.ttl }
     if (options.scope) reply.scope = options.scope
     if (refreshToken) reply.refresh_token = refreshToken
     return reply
-  }
-
-  /** The lifetime of a rotated-in refresh token: sliding, but never past the family's absolute end. */
-  nextRefreshExpiry (grant: Grant): number {
-    return Math.min(this.#now() + this.#config.refreshTokenTtl, grant.expiresAt)
   }
 }

@@ -1,8 +1,11 @@
-import { AdminError } from '../errors.js'
+import { conflict, invalidInput, notFound } from '../errors.js'
 import { isValidScopeList, parseScope, formatScope } from '../oauth/scopes.js'
-import { MAX_PASSWORD_LENGTH, type PasswordHasher } from '../passwords.js'
-import type { RevokeOptions, Storage, User } from '../stores/types.js'
-import { USERNAME_PATTERN } from '../../schemas/common.js'
+import type { Clock } from '../clock.js'
+import type { Config } from '../config.js'
+import { revokeOptions } from '../oauth/revocation.js'
+import type { PasswordHasher } from '../passwords.js'
+import type { Storage, User } from '../stores/types.js'
+import { MAX_PASSWORD_LENGTH, USERNAME_PATTERN } from '../../schemas/common.js'
 
 /**
  * User administration shared by the CLI and the admin API, so both apply the same rules:
@@ -12,6 +15,7 @@ import { USERNAME_PATTERN } from '../../schemas/common.js'
 
 const USERNAME = new RegExp(USERNAME_PATTERN)
 /** No whitespace and no control characters (U+0000 included, which PostgreSQL text cannot hold). */
+// eslint-disable-next-line no-control-regex -- control characters are exactly what is refused
 const EMAIL = /^[^\s@\u0000-\u001f\u007f]{1,64}@[^\s@\u0000-\u001f\u007f]{1,255}$/
 
 export interface UserInput {
@@ -22,21 +26,21 @@ export interface UserInput {
 }
 
 export function checkUserInput (input: UserInput): void {
-  if (input.email !== undefined && input.email !== null && !EMAIL.test(input.email)) throw new AdminError('email: not an email address', 'invalid')
-  if (input.scope !== undefined && !isValidScopeList(input.scope)) throw new AdminError('scope: not a space-separated list of scope tokens', 'invalid')
-  if (input.fullName !== undefined && input.fullName !== null && (input.fullName.length > 256 || input.fullName.includes('\u0000'))) throw new AdminError('full name: at most 256 characters, no NUL', 'invalid')
+  if (input.email !== undefined && input.email !== null && !EMAIL.test(input.email)) throw invalidInput('email: not an email address')
+  if (input.scope !== undefined && !isValidScopeList(input.scope)) throw invalidInput('scope: not a space-separated list of scope tokens')
+  if (input.fullName !== undefined && input.fullName !== null && (input.fullName.length > 256 || input.fullName.includes('\u0000'))) throw invalidInput('full name: at most 256 characters, no NUL')
 }
 
 export function checkPassword (password: string): void {
-  if (password.length === 0) throw new AdminError('the password is empty', 'invalid')
-  if (password.length > MAX_PASSWORD_LENGTH) throw new AdminError(`the password is longer than ${MAX_PASSWORD_LENGTH} characters`, 'invalid')
+  if (password.length === 0) throw invalidInput('the password is empty')
+  if (password.length > MAX_PASSWORD_LENGTH) throw invalidInput(`the password is longer than ${MAX_PASSWORD_LENGTH} characters`)
 }
 
 export async function createUser (storage: Storage, passwords: PasswordHasher, username: string, password: string, input: UserInput = {}): Promise<User> {
-  if (!USERNAME.test(username)) throw new AdminError(`username: must match ${USERNAME_PATTERN}`, 'invalid')
+  if (!USERNAME.test(username)) throw invalidInput(`username: must match ${USERNAME_PATTERN}`)
   checkUserInput(input)
   checkPassword(password)
-  if (await storage.users.findByUsername(username)) throw new AdminError(`user ${username} already exists`, 'conflict')
+  if (await storage.users.findByUsername(username)) throw conflict(`user ${username} already exists`)
   try {
     return await storage.users.create({
       username,
@@ -47,26 +51,51 @@ export async function createUser (storage: Storage, passwords: PasswordHasher, u
       disabled: input.disabled ?? false
     })
   } catch (err) {
-    if ((err as Error).name === 'ConflictError') throw new AdminError(`user ${username} already exists`, 'conflict')
+    if ((err as Error).name === 'ConflictError') throw conflict(`user ${username} already exists`)
     throw err
   }
 }
 
-export async function updateUser (storage: Storage, username: string, input: UserInput & { passwordHash?: string }, revoke: RevokeOptions): Promise<User> {
-  checkUserInput(input)
-  const user = await storage.users.update(username, {
-    ...input,
-    scope: input.scope === undefined ? undefined : formatScope(parseScope(input.scope))
+/** What changing or removing a user needs: the store, the hasher for a new password, and the time (revocations). */
+export interface UserAdminDeps {
+  storage: Storage
+  passwords: PasswordHasher
+  clock: Clock
+  config: Pick<Config, 'accessTokenTtl'>
+}
+
+/** Changes a user; a new password (hashed here) or disabling revokes every grant they hold. */
+export async function updateUser (deps: UserAdminDeps, username: string, input: UserInput & { password?: string }): Promise<User> {
+  const { password, ...fields } = input
+  checkUserInput(fields)
+  let passwordHash: string | undefined
+  if (password !== undefined) {
+    checkPassword(password)
+    passwordHash = await deps.passwords.hash(password)
+  }
+  const user = await deps.storage.users.update(username, {
+    ...fields,
+    passwordHash,
+    scope: fields.scope === undefined ? undefined : formatScope(parseScope(fields.scope))
   })
-  if (!user) throw new AdminError(`no user ${username}`, 'not_found')
+  if (!user) throw notFound(`no user ${username.slice(0, 64)}`)
   // Disabling ends every session; enabling later must not bring the old tokens back.
-  if (input.disabled === true || input.passwordHash !== undefined) await storage.grants.revokeForUser(user.id, revoke)
+  if (fields.disabled === true || passwordHash !== undefined) {
+    await deps.storage.grants.revokeForUser(user.id, revokeOptions(deps.clock.now(), deps.config.accessTokenTtl))
+  }
   return user
 }
 
-export async function deleteUser (storage: Storage, username: string, revoke: RevokeOptions): Promise<User> {
-  const user = await storage.users.delete(username)
-  if (!user) throw new AdminError(`no user ${username}`, 'not_found')
-  await storage.grants.revokeForUser(user.id, revoke)
+export async function deleteUser (deps: Omit<UserAdminDeps, 'passwords'>, username: string): Promise<User> {
+  const user = await deps.storage.users.delete(username)
+  if (!user) throw notFound(`no user ${username.slice(0, 64)}`)
+  await deps.storage.grants.revokeForUser(user.id, revokeOptions(deps.clock.now(), deps.config.accessTokenTtl))
+  return user
+}
+
+/** A user by name, or 404. */
+export async function findUser (storage: Storage, username: string): Promise<User> {
+  const user = await storage.users.findByUsername(username)
+  if (!user) throw notFound(`no user ${username.slice(0, 64)}`)
   return user
 }

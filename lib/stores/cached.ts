@@ -1,3 +1,5 @@
+import { systemClock, type Clock } from '../clock.js'
+import { denyEntry } from '../oauth/revocation.js'
 import type { Client, ClientStore, GrantStore, RevocationStore, Storage, User, UserStore } from './types.js'
 
 /**
@@ -25,7 +27,7 @@ export interface CacheOptions {
   ttlMs: number
   syncMs: number
   maxStaleMs: number
-  now?: () => number
+  clock?: Clock
 }
 
 /** Tells other instances what changed (Redis pub/sub) and hears what they changed. */
@@ -70,7 +72,7 @@ class TtlCache<T> {
 }
 
 export async function withReadCache (inner: Storage, options: CacheOptions, bus?: InvalidationBus): Promise<CachedStorage> {
-  const now = options.now ?? Date.now
+  const now = (options.clock ?? systemClock).nowMs
   const users = new TtlCache<User | undefined>(options.ttlMs, now)
   const clients = new TtlCache<Client | undefined>(options.ttlMs, now)
   const denied = new Map<string, number>() // id → expiresAt (unix seconds)
@@ -165,7 +167,7 @@ export async function withReadCache (inner: Storage, options: CacheOptions, bus?
     for (const id of ids) deny(id, expiresAt)
     announce({ kind: 'denied', entries: ids.map((id): [string, number] => [id, expiresAt]) })
   }
-  const grantEntries = (grantIds: string[]) => grantIds.map((id) => `grant:${id}`)
+  const grantEntries = (grantIds: string[]) => grantIds.map(denyEntry.grant)
 
   const grantStore: GrantStore = {
     create: (grant, first) => inner.grants.create(grant, first),

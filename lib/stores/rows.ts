@@ -73,8 +73,13 @@ export const SELECT_TOKEN_WITH_GRANT = `SELECT t.*, g.client_id, g.user_id, g.sc
 export const toTokenWithGrant = (r: Row): { token: RefreshToken, grant: Grant } => ({
   token: toRefreshToken(r),
   grant: toGrant({
-    id: r.grant_id, client_id: r.client_id, user_id: r.user_id, scope: r.grant_scope,
-    created_at: r.grant_created_at, expires_at: r.grant_expires_at, revoked_at: r.grant_revoked_at
+    id: r.grant_id,
+    client_id: r.client_id,
+    user_id: r.user_id,
+    scope: r.grant_scope,
+    created_at: r.grant_created_at,
+    expires_at: r.grant_expires_at,
+    revoked_at: r.grant_revoked_at
   })
 })
 
@@ -97,5 +102,3 @@ export function clientPatchColumns (patch: Partial<Pick<Client, 'grantTypes' | '
   if (patch.secretHash !== undefined) columns.push(['secret_hash', patch.secretHash])
   return columns
 }
-
-export const nowSeconds = (): number => Math.floor(Date.now() / 1000)

@@ -1,3 +1,5 @@
+import type { GrantType } from '../../schemas/vocabulary.js'
+
 /**
  * The store ports. Each is one narrow interface with a SQLite and a PostgreSQL implementation
  * (lib/stores/sqlite, lib/stores/postgres) and one shared test suite (test/stores) run against both.
@@ -44,7 +46,7 @@ export interface UserStore {
   scopeLists (): Promise<string[]>
 }
 
-export type GrantType = 'password' | 'client_credentials' | 'refresh_token' | 'authorization_code'
+export type { GrantType }
 
 export interface Client {
   id: string

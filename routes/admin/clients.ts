@@ -1,21 +1,14 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
-import { AdminError } from '../../lib/errors.js'
-import { generateClientSecret, hashClientSecret } from '../../lib/oauth/client-secrets.js'
-import { checkClientInput, createClient, deleteClient, toClientView } from '../../lib/services/client-admin.js'
+import { createClient, deleteClient, findClient, toClientView, updateClient } from '../../lib/services/client-admin.js'
 import { adminBodyErrors, adminErrors, adminSecurity, checkedPage, ClientIdParam, ClientView, CreateClient, Paging, UpdateClient } from '../../schemas/admin.js'
 
 /** /admin/clients: list, register, read, update, delete (scope admin). Deleting revokes the client's tokens. */
 const adminClientRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
-  const { storage, tokenIssuer } = fastify
+  const { storage, clock, config } = fastify
+  const deps = { storage, clock, config }
   fastify.requireAdmin(fastify)
   const tags = ['admin']
-
-  const find = async (id: string) => {
-    const client = await storage.clients.find(id)
-    if (!client) throw new AdminError(`no client ${id.slice(0, 64)}`, 'not_found')
-    return client
-  }
 
   fastify.get('/admin/clients', {
     schema: { tags, security: adminSecurity, summary: 'List clients', querystring: Paging, response: { 200: Type.Array(ClientView), ...adminErrors } }
@@ -34,34 +27,22 @@ const adminClientRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
 
   fastify.get('/admin/clients/:client_id', {
     schema: { tags, security: adminSecurity, summary: 'Read a client', params: ClientIdParam, response: { 200: ClientView, ...adminErrors } }
-  }, async (request) => toClientView(await find(request.params.client_id)))
+  }, async (request) => toClientView(await findClient(storage, request.params.client_id)))
 
   fastify.patch('/admin/clients/:client_id', {
     schema: { tags, security: adminSecurity, summary: 'Update a client', params: ClientIdParam, body: UpdateClient, response: { 200: ClientView, ...adminBodyErrors } }
   }, async (request) => {
-    const current = await find(request.params.client_id)
     const b = request.body
-    const next = {
-      isPublic: current.isPublic,
-      grantTypes: b.grant_types ?? current.grantTypes,
-      scope: b.scope === undefined ? current.scope : b.scope,
-      redirectUris: b.redirect_uris ?? current.redirectUris
-    }
-    checkClientInput(next)
-    if (b.rotate_secret && current.isPublic) throw new AdminError('a public client has no secret', 'invalid')
-    const secret = b.rotate_secret ? generateClientSecret() : undefined
-    const updated = await storage.clients.update(current.id, {
-      grantTypes: next.grantTypes, scope: next.scope, redirectUris: next.redirectUris,
-      ...(secret === undefined ? {} : { secretHash: hashClientSecret(secret) })
+    const { client, secret } = await updateClient(deps, request.params.client_id, {
+      grantTypes: b.grant_types, scope: b.scope, redirectUris: b.redirect_uris, rotateSecret: b.rotate_secret
     })
-    if (!updated) throw new AdminError(`no client ${current.id}`, 'not_found')
-    return { ...toClientView(updated), client_secret: secret }
+    return { ...toClientView(client), client_secret: secret }
   })
 
   fastify.delete('/admin/clients/:client_id', {
     schema: { tags, security: adminSecurity, summary: 'Delete a client and revoke its tokens', params: ClientIdParam, response: { 204: Type.Null(), ...adminBodyErrors } }
   }, async (request, reply) => {
-    await deleteClient(storage, request.params.client_id, tokenIssuer.revokeOptions())
+    await deleteClient(deps, request.params.client_id)
     return reply.code(204).send(null)
   })
 }

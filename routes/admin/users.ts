@@ -1,13 +1,13 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
-import { AdminError } from '../../lib/errors.js'
-import { checkPassword, createUser, deleteUser, updateUser } from '../../lib/services/user-admin.js'
+import { createUser, deleteUser, findUser, updateUser } from '../../lib/services/user-admin.js'
 import { adminBodyErrors, adminErrors, adminSecurity, checkedPage, CreateUser, Paging, UpdateUser, UsernameParam, UserView } from '../../schemas/admin.js'
 import { toUserView } from '../../schemas/users.js'
 
 /** /admin/users: list, create, read, update, delete (scope admin). Deleting or disabling revokes the user's grants. */
 const adminUserRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
-  const { storage, passwords, tokenIssuer } = fastify
+  const { storage, passwords, clock, config } = fastify
+  const deps = { storage, passwords, clock, config }
   fastify.requireAdmin(fastify)
   const tags = ['admin']
 
@@ -26,29 +26,19 @@ const adminUserRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
 
   fastify.get('/admin/users/:username', {
     schema: { tags, security: adminSecurity, summary: 'Read a user', params: UsernameParam, response: { 200: UserView, ...adminErrors } }
-  }, async (request) => {
-    const user = await storage.users.findByUsername(request.params.username)
-    if (!user) throw new AdminError(`no user ${request.params.username.slice(0, 64)}`, 'not_found')
-    return toUserView(user)
-  })
+  }, async (request) => toUserView(await findUser(storage, request.params.username)))
 
   fastify.patch('/admin/users/:username', {
     schema: { tags, security: adminSecurity, summary: 'Update a user (a new password or disabling revokes their tokens)', params: UsernameParam, body: UpdateUser, response: { 200: UserView, ...adminBodyErrors } }
   }, async (request) => {
     const { password, full_name: fullName, email, scope, disabled } = request.body
-    let passwordHash: string | undefined
-    if (password !== undefined) {
-      checkPassword(password)
-      passwordHash = await passwords.hash(password)
-    }
-    const user = await updateUser(storage, request.params.username, { fullName, email, scope, disabled, passwordHash }, tokenIssuer.revokeOptions())
-    return toUserView(user)
+    return toUserView(await updateUser(deps, request.params.username, { password, fullName, email, scope, disabled }))
   })
 
   fastify.delete('/admin/users/:username', {
     schema: { tags, security: adminSecurity, summary: 'Delete a user and revoke their tokens', params: UsernameParam, response: { 204: Type.Null(), ...adminBodyErrors } }
   }, async (request, reply) => {
-    await deleteUser(storage, request.params.username, tokenIssuer.revokeOptions())
+    await deleteUser(deps, request.params.username)
     return reply.code(204).send(null)
   })
 }

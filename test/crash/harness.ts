@@ -12,6 +12,7 @@ import { createUser } from '../../lib/services/user-admin.js'
 import { createClient } from '../../lib/services/client-admin.js'
 import { FAST_HASH, freePort } from '../helper.js'
 import { spawnNode } from '../support.js'
+import { denyEntry } from '../../lib/oauth/revocation.js'
 
 /**
  * Crash safety on SQLite (WAL): `node dist/server.js` takes mixed writes over HTTP (password grants that
@@ -109,7 +110,7 @@ const basic = (id: string, secret: string) => 'Basic ' + Buffer.from(`${encodeUR
 export async function runCrashHarness (options: CrashOptions): Promise<CrashSummary> {
   const { cycles, seed, concurrency = 8, killAfter = [80, 900], log = () => {} } = options
   const random = prng(seed)
-  const pick = <T>(items: T[]): T => items[Math.floor(random() * items.length)]
+  const pick = <T>(items: T[]): T => items[Math.floor(random() * items.length)]!
   const dir = mkdtempSync(join(tmpdir(), 'gatehouse-crash-'))
   const file = join(dir, 'gatehouse.db')
   const databaseUrl = `sqlite:${file}`
@@ -180,7 +181,7 @@ export async function runCrashHarness (options: CrashOptions): Promise<CrashSumm
         liveRefresh.push(body.refresh_token)
         accessTokens.push(body.access_token)
       } else if (roll < 0.6) {
-        const spent = liveRefresh.splice(Math.floor(random() * liveRefresh.length), 1)[0]
+        const spent = liveRefresh.splice(Math.floor(random() * liveRefresh.length), 1)[0]!
         const res = await target.form('/token', { grant_type: 'refresh_token', refresh_token: spent }, clientAuth)
         done = true
         if (res.status !== 200) throw new Error(`refresh: ${res.status} ${res.body}`)
@@ -189,17 +190,17 @@ export async function runCrashHarness (options: CrashOptions): Promise<CrashSumm
         liveRefresh.push(body.refresh_token)
         accessTokens.push(body.access_token)
       } else if (roll < 0.72) {
-        const token = liveRefresh.splice(Math.floor(random() * liveRefresh.length), 1)[0]
+        const token = liveRefresh.splice(Math.floor(random() * liveRefresh.length), 1)[0]!
         const res = await target.form('/revoke', { token, token_type_hint: 'refresh_token' }, clientAuth)
         done = true
         if (res.status !== 200) throw new Error(`revoke refresh: ${res.status} ${res.body}`)
         acks.push({ kind: 'revoke_refresh', cycle, refreshToken: token })
       } else if (roll < 0.84 && accessTokens.length > 0) {
-        const token = accessTokens.splice(Math.floor(random() * accessTokens.length), 1)[0]
+        const token = accessTokens.splice(Math.floor(random() * accessTokens.length), 1)[0]!
         const res = await target.form('/revoke', { token, token_type_hint: 'access_token' }, clientAuth)
         done = true
         if (res.status !== 200) throw new Error(`revoke access: ${res.status} ${res.body}`)
-        const jti = (JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString()) as { jti: string }).jti
+        const jti = (JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as { jti: string }).jti
         acks.push({ kind: 'revoke_access', cycle, accessToken: token, jti })
       } else {
         const username = `c${cycle}-${userSerial++}`
@@ -224,7 +225,7 @@ export async function runCrashHarness (options: CrashOptions): Promise<CrashSumm
     let found = 0
     try {
       const integrity = db.pragma('integrity_check') as Array<{ integrity_check: string }>
-      if (integrity.length !== 1 || integrity[0].integrity_check !== 'ok') violations.push(`cycle ${cycle}: integrity_check: ${JSON.stringify(integrity).slice(0, 300)}`)
+      if (integrity.length !== 1 || integrity[0]!.integrity_check !== 'ok') violations.push(`cycle ${cycle}: integrity_check: ${JSON.stringify(integrity).slice(0, 300)}`)
       const doubled = db.prepare(`SELECT rt.grant_id AS grant_id, COUNT(*) AS live FROM refresh_tokens rt JOIN grants g ON g.id = rt.grant_id
         WHERE g.revoked_at IS NULL AND rt.consumed_at IS NULL GROUP BY rt.grant_id HAVING COUNT(*) > 1`).all() as Array<{ grant_id: string, live: number }>
       for (const d of doubled) violations.push(`cycle ${cycle}: refresh-token family ${d.grant_id} has ${d.live} live tokens`)
@@ -242,7 +243,7 @@ export async function runCrashHarness (options: CrashOptions): Promise<CrashSumm
             break
           }
           case 'revoke_refresh': ok = (token.get(sha256(ack.refreshToken!)) as { revoked_at: number | null } | undefined)?.revoked_at != null; break
-          case 'revoke_access': ok = denied.get(`jti:${ack.jti}`) !== undefined; break
+          case 'revoke_access': ok = denied.get(denyEntry.token(ack.jti!)) !== undefined; break
           case 'create_user': ok = user.get(ack.username) !== undefined; break
         }
         if (ok) found++
@@ -281,6 +282,7 @@ export async function runCrashHarness (options: CrashOptions): Promise<CrashSumm
       let killed = false
       const inFlight = { count: 0 }
       const writers = Array.from({ length: concurrency }, async () => {
+        // eslint-disable-next-line no-unmodified-loop-condition -- set by the kill timer, between awaits
         while (!killed) await oneWrite(target, cycle, adminToken, inFlight).catch(() => {})
       })
       const delay = killAfter[0] + random() * (killAfter[1] - killAfter[0])

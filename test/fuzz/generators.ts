@@ -56,7 +56,7 @@ export interface FuzzRequest {
 // values
 
 const pickFrom = <T>(get: () => T[], fallback: T): fc.Arbitrary<T> =>
-  fc.nat().map((i) => { const a = get(); return a.length > 0 ? a[i % a.length] : fallback })
+  fc.nat().map((i) => { const a = get(); return a.length > 0 ? a[i % a.length]! : fallback })
 
 const RAW_BYTES = ['%ED%A0%80', '%FF%FE', '%C0%AF', '%', '%G1', '%00', '%E2%82', '%F4%90%80%80', '%EF%BB%BF'].map((p) => new Raw(p))
 
@@ -64,6 +64,7 @@ export const hostileString: fc.Arbitrary<unknown> = fc.oneof(
   fc.constantFrom(
     '\u0000', 'alice\u0000', 'a\u0000b', '\ud800', 'a\udfffb', '\udc00\ud800', 'alice\u200b', 'ａｌｉｃｅ', 'Alice',
     "' OR '1'='1", "alice'--", '"; DROP TABLE users;--', '%', '_', '%00', '\r\n{"level":60,"msg":"forged"}', '', ' ', '\t',
+    // eslint-disable-next-line no-template-curly-in-string -- a log4shell probe, as text
     '../../etc/passwd', '${jndi:ldap://x}', '<script>alert(1)</script>', '🔥🔥🔥', '\u202eevil', 'null', 'undefined',
     '__proto__', 'constructor', 'toString', '0', '-1', 'NaN', 'true', '[]', '{}', 'Bearer x', 'a b', 'a+b', 'a&b=c'
   ),
@@ -80,6 +81,7 @@ export const wrongType: fc.Arbitrary<unknown> = fc.oneof(
   fc.integer(), fc.double(), fc.boolean(), fc.constant(null),
   fc.array(fc.string({ maxLength: 8 }), { maxLength: 3 }),
   fc.dictionary(fc.string({ maxLength: 5 }), fc.string({ maxLength: 5 }), { maxKeys: 3 }),
+  // eslint-disable-next-line @typescript-eslint/no-loss-of-precision -- a number JSON cannot carry exactly, on purpose
   fc.constantFrom(1e308, -0, 2 ** 53 + 1, -(2 ** 63), 99999999999999999999)
 )
 
@@ -274,7 +276,7 @@ function mutationArb (schema: Schema, required: string[]): fc.Arbitrary<Mutation
   const props: Record<string, Schema> = schema.properties ?? {}
   const keys = Object.keys(props)
   const key = keys.length ? fc.constantFrom(...keys) : fc.string({ maxLength: 8 })
-  const bounded = keys.filter((k) => outOfRange(props[k]).length > 0)
+  const bounded = keys.filter((k) => outOfRange(props[k]!).length > 0)
   const options: Array<fc.WeightedArbitrary<Mutation>> = [
     { weight: 1, arbitrary: fc.record({ kind: fc.constant('drop' as const), key }) },
     { weight: 2, arbitrary: fc.record({ kind: fc.constant('set' as const), key, value: wrongType }) },
@@ -284,7 +286,7 @@ function mutationArb (schema: Schema, required: string[]): fc.Arbitrary<Mutation
   ]
   if (required.length) options.push({ weight: 2, arbitrary: fc.record({ kind: fc.constant('drop' as const), key: fc.constantFrom(...required) }) })
   if (bounded.length) {
-    options.push({ weight: 2, arbitrary: fc.constantFrom(...bounded).chain((k) => fc.constantFrom(...outOfRange(props[k])).map((value): Mutation => ({ kind: 'set', key: k, value }))) })
+    options.push({ weight: 2, arbitrary: fc.constantFrom(...bounded).chain((k) => fc.constantFrom(...outOfRange(props[k]!)).map((value): Mutation => ({ kind: 'set', key: k, value }))) })
   }
   return fc.oneof(...options)
 }
@@ -413,11 +415,14 @@ function tamper (token: string): string {
 
 const extraHeadersArb: fc.Arbitrary<Record<string, string>> = fc.oneof(
   { weight: 12, arbitrary: fc.constant({}) },
-  { weight: 1, arbitrary: fc.constantFrom<Record<string, string>>(
-    { 'x-forwarded-for': '203.0.113.9' }, { 'x-forwarded-host': 'evil.test' }, { host: 'evil.test' }, { accept: 'text/html' },
-    { 'accept-encoding': 'gzip, br' }, { 'content-encoding': 'gzip' }, { origin: 'https://evil.test' }, { 'accept-version': '9.9.9' },
-    { 'x-http-method-override': 'DELETE' }, { cookie: 'session=x' }, { 'accept-language': 'x'.repeat(2000) }, { expect: '100-continue' }
-  ) }
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom<Record<string, string>>(
+      { 'x-forwarded-for': '203.0.113.9' }, { 'x-forwarded-host': 'evil.test' }, { host: 'evil.test' }, { accept: 'text/html' },
+      { 'accept-encoding': 'gzip, br' }, { 'content-encoding': 'gzip' }, { origin: 'https://evil.test' }, { 'accept-version': '9.9.9' },
+      { 'x-http-method-override': 'DELETE' }, { cookie: 'session=x' }, { 'accept-language': 'x'.repeat(2000) }, { expect: '100-continue' }
+    )
+  }
 )
 
 // Few addresses, so that the per-IP sign-in limit (20 failures a minute) is reached and its 429 fuzzed too.
@@ -460,10 +465,13 @@ function recipeArb (op: Operation, pools: Pools): fc.Arbitrary<Recipe> | undefin
     case 'POST /introspect': return fc.oneof(
       { weight: 1, arbitrary: r(fc.record({ token: someToken }), basicOf) },
       // One resource server fishing with random tokens: its inactive answers pile up to the limit (429).
-      { weight: 3, arbitrary: r(fc.record({ token: fc.base64String({ minLength: 4, maxLength: 64 }) }), fc.constant(0).map(() => {
-        const rs = pools.confidential.find((c) => c.id === 'rs1')
-        return rs ? basicHeader(rs.id, rs.secret) : undefined
-      })) },
+      {
+        weight: 3,
+        arbitrary: r(fc.record({ token: fc.base64String({ minLength: 4, maxLength: 64 }) }), fc.constant(0).map(() => {
+          const rs = pools.confidential.find((c) => c.id === 'rs1')
+          return rs ? basicHeader(rs.id, rs.secret) : undefined
+        }))
+      },
       { weight: 1, arbitrary: r(fc.record({ token: someToken, token_type_hint: fc.constantFrom('access_token', 'refresh_token', 'bogus') }), basicOf) }
     )
     case 'POST /revoke': return fc.oneof(
@@ -479,7 +487,7 @@ export function requestArb (op: Operation, ctx: GenerationContext): fc.Arbitrary
   const pathParams = op.params.filter((p) => p.in === 'path')
   const path = fc.tuple(...pathParams.map((p) => pathSegment(p.name, pools))).map((values) => {
     let url = op.path
-    pathParams.forEach((p, i) => { url = url.replace(`{${p.name}}`, values[i]) })
+    pathParams.forEach((p, i) => { url = url.replace(`{${p.name}}`, values[i]!) })
     return url
   })
   const bodySchema: Schema = op.body?.schema ?? { type: 'object', properties: { a: { type: 'string' } } }
@@ -539,11 +547,11 @@ export function strayRequestArb (op: Operation, allOps: Operation[], ctx: Genera
   const wrongMethod = fc.tuple(base, fc.constantFrom(...others)).map(([req, method]): FuzzRequest => ({ ...req, method, target: 'method', notes: [...req.notes, `method ${method}`] }))
   const mangle = fc.constantFrom<(p: string) => string>(
     (p) => p + '/', (p) => p + '/x', (p) => '/x' + p, (p) => p.toUpperCase(), (p) => p.replace(/\//g, '//'),
-    (p) => p + '%00', (p) => p + '/..', (p) => p.replace(/[a-z]$/, (c) => '%' + c.charCodeAt(0).toString(16)), (p) => p + '.json', (p) => p.slice(0, -1)
+  (p) => p + '%00', (p) => p + '/..', (p) => p.replace(/[a-z]$/, (c) => '%' + c.charCodeAt(0).toString(16)), (p) => p + '.json', (p) => p.slice(0, -1)
   )
   const wrongPath = fc.tuple(base, mangle).map(([req, f]): FuzzRequest => {
     const [path, query] = req.url.split('?')
-    const url = f(path) + (query ? `?${query}` : '')
+    const url = f(path!) + (query ? `?${query}` : '')
     return { ...req, url, target: 'path', notes: [...req.notes, `mangled path ${url.slice(0, 80)}`] }
   })
   return others.length ? fc.oneof(wrongMethod, wrongPath) : wrongPath

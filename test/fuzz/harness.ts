@@ -62,9 +62,9 @@ export async function setUpFixtures (app: FastifyInstance): Promise<Pools> {
     if (t.refresh_token) refreshTokens.push(t.refresh_token)
   }
   keep(await token(app, { grant_type: 'password', username: 'alice', password: 'alice-password' }))
-  keep(await token(app, { grant_type: 'password', username: 'alice', password: 'alice-password' }, basic('c1', confidential[0].secret)))
+  keep(await token(app, { grant_type: 'password', username: 'alice', password: 'alice-password' }, basic('c1', confidential[0]!.secret)))
   keep(await token(app, { grant_type: 'password', username: 'bob', password: 'bob-password', client_id: 'p1' }))
-  keep(await token(app, { grant_type: 'client_credentials' }, basic('cc1', confidential[2].secret)))
+  keep(await token(app, { grant_type: 'client_credentials' }, basic('cc1', confidential[2]!.secret)))
 
   return {
     users: USERS.map(({ username, password }) => ({ username, password })),
@@ -182,7 +182,7 @@ export function oracle (doc: Schema, ops: Operation[], { http = false } = {}): O
     check (op, req, res) {
       const problems: string[] = []
       const status = res.statusCode
-      const pathname = req.url.split('?')[0]
+      const pathname = req.url.split('?')[0]!
       const type = String(res.headers['content-type'] ?? '')
       if (http && status === 431 && headSize(req) > NODE_MAX_HEADER_SIZE - 512) return problems
       if (status >= 500) problems.push(`status ${status} (no 5xx, not even 503: the database is up)`)

@@ -53,7 +53,7 @@ export function operationsOf (doc: Schema): Operation[] {
       let body: Operation['body']
       const content = resolveRef(doc, op.requestBody)?.content as Record<string, Schema> | undefined
       if (content) {
-        const [mediaType, media] = Object.entries(content)[0]
+        const [mediaType, media] = Object.entries(content)[0]!
         body = { mediaType, schema: resolveRef(doc, media.schema) ?? {} }
       }
       const responses = new Map<number, Schema | undefined>()

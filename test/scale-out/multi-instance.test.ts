@@ -30,6 +30,7 @@ t.test('two instances on PostgreSQL and Redis behave as one server', async (t) =
   // Started at the same moment: migrations and the first signing key must not race.
   servers.push(...await Promise.all([startServer(env), startServer(env)]))
   const [a, b] = servers
+  if (a === undefined || b === undefined) throw new Error('expected two started servers')
 
   const addUser = (name: string, scope: string) => runCli(['users', 'add', name, '--password-stdin', '--scope', scope], env, `${name}-pw`)
   await addUser('bob', 'read')
@@ -64,7 +65,7 @@ t.test('two instances on PostgreSQL and Redis behave as one server', async (t) =
   const publishedIn = await until('B to publish the rotated key', async () => (await jwksKids(b)).includes(kid))
   t.ok(publishedIn < 2000, `B publishes the new key before it signs (${publishedIn} ms < 2 s publish delay)`)
   const oldToken = (await login(b, 'root')).access_token
-  await until('B to sign with the new key', async () => JSON.parse(Buffer.from((await login(b, 'root')).access_token.split('.')[0], 'base64url').toString()).kid === kid)
+  await until('B to sign with the new key', async () => JSON.parse(Buffer.from((await login(b, 'root')).access_token.split('.')[0]!, 'base64url').toString()).kid === kid)
   t.equal((await me(a, oldToken)).status, 200, 'tokens signed before the rotation still verify')
 
   // The refresh race, many times: the same refresh token at A and B at the same moment.
@@ -81,7 +82,7 @@ t.test('two instances on PostgreSQL and Redis behave as one server', async (t) =
     }
     if (ok.length === 1) {
       winners++
-      const next = (await ok[0].json()) as { refresh_token: string }
+      const next = (await ok[0]!.json()) as { refresh_token: string }
       const after = await formPost(`${a.url}/token`, { grant_type: 'refresh_token', refresh_token: next.refresh_token })
       t.equal(after.status, 400, `round ${round}: the family was revoked by the losers`)
     }

@@ -33,8 +33,9 @@ t.test('a database outage mid-traffic: 503s within 2 s, then recovery, no crash'
   let stop = false
   const statuses = new Map<number, number>()
   const traffic = (async () => {
+    // eslint-disable-next-line no-unmodified-loop-condition -- set by the test body, between awaits
     while (!stop) {
-      const res = await dbBound[0].call()
+      const res = await dbBound[0]!.call()
       statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1)
     }
   })()
@@ -70,7 +71,7 @@ t.test('a database outage mid-traffic: 503s within 2 s, then recovery, no crash'
   const back = Date.now()
   let recovered = false
   while (Date.now() - back < 5000) {
-    if ((await dbBound[0].call()).status === 200) { recovered = true; break }
+    if ((await dbBound[0]!.call()).status === 200) { recovered = true; break }
     await new Promise((resolve) => setTimeout(resolve, 100))
   }
   t.ok(recovered, `service resumed on its own within ${Date.now() - back} ms`)
@@ -85,7 +86,7 @@ t.test('a database outage mid-traffic: 503s within 2 s, then recovery, no crash'
   let silent: Response
   for (;;) {
     const started = Date.now()
-    silent = await dbBound[0].call()
+    silent = await dbBound[0]!.call()
     t.ok(Date.now() - started < 2100, `answered in ${Date.now() - started} ms`)
     if (silent.status !== 200 || Date.now() - silencedAt > 5000) break
     await new Promise((resolve) => setTimeout(resolve, 100))
@@ -96,7 +97,7 @@ t.test('a database outage mid-traffic: 503s within 2 s, then recovery, no crash'
   await proxy.start()
   let again = false
   for (let i = 0; i < 50 && !again; i++) {
-    again = (await dbBound[0].call()).status === 200
+    again = (await dbBound[0]!.call()).status === 200
     if (!again) await new Promise((resolve) => setTimeout(resolve, 100))
   }
   t.ok(again, 'and it recovers from that too')

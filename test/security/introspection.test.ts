@@ -70,7 +70,7 @@ t.test('I2: a caller fishing with 1000 random tokens is throttled (429 + Retry-A
   t.equal(statuses.slice(0, 100).every((s) => s === 200), true, 'the first 100 misses are answered')
   t.ok(replies.slice(0, 100).every((r) => r.body === '{"active":false}'), 'each with {"active":false} and nothing else')
   t.equal(statuses.slice(100).every((s) => s === 429), true, 'then the caller must wait: the other 900 are 429')
-  const throttled = replies[999]
+  const throttled = replies[999]!
   assertOAuthError(t, throttled, 429, 'too_many_requests', undefined, 'the 1000th')
   t.match(throttled.headers['retry-after'], /^[1-9]\d*$/, 'Retry-After')
   t.ok(Number(throttled.headers['retry-after']) <= 60, 'within the one-minute window')

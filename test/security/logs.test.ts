@@ -1,5 +1,5 @@
 import t, { type Test } from 'tap'
-import type { FastifyInstance, InjectOptions } from 'fastify'
+import type { InjectOptions } from 'fastify'
 import { addClient, addUser, basic, form, FORM, testBackend } from '../helper.js'
 import { bearer, uniqueIp } from '../support.js'
 import { assertJsonLines, buildLogged } from './support.js'
@@ -156,7 +156,7 @@ t.test('L1: every flow at debug level with the access log on: no password, secre
   t.ok(fragments(alicePw).some((f) => output().includes(f)), 'control: a logged password is found by the search')
 })
 
-async function corrupt (app: FastifyInstance, databaseUrl: string, sql: { sqlite: string[], postgres: string[] }): Promise<void> {
+async function corrupt (databaseUrl: string, sql: { sqlite: string[], postgres: string[] }): Promise<void> {
   if (testBackend === 'sqlite') {
     const { default: Database } = await import('better-sqlite3')
     const db = new Database(databaseUrl.slice('sqlite:'.length))
@@ -167,7 +167,6 @@ async function corrupt (app: FastifyInstance, databaseUrl: string, sql: { sqlite
     await client.connect()
     try { for (const statement of sql.postgres) await client.query(statement) } finally { await client.end() }
   }
-  void app
 }
 
 /** A 500 from an OAuth endpoint: generic server_error JSON, no-store, no stack, no SQL, no store detail. */
@@ -186,7 +185,7 @@ t.test('L2: a corrupt client row makes the token endpoint answer a generic 500; 
   const other = (await addClient(app, 'cc2', { grantTypes: ['client_credentials'] }))!
   // Invalid JSON in clients.grant_types (PostgreSQL's jsonb cannot hold that: the column becomes text first),
   // and valid JSON of the wrong shape in another row.
-  await corrupt(app, databaseUrl, {
+  await corrupt(databaseUrl, {
     sqlite: ["UPDATE clients SET grant_types = '[\"client_credentials\"' WHERE id = 'cc1'", "UPDATE clients SET grant_types = '{\"a\":1}' WHERE id = 'cc2'"],
     postgres: ['ALTER TABLE clients ALTER COLUMN grant_types TYPE text USING grant_types::text', "UPDATE clients SET grant_types = '[\"client_credentials\"' WHERE id = 'cc1'", "UPDATE clients SET grant_types = '{\"a\":1}' WHERE id = 'cc2'"]
   })

@@ -89,7 +89,7 @@ t.test('P3: unknown user, wrong password and disabled user with the right passwo
 const median = (values: number[]) => {
   const sorted = [...values].sort((a, b) => a - b)
   const mid = sorted.length >> 1
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2
 }
 
 t.test('P4: unknown user vs alice with a wrong password at production argon2 cost: medians within 10%', async (t) => {

@@ -1,7 +1,7 @@
 import t, { type Test } from 'tap'
 import type { FastifyInstance } from 'fastify'
 import { decodeJwt } from 'jose'
-import { addClient, addUser, basic, build, post } from '../helper.js'
+import { addClient, addUser, basic, build, post, manualClock } from '../helper.js'
 import { assertOAuthError, bearer } from '../support.js'
 import { assertNoStore } from './support.js'
 
@@ -107,30 +107,30 @@ t.test('R4: c1\'s refresh token presented by c2 (valid c2 authentication), or by
 })
 
 t.test('R5: past the absolute lifetime despite sliding use, past its own lifetime, random, 10 KB, JWT-looking, revoked: invalid_grant, no 5xx', async (t) => {
-  let clock = Math.floor(Date.now() / 1000)
-  const app = await build(t, { REFRESH_TOKEN_TTL: '100', REFRESH_TOKEN_MAX_LIFETIME: '250' }, { now: () => clock })
+  const clock = manualClock()
+  const app = await build(t, { REFRESH_TOKEN_TTL: '100', REFRESH_TOKEN_MAX_LIFETIME: '250' }, { clock })
   await addUser(app, 'alice', 'pw')
   const s1 = (await addClient(app, 'c1', { grantTypes: ['password', 'refresh_token'] }))!
   const c1 = { authorization: basic('c1', s1) }
   let { refresh_token: rt } = await passwordLogin(app, {}, c1)
 
-  for (const [label, garbage] of [['random', 'x'], ['random 43 characters', 'A'.repeat(43)], ['10 KB', 'A'.repeat(10 * 1024)], ['JWT-looking', 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln'], ['unicode', 'ré\u0000fresh']]) {
+  for (const [label, garbage] of [['random', 'x'], ['random 43 characters', 'A'.repeat(43)], ['10 KB', 'A'.repeat(10 * 1024)], ['JWT-looking', 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln'], ['unicode', 'ré\u0000fresh']] as const) {
     const res = await post(app, '/token', { grant_type: 'refresh_token', refresh_token: garbage }, c1)
     assertOAuthError(t, res, 400, 'invalid_grant', undefined, label)
   }
 
   // Sliding use keeps a family alive only up to its absolute lifetime.
   for (let i = 0; i < 2; i++) {
-    clock += 90
+    clock.advance(90)
     const res = await post(app, '/token', { grant_type: 'refresh_token', refresh_token: rt! }, c1)
     t.equal(res.statusCode, 200, `sliding refresh ${i}`)
     rt = res.json().refresh_token
   }
-  clock += 90 // 270 s after the grant: past REFRESH_TOKEN_MAX_LIFETIME
+  clock.advance(90) // 270 s after the grant: past REFRESH_TOKEN_MAX_LIFETIME
   assertOAuthError(t, await post(app, '/token', { grant_type: 'refresh_token', refresh_token: rt! }, c1), 400, 'invalid_grant', undefined, 'past the absolute lifetime')
 
   const fresh = await passwordLogin(app, {}, c1)
-  clock += 101 // past REFRESH_TOKEN_TTL
+  clock.advance(101) // past REFRESH_TOKEN_TTL
   assertOAuthError(t, await post(app, '/token', { grant_type: 'refresh_token', refresh_token: fresh.refresh_token! }, c1), 400, 'invalid_grant', undefined, 'past its own lifetime')
 
   const revoked = await passwordLogin(app, {}, c1)

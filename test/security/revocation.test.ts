@@ -3,6 +3,7 @@ import { decodeJwt } from 'jose'
 import { addClient, addUser, basic, build, post } from '../helper.js'
 import { assertOAuthError, bearer } from '../support.js'
 import { assertNoStore } from './support.js'
+import { denyEntry } from '../../lib/oauth/revocation.js'
 
 // SECURITY-CASES V1–V3: POST /revoke (RFC 7009).
 
@@ -84,9 +85,9 @@ t.test('V3: revoking a refresh token revokes every access token of its grant; re
 
   // A JWT access token: revoked through a deny-list keyed by its jti, until it would have expired.
   const { jti, exp } = decodeJwt(other.access_token)
-  t.notOk(await app.storage.revocations.anyRevoked([`jti:${jti}`]), 'not deny-listed before')
+  t.notOk(await app.storage.revocations.anyRevoked([denyEntry.token(jti!)]), 'not deny-listed before')
   await revoke({ token: other.access_token })
-  t.ok(await app.storage.revocations.anyRevoked([`jti:${jti}`]), 'its jti is on the deny-list')
+  t.ok(await app.storage.revocations.anyRevoked([denyEntry.token(jti!)]), 'its jti is on the deny-list')
   t.same(await introspect(other.access_token), { active: false }, 'the revoked JWT access token is active:false')
   t.equal((await app.inject({ url: '/users/me', headers: bearer(other.access_token) })).statusCode, 401, 'and refused by /users/me')
   t.ok(exp! > Math.floor(Date.now() / 1000), 'although its signature and exp are still valid')

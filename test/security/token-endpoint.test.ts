@@ -334,7 +334,7 @@ t.test('T8: Basic plus client_secret in the body is 400 invalid_request; malform
     ['two credentials', `Basic ${b64(`cc1:${cc1Secret}`)} ${b64(`cc1:${cc1Secret}`)}`],
     ['NUL in the id', `Basic ${b64(`cc1\u0000:${cc1Secret}`)}`],
     ['a 4 KB id', `Basic ${b64(`${'x'.repeat(4096)}:${cc1Secret}`)}`]
-  ]) {
+  ] as const) {
     const res = await app.inject(post(form(cc), { ...FORM, authorization: header }))
     assertOAuthError(t, res, 401, 'invalid_client', undefined, `malformed Basic: ${label}`)
     t.equal(res.headers['www-authenticate'], 'Basic realm="gatehouse"', `${label}: the Basic challenge`)
@@ -525,4 +525,3 @@ t.test('T10: password grant success: RFC 6749 §5.1 reply and an RFC 9068 access
   t.not(second.access_token, body.access_token, 'a new token every time')
   t.not((await jwtVerify(second.access_token, await localJwks(app))).payload.jti, payload.jti, 'a new jti every time')
 })
-

@@ -2,6 +2,7 @@ import t from 'tap'
 import { join } from 'node:path'
 import { openSqlite } from '../../lib/stores/sqlite/index.js'
 import { withReadCache, type Invalidation, type InvalidationBus } from '../../lib/stores/cached.js'
+import { denyEntry } from '../../lib/oauth/revocation.js'
 
 let n = 0
 const dbUrl = () => `sqlite:${join(t.testdirName, `cached-${n++}.db`)}`
@@ -45,7 +46,7 @@ t.test('entries expire after ttlMs', async (t) => {
   let clock = 1_000_000
   const url = dbUrl()
   const raw = openSqlite(url)
-  const cached = await withReadCache(openSqlite(url), { ttlMs: 1000, syncMs: 60_000, maxStaleMs: 120_000, now: () => clock })
+  const cached = await withReadCache(openSqlite(url), { ttlMs: 1000, syncMs: 60_000, maxStaleMs: 120_000, clock: { now: () => Math.floor(clock / 1000), nowMs: () => clock } })
   t.teardown(async () => { await cached.close(); await raw.close() })
   const bob = await raw.users.create({ username: 'bob', passwordHash: null })
   t.equal((await cached.users.findById(bob.id))?.disabled, false)
@@ -60,25 +61,25 @@ t.test('the deny-list mirror: local revocations at once, others after a sync, fa
   let clock = Date.now()
   const url = dbUrl()
   const raw = openSqlite(url)
-  const cached = await withReadCache(openSqlite(url), { ttlMs: 1000, syncMs: 60_000, maxStaleMs: 3000, now: () => clock })
+  const cached = await withReadCache(openSqlite(url), { ttlMs: 1000, syncMs: 60_000, maxStaleMs: 3000, clock: { now: () => Math.floor(clock / 1000), nowMs: () => clock } })
   t.teardown(async () => { await cached.close(); await raw.close() })
 
-  await cached.revocations.add(['jti:a'], now + 60)
-  t.ok(await cached.revocations.anyRevoked(['jti:a']), 'a local revocation is mirrored at once')
+  await cached.revocations.add([denyEntry.token('a')], now + 60)
+  t.ok(await cached.revocations.anyRevoked([denyEntry.token('a')]), 'a local revocation is mirrored at once')
 
   const grantId = 'g1'
   await raw.grants.create({ id: grantId, clientId: 'c', userId: 'u', scope: '', createdAt: now, expiresAt: now + 100 }, { hash: 'h1', grantId, scope: '', issuedAt: now, expiresAt: now + 100, consumedAt: null })
   await cached.grants.revoke(grantId, deny)
-  t.ok(await cached.revocations.anyRevoked(['jti:x', `grant:${grantId}`]), 'a grant revoked through the layer is mirrored before the call returns')
+  t.ok(await cached.revocations.anyRevoked([denyEntry.token('x'), denyEntry.grant(grantId)]), 'a grant revoked through the layer is mirrored before the call returns')
 
-  await raw.revocations.add(['jti:elsewhere'], now + 60)
-  t.notOk(await cached.revocations.anyRevoked(['jti:elsewhere']), 'not yet synced')
+  await raw.revocations.add([denyEntry.token('elsewhere')], now + 60)
+  t.notOk(await cached.revocations.anyRevoked([denyEntry.token('elsewhere')]), 'not yet synced')
   await cached.cache.sync()
-  t.ok(await cached.revocations.anyRevoked(['jti:elsewhere']), 'seen after a sync')
+  t.ok(await cached.revocations.anyRevoked([denyEntry.token('elsewhere')]), 'seen after a sync')
 
-  await raw.revocations.add(['jti:during-trouble'], now + 60)
+  await raw.revocations.add([denyEntry.token('during-trouble')], now + 60)
   clock += 3001 // no sync for longer than maxStaleMs: the mirror is not trusted with "no"
-  t.ok(await cached.revocations.anyRevoked(['jti:during-trouble']), 'a stale mirror asks the database')
+  t.ok(await cached.revocations.anyRevoked([denyEntry.token('during-trouble')]), 'a stale mirror asks the database')
 })
 
 t.test('an invalidation bus carries changes between instances', async (t) => {
@@ -92,9 +93,9 @@ t.test('an invalidation bus carries changes between instances', async (t) => {
   t.equal((await b.users.findById(carol.id))?.disabled, false)
   await a.users.update('carol', { disabled: true })
   t.equal((await b.users.findById(carol.id))?.disabled, true, 'B dropped its copy when A wrote')
-  await a.revocations.add(['jti:z'], now + 60)
+  await a.revocations.add([denyEntry.token('z')], now + 60)
   await new Promise((resolve) => setTimeout(resolve, 20)) // B syncs on the message
-  t.ok(await b.revocations.anyRevoked(['jti:z']), 'B mirrored A\'s revocation')
+  t.ok(await b.revocations.anyRevoked([denyEntry.token('z')]), 'B mirrored A\'s revocation')
 })
 
 t.test('failing syncs never leave an unhandled rejection (the process would die with its database)', async (t) => {
@@ -142,13 +143,13 @@ t.test('a burst of revocations costs no re-reads: they enter the mirror as they 
     await inner.grants.create({ id, clientId: 'c', userId: `u${i % 3}`, scope: '', createdAt: now, expiresAt: now + 100 }, { hash: `h${i}`, grantId: id, scope: '', issuedAt: now, expiresAt: now + 100, consumedAt: null })
   }
   for (let i = 0; i < 50; i++) await cached.grants.revoke(`g${i}`, deny)
-  for (let i = 0; i < 20; i++) await cached.revocations.add([`jti:${i}`], now + 60)
+  for (let i = 0; i < 20; i++) await cached.revocations.add([denyEntry.token(String(i))], now + 60)
   const byUser = await cached.grants.revokeForUser('u1', deny)
   t.equal(reads, 0, 'no deny-list reads')
-  t.ok(await cached.revocations.anyRevoked(['grant:g49']))
-  t.ok(await cached.revocations.anyRevoked(['jti:19']))
-  t.ok(byUser.length > 0 && await cached.revocations.anyRevoked([`grant:${byUser[byUser.length - 1]}`]), 'bulk revocations too')
-  t.notOk(await cached.revocations.anyRevoked(['grant:g50']))
+  t.ok(await cached.revocations.anyRevoked([denyEntry.grant('g49')]))
+  t.ok(await cached.revocations.anyRevoked([denyEntry.token('19')]))
+  t.ok(byUser.length > 0 && await cached.revocations.anyRevoked([denyEntry.grant(byUser[byUser.length - 1]!)]), 'bulk revocations too')
+  t.notOk(await cached.revocations.anyRevoked([denyEntry.grant('g50')]))
   await cached.cache.sync()
   t.equal(reads, 1, 'a sync is one read')
 })

@@ -7,6 +7,7 @@ import { openPostgres } from '../../lib/stores/postgres/index.js'
 import type { RefreshToken, Storage } from '../../lib/stores/types.js'
 import { adminQuery, createProxiedTestSchema, createTestSchema, testDatabaseUrl } from '../pg-schema.js'
 import { closedPort, startTcpProxy } from '../tcp-proxy.js'
+import { denyEntry } from '../../lib/oauth/revocation.js'
 
 /**
  * The database going away under a running store: every failure must be a StoreUnavailableError
@@ -33,8 +34,8 @@ function load (s: Storage, workers: number) {
   let running = true
   const ops = [
     () => s.users.count(),
-    () => s.revocations.anyRevoked([`jti:${randomUUID()}`, 'grant:x']),
-    () => s.revocations.add([`jti:${randomUUID()}`], now + 60),
+    () => s.revocations.anyRevoked([denyEntry.token(randomUUID()), denyEntry.grant('x')]),
+    () => s.revocations.add([denyEntry.token(randomUUID())], now + 60),
     () => s.grants.revokeForUser('nobody', deny),
     () => s.keys.insertIfEmpty({ kid: randomUUID(), alg: 'ES256', privateKey: 'p', publicJwk: '{}', createdAt: now, activatesAt: now }),
     async () => {
@@ -45,8 +46,9 @@ function load (s: Storage, workers: number) {
     }
   ]
   const loops = Array.from({ length: workers }, async (_, w) => {
+    // eslint-disable-next-line no-unmodified-loop-condition -- cleared by the test body, between awaits
     for (let i = w; running; i++) {
-      outcomes.push(await outcome(ops[i % ops.length]()))
+      outcomes.push(await outcome(ops[i % ops.length]!()))
       await sleep(2)
     }
   })

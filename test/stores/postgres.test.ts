@@ -5,6 +5,7 @@ import { postgresMigrations } from '../../lib/stores/postgres/migrations.js'
 import { openStorage } from '../../lib/stores/index.js'
 import { adminQuery, createTestSchema } from '../pg-schema.js'
 import { storeSuite } from './suite.js'
+import { denyEntry } from '../../lib/oauth/revocation.js'
 
 // A schema of its own per subtest (each wants an empty store), all dropped at the end.
 const drops: Array<() => Promise<void>> = []
@@ -41,7 +42,7 @@ t.test('migrations: five instances opening a fresh schema at once apply it once,
     ['clients', 'grants', 'refresh_tokens', 'revocations', 'schema_migrations', 'signing_keys', 'users'])
 
   const again = await openPostgres(url)
-  t.equal((await adminQuery(`SELECT COUNT(*)::int AS n FROM ${schema}.schema_migrations`))[0].n, postgresMigrations.length,
+  t.equal((await adminQuery(`SELECT COUNT(*)::int AS n FROM ${schema}.schema_migrations`))[0]!.n, postgresMigrations.length,
     'reopening applies nothing')
   await again.close()
 })
@@ -53,9 +54,10 @@ t.test('types: timestamps and counts come back as numbers, flags as booleans, li
   t.type(u.createdAt, 'number')
   t.equal(u.disabled, true)
   t.type(await s.users.count(), 'number')
-  await s.revocations.add(['jti:n'], 2 ** 40)
+  await s.revocations.add([denyEntry.token('n')], 2 ** 40)
   const [entry] = await s.revocations.listSince(0)
-  t.match(entry, { id: 'jti:n', expiresAt: 2 ** 40 })
+  t.match(entry, { id: denyEntry.token('n'), expiresAt: 2 ** 40 })
+  if (entry === undefined) throw new Error('the deny-list entry just added is not listed')
   t.type(entry.createdAt, 'number')
   t.ok(Math.abs(entry.createdAt - u.createdAt) <= 2, 'stamped by the database clock, in unix seconds')
   const c = await s.clients.create({ id: 'c', secretHash: null, isPublic: true, grantTypes: ['authorization_code'], scope: null, redirectUris: ['https://a.test/cb', 'https://b.test/cb'] })
@@ -72,7 +74,7 @@ t.test('writes containing NUL are refused with a clear error and leave nothing b
     { name: 'NulCharacterError' })
   await s.users.create({ username: 'a', passwordHash: null })
   await t.rejects(s.users.update('a', { fullName: nul }), { name: 'NulCharacterError' })
-  await t.rejects(s.revocations.add([`jti:${nul}`], 1), { name: 'NulCharacterError' })
+  await t.rejects(s.revocations.add([denyEntry.token(nul)], 1), { name: 'NulCharacterError' })
   t.equal(await s.users.count(), 1)
   t.equal(await s.clients.find('c'), undefined)
   await t.resolves(s.ping(), 'the pool is fine afterwards')
@@ -110,14 +112,14 @@ t.test('several instances (pools) on one schema: rotate and insertIfEmpty stay s
     const token = () => ({ hash: randomUUID(), grantId, scope: 'read', issuedAt: now, expiresAt: now + 3600, consumedAt: null })
     const first = token()
     await instances[0].grants.create({ id: grantId, clientId: 'c', userId: 'u', scope: 'read', createdAt: now, expiresAt: now + 3600 }, first)
-    const results = await Promise.all(Array.from({ length: 30 }, (_, i) => instances[i % 3].grants.rotate(first.hash, token(), deny)))
+    const results = await Promise.all(Array.from({ length: 30 }, (_, i) => instances[i % 3]!.grants.rotate(first.hash, token(), deny)))
     t.equal(results.filter((r) => r.outcome === 'rotated').length, 1, `round ${round}: one winner`)
     t.equal(results.filter((r) => r.outcome === 'reused').length, 29)
     t.ok((await instances[1].grants.findGrant(grantId))?.revokedAt, 'the family is revoked')
-    t.ok(await instances[2].revocations.anyRevoked([`grant:${grantId}`]), 'and on the deny-list')
+    t.ok(await instances[2].revocations.anyRevoked([denyEntry.grant(grantId)]), 'and on the deny-list')
   }
   const key = (kid: string) => ({ kid, alg: 'ES256' as const, privateKey: 'p', publicJwk: '{}', createdAt: now, activatesAt: now })
-  const won = await Promise.all(Array.from({ length: 9 }, (_, i) => instances[i % 3].keys.insertIfEmpty(key(`k${i}`))))
+  const won = await Promise.all(Array.from({ length: 9 }, (_, i) => instances[i % 3]!.keys.insertIfEmpty(key(`k${i}`))))
   t.equal(won.filter(Boolean).length, 1)
   t.equal((await instances[0].keys.list()).length, 1)
 })

@@ -1,6 +1,7 @@
 import type { Test } from 'tap'
 import { randomUUID } from 'node:crypto'
 import type { RefreshToken, Storage } from '../../lib/stores/types.js'
+import { denyEntry } from '../../lib/oauth/revocation.js'
 
 /**
  * One behavioural suite for every Storage backend. Each backend's test file calls it with a factory
@@ -75,12 +76,12 @@ export function storeSuite (t: Test, open: () => Promise<Storage>): void {
     const rotated = await s.grants.rotate(rt1.hash, rt2, deny)
     t.equal(rotated.outcome, 'rotated')
     t.equal((await s.grants.findToken(rt1.hash))?.token.consumedAt, now)
-    t.notOk(await s.revocations.anyRevoked([`grant:${grantId}`]))
+    t.notOk(await s.revocations.anyRevoked([denyEntry.grant(grantId)]))
 
     const replay = await s.grants.rotate(rt1.hash, token(grantId), deny)
     t.equal(replay.outcome, 'reused')
     t.ok((await s.grants.findGrant(grantId))?.revokedAt, 'the grant is revoked')
-    t.ok(await s.revocations.anyRevoked([`grant:${grantId}`]), 'its access tokens are denied')
+    t.ok(await s.revocations.anyRevoked([denyEntry.grant(grantId)]), 'its access tokens are denied')
     t.equal((await s.grants.rotate(rt2.hash, token(grantId), deny)).outcome, 'reused', 'the live descendant died too')
     t.equal((await s.grants.rotate('no-such-hash', token(grantId), deny)).outcome, 'unknown')
   })
@@ -117,11 +118,11 @@ export function storeSuite (t: Test, open: () => Promise<Storage>): void {
     const c = await g('c2', 'u3')
     t.same((await s.grants.revokeForUser('u2', deny)).sort(), [a, b].sort(), 'the ids of the grants revoked')
     t.same(await s.grants.revokeForUser('u2', deny), [], 'already revoked grants are not counted again')
-    t.ok(await s.revocations.anyRevoked([`grant:${a}`]))
-    t.ok(await s.revocations.anyRevoked([`grant:${b}`]))
-    t.notOk(await s.revocations.anyRevoked([`grant:${c}`]))
+    t.ok(await s.revocations.anyRevoked([denyEntry.grant(a)]))
+    t.ok(await s.revocations.anyRevoked([denyEntry.grant(b)]))
+    t.notOk(await s.revocations.anyRevoked([denyEntry.grant(c)]))
     t.same(await s.grants.revokeForClient('c2', deny), [c])
-    t.ok(await s.revocations.anyRevoked(['jti:none', `grant:${c}`]))
+    t.ok(await s.revocations.anyRevoked([denyEntry.token('none'), denyEntry.grant(c)]))
     t.equal((await s.grants.revoke('missing', deny)), undefined)
 
     const old = await g('c9', 'u9', now - 10)
@@ -133,18 +134,18 @@ export function storeSuite (t: Test, open: () => Promise<Storage>): void {
     const s = await open()
     t.teardown(() => s.close())
     t.notOk(await s.revocations.anyRevoked([]))
-    await s.revocations.add(['jti:a', 'jti:b'], now + 60)
-    await s.revocations.add(['jti:a'], now + 30)
-    t.ok(await s.revocations.anyRevoked(['jti:a']))
-    t.ok(await s.revocations.anyRevoked(['jti:x', 'jti:b']))
-    t.ok(await s.revocations.anyRevoked(['jti:x', 'jti:y', 'jti:b']))
-    t.notOk(await s.revocations.anyRevoked(['jti:x']))
+    await s.revocations.add([denyEntry.token('a'), denyEntry.token('b')], now + 60)
+    await s.revocations.add([denyEntry.token('a')], now + 30)
+    t.ok(await s.revocations.anyRevoked([denyEntry.token('a')]))
+    t.ok(await s.revocations.anyRevoked([denyEntry.token('x'), denyEntry.token('b')]))
+    t.ok(await s.revocations.anyRevoked([denyEntry.token('x'), denyEntry.token('y'), denyEntry.token('b')]))
+    t.notOk(await s.revocations.anyRevoked([denyEntry.token('x')]))
     const since = await s.revocations.listSince(now - 5)
-    t.same(since.map((r) => r.id).sort(), ['jti:a', 'jti:b'])
-    t.equal(since.find((r) => r.id === 'jti:a')?.expiresAt, now + 60, 'a second add never shortens the entry')
-    await s.revocations.add(['jti:old'], now - 5)
+    t.same(since.map((r) => r.id).sort(), [denyEntry.token('a'), denyEntry.token('b')])
+    t.equal(since.find((r) => r.id === denyEntry.token('a'))?.expiresAt, now + 60, 'a second add never shortens the entry')
+    await s.revocations.add([denyEntry.token('old')], now - 5)
     t.equal(await s.revocations.purgeExpired(now), 1)
-    t.notOk(await s.revocations.anyRevoked(['jti:old']))
+    t.notOk(await s.revocations.anyRevoked([denyEntry.token('old')]))
   })
 
   t.test('keys: insertIfEmpty is single-winner, list is ordered by activation', async (t) => {
@@ -156,8 +157,8 @@ export function storeSuite (t: Test, open: () => Promise<Storage>): void {
     await s.keys.insert(key('k3', now + 30))
     const listed = await s.keys.list()
     t.equal(listed.length, 2)
-    t.equal(listed[1].kid, 'k3')
-    t.equal(listed[1].privateKey, 'pem-k3')
+    t.equal(listed[1]!.kid, 'k3')
+    t.equal(listed[1]!.privateKey, 'pem-k3')
     await s.keys.delete('k3')
     t.equal((await s.keys.list()).length, 1)
   })
@@ -177,7 +178,7 @@ export function storeSuite (t: Test, open: () => Promise<Storage>): void {
     const grantId = randomUUID()
     const rt = token(grantId)
     await s.grants.create({ id: grantId, clientId: 'c1', userId: alice.id, scope: 'read', createdAt: now, expiresAt: now + 86400 }, rt)
-    await s.revocations.add(['jti:a'], now + 60)
+    await s.revocations.add([denyEntry.token('a')], now + 60)
     const nul = '\u0000'
     t.equal(await s.users.findByUsername(`alice${nul}`), undefined)
     t.equal(await s.users.findById(`${alice.id}${nul}`), undefined)
@@ -192,8 +193,8 @@ export function storeSuite (t: Test, open: () => Promise<Storage>): void {
     t.equal(await s.grants.revoke(`${grantId}${nul}`, deny), undefined)
     t.same(await s.grants.revokeForUser(`${alice.id}${nul}`, deny), [])
     t.same(await s.grants.revokeForClient(`c1${nul}`, deny), [])
-    t.notOk(await s.revocations.anyRevoked([`jti:a${nul}`]))
-    t.ok(await s.revocations.anyRevoked([`jti:a${nul}`, 'jti:a']), 'the other ids are still checked')
+    t.notOk(await s.revocations.anyRevoked([denyEntry.token(`a${nul}`)]))
+    t.ok(await s.revocations.anyRevoked([denyEntry.token(`a${nul}`), denyEntry.token('a')]), 'the other ids are still checked')
     t.same(await s.users.findByUsername('alice'), alice, 'the real rows are untouched')
     t.equal((await s.users.findByUsername('alice'))?.disabled, false)
     t.ok(await s.clients.find('c1'))
@@ -208,15 +209,15 @@ export function storeSuite (t: Test, open: () => Promise<Storage>): void {
     t.equal((await s.grants.revoke(grantId, deny))?.revokedAt, now)
     const again = await s.grants.revoke(grantId, { now: now + 5, denyUntil: now + 2000 })
     t.equal(again?.revokedAt, now, 'still the first time')
-    const entry = (await s.revocations.listSince(0)).find((r) => r.id === `grant:${grantId}`)
+    const entry = (await s.revocations.listSince(0)).find((r) => r.id === denyEntry.grant(grantId))
     t.equal(entry?.expiresAt, now + 2000, 'the deny-list entry is extended to the later end')
   })
 
   t.test('revocations: the same id twice in one add', async (t) => {
     const s = await open()
     t.teardown(() => s.close())
-    await s.revocations.add(['jti:d', 'jti:d', 'jti:e'], now + 60)
-    t.same((await s.revocations.listSince(0)).map((r) => r.id).sort(), ['jti:d', 'jti:e'])
+    await s.revocations.add([denyEntry.token('d'), denyEntry.token('d'), denyEntry.token('e')], now + 60)
+    t.same((await s.revocations.listSince(0)).map((r) => r.id).sort(), [denyEntry.token('d'), denyEntry.token('e')])
   })
 
   t.test('ping answers while open', async (t) => {

@@ -1,5 +1,4 @@
 import { invalidGrant, invalidRequest, invalidScope } from '../../errors.js'
-import { generateRefreshToken, hashRefreshToken } from '../refresh-tokens.js'
 import { formatScope, intersect, parseScope } from '../scopes.js'
 import type { GrantHandler } from './types.js'
 
@@ -12,8 +11,7 @@ export const refreshTokenGrant: GrantHandler = {
   allowsAnonymous: true,
   async handle ({ body, client, storage, issuer, log }) {
     if (body.refresh_token === undefined) throw invalidRequest('missing parameter: refresh_token')
-    const hash = hashRefreshToken(body.refresh_token)
-    const found = await storage.grants.findToken(hash)
+    const found = await issuer.refreshTokens.find(body.refresh_token)
     // Bound to the client it was issued to (§6, §10.4): another client's token is simply invalid.
     if (!found || found.grant.clientId !== client.id) throw invalidGrant()
     const { grant } = found
@@ -33,16 +31,12 @@ export const refreshTokenGrant: GrantHandler = {
     }
     scope = intersect(scope, parseScope(user.scope))
 
-    const next = generateRefreshToken()
-    const revoke = issuer.revokeOptions()
-    const result = await storage.grants.rotate(hash, {
-      hash: next.hash, grantId: grant.id, scope: grant.scope, issuedAt: revoke.now, expiresAt: issuer.nextRefreshExpiry(grant), consumedAt: null
-    }, revoke)
+    const result = await issuer.refreshTokens.rotate(found)
     if (result.outcome === 'reused') {
       log.warn({ grantId: grant.id, clientId: client.id }, 'refresh token reused: grant revoked')
       throw invalidGrant()
     }
-    if (result.outcome !== 'rotated') throw invalidGrant()
-    return issuer.replyForRefresh(result.grant, formatScope(scope), next.token)
+    if (result.outcome !== 'rotated' || result.next === undefined) throw invalidGrant()
+    return issuer.reply({ sub: grant.userId, clientId: grant.clientId, scope: formatScope(scope) }, grant.id, result.next)
   }
 }

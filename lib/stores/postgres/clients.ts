@@ -1,19 +1,23 @@
 import { ConflictError, type Client, type ClientPatch, type ClientStore, type NewClient, type Page } from '../types.js'
-import { clientPatchColumns, nowSeconds, toClient } from '../rows.js'
-import { pageValues, type Db } from './db.js'
+import type { Clock } from '../../clock.js'
+import { clientPatchColumns, toClient } from '../rows.js'
+import { updateRow } from './update.js'
+import { onlyRow, pageValues, type Db } from './db.js'
 import { isUniqueViolation } from './errors.js'
 import { assertNoNul, hasNul } from './nul.js'
 
 export class PostgresClientStore implements ClientStore {
   readonly #db: Db
+  readonly #clock: Clock
 
-  constructor (db: Db) {
+  constructor (db: Db, clock: Clock) {
     this.#db = db
+    this.#clock = clock
   }
 
   async create (c: NewClient): Promise<Client> {
     assertNoNul(c, 'client')
-    const now = nowSeconds()
+    const now = this.#clock.now()
     try {
       const { rows } = await this.#db.query({
         name: 'gh_clients_insert',
@@ -21,7 +25,7 @@ export class PostgresClientStore implements ClientStore {
           VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING *`,
         values: [c.id, c.secretHash, c.isPublic, JSON.stringify(c.grantTypes), c.scope, JSON.stringify(c.redirectUris), now, now]
       })
-      return toClient(rows[0])
+      return toClient(onlyRow(rows))
     } catch (err) {
       if (isUniqueViolation(err)) throw new ConflictError(`client ${c.id} already exists`)
       throw err
@@ -47,13 +51,8 @@ export class PostgresClientStore implements ClientStore {
     if (hasNul(id)) return undefined
     // Checked before clientPatchColumns: JSON.stringify turns a NUL into the escape `\u0000`, which jsonb refuses too.
     assertNoNul(patch, 'client patch')
-    const columns = clientPatchColumns(patch)
-    const sets = columns.map(([name], i) => `${name} = $${i + 1}`).concat(`updated_at = $${columns.length + 1}`).join(', ')
-    const { rows } = await this.#db.query({
-      text: `UPDATE clients SET ${sets} WHERE id = $${columns.length + 2} RETURNING *`,
-      values: [...columns.map(([, v]) => v), nowSeconds(), id]
-    })
-    return rows[0] && toClient(rows[0])
+    const row = await updateRow(this.#db, 'clients', ['id', id], clientPatchColumns(patch), this.#clock.now())
+    return row && toClient(row)
   }
 
   async delete (id: string): Promise<Client | undefined> {

@@ -3,6 +3,13 @@ import { isUnavailable, toStoreError } from './errors.js'
 
 export type Row = Record<string, unknown>
 
+/** The one row a statement that always returns one (INSERT … RETURNING) returned. */
+export function onlyRow (rows: Row[]): Row {
+  const [row] = rows
+  if (row === undefined) throw new Error('the statement returned no row')
+  return row
+}
+
 /**
  * LIMIT/OFFSET values with SQLite's meaning: there a negative LIMIT means "no limit" and a negative
  * OFFSET means 0, where PostgreSQL would reject the statement.

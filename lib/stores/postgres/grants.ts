@@ -1,3 +1,4 @@
+import { GRANT_ENTRY_PREFIX } from '../../oauth/revocation.js'
 import type { Grant, GrantStore, RefreshToken, RevokeOptions, RotateResult } from '../types.js'
 import { SELECT_TOKEN_WITH_GRANT, toGrant, toRefreshToken, toTokenWithGrant } from '../rows.js'
 import type { Db, Queryable } from './db.js'
@@ -5,8 +6,8 @@ import { assertNoNul, hasNul } from './nul.js'
 import { DB_NOW } from './revocations.js'
 
 const insertToken = 'INSERT INTO refresh_tokens (hash, grant_id, scope, issued_at, expires_at) VALUES ($1, $2, $3, $4, $5)'
-/** Same upsert as the deny-list's: a second revocation never shortens the entry. */
-const deny = `INSERT INTO revocations (id, created_at, expires_at) SELECT 'grant:' || id, ${DB_NOW}, $2 FROM unnest($1::text[]) AS u (id) ORDER BY id
+/** Same upsert as the deny-list's: a second revocation never shortens the entry. $3 is the grant entries' prefix. */
+const deny = `INSERT INTO revocations (id, created_at, expires_at) SELECT $3::text || id, ${DB_NOW}, $2 FROM unnest($1::text[]) AS u (id) ORDER BY id
   ON CONFLICT (id) DO UPDATE SET expires_at = GREATEST(revocations.expires_at, excluded.expires_at)`
 
 /**
@@ -119,7 +120,7 @@ export class PostgresGrantStore implements GrantStore {
       const ids = rows.map((r) => String(r.id))
       if (ids.length === 0) return ids
       await tx.query({ name: 'gh_grants_revoke_many', text: 'UPDATE grants SET revoked_at = $2 WHERE id = ANY($1::text[])', values: [ids, revoke.now] })
-      await tx.query({ name: 'gh_grants_deny', text: deny, values: [ids, revoke.denyUntil] })
+      await tx.query({ name: 'gh_grants_deny', text: deny, values: [ids, revoke.denyUntil, GRANT_ENTRY_PREFIX] })
       return ids
     })
   }
@@ -134,7 +135,7 @@ export class PostgresGrantStore implements GrantStore {
     const row = revoked.rows[0] ??
       (await tx.query({ name: 'gh_grants_find', text: 'SELECT * FROM grants WHERE id = $1', values: [grantId] })).rows[0]
     if (!row) return undefined
-    await tx.query({ name: 'gh_grants_deny', text: deny, values: [[grantId], denyUntil] })
+    await tx.query({ name: 'gh_grants_deny', text: deny, values: [[grantId], denyUntil, GRANT_ENTRY_PREFIX] })
     return toGrant(row)
   }
 }

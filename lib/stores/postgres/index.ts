@@ -1,5 +1,6 @@
 import pg from 'pg'
 import { StoreUnavailableError } from '../../errors.js'
+import { systemClock, type Clock } from '../../clock.js'
 import type { Storage } from '../types.js'
 import { Db } from './db.js'
 import { toStoreError } from './errors.js'
@@ -25,7 +26,7 @@ const types: pg.CustomTypesConfig = {
  * (`options=-c search_path=...`, `application_name=...`, `sslmode=...`, `statement_timeout=...`).
  * Parameters in the URL win over the defaults below.
  */
-export async function openPostgres (databaseUrl: string): Promise<Storage> {
+export async function openPostgres (databaseUrl: string, clock: Clock = systemClock): Promise<Storage> {
   const pool = new pg.Pool({
     connectionString: databaseUrl,
     types,
@@ -58,8 +59,8 @@ export async function openPostgres (databaseUrl: string): Promise<Storage> {
 
   return {
     kind: 'postgres',
-    users: new PostgresUserStore(db),
-    clients: new PostgresClientStore(db),
+    users: new PostgresUserStore(db, clock),
+    clients: new PostgresClientStore(db, clock),
     grants: new PostgresGrantStore(db),
     revocations: new PostgresRevocationStore(db),
     keys: new PostgresKeyStore(db),

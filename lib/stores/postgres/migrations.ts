@@ -88,9 +88,11 @@ export async function migrate (db: Db): Promise<void> {
     await slow('SELECT pg_advisory_xact_lock($1::bigint)', [MIGRATION_LOCK])
     await slow('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)')
     const { rows } = await slow('SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations')
-    for (let version = Number(rows[0].v) + 1; version <= postgresMigrations.length; version++) {
-      await slow(postgresMigrations[version - 1])
-      await slow('INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)', [version, Math.floor(Date.now() / 1000)])
+    for (const [index, migration] of postgresMigrations.entries()) {
+      const version = index + 1
+      if (version <= Number(rows[0]?.v ?? 0)) continue
+      await slow(migration)
+      await slow('INSERT INTO schema_migrations (version, applied_at) VALUES ($1, extract(epoch from now())::bigint)', [version])
     }
   })
 }

@@ -39,7 +39,7 @@ export class PostgresRevocationStore implements RevocationStore {
       text: 'SELECT EXISTS (SELECT 1 FROM revocations WHERE id = ANY($1::text[])) AS hit',
       values: [candidates]
     })
-    return rows[0].hit === true
+    return rows[0]?.hit === true
   }
 
   async listSince (since: number): Promise<Array<{ id: string, createdAt: number, expiresAt: number }>> {

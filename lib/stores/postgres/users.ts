@@ -1,20 +1,24 @@
 import { randomUUID } from 'node:crypto'
 import { ConflictError, type NewUser, type Page, type User, type UserPatch, type UserStore } from '../types.js'
-import { nowSeconds, toUser, userPatchColumns } from '../rows.js'
-import { pageValues, type Db } from './db.js'
+import type { Clock } from '../../clock.js'
+import { toUser, userPatchColumns } from '../rows.js'
+import { updateRow } from './update.js'
+import { onlyRow, pageValues, type Db } from './db.js'
 import { isUniqueViolation } from './errors.js'
 import { assertNoNul, hasNul } from './nul.js'
 
 export class PostgresUserStore implements UserStore {
   readonly #db: Db
+  readonly #clock: Clock
 
-  constructor (db: Db) {
+  constructor (db: Db, clock: Clock) {
     this.#db = db
+    this.#clock = clock
   }
 
   async create (user: NewUser): Promise<User> {
     assertNoNul(user, 'user')
-    const now = nowSeconds()
+    const now = this.#clock.now()
     try {
       const { rows } = await this.#db.query({
         name: 'gh_users_insert',
@@ -23,7 +27,7 @@ export class PostgresUserStore implements UserStore {
         values: [randomUUID(), user.username, user.fullName ?? null, user.email ?? null, user.disabled ?? false,
           user.scope ?? '', user.passwordHash, now, now]
       })
-      return toUser(rows[0])
+      return toUser(onlyRow(rows))
     } catch (err) {
       if (isUniqueViolation(err)) throw new ConflictError(`user ${user.username} already exists`)
       throw err
@@ -54,13 +58,8 @@ export class PostgresUserStore implements UserStore {
   async update (username: string, patch: UserPatch): Promise<User | undefined> {
     if (hasNul(username)) return undefined
     assertNoNul(patch, 'user patch')
-    const columns = userPatchColumns(patch)
-    const sets = columns.map(([name], i) => `${name} = $${i + 1}`).concat(`updated_at = $${columns.length + 1}`).join(', ')
-    const { rows } = await this.#db.query({
-      text: `UPDATE users SET ${sets} WHERE username = $${columns.length + 2} RETURNING *`,
-      values: [...columns.map(([, v]) => v), nowSeconds(), username]
-    })
-    return rows[0] && toUser(rows[0])
+    const row = await updateRow(this.#db, 'users', ['username', username], userPatchColumns(patch), this.#clock.now())
+    return row && toUser(row)
   }
 
   async delete (username: string): Promise<User | undefined> {
@@ -71,7 +70,7 @@ export class PostgresUserStore implements UserStore {
 
   async count (): Promise<number> {
     const { rows } = await this.#db.query({ name: 'gh_users_count', text: 'SELECT COUNT(*) AS n FROM users' })
-    return Number(rows[0].n)
+    return Number(rows[0]?.n ?? 0)
   }
 
   async scopeLists (): Promise<string[]> {

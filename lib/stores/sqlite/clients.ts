@@ -1,20 +1,24 @@
 import type Database from 'better-sqlite3'
 import { ConflictError, type Client, type ClientPatch, type ClientStore, type NewClient, type Page } from '../types.js'
-import { clientPatchColumns, nowSeconds, toClient } from '../rows.js'
+import type { Clock } from '../../clock.js'
+import { clientPatchColumns, toClient } from '../rows.js'
+import { updateRow } from './update.js'
 import { isUniqueViolation } from './errors.js'
 
 type Row = Record<string, unknown>
 
 export class SqliteClientStore implements ClientStore {
   readonly #db: Database.Database
+  readonly #clock: Clock
   readonly #insert: Database.Statement
   readonly #find: Database.Statement
   readonly #list: Database.Statement
   readonly #delete: Database.Statement
   readonly #scopes: Database.Statement
 
-  constructor (db: Database.Database) {
+  constructor (db: Database.Database, clock: Clock) {
     this.#db = db
+    this.#clock = clock
     this.#insert = db.prepare(`INSERT INTO clients (id, secret_hash, is_public, grant_types, scope, redirect_uris, created_at, updated_at)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`)
     this.#find = db.prepare('SELECT * FROM clients WHERE id = ?')
@@ -24,7 +28,7 @@ export class SqliteClientStore implements ClientStore {
   }
 
   async create (c: NewClient): Promise<Client> {
-    const now = nowSeconds()
+    const now = this.#clock.now()
     try {
       return toClient(this.#insert.get(c.id, c.secretHash, c.isPublic ? 1 : 0, JSON.stringify(c.grantTypes), c.scope,
         JSON.stringify(c.redirectUris), now, now) as Row)
@@ -44,10 +48,7 @@ export class SqliteClientStore implements ClientStore {
   }
 
   async update (id: string, patch: ClientPatch): Promise<Client | undefined> {
-    const columns = clientPatchColumns(patch)
-    const sets = columns.map(([name]) => `${name} = ?`).concat('updated_at = ?').join(', ')
-    const row = this.#db.prepare(`UPDATE clients SET ${sets} WHERE id = ? RETURNING *`)
-      .get(...columns.map(([, v]) => v), nowSeconds(), id) as Row | undefined
+    const row = updateRow(this.#db, 'clients', ['id', id], clientPatchColumns(patch), this.#clock.now())
     return row && toClient(row)
   }
 

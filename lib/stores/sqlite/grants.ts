@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3'
 import type { Grant, GrantStore, RefreshToken, RevokeOptions, RotateResult } from '../types.js'
+import { denyEntry } from '../../oauth/revocation.js'
 import { SELECT_TOKEN_WITH_GRANT, toGrant, toRefreshToken, toTokenWithGrant } from '../rows.js'
 
 type Row = Record<string, unknown>
@@ -99,7 +100,7 @@ export class SqliteGrantStore implements GrantStore {
   #revoke (grantId: string, { now, denyUntil }: RevokeOptions): Grant | undefined {
     const row = (this.#revokeGrant.get(now, grantId) ?? this.#findGrant.get(grantId)) as Row | undefined
     if (!row) return undefined
-    this.#deny.run(`grant:${grantId}`, denyUntil)
+    this.#deny.run(denyEntry.grant(grantId), denyUntil)
     return toGrant(row)
   }
 }

@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3'
 import { mkdirSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
+import { systemClock, type Clock } from '../../clock.js'
 import type { Storage } from '../types.js'
 import { sqliteMigrations } from './migrations.js'
 import { SqliteUserStore } from './users.js'
@@ -15,7 +16,7 @@ export function sqlitePath (databaseUrl: string): string {
   return path === ':memory:' ? path : resolve(path)
 }
 
-export function openSqlite (databaseUrl: string): Storage {
+export function openSqlite (databaseUrl: string, clock: Clock = systemClock): Storage {
   const path = sqlitePath(databaseUrl)
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true })
   const db = new Database(path)
@@ -28,8 +29,8 @@ export function openSqlite (databaseUrl: string): Storage {
   migrate(db)
   return {
     kind: 'sqlite',
-    users: new SqliteUserStore(db),
-    clients: new SqliteClientStore(db),
+    users: new SqliteUserStore(db, clock),
+    clients: new SqliteClientStore(db, clock),
     grants: new SqliteGrantStore(db),
     revocations: new SqliteRevocationStore(db),
     keys: new SqliteKeyStore(db),
@@ -44,9 +45,11 @@ function migrate (db: Database.Database): void {
   const apply = db.transaction(() => {
     const row = db.prepare('SELECT MAX(version) AS v FROM schema_migrations').get() as { v: number | null }
     const current = row.v ?? 0
-    for (let version = current + 1; version <= sqliteMigrations.length; version++) {
-      db.exec(sqliteMigrations[version - 1])
-      db.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)').run(version, Math.floor(Date.now() / 1000))
+    for (const [index, migration] of sqliteMigrations.entries()) {
+      const version = index + 1
+      if (version <= current) continue
+      db.exec(migration)
+      db.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, unixepoch())').run(version)
     }
   })
   apply.immediate()

@@ -1,11 +1,14 @@
 import type Database from 'better-sqlite3'
 import { randomUUID } from 'node:crypto'
 import { ConflictError, type NewUser, type Page, type User, type UserPatch, type UserStore } from '../types.js'
-import { nowSeconds, toUser, userPatchColumns } from '../rows.js'
+import type { Clock } from '../../clock.js'
+import { toUser, userPatchColumns } from '../rows.js'
+import { updateRow } from './update.js'
 import { isUniqueViolation } from './errors.js'
 
 export class SqliteUserStore implements UserStore {
   readonly #db: Database.Database
+  readonly #clock: Clock
   readonly #insert: Database.Statement
   readonly #byId: Database.Statement
   readonly #byUsername: Database.Statement
@@ -14,8 +17,9 @@ export class SqliteUserStore implements UserStore {
   readonly #count: Database.Statement
   readonly #scopes: Database.Statement
 
-  constructor (db: Database.Database) {
+  constructor (db: Database.Database, clock: Clock) {
     this.#db = db
+    this.#clock = clock
     this.#insert = db.prepare(`INSERT INTO users (id, username, full_name, email, disabled, scope, password_hash, created_at, updated_at)
       VALUES (@id, @username, @full_name, @email, @disabled, @scope, @password_hash, @created_at, @updated_at) RETURNING *`)
     this.#byId = db.prepare('SELECT * FROM users WHERE id = ?')
@@ -27,7 +31,7 @@ export class SqliteUserStore implements UserStore {
   }
 
   async create (user: NewUser): Promise<User> {
-    const now = nowSeconds()
+    const now = this.#clock.now()
     try {
       return toUser(this.#insert.get({
         id: randomUUID(),
@@ -61,11 +65,7 @@ export class SqliteUserStore implements UserStore {
   }
 
   async update (username: string, patch: UserPatch): Promise<User | undefined> {
-    const columns = userPatchColumns(patch)
-    const sets = columns.map(([name]) => `${name} = ?`).concat('updated_at = ?').join(', ')
-    const values = columns.map(([, v]) => typeof v === 'boolean' ? Number(v) : v)
-    const row = this.#db.prepare(`UPDATE users SET ${sets} WHERE username = ? RETURNING *`)
-      .get(...values, nowSeconds(), username) as Record<string, unknown> | undefined
+    const row = updateRow(this.#db, 'users', ['username', username], userPatchColumns(patch), this.#clock.now())
     return row && toUser(row)
   }
 

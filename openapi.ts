@@ -1,11 +1,12 @@
 import Fastify from 'fastify'
 import fp from 'fastify-plugin'
-import app from '../app.js'
-import { baseOptions } from './server-options.js'
+import app from './app.js'
+import { baseOptions } from './lib/server-options.js'
 
 /**
- * The OpenAPI document as YAML, generated from the running route schemas. The app is built on an
- * in-memory database with a fixed issuer so the output depends on the code alone.
+ * The OpenAPI document as YAML, generated from the running route schemas (`gatehouse openapi`, and the
+ * test that keeps openapi.yaml current). The app is built on an in-memory database with a fixed issuer,
+ * so the output depends on the code alone. It sits beside app.ts because it builds the app.
  */
 export async function generateOpenApiYaml (): Promise<string> {
   const fastify = Fastify({ logger: false, ...baseOptions })

@@ -1,0 +1,14 @@
+/**
+ * What an extension (a file in ROUTES_DIR or PLUGINS_DIR) needs to type its code against Gatehouse: the
+ * decorators' types, in one module. Importing any type from here also brings the `declare module
+ * 'fastify'` augmentations, so `fastify.authenticate`, `request.auth` and the rest are typed.
+ *
+ *   import type { Authenticated, User } from 'gatehouse/extension'
+ */
+export type { AccessTokenClaims } from './lib/oauth/access-tokens.js'
+export type { Clock } from './lib/clock.js'
+export type { Config } from './lib/config.js'
+export type { Standing } from './lib/oauth/token-standing.js'
+export type { Client, Storage, User, UserStore } from './lib/stores/types.js'
+export type { Authenticated } from './plugins/authenticate.js'
+export { BearerError, insufficientScope, invalidToken, OAuthError } from './lib/errors.js'

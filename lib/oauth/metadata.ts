@@ -1,0 +1,54 @@
+import type { Clock } from '../clock.js'
+import type { Config } from '../config.js'
+import type { Storage } from '../stores/types.js'
+import { grantHandlers } from './grants/index.js'
+import { parseScope } from './scopes.js'
+
+/** How clients may authenticate at the token and revocation endpoints (RFC 6749 §2.3). */
+export const TOKEN_ENDPOINT_AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'none'] as const
+
+/**
+ * RFC 8414 authorization server metadata (also served as OpenID Connect discovery). Every URL comes from
+ * ISSUER alone, never from a request's Host or X-Forwarded-* headers; the lists name what exists, nothing more.
+ */
+export function serverMetadata (config: Pick<Config, 'issuer'>) {
+  const base = config.issuer.replace(/\/$/, '')
+  return {
+    issuer: config.issuer,
+    token_endpoint: `${base}/token`,
+    jwks_uri: `${base}/.well-known/jwks.json`,
+    grant_types_supported: [...grantHandlers.keys()],
+    response_types_supported: [] as string[],
+    token_endpoint_auth_methods_supported: [...TOKEN_ENDPOINT_AUTH_METHODS],
+    revocation_endpoint: `${base}/revoke`,
+    revocation_endpoint_auth_methods_supported: [...TOKEN_ENDPOINT_AUTH_METHODS],
+    introspection_endpoint: `${base}/introspect`,
+    // Introspection is for resource servers, which are confidential clients.
+    introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+    service_documentation: `${base}/docs`
+  }
+}
+
+/** The scope every deployment has: the admin API's. */
+const BUILT_IN_SCOPES = ['admin']
+/** How long the scope list is kept before it is read again. */
+const SCOPES_TTL_SECONDS = 60
+
+/**
+ * `scopes_supported`: every scope some user or client holds, plus the built-in ones. Read at most once a
+ * minute; while the database is unreachable the last list is served (metadata keeps answering).
+ */
+export function scopeCatalog (deps: { storage: Storage, clock: Clock, warn: (err: unknown) => void }): () => Promise<string[]> {
+  let scopes = { readAt: -Infinity, list: BUILT_IN_SCOPES }
+  return async () => {
+    const now = deps.clock.now()
+    if (now - scopes.readAt < SCOPES_TTL_SECONDS) return scopes.list
+    try {
+      const lists = [...await deps.storage.users.scopeLists(), ...await deps.storage.clients.scopeLists()]
+      scopes = { readAt: now, list: [...new Set([...BUILT_IN_SCOPES, ...lists.flatMap(parseScope)])].sort() }
+    } catch (err) {
+      deps.warn(err)
+    }
+    return scopes.list
+  }
+}

@@ -1,0 +1,30 @@
+import type { Storage, User } from '../stores/types.js'
+import type { AccessTokenClaims } from './access-tokens.js'
+import { DEFAULT_CLIENT } from './client-auth.js'
+import { denyEntriesOf } from './revocation.js'
+
+/** A usable token: the user it acts for (undefined for a client's own client_credentials token). */
+export interface Standing {
+  user: User | undefined
+}
+
+/**
+ * Whether a token whose signature and claims are valid may still be used now: not revoked (itself or its
+ * grant), its user still there and enabled, its client still there. Every place that accepts an access
+ * token asks this, the bearer check (`fastify.authenticate`, so /users/me and every extension route)
+ * and introspection alike; the answers come from the read cache (lib/stores/cached.ts), so a steady
+ * request costs no database round trip. Undefined means "refuse it".
+ */
+export async function tokenStanding (claims: AccessTokenClaims, storage: Storage): Promise<Standing | undefined> {
+  if (await storage.revocations.anyRevoked(denyEntriesOf(claims))) return undefined
+  if (claims.sub === claims.client_id) {
+    // A client's own token (client_credentials): valid while the client exists.
+    return (await storage.clients.find(claims.client_id)) ? { user: undefined } : undefined
+  }
+  const [user, clientExists] = await Promise.all([
+    storage.users.findById(claims.sub),
+    // A deleted client's tokens die with it (those from refresh-token grants are also deny-listed).
+    claims.client_id === DEFAULT_CLIENT.id ? true : storage.clients.find(claims.client_id).then(Boolean)
+  ])
+  return user && !user.disabled && clientExists ? { user } : undefined
+}

@@ -1,0 +1,39 @@
+import { Type, type SchemaOptions, type TUnsafe } from '@sinclair/typebox'
+
+/**
+ * The words of the protocol, each listed once: the error codes every reply may carry and the grant types
+ * a client may hold. The code (lib/errors.ts, the grant modules, client registration), the TypeBox schemas
+ * and so the OpenAPI document all take them from here.
+ */
+
+/** RFC 6749 §5.2 and §4.1.2.1 codes, plus RFC 6585's 429 and the 503 of an unreachable database. */
+export const OAUTH_ERROR_CODES = [
+  'invalid_request', 'invalid_client', 'invalid_grant', 'unauthorized_client', 'unsupported_grant_type',
+  'invalid_scope', 'unsupported_token_type', 'unsupported_response_type', 'access_denied', 'login_required',
+  'consent_required', 'server_error', 'temporarily_unavailable', 'too_many_requests'
+] as const
+export type OAuthErrorCode = typeof OAUTH_ERROR_CODES[number]
+
+/**
+ * RFC 6750 §3.1 codes. `unauthorized` is the body's word when no credentials were sent at all (the
+ * challenge then has no `error` attribute); `temporarily_unavailable` when the database cannot answer.
+ */
+export const BEARER_ERROR_CODES = ['invalid_request', 'invalid_token', 'insufficient_scope', 'unauthorized', 'temporarily_unavailable'] as const
+export type BearerErrorCode = typeof BEARER_ERROR_CODES[number]
+
+/** What the admin API answers besides OAuth's `invalid_request`. */
+export const ADMIN_ERROR_CODES = ['invalid_request', 'not_found', 'conflict', 'temporarily_unavailable'] as const
+export type AdminErrorCode = typeof ADMIN_ERROR_CODES[number]
+
+/** Grant types a client may be registered for (RFC 6749 §4, §6). */
+export const GRANT_TYPES = ['password', 'client_credentials', 'refresh_token', 'authorization_code'] as const
+export type GrantType = typeof GRANT_TYPES[number]
+
+export const isGrantType = (value: string): value is GrantType => (GRANT_TYPES as readonly string[]).includes(value)
+
+/**
+ * A string that is one of `words`, as one `enum` (what client generators turn into a union type), typed as
+ * the union of the words.
+ */
+export const OneOf = <const T extends readonly string[]>(words: T, options: SchemaOptions = {}): TUnsafe<T[number]> =>
+  Type.Unsafe<T[number]>({ type: 'string', enum: [...words], ...options })
