@@ -1,6 +1,7 @@
 import { Type, type SchemaOptions, type StaticDecode, type TLiteral, type TSchema, type TUnion } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
 import { createHash } from 'node:crypto'
+import { parseTrustProxy } from './request-context.js'
 
 /**
  * Every setting Gatehouse reads from the environment, in one TypeBox schema: its variable (`env`), its
@@ -45,6 +46,13 @@ export const ConfigSchema = Type.Object({
   argon2MemoryKib: Type.Integer({ env: 'ARGON2_MEMORY_KIB', minimum: 8, maximum: 4 * 1024 * 1024, default: 19456 }),
   argon2TimeCost: Type.Integer({ env: 'ARGON2_TIME_COST', minimum: 1, maximum: 100, default: 2 }),
   argon2Parallelism: Type.Integer({ env: 'ARGON2_PARALLELISM', minimum: 1, maximum: 16, default: 1 }),
+  /**
+   * Behind a reverse proxy: whose X-Forwarded-For to believe (as Fastify's trustProxy: `true`, a hop count, or
+   * addresses and CIDR ranges). Unset: nobody's, `request.ip` is the socket's address.
+   */
+  trustProxy: Type.Optional(Type.Transform(Type.String({ env: 'TRUST_PROXY', minLength: 1, hint: 'true, a hop count, or a comma-separated list of addresses and CIDR ranges' }))
+    .Decode(parseTrustProxy)
+    .Encode((v) => Array.isArray(v) ? v.join(',') : String(v))),
   /** How often a running server re-reads the signing keys from the store. */
   keysRefreshSeconds: Type.Integer({ env: 'KEYS_REFRESH_SECONDS', minimum: 1, maximum: 30, default: 10 }),
   /** How long a rotated-in key is only published before it signs, so every instance's JWKS has it first. */
@@ -93,7 +101,17 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
     if (!schema) throw new ConfigError(`invalid configuration: ${firstError.message}`)
     throw bad(schema, raw[key], explain(schema, firstError.message))
   }
-  const config = Value.Decode(ConfigSchema, converted)
+  let config: Config
+  try {
+    config = Value.Decode(ConfigSchema, converted)
+  } catch (err) {
+    // A conversion (Transform) refused the value: TypeBox's error names the schema it failed in.
+    const failed = err as { schema?: TSchema, error?: unknown }
+    const schema = failed.schema
+    const reason = failed.error instanceof Error ? failed.error.message : String(failed.error ?? err)
+    if (!schema || !(schema as { env?: string }).env) throw new ConfigError(`invalid configuration: ${reason}`)
+    throw bad(schema, env[envName(schema)], reason)
+  }
   config.refreshTokenMaxLifetime = Math.max(config.refreshTokenMaxLifetime, config.refreshTokenTtl)
   return config
 }

@@ -2,6 +2,7 @@ import type { Server } from 'node:http'
 import { LogController, type FastifyHttpOptions, type FastifyServerOptions } from 'fastify'
 import type { Config } from './config.js'
 import { httpParserError, MAX_PARAM_LENGTH, routerError } from './framework-errors.js'
+import { requestId } from './request-context.js'
 
 /**
  * Ajv settings for every Fastify instance Gatehouse builds (server, tests, OpenAPI generation):
@@ -20,6 +21,20 @@ export const baseOptions = {
   clientErrorHandler: httpParserError
 } satisfies FastifyServerOptions
 
+/**
+ * Options that follow the configuration, for every instance that serves requests (the server and the tests):
+ * request ids (an incoming X-Request-Id, else a UUID) and whose X-Forwarded-For to believe (TRUST_PROXY).
+ */
+export function configuredOptions (config: Pick<Config, 'trustProxy'>) {
+  return {
+    genReqId: requestId,
+    // A hop count trusts that many proxies nearest to us (what Fastify does with a number, which its types omit).
+    ...(config.trustProxy === undefined ? {} : { trustProxy: typeof config.trustProxy === 'number' ? hops(config.trustProxy) : config.trustProxy })
+  } satisfies FastifyServerOptions
+}
+
+const hops = (count: number) => (_address: string, hop: number): boolean => hop < count
+
 /** Secrets that must never reach the log (SECURITY-CASES L1). */
 export const REDACT = [
   'req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]',
@@ -32,6 +47,7 @@ export const REQUEST_TIMEOUT_MS = 30_000
 export function serverOptions (config: Config): FastifyHttpOptions<Server> {
   return {
     ...baseOptions,
+    ...configuredOptions(config),
     logger: {
       level: config.logLevel,
       redact: { paths: REDACT, censor: '[redacted]' },

@@ -7,7 +7,8 @@ import fp from 'fastify-plugin'
 import app from '../app.js'
 import type { AppOptions } from '../lib/app-options.js'
 import type { Clock } from '../lib/clock.js'
-import { baseOptions } from '../lib/server-options.js'
+import { loadConfig } from '../lib/config.js'
+import { baseOptions, configuredOptions } from '../lib/server-options.js'
 
 export const ISSUER = 'http://gatehouse.test'
 
@@ -40,14 +41,15 @@ export async function freshDatabase (t: Test): Promise<{ url: string, drop: () =
  */
 export async function build (t: Test, env: Record<string, string> = {}, options: Omit<AppOptions, 'env'> = {}): Promise<FastifyInstance> {
   const database = env.DATABASE_URL ? { url: env.DATABASE_URL, drop: async () => {} } : await freshDatabase(t)
-  const fastify = Fastify({ logger: false, ...baseOptions })
+  const fullEnv = { ISSUER, KEY_PUBLISH_DELAY_SECONDS: '0', ...FAST_HASH, ...env, DATABASE_URL: database.url }
+  const fastify = Fastify({ logger: false, ...baseOptions, ...configuredOptions(loadConfig(fullEnv)) })
   t.teardown(async () => {
     await fastify.close()
     await database.drop()
   })
   await fastify.register(fp(app), {
     ...options,
-    env: { ISSUER, KEY_PUBLISH_DELAY_SECONDS: '0', ...FAST_HASH, ...env, DATABASE_URL: database.url }
+    env: fullEnv
   })
   await fastify.ready()
   return fastify
