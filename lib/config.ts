@@ -1,6 +1,7 @@
 import { Type, type SchemaOptions, type StaticDecode, type TLiteral, type TSchema, type TUnion } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
 import { createHash } from 'node:crypto'
+import { parseOrigins } from './cors.js'
 import { parseTrustProxy } from './request-context.js'
 
 /**
@@ -53,6 +54,10 @@ export const ConfigSchema = Type.Object({
   trustProxy: Type.Optional(Type.Transform(Type.String({ env: 'TRUST_PROXY', minLength: 1, hint: 'true, a hop count, or a comma-separated list of addresses and CIDR ranges' }))
     .Decode(parseTrustProxy)
     .Encode((v) => Array.isArray(v) ? v.join(',') : String(v))),
+  /** Origins allowed by CORS on /token, /revoke, /userinfo, JWKS and metadata besides public clients' redirect URI origins. */
+  corsOrigins: Type.Optional(Type.Transform(Type.String({ env: 'CORS_ORIGINS', minLength: 1, hint: 'a comma-separated list of origins (https://app.example.com)' }))
+    .Decode(parseOrigins)
+    .Encode((v) => v.join(','))),
   /** How often a running server re-reads the signing keys from the store. */
   keysRefreshSeconds: Type.Integer({ env: 'KEYS_REFRESH_SECONDS', minimum: 1, maximum: 30, default: 10 }),
   /** How long a rotated-in key is only published before it signs, so every instance's JWKS has it first. */

@@ -158,7 +158,8 @@ export async function withReadCache (inner: Storage, options: CacheOptions, bus?
       announce({ kind: 'client', id })
       return client
     },
-    scopeLists: () => inner.clients.scopeLists()
+    scopeLists: () => inner.clients.scopeLists(),
+    publicRedirectUris: () => inner.clients.publicRedirectUris()
   }
 
   /** Entries this instance just wrote: into its mirror before the call returns, and to the other instances. */

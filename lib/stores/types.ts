@@ -73,6 +73,8 @@ export interface ClientStore {
   delete (id: string): Promise<Client | undefined>
   /** The distinct non-empty scope lists clients may ask for. */
   scopeLists (): Promise<string[]>
+  /** Every redirect URI registered by a public client (browser apps: their origins may call the token endpoint). */
+  publicRedirectUris (): Promise<string[]>
 }
 
 /**

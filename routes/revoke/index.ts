@@ -8,7 +8,7 @@ import { revokeSchema } from '../../schemas/token-management.js'
 const revokeRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   const { storage, accessTokens, clock, config } = fastify
 
-  fastify.post('/revoke', { config: { oauth: true }, schema: revokeSchema }, async (request, reply) => {
+  fastify.post('/revoke', { config: { oauth: true, cors: true }, schema: revokeSchema }, async (request, reply) => {
     const { body } = request
     const client = await requireClient(request.headers.authorization, body, storage.clients)
     const found = await lookUpToken(body.token, body.token_type_hint, accessTokens, storage)

@@ -11,7 +11,7 @@ import { tokenSchema } from '../../schemas/token.js'
 const tokenRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   const { storage, passwords, tokenIssuer: issuer, config, throttle } = fastify
 
-  fastify.post('/token', { config: { oauth: true }, schema: tokenSchema }, async (request) => {
+  fastify.post('/token', { config: { oauth: true, cors: true }, schema: tokenSchema }, async (request) => {
     const { body } = request
     const grant = selectGrant(body)
     const client = await clientForGrant(request.headers.authorization, body, grant, storage.clients)

@@ -11,6 +11,7 @@ const wellKnownRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   const cache = 'public, max-age=60'
 
   fastify.get('/.well-known/oauth-authorization-server', {
+    config: { cors: true },
     schema: { tags: ['discovery'], summary: 'Authorization server metadata (RFC 8414)', response: { 200: ServerMetadata } }
   }, async (_request, reply) => {
     reply.header('cache-control', cache)
@@ -18,6 +19,7 @@ const wellKnownRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   })
 
   fastify.get('/.well-known/openid-configuration', {
+    config: { cors: true },
     schema: { tags: ['discovery'], summary: 'The same metadata at the OpenID Connect discovery path', response: { 200: ServerMetadata } }
   }, async (_request, reply) => {
     reply.header('cache-control', cache)
@@ -25,6 +27,7 @@ const wellKnownRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   })
 
   fastify.get('/.well-known/jwks.json', {
+    config: { cors: true },
     schema: { tags: ['discovery'], summary: 'Public signing keys (RFC 7517)', response: { 200: Jwks } }
   }, async (_request, reply) => {
     // Short cache: a rotated-in key must reach verifiers before it signs.

@@ -61,6 +61,14 @@ export class PostgresClientStore implements ClientStore {
     return rows[0] && toClient(rows[0])
   }
 
+  async publicRedirectUris (): Promise<string[]> {
+    const { rows } = await this.#db.query({
+      name: 'gh_clients_public_redirects',
+      text: 'SELECT DISTINCT jsonb_array_elements_text(redirect_uris) AS uri FROM clients WHERE is_public'
+    })
+    return rows.map((r) => String(r.uri))
+  }
+
   async scopeLists (): Promise<string[]> {
     const { rows } = await this.#db.query({ name: 'gh_clients_scopes', text: "SELECT DISTINCT scope FROM clients WHERE scope IS NOT NULL AND scope <> ''" })
     return rows.map((r) => String(r.scope))

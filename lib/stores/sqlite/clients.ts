@@ -15,6 +15,7 @@ export class SqliteClientStore implements ClientStore {
   readonly #list: Database.Statement
   readonly #delete: Database.Statement
   readonly #scopes: Database.Statement
+  readonly #publicRedirects: Database.Statement
 
   constructor (db: Database.Database, clock: Clock) {
     this.#db = db
@@ -25,6 +26,7 @@ export class SqliteClientStore implements ClientStore {
     this.#list = db.prepare('SELECT * FROM clients ORDER BY id LIMIT ? OFFSET ?')
     this.#delete = db.prepare('DELETE FROM clients WHERE id = ? RETURNING *')
     this.#scopes = db.prepare("SELECT DISTINCT scope FROM clients WHERE scope IS NOT NULL AND scope <> ''")
+    this.#publicRedirects = db.prepare('SELECT DISTINCT j.value AS uri FROM clients, json_each(clients.redirect_uris) AS j WHERE clients.is_public = 1')
   }
 
   async create (c: NewClient): Promise<Client> {
@@ -55,6 +57,10 @@ export class SqliteClientStore implements ClientStore {
   async delete (id: string): Promise<Client | undefined> {
     const row = this.#delete.get(id) as Row | undefined
     return row && toClient(row)
+  }
+
+  async publicRedirectUris (): Promise<string[]> {
+    return (this.#publicRedirects.all() as Array<{ uri: string }>).map((r) => r.uri)
   }
 
   async scopeLists (): Promise<string[]> {
