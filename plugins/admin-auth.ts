@@ -13,5 +13,20 @@ export default fp(async (fastify) => {
     // preValidation: who is calling is settled before the body is judged, so strangers learn nothing from it.
     instance.addHook('preValidation', instance.authenticate)
     instance.addHook('preValidation', instance.requireScope('admin'))
+    // Every change that succeeded is a security event: who (the token's subject), what (method and route,
+    // the record, the names of the fields sent: never their values, which may be a password).
+    instance.addHook('onResponse', (request, reply, done) => {
+      if (request.method !== 'GET' && reply.statusCode < 400 && request.auth) {
+        const body = request.body
+        instance.events.emit({
+          type: 'admin_change',
+          actor: request.auth.user?.username ?? request.auth.claims.sub,
+          action: `${request.method} ${request.routeOptions.url ?? ''}`,
+          target: Object.values(request.params as Record<string, string>).join('/'),
+          fields: body !== null && typeof body === 'object' && !Array.isArray(body) ? Object.keys(body) : []
+        }, request.log)
+      }
+      done()
+    })
   })
-}, { name: 'admin-auth', dependencies: ['authenticate'] })
+}, { name: 'admin-auth', dependencies: ['authenticate', 'events'] })

@@ -11,7 +11,15 @@ const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const
  * model first (lib/framework-errors.ts); anything else is a bug: 500 server_error with a generic text,
  * the detail in the log only. Unknown paths are 404 not_found; a known path with another method is 405.
  */
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The `error` of the error reply this request got (for metrics), or null. */
+    errorCode: string | null
+  }
+}
+
 export default fp(async (fastify) => {
+  fastify.decorateRequest('errorCode', null)
   // Which methods each route path has, as a pattern matching concrete paths: `hasRoute` compares route
   // definitions, so it never matched /admin/users/alice against /admin/users/:username.
   const routes: Array<{ method: string, pattern: RegExp, oauth: boolean }> = []
@@ -34,10 +42,12 @@ export default fp(async (fastify) => {
     const known = err instanceof GatehouseError ? err : fromFrameworkError(err, oauth)
     if (!known) {
       request.log.error({ err }, 'unexpected error')
+      request.errorCode = 'server_error'
       reply.code(500)
       return { error: 'server_error', error_description: 'an unexpected error occurred' }
     }
     if (known instanceof StoreUnavailableError) request.log.warn({ err }, 'database unavailable')
+    request.errorCode = known.error
     reply.code(known.statusCode).headers(known.headers)
     return known.body()
   })
@@ -49,9 +59,11 @@ export default fp(async (fastify) => {
     if (allowed.length > 0) {
       // No route matched, so the OAuth endpoints' own no-store hook did not run: a 405 from /token, /revoke
       // or /introspect must still carry RFC 6749 §5.1's headers (and no 405 is worth caching anywhere).
+      request.errorCode = 'invalid_request'
       reply.code(405).header('allow', allowed.join(', ')).header('cache-control', 'no-store').header('pragma', 'no-cache')
       return { error: 'invalid_request', error_description: `method ${request.method} is not allowed here; use ${allowed.join(' or ')}` }
     }
+    request.errorCode = 'not_found'
     reply.code(404)
     return { error: 'not_found', error_description: 'no such endpoint' }
   })

@@ -1,7 +1,12 @@
 import fp from 'fastify-plugin'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
+import { Registry, type Counter, type Histogram } from '../lib/metrics.js'
 
 export interface Metrics {
+  /** Where other plugins add their own metrics (counters, gauges, histograms). */
+  registry: Registry
+  /** Tokens issued, by grant type and client. */
+  tokensIssued: Counter
   /** Prometheus text exposition (version 0.0.4). */
   render (databaseUp: boolean): string
 }
@@ -12,55 +17,47 @@ declare module 'fastify' {
   }
 }
 
-const escape = (value: string) => value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')
-
 /**
- * Request counts by route pattern (never the raw URL: bounded label values), process memory, uptime and
- * event-loop delay. Counting is one Map increment per request, cheap enough for the hot path.
+ * Per-route request counts and latency histograms (route patterns, never raw URLs: bounded label values),
+ * replies by error code, tokens issued, process memory, uptime and event-loop delay. Recording is a few
+ * Map lookups per request (lib/metrics.ts), cheap enough for the hot path.
  */
 export default fp(async (fastify) => {
-  const requests = new Map<string, number>()
+  const registry = new Registry()
+  const requests = registry.counter('gatehouse_http_requests_total', 'HTTP requests answered, by method, route pattern and status.', ['method', 'route', 'status'])
+  const duration: Histogram = registry.histogram('gatehouse_http_request_duration_seconds', 'Time from the request\'s arrival to its reply, by method and route pattern.', ['method', 'route'])
+  const errors = registry.counter('gatehouse_http_errors_total', 'Error replies by route pattern and error code (invalid_grant, too_many_requests, temporarily_unavailable, ...).', ['route', 'error'])
+  const tokensIssued = registry.counter('gatehouse_tokens_issued_total', 'Token replies issued, by grant type and client.', ['grant_type', 'client_id'])
+  let databaseUp = true
+  registry.gauge('gatehouse_database_up', '1 when the database answered the scrape\'s ping.', () => databaseUp ? 1 : 0)
+  registry.gauge('process_resident_memory_bytes', 'Resident memory size in bytes.', () => process.memoryUsage.rss())
+  registry.gauge('nodejs_heap_used_bytes', 'V8 heap in use, in bytes.', () => process.memoryUsage().heapUsed)
+  registry.gauge('process_uptime_seconds', 'Seconds since the process started.', () => process.uptime())
   const loop = monitorEventLoopDelay({ resolution: 10 })
   loop.enable()
   fastify.addHook('onClose', async () => loop.disable())
+  registry.gauge('nodejs_eventloop_delay_p99_seconds', '99th percentile event-loop delay since start.', () => loop.percentile(99) / 1e9)
 
   // Callback style, not async: this runs on every response, and an async hook costs a promise each time.
   fastify.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched'
-    const key = `${request.method}\u0000${route}\u0000${reply.statusCode}`
-    requests.set(key, (requests.get(key) ?? 0) + 1)
+    const status = reply.statusCode
+    requests.inc([request.method, route, STATUS[status] ?? String(status)])
+    duration.observe([request.method, route], reply.elapsedTime / 1000)
+    // The error handler names the code of every error reply it writes.
+    if (request.errorCode !== null) errors.inc([route, request.errorCode])
     done()
   })
 
   fastify.decorate('metrics', {
-    render (databaseUp: boolean) {
-      const lines = [
-        '# HELP gatehouse_http_requests_total HTTP requests answered, by method, route pattern and status.',
-        '# TYPE gatehouse_http_requests_total counter'
-      ]
-      for (const [key, count] of requests) {
-        const [method = '', route = '', status = ''] = key.split('\u0000')
-        lines.push(`gatehouse_http_requests_total{method="${escape(method)}",route="${escape(route)}",status="${status}"} ${count}`)
-      }
-      const memory = process.memoryUsage()
-      lines.push(
-        '# HELP gatehouse_database_up 1 when the database answered the scrape\'s ping.',
-        '# TYPE gatehouse_database_up gauge',
-        `gatehouse_database_up ${databaseUp ? 1 : 0}`,
-        '# HELP process_resident_memory_bytes Resident memory size in bytes.',
-        '# TYPE process_resident_memory_bytes gauge',
-        `process_resident_memory_bytes ${memory.rss}`,
-        '# HELP nodejs_heap_used_bytes V8 heap in use, in bytes.',
-        '# TYPE nodejs_heap_used_bytes gauge',
-        `nodejs_heap_used_bytes ${memory.heapUsed}`,
-        '# HELP process_uptime_seconds Seconds since the process started.',
-        '# TYPE process_uptime_seconds gauge',
-        `process_uptime_seconds ${process.uptime().toFixed(3)}`,
-        '# HELP nodejs_eventloop_delay_p99_seconds 99th percentile event-loop delay since start.',
-        '# TYPE nodejs_eventloop_delay_p99_seconds gauge',
-        `nodejs_eventloop_delay_p99_seconds ${(loop.percentile(99) / 1e9).toFixed(6)}`
-      )
-      return lines.join('\n') + '\n'
+    registry,
+    tokensIssued,
+    render (up: boolean) {
+      databaseUp = up
+      return registry.render()
     }
   } satisfies Metrics)
 }, { name: 'metrics' })
+
+/** Status codes as label values, made once. */
+const STATUS: Record<number, string> = Object.fromEntries(Array.from({ length: 500 }, (_, i) => [i + 100, String(i + 100)]))

@@ -13,8 +13,9 @@ const adminKeyRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       description: 'Adds a new signing key. It is published in the JWKS at once and signs after KEY_PUBLISH_DELAY_SECONDS; the old key stays published until every token it signed has expired.',
       response: { 200: KeyRotation, ...adminBodyErrors }
     }
-  }, async () => {
+  }, async (request) => {
     const { kid, activatesAt } = await fastify.signingKeys.rotate()
+    fastify.events.emit({ type: 'key_rotated', kid, activatesAt }, request.log)
     return { kid, activates_at: activatesAt }
   })
 }

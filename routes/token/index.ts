@@ -9,13 +9,15 @@ import { tokenSchema } from '../../schemas/token.js'
  * the grant, hand over.
  */
 const tokenRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
-  const { storage, passwords, tokenIssuer: issuer, config, throttle } = fastify
+  const { storage, passwords, tokenIssuer: issuer, config, throttle, events, metrics } = fastify
 
   fastify.post('/token', { config: { oauth: true, cors: true }, schema: tokenSchema }, async (request) => {
     const { body } = request
     const grant = selectGrant(body)
     const client = await clientForGrant(request.headers.authorization, body, grant, storage.clients)
-    return grant.handle({ body, client, storage, passwords, issuer, config, throttle, clientIp: request.ip, log: request.log })
+    const reply = await grant.handle({ body, client, storage, passwords, issuer, config, throttle, clientIp: request.ip, log: request.log, events })
+    metrics.tokensIssued.inc([grant.grantType, client.id])
+    return reply
   })
 }
 

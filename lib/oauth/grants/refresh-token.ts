@@ -9,7 +9,7 @@ import type { GrantHandler } from './types.js'
 export const refreshTokenGrant: GrantHandler = {
   grantType: 'refresh_token',
   allowsAnonymous: true,
-  async handle ({ body, client, storage, issuer, log }) {
+  async handle ({ body, client, storage, issuer, log, events }) {
     if (body.refresh_token === undefined) throw invalidRequest('missing parameter: refresh_token')
     const found = await issuer.refreshTokens.find(body.refresh_token)
     // Bound to the client it was issued to (§6, §10.4): another client's token is simply invalid.
@@ -33,7 +33,7 @@ export const refreshTokenGrant: GrantHandler = {
 
     const result = await issuer.refreshTokens.rotate(found)
     if (result.outcome === 'reused') {
-      log.warn({ grantId: grant.id, clientId: client.id }, 'refresh token reused: grant revoked')
+      events.emit({ type: 'refresh_reuse', grantId: grant.id, clientId: client.id }, log)
       throw invalidGrant()
     }
     if (result.outcome !== 'rotated' || result.next === undefined) throw invalidGrant()

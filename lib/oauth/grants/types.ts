@@ -1,5 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify'
 import type { Config } from '../../config.js'
+import type { SecurityEvents } from '../../events.js'
 import type { PasswordHasher } from '../../passwords.js'
 import type { Throttle } from '../../throttle.js'
 import type { Client, GrantType, Storage } from '../../stores/types.js'
@@ -18,6 +19,8 @@ export interface GrantContext {
   /** The caller's address (the socket's; proxies are not trusted). */
   clientIp: string
   log: FastifyBaseLogger
+  /** Security events (refresh reuse, failed and throttled sign-ins): logged on `log` and counted. */
+  events: SecurityEvents
 }
 
 /** One grant type: the token route looks it up by `grant_type` and hands over (node-oidc-provider's shape). */

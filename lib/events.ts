@@ -1,0 +1,31 @@
+import { createHash } from 'node:crypto'
+
+/**
+ * Security events an operator wants to read and alert on. Code in lib/ reports them through a SecurityEvents
+ * sink it is given (the events plugin logs each one and counts it in /metrics); nothing in an event is a
+ * secret: usernames appear only as a short digest, tokens only by their family (grant) id.
+ */
+export type SecurityEvent =
+  | { type: 'login_failed', username: string, clientId: string, ip: string }
+  | { type: 'login_throttled', username: string, clientId: string, ip: string }
+  | { type: 'login_shed', clientId: string, ip: string }
+  | { type: 'refresh_reuse', grantId: string, clientId: string }
+  | { type: 'key_rotated', kid: string, activatesAt: number }
+  | { type: 'admin_change', actor: string, action: string, target: string, fields: string[] }
+
+/** Where an event is written: a request's logger (so the line carries its reqId) or the server's. */
+export interface EventLog {
+  info (obj: object, msg: string): void
+  warn (obj: object, msg: string): void
+}
+
+export interface SecurityEvents {
+  emit (event: SecurityEvent, log?: EventLog): void
+}
+
+/** For code run without a server (the CLI): events go nowhere. */
+export const noEvents: SecurityEvents = { emit () {} }
+
+/** A username in logs: enough to correlate attempts on one account, not enough to read it back. */
+export const usernameDigest = (username: string): string =>
+  createHash('sha256').update(`gatehouse/log/${username}`).digest('base64url').slice(0, 12)

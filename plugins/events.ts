@@ -1,0 +1,43 @@
+import fp from 'fastify-plugin'
+import { usernameDigest, type EventLog, type SecurityEvent, type SecurityEvents } from '../lib/events.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Security events (lib/events.ts): each is logged without secrets and counted in /metrics. */
+    events: SecurityEvents
+  }
+}
+
+/** Routine events at info, the ones that may mean an attack or an incident at warn. */
+const WARN = new Set<SecurityEvent['type']>(['login_throttled', 'login_shed', 'refresh_reuse'])
+
+const MESSAGES: Record<SecurityEvent['type'], string> = {
+  login_failed: 'sign-in failed',
+  login_throttled: 'sign-in throttled: too many failures for this account or address',
+  login_shed: 'sign-in shed: the password-hash queue is full',
+  refresh_reuse: 'refresh token reused: its grant was revoked',
+  key_rotated: 'signing key rotated',
+  admin_change: 'admin change'
+}
+
+/**
+ * Logs every security event at info or warn, with the request's id when it comes from a request (the
+ * logger passed in), and counts it in gatehouse_security_events_total{type}. Usernames are logged as a
+ * digest only; nothing secret is ever part of an event.
+ */
+export default fp(async (fastify) => {
+  const counter = fastify.metrics.registry.counter('gatehouse_security_events_total', 'Security events by type: login_failed, login_throttled, login_shed, refresh_reuse, key_rotated, admin_change.', ['type'])
+  fastify.decorate('events', {
+    emit (event: SecurityEvent, log: EventLog = fastify.log) {
+      counter.inc([event.type])
+      const { type, ...fields } = event
+      const entry: Record<string, unknown> = { event: type, ...fields }
+      if ('username' in fields) {
+        delete entry.username
+        entry.user = usernameDigest(fields.username)
+      }
+      if (WARN.has(type)) log.warn(entry, MESSAGES[type])
+      else log.info(entry, MESSAGES[type])
+    }
+  })
+}, { name: 'events', dependencies: ['metrics'] })
