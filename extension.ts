@@ -3,7 +3,7 @@
  * decorators' types, in one module. Importing any type from here also brings the `declare module
  * 'fastify'` augmentations, so `fastify.authenticate`, `request.auth` and the rest are typed.
  *
- *   import type { Authenticated, User } from 'gatehouse/extension'
+ *   import { fp, type Authenticated, type User } from 'gatehouse/extension'
  */
 export type { AccessTokenClaims } from './lib/oauth/access-tokens.js'
 export type { Clock } from './lib/clock.js'
@@ -12,3 +12,5 @@ export type { Standing } from './lib/oauth/token-standing.js'
 export type { Client, Storage, User, UserStore } from './lib/stores/types.js'
 export type { Authenticated } from './plugins/authenticate.js'
 export { BearerError, insufficientScope, invalidToken, OAuthError } from './lib/errors.js'
+/** fastify-plugin, for plugins built outside this repository (so they need not install it themselves). */
+export { default as fp } from 'fastify-plugin'
