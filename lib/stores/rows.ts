@@ -1,4 +1,4 @@
-import type { Client, GrantType, Grant, RefreshToken, SigningKey, User } from './types.js'
+import type { Client, GrantType, Grant, ImportedUser, RefreshToken, SigningKey, User, UserPatch } from './types.js'
 
 /**
  * Row ⇄ entity mapping shared by both backends: the column names are the same, and the few type
@@ -101,4 +101,20 @@ export function clientPatchColumns (patch: Partial<Pick<Client, 'grantTypes' | '
   if (patch.redirectUris !== undefined) columns.push(['redirect_uris', JSON.stringify(patch.redirectUris)])
   if (patch.secretHash !== undefined) columns.push(['secret_hash', patch.secretHash])
   return columns
+}
+
+/**
+ * What importing `incoming` over the stored user changes (both backends' `importBatch` with `update`):
+ * the fields it names that differ, and whether that must end the user's sessions (a new password, or
+ * disabled), as the admin API's update does. Undefined when nothing differs.
+ */
+export function importChanges (stored: User, incoming: ImportedUser): { patch: UserPatch, revoke: boolean } | undefined {
+  const patch: UserPatch = {}
+  if (incoming.passwordHash !== stored.passwordHash) patch.passwordHash = incoming.passwordHash
+  if (incoming.fullName !== undefined && incoming.fullName !== stored.fullName) patch.fullName = incoming.fullName
+  if (incoming.email !== undefined && incoming.email !== stored.email) patch.email = incoming.email
+  if (incoming.scope !== undefined && incoming.scope !== stored.scope) patch.scope = incoming.scope
+  if (incoming.disabled !== undefined && incoming.disabled !== stored.disabled) patch.disabled = incoming.disabled
+  if (Object.keys(patch).length === 0) return undefined
+  return { patch, revoke: patch.passwordHash !== undefined || patch.disabled === true }
 }
