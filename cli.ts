@@ -90,7 +90,7 @@ async function users (storage: Storage, config: Config, action: string | undefin
       const view = progressView(process.stderr, { totalBytes: stat.isFile() ? stat.size : undefined, intervalMs: intervalSeconds * 1000 })
       // Ctrl-C: stop after the batch in flight (each batch is one transaction), say where, exit 1. A second one kills.
       const interrupt = new AbortController()
-      process.once('SIGINT', () => interrupt.abort())
+      process.once('SIGINT', () => { interrupt.abort(); source.destroy() })
       try {
         return await importUsers({ storage, clock, config }, source, { update: values.update ?? false, batchSize, onProgress: view.update, signal: interrupt.signal })
       } finally {

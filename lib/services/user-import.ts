@@ -224,28 +224,38 @@ export async function importUsers (deps: ImportDeps, source: AsyncIterable<Uint8
     await nextTurn()
   }
 
-  for await (const lines of readLines(source, options.maxLineBytes ?? IMPORT_DEFAULTS.maxLineBytes, counter)) {
-    for (const line of lines) {
-      linesInBatch++
-      if (line.error !== undefined) { reject(line.number, line.error); continue }
-      let text = line.text!
-      if (line.number === 1 && text.charCodeAt(0) === 0xfeff) text = text.slice(1)
-      if (text.trim() === '') continue
-      const user = parseImportLine(text)
-      if (typeof user === 'string') { reject(line.number, user); continue }
-      if (usernames.has(user.username)) { reject(line.number, 'username: given on an earlier line too'); continue }
-      if (user.id !== undefined && subs.has(user.id)) { reject(line.number, 'sub: given on an earlier line too'); continue }
-      usernames.add(user.username)
-      if (user.id !== undefined) subs.add(user.id)
-      batch.push({ line: line.number, user })
-      if (batch.length >= batchSize) await flush()
-    }
-    // Rejected and blank lines count as read in the batch they arrive with; a stream of nothing else still reports.
-    if (linesInBatch >= batchSize) await flush()
+  try {
+    await readAll()
+  } catch (err) {
+    // The caller may end the source when it interrupts (a Ctrl-C while waiting for input): say so, not "premature close".
+    if (options.signal?.aborted && !(err instanceof ImportInterrupted)) throw new ImportInterrupted({ ...progress })
+    throw err
   }
-  await flush()
   rejected.sort((a, b) => a.line - b.line)
   return { imported: progress.imported, updated: progress.updated, skipped: progress.skipped, rejected, rejected_count: progress.rejected }
+
+  async function readAll (): Promise<void> {
+    for await (const lines of readLines(source, options.maxLineBytes ?? IMPORT_DEFAULTS.maxLineBytes, counter)) {
+      for (const line of lines) {
+        linesInBatch++
+        if (line.error !== undefined) { reject(line.number, line.error); continue }
+        let text = line.text!
+        if (line.number === 1 && text.charCodeAt(0) === 0xfeff) text = text.slice(1)
+        if (text.trim() === '') continue
+        const user = parseImportLine(text)
+        if (typeof user === 'string') { reject(line.number, user); continue }
+        if (usernames.has(user.username)) { reject(line.number, 'username: given on an earlier line too'); continue }
+        if (user.id !== undefined && subs.has(user.id)) { reject(line.number, 'sub: given on an earlier line too'); continue }
+        usernames.add(user.username)
+        if (user.id !== undefined) subs.add(user.id)
+        batch.push({ line: line.number, user })
+        if (batch.length >= batchSize) await flush()
+      }
+      // Rejected and blank lines count as read in the batch they arrive with; a stream of nothing else still reports.
+      if (linesInBatch >= batchSize) await flush()
+    }
+    await flush()
+  }
 }
 
 /** One user as an export line: every field, the hash as stored, so importing it elsewhere loses nothing. */
