@@ -234,6 +234,7 @@ export function storeSuite (t: Test, open: () => Promise<Storage>): void {
     const bob = await s.users.findByUsername('bob')
     t.match(bob, { username: 'bob', passwordHash: '$2b$04$bob', email: 'bob@x.test', fullName: null, scope: 'read write', disabled: true })
     t.equal(outcomes[0]?.outcome === 'created' && outcomes[0].id, bob?.id, 'the created id is the stored one')
+    t.match(bob?.id, /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/, 'a time-ordered UUID (v7): appended to the key index, not scattered over it')
     t.equal((await s.users.findById(carolId))?.username, 'carol', 'a given id is kept')
     t.equal((await s.users.findByUsername('alice'))?.passwordHash, 'h-alice', 'an existing user is never overwritten without update')
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { ConflictError, type ImportedUser, type ImportOutcome, type NewUser, type Page, type User, type UserPatch, type UserStore } from '../types.js'
 import type { Clock } from '../../clock.js'
-import { importChanges, toUser, userPatchColumns } from '../rows.js'
+import { importChanges, timeOrderedId, toUser, userPatchColumns } from '../rows.js'
 import { updateRow } from './update.js'
 import { onlyRow, pageValues, type Db } from './db.js'
 import { isUniqueViolation } from './errors.js'
@@ -82,7 +82,8 @@ export class PostgresUserStore implements UserStore {
     assertNoNul(users, 'imported user')
     if (users.length === 0) return []
     const now = this.#clock.now()
-    const ids = users.map((u) => u.id ?? randomUUID())
+    const nowMs = this.#clock.nowMs()
+    const ids = users.map((u) => u.id ?? timeOrderedId(nowMs))
     return this.#db.transaction(async (tx) => {
       const { rows: inserted } = await tx.query({
         name: 'gh_users_import',

@@ -2,7 +2,7 @@ import type Database from 'better-sqlite3'
 import { randomUUID } from 'node:crypto'
 import { ConflictError, type ImportedUser, type ImportOutcome, type NewUser, type Page, type User, type UserPatch, type UserStore } from '../types.js'
 import type { Clock } from '../../clock.js'
-import { importChanges, toUser, userPatchColumns } from '../rows.js'
+import { importChanges, timeOrderedId, toUser, userPatchColumns } from '../rows.js'
 import { updateRow } from './update.js'
 import { isUniqueViolation } from './errors.js'
 
@@ -88,8 +88,9 @@ export class SqliteUserStore implements UserStore {
 
   async importBatch (users: ImportedUser[], { update }: { update: boolean }): Promise<ImportOutcome[]> {
     const now = this.#clock.now()
+    const nowMs = this.#clock.nowMs()
     const batch = this.#db.transaction((): ImportOutcome[] => users.map((user): ImportOutcome => {
-      const id = user.id ?? randomUUID()
+      const id = user.id ?? timeOrderedId(nowMs)
       const inserted = this.#insertIfNew.run({
         id,
         username: user.username,
