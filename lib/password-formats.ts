@@ -1,5 +1,4 @@
 import { verify as argon2Verify } from '@node-rs/argon2'
-import { verify as bcryptVerify } from '@node-rs/bcrypt'
 import { pbkdf2, timingSafeEqual } from 'node:crypto'
 import { promisify } from 'node:util'
 
@@ -98,6 +97,11 @@ function ab64Decode (text: string): Buffer {
 }
 
 const pbkdf2Async = promisify(pbkdf2)
+
+/** @node-rs/bcrypt is loaded at the first bcrypt hash: a server that has none never pays for its start-up. */
+let bcryptModule: Promise<typeof import('@node-rs/bcrypt')> | undefined
+const bcryptVerify = async (password: string, hash: string): Promise<boolean> =>
+  (await (bcryptModule ??= import('@node-rs/bcrypt'))).verify(password, hash)
 
 /**
  * True when `password` matches `hash` (in any accepted format). Never throws: a malformed or unknown hash

@@ -129,7 +129,7 @@ export function parseImportLine (text: string): ImportedUser | string {
 interface Line { number: number, text?: string, error?: string }
 
 /**
- * Splits a byte stream into lines (LF or CRLF; a UTF-8 BOM at the start is dropped), in arrays per chunk.
+ * Splits a byte stream into lines (LF or CRLF), in arrays per chunk.
  * A line longer than `maxLineBytes` is reported as an error without being kept; so is one that is not UTF-8.
  */
 async function * readLines (source: AsyncIterable<Uint8Array | string>, maxLineBytes: number, counter: { bytes: number, maxBytes: number }): AsyncGenerator<Line[]> {
@@ -142,8 +142,8 @@ async function * readLines (source: AsyncIterable<Uint8Array | string>, maxLineB
   let number = 0
   const finish = (bytes: Buffer): Line => {
     number++
-    if (tooLong) return { number, error: `longer than ${maxLineBytes} bytes` }
     const end = bytes.length > 0 && bytes[bytes.length - 1] === 13 ? bytes.length - 1 : bytes.length
+    if (tooLong || end > maxLineBytes) return { number, error: `longer than ${maxLineBytes} bytes` }
     try {
       return { number, text: decoder.decode(bytes.subarray(0, end)) }
     } catch {
