@@ -1,4 +1,5 @@
-import { writeFileSync } from 'node:fs'
+import { createReadStream, fstatSync, openSync, writeFileSync } from 'node:fs'
+import { once } from 'node:events'
 import { parseArgs } from 'node:util'
 import { loadConfig, type Config } from './lib/config.js'
 import { ensureSigningKey, rotateSigningKey } from './lib/keys.js'
@@ -7,6 +8,8 @@ import { generateOpenApiYaml } from './openapi.js'
 import { argon2Params, createPasswordHasher } from './lib/passwords.js'
 import { createClient, deleteClient, toClientView } from './lib/services/client-admin.js'
 import { createUser, updateUser } from './lib/services/user-admin.js'
+import { exportUsers, IMPORT_DEFAULTS, importUsers } from './lib/services/user-import.js'
+import { progressView } from './lib/import-progress.js'
 import { openStorage } from './lib/stores/index.js'
 import type { Storage } from './lib/stores/types.js'
 import { toUserView } from './schemas/users.js'
@@ -19,12 +22,17 @@ import { toUserView } from './schemas/users.js'
 const USAGE = `usage:
   gatehouse users add USERNAME --password-stdin [--full-name TEXT] [--email EMAIL] [--scope "a b"]
   gatehouse users disable USERNAME | users enable USERNAME | users list
+  gatehouse users import FILE|- [--update] [--batch-size N] [--progress-interval SECONDS]
+  gatehouse users export
   gatehouse clients add CLIENT_ID [--public] [--grant g1,g2] [--scope "a b"] [--redirect-uri URI]...
   gatehouse clients list | clients remove CLIENT_ID
   gatehouse keys rotate
   gatehouse openapi`
 
 class UsageError extends Error {}
+
+/** What a command returns when it wrote its output itself (users export streams JSON Lines). */
+const STREAMED = Symbol('streamed')
 
 const clock = systemClock
 
@@ -65,8 +73,58 @@ async function users (storage: Storage, config: Config, action: string | undefin
     case 'list':
       parseArgs({ args, allowPositionals: false })
       return (await storage.users.list({ limit: 1_000_000, offset: 0 })).map(toUserView)
+    case 'import': {
+      const { values, positionals } = parseArgs({
+        args,
+        allowPositionals: true,
+        options: { update: { type: 'boolean' }, 'batch-size': { type: 'string' }, 'progress-interval': { type: 'string' } }
+      })
+      const file = one(positionals, 'FILE (or - for standard input)')
+      const batchSize = count(values['batch-size'], '--batch-size', IMPORT_DEFAULTS.batchSize, 1, 100_000)
+      const intervalSeconds = count(values['progress-interval'], '--progress-interval', 2, 1, 3600)
+      // Opened first, so a missing file is one clear line before anything is read or written.
+      const fd = file === '-' ? 0 : openFile(file)
+      const stat = fstatSync(fd)
+      if (stat.isDirectory()) throw new Error(`cannot read ${file}: a directory`)
+      const source = file === '-' ? process.stdin : createReadStream('', { fd, highWaterMark: 256 * 1024 })
+      const view = progressView(process.stderr, { totalBytes: stat.isFile() ? stat.size : undefined, intervalMs: intervalSeconds * 1000 })
+      // Ctrl-C: stop after the batch in flight (each batch is one transaction), say where, exit 1. A second one kills.
+      const interrupt = new AbortController()
+      process.once('SIGINT', () => { interrupt.abort(); source.destroy() })
+      try {
+        return await importUsers({ storage, clock, config }, source, { update: values.update ?? false, batchSize, onProgress: view.update, signal: interrupt.signal })
+      } finally {
+        view.stop()
+      }
+    }
+    case 'export': {
+      parseArgs({ args, allowPositionals: false })
+      // JSON Lines, one user a line, written as the store is paged (memory holds one page), with backpressure.
+      const failed = new Promise<never>((_resolve, reject) => { process.stdout.once('error', reject) })
+      failed.catch(() => {})
+      for await (const line of exportUsers(storage)) {
+        if (!process.stdout.write(line + '\n')) await Promise.race([once(process.stdout, 'drain'), failed])
+      }
+      return STREAMED
+    }
     default:
       throw new UsageError(`unknown command: users ${action ?? ''}`)
+  }
+}
+
+/** A whole number option within bounds, or its default. */
+function count (value: string | undefined, name: string, fallback: number, min: number, max: number): number {
+  if (value === undefined) return fallback
+  if (!/^[0-9]+$/.test(value) || Number(value) < min || Number(value) > max) throw new UsageError(`${name}: a whole number from ${min} to ${max}`)
+  return Number(value)
+}
+
+function openFile (path: string): number {
+  try {
+    return openSync(path, 'r')
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code
+    throw new Error(`cannot read ${path}: ${code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'a directory' : String(code)}`)
   }
 }
 
@@ -130,7 +188,7 @@ async function run (argv: string[]): Promise<unknown> {
 }
 
 run(process.argv.slice(2)).then(
-  (result) => { process.stdout.write(JSON.stringify(result) + '\n') },
+  (result) => { if (result !== STREAMED) process.stdout.write(JSON.stringify(result) + '\n') },
   (err: unknown) => {
     if (err instanceof UsageError && err.message === '') {
       process.stdout.write(USAGE + '\n')

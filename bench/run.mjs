@@ -9,7 +9,8 @@
  * Environment: BENCH_DURATION (s, default 8), BENCH_WARMUP (s, 3), BENCH_RUNS (3), BENCH_ONLY (a regex
  * over case ids, for development), BENCH_DATABASE_URL (PostgreSQL; the case is skipped when Gatehouse
  * cannot run on it), BENCH_USERS_LARGE (1000000), BENCH_PROFILE=1 (main server under --cpu-prof; summarise
- * with bench/profile.mjs), BENCH_KEEP=1 (keep the databases and token files in bench/results/).
+ * with bench/profile.mjs), BENCH_KEEP=1 (keep the databases and token files in bench/results/),
+ * BENCH_IMPORT_USERS (1000000: the import case, bench/import.mjs).
  *
  * better-sqlite3, pg and @node-rs/argon2 are the service's own copies (found in ../node_modules).
  */
@@ -507,6 +508,13 @@ for (let run = 0; run <= RUNS; run++) {
 await sleep(SETTLE_MS)
 resources.rssAfter = rssMB(main.pid)
 
+// --- Import: BENCH_IMPORT_USERS users through `gatehouse users import`, on SQLite and PostgreSQL (import.mjs) ---
+let imports = []
+if (!ONLY || ONLY.test('import')) {
+  const { importCases } = await import('./import.mjs')
+  imports = await importCases({ out: OUT, count: Number(env.BENCH_IMPORT_USERS ?? 1_000_000), pgUrl: PG_URL, only: ONLY, log })
+}
+
 // ---------------------------------------------------------------------------------------------
 // The table
 
@@ -578,10 +586,11 @@ const rows = [
   ['start-up: spawn to first 200 /health', '< 1 s', resources.readyMs, 1000, `${fmt(resources.readyMs)} ms (median of 3; first start on an empty file ${fmt(resources.readyColdMs)} ms)`]
 ]
 for (const [label, target, value, limit, shown] of rows) lines.push(`| ${label} | | | | | | ${target} | ${shown} | ${value === undefined ? '–' : value < limit ? 'yes' : 'no'} |`)
+if (imports.length) lines.push(...(await import('./import.mjs')).importRows(imports))
 const table = lines.join('\n')
 
 writeFileSync(join(OUT, 'table.md'), table + '\n')
-writeFileSync(join(OUT, 'results.json'), JSON.stringify({ machine, resources, results, failed: cases.filter((c) => c.failed).map((c) => [c.id, c.failed]) }, null, 2))
+writeFileSync(join(OUT, 'results.json'), JSON.stringify({ machine, resources, results, imports, failed: cases.filter((c) => c.failed).map((c) => [c.id, c.failed]) }, null, 2))
 process.stdout.write('\n' + table + '\n\n')
 log(`done in ${((Date.now() - started) / 60000).toFixed(1)} min; results in ${OUT}`)
 

@@ -61,7 +61,9 @@ export const ConfigSchema = Type.Object({
   /** How often a running server re-reads the signing keys from the store. */
   keysRefreshSeconds: Type.Integer({ env: 'KEYS_REFRESH_SECONDS', minimum: 1, maximum: 30, default: 10 }),
   /** How long a rotated-in key is only published before it signs, so every instance's JWKS has it first. */
-  keyPublishDelaySeconds: Type.Integer({ env: 'KEY_PUBLISH_DELAY_SECONDS', minimum: 0, maximum: 30, default: 30 })
+  keyPublishDelaySeconds: Type.Integer({ env: 'KEY_PUBLISH_DELAY_SECONDS', minimum: 0, maximum: 30, default: 30 }),
+  /** The largest body `POST /admin/users/import` reads (64 MiB: some 400,000 users); the CLI has no limit. */
+  importMaxBytes: Type.Integer({ env: 'IMPORT_MAX_BYTES', minimum: 1024, maximum: 1024 * 1024 * 1024, default: 64 * 1024 * 1024 })
 })
 
 export type Config = StaticDecode<typeof ConfigSchema>

@@ -95,6 +95,9 @@ export class AdminError extends GatehouseError {
 export const invalidInput = (description: string) => new AdminError('invalid_request', description)
 export const notFound = (description: string) => new AdminError('not_found', description)
 export const conflict = (description: string) => new AdminError('conflict', description)
+/** 413: a streamed body (an import) went past its limit; the same answer Fastify's own body limit gets. */
+export const bodyTooLarge = (limitBytes: number) =>
+  new OAuthError('invalid_request', `the request body is larger than ${limitBytes} bytes`, 413)
 
 /** The database could not be reached: every endpoint that needs it answers 503 (whatever its error shape). */
 export class StoreUnavailableError extends GatehouseError {

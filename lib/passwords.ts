@@ -1,7 +1,9 @@
-import { hash, verify, parseOptions } from '@node-rs/argon2'
+import { hash, parseOptions } from '@node-rs/argon2'
 import { randomBytes } from 'node:crypto'
 import { availableParallelism } from 'node:os'
+import { setTimeout as sleep } from 'node:timers/promises'
 import type { Config } from './config.js'
+import { identifyHash, verifyHash } from './password-formats.js'
 
 /** argon2id cost parameters (OWASP's minimum is m=19456 KiB, t=2, p=1). */
 export interface Argon2Params { memoryCost: number, timeCost: number, parallelism: number }
@@ -16,9 +18,11 @@ const ARGON2ID = 2 // Algorithm.Argon2id (a const enum in the package's typings)
 export interface PasswordHasher {
   hash (password: string): Promise<string>
   /**
-   * Verifies `password` against `stored`. With no stored hash (unknown user, no password set) it verifies
-   * against a dummy hash of the same cost, so "no such user" takes as long as "wrong password".
-   * `needsRehash` is true when the hash was made with other parameters than today's.
+   * Verifies `password` against `stored`, in any format lib/password-formats.ts accepts (imported users keep
+   * their bcrypt, PBKDF2 or argon2 hash until they sign in). With no stored hash (unknown user, no password
+   * set) it verifies against a dummy hash of the same cost, and a failure is answered no sooner than the
+   * slowest kind of hash seen takes, so "no such user" takes as long as "wrong password" whatever the user's
+   * hash is. `needsRehash` is true when the hash is not argon2id with today's parameters.
    */
   verify (stored: string | null, password: string): Promise<{ ok: boolean, needsRehash: boolean }>
 }
@@ -35,16 +39,58 @@ export async function createPasswordHasher (params: Argon2Params, maxConcurrent 
   let dummy: Promise<string> | undefined
   const dummyHash = () => (dummy ??= hash(randomBytes(32), options))
 
+  const times = new VerifyTimes()
+
   return {
     hash: (password) => run(() => hash(password, options)),
     async verify (stored, password) {
-      if (stored === null) {
-        await run(async () => verify(await dummyHash(), password)).catch(() => false)
-        return { ok: false, needsRehash: false }
-      }
-      const ok = await run(() => verify(stored, password)).catch(() => false)
-      return { ok, needsRehash: ok && needsRehash(stored, params) }
+      const { ok, kind, ms } = await run(async () => {
+        const target = stored ?? await dummyHash()
+        const started = performance.now()
+        const ok = await verifyHash(target, password)
+        return { ok: ok && stored !== null, kind: kindOf(target), ms: performance.now() - started }
+      })
+      times.record(kind, ms)
+      if (!ok) await times.padFailure(ms)
+      return { ok, needsRehash: ok && needsRehash(stored!, params) }
     }
+  }
+}
+
+const kindOf = (stored: string): string => {
+  const info = identifyHash(stored)
+  return 'error' in info ? 'unknown' : info.kind
+}
+
+/**
+ * How long verifying each kind of hash (format and cost: `bcrypt:12`, `argon2id:m=19456,t=2,p=1`) takes on
+ * this machine, as a moving average. A failed verification is answered no sooner than the slowest kind
+ * seen takes (a sleep, not work: it holds no hashing slot), so an unknown user, a wrong password against
+ * Gatehouse's argon2id and one against an imported bcrypt hash cost an attacker's stopwatch the same
+ * (ASVS 6.3.8). Durations are measured with the monotonic `performance.now()`, not the injected clock:
+ * they are the machine's, not the application's time. What remains: after a start, the first failure
+ * against a kind slower than every kind seen so far is not yet padded (one sample per kind and process).
+ */
+class VerifyTimes {
+  /** Kinds come from stored hashes (an operator's import), not from requests; bounded all the same. */
+  static readonly MAX_KINDS = 64
+  readonly #ms = new Map<string, number>()
+
+  record (kind: string, ms: number): void {
+    const previous = this.#ms.get(kind)
+    if (previous === undefined && this.#ms.size >= VerifyTimes.MAX_KINDS) {
+      // Full: forget the fastest kind, which pads nothing while slower ones are known.
+      const [fastest] = [...this.#ms].sort((a, b) => a[1] - b[1])[0]!
+      this.#ms.delete(fastest)
+    }
+    this.#ms.set(kind, previous === undefined ? ms : previous * 0.8 + ms * 0.2)
+  }
+
+  async padFailure (tookMs: number): Promise<void> {
+    let slowest = 0
+    for (const ms of this.#ms.values()) slowest = Math.max(slowest, ms)
+    const wait = slowest - tookMs
+    if (wait >= 1) await sleep(wait)
   }
 }
 
@@ -69,6 +115,7 @@ function limit (max: number): <T>(task: () => Promise<T>) => Promise<T> {
   }
 }
 
+/** True when `stored` is not argon2id with `params` (imported bcrypt and PBKDF2 hashes never parse here). */
 function needsRehash (stored: string, params: Argon2Params): boolean {
   try {
     const p = parseOptions(stored)

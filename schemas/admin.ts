@@ -96,4 +96,43 @@ export const adminBodyErrors = {
 
 export const adminSecurity = [{ bearerAuth: ['admin'] }]
 
+/** The media types `POST /admin/users/import` reads: JSON Lines (one JSON object a line). */
+export const IMPORT_MEDIA_TYPES = ['application/x-ndjson', 'application/jsonl']
+
+/** One line of an import (and of `gatehouse users export`): documentation; lib/services/user-import.ts checks it. */
+export const ImportLine = Type.Object({
+  username: Username,
+  password_hash: Type.Unsafe<string | null>({
+    type: ['string', 'null'],
+    description: 'the hash as the other system stored it: argon2id or argon2i (PHC), bcrypt ($2a$, $2b$, $2y$), PBKDF2-SHA256 as passlib ($pbkdf2-sha256$…) or Django (pbkdf2_sha256$…); null for a user without a password'
+  }),
+  full_name: Type.Optional(NullableString),
+  email: Type.Optional(NullableString),
+  scope: Type.Optional(Scope),
+  disabled: Type.Optional(Type.Boolean()),
+  sub: Type.Optional(Type.String({ format: 'uuid', description: 'the subject the user had elsewhere (another Gatehouse, Keycloak); default a new one' }))
+}, { additionalProperties: false, description: 'one line of the JSON Lines body' })
+
+export const ImportQuery = Type.Object({
+  update: Type.Boolean({ default: false, description: 'existing users take the values of their line instead of being skipped' })
+})
+
+export const ImportSummary = Type.Object({
+  imported: Type.Integer({ description: 'users created' }),
+  updated: Type.Integer({ description: 'existing users changed (only with update=true)' }),
+  skipped: Type.Integer({ description: 'lines whose username exists already (with update=true: and is unchanged)' }),
+  rejected: Type.Array(Type.Object({ line: Type.Integer(), reason: Type.String() }), { description: 'the first 1,000 rejected lines, by line number' }),
+  rejected_count: Type.Integer({ description: 'every rejected line' })
+})
+
+/** The replies of the import besides its 200. */
+export const importErrors = {
+  400: errorBody(['invalid_request'], 'no body'),
+  401: BearerErrorResponse,
+  403: BearerErrorResponse,
+  413: errorBody(['invalid_request'], 'the body is larger than IMPORT_MAX_BYTES (64 MiB by default); batches before the limit are imported'),
+  415: errorBody(['invalid_request'], 'the body is not JSON Lines (Content-Type application/x-ndjson or application/jsonl)'),
+  503: errorBody(['temporarily_unavailable'], 'the database is unreachable; batches before it are imported, and sending the file again finishes it')
+}
+
 export { UserView }

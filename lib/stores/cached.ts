@@ -134,6 +134,13 @@ export async function withReadCache (inner: Storage, options: CacheOptions, bus?
       return user
     },
     count: () => inner.users.count(),
+    async importBatch (batch, options) {
+      const outcomes = await inner.users.importBatch(batch, options)
+      // Created users need nothing: a cached miss for a new id lasts ttlMs at most, like any other.
+      for (const o of outcomes) if (o.outcome === 'updated') { dropUser(o.id); announce({ kind: 'user', id: o.id }) }
+      return outcomes
+    },
+    listAfter: (after, limit) => inner.users.listAfter(after, limit),
     scopeLists: () => inner.users.scopeLists()
   }
 

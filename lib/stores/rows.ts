@@ -1,4 +1,5 @@
-import type { Client, GrantType, Grant, RefreshToken, SigningKey, User } from './types.js'
+import { randomUUID } from 'node:crypto'
+import type { Client, GrantType, Grant, ImportedUser, RefreshToken, SigningKey, User, UserPatch } from './types.js'
 
 /**
  * Row ⇄ entity mapping shared by both backends: the column names are the same, and the few type
@@ -101,4 +102,33 @@ export function clientPatchColumns (patch: Partial<Pick<Client, 'grantTypes' | '
   if (patch.redirectUris !== undefined) columns.push(['redirect_uris', JSON.stringify(patch.redirectUris)])
   if (patch.secretHash !== undefined) columns.push(['secret_hash', patch.secretHash])
   return columns
+}
+
+/**
+ * What importing `incoming` over the stored user changes (both backends' `importBatch` with `update`):
+ * the fields it names that differ, and whether that must end the user's sessions (a new password, or
+ * disabled), as the admin API's update does. Undefined when nothing differs.
+ */
+export function importChanges (stored: User, incoming: ImportedUser): { patch: UserPatch, revoke: boolean } | undefined {
+  const patch: UserPatch = {}
+  if (incoming.passwordHash !== stored.passwordHash) patch.passwordHash = incoming.passwordHash
+  if (incoming.fullName !== undefined && incoming.fullName !== stored.fullName) patch.fullName = incoming.fullName
+  if (incoming.email !== undefined && incoming.email !== stored.email) patch.email = incoming.email
+  if (incoming.scope !== undefined && incoming.scope !== stored.scope) patch.scope = incoming.scope
+  if (incoming.disabled !== undefined && incoming.disabled !== stored.disabled) patch.disabled = incoming.disabled
+  if (Object.keys(patch).length === 0) return undefined
+  return { patch, revoke: patch.passwordHash !== undefined || patch.disabled === true }
+}
+
+/**
+ * A time-ordered UUID (version 7, RFC 9562 §5.7: 48 bits of unix milliseconds, then random bits) for users
+ * an import creates. Random (v4) ids land on random pages of the primary-key index, and with a million users
+ * each batch's commit rewrote most of that index (measured on SQLite: twice the CPU at 300,000 users, and
+ * growing); v7 ids of one batch share their prefix and append to its last pages. A `sub` is no secret, and
+ * it tells no more than the creation time the row holds anyway.
+ */
+export function timeOrderedId (nowMs: number): string {
+  const time = Math.floor(nowMs).toString(16).padStart(12, '0').slice(-12)
+  // randomUUID's "xxxxxxxx-xxxx-4xxx-yxxx-…": keep its random tail (and variant bits) after the version digit.
+  return `${time.slice(0, 8)}-${time.slice(8)}-7${randomUUID().slice(15)}`
 }

@@ -7,7 +7,10 @@ import type { GrantType } from '../../schemas/vocabulary.js'
  */
 
 export interface User {
-  /** Stable subject identifier (`sub`), a UUID: usernames may change, `sub` never does. */
+  /**
+   * Stable subject identifier (`sub`), a UUID: usernames may change, `sub` never does. Gatehouse makes it,
+   * or an import keeps the one the user had before (another Gatehouse, Keycloak), also a UUID.
+   */
   id: string
   username: string
   fullName: string | null
@@ -29,6 +32,24 @@ export interface NewUser {
   disabled?: boolean
 }
 
+/**
+ * A user as an import brings it: `id` is the subject it had elsewhere (absent: a new UUID). In an update,
+ * optional fields left undefined keep the stored value.
+ */
+export interface ImportedUser extends NewUser {
+  id?: string
+}
+
+/** What `importBatch` did with one user, in input order. */
+export type ImportOutcome =
+  | { outcome: 'created', id: string }
+  /** The username exists and nothing was written: no update asked, or the stored user already matches. */
+  | { outcome: 'skipped' }
+  /** The existing user now holds the imported values; `revoke` when its password changed or it was disabled. */
+  | { outcome: 'updated', id: string, revoke: boolean }
+  /** The imported `id` belongs to another user (or, in an update, is not the existing user's). */
+  | { outcome: 'id-conflict' }
+
 export type UserPatch = Partial<Pick<User, 'fullName' | 'email' | 'scope' | 'disabled' | 'passwordHash'>>
 
 export interface Page { limit: number, offset: number }
@@ -42,6 +63,15 @@ export interface UserStore {
   update (username: string, patch: UserPatch): Promise<User | undefined>
   delete (username: string): Promise<User | undefined>
   count (): Promise<number>
+  /**
+   * Imports users in one transaction (all of them or, on an error, none): a new username is inserted, an
+   * existing one is left alone, or with `update` takes the imported values. Safe beside other writers
+   * (the database settles a race on a username). Outcomes come back in input order. Usernames must be
+   * distinct within one call, and so must ids.
+   */
+  importBatch (users: ImportedUser[], options: { update: boolean }): Promise<ImportOutcome[]>
+  /** At most `limit` users in username order, after `after` (exclusive; null: from the first): export pages with it. */
+  listAfter (after: string | null, limit: number): Promise<User[]>
   /** The distinct non-empty scope lists users hold (for discovery's scopes_supported). */
   scopeLists (): Promise<string[]>
 }

@@ -1,5 +1,5 @@
 import fc from 'fast-check'
-import type { Operation, Schema } from './openapi-ops.js'
+import { pathPattern, type Operation, type Schema } from './openapi-ops.js'
 
 /**
  * fast-check arbitraries for requests to one OpenAPI operation: values derived from its parameter and
@@ -541,7 +541,8 @@ export function requestArb (op: Operation, ctx: GenerationContext): fc.Arbitrary
 
 /** Requests next to `op`: a method its path does not have, or a mangled path (404/405 territory). */
 export function strayRequestArb (op: Operation, allOps: Operation[], ctx: GenerationContext): fc.Arbitrary<FuzzRequest> {
-  const allowed = new Set(allOps.filter((o) => o.path === op.path).map((o) => o.method))
+  // Methods any operation serves on this path: POST /admin/users/import's path is also /admin/users/{username}'s.
+  const allowed = new Set(allOps.filter((o) => o.path === op.path || pathPattern(o.path).test(op.path)).map((o) => o.method))
   const others = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'].filter((m) => !allowed.has(m) && !(m === 'HEAD'))
   const base = requestArb(op, ctx)
   const wrongMethod = fc.tuple(base, fc.constantFrom(...others)).map(([req, method]): FuzzRequest => ({ ...req, method, target: 'method', notes: [...req.notes, `method ${method}`] }))

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
-import { ConflictError, type NewUser, type Page, type User, type UserPatch, type UserStore } from '../types.js'
+import { ConflictError, type ImportedUser, type ImportOutcome, type NewUser, type Page, type User, type UserPatch, type UserStore } from '../types.js'
 import type { Clock } from '../../clock.js'
-import { toUser, userPatchColumns } from '../rows.js'
+import { importChanges, timeOrderedId, toUser, userPatchColumns } from '../rows.js'
 import { updateRow } from './update.js'
 import { onlyRow, pageValues, type Db } from './db.js'
 import { isUniqueViolation } from './errors.js'
@@ -71,6 +71,64 @@ export class PostgresUserStore implements UserStore {
   async count (): Promise<number> {
     const { rows } = await this.#db.query({ name: 'gh_users_count', text: 'SELECT COUNT(*) AS n FROM users' })
     return Number(rows[0]?.n ?? 0)
+  }
+
+  /**
+   * One multi-row INSERT … ON CONFLICT DO NOTHING from arrays (unnest: nine parameters whatever the batch
+   * size, no 65,535-parameter ceiling), then one SELECT for the usernames that were not inserted, and an
+   * UPDATE per changed user when asked; all in one transaction.
+   */
+  async importBatch (users: ImportedUser[], { update }: { update: boolean }): Promise<ImportOutcome[]> {
+    assertNoNul(users, 'imported user')
+    if (users.length === 0) return []
+    const now = this.#clock.now()
+    const nowMs = this.#clock.nowMs()
+    const ids = users.map((u) => u.id ?? timeOrderedId(nowMs))
+    return this.#db.transaction(async (tx) => {
+      const { rows: inserted } = await tx.query({
+        name: 'gh_users_import',
+        text: `INSERT INTO users (id, username, full_name, email, disabled, scope, password_hash, created_at, updated_at)
+          SELECT id, username, full_name, email, disabled, scope, password_hash, $8::bigint, $8::bigint
+          FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::boolean[], $6::text[], $7::text[])
+            AS v (id, username, full_name, email, disabled, scope, password_hash)
+          ON CONFLICT DO NOTHING RETURNING username`,
+        values: [ids, users.map((u) => u.username), users.map((u) => u.fullName ?? null), users.map((u) => u.email ?? null),
+          users.map((u) => u.disabled ?? false), users.map((u) => u.scope ?? ''), users.map((u) => u.passwordHash), now]
+      })
+      const created = new Set(inserted.map((r) => String(r.username)))
+      const rest = users.filter((u) => !created.has(u.username))
+      const stored = new Map<string, User>()
+      if (rest.length > 0) {
+        const { rows } = await tx.query({
+          name: update ? 'gh_users_import_lock' : 'gh_users_import_find',
+          text: `SELECT * FROM users WHERE username = ANY($1::text[])${update ? ' FOR UPDATE' : ''}`,
+          values: [rest.map((u) => u.username)]
+        })
+        for (const row of rows) stored.set(String(row.username), toUser(row))
+      }
+      const outcomes: ImportOutcome[] = []
+      for (const [i, user] of users.entries()) {
+        if (created.has(user.username)) { outcomes.push({ outcome: 'created', id: ids[i]! }); continue }
+        const existing = stored.get(user.username)
+        // Not inserted, yet no such username: the id is another user's.
+        if (!existing || (user.id !== undefined && user.id !== existing.id)) { outcomes.push({ outcome: 'id-conflict' }); continue }
+        const changes = update ? importChanges(existing, user) : undefined
+        if (!changes) { outcomes.push({ outcome: 'skipped' }); continue }
+        await updateRow(tx, 'users', ['username', user.username], userPatchColumns(changes.patch), now)
+        outcomes.push({ outcome: 'updated', id: existing.id, revoke: changes.revoke })
+      }
+      return outcomes
+    })
+  }
+
+  async listAfter (after: string | null, limit: number): Promise<User[]> {
+    if (after !== null && hasNul(after)) return []
+    const { rows } = await this.#db.query({
+      name: 'gh_users_after',
+      text: 'SELECT * FROM users WHERE $1::text IS NULL OR username > $1 ORDER BY username LIMIT $2',
+      values: [after, limit]
+    })
+    return rows.map(toUser)
   }
 
   async scopeLists (): Promise<string[]> {

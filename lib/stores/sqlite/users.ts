@@ -1,8 +1,8 @@
 import type Database from 'better-sqlite3'
 import { randomUUID } from 'node:crypto'
-import { ConflictError, type NewUser, type Page, type User, type UserPatch, type UserStore } from '../types.js'
+import { ConflictError, type ImportedUser, type ImportOutcome, type NewUser, type Page, type User, type UserPatch, type UserStore } from '../types.js'
 import type { Clock } from '../../clock.js'
-import { toUser, userPatchColumns } from '../rows.js'
+import { importChanges, timeOrderedId, toUser, userPatchColumns } from '../rows.js'
 import { updateRow } from './update.js'
 import { isUniqueViolation } from './errors.js'
 
@@ -16,6 +16,9 @@ export class SqliteUserStore implements UserStore {
   readonly #delete: Database.Statement
   readonly #count: Database.Statement
   readonly #scopes: Database.Statement
+  readonly #insertIfNew: Database.Statement
+  readonly #after: Database.Statement
+  readonly #first: Database.Statement
 
   constructor (db: Database.Database, clock: Clock) {
     this.#db = db
@@ -28,6 +31,11 @@ export class SqliteUserStore implements UserStore {
     this.#delete = db.prepare('DELETE FROM users WHERE username = ? RETURNING *')
     this.#count = db.prepare('SELECT COUNT(*) AS n FROM users')
     this.#scopes = db.prepare("SELECT DISTINCT scope FROM users WHERE scope <> ''")
+    // ON CONFLICT DO NOTHING, not INSERT OR IGNORE: only a taken username or id is passed over, never a NOT NULL violation.
+    this.#insertIfNew = db.prepare(`INSERT INTO users (id, username, full_name, email, disabled, scope, password_hash, created_at, updated_at)
+      VALUES (@id, @username, @full_name, @email, @disabled, @scope, @password_hash, @created_at, @updated_at) ON CONFLICT DO NOTHING`)
+    this.#after = db.prepare('SELECT * FROM users WHERE username > ? ORDER BY username LIMIT ?')
+    this.#first = db.prepare('SELECT * FROM users ORDER BY username LIMIT ?')
   }
 
   async create (user: NewUser): Promise<User> {
@@ -76,6 +84,42 @@ export class SqliteUserStore implements UserStore {
 
   async count (): Promise<number> {
     return (this.#count.get() as { n: number }).n
+  }
+
+  async importBatch (users: ImportedUser[], { update }: { update: boolean }): Promise<ImportOutcome[]> {
+    const now = this.#clock.now()
+    const nowMs = this.#clock.nowMs()
+    const batch = this.#db.transaction((): ImportOutcome[] => users.map((user): ImportOutcome => {
+      const id = user.id ?? timeOrderedId(nowMs)
+      const inserted = this.#insertIfNew.run({
+        id,
+        username: user.username,
+        full_name: user.fullName ?? null,
+        email: user.email ?? null,
+        disabled: user.disabled ? 1 : 0,
+        scope: user.scope ?? '',
+        password_hash: user.passwordHash,
+        created_at: now,
+        updated_at: now
+      })
+      if (inserted.changes === 1) return { outcome: 'created', id }
+      const row = this.#byUsername.get(user.username) as Record<string, unknown> | undefined
+      // Not inserted, yet no such username: the id is another user's.
+      if (!row) return { outcome: 'id-conflict' }
+      const stored = toUser(row)
+      if (user.id !== undefined && user.id !== stored.id) return { outcome: 'id-conflict' }
+      const changes = update ? importChanges(stored, user) : undefined
+      if (!changes) return { outcome: 'skipped' }
+      updateRow(this.#db, 'users', ['username', user.username], userPatchColumns(changes.patch), now)
+      return { outcome: 'updated', id: stored.id, revoke: changes.revoke }
+    }))
+    // IMMEDIATE: take the write lock first, so a server writing at the same time waits (busy_timeout) instead of failing.
+    return batch.immediate()
+  }
+
+  async listAfter (after: string | null, limit: number): Promise<User[]> {
+    const rows = (after === null ? this.#first.all(limit) : this.#after.all(after, limit)) as Array<Record<string, unknown>>
+    return rows.map(toUser)
   }
 
   async scopeLists (): Promise<string[]> {
