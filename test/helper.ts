@@ -47,7 +47,7 @@ export async function build (t: Test, env: Record<string, string> = {}, options:
   })
   await fastify.register(fp(app), {
     ...options,
-    env: { ISSUER, KEY_PUBLISH_DELAY_SECONDS: '0', ...FAST_HASH, ...env, DATABASE_URL: database.url }
+    env: { ISSUER, ...FAST_HASH, ...env, DATABASE_URL: database.url }
   })
   await fastify.ready()
   return fastify
