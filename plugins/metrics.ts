@@ -4,6 +4,8 @@ import { monitorEventLoopDelay } from 'node:perf_hooks'
 export interface Metrics {
   /** Prometheus text exposition (version 0.0.4). */
   render (databaseUp: boolean): string
+  /** A counter without labels, rendered with the others (`name`: a Prometheus metric name, registered once). */
+  counter (name: string, help: string): { inc (): void }
 }
 
 declare module 'fastify' {
@@ -20,6 +22,7 @@ const escape = (value: string) => value.replace(/\\/g, '\\\\').replace(/"/g, '\\
  */
 export default fp(async (fastify) => {
   const requests = new Map<string, number>()
+  const counters = new Map<string, { help: string, value: number }>()
   const loop = monitorEventLoopDelay({ resolution: 10 })
   loop.enable()
   fastify.addHook('onClose', async () => loop.disable())
@@ -42,6 +45,7 @@ export default fp(async (fastify) => {
         const [method = '', route = '', status = ''] = key.split('\u0000')
         lines.push(`gatehouse_http_requests_total{method="${escape(method)}",route="${escape(route)}",status="${status}"} ${count}`)
       }
+      for (const [name, { help, value }] of counters) lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} counter`, `${name} ${value}`)
       const memory = process.memoryUsage()
       lines.push(
         '# HELP gatehouse_database_up 1 when the database answered the scrape\'s ping.',
@@ -61,6 +65,12 @@ export default fp(async (fastify) => {
         `nodejs_eventloop_delay_p99_seconds ${(loop.percentile(99) / 1e9).toFixed(6)}`
       )
       return lines.join('\n') + '\n'
+    },
+    counter (name, help) {
+      if (!/^[a-zA-Z_:][a-zA-Z0-9_:]*$/.test(name) || counters.has(name)) throw new Error(`bad or duplicate metric name: ${name}`)
+      const counter = { help, value: 0 }
+      counters.set(name, counter)
+      return { inc: () => { counter.value++ } }
     }
   } satisfies Metrics)
 }, { name: 'metrics' })

@@ -90,9 +90,9 @@ export interface FishingPacerDeps {
  * is known, and only for unknown tokens, so an introspection whose answer is active is never refused nor
  * delayed. Each unknown token counts against its caller; past INTROSPECTION_UNKNOWN_TOKENS a minute the
  * answer waits UNKNOWN_TOKEN_DELAY_MS first (a sequential guesser gets one guess a second), and the first
- * such answer in each window is logged.
+ * such answer in each window is logged. Resolves true when it delayed the answer.
  */
-export function fishingPacer (deps: FishingPacerDeps): (callerId: string) => Promise<void> {
+export function fishingPacer (deps: FishingPacerDeps): (callerId: string) => Promise<boolean> {
   const delayMs = deps.delayMs ?? UNKNOWN_TOKEN_DELAY_MS
   const loggedUntil = new Map<string, number>()
   return async (callerId) => {
@@ -102,9 +102,9 @@ export function fishingPacer (deps: FishingPacerDeps): (callerId: string) => Pro
       wait = (await Promise.all([deps.counters.check(limits), deps.counters.fail(limits)]))[0]
     } catch (err) {
       deps.log.warn({ err }, 'introspection: counting an unknown token failed; answering without delay')
-      return
+      return false
     }
-    if (wait === undefined) return
+    if (wait === undefined) return false
     const now = deps.clock.nowMs()
     if ((loggedUntil.get(callerId) ?? 0) <= now) {
       if (loggedUntil.size >= LOGGED_CALLERS_MAX) loggedUntil.clear()
@@ -113,5 +113,6 @@ export function fishingPacer (deps: FishingPacerDeps): (callerId: string) => Pro
         'introspection: client over its limit of unknown tokens; answers about unknown tokens are delayed (never refused)')
     }
     await sleep(delayMs)
+    return true
   }
 }

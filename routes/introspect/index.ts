@@ -9,6 +9,7 @@ const introspectRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   const { storage, accessTokens, clock, config, throttle } = fastify
   const deps = { storage, accessTokens, clock, issuer: config.issuer }
   const pace = fishingPacer({ counters: throttle, clock, log: fastify.log })
+  const delayed = fastify.metrics.counter('gatehouse_introspection_delayed_total', 'Introspection answers about unknown tokens delayed by the fishing limit.')
 
   fastify.post('/introspect', { config: { oauth: true }, schema: introspectSchema }, async (request) => {
     const { body } = request
@@ -16,7 +17,7 @@ const introspectRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     if (client.isPublic) throw invalidClient(false, 'introspection is for confidential clients')
     const { answer, unknown } = await introspect(body.token, body.token_type_hint, client.id, deps)
     // Token fishing (RFC 7662 §4): unknown tokens only, after the answer is known; delayed, never refused.
-    if (unknown) await pace(client.id)
+    if (unknown && await pace(client.id)) delayed.inc()
     return answer
   })
 }
