@@ -4,8 +4,11 @@ import { monitorEventLoopDelay } from 'node:perf_hooks'
 export interface Metrics {
   /** Prometheus text exposition (version 0.0.4). */
   render (databaseUp: boolean): string
-  /** A counter without labels, rendered with the others (`name`: a Prometheus metric name, registered once). */
-  counter (name: string, help: string): { inc (): void }
+  /**
+   * Where other plugins add counters of their own (without labels here), rendered with the others. The
+   * shape of main's lib/metrics.ts Registry (`registry.counter(name, help)`, `inc()`), so callers keep working.
+   */
+  registry: { counter (name: string, help: string): { inc (): void } }
 }
 
 declare module 'fastify' {
@@ -66,11 +69,13 @@ export default fp(async (fastify) => {
       )
       return lines.join('\n') + '\n'
     },
-    counter (name, help) {
-      if (!/^[a-zA-Z_:][a-zA-Z0-9_:]*$/.test(name) || counters.has(name)) throw new Error(`bad or duplicate metric name: ${name}`)
-      const counter = { help, value: 0 }
-      counters.set(name, counter)
-      return { inc: () => { counter.value++ } }
+    registry: {
+      counter (name, help) {
+        if (!/^[a-zA-Z_:][a-zA-Z0-9_:]*$/.test(name) || counters.has(name)) throw new Error(`bad or duplicate metric name: ${name}`)
+        const counter = { help, value: 0 }
+        counters.set(name, counter)
+        return { inc: () => { counter.value++ } }
+      }
     }
   } satisfies Metrics)
 }, { name: 'metrics' })

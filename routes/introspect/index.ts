@@ -9,7 +9,7 @@ const introspectRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   const { storage, accessTokens, clock, config, throttle } = fastify
   const deps = { storage, accessTokens, clock, issuer: config.issuer }
   const pace = fishingPacer({ counters: throttle, clock, log: fastify.log })
-  const delayed = fastify.metrics.counter('gatehouse_introspection_delayed_total', 'Introspection answers about unknown tokens delayed by the fishing limit.')
+  const delayed = fastify.metrics.registry.counter('gatehouse_introspection_delayed_total', 'Introspection answers about unknown tokens delayed by the fishing limit.')
 
   fastify.post('/introspect', { config: { oauth: true }, schema: introspectSchema }, async (request) => {
     const { body } = request
