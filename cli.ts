@@ -161,7 +161,7 @@ async function clients (storage: Storage, config: Config, action: string | undef
 async function keys (storage: Storage, config: Config, action: string | undefined): Promise<unknown> {
   if (action !== 'rotate') throw new UsageError(`unknown command: keys ${action ?? ''}`)
   await ensureSigningKey(storage.keys, clock.now())
-  const key = await rotateSigningKey(storage.keys, clock.now(), config.keyPublishDelaySeconds)
+  const key = await rotateSigningKey(storage.keys, clock, config.keyPublishDelaySeconds)
   return { kid: key.kid, activates_at: key.activatesAt }
 }
 

@@ -14,3 +14,6 @@ export const systemClock: Clock = {
   now: () => Math.floor(Date.now() / 1000),
   nowMs: () => Date.now()
 }
+
+/** At most this much clock skew is tolerated on exp/nbf (CONTRACT.md); key timing (lib/keys.ts) counts it too. */
+export const CLOCK_LEEWAY_SECONDS = 10

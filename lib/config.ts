@@ -2,6 +2,7 @@ import { Type, type SchemaOptions, type StaticDecode, type TLiteral, type TSchem
 import { Value } from '@sinclair/typebox/value'
 import { createHash } from 'node:crypto'
 import { parseOrigins } from './cors.js'
+import { keyTimingProblem } from './keys.js'
 import { parseTrustProxy } from './request-context.js'
 
 /**
@@ -60,8 +61,12 @@ export const ConfigSchema = Type.Object({
     .Encode((v) => v.join(','))),
   /** How often a running server re-reads the signing keys from the store. */
   keysRefreshSeconds: Type.Integer({ env: 'KEYS_REFRESH_SECONDS', minimum: 1, maximum: 30, default: 10 }),
-  /** How long a rotated-in key is only published before it signs, so every instance's JWKS has it first. */
-  keyPublishDelaySeconds: Type.Integer({ env: 'KEY_PUBLISH_DELAY_SECONDS', minimum: 0, maximum: 30, default: 30 }),
+  /**
+   * How long a rotated-in key is only published before it signs, so every instance's JWKS, and every cached
+   * copy of it, has it first: at least KEYS_REFRESH_SECONDS + 3 (checked in CROSS_CHECKS; lib/keys.ts). At
+   * most 60: the contract says servers sign with a new key within 60 s.
+   */
+  keyPublishDelaySeconds: Type.Integer({ env: 'KEY_PUBLISH_DELAY_SECONDS', minimum: 0, maximum: 60, default: 30 }),
   /** The largest body `POST /admin/users/import` reads (64 MiB: some 400,000 users); the CLI has no limit. */
   importMaxBytes: Type.Integer({ env: 'IMPORT_MAX_BYTES', minimum: 1024, maximum: 1024 * 1024 * 1024, default: 64 * 1024 * 1024 })
 })
@@ -86,6 +91,14 @@ const envName = (schema: TSchema): string => (schema as unknown as { env: string
 export function deploymentNamespace (config: Pick<Config, 'issuer'>): string {
   return `gh:${createHash('sha256').update(config.issuer).digest('base64url').slice(0, 12)}:`
 }
+
+/**
+ * Rules that tie several settings together, checked after each one has passed the schema. Each returns
+ * why the combination is refused, naming every variable involved, or undefined.
+ */
+const CROSS_CHECKS: Array<(config: Config) => string | undefined> = [
+  keyTimingProblem
+]
 
 /** Reads every setting from `env` (an empty variable counts as unset), and fails naming the first bad variable. */
 export function loadConfig (env: Record<string, string | undefined> = process.env): Config {
@@ -120,6 +133,10 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
     throw bad(schema, env[envName(schema)], reason)
   }
   config.refreshTokenMaxLifetime = Math.max(config.refreshTokenMaxLifetime, config.refreshTokenTtl)
+  for (const check of CROSS_CHECKS) {
+    const problem = check(config)
+    if (problem !== undefined) throw new ConfigError(`invalid environment: ${problem}`)
+  }
   return config
 }
 

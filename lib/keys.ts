@@ -1,5 +1,8 @@
 import { createHash, createPrivateKey, generateKeyPairSync, type KeyObject } from 'node:crypto'
-import type { KeyStore, SigningKey } from './stores/types.js'
+import type { Clock } from './clock.js'
+import { CLOCK_LEEWAY_SECONDS } from './clock.js'
+import type { Config } from './config.js'
+import type { KeyStore, NewSigningKey, SigningKey } from './stores/types.js'
 
 /**
  * Signing keys: ES256 (ECDSA P-256). Measured per core with node:crypto: ES256 signs ~39,000/s and verifies
@@ -8,9 +11,151 @@ import type { KeyStore, SigningKey } from './stores/types.js'
  */
 export const SIGNING_ALG = 'ES256' as const
 
+/*
+ * Key timing: every rule about when a key is published, signs, retires and leaves the JWKS lives here.
+ *
+ *   publish  at the rotation (`createdAt`): every instance has it in its JWKS within KEYS_REFRESH_SECONDS
+ *            (R), and a verifier's cached copy of a JWKS without it is gone JWKS_MAX_AGE (M) later.
+ *   sign     from `activatesAt` = rotation + the agreed publish delay (D ≥ R + M + margin), exactly: each
+ *            instance picks its signing key by the clock at signing time, not at its next reload.
+ *   retire   when a later key (higher sequence) activates; its private part is deleted then.
+ *   drop     once the last token it could have signed has expired: retirement + ACCESS_TOKEN_TTL + the
+ *            10 s verification leeway + margin. Then it leaves the JWKS and the store.
+ *
+ * An instance that cannot reload its keys stops signing once its copy may be out of date (see
+ * `trustedFor`), so no instance signs with a retired key after the rule above has dropped it.
+ */
+
+/** Slack for what the rules cannot measure: reload latency, late timers, rounding to whole seconds, clock skew between instances. */
+export const KEY_TIMING_MARGIN_SECONDS = 2
+/** The shortest JWKS cache lifetime the start accepts: below it, KEY_PUBLISH_DELAY_SECONDS is too short. */
+export const MIN_JWKS_MAX_AGE_SECONDS = 1
+/** The longest JWKS cache lifetime ever sent, however long the publish delay. */
+export const MAX_JWKS_MAX_AGE_SECONDS = 60
+/** An instance that has not renewed its heartbeat for this long no longer counts for the agreed publish delay. */
+export const INSTANCE_STALE_SECONDS = 120
+
+type KeyTimingSettings = Pick<Config, 'keyPublishDelaySeconds' | 'keysRefreshSeconds'>
+
+/**
+ * The JWKS `Cache-Control` max-age: what is left of the publish delay once every instance has reloaded
+ * (R) and the margin is taken off, at most 60 s. So a verifier that honours the header always has a new
+ * key before the key signs.
+ */
+export function jwksMaxAge (config: KeyTimingSettings): number {
+  return Math.min(MAX_JWKS_MAX_AGE_SECONDS, config.keyPublishDelaySeconds - config.keysRefreshSeconds - KEY_TIMING_MARGIN_SECONDS)
+}
+
+/** The shortest safe KEY_PUBLISH_DELAY_SECONDS: KEYS_REFRESH_SECONDS + the shortest JWKS cache lifetime + the margin. */
+export function minimumPublishDelay (config: Pick<Config, 'keysRefreshSeconds'>): number {
+  return config.keysRefreshSeconds + MIN_JWKS_MAX_AGE_SECONDS + KEY_TIMING_MARGIN_SECONDS
+}
+
+/** Why these key settings are unsafe (naming both variables), or undefined when they are safe. */
+export function keyTimingProblem (config: KeyTimingSettings): string | undefined {
+  const minimum = minimumPublishDelay(config)
+  if (config.keyPublishDelaySeconds >= minimum) return undefined
+  return `KEY_PUBLISH_DELAY_SECONDS=${config.keyPublishDelaySeconds} is shorter than KEYS_REFRESH_SECONDS=${config.keysRefreshSeconds} ` +
+    `plus the JWKS cache lifetime (at least ${MIN_JWKS_MAX_AGE_SECONDS} s) and a ${KEY_TIMING_MARGIN_SECONDS} s margin: a new key must reach ` +
+    `every instance's JWKS, and every cached copy of it, before it signs. Set KEY_PUBLISH_DELAY_SECONDS to at least ${minimum} ` +
+    'or lower KEYS_REFRESH_SECONDS'
+}
+
+/** How long a retired key stays published: the longest a token it signed can be accepted (TTL + leeway), plus the margin. */
+export function retainSeconds (config: Pick<Config, 'accessTokenTtl'>): number {
+  return config.accessTokenTtl + CLOCK_LEEWAY_SECONDS + KEY_TIMING_MARGIN_SECONDS
+}
+
+/**
+ * How long after a reload started an instance may sign from what it read. A key it has not seen was
+ * inserted after that read, so it activates no earlier than the read + the publish delay (rotations use
+ * the largest delay of live instances, this one's included); past that, its signing key may have retired.
+ */
+export function trustedFor (config: Pick<Config, 'keyPublishDelaySeconds'>): number {
+  return config.keyPublishDelaySeconds - KEY_TIMING_MARGIN_SECONDS
+}
+
+/**
+ * When each key stops signing: when the first key after it (in sequence) activates; Infinity while none has.
+ * Keys must be in sequence order.
+ */
+function retirements (keys: readonly SigningKey[]): number[] {
+  const retiredAt: number[] = new Array<number>(keys.length)
+  let next = Infinity
+  for (let i = keys.length - 1; i >= 0; i--) {
+    retiredAt[i] = next
+    next = Math.min(next, keys[i]!.activatesAt)
+  }
+  return retiredAt
+}
+
+export interface KeyLifecycle {
+  /** Keys in the JWKS: upcoming, signing, and retired ones while a token they signed may still be accepted. */
+  published: SigningKey[]
+  /** Retired past the last token they could have signed: to leave the JWKS and the store. */
+  dropped: SigningKey[]
+  /** Retired keys whose private part the store still holds: to delete it. */
+  retiredPrivate: SigningKey[]
+}
+
+/** Sorts keys in sequence (rotation) order. */
+export const bySequence = <K extends { seq: number }>(keys: readonly K[]): K[] => [...keys].sort((a, b) => a.seq - b.seq)
+
+/** Where each stored key stands at `now` (see the timing rules above). */
+export function keyLifecycle (stored: readonly SigningKey[], now: number, retain: number): KeyLifecycle {
+  const keys = bySequence(stored)
+  const retiredAt = retirements(keys)
+  const result: KeyLifecycle = { published: [], dropped: [], retiredPrivate: [] }
+  keys.forEach((key, i) => {
+    const retired = retiredAt[i]!
+    if (now > retired + retain) {
+      result.dropped.push(key)
+      return
+    }
+    result.published.push(key)
+    if (now >= retired + KEY_TIMING_MARGIN_SECONDS && key.privateKey !== null) result.retiredPrivate.push(key)
+  })
+  return result
+}
+
 export interface PublicJwk { kty: string, crv: string, x: string, y: string, kid: string, alg: string, use: 'sig' }
 
-export function generateSigningKey (createdAt: number, activatesAt: number): SigningKey {
+export interface LoadedKey {
+  kid: string
+  seq: number
+  /** Undefined once the key has retired: only its public part is kept. */
+  privateKey: KeyObject | undefined
+  publicJwk: PublicJwk
+  activatesAt: number
+}
+
+/** A key that can sign. */
+export type SignerKey = LoadedKey & { privateKey: KeyObject }
+
+/**
+ * The keys as a running server sees them: every published key in sequence order, and the one that signs
+ * at the moment the set was taken (`signingKeyAt` picks it again at each signature).
+ */
+export interface KeySet {
+  active: SignerKey
+  published: LoadedKey[]
+}
+
+/**
+ * The key that signs at `now`: the latest key in sequence that has activated. Should its private part be
+ * gone (another instance, its clock a little ahead, retired it), the next key that still has one signs: it
+ * has been published for the whole publish delay.
+ */
+export function signingKeyAt (keys: readonly LoadedKey[], now: number): SignerKey | undefined {
+  let index = -1
+  keys.forEach((k, i) => { if (k.activatesAt <= now && (index < 0 || k.seq > keys[index]!.seq)) index = i })
+  if (index < 0) return undefined
+  const chosen = keys[index]!
+  if (chosen.privateKey) return chosen as SignerKey
+  return bySequence(keys).find((k) => k.seq > chosen.seq && k.privateKey !== undefined) as SignerKey | undefined
+}
+
+export function generateSigningKey (createdAt: number, activatesAt: number): NewSigningKey {
   const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' })
   const jwk = publicKey.export({ format: 'jwk' }) as { kty: string, crv: string, x: string, y: string }
   return {
@@ -29,44 +174,11 @@ function thumbprint (jwk: { kty: string, crv: string, x: string, y: string }): s
   return createHash('sha256').update(canonical).digest('base64url')
 }
 
-export interface LoadedKey {
-  kid: string
-  privateKey: KeyObject
-  publicJwk: PublicJwk
-  activatesAt: number
-}
-
-/**
- * The keys as a running server sees them: the one that signs, and every key that is published (upcoming
- * keys, the active one, and retired ones while tokens they signed can still be valid).
- */
-export interface KeySet {
-  active: LoadedKey
-  published: LoadedKey[]
-}
-
-/**
- * Which keys to publish and which signs, at `now`. A key signs from its `activatesAt` until the next key
- * activates; it stays published for `retainSeconds` after that (the longest a token it signed can live).
- */
-export function selectKeys (keys: SigningKey[], now: number, retainSeconds: number): { active: SigningKey | undefined, published: SigningKey[], expired: SigningKey[] } {
-  const sorted = [...keys].sort((a, b) => a.activatesAt - b.activatesAt || a.createdAt - b.createdAt)
-  let activeIndex = -1
-  sorted.forEach((k, i) => { if (k.activatesAt <= now) activeIndex = i })
-  const published: SigningKey[] = []
-  const expired: SigningKey[] = []
-  sorted.forEach((k, i) => {
-    const retiredAt = i < activeIndex ? sorted[i + 1]?.activatesAt : undefined
-    if (retiredAt !== undefined && retiredAt + retainSeconds < now) expired.push(k)
-    else published.push(k)
-  })
-  return { active: sorted[activeIndex], published, expired }
-}
-
 export function loadKey (key: SigningKey): LoadedKey {
   return {
     kid: key.kid,
-    privateKey: createPrivateKey(key.privateKey),
+    seq: key.seq,
+    privateKey: key.privateKey === null ? undefined : createPrivateKey(key.privateKey),
     publicJwk: { ...JSON.parse(key.publicJwk), kid: key.kid, alg: key.alg, use: 'sig' },
     activatesAt: key.activatesAt
   }
@@ -78,9 +190,21 @@ export async function ensureSigningKey (store: KeyStore, now: number): Promise<v
   await store.insertIfEmpty(generateSigningKey(now, now))
 }
 
-/** Adds a new key that starts signing `publishDelay` seconds from now (after every instance has published it). */
-export async function rotateSigningKey (store: KeyStore, now: number, publishDelay: number): Promise<SigningKey> {
-  const key = generateSigningKey(now, now + publishDelay)
-  await store.insert(key)
-  return key
+/**
+ * The publish delay a rotation uses: the largest KEY_PUBLISH_DELAY_SECONDS among running instances (each
+ * renews its own at every reload), so the instance with the slowest reloads and longest JWKS cache is
+ * covered, whichever process rotates. With no instance running, `own` (nothing serves a JWKS to cache).
+ */
+export async function agreedPublishDelay (store: KeyStore, now: number, own: number): Promise<number> {
+  return (await store.agreedPublishDelay(now - INSTANCE_STALE_SECONDS)) ?? own
+}
+
+/**
+ * Adds a new key that starts signing once every instance (and every verifier's cached JWKS) has it:
+ * the agreed publish delay after the next whole second.
+ */
+export async function rotateSigningKey (store: KeyStore, clock: Clock, ownPublishDelay: number): Promise<SigningKey> {
+  const now = clock.now()
+  const delay = await agreedPublishDelay(store, now, ownPublishDelay)
+  return store.insert(generateSigningKey(now, Math.ceil(clock.nowMs() / 1000) + delay))
 }

@@ -15,7 +15,14 @@ declare module 'fastify' {
  */
 export default fp(async (fastify) => {
   const { config } = fastify
-  const accessTokens = new AccessTokens({ issuer: config.issuer, audience: config.audience, ttl: config.accessTokenTtl, clock: fastify.clock })
-  fastify.signingKeys.onChange((keys) => accessTokens.useKeys(keys))
+  const { signingKeys } = fastify
+  const accessTokens = new AccessTokens({
+    issuer: config.issuer,
+    audience: config.audience,
+    ttl: config.accessTokenTtl,
+    clock: fastify.clock,
+    confirmKeys: (at) => signingKeys.confirm(at)
+  })
+  signingKeys.onChange((keys) => accessTokens.useKeys(keys))
   fastify.decorate('accessTokens', accessTokens)
 }, { name: 'access-tokens', dependencies: ['config', 'clock', 'signing-keys'] })

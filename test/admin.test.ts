@@ -98,6 +98,18 @@ t.test('clients: register, read, update, rotate secret, delete', async (t) => {
   t.equal((await cc(newSecret)).statusCode, 401)
 })
 
+t.test('grant_types are stored once each: POST and PATCH drop repeats (issue 11)', async (t) => {
+  const { app, call } = await setup(t)
+  const created = await call('POST', '/admin/clients', { client_id: 'web', grant_types: ['password', 'password', 'refresh_token', 'password'] })
+  t.equal(created.statusCode, 201)
+  t.same(created.json().grant_types, ['password', 'refresh_token'])
+  const patched = await call('PATCH', '/admin/clients/web', { grant_types: ['refresh_token', 'client_credentials', 'refresh_token', 'client_credentials'] })
+  t.equal(patched.statusCode, 200)
+  t.same(patched.json().grant_types, ['refresh_token', 'client_credentials'], 'the reply')
+  t.same((await call('GET', '/admin/clients/web')).json().grant_types, ['refresh_token', 'client_credentials'], 'a later read')
+  t.same((await app.storage.clients.find('web'))?.grantTypes, ['refresh_token', 'client_credentials'], 'the stored row')
+})
+
 t.test('deleting a client revokes the tokens it obtained for users', async (t) => {
   const { app, call } = await setup(t)
   const secret = (await addClient(app, 'web', { grantTypes: ['password'] }))!

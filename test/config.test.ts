@@ -1,4 +1,5 @@
 import t from 'tap'
+import { once } from 'node:events'
 import { join } from 'node:path'
 import { ConfigError, ConfigSchema, loadConfig } from '../lib/config.js'
 import { spawnNode } from './support.js'
@@ -134,4 +135,37 @@ t.test('the server refuses to start on a bad value: exit 1, message naming the v
     t.match(stderr, new RegExp(`\\b${name}\\b`), `${name}=${value}: stderr names the variable`)
     t.equal(stderr.trim().split('\n').length, 1, `${name}=${value}: a one-line message, no stack trace`)
   }
+})
+
+t.test('unsafe key timing is refused naming both variables: the publish delay must outlast a reload and a cached JWKS', async (t) => {
+  const message = (env: Record<string, string>) => { try { loadConfig(env) } catch (err) { return err instanceof ConfigError ? err.message : 'not a ConfigError' } return '' }
+  const unsafe: Array<Record<string, string>> = [
+    { KEY_PUBLISH_DELAY_SECONDS: '0' },
+    { KEY_PUBLISH_DELAY_SECONDS: '12' },
+    { KEY_PUBLISH_DELAY_SECONDS: '5', KEYS_REFRESH_SECONDS: '3' },
+    { KEY_PUBLISH_DELAY_SECONDS: '30', KEYS_REFRESH_SECONDS: '30' }
+  ]
+  for (const env of unsafe) {
+    const text = message(env)
+    t.match(text, /^invalid environment: KEY_PUBLISH_DELAY_SECONDS=\d+ is shorter than KEYS_REFRESH_SECONDS=\d+ plus the JWKS cache lifetime/, JSON.stringify(env))
+  }
+  t.match(message({ KEY_PUBLISH_DELAY_SECONDS: '12' }), 'Set KEY_PUBLISH_DELAY_SECONDS to at least 13 or lower KEYS_REFRESH_SECONDS', 'says what would do')
+  t.equal(message({ KEY_PUBLISH_DELAY_SECONDS: '13' }), '', 'the minimum with the default KEYS_REFRESH_SECONDS: 10 + 1 + 2')
+  t.equal(message({ KEY_PUBLISH_DELAY_SECONDS: '4', KEYS_REFRESH_SECONDS: '1' }), '')
+  t.equal(message({ KEY_PUBLISH_DELAY_SECONDS: '60', KEYS_REFRESH_SECONDS: '30' }), '')
+  t.match(message({ KEY_PUBLISH_DELAY_SECONDS: '61' }), 'must be a whole number from 0 to 60', 'at most 60 s: servers sign with a new key within 60 s')
+})
+
+t.test('the server and the CLI refuse to start on unsafe key timing: exit 1, one line naming both variables', async (t) => {
+  const { code, stderr } = await runServer({ KEY_PUBLISH_DELAY_SECONDS: '0' })
+  t.equal(code, 1, 'the server exits 1')
+  t.match(stderr, /KEY_PUBLISH_DELAY_SECONDS=0 is shorter than KEYS_REFRESH_SECONDS=10/)
+  t.equal(stderr.trim().split('\n').length, 1, 'a one-line message')
+  const cli = spawnNode([join(import.meta.dirname, '..', '..', 'bin', 'gatehouse.js'), 'keys', 'rotate'],
+    { PATH: process.env.PATH ?? '', DATABASE_URL: 'sqlite::memory:', KEY_PUBLISH_DELAY_SECONDS: '20', KEYS_REFRESH_SECONDS: '30' }, ['ignore', 'pipe', 'pipe'])
+  let err = ''
+  cli.stderr!.on('data', (d) => { err += d })
+  const [exit] = await once(cli, 'close') as [number | null]
+  t.equal(exit, 1, 'the CLI exits 1')
+  t.match(err, /KEY_PUBLISH_DELAY_SECONDS=20 is shorter than KEYS_REFRESH_SECONDS=30/)
 })

@@ -41,7 +41,7 @@ export async function freshDatabase (t: Test): Promise<{ url: string, drop: () =
  */
 export async function build (t: Test, env: Record<string, string> = {}, options: Omit<AppOptions, 'env'> = {}): Promise<FastifyInstance> {
   const database = env.DATABASE_URL ? { url: env.DATABASE_URL, drop: async () => {} } : await freshDatabase(t)
-  const fullEnv = { ISSUER, KEY_PUBLISH_DELAY_SECONDS: '0', ...FAST_HASH, ...env, DATABASE_URL: database.url }
+  const fullEnv = { ISSUER, ...FAST_HASH, ...env, DATABASE_URL: database.url }
   const fastify = Fastify({ logger: false, ...baseOptions, ...configuredOptions(loadConfig(fullEnv)) })
   t.teardown(async () => {
     await fastify.close()

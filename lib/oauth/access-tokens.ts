@@ -1,7 +1,7 @@
 import { createPublicKey, randomUUID } from 'node:crypto'
 import { createSigner, createVerifier } from 'fast-jwt'
-import type { Clock } from '../clock.js'
-import { SIGNING_ALG, type KeySet, type LoadedKey } from '../keys.js'
+import { CLOCK_LEEWAY_SECONDS, type Clock } from '../clock.js'
+import { SIGNING_ALG, signingKeyAt, type KeySet, type LoadedKey, type SignerKey } from '../keys.js'
 
 /** RFC 9068 access-token claims. `grant_id` ties tokens from a refresh-token family to it, for revocation. */
 export interface AccessTokenClaims {
@@ -23,8 +23,7 @@ export interface IssueRequest {
   grantId?: string
 }
 
-/** At most this much clock skew is tolerated on exp/nbf (CONTRACT.md). */
-export const CLOCK_LEEWAY_SECONDS = 10
+export { CLOCK_LEEWAY_SECONDS }
 const MAX_HEADER_LENGTH = 1024
 /** Verified tokens remembered by their exact text: as many, and for at most as long, as fast-jwt's own cache. */
 const VERIFIED_CACHE_SIZE = 10_000
@@ -48,31 +47,54 @@ export class AccessTokens {
   readonly #audience: string
   readonly #ttl: number
   readonly #clock: Clock
-  #signer: { kid: string, sign: Sign } | undefined
+  readonly #confirmKeys: ((now: number) => Promise<void> | undefined) | undefined
+  #published: LoadedKey[] = []
+  #signers = new Map<string, Sign>()
   #verifiers = new Map<string, Verify>()
   #verified = new Map<string, { claims: AccessTokenClaims, from: number, until: number }>()
 
-  constructor (options: { issuer: string, audience: string, ttl: number, clock: Clock }) {
+  /**
+   * `confirmKeys(now)` is awaited before each signature: it resolves once the key set can be trusted at
+   * `now` (the signing-keys plugin reloads it when it is too old, and rejects when it cannot).
+   */
+  constructor (options: { issuer: string, audience: string, ttl: number, clock: Clock, confirmKeys?: (now: number) => Promise<void> | undefined }) {
     this.#issuer = options.issuer
     this.#audience = options.audience
     this.#ttl = options.ttl
     this.#clock = options.clock
+    this.#confirmKeys = options.confirmKeys
   }
 
   get ttl (): number { return this.#ttl }
 
   /** Swaps in a new key set; unchanged keys keep their signer and verifier. */
   useKeys (keys: KeySet): void {
-    if (this.#signer?.kid !== keys.active.kid) this.#signer = { kid: keys.active.kid, sign: this.#makeSigner(keys.active) }
-    const next = new Map<string, Verify>()
-    for (const key of keys.published) next.set(key.kid, this.#verifiers.get(key.kid) ?? this.#makeVerifier(key))
-    this.#verifiers = next
+    this.#published = keys.published
+    const signers = new Map<string, Sign>()
+    const verifiers = new Map<string, Verify>()
+    for (const key of keys.published) {
+      const signer = this.#signers.get(key.kid)
+      if (signer && key.privateKey) signers.set(key.kid, signer)
+      verifiers.set(key.kid, this.#verifiers.get(key.kid) ?? this.#makeVerifier(key))
+    }
+    this.#signers = signers
+    this.#verifiers = verifiers
     // A token signed by a key that is no longer published must not verify from memory.
     this.#verified.clear()
   }
 
-  issue (request: IssueRequest, now: number): { token: string, claims: AccessTokenClaims } {
-    if (!this.#signer) throw new Error('no signing key loaded')
+  /** Resolves once the keys can be trusted to sign at `at` (see the constructor); undefined when they already can. */
+  ready (at: number): Promise<void> | undefined {
+    return this.#confirmKeys?.(at)
+  }
+
+  /** Signs with the key that signs at `now` (lib/keys.ts `signingKeyAt`): a new key takes over at its `activatesAt` exactly. */
+  async issue (request: IssueRequest, now: number): Promise<{ token: string, claims: AccessTokenClaims }> {
+    await this.#confirmKeys?.(now)
+    const key = signingKeyAt(this.#published, now)
+    if (!key) throw new Error('no signing key loaded')
+    let sign = this.#signers.get(key.kid)
+    if (!sign) this.#signers.set(key.kid, sign = this.#makeSigner(key))
     const claims: AccessTokenClaims = {
       iss: this.#issuer,
       sub: request.sub,
@@ -84,7 +106,7 @@ export class AccessTokens {
     }
     if (request.scope) claims.scope = request.scope
     if (request.grantId) claims.grant_id = request.grantId
-    return { token: this.#signer.sign(claims), claims }
+    return { token: sign(claims), claims }
   }
 
   /** Returns the claims of a valid token, or throws InvalidAccessToken (never anything else). */
@@ -110,7 +132,7 @@ export class AccessTokens {
     return claims
   }
 
-  #makeSigner (key: LoadedKey): Sign {
+  #makeSigner (key: SignerKey): Sign {
     return createSigner({ key: key.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(), algorithm: SIGNING_ALG, kid: key.kid, header: { alg: SIGNING_ALG, typ: 'at+jwt' } })
   }
 

@@ -19,10 +19,14 @@ export function signInLimits (username: string, ip: string): Limit[] {
   ]
 }
 
-/** Introspection fishing (RFC 7662 §4): a caller with too many inactive answers per minute is throttled. */
-export const INTROSPECTION_MISSES = { max: 100, windowSeconds: 60 }
+/**
+ * Introspection fishing (RFC 7662 §4): unknown tokens (neither a well-formed JWS nor a stored refresh
+ * token) per calling client. A high rate: a resource server introspects whatever its own callers send it.
+ * Beyond it, answers about unknown tokens are delayed, never refused (lib/oauth/introspection.ts).
+ */
+export const INTROSPECTION_UNKNOWN_TOKENS = { max: 1000, windowSeconds: 60 }
 
 /** Client ids are not secret (and bounded to 128 characters): used as they are, no hash per request. */
 export function introspectionLimits (clientId: string): Limit[] {
-  return [{ key: `introspect-miss:${clientId}`, ...INTROSPECTION_MISSES }]
+  return [{ key: `introspect-unknown:${clientId}`, ...INTROSPECTION_UNKNOWN_TOKENS }]
 }

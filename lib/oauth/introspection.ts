@@ -1,7 +1,10 @@
+import { setTimeout as sleep } from 'node:timers/promises'
 import type { Clock } from '../clock.js'
 import type { Storage } from '../stores/types.js'
+import type { Limit } from '../throttle.js'
 import type { AccessTokens } from './access-tokens.js'
-import { lookUpToken } from './token-lookup.js'
+import { INTROSPECTION_UNKNOWN_TOKENS, introspectionLimits } from './brute-force.js'
+import { isWellFormedJws, lookUpToken, type PresentedToken } from './token-lookup.js'
 import { tokenStanding } from './token-standing.js'
 
 /** RFC 7662 §2.2: what an inactive token is answered with, and nothing else. */
@@ -31,12 +34,26 @@ export interface IntrospectionDeps {
 /**
  * RFC 7662 for resource servers: any access token whose signature, claims and standing hold is active (for
  * any caller); a refresh token only for the client it was issued to, while it is unspent, unexpired, its
- * family unrevoked and its user enabled. Everything else is INACTIVE.
+ * family unrevoked and its user enabled. Everything else is INACTIVE. `unknown` says whether the token was
+ * a possible guess (see `isGuess`).
  */
-export async function introspect (token: string, hint: string | undefined, callerId: string, deps: IntrospectionDeps): Promise<Introspection> {
-  const { storage } = deps
-  const found = await lookUpToken(token, hint, deps.accessTokens, storage)
+export async function introspect (token: string, hint: string | undefined, callerId: string, deps: IntrospectionDeps): Promise<{ answer: Introspection, unknown: boolean }> {
+  const found = await lookUpToken(token, hint, deps.accessTokens, deps.storage)
+  return { answer: await answerFor(found, callerId, deps), unknown: isGuess(token, found) }
+}
 
+/**
+ * Only an unknown token can be a guess: one that is neither a well-formed JWS (expired, revoked, signed
+ * by a dropped key or forged: a signature cannot be guessed) nor a refresh token in the store (spent,
+ * expired or revoked ones included: 256 random bits cannot be guessed either). Ordinary traffic (expired
+ * and revoked tokens) therefore never counts towards the fishing limit.
+ */
+export function isGuess (token: string, found: PresentedToken): boolean {
+  return found === undefined && !isWellFormedJws(token)
+}
+
+async function answerFor (found: PresentedToken, callerId: string, deps: IntrospectionDeps): Promise<Introspection> {
+  const { storage } = deps
   if (found?.kind === 'access_token') {
     const standing = await tokenStanding(found.claims, storage)
     if (!standing) return INACTIVE
@@ -53,4 +70,49 @@ export async function introspect (token: string, hint: string | undefined, calle
     return { active: true, scope: grant.scope || undefined, client_id: grant.clientId, username: user.username, token_type: 'refresh_token', exp: refresh.expiresAt, iat: refresh.issuedAt, sub: user.id, iss: deps.issuer }
   }
   return INACTIVE
+}
+
+/** How long an answer about an unknown token waits once its caller is over INTROSPECTION_UNKNOWN_TOKENS. */
+export const UNKNOWN_TOKEN_DELAY_MS = 1000
+/** Callers remembered for "logged already in this window" (authenticated clients; capped all the same). */
+const LOGGED_CALLERS_MAX = 1000
+
+export interface FishingPacerDeps {
+  /** The shared failure counters (lib/throttle.ts): peek and count, in memory or in Redis. */
+  counters: { check (limits: Limit[]): Promise<number | undefined>, fail (limits: Limit[]): Promise<void> }
+  clock: Clock
+  log: { warn (obj: object, msg: string): void }
+  delayMs?: number
+}
+
+/**
+ * The introspection fishing limit (RFC 7662 §4), which never refuses: it is called only after the answer
+ * is known, and only for unknown tokens, so an introspection whose answer is active is never refused nor
+ * delayed. Each unknown token counts against its caller; past INTROSPECTION_UNKNOWN_TOKENS a minute the
+ * answer waits UNKNOWN_TOKEN_DELAY_MS first (a sequential guesser gets one guess a second), and the first
+ * such answer in each window is logged. Resolves true when it delayed the answer.
+ */
+export function fishingPacer (deps: FishingPacerDeps): (callerId: string) => Promise<boolean> {
+  const delayMs = deps.delayMs ?? UNKNOWN_TOKEN_DELAY_MS
+  const loggedUntil = new Map<string, number>()
+  return async (callerId) => {
+    const limits = introspectionLimits(callerId)
+    let wait: number | undefined
+    try {
+      wait = (await Promise.all([deps.counters.check(limits), deps.counters.fail(limits)]))[0]
+    } catch (err) {
+      deps.log.warn({ err }, 'introspection: counting an unknown token failed; answering without delay')
+      return false
+    }
+    if (wait === undefined) return false
+    const now = deps.clock.nowMs()
+    if ((loggedUntil.get(callerId) ?? 0) <= now) {
+      if (loggedUntil.size >= LOGGED_CALLERS_MAX) loggedUntil.clear()
+      loggedUntil.set(callerId, now + wait * 1000)
+      deps.log.warn({ clientId: callerId, limit: INTROSPECTION_UNKNOWN_TOKENS, delayMs },
+        'introspection: client over its limit of unknown tokens; answers about unknown tokens are delayed (never refused)')
+    }
+    await sleep(delayMs)
+    return true
+  }
 }

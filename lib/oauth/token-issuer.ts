@@ -19,6 +19,9 @@ export interface IssueOptions {
   refreshFor?: { userId: string }
 }
 
+/** How far ahead `ready()` makes sure the keys can be trusted: the time a grant takes between the two. */
+const SIGNING_HEADROOM_SECONDS = 1
+
 /** Issues token replies (RFC 6749 §5.1); every grant ends here. */
 export class TokenIssuer {
   readonly #accessTokens: AccessTokens
@@ -33,6 +36,15 @@ export class TokenIssuer {
 
   get refreshTokens (): RefreshTokens { return this.#refreshTokens }
 
+  /**
+   * Call before a grant changes anything (a refresh token spent, a family started): resolves once the
+   * signing keys can be trusted for the next moment (they are reloaded if not), or rejects with
+   * StoreUnavailableError, so a request never spends a refresh token and then fails to sign.
+   */
+  ready (): Promise<void> | undefined {
+    return this.#accessTokens.ready(this.#clock.now() + SIGNING_HEADROOM_SECONDS)
+  }
+
   async issue (options: IssueOptions): Promise<TokenReply> {
     const family = options.refreshFor
       ? await this.#refreshTokens.start({ clientId: options.clientId, userId: options.refreshFor.userId, scope: options.scope })
@@ -41,8 +53,8 @@ export class TokenIssuer {
   }
 
   /** An access token (in the family `grantId`, when given) and the reply around it. */
-  reply (options: Omit<IssueOptions, 'refreshFor'>, grantId: string | undefined, refreshToken: string | undefined): TokenReply {
-    const { token } = this.#accessTokens.issue({ sub: options.sub, clientId: options.clientId, scope: options.scope, grantId }, this.#clock.now())
+  async reply (options: Omit<IssueOptions, 'refreshFor'>, grantId: string | undefined, refreshToken: string | undefined): Promise<TokenReply> {
+    const { token } = await this.#accessTokens.issue({ sub: options.sub, clientId: options.clientId, scope: options.scope, grantId }, this.#clock.now())
     const reply: TokenReply = { access_token: token, token_type: 'Bearer', expires_in: this.#accessTokens.ttl }
     if (options.scope) reply.scope = options.scope
     if (refreshToken) reply.refresh_token = refreshToken

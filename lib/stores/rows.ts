@@ -56,8 +56,9 @@ export const toRefreshToken = (r: Row): RefreshToken => ({
 
 export const toSigningKey = (r: Row): SigningKey => ({
   kid: String(r.kid),
+  seq: num(r.seq),
   alg: String(r.alg) as SigningKey['alg'],
-  privateKey: String(r.private_key),
+  privateKey: strOrNull(r.private_key),
   publicJwk: String(r.public_jwk),
   createdAt: num(r.created_at),
   activatesAt: num(r.activates_at)

@@ -186,9 +186,11 @@ export interface RevocationStore {
 
 export interface SigningKey {
   kid: string
+  /** Rotation order, assigned by the store at insert: a later rotation always has a higher sequence. */
+  seq: number
   alg: 'ES256'
-  /** PKCS#8 PEM. */
-  privateKey: string
+  /** PKCS#8 PEM; null once the key has retired (only its public part is kept, until it leaves the JWKS). */
+  privateKey: string | null
   /** The public JWK as JSON text (kty, crv, x, y). */
   publicJwk: string
   createdAt: number
@@ -196,12 +198,28 @@ export interface SigningKey {
   activatesAt: number
 }
 
+/** A key as it is inserted: the store assigns its sequence. */
+export type NewSigningKey = Omit<SigningKey, 'seq' | 'privateKey'> & { privateKey: string }
+
 export interface KeyStore {
+  /** Every key, in sequence (rotation) order. */
   list (): Promise<SigningKey[]>
-  insert (key: SigningKey): Promise<void>
+  /** Inserts a key after every existing one in sequence order. */
+  insert (key: NewSigningKey): Promise<SigningKey>
   /** Inserts `key` only when there is no key at all; concurrent starters end with exactly one. */
-  insertIfEmpty (key: SigningKey): Promise<boolean>
-  delete (kid: string): Promise<void>
+  insertIfEmpty (key: NewSigningKey): Promise<boolean>
+  delete (kids: string[]): Promise<void>
+  /** Deletes the private parts of these keys, keeping their public parts. */
+  deletePrivateKeys (kids: string[]): Promise<void>
+  /**
+   * A running instance's publish delay (KEY_PUBLISH_DELAY_SECONDS), renewed at every key reload; rows not
+   * renewed since `staleBefore` are removed. Rotations use the largest delay among live instances.
+   */
+  heartbeat (instance: string, publishDelay: number, now: number, staleBefore: number): Promise<void>
+  /** The largest publish delay of instances seen since `since`, or undefined when none was. */
+  agreedPublishDelay (since: number): Promise<number | undefined>
+  /** An instance stopping removes its row. */
+  leave (instance: string): Promise<void>
 }
 
 export interface Storage {

@@ -10,7 +10,8 @@ const adminKeyRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       tags: ['admin'],
       security: adminSecurity,
       summary: 'Rotate the signing key',
-      description: 'Adds a new signing key. It is published in the JWKS at once and signs after KEY_PUBLISH_DELAY_SECONDS; the old key stays published until every token it signed has expired.',
+      description: 'Adds a new signing key. Every instance publishes it within KEYS_REFRESH_SECONDS, and all sign with it from `activates_at`: ' +
+        'after the largest KEY_PUBLISH_DELAY_SECONDS among running instances. The old key stays published until every token it signed has expired.',
       response: { 200: KeyRotation, ...adminBodyErrors }
     }
   }, async (request) => {

@@ -15,6 +15,7 @@ const tokenRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     const { body } = request
     const grant = selectGrant(body)
     const client = await clientForGrant(request.headers.authorization, body, grant, storage.clients)
+    await issuer.ready()
     const reply = await grant.handle({ body, client, storage, passwords, issuer, config, throttle, clientIp: request.ip, log: request.log, events })
     metrics.tokensIssued.inc([grant.grantType, client.id])
     return reply

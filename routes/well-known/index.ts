@@ -9,6 +9,7 @@ const wellKnownRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   const scopesSupported = scopeCatalog({ storage, clock, warn: (err) => fastify.log.warn({ err }, 'reading scopes for the metadata failed; serving the last list') })
   const document = async () => ({ ...metadata, scopes_supported: await scopesSupported() })
   const cache = 'public, max-age=60'
+  const jwksCache = `public, max-age=${signingKeys.jwksMaxAge}`
 
   fastify.get('/.well-known/oauth-authorization-server', {
     config: { cors: true },
@@ -30,8 +31,8 @@ const wellKnownRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     config: { cors: true },
     schema: { tags: ['discovery'], summary: 'Public signing keys (RFC 7517)', response: { 200: Jwks } }
   }, async (_request, reply) => {
-    // Short cache: a rotated-in key must reach verifiers before it signs.
-    reply.header('cache-control', 'public, max-age=60')
+    // Shorter than the publish delay allows (lib/keys.ts jwksMaxAge): a rotated-in key reaches verifiers before it signs.
+    reply.header('cache-control', jwksCache)
     return signingKeys.jwks()
   })
 }

@@ -145,8 +145,6 @@ export async function runCrashHarness (options: CrashOptions): Promise<CrashSumm
       ISSUER: 'http://gatehouse.crash.test',
       DATABASE_URL: databaseUrl,
       LOG_LEVEL: 'warn',
-      // Keys are created once and kept; a restarted server must not wait to sign.
-      KEY_PUBLISH_DELAY_SECONDS: '0',
       ...FAST_HASH
     }, ['ignore', 'ignore', 'pipe'])
     let stderr = ''

@@ -1,7 +1,9 @@
 import t, { type Test } from 'tap'
 import { addClient, addUser, basic, build, ISSUER, post } from '../helper.js'
 import { accessTokenFixture, assertOAuthError } from '../support.js'
-import { assertNoStore, assertRejectJwt } from './support.js'
+import { INTROSPECTION_UNKNOWN_TOKENS } from '../../lib/oauth/brute-force.js'
+import { UNKNOWN_TOKEN_DELAY_MS } from '../../lib/oauth/introspection.js'
+import { assertNoStore, assertRejectJwt, buildLogged } from './support.js'
 
 // SECURITY-CASES I1–I3: POST /introspect (RFC 7662).
 
@@ -55,26 +57,71 @@ t.test('I2: an access token for another resource server (aud=RS-B) is {"active":
   t.equal(ok.json().active, true, 'the same token for us is active')
 })
 
-t.test('I2: a caller fishing with 1000 random tokens is throttled (429 + Retry-After) after 100 misses; other callers are not', async (t) => {
-  const app = await build(t)
+t.test('I2: a caller fishing with random tokens is throttled by delay, never refused: its active tokens are answered at once throughout', async (t) => {
+  const { app, output } = await buildLogged(t, { LOG_LEVEL: 'warn', ACCESS_LOG: 'off' })
+  await addUser(app, 'alice', 'pw')
   const rs = { authorization: basic('rs', (await addClient(app, 'rs', { grantTypes: ['client_credentials'] }))!) }
   const other = { authorization: basic('rs2', (await addClient(app, 'rs2', { grantTypes: ['client_credentials'] }))!) }
+  const valid = (await post(app, '/token', { grant_type: 'password', username: 'alice', password: 'pw' })).json().access_token as string
+  const timed = async (token: string, who: Record<string, string>) => {
+    const start = Date.now()
+    const res = await post(app, '/introspect', { token }, who)
+    return { res, ms: Date.now() - start }
+  }
   for (const garbage of ['garbage', 'a.b.c', 'x'.repeat(5000)]) {
     const res = await post(app, '/introspect', { token: garbage }, other)
     t.equal(res.statusCode, 200)
     t.equal(res.body, '{"active":false}', `${garbage.slice(0, 10)}: {"active":false} and nothing else`)
   }
   const replies = []
-  for (let i = 0; i < 1000; i++) replies.push(await post(app, '/introspect', { token: `random-${i}-${Math.random().toString(36).slice(2)}` }, rs))
-  const statuses = replies.map((r) => r.statusCode)
-  t.equal(statuses.slice(0, 100).every((s) => s === 200), true, 'the first 100 misses are answered')
-  t.ok(replies.slice(0, 100).every((r) => r.body === '{"active":false}'), 'each with {"active":false} and nothing else')
-  t.equal(statuses.slice(100).every((s) => s === 429), true, 'then the caller must wait: the other 900 are 429')
-  const throttled = replies[999]!
-  assertOAuthError(t, throttled, 429, 'too_many_requests', undefined, 'the 1000th')
-  t.match(throttled.headers['retry-after'], /^[1-9]\d*$/, 'Retry-After')
-  t.ok(Number(throttled.headers['retry-after']) <= 60, 'within the one-minute window')
-  t.equal((await post(app, '/introspect', { token: 'random' }, other)).statusCode, 200, 'other callers are unaffected')
+  for (let i = 0; i < INTROSPECTION_UNKNOWN_TOKENS.max; i++) replies.push(await post(app, '/introspect', { token: `random-${i}-${Math.random().toString(36).slice(2)}` }, rs))
+  t.ok(replies.every((r) => r.statusCode === 200 && r.body === '{"active":false}'), `the first ${INTROSPECTION_UNKNOWN_TOKENS.max} unknown tokens: {"active":false} at once`)
+  t.notOk(output().includes('unknown tokens'), 'nothing logged yet')
+
+  const paced = await Promise.all([1, 2, 3].map(() => timed(`random-${Math.random()}`, rs)))
+  for (const { res, ms } of paced) {
+    t.equal(res.statusCode, 200, 'beyond the limit: still 200, never 429')
+    t.equal(res.body, '{"active":false}')
+    t.ok(ms >= UNKNOWN_TOKEN_DELAY_MS - 50, `...but delayed (${ms} ms)`)
+  }
+  const logged = output().split('\n').filter((l) => l.includes('over its limit of unknown tokens'))
+  t.equal(logged.length, 1, 'logged once per window, not per request')
+  t.match(JSON.parse(logged[0]!), { level: 40, clientId: 'rs' })
+
+  const [active, junk] = await Promise.all([timed(valid, rs), timed('still-fishing', rs)])
+  t.equal(active.res.statusCode, 200)
+  t.equal(active.res.json().active, true, 'the fishing caller\'s valid token is active')
+  t.ok(active.ms < UNKNOWN_TOKEN_DELAY_MS / 2, `and answered at once (${active.ms} ms)`)
+  t.ok(junk.ms >= UNKNOWN_TOKEN_DELAY_MS - 50, 'while its junk waits')
+  const bystander = await timed('random', other)
+  t.equal(bystander.res.body, '{"active":false}')
+  t.ok(bystander.ms < UNKNOWN_TOKEN_DELAY_MS / 2, `other callers are not delayed (${bystander.ms} ms)`)
+})
+
+t.test('I2: expired, revoked, spent and forged tokens are not fishing: they never count towards the limit', async (t) => {
+  const fx = await accessTokenFixture(t, 'pw')
+  const { app, rs } = fx
+  const c1 = { authorization: basic('c1', (await addClient(app, 'c1', { grantTypes: ['password', 'refresh_token'] }))!) }
+  const login = async () => (await post(app, '/token', { grant_type: 'password', username: 'alice', password: 'pw' }, c1)).json() as { access_token: string, refresh_token: string }
+  const revoked = await login()
+  t.equal((await post(app, '/revoke', { token: revoked.access_token }, c1)).statusCode, 200)
+  const spent = await login()
+  t.equal((await post(app, '/token', { grant_type: 'refresh_token', refresh_token: spent.refresh_token }, c1)).statusCode, 200)
+  const now = Math.floor(Date.now() / 1000)
+  const expired = await fx.sign(fx.claims({ iat: now - 1000, exp: now - 100 }))
+  const good = await fx.sign(fx.claims())
+  const forged = good.slice(0, good.lastIndexOf('.') + 1) + 'A'.repeat(86)
+  const unknownKid = await fx.sign(fx.claims(), { kid: 'dropped-key' })
+  const ordinary = [expired, forged, unknownKid, revoked.access_token, spent.refresh_token, revoked.refresh_token]
+  const rounds = Math.ceil((INTROSPECTION_UNKNOWN_TOKENS.max + 100) / ordinary.length)
+  for (let i = 0; i < rounds; i++) {
+    const replies = await Promise.all(ordinary.map((token) => post(app, '/introspect', { token }, rs)))
+    if (!replies.every((r) => r.body === '{"active":false}')) t.fail(`round ${i}: every one inactive`)
+  }
+  const counted = await app.throttle.check([{ key: 'introspect-unknown:rs', max: 1, windowSeconds: 60 }])
+  t.equal(counted, undefined, `${rounds * ordinary.length} inactive answers, none of them counted`)
+  await post(app, '/introspect', { token: 'a-guess' }, rs)
+  t.type(await app.throttle.check([{ key: 'introspect-unknown:rs', max: 1, windowSeconds: 60 }]), 'number', 'while a guess is')
 })
 
 t.test('I3: an active access token introspects as 200 active:true with scope, client_id, sub, exp, iat, iss, aud, token_type; no-store', async (t) => {

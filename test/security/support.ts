@@ -54,7 +54,7 @@ export interface LoggedApp {
  */
 export async function buildLogged (t: Test, env: Record<string, string> = {}, options: Omit<AppOptions, 'env' | 'config'> = {}): Promise<LoggedApp> {
   const database = env.DATABASE_URL ? { url: env.DATABASE_URL, drop: async () => {} } : await freshDatabase(t)
-  const config = loadConfig({ ISSUER, KEY_PUBLISH_DELAY_SECONDS: '0', ...FAST_HASH, LOG_LEVEL: 'debug', ACCESS_LOG: 'on', ...env, DATABASE_URL: database.url })
+  const config = loadConfig({ ISSUER, ...FAST_HASH, LOG_LEVEL: 'debug', ACCESS_LOG: 'on', ...env, DATABASE_URL: database.url })
   const chunks: string[] = []
   const opts = serverOptions(config)
   const fastify = Fastify({ ...opts, logger: { ...(opts.logger as object), stream: { write: (line: string) => { chunks.push(line) } } } })

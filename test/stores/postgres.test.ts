@@ -39,12 +39,28 @@ t.test('migrations: five instances opening a fresh schema at once apply it once,
   t.same(versions.map((r) => r.version), postgresMigrations.map((_, i) => i + 1), 'each version recorded once')
   const tables = await adminQuery('SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY table_name', [schema])
   t.same(tables.map((r) => r.table_name),
-    ['clients', 'grants', 'refresh_tokens', 'revocations', 'schema_migrations', 'signing_keys', 'users'])
+    ['clients', 'grants', 'key_instances', 'refresh_tokens', 'revocations', 'schema_migrations', 'signing_keys', 'users'])
 
   const again = await openPostgres(url)
   t.equal((await adminQuery(`SELECT COUNT(*)::int AS n FROM ${schema}.schema_migrations`))[0]!.n, postgresMigrations.length,
     'reopening applies nothing')
   await again.close()
+})
+
+t.test('migration 2: keys from before it get sequence numbers in activation order, and can lose their private part', async (t) => {
+  const { url, schema } = await freshSchema()
+  await adminQuery(`SET search_path TO ${schema}; ${postgresMigrations[0]!};
+    CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL);
+    INSERT INTO schema_migrations VALUES (1, 0);
+    INSERT INTO signing_keys VALUES ('kb', 'ES256', 'pem-b', '{}', 100, 200), ('ka', 'ES256', 'pem-a', '{}', 100, 100), ('kc', 'ES256', 'pem-c', '{}', 150, 200)`)
+  const s = await openPostgres(url)
+  t.teardown(() => s.close())
+  const keys = await s.keys.list()
+  t.same(keys.map((k) => [k.kid, k.seq]), [['ka', 1], ['kb', 2], ['kc', 3]], 'ordered as before: activation, then creation')
+  const next = await s.keys.insert({ kid: 'kd', alg: 'ES256', privateKey: 'pem-d', publicJwk: '{}', createdAt: 300, activatesAt: 300 })
+  t.equal(next.seq, 4, 'the sequence continues after them')
+  await s.keys.deletePrivateKeys(['ka'])
+  t.equal((await s.keys.list())[0]!.privateKey, null)
 })
 
 t.test('types: timestamps and counts come back as numbers, flags as booleans, lists as arrays', async (t) => {

@@ -1,11 +1,14 @@
-import type { KeyStore, SigningKey } from '../types.js'
+import type { KeyStore, NewSigningKey, SigningKey } from '../types.js'
 import { toSigningKey } from '../rows.js'
-import type { Db } from './db.js'
+import { onlyRow, type Db } from './db.js'
 import { assertNoNul, hasNul } from './nul.js'
 
+// The sequence comes from the column's default (a PostgreSQL sequence): concurrent rotations get distinct,
+// increasing numbers.
 const insert = `INSERT INTO signing_keys (kid, alg, private_key, public_jwk, created_at, activates_at)
-  VALUES ($1, $2, $3, $4, $5, $6)`
-const values = (key: SigningKey): unknown[] => [key.kid, key.alg, key.privateKey, key.publicJwk, key.createdAt, key.activatesAt]
+  VALUES ($1, $2, $3, $4, $5, $6) RETURNING *`
+const values = (key: NewSigningKey): unknown[] => [key.kid, key.alg, key.privateKey, key.publicJwk, key.createdAt, key.activatesAt]
+const withoutNul = (kids: string[]): string[] => kids.filter((kid) => !hasNul(kid))
 
 export class PostgresKeyStore implements KeyStore {
   readonly #db: Db
@@ -15,16 +18,17 @@ export class PostgresKeyStore implements KeyStore {
   }
 
   async list (): Promise<SigningKey[]> {
-    const { rows } = await this.#db.query({ name: 'gh_keys_list', text: 'SELECT * FROM signing_keys ORDER BY activates_at, created_at' })
+    const { rows } = await this.#db.query({ name: 'gh_keys_list', text: 'SELECT * FROM signing_keys ORDER BY seq' })
     return rows.map(toSigningKey)
   }
 
-  async insert (key: SigningKey): Promise<void> {
+  async insert (key: NewSigningKey): Promise<SigningKey> {
     assertNoNul(key, 'signing key')
-    await this.#db.query({ name: 'gh_keys_insert', text: insert, values: values(key) })
+    const { rows } = await this.#db.query({ name: 'gh_keys_insert', text: insert, values: values(key) })
+    return toSigningKey(onlyRow(rows))
   }
 
-  async insertIfEmpty (key: SigningKey): Promise<boolean> {
+  async insertIfEmpty (key: NewSigningKey): Promise<boolean> {
     assertNoNul(key, 'signing key')
     return this.#db.transaction(async (tx) => {
       // Under READ COMMITTED two starters would both see an empty table; this lock mode conflicts with
@@ -38,8 +42,43 @@ export class PostgresKeyStore implements KeyStore {
     })
   }
 
-  async delete (kid: string): Promise<void> {
-    if (hasNul(kid)) return
-    await this.#db.query({ name: 'gh_keys_delete', text: 'DELETE FROM signing_keys WHERE kid = $1', values: [kid] })
+  async delete (kids: string[]): Promise<void> {
+    const ids = withoutNul(kids)
+    if (ids.length === 0) return
+    await this.#db.query({ name: 'gh_keys_delete', text: 'DELETE FROM signing_keys WHERE kid = ANY($1::text[])', values: [ids] })
+  }
+
+  async deletePrivateKeys (kids: string[]): Promise<void> {
+    const ids = withoutNul(kids)
+    if (ids.length === 0) return
+    await this.#db.query({
+      name: 'gh_keys_delete_private',
+      text: 'UPDATE signing_keys SET private_key = NULL WHERE kid = ANY($1::text[]) AND private_key IS NOT NULL',
+      values: [ids]
+    })
+  }
+
+  async heartbeat (instance: string, publishDelay: number, now: number, staleBefore: number): Promise<void> {
+    assertNoNul(instance, 'instance')
+    await this.#db.transaction(async (tx) => {
+      await tx.query({
+        name: 'gh_keys_heartbeat',
+        text: `INSERT INTO key_instances (instance, publish_delay, seen_at) VALUES ($1, $2, $3)
+          ON CONFLICT (instance) DO UPDATE SET publish_delay = EXCLUDED.publish_delay, seen_at = EXCLUDED.seen_at`,
+        values: [instance, publishDelay, now]
+      })
+      await tx.query({ name: 'gh_keys_purge_instances', text: 'DELETE FROM key_instances WHERE seen_at < $1', values: [staleBefore] })
+    })
+  }
+
+  async agreedPublishDelay (since: number): Promise<number | undefined> {
+    const { rows } = await this.#db.query({ name: 'gh_keys_agreed_delay', text: 'SELECT MAX(publish_delay) AS delay FROM key_instances WHERE seen_at >= $1', values: [since] })
+    const delay = rows[0]?.delay
+    return delay === null || delay === undefined ? undefined : Number(delay)
+  }
+
+  async leave (instance: string): Promise<void> {
+    if (hasNul(instance)) return
+    await this.#db.query({ name: 'gh_keys_leave', text: 'DELETE FROM key_instances WHERE instance = $1', values: [instance] })
   }
 }

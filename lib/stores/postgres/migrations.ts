@@ -65,6 +65,23 @@ export const postgresMigrations: string[] = [
      public_jwk TEXT NOT NULL,
      created_at BIGINT NOT NULL,
      activates_at BIGINT NOT NULL
+   );`,
+  // Signing keys ordered by a sequence (two rotations in one second no longer tie), private parts that can
+  // be deleted once a key retires, and each running instance's publish delay (lib/keys.ts).
+  `ALTER TABLE signing_keys ADD COLUMN seq BIGINT;
+   UPDATE signing_keys k SET seq = o.n
+     FROM (SELECT kid, ROW_NUMBER() OVER (ORDER BY activates_at, created_at, kid) AS n FROM signing_keys) o
+     WHERE o.kid = k.kid;
+   CREATE SEQUENCE signing_keys_seq OWNED BY signing_keys.seq;
+   SELECT setval('signing_keys_seq', COALESCE((SELECT MAX(seq) FROM signing_keys), 0) + 1, false);
+   ALTER TABLE signing_keys ALTER COLUMN seq SET DEFAULT nextval('signing_keys_seq'),
+     ALTER COLUMN seq SET NOT NULL,
+     ALTER COLUMN private_key DROP NOT NULL,
+     ADD CONSTRAINT signing_keys_seq_unique UNIQUE (seq);
+   CREATE TABLE key_instances (
+     instance TEXT COLLATE "C" PRIMARY KEY,
+     publish_delay INTEGER NOT NULL,
+     seen_at BIGINT NOT NULL
    );`
 ]
 

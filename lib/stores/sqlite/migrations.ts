@@ -58,5 +58,26 @@ export const sqliteMigrations: string[] = [
      public_jwk TEXT NOT NULL,
      created_at INTEGER NOT NULL,
      activates_at INTEGER NOT NULL
+   );`,
+  // Signing keys ordered by a sequence (two rotations in one second no longer tie), private parts that can
+  // be deleted once a key retires, and each running instance's publish delay (lib/keys.ts).
+  `CREATE TABLE signing_keys_next (
+     kid TEXT PRIMARY KEY,
+     seq INTEGER NOT NULL UNIQUE,
+     alg TEXT NOT NULL,
+     private_key TEXT,
+     public_jwk TEXT NOT NULL,
+     created_at INTEGER NOT NULL,
+     activates_at INTEGER NOT NULL
+   );
+   INSERT INTO signing_keys_next (kid, seq, alg, private_key, public_jwk, created_at, activates_at)
+     SELECT kid, ROW_NUMBER() OVER (ORDER BY activates_at, created_at, kid), alg, private_key, public_jwk, created_at, activates_at
+     FROM signing_keys;
+   DROP TABLE signing_keys;
+   ALTER TABLE signing_keys_next RENAME TO signing_keys;
+   CREATE TABLE key_instances (
+     instance TEXT PRIMARY KEY,
+     publish_delay INTEGER NOT NULL,
+     seen_at INTEGER NOT NULL
    );`
 ]
