@@ -405,6 +405,27 @@ t.test(`imported hashes get the same enumeration and brute-force protections (${
   t.match((await app.users.findByUsername('legacy'))?.passwordHash, /^\$2b\$08\$/, 'and the hash was not upgraded')
 })
 
+t.test(`the upgrade after a first sign-in never overwrites a password changed meanwhile (${testBackend})`, async (t) => {
+  const { app } = await setup(t)
+  await app.users.importBatch([{ username: 'moved', passwordHash: django('old-pw', 1000) }], { update: false })
+  // Hold the rehash the sign-in starts until the password has been changed under it.
+  const hash = app.passwords.hash.bind(app.passwords)
+  let release!: () => void
+  const gate = new Promise<void>((resolve) => { release = resolve })
+  let held = 0
+  app.passwords.hash = async (password) => { held++; await gate; return hash(password) }
+  t.teardown(() => { app.passwords.hash = hash })
+  t.equal((await signIn(app, 'moved', 'old-pw')).statusCode, 200, 'signs in with the imported hash')
+  t.equal(held, 1, 'the upgrade is under way')
+  const replaced = await bcryptHash('new-pw', 4)
+  t.match(await app.users.importBatch([{ username: 'moved', passwordHash: replaced }], { update: true }), [{ outcome: 'updated', revoke: true }], 're-imported with a new password meanwhile')
+  release()
+  await new Promise((resolve) => setTimeout(resolve, 200))
+  t.equal((await app.users.findByUsername('moved'))?.passwordHash, replaced, 'the late upgrade left the new hash alone')
+  assertOAuthError(t, await signIn(app, 'moved', 'old-pw'), 400, 'invalid_grant', undefined, 'the old password is gone')
+  t.equal((await signIn(app, 'moved', 'new-pw')).statusCode, 200, 'the new one works')
+})
+
 t.test('the progress bar on a terminal', { skip: !existsSync('/usr/bin/script') && 'script(1) is not installed' }, async (t) => {
   const { url } = await setup(t)
   const hash = await bcryptHash('pw', 4)

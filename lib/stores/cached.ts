@@ -128,6 +128,8 @@ export async function withReadCache (inner: Storage, options: CacheOptions, bus?
       if (user) { dropUser(user.id); announce({ kind: 'user', id: user.id }) }
       return user
     },
+    // Only the hash changes, which no cached answer holds for a check (sign-in reads by username, uncached).
+    replacePasswordHash: (username, expected, next) => inner.users.replacePasswordHash(username, expected, next),
     async delete (username) {
       const user = await inner.users.delete(username)
       if (user) { dropUser(user.id); announce({ kind: 'user', id: user.id }) }

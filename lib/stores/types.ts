@@ -61,6 +61,12 @@ export interface UserStore {
   findByUsername (username: string): Promise<User | undefined>
   list (page: Page): Promise<User[]>
   update (username: string, patch: UserPatch): Promise<User | undefined>
+  /**
+   * Sets the password hash only while it is still `expected`; true when it did. The upgrade after a sign-in
+   * (lib/oauth/grants/password.ts) uses it, so a rehash that lands late never overwrites a password changed
+   * (or a user re-imported) meanwhile with the old password.
+   */
+  replacePasswordHash (username: string, expected: string, next: string): Promise<boolean>
   delete (username: string): Promise<User | undefined>
   count (): Promise<number>
   /**

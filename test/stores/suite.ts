@@ -300,6 +300,17 @@ export function storeSuite (t: Test, open: () => Promise<Storage>): void {
     t.same(await s.users.importBatch([], { update: false }), [])
   })
 
+  t.test('users: replacePasswordHash changes the hash only while it is still the expected one', async (t) => {
+    const s = await open()
+    t.teardown(() => s.close())
+    await s.users.create({ username: 'alice', passwordHash: 'h1' })
+    t.equal(await s.users.replacePasswordHash('alice', 'h1', 'h2'), true)
+    t.equal((await s.users.findByUsername('alice'))?.passwordHash, 'h2')
+    t.equal(await s.users.replacePasswordHash('alice', 'h1', 'h3'), false, 'changed meanwhile: left alone')
+    t.equal((await s.users.findByUsername('alice'))?.passwordHash, 'h2')
+    t.equal(await s.users.replacePasswordHash('nobody', 'h2', 'h3'), false)
+  })
+
   t.test('users: importBatch is one transaction', async (t) => {
     const s = await open()
     t.teardown(() => s.close())

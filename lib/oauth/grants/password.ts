@@ -31,9 +31,12 @@ export const passwordGrant: GrantHandler = {
     }
     await throttle.succeed(limits.slice(0, 1))
 
-    if (needsRehash) {
+    if (needsRehash && user.passwordHash !== null) {
+      // Compare-and-set: if the password was changed (or the user re-imported) while this hash was computed,
+      // the new one stays. An imported bcrypt or PBKDF2 hash becomes argon2id here, at the first sign-in.
+      const verified = user.passwordHash
       passwords.hash(password)
-        .then((passwordHash) => storage.users.update(user.username, { passwordHash }))
+        .then((passwordHash) => storage.users.replacePasswordHash(user.username, verified, passwordHash))
         .catch((err) => log.warn({ err }, 'rehashing a password with new parameters failed'))
     }
 

@@ -62,6 +62,17 @@ export class PostgresUserStore implements UserStore {
     return row && toUser(row)
   }
 
+  async replacePasswordHash (username: string, expected: string, next: string): Promise<boolean> {
+    if (hasNul(username) || hasNul(expected)) return false
+    assertNoNul(next, 'password hash')
+    const { rowCount } = await this.#db.query({
+      name: 'gh_users_replace_hash',
+      text: 'UPDATE users SET password_hash = $1, updated_at = $2 WHERE username = $3 AND password_hash = $4',
+      values: [next, this.#clock.now(), username, expected]
+    })
+    return rowCount === 1
+  }
+
   async delete (username: string): Promise<User | undefined> {
     if (hasNul(username)) return undefined
     const { rows } = await this.#db.query({ name: 'gh_users_delete', text: 'DELETE FROM users WHERE username = $1 RETURNING *', values: [username] })

@@ -19,6 +19,7 @@ export class SqliteUserStore implements UserStore {
   readonly #insertIfNew: Database.Statement
   readonly #after: Database.Statement
   readonly #first: Database.Statement
+  readonly #replaceHash: Database.Statement
 
   constructor (db: Database.Database, clock: Clock) {
     this.#db = db
@@ -36,6 +37,7 @@ export class SqliteUserStore implements UserStore {
       VALUES (@id, @username, @full_name, @email, @disabled, @scope, @password_hash, @created_at, @updated_at) ON CONFLICT DO NOTHING`)
     this.#after = db.prepare('SELECT * FROM users WHERE username > ? ORDER BY username LIMIT ?')
     this.#first = db.prepare('SELECT * FROM users ORDER BY username LIMIT ?')
+    this.#replaceHash = db.prepare('UPDATE users SET password_hash = ?, updated_at = ? WHERE username = ? AND password_hash = ?')
   }
 
   async create (user: NewUser): Promise<User> {
@@ -75,6 +77,10 @@ export class SqliteUserStore implements UserStore {
   async update (username: string, patch: UserPatch): Promise<User | undefined> {
     const row = updateRow(this.#db, 'users', ['username', username], userPatchColumns(patch), this.#clock.now())
     return row && toUser(row)
+  }
+
+  async replacePasswordHash (username: string, expected: string, next: string): Promise<boolean> {
+    return this.#replaceHash.run(next, this.#clock.now(), username, expected).changes === 1
   }
 
   async delete (username: string): Promise<User | undefined> {
