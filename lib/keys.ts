@@ -1,4 +1,4 @@
-import { createHash, createPrivateKey, generateKeyPairSync, type KeyObject } from 'node:crypto'
+import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto'
 import type { KeyStore, SigningKey } from './stores/types.js'
 
 /**
@@ -61,6 +61,12 @@ export function selectKeys (keys: SigningKey[], now: number, retainSeconds: numb
     else published.push(k)
   })
   return { active: sorted[activeIndex], published, expired }
+}
+
+/** A published key's public half as PEM (SPKI), the form fast-jwt (and so @fastify/jwt) takes. */
+export function publicKeyPem (jwk: PublicJwk): string {
+  const { kid: _kid, alg: _alg, use: _use, ...key } = jwk
+  return createPublicKey({ key, format: 'jwk' }).export({ format: 'pem', type: 'spki' }).toString()
 }
 
 export function loadKey (key: SigningKey): LoadedKey {
