@@ -1,3 +1,4 @@
+/// <reference types="@fastify/jwt" preserve="true" />
 import fp from 'fastify-plugin'
 import fastifyJwt from '@fastify/jwt'
 import type { FastifyRequest } from 'fastify'
@@ -13,6 +14,9 @@ declare module '@fastify/jwt' {
     user: AccessTokenClaims
   }
 }
+
+/** What `request.user` holds after `await request.jwtVerify()`. */
+export type JwtUser = AccessTokenClaims
 
 /** Verified tokens @fastify/jwt's fast-jwt verifier remembers (per key), by token digest; exp is checked on every call. */
 const VERIFIED_CACHE_SIZE = 1000

@@ -199,7 +199,7 @@ t.test('Gatehouse unreachable: 503 with Retry-After, never a crash; it recovers 
   t.equal((await rs.inject({ method: 'GET', url: '/orders', headers: bearer(tok) })).statusCode, 200, 'Gatehouse up, cooldown over: 200')
 })
 
-t.test('the built package: npm pack carries every export target and the CLI, and a TypeScript service type-checks against it', async (t) => {
+t.test('the built package: npm pack carries every export target and the CLI, and a TypeScript service and extension route type-check against it', async (t) => {
   const manifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { exports: Record<string, string | Record<string, string>>, bin: Record<string, string> }
   const npm = process.env.npm_execpath?.endsWith('npm-cli.js') ? process.env.npm_execpath : join(dirname(process.execPath), '..', 'lib', 'node_modules', 'npm', 'bin', 'npm-cli.js')
   const pack = spawnNode([npm, 'pack', '--dry-run', '--json', '--ignore-scripts'], { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp' })
@@ -228,15 +228,27 @@ app.get('/orders', { onRequest: [app.authenticate, app.requireScope('orders:read
 })
 // @ts-expect-error: the audience is required
 await app.register(gatehouseAuth, { issuer: 'https://auth.example.com' })
+`,
+    // And an extension route (ROUTES_DIR) typed through gatehouse/extension.
+    'route.ts': `import type { FastifyPluginAsync } from 'fastify'
+import type { JwtUser } from 'gatehouse/extension'
+
+const route: FastifyPluginAsync = async (fastify) => {
+  fastify.get('/mine', { onRequest: [async (request) => { await request.jwtVerify() }, fastify.requireScope('items:read')] }, async (request) => {
+    const claims: JwtUser = request.user
+    return { sub: claims.sub, username: request.auth?.user?.username ?? null }
+  })
+}
+export default route
 `
   })
   writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({
     compilerOptions: { strict: true, module: 'NodeNext', moduleResolution: 'NodeNext', target: 'ES2022', lib: ['ES2023'], types: ['node'], skipLibCheck: true, noEmit: true },
-    include: ['service.ts']
+    include: ['service.ts', 'route.ts']
   }))
   const tsc = spawnNode([join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(dir, 'tsconfig.json')], { PATH: process.env.PATH ?? '' })
   let output = ''
   tsc.stdout?.on('data', (chunk) => { output += chunk })
   const code = await new Promise((resolve) => tsc.on('close', resolve))
-  t.equal(code, 0, `strict tsc accepts the service:\n${output}`)
+  t.equal(code, 0, `strict tsc accepts the service and the extension route:\n${output}`)
 })
