@@ -59,7 +59,7 @@ export default fp(async (fastify) => {
     },
     trusted: async (request: FastifyRequest, claims: unknown) => {
       const verified = claims as AccessTokenClaims
-      if (!isWithinValidity(verified, clock.nowMs())) throw invalidToken('the access token has expired')
+      if (!isWithinValidity(verified, clock.nowMs())) throw invalidToken('the access token is expired or not yet valid')
       const standing = await fastify.checkTokenStanding(verified)
       if (!standing) throw invalidToken()
       request.auth = { claims: verified, user: standing.user }
