@@ -1,7 +1,8 @@
 /**
  * What an extension (a file in ROUTES_DIR or PLUGINS_DIR) needs to type its code against Gatehouse: the
  * decorators' types, in one module. Importing any type from here also brings the `declare module
- * 'fastify'` augmentations, so `fastify.authenticate`, `request.auth` and the rest are typed.
+ * 'fastify'` augmentations, so `fastify.authenticate`, `request.auth`, `request.jwtVerify()`, `request.user`
+ * and the rest are typed.
  *
  *   import { fp, type Authenticated, type User } from 'gatehouse/extension'
  */
@@ -11,6 +12,7 @@ export type { Config } from './lib/config.js'
 export type { Standing } from './lib/oauth/token-standing.js'
 export type { Client, Storage, User, UserStore } from './lib/stores/types.js'
 export type { Authenticated } from './plugins/authenticate.js'
+export type { JwtUser } from './plugins/jwt.js'
 export { BearerError, insufficientScope, invalidToken, OAuthError } from './lib/errors.js'
 /** fastify-plugin, for plugins built outside this repository (so they need not install it themselves). */
 export { default as fp } from 'fastify-plugin'

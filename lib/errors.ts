@@ -66,15 +66,23 @@ export class BearerError extends GatehouseError {
   readonly error: BearerErrorCode
   readonly code: Exclude<BearerErrorCode, 'unauthorized' | 'temporarily_unavailable'> | undefined
 
+  readonly scope: string | undefined
+
   constructor (code: BearerError['code'], description: string, scope?: string) {
     const statusCode = code === 'insufficient_scope' ? 403 : code === 'invalid_request' ? 400 : 401
-    let challenge = `Bearer realm="${REALM}"`
-    if (code) challenge += `, error="${code}", error_description="${description.replace(/["\\]/g, '')}"`
-    if (scope) challenge += `, scope="${scope}"`
-    super(description, statusCode, { 'www-authenticate': challenge })
+    super(description, statusCode, { 'www-authenticate': bearerChallenge(REALM, code, description, scope) })
     this.code = code
     this.error = code ?? 'unauthorized'
+    this.scope = scope
   }
+}
+
+/** The RFC 6750 §3 `WWW-Authenticate: Bearer` challenge for `realm` (the resource-server plugin uses its own realm). */
+export function bearerChallenge (realm: string, code: BearerError['code'], description: string, scope?: string): string {
+  let challenge = `Bearer realm="${realm.replace(/["\\]/g, '')}"`
+  if (code) challenge += `, error="${code}", error_description="${description.replace(/["\\]/g, '')}"`
+  if (scope) challenge += `, scope="${scope}"`
+  return challenge
 }
 
 export const missingToken = () => new BearerError(undefined, 'no bearer token')

@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net'
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
-import { invalidRequest, OAuthError, type GatehouseError } from './errors.js'
+import { invalidRequest, invalidToken, missingToken, OAuthError, type BearerError, type GatehouseError } from './errors.js'
 
 /**
  * Failures that Fastify, its router or Node's HTTP parser raise before a handler runs, mapped onto the one
@@ -21,10 +21,32 @@ export const MAX_PARAM_LENGTH = 256
  * (413 excepted): RFC 6749 §5.2 has no other status for a malformed request.
  */
 export function fromFrameworkError (err: FastifyError, oauthEndpoint: boolean): GatehouseError | undefined {
+  const jwt = fromJwtError(err)
+  if (jwt) return jwt
   if (err.validation) return invalidRequest(validationText(err))
   const status = err.statusCode ?? 500
   if (status < 400 || status >= 500) return undefined
   return new OAuthError('invalid_request', clientErrorText(err), oauthEndpoint && status !== 413 ? 400 : status)
+}
+
+/** fast-jwt failures that mean a bug of ours (bad options), not a bad token. */
+const JWT_BUGS = new Set(['FAST_JWT_INVALID_OPTION', 'FAST_JWT_SIGN_ERROR'])
+
+/**
+ * A failure of @fastify/jwt's `request.jwtVerify()` (`FST_JWT_*`) or of fast-jwt under it (`FAST_JWT_*`,
+ * which @fastify/jwt passes on unwrapped for a wrong algorithm, type or a malformed token) as its RFC 6750
+ * reply: no token is a bare 401 challenge, anything wrong with the token is 401 invalid_token (whatever
+ * status @fastify/jwt chose: it says 400 for a malformed header, RFC 6750 and Gatehouse's own bearer check
+ * say invalid_token). Undefined for anything else. The resource-server plugin classifies the same way.
+ */
+export function fromJwtError (err: { code?: unknown }): BearerError | undefined {
+  const code = err.code
+  if (typeof code !== 'string') return undefined
+  if (code === 'FST_JWT_NO_AUTHORIZATION_IN_HEADER' || code === 'FST_JWT_NO_AUTHORIZATION_IN_COOKIE') return missingToken()
+  if (code.startsWith('FST_JWT_') || (code.startsWith('FAST_JWT_') && !JWT_BUGS.has(code))) {
+    return invalidToken(code === 'FST_JWT_AUTHORIZATION_TOKEN_EXPIRED' || code === 'FAST_JWT_EXPIRED' ? 'the access token has expired' : undefined)
+  }
+  return undefined
 }
 
 /**

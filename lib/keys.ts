@@ -1,4 +1,4 @@
-import { createHash, createPrivateKey, generateKeyPairSync, type KeyObject } from 'node:crypto'
+import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto'
 import type { Clock } from './clock.js'
 import { CLOCK_LEEWAY_SECONDS } from './clock.js'
 import type { Config } from './config.js'
@@ -172,6 +172,12 @@ export function generateSigningKey (createdAt: number, activatesAt: number): New
 function thumbprint (jwk: { kty: string, crv: string, x: string, y: string }): string {
   const canonical = JSON.stringify({ crv: jwk.crv, kty: jwk.kty, x: jwk.x, y: jwk.y })
   return createHash('sha256').update(canonical).digest('base64url')
+}
+
+/** A published key's public half as PEM (SPKI), the form fast-jwt (and so @fastify/jwt) takes. */
+export function publicKeyPem (jwk: PublicJwk): string {
+  const { kid: _kid, alg: _alg, use: _use, ...key } = jwk
+  return createPublicKey({ key, format: 'jwk' }).export({ format: 'pem', type: 'spki' }).toString()
 }
 
 export function loadKey (key: SigningKey): LoadedKey {

@@ -15,8 +15,9 @@ export const OAUTH_BODY_LIMIT = 64 * 1024
 /**
  * Routes that set `config: { oauth: true }` get the RFC 6749 endpoint rules, so no route repeats them:
  * `Cache-Control: no-store` and `Pragma: no-cache` on every reply (§5.1), form encoding only (§3.2;
- * Fastify would otherwise parse JSON), and a repeated parameter is invalid_request (§3.1), checked before
- * schema validation so Ajv's array coercion never answers in its own shape.
+ * Fastify would otherwise parse JSON), a repeated parameter is invalid_request (§3.1), checked before
+ * schema validation so Ajv's array coercion never answers in its own shape, and a parameter sent without
+ * a value is treated as omitted (§3.1: Swagger UI's "Try it out" sends `refresh_token=` and the like).
  */
 export default fp(async (fastify) => {
   fastify.addHook('onRoute', (route) => {
@@ -38,9 +39,13 @@ async function formOnly (request: FastifyRequest): Promise<void> {
   }
   const body = request.body
   if (body === null || typeof body !== 'object') return
+  const empty: string[] = []
   for (const [name, value] of Object.entries(body)) {
     if (Array.isArray(value)) throw invalidRequest(`parameter ${name.slice(0, 64)} is repeated`)
+    if (value === '') empty.push(name)
   }
+  // RFC 6749 §3.1: "Parameters sent without a value MUST be treated as if they were omitted from the request."
+  for (const name of empty) Reflect.deleteProperty(body, name)
 }
 
 function asArray<T> (hooks: T | T[] | undefined): T[] {

@@ -2,15 +2,24 @@ import fp from 'fastify-plugin'
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import { readFileSync } from 'node:fs'
+import { securitySchemes } from '../schemas/security.js'
+
+/** sha256 of `.logo_small_svg__cls-2{fill:#fff}.logo_small_svg__cls-3{fill:#85ea2d}`, the <style> in Swagger UI's logo. */
+const SWAGGER_LOGO_STYLE = 'sha256-RL3ie0nH+Lzz2YNqQN83mnU0J1ot4QL7b99vMdIX99w='
 
 const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
 
 /**
  * The OpenAPI document is generated from the routes' TypeBox schemas (one source for validation, types
  * and the contract). Served at /openapi.json and browsable at /docs; `npm run openapi` writes openapi.yaml.
+ * Shared schemas keep their `$id` as their name under `components.schemas` (refResolver), so generated
+ * clients get named types; every operation has an operationId, a tag and a summary (test/openapi.test.ts).
  */
 export default fp(async (fastify) => {
   await fastify.register(swagger, {
+    refResolver: {
+      buildLocalReference: (json, _baseUri, _fragment, i) => typeof json.$id === 'string' ? json.$id : `def-${i}`
+    },
     openapi: {
       openapi: '3.1.0',
       info: {
@@ -23,22 +32,23 @@ export default fp(async (fastify) => {
         { name: 'users', description: 'Resources protected by bearer tokens (RFC 6750 errors)' },
         { name: 'discovery', description: 'Metadata and keys' },
         { name: 'admin', description: 'Administration (scope admin)' },
-        { name: 'operations', description: 'Health and readiness' }
+        { name: 'operations', description: 'Health, readiness and metrics' }
       ],
       components: {
-        securitySchemes: {
-          bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
-          clientSecretBasic: { type: 'http', scheme: 'basic', description: 'client_secret_basic (RFC 6749 §2.3.1)' }
-        }
+        securitySchemes: securitySchemes(fastify.config.issuer) as never
       }
     }
   })
   // Swagger UI sets its own CSP (after our html-security-headers hook), so it gets ours verbatim: local
-  // assets only, never framed, and no call-out to the public swagger validator.
+  // assets only, never framed, and no call-out to the public swagger validator. "Authorize" and "Try it
+  // out" call the API with fetch from the page, so they work where the page's origin is ISSUER's (the
+  // oauth2 flows' token URL): connect-src 'self'. The one inline style allowed, by its hash, is the
+  // <style> of Swagger UI's own logo (an inline SVG in the top bar).
   await fastify.register(swaggerUi, {
     routePrefix: '/docs',
-    staticCSP: "default-src 'self'; base-uri 'none'; font-src 'self' data:; img-src 'self' data:; object-src 'none'; script-src 'self'; script-src-attr 'none'; style-src 'self'; form-action 'self'; frame-ancestors 'none'",
+    staticCSP: "default-src 'self'; base-uri 'none'; connect-src 'self'; font-src 'self' data:; img-src 'self' data:; object-src 'none'; " +
+      `script-src 'self'; script-src-attr 'none'; style-src 'self' '${SWAGGER_LOGO_STYLE}'; form-action 'self'; frame-ancestors 'none'`,
     uiConfig: { validatorUrl: null }
   })
   fastify.get('/openapi.json', { schema: { hide: true } }, async () => fastify.swagger())
-}, { name: 'swagger' })
+}, { name: 'swagger', dependencies: ['config', 'schemas'] })

@@ -1,23 +1,28 @@
 import { Type, type Static } from '@sinclair/typebox'
 import { invalidInput } from '../lib/errors.js'
-import { BearerErrorResponse, ClientId, NullableString, Password, Scope, Username } from './common.js'
+import { BearerErrorSchema, ClientId, NullableString, Password, ref, Scope, Username } from './common.js'
+import { bearerSecurity } from './security.js'
 import { GRANT_TYPES, OneOf, type AdminErrorCode } from './vocabulary.js'
 import { UserView } from './users.js'
 
 const NullableScope = Type.Unsafe<string | null>({ type: ['string', 'null'], maxLength: 2048, description: 'space-separated scopes the client may ask for; null = only the user\'s scopes' })
 
+const DEFAULT_PAGE = { limit: 100, offset: 0 }
+
+/** `?limit&offset`, both optional (a generated client may leave them out); Ajv fills in the defaults. */
 export const Paging = Type.Object({
-  limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }),
-  offset: Type.Integer({ minimum: 0, maximum: 2 ** 31 - 1, default: 0 })
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: DEFAULT_PAGE.limit, description: 'at most this many (default 100)' })),
+  offset: Type.Optional(Type.Integer({ minimum: 0, maximum: 2 ** 31 - 1, default: DEFAULT_PAGE.offset, description: 'skip this many (default 0)' }))
 })
-export type Page = Static<typeof Paging>
+export type Page = Required<Static<typeof Paging>>
 
 /**
  * The page a list request asked for, refused unless both numbers are finite. Ajv's type coercion turns the
  * query text "Infinity" (or "1e400") into the number Infinity, which it accepts as an integer and then
  * exempts from minimum/maximum (those only test finite numbers): `?limit=Infinity` reached the database.
  */
-export function checkedPage (page: Page): Page {
+export function checkedPage (query: Static<typeof Paging>): Page {
+  const page = { limit: query.limit ?? DEFAULT_PAGE.limit, offset: query.offset ?? DEFAULT_PAGE.offset }
   if (!Number.isSafeInteger(page.limit) || !Number.isSafeInteger(page.offset)) throw invalidInput('limit and offset must be whole numbers in range')
   return page
 }
@@ -32,7 +37,7 @@ export const CreateUser = Type.Object({
   email: Type.Optional(NullableString),
   scope: Type.Optional(Scope),
   disabled: Type.Optional(Type.Boolean())
-}, { additionalProperties: false })
+}, { additionalProperties: false, examples: [{ username: 'alice', password: 'correct horse battery staple', full_name: 'Alice Liddell', scope: 'items:read' }] })
 
 export const UpdateUser = Type.Object({
   password: Type.Optional(Password),
@@ -52,7 +57,11 @@ export const ClientView = Type.Object({
   redirect_uris: Type.Array(Type.String()),
   created_at: Type.Integer(),
   client_secret: Type.Optional(Type.String({ description: 'only in the reply that created or re-issued it' }))
-}, { $id: 'Client' })
+}, {
+  $id: 'Client',
+  description: 'A client as the API shows it (never the secret digest)',
+  examples: [{ client_id: 'svc', public: false, grant_types: ['client_credentials'], scope: 'orders:read', redirect_uris: [], created_at: 1767224700, client_secret: 'l8Yk1m…' }]
+})
 
 export const CreateClient = Type.Object({
   client_id: ClientId,
@@ -60,7 +69,7 @@ export const CreateClient = Type.Object({
   grant_types: Type.Array(GrantTypeName, { minItems: 1, maxItems: GRANT_TYPES.length }),
   scope: Type.Optional(NullableScope),
   redirect_uris: Type.Optional(Type.Array(Type.String({ maxLength: 2048 }), { maxItems: 20 }))
-}, { additionalProperties: false })
+}, { additionalProperties: false, examples: [{ client_id: 'svc', grant_types: ['client_credentials'], scope: 'orders:read' }] })
 
 export const UpdateClient = Type.Object({
   grant_types: Type.Optional(Type.Array(GrantTypeName, { minItems: 1, maxItems: GRANT_TYPES.length })),
@@ -69,32 +78,43 @@ export const UpdateClient = Type.Object({
   rotate_secret: Type.Optional(Type.Boolean({ description: 'issue a new secret (shown once); the old one stops working' }))
 }, { additionalProperties: false })
 
-export const KeyRotation = Type.Object({ kid: Type.String(), activates_at: Type.Integer() })
+export const KeyRotation = Type.Object({
+  kid: Type.String({ description: 'the new key\'s id, published in the JWKS at once' }),
+  activates_at: Type.Integer({ description: 'when it starts signing (Unix seconds)' })
+}, { $id: 'KeyRotation', examples: [{ kid: 'yH0dK3jV…', activates_at: 1767224730 }] })
 
-/** An error body whose `error` is one of `codes` (the document then says exactly which). */
-const errorBody = (codes: AdminErrorCode[], description: string) => Type.Object({
+/** A named error body whose `error` is one of `codes` (the document then says exactly which). */
+const errorBody = (id: string, codes: AdminErrorCode[], description: string) => Type.Object({
   error: OneOf(codes),
   error_description: Type.Optional(Type.String())
-}, { description })
+}, { $id: id, description })
+
+export const AdminErrorSchemas = {
+  invalidRequest: errorBody('InvalidRequestError', ['invalid_request'], 'a malformed request, or a value the rules refuse'),
+  notFound: errorBody('NotFoundError', ['not_found'], 'no such user or client'),
+  conflict: errorBody('ConflictError', ['conflict'], 'the user or client already exists'),
+  unavailable: errorBody('UnavailableError', ['temporarily_unavailable'], 'the database is unreachable; Retry-After says when to try again')
+}
+const { invalidRequest, notFound, conflict, unavailable } = AdminErrorSchemas
 
 /** Replies every admin route can give besides its success. */
 export const adminErrors = {
-  400: errorBody(['invalid_request'], 'malformed request, or a value the rules refuse'),
-  401: BearerErrorResponse,
-  403: BearerErrorResponse,
-  404: errorBody(['not_found'], 'no such user or client'),
-  409: errorBody(['conflict'], 'the user or client already exists'),
-  503: errorBody(['temporarily_unavailable'], 'the database is unreachable; Retry-After says when to try again')
+  400: ref(invalidRequest, 'a malformed request, or a value the rules refuse'),
+  401: ref(BearerErrorSchema, 'no token, or a bad, expired or revoked one (WWW-Authenticate: Bearer)'),
+  403: ref(BearerErrorSchema, 'insufficient_scope: the token lacks the scope admin'),
+  404: ref(notFound, 'no such user or client'),
+  409: ref(conflict, 'the user or client already exists'),
+  503: ref(unavailable, 'the database is unreachable; Retry-After says when to try again')
 }
 
 /** …and those of a route that reads a request body (POST, PATCH, DELETE): Fastify parses one whenever it is sent. */
 export const adminBodyErrors = {
   ...adminErrors,
-  413: errorBody(['invalid_request'], 'the body is larger than the limit (1 MiB)'),
-  415: errorBody(['invalid_request'], 'the body is neither JSON nor another type the server reads')
+  413: ref(invalidRequest, 'the body is larger than the limit (1 MiB)'),
+  415: ref(invalidRequest, 'the body is neither JSON nor another type the server reads')
 }
 
-export const adminSecurity = [{ bearerAuth: ['admin'] }]
+export const adminSecurity = bearerSecurity('admin')
 
 /** The media types `POST /admin/users/import` reads: JSON Lines (one JSON object a line). */
 export const IMPORT_MEDIA_TYPES = ['application/x-ndjson', 'application/jsonl']
@@ -123,16 +143,16 @@ export const ImportSummary = Type.Object({
   skipped: Type.Integer({ description: 'lines whose username exists already (with update=true: and is unchanged)' }),
   rejected: Type.Array(Type.Object({ line: Type.Integer(), reason: Type.String() }), { description: 'the first 1,000 rejected lines, by line number' }),
   rejected_count: Type.Integer({ description: 'every rejected line' })
-})
+}, { description: 'what the import did: counts, and the rejected lines with their reasons' })
 
 /** The replies of the import besides its 200. */
 export const importErrors = {
-  400: errorBody(['invalid_request'], 'no body'),
-  401: BearerErrorResponse,
-  403: BearerErrorResponse,
-  413: errorBody(['invalid_request'], 'the body is larger than IMPORT_MAX_BYTES (64 MiB by default); batches before the limit are imported'),
-  415: errorBody(['invalid_request'], 'the body is not JSON Lines (Content-Type application/x-ndjson or application/jsonl)'),
-  503: errorBody(['temporarily_unavailable'], 'the database is unreachable; batches before it are imported, and sending the file again finishes it')
+  400: ref(invalidRequest, 'no body'),
+  401: ref(BearerErrorSchema, 'no token, or a bad, expired or revoked one (WWW-Authenticate: Bearer)'),
+  403: ref(BearerErrorSchema, 'insufficient_scope: the token lacks the scope admin'),
+  413: ref(invalidRequest, 'the body is larger than IMPORT_MAX_BYTES (64 MiB by default); batches before the limit are imported'),
+  415: ref(invalidRequest, 'the body is not JSON Lines (Content-Type application/x-ndjson or application/jsonl)'),
+  503: ref(unavailable, 'the database is unreachable; batches before it are imported, and sending the file again finishes it')
 }
 
 export { UserView }

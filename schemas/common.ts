@@ -1,5 +1,16 @@
-import { Type, type Static } from '@sinclair/typebox'
+import { Type, type Static, type TSchema, type TUnsafe } from '@sinclair/typebox'
 import { BEARER_ERROR_CODES, OAUTH_ERROR_CODES, OneOf } from './vocabulary.js'
+
+/**
+ * A reference to a shared schema (one with an `$id`, registered once by plugins/schemas.ts): validation and
+ * serialization resolve it, the OpenAPI document names it `components.schemas.<$id>`, and TypeScript keeps
+ * its static type. Route schemas use these, never the schema itself: an `$id` may be compiled only once.
+ * `description` is that of the reply (or property) it stands for.
+ */
+export const ref = <T extends TSchema>(schema: T, description?: string): TUnsafe<Static<T>> => {
+  if (typeof schema.$id !== 'string') throw new Error('only a schema with an $id can be referenced')
+  return Type.Unsafe<Static<T>>(description === undefined ? { $ref: `${schema.$id}#` } : { $ref: `${schema.$id}#`, description })
+}
 
 /** Small atoms, composed into per-endpoint schemas. */
 
@@ -18,14 +29,26 @@ export const ClientId = Type.String({ minLength: 1, maxLength: 128 })
  */
 export const NullableString = Type.Unsafe<string | null>({ type: ['string', 'null'], maxLength: 256 })
 
-export const OAuthErrorResponse = Type.Object({
+export const OAuthErrorSchema = Type.Object({
   error: OneOf(OAUTH_ERROR_CODES),
   error_description: Type.Optional(Type.String())
-}, { $id: 'OAuthError', description: 'RFC 6749 §5.2 error' })
+}, {
+  $id: 'OAuthError',
+  description: 'RFC 6749 §5.2 error',
+  examples: [{ error: 'invalid_grant', error_description: 'the grant is invalid, expired, revoked or was issued to another client' }]
+})
 
-export const BearerErrorResponse = Type.Object({
+export const BearerErrorSchema = Type.Object({
   error: OneOf(BEARER_ERROR_CODES),
   error_description: Type.Optional(Type.String())
-}, { $id: 'BearerError', description: 'RFC 6750 §3 error; the WWW-Authenticate header carries the challenge' })
+}, {
+  $id: 'BearerError',
+  description: 'RFC 6750 §3 error; the WWW-Authenticate header carries the challenge',
+  examples: [{ error: 'invalid_token', error_description: 'the access token is invalid, expired or revoked' }]
+})
 
-export type OAuthErrorBody = Static<typeof OAuthErrorResponse>
+/** The error replies as route schemas use them (references to the shared schemas above). */
+export const OAuthErrorResponse = ref(OAuthErrorSchema)
+export const BearerErrorResponse = ref(BearerErrorSchema)
+
+export type OAuthErrorBody = Static<typeof OAuthErrorSchema>

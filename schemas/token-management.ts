@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox'
-import { ClientId, OAuthErrorResponse } from './common.js'
+import { ClientId, ref } from './common.js'
+import { clientAuthentication, oauthErrors } from './token.js'
 
 const TokenParams = {
   // As long as /token accepts a refresh token: an oversized JWT is simply not active (SECURITY-CASES J3).
@@ -9,8 +10,8 @@ const TokenParams = {
   client_secret: Type.Optional(Type.String({ maxLength: 512 }))
 }
 
-export const RevokeRequest = Type.Object(TokenParams, { additionalProperties: true })
-export const IntrospectRequest = Type.Object(TokenParams, { additionalProperties: true })
+export const RevokeRequest = Type.Object(TokenParams, { additionalProperties: true, examples: [{ token: 'oTk3YzY1ZDItMmE0Ni00…', token_type_hint: 'refresh_token' }] })
+export const IntrospectRequest = Type.Object(TokenParams, { additionalProperties: true, examples: [{ token: 'eyJhbGciOiJFUzI1NiIsInR5cCI6ImF0K2p3dCJ9…' }] })
 
 export const IntrospectionResponse = Type.Object({
   active: Type.Boolean(),
@@ -25,28 +26,37 @@ export const IntrospectionResponse = Type.Object({
   aud: Type.Optional(Type.String()),
   iss: Type.Optional(Type.String()),
   jti: Type.Optional(Type.String())
-}, { $id: 'IntrospectionResponse', description: 'RFC 7662 §2.2; only `active` when the token is not active' })
-
-const oauthErrors = { 400: OAuthErrorResponse, 401: OAuthErrorResponse, 413: OAuthErrorResponse, 429: OAuthErrorResponse, 503: OAuthErrorResponse }
-const security = [{ clientSecretBasic: [] }, {}] as Array<Record<string, string[]>>
+}, {
+  $id: 'IntrospectionResponse',
+  description: 'RFC 7662 §2.2; only `active` when the token is not active',
+  examples: [
+    { active: true, scope: 'items:read', client_id: 'web', username: 'alice', token_type: 'Bearer', exp: 1767225600, iat: 1767224700, sub: '0b7e4c1a-5f0e-4d8e-9a43-2c1f6f1d9a10', aud: 'http://localhost:3000', iss: 'http://localhost:3000', jti: '4f1c3e2a-8d9b-4c7e-a1f0-6b5d4e3c2a10' },
+    { active: false }
+  ]
+})
 
 export const revokeSchema = {
+  operationId: 'revokeToken',
   tags: ['oauth'],
-  summary: 'Token revocation (RFC 7009)',
-  description: 'Revokes an access or refresh token of the calling client. Answers 200 for unknown tokens and for tokens of other clients (which stay valid).',
+  summary: 'Revoke a token (RFC 7009)',
+  description: 'Revokes an access or refresh token of the calling client (revoking a refresh token revokes its whole grant). ' +
+    'Answers 200 for unknown tokens and for tokens of other clients (which stay valid). Client authentication is required.',
   consumes: ['application/x-www-form-urlencoded'],
-  security,
+  security: clientAuthentication,
   body: RevokeRequest,
   response: { 200: Type.String({ maxLength: 0, description: 'revoked, or nothing to revoke (empty body)' }), ...oauthErrors }
 }
 
 export const introspectSchema = {
+  operationId: 'introspectToken',
   tags: ['oauth'],
-  summary: 'Token introspection (RFC 7662)',
-  description: 'For confidential clients (resource servers). Anything invalid, expired, revoked or of a disabled user is `{"active":false}`. ' +
-    'Never rate-limited with 429: past 1,000 unknown tokens a minute from one client, answers about unknown tokens are delayed by 1 s; active answers never are.',
+  summary: 'Introspect a token (RFC 7662)',
+  description: 'For confidential clients (resource servers). Anything invalid, expired, revoked, of a disabled or deleted user ' +
+    'or of a deleted client is `{"active":false}` and nothing else. Never rate-limited with 429: past 1,000 unknown tokens a minute ' +
+    'from one client, answers about unknown tokens are delayed by 1 s; active answers never are.',
   consumes: ['application/x-www-form-urlencoded'],
-  security,
+  security: clientAuthentication,
   body: IntrospectRequest,
-  response: { 200: IntrospectionResponse, 400: OAuthErrorResponse, 401: OAuthErrorResponse, 413: OAuthErrorResponse, 503: OAuthErrorResponse }
+  // No 429: introspection is never refused (answers about unknown tokens may be delayed instead).
+  response: { 200: ref(IntrospectionResponse, 'the token\'s state'), 400: oauthErrors[400], 401: oauthErrors[401], 413: oauthErrors[413], 503: oauthErrors[503] }
 }

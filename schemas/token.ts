@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox'
-import { ClientId, OAuthErrorResponse, Password, Scope, UsernameInput } from './common.js'
+import { ClientId, OAuthErrorSchema, Password, ref, Scope, UsernameInput } from './common.js'
 
 const Opaque = Type.String({ minLength: 1, maxLength: 32768 })
 
@@ -18,7 +18,15 @@ export const TokenRequest = Type.Object({
   code_verifier: Type.Optional(Type.String({ maxLength: 256 })),
   client_id: Type.Optional(ClientId),
   client_secret: Type.Optional(Type.String({ maxLength: 512 }))
-}, { additionalProperties: true })
+}, {
+  additionalProperties: true,
+  description: 'RFC 6749 §3.2, form-encoded. A parameter sent without a value counts as not sent (§3.1).',
+  examples: [
+    { grant_type: 'password', username: 'alice', password: 'correct horse battery staple', scope: 'items:read' },
+    { grant_type: 'client_credentials', scope: 'orders:read' },
+    { grant_type: 'refresh_token', refresh_token: 'oTk3YzY1ZDItMmE0Ni00…' }
+  ]
+})
 export type TokenRequestBody = Static<typeof TokenRequest>
 
 export const TokenResponse = Type.Object({
@@ -28,22 +36,44 @@ export const TokenResponse = Type.Object({
   scope: Type.Optional(Type.String()),
   refresh_token: Type.Optional(Type.String()),
   id_token: Type.Optional(Type.String())
-}, { $id: 'TokenResponse', description: 'RFC 6749 §5.1' })
+}, {
+  $id: 'TokenResponse',
+  description: 'RFC 6749 §5.1',
+  examples: [{
+    access_token: 'eyJhbGciOiJFUzI1NiIsInR5cCI6ImF0K2p3dCIsImtpZCI6Ii4uLiJ9.eyJpc3MiOiJodHRwOi8vbG9jYWxob3N0OjMwMDAiLCJzdWIiOiIuLi4ifQ.c2lnbmF0dXJl',
+    token_type: 'Bearer',
+    expires_in: 900,
+    scope: 'items:read',
+    refresh_token: 'oTk3YzY1ZDItMmE0Ni00…'
+  }]
+})
 export type TokenResponseBody = Static<typeof TokenResponse>
 
+/** Replies an OAuth endpoint (/token, /revoke, /introspect) can give besides its success: RFC 6749 §5.2 bodies. */
+export const oauthErrors = {
+  400: ref(OAuthErrorSchema, 'the request is malformed or refused (invalid_request, invalid_grant, invalid_scope, unauthorized_client, unsupported_grant_type)'),
+  401: ref(OAuthErrorSchema, 'client authentication failed (invalid_client); WWW-Authenticate: Basic when the client used Basic'),
+  413: ref(OAuthErrorSchema, 'the form body is larger than 64 KiB'),
+  429: ref(OAuthErrorSchema, 'too many failed attempts (too_many_requests); Retry-After says when to try again'),
+  503: ref(OAuthErrorSchema, 'temporarily_unavailable: the server cannot serve the request now (the database is unreachable); Retry-After says when to try again')
+}
+
+/** Where a client may authenticate: HTTP Basic (client_secret_basic), or in the form (client_secret_post, or client_id alone). */
+export const clientAuthentication = [{ clientSecretBasic: [] }, {}] as Array<Record<string, string[]>>
+
 export const tokenSchema = {
+  operationId: 'createToken',
   tags: ['oauth'],
-  summary: 'Token endpoint',
-  description: 'Grants: password, client_credentials, refresh_token. Client authentication: client_secret_basic, client_secret_post, or none (public clients).',
+  summary: 'Token endpoint: issue an access token (RFC 6749 §3.2)',
+  description: 'Grants: `password` (also when only `username` and `password` are sent, as the FastAPI tutorial\'s form does), ' +
+    '`client_credentials`, `refresh_token`. Client authentication: client_secret_basic, client_secret_post, or none (public ' +
+    'clients send `client_id`); a password grant with no client at all is served as the built-in public client `default`. ' +
+    'Form-encoded only; a repeated parameter is `invalid_request`; a parameter sent without a value counts as not sent.',
   consumes: ['application/x-www-form-urlencoded'],
-  security: [{ clientSecretBasic: [] }, {}] as Array<Record<string, string[]>>,
+  security: clientAuthentication,
   body: TokenRequest,
   response: {
-    200: TokenResponse,
-    400: OAuthErrorResponse,
-    401: OAuthErrorResponse,
-    413: OAuthErrorResponse,
-    429: OAuthErrorResponse,
-    503: OAuthErrorResponse
+    200: ref(TokenResponse, 'the access token (and a refresh token when the client may use one); Cache-Control: no-store'),
+    ...oauthErrors
   }
 }

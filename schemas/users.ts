@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox'
-import { BearerErrorResponse, NullableString } from './common.js'
+import { BearerErrorSchema, NullableString, ref } from './common.js'
+import { bearerSecurity } from './security.js'
 import type { User } from '../lib/stores/types.js'
 
 /** A user as the API shows it: never the password hash. */
@@ -10,23 +11,31 @@ export const UserView = Type.Object({
   email: NullableString,
   disabled: Type.Boolean(),
   scope: Type.String({ description: 'scopes the user may be granted, space-separated' })
-}, { $id: 'User' })
+}, {
+  $id: 'User',
+  description: 'A user as the API shows it (never the password hash)',
+  examples: [{ sub: '0b7e4c1a-5f0e-4d8e-9a43-2c1f6f1d9a10', username: 'alice', full_name: 'Alice Liddell', email: 'alice@example.com', disabled: false, scope: 'items:read' }]
+})
 export type UserViewBody = Static<typeof UserView>
 
 export function toUserView (user: User): UserViewBody {
   return { sub: user.id, username: user.username, full_name: user.fullName, email: user.email, disabled: user.disabled, scope: user.scope }
 }
 
+/** Replies a bearer-protected route can give besides its success (RFC 6750 §3). */
 export const bearerErrors = {
-  400: BearerErrorResponse,
-  401: BearerErrorResponse,
-  403: BearerErrorResponse,
-  503: BearerErrorResponse
+  400: ref(BearerErrorSchema, 'invalid_request: the token was sent in more than one way'),
+  401: ref(BearerErrorSchema, 'no token (WWW-Authenticate: Bearer realm="gatehouse"), or a bad, expired or revoked token or a disabled user (error="invalid_token")'),
+  403: ref(BearerErrorSchema, 'insufficient_scope: the token lacks a scope this operation needs'),
+  503: ref(BearerErrorSchema, 'temporarily_unavailable: the database is unreachable; Retry-After says when to try again')
 }
 
 export const meSchema = {
+  operationId: 'getCurrentUser',
   tags: ['users'],
   summary: 'The signed-in user',
-  security: [{ bearerAuth: [] }],
-  response: { 200: UserView, ...bearerErrors }
+  description: 'The user the bearer token was issued for, with any scope (the FastAPI tutorial\'s `GET /users/me`). ' +
+    'A client\'s own token (client_credentials) names no user and gets 401 invalid_token.',
+  security: bearerSecurity(),
+  response: { 200: ref(UserView, 'the token\'s user'), ...bearerErrors }
 }

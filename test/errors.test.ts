@@ -1,6 +1,6 @@
 import t from 'tap'
 import { AdminError, BearerError, GatehouseError, insufficientScope, invalidClient, invalidGrant, invalidToken, missingToken, notFound, OAuthError, StoreUnavailableError, tooManyRequests } from '../lib/errors.js'
-import { BearerErrorResponse, OAuthErrorResponse } from '../schemas/common.js'
+import { BearerErrorSchema, OAuthErrorSchema } from '../schemas/common.js'
 import { BEARER_ERROR_CODES, GRANT_TYPES, OAUTH_ERROR_CODES } from '../schemas/vocabulary.js'
 import { CreateClient } from '../schemas/admin.js'
 import { build } from './helper.js'
@@ -29,16 +29,18 @@ t.test('every error kind is a GatehouseError carrying its code, status, descript
 })
 
 t.test('the code lists feed the schemas and so the OpenAPI document', async (t) => {
-  t.same((OAuthErrorResponse.properties.error as unknown as { enum: string[] }).enum, [...OAUTH_ERROR_CODES], 'OAuthError.error is exactly OAUTH_ERROR_CODES')
+  t.same((OAuthErrorSchema.properties.error as unknown as { enum: string[] }).enum, [...OAUTH_ERROR_CODES], 'OAuthError.error is exactly OAUTH_ERROR_CODES')
   t.ok(OAUTH_ERROR_CODES.includes('access_denied'), 'access_denied is among them')
-  t.same((BearerErrorResponse.properties.error as unknown as { enum: string[] }).enum, [...BEARER_ERROR_CODES], 'BearerError.error is exactly BEARER_ERROR_CODES')
+  t.same((BearerErrorSchema.properties.error as unknown as { enum: string[] }).enum, [...BEARER_ERROR_CODES], 'BearerError.error is exactly BEARER_ERROR_CODES')
   t.same((CreateClient.properties.grant_types.items as unknown as { enum: string[] }).enum, [...GRANT_TYPES], 'a client\'s grant_types are exactly GRANT_TYPES')
 
   const app = await build(t)
-  type Doc = { paths: Record<string, Record<string, { responses: Record<string, { content: Record<string, { schema: { properties: { error: { enum: string[] } } } }> }> }>> }
+  type ErrorSchema = { properties: { error: { enum: string[] } } }
+  type Doc = { paths: Record<string, Record<string, { responses: Record<string, { content: Record<string, { schema: { $ref: string } }> }> }>>, components: { schemas: Record<string, ErrorSchema> } }
   const doc = app.swagger() as unknown as Doc
   const tokenError = doc.paths['/token']?.post?.responses['400']?.content['application/json']?.schema
-  t.same(tokenError?.properties.error.enum, [...OAUTH_ERROR_CODES], 'the OpenAPI document lists the same codes for /token')
+  t.equal(tokenError?.$ref, '#/components/schemas/OAuthError', '/token\'s errors are the named OAuthError')
+  t.same(doc.components.schemas.OAuthError?.properties.error.enum, [...OAUTH_ERROR_CODES], 'the OpenAPI document lists the same codes for /token')
 })
 
 t.test('Fastify\'s own failures come out in the one shape', async (t) => {

@@ -1,7 +1,7 @@
 import t from 'tap'
 import { join } from 'node:path'
-import { build, addUser } from './helper.js'
-import { bearer, passwordGrant } from './support.js'
+import { addClient, addUser, basic, build, post } from './helper.js'
+import { bearer, JWT_VERIFY_PATH, JWT_VERIFY_ROUTES, passwordGrant } from './support.js'
 
 const PASSWORD = 'correct horse battery staple'
 // dist/test → dist/examples/protected-route (the compiled example extension).
@@ -62,4 +62,61 @@ export default fp(async (fastify) => {
   t.equal(res.statusCode, 200)
   t.same(res.json(), { username: 'alice' })
   t.equal((await app.inject({ method: 'GET', url: '/extension/whoami' })).statusCode, 401)
+})
+
+t.test('the example\'s /status (fastify.authenticate) needs any valid token, like the tutorial\'s Depends(get_current_user)', async (t) => {
+  const app = await build(t, { ROUTES_DIR: EXAMPLE_ROUTES })
+  await addUser(app, 'alice', PASSWORD, { scope: 'read' })
+  t.equal((await app.inject({ method: 'GET', url: '/status' })).statusCode, 401)
+  const { access_token: token } = await passwordGrant(t, app, 'alice', PASSWORD)
+  const res = await app.inject({ method: 'GET', url: '/status', headers: bearer(token) })
+  t.equal(res.statusCode, 200)
+  t.same(res.json(), { status: 'ok' })
+})
+
+t.test('request.jwtVerify() in an extension route: Gatehouse\'s tokens across a key rotation, with their standing checked', async (t) => {
+  const app = await build(t, { ROUTES_DIR: JWT_VERIFY_ROUTES })
+  const alice = await addUser(app, 'alice', PASSWORD, { scope: 'read' })
+  const web = { authorization: basic('web', (await addClient(app, 'web', { grantTypes: ['password', 'refresh_token'] }))!) }
+  const login = async () => {
+    const res = await post(app, '/token', { grant_type: 'password', username: 'alice', password: PASSWORD }, web)
+    t.equal(res.statusCode, 200)
+    return res.json().access_token as string
+  }
+  const probe = (token: string) => app.inject({ method: 'GET', url: JWT_VERIFY_PATH, headers: bearer(token) })
+  const kidOf = (token: string) => JSON.parse(Buffer.from(token.split('.')[0]!, 'base64url').toString()).kid as string
+
+  const before = await login()
+  const ok = await probe(before)
+  t.equal(ok.statusCode, 200)
+  t.same(ok.json(), { sub: alice.id, username: 'alice' }, 'request.user holds the claims, request.auth the user')
+
+  // Rotation without a restart: the secret function reads the current key set on every call.
+  await app.signingKeys.rotate()
+  const after = await login()
+  t.not(kidOf(after), kidOf(before), 'the new token is signed by the new key')
+  t.equal((await probe(after)).statusCode, 200, 'a token of the new key verifies at once')
+  t.equal((await probe(before)).statusCode, 200, 'a token of the old key still verifies')
+
+  // Standing: deleting the client kills its tokens on this path too.
+  const { deleteClient } = await import('../lib/services/client-admin.js')
+  await deleteClient({ storage: app.storage, clock: app.clock, config: app.config }, 'web')
+  const gone = await probe(after)
+  t.equal(gone.statusCode, 401, 'the client was deleted: invalid_token')
+  t.match(gone.headers['www-authenticate'], /^Bearer realm="gatehouse", error="invalid_token"/)
+
+  // Verify-only: nothing in an extension can mint tokens with Gatehouse's keys through @fastify/jwt.
+  t.throws(() => app.jwt.sign({ sub: 'x' } as never), /verify mode/, 'fastify.jwt.sign is refused')
+})
+
+t.test('@fastify/jwt and fast-jwt failures become RFC 6750 replies', async (t) => {
+  const { fromJwtError } = await import('../lib/framework-errors.js')
+  t.equal(fromJwtError({ code: 'FST_JWT_NO_AUTHORIZATION_IN_HEADER' })?.headers['www-authenticate'], 'Bearer realm="gatehouse"', 'no token: a bare challenge')
+  for (const code of ['FST_JWT_AUTHORIZATION_TOKEN_INVALID', 'FST_JWT_AUTHORIZATION_TOKEN_EXPIRED', 'FST_JWT_AUTHORIZATION_TOKEN_UNTRUSTED', 'FST_JWT_BAD_REQUEST', 'FAST_JWT_INVALID_ALGORITHM', 'FAST_JWT_MALFORMED', 'FAST_JWT_MISSING_SIGNATURE']) {
+    const err = fromJwtError({ code })
+    t.equal(err?.statusCode, 401, `${code}: 401`)
+    t.equal(err?.error, 'invalid_token', `${code}: invalid_token`)
+  }
+  t.equal(fromJwtError({ code: 'FAST_JWT_INVALID_OPTION' }), undefined, 'a bad option is our bug (500), not a bad token')
+  t.equal(fromJwtError({ code: 'FST_ERR_VALIDATION' }), undefined, 'other errors are not JWT errors')
 })

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process'
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import type { Test } from 'tap'
 import { createPublicKey, randomUUID, type KeyObject } from 'node:crypto'
+import { join } from 'node:path'
 import { createLocalJWKSet, SignJWT, type JSONWebKeySet, type JWSHeaderParameters, type JWTPayload } from 'jose'
 import { addClient, addUser, basic, build, FORM, form, ISSUER } from './helper.js'
 
@@ -63,6 +64,14 @@ export function uniqueIp (): string {
   return `10.${(nextAddress >> 16) & 255}.${(nextAddress >> 8) & 255}.${nextAddress & 255}`
 }
 
+/**
+ * ROUTES_DIR holding one extension route, JWT_VERIFY_PATH, that checks its token with @fastify/jwt's
+ * `request.jwtVerify()` only (test/fixtures/jwt-verify): the access-token tests run through it as well as
+ * through fastify.authenticate (GET /users/me).
+ */
+export const JWT_VERIFY_ROUTES = join(import.meta.dirname, 'fixtures', 'jwt-verify')
+export { JWT_VERIFY_PATH } from './fixtures/jwt-verify/index.js'
+
 export interface AccessTokenFixture {
   app: FastifyInstance
   /** alice's user id */
@@ -79,11 +88,12 @@ export interface AccessTokenFixture {
 }
 
 /**
- * An app with user alice (scope read) and resource server `rs`, plus a crafting kit for access tokens:
- * each token it makes is valid except for the defect a test puts in (users-me and security/jwt tests).
+ * An app with user alice (scope read), resource server `rs` and the JWT_VERIFY_PATH extension route, plus a
+ * crafting kit for access tokens: each token it makes is valid except for the defect a test puts in
+ * (users-me and security/jwt tests).
  */
 export async function accessTokenFixture (t: Test, password: string): Promise<AccessTokenFixture> {
-  const app = await build(t)
+  const app = await build(t, { ROUTES_DIR: JWT_VERIFY_ROUTES })
   const alice = await addUser(app, 'alice', password, { scope: 'read' })
   const rsSecret = (await addClient(app, 'rs', { grantTypes: ['client_credentials'] }))!
   const active = app.signingKeys.current().active

@@ -1,7 +1,7 @@
-import { createPublicKey, randomUUID } from 'node:crypto'
-import { createSigner, createVerifier } from 'fast-jwt'
+import { randomUUID } from 'node:crypto'
+import { createSigner, createVerifier, type VerifierOptions } from 'fast-jwt'
 import { CLOCK_LEEWAY_SECONDS, type Clock } from '../clock.js'
-import { SIGNING_ALG, signingKeyAt, type KeySet, type LoadedKey, type SignerKey } from '../keys.js'
+import { publicKeyPem, SIGNING_ALG, signingKeyAt, type KeySet, type LoadedKey, type SignerKey } from '../keys.js'
 
 /** RFC 9068 access-token claims. `grant_id` ties tokens from a refresh-token family to it, for revocation. */
 export interface AccessTokenClaims {
@@ -28,6 +28,39 @@ const MAX_HEADER_LENGTH = 1024
 /** Verified tokens remembered by their exact text: as many, and for at most as long, as fast-jwt's own cache. */
 const VERIFIED_CACHE_SIZE = 10_000
 const VERIFIED_CACHE_TTL_MS = 600_000
+
+/** The claims every access token carries (RFC 9068 §2.2, plus client_id). */
+export const REQUIRED_CLAIMS = ['iss', 'sub', 'aud', 'exp', 'iat', 'jti', 'client_id']
+
+/**
+ * What makes a JWT an access token of `issuer` for `audience`, as fast-jwt options: exactly one algorithm
+ * (RFC 8725 §3.1), the `at+jwt` type (RFC 9068 §4; `application/at+jwt` and any case too), `iss`, `aud` and
+ * the required claims. The one source for every verifier: the built-in one below, @fastify/jwt's
+ * `request.jwtVerify()` for extension routes (plugins/jwt.ts) and the resource-server plugin.
+ */
+export function accessTokenRules (issuer: string, audience: string) {
+  return {
+    algorithms: [SIGNING_ALG],
+    checkTyp: 'at+jwt',
+    allowedIss: issuer,
+    allowedAud: audience,
+    requiredClaims: REQUIRED_CLAIMS
+  } satisfies Partial<VerifierOptions>
+}
+
+/**
+ * The rules as Gatehouse's own verifiers apply them: exp and nbf are checked against the injected clock
+ * (`isWithinValidity`), not fast-jwt's Date.now.
+ */
+export function accessTokenVerifyOptions (issuer: string, audience: string) {
+  return { ...accessTokenRules(issuer, audience), ignoreExpiration: true, ignoreNotBefore: true } satisfies Partial<VerifierOptions>
+}
+
+/** Whether a token with these claims may be used at `nowMs` (exp and nbf, with CLOCK_LEEWAY_SECONDS either way). */
+export function isWithinValidity (claims: { exp?: unknown, nbf?: unknown }, nowMs: number): boolean {
+  const window = validityWindow(claims)
+  return nowMs >= window.from && nowMs <= window.until
+}
 
 export class InvalidAccessToken extends Error {}
 
@@ -137,17 +170,10 @@ export class AccessTokens {
   }
 
   #makeVerifier (key: LoadedKey): Verify {
-    const { kid: _kid, alg: _alg, use: _use, ...jwk } = key.publicJwk
     return createVerifier({
-      key: createPublicKey({ key: jwk, format: 'jwk' }).export({ format: 'pem', type: 'spki' }).toString(),
-      algorithms: [SIGNING_ALG],
-      checkTyp: 'at+jwt',
-      allowedIss: this.#issuer,
-      allowedAud: this.#audience,
-      requiredClaims: ['iss', 'sub', 'aud', 'exp', 'iat', 'jti', 'client_id'],
+      key: publicKeyPem(key.publicJwk),
       // exp and nbf are checked against Gatehouse's clock (validityWindow), not fast-jwt's Date.now.
-      ignoreExpiration: true,
-      ignoreNotBefore: true,
+      ...accessTokenVerifyOptions(this.#issuer, this.#audience),
       // No fast-jwt cache: #verified already remembers verified tokens (a second cache would only hash
       // every new token again to key it).
       complete: true

@@ -30,10 +30,12 @@ const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/
 /**
  * Reads the client's credentials from the request (RFC 6749 §2.3): HTTP Basic with form-encoded id and
  * secret (§2.3.1), or `client_id`/`client_secret` in the body, or only `client_id` (a public client).
- * Using two methods at once is invalid_request; a malformed Basic header is invalid_client.
+ * Using two methods at once is invalid_request; a malformed Basic header is invalid_client. Basic with an
+ * empty id and an empty secret (`Basic Og==`, what Swagger UI's password flow sends when its client fields
+ * are left empty) carries no credentials: like a parameter without a value, it counts as not sent (§3.1).
  */
 export function readClientCredentials (authorization: string | undefined, body: { client_id?: string, client_secret?: string }): ClientCredentials | undefined {
-  if (authorization !== undefined && /^basic(\s|$)/i.test(authorization)) {
+  if (authorization !== undefined && /^basic(\s|$)/i.test(authorization) && !isEmptyBasic(authorization)) {
     if (body.client_secret !== undefined) throw invalidRequest('the client authenticated with more than one method')
     const credentials = parseBasic(authorization)
     if (body.client_id !== undefined && body.client_id !== credentials.clientId) {
@@ -48,6 +50,15 @@ export function readClientCredentials (authorization: string | undefined, body: 
   if (body.client_id !== undefined) return { method: 'none', clientId: body.client_id }
   return undefined
 }
+
+/** `Basic ` followed by the Base64 of ":" (no id, no secret). */
+function isEmptyBasic (authorization: string): boolean {
+  const encoded = authorization.slice(5).trim()
+  return encoded.length <= 4 && BASE64.test(encoded) && Buffer.from(encoded, 'base64').toString('latin1') === ':'
+}
+
+/** Whether the request used the Basic scheme at all (an invalid_client reply then carries its challenge). */
+const usesBasic = (authorization: string | undefined): boolean => authorization !== undefined && /^basic(\s|$)/i.test(authorization)
 
 function parseBasic (authorization: string): ClientCredentials {
   const encoded = authorization.slice(5).trim()
@@ -89,7 +100,7 @@ export async function authenticateClient (credentials: ClientCredentials, client
 /** For endpoints where a client must identify itself (revocation, introspection): no credentials is invalid_client. */
 export async function requireClient (authorization: string | undefined, body: { client_id?: string, client_secret?: string }, clients: ClientStore): Promise<Client> {
   const credentials = readClientCredentials(authorization, body)
-  if (!credentials) throw invalidClient(false, 'client authentication is required')
+  if (!credentials) throw invalidClient(usesBasic(authorization), 'client authentication is required')
   return authenticateClient(credentials, clients)
 }
 
@@ -101,7 +112,7 @@ export async function clientForGrant (authorization: string | undefined, body: {
   const credentials = readClientCredentials(authorization, body)
   let client = DEFAULT_CLIENT
   if (credentials) client = await authenticateClient(credentials, clients)
-  else if (!grant.allowsAnonymous) throw invalidClient(false, 'client authentication is required')
+  else if (!grant.allowsAnonymous) throw invalidClient(usesBasic(authorization), 'client authentication is required')
   if (!client.grantTypes.includes(grant.grantType)) throw unauthorizedClient(`this client may not use the ${grant.grantType} grant`)
   return client
 }

@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { createClient, deleteClient, findClient, toClientView, updateClient } from '../../lib/services/client-admin.js'
 import { adminBodyErrors, adminErrors, adminSecurity, checkedPage, ClientIdParam, ClientView, CreateClient, Paging, UpdateClient } from '../../schemas/admin.js'
+import { ref } from '../../schemas/common.js'
 
 /** /admin/clients: list, register, read, update, delete (scope admin). Deleting revokes the client's tokens. */
 const adminClientRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
@@ -11,11 +12,27 @@ const adminClientRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   const tags = ['admin']
 
   fastify.get('/admin/clients', {
-    schema: { tags, security: adminSecurity, summary: 'List clients', querystring: Paging, response: { 200: Type.Array(ClientView), ...adminErrors } }
+    schema: {
+      operationId: 'listClients',
+      tags,
+      security: adminSecurity,
+      summary: 'List clients',
+      description: 'Clients ordered by id, a page at a time (`limit` defaults to 100, `offset` to 0). Secrets are never shown.',
+      querystring: Paging,
+      response: { 200: Type.Array(ref(ClientView), { description: 'a page of clients' }), ...adminErrors }
+    }
   }, async (request) => (await storage.clients.list(checkedPage(request.query))).map(toClientView))
 
   fastify.post('/admin/clients', {
-    schema: { tags, security: adminSecurity, summary: 'Register a client (the secret is in this reply only)', body: CreateClient, response: { 201: ClientView, ...adminBodyErrors } }
+    schema: {
+      operationId: 'createClient',
+      tags,
+      security: adminSecurity,
+      summary: 'Register a client',
+      description: 'A confidential client gets a secret (256 random bits), shown in this reply only. A public client cannot have client_credentials.',
+      body: CreateClient,
+      response: { 201: ref(ClientView, 'the new client, with its secret when confidential'), ...adminBodyErrors }
+    }
   }, async (request, reply) => {
     const b = request.body
     const { client, secret } = await createClient(storage, b.client_id, {
@@ -26,11 +43,28 @@ const adminClientRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   })
 
   fastify.get('/admin/clients/:client_id', {
-    schema: { tags, security: adminSecurity, summary: 'Read a client', params: ClientIdParam, response: { 200: ClientView, ...adminErrors } }
+    schema: {
+      operationId: 'getClient',
+      tags,
+      security: adminSecurity,
+      summary: 'Read a client',
+      description: 'One client by id (never its secret).',
+      params: ClientIdParam,
+      response: { 200: ref(ClientView, 'the client'), ...adminErrors }
+    }
   }, async (request) => toClientView(await findClient(storage, request.params.client_id)))
 
   fastify.patch('/admin/clients/:client_id', {
-    schema: { tags, security: adminSecurity, summary: 'Update a client', params: ClientIdParam, body: UpdateClient, response: { 200: ClientView, ...adminBodyErrors } }
+    schema: {
+      operationId: 'updateClient',
+      tags,
+      security: adminSecurity,
+      summary: 'Update a client',
+      description: 'Changes the fields sent; `rotate_secret: true` issues a new secret (in this reply only) and the old one stops working.',
+      params: ClientIdParam,
+      body: UpdateClient,
+      response: { 200: ref(ClientView, 'the client as updated'), ...adminBodyErrors }
+    }
   }, async (request) => {
     const b = request.body
     const { client, secret } = await updateClient(deps, request.params.client_id, {
@@ -40,7 +74,15 @@ const adminClientRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   })
 
   fastify.delete('/admin/clients/:client_id', {
-    schema: { tags, security: adminSecurity, summary: 'Delete a client and revoke its tokens', params: ClientIdParam, response: { 204: Type.Null(), ...adminBodyErrors } }
+    schema: {
+      operationId: 'deleteClient',
+      tags,
+      security: adminSecurity,
+      summary: 'Delete a client',
+      description: 'Deletes the client and revokes every token issued to it.',
+      params: ClientIdParam,
+      response: { 204: Type.Null({ description: 'deleted' }), ...adminBodyErrors }
+    }
   }, async (request, reply) => {
     await deleteClient(deps, request.params.client_id)
     return reply.code(204).send(null)

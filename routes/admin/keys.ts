@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { adminBodyErrors, adminSecurity, KeyRotation } from '../../schemas/admin.js'
+import { ref } from '../../schemas/common.js'
 
 /** POST /admin/keys/rotate: the same as `gatehouse keys rotate` (scope admin). */
 const adminKeyRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
@@ -7,12 +8,13 @@ const adminKeyRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
 
   fastify.post('/admin/keys/rotate', {
     schema: {
+      operationId: 'rotateSigningKey',
       tags: ['admin'],
       security: adminSecurity,
       summary: 'Rotate the signing key',
       description: 'Adds a new signing key. Every instance publishes it within KEYS_REFRESH_SECONDS, and all sign with it from `activates_at`: ' +
         'after the largest KEY_PUBLISH_DELAY_SECONDS among running instances. The old key stays published until every token it signed has expired.',
-      response: { 200: KeyRotation, ...adminBodyErrors }
+      response: { 200: ref(KeyRotation, 'the new key'), ...adminBodyErrors }
     }
   }, async (request) => {
     const { kid, activatesAt } = await fastify.signingKeys.rotate()

@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { createUser, deleteUser, findUser, updateUser } from '../../lib/services/user-admin.js'
 import { adminBodyErrors, adminErrors, adminSecurity, checkedPage, CreateUser, Paging, UpdateUser, UsernameParam, UserView } from '../../schemas/admin.js'
+import { ref } from '../../schemas/common.js'
 import { toUserView } from '../../schemas/users.js'
 
 /** /admin/users: list, create, read, update, delete (scope admin). Deleting or disabling revokes the user's grants. */
@@ -12,11 +13,27 @@ const adminUserRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   const tags = ['admin']
 
   fastify.get('/admin/users', {
-    schema: { tags, security: adminSecurity, summary: 'List users', querystring: Paging, response: { 200: Type.Array(UserView), ...adminErrors } }
+    schema: {
+      operationId: 'listUsers',
+      tags,
+      security: adminSecurity,
+      summary: 'List users',
+      description: 'Users ordered by username, a page at a time (`limit` defaults to 100, `offset` to 0).',
+      querystring: Paging,
+      response: { 200: Type.Array(ref(UserView), { description: 'a page of users' }), ...adminErrors }
+    }
   }, async (request) => (await storage.users.list(checkedPage(request.query))).map(toUserView))
 
   fastify.post('/admin/users', {
-    schema: { tags, security: adminSecurity, summary: 'Create a user', body: CreateUser, response: { 201: UserView, ...adminBodyErrors } }
+    schema: {
+      operationId: 'createUser',
+      tags,
+      security: adminSecurity,
+      summary: 'Create a user',
+      description: 'The password is hashed with argon2id; usernames are lowercase ASCII.',
+      body: CreateUser,
+      response: { 201: ref(UserView, 'the new user'), ...adminBodyErrors }
+    }
   }, async (request, reply) => {
     const { username, password, full_name: fullName, email, scope, disabled } = request.body
     const user = await createUser(storage, passwords, username, password, { fullName, email, scope, disabled })
@@ -25,18 +42,43 @@ const adminUserRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   })
 
   fastify.get('/admin/users/:username', {
-    schema: { tags, security: adminSecurity, summary: 'Read a user', params: UsernameParam, response: { 200: UserView, ...adminErrors } }
+    schema: {
+      operationId: 'getUser',
+      tags,
+      security: adminSecurity,
+      summary: 'Read a user',
+      description: 'One user by username.',
+      params: UsernameParam,
+      response: { 200: ref(UserView, 'the user'), ...adminErrors }
+    }
   }, async (request) => toUserView(await findUser(storage, request.params.username)))
 
   fastify.patch('/admin/users/:username', {
-    schema: { tags, security: adminSecurity, summary: 'Update a user (a new password or disabling revokes their tokens)', params: UsernameParam, body: UpdateUser, response: { 200: UserView, ...adminBodyErrors } }
+    schema: {
+      operationId: 'updateUser',
+      tags,
+      security: adminSecurity,
+      summary: 'Update a user',
+      description: 'Changes the fields sent. A new password or disabling revokes every grant of the user.',
+      params: UsernameParam,
+      body: UpdateUser,
+      response: { 200: ref(UserView, 'the user as updated'), ...adminBodyErrors }
+    }
   }, async (request) => {
     const { password, full_name: fullName, email, scope, disabled } = request.body
     return toUserView(await updateUser(deps, request.params.username, { password, fullName, email, scope, disabled }))
   })
 
   fastify.delete('/admin/users/:username', {
-    schema: { tags, security: adminSecurity, summary: 'Delete a user and revoke their tokens', params: UsernameParam, response: { 204: Type.Null(), ...adminBodyErrors } }
+    schema: {
+      operationId: 'deleteUser',
+      tags,
+      security: adminSecurity,
+      summary: 'Delete a user',
+      description: 'Deletes the user and revokes every token issued to them.',
+      params: UsernameParam,
+      response: { 204: Type.Null({ description: 'deleted' }), ...adminBodyErrors }
+    }
   }, async (request, reply) => {
     await deleteUser(deps, request.params.username)
     return reply.code(204).send(null)

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
+import { noSecurity } from '../../schemas/security.js'
 
 /** GET /metrics: Prometheus text. Counts and gauges only; nothing in it is secret. */
 const metricsRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
@@ -7,8 +8,11 @@ const metricsRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
 
   fastify.get('/metrics', {
     schema: {
+      operationId: 'getMetrics',
       tags: ['operations'],
-      summary: 'Prometheus metrics (text exposition format)',
+      security: noSecurity,
+      summary: 'Prometheus metrics',
+      description: 'Text exposition format: requests by route pattern and status, database up, memory, event-loop delay.',
       produces: ['text/plain'],
       response: { 200: Type.String({ description: 'text/plain; version=0.0.4' }) }
     }

@@ -1,6 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { scopeCatalog, serverMetadata } from '../../lib/oauth/metadata.js'
+import { ref } from '../../schemas/common.js'
 import { Jwks, ServerMetadata } from '../../schemas/discovery.js'
+import { noSecurity } from '../../schemas/security.js'
 
 /** Discovery (RFC 8414, OpenID Connect Discovery) and keys (RFC 7517); the documents are built in lib/oauth/metadata.ts. */
 const wellKnownRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
@@ -13,7 +15,14 @@ const wellKnownRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
 
   fastify.get('/.well-known/oauth-authorization-server', {
     config: { cors: true },
-    schema: { tags: ['discovery'], summary: 'Authorization server metadata (RFC 8414)', response: { 200: ServerMetadata } }
+    schema: {
+      operationId: 'getServerMetadata',
+      tags: ['discovery'],
+      security: noSecurity,
+      summary: 'Authorization server metadata (RFC 8414)',
+      description: 'Endpoints, grant types, authentication methods and scopes; every URL derives from ISSUER.',
+      response: { 200: ref(ServerMetadata, 'the metadata') }
+    }
   }, async (_request, reply) => {
     reply.header('cache-control', cache)
     return document()
@@ -21,7 +30,14 @@ const wellKnownRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
 
   fastify.get('/.well-known/openid-configuration', {
     config: { cors: true },
-    schema: { tags: ['discovery'], summary: 'The same metadata at the OpenID Connect discovery path', response: { 200: ServerMetadata } }
+    schema: {
+      operationId: 'getOpenIdConfiguration',
+      tags: ['discovery'],
+      security: noSecurity,
+      summary: 'OpenID Connect discovery',
+      description: 'The same metadata at the OpenID Connect discovery path.',
+      response: { 200: ref(ServerMetadata, 'the metadata') }
+    }
   }, async (_request, reply) => {
     reply.header('cache-control', cache)
     return document()
@@ -29,7 +45,14 @@ const wellKnownRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
 
   fastify.get('/.well-known/jwks.json', {
     config: { cors: true },
-    schema: { tags: ['discovery'], summary: 'Public signing keys (RFC 7517)', response: { 200: Jwks } }
+    schema: {
+      operationId: 'getJwks',
+      tags: ['discovery'],
+      security: noSecurity,
+      summary: 'Public signing keys (RFC 7517)',
+      description: 'The keys that verify access tokens, selected by the `kid` of a token\'s header; a rotated-in key is here before it signs.',
+      response: { 200: ref(Jwks, 'the JWK Set') }
+    }
   }, async (_request, reply) => {
     // Shorter than the publish delay allows (lib/keys.ts jwksMaxAge): a rotated-in key reaches verifiers before it signs.
     reply.header('cache-control', jwksCache)

@@ -6,7 +6,7 @@ import type { AppOptions } from '../../lib/app-options.js'
 import { loadConfig } from '../../lib/config.js'
 import { serverOptions } from '../../lib/server-options.js'
 import { FAST_HASH, FORM, form, freshDatabase, ISSUER } from '../helper.js'
-import { bearer, uniqueIp, type AccessTokenFixture } from '../support.js'
+import { bearer, JWT_VERIFY_PATH, uniqueIp, type AccessTokenFixture } from '../support.js'
 
 /** The Defaults of SECURITY-CASES.md for every /token, /revoke and /introspect reply. */
 export function assertNoStore (t: Test, res: LightMyRequestResponse, label = ''): void {
@@ -22,7 +22,9 @@ export function postFrom (app: FastifyInstance, url: string, fields: Record<stri
 
 /**
  * "Reject-JWT" (SECURITY-CASES.md): /introspect answers `200 {"active":false}` and nothing else, and a
- * protected endpoint (GET /users/me) answers 401 with `WWW-Authenticate: Bearer error="invalid_token"`.
+ * protected endpoint answers 401 with `WWW-Authenticate: Bearer error="invalid_token"`, through both ways
+ * of checking a token: GET /users/me (fastify.authenticate) and an extension route that calls
+ * `request.jwtVerify()` (@fastify/jwt, plugins/jwt.ts; the app needs ROUTES_DIR=JWT_VERIFY_ROUTES).
  */
 export async function assertRejectJwt (t: Test, fx: Pick<AccessTokenFixture, 'app' | 'rs'>, token: string, label: string): Promise<void> {
   const intro = await fx.app.inject({ method: 'POST', url: '/introspect', headers: { ...FORM, ...fx.rs }, payload: form({ token }) })
@@ -37,6 +39,22 @@ export async function assertRejectJwt (t: Test, fx: Pick<AccessTokenFixture, 'ap
   t.match(challenge, /error="invalid_token"/, `${label}: error="invalid_token"`)
   t.equal(me.json().error, 'invalid_token', `${label}: body error invalid_token`)
   t.notOk(me.body.includes('alice'), `${label}: no user data`)
+
+  const viaJwt = await fx.app.inject({ method: 'GET', url: JWT_VERIFY_PATH, headers: bearer(token) })
+  t.equal(viaJwt.statusCode, 401, `${label}: request.jwtVerify() 401`)
+  t.match(viaJwt.headers['www-authenticate'], /^Bearer realm="gatehouse", error="invalid_token"/, `${label}: request.jwtVerify() error="invalid_token"`)
+  t.equal(viaJwt.json().error, 'invalid_token', `${label}: request.jwtVerify() body error invalid_token`)
+  t.notOk(viaJwt.body.includes('alice'), `${label}: request.jwtVerify() no user data`)
+}
+
+/** The opposite: GET /users/me and the request.jwtVerify() route both accept `token`, for the user `sub`. */
+export async function assertAcceptJwt (t: Test, fx: Pick<AccessTokenFixture, 'app' | 'sub'>, token: string, label: string): Promise<void> {
+  const me = await fx.app.inject({ method: 'GET', url: '/users/me', headers: bearer(token) })
+  t.equal(me.statusCode, 200, `${label}: /users/me 200`)
+  t.equal(me.json().sub, fx.sub, `${label}: /users/me names the user`)
+  const viaJwt = await fx.app.inject({ method: 'GET', url: JWT_VERIFY_PATH, headers: bearer(token) })
+  t.equal(viaJwt.statusCode, 200, `${label}: request.jwtVerify() 200`)
+  t.equal(viaJwt.json().sub, fx.sub, `${label}: request.jwtVerify() sets request.user to the claims`)
 }
 
 export interface LoggedApp {

@@ -263,7 +263,10 @@ t.test('T5: grant_type missing / foo / implicit: invalid_request / unsupported_g
   // username + password alone is the tutorial's form (the password grant); anything else needs grant_type.
   assertOAuthError(t, await app.inject(post(form({ refresh_token: 'x', scope: 'read' }))), 400, 'invalid_request', 'missing parameter: grant_type', 'missing grant_type')
   assertOAuthError(t, await app.inject(post(form({ password: PASSWORD }))), 400, 'invalid_request', 'missing parameter: grant_type', 'missing grant_type, password only')
-  assertOAuthError(t, await app.inject(post(form({ grant_type: '', username: 'alice', password: PASSWORD }))), 400, 'invalid_request', undefined, 'empty grant_type')
+  // RFC 6749 §3.1: a parameter without a value counts as omitted, so an empty grant_type is a missing one.
+  assertOAuthError(t, await app.inject(post(form({ grant_type: '', refresh_token: 'x' }))), 400, 'invalid_request', 'missing parameter: grant_type', 'empty grant_type')
+  const emptyWithPassword = await app.inject(post(form({ grant_type: '', username: 'alice', password: PASSWORD })))
+  t.equal(emptyWithPassword.statusCode, 200, 'empty grant_type with username and password: the password grant, as with none at all')
   assertOAuthError(t, await app.inject(post(form({ grant_type: 'foo', username: 'alice', password: PASSWORD }))), 400, 'unsupported_grant_type', undefined, 'grant_type=foo')
   assertOAuthError(t, await app.inject(post(form({ grant_type: 'implicit', username: 'alice', password: PASSWORD }))), 400, 'unsupported_grant_type', undefined, 'grant_type=implicit')
   assertOAuthError(t, await app.inject(post(form({ grant_type: 'token', username: 'alice', password: PASSWORD }))), 400, 'unsupported_grant_type', undefined, 'grant_type=token')

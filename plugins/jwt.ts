@@ -1,0 +1,69 @@
+/// <reference types="@fastify/jwt" preserve="true" />
+import fp from 'fastify-plugin'
+import fastifyJwt from '@fastify/jwt'
+import type { FastifyRequest } from 'fastify'
+import { invalidToken } from '../lib/errors.js'
+import { publicKeyPem } from '../lib/keys.js'
+import { accessTokenVerifyOptions, isWithinValidity, type AccessTokenClaims } from '../lib/oauth/access-tokens.js'
+import { bearerToken } from '../lib/oauth/bearer.js'
+
+declare module '@fastify/jwt' {
+  interface FastifyJWT {
+    /** What `request.jwtVerify()` resolves to and `request.user` holds: the access token's claims. */
+    payload: AccessTokenClaims
+    user: AccessTokenClaims
+  }
+}
+
+/** What `request.user` holds after `await request.jwtVerify()`. */
+export type JwtUser = AccessTokenClaims
+
+/** Verified tokens @fastify/jwt's fast-jwt verifier remembers (per key), by token digest; exp is checked on every call. */
+const VERIFIED_CACHE_SIZE = 1000
+
+/**
+ * @fastify/jwt in verify-only mode, for extension routes (ROUTES_DIR): `await request.jwtVerify()` checks a
+ * Gatehouse access token the way every @fastify/jwt tutorial shows, and sets `request.user` to its claims
+ * (and `request.auth`, so `fastify.requireScope(...)` works after it). The checks are the built-in ones:
+ * - the key: @fastify/jwt's secret function picks it by `kid` from the current key set (signing-keys), so a
+ *   rotation needs no restart; a `kid` that is not published is invalid_token (it is only a map key, and
+ *   nothing is ever fetched);
+ * - the rules (algorithm, typ at+jwt, iss, aud, required claims) from the one source, lib/oauth/access-tokens.ts,
+ *   and exp/nbf against the injected clock;
+ * - the token's standing (lib/oauth/token-standing.ts: revoked, disabled or deleted user, deleted client),
+ *   as @fastify/jwt's `trusted` check;
+ * - the header read by the same function as fastify.authenticate (lib/oauth/bearer.ts).
+ * Failures are RFC 6750 replies (BearerError; FST_JWT_* codes are mapped in lib/framework-errors.ts).
+ * The built-in routes keep fastify.authenticate and its own cached verifier: a verified-token lookup there
+ * costs ~0.5 µs, a cached jwtVerify() ~20 µs.
+ */
+export default fp(async (fastify) => {
+  const { config, clock, signingKeys } = fastify
+  let keys = new Map<string, string>()
+  signingKeys.onChange((set) => { keys = new Map(set.published.map((key) => [key.kid, publicKeyPem(key.publicJwk)])) })
+
+  const publicKey = async (_request: FastifyRequest, token: unknown): Promise<string> => {
+    const kid = (token as { header?: { kid?: unknown } }).header?.kid
+    const key = typeof kid === 'string' ? keys.get(kid) : undefined
+    if (key === undefined) throw invalidToken()
+    return key
+  }
+
+  await fastify.register(fastifyJwt, {
+    secret: { public: publicKey },
+    decode: { complete: true },
+    verify: {
+      ...accessTokenVerifyOptions(config.issuer, config.audience),
+      cache: VERIFIED_CACHE_SIZE,
+      extractToken: (request) => bearerToken(request.headers.authorization, request.body)
+    },
+    trusted: async (request: FastifyRequest, claims: unknown) => {
+      const verified = claims as AccessTokenClaims
+      if (!isWithinValidity(verified, clock.nowMs())) throw invalidToken('the access token is expired or not yet valid')
+      const standing = await fastify.checkTokenStanding(verified)
+      if (!standing) throw invalidToken()
+      request.auth = { claims: verified, user: standing.user }
+      return true
+    }
+  })
+}, { name: 'jwt', dependencies: ['config', 'clock', 'signing-keys', 'authenticate'] })

@@ -1,0 +1,27 @@
+import type { TSchema } from '@sinclair/typebox'
+import { AdminErrorSchemas, ClientView, KeyRotation } from './admin.js'
+import { BearerErrorSchema, OAuthErrorSchema } from './common.js'
+import { Jwks, ServerMetadata } from './discovery.js'
+import { HealthStatus } from './health.js'
+import { IntrospectionResponse } from './token-management.js'
+import { TokenResponse } from './token.js'
+import { UserView } from './users.js'
+
+/**
+ * Every schema with an `$id`, registered once (plugins/schemas.ts) and referenced from route schemas with
+ * `ref()`: the OpenAPI document lists them under `components.schemas` by these names, which generated clients
+ * turn into named types. A new shared schema goes here.
+ */
+export const sharedSchemas: TSchema[] = [
+  OAuthErrorSchema,
+  BearerErrorSchema,
+  ...Object.values(AdminErrorSchemas),
+  TokenResponse,
+  IntrospectionResponse,
+  UserView,
+  ClientView,
+  KeyRotation,
+  ServerMetadata,
+  Jwks,
+  HealthStatus
+]
