@@ -1,6 +1,6 @@
 import t from 'tap'
 import { join } from 'node:path'
-import { addClient, addUser, basic, build, post } from './helper.js'
+import { addClient, addUser, basic, build, manualClock, post } from './helper.js'
 import { bearer, JWT_VERIFY_PATH, JWT_VERIFY_ROUTES, passwordGrant } from './support.js'
 
 const PASSWORD = 'correct horse battery staple'
@@ -75,7 +75,8 @@ t.test('the example\'s /status (fastify.authenticate) needs any valid token, lik
 })
 
 t.test('request.jwtVerify() in an extension route: Gatehouse\'s tokens across a key rotation, with their standing checked', async (t) => {
-  const app = await build(t, { ROUTES_DIR: JWT_VERIFY_ROUTES })
+  const clock = manualClock()
+  const app = await build(t, { ROUTES_DIR: JWT_VERIFY_ROUTES }, { clock })
   const alice = await addUser(app, 'alice', PASSWORD, { scope: 'read' })
   const web = { authorization: basic('web', (await addClient(app, 'web', { grantTypes: ['password', 'refresh_token'] }))!) }
   const login = async () => {
@@ -92,7 +93,9 @@ t.test('request.jwtVerify() in an extension route: Gatehouse\'s tokens across a 
   t.same(ok.json(), { sub: alice.id, username: 'alice' }, 'request.user holds the claims, request.auth the user')
 
   // Rotation without a restart: the secret function reads the current key set on every call.
-  await app.signingKeys.rotate()
+  // A new key signs from its activation, after the publish delay (lib/keys.ts).
+  const { activatesAt } = await app.signingKeys.rotate()
+  clock.advance(activatesAt - clock.now())
   const after = await login()
   t.not(kidOf(after), kidOf(before), 'the new token is signed by the new key')
   t.equal((await probe(after)).statusCode, 200, 'a token of the new key verifies at once')

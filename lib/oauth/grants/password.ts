@@ -1,10 +1,7 @@
-import { invalidGrant, invalidRequest, tooManyRequests, unauthorizedClient } from '../../errors.js'
-import { signInLimits } from '../brute-force.js'
+import { invalidRequest, unauthorizedClient } from '../../errors.js'
 import { grantScope, intersect, parseScope } from '../scopes.js'
+import { signIn } from '../sign-in.js'
 import type { GrantHandler } from './types.js'
-
-/** The one reply for an unknown user, a wrong password and a disabled user (ASVS 6.3.8). */
-export const BAD_CREDENTIALS = 'invalid username or password'
 
 /** RFC 6749 §4.3: resource owner password credentials. */
 export const passwordGrant: GrantHandler = {
@@ -16,29 +13,7 @@ export const passwordGrant: GrantHandler = {
     if (username === undefined) throw invalidRequest('missing parameter: username')
     if (password === undefined) throw invalidRequest('missing parameter: password')
 
-    // Throttling is decided before any hash is computed, so an attacker cannot burn CPU.
-    const limits = signInLimits(username, clientIp)
-    const wait = await throttle.check(limits)
-    if (wait !== undefined) throw tooManyRequests(wait)
-
-    // A NUL can never be in a username (and PostgreSQL text cannot hold one): treat it as unknown.
-    const user = username.includes('\u0000') ? undefined : await storage.users.findByUsername(username)
-    // Always verify, against a dummy hash for unknown users, so every failure takes the same time.
-    const { ok, needsRehash } = await passwords.verify(user?.passwordHash ?? null, password)
-    if (!user || !ok || user.disabled) {
-      await throttle.fail(limits)
-      throw invalidGrant(BAD_CREDENTIALS)
-    }
-    await throttle.succeed(limits.slice(0, 1))
-
-    if (needsRehash && user.passwordHash !== null) {
-      // Compare-and-set: if the password was changed (or the user re-imported) while this hash was computed,
-      // the new one stays. An imported bcrypt or PBKDF2 hash becomes argon2id here, at the first sign-in.
-      const verified = user.passwordHash
-      passwords.hash(password)
-        .then((passwordHash) => storage.users.replacePasswordHash(user.username, verified, passwordHash))
-        .catch((err) => log.warn({ err }, 'rehashing a password with new parameters failed'))
-    }
+    const user = await signIn({ storage, passwords, throttle, log }, username, password, clientIp)
 
     const userScopes = parseScope(user.scope)
     const allowed = client.scope === null ? userScopes : intersect(userScopes, parseScope(client.scope))

@@ -1,0 +1,50 @@
+import type { FastifyBaseLogger } from 'fastify'
+import { invalidGrant, tooManyRequests } from '../errors.js'
+import type { PasswordHasher } from '../passwords.js'
+import type { Throttle } from '../throttle.js'
+import type { Storage, User } from '../stores/types.js'
+import { signInLimits } from './brute-force.js'
+
+/** The one reply for an unknown user, a wrong password and a disabled user (ASVS 6.3.8). */
+export const BAD_CREDENTIALS = 'invalid username or password'
+
+export interface SignInDeps {
+  storage: Storage
+  passwords: PasswordHasher
+  throttle: Throttle
+  log: FastifyBaseLogger
+}
+
+/**
+ * Checks a username and password: the one home of the rules every password sign-in follows (the password
+ * grant today, the login page tomorrow): brute-force limits decided before any hash is computed, the same
+ * answer and the same time for an unknown user, a wrong password and a disabled user, and the upgrade of an
+ * old hash at the first sign-in. Throws `invalid_grant` (BAD_CREDENTIALS) or 429; returns the user.
+ */
+export async function signIn (deps: SignInDeps, username: string, password: string, clientIp: string): Promise<User> {
+  const { storage, passwords, throttle, log } = deps
+  // Throttling is decided before any hash is computed, so an attacker cannot burn CPU.
+  const limits = signInLimits(username, clientIp)
+  const wait = await throttle.check(limits)
+  if (wait !== undefined) throw tooManyRequests(wait)
+
+  // A NUL can never be in a username (and PostgreSQL text cannot hold one): treat it as unknown.
+  const user = username.includes('\u0000') ? undefined : await storage.users.findByUsername(username)
+  // Always verify, against a dummy hash for unknown users, so every failure takes the same time.
+  const { ok, needsRehash } = await passwords.verify(user?.passwordHash ?? null, password)
+  if (!user || !ok || user.disabled) {
+    await throttle.fail(limits)
+    throw invalidGrant(BAD_CREDENTIALS)
+  }
+  await throttle.succeed(limits.slice(0, 1))
+
+  if (needsRehash && user.passwordHash !== null) {
+    // Compare-and-set: if the password was changed (or the user re-imported) while this hash was computed,
+    // the new one stays. An imported bcrypt or PBKDF2 hash becomes argon2id here, at the first sign-in.
+    const verified = user.passwordHash
+    passwords.hash(password)
+      .then((passwordHash) => storage.users.replacePasswordHash(user.username, verified, passwordHash))
+      .catch((err) => log.warn({ err }, 'rehashing a password with new parameters failed'))
+  }
+  return user
+}
