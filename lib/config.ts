@@ -34,6 +34,14 @@ export const ConfigSchema = Type.Object({
   audience: Type.String({ env: 'AUDIENCE', minLength: 1 }),
   databaseUrl: Type.String({ env: 'DATABASE_URL', pattern: '^(sqlite:.+|postgres(ql)?://.+)$', default: 'sqlite:./data/gatehouse.db', hint: 'sqlite:PATH, sqlite::memory: or postgres://user@host/database' }),
   redisUrl: Type.Optional(Type.String({ env: 'REDIS_URL', pattern: '^rediss?://.+$', hint: 'redis://host:port or rediss://…' })),
+  /**
+   * Prefix of every Redis key and channel (counters, invalidations). Default: one derived from ISSUER
+   * (deploymentNamespace), so instances of one deployment share it. Not a security boundary: a Redis shared
+   * with untrusted tenants must separate them with ACLs (README, *Several instances*).
+   */
+  redisPrefix: Type.Optional(Type.String({ env: 'REDIS_PREFIX', pattern: '^[A-Za-z0-9:_.{}-]{1,64}$', hint: '1 to 64 letters, digits or :_.{}-' })),
+  /** Every Redis command on the request path gives up after this long (then the circuit breaker falls back to local counters). */
+  redisTimeoutMs: Type.Integer({ env: 'REDIS_TIMEOUT_MS', minimum: 5, maximum: 5000, default: 50 }),
   accessTokenTtl: Seconds('ACCESS_TOKEN_TTL', 900, 'access-token lifetime'),
   refreshTokenTtl: Seconds('REFRESH_TOKEN_TTL', 1209600, 'lifetime of each refresh token'),
   /** Absolute lifetime of a refresh-token family: rotation slides each token's TTL, never past this (and never below REFRESH_TOKEN_TTL). */
@@ -85,10 +93,12 @@ export class ConfigError extends Error {}
 const envName = (schema: TSchema): string => (schema as unknown as { env: string }).env
 
 /**
- * A short name for this deployment, derived from its issuer: every instance of one deployment shares it,
- * other deployments differ. It prefixes what instances share outside the database (Redis keys, channels).
+ * What prefixes everything instances share outside the database (Redis keys, channels): REDIS_PREFIX, or
+ * by default a short name derived from the issuer (every instance of one deployment shares it, other
+ * deployments differ).
  */
-export function deploymentNamespace (config: Pick<Config, 'issuer'>): string {
+export function deploymentNamespace (config: Pick<Config, 'issuer'> & Partial<Pick<Config, 'redisPrefix'>>): string {
+  if (config.redisPrefix !== undefined) return config.redisPrefix
   return `gh:${createHash('sha256').update(config.issuer).digest('base64url').slice(0, 12)}:`
 }
 

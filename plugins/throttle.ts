@@ -13,9 +13,9 @@ export default fp(async (fastify) => {
   const local = new MemoryCounterStore(fastify.clock)
   const { redis } = fastify
   const store: CounterStore = redis
-    ? new RedisCounterStore(redis, local, (message, err) => fastify.log.warn({ err }, message))
+    ? new RedisCounterStore(redis, local, (message, err) => fastify.log.warn({ err }, message), fastify.clock)
     : local
-  // Instances of one deployment share an ISSUER, so they share counters; other deployments on the same Redis do not.
+  // Every key under REDIS_PREFIX (by default derived from ISSUER): instances of one deployment share counters.
   const throttle = new Throttle(store, deploymentNamespace(fastify.config))
   fastify.decorate('throttle', throttle)
   fastify.addHook('onClose', async () => throttle.close())

@@ -1,21 +1,45 @@
 import { createHash } from 'node:crypto'
-import type { Limit } from '../throttle.js'
+import type { Limit, SignInKeys, SignInLimits } from '../throttle.js'
 
 /**
- * Brute-force limits on password sign-in (SECURITY-CASES P5, ASVS 6.1.1/6.3.1): at most 10 failed
- * guesses per account per 15 minutes, and 20 failures per client IP per minute. Unknown usernames count
- * like real ones. A limit blocks only that account or that IP: nobody else is locked out.
+ * Brute-force limits on password sign-in (SECURITY-CASES P5, ASVS 6.1.1/6.3.1), reserved atomically before
+ * any hash (lib/throttle.ts), so parallel guesses count one by one:
+ *
+ * - per account: at most 10 failed guesses per 15 minutes, from anywhere (unknown usernames count like real
+ *   ones). Beyond it only that account waits.
+ * - per address: at most 50 distinct accounts failed per minute. Each (address, account) pair counts once,
+ *   however often it fails (the account limit bounds those), so many people behind one NAT or proxy who
+ *   mistype their own passwords do not lock each other out; an address spraying one password over many
+ *   accounts is stopped after 50 of them. A higher cap than the 20 failures a minute counted before, on a
+ *   count that grows only with the number of accounts tried.
  */
 export const ACCOUNT_FAILURES = { max: 10, windowSeconds: 15 * 60 }
-export const IP_FAILURES = { max: 20, windowSeconds: 60 }
+export const ADDRESS_ACCOUNTS = { max: 50, windowSeconds: 60 }
+/** The former name of the per-address limit. */
+export const IP_FAILURES = ADDRESS_ACCOUNTS
+
+export const SIGN_IN_LIMITS: SignInLimits = { account: ACCOUNT_FAILURES, address: ADDRESS_ACCOUNTS }
 
 /** Keys are digests: counters never hold usernames or addresses in clear (they may be sent to Redis). */
 const digest = (text: string) => createHash('sha256').update(text).digest('base64url').slice(0, 22)
 
+export function signInKeys (username: string, ip: string): SignInKeys {
+  const account = digest(username)
+  const address = digest(ip)
+  return {
+    account: `bf:acct:${account}`,
+    address: `bf:ip:${address}`,
+    pair: `bf:pair:${digest(`${ip}\u0000${username}`)}`,
+    inFlight: `bf:busy:${account}`
+  }
+}
+
+/** The account and address counters as plain limits (the account's first), for tests and tools that peek or clear them. */
 export function signInLimits (username: string, ip: string): Limit[] {
+  const keys = signInKeys(username, ip)
   return [
-    { key: `bf:acct:${digest(username)}`, ...ACCOUNT_FAILURES },
-    { key: `bf:ip:${digest(ip)}`, ...IP_FAILURES }
+    { key: keys.account, ...ACCOUNT_FAILURES },
+    { key: keys.address, ...ADDRESS_ACCOUNTS }
   ]
 }
 

@@ -3,7 +3,7 @@ import { invalidGrant, tooManyRequests } from '../errors.js'
 import type { PasswordHasher } from '../passwords.js'
 import type { Throttle } from '../throttle.js'
 import type { Storage, User } from '../stores/types.js'
-import { signInLimits } from './brute-force.js'
+import { SIGN_IN_LIMITS, signInKeys } from './brute-force.js'
 
 /** The one reply for an unknown user, a wrong password and a disabled user (ASVS 6.3.8). */
 export const BAD_CREDENTIALS = 'invalid username or password'
@@ -23,20 +23,29 @@ export interface SignInDeps {
  */
 export async function signIn (deps: SignInDeps, username: string, password: string, clientIp: string): Promise<User> {
   const { storage, passwords, throttle, log } = deps
-  // Throttling is decided before any hash is computed, so an attacker cannot burn CPU.
-  const limits = signInLimits(username, clientIp)
-  const wait = await throttle.check(limits)
-  if (wait !== undefined) throw tooManyRequests(wait)
+  // The attempt is reserved before any hash is computed, in one atomic step (lib/throttle.ts): parallel
+  // guesses count one by one, so no more passwords are verified than the limits allow.
+  const reservation = await throttle.reserve(signInKeys(username, clientIp), SIGN_IN_LIMITS)
+  if ('retryAfter' in reservation) throw tooManyRequests(reservation.retryAfter)
 
-  // A NUL can never be in a username (and PostgreSQL text cannot hold one): treat it as unknown.
-  const user = username.includes('\u0000') ? undefined : await storage.users.findByUsername(username)
-  // Always verify, against a dummy hash for unknown users, so every failure takes the same time.
-  const { ok, needsRehash } = await passwords.verify(user?.passwordHash ?? null, password)
+  let user: User | undefined
+  let verified: { ok: boolean, needsRehash: boolean }
+  try {
+    // A NUL can never be in a username (and PostgreSQL text cannot hold one): treat it as unknown.
+    user = username.includes('\u0000') ? undefined : await storage.users.findByUsername(username)
+    // Always verify, against a dummy hash for unknown users, so every failure takes the same time.
+    verified = await passwords.verify(user?.passwordHash ?? null, password)
+  } catch (err) {
+    // Nothing was verified (the store or the hash queue refused): the attempt gives its reservation back.
+    await reservation.settle('release').catch(() => {})
+    throw err
+  }
+  const { ok, needsRehash } = verified
   if (!user || !ok || user.disabled) {
-    await throttle.fail(limits)
+    await reservation.settle('failure')
     throw invalidGrant(BAD_CREDENTIALS)
   }
-  await throttle.succeed(limits.slice(0, 1))
+  await reservation.settle('success')
 
   if (needsRehash && user.passwordHash !== null) {
     // Compare-and-set: if the password was changed (or the user re-imported) while this hash was computed,

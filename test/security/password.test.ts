@@ -1,7 +1,7 @@
 import t from 'tap'
 import type { FastifyInstance } from 'fastify'
 import { performance } from 'node:perf_hooks'
-import { signInLimits } from '../../lib/oauth/brute-force.js'
+import { ADDRESS_ACCOUNTS, signInLimits } from '../../lib/oauth/brute-force.js'
 import { addUser, build, form, FORM } from '../helper.js'
 import { assertOAuthError, passwordGrant, stableHeaders, uniqueIp } from '../support.js'
 import { assertJsonLines, buildLogged } from './support.js'
@@ -205,12 +205,27 @@ t.test('P5: unknown usernames are throttled the same way', async (t) => {
   t.equal((await attempt(app, 'ghost', 'x', '192.0.2.99')).statusCode, 429)
 })
 
-t.test('P5: one IP spraying many accounts is throttled after 20 failures; other IPs are not', async (t) => {
+t.test(`P5: one IP spraying many accounts is throttled after ${ADDRESS_ACCOUNTS.max} accounts; other IPs are not`, async (t) => {
   const app = await build(t)
   await addUser(app, 'dave', 'dave-pw')
-  for (let i = 0; i < 20; i++) t.equal((await attempt(app, `user${i}`, 'x', '192.0.2.50')).statusCode, 400)
+  for (let i = 0; i < ADDRESS_ACCOUNTS.max; i++) t.equal((await attempt(app, `user${i}`, 'x', '192.0.2.50')).statusCode, 400)
   t.equal((await attempt(app, 'dave', 'dave-pw', '192.0.2.50')).statusCode, 429, 'the spraying IP must wait, even with a right password')
   t.equal((await attempt(app, 'dave', 'dave-pw', '192.0.2.51')).statusCode, 200, 'dave from elsewhere is fine')
+})
+
+t.test('P5: behind one NAT, users who mistype their own passwords do not lock each other out; a success does not clear the address', async (t) => {
+  const app = await build(t)
+  const nat = '192.0.2.60'
+  for (let u = 0; u < 5; u++) await addUser(app, `nat${u}`, `nat${u}-pw`)
+  // 5 users each fail 9 times from the same address: 45 failures, but 5 (address, account) pairs.
+  for (let u = 0; u < 5; u++) for (let i = 0; i < 9; i++) t.equal((await attempt(app, `nat${u}`, 'typo', nat)).statusCode, 400)
+  for (let u = 0; u < 5; u++) t.equal((await attempt(app, `nat${u}`, `nat${u}-pw`, nat)).statusCode, 200, `nat${u} signs in`)
+  // An attacker behind the same address: its failed accounts count (after the 5 above), and its own success
+  // gives nothing back.
+  for (let i = 0; i < ADDRESS_ACCOUNTS.max - 5 - 1; i++) t.equal((await attempt(app, `sprayed${i}`, 'x', nat)).statusCode, 400)
+  t.equal((await attempt(app, 'nat0', 'nat0-pw', nat)).statusCode, 200, 'a success on an account of its own')
+  t.equal((await attempt(app, 'sprayed-last', 'x', nat)).statusCode, 400, `account ${ADDRESS_ACCOUNTS.max}`)
+  t.equal((await attempt(app, 'sprayed-next', 'x', nat)).statusCode, 429, 'the next new account waits: the success reset nothing')
 })
 
 t.test('P6: a 128-character password works; 1025 characters is invalid_request; 1 MB is refused in < 100 ms without hashing', async (t) => {
