@@ -25,4 +25,5 @@ export default fp(async (fastify) => {
   })
   signingKeys.onChange((keys) => accessTokens.useKeys(keys))
   fastify.decorate('accessTokens', accessTokens)
+  fastify.addHook('onClose', async () => { accessTokens.close() })
 }, { name: 'access-tokens', dependencies: ['config', 'clock', 'signing-keys'] })

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { createSigner, createVerifier, type VerifierOptions } from 'fast-jwt'
 import { CLOCK_LEEWAY_SECONDS, type Clock } from '../clock.js'
 import { publicKeyPem, SIGNING_ALG, signingKeyAt, type KeySet, type LoadedKey, type SignerKey } from '../keys.js'
+import { BoundedLru, sweepEvery } from '../lru.js'
 
 /** RFC 9068 access-token claims. `grant_id` ties tokens from a refresh-token family to it, for revocation. */
 export interface AccessTokenClaims {
@@ -80,11 +81,12 @@ export class AccessTokens {
   readonly #audience: string
   readonly #ttl: number
   readonly #clock: Clock
+  readonly #stopSweeping: () => void
   readonly #confirmKeys: ((now: number) => Promise<void> | undefined) | undefined
   #published: LoadedKey[] = []
   #signers = new Map<string, Sign>()
   #verifiers = new Map<string, Verify>()
-  #verified = new Map<string, { claims: AccessTokenClaims, from: number, until: number }>()
+  readonly #verified: BoundedLru<string, { claims: AccessTokenClaims, from: number }>
 
   /**
    * `confirmKeys(now)` is awaited before each signature: it resolves once the key set can be trusted at
@@ -96,7 +98,12 @@ export class AccessTokens {
     this.#ttl = options.ttl
     this.#clock = options.clock
     this.#confirmKeys = options.confirmKeys
+    this.#verified = new BoundedLru(VERIFIED_CACHE_SIZE, options.clock.nowMs)
+    this.#stopSweeping = sweepEvery(60_000, this.#verified)
   }
+
+  /** Stops the verified-token cache's sweeping timer. */
+  close (): void { this.#stopSweeping() }
 
   get ttl (): number { return this.#ttl }
 
@@ -146,10 +153,7 @@ export class AccessTokens {
   verify (token: string): AccessTokenClaims {
     const now = this.#clock.nowMs()
     const known = this.#verified.get(token)
-    if (known !== undefined) {
-      if (now >= known.from && now <= known.until) return known.claims
-      this.#verified.delete(token)
-    }
+    if (known !== undefined && now >= known.from) return known.claims
     const verify = this.#verifiers.get(kidOf(token))
     if (!verify) throw new InvalidAccessToken('unknown signing key')
     let claims: AccessTokenClaims & { nbf?: unknown }
@@ -160,8 +164,8 @@ export class AccessTokens {
     }
     const window = validityWindow(claims)
     if (now < window.from || now > window.until) throw new InvalidAccessToken('the token is expired or not yet valid')
-    if (this.#verified.size >= VERIFIED_CACHE_SIZE) this.#verified.delete(this.#verified.keys().next().value as string)
-    this.#verified.set(token, { claims, from: window.from, until: Math.min(now + VERIFIED_CACHE_TTL_MS, window.until) })
+    // Only validly signed tokens get here, at most VERIFIED_CACHE_SIZE of them (lib/lru.ts), each until its exp.
+    this.#verified.set(token, { claims, from: window.from }, Math.min(VERIFIED_CACHE_TTL_MS, window.until - now + 1))
     return claims
   }
 

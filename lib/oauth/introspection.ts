@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Clock } from '../clock.js'
 import type { Storage } from '../stores/types.js'
+import { BoundedLru } from '../lru.js'
 import type { Limit } from '../throttle.js'
 import type { AccessTokens } from './access-tokens.js'
 import { INTROSPECTION_UNKNOWN_TOKENS, introspectionLimits } from './brute-force.js'
@@ -94,7 +95,7 @@ export interface FishingPacerDeps {
  */
 export function fishingPacer (deps: FishingPacerDeps): (callerId: string) => Promise<boolean> {
   const delayMs = deps.delayMs ?? UNKNOWN_TOKEN_DELAY_MS
-  const loggedUntil = new Map<string, number>()
+  const loggedUntil = new BoundedLru<string, true>(LOGGED_CALLERS_MAX, deps.clock.nowMs)
   return async (callerId) => {
     const limits = introspectionLimits(callerId)
     let wait: number | undefined
@@ -105,10 +106,8 @@ export function fishingPacer (deps: FishingPacerDeps): (callerId: string) => Pro
       return false
     }
     if (wait === undefined) return false
-    const now = deps.clock.nowMs()
-    if ((loggedUntil.get(callerId) ?? 0) <= now) {
-      if (loggedUntil.size >= LOGGED_CALLERS_MAX) loggedUntil.clear()
-      loggedUntil.set(callerId, now + wait * 1000)
+    if (!loggedUntil.has(callerId)) {
+      loggedUntil.set(callerId, true, wait * 1000)
       deps.log.warn({ clientId: callerId, limit: INTROSPECTION_UNKNOWN_TOKENS, delayMs },
         'introspection: client over its limit of unknown tokens; answers about unknown tokens are delayed (never refused)')
     }

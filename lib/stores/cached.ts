@@ -1,4 +1,5 @@
 import { systemClock, type Clock } from '../clock.js'
+import { BoundedLru, sweepEvery } from '../lru.js'
 import { denyEntry } from '../oauth/revocation.js'
 import type { Client, ClientStore, GrantStore, RevocationStore, Storage, User, UserStore } from './types.js'
 
@@ -47,28 +48,40 @@ export interface CachedStorage extends Storage {
   readonly cache: { sync (): Promise<void> }
 }
 
+/** At most this many users and as many clients are cached per instance (ids come from requests: misses count). */
+export const CACHED_ENTRIES_MAX = 10_000
+
 /**
- * Entries by id for `ttlMs`, misses included. A load that was in flight when its entry was dropped is
- * not stored (the generation moved on), so a write can never be undone by a read that started before it.
+ * Entries by id for `ttlMs`, misses included, at most `maxEntries` (least recently used evicted first,
+ * expired ones swept: lib/lru.ts), so random ids cannot grow memory. A load that was in flight when any
+ * entry was dropped is not stored (the generation moved on), so a write can never be undone by a read that
+ * started before it.
  */
 class TtlCache<T> {
-  readonly #entries = new Map<string, { value: T, at: number }>()
-  readonly #generations = new Map<string, number>()
-  constructor (private readonly ttlMs: number, private readonly now: () => number) {}
+  readonly #entries: BoundedLru<string, T>
+  #generation = 0
+  constructor (private readonly ttlMs: number, now: () => number, maxEntries = CACHED_ENTRIES_MAX) {
+    this.#entries = new BoundedLru(maxEntries, now)
+  }
+
+  get size (): number { return this.#entries.size }
 
   async get (id: string, load: (id: string) => Promise<T>): Promise<T> {
+    // A cached miss is stored as null (BoundedLru uses undefined for "not there").
     const hit = this.#entries.get(id)
-    if (hit && this.now() - hit.at < this.ttlMs) return hit.value
-    const generation = this.#generations.get(id) ?? 0
+    if (hit !== undefined) return (hit === null ? undefined : hit) as T
+    const generation = this.#generation
     const value = await load(id)
-    if ((this.#generations.get(id) ?? 0) === generation) this.#entries.set(id, { value, at: this.now() })
+    if (this.#generation === generation) this.#entries.set(id, (value === undefined ? null : value) as T, this.ttlMs)
     return value
   }
 
   drop (id: string): void {
     this.#entries.delete(id)
-    this.#generations.set(id, (this.#generations.get(id) ?? 0) + 1)
+    this.#generation++
   }
+
+  sweep (): void { this.#entries.sweep() }
 }
 
 export async function withReadCache (inner: Storage, options: CacheOptions, bus?: InvalidationBus): Promise<CachedStorage> {
@@ -117,6 +130,7 @@ export async function withReadCache (inner: Storage, options: CacheOptions, bus?
   await sync()
   const timer = setInterval(() => { sync().catch(() => {}) }, options.syncMs)
   timer.unref()
+  const stopSweeping = sweepEvery(Math.max(options.ttlMs, 1000) * 10, users, clients)
 
   const userStore: UserStore = {
     create: (user) => inner.users.create(user),
@@ -230,6 +244,7 @@ export async function withReadCache (inner: Storage, options: CacheOptions, bus?
     ping: () => inner.ping(),
     async close () {
       clearInterval(timer)
+      stopSweeping()
       await inner.close()
     },
     cache: { sync }
