@@ -57,6 +57,11 @@ export const ConfigSchema = Type.Object({
   argon2TimeCost: Type.Integer({ env: 'ARGON2_TIME_COST', minimum: 1, maximum: 100, default: 2 }),
   argon2Parallelism: Type.Integer({ env: 'ARGON2_PARALLELISM', minimum: 1, maximum: 16, default: 1 }),
   /**
+   * The password-hash queue holds at most what the cores hash in this many seconds at the measured rate;
+   * beyond it sign-ins get 503 temporarily_unavailable with Retry-After at once (lib/passwords.ts HashQueue).
+   */
+  passwordQueueSeconds: Type.Integer({ env: 'PASSWORD_QUEUE_SECONDS', minimum: 1, maximum: 60, default: 3 }),
+  /**
    * Behind a reverse proxy: whose X-Forwarded-For to believe (as Fastify's trustProxy: `true`, a hop count, or
    * addresses and CIDR ranges). Unset: nobody's, `request.ip` is the socket's address.
    */

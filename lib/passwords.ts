@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto'
 import { availableParallelism } from 'node:os'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Config } from './config.js'
+import { temporarilyUnavailable } from './errors.js'
 import { identifyHash, verifyHash } from './password-formats.js'
 
 /** argon2id cost parameters (OWASP's minimum is m=19456 KiB, t=2, p=1). */
@@ -24,16 +25,25 @@ export interface PasswordHasher {
    * slowest kind of hash seen takes, so "no such user" takes as long as "wrong password" whatever the user's
    * hash is. `needsRehash` is true when the hash is not argon2id with today's parameters.
    */
-  verify (stored: string | null, password: string): Promise<{ ok: boolean, needsRehash: boolean }>
+  verify (stored: string | null, password: string, who?: QueueKey): Promise<{ ok: boolean, needsRehash: boolean }>
+  /** The hash queue's state (for /metrics and tests). */
+  readonly queue: { readonly active: number, readonly waiting: number, readonly capacity: number, readonly averageMs: number }
 }
+
+/** Who a hash is for: the fairness keys of the hash queue (a sign-in's client address and account). */
+export interface QueueKey { address?: string, account?: string }
+
+/** By default, at most this much hashing waits: beyond it sign-ins are shed at once (503). */
+export const DEFAULT_QUEUE_SECONDS = 3
 
 /**
  * argon2id through @node-rs/argon2, whose hash and verify run on libuv's thread pool: the event loop
  * never waits on a hash. Hashes are PHC strings that carry their own parameters.
  */
-export async function createPasswordHasher (params: Argon2Params, maxConcurrent = availableParallelism()): Promise<PasswordHasher> {
+export async function createPasswordHasher (params: Argon2Params, maxConcurrent = availableParallelism(), queueSeconds = DEFAULT_QUEUE_SECONDS): Promise<PasswordHasher> {
   const options = { algorithm: ARGON2ID, ...params }
-  const run = limit(maxConcurrent)
+  const queue = new HashQueue(maxConcurrent, queueSeconds * 1000)
+  const run = <T>(task: () => Promise<T>, who?: QueueKey) => queue.run(task, who)
   // The dummy hash (for unknown users) is made on first need: a CLI command that never verifies one
   // (users disable, clients add) should not pay for it.
   let dummy: Promise<string> | undefined
@@ -43,13 +53,14 @@ export async function createPasswordHasher (params: Argon2Params, maxConcurrent 
 
   return {
     hash: (password) => run(() => hash(password, options)),
-    async verify (stored, password) {
+    queue,
+    async verify (stored, password, who) {
       const { ok, kind, ms } = await run(async () => {
         const target = stored ?? await dummyHash()
         const started = performance.now()
         const ok = await verifyHash(target, password)
         return { ok: ok && stored !== null, kind: kindOf(target), ms: performance.now() - started }
-      })
+      }, who)
       times.record(kind, ms)
       if (!ok) await times.padFailure(ms)
       return { ok, needsRehash: ok && needsRehash(stored!, params) }
@@ -95,23 +106,94 @@ class VerifyTimes {
 }
 
 /**
- * Runs at most `max` tasks at once, the rest in arrival order. Hashes are capped at one per core: more
- * in flight hash no faster (argon2 with p=1 is one core's work) but crowd the event loop off the CPU
- * (GET /users/me p99 during a login flood) and fill libuv's whole thread pool, which file and DNS work shares.
+ * The password-hash queue. At most `maxConcurrent` hashes run at once (one per core): more in flight hash no
+ * faster (argon2 with p=1 is one core's work) but crowd the event loop off the CPU (GET /users/me p99 during
+ * a login flood) and fill libuv's whole thread pool, which file and DNS work shares.
+ *
+ * The rest wait, but only as many as the cores can hash within `maxDrainMs` at the measured rate (a moving
+ * average of recent hashes): beyond that a hash is refused at once with `503 temporarily_unavailable` and a
+ * Retry-After of the time the queue needs to drain, instead of queueing for a minute. Fairness: waiting
+ * hashes are served round-robin by client address (one address's burst cannot delay the others by more
+ * than one hash per turn), and one address, or one account, may hold at most a tenth of the queue
+ * (at least 2), so one address cannot fill it. Hashes without a key (a rehash, the CLI) share one turn.
  */
-function limit (max: number): <T>(task: () => Promise<T>) => Promise<T> {
-  let active = 0
-  const waiting: Array<() => void> = []
-  return async (task) => {
-    if (active < max) active++
-    else await new Promise<void>((resolve) => waiting.push(resolve)) // the finishing task hands over its slot
+export class HashQueue {
+  #active = 0
+  #waiting = 0
+  /** Waiting hashes by address, in turn order (a Map keeps insertion order: served ones go to the back). */
+  readonly #byAddress = new Map<string, Array<() => void>>()
+  readonly #perAccount = new Map<string, number>()
+  #averageMs: number | undefined
+
+  constructor (readonly maxConcurrent: number, readonly maxDrainMs: number) {}
+
+  get active (): number { return this.#active }
+  get waiting (): number { return this.#waiting }
+  get averageMs (): number { return this.#averageMs ?? 0 }
+
+  /** How many hashes may be running or waiting: what the cores hash within maxDrainMs (at least one round). */
+  get capacity (): number {
+    const ms = Math.max(this.#averageMs ?? 1, 0.05)
+    return Math.max(this.maxConcurrent * 2, Math.floor(this.maxDrainMs / ms * this.maxConcurrent))
+  }
+
+  async run<T> (task: () => Promise<T>, who: QueueKey = {}): Promise<T> {
+    if (this.#active < this.maxConcurrent && this.#waiting === 0) {
+      this.#active++
+    } else {
+      this.#admit(who)
+      const address = who.address ?? ''
+      const account = who.account
+      await new Promise<void>((resolve) => {
+        const line = this.#byAddress.get(address)
+        if (line) line.push(resolve)
+        else this.#byAddress.set(address, [resolve])
+        this.#waiting++
+        if (account !== undefined) this.#perAccount.set(account, (this.#perAccount.get(account) ?? 0) + 1)
+      })
+      // #next handed over its slot (#active unchanged) and counted this one out of the line.
+      if (account !== undefined) {
+        const left = (this.#perAccount.get(account) ?? 1) - 1
+        if (left <= 0) this.#perAccount.delete(account)
+        else this.#perAccount.set(account, left)
+      }
+    }
+    const started = performance.now()
     try {
       return await task()
     } finally {
-      const next = waiting.shift()
-      if (next) next()
-      else active--
+      const ms = performance.now() - started
+      this.#averageMs = this.#averageMs === undefined ? ms : this.#averageMs * 0.9 + ms * 0.1
+      this.#next()
     }
+  }
+
+  /** Throws 503 when this hash would wait longer than the queue allows, or beyond its address's or account's share. */
+  #admit (who: QueueKey): void {
+    const capacity = this.capacity
+    const share = Math.max(2, Math.ceil(capacity / 10))
+    const full = this.#active + this.#waiting >= capacity
+    const addressFull = who.address !== undefined && (this.#byAddress.get(who.address)?.length ?? 0) >= share
+    const accountFull = who.account !== undefined && (this.#perAccount.get(who.account) ?? 0) >= share
+    if (!full && !addressFull && !accountFull) return
+    const drainSeconds = (this.#active + this.#waiting) * (this.#averageMs ?? 0) / this.maxConcurrent / 1000
+    throw temporarilyUnavailable(Math.max(1, Math.ceil(drainSeconds)),
+      full ? 'the server is busy verifying passwords; try again later' : 'too many sign-ins from this address or for this account are waiting; try again later')
+  }
+
+  /** Hands the finishing hash's slot to the next address in turn, or frees it. */
+  #next (): void {
+    const first = this.#byAddress.entries().next()
+    if (first.done === true) {
+      this.#active--
+      return
+    }
+    const [address, line] = first.value
+    const resolve = line.shift()!
+    this.#byAddress.delete(address)
+    if (line.length > 0) this.#byAddress.set(address, line) // to the back of the turn
+    this.#waiting--
+    resolve()
   }
 }
 

@@ -1,4 +1,5 @@
 import fp from 'fastify-plugin'
+import { availableParallelism } from 'node:os'
 import { argon2Params, createPasswordHasher, type PasswordHasher } from '../lib/passwords.js'
 
 declare module 'fastify' {
@@ -7,9 +8,9 @@ declare module 'fastify' {
   }
 }
 
-/** argon2id hashing with the configured cost, off the event loop. */
+/** argon2id hashing with the configured cost, off the event loop, behind a bounded queue (PASSWORD_QUEUE_SECONDS). */
 export default fp(async (fastify) => {
-  const passwords = await createPasswordHasher(argon2Params(fastify.config))
+  const passwords = await createPasswordHasher(argon2Params(fastify.config), availableParallelism(), fastify.config.passwordQueueSeconds)
   // Make the dummy hash now, so the first sign-in of an unknown user costs what every other one does.
   await passwords.verify(null, '')
   fastify.decorate('passwords', passwords)

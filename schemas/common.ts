@@ -23,7 +23,9 @@ export const UsernameInput = Type.String({ minLength: 1, maxLength: 256 })
 export const MAX_PASSWORD_LENGTH = 1024
 export const Password = Type.String({ minLength: 1, maxLength: MAX_PASSWORD_LENGTH })
 export const Scope = Type.String({ maxLength: 2048, description: 'space-separated scope tokens (RFC 6749 §3.3)' })
-export const ClientId = Type.String({ minLength: 1, maxLength: 128 })
+/** Longest client id a client can have: a longer one (Basic credentials carry any length) is unknown without a lookup. */
+export const MAX_CLIENT_ID_LENGTH = 128
+export const ClientId = Type.String({ minLength: 1, maxLength: MAX_CLIENT_ID_LENGTH })
 /**
  * string or null as a type list, not anyOf: with Ajv's type coercion an anyOf would turn null into "".
  */

@@ -18,7 +18,7 @@ const rssMb = (pid: number): number => {
 }
 
 const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url')
-const randomId = () => randomBytes(12).toString('base64url')
+const randomId = (bytes = 12) => randomBytes(bytes).toString('base64url')
 
 function send (agent: Agent, port: number, i: number): Promise<number> {
   const kind = i % 5
@@ -27,11 +27,16 @@ function send (agent: Agent, port: number, i: number): Promise<number> {
   let body = ''
   const headers: Record<string, string> = {}
   if (kind < 3) {
-    const id = randomId()
-    headers.authorization = 'Basic ' + Buffer.from(`${id}:${randomId()}`).toString('base64')
+    // Client ids of every length: Basic credentials carry any (4,000 characters here), a form at most 128.
+    const id = randomId([3000, 96, 3000][kind])
     headers['content-type'] = 'application/x-www-form-urlencoded'
     path = ['/token', '/revoke', '/introspect'][kind]!
-    body = kind === 0 ? 'grant_type=client_credentials' : `token=${randomId()}`
+    if (kind === 1) {
+      body = `token=${randomId()}&client_id=${id}&client_secret=${randomId()}`
+    } else {
+      headers.authorization = 'Basic ' + Buffer.from(`${id}:${randomId()}`).toString('base64')
+      body = kind === 0 ? 'grant_type=client_credentials' : `token=${randomId()}`
+    }
   } else {
     method = 'GET'
     path = '/users/me'

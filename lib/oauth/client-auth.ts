@@ -1,5 +1,6 @@
 import { invalidClient, invalidRequest, unauthorizedClient } from '../errors.js'
 import type { Client, ClientStore, GrantType } from '../stores/types.js'
+import { MAX_CLIENT_ID_LENGTH } from '../../schemas/common.js'
 import { verifyClientSecret } from './client-secrets.js'
 
 export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'none'
@@ -87,7 +88,8 @@ export async function authenticateClient (credentials: ClientCredentials, client
     if (credentials.method !== 'none') throw invalidClient(usedBasic)
     return DEFAULT_CLIENT
   }
-  const client = await clients.find(credentials.clientId)
+  // No client has a longer id: not looked up (nor cached), so a huge id costs nothing.
+  const client = credentials.clientId.length > MAX_CLIENT_ID_LENGTH ? undefined : await clients.find(credentials.clientId)
   if (credentials.method === 'none') {
     if (!client || !client.isPublic) throw invalidClient(false)
     return client

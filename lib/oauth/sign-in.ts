@@ -34,7 +34,7 @@ export async function signIn (deps: SignInDeps, username: string, password: stri
     // A NUL can never be in a username (and PostgreSQL text cannot hold one): treat it as unknown.
     user = username.includes('\u0000') ? undefined : await storage.users.findByUsername(username)
     // Always verify, against a dummy hash for unknown users, so every failure takes the same time.
-    verified = await passwords.verify(user?.passwordHash ?? null, password)
+    verified = await passwords.verify(user?.passwordHash ?? null, password, { address: clientIp, account: username })
   } catch (err) {
     // Nothing was verified (the store or the hash queue refused): the attempt gives its reservation back.
     await reservation.settle('release').catch(() => {})
