@@ -1,4 +1,5 @@
 import type pg from 'pg'
+import { StoreUnavailableError } from '../../errors.js'
 import { isUnavailable, toStoreError } from './errors.js'
 
 export type Row = Record<string, unknown>
@@ -66,7 +67,10 @@ export class Db implements Queryable {
     try {
       client = await this.pool.connect()
     } catch (err) {
-      throw toStoreError(err)
+      // Any failure to connect means the database cannot serve us now, whatever its SQLSTATE (55000 "not
+      // currently accepting connections", 3D000 a dropped database, 28000 a revoked login...): a list of
+      // known codes always misses one, and no statement of ours was involved.
+      throw err instanceof StoreUnavailableError ? err : new StoreUnavailableError(err)
     }
     // A connection whose state is unknown (dead socket, read timeout while the statement may still run,
     // failed ROLLBACK) is destroyed on release instead of being handed to the next caller.

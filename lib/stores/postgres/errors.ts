@@ -10,13 +10,16 @@ const socketCodes = new Set(['ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED', 'EPIP
   'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ENETDOWN'])
 
 // SQLSTATEs that mean "the database cannot serve you right now" rather than "your statement is wrong".
+// (Any failure while connecting is "unavailable" whatever its code: lib/stores/postgres/db.ts.)
 const unavailableStates = new Set([
   '57P01', // admin_shutdown: pg_terminate_backend, or a fast shutdown
   '57P02', // crash_shutdown
   '57P03', // cannot_connect_now: starting up, shutting down, in recovery
   '57014', // query_canceled: statement_timeout fired, the server is too slow to answer
   '53300', // too_many_connections
-  '25P03' // idle_in_transaction_session_timeout: the session is gone
+  '25P03', // idle_in_transaction_session_timeout: the session is gone
+  '3D000', // invalid_catalog_name: the database was dropped
+  '42P01' // undefined_table: our tables are gone (a database dropped and re-created empty): not the request's fault
 ])
 
 // node-postgres raises these as plain Errors with no code; the message is all there is.

@@ -66,7 +66,8 @@ export async function openPostgres (databaseUrl: string, clock: Clock = systemCl
     keys: new PostgresKeyStore(db),
     async ping () {
       try {
-        await db.query({ name: 'gh_ping', text: 'SELECT 1' })
+        // A table of ours, not just SELECT 1: a database dropped and re-created empty is not ready either.
+        await db.query({ name: 'gh_ping', text: 'SELECT 1 FROM schema_migrations LIMIT 1' })
       } catch (err) {
         throw err instanceof StoreUnavailableError ? err : new StoreUnavailableError(err)
       }
