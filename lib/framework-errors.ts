@@ -74,7 +74,7 @@ export function httpParserError (err: NodeJS.ErrnoException & { rawPacket?: unkn
       ? ['431 Request Header Fields Too Large', 'the request headers are too large']
       : ['400 Bad Request', 'the request is malformed']
   const body = JSON.stringify(invalidRequest(description).body())
-  socket.end(`HTTP/1.1 ${status}\r\nContent-Type: application/json; charset=utf-8\r\nCache-Control: no-store\r\n` +
+  socket.end(`HTTP/1.1 ${status}\r\nContent-Type: application/json; charset=utf-8\r\nCache-Control: no-store\r\nPragma: no-cache\r\n` +
     `Connection: close\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`)
 }
 
