@@ -515,6 +515,17 @@ if (!ONLY || ONLY.test('import')) {
   imports = await importCases({ out: OUT, count: Number(env.BENCH_IMPORT_USERS ?? 1_000_000), pgUrl: PG_URL, only: ONLY, log })
 }
 
+// --- Login flood: 1,500 sign-ins from 250 addresses in 5 s against a server of its own (login-flood.mjs) ---
+let loginFlood
+if (!ONLY || ONLY.test('login-flood')) {
+  const { loginFloodCase } = await import('./login-flood.mjs')
+  try {
+    loginFlood = await loginFloodCase({ out: OUT, log })
+  } catch (err) {
+    log(`login flood failed: ${err.message}`)
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // The table
 
@@ -586,11 +597,12 @@ const rows = [
   ['start-up: spawn to first 200 /health', '< 1 s', resources.readyMs, 1000, `${fmt(resources.readyMs)} ms (median of 3; first start on an empty file ${fmt(resources.readyColdMs)} ms)`]
 ]
 for (const [label, target, value, limit, shown] of rows) lines.push(`| ${label} | | | | | | ${target} | ${shown} | ${value === undefined ? '–' : value < limit ? 'yes' : 'no'} |`)
+if (loginFlood) lines.push(...(await import('./login-flood.mjs')).loginFloodRows(loginFlood))
 if (imports.length) lines.push(...(await import('./import.mjs')).importRows(imports))
 const table = lines.join('\n')
 
 writeFileSync(join(OUT, 'table.md'), table + '\n')
-writeFileSync(join(OUT, 'results.json'), JSON.stringify({ machine, resources, results, imports, failed: cases.filter((c) => c.failed).map((c) => [c.id, c.failed]) }, null, 2))
+writeFileSync(join(OUT, 'results.json'), JSON.stringify({ machine, resources, results, imports, loginFlood, failed: cases.filter((c) => c.failed).map((c) => [c.id, c.failed]) }, null, 2))
 process.stdout.write('\n' + table + '\n\n')
 log(`done in ${((Date.now() - started) / 60000).toFixed(1)} min; results in ${OUT}`)
 
