@@ -1,5 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify'
 import { invalidGrant, tooManyRequests } from '../errors.js'
+import type { SecurityEvents } from '../events.js'
 import type { PasswordHasher } from '../passwords.js'
 import type { Throttle } from '../throttle.js'
 import type { Storage, User } from '../stores/types.js'
@@ -12,7 +13,18 @@ export interface SignInDeps {
   storage: Storage
   passwords: PasswordHasher
   throttle: Throttle
+  /** The request's logger: events and warnings carry its request id. */
   log: FastifyBaseLogger
+  /** login_failed and login_throttled are reported here (logged without secrets, counted in /metrics). */
+  events: SecurityEvents
+}
+
+/** Who is signing in, from where, through which client (the events name the client and the address). */
+export interface SignInAttempt {
+  username: string
+  password: string
+  clientIp: string
+  clientId: string
 }
 
 /**
@@ -21,12 +33,16 @@ export interface SignInDeps {
  * answer and the same time for an unknown user, a wrong password and a disabled user, and the upgrade of an
  * old hash at the first sign-in. Throws `invalid_grant` (BAD_CREDENTIALS) or 429; returns the user.
  */
-export async function signIn (deps: SignInDeps, username: string, password: string, clientIp: string): Promise<User> {
-  const { storage, passwords, throttle, log } = deps
+export async function signIn (deps: SignInDeps, attempt: SignInAttempt): Promise<User> {
+  const { storage, passwords, throttle, log, events } = deps
+  const { username, password, clientIp, clientId } = attempt
   // The attempt is reserved before any hash is computed, in one atomic step (lib/throttle.ts): parallel
   // guesses count one by one, so no more passwords are verified than the limits allow.
   const reservation = await throttle.reserve(signInKeys(username, clientIp), SIGN_IN_LIMITS)
-  if ('retryAfter' in reservation) throw tooManyRequests(reservation.retryAfter)
+  if ('retryAfter' in reservation) {
+    events.emit({ type: 'login_throttled', username, clientId, ip: clientIp }, log)
+    throw tooManyRequests(reservation.retryAfter)
+  }
 
   let user: User | undefined
   let verified: { ok: boolean, needsRehash: boolean }
@@ -43,6 +59,7 @@ export async function signIn (deps: SignInDeps, username: string, password: stri
   const { ok, needsRehash } = verified
   if (!user || !ok || user.disabled) {
     await reservation.settle('failure')
+    events.emit({ type: 'login_failed', username, clientId, ip: clientIp }, log)
     throw invalidGrant(BAD_CREDENTIALS)
   }
   await reservation.settle('success')
