@@ -38,8 +38,10 @@ export interface SignInLimits {
   address: { max: number, windowSeconds: number }
 }
 
-/** Admitted (its counters were incremented before any hash), or refused for `retryAfter` seconds. */
-/** `local`: a RedisCounterStore reserved in its fallback (Redis unavailable), and settles there. */
+/**
+ * Admitted (its counters were incremented before any hash), or refused for `retryAfter` seconds. `local`:
+ * a RedisCounterStore reserved in its fallback (Redis unavailable), and settles there.
+ */
 export type Reservation = { ok: true, local?: boolean } | { ok: false, retryAfter: number }
 
 /** What became of a reserved attempt: a wrong guess, a right one, or nothing verified at all. */
