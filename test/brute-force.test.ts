@@ -20,9 +20,11 @@ t.test('a success clears the account\'s failures', async (t) => {
 t.test('with REDIS_URL, counters are shared by instances of one issuer; an unreachable Redis falls back to local limits', async (t) => {
   const redisUrl = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379'
   const issuer = `http://shared-${Date.now()}-${Math.random().toString(36).slice(2)}.test`
-  const a = await build(t, { REDIS_URL: redisUrl, ISSUER: issuer })
-  const b = await build(t, { REDIS_URL: redisUrl, ISSUER: issuer })
-  const other = await build(t, { REDIS_URL: redisUrl, ISSUER: `${issuer}.other` })
+  // REDIS_TIMEOUT_MS: this test is about sharing; on a loaded machine the default 50 ms timeout would trip the
+  // circuit breaker and each instance would count alone (test/redis.test.ts tests the timeout itself).
+  const a = await build(t, { REDIS_URL: redisUrl, REDIS_TIMEOUT_MS: '1000', ISSUER: issuer })
+  const b = await build(t, { REDIS_URL: redisUrl, REDIS_TIMEOUT_MS: '1000', ISSUER: issuer })
+  const other = await build(t, { REDIS_URL: redisUrl, REDIS_TIMEOUT_MS: '1000', ISSUER: `${issuer}.other` })
   for (const app of [a, b, other]) await addUser(app, 'frank', 'frank-pw')
   for (let i = 0; i < 10; i++) t.equal((await attempt(i % 2 ? a : b, 'frank', 'wrong', `192.0.2.${i}`)).statusCode, 400)
   t.equal((await attempt(b, 'frank', 'frank-pw', '192.0.2.200')).statusCode, 429, 'failures at A and B add up')
