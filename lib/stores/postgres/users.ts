@@ -127,7 +127,7 @@ export class PostgresUserStore implements UserStore {
         const changes = update ? importChanges(existing, user) : undefined
         if (!changes) { outcomes.push({ outcome: 'skipped' }); continue }
         await updateRow(tx, 'users', ['username', user.username], userPatchColumns(changes.patch), now,
-        changes.revoke ? CREDENTIAL_VERSION_COLUMN : undefined)
+          changes.revoke ? CREDENTIAL_VERSION_COLUMN : undefined)
         outcomes.push({ outcome: 'updated', id: existing.id, revoke: changes.revoke })
       }
       return outcomes
