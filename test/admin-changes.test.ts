@@ -29,17 +29,17 @@ async function setup (t: Parameters<typeof buildListening>[0]) {
 }
 
 /**
- * Holds the next password verification of `password` until released, so a sign-in is provably in flight (its
+ * Holds the next password verification of `held` until released, so a sign-in is provably in flight (its
  * user row already read) while the test changes the user: no timing involved.
  */
-function holdVerification (app: FastifyInstance, password: string) {
+function holdVerification (app: FastifyInstance, held: string) {
   const original = app.passwords.verify
   let entered!: () => void
   let release!: () => void
   const inFlight = new Promise<void>((resolve) => { entered = resolve })
   const gate = new Promise<void>((resolve) => { release = resolve })
   app.passwords.verify = async (stored, candidate) => {
-    if (candidate !== password) return original.call(app.passwords, stored, candidate)
+    if (![held].includes(candidate)) return original.call(app.passwords, stored, candidate)
     app.passwords.verify = original
     const result = await original.call(app.passwords, stored, candidate)
     entered()
