@@ -3,6 +3,7 @@ import { invalidGrant } from '../errors.js'
 import type { Client, User } from '../stores/types.js'
 import type { AccessTokens } from './access-tokens.js'
 import type { RefreshTokens } from './refresh-tokens.js'
+import { BAD_CREDENTIALS } from './sign-in.js'
 
 export interface TokenReply {
   access_token: string
@@ -24,8 +25,6 @@ export interface IssueOptions {
   refresh?: boolean
 }
 
-/** Why a family could not be started: the user changed (password, disabled, deleted) since the grant read them. */
-export const CREDENTIALS_CHANGED = 'invalid username or password'
 
 /** How far ahead `ready()` makes sure the keys can be trusted: the time a grant takes between the two. */
 const SIGNING_HEADROOM_SECONDS = 1
@@ -57,8 +56,9 @@ export class TokenIssuer {
     let family: { token: string, grantId: string } | undefined
     if (options.refresh && options.user) {
       family = await this.#refreshTokens.start({ clientId: options.client.id, userId: options.user.id, credentialVersion: options.user.credentialVersion, scope: options.scope })
-      // The password was changed, or the user disabled or deleted, after the sign-in read them: no token.
-      if (!family) throw invalidGrant(CREDENTIALS_CHANGED)
+      // The password was changed, or the user disabled or deleted, after the sign-in read them: no token, and
+      // the same answer as a wrong password (the password used is a wrong one now).
+      if (!family) throw invalidGrant(BAD_CREDENTIALS)
     }
     return this.reply(options, family?.grantId, family?.token)
   }
