@@ -25,7 +25,6 @@ export interface IssueOptions {
   refresh?: boolean
 }
 
-
 /** How far ahead `ready()` makes sure the keys can be trusted: the time a grant takes between the two. */
 const SIGNING_HEADROOM_SECONDS = 1
 
