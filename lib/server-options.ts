@@ -1,6 +1,7 @@
 import type { Server } from 'node:http'
 import { LogController, type FastifyHttpOptions, type FastifyServerOptions } from 'fastify'
 import type { Config } from './config.js'
+import { buildValidator } from './body-validation.js'
 import { httpParserError, MAX_PARAM_LENGTH, routerError } from './framework-errors.js'
 import { requestId } from './request-context.js'
 
@@ -8,6 +9,8 @@ import { requestId } from './request-context.js'
  * Ajv settings for every Fastify instance Gatehouse builds (server, tests, OpenAPI generation):
  * unknown properties in a closed schema are refused, not silently dropped. Arrays coerce from repeated
  * query keys; OAuth endpoints refuse repeated parameters before validation (plugins/oauth-endpoint.ts).
+ * Coercion applies to query strings, parameters and form bodies only, never to JSON bodies
+ * (lib/body-validation.ts, through `schemaController` in baseOptions).
  */
 export const ajvOptions: NonNullable<FastifyServerOptions['ajv']> = {
   customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false }
@@ -16,6 +19,7 @@ export const ajvOptions: NonNullable<FastifyServerOptions['ajv']> = {
 /** What every Fastify instance Gatehouse builds shares: the server, the tests, the OpenAPI generator. */
 export const baseOptions = {
   ajv: ajvOptions,
+  schemaController: { compilersFactory: { buildValidator } },
   routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
   frameworkErrors: routerError,
   clientErrorHandler: httpParserError

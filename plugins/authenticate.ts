@@ -4,10 +4,14 @@ import { insufficientScope, invalidToken, missingToken } from '../lib/errors.js'
 import { InvalidAccessToken, type AccessTokenClaims } from '../lib/oauth/access-tokens.js'
 import { bearerToken } from '../lib/oauth/bearer.js'
 import { hasScopes } from '../lib/oauth/scopes.js'
-import { tokenStanding, type Standing } from '../lib/oauth/token-standing.js'
+import { claimsNow, tokenStanding, type Standing } from '../lib/oauth/token-standing.js'
 import type { User } from '../lib/stores/types.js'
 
 export interface Authenticated {
+  /**
+   * The token's claims, with `scope` narrowed to the scopes that still hold (the user's and the client's
+   * current ones, lib/oauth/token-standing.ts): what `requireScope` checks.
+   */
   claims: AccessTokenClaims
   /** The user the token was issued for; undefined for client (client_credentials) tokens. */
   user: User | undefined
@@ -45,7 +49,7 @@ export default fp(async (fastify) => {
     }
     const standing = await checkTokenStanding(claims)
     if (!standing) throw invalidToken()
-    request.auth = { claims, user: standing.user }
+    request.auth = { claims: claimsNow(claims, standing), user: standing.user }
   })
 
   fastify.decorate('requireScope', (...scopes: string[]): preHandlerAsyncHookHandler => async (request) => {

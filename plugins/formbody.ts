@@ -1,5 +1,6 @@
 import fp from 'fastify-plugin'
 import formbody from '@fastify/formbody'
+import { parseForm } from '../lib/body-validation.js'
 import { invalidRequest } from '../lib/errors.js'
 
 const FORM_TYPE = /^\s*application\/x-www-form-urlencoded\s*(;|$)/i
@@ -19,10 +20,12 @@ export function foreignFormCharset (contentType: string | undefined): string | u
 /**
  * application/x-www-form-urlencoded bodies (the OAuth endpoints and the login form), read as UTF-8 only:
  * a body declaring another charset (`charset=utf-16`, `iso-8859-1`) is refused with 400 invalid_request
- * before it is read, instead of being decoded as UTF-8 into something the client never meant.
+ * before it is read, instead of being decoded as UTF-8 into something the client never meant. The parser
+ * marks what it makes, so form bodies are type-coerced like query strings and JSON bodies never are
+ * (lib/body-validation.ts).
  */
 export default fp(async (fastify) => {
-  await fastify.register(formbody)
+  await fastify.register(formbody, { parser: parseForm })
   // Only where a form body is read: a GET with a stray Content-Type (as fuzzers send) is not refused for it.
   const withBody = new Set(['POST', 'PUT', 'PATCH'])
   fastify.addHook('preParsing', async (request) => {

@@ -6,6 +6,7 @@ import { invalidToken } from '../lib/errors.js'
 import { publicKeyPem } from '../lib/keys.js'
 import { accessTokenVerifyOptions, isWithinValidity, type AccessTokenClaims } from '../lib/oauth/access-tokens.js'
 import { bearerToken } from '../lib/oauth/bearer.js'
+import { claimsNow } from '../lib/oauth/token-standing.js'
 
 declare module '@fastify/jwt' {
   interface FastifyJWT {
@@ -62,7 +63,7 @@ export default fp(async (fastify) => {
       if (!isWithinValidity(verified, clock.nowMs())) throw invalidToken('the access token is expired or not yet valid')
       const standing = await fastify.checkTokenStanding(verified)
       if (!standing) throw invalidToken()
-      request.auth = { claims: verified, user: standing.user }
+      request.auth = { claims: claimsNow(verified, standing), user: standing.user }
       return true
     }
   })

@@ -26,7 +26,7 @@ const refused = (tokens: AccessTokens, token: string): boolean => {
   }
 }
 const issue = async (tokens: AccessTokens, now = Math.floor(Date.now() / 1000)) =>
-  tokens.issue({ sub: 'u1', clientId: 'default', scope: 'items:read' }, now)
+  tokens.issue({ sub: 'u1', subKind: 'user', clientId: 'default', scope: 'items:read' }, now)
 
 t.test('a token verifies again with the same claims', async (t) => {
   const { tokens } = setup()

@@ -27,24 +27,43 @@ t.test('metadata documents (RFC 8414) come from ISSUER and list only what exists
         t.equal((await app.inject({ method: 'POST', url: path })).statusCode, 404, `${member} is not listed, and ${path} does not exist`)
       } else {
         t.equal(doc[member], `${ISSUER}${path}`, `${member} is under the issuer`)
-        t.not((await app.inject({ method: 'POST', url: path })).statusCode, 404, `${member} is listed and ${path} exists`)
       }
     }
+    // Every URL the metadata lists answers, exactly as that endpoint answers a bare request (not merely "not 404").
     for (const [key, value] of Object.entries(doc)) {
       if (typeof value === 'string' && key !== 'issuer' && value.startsWith('http')) {
         t.ok(value.startsWith(`${ISSUER}/`), `${key} is under the issuer`)
         const path = value.slice(ISSUER.length)
-        const get = await app.inject({ method: 'GET', url: path })
-        const post = await app.inject({ method: 'POST', url: path })
-        t.ok(get.statusCode !== 404 || post.statusCode !== 404, `${key} (${path}) exists`)
+        const expected = BARE_ANSWERS[path]
+        if (!expected) { t.fail(`${key} (${path}): record the exact answer to a bare request in BARE_ANSWERS`); continue }
+        const res = await app.inject({ method: expected.method, url: path })
+        t.equal(res.statusCode, expected.status, `${key}: ${expected.method} ${path} is ${expected.status}`)
+        if (expected.error) t.same(res.json(), { error: expected.error, error_description: expected.description }, `${key}: the exact error`)
+        if (expected.allow) {
+          const other = await app.inject({ method: expected.method === 'GET' ? 'POST' : 'GET', url: path })
+          t.equal(other.statusCode, 405, `${key}: the other method is 405`)
+          t.equal(other.headers.allow, expected.allow)
+        }
       }
     }
   }
   t.same(documents[0], documents[1], 'both documents say the same')
-
-  const token = await app.inject({ method: 'POST', url: '/token' })
-  t.not(token.statusCode, 404, 'the token endpoint exists')
+  t.same(Object.keys(documents[0]).filter((k) => k.endsWith('_endpoint') || k === 'jwks_uri').sort(),
+    ['introspection_endpoint', 'jwks_uri', 'revocation_endpoint', 'token_endpoint'], 'exactly these endpoints are listed')
+  const jwks = await app.inject({ method: 'GET', url: '/.well-known/jwks.json' })
+  t.equal(jwks.statusCode, 200)
+  t.match(jwks.json(), { keys: [{ kty: 'EC', crv: 'P-256', alg: 'ES256', use: 'sig', kid: String }] }, 'the JWKS holds the signing key')
 })
+
+const FORM_ONLY = 'the request body must be application/x-www-form-urlencoded'
+/** What each endpoint the metadata lists answers to a bare request (no body, no credentials). */
+const BARE_ANSWERS: Record<string, { method: 'GET' | 'POST', status: number, error?: string, description?: string, allow?: string }> = {
+  '/token': { method: 'POST', status: 400, error: 'invalid_request', description: FORM_ONLY, allow: 'POST' },
+  '/revoke': { method: 'POST', status: 400, error: 'invalid_request', description: FORM_ONLY, allow: 'POST' },
+  '/introspect': { method: 'POST', status: 400, error: 'invalid_request', description: FORM_ONLY, allow: 'POST' },
+  '/.well-known/jwks.json': { method: 'GET', status: 200, allow: 'GET' },
+  '/docs': { method: 'GET', status: 200 }
+}
 
 // The issuer against Host / X-Forwarded-* headers, an https issuer (M1) and the JWKS (M2) are in
 // test/security/metadata.test.ts.

@@ -3,8 +3,14 @@ import { createSigner, createVerifier, type VerifierOptions } from 'fast-jwt'
 import { CLOCK_LEEWAY_SECONDS, type Clock } from '../clock.js'
 import { publicKeyPem, SIGNING_ALG, signingKeyAt, type KeySet, type LoadedKey, type SignerKey } from '../keys.js'
 import { BoundedLru, sweepEvery } from '../lru.js'
+import type { SubjectKind } from './subjects.js'
 
-/** RFC 9068 access-token claims. `grant_id` ties tokens from a refresh-token family to it, for revocation. */
+/**
+ * RFC 9068 access-token claims. `grant_id` ties tokens from a refresh-token family to it, for revocation.
+ * Private claims that let admin changes reach issued tokens (lib/oauth/token-standing.ts): `sub_kind` (a user's
+ * token or a client's own, lib/oauth/subjects.ts), `cred_ver` (the user's credential version it was issued
+ * under) and `client_gen` (the client registration's generation). Tokens issued before they existed lack them.
+ */
 export interface AccessTokenClaims {
   iss: string
   sub: string
@@ -15,13 +21,21 @@ export interface AccessTokenClaims {
   client_id: string
   scope?: string
   grant_id?: string
+  sub_kind?: SubjectKind
+  cred_ver?: number
+  client_gen?: string
 }
 
 export interface IssueRequest {
   sub: string
+  subKind: SubjectKind
   clientId: string
   scope: string
   grantId?: string
+  /** For a user's token: their credential version, as read when they signed in (or as their grant holds it). */
+  credentialVersion?: number
+  /** The client's generation (absent for the built-in client and clients registered before generations). */
+  clientGeneration?: string | null
 }
 
 export { CLOCK_LEEWAY_SECONDS }
@@ -142,10 +156,13 @@ export class AccessTokens {
       exp: now + this.#ttl,
       iat: now,
       jti: randomUUID(),
-      client_id: request.clientId
+      client_id: request.clientId,
+      sub_kind: request.subKind
     }
     if (request.scope) claims.scope = request.scope
     if (request.grantId) claims.grant_id = request.grantId
+    if (request.credentialVersion !== undefined) claims.cred_ver = request.credentialVersion
+    if (request.clientGeneration) claims.client_gen = request.clientGeneration
     return { token: sign(claims), claims }
   }
 

@@ -22,6 +22,7 @@ export const DEFAULT_CLIENT: Client = Object.freeze({
   grantTypes: ['password', 'refresh_token'],
   scope: null,
   redirectUris: [],
+  generation: null,
   createdAt: 0,
   updatedAt: 0
 }) as Client

@@ -58,8 +58,9 @@ async function answerFor (found: PresentedToken, callerId: string, deps: Introsp
   if (found?.kind === 'access_token') {
     const standing = await tokenStanding(found.claims, storage)
     if (!standing) return INACTIVE
-    const { iss, sub, aud, exp, iat, jti, client_id: clientId, scope } = found.claims
-    return { active: true, scope, client_id: clientId, username: standing.user?.username, token_type: 'Bearer', exp, iat, sub, aud, iss, jti }
+    const { iss, sub, aud, exp, iat, jti, client_id: clientId } = found.claims
+    // The scopes it holds now: those taken from its user or client since it was issued are not reported.
+    return { active: true, scope: standing.scope, client_id: clientId, username: standing.user?.username, token_type: 'Bearer', exp, iat, sub, aud, iss, jti }
   }
   if (found?.kind === 'refresh_token') {
     const { token: refresh, grant } = found

@@ -17,6 +17,8 @@ export function hashRefreshToken (token: string): string {
 export interface Family {
   clientId: string
   userId: string
+  /** The user's credential version as the grant read it: the family is created only while it is current. */
+  credentialVersion: number
   scope: string
 }
 
@@ -36,12 +38,15 @@ export class RefreshTokens {
     this.#config = deps.config
   }
 
-  /** Starts a family: its grant and first token, in one transaction. Returns the token (shown once) and the grant's id. */
-  async start (family: Family): Promise<{ token: string, grantId: string }> {
+  /**
+   * Starts a family: its grant and first token, in one transaction. Returns the token (shown once) and the grant's
+   * id; undefined when the user no longer holds `family.credentialVersion` (a new password, disabled, deleted).
+   */
+  async start (family: Family): Promise<{ token: string, grantId: string } | undefined> {
     const now = this.#clock.now()
     const grant: Omit<Grant, 'revokedAt'> = { id: randomUUID(), ...family, createdAt: now, expiresAt: now + this.#config.refreshTokenMaxLifetime }
     const { token, hash } = generateRefreshToken()
-    await this.#storage.grants.create(grant, this.#row(hash, grant, now))
+    if (!await this.#storage.grants.create(grant, this.#row(hash, grant, now))) return undefined
     return { token, grantId: grant.id }
   }
 

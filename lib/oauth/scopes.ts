@@ -1,4 +1,5 @@
 import { invalidScope } from '../errors.js'
+import type { Client, User } from '../stores/types.js'
 
 /** RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ), space-separated. */
 const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/
@@ -36,4 +37,16 @@ export function intersect (a: string[], b: string[]): string[] {
 export function hasScopes (granted: string | undefined, needed: string[]): boolean {
   const have = parseScope(granted)
   return needed.every((s) => have.includes(s))
+}
+
+/**
+ * What a token's (or a family's) scopes are worth now: those the user still holds (for a user's token) and the
+ * client may still ask for (a client without a scope list: only the user's; for its own token, none). Applied on
+ * every refresh and every bearer check, so a scope taken from a user or a client stops working at once.
+ */
+export function currentScope (granted: string[], user: Pick<User, 'scope'> | undefined, client: Pick<Client, 'scope'>): string[] {
+  let scope = granted
+  if (user) scope = intersect(scope, parseScope(user.scope))
+  if (client.scope !== null || !user) scope = intersect(scope, parseScope(client.scope))
+  return scope
 }

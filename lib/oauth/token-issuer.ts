@@ -1,6 +1,9 @@
 import type { Clock } from '../clock.js'
+import { invalidGrant } from '../errors.js'
+import type { Client, User } from '../stores/types.js'
 import type { AccessTokens } from './access-tokens.js'
 import type { RefreshTokens } from './refresh-tokens.js'
+import { BAD_CREDENTIALS } from './sign-in.js'
 
 export interface TokenReply {
   access_token: string
@@ -11,12 +14,15 @@ export interface TokenReply {
 }
 
 export interface IssueOptions {
-  /** The token's subject: a user id, or the client id for client_credentials. */
-  sub: string
-  clientId: string
+  /**
+   * The user the token acts for, as the grant read it (its credential version included: a token issued from a
+   * read older than a password change or a disable is refused); absent: the client's own token (client_credentials).
+   */
+  user?: Pick<User, 'id' | 'credentialVersion'>
+  client: Pick<Client, 'id' | 'generation'>
   scope: string
-  /** Start a refresh-token family (a grant) for this user. */
-  refreshFor?: { userId: string }
+  /** Start a refresh-token family (a grant) for the user. */
+  refresh?: boolean
 }
 
 /** How far ahead `ready()` makes sure the keys can be trusted: the time a grant takes between the two. */
@@ -46,15 +52,28 @@ export class TokenIssuer {
   }
 
   async issue (options: IssueOptions): Promise<TokenReply> {
-    const family = options.refreshFor
-      ? await this.#refreshTokens.start({ clientId: options.clientId, userId: options.refreshFor.userId, scope: options.scope })
-      : undefined
+    let family: { token: string, grantId: string } | undefined
+    if (options.refresh && options.user) {
+      family = await this.#refreshTokens.start({ clientId: options.client.id, userId: options.user.id, credentialVersion: options.user.credentialVersion, scope: options.scope })
+      // The password was changed, or the user disabled or deleted, after the sign-in read them: no token, and
+      // the same answer as a wrong password (the password used is a wrong one now).
+      if (!family) throw invalidGrant(BAD_CREDENTIALS)
+    }
     return this.reply(options, family?.grantId, family?.token)
   }
 
   /** An access token (in the family `grantId`, when given) and the reply around it. */
-  async reply (options: Omit<IssueOptions, 'refreshFor'>, grantId: string | undefined, refreshToken: string | undefined): Promise<TokenReply> {
-    const { token } = await this.#accessTokens.issue({ sub: options.sub, clientId: options.clientId, scope: options.scope, grantId }, this.#clock.now())
+  async reply (options: Omit<IssueOptions, 'refresh'>, grantId: string | undefined, refreshToken: string | undefined): Promise<TokenReply> {
+    const { user, client } = options
+    const { token } = await this.#accessTokens.issue({
+      sub: user ? user.id : client.id,
+      subKind: user ? 'user' : 'client',
+      clientId: client.id,
+      scope: options.scope,
+      grantId,
+      credentialVersion: user?.credentialVersion,
+      clientGeneration: client.generation
+    }, this.#clock.now())
     const reply: TokenReply = { access_token: token, token_type: 'Bearer', expires_in: this.#accessTokens.ttl }
     if (options.scope) reply.scope = options.scope
     if (refreshToken) reply.refresh_token = refreshToken

@@ -1,30 +1,60 @@
-import type { Storage, User } from '../stores/types.js'
+import type { Client, Storage, User } from '../stores/types.js'
 import type { AccessTokenClaims } from './access-tokens.js'
 import { DEFAULT_CLIENT } from './client-auth.js'
 import { denyEntriesOf } from './revocation.js'
+import { currentScope, formatScope, parseScope } from './scopes.js'
+import { subjectKind } from './subjects.js'
 
-/** A usable token: the user it acts for (undefined for a client's own client_credentials token). */
+/** A usable token: the user it acts for (undefined for a client's own client_credentials token), and its scope now. */
 export interface Standing {
   user: User | undefined
+  /** The token's scopes that still hold (`currentScope`): what the token may do now. Undefined when none. */
+  scope: string | undefined
 }
 
 /**
- * Whether a token whose signature and claims are valid may still be used now: not revoked (itself or its
- * grant), its user still there and enabled, its client still there. Every place that accepts an access
- * token asks this, the bearer check (`fastify.authenticate`, so /users/me and every extension route)
- * and introspection alike; the answers come from the read cache (lib/stores/cached.ts), so a steady
- * request costs no database round trip. Undefined means "refuse it".
+ * Whether a token whose signature and claims are valid may still be used now, and with which scopes. Refused:
+ * revoked (itself or its grant); a user's token whose user is gone, disabled or holds a newer credential version
+ * (a password change or a disable since it was issued); a token whose client is gone or was re-created (another
+ * generation). Which checks apply is decided by the token's subject kind (lib/oauth/subjects.ts), never by a `sub`
+ * that happens to equal `client_id`. The scopes are intersected with the user's and the client's current ones.
+ * Every place that accepts an access token asks this, the bearer check (`fastify.authenticate`, so /users/me and
+ * every extension route) and introspection alike; the answers come from the read cache (lib/stores/cached.ts),
+ * so a steady request costs no database round trip. Undefined means "refuse it".
  */
 export async function tokenStanding (claims: AccessTokenClaims, storage: Storage): Promise<Standing | undefined> {
   if (await storage.revocations.anyRevoked(denyEntriesOf(claims))) return undefined
-  if (claims.sub === claims.client_id) {
-    // A client's own token (client_credentials): valid while the client exists.
-    return (await storage.clients.find(claims.client_id)) ? { user: undefined } : undefined
+  if (subjectKind(claims) === 'client') {
+    // A client's own token (client_credentials): valid while this registration of the client exists.
+    if (claims.sub !== claims.client_id) return undefined
+    const client = await storage.clients.find(claims.client_id)
+    return client && sameGeneration(client, claims) ? standing(claims, undefined, client) : undefined
   }
-  const [user, clientExists] = await Promise.all([
+  const [user, client] = await Promise.all([
     storage.users.findById(claims.sub),
     // A deleted client's tokens die with it (those from refresh-token grants are also deny-listed).
-    claims.client_id === DEFAULT_CLIENT.id ? true : storage.clients.find(claims.client_id).then(Boolean)
+    claims.client_id === DEFAULT_CLIENT.id ? DEFAULT_CLIENT : storage.clients.find(claims.client_id)
   ])
-  return user && !user.disabled && clientExists ? { user } : undefined
+  if (!user || user.disabled || user.credentialVersion !== (claims.cred_ver ?? 0)) return undefined
+  return client && sameGeneration(client, claims) ? standing(claims, user, client) : undefined
+}
+
+/** The token was issued to this registration of the client, not to one deleted before it was re-created. */
+function sameGeneration (client: Client, claims: AccessTokenClaims): boolean {
+  return client.generation === (claims.client_gen ?? null)
+}
+
+function standing (claims: AccessTokenClaims, user: User | undefined, client: Client): Standing {
+  const scope = formatScope(currentScope(parseScope(claims.scope), user, client))
+  return { user, scope: scope === '' ? undefined : scope }
+}
+
+/** The claims with the scope the token holds now (`Standing.scope`): what `request.auth` carries and `requireScope` checks. */
+export function claimsNow (claims: AccessTokenClaims, standing: Standing): AccessTokenClaims {
+  if (standing.scope === claims.scope) return claims
+  // A copy: the verified claims are shared by every request with the same token (the verified-token cache).
+  const narrowed: AccessTokenClaims = { ...claims }
+  if (standing.scope === undefined) delete narrowed.scope
+  else narrowed.scope = standing.scope
+  return narrowed
 }

@@ -5,6 +5,7 @@ import { generateClientSecret, hashClientSecret } from '../oauth/client-secrets.
 import { DEFAULT_CLIENT } from '../oauth/client-auth.js'
 import { revokeOptions } from '../oauth/revocation.js'
 import { formatScope, isValidScopeList, parseScope } from '../oauth/scopes.js'
+import { looksLikeUserId } from '../oauth/subjects.js'
 import type { Client, Storage } from '../stores/types.js'
 import { GRANT_TYPES, isGrantType, type GrantType } from '../../schemas/vocabulary.js'
 const CLIENT_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/
@@ -45,6 +46,8 @@ function checkRedirectUri (uri: string): void {
 export async function createClient (storage: Storage, id: string, input: ClientInput): Promise<{ client: Client, secret: string | undefined }> {
   if (!CLIENT_ID.test(id)) throw invalidInput('client id: letters, digits and . _ : - (1-128)')
   if (id === DEFAULT_CLIENT.id) throw invalidInput('client id "default" is reserved for the built-in public client')
+  // RFC 9068 §5: a client's subject must never be mistaken for a user's (lib/oauth/subjects.ts).
+  if (looksLikeUserId(id)) throw invalidInput('client id: must not have the shape of a user id (a UUID)')
   checkClientInput(input)
   const secret = input.isPublic ? undefined : generateClientSecret()
   try {

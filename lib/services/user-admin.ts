@@ -4,6 +4,7 @@ import type { Clock } from '../clock.js'
 import type { Config } from '../config.js'
 import { revokeOptions } from '../oauth/revocation.js'
 import type { PasswordHasher } from '../passwords.js'
+import { endsSessions } from '../stores/rows.js'
 import type { Storage, User } from '../stores/types.js'
 import { MAX_PASSWORD_LENGTH, USERNAME_PATTERN } from '../../schemas/common.js'
 
@@ -79,8 +80,10 @@ export async function updateUser (deps: UserAdminDeps, username: string, input: 
     scope: fields.scope === undefined ? undefined : formatScope(parseScope(fields.scope))
   })
   if (!user) throw notFound(`no user ${username.slice(0, 64)}`)
-  // Disabling ends every session; enabling later must not bring the old tokens back.
-  if (fields.disabled === true || passwordHash !== undefined) {
+  // Disabling or a new password ends every session: the store bumped the credential version in the same
+  // UPDATE (so a sign-in in flight cannot start a family any more, and its access token is refused), and the
+  // families already started are revoked here. Enabling later brings none of them back.
+  if (endsSessions({ disabled: fields.disabled, passwordHash })) {
     await deps.storage.grants.revokeForUser(user.id, revokeOptions(deps.clock.now(), deps.config.accessTokenTtl))
   }
   return user

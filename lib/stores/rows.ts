@@ -20,6 +20,7 @@ export const toUser = (r: Row): User => ({
   disabled: Boolean(r.disabled),
   scope: String(r.scope ?? ''),
   passwordHash: strOrNull(r.password_hash),
+  credentialVersion: num(r.credential_version ?? 0),
   createdAt: num(r.created_at),
   updatedAt: num(r.updated_at)
 })
@@ -31,6 +32,7 @@ export const toClient = (r: Row): Client => ({
   grantTypes: list<GrantType>(r.grant_types),
   scope: strOrNull(r.scope),
   redirectUris: list<string>(r.redirect_uris),
+  generation: strOrNull(r.generation),
   createdAt: num(r.created_at),
   updatedAt: num(r.updated_at)
 })
@@ -40,6 +42,7 @@ export const toGrant = (r: Row): Grant => ({
   clientId: String(r.client_id),
   userId: String(r.user_id),
   scope: String(r.scope),
+  credentialVersion: num(r.credential_version ?? 0),
   createdAt: num(r.created_at),
   expiresAt: num(r.expires_at),
   revokedAt: numOrNull(r.revoked_at)
@@ -68,7 +71,7 @@ export const toSigningKey = (r: Row): SigningKey => ({
  * A refresh token with its grant in one statement (one snapshot), shared by both backends; append the
  * placeholder for the hash (`?` or `$1`).
  */
-export const SELECT_TOKEN_WITH_GRANT = `SELECT t.*, g.client_id, g.user_id, g.scope AS grant_scope, g.created_at AS grant_created_at,
+export const SELECT_TOKEN_WITH_GRANT = `SELECT t.*, g.client_id, g.user_id, g.scope AS grant_scope, g.credential_version, g.created_at AS grant_created_at,
     g.expires_at AS grant_expires_at, g.revoked_at AS grant_revoked_at
   FROM refresh_tokens t JOIN grants g ON g.id = t.grant_id WHERE t.hash = `
 
@@ -79,11 +82,24 @@ export const toTokenWithGrant = (r: Row): { token: RefreshToken, grant: Grant } 
     client_id: r.client_id,
     user_id: r.user_id,
     scope: r.grant_scope,
+    credential_version: r.credential_version,
     created_at: r.grant_created_at,
     expires_at: r.grant_expires_at,
     revoked_at: r.grant_revoked_at
   })
 })
+
+/**
+ * Whether a user patch must end the user's sessions: a new password, or disabling (re-enabling must not bring
+ * them back). The one home of that rule: the stores bump `credential_version` in the same UPDATE (so a sign-in
+ * read before it cannot create a grant after it), and the services revoke the grants already made.
+ */
+export function endsSessions (patch: UserPatch): boolean {
+  return patch.passwordHash !== undefined || patch.disabled === true
+}
+
+/** The column that counts those changes; both backends' UPDATE increments it when `endsSessions`. */
+export const CREDENTIAL_VERSION_COLUMN = 'credential_version'
 
 /** The column values for a user patch, in a fixed order; both backends build their UPDATE from this. */
 export function userPatchColumns (patch: Partial<Pick<User, 'fullName' | 'email' | 'scope' | 'disabled' | 'passwordHash'>>): Array<[string, unknown]> {
@@ -118,7 +134,7 @@ export function importChanges (stored: User, incoming: ImportedUser): { patch: U
   if (incoming.scope !== undefined && incoming.scope !== stored.scope) patch.scope = incoming.scope
   if (incoming.disabled !== undefined && incoming.disabled !== stored.disabled) patch.disabled = incoming.disabled
   if (Object.keys(patch).length === 0) return undefined
-  return { patch, revoke: patch.passwordHash !== undefined || patch.disabled === true }
+  return { patch, revoke: endsSessions(patch) }
 }
 
 /**

@@ -19,6 +19,12 @@ export interface User {
   /** Space-separated scopes the user may be granted. */
   scope: string
   passwordHash: string | null
+  /**
+   * Bumped by every change that must end the user's sessions (a new password, disabling; see
+   * `endsSessions` in rows.ts). Grants and access tokens carry the version they were issued under; a grant
+   * is only created while it is still current, and a token from an older one is refused.
+   */
+  credentialVersion: number
   createdAt: number
   updatedAt: number
 }
@@ -93,11 +99,17 @@ export interface Client {
   /** Scopes the client may ask for; null = not set (only the user's scopes, none for client_credentials). */
   scope: string | null
   redirectUris: string[]
+  /**
+   * This registration's generation: a random id the store gives each created client (null for clients
+   * registered before it existed). Access tokens carry it, so a client deleted and re-created under the same
+   * id does not bring its predecessor's tokens back.
+   */
+  generation: string | null
   createdAt: number
   updatedAt: number
 }
 
-export type NewClient = Omit<Client, 'createdAt' | 'updatedAt'>
+export type NewClient = Omit<Client, 'createdAt' | 'updatedAt' | 'generation'>
 export type ClientPatch = Partial<Pick<Client, 'grantTypes' | 'scope' | 'redirectUris' | 'secretHash'>>
 
 export interface ClientStore {
@@ -122,6 +134,8 @@ export interface Grant {
   clientId: string
   userId: string
   scope: string
+  /** The user's credential version the grant was created under (User.credentialVersion). */
+  credentialVersion: number
   createdAt: number
   /** Absolute end of the family: rotation never extends it. */
   expiresAt: number
@@ -148,8 +162,11 @@ export type RotateResult =
   | { outcome: 'unknown' }
 
 export interface GrantStore {
-  /** Creates the grant and its first refresh token in one transaction. */
-  create (grant: Omit<Grant, 'revokedAt'>, first: RefreshToken): Promise<void>
+  /**
+   * Creates the grant and its first refresh token in one transaction, only while its user still exists, is
+   * enabled and holds `grant.credentialVersion` (checked in that transaction); false when not (nothing written).
+   */
+  create (grant: Omit<Grant, 'revokedAt'>, first: RefreshToken): Promise<boolean>
   findGrant (id: string): Promise<Grant | undefined>
   findToken (hash: string): Promise<{ token: RefreshToken, grant: Grant } | undefined>
   /**

@@ -520,8 +520,13 @@ t.test('T10: password grant success: RFC 6749 §5.1 reply and an RFC 9068 access
   t.type(payload.iat, 'number')
   t.ok(payload.iat! >= before - 1 && payload.iat! <= Math.floor(Date.now() / 1000) + 1, 'iat is now')
   t.equal(payload.exp! - payload.iat!, 900, 'exp = iat + ACCESS_TOKEN_TTL')
-  const allowed = ['iss', 'sub', 'aud', 'exp', 'iat', 'jti', 'client_id', 'scope', 'grant_id']
-  t.same(Object.keys(payload).filter((k) => !allowed.includes(k)), [], 'no claims beyond the contract (and grant_id)')
+  // Beyond the contract: grant_id, and the private claims that let admin changes reach issued tokens (README,
+  // *What admin changes do to issued tokens*): nothing personal (no username, no email).
+  const allowed = ['iss', 'sub', 'aud', 'exp', 'iat', 'jti', 'client_id', 'scope', 'grant_id', 'sub_kind', 'cred_ver', 'client_gen']
+  t.same(Object.keys(payload).filter((k) => !allowed.includes(k)), [], 'no claims beyond the contract (and grant_id, sub_kind, cred_ver, client_gen)')
+  t.equal(payload.sub_kind, 'user', 'marked as a user\'s token')
+  t.equal(payload.cred_ver, 0, 'the credential version it was issued under')
+  t.notOk('client_gen' in payload, 'the built-in client has no generation')
   t.notOk('nbf' in payload && (payload.nbf as number) > payload.iat!, 'no nbf in the future')
 
   const second = await passwordGrant(t, app, 'alice', PASSWORD)

@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import { openSqlite } from '../../lib/stores/sqlite/index.js'
 import { withReadCache, type Invalidation, type InvalidationBus } from '../../lib/stores/cached.js'
 import { denyEntry } from '../../lib/oauth/revocation.js'
+import { createGrant } from './grant-fixture.js'
 
 let n = 0
 const dbUrl = () => `sqlite:${join(t.testdirName, `cached-${n++}.db`)}`
@@ -68,7 +69,7 @@ t.test('the deny-list mirror: local revocations at once, others after a sync, fa
   t.ok(await cached.revocations.anyRevoked([denyEntry.token('a')]), 'a local revocation is mirrored at once')
 
   const grantId = 'g1'
-  await raw.grants.create({ id: grantId, clientId: 'c', userId: 'u', scope: '', createdAt: now, expiresAt: now + 100 }, { hash: 'h1', grantId, scope: '', issuedAt: now, expiresAt: now + 100, consumedAt: null })
+  await createGrant(raw, { id: grantId, clientId: 'c', userId: 'u', scope: '', createdAt: now, expiresAt: now + 100 }, { hash: 'h1', grantId, scope: '', issuedAt: now, expiresAt: now + 100, consumedAt: null })
   await cached.grants.revoke(grantId, deny)
   t.ok(await cached.revocations.anyRevoked([denyEntry.token('x'), denyEntry.grant(grantId)]), 'a grant revoked through the layer is mirrored before the call returns')
 
@@ -140,7 +141,7 @@ t.test('a burst of revocations costs no re-reads: they enter the mirror as they 
   inner.revocations.listSince = async (since) => { reads++; return listSince(since) }
   for (let i = 0; i < 100; i++) {
     const id = `g${i}`
-    await inner.grants.create({ id, clientId: 'c', userId: `u${i % 3}`, scope: '', createdAt: now, expiresAt: now + 100 }, { hash: `h${i}`, grantId: id, scope: '', issuedAt: now, expiresAt: now + 100, consumedAt: null })
+    await createGrant(inner, { id, clientId: 'c', userId: `u${i % 3}`, scope: '', createdAt: now, expiresAt: now + 100 }, { hash: `h${i}`, grantId: id, scope: '', issuedAt: now, expiresAt: now + 100, consumedAt: null })
   }
   for (let i = 0; i < 50; i++) await cached.grants.revoke(`g${i}`, deny)
   for (let i = 0; i < 20; i++) await cached.revocations.add([denyEntry.token(String(i))], now + 60)

@@ -8,6 +8,7 @@ import type { RefreshToken, Storage } from '../../lib/stores/types.js'
 import { adminQuery, createProxiedTestSchema, createTestSchema, testDatabaseUrl } from '../pg-schema.js'
 import { closedPort, startTcpProxy } from '../tcp-proxy.js'
 import { denyEntry } from '../../lib/oauth/revocation.js'
+import { createGrant } from './grant-fixture.js'
 
 /**
  * The database going away under a running store: every failure must be a StoreUnavailableError
@@ -41,7 +42,7 @@ function load (s: Storage, workers: number) {
     async () => {
       const id = randomUUID()
       const first = token(id)
-      await s.grants.create({ id, clientId: 'c', userId: 'u', scope: 'read', createdAt: now, expiresAt: now + 600 }, first)
+      await createGrant(s, { id, clientId: 'c', userId: 'u', scope: 'read', createdAt: now, expiresAt: now + 600 }, first)
       await s.grants.rotate(first.hash, token(id), deny)
     }
   ]
@@ -76,7 +77,7 @@ t.test('pg_terminate_backend on every connection of the pool, under load', async
 
   const grantId = randomUUID()
   const rt = token(grantId)
-  await s.grants.create({ id: grantId, clientId: 'c', userId: 'u', scope: 'read', createdAt: now, expiresAt: now + 3600 }, rt)
+  await createGrant(s, { id: grantId, clientId: 'c', userId: 'u', scope: 'read', createdAt: now, expiresAt: now + 3600 }, rt)
 
   // Park one rotation mid-transaction: another session holds its grant row, so the kill lands while it waits.
   const blocker = new pg.Client({ connectionString: testDatabaseUrl })

@@ -6,6 +6,7 @@ import { openStorage } from '../../lib/stores/index.js'
 import { adminQuery, createTestSchema } from '../pg-schema.js'
 import { storeSuite } from './suite.js'
 import { denyEntry } from '../../lib/oauth/revocation.js'
+import { createGrant } from './grant-fixture.js'
 
 // A schema of its own per subtest (each wants an empty store), all dropped at the end.
 const drops: Array<() => Promise<void>> = []
@@ -101,9 +102,9 @@ t.test('a failed statement inside a transaction rolls the whole transaction back
   t.teardown(() => s.close())
   const now = Math.floor(Date.now() / 1000)
   const first = { hash: 'h1', grantId: 'g1', scope: '', issuedAt: now, expiresAt: now + 60, consumedAt: null }
-  await s.grants.create({ id: 'g1', clientId: 'c', userId: 'u', scope: '', createdAt: now, expiresAt: now + 60 }, first)
+  await createGrant(s, { id: 'g1', clientId: 'c', userId: 'u', scope: '', createdAt: now, expiresAt: now + 60 }, first)
   // Same token hash, new grant: the token insert fails, so the grant insert must not survive either.
-  await t.rejects(s.grants.create({ id: 'g2', clientId: 'c', userId: 'u', scope: '', createdAt: now, expiresAt: now + 60 }, { ...first, grantId: 'g2' }),
+  await t.rejects(createGrant(s, { id: 'g2', clientId: 'c', userId: 'u', scope: '', createdAt: now, expiresAt: now + 60 }, { ...first, grantId: 'g2' }),
     { code: '23505' })
   t.equal(await s.grants.findGrant('g2'), undefined)
   await t.resolves(s.ping())
@@ -127,7 +128,7 @@ t.test('several instances (pools) on one schema: rotate and insertIfEmpty stay s
     const grantId = randomUUID()
     const token = () => ({ hash: randomUUID(), grantId, scope: 'read', issuedAt: now, expiresAt: now + 3600, consumedAt: null })
     const first = token()
-    await instances[0].grants.create({ id: grantId, clientId: 'c', userId: 'u', scope: 'read', createdAt: now, expiresAt: now + 3600 }, first)
+    await createGrant(instances[0], { id: grantId, clientId: 'c', userId: 'u', scope: 'read', createdAt: now, expiresAt: now + 3600 }, first)
     const results = await Promise.all(Array.from({ length: 30 }, (_, i) => instances[i % 3]!.grants.rotate(first.hash, token(), deny)))
     t.equal(results.filter((r) => r.outcome === 'rotated').length, 1, `round ${round}: one winner`)
     t.equal(results.filter((r) => r.outcome === 'reused').length, 29)

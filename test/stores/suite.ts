@@ -2,6 +2,7 @@ import type { Test } from 'tap'
 import { randomUUID } from 'node:crypto'
 import type { RefreshToken, Storage } from '../../lib/stores/types.js'
 import { denyEntry } from '../../lib/oauth/revocation.js'
+import { createGrant } from './grant-fixture.js'
 
 /**
  * One behavioural suite for every Storage backend. Each backend's test file calls it with a factory
@@ -70,7 +71,7 @@ export function storeSuite (t: Test, open: () => Promise<Storage>): void {
     t.teardown(() => s.close())
     const grantId = randomUUID()
     const rt1 = token(grantId)
-    await s.grants.create({ id: grantId, clientId: 'c1', userId: 'u1', scope: 'read', createdAt: now, expiresAt: now + 86400 }, rt1)
+    await createGrant(s, { id: grantId, clientId: 'c1', userId: 'u1', scope: 'read', createdAt: now, expiresAt: now + 86400 }, rt1)
     const found = await s.grants.findToken(rt1.hash)
     t.same(found?.token, rt1)
     t.equal(found?.grant.revokedAt, null)
@@ -95,7 +96,7 @@ export function storeSuite (t: Test, open: () => Promise<Storage>): void {
     for (let round = 0; round < 5; round++) {
       const grantId = randomUUID()
       const rt = token(grantId)
-      await s.grants.create({ id: grantId, clientId: 'c1', userId: 'u1', scope: 'read', createdAt: now, expiresAt: now + 86400 }, rt)
+      await createGrant(s, { id: grantId, clientId: 'c1', userId: 'u1', scope: 'read', createdAt: now, expiresAt: now + 86400 }, rt)
       const results = await Promise.all(Array.from({ length: 20 }, () => s.grants.rotate(rt.hash, token(grantId), deny)))
       t.equal(results.filter((r) => r.outcome === 'rotated').length, 1, `round ${round}: one winner`)
       t.equal(results.filter((r) => r.outcome === 'reused').length, 19)
@@ -107,13 +108,13 @@ export function storeSuite (t: Test, open: () => Promise<Storage>): void {
     t.teardown(() => s.close())
     const expired = randomUUID()
     const rtOld = token(expired, { expiresAt: now - 1 })
-    await s.grants.create({ id: expired, clientId: 'c1', userId: 'u1', scope: 'read', createdAt: now - 100, expiresAt: now + 100 }, rtOld)
+    await createGrant(s, { id: expired, clientId: 'c1', userId: 'u1', scope: 'read', createdAt: now - 100, expiresAt: now + 100 }, rtOld)
     t.equal((await s.grants.rotate(rtOld.hash, token(expired), deny)).outcome, 'expired')
     t.equal((await s.grants.findToken(rtOld.hash))?.token.consumedAt, null, 'an expired token is not consumed')
 
     const g = async (clientId: string, userId: string, expiresAt = now + 1000) => {
       const id = randomUUID()
-      await s.grants.create({ id, clientId, userId, scope: '', createdAt: now, expiresAt }, token(id))
+      await createGrant(s, { id, clientId, userId, scope: '', createdAt: now, expiresAt }, token(id))
       return id
     }
     const a = await g('c1', 'u2')
@@ -210,7 +211,7 @@ export function storeSuite (t: Test, open: () => Promise<Storage>): void {
     await s.clients.create({ id: 'c1', secretHash: null, isPublic: true, grantTypes: ['password'], scope: null, redirectUris: [] })
     const grantId = randomUUID()
     const rt = token(grantId)
-    await s.grants.create({ id: grantId, clientId: 'c1', userId: alice.id, scope: 'read', createdAt: now, expiresAt: now + 86400 }, rt)
+    await createGrant(s, { id: grantId, clientId: 'c1', userId: alice.id, scope: 'read', createdAt: now, expiresAt: now + 86400 }, rt)
     await s.revocations.add([denyEntry.token('a')], now + 60)
     const nul = '\u0000'
     t.equal(await s.users.findByUsername(`alice${nul}`), undefined)
@@ -238,7 +239,7 @@ export function storeSuite (t: Test, open: () => Promise<Storage>): void {
     const s = await open()
     t.teardown(() => s.close())
     const grantId = randomUUID()
-    await s.grants.create({ id: grantId, clientId: 'c1', userId: 'u1', scope: 'read', createdAt: now, expiresAt: now + 86400 }, token(grantId))
+    await createGrant(s, { id: grantId, clientId: 'c1', userId: 'u1', scope: 'read', createdAt: now, expiresAt: now + 86400 }, token(grantId))
     t.equal((await s.grants.revoke(grantId, deny))?.revokedAt, now)
     const again = await s.grants.revoke(grantId, { now: now + 5, denyUntil: now + 2000 })
     t.equal(again?.revokedAt, now, 'still the first time')
@@ -338,6 +339,47 @@ export function storeSuite (t: Test, open: () => Promise<Storage>): void {
     }
     t.same(seen, [...names].sort(), 'byte order, each once')
     t.same(await s.users.listAfter('z9', 3), [])
+  })
+
+  t.test('users: a new password or disabling bumps the credential version; grants are created only under the current one', async (t) => {
+    const s = await open()
+    t.teardown(() => s.close())
+    const alice = await s.users.create({ username: 'alice', passwordHash: 'h1' })
+    t.equal(alice.credentialVersion, 0)
+    const grant = (version: number, id = randomUUID()) => s.grants.create({ id, clientId: 'c1', userId: alice.id, scope: '', credentialVersion: version, createdAt: now, expiresAt: now + 100 }, token(id))
+    t.equal(await grant(0), true, 'under the current version')
+    t.equal((await s.users.update('alice', { fullName: 'A', scope: 'read', disabled: false }))?.credentialVersion, 0, 'other changes keep it')
+    t.equal(await s.users.replacePasswordHash('alice', 'h1', 'h1-rehashed'), true)
+    t.equal((await s.users.findById(alice.id))?.credentialVersion, 0, 'the rehash at sign-in (same password) keeps it')
+    t.equal((await s.users.update('alice', { passwordHash: 'h2' }))?.credentialVersion, 1, 'a new password bumps it')
+    const stale = randomUUID()
+    t.equal(await grant(0, stale), false, 'a grant under the old version is refused')
+    t.equal(await s.grants.findGrant(stale), undefined, 'and nothing was written')
+    t.equal(await grant(1), true)
+    t.equal((await s.users.update('alice', { disabled: true }))?.credentialVersion, 2, 'disabling bumps it')
+    t.equal(await grant(2), false, 'no grant for a disabled user')
+    t.equal((await s.users.update('alice', { disabled: false }))?.credentialVersion, 2, 'enabling does not')
+    const [updated] = await s.users.importBatch([{ username: 'alice', passwordHash: 'h3' }], { update: true })
+    t.same(updated, { outcome: 'updated', id: alice.id, revoke: true })
+    t.equal((await s.users.findById(alice.id))?.credentialVersion, 3, 'an import with a new hash bumps it')
+    const current = randomUUID()
+    const first = token(current)
+    t.equal(await s.grants.create({ id: current, clientId: 'c1', userId: alice.id, scope: '', credentialVersion: 3, createdAt: now, expiresAt: now + 100 }, first), true)
+    t.equal((await s.grants.findToken(first.hash))?.grant.credentialVersion, 3, 'the grant keeps its version')
+    await s.users.delete('alice')
+    t.equal(await grant(3), false, 'no grant for a deleted user')
+  })
+
+  t.test('clients: each registration has its own generation', async (t) => {
+    const s = await open()
+    t.teardown(() => s.close())
+    const input = { id: 'c1', secretHash: null, isPublic: true, grantTypes: ['password' as const], scope: null, redirectUris: [] }
+    const first = await s.clients.create(input)
+    t.match(first.generation, /^[0-9a-f-]{36}$/)
+    t.equal((await s.clients.update('c1', { scope: 'read' }))?.generation, first.generation, 'an update keeps it')
+    await s.clients.delete('c1')
+    const again = await s.clients.create(input)
+    t.not(again.generation, first.generation, 'a client re-created under the same id is another generation')
   })
 
   t.test('ping answers while open', async (t) => {

@@ -13,6 +13,6 @@ export const clientCredentialsGrant: GrantHandler = {
     // §4.4: confidential clients only (a public client cannot be given this grant, but be sure).
     if (client.isPublic) throw invalidClient(false, 'public clients cannot use client_credentials')
     const scope = grantScope(body.scope, parseScope(client.scope))
-    return issuer.issue({ sub: client.id, clientId: client.id, scope })
+    return issuer.issue({ client, scope })
   }
 }

@@ -18,11 +18,6 @@ export const passwordGrant: GrantHandler = {
     const userScopes = parseScope(user.scope)
     const allowed = client.scope === null ? userScopes : intersect(userScopes, parseScope(client.scope))
     const scope = grantScope(body.scope, allowed)
-    return issuer.issue({
-      sub: user.id,
-      clientId: client.id,
-      scope,
-      refreshFor: client.grantTypes.includes('refresh_token') ? { userId: user.id } : undefined
-    })
+    return issuer.issue({ user, client, scope, refresh: client.grantTypes.includes('refresh_token') })
   }
 }

@@ -1,5 +1,5 @@
 import { invalidGrant, invalidRequest, invalidScope } from '../../errors.js'
-import { formatScope, intersect, parseScope } from '../scopes.js'
+import { currentScope, formatScope, parseScope } from '../scopes.js'
 import type { GrantHandler } from './types.js'
 
 /**
@@ -17,10 +17,10 @@ export const refreshTokenGrant: GrantHandler = {
     const { grant } = found
 
     const user = await storage.users.findById(grant.userId)
-    if (!user || user.disabled) throw invalidGrant()
+    if (!user || user.disabled || user.credentialVersion !== grant.credentialVersion) throw invalidGrant()
 
-    // May narrow the scope, never widen it beyond the original grant (§6). Scopes the user has lost
-    // since are dropped rather than renewed.
+    // May narrow the scope, never widen it beyond the original grant (§6). Scopes the user or the client has
+    // lost since are dropped rather than renewed (lib/oauth/scopes.ts `currentScope`).
     const original = parseScope(grant.scope)
     let scope = original
     if (body.scope !== undefined) {
@@ -29,7 +29,7 @@ export const refreshTokenGrant: GrantHandler = {
       if (extra.length > 0) throw invalidScope(`scope not originally granted: ${extra.join(' ').slice(0, 200)}`)
       scope = wanted
     }
-    scope = intersect(scope, parseScope(user.scope))
+    scope = currentScope(scope, user, client)
 
     const result = await issuer.refreshTokens.rotate(found)
     if (result.outcome === 'reused') {
@@ -37,6 +37,6 @@ export const refreshTokenGrant: GrantHandler = {
       throw invalidGrant()
     }
     if (result.outcome !== 'rotated' || result.next === undefined) throw invalidGrant()
-    return issuer.reply({ sub: grant.userId, clientId: grant.clientId, scope: formatScope(scope) }, grant.id, result.next)
+    return issuer.reply({ user: { id: grant.userId, credentialVersion: grant.credentialVersion }, client, scope: formatScope(scope) }, grant.id, result.next)
   }
 }

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import { ConflictError, type Client, type ClientPatch, type ClientStore, type NewClient, type Page } from '../types.js'
 import type { Clock } from '../../clock.js'
 import { clientPatchColumns, toClient } from '../rows.js'
@@ -21,9 +22,9 @@ export class PostgresClientStore implements ClientStore {
     try {
       const { rows } = await this.#db.query({
         name: 'gh_clients_insert',
-        text: `INSERT INTO clients (id, secret_hash, is_public, grant_types, scope, redirect_uris, created_at, updated_at)
-          VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING *`,
-        values: [c.id, c.secretHash, c.isPublic, JSON.stringify(c.grantTypes), c.scope, JSON.stringify(c.redirectUris), now, now]
+        text: `INSERT INTO clients (id, secret_hash, is_public, grant_types, scope, redirect_uris, generation, created_at, updated_at)
+          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING *`,
+        values: [c.id, c.secretHash, c.isPublic, JSON.stringify(c.grantTypes), c.scope, JSON.stringify(c.redirectUris), randomUUID(), now, now]
       })
       return toClient(onlyRow(rows))
     } catch (err) {

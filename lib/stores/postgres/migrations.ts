@@ -82,7 +82,13 @@ export const postgresMigrations: string[] = [
      instance TEXT COLLATE "C" PRIMARY KEY,
      publish_delay INTEGER NOT NULL,
      seen_at BIGINT NOT NULL
-   );`
+   );`,
+  // Admin changes reach issued tokens (issue 10): a user's credential version, bumped by a password change or
+  // disabling, carried by their grants and access tokens; a client registration's generation (a random id
+  // per registration, so a client re-created under an old id is another generation). NULL: registered before.
+  `ALTER TABLE users ADD COLUMN credential_version INTEGER NOT NULL DEFAULT 0;
+   ALTER TABLE grants ADD COLUMN credential_version INTEGER NOT NULL DEFAULT 0;
+   ALTER TABLE clients ADD COLUMN generation TEXT COLLATE "C";`
 ]
 
 /**

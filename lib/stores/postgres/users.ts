@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { ConflictError, type ImportedUser, type ImportOutcome, type NewUser, type Page, type User, type UserPatch, type UserStore } from '../types.js'
 import type { Clock } from '../../clock.js'
-import { importChanges, timeOrderedId, toUser, userPatchColumns } from '../rows.js'
+import { CREDENTIAL_VERSION_COLUMN, endsSessions, importChanges, timeOrderedId, toUser, userPatchColumns } from '../rows.js'
 import { updateRow } from './update.js'
 import { onlyRow, pageValues, type Db } from './db.js'
 import { isUniqueViolation } from './errors.js'
@@ -58,7 +58,8 @@ export class PostgresUserStore implements UserStore {
   async update (username: string, patch: UserPatch): Promise<User | undefined> {
     if (hasNul(username)) return undefined
     assertNoNul(patch, 'user patch')
-    const row = await updateRow(this.#db, 'users', ['username', username], userPatchColumns(patch), this.#clock.now())
+    const row = await updateRow(this.#db, 'users', ['username', username], userPatchColumns(patch), this.#clock.now(),
+      endsSessions(patch) ? CREDENTIAL_VERSION_COLUMN : undefined)
     return row && toUser(row)
   }
 
@@ -125,7 +126,8 @@ export class PostgresUserStore implements UserStore {
         if (!existing || (user.id !== undefined && user.id !== existing.id)) { outcomes.push({ outcome: 'id-conflict' }); continue }
         const changes = update ? importChanges(existing, user) : undefined
         if (!changes) { outcomes.push({ outcome: 'skipped' }); continue }
-        await updateRow(tx, 'users', ['username', user.username], userPatchColumns(changes.patch), now)
+        await updateRow(tx, 'users', ['username', user.username], userPatchColumns(changes.patch), now,
+          changes.revoke ? CREDENTIAL_VERSION_COLUMN : undefined)
         outcomes.push({ outcome: 'updated', id: existing.id, revoke: changes.revoke })
       }
       return outcomes

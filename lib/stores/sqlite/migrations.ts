@@ -79,5 +79,11 @@ export const sqliteMigrations: string[] = [
      instance TEXT PRIMARY KEY,
      publish_delay INTEGER NOT NULL,
      seen_at INTEGER NOT NULL
-   );`
+   );`,
+  // Admin changes reach issued tokens (issue 10): a user's credential version, bumped by a password change or
+  // disabling, carried by their grants and access tokens; a client registration's generation (a random id
+  // per registration, so a client re-created under an old id is another generation). NULL: registered before.
+  `ALTER TABLE users ADD COLUMN credential_version INTEGER NOT NULL DEFAULT 0;
+   ALTER TABLE grants ADD COLUMN credential_version INTEGER NOT NULL DEFAULT 0;
+   ALTER TABLE clients ADD COLUMN generation TEXT;`
 ]

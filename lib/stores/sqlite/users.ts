@@ -2,7 +2,7 @@ import type Database from 'better-sqlite3'
 import { randomUUID } from 'node:crypto'
 import { ConflictError, type ImportedUser, type ImportOutcome, type NewUser, type Page, type User, type UserPatch, type UserStore } from '../types.js'
 import type { Clock } from '../../clock.js'
-import { importChanges, timeOrderedId, toUser, userPatchColumns } from '../rows.js'
+import { CREDENTIAL_VERSION_COLUMN, endsSessions, importChanges, timeOrderedId, toUser, userPatchColumns } from '../rows.js'
 import { updateRow } from './update.js'
 import { isUniqueViolation } from './errors.js'
 
@@ -75,7 +75,8 @@ export class SqliteUserStore implements UserStore {
   }
 
   async update (username: string, patch: UserPatch): Promise<User | undefined> {
-    const row = updateRow(this.#db, 'users', ['username', username], userPatchColumns(patch), this.#clock.now())
+    const row = updateRow(this.#db, 'users', ['username', username], userPatchColumns(patch), this.#clock.now(),
+      endsSessions(patch) ? CREDENTIAL_VERSION_COLUMN : undefined)
     return row && toUser(row)
   }
 
@@ -116,7 +117,8 @@ export class SqliteUserStore implements UserStore {
       if (user.id !== undefined && user.id !== stored.id) return { outcome: 'id-conflict' }
       const changes = update ? importChanges(stored, user) : undefined
       if (!changes) return { outcome: 'skipped' }
-      updateRow(this.#db, 'users', ['username', user.username], userPatchColumns(changes.patch), now)
+      updateRow(this.#db, 'users', ['username', user.username], userPatchColumns(changes.patch), now,
+        changes.revoke ? CREDENTIAL_VERSION_COLUMN : undefined)
       return { outcome: 'updated', id: stored.id, revoke: changes.revoke }
     }))
     // IMMEDIATE: take the write lock first, so a server writing at the same time waits (busy_timeout) instead of failing.
