@@ -28,6 +28,14 @@ export interface PasswordHasher {
 }
 
 /**
+ * How many hashes one server process runs at once: the cores shared out among the WORKERS processes (at
+ * least one each), so that N workers together still run about one hash per core, not N per core.
+ */
+export function hashesPerProcess (workers: number, cores = availableParallelism()): number {
+  return Math.max(1, Math.floor(cores / workers))
+}
+
+/**
  * argon2id through @node-rs/argon2, whose hash and verify run on libuv's thread pool: the event loop
  * never waits on a hash. Hashes are PHC strings that carry their own parameters.
  */

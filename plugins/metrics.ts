@@ -1,5 +1,6 @@
 import fp from 'fastify-plugin'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
+import { clusterScrape } from '../lib/cluster.js'
 import { Registry, type Counter, type Histogram } from '../lib/metrics.js'
 
 export interface Metrics {
@@ -7,8 +8,13 @@ export interface Metrics {
   registry: Registry
   /** Tokens issued, by grant type and client. */
   tokensIssued: Counter
-  /** Prometheus text exposition (version 0.0.4). */
+  /** Prometheus text exposition (version 0.0.4) of this process. */
   render (databaseUp: boolean): string
+  /**
+   * What /metrics answers: this process's exposition, or with WORKERS > 1 every worker's, merged through the
+   * primary, each sample labelled `worker` (lib/cluster.ts).
+   */
+  scrape (databaseUp: boolean): Promise<string>
 }
 
 declare module 'fastify' {
@@ -49,13 +55,16 @@ export default fp(async (fastify) => {
     done()
   })
 
+  const render = (up: boolean) => {
+    databaseUp = up
+    return registry.render()
+  }
+  const scrapeWorkers = clusterScrape(render)
   fastify.decorate('metrics', {
     registry,
     tokensIssued,
-    render (up: boolean) {
-      databaseUp = up
-      return registry.render()
-    }
+    render,
+    scrape: async (up: boolean) => scrapeWorkers ? scrapeWorkers(up) : render(up)
   } satisfies Metrics)
 }, { name: 'metrics' })
 

@@ -1,5 +1,5 @@
 import fp from 'fastify-plugin'
-import { argon2Params, createPasswordHasher, type PasswordHasher } from '../lib/passwords.js'
+import { argon2Params, createPasswordHasher, hashesPerProcess, type PasswordHasher } from '../lib/passwords.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -7,9 +7,9 @@ declare module 'fastify' {
   }
 }
 
-/** argon2id hashing with the configured cost, off the event loop. */
+/** argon2id hashing with the configured cost, off the event loop (this process's share of the cores). */
 export default fp(async (fastify) => {
-  const passwords = await createPasswordHasher(argon2Params(fastify.config))
+  const passwords = await createPasswordHasher(argon2Params(fastify.config), hashesPerProcess(fastify.config.workers))
   // Make the dummy hash now, so the first sign-in of an unknown user costs what every other one does.
   await passwords.verify(null, '')
   fastify.decorate('passwords', passwords)
