@@ -171,9 +171,9 @@ const gatehouseEnv = (port, databaseUrl) => ({
   ACCESS_TOKEN_TTL: '3600'
 })
 
-const startGatehouse = (name, port, databaseUrl, { profile = false, workers = '1' } = {}) =>
+const startGatehouse = (name, port, databaseUrl, { profile = false, workers = '1', issuerPort = port } = {}) =>
   startServer(name, 'node', [...(profile ? ['--cpu-prof', `--cpu-prof-dir=${OUT}`] : []), 'dist/server.js'],
-    { port, env: { ...gatehouseEnv(port, databaseUrl), WORKERS: workers } })
+    { port, env: { ...gatehouseEnv(port, databaseUrl), ISSUER: `http://localhost:${issuerPort}`, WORKERS: workers } })
 
 function cli (databaseUrl, args, input) {
   return JSON.parse(sh('node', ['bin/gatehouse.js', ...args], { input, stdio: ['pipe', 'pipe', 'pipe'], env: { ...env, DATABASE_URL: databaseUrl } }))
@@ -425,8 +425,8 @@ const fastapi = await startServer('fastapi', '/usr/bin/python3', ['-m', 'uvicorn
 const floors = await startServer('floors', 'node', [join(BENCH, 'baselines/floors.mjs')], { port: PORTS.floors, env: { PORT: String(PORTS.floors), DATABASE_URL: mainUrl }, healthPath: '/token-for-me' })
 const floorMeToken = (await (await fetch(`${floors.base}/token-for-me`)).json()).access_token
 const pgFloors = pgServer && await startServer('floors-pg', 'node', [join(BENCH, 'baselines/floors.mjs')], { port: PORTS.pgFloors, env: { PORT: String(PORTS.pgFloors), DATABASE_URL: PG_URL }, healthPath: '/token-for-me' })
-// WORKERS=2 beside the main server, on the same SQLite file (after the main server's set-up).
-const w2 = (!ONLY || ONLY.test('w2-me') || ONLY.test('w2-cc')) ? await startGatehouse('gatehouse-w2', PORTS.w2, mainUrl, { workers: '2' }) : undefined
+// WORKERS=2 beside the main server, on the same SQLite file and issuer (its tokens are the main server's).
+const w2 = (!ONLY || ONLY.test('w2-me') || ONLY.test('w2-cc')) ? await startGatehouse('gatehouse-w2', PORTS.w2, mainUrl, { workers: '2', issuerPort: PORTS.main }) : undefined
 if (w2) await sleep(3000) // both workers listening
 const oidcSvc = basic('bench-svc', svcSecret)
 const oidcRs = basic('bench-rs', rsSecret)
