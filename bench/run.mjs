@@ -438,7 +438,8 @@ const fastapiToken = (await post(`${fastapi.base}/token`, { username: 'johndoe',
 const ccBody = 'grant_type=client_credentials&scope=orders:read'
 const passwordBody = `grant_type=password&username=bench&password=${PASSWORD}`
 const refreshBody = 'grant_type=refresh_token&refresh_token='
-let refreshRate = 15_000 // first guess; later runs seed 1.5× the best rate seen
+/** The best refresh rate seen so far; until one is seen, a first guess of 15,000/s (a slow machine must not seed that every run). */
+let refreshRate
 
 /** Refresh-token case for one store: seeds enough tokens for this run before it starts. */
 const refreshCase = (id, server, store, userId, auth, { label, path = '/token' } = {}) => ({
@@ -446,10 +447,10 @@ const refreshCase = (id, server, store, userId, auth, { label, path = '/token' }
   label: label ?? `${store.kind === 'pg' ? 'PostgreSQL: ' : ''}POST /token refresh_token (Basic, rotating)`,
   server,
   async prepare (seconds, run) {
-    const count = Math.ceil(refreshRate * 1.5 * (seconds + 1))
+    const count = Math.ceil((refreshRate ?? 15_000) * 1.5 * (seconds + 1))
     return { path, method: 'POST', auth, body: refreshBody, lines: await seedRefreshTokens(store, userId, count, join(OUT, `${id}-${run}.txt`)), lineAs: 'body' }
   },
-  after (result) { refreshRate = Math.max(refreshRate, result.rps) }
+  after (result) { refreshRate = Math.max(refreshRate ?? 0, result.rps) }
 })
 
 const gatehouseCases = (server, c, meTok, prefix, idPrefix, store, floorServer) => [
