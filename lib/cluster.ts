@@ -29,10 +29,13 @@ export const STOP_TIMEOUT_MS = 20_000
 /** How long a /metrics scrape waits for the other workers' parts. */
 export const SCRAPE_TIMEOUT_MS = 2_000
 
+/** What the worker that received a scrape measured of the database; every worker's exposition shows it. */
+export interface DatabaseProbe { up: boolean, pingSeconds: number }
+
 /** Messages between the primary and the workers (node:cluster IPC). */
 type Message =
-  | { gatehouse: 'scrape', id: number, databaseUp: boolean } // worker → primary: a /metrics request arrived
-  | { gatehouse: 'render', id: number, databaseUp: boolean } // primary → every worker: your exposition, please
+  | { gatehouse: 'scrape', id: number, database: DatabaseProbe } // worker → primary: a /metrics request arrived
+  | { gatehouse: 'render', id: number, database: DatabaseProbe } // primary → every worker: your exposition, please
   | { gatehouse: 'part', id: number, text: string } // worker → primary
   | { gatehouse: 'scraped', id: number, text: string } // primary → the asking worker: every worker's, merged
 
@@ -118,7 +121,7 @@ export function superviseWorkers (count: number, log: Logger, clock: Clock): Sup
         if (from.isConnected()) from.send({ gatehouse: 'scraped', id: message.id, text: mergeExpositions(parts) } satisfies Message)
       }
       scrapes.set(id, { parts, waiting, reply })
-      for (const worker of waiting.keys()) worker.send({ gatehouse: 'render', id, databaseUp: message.databaseUp } satisfies Message)
+      for (const worker of waiting.keys()) worker.send({ gatehouse: 'render', id, database: message.database } satisfies Message)
     } else if (message.gatehouse === 'part') {
       const scrape = scrapes.get(message.id)
       const label = scrape?.waiting.get(from)
@@ -142,30 +145,30 @@ export function restartDelay (quickDeaths: number): number {
 }
 
 /**
- * In a worker: answers the primary's render requests with `render(databaseUp)`, and returns the function
+ * In a worker: answers the primary's render requests with `render(database)`, and returns the function
  * /metrics uses to get every worker's exposition merged (or undefined outside a cluster worker).
  */
-export function clusterScrape (render: (databaseUp: boolean) => string): ((databaseUp: boolean) => Promise<string>) | undefined {
+export function clusterScrape (render: (database: DatabaseProbe) => string): ((database: DatabaseProbe) => Promise<string>) | undefined {
   if (!cluster.isWorker) return undefined
   let nextId = 0
   const pending = new Map<number, (text: string) => void>()
   process.on('message', (message: unknown) => {
     if (!isMessage(message)) return
-    if (message.gatehouse === 'render') process.send?.({ gatehouse: 'part', id: message.id, text: render(message.databaseUp) } satisfies Message)
+    if (message.gatehouse === 'render') process.send?.({ gatehouse: 'part', id: message.id, text: render(message.database) } satisfies Message)
     else if (message.gatehouse === 'scraped') {
       pending.get(message.id)?.(message.text)
       pending.delete(message.id)
     }
   })
-  return (databaseUp) => new Promise<string>((resolve) => {
+  return (database) => new Promise<string>((resolve) => {
     const id = ++nextId
     // Without an answer in time (the primary is gone), this worker's own exposition, labelled as the others would be.
     const timer = setTimeout(() => {
       pending.delete(id)
-      resolve(mergeExpositions([{ worker: process.env.GATEHOUSE_WORKER ?? '?', text: render(databaseUp) }]))
+      resolve(mergeExpositions([{ worker: process.env.GATEHOUSE_WORKER ?? '?', text: render(database) }]))
     }, SCRAPE_TIMEOUT_MS + 500)
     pending.set(id, (text) => { clearTimeout(timer); resolve(text) })
-    process.send?.({ gatehouse: 'scrape', id, databaseUp } satisfies Message)
+    process.send?.({ gatehouse: 'scrape', id, database } satisfies Message)
   })
 }
 

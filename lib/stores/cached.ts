@@ -248,6 +248,7 @@ export async function withReadCache (inner: Storage, options: CacheOptions, bus?
     revocations: revocationStore,
     keys: inner.keys,
     ping: () => inner.ping(),
+    poolStats: inner.poolStats,
     async close () {
       clearInterval(timer)
       await inner.close()

@@ -237,6 +237,8 @@ export interface Storage {
   keys: KeyStore
   /** Resolves when the database answers; rejects with StoreUnavailableError otherwise. */
   ping (): Promise<void>
+  /** Connection-pool use, for /metrics (PostgreSQL; SQLite has no pool). */
+  poolStats? (): { total: number, idle: number, waiting: number }
   close (): Promise<void>
 }
 
