@@ -1,10 +1,16 @@
 import Fastify from 'fastify'
+import cluster from 'node:cluster'
 import net from 'node:net'
 import type { Server } from 'node:http'
 import fp from 'fastify-plugin'
+import { pino } from 'pino'
 import app from './app.js'
+import { systemClock } from './lib/clock.js'
+import { superviseWorkers } from './lib/cluster.js'
 import { ConfigError, loadConfig, type Config } from './lib/config.js'
+import { ensureSigningKey } from './lib/keys.js'
 import { serverOptions } from './lib/server-options.js'
+import { openStorage } from './lib/stores/index.js'
 
 async function main (): Promise<void> {
   let config: Config
@@ -17,6 +23,29 @@ async function main (): Promise<void> {
     }
     throw err
   }
+  if (config.workers > 1 && cluster.isPrimary) return primary(config)
+  return serve(config)
+}
+
+/**
+ * WORKERS > 1: this process forks the workers and looks after them (lib/cluster.ts); it serves nothing. It
+ * opens the store first, once: migrations and the first signing key happen here, before any worker starts,
+ * so N workers starting together find nothing to create (each still checks, under the store's own locks).
+ */
+async function primary (config: Config): Promise<void> {
+  const log = pino({ level: config.logLevel })
+  const storage = await openStorage(config.databaseUrl, systemClock)
+  try {
+    await ensureSigningKey(storage.keys, systemClock.now())
+  } finally {
+    await storage.close()
+  }
+  const { done } = superviseWorkers(config.workers, log, systemClock)
+  process.exit(await done)
+}
+
+/** One server process: the only one (WORKERS=1), or one of the workers. */
+async function serve (config: Config): Promise<void> {
   const fastify = Fastify(serverOptions(config))
   await fastify.register(fp(app), { config })
 
@@ -39,6 +68,8 @@ async function main (): Promise<void> {
   }
   process.on('SIGTERM', () => shutdown('SIGTERM'))
   process.on('SIGINT', () => shutdown('SIGINT'))
+  // A worker whose primary is gone (killed) stops too, rather than serve on unsupervised.
+  if (cluster.isWorker) process.on('disconnect', () => shutdown('disconnect'))
 
   await fastify.listen({ port: config.port, host: config.host })
 }

@@ -1,6 +1,7 @@
 import { Type, type SchemaOptions, type StaticDecode, type TLiteral, type TSchema, type TUnion } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
 import { createHash } from 'node:crypto'
+import { availableParallelism } from 'node:os'
 import { parseOrigins } from './cors.js'
 import { keyTimingProblem } from './keys.js'
 import { parseTrustProxy } from './request-context.js'
@@ -23,6 +24,16 @@ const OnOff = (env: string, defaultValue: 'on' | 'off', description: string) =>
   Type.Transform(OneOf(['on', 'off'] as const, { env, default: defaultValue, description }))
     .Decode((v) => v === 'on')
     .Encode((b) => b ? 'on' : 'off')
+
+/** The most server processes WORKERS may ask for. */
+export const MAX_WORKERS = 64
+
+function parseWorkers (value: string): number {
+  if (value === 'auto') return Math.min(availableParallelism(), MAX_WORKERS)
+  const n = Number(value)
+  if (!Number.isInteger(n) || n < 1 || n > MAX_WORKERS) throw new Error(`must be auto or a whole number from 1 to ${MAX_WORKERS}`)
+  return n
+}
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
 
@@ -83,7 +94,15 @@ export const ConfigSchema = Type.Object({
    */
   keyPublishDelaySeconds: Type.Integer({ env: 'KEY_PUBLISH_DELAY_SECONDS', minimum: 0, maximum: 60, default: 30 }),
   /** The largest body `POST /admin/users/import` reads (64 MiB: some 400,000 users); the CLI has no limit. */
-  importMaxBytes: Type.Integer({ env: 'IMPORT_MAX_BYTES', minimum: 1024, maximum: 1024 * 1024 * 1024, default: 64 * 1024 * 1024 })
+  importMaxBytes: Type.Integer({ env: 'IMPORT_MAX_BYTES', minimum: 1024, maximum: 1024 * 1024 * 1024, default: 64 * 1024 * 1024 }),
+  /**
+   * How many server processes share the port (node:cluster): `1` serves from this process alone; `auto` is one
+   * per core (os.availableParallelism()); N is N. Each worker is a whole instance with its own event loop,
+   * sharing state through the store (and Redis) as separate instances do (server.ts, lib/cluster.ts).
+   */
+  workers: Type.Transform(Type.String({ env: 'WORKERS', pattern: '^(auto|[1-9][0-9]{0,2})$', default: '1', hint: `auto (one per core) or a number of processes from 1 to ${MAX_WORKERS}` }))
+    .Decode(parseWorkers)
+    .Encode(String)
 })
 
 export type Config = StaticDecode<typeof ConfigSchema>

@@ -37,6 +37,15 @@ export interface QueueKey { address?: string, account?: string }
 export const DEFAULT_QUEUE_SECONDS = 3
 
 /**
+ * How many hashes one server process runs at once: the cores but one, shared out among the WORKERS processes
+ * (at least one each). One core is left to the event loops: on a 2-core machine, hashing on both starves every
+ * other request during a login flood (GET /users/me p99 in seconds). The CLI hashes on all of them.
+ */
+export function hashesPerProcess (workers: number, cores = availableParallelism()): number {
+  return Math.max(1, Math.floor((cores - 1) / workers))
+}
+
+/**
  * argon2id through @node-rs/argon2, whose hash and verify run on libuv's thread pool: the event loop
  * never waits on a hash. Hashes are PHC strings that carry their own parameters.
  */

@@ -1,5 +1,6 @@
 import fp from 'fastify-plugin'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
+import { clusterScrape, type DatabaseProbe } from '../lib/cluster.js'
 import { Registry, type Counter, type Histogram } from '../lib/metrics.js'
 
 export interface Metrics {
@@ -7,8 +8,13 @@ export interface Metrics {
   registry: Registry
   /** Tokens issued, by grant type and client. */
   tokensIssued: Counter
-  /** Prometheus text exposition (version 0.0.4), with what the scrape measured of the database. */
-  render (database: { up: boolean, pingSeconds: number }): string
+  /** Prometheus text exposition (version 0.0.4) of this process, with what the scrape measured of the database. */
+  render (database: DatabaseProbe): string
+  /**
+   * What /metrics answers: this process's exposition, or with WORKERS > 1 every worker's, merged through the
+   * primary, each sample labelled `worker` (lib/cluster.ts).
+   */
+  scrape (database: DatabaseProbe): Promise<string>
 }
 
 declare module 'fastify' {
@@ -55,13 +61,16 @@ export default fp(async (fastify) => {
     done()
   })
 
+  const render = (measured: DatabaseProbe) => {
+    database = measured
+    return registry.render()
+  }
+  const scrapeWorkers = clusterScrape(render)
   fastify.decorate('metrics', {
     registry,
     tokensIssued,
-    render (measured) {
-      database = measured
-      return registry.render()
-    }
+    render,
+    scrape: async (measured: DatabaseProbe) => scrapeWorkers ? scrapeWorkers(measured) : render(measured)
   } satisfies Metrics)
 }, { name: 'metrics' })
 

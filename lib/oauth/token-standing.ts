@@ -1,3 +1,4 @@
+import type { CachePeek } from '../stores/cached.js'
 import type { Client, Storage, User } from '../stores/types.js'
 import type { AccessTokenClaims } from './access-tokens.js'
 import { DEFAULT_CLIENT } from './client-auth.js'
@@ -25,26 +26,49 @@ export interface Standing {
 export async function tokenStanding (claims: AccessTokenClaims, storage: Storage): Promise<Standing | undefined> {
   if (await storage.revocations.anyRevoked(denyEntriesOf(claims))) return undefined
   if (subjectKind(claims) === 'client') {
-    // A client's own token (client_credentials): valid while this registration of the client exists.
     if (claims.sub !== claims.client_id) return undefined
-    const client = await storage.clients.find(claims.client_id)
-    return client && sameGeneration(client, claims) ? standing(claims, undefined, client) : undefined
+    return decide(claims, undefined, await storage.clients.find(claims.client_id)) || undefined
   }
   const [user, client] = await Promise.all([
     storage.users.findById(claims.sub),
     // A deleted client's tokens die with it (those from refresh-token grants are also deny-listed).
     claims.client_id === DEFAULT_CLIENT.id ? DEFAULT_CLIENT : storage.clients.find(claims.client_id)
   ])
-  if (!user || user.disabled || user.credentialVersion !== (claims.cred_ver ?? 0)) return undefined
-  return client && sameGeneration(client, claims) ? standing(claims, user, client) : undefined
+  return decide(claims, user, client) || undefined
 }
 
-/** The token was issued to this registration of the client, not to one deleted before it was re-created. */
-function sameGeneration (client: Client, claims: AccessTokenClaims): boolean {
-  return client.generation === (claims.client_gen ?? null)
+/**
+ * The same decision, from what the read cache holds right now (lib/stores/cached.ts `CachePeek`), without
+ * waiting: a Standing, `false` to refuse, or undefined when the cache does not hold every answer needed
+ * (then ask `tokenStanding`). Every check is made, in the same order, on the same answers (`decide`).
+ */
+export function cachedTokenStanding (claims: AccessTokenClaims, peek: CachePeek): Standing | false | undefined {
+  const revoked = peek.anyRevoked(denyEntriesOf(claims))
+  if (revoked !== false) return revoked === true ? false : undefined
+  if (subjectKind(claims) === 'client') {
+    if (claims.sub !== claims.client_id) return false
+    const client = peek.client(claims.client_id)
+    return client === undefined ? undefined : decide(claims, undefined, client.value)
+  }
+  const user = peek.user(claims.sub)
+  if (user === undefined) return undefined
+  let client: Client | undefined = DEFAULT_CLIENT
+  if (claims.client_id !== DEFAULT_CLIENT.id) {
+    const cached = peek.client(claims.client_id)
+    if (cached === undefined) return undefined
+    client = cached.value
+  }
+  return decide(claims, user.value, client)
 }
 
-function standing (claims: AccessTokenClaims, user: User | undefined, client: Client): Standing {
+/**
+ * The one decision, once the user (for a user's token) and the client are known: the user exists, is enabled
+ * and still at the token's credential version; the client exists in the token's generation; the scopes are what
+ * still holds of the token's.
+ */
+function decide (claims: AccessTokenClaims, user: User | undefined, client: Client | undefined): Standing | false {
+  if (subjectKind(claims) !== 'client' && (!user || user.disabled || user.credentialVersion !== (claims.cred_ver ?? 0))) return false
+  if (!client || client.generation !== (claims.client_gen ?? null)) return false
   const scope = formatScope(currentScope(parseScope(claims.scope), user, client))
   return { user, scope: scope === '' ? undefined : scope }
 }

@@ -44,8 +44,22 @@ export type Invalidation =
   | { kind: 'denied', entries: Array<[string, number]> }
 
 export interface CachedStorage extends Storage {
-  /** Re-syncs the deny-list mirror now. */
-  readonly cache: { sync (): Promise<void> }
+  /** Re-syncs the deny-list mirror now; `peek` reads what is cached without waiting. */
+  readonly cache: { sync (): Promise<void>, readonly peek: CachePeek }
+}
+
+/**
+ * Synchronous reads of the answers the cache holds now, under exactly the rules of the async reads (a
+ * user or client entry younger than `ttlMs`, a deny-list mirror synced within `maxStaleMs`): undefined
+ * when it does not hold the answer, and then the caller asks the async store. The bearer check's fast
+ * path (lib/oauth/token-standing.ts `cachedTokenStanding`): no promise on a steady request.
+ */
+export interface CachePeek {
+  /** Whether any of `ids` is on the deny-list; undefined while the mirror is not trusted (fail closed: ask the store). */
+  anyRevoked (ids: string[]): boolean | undefined
+  /** The cached answer for the user (`value` undefined: no such user), or undefined when not cached. */
+  user (id: string): { readonly value: User | undefined } | undefined
+  client (id: string): { readonly value: Client | undefined } | undefined
 }
 
 /** At most this many users and as many clients are cached per instance (ids come from requests: misses count). */
@@ -74,6 +88,13 @@ class TtlCache<T> {
     const value = await load(id)
     if (this.#generation === generation) this.#entries.set(id, (value === undefined ? null : value) as T, this.ttlMs)
     return value
+  }
+
+  /** The entry when it is fresh (the same test as `get`), without loading anything. */
+  peek (id: string): { readonly value: T } | undefined {
+    const hit = this.#entries.get(id)
+    if (hit === undefined) return undefined
+    return { value: (hit === null ? undefined : hit) as T }
   }
 
   drop (id: string): void {
@@ -248,6 +269,13 @@ export async function withReadCache (inner: Storage, options: CacheOptions, bus?
       stopSweeping()
       await inner.close()
     },
-    cache: { sync }
+    cache: {
+      sync,
+      peek: {
+        anyRevoked: (ids) => now() - syncedAt > options.maxStaleMs ? undefined : ids.some((id) => denied.has(id)),
+        user: (id) => users.peek(id),
+        client: (id) => clients.peek(id)
+      }
+    }
   }
 }

@@ -12,7 +12,7 @@ const metricsRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       tags: ['operations'],
       security: noSecurity,
       summary: 'Prometheus metrics',
-      description: 'Text exposition format: requests and latency by route pattern, errors by code, tokens issued, security events, database up, ping time and pool use, memory, event-loop delay (README, Logs and metrics).',
+      description: 'Text exposition format: requests and latency by route pattern, errors by code, tokens issued, security events, database up, ping time and pool use, memory, event-loop delay (README, Logs and metrics). With WORKERS > 1, every worker process\'s samples, each labelled `worker`.',
       produces: ['text/plain'],
       response: { 200: Type.String({ description: 'text/plain; version=0.0.4' }) }
     }
@@ -22,7 +22,7 @@ const metricsRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     const up = await storage.ping().then(() => true, () => false)
     const pingSeconds = Number(process.hrtime.bigint() - started) / 1e9
     reply.header('content-type', 'text/plain; version=0.0.4; charset=utf-8').header('cache-control', 'no-store')
-    return metrics.render({ up, pingSeconds })
+    return metrics.scrape({ up, pingSeconds })
   })
 }
 
