@@ -6,7 +6,7 @@ import { ensureSigningKey, rotateSigningKey } from './lib/keys.js'
 import { systemClock } from './lib/clock.js'
 import { generateOpenApiYaml } from './openapi.js'
 import { argon2Params, createPasswordHasher } from './lib/passwords.js'
-import { createClient, deleteClient, toClientView } from './lib/services/client-admin.js'
+import { createClient, deleteClient, toClientView, updateClient } from './lib/services/client-admin.js'
 import { createUser, updateUser } from './lib/services/user-admin.js'
 import { exportUsers, IMPORT_DEFAULTS, importUsers } from './lib/services/user-import.js'
 import { progressView } from './lib/import-progress.js'
@@ -25,6 +25,9 @@ const USAGE = `usage:
   gatehouse users import FILE|- [--update] [--batch-size N] [--progress-interval SECONDS]
   gatehouse users export
   gatehouse clients add CLIENT_ID [--public] [--grant g1,g2] [--scope "a b"] [--redirect-uri URI]...
+                               [--post-logout-redirect-uri URI]... [--skip-consent]
+  gatehouse clients update CLIENT_ID [--grant g1,g2] [--scope "a b"] [--redirect-uri URI]...
+                               [--post-logout-redirect-uri URI]... [--skip-consent | --no-skip-consent]
   gatehouse clients list | clients remove CLIENT_ID
   gatehouse keys rotate
   gatehouse openapi`
@@ -128,13 +131,22 @@ function openFile (path: string): number {
   }
 }
 
+/** Options `clients add` and `clients update` share. */
+const CLIENT_OPTIONS = {
+  grant: { type: 'string', multiple: true },
+  scope: { type: 'string' },
+  'redirect-uri': { type: 'string', multiple: true },
+  'post-logout-redirect-uri': { type: 'string', multiple: true },
+  'skip-consent': { type: 'boolean' }
+} as const
+
 async function clients (storage: Storage, config: Config, action: string | undefined, args: string[]): Promise<unknown> {
   switch (action) {
     case 'add': {
       const { values, positionals } = parseArgs({
         args,
         allowPositionals: true,
-        options: { public: { type: 'boolean' }, grant: { type: 'string', multiple: true }, scope: { type: 'string' }, 'redirect-uri': { type: 'string', multiple: true } }
+        options: { public: { type: 'boolean' }, ...CLIENT_OPTIONS }
       })
       const id = one(positionals, 'CLIENT_ID')
       const isPublic = values.public ?? false
@@ -142,9 +154,27 @@ async function clients (storage: Storage, config: Config, action: string | undef
         ? values.grant.flatMap((g) => g.split(',')).map((g) => g.trim()).filter(Boolean)
         : isPublic ? ['authorization_code', 'refresh_token'] : ['client_credentials']
       const { client, secret } = await createClient(storage, id, {
-        isPublic, grantTypes, scope: values.scope ?? null, redirectUris: values['redirect-uri'] ?? []
+        isPublic,
+        grantTypes,
+        scope: values.scope ?? null,
+        redirectUris: values['redirect-uri'] ?? [],
+        postLogoutRedirectUris: values['post-logout-redirect-uri'] ?? [],
+        skipConsent: values['skip-consent'] ?? false
       })
       return { ...toClientView(client), ...(secret === undefined ? {} : { client_secret: secret }) }
+    }
+    case 'update': {
+      const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { ...CLIENT_OPTIONS, 'no-skip-consent': { type: 'boolean' } } })
+      const id = one(positionals, 'CLIENT_ID')
+      if (values['skip-consent'] && values['no-skip-consent']) throw new UsageError('--skip-consent and --no-skip-consent together')
+      const { client } = await updateClient({ storage, clock, config }, id, {
+        grantTypes: values.grant?.flatMap((g) => g.split(',')).map((g) => g.trim()).filter(Boolean),
+        scope: values.scope,
+        redirectUris: values['redirect-uri'],
+        postLogoutRedirectUris: values['post-logout-redirect-uri'],
+        skipConsent: values['skip-consent'] ? true : values['no-skip-consent'] ? false : undefined
+      })
+      return toClientView(client)
     }
     case 'list':
       parseArgs({ args, allowPositionals: false })

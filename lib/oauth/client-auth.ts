@@ -21,6 +21,8 @@ export const DEFAULT_CLIENT: Client = Object.freeze({
   grantTypes: ['password', 'refresh_token'],
   scope: null,
   redirectUris: [],
+  postLogoutRedirectUris: [],
+  skipConsent: false,
   createdAt: 0,
   updatedAt: 0
 }) as Client

@@ -227,6 +227,9 @@ export async function withReadCache (inner: Storage, options: CacheOptions, bus?
     grants: grantStore,
     revocations: revocationStore,
     keys: inner.keys,
+    sessions: inner.sessions,
+    consents: inner.consents,
+    codes: inner.codes,
     ping: () => inner.ping(),
     async close () {
       clearInterval(timer)
