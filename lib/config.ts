@@ -68,6 +68,12 @@ export const ConfigSchema = Type.Object({
    */
   keyPublishDelaySeconds: Type.Integer({ env: 'KEY_PUBLISH_DELAY_SECONDS', minimum: 0, maximum: 60, default: 30 }),
   /** The largest body `POST /admin/users/import` reads (64 MiB: some 400,000 users); the CLI has no limit. */
+  /** The name the login, consent and error pages show (the issuer's display name). */
+  issuerName: Type.String({ env: 'ISSUER_NAME', minLength: 1, maxLength: 100, default: 'Gatehouse' }),
+  /** A folder of page templates replacing the built-in ones in views/ (each file that exists there wins). */
+  viewsDir: Type.Optional(Type.String({ env: 'VIEWS_DIR', minLength: 1 })),
+  /** How long a browser stays signed in after entering their password (the session cookie's lifetime). */
+  sessionTtl: Seconds('SESSION_TTL', 28800, 'browser session lifetime'),
   importMaxBytes: Type.Integer({ env: 'IMPORT_MAX_BYTES', minimum: 1024, maximum: 1024 * 1024 * 1024, default: 64 * 1024 * 1024 })
 })
 

@@ -37,9 +37,9 @@ export class RefreshTokens {
   }
 
   /** Starts a family: its grant and first token, in one transaction. Returns the token (shown once) and the grant's id. */
-  async start (family: Family): Promise<{ token: string, grantId: string }> {
+  async start (family: Family, grantId: string = randomUUID()): Promise<{ token: string, grantId: string }> {
     const now = this.#clock.now()
-    const grant: Omit<Grant, 'revokedAt'> = { id: randomUUID(), ...family, createdAt: now, expiresAt: now + this.#config.refreshTokenMaxLifetime }
+    const grant: Omit<Grant, 'revokedAt'> = { id: grantId, ...family, createdAt: now, expiresAt: now + this.#config.refreshTokenMaxLifetime }
     const { token, hash } = generateRefreshToken()
     await this.#storage.grants.create(grant, this.#row(hash, grant, now))
     return { token, grantId: grant.id }

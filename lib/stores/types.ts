@@ -334,11 +334,10 @@ export interface AuthorizationCodeStore {
   /** The code by its hash, redeemed or not (the token endpoint checks its bindings before redeeming it). */
   find (hash: string): Promise<AuthorizationCode | undefined>
   /**
-   * Atomically marks the code redeemed at `now`: exactly one caller ever gets `redeemed` for a given hash,
-   * whatever the concurrency (across instances too); a code redeemed before is `replayed`.
+   * Atomically marks the code redeemed at `now`, recording what this redemption is about to issue (ids chosen
+   * beforehand, so a replay arriving at any moment after can revoke them): exactly one caller ever gets
+   * `redeemed` for a given hash, whatever the concurrency (across instances too); later ones get `replayed`.
    */
-  redeem (hash: string, now: number): Promise<RedeemResult>
-  /** Records what the redemption issued, so that a replay can revoke it. */
-  recordIssued (hash: string, issued: IssuedFromCode): Promise<void>
+  redeem (hash: string, now: number, issued: IssuedFromCode): Promise<RedeemResult>
   purgeExpired (before: number): Promise<number>
 }

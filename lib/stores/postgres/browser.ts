@@ -115,21 +115,17 @@ export class PostgresAuthorizationCodeStore implements AuthorizationCodeStore {
     return rows[0] && toAuthorizationCode(rows[0])
   }
 
-  async redeem (hash: string, now: number): Promise<RedeemResult> {
+  async redeem (hash: string, now: number, issued: IssuedFromCode): Promise<RedeemResult> {
     if (hasNul(hash)) return { outcome: 'unknown' }
+    assertNoNul(issued, 'issued tokens')
     const { rows } = await this.#db.query({
       name: 'gh_codes_redeem',
-      text: 'UPDATE authorization_codes SET redeemed_at = $1 WHERE hash = $2 AND redeemed_at IS NULL RETURNING *',
-      values: [now, hash]
+      text: 'UPDATE authorization_codes SET redeemed_at = $1, issued = $3 WHERE hash = $2 AND redeemed_at IS NULL RETURNING *',
+      values: [now, hash, JSON.stringify(issued)]
     })
     if (rows[0]) return { outcome: 'redeemed', code: toAuthorizationCode(rows[0]) }
     const found = await this.find(hash)
     return found ? { outcome: 'replayed', code: found } : { outcome: 'unknown' }
-  }
-
-  async recordIssued (hash: string, issued: IssuedFromCode): Promise<void> {
-    assertNoNul(issued, 'issued tokens')
-    await this.#db.query({ name: 'gh_codes_record', text: 'UPDATE authorization_codes SET issued = $1 WHERE hash = $2', values: [JSON.stringify(issued), hash] })
   }
 
   async purgeExpired (before: number): Promise<number> {

@@ -80,15 +80,13 @@ export class SqliteAuthorizationCodeStore implements AuthorizationCodeStore {
   readonly #insert: Database.Statement
   readonly #find: Database.Statement
   readonly #redeem: Database.Statement
-  readonly #record: Database.Statement
   readonly #purge: Database.Statement
 
   constructor (db: Database.Database) {
     this.#insert = db.prepare(`INSERT INTO authorization_codes (hash, client_id, user_id, redirect_uri, code_challenge, nonce, scope, auth_time,
       created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
     this.#find = db.prepare('SELECT * FROM authorization_codes WHERE hash = ?')
-    this.#redeem = db.prepare('UPDATE authorization_codes SET redeemed_at = ? WHERE hash = ? AND redeemed_at IS NULL RETURNING *')
-    this.#record = db.prepare('UPDATE authorization_codes SET issued = ? WHERE hash = ?')
+    this.#redeem = db.prepare('UPDATE authorization_codes SET redeemed_at = ?, issued = ? WHERE hash = ? AND redeemed_at IS NULL RETURNING *')
     this.#purge = db.prepare('DELETE FROM authorization_codes WHERE expires_at < ?')
   }
 
@@ -101,15 +99,11 @@ export class SqliteAuthorizationCodeStore implements AuthorizationCodeStore {
     return row && toAuthorizationCode(row)
   }
 
-  async redeem (hash: string, now: number): Promise<RedeemResult> {
-    const won = this.#redeem.get(now, hash) as Row | undefined
+  async redeem (hash: string, now: number, issued: IssuedFromCode): Promise<RedeemResult> {
+    const won = this.#redeem.get(now, JSON.stringify(issued), hash) as Row | undefined
     if (won) return { outcome: 'redeemed', code: toAuthorizationCode(won) }
     const row = this.#find.get(hash) as Row | undefined
     return row ? { outcome: 'replayed', code: toAuthorizationCode(row) } : { outcome: 'unknown' }
-  }
-
-  async recordIssued (hash: string, issued: IssuedFromCode): Promise<void> {
-    this.#record.run(JSON.stringify(issued), hash)
   }
 
   async purgeExpired (before: number): Promise<number> { return this.#purge.run(before).changes }
