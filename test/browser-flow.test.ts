@@ -96,7 +96,8 @@ t.test('a public client (PKCE, no secret); without openid no ID token', async (t
 })
 
 t.test('prompt=none, prompt=login, max_age, login_hint, deny', async (t) => {
-  const app = await build(t)
+  const clock = manualClock()
+  const app = await build(t, {}, { clock })
   await browserFixtures(app)
   const browser = new InjectBrowser(app)
 
@@ -120,8 +121,11 @@ t.test('prompt=none, prompt=login, max_age, login_hint, deny', async (t) => {
   const after = await browser.post('/login', { username: 'alice', password: 'correct horse battery staple', csrf: field(login.body, 'csrf'), return_to: field(login.body, 'return_to') })
   t.ok(callbackParams(after).get('code'), 'straight to the client: consent was given')
 
-  const maxAge = await browser.get(webRequest({ max_age: '0' }).url)
-  t.equal(maxAge.statusCode, 200, 'max_age=0 asks for the password again')
+  clock.advance(30)
+  t.equal((await browser.get(webRequest({ max_age: '60' }).url)).statusCode, 303, 'signed in 30 s ago: within max_age=60')
+  const maxAge = await browser.get(webRequest({ max_age: '29' }).url)
+  t.equal(maxAge.statusCode, 200, 'past max_age=29: the password again')
+  t.match(maxAge.body, /name="password"/)
 
   const consent = await browser.get(webRequest({ scope: 'openid items:read' }).url)
   const denied = await browser.post('/consent', { decision: 'deny', csrf: field(consent.body, 'csrf'), return_to: field(consent.body, 'return_to') })
