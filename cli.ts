@@ -8,6 +8,7 @@ import { generateOpenApiYaml } from './openapi.js'
 import { argon2Params, createPasswordHasher } from './lib/passwords.js'
 import { createClient, deleteClient, toClientView, updateClient } from './lib/services/client-admin.js'
 import { createUser, updateUser } from './lib/services/user-admin.js'
+import { endSessions, listConsents, listSessions, revokeConsents } from './lib/services/browser-admin.js'
 import { exportUsers, IMPORT_DEFAULTS, importUsers } from './lib/services/user-import.js'
 import { progressView } from './lib/import-progress.js'
 import { openStorage } from './lib/stores/index.js'
@@ -24,6 +25,8 @@ const USAGE = `usage:
   gatehouse users disable USERNAME | users enable USERNAME | users list
   gatehouse users import FILE|- [--update] [--batch-size N] [--progress-interval SECONDS]
   gatehouse users export
+  gatehouse users sessions USERNAME | users end-sessions USERNAME
+  gatehouse users consents USERNAME | users revoke-consent USERNAME [--client CLIENT_ID]
   gatehouse clients add CLIENT_ID [--public] [--grant g1,g2] [--scope "a b"] [--redirect-uri URI]...
                                [--post-logout-redirect-uri URI]... [--skip-consent]
   gatehouse clients update CLIENT_ID [--grant g1,g2] [--scope "a b"] [--redirect-uri URI]...
@@ -72,6 +75,16 @@ async function users (storage: Storage, config: Config, action: string | undefin
     case 'enable': {
       const username = one(parseArgs({ args, allowPositionals: true }).positionals, 'USERNAME')
       return toUserView(await updateUser({ storage, passwords: await createPasswordHasher(argon2Params(config)), clock, config }, username, { disabled: action === 'disable' }))
+    }
+    case 'sessions':
+      return listSessions({ storage, clock }, one(parseArgs({ args, allowPositionals: true }).positionals, 'USERNAME'))
+    case 'end-sessions':
+      return { ended: await endSessions(storage, one(parseArgs({ args, allowPositionals: true }).positionals, 'USERNAME')) }
+    case 'consents':
+      return listConsents(storage, one(parseArgs({ args, allowPositionals: true }).positionals, 'USERNAME'))
+    case 'revoke-consent': {
+      const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { client: { type: 'string' } } })
+      return { revoked: await revokeConsents(storage, one(positionals, 'USERNAME'), values.client) }
     }
     case 'list':
       parseArgs({ args, allowPositionals: false })

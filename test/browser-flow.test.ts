@@ -1,6 +1,6 @@
 import t from 'tap'
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from 'jose'
-import { ISSUER, build, manualClock, post } from './helper.js'
+import { ISSUER, addUser, build, manualClock, post } from './helper.js'
 import { atHash } from '../lib/oauth/id-token.js'
 import {
   InjectBrowser, REDIRECT, authorizeThrough, browserFixtures, callbackParams, exchange, field, signInAt, webRequest
@@ -194,8 +194,25 @@ t.test('sessions: a disabled user\'s session stops working; the admin API lists 
   await authorizeThrough(browser, webRequest().url)
   t.equal((await app.storage.sessions.listForUser(alice.id, app.clock.now())).length, 1)
   t.equal((await app.storage.consents.listForUser(alice.id)).length, 1)
+
+  await addUser(app, 'root', 'root-pw', { scope: 'admin' })
+  const admin = { authorization: `Bearer ${(await post(app, '/token', { username: 'root', password: 'root-pw', scope: 'admin' })).json().access_token}` }
+  const sessions = await app.inject({ url: '/admin/users/alice/sessions', headers: admin })
+  t.equal(sessions.statusCode, 200)
+  t.equal(sessions.json().length, 1)
+  t.same(Object.keys(sessions.json()[0]).sort(), ['auth_time', 'created_at', 'expires_at'], 'no session id')
+  const consents = await app.inject({ url: '/admin/users/alice/consents', headers: admin })
+  t.match(consents.json(), [{ client_id: 'web', scope: 'openid profile' }])
+  t.equal((await app.inject({ method: 'DELETE', url: '/admin/users/alice/consents/spa', headers: admin })).statusCode, 404, 'no consent for spa')
+  t.equal((await app.inject({ method: 'DELETE', url: '/admin/users/alice/consents/web', headers: admin })).statusCode, 204)
+  t.equal((await browser.get(webRequest({ prompt: 'none' }).url)).headers.location?.includes('consent_required'), true, 'consent revoked: asked again')
+  t.equal((await app.inject({ method: 'DELETE', url: '/admin/users/alice/sessions', headers: admin })).statusCode, 204)
+  t.match((await browser.get(webRequest({ prompt: 'none' }).url)).headers.location, /login_required/, 'sessions ended')
+  t.equal((await app.inject({ url: '/admin/users/nobody/sessions', headers: admin })).statusCode, 404)
+
+  await authorizeThrough(browser, webRequest().url)
   await app.users.update('alice', { disabled: true })
-  t.match((await browser.get(webRequest({ prompt: 'none' }).url)).headers.location, /login_required/)
+  t.match((await browser.get(webRequest({ prompt: 'none' }).url)).headers.location, /login_required/, 'a disabled user is signed out')
 })
 
 t.test('metadata lists the browser endpoints', async (t) => {

@@ -82,6 +82,8 @@ export async function updateUser (deps: UserAdminDeps, username: string, input: 
   // Disabling ends every session; enabling later must not bring the old tokens back.
   if (fields.disabled === true || passwordHash !== undefined) {
     await deps.storage.grants.revokeForUser(user.id, revokeOptions(deps.clock.now(), deps.config.accessTokenTtl))
+    // …and every browser session: a new password must be entered again everywhere.
+    await deps.storage.sessions.deleteForUser(user.id)
   }
   return user
 }
@@ -90,6 +92,8 @@ export async function deleteUser (deps: Omit<UserAdminDeps, 'passwords'>, userna
   const user = await deps.storage.users.delete(username)
   if (!user) throw notFound(`no user ${username.slice(0, 64)}`)
   await deps.storage.grants.revokeForUser(user.id, revokeOptions(deps.clock.now(), deps.config.accessTokenTtl))
+  await deps.storage.sessions.deleteForUser(user.id)
+  await deps.storage.consents.revoke(user.id)
   return user
 }
 
