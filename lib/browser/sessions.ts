@@ -11,7 +11,8 @@ import type { Session, Storage, User } from '../stores/types.js'
  * subdomain or plain-http page can set or read them). The id is replaced at every sign-in (no fixation).
  *
  * CSRF: every form carries the value of a second cookie (double submit), compared in constant time; a
- * post whose Origin is another site is refused too. The CSRF cookie is replaced at every sign-in, so a
+ * post whose Origin is another site, or that the browser marks `Sec-Fetch-Site: cross-site`, is refused too.
+ * (The pages send `Referrer-Policy: no-referrer`, so browsers send `Origin: null` from them: that says nothing.) The CSRF cookie is replaced at every sign-in, so a
  * form rendered before it (another session's, or a replayed one) is refused.
  */
 export interface CookieNames { session: string, csrf: string, secure: boolean }
@@ -55,8 +56,9 @@ const COOKIE_VALUE = /^[A-Za-z0-9_-]{43}$/
  * Refuses (403) a form post whose `csrf` field is not this browser's CSRF cookie, or that comes from another
  * origin (Origin header, when the browser sends one).
  */
-export function checkCsrf (input: { cookie: string | undefined, field: unknown, origin: string | undefined, issuerOrigin: string }): void {
-  if (input.origin !== undefined && input.origin !== input.issuerOrigin) throw csrfRefused()
+export function checkCsrf (input: { cookie: string | undefined, field: unknown, origin: string | undefined, fetchSite?: string | string[], issuerOrigin: string }): void {
+  if (input.origin !== undefined && input.origin !== 'null' && input.origin !== input.issuerOrigin) throw csrfRefused()
+  if (input.fetchSite === 'cross-site') throw csrfRefused()
   if (input.cookie === undefined || !COOKIE_VALUE.test(input.cookie) || typeof input.field !== 'string' || !sameSecret(input.cookie, input.field)) throw csrfRefused()
 }
 

@@ -129,7 +129,7 @@ const browserRoutes: FastifyPluginAsync = async (fastify) => {
   fastify.post('/login', { schema: loginSchema }, async (request, reply) => {
     const body = formBody(request)
     const cookies = cookiesOf(request)
-    checkCsrf({ cookie: cookies.get(names.csrf), field: body.csrf, origin: request.headers.origin, issuerOrigin })
+    checkCsrf({ cookie: cookies.get(names.csrf), field: body.csrf, origin: request.headers.origin, fetchSite: request.headers['sec-fetch-site'], issuerOrigin })
     const returnTo = safeReturnTo(body.return_to)
     const query = returnTo === undefined ? undefined : queryOf(returnTo)
     const authz = query === undefined ? undefined : await readAuthorizationRequest(query, storage.clients)
@@ -165,7 +165,7 @@ const browserRoutes: FastifyPluginAsync = async (fastify) => {
   fastify.post('/consent', { schema: consentSchema }, async (request, reply) => {
     const body = formBody(request)
     const cookies = cookiesOf(request)
-    checkCsrf({ cookie: cookies.get(names.csrf), field: body.csrf, origin: request.headers.origin, issuerOrigin })
+    checkCsrf({ cookie: cookies.get(names.csrf), field: body.csrf, origin: request.headers.origin, fetchSite: request.headers['sec-fetch-site'], issuerOrigin })
     const returnTo = safeReturnTo(body.return_to)
     if (returnTo === undefined) throw badAuthorizationRequest('the consent form has no authorization request')
     const authz = await readAuthorizationRequest(queryOf(returnTo), storage.clients)
@@ -203,7 +203,7 @@ const browserRoutes: FastifyPluginAsync = async (fastify) => {
 
   fastify.post('/logout', { schema: logoutFormSchema }, async (request, reply) => {
     const body = formBody(request)
-    checkCsrf({ cookie: cookiesOf(request).get(names.csrf), field: body.csrf, origin: request.headers.origin, issuerOrigin })
+    checkCsrf({ cookie: cookiesOf(request).get(names.csrf), field: body.csrf, origin: request.headers.origin, fetchSite: request.headers['sec-fetch-site'], issuerOrigin })
     await endSession(request, reply)
     return reply.page('signed-out', {})
   })
