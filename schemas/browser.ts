@@ -13,6 +13,11 @@ export const HtmlPage = Type.String({ $id: 'HtmlPage', description: 'an HTML pag
 
 const html = (description: string) => ({ description, content: { 'text/html': { schema: ref(HtmlPage) } } })
 const redirect = (description: string) => ({ description, type: 'null' })
+/** The form posts: Fastify refuses a body it cannot read, or one too large, before the route. */
+const formErrors = {
+  413: html('the form is larger than the limit'),
+  415: html('the body is not a form (application/x-www-form-urlencoded)')
+}
 const browserErrors = {
   400: html('an error page: unknown client, unregistered redirect_uri or another request that cannot go back to the client (never a redirect)'),
   403: html('the form\'s CSRF token is missing or not this browser\'s, or it came from another site'),
@@ -74,7 +79,8 @@ export const loginSchema = {
   response: {
     303: redirect('signed in: on to the client, the consent page, or the signed-in page'),
     401: html('the login page again, with "invalid username or password"'),
-    ...browserErrors
+    ...browserErrors,
+    ...formErrors
   }
 }
 
@@ -86,7 +92,7 @@ export const consentSchema = {
     'and continues to the client with a code; deny sends `error=access_denied` back to the client.',
   security: noSecurity,
   consumes: ['application/x-www-form-urlencoded'],
-  response: { 303: redirect('on to the client (a code, or access_denied), or to the login page'), ...browserErrors }
+  response: { 303: redirect('on to the client (a code, or access_denied), or to the login page'), ...browserErrors, ...formErrors }
 }
 
 export const logoutSchema = {
@@ -112,7 +118,7 @@ export const logoutFormSchema = {
   description: 'Form field `csrf`. Ends the session and shows the signed-out page.',
   security: noSecurity,
   consumes: ['application/x-www-form-urlencoded'],
-  response: { 200: html('the signed-out page'), ...browserErrors }
+  response: { 200: html('the signed-out page'), ...browserErrors, ...formErrors }
 }
 
 export const UserInfo = Type.Object({
@@ -145,6 +151,11 @@ export const userInfoGetSchema = {
 
 export const userInfoPostSchema = {
   ...userInfoBase,
+  response: {
+    ...userInfoBase.response,
+    413: ref(OAuthErrorSchema, 'the body is larger than the limit'),
+    415: ref(OAuthErrorSchema, 'the body is of a type the server does not read')
+  },
   operationId: 'postUserInfo',
   summary: 'UserInfo endpoint, POST (OpenID Connect Core §5.3)',
   description: 'As GET /userinfo (the token in the Authorization header only, as on every Gatehouse resource).',

@@ -1,5 +1,4 @@
 import type { Clock } from '../clock.js'
-import { notFound } from '../errors.js'
 import type { Consent, Session, Storage } from '../stores/types.js'
 import { findUser } from './user-admin.js'
 
@@ -23,10 +22,8 @@ export async function listConsents (storage: Storage, username: string) {
   return (await storage.consents.listForUser(user.id)).map(toConsentView)
 }
 
-/** Revokes the user's consent for one client (404 when there is none), or for every client. The consent page is shown again. */
+/** Revokes the user's consent for one client, or for every client (idempotent: none left is done). The consent page is shown again. */
 export async function revokeConsents (storage: Storage, username: string, clientId?: string): Promise<number> {
   const user = await findUser(storage, username)
-  const revoked = await storage.consents.revoke(user.id, clientId)
-  if (clientId !== undefined && revoked === 0) throw notFound(`user ${username.slice(0, 64)} has no consent for client ${clientId.slice(0, 64)}`)
-  return revoked
+  return storage.consents.revoke(user.id, clientId)
 }

@@ -82,7 +82,7 @@ const adminBrowserRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       tags,
       security: adminSecurity,
       summary: 'Revoke a user\'s consent for one client',
-      description: 'The consent page is shown again for that client.',
+      description: 'The consent page is shown again for that client (204 also when there was none).',
       params: Type.Object({ username: Type.String({ maxLength: 256 }), client_id: Type.String({ maxLength: 256 }) }),
       response: { 204: Type.Null({ description: 'revoked' }), ...adminBodyErrors }
     }

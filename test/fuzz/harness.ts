@@ -142,6 +142,8 @@ export function sendHttp (base: string, agent: Agent, req: FuzzRequest): Promise
 // oracle
 
 const OAUTH_PATHS = new Set(['/token', '/revoke', '/introspect'])
+/** Paths with `config: { cors: true }` (plugins/cors.ts): they answer a CORS preflight (OPTIONS) with 204, not 405. */
+const CORS_PATHS = new Set(['/token', '/revoke', '/userinfo', '/.well-known/jwks.json', '/.well-known/oauth-authorization-server', '/.well-known/openid-configuration'])
 const DOT_SEGMENT = /\/(\.|%2e){1,2}(\/|$)/i
 
 /** Every status and `error` value the document allows for any operation (for mangled paths, which may land anywhere). */
@@ -177,6 +179,7 @@ export function oracle (doc: Schema, ops: Operation[], { http = false } = {}): O
   const methodsOf = new Map<string, string[]>()
   for (const op of ops) methodsOf.set(op.path, [...(methodsOf.get(op.path) ?? []), op.method])
   const templates = [...methodsOf.keys()].map((path) => ({ path, pattern: pathPattern(path) }))
+  const htmlPaths = new Set(ops.filter((o) => o.htmlResponses.size > 0).map((o) => o.path))
 
   return {
     check (op, req, res) {
@@ -195,11 +198,14 @@ export function oracle (doc: Schema, ops: Operation[], { http = false } = {}): O
         const early = status === 400 || (req.payload !== undefined && (status === 413 || status === 415))
         // A dot segment (`/admin/users/..`) is resolved by the URL parser: the path is another one, maybe none.
         const dotted = status === 404 && DOT_SEGMENT.test(pathname)
+        const preflight = req.method === 'OPTIONS' && status === 204 && CORS_PATHS.has(pathname)
+        if (preflight) return problems
         if (status !== 405 && !early && !dotted) problems.push(`${req.method} on ${op.path}: status ${status}, expected 405`)
         const allow = String(res.headers.allow ?? '').split(/,\s*/).sort().join(', ')
         // Every method served on the path, whichever operation serves it (/admin/users/import is also /admin/users/{username}).
         const served = new Set(templates.filter((t) => t.path === op.path || t.pattern.test(op.path)).flatMap((t) => methodsOf.get(t.path) ?? []))
-        if (status === 405 && allow !== [...served].sort().join(', ')) problems.push(`405 Allow "${res.headers.allow}" for ${op.path}`)
+        // …unless a dot segment made it another path (`/admin/users/./sessions` is `/admin/users/sessions`).
+        if (status === 405 && !DOT_SEGMENT.test(pathname) && allow !== [...served].sort().join(', ')) problems.push(`405 Allow "${res.headers.allow}" for ${op.path}`)
         errors = new Set(dotted ? ['invalid_request', 'not_found'] : ['invalid_request'])
       } else if (req.target === 'path') {
         const known = templates.find((t) => t.pattern.test(pathname))
@@ -219,6 +225,10 @@ export function oracle (doc: Schema, ops: Operation[], { http = false } = {}): O
       let body: unknown
       if (type.startsWith('application/json')) {
         try { body = JSON.parse(res.body) } catch { problems.push(`invalid JSON body: ${res.body.slice(0, 120)}`) }
+      } else if (type.startsWith('text/html') && ((req.target === 'op' && op.htmlResponses.has(status)) ||
+          (req.target === 'path' && htmlPaths.has(templates.find((t) => t.pattern.test(pathname) || t.pattern.test(decodedPath(pathname)))?.path ?? '')))) {
+        // A browser endpoint's documented page: its security headers instead of a JSON body.
+        if (res.headers['x-frame-options'] !== 'DENY' || !/frame-ancestors 'none'/.test(String(res.headers['content-security-policy'] ?? ''))) problems.push('an HTML page without its anti-framing headers')
       } else if (status >= 400) {
         problems.push(`error reply is not JSON (content-type ${type || 'none'})`)
       }
@@ -251,6 +261,10 @@ export function oracle (doc: Schema, ops: Operation[], { http = false } = {}): O
       return problems
     }
   }
+}
+
+function decodedPath (path: string): string {
+  try { return decodeURIComponent(path) } catch { return path }
 }
 
 /** A request as a replayable one-liner for failure reports and regression tests. */
