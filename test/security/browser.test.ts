@@ -259,3 +259,17 @@ t.test('C5: wrong verifier, none, a malformed one (42 or 129 characters): invali
   t.equal((await exchange(app, { code }, webAuth)).json().error, 'invalid_grant', 'none')
   t.equal((await exchange(app, { code, code_verifier: req.verifier }, webAuth)).statusCode, 200, 'the right one still works')
 })
+
+t.test('J6 (ID token part): a real ID token (same keys, typ JWT) used as an access token: Reject-JWT', async (t) => {
+  const app = await build(t)
+  const { webAuth } = await browserFixtures(app)
+  const req = webRequest()
+  const code = await authorizeThrough(new InjectBrowser(app), req.url)
+  const idToken = (await exchange(app, { code, code_verifier: req.verifier }, webAuth)).json().id_token as string
+  const me = await app.inject({ url: '/users/me', headers: { authorization: `Bearer ${idToken}` } })
+  t.equal(me.statusCode, 401)
+  t.match(me.headers['www-authenticate'], /error="invalid_token"/)
+  t.equal((await app.inject({ url: '/userinfo', headers: { authorization: `Bearer ${idToken}` } })).statusCode, 401, '/userinfo too')
+  const intro = await app.inject({ method: 'POST', url: '/introspect', headers: { ...FORM, authorization: webAuth }, payload: form({ token: idToken }) })
+  t.equal(intro.body, '{"active":false}')
+})
