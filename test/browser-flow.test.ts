@@ -3,7 +3,7 @@ import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from 'jose'
 import { ISSUER, addUser, build, manualClock, post } from './helper.js'
 import { atHash } from '../lib/oauth/id-token.js'
 import {
-  InjectBrowser, REDIRECT, authorizeThrough, browserFixtures, callbackParams, exchange, field, signInAt, webRequest
+  InjectBrowser, authorizeThrough, browserFixtures, callbackParams, exchange, field, signInAt, webRequest
 } from './browser-support.js'
 
 // The authorization code flow through the pages, by app.inject (runs on SQLite; test/postgres/ re-runs it).
@@ -232,5 +232,3 @@ t.test('metadata lists the browser endpoints', async (t) => {
   t.ok(meta.scopes_supported.includes('openid'))
   t.ok(meta.claims_supported.includes('sub'))
 })
-
-void REDIRECT

@@ -62,8 +62,12 @@ t.test('openid-client (confidential) and oauth4webapi (public) through login and
   const state = oidc.randomState()
   const nonce = oidc.randomNonce()
   const authorizationUrl = oidc.buildAuthorizationUrl(config, {
-    redirect_uri: rpCallback.url, scope: 'openid profile email', state, nonce,
-    code_challenge: await oidc.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256'
+    redirect_uri: rpCallback.url,
+    scope: 'openid profile email',
+    state,
+    nonce,
+    code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+    code_challenge_method: 'S256'
   })
 
   await page.goto(authorizationUrl.href)
@@ -104,8 +108,14 @@ t.test('openid-client (confidential) and oauth4webapi (public) through login and
   const spaNonce = oauth.generateRandomNonce()
   const spaUrl = new URL(as.authorization_endpoint as string)
   for (const [k, v] of Object.entries({
-    client_id: 'spa', redirect_uri: spaCallback.url, response_type: 'code', scope: 'openid profile', state: spaState, nonce: spaNonce,
-    code_challenge: await oauth.calculatePKCECodeChallenge(spaVerifier), code_challenge_method: 'S256'
+    client_id: 'spa',
+    redirect_uri: spaCallback.url,
+    response_type: 'code',
+    scope: 'openid profile',
+    state: spaState,
+    nonce: spaNonce,
+    code_challenge: await oauth.calculatePKCECodeChallenge(spaVerifier),
+    code_challenge_method: 'S256'
   })) spaUrl.searchParams.set(k, v)
   await page.goto(spaUrl.href)
   await page.getByRole('button', { name: 'Allow' }).waitFor()

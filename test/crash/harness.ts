@@ -138,8 +138,18 @@ export async function runCrashHarness (options: CrashOptions): Promise<CrashSumm
     const code = randomBytes(32).toString('base64url')
     freshCodes.push(code)
     await storage.codes.create({
-      hash: sha256(code), clientId: 'crash-web', userId: codeOwner!.id, redirectUri: CODE_REDIRECT, codeChallenge: sha256ascii(CODE_VERIFIER),
-      nonce: null, scope: 'read', authTime: mintedAt, createdAt: mintedAt, expiresAt: mintedAt + 86_400, redeemedAt: null, issued: null
+      hash: sha256(code),
+      clientId: 'crash-web',
+      userId: codeOwner!.id,
+      redirectUri: CODE_REDIRECT,
+      codeChallenge: sha256ascii(CODE_VERIFIER),
+      nonce: null,
+      scope: 'read',
+      authTime: mintedAt,
+      createdAt: mintedAt,
+      expiresAt: mintedAt + 86_400,
+      redeemedAt: null,
+      issued: null
     })
   }
   await storage.close()
