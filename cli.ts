@@ -1,4 +1,5 @@
-import { createReadStream, fstatSync, openSync, writeFileSync } from 'node:fs'
+import { createReadStream, existsSync, fstatSync, openSync, readFileSync, writeFileSync } from 'node:fs'
+import { isAbsolute, join } from 'node:path'
 import { once } from 'node:events'
 import { parseArgs } from 'node:util'
 import { loadConfig, type Config } from './lib/config.js'
@@ -12,6 +13,8 @@ import { endSessions, listConsents, listSessions, revokeConsents } from './lib/s
 import { exportUsers, IMPORT_DEFAULTS, importUsers } from './lib/services/user-import.js'
 import { progressView } from './lib/import-progress.js'
 import { openStorage } from './lib/stores/index.js'
+import { sqlitePath } from './lib/stores/sqlite/index.js'
+import { PROJECT_ROOT } from './lib/paths.js'
 import type { Storage } from './lib/stores/types.js'
 import { toUserView } from './schemas/users.js'
 
@@ -20,20 +23,37 @@ import { toUserView } from './schemas/users.js'
  * the same stores and services. JSON on stdout and exit 0 on success; one line on stderr and exit 1 on
  * failure. Secrets are read from stdin, never from argv.
  */
-const USAGE = `usage:
+const HELP: Record<string, string> = {
+  users: `gatehouse users: manage the people who sign in
   gatehouse users add USERNAME --password-stdin [--full-name TEXT] [--email EMAIL] [--scope "a b"]
-  gatehouse users disable USERNAME | users enable USERNAME | users list
+      the password is read from standard input, never from the command line
+  gatehouse users disable USERNAME     refuse their sign-ins and tokens (within seconds on every instance)
+  gatehouse users enable USERNAME
+  gatehouse users list                 JSON array of users (no password hashes)
   gatehouse users import FILE|- [--update] [--batch-size N] [--progress-interval SECONDS]
-  gatehouse users export
-  gatehouse users sessions USERNAME | users end-sessions USERNAME
-  gatehouse users consents USERNAME | users revoke-consent USERNAME [--client CLIENT_ID]
+      JSON Lines, one user a line; bcrypt, argon2 and PBKDF2 hashes are kept (see README, Import users)
+  gatehouse users export               JSON Lines on standard output
+  gatehouse users sessions USERNAME    their browser sessions (the login page)
+  gatehouse users end-sessions USERNAME  sign them out of every browser
+  gatehouse users consents USERNAME    the clients they allowed, with the scopes
+  gatehouse users revoke-consent USERNAME [--client CLIENT_ID]  the consent page is shown again`,
+  clients: `gatehouse clients: manage the applications that ask for tokens
   gatehouse clients add CLIENT_ID [--public] [--grant g1,g2] [--scope "a b"] [--redirect-uri URI]...
-                               [--post-logout-redirect-uri URI]... [--skip-consent]
-  gatehouse clients update CLIENT_ID [--grant g1,g2] [--scope "a b"] [--redirect-uri URI]...
-                               [--post-logout-redirect-uri URI]... [--skip-consent | --no-skip-consent]
-  gatehouse clients list | clients remove CLIENT_ID
-  gatehouse keys rotate
-  gatehouse openapi`
+      prints the client secret once (confidential clients); grants: client_credentials (default),
+      password, refresh_token, authorization_code
+  gatehouse clients list
+  gatehouse clients remove CLIENT_ID   its tokens stop working`,
+  keys: `gatehouse keys: signing keys
+  gatehouse keys rotate                a new key, published at once and signing after KEY_PUBLISH_DELAY_SECONDS`,
+  openapi: 'gatehouse openapi: write openapi.yaml (the API description) into the project folder'
+}
+
+const USAGE = `usage: gatehouse COMMAND [ARGS]   (gatehouse COMMAND --help for one command, gatehouse --version)
+${Object.values(HELP).join('\n')}
+
+The CLI reads the same environment as the server (DATABASE_URL, ...): run it with the settings the server
+has. Without DATABASE_URL it uses data/gatehouse.db in the project folder, wherever it is run from.
+Output: JSON on stdout and exit 0; on failure one line on stderr and exit 1.`
 
 class UsageError extends Error {}
 
@@ -210,13 +230,20 @@ async function keys (storage: Storage, config: Config, action: string | undefine
 
 async function run (argv: string[]): Promise<unknown> {
   const [group, action, ...rest] = argv
-  if (group === undefined || group === '--help' || group === '-h' || group === 'help') throw new UsageError('')
+  if (group === undefined || group === '--help' || group === '-h' || group === 'help') return help(USAGE)
+  if (group === '--version' || group === '-v' || group === 'version') return help(version())
+  // `gatehouse users --help`, `gatehouse users add --help`: the command's own help, before anything is opened.
+  if (argv.includes('--help') || argv.includes('-h')) {
+    if (HELP[group] === undefined) throw new UsageError(`unknown command: ${group}`)
+    return help(HELP[group])
+  }
   const config = loadConfig(process.env)
   if (group === 'openapi') {
     const target = new URL('../openapi.yaml', import.meta.url)
     writeFileSync(target, await generateOpenApiYaml())
     return { written: target.pathname }
   }
+  warnIfNewDatabase(config.databaseUrl)
   const storage = await openStorage(config.databaseUrl)
   try {
     switch (group) {
@@ -230,13 +257,31 @@ async function run (argv: string[]): Promise<unknown> {
   }
 }
 
+/** Help and version text: plain text on stdout, exit 0 (not JSON: they are for people). */
+function help (text: string): typeof STREAMED {
+  process.stdout.write(text + '\n')
+  return STREAMED
+}
+
+function version (): string {
+  const pkg = JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')) as { version: string }
+  return `gatehouse ${pkg.version}`
+}
+
+/**
+ * A relative DATABASE_URL (sqlite:./x.db) is relative to the working directory: run from another folder,
+ * the CLI would silently work on a new, empty database. Say so on stderr (the command still runs).
+ */
+function warnIfNewDatabase (databaseUrl: string): void {
+  if (!databaseUrl.startsWith('sqlite:')) return
+  const path = sqlitePath(databaseUrl)
+  if (path === ':memory:' || isAbsolute(databaseUrl.slice('sqlite:'.length)) || existsSync(path)) return
+  process.stderr.write(`gatehouse: warning: no database at ${path} yet; creating a new, empty one (set DATABASE_URL to use another)\n`)
+}
+
 run(process.argv.slice(2)).then(
   (result) => { if (result !== STREAMED) process.stdout.write(JSON.stringify(result) + '\n') },
   (err: unknown) => {
-    if (err instanceof UsageError && err.message === '') {
-      process.stdout.write(USAGE + '\n')
-      return
-    }
     const message = err instanceof Error ? err.message : String(err)
     // CONTRACT: a failure is one line on stderr (the usage is one `gatehouse --help` away).
     process.stderr.write(`gatehouse: ${message.split('\n')[0]}${err instanceof UsageError ? ' (see gatehouse --help)' : ''}\n`)

@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto'
 import { parseOrigins } from './cors.js'
 import { keyTimingProblem } from './keys.js'
 import { parseTrustProxy } from './request-context.js'
+import { DEFAULT_SQLITE_PATH } from './paths.js'
 
 /**
  * Every setting Gatehouse reads from the environment, in one TypeBox schema: its variable (`env`), its
@@ -32,7 +33,8 @@ export const ConfigSchema = Type.Object({
   issuer: Type.String({ env: 'ISSUER', pattern: '^https?://[^?#\\s]+$', hint: 'an http(s) URL without query or fragment' }),
   /** Default: the issuer (see DERIVED). */
   audience: Type.String({ env: 'AUDIENCE', minLength: 1 }),
-  databaseUrl: Type.String({ env: 'DATABASE_URL', pattern: '^(sqlite:.+|postgres(ql)?://.+)$', default: 'sqlite:./data/gatehouse.db', hint: 'sqlite:PATH, sqlite::memory: or postgres://user@host/database' }),
+  /** Default: data/gatehouse.db in the project folder, wherever the server or the CLI is started (see DERIVED). */
+  databaseUrl: Type.String({ env: 'DATABASE_URL', pattern: '^(sqlite:.+|postgres(ql)?://.+)$', hint: 'sqlite:PATH, sqlite::memory: or postgres://user@host/database' }),
   redisUrl: Type.Optional(Type.String({ env: 'REDIS_URL', pattern: '^rediss?://.+$', hint: 'redis://host:port or rediss://…' })),
   accessTokenTtl: Seconds('ACCESS_TOKEN_TTL', 900, 'access-token lifetime'),
   refreshTokenTtl: Seconds('REFRESH_TOKEN_TTL', 1209600, 'lifetime of each refresh token'),
@@ -81,6 +83,7 @@ export type Config = StaticDecode<typeof ConfigSchema>
 
 /** Defaults that depend on other settings, applied when their variable is unset. */
 const DERIVED: Partial<Record<keyof Config, (c: Record<string, unknown>) => unknown>> = {
+  databaseUrl: () => `sqlite:${DEFAULT_SQLITE_PATH}`,
   issuer: (c) => `http://localhost:${String(c.port)}`,
   audience: (c) => c.issuer
 }

@@ -68,6 +68,8 @@ export class Counter implements Metric {
   readonly #series: Series<{ n: number }>
   constructor (readonly name: string, readonly help: string, readonly labels: Labels = []) {
     this.#series = new Series(Math.max(1, labels.length), () => ({ n: 0 }))
+    // A counter without labels exists from the start at 0, so that a rate or an alert on it is defined.
+    if (labels.length === 0) this.#series.get([])
   }
 
   inc (values: Labels = [], by = 1): void { this.#series.get(values).n += by }

@@ -41,7 +41,8 @@ export default fp(async (fastify) => {
       schema: { hide: true },
       handler: async (request, reply) => {
         const allowed = [...(methodsByUrl.get(route.url) ?? [])].join(', ')
-        reply.header('vary', 'Origin').header('cache-control', 'no-store')
+        // Not a preflight (no Origin): RFC 9110 §9.3.7, an OPTIONS answered with what the path allows.
+        reply.header('allow', `${allowed}, OPTIONS`).header('vary', 'Origin').header('cache-control', 'no-store').header('pragma', 'no-cache')
         const origin = request.headers.origin
         const method = request.headers['access-control-request-method']
         if (origin !== undefined && typeof method === 'string' && allowed.split(', ').includes(method) && await policy.allows(origin)) {

@@ -7,8 +7,8 @@ export interface Metrics {
   registry: Registry
   /** Tokens issued, by grant type and client. */
   tokensIssued: Counter
-  /** Prometheus text exposition (version 0.0.4). */
-  render (databaseUp: boolean): string
+  /** Prometheus text exposition (version 0.0.4), with what the scrape measured of the database. */
+  render (database: { up: boolean, pingSeconds: number }): string
 }
 
 declare module 'fastify' {
@@ -28,8 +28,14 @@ export default fp(async (fastify) => {
   const duration: Histogram = registry.histogram('gatehouse_http_request_duration_seconds', 'Time from the request\'s arrival to its reply, by method and route pattern.', ['method', 'route'])
   const errors = registry.counter('gatehouse_http_errors_total', 'Error replies by route pattern and error code (invalid_grant, too_many_requests, temporarily_unavailable, ...).', ['route', 'error'])
   const tokensIssued = registry.counter('gatehouse_tokens_issued_total', 'Token replies issued, by grant type and client.', ['grant_type', 'client_id'])
-  let databaseUp = true
-  registry.gauge('gatehouse_database_up', '1 when the database answered the scrape\'s ping.', () => databaseUp ? 1 : 0)
+  let database = { up: true, pingSeconds: 0 }
+  registry.gauge('gatehouse_database_up', '1 when the database answered the scrape\'s ping.', () => database.up ? 1 : 0)
+  registry.gauge('gatehouse_database_ping_seconds', 'Round trip of the scrape\'s ping to the database (store latency).', () => database.pingSeconds)
+  registry.gauge('gatehouse_database_connections', 'PostgreSQL pool connections by state (total, idle, waiting: requests queued for a connection). Absent on SQLite.', () => {
+    const pool = fastify.storage.poolStats?.()
+    if (!pool) return []
+    return (['total', 'idle', 'waiting'] as const).map((state) => ({ labels: { state }, value: pool[state] }))
+  })
   registry.gauge('process_resident_memory_bytes', 'Resident memory size in bytes.', () => process.memoryUsage.rss())
   registry.gauge('nodejs_heap_used_bytes', 'V8 heap in use, in bytes.', () => process.memoryUsage().heapUsed)
   registry.gauge('process_uptime_seconds', 'Seconds since the process started.', () => process.uptime())
@@ -52,8 +58,8 @@ export default fp(async (fastify) => {
   fastify.decorate('metrics', {
     registry,
     tokensIssued,
-    render (up: boolean) {
-      databaseUp = up
+    render (measured) {
+      database = measured
       return registry.render()
     }
   } satisfies Metrics)

@@ -9,9 +9,9 @@ const CHEAP = { ARGON2_MEMORY_KIB: '64', ARGON2_TIME_COST: '1' }
 
 interface Run { code: number | null, stdout: string, stderr: string }
 
-function cli (args: string[], env: Record<string, string>, input?: string): Promise<Run> {
+function cli (args: string[], env: Record<string, string>, input?: string, cwd?: string): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawnNode([BIN, ...args], { PATH: process.env.PATH ?? '', ...CHEAP, ...env })
+    const child = spawnNode([BIN, ...args], { PATH: process.env.PATH ?? '', ...CHEAP, ...env }, undefined, cwd)
     let stdout = ''
     let stderr = ''
     child.stdout!.on('data', (d) => { stdout += d })
@@ -159,4 +159,38 @@ t.test('bad commands and bad environment', async (t) => {
   fails(t, await cli(['keys', 'delete'], { DATABASE_URL }), 'unknown keys action')
   fails(t, await cli(['users', 'list'], { DATABASE_URL: 'mysql://x' }), 'bad DATABASE_URL', /DATABASE_URL/)
   fails(t, await cli(['users', 'list'], { DATABASE_URL, ACCESS_TOKEN_TTL: '0' }), 'bad ACCESS_TOKEN_TTL', /ACCESS_TOKEN_TTL/)
+})
+
+t.test('help: gatehouse --help, per command, --version; plain text, exit 0, nothing opened', async (t) => {
+  const env = { DATABASE_URL: 'mysql://not-even-valid' } // help never reads the configuration
+  for (const args of [['--help'], ['-h'], ['help'], []]) {
+    const run = await cli(args, env)
+    t.equal(run.code, 0, `${args.join(' ') || '(no arguments)'}: exit 0`)
+    t.match(run.stdout, /^usage: gatehouse COMMAND/, 'the usage first')
+    for (const group of ['users', 'clients', 'keys', 'openapi']) t.match(run.stdout, new RegExp(`gatehouse ${group}`), `names ${group}`)
+    t.equal(run.stderr, '')
+  }
+  for (const args of [['users', '--help'], ['users', 'add', '--help'], ['clients', 'add', '-h'], ['keys', '--help']]) {
+    const run = await cli(args, env)
+    t.equal(run.code, 0, `${args.join(' ')}: exit 0`)
+    t.match(run.stdout, new RegExp(`^gatehouse ${args[0]}: `), `${args.join(' ')}: that command's help`)
+    t.notMatch(run.stdout, /^usage:/m, 'not the whole usage')
+  }
+  t.match((await cli(['users', 'add', '--help'], env)).stdout, /--password-stdin/, 'users add --help lists its options')
+  const version = await cli(['--version'], env)
+  t.equal(version.code, 0)
+  t.match(version.stdout, /^gatehouse \d+\.\d+\.\d+\n$/, '--version: gatehouse X.Y.Z')
+  fails(t, await cli(['frobnicate', '--help'], env), 'help for an unknown command', /unknown command: frobnicate.*gatehouse --help/)
+})
+
+t.test('the CLI from another folder: a relative DATABASE_URL that names no database yet is a warning, an absolute one is not', async (t) => {
+  const elsewhere = t.testdir({})
+  const relative = await cli(['users', 'list'], { DATABASE_URL: 'sqlite:./gatehouse.db' }, undefined, elsewhere)
+  t.equal(relative.code, 0, 'the command still runs (a first users add is how an install starts)')
+  t.same(JSON.parse(relative.stdout), [])
+  t.match(relative.stderr, new RegExp(`^gatehouse: warning: no database at ${join(elsewhere, 'gatehouse.db').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} yet; creating a new, empty one`), 'names the absolute path it creates')
+  const again = await cli(['users', 'list'], { DATABASE_URL: 'sqlite:./gatehouse.db' }, undefined, elsewhere)
+  t.equal(again.stderr, '', 'once it exists: no warning')
+  const absolute = await cli(['users', 'list'], { DATABASE_URL: tempDatabaseUrl(t) }, undefined, elsewhere)
+  t.equal(absolute.stderr, '', 'an absolute path is what the operator meant: no warning')
 })

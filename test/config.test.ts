@@ -3,6 +3,7 @@ import { once } from 'node:events'
 import { join } from 'node:path'
 import { ConfigError, ConfigSchema, loadConfig } from '../lib/config.js'
 import { spawnNode } from './support.js'
+import { PROJECT_ROOT } from '../lib/paths.js'
 
 const SERVER = join(import.meta.dirname, '..', 'server.js')
 
@@ -12,7 +13,7 @@ t.test('defaults are the ones in the CONTRACT table', async (t) => {
   t.equal(c.host, '127.0.0.1')
   t.equal(c.issuer, 'http://localhost:3000')
   t.equal(c.audience, 'http://localhost:3000', 'AUDIENCE defaults to the issuer')
-  t.equal(c.databaseUrl, 'sqlite:./data/gatehouse.db')
+  t.equal(c.databaseUrl, `sqlite:${join(PROJECT_ROOT, 'data', 'gatehouse.db')}`, 'the default database is in the project folder, not the working directory')
   t.equal(c.redisUrl, undefined)
   t.equal(c.accessTokenTtl, 900)
   t.equal(c.refreshTokenTtl, 1209600)
@@ -104,7 +105,7 @@ t.test('the message says what the variable accepts', async (t) => {
 })
 
 t.test('every setting is declared once, in the schema: its variable, and a default unless it is optional or derived', async (t) => {
-  const derived = ['issuer', 'audience']
+  const derived = ['databaseUrl', 'issuer', 'audience']
   for (const [key, schema] of Object.entries(ConfigSchema.properties) as unknown as Array<[string, { env?: string, default?: unknown, [k: symbol]: unknown }]>) {
     t.match(schema.env, /^[A-Z][A-Z0-9_]+$/, `${key} names its environment variable`)
     const optional = Object.getOwnPropertySymbols(schema).some((s) => String(s) === 'Symbol(TypeBox.Optional)')

@@ -22,6 +22,16 @@ t.test('GET /metrics: Prometheus text with request counts, latency histograms an
   t.equal(sampleValue(e, 'gatehouse_http_errors_total', { route: '/users/me', error: 'unauthorized' }), 1, 'errors by code')
   t.equal(sampleValue(e, 'gatehouse_http_errors_total', { route: 'unmatched', error: 'not_found' }), 1)
   t.equal(sampleValue(e, 'gatehouse_database_up'), 1)
+  const ping = sampleValue(e, 'gatehouse_database_ping_seconds')
+  t.ok(ping !== undefined && ping > 0 && ping < 5, `the scrape's database round trip (${ping} s)`)
+  if (app.storage.kind === 'postgres') {
+    const total = sampleValue(e, 'gatehouse_database_connections', { state: 'total' }) ?? 0
+    t.ok(total >= 1, `pool connections (${total})`)
+    t.ok((sampleValue(e, 'gatehouse_database_connections', { state: 'idle' }) ?? -1) >= 0, 'idle connections')
+    t.equal(sampleValue(e, 'gatehouse_database_connections', { state: 'waiting' }), 0, 'nothing waits for a connection')
+  } else {
+    t.equal(sampleValue(e, 'gatehouse_database_connections', { state: 'total' }), undefined, 'SQLite has no pool')
+  }
   t.ok((sampleValue(e, 'process_resident_memory_bytes') ?? 0) > 0)
   t.ok(sampleValue(e, 'nodejs_eventloop_delay_p99_seconds') !== undefined)
 })

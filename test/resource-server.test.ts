@@ -42,8 +42,8 @@ async function resourceServer (t: Test, options: ResourceServerOptions): Promise
   return { rs, handled: () => handled }
 }
 
-async function gatehouse (t: Test) {
-  const { app, url } = await buildListening(t, { AUDIENCE })
+async function gatehouse (t: Test, env: Record<string, string> = {}) {
+  const { app, url } = await buildListening(t, { AUDIENCE, ...env })
   const alice = await addUser(app, 'alice', PASSWORD, { scope: 'orders:read profile' })
   const token = async (scope?: string) => {
     const res = await app.inject({ method: 'POST', url: '/token', headers: FORM, payload: form({ grant_type: 'password', username: 'alice', password: PASSWORD, ...(scope ? { scope } : {}) }) })
@@ -147,7 +147,7 @@ t.test('a second Fastify app accepts Gatehouse tokens for its audience, checks s
 
 t.test('across a key rotation: an unknown kid fetches the JWKS again, at most once every 10 s however many arrive', async (t) => {
   const fetches = countFetches(t)
-  const { app, url, token, craft } = await gatehouse(t)
+  const { app, url, token, craft } = await gatehouse(t, { KEYS_REFRESH_SECONDS: '1', KEY_PUBLISH_DELAY_SECONDS: '4' })
   const { rs } = await resourceServer(t, { issuer: url, audience: AUDIENCE })
   const get = (tok: string) => rs.inject({ method: 'GET', url: '/orders', headers: bearer(tok) })
   const jwksFetches = () => fetches.get('/.well-known/jwks.json') ?? 0
@@ -166,9 +166,10 @@ t.test('across a key rotation: an unknown kid fetches the JWKS again, at most on
   t.same([...new Set(floodReplies.map((r) => r.statusCode))], [401], '50 unknown kids: 401 each')
   t.equal(jwksFetches(), 1, 'and no JWKS fetch for them inside the 10 s cooldown')
 
-  // Past the cooldown, Gatehouse rotates its key; its next token names the new kid.
-  await new Promise((resolve) => setTimeout(resolve, Math.max(0, firstFetch + 10_500 - Date.now())))
-  await app.signingKeys.rotate()
+  // Gatehouse rotates its key; past the cooldown and the key's activation (the publish delay, 4 s here),
+  // its next token names the new kid.
+  const { activatesAt } = await app.signingKeys.rotate()
+  await new Promise((resolve) => setTimeout(resolve, Math.max(0, firstFetch + 10_500 - Date.now(), activatesAt * 1000 + 100 - Date.now())))
   const second = await token()
   t.not(kidOf(second), kidOf(first), 'the new token is signed by the new key')
   t.equal((await get(second)).statusCode, 200, 'a token of the new key: 200, without a restart')

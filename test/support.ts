@@ -54,8 +54,8 @@ export function stableHeaders (res: LightMyRequestResponse): Record<string, unkn
  * loader to every child's NODE_OPTIONS (for coverage, which is off here); that loader triples a CLI run's
  * start-up time, so the child is started through `env -u NODE_OPTIONS`.
  */
-export function spawnNode (args: string[], env: Record<string, string>, stdio: StdioOptions = ['pipe', 'pipe', 'pipe']): ChildProcess {
-  return spawn('/usr/bin/env', ['-u', 'NODE_OPTIONS', process.execPath, ...args], { env, stdio })
+export function spawnNode (args: string[], env: Record<string, string>, stdio: StdioOptions = ['pipe', 'pipe', 'pipe'], cwd?: string): ChildProcess {
+  return spawn('/usr/bin/env', ['-u', 'NODE_OPTIONS', process.execPath, ...args], { env, stdio, cwd })
 }
 
 /** A distinct client address for each request, so brute-force limits (per IP) never answer for tests about input. */

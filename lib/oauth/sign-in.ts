@@ -1,5 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify'
 import { invalidGrant, tooManyRequests } from '../errors.js'
+import type { SecurityEvents } from '../events.js'
 import type { PasswordHasher } from '../passwords.js'
 import type { Throttle } from '../throttle.js'
 import type { Storage, User } from '../stores/types.js'
@@ -12,7 +13,18 @@ export interface SignInDeps {
   storage: Storage
   passwords: PasswordHasher
   throttle: Throttle
+  /** The request's logger: events and warnings carry its request id. */
   log: FastifyBaseLogger
+  /** login_failed and login_throttled are reported here (logged without secrets, counted in /metrics). */
+  events: SecurityEvents
+}
+
+/** Who is signing in, from where, through which client (the events name the client and the address). */
+export interface SignInAttempt {
+  username: string
+  password: string
+  clientIp: string
+  clientId: string
 }
 
 /**
@@ -21,12 +33,16 @@ export interface SignInDeps {
  * answer and the same time for an unknown user, a wrong password and a disabled user, and the upgrade of an
  * old hash at the first sign-in. Throws `invalid_grant` (BAD_CREDENTIALS) or 429; returns the user.
  */
-export async function signIn (deps: SignInDeps, username: string, password: string, clientIp: string): Promise<User> {
-  const { storage, passwords, throttle, log } = deps
+export async function signIn (deps: SignInDeps, attempt: SignInAttempt): Promise<User> {
+  const { storage, passwords, throttle, log, events } = deps
+  const { username, password, clientIp, clientId } = attempt
   // Throttling is decided before any hash is computed, so an attacker cannot burn CPU.
   const limits = signInLimits(username, clientIp)
   const wait = await throttle.check(limits)
-  if (wait !== undefined) throw tooManyRequests(wait)
+  if (wait !== undefined) {
+    events.emit({ type: 'login_throttled', username, clientId, ip: clientIp }, log)
+    throw tooManyRequests(wait)
+  }
 
   // A NUL can never be in a username (and PostgreSQL text cannot hold one): treat it as unknown.
   const user = username.includes('\u0000') ? undefined : await storage.users.findByUsername(username)
@@ -34,6 +50,7 @@ export async function signIn (deps: SignInDeps, username: string, password: stri
   const { ok, needsRehash } = await passwords.verify(user?.passwordHash ?? null, password)
   if (!user || !ok || user.disabled) {
     await throttle.fail(limits)
+    events.emit({ type: 'login_failed', username, clientId, ip: clientIp }, log)
     throw invalidGrant(BAD_CREDENTIALS)
   }
   await throttle.succeed(limits.slice(0, 1))

@@ -231,6 +231,7 @@ export async function withReadCache (inner: Storage, options: CacheOptions, bus?
     consents: inner.consents,
     codes: inner.codes,
     ping: () => inner.ping(),
+    poolStats: inner.poolStats,
     async close () {
       clearInterval(timer)
       await inner.close()

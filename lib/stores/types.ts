@@ -244,6 +244,8 @@ export interface Storage {
   codes: AuthorizationCodeStore
   /** Resolves when the database answers; rejects with StoreUnavailableError otherwise. */
   ping (): Promise<void>
+  /** Connection-pool use, for /metrics (PostgreSQL; SQLite has no pool). */
+  poolStats? (): { total: number, idle: number, waiting: number }
   close (): Promise<void>
 }
 

@@ -26,7 +26,7 @@ type Next =
  * lib/browser/sessions.ts (cookies, CSRF) and lib/oauth/authorization-codes.ts; this file reads, calls, renders.
  */
 const browserRoutes: FastifyPluginAsync = async (fastify) => {
-  const { storage, config, clock, passwords, throttle, accessTokens } = fastify
+  const { storage, config, clock, passwords, throttle, accessTokens, events } = fastify
   const names = cookieNames(config.issuer)
   const sessions = new BrowserSessions({ storage, clock, config })
   const issuerOrigin = new URL(config.issuer).origin
@@ -141,7 +141,7 @@ const browserRoutes: FastifyPluginAsync = async (fastify) => {
     try {
       // The password grant's rules: limits checked before any hash, one answer for every failure.
       if (username.length > 256 || password.length > MAX_PASSWORD_LENGTH) throw new OAuthError('invalid_grant', BAD_CREDENTIALS)
-      user = await signIn({ storage, passwords, throttle, log: request.log }, username, password, request.ip)
+      user = await signIn({ storage, passwords, throttle, log: request.log, events }, { username, password, clientIp: request.ip, clientId: authz?.client.id ?? '(login page)' })
     } catch (err) {
       if (err instanceof OAuthError && err.error === 'invalid_grant') {
         return showLogin(request, reply, { returnTo, authz, username, message: 'Invalid username or password.', status: 401 })

@@ -12,14 +12,17 @@ const metricsRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       tags: ['operations'],
       security: noSecurity,
       summary: 'Prometheus metrics',
-      description: 'Text exposition format: requests by route pattern and status, database up, memory, event-loop delay.',
+      description: 'Text exposition format: requests and latency by route pattern, errors by code, tokens issued, security events, database up, ping time and pool use, memory, event-loop delay (README, Logs and metrics).',
       produces: ['text/plain'],
       response: { 200: Type.String({ description: 'text/plain; version=0.0.4' }) }
     }
   }, async (_request, reply) => {
+    // The scrape's own round trip to the database: whether it answers, and how long it took.
+    const started = process.hrtime.bigint()
     const up = await storage.ping().then(() => true, () => false)
+    const pingSeconds = Number(process.hrtime.bigint() - started) / 1e9
     reply.header('content-type', 'text/plain; version=0.0.4; charset=utf-8').header('cache-control', 'no-store')
-    return metrics.render(up)
+    return metrics.render({ up, pingSeconds })
   })
 }
 

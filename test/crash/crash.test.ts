@@ -5,7 +5,8 @@ import { runCrashHarness } from './harness.js'
 // `npm run test:crash`, outside `npm test`.
 t.test('SIGKILL under mixed writes, five times: the file is intact and every acknowledged write survives', async (t) => {
   const seed = Number(process.env.CRASH_SEED ?? 20240611)
-  const summary = await runCrashHarness({ cycles: 5, seed, concurrency: 6, log: (line) => t.comment(line) })
+  // A hung recovery fails here; the 2 s start-up target is `npm run test:crash`'s (timings on a shared CI machine are noise).
+  const summary = await runCrashHarness({ cycles: 5, seed, concurrency: 6, readyLimitMs: 60_000, log: (line) => t.comment(line) })
   t.comment(`seed ${seed}: ${summary.writesAcknowledged} writes acknowledged, ${summary.writesFound} found, ${summary.inFlightAtKill} cut by the kills, max time to ready ${summary.maxTimeToReadyMs.toFixed(0)} ms`)
   t.same(summary.violations, [], 'no violation')
   t.ok(summary.writesAcknowledged > 0, 'writes were acknowledged')

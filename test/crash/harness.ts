@@ -31,6 +31,11 @@ export interface CrashOptions {
   concurrency?: number
   /** The load runs this long (ms, uniformly random in the range) before the SIGKILL. */
   killAfter?: [number, number]
+  /**
+   * A restart slower than this is a violation. `npm run test:crash` holds the 2 s target on a quiet machine;
+   * inside `npm test` (which shares the machine with other test files) only a hung recovery counts.
+   */
+  readyLimitMs?: number
   log?: (line: string) => void
 }
 
@@ -65,7 +70,7 @@ interface Ack {
 }
 
 const SERVER = fileURLToPath(new URL('../../server.js', import.meta.url))
-const READY_LIMIT_MS = 2000
+export const READY_TARGET_MS = 2000
 const PASSWORD = 'crash-test-password'
 /** Pre-minted authorization codes (minted as lib/oauth/authorization-codes.ts stores them, but living long). */
 const CODE_COUNT = 6000
@@ -115,7 +120,7 @@ class Target {
 const basic = (id: string, secret: string) => 'Basic ' + Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')
 
 export async function runCrashHarness (options: CrashOptions): Promise<CrashSummary> {
-  const { cycles, seed, concurrency = 8, killAfter = [80, 900], log = () => {} } = options
+  const { cycles, seed, concurrency = 8, killAfter = [80, 900], readyLimitMs = READY_TARGET_MS, log = () => {} } = options
   const random = prng(seed)
   const pick = <T>(items: T[]): T => items[Math.floor(random() * items.length)]!
   const dir = mkdtempSync(join(tmpdir(), 'gatehouse-crash-'))
@@ -193,7 +198,7 @@ export async function runCrashHarness (options: CrashOptions): Promise<CrashSumm
     }
     const ready = performance.now() - spawnedAt
     timeToReadyMs.push(ready)
-    if (ready > READY_LIMIT_MS) violations.push(`ready ${ready.toFixed(0)} ms after the spawn (limit ${READY_LIMIT_MS} ms)`)
+    if (ready > readyLimitMs) violations.push(`ready ${ready.toFixed(0)} ms after the spawn (limit ${readyLimitMs} ms)`)
     return target
   }
 

@@ -34,3 +34,33 @@ t.test('admin changes, refresh reuse and key rotation are logged, without secret
     t.notOk(log.includes(secret), `no secret in the log (${secret.slice(0, 6)}…)`)
   }
 })
+
+t.test('failed and throttled sign-ins are logged with a username digest, the client and the address, and counted', async (t) => {
+  const { app, lines } = await buildLogged(t, { ACCESS_LOG: 'off', LOG_LEVEL: 'info' })
+  await addUser(app, 'alice', 'alice-pw-1')
+  const { usernameDigest } = await import('../../lib/events.js')
+  const guess = (i: number) => app.inject({
+    method: 'POST',
+    url: '/token',
+    remoteAddress: '10.9.8.7',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-request-id': `guess-${i}` },
+    payload: `username=alice&password=wrong-guess-${i}`
+  })
+  const statuses: number[] = []
+  for (let i = 0; i < 11; i++) statuses.push((await guess(i)).statusCode)
+  t.same(statuses, [...Array(10).fill(400), 429], 'ten failures, then the account is throttled')
+
+  const events = assertJsonLines(t, lines()).filter((e) => typeof e.event === 'string')
+  const failed = events.filter((e) => e.event === 'login_failed')
+  t.equal(failed.length, 10, 'one login_failed per failure')
+  t.match(failed[0], { level: 30, user: usernameDigest('alice'), clientId: 'default', ip: '10.9.8.7', reqId: 'guess-0' })
+  t.notOk('username' in failed[0]!, 'no username in clear')
+  t.match(events.find((e) => e.event === 'login_throttled'), { level: 40, user: usernameDigest('alice'), clientId: 'default', ip: '10.9.8.7', reqId: 'guess-10' })
+  const log = lines().join('\n')
+  t.notOk(/wrong-guess|alice-pw-1/.test(log), 'no password in the log')
+  t.notOk(log.includes('"alice"'), 'no username in clear anywhere')
+
+  const metrics = (await app.inject({ method: 'GET', url: '/metrics' })).body
+  t.match(metrics, /^gatehouse_security_events_total\{type="login_failed"\} 10$/m, 'counted by type')
+  t.match(metrics, /^gatehouse_security_events_total\{type="login_throttled"\} 1$/m)
+})

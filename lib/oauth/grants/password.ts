@@ -7,13 +7,13 @@ import type { GrantHandler } from './types.js'
 export const passwordGrant: GrantHandler = {
   grantType: 'password',
   allowsAnonymous: true,
-  async handle ({ body, client, storage, passwords, issuer, config, throttle, clientIp, log }) {
+  async handle ({ body, client, storage, passwords, issuer, config, throttle, clientIp, log, events }) {
     if (!config.passwordGrant) throw unauthorizedClient('the password grant is disabled on this server')
     const { username, password } = body
     if (username === undefined) throw invalidRequest('missing parameter: username')
     if (password === undefined) throw invalidRequest('missing parameter: password')
 
-    const user = await signIn({ storage, passwords, throttle, log }, username, password, clientIp)
+    const user = await signIn({ storage, passwords, throttle, log, events }, { username, password, clientIp, clientId: client.id })
 
     const userScopes = parseScope(user.scope)
     const allowed = client.scope === null ? userScopes : intersect(userScopes, parseScope(client.scope))

@@ -75,6 +75,7 @@ export async function openPostgres (databaseUrl: string, clock: Clock = systemCl
         throw err instanceof StoreUnavailableError ? err : new StoreUnavailableError(err)
       }
     },
+    poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
     async close () {
       if (!pool.ending) await pool.end()
     }
