@@ -7,8 +7,9 @@ import { ensureSigningKey, rotateSigningKey } from './lib/keys.js'
 import { systemClock } from './lib/clock.js'
 import { generateOpenApiYaml } from './openapi.js'
 import { argon2Params, createPasswordHasher } from './lib/passwords.js'
-import { createClient, deleteClient, toClientView } from './lib/services/client-admin.js'
+import { createClient, deleteClient, toClientView, updateClient } from './lib/services/client-admin.js'
 import { createUser, updateUser } from './lib/services/user-admin.js'
+import { endSessions, listConsents, listSessions, revokeConsents } from './lib/services/browser-admin.js'
 import { exportUsers, IMPORT_DEFAULTS, importUsers } from './lib/services/user-import.js'
 import { progressView } from './lib/import-progress.js'
 import { openStorage } from './lib/stores/index.js'
@@ -31,7 +32,11 @@ const HELP: Record<string, string> = {
   gatehouse users list                 JSON array of users (no password hashes)
   gatehouse users import FILE|- [--update] [--batch-size N] [--progress-interval SECONDS]
       JSON Lines, one user a line; bcrypt, argon2 and PBKDF2 hashes are kept (see README, Import users)
-  gatehouse users export               JSON Lines on standard output`,
+  gatehouse users export               JSON Lines on standard output
+  gatehouse users sessions USERNAME    their browser sessions (the login page)
+  gatehouse users end-sessions USERNAME  sign them out of every browser
+  gatehouse users consents USERNAME    the clients they allowed, with the scopes
+  gatehouse users revoke-consent USERNAME [--client CLIENT_ID]  the consent page is shown again`,
   clients: `gatehouse clients: manage the applications that ask for tokens
   gatehouse clients add CLIENT_ID [--public] [--grant g1,g2] [--scope "a b"] [--redirect-uri URI]...
       prints the client secret once (confidential clients); grants: client_credentials (default),
@@ -91,6 +96,16 @@ async function users (storage: Storage, config: Config, action: string | undefin
       const username = one(parseArgs({ args, allowPositionals: true }).positionals, 'USERNAME')
       return toUserView(await updateUser({ storage, passwords: await createPasswordHasher(argon2Params(config)), clock, config }, username, { disabled: action === 'disable' }))
     }
+    case 'sessions':
+      return listSessions({ storage, clock }, one(parseArgs({ args, allowPositionals: true }).positionals, 'USERNAME'))
+    case 'end-sessions':
+      return { ended: await endSessions(storage, one(parseArgs({ args, allowPositionals: true }).positionals, 'USERNAME')) }
+    case 'consents':
+      return listConsents(storage, one(parseArgs({ args, allowPositionals: true }).positionals, 'USERNAME'))
+    case 'revoke-consent': {
+      const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { client: { type: 'string' } } })
+      return { revoked: await revokeConsents(storage, one(positionals, 'USERNAME'), values.client) }
+    }
     case 'list':
       parseArgs({ args, allowPositionals: false })
       return (await storage.users.list({ limit: 1_000_000, offset: 0 })).map(toUserView)
@@ -149,13 +164,22 @@ function openFile (path: string): number {
   }
 }
 
+/** Options `clients add` and `clients update` share. */
+const CLIENT_OPTIONS = {
+  grant: { type: 'string', multiple: true },
+  scope: { type: 'string' },
+  'redirect-uri': { type: 'string', multiple: true },
+  'post-logout-redirect-uri': { type: 'string', multiple: true },
+  'skip-consent': { type: 'boolean' }
+} as const
+
 async function clients (storage: Storage, config: Config, action: string | undefined, args: string[]): Promise<unknown> {
   switch (action) {
     case 'add': {
       const { values, positionals } = parseArgs({
         args,
         allowPositionals: true,
-        options: { public: { type: 'boolean' }, grant: { type: 'string', multiple: true }, scope: { type: 'string' }, 'redirect-uri': { type: 'string', multiple: true } }
+        options: { public: { type: 'boolean' }, ...CLIENT_OPTIONS }
       })
       const id = one(positionals, 'CLIENT_ID')
       const isPublic = values.public ?? false
@@ -163,9 +187,27 @@ async function clients (storage: Storage, config: Config, action: string | undef
         ? values.grant.flatMap((g) => g.split(',')).map((g) => g.trim()).filter(Boolean)
         : isPublic ? ['authorization_code', 'refresh_token'] : ['client_credentials']
       const { client, secret } = await createClient(storage, id, {
-        isPublic, grantTypes, scope: values.scope ?? null, redirectUris: values['redirect-uri'] ?? []
+        isPublic,
+        grantTypes,
+        scope: values.scope ?? null,
+        redirectUris: values['redirect-uri'] ?? [],
+        postLogoutRedirectUris: values['post-logout-redirect-uri'] ?? [],
+        skipConsent: values['skip-consent'] ?? false
       })
       return { ...toClientView(client), ...(secret === undefined ? {} : { client_secret: secret }) }
+    }
+    case 'update': {
+      const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { ...CLIENT_OPTIONS, 'no-skip-consent': { type: 'boolean' } } })
+      const id = one(positionals, 'CLIENT_ID')
+      if (values['skip-consent'] && values['no-skip-consent']) throw new UsageError('--skip-consent and --no-skip-consent together')
+      const { client } = await updateClient({ storage, clock, config }, id, {
+        grantTypes: values.grant?.flatMap((g) => g.split(',')).map((g) => g.trim()).filter(Boolean),
+        scope: values.scope,
+        redirectUris: values['redirect-uri'],
+        postLogoutRedirectUris: values['post-logout-redirect-uri'],
+        skipConsent: values['skip-consent'] ? true : values['no-skip-consent'] ? false : undefined
+      })
+      return toClientView(client)
     }
     case 'list':
       parseArgs({ args, allowPositionals: false })

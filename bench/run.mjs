@@ -187,6 +187,7 @@ function provision (databaseUrl) {
     userId: user.sub,
     svc: basic('bench-svc', secret('bench-svc', 'client_credentials', 'orders:read')),
     web: basic('bench-web', secret('bench-web', 'password,refresh_token')),
+    app: basic('bench-app', cli(databaseUrl, ['clients', 'add', 'bench-app', '--grant', 'authorization_code,refresh_token', '--redirect-uri', CODE_REDIRECT]).client_secret),
     rs: basic('bench-rs', secret('bench-rs', 'client_credentials'))
   }
 }
@@ -270,6 +271,46 @@ async function seedRefreshTokens (store, userId, count, file) {
     } finally { await client.end() }
   }
   writeFileSync(file, tokens.join('\n') + '\n')
+  return file
+}
+
+/** The PKCE pair and redirect URI of every pre-minted code (the server checks the verifier against the stored challenge). */
+const CODE_VERIFIER = 'bench-verifier-' + 'x'.repeat(40)
+const CODE_CHALLENGE = createHash('sha256').update(CODE_VERIFIER).digest('base64url')
+const CODE_REDIRECT = 'https://app.bench/cb'
+
+/**
+ * Authorization codes are single use, so every request needs a fresh one: `count` codes for client bench-app
+ * and user bench, written straight into the store as lib/oauth/authorization-codes.ts writes them (SHA-256 of
+ * the code, base64url), living 10 minutes instead of 60 s so a run never outlives them. Returns the file of codes.
+ */
+async function seedAuthorizationCodes (store, userId, count, file) {
+  const now = Math.floor(Date.now() / 1000)
+  const codes = []
+  const hashes = []
+  for (let i = 0; i < count; i++) {
+    const code = randomBytes(32).toString('base64url')
+    codes.push(code)
+    hashes.push(createHash('sha256').update(code).digest('base64url'))
+  }
+  const sql = 'INSERT INTO authorization_codes (hash, client_id, user_id, redirect_uri, code_challenge, nonce, scope, auth_time, created_at, expires_at)'
+  if (store.kind === 'sqlite') {
+    const db = new Database(store.path)
+    db.pragma('busy_timeout = 10000')
+    const insert = db.prepare(`${sql} VALUES (?, 'bench-app', ?, ?, ?, NULL, 'items:read', ?, ?, ?)`)
+    db.transaction(() => { for (const hash of hashes) insert.run(hash, userId, CODE_REDIRECT, CODE_CHALLENGE, now, now, now + 600) }).immediate()
+    db.close()
+  } else {
+    const client = new pg.Client({ connectionString: store.url })
+    await client.connect()
+    try {
+      for (let i = 0; i < hashes.length; i += 20_000) {
+        await client.query(`${sql} SELECT h, 'bench-app', $2, $3, $4, NULL, 'items:read', $5, $5, $6 FROM unnest($1::text[]) AS u (h)`,
+          [hashes.slice(i, i + 20_000), userId, CODE_REDIRECT, CODE_CHALLENGE, now, now + 600])
+      }
+    } finally { await client.end() }
+  }
+  writeFileSync(file, codes.join('\n') + '\n')
   return file
 }
 
@@ -453,11 +494,27 @@ const refreshCase = (id, server, store, userId, auth, { label, path = '/token' }
   after (result) { refreshRate = Math.max(refreshRate ?? 0, result.rps) }
 })
 
+const codeBody = `grant_type=authorization_code&redirect_uri=${encodeURIComponent(CODE_REDIRECT)}&code_verifier=${CODE_VERIFIER}&code=`
+let codeRate = 15_000
+
+/** Code-exchange case for one store (pre-minted codes, like the refresh case): at least 80% of the refresh rate is the target. */
+const codeCase = (id, server, store, userId, auth) => ({
+  id,
+  label: `${server === main ? '' : 'PostgreSQL: '}POST /token authorization_code (Basic, PKCE)`,
+  server,
+  async prepare (seconds, run) {
+    const count = Math.ceil(codeRate * 1.5 * (seconds + 1))
+    return { path: '/token', method: 'POST', auth, body: codeBody, lines: await seedAuthorizationCodes(store, userId, count, join(OUT, `${id}-${run}.txt`)), lineAs: 'body' }
+  },
+  after (result) { codeRate = Math.max(codeRate, result.rps) }
+})
+
 const gatehouseCases = (server, c, meTok, prefix, idPrefix, store, floorServer) => [
   { id: `${idPrefix}me`, label: `${prefix}GET /users/me (valid token)`, server, request: { path: '/users/me', auth: `Bearer ${meTok}` } },
   { id: `${idPrefix}cc`, label: `${prefix}POST /token client_credentials (Basic)`, server, request: { path: '/token', method: 'POST', auth: c.svc, body: ccBody } },
   ...(floorServer ? [refreshCase(`${idPrefix}floor-refresh`, floorServer, store, c.userId, undefined, { label: `floor: ${prefix}bare Fastify POST, the same store calls (find + rotation transaction) + one ES256 JWT`, path: '/token-refresh' })] : []),
   refreshCase(`${idPrefix}refresh`, server, store, c.userId, c.web),
+  codeCase(`${idPrefix}code`, server, store, c.userId, c.app),
   introspectCase(`${idPrefix}introspect`, `${prefix}POST /introspect (client_credentials token)`, server, '/introspect', c.svc, c.rs)
 ]
 

@@ -102,7 +102,13 @@ export const ConfigSchema = Type.Object({
    */
   workers: Type.Transform(Type.String({ env: 'WORKERS', pattern: '^(auto|[1-9][0-9]{0,2})$', default: '1', hint: `auto (one per core) or a number of processes from 1 to ${MAX_WORKERS}` }))
     .Decode(parseWorkers)
-    .Encode(String)
+    .Encode(String),
+  /** The name the login, consent and error pages show (the issuer's display name). */
+  issuerName: Type.String({ env: 'ISSUER_NAME', minLength: 1, maxLength: 100, default: 'Gatehouse' }),
+  /** A folder of page templates replacing the built-in ones in views/ (each file that exists there wins). */
+  viewsDir: Type.Optional(Type.String({ env: 'VIEWS_DIR', minLength: 1 })),
+  /** How long a browser stays signed in after entering their password (the session cookie's lifetime). */
+  sessionTtl: Seconds('SESSION_TTL', 28800, 'browser session lifetime')
 })
 
 export type Config = StaticDecode<typeof ConfigSchema>

@@ -115,3 +115,36 @@ export class StoreUnavailableError extends GatehouseError {
     super('the database is unreachable, try again shortly', 503, { 'retry-after': String(UNAVAILABLE_RETRY_AFTER_SECONDS), 'cache-control': 'no-store' }, { cause })
   }
 }
+
+/**
+ * A browser-flow failure shown as an HTML page, never sent back to a client: an authorization request whose
+ * client or redirect URI cannot be trusted (RFC 6749 §4.1.2.1: MUST NOT redirect), a form without a valid CSRF
+ * token (403), a login page request that makes no sense. The page states `error` and the description.
+ */
+export class PageError extends GatehouseError {
+  readonly error: OAuthErrorCode
+  constructor (error: OAuthErrorCode, description: string, statusCode = 400) {
+    super(description, statusCode)
+    this.error = error
+  }
+}
+
+export const badAuthorizationRequest = (description: string) => new PageError('invalid_request', description)
+export const csrfRefused = () => new PageError('invalid_request', 'this form has expired or did not come from this site; go back and try again', 403)
+
+/**
+ * An authorization error that goes back to the client (RFC 6749 §4.1.2.1, OIDC Core §3.1.2.6) as
+ * `error`, `error_description`, `state` and `iss` (RFC 9207) on its validated redirect URI: only thrown once
+ * the client and the redirect URI are known to be good.
+ */
+export class AuthorizationError extends GatehouseError {
+  readonly error: OAuthErrorCode
+  readonly redirectUri: string
+  readonly state: string | undefined
+  constructor (error: OAuthErrorCode, description: string, target: { redirectUri: string, state: string | undefined }) {
+    super(description, 303)
+    this.error = error
+    this.redirectUri = target.redirectUri
+    this.state = target.state
+  }
+}

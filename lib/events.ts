@@ -10,6 +10,7 @@ export type SecurityEvent =
   | { type: 'login_throttled', username: string, clientId: string, ip: string }
   | { type: 'login_shed', clientId: string, ip: string }
   | { type: 'refresh_reuse', grantId: string, clientId: string }
+  | { type: 'code_reuse', clientId: string, grantId: string | undefined }
   | { type: 'key_rotated', kid: string, activatesAt: number }
   | { type: 'admin_change', actor: string, action: string, target: string, fields: string[] }
 

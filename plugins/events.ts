@@ -9,13 +9,14 @@ declare module 'fastify' {
 }
 
 /** Routine events at info, the ones that may mean an attack or an incident at warn. */
-const WARN = new Set<SecurityEvent['type']>(['login_throttled', 'login_shed', 'refresh_reuse'])
+const WARN = new Set<SecurityEvent['type']>(['login_throttled', 'login_shed', 'refresh_reuse', 'code_reuse'])
 
 const MESSAGES: Record<SecurityEvent['type'], string> = {
   login_failed: 'sign-in failed',
   login_throttled: 'sign-in throttled: too many failures for this account or address',
   login_shed: 'sign-in shed: the password-hash queue is full',
   refresh_reuse: 'refresh token reused: its grant was revoked',
+  code_reuse: 'authorization code replayed: what its first redemption issued was revoked',
   key_rotated: 'signing key rotated',
   admin_change: 'admin change'
 }
@@ -26,7 +27,7 @@ const MESSAGES: Record<SecurityEvent['type'], string> = {
  * digest only; nothing secret is ever part of an event.
  */
 export default fp(async (fastify) => {
-  const counter = fastify.metrics.registry.counter('gatehouse_security_events_total', 'Security events by type: login_failed, login_throttled, login_shed, refresh_reuse, key_rotated, admin_change.', ['type'])
+  const counter = fastify.metrics.registry.counter('gatehouse_security_events_total', 'Security events by type: login_failed, login_throttled, login_shed, refresh_reuse, code_reuse, key_rotated, admin_change.', ['type'])
   fastify.decorate('events', {
     emit (event: SecurityEvent, log: EventLog = fastify.log) {
       counter.inc([event.type])

@@ -32,7 +32,9 @@ export default fp(async (fastify) => {
         { name: 'users', description: 'Resources protected by bearer tokens (RFC 6750 errors)' },
         { name: 'discovery', description: 'Metadata and keys' },
         { name: 'admin', description: 'Administration (scope admin)' },
-        { name: 'operations', description: 'Health, readiness and metrics' }
+        { name: 'operations', description: 'Health, readiness and metrics' },
+        { name: 'browser', description: 'Browser sign-in: the authorization endpoint, login, consent and logout pages (HTML and redirects)' },
+        { name: 'oidc', description: 'OpenID Connect resources (RFC 6750 errors)' }
       ],
       components: {
         securitySchemes: securitySchemes(fastify.config.issuer) as never

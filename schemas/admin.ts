@@ -55,12 +55,14 @@ export const ClientView = Type.Object({
   grant_types: Type.Array(GrantTypeName),
   scope: NullableString,
   redirect_uris: Type.Array(Type.String()),
+  post_logout_redirect_uris: Type.Array(Type.String(), { description: 'where RP-initiated logout (GET /logout) may return' }),
+  skip_consent: Type.Boolean({ description: 'the consent page is never shown for this client' }),
   created_at: Type.Integer(),
   client_secret: Type.Optional(Type.String({ description: 'only in the reply that created or re-issued it' }))
 }, {
   $id: 'Client',
   description: 'A client as the API shows it (never the secret digest)',
-  examples: [{ client_id: 'svc', public: false, grant_types: ['client_credentials'], scope: 'orders:read', redirect_uris: [], created_at: 1767224700, client_secret: 'l8Yk1m…' }]
+  examples: [{ client_id: 'svc', public: false, grant_types: ['client_credentials'], scope: 'orders:read', redirect_uris: [], post_logout_redirect_uris: [], skip_consent: false, created_at: 1767224700, client_secret: 'l8Yk1m…' }]
 })
 
 export const CreateClient = Type.Object({
@@ -68,13 +70,17 @@ export const CreateClient = Type.Object({
   public: Type.Optional(Type.Boolean({ default: false })),
   grant_types: Type.Array(GrantTypeName, { minItems: 1, maxItems: GRANT_TYPES.length }),
   scope: Type.Optional(NullableScope),
-  redirect_uris: Type.Optional(Type.Array(Type.String({ maxLength: 2048 }), { maxItems: 20 }))
+  redirect_uris: Type.Optional(Type.Array(Type.String({ maxLength: 2048 }), { maxItems: 20 })),
+  post_logout_redirect_uris: Type.Optional(Type.Array(Type.String({ maxLength: 2048 }), { maxItems: 20, description: 'where RP-initiated logout may return (exact match)' })),
+  skip_consent: Type.Optional(Type.Boolean({ default: false, description: 'never show the consent page (first-party clients)' }))
 }, { additionalProperties: false, examples: [{ client_id: 'svc', grant_types: ['client_credentials'], scope: 'orders:read' }] })
 
 export const UpdateClient = Type.Object({
   grant_types: Type.Optional(Type.Array(GrantTypeName, { minItems: 1, maxItems: GRANT_TYPES.length })),
   scope: Type.Optional(NullableScope),
   redirect_uris: Type.Optional(Type.Array(Type.String({ maxLength: 2048 }), { maxItems: 20 })),
+  post_logout_redirect_uris: Type.Optional(Type.Array(Type.String({ maxLength: 2048 }), { maxItems: 20 })),
+  skip_consent: Type.Optional(Type.Boolean()),
   rotate_secret: Type.Optional(Type.Boolean({ description: 'issue a new secret (shown once); the old one stops working' }))
 }, { additionalProperties: false })
 

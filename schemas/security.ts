@@ -7,16 +7,19 @@
 
 /** Scopes the document names in the oauth2 flows; deployments define their own beside these. */
 const DOCUMENTED_SCOPES: Record<string, string> = {
-  admin: 'the administration API (/admin/…)'
+  admin: 'the administration API (/admin/…)',
+  openid: 'OpenID Connect: an ID token and /userinfo',
+  profile: 'name and username at /userinfo',
+  email: 'e-mail address at /userinfo'
 }
 
-/** The OAuth 2.0 flows of the `oauth2` scheme. When /authorize exists, add `authorizationCode` here. */
+/** The OAuth 2.0 flows of the `oauth2` scheme. */
 export function oauth2Flows (issuer: string): Record<string, unknown> {
   const tokenUrl = `${issuer}/token`
   return {
     password: { tokenUrl, refreshUrl: tokenUrl, scopes: DOCUMENTED_SCOPES },
-    clientCredentials: { tokenUrl, scopes: DOCUMENTED_SCOPES }
-    // authorizationCode: { authorizationUrl: `${issuer}/authorize`, tokenUrl, refreshUrl: tokenUrl, scopes: DOCUMENTED_SCOPES }
+    clientCredentials: { tokenUrl, scopes: DOCUMENTED_SCOPES },
+    authorizationCode: { authorizationUrl: `${issuer}/authorize`, tokenUrl, refreshUrl: tokenUrl, scopes: DOCUMENTED_SCOPES }
   }
 }
 

@@ -6,6 +6,7 @@ import { HealthStatus } from './health.js'
 import { IntrospectionResponse } from './token-management.js'
 import { TokenResponse } from './token.js'
 import { UserView } from './users.js'
+import { HtmlPage, UserInfo } from './browser.js'
 
 /**
  * Every schema with an `$id`, registered once (plugins/schemas.ts) and referenced from route schemas with
@@ -23,5 +24,7 @@ export const sharedSchemas: TSchema[] = [
   KeyRotation,
   ServerMetadata,
   Jwks,
-  HealthStatus
+  HealthStatus,
+  HtmlPage,
+  UserInfo
 ]

@@ -15,14 +15,14 @@ t.test('metadata documents (RFC 8414) come from ISSUER and list only what exists
     t.equal(doc.issuer, ISSUER, `${url}: issuer is the configured ISSUER`)
     t.equal(doc.token_endpoint, `${ISSUER}/token`)
     t.equal(doc.jwks_uri, `${ISSUER}/.well-known/jwks.json`)
-    t.same([...doc.grant_types_supported].sort(), ['client_credentials', 'password', 'refresh_token'])
+    t.same([...doc.grant_types_supported].sort(), ['authorization_code', 'client_credentials', 'password', 'refresh_token'])
     t.same([...doc.token_endpoint_auth_methods_supported].sort(), ['client_secret_basic', 'client_secret_post', 'none'])
     t.type(doc.response_types_supported, Array, 'response_types_supported is present (RFC 8414 REQUIRED)')
     t.notOk(doc.grant_types_supported.includes('implicit'), 'no implicit grant')
     t.notOk(doc.response_types_supported.includes('token'), 'no implicit response type')
 
     // Nothing is advertised that does not answer.
-    for (const [member, path] of [['authorization_endpoint', '/authorize'], ['revocation_endpoint', '/revoke'], ['introspection_endpoint', '/introspect'], ['userinfo_endpoint', '/userinfo']] as const) {
+    for (const [member, path] of [['authorization_endpoint', '/authorize'], ['revocation_endpoint', '/revoke'], ['introspection_endpoint', '/introspect'], ['userinfo_endpoint', '/userinfo'], ['end_session_endpoint', '/logout']] as const) {
       if (doc[member] === undefined) {
         t.equal((await app.inject({ method: 'POST', url: path })).statusCode, 404, `${member} is not listed, and ${path} does not exist`)
       } else {

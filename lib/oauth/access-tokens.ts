@@ -36,6 +36,8 @@ export interface IssueRequest {
   credentialVersion?: number
   /** The client's generation (absent for the built-in client and clients registered before generations). */
   clientGeneration?: string | null
+  /** Chosen beforehand by a caller that records it first (an authorization code's redemption); default a new UUID. */
+  jti?: string
 }
 
 export { CLOCK_LEEWAY_SECONDS }
@@ -99,6 +101,7 @@ export class AccessTokens {
   readonly #confirmKeys: ((now: number) => Promise<void> | undefined) | undefined
   #published: LoadedKey[] = []
   #signers = new Map<string, Sign>()
+  #idTokenSigners = new Map<string, Sign>()
   #verifiers = new Map<string, Verify>()
   readonly #verified: BoundedLru<string, { claims: AccessTokenClaims, from: number }>
 
@@ -132,6 +135,7 @@ export class AccessTokens {
       verifiers.set(key.kid, this.#verifiers.get(key.kid) ?? this.#makeVerifier(key))
     }
     this.#signers = signers
+    this.#idTokenSigners = new Map([...this.#idTokenSigners].filter(([kid]) => keys.published.some((k) => k.kid === kid && k.privateKey)))
     this.#verifiers = verifiers
     // A token signed by a key that is no longer published must not verify from memory.
     this.#verified.clear()
@@ -155,7 +159,7 @@ export class AccessTokens {
       aud: this.#audience,
       exp: now + this.#ttl,
       iat: now,
-      jti: randomUUID(),
+      jti: request.jti ?? randomUUID(),
       client_id: request.clientId,
       sub_kind: request.subKind
     }
@@ -164,6 +168,38 @@ export class AccessTokens {
     if (request.credentialVersion !== undefined) claims.cred_ver = request.credentialVersion
     if (request.clientGeneration) claims.client_gen = request.clientGeneration
     return { token: sign(claims), claims }
+  }
+
+  /**
+   * Signs an OpenID Connect ID token (Core §2) with the key that signs at `now`: the same keys and ES256, but
+   * header `typ: JWT`, so it can never pass for an access token (RFC 9068 §4 wants `at+jwt`; RFC 8725 §3.11).
+   */
+  async signIdToken (claims: Record<string, unknown>, now: number): Promise<string> {
+    await this.#confirmKeys?.(now)
+    const key = signingKeyAt(this.#published, now)
+    if (!key) throw new Error('no signing key loaded')
+    let sign = this.#idTokenSigners.get(key.kid)
+    if (!sign) {
+      sign = createSigner({ key: key.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(), algorithm: SIGNING_ALG, kid: key.kid, header: { alg: SIGNING_ALG, typ: 'JWT' } })
+      this.#idTokenSigners.set(key.kid, sign)
+    }
+    return sign(claims)
+  }
+
+  /**
+   * The claims of an ID token this issuer signed (an `id_token_hint`, OIDC RP-Initiated Logout §2): signature by
+   * a published key, ES256, typ JWT, our `iss`; expiry is not checked (a hint may be old). Undefined otherwise.
+   */
+  idTokenHint (token: string): { sub: string, aud: string } | undefined {
+    try {
+      const key = this.#published.find((k) => k.kid === kidOf(token))
+      if (!key) return undefined
+      const payload = createVerifier({ key: publicKeyPem(key.publicJwk), algorithms: [SIGNING_ALG], checkTyp: 'JWT', allowedIss: this.#issuer, ignoreExpiration: true, ignoreNotBefore: true })(token) as { sub?: unknown, aud?: unknown }
+      const aud = Array.isArray(payload.aud) ? payload.aud[0] : payload.aud
+      return typeof payload.sub === 'string' && typeof aud === 'string' ? { sub: payload.sub, aud } : undefined
+    } catch {
+      return undefined
+    }
   }
 
   /** Returns the claims of a valid token, or throws InvalidAccessToken (never anything else). */

@@ -23,6 +23,8 @@ export const DEFAULT_CLIENT: Client = Object.freeze({
   scope: null,
   redirectUris: [],
   generation: null,
+  postLogoutRedirectUris: [],
+  skipConsent: false,
   createdAt: 0,
   updatedAt: 0
 }) as Client

@@ -3,6 +3,9 @@ import type { Config } from '../config.js'
 import type { Storage } from '../stores/types.js'
 import { grantHandlers } from './grants/index.js'
 import { parseScope } from './scopes.js'
+import { OIDC_SCOPES } from './authorize.js'
+import { CLAIMS_SUPPORTED } from './id-token.js'
+import { SIGNING_ALG } from '../keys.js'
 
 /** How clients may authenticate at the token and revocation endpoints (RFC 6749 §2.3). */
 export const TOKEN_ENDPOINT_AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'none'] as const
@@ -15,10 +18,22 @@ export function serverMetadata (config: Pick<Config, 'issuer'>) {
   const base = config.issuer.replace(/\/$/, '')
   return {
     issuer: config.issuer,
+    authorization_endpoint: `${base}/authorize`,
     token_endpoint: `${base}/token`,
+    userinfo_endpoint: `${base}/userinfo`,
+    end_session_endpoint: `${base}/logout`,
     jwks_uri: `${base}/.well-known/jwks.json`,
     grant_types_supported: [...grantHandlers.keys()],
-    response_types_supported: [] as string[],
+    response_types_supported: ['code'],
+    response_modes_supported: ['query'],
+    code_challenge_methods_supported: ['S256'],
+    // RFC 9207: every redirect back carries `iss`.
+    authorization_response_iss_parameter_supported: true,
+    subject_types_supported: ['public'],
+    id_token_signing_alg_values_supported: [SIGNING_ALG],
+    claims_supported: [...CLAIMS_SUPPORTED],
+    prompt_values_supported: ['none', 'login', 'consent'],
+    request_parameter_supported: false,
     token_endpoint_auth_methods_supported: [...TOKEN_ENDPOINT_AUTH_METHODS],
     revocation_endpoint: `${base}/revoke`,
     revocation_endpoint_auth_methods_supported: [...TOKEN_ENDPOINT_AUTH_METHODS],
@@ -29,8 +44,8 @@ export function serverMetadata (config: Pick<Config, 'issuer'>) {
   }
 }
 
-/** The scope every deployment has: the admin API's. */
-const BUILT_IN_SCOPES = ['admin']
+/** The scopes every deployment has: the admin API's, and OpenID Connect's. */
+const BUILT_IN_SCOPES = ['admin', ...OIDC_SCOPES].sort()
 /** How long the scope list is kept before it is read again. */
 const SCOPES_TTL_SECONDS = 60
 

@@ -40,11 +40,12 @@ export class RefreshTokens {
 
   /**
    * Starts a family: its grant and first token, in one transaction. Returns the token (shown once) and the grant's
-   * id; undefined when the user no longer holds `family.credentialVersion` (a new password, disabled, deleted).
+   * id (`grantId`, when the caller must know it first: the authorization code records it before issuing);
+   * undefined when the user no longer holds `family.credentialVersion` (a new password, disabled, deleted).
    */
-  async start (family: Family): Promise<{ token: string, grantId: string } | undefined> {
+  async start (family: Family, grantId: string = randomUUID()): Promise<{ token: string, grantId: string } | undefined> {
     const now = this.#clock.now()
-    const grant: Omit<Grant, 'revokedAt'> = { id: randomUUID(), ...family, createdAt: now, expiresAt: now + this.#config.refreshTokenMaxLifetime }
+    const grant: Omit<Grant, 'revokedAt'> = { id: grantId, ...family, createdAt: now, expiresAt: now + this.#config.refreshTokenMaxLifetime }
     const { token, hash } = generateRefreshToken()
     if (!await this.#storage.grants.create(grant, this.#row(hash, grant, now))) return undefined
     return { token, grantId: grant.id }

@@ -11,6 +11,8 @@ export interface TokenReply {
   expires_in: number
   scope?: string
   refresh_token?: string
+  /** OpenID Connect Core §3.1.3.3, when the scope has `openid`. */
+  id_token?: string
 }
 
 export interface IssueOptions {
@@ -23,6 +25,10 @@ export interface IssueOptions {
   scope: string
   /** Start a refresh-token family (a grant) for the user. */
   refresh?: boolean
+  /** The refresh family's grant id, when the caller chose it beforehand (an authorization code records it first). */
+  grantId?: string
+  /** The access token's jti, when the caller chose it beforehand (an authorization code records it first). */
+  jti?: string
 }
 
 /** How far ahead `ready()` makes sure the keys can be trusted: the time a grant takes between the two. */
@@ -42,6 +48,16 @@ export class TokenIssuer {
 
   get refreshTokens (): RefreshTokens { return this.#refreshTokens }
 
+  /** The access tokens' lifetime (ID tokens share it). */
+  get ttl (): number { return this.#accessTokens.ttl }
+
+  now (): number { return this.#clock.now() }
+
+  /** Signs an OpenID Connect ID token (claims from lib/oauth/id-token.ts) with the key signing now. */
+  signIdToken (claims: Record<string, unknown>): Promise<string> {
+    return this.#accessTokens.signIdToken(claims, this.#clock.now())
+  }
+
   /**
    * Call before a grant changes anything (a refresh token spent, a family started): resolves once the
    * signing keys can be trusted for the next moment (they are reloaded if not), or rejects with
@@ -54,7 +70,7 @@ export class TokenIssuer {
   async issue (options: IssueOptions): Promise<TokenReply> {
     let family: { token: string, grantId: string } | undefined
     if (options.refresh && options.user) {
-      family = await this.#refreshTokens.start({ clientId: options.client.id, userId: options.user.id, credentialVersion: options.user.credentialVersion, scope: options.scope })
+      family = await this.#refreshTokens.start({ clientId: options.client.id, userId: options.user.id, credentialVersion: options.user.credentialVersion, scope: options.scope }, options.grantId)
       // The password was changed, or the user disabled or deleted, after the sign-in read them: no token, and
       // the same answer as a wrong password (the password used is a wrong one now).
       if (!family) throw invalidGrant(BAD_CREDENTIALS)
@@ -72,7 +88,8 @@ export class TokenIssuer {
       scope: options.scope,
       grantId,
       credentialVersion: user?.credentialVersion,
-      clientGeneration: client.generation
+      clientGeneration: client.generation,
+      jti: options.jti
     }, this.#clock.now())
     const reply: TokenReply = { access_token: token, token_type: 'Bearer', expires_in: this.#accessTokens.ttl }
     if (options.scope) reply.scope = options.scope

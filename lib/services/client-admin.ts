@@ -15,6 +15,10 @@ export interface ClientInput {
   grantTypes: string[]
   scope: string | null
   redirectUris: string[]
+  /** Where RP-initiated logout may return; the same rules as redirect URIs. */
+  postLogoutRedirectUris?: string[]
+  /** Never show the consent page for this (first-party) client. */
+  skipConsent?: boolean
 }
 
 /** Client registration rules shared by the CLI and the admin API. */
@@ -26,6 +30,7 @@ export function checkClientInput (input: ClientInput): asserts input is ClientIn
   if (input.isPublic && input.grantTypes.includes('client_credentials')) throw invalidInput('a public client cannot have the client_credentials grant')
   if (input.scope !== null && !isValidScopeList(input.scope)) throw invalidInput('scope: not a space-separated list of scope tokens')
   for (const uri of input.redirectUris) checkRedirectUri(uri)
+  for (const uri of input.postLogoutRedirectUris ?? []) checkRedirectUri(uri)
   if (input.grantTypes.includes('authorization_code') && input.redirectUris.length === 0) throw invalidInput('the authorization_code grant needs at least one redirect URI')
 }
 
@@ -57,7 +62,9 @@ export async function createClient (storage: Storage, id: string, input: ClientI
       isPublic: input.isPublic,
       grantTypes: [...new Set(input.grantTypes)],
       scope: input.scope === null ? null : formatScope(parseScope(input.scope)),
-      redirectUris: input.redirectUris
+      redirectUris: input.redirectUris,
+      postLogoutRedirectUris: input.postLogoutRedirectUris ?? [],
+      skipConsent: input.skipConsent ?? false
     })
     return { client, secret }
   } catch (err) {
@@ -77,6 +84,8 @@ export interface ClientPatchInput {
   grantTypes?: string[]
   scope?: string | null
   redirectUris?: string[]
+  postLogoutRedirectUris?: string[]
+  skipConsent?: boolean
   /** Issue a new secret (returned once); the old one stops working. */
   rotateSecret?: boolean
 }
@@ -95,7 +104,8 @@ export async function updateClient (deps: ClientAdminDeps, id: string, patch: Cl
     isPublic: current.isPublic,
     grantTypes: patch.grantTypes ?? current.grantTypes,
     scope: patch.scope === undefined ? current.scope : patch.scope,
-    redirectUris: patch.redirectUris ?? current.redirectUris
+    redirectUris: patch.redirectUris ?? current.redirectUris,
+    postLogoutRedirectUris: patch.postLogoutRedirectUris ?? current.postLogoutRedirectUris
   }
   checkClientInput(next)
   if (patch.rotateSecret && current.isPublic) throw invalidInput('a public client has no secret')
@@ -104,6 +114,8 @@ export async function updateClient (deps: ClientAdminDeps, id: string, patch: Cl
     grantTypes: [...new Set(next.grantTypes)],
     scope: next.scope === null ? null : formatScope(parseScope(next.scope)),
     redirectUris: next.redirectUris,
+    postLogoutRedirectUris: next.postLogoutRedirectUris,
+    ...(patch.skipConsent === undefined ? {} : { skipConsent: patch.skipConsent }),
     ...(secret === undefined ? {} : { secretHash: hashClientSecret(secret) })
   })
   if (!client) throw notFound(`no client ${current.id}`)
@@ -126,6 +138,8 @@ export function toClientView (client: Client) {
     grant_types: client.grantTypes,
     scope: client.scope,
     redirect_uris: client.redirectUris,
+    post_logout_redirect_uris: client.postLogoutRedirectUris,
+    skip_consent: client.skipConsent,
     created_at: client.createdAt
   }
 }

@@ -85,6 +85,8 @@ export async function updateUser (deps: UserAdminDeps, username: string, input: 
   // families already started are revoked here. Enabling later brings none of them back.
   if (endsSessions({ disabled: fields.disabled, passwordHash })) {
     await deps.storage.grants.revokeForUser(user.id, revokeOptions(deps.clock.now(), deps.config.accessTokenTtl))
+    // …and every browser session: a new password must be entered again everywhere.
+    await deps.storage.sessions.deleteForUser(user.id)
   }
   return user
 }
@@ -93,6 +95,8 @@ export async function deleteUser (deps: Omit<UserAdminDeps, 'passwords'>, userna
   const user = await deps.storage.users.delete(username)
   if (!user) throw notFound(`no user ${username.slice(0, 64)}`)
   await deps.storage.grants.revokeForUser(user.id, revokeOptions(deps.clock.now(), deps.config.accessTokenTtl))
+  await deps.storage.sessions.deleteForUser(user.id)
+  await deps.storage.consents.revoke(user.id)
   return user
 }
 

@@ -262,6 +262,9 @@ export async function withReadCache (inner: Storage, options: CacheOptions, bus?
     grants: grantStore,
     revocations: revocationStore,
     keys: inner.keys,
+    sessions: inner.sessions,
+    consents: inner.consents,
+    codes: inner.codes,
     ping: () => inner.ping(),
     poolStats: inner.poolStats,
     async close () {

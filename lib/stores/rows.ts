@@ -33,6 +33,8 @@ export const toClient = (r: Row): Client => ({
   scope: strOrNull(r.scope),
   redirectUris: list<string>(r.redirect_uris),
   generation: strOrNull(r.generation),
+  postLogoutRedirectUris: r.post_logout_redirect_uris === undefined ? [] : list<string>(r.post_logout_redirect_uris),
+  skipConsent: Boolean(r.skip_consent),
   createdAt: num(r.created_at),
   updatedAt: num(r.updated_at)
 })
@@ -112,12 +114,14 @@ export function userPatchColumns (patch: Partial<Pick<User, 'fullName' | 'email'
   return columns
 }
 
-export function clientPatchColumns (patch: Partial<Pick<Client, 'grantTypes' | 'scope' | 'redirectUris' | 'secretHash'>>): Array<[string, unknown]> {
+export function clientPatchColumns (patch: Partial<Pick<Client, 'grantTypes' | 'scope' | 'redirectUris' | 'secretHash' | 'postLogoutRedirectUris' | 'skipConsent'>>): Array<[string, unknown]> {
   const columns: Array<[string, unknown]> = []
   if (patch.grantTypes !== undefined) columns.push(['grant_types', JSON.stringify(patch.grantTypes)])
   if (patch.scope !== undefined) columns.push(['scope', patch.scope])
   if (patch.redirectUris !== undefined) columns.push(['redirect_uris', JSON.stringify(patch.redirectUris)])
   if (patch.secretHash !== undefined) columns.push(['secret_hash', patch.secretHash])
+  if (patch.postLogoutRedirectUris !== undefined) columns.push(['post_logout_redirect_uris', JSON.stringify(patch.postLogoutRedirectUris)])
+  if (patch.skipConsent !== undefined) columns.push(['skip_consent', patch.skipConsent])
   return columns
 }
 

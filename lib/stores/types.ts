@@ -105,12 +105,16 @@ export interface Client {
    * id does not bring its predecessor's tokens back.
    */
   generation: string | null
+  /** Where RP-initiated logout may return (OIDC RP-Initiated Logout 1.0 §3), matched exactly. */
+  postLogoutRedirectUris: string[]
+  /** A first-party client: the consent page is never shown for it. */
+  skipConsent: boolean
   createdAt: number
   updatedAt: number
 }
 
-export type NewClient = Omit<Client, 'createdAt' | 'updatedAt' | 'generation'>
-export type ClientPatch = Partial<Pick<Client, 'grantTypes' | 'scope' | 'redirectUris' | 'secretHash'>>
+export type NewClient = Omit<Client, 'createdAt' | 'updatedAt' | 'generation' | 'postLogoutRedirectUris' | 'skipConsent'> & Partial<Pick<Client, 'postLogoutRedirectUris' | 'skipConsent'>>
+export type ClientPatch = Partial<Pick<Client, 'grantTypes' | 'scope' | 'redirectUris' | 'secretHash' | 'postLogoutRedirectUris' | 'skipConsent'>>
 
 export interface ClientStore {
   /** Throws ConflictError when the client id is taken. */
@@ -252,6 +256,9 @@ export interface Storage {
   grants: GrantStore
   revocations: RevocationStore
   keys: KeyStore
+  sessions: SessionStore
+  consents: ConsentStore
+  codes: AuthorizationCodeStore
   /** Resolves when the database answers; rejects with StoreUnavailableError otherwise. */
   ping (): Promise<void>
   /** Connection-pool use, for /metrics (PostgreSQL; SQLite has no pool). */
@@ -261,4 +268,95 @@ export interface Storage {
 
 export class ConflictError extends Error {
   override name = 'ConflictError'
+}
+
+/**
+ * A browser's signed-in session (the login page): referenced by a random id in a cookie, stored only as the
+ * id's SHA-256, so a database leak gives no usable cookie. Ending it (sign-out, admin revoke, the user
+ * disabled) takes effect on every instance: each request reads it from the store.
+ */
+export interface Session {
+  /** SHA-256 (base64url) of the cookie's value. */
+  idHash: string
+  userId: string
+  /** When the user last entered their password (OIDC `auth_time`, `max_age`). */
+  authTime: number
+  createdAt: number
+  expiresAt: number
+}
+
+export interface SessionStore {
+  create (session: Session): Promise<void>
+  /** The session when it exists and has not expired at `now`. */
+  find (idHash: string, now: number): Promise<Session | undefined>
+  /** Deletes one session; true when it existed. */
+  delete (idHash: string): Promise<boolean>
+  /** Live sessions of a user, newest first. */
+  listForUser (userId: string, now: number): Promise<Session[]>
+  /** Deletes every session of a user; returns how many. */
+  deleteForUser (userId: string): Promise<number>
+  purgeExpired (now: number): Promise<number>
+}
+
+/** What a user allowed a client: scopes, remembered so the consent page is not shown again for them. */
+export interface Consent {
+  userId: string
+  clientId: string
+  /** Space-separated, sorted. */
+  scope: string
+  createdAt: number
+  updatedAt: number
+}
+
+export interface ConsentStore {
+  find (userId: string, clientId: string): Promise<Consent | undefined>
+  /** Adds `scopes` to what the user allowed the client (a union with any earlier consent). */
+  grant (userId: string, clientId: string, scopes: string[], now: number): Promise<Consent>
+  listForUser (userId: string): Promise<Consent[]>
+  /** Revokes the user's consent for one client (or, without `clientId`, every client); returns how many. */
+  revoke (userId: string, clientId?: string): Promise<number>
+}
+
+/** An authorization code (RFC 6749 §4.1.2): only its SHA-256 is stored; single use, short-lived. */
+export interface AuthorizationCode {
+  hash: string
+  clientId: string
+  userId: string
+  redirectUri: string
+  /** PKCE S256 challenge (RFC 7636). */
+  codeChallenge: string
+  nonce: string | null
+  scope: string
+  authTime: number
+  createdAt: number
+  expiresAt: number
+  /** Set by the one redemption that won; a second presentation is a replay. */
+  redeemedAt: number | null
+  /** What the winning redemption issued (a refresh family, an access token's jti until its exp), revoked on replay. */
+  issued: IssuedFromCode | null
+}
+
+export interface IssuedFromCode {
+  grantId?: string
+  jti: string
+  exp: number
+}
+
+export type RedeemResult =
+  | { outcome: 'redeemed', code: AuthorizationCode }
+  /** Redeemed before: the caller revokes what `code.issued` names. */
+  | { outcome: 'replayed', code: AuthorizationCode }
+  | { outcome: 'unknown' }
+
+export interface AuthorizationCodeStore {
+  create (code: AuthorizationCode): Promise<void>
+  /** The code by its hash, redeemed or not (the token endpoint checks its bindings before redeeming it). */
+  find (hash: string): Promise<AuthorizationCode | undefined>
+  /**
+   * Atomically marks the code redeemed at `now`, recording what this redemption is about to issue (ids chosen
+   * beforehand, so a replay arriving at any moment after can revoke them): exactly one caller ever gets
+   * `redeemed` for a given hash, whatever the concurrency (across instances too); later ones get `replayed`.
+   */
+  redeem (hash: string, now: number, issued: IssuedFromCode): Promise<RedeemResult>
+  purgeExpired (before: number): Promise<number>
 }

@@ -36,7 +36,12 @@ const adminClientRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   }, async (request, reply) => {
     const b = request.body
     const { client, secret } = await createClient(storage, b.client_id, {
-      isPublic: b.public ?? false, grantTypes: b.grant_types, scope: b.scope ?? null, redirectUris: b.redirect_uris ?? []
+      isPublic: b.public ?? false,
+      grantTypes: b.grant_types,
+      scope: b.scope ?? null,
+      redirectUris: b.redirect_uris ?? [],
+      postLogoutRedirectUris: b.post_logout_redirect_uris ?? [],
+      skipConsent: b.skip_consent ?? false
     })
     reply.code(201)
     return { ...toClientView(client), client_secret: secret }
@@ -68,7 +73,12 @@ const adminClientRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   }, async (request) => {
     const b = request.body
     const { client, secret } = await updateClient(deps, request.params.client_id, {
-      grantTypes: b.grant_types, scope: b.scope, redirectUris: b.redirect_uris, rotateSecret: b.rotate_secret
+      grantTypes: b.grant_types,
+      scope: b.scope,
+      redirectUris: b.redirect_uris,
+      postLogoutRedirectUris: b.post_logout_redirect_uris,
+      skipConsent: b.skip_consent,
+      rotateSecret: b.rotate_secret
     })
     return { ...toClientView(client), client_secret: secret }
   })

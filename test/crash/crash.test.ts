@@ -11,7 +11,7 @@ t.test('SIGKILL under mixed writes, five times: the file is intact and every ack
   t.same(summary.violations, [], 'no violation')
   t.ok(summary.writesAcknowledged > 0, 'writes were acknowledged')
   t.equal(summary.writesFound, summary.writesAcknowledged, 'every acknowledged write is in the file')
-  for (const kind of ['issue', 'rotate', 'revoke_refresh', 'revoke_access', 'create_user'] as const) {
+  for (const kind of ['issue', 'rotate', 'revoke_refresh', 'revoke_access', 'create_user', 'redeem_code'] as const) {
     t.ok(summary.byKind[kind] > 0, `some ${kind} writes were acknowledged`)
   }
   t.ok(summary.inFlightAtKill > 0, 'the kills cut requests in flight (so they happened under load)')

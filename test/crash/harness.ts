@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3'
-import { createHash } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { Agent, request as httpRequest } from 'node:http'
 import { tmpdir } from 'node:os'
@@ -52,7 +52,7 @@ export interface CrashSummary {
   maxTimeToReadyMs: number
 }
 
-type WriteKind = 'issue' | 'rotate' | 'revoke_refresh' | 'revoke_access' | 'create_user'
+type WriteKind = 'issue' | 'rotate' | 'revoke_refresh' | 'revoke_access' | 'create_user' | 'redeem_code'
 
 interface Ack {
   kind: WriteKind
@@ -65,12 +65,19 @@ interface Ack {
   accessToken?: string
   jti?: string
   username?: string
+  /** redeem_code: the authorization code redeemed. */
+  code?: string
 }
 
 const SERVER = fileURLToPath(new URL('../../server.js', import.meta.url))
 export const READY_TARGET_MS = 2000
 const PASSWORD = 'crash-test-password'
+/** Pre-minted authorization codes (minted as lib/oauth/authorization-codes.ts stores them, but living long). */
+const CODE_COUNT = 6000
+const CODE_REDIRECT = 'https://crash.test/cb'
+const CODE_VERIFIER = 'crash-verifier-' + 'v'.repeat(40)
 const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('base64url')
+const sha256ascii = (text: string) => createHash('sha256').update(text, 'ascii').digest('base64url')
 
 /** mulberry32: a small seeded PRNG, so a run can be repeated with its seed. */
 function prng (seed: number): () => number {
@@ -127,8 +134,34 @@ export async function runCrashHarness (options: CrashOptions): Promise<CrashSumm
   const signInUsers = ['u0', 'u1', 'u2', 'u3']
   for (const u of signInUsers) await createUser(storage, hasher, u, PASSWORD, { scope: 'read' })
   const { secret } = await createClient(storage, 'crash-client', { isPublic: false, grantTypes: ['password', 'refresh_token'], scope: null, redirectUris: [] })
+  // Codes for a second client (no refresh_token: a replay's revocation then touches nothing the other writes use).
+  const web = await createClient(storage, 'crash-web', { isPublic: false, grantTypes: ['authorization_code'], scope: null, redirectUris: [CODE_REDIRECT] })
+  const codeOwner = await storage.users.findByUsername('u0')
+  const freshCodes: string[] = []
+  const mintedAt = Math.floor(Date.now() / 1000)
+  for (let i = 0; i < CODE_COUNT; i++) {
+    const code = randomBytes(32).toString('base64url')
+    freshCodes.push(code)
+    await storage.codes.create({
+      hash: sha256(code),
+      clientId: 'crash-web',
+      userId: codeOwner!.id,
+      redirectUri: CODE_REDIRECT,
+      codeChallenge: sha256ascii(CODE_VERIFIER),
+      nonce: null,
+      scope: 'read',
+      authTime: mintedAt,
+      createdAt: mintedAt,
+      expiresAt: mintedAt + 86_400,
+      redeemedAt: null,
+      issued: null
+    })
+  }
   await storage.close()
   const clientAuth = { authorization: basic('crash-client', secret!) }
+  const webAuth = { authorization: basic('crash-web', web.secret!) }
+  const redeem = (target: Target, code: string) =>
+    target.form('/token', { grant_type: 'authorization_code', code, code_verifier: CODE_VERIFIER, redirect_uri: CODE_REDIRECT }, webAuth)
 
   const acks: Ack[] = []
   const violations: string[] = []
@@ -175,7 +208,13 @@ export async function runCrashHarness (options: CrashOptions): Promise<CrashSumm
     let done = false
     inFlight.count++
     try {
-      if (roll < 0.3 || liveRefresh.length === 0) {
+      if (roll >= 0.9 && freshCodes.length > 0) {
+        const code = freshCodes.pop()!
+        const res = await redeem(target, code)
+        done = true
+        if (res.status !== 200) throw new Error(`code redemption: ${res.status} ${res.body}`)
+        acks.push({ kind: 'redeem_code', cycle, code })
+      } else if (roll < 0.3 || liveRefresh.length === 0) {
         const res = await target.form('/token', { grant_type: 'password', username: pick(signInUsers), password: PASSWORD }, clientAuth)
         done = true
         if (res.status !== 200) throw new Error(`password grant: ${res.status} ${res.body}`)
@@ -235,6 +274,7 @@ export async function runCrashHarness (options: CrashOptions): Promise<CrashSumm
       const token = db.prepare('SELECT rt.consumed_at AS consumed_at, g.revoked_at AS revoked_at FROM refresh_tokens rt JOIN grants g ON g.id = rt.grant_id WHERE rt.hash = ?')
       const user = db.prepare('SELECT 1 FROM users WHERE username = ?')
       const denied = db.prepare('SELECT 1 FROM revocations WHERE id = ?')
+      const redeemed = db.prepare('SELECT redeemed_at FROM authorization_codes WHERE hash = ?')
       for (const ack of acks) {
         let ok = false
         switch (ack.kind) {
@@ -248,6 +288,7 @@ export async function runCrashHarness (options: CrashOptions): Promise<CrashSumm
           case 'revoke_refresh': ok = (token.get(sha256(ack.refreshToken!)) as { revoked_at: number | null } | undefined)?.revoked_at != null; break
           case 'revoke_access': ok = denied.get(denyEntry.token(ack.jti!)) !== undefined; break
           case 'create_user': ok = user.get(ack.username) !== undefined; break
+          case 'redeem_code': ok = (redeemed.get(sha256(ack.code!)) as { redeemed_at: number | null } | undefined)?.redeemed_at != null; break
         }
         if (ok) found++
         else violations.push(`cycle ${cycle}: acknowledged ${ack.kind} (cycle ${ack.cycle}) is missing from the file`)
@@ -264,6 +305,10 @@ export async function runCrashHarness (options: CrashOptions): Promise<CrashSumm
       if (ack.kind === 'revoke_refresh') {
         const res = await target.form('/token', { grant_type: 'refresh_token', refresh_token: ack.refreshToken! }, clientAuth)
         if (res.status !== 400 || !res.body.includes('"invalid_grant"')) violations.push(`cycle ${cycle}: a refresh token revoked in cycle ${ack.cycle} got ${res.status} ${res.body.slice(0, 100)}`)
+      } else if (ack.kind === 'redeem_code') {
+        // No code redeemed twice across a SIGKILL: the acknowledged redemption is in the file, so a second one loses.
+        const res = await redeem(target, ack.code!)
+        if (res.status !== 400 || !res.body.includes('"invalid_grant"')) violations.push(`cycle ${cycle}: a code redeemed in cycle ${ack.cycle} was redeemed again: ${res.status} ${res.body.slice(0, 100)}`)
       } else if (ack.kind === 'revoke_access') {
         const res = await target.request('GET', '/users/me', { authorization: `Bearer ${ack.accessToken}` })
         if (res.status !== 401) violations.push(`cycle ${cycle}: an access token revoked in cycle ${ack.cycle} got ${res.status} from /users/me`)
@@ -312,7 +357,7 @@ export async function runCrashHarness (options: CrashOptions): Promise<CrashSumm
     rmSync(dir, { recursive: true, force: true })
   }
 
-  const byKind = { issue: 0, rotate: 0, revoke_refresh: 0, revoke_access: 0, create_user: 0 }
+  const byKind = { issue: 0, rotate: 0, revoke_refresh: 0, revoke_access: 0, create_user: 0, redeem_code: 0 }
   for (const ack of acks) byKind[ack.kind]++
   return {
     cycles,

@@ -177,6 +177,7 @@ export function oracle (doc: Schema, ops: Operation[], { http = false } = {}): O
   const methodsOf = new Map<string, string[]>()
   for (const op of ops) methodsOf.set(op.path, [...(methodsOf.get(op.path) ?? []), op.method])
   const templates = [...methodsOf.keys()].map((path) => ({ path, pattern: pathPattern(path) }))
+  const htmlPaths = new Set(ops.filter((o) => o.htmlResponses.size > 0).map((o) => o.path))
 
   return {
     check (op, req, res) {
@@ -202,7 +203,8 @@ export function oracle (doc: Schema, ops: Operation[], { http = false } = {}): O
         const corsAllow = String(res.headers.allow ?? '').split(/,\s*/).filter((m) => m !== 'HEAD').sort().join(', ')
         const corsOptions = req.method === 'OPTIONS' && status === 204 && corsAllow === [...served, 'OPTIONS'].sort().join(', ')
         if (status !== 405 && !early && !dotted && !corsOptions) problems.push(`${req.method} on ${op.path}: status ${status}, expected 405`)
-        if (status === 405 && allow !== [...served].sort().join(', ')) problems.push(`405 Allow "${res.headers.allow}" for ${op.path}`)
+        // …unless a dot segment made it another path (`/admin/users/./sessions` is `/admin/users/sessions`).
+        if (status === 405 && !DOT_SEGMENT.test(pathname) && allow !== [...served].sort().join(', ')) problems.push(`405 Allow "${res.headers.allow}" for ${op.path}`)
         errors = new Set(dotted ? ['invalid_request', 'not_found'] : ['invalid_request'])
       } else if (req.target === 'path') {
         const known = templates.find((t) => t.pattern.test(pathname))
@@ -222,6 +224,10 @@ export function oracle (doc: Schema, ops: Operation[], { http = false } = {}): O
       let body: unknown
       if (type.startsWith('application/json')) {
         try { body = JSON.parse(res.body) } catch { problems.push(`invalid JSON body: ${res.body.slice(0, 120)}`) }
+      } else if (type.startsWith('text/html') && ((req.target === 'op' && op.htmlResponses.has(status)) ||
+          (req.target === 'path' && htmlPaths.has(templates.find((t) => t.pattern.test(pathname) || t.pattern.test(decodedPath(pathname)))?.path ?? '')))) {
+        // A browser endpoint's documented page: its security headers instead of a JSON body.
+        if (res.headers['x-frame-options'] !== 'DENY' || !/frame-ancestors 'none'/.test(String(res.headers['content-security-policy'] ?? ''))) problems.push('an HTML page without its anti-framing headers')
       } else if (status >= 400) {
         problems.push(`error reply is not JSON (content-type ${type || 'none'})`)
       }
@@ -254,6 +260,10 @@ export function oracle (doc: Schema, ops: Operation[], { http = false } = {}): O
       return problems
     }
   }
+}
+
+function decodedPath (path: string): string {
+  try { return decodeURIComponent(path) } catch { return path }
 }
 
 /** A request as a replayable one-liner for failure reports and regression tests. */

@@ -22,6 +22,8 @@ export interface Operation {
   body: { mediaType: string, schema: Schema } | undefined
   /** Documented responses by status code ("200", "400", ...), each with its JSON schema if it has one. */
   responses: Map<number, Schema | undefined>
+  /** Statuses documented as an HTML page (text/html): the browser endpoints' pages. */
+  htmlResponses: Set<number>
   /** Security alternatives, e.g. [{ bearerAuth: ['admin'] }] or [{ clientSecretBasic: [] }, {}]. */
   security: Array<Record<string, string[]>>
 }
@@ -57,8 +59,10 @@ export function operationsOf (doc: Schema): Operation[] {
         body = { mediaType, schema: resolveRef(doc, media.schema) ?? {} }
       }
       const responses = new Map<number, Schema | undefined>()
+      const htmlResponses = new Set<number>()
       for (const [status, response] of Object.entries<Schema>(op.responses ?? {})) {
         const resolved = resolveRef(doc, response)
+        if (resolved?.content?.['text/html']) htmlResponses.add(Number(status))
         const json = resolved?.content?.['application/json']?.schema
         responses.set(Number(status), resolveRef(doc, json))
       }
@@ -69,6 +73,7 @@ export function operationsOf (doc: Schema): Operation[] {
         params,
         body,
         responses,
+        htmlResponses,
         security: op.security ?? doc.security ?? []
       })
     }

@@ -114,9 +114,13 @@ t.test(`fuzz every OpenAPI operation through inject (${testBackend})`, async (t)
   const tallies = await fuzz(t, 'inject', ops, doc, contextFor(app, pools), RUNS, STRAY_RUNS, 0, (req) => sendInject(app, req))
 
   // The run reached the success paths too (not only the error paths).
+  // The browser pages are the exception: their success needs a browser's state (the CSRF cookie, a session, a
+  // pending authorization request), which test/browser-flow.test.ts and test/security/browser.test.ts drive;
+  // here they must hold the invariants (no 5xx, documented statuses, HTML pages with their headers) under junk.
+  const browserOps = new Set(ops.filter((op) => op.htmlResponses.size > 0).map((op) => op.id))
   for (const [id, tally] of tallies) {
     const main = [...tally.statuses].filter(([s]) => s >= 200 && s < 300).reduce((n, [, c]) => n + c, 0)
-    t.ok(main > 0, `${id}: at least one 2xx among ${tally.requests}`)
+    if (!browserOps.has(id)) t.ok(main > 0, `${id}: at least one 2xx among ${tally.requests}`)
     if (!ONLY && !PATH) t.ok(tally.requests >= RUNS, `${id}: ≥${RUNS} requests`)
   }
   const total = [...tallies.values()].reduce((n, x) => n + x.requests + x.strays, 0)

@@ -272,7 +272,7 @@ t.test('T5: grant_type missing / foo / implicit: invalid_request / unsupported_g
   assertOAuthError(t, await app.inject(post(form({ grant_type: 'token', username: 'alice', password: PASSWORD }))), 400, 'unsupported_grant_type', undefined, 'grant_type=token')
 })
 
-t.test('T6: cc1 (client_credentials only) asking for password or refresh_token: 400 unauthorized_client', async (t) => {
+t.test('T6: cc1 (client_credentials only) asking for password, refresh_token or authorization_code: 400 unauthorized_client', async (t) => {
   const { app, cc1 } = await setup(t)
   for (const fields of [
     { grant_type: 'password', username: 'alice', password: PASSWORD },
@@ -280,9 +280,7 @@ t.test('T6: cc1 (client_credentials only) asking for password or refresh_token: 
     { grant_type: 'authorization_code', code: 'x', redirect_uri: 'https://app.test/cb' }
   ] as Array<Record<string, string>>) {
     const res = await app.inject(post(form(fields), { ...FORM, ...cc1 }))
-    // authorization_code is not implemented yet (test/security/PENDING.md): unsupported_grant_type until it is.
-    const expected = fields.grant_type === 'authorization_code' ? 'unsupported_grant_type' : 'unauthorized_client'
-    assertOAuthError(t, res, 400, expected, undefined, fields.grant_type)
+    assertOAuthError(t, res, 400, 'unauthorized_client', undefined, fields.grant_type)
     t.notOk(res.body.includes('access_token'), 'no token')
   }
 })

@@ -10,6 +10,7 @@ import { PostgresClientStore } from './clients.js'
 import { PostgresGrantStore } from './grants.js'
 import { PostgresRevocationStore } from './revocations.js'
 import { PostgresKeyStore } from './keys.js'
+import { PostgresAuthorizationCodeStore, PostgresConsentStore, PostgresSessionStore } from './browser.js'
 
 /**
  * INT8 (BIGINT, COUNT(*)) as a JS number instead of node-postgres' default string. Unix seconds and row
@@ -64,6 +65,9 @@ export async function openPostgres (databaseUrl: string, clock: Clock = systemCl
     grants: new PostgresGrantStore(db),
     revocations: new PostgresRevocationStore(db),
     keys: new PostgresKeyStore(db),
+    sessions: new PostgresSessionStore(db),
+    consents: new PostgresConsentStore(db),
+    codes: new PostgresAuthorizationCodeStore(db),
     async ping () {
       try {
         // A table of ours, not just SELECT 1: a database dropped and re-created empty is not ready either.

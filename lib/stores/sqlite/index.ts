@@ -9,6 +9,7 @@ import { SqliteClientStore } from './clients.js'
 import { SqliteGrantStore } from './grants.js'
 import { SqliteRevocationStore } from './revocations.js'
 import { SqliteKeyStore } from './keys.js'
+import { SqliteAuthorizationCodeStore, SqliteConsentStore, SqliteSessionStore } from './browser.js'
 
 /** `sqlite:PATH` (relative to the working directory) or `sqlite::memory:`. */
 export function sqlitePath (databaseUrl: string): string {
@@ -34,6 +35,9 @@ export function openSqlite (databaseUrl: string, clock: Clock = systemClock): St
     grants: new SqliteGrantStore(db),
     revocations: new SqliteRevocationStore(db),
     keys: new SqliteKeyStore(db),
+    sessions: new SqliteSessionStore(db),
+    consents: new SqliteConsentStore(db),
+    codes: new SqliteAuthorizationCodeStore(db),
     async ping () { db.prepare('SELECT 1').get() },
     async close () { if (db.open) db.close() }
   }

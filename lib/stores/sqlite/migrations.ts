@@ -85,5 +85,41 @@ export const sqliteMigrations: string[] = [
   // per registration, so a client re-created under an old id is another generation). NULL: registered before.
   `ALTER TABLE users ADD COLUMN credential_version INTEGER NOT NULL DEFAULT 0;
    ALTER TABLE grants ADD COLUMN credential_version INTEGER NOT NULL DEFAULT 0;
-   ALTER TABLE clients ADD COLUMN generation TEXT;`
+   ALTER TABLE clients ADD COLUMN generation TEXT;`,
+  // Browser flows: sessions (by the SHA-256 of the cookie's id), consents per user and client, and
+  // authorization codes (by their SHA-256; single use through redeemed_at).
+  `CREATE TABLE sessions (
+     id_hash TEXT PRIMARY KEY,
+     user_id TEXT NOT NULL,
+     auth_time INTEGER NOT NULL,
+     created_at INTEGER NOT NULL,
+     expires_at INTEGER NOT NULL
+   );
+   CREATE INDEX sessions_user ON sessions (user_id);
+   CREATE INDEX sessions_expires ON sessions (expires_at);
+   CREATE TABLE consents (
+     user_id TEXT NOT NULL,
+     client_id TEXT NOT NULL,
+     scope TEXT NOT NULL,
+     created_at INTEGER NOT NULL,
+     updated_at INTEGER NOT NULL,
+     PRIMARY KEY (user_id, client_id)
+   );
+   CREATE TABLE authorization_codes (
+     hash TEXT PRIMARY KEY,
+     client_id TEXT NOT NULL,
+     user_id TEXT NOT NULL,
+     redirect_uri TEXT NOT NULL,
+     code_challenge TEXT NOT NULL,
+     nonce TEXT,
+     scope TEXT NOT NULL,
+     auth_time INTEGER NOT NULL,
+     created_at INTEGER NOT NULL,
+     expires_at INTEGER NOT NULL,
+     redeemed_at INTEGER,
+     issued TEXT
+   );
+   CREATE INDEX authorization_codes_expires ON authorization_codes (expires_at);
+   ALTER TABLE clients ADD COLUMN post_logout_redirect_uris TEXT NOT NULL DEFAULT '[]';
+   ALTER TABLE clients ADD COLUMN skip_consent INTEGER NOT NULL DEFAULT 0;`
 ]

@@ -1,0 +1,30 @@
+import { createHash, randomBytes } from 'node:crypto'
+import type { Storage, User } from '../stores/types.js'
+import { AUTHORIZATION_CODE_TTL_SECONDS, type AuthorizationRequest } from './authorize.js'
+
+/** Opaque, 256-bit random; only the SHA-256 is stored (a database leak gives no redeemable code). */
+export const hashCode = (code: string): string => createHash('sha256').update(code, 'utf8').digest('base64url')
+
+/**
+ * Issues a code for a checked authorization request and a signed-in user: bound to the client, the redirect
+ * URI, the PKCE challenge, the nonce, the scopes and the time the user authenticated; single use, 60 s.
+ */
+export async function issueCode (storage: Storage, input: { request: AuthorizationRequest, user: User, scopes: string[], authTime: number, now: number }): Promise<string> {
+  const code = randomBytes(32).toString('base64url')
+  const { request, now } = input
+  await storage.codes.create({
+    hash: hashCode(code),
+    clientId: request.client.id,
+    userId: input.user.id,
+    redirectUri: request.redirectUri,
+    codeChallenge: request.codeChallenge,
+    nonce: request.nonce ?? null,
+    scope: input.scopes.join(' '),
+    authTime: input.authTime,
+    createdAt: now,
+    expiresAt: now + AUTHORIZATION_CODE_TTL_SECONDS,
+    redeemedAt: null,
+    issued: null
+  })
+  return code
+}

@@ -1,0 +1,214 @@
+import { createHash } from 'node:crypto'
+import { AuthorizationError, badAuthorizationRequest } from '../errors.js'
+import type { Client, ClientStore } from '../stores/types.js'
+import { parseScope } from './scopes.js'
+
+/**
+ * The authorization request (RFC 6749 §4.1.1, RFC 7636, OIDC Core §3.1.2.1): who asks, where the answer
+ * goes, and what for. The one home of its rules; routes/browser only reads the query and renders.
+ */
+
+/** RFC 6749 §4.1.2 recommends at most 10 minutes; Gatehouse's codes live 60 s (CONTRACT.md). */
+export const AUTHORIZATION_CODE_TTL_SECONDS = 60
+
+/** The OpenID Connect scopes every client allowed `authorization_code` may ask for (they name claims, not rights). */
+export const OIDC_SCOPES = ['openid', 'profile', 'email'] as const
+export const isOidcScope = (scope: string): boolean => (OIDC_SCOPES as readonly string[]).includes(scope)
+
+/** RFC 7636 §4.2: S256 is BASE64URL(SHA256(verifier)), 43 characters exactly. */
+const S256_CHALLENGE = /^[A-Za-z0-9_-]{43}$/
+/** RFC 7636 §4.1: 43 to 128 unreserved characters. */
+const CODE_VERIFIER = /^[A-Za-z0-9._~-]{43,128}$/
+const PROMPTS = new Set(['none', 'login', 'consent', 'select_account'])
+const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/
+
+export type Query = Record<string, unknown>
+
+export interface AuthorizationRequest {
+  client: Client
+  redirectUri: string
+  /** Echoed byte-exact; undefined when not sent. */
+  state: string | undefined
+  /** What was asked for; undefined when no `scope` was sent (then everything allowed). */
+  scopes: string[] | undefined
+  codeChallenge: string
+  nonce: string | undefined
+  prompt: Set<string>
+  /** OIDC `max_age`, seconds. */
+  maxAge: number | undefined
+  loginHint: string | undefined
+}
+
+/** A parameter sent once (a string), or undefined; a repeated one is reported by `repeated`. */
+function single (query: Query, name: string): string | undefined {
+  const value = query[name]
+  if (typeof value === 'string') return value === '' ? undefined : value
+  return undefined
+}
+const repeated = (query: Query, name: string): boolean => Array.isArray(query[name])
+
+/** Loopback IP literals (RFC 8252 §7.3: `localhost` is NOT RECOMMENDED, and gets no port leniency here). */
+const isLoopbackIp = (hostname: string): boolean => hostname === '127.0.0.1' || hostname === '[::1]'
+
+/**
+ * Exact string match against the registered URIs (RFC 9700 §4.1.3), except that a native app's loopback
+ * URI may come back on any port (RFC 8252 §7.3): `http://127.0.0.1/cb` registered matches
+ * `http://127.0.0.1:51234/cb` and nothing else (same scheme, host, path and query, byte for byte).
+ */
+export function redirectUriMatches (registered: readonly string[], presented: string): boolean {
+  if (registered.includes(presented)) return true
+  let url: URL
+  try { url = new URL(presented) } catch { return false }
+  if (url.protocol !== 'http:' || !isLoopbackIp(url.hostname)) return false
+  return registered.some((candidate) => {
+    let expected: URL
+    try { expected = new URL(candidate) } catch { return false }
+    if (expected.protocol !== 'http:' || expected.hostname !== url.hostname) return false
+    expected.port = url.port
+    return expected.href === presented
+  })
+}
+
+/**
+ * Step one: the client and the redirect URI. Anything wrong here is shown to the user as an HTML page
+ * and never redirected (RFC 6749 §4.1.2.1), so an attacker cannot use Gatehouse as an open redirector.
+ */
+export async function resolveClient (query: Query, clients: ClientStore): Promise<{ client: Client, redirectUri: string, state: string | undefined }> {
+  if (repeated(query, 'client_id') || repeated(query, 'redirect_uri')) throw badAuthorizationRequest('client_id or redirect_uri is repeated')
+  const clientId = single(query, 'client_id')
+  if (clientId === undefined) throw badAuthorizationRequest('the request has no client_id')
+  const client = clientId.length <= 256 ? await clients.find(clientId) : undefined
+  if (!client) throw badAuthorizationRequest('unknown client')
+  if (!client.grantTypes.includes('authorization_code')) throw badAuthorizationRequest('this client may not use the authorization code flow')
+  const presented = single(query, 'redirect_uri')
+  // OIDC Core §3.1.2.1 requires redirect_uri; RFC 6749 §3.1.2.3 lets a client with one URI leave it out.
+  const redirectUri = presented ?? (client.redirectUris.length === 1 ? client.redirectUris[0] : undefined)
+  if (redirectUri === undefined) throw badAuthorizationRequest('the request has no redirect_uri')
+  if (!redirectUriMatches(client.redirectUris, redirectUri)) throw badAuthorizationRequest('the redirect_uri is not registered for this client')
+  const state = repeated(query, 'state') ? undefined : single(query, 'state')
+  return { client, redirectUri, state }
+}
+
+/**
+ * Step two: everything else. The client and redirect URI are trusted now, so errors go back to the client
+ * (with `state` and `iss`). Unknown parameters are ignored (OIDC Core §3.1.2.1); known ones sent twice are
+ * `invalid_request` (RFC 6749 §3.1).
+ */
+export function checkAuthorizationRequest (query: Query, target: { client: Client, redirectUri: string, state: string | undefined }): AuthorizationRequest {
+  const fail = (error: 'invalid_request' | 'unsupported_response_type' | 'invalid_scope', description: string): never => {
+    throw new AuthorizationError(error, description, target)
+  }
+  for (const name of ['state', 'response_type', 'scope', 'code_challenge', 'code_challenge_method', 'nonce', 'prompt', 'max_age', 'login_hint', 'response_mode']) {
+    if (repeated(query, name)) fail('invalid_request', `parameter ${name} is repeated`)
+  }
+  const responseType = single(query, 'response_type')
+  if (responseType === undefined) fail('invalid_request', 'missing parameter: response_type')
+  if (responseType !== 'code') fail('unsupported_response_type', 'only response_type=code is supported')
+  const responseMode = single(query, 'response_mode')
+  if (responseMode !== undefined && responseMode !== 'query') fail('invalid_request', 'only response_mode=query is supported')
+
+  // PKCE for every client (RFC 9700 §2.1.1), S256 only (RFC 7636 §4.2; `plain` and a missing method are refused).
+  const codeChallenge = single(query, 'code_challenge')
+  if (codeChallenge === undefined) fail('invalid_request', 'code challenge required (PKCE, S256)')
+  if (single(query, 'code_challenge_method') !== 'S256') fail('invalid_request', 'code_challenge_method must be S256')
+  if (!S256_CHALLENGE.test(codeChallenge as string)) fail('invalid_request', 'code_challenge is not a S256 challenge (43 base64url characters)')
+
+  const scope = single(query, 'scope')
+  let scopes: string[] | undefined
+  if (scope !== undefined) {
+    scopes = parseScope(scope)
+    if (!scopes.every((s) => SCOPE_TOKEN.test(s))) fail('invalid_scope', 'the scope parameter is malformed')
+    // Non-OIDC scopes must be among the client's, when it has a list (the user's are checked after sign-in).
+    const clientScopes = parseScope(target.client.scope)
+    const refused = target.client.scope === null ? [] : scopes.filter((s) => !isOidcScope(s) && !clientScopes.includes(s))
+    if (refused.length > 0) fail('invalid_scope', `scope not allowed: ${refused.join(' ').slice(0, 200)}`)
+  }
+
+  const prompt = new Set(parseScope(single(query, 'prompt')))
+  for (const p of prompt) if (!PROMPTS.has(p)) fail('invalid_request', `unknown prompt value: ${p.slice(0, 32)}`)
+  if (prompt.has('none') && prompt.size > 1) fail('invalid_request', 'prompt=none cannot be combined with other values')
+
+  const maxAgeText = single(query, 'max_age')
+  let maxAge: number | undefined
+  if (maxAgeText !== undefined) {
+    if (!/^[0-9]{1,10}$/.test(maxAgeText)) fail('invalid_request', 'max_age must be a number of seconds')
+    maxAge = Number(maxAgeText)
+  }
+  const nonce = single(query, 'nonce')
+  if (nonce !== undefined && nonce.length > 512) fail('invalid_request', 'nonce is longer than 512 characters')
+  const loginHint = single(query, 'login_hint')
+  return {
+    client: target.client,
+    redirectUri: target.redirectUri,
+    state: target.state,
+    scopes,
+    codeChallenge: codeChallenge as string,
+    nonce,
+    prompt,
+    maxAge,
+    loginHint: loginHint?.slice(0, 128)
+  }
+}
+
+/** Both steps: the client's request, checked. */
+export async function readAuthorizationRequest (query: Query, clients: ClientStore): Promise<AuthorizationRequest> {
+  return checkAuthorizationRequest(query, await resolveClient(query, clients))
+}
+
+/**
+ * The scopes this user may be granted for this request: what was asked for (or, when nothing was, every
+ * scope the user has, within the client's list), where non-OIDC scopes must be the user's (no silent
+ * narrowing: `invalid_scope`).
+ */
+export function scopesFor (request: AuthorizationRequest, userScope: string): string[] {
+  const userScopes = parseScope(userScope)
+  const clientScopes = request.client.scope === null ? undefined : parseScope(request.client.scope)
+  if (request.scopes === undefined) return userScopes.filter((s) => clientScopes === undefined || clientScopes.includes(s))
+  const refused = request.scopes.filter((s) => !isOidcScope(s) && !userScopes.includes(s))
+  if (refused.length > 0) throw new AuthorizationError('invalid_scope', `scope not allowed: ${refused.join(' ').slice(0, 200)}`, request)
+  return request.scopes
+}
+
+/** The client's redirect URI with `params` added (its own query kept), as the Location of a redirect back. */
+export function redirectBack (redirectUri: string, params: Record<string, string | undefined>): string {
+  const url = new URL(redirectUri)
+  for (const [name, value] of Object.entries(params)) if (value !== undefined) url.searchParams.append(name, value)
+  return url.href
+}
+
+/** RFC 7636 §4.6: BASE64URL(SHA256(ASCII(code_verifier))) == code_challenge. A malformed verifier never matches. */
+export function verifierMatches (verifier: string | undefined, challenge: string): boolean {
+  if (verifier === undefined || !CODE_VERIFIER.test(verifier)) return false
+  return createHash('sha256').update(verifier, 'ascii').digest('base64url') === challenge
+}
+
+/** The query of a pending authorization request, as the path the login and consent forms return to. */
+export function authorizePath (query: Query, drop: { prompts?: string[] } = {}): string {
+  const params = new URLSearchParams()
+  for (const [name, value] of Object.entries(query)) {
+    if (typeof value !== 'string') continue
+    if (name === 'prompt' && drop.prompts) {
+      const kept = parseScope(value).filter((p) => !drop.prompts?.includes(p))
+      if (kept.length > 0) params.append(name, kept.join(' '))
+      continue
+    }
+    params.append(name, value)
+  }
+  return `/authorize?${params.toString()}`
+}
+
+/** A login or consent form's `return_to`: only a same-origin path to the authorization endpoint (no open redirect). */
+export function safeReturnTo (value: unknown): string | undefined {
+  if (typeof value !== 'string' || value.length > 8192) return undefined
+  return /^\/authorize\?[^#\\\s]*$/.test(value) ? value : undefined
+}
+
+/** The authorization request a `return_to` carries, as a query object. */
+export function queryOf (returnTo: string): Query {
+  const query: Query = {}
+  for (const [name, value] of new URLSearchParams(returnTo.slice(returnTo.indexOf('?') + 1))) {
+    const existing = query[name]
+    query[name] = existing === undefined ? value : Array.isArray(existing) ? [...existing, value] : [existing as string, value]
+  }
+  return query
+}

@@ -1,0 +1,44 @@
+import type { AuthorizationCode, Consent, IssuedFromCode, Session } from './types.js'
+
+/** Row ⇄ entity mapping of the browser-flow tables (sessions, consents, authorization codes), shared by both backends. */
+type Row = Record<string, unknown>
+
+const num = (v: unknown): number => typeof v === 'number' ? v : Number(v)
+const numOrNull = (v: unknown): number | null => v === null || v === undefined ? null : num(v)
+const strOrNull = (v: unknown): string | null => v === null || v === undefined ? null : String(v)
+
+export const toSession = (r: Row): Session => ({
+  idHash: String(r.id_hash),
+  userId: String(r.user_id),
+  authTime: num(r.auth_time),
+  createdAt: num(r.created_at),
+  expiresAt: num(r.expires_at)
+})
+
+export const toConsent = (r: Row): Consent => ({
+  userId: String(r.user_id),
+  clientId: String(r.client_id),
+  scope: String(r.scope),
+  createdAt: num(r.created_at),
+  updatedAt: num(r.updated_at)
+})
+
+export const toAuthorizationCode = (r: Row): AuthorizationCode => ({
+  hash: String(r.hash),
+  clientId: String(r.client_id),
+  userId: String(r.user_id),
+  redirectUri: String(r.redirect_uri),
+  codeChallenge: String(r.code_challenge),
+  nonce: strOrNull(r.nonce),
+  scope: String(r.scope),
+  authTime: num(r.auth_time),
+  createdAt: num(r.created_at),
+  expiresAt: num(r.expires_at),
+  redeemedAt: numOrNull(r.redeemed_at),
+  issued: r.issued === null || r.issued === undefined
+    ? null
+    : (typeof r.issued === 'string' ? JSON.parse(r.issued) : r.issued) as IssuedFromCode
+})
+
+/** A consent's scope list: sorted and deduplicated, so equal sets are equal strings. */
+export const scopeSet = (scopes: Iterable<string>): string => [...new Set(scopes)].filter(Boolean).sort().join(' ')

@@ -1,0 +1,135 @@
+import type { AuthorizationCode, AuthorizationCodeStore, Consent, ConsentStore, IssuedFromCode, RedeemResult, Session, SessionStore } from '../types.js'
+import { scopeSet, toAuthorizationCode, toConsent, toSession } from '../browser-rows.js'
+import { onlyRow, type Db } from './db.js'
+import { assertNoNul, hasNul } from './nul.js'
+
+export class PostgresSessionStore implements SessionStore {
+  readonly #db: Db
+  constructor (db: Db) { this.#db = db }
+
+  async create (s: Session): Promise<void> {
+    assertNoNul(s, 'session')
+    await this.#db.query({
+      name: 'gh_sessions_insert',
+      text: 'INSERT INTO sessions (id_hash, user_id, auth_time, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)',
+      values: [s.idHash, s.userId, s.authTime, s.createdAt, s.expiresAt]
+    })
+  }
+
+  async find (idHash: string, now: number): Promise<Session | undefined> {
+    if (hasNul(idHash)) return undefined
+    const { rows } = await this.#db.query({ name: 'gh_sessions_find', text: 'SELECT * FROM sessions WHERE id_hash = $1 AND expires_at > $2', values: [idHash, now] })
+    return rows[0] && toSession(rows[0])
+  }
+
+  async delete (idHash: string): Promise<boolean> {
+    if (hasNul(idHash)) return false
+    const { rowCount } = await this.#db.query({ name: 'gh_sessions_delete', text: 'DELETE FROM sessions WHERE id_hash = $1', values: [idHash] })
+    return (rowCount ?? 0) > 0
+  }
+
+  async listForUser (userId: string, now: number): Promise<Session[]> {
+    if (hasNul(userId)) return []
+    const { rows } = await this.#db.query({
+      name: 'gh_sessions_list',
+      text: 'SELECT * FROM sessions WHERE user_id = $1 AND expires_at > $2 ORDER BY created_at DESC, id_hash',
+      values: [userId, now]
+    })
+    return rows.map(toSession)
+  }
+
+  async deleteForUser (userId: string): Promise<number> {
+    if (hasNul(userId)) return 0
+    const { rowCount } = await this.#db.query({ name: 'gh_sessions_delete_user', text: 'DELETE FROM sessions WHERE user_id = $1', values: [userId] })
+    return rowCount ?? 0
+  }
+
+  async purgeExpired (now: number): Promise<number> {
+    const { rowCount } = await this.#db.query({ name: 'gh_sessions_purge', text: 'DELETE FROM sessions WHERE expires_at <= $1', values: [now] })
+    return rowCount ?? 0
+  }
+}
+
+export class PostgresConsentStore implements ConsentStore {
+  readonly #db: Db
+  constructor (db: Db) { this.#db = db }
+
+  async find (userId: string, clientId: string): Promise<Consent | undefined> {
+    if (hasNul([userId, clientId])) return undefined
+    const { rows } = await this.#db.query({ name: 'gh_consents_find', text: 'SELECT * FROM consents WHERE user_id = $1 AND client_id = $2', values: [userId, clientId] })
+    return rows[0] && toConsent(rows[0])
+  }
+
+  async grant (userId: string, clientId: string, scopes: string[], now: number): Promise<Consent> {
+    assertNoNul([userId, clientId, scopes], 'consent')
+    // The union with an earlier consent is computed under the row's lock (ON CONFLICT DO UPDATE), so two
+    // grants at once both count; sorted bytewise like scopeSet.
+    const { rows } = await this.#db.query({
+      name: 'gh_consents_grant',
+      text: `INSERT INTO consents (user_id, client_id, scope, created_at, updated_at) VALUES ($1, $2, $3, $4, $4)
+        ON CONFLICT (user_id, client_id) DO UPDATE SET updated_at = excluded.updated_at,
+          scope = (SELECT COALESCE(string_agg(DISTINCT s COLLATE "C", ' ' ORDER BY s COLLATE "C"), '')
+                   FROM unnest(string_to_array(consents.scope || ' ' || excluded.scope, ' ')) AS u (s) WHERE s <> '')
+        RETURNING *`,
+      values: [userId, clientId, scopeSet(scopes), now]
+    })
+    return toConsent(onlyRow(rows))
+  }
+
+  async listForUser (userId: string): Promise<Consent[]> {
+    if (hasNul(userId)) return []
+    const { rows } = await this.#db.query({ name: 'gh_consents_list', text: 'SELECT * FROM consents WHERE user_id = $1 ORDER BY client_id', values: [userId] })
+    return rows.map(toConsent)
+  }
+
+  async revoke (userId: string, clientId?: string): Promise<number> {
+    if (hasNul([userId, clientId ?? ''])) return 0
+    const { rowCount } = clientId === undefined
+      ? await this.#db.query({ name: 'gh_consents_revoke_all', text: 'DELETE FROM consents WHERE user_id = $1', values: [userId] })
+      : await this.#db.query({ name: 'gh_consents_revoke', text: 'DELETE FROM consents WHERE user_id = $1 AND client_id = $2', values: [userId, clientId] })
+    return rowCount ?? 0
+  }
+}
+
+/**
+ * Redemption is one UPDATE guarded by `redeemed_at IS NULL`: under READ COMMITTED a concurrent redeemer
+ * waits for the winner's row lock, then re-checks the condition and updates nothing, so exactly one wins.
+ */
+export class PostgresAuthorizationCodeStore implements AuthorizationCodeStore {
+  readonly #db: Db
+  constructor (db: Db) { this.#db = db }
+
+  async create (c: AuthorizationCode): Promise<void> {
+    assertNoNul(c, 'authorization code')
+    await this.#db.query({
+      name: 'gh_codes_insert',
+      text: `INSERT INTO authorization_codes (hash, client_id, user_id, redirect_uri, code_challenge, nonce, scope, auth_time, created_at, expires_at)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+      values: [c.hash, c.clientId, c.userId, c.redirectUri, c.codeChallenge, c.nonce, c.scope, c.authTime, c.createdAt, c.expiresAt]
+    })
+  }
+
+  async find (hash: string): Promise<AuthorizationCode | undefined> {
+    if (hasNul(hash)) return undefined
+    const { rows } = await this.#db.query({ name: 'gh_codes_find', text: 'SELECT * FROM authorization_codes WHERE hash = $1', values: [hash] })
+    return rows[0] && toAuthorizationCode(rows[0])
+  }
+
+  async redeem (hash: string, now: number, issued: IssuedFromCode): Promise<RedeemResult> {
+    if (hasNul(hash)) return { outcome: 'unknown' }
+    assertNoNul(issued, 'issued tokens')
+    const { rows } = await this.#db.query({
+      name: 'gh_codes_redeem',
+      text: 'UPDATE authorization_codes SET redeemed_at = $1, issued = $3 WHERE hash = $2 AND redeemed_at IS NULL RETURNING *',
+      values: [now, hash, JSON.stringify(issued)]
+    })
+    if (rows[0]) return { outcome: 'redeemed', code: toAuthorizationCode(rows[0]) }
+    const found = await this.find(hash)
+    return found ? { outcome: 'replayed', code: found } : { outcome: 'unknown' }
+  }
+
+  async purgeExpired (before: number): Promise<number> {
+    const { rowCount } = await this.#db.query({ name: 'gh_codes_purge', text: 'DELETE FROM authorization_codes WHERE expires_at < $1', values: [before] })
+    return rowCount ?? 0
+  }
+}

@@ -1,0 +1,110 @@
+import type Database from 'better-sqlite3'
+import type { AuthorizationCode, AuthorizationCodeStore, Consent, ConsentStore, IssuedFromCode, RedeemResult, Session, SessionStore } from '../types.js'
+import { scopeSet, toAuthorizationCode, toConsent, toSession } from '../browser-rows.js'
+
+type Row = Record<string, unknown>
+
+export class SqliteSessionStore implements SessionStore {
+  readonly #insert: Database.Statement
+  readonly #find: Database.Statement
+  readonly #delete: Database.Statement
+  readonly #listForUser: Database.Statement
+  readonly #deleteForUser: Database.Statement
+  readonly #purge: Database.Statement
+
+  constructor (db: Database.Database) {
+    this.#insert = db.prepare('INSERT INTO sessions (id_hash, user_id, auth_time, created_at, expires_at) VALUES (?, ?, ?, ?, ?)')
+    this.#find = db.prepare('SELECT * FROM sessions WHERE id_hash = ? AND expires_at > ?')
+    this.#delete = db.prepare('DELETE FROM sessions WHERE id_hash = ?')
+    this.#listForUser = db.prepare('SELECT * FROM sessions WHERE user_id = ? AND expires_at > ? ORDER BY created_at DESC, id_hash')
+    this.#deleteForUser = db.prepare('DELETE FROM sessions WHERE user_id = ?')
+    this.#purge = db.prepare('DELETE FROM sessions WHERE expires_at <= ?')
+  }
+
+  async create (s: Session): Promise<void> {
+    this.#insert.run(s.idHash, s.userId, s.authTime, s.createdAt, s.expiresAt)
+  }
+
+  async find (idHash: string, now: number): Promise<Session | undefined> {
+    const row = this.#find.get(idHash, now) as Row | undefined
+    return row && toSession(row)
+  }
+
+  async delete (idHash: string): Promise<boolean> { return this.#delete.run(idHash).changes > 0 }
+  async listForUser (userId: string, now: number): Promise<Session[]> { return (this.#listForUser.all(userId, now) as Row[]).map(toSession) }
+  async deleteForUser (userId: string): Promise<number> { return this.#deleteForUser.run(userId).changes }
+  async purgeExpired (now: number): Promise<number> { return this.#purge.run(now).changes }
+}
+
+export class SqliteConsentStore implements ConsentStore {
+  readonly #db: Database.Database
+  readonly #find: Database.Statement
+  readonly #upsert: Database.Statement
+  readonly #list: Database.Statement
+  readonly #revokeOne: Database.Statement
+  readonly #revokeAll: Database.Statement
+
+  constructor (db: Database.Database) {
+    this.#db = db
+    this.#find = db.prepare('SELECT * FROM consents WHERE user_id = ? AND client_id = ?')
+    this.#upsert = db.prepare(`INSERT INTO consents (user_id, client_id, scope, created_at, updated_at) VALUES (?, ?, ?, ?, ?)
+      ON CONFLICT (user_id, client_id) DO UPDATE SET scope = excluded.scope, updated_at = excluded.updated_at RETURNING *`)
+    this.#list = db.prepare('SELECT * FROM consents WHERE user_id = ? ORDER BY client_id')
+    this.#revokeOne = db.prepare('DELETE FROM consents WHERE user_id = ? AND client_id = ?')
+    this.#revokeAll = db.prepare('DELETE FROM consents WHERE user_id = ?')
+  }
+
+  async find (userId: string, clientId: string): Promise<Consent | undefined> {
+    const row = this.#find.get(userId, clientId) as Row | undefined
+    return row && toConsent(row)
+  }
+
+  async grant (userId: string, clientId: string, scopes: string[], now: number): Promise<Consent> {
+    // One IMMEDIATE transaction: two grants at once both end up in the union.
+    return this.#db.transaction(() => {
+      const existing = this.#find.get(userId, clientId) as Row | undefined
+      const scope = scopeSet([...(existing ? String(existing.scope).split(' ') : []), ...scopes])
+      return toConsent(this.#upsert.get(userId, clientId, scope, now, now) as Row)
+    }).immediate()
+  }
+
+  async listForUser (userId: string): Promise<Consent[]> { return (this.#list.all(userId) as Row[]).map(toConsent) }
+
+  async revoke (userId: string, clientId?: string): Promise<number> {
+    return clientId === undefined ? this.#revokeAll.run(userId).changes : this.#revokeOne.run(userId, clientId).changes
+  }
+}
+
+/** Redemption is one UPDATE guarded by `redeemed_at IS NULL`: SQLite serialises writers, so one caller wins. */
+export class SqliteAuthorizationCodeStore implements AuthorizationCodeStore {
+  readonly #insert: Database.Statement
+  readonly #find: Database.Statement
+  readonly #redeem: Database.Statement
+  readonly #purge: Database.Statement
+
+  constructor (db: Database.Database) {
+    this.#insert = db.prepare(`INSERT INTO authorization_codes (hash, client_id, user_id, redirect_uri, code_challenge, nonce, scope, auth_time,
+      created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+    this.#find = db.prepare('SELECT * FROM authorization_codes WHERE hash = ?')
+    this.#redeem = db.prepare('UPDATE authorization_codes SET redeemed_at = ?, issued = ? WHERE hash = ? AND redeemed_at IS NULL RETURNING *')
+    this.#purge = db.prepare('DELETE FROM authorization_codes WHERE expires_at < ?')
+  }
+
+  async create (c: AuthorizationCode): Promise<void> {
+    this.#insert.run(c.hash, c.clientId, c.userId, c.redirectUri, c.codeChallenge, c.nonce, c.scope, c.authTime, c.createdAt, c.expiresAt)
+  }
+
+  async find (hash: string): Promise<AuthorizationCode | undefined> {
+    const row = this.#find.get(hash) as Row | undefined
+    return row && toAuthorizationCode(row)
+  }
+
+  async redeem (hash: string, now: number, issued: IssuedFromCode): Promise<RedeemResult> {
+    const won = this.#redeem.get(now, JSON.stringify(issued), hash) as Row | undefined
+    if (won) return { outcome: 'redeemed', code: toAuthorizationCode(won) }
+    const row = this.#find.get(hash) as Row | undefined
+    return row ? { outcome: 'replayed', code: toAuthorizationCode(row) } : { outcome: 'unknown' }
+  }
+
+  async purgeExpired (before: number): Promise<number> { return this.#purge.run(before).changes }
+}

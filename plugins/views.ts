@@ -1,0 +1,49 @@
+import fp from 'fastify-plugin'
+import view from '@fastify/view'
+import { Eta } from 'eta'
+import { randomBytes } from 'node:crypto'
+import { fileURLToPath } from 'node:url'
+import { resolve } from 'node:path'
+import type { FastifyReply } from 'fastify'
+
+/** The built-in page templates: views/ at the package root (dist/plugins/ → ../../views). */
+export const BUILT_IN_VIEWS = fileURLToPath(new URL('../../views/', import.meta.url))
+
+export interface PageOptions {
+  status?: number
+  /** Origins a form on the page may end up at (CSP form-action): a login or consent post 303s to the client. */
+  formTargets?: string[]
+}
+
+declare module 'fastify' {
+  interface FastifyReply {
+    /** Renders `views/<name>.eta` as a full HTML page (with the issuer's name), with its own CSP. */
+    page: (name: string, data: Record<string, unknown>, options?: PageOptions) => Promise<FastifyReply>
+  }
+}
+
+/**
+ * Server-rendered pages (login, consent, error, signed-out) with @fastify/view and Eta: no front-end build,
+ * nothing from third parties. Templates come from VIEWS_DIR when set (an operator's copy of views/), else
+ * views/. Each page gets a CSP of its own: nothing but its inline style (by nonce) and forms posting here, or
+ * to the client the flow returns to; html-security-headers adds frame-ancestors 'none' and the rest.
+ */
+export default fp(async (fastify) => {
+  const { config } = fastify
+  const root = config.viewsDir ? resolve(config.viewsDir) : BUILT_IN_VIEWS
+  await fastify.register(view, {
+    engine: { eta: new Eta({ views: root, autoEscape: true, cache: true }) },
+    root,
+    production: true
+  })
+
+  fastify.decorateReply('page', async function (this: FastifyReply, name: string, data: Record<string, unknown>, options: PageOptions = {}) {
+    const nonce = randomBytes(16).toString('base64')
+    const formAction = ["'self'", ...new Set(options.formTargets ?? [])].join(' ')
+    this.code(options.status ?? 200)
+      .header('content-type', 'text/html; charset=utf-8')
+      .header('content-security-policy', `default-src 'none'; style-src 'nonce-${nonce}'; img-src 'self' data:; form-action ${formAction}; base-uri 'none'; frame-ancestors 'none'`)
+    const html = await this.viewAsync(`${name}.eta`, { ...data, nonce, issuerName: config.issuerName })
+    return this.send(html)
+  })
+}, { name: 'views', dependencies: ['config'] })

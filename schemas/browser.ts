@@ -1,0 +1,163 @@
+import { Type } from '@sinclair/typebox'
+import { OAuthErrorSchema, ref } from './common.js'
+import { bearerSecurity, noSecurity } from './security.js'
+import { BearerErrorSchema } from './common.js'
+
+/**
+ * The browser endpoints (/authorize, /login, /consent, /logout) answer HTML pages and redirects, documented
+ * as such; /userinfo is JSON. Query and form parameters are read by lib/oauth/authorize.ts, not by a strict
+ * schema: conformant clients send parameters the server does not know, and those must be ignored (OIDC Core
+ * §3.1.2.1), while a repeated one must be refused in OAuth's way, not Ajv's.
+ */
+export const HtmlPage = Type.String({ $id: 'HtmlPage', description: 'an HTML page (text/html)' })
+
+const html = (description: string) => ({ description, content: { 'text/html': { schema: ref(HtmlPage) } } })
+const redirect = (description: string) => ({ description, type: 'null' })
+/** The form posts: Fastify refuses a body it cannot read, or one too large, before the route. */
+const formErrors = {
+  413: html('the form is larger than the limit'),
+  415: html('the body is not a form (application/x-www-form-urlencoded)')
+}
+const browserErrors = {
+  400: html('an error page: unknown client, unregistered redirect_uri or another request that cannot go back to the client (never a redirect)'),
+  403: html('the form\'s CSRF token is missing or not this browser\'s, or it came from another site'),
+  429: html('too many failed sign-ins for this account or address; Retry-After says when to try again'),
+  503: html('the server cannot serve the request now (the database is unreachable); Retry-After says when to try again')
+}
+
+const AuthorizeQuery = Type.Object({
+  response_type: Type.Optional(Type.String({ description: '`code` (the only one supported)' })),
+  client_id: Type.Optional(Type.String({ description: 'a registered client allowed authorization_code' })),
+  redirect_uri: Type.Optional(Type.String({ description: 'one of the client\'s registered redirect URIs, exactly (a loopback one on any port)' })),
+  scope: Type.Optional(Type.String({ description: 'space-separated; `openid` for an ID token, `profile`, `email`' })),
+  state: Type.Optional(Type.String({ description: 'echoed byte-exact on the redirect back' })),
+  code_challenge: Type.Optional(Type.String({ description: 'PKCE S256 challenge (required)' })),
+  code_challenge_method: Type.Optional(Type.String({ description: '`S256` (required; `plain` is refused)' })),
+  nonce: Type.Optional(Type.String({ description: 'copied into the ID token' })),
+  prompt: Type.Optional(Type.String({ description: '`none`, `login` or `consent`' })),
+  max_age: Type.Optional(Type.String({ description: 'seconds since the user last entered their password, at most' })),
+  login_hint: Type.Optional(Type.String({ description: 'a username to fill in on the login page' }))
+}, { additionalProperties: true })
+
+export const authorizeSchema = {
+  operationId: 'authorize',
+  tags: ['browser'],
+  summary: 'Authorization endpoint (RFC 6749 §4.1, OpenID Connect): sign in and consent in a browser',
+  description: 'Authorization code flow only, PKCE S256 required. Shows the login page (no session, `prompt=login`, or `max_age` ' +
+    'passed) or the consent page, then redirects to the redirect URI with `code`, `state` and `iss` (RFC 9207). Errors about the ' +
+    'client or the redirect URI are an HTML page and never a redirect; the others go back to the client as `error`, `state`, `iss`. ' +
+    'Unknown parameters are ignored.',
+  security: noSecurity,
+  querystring: AuthorizeQuery,
+  response: {
+    200: html('the login or consent page'),
+    303: redirect('back to the client\'s redirect URI with `code` or `error`, and `state` and `iss`'),
+    ...browserErrors
+  }
+}
+
+export const loginPageSchema = {
+  operationId: 'showLoginPage',
+  tags: ['browser'],
+  summary: 'The login page',
+  description: 'A sign-in form (username, password, a hidden CSRF token); with a session, who is signed in and a sign-out button. ' +
+    '`return_to` is only ever a path of this server\'s authorization endpoint.',
+  security: noSecurity,
+  querystring: Type.Object({ return_to: Type.Optional(Type.String()) }, { additionalProperties: true }),
+  response: { 200: html('the login page, or the signed-in page'), ...browserErrors }
+}
+
+export const loginSchema = {
+  operationId: 'submitLogin',
+  tags: ['browser'],
+  summary: 'Sign in (the login form)',
+  description: 'Form fields `username`, `password`, `csrf` and `return_to`. Same brute-force limits and the same answer for an unknown ' +
+    'user, a wrong password and a disabled user as the password grant. Success: a new session (its id replaced), then 303 to the ' +
+    'client (or to the consent page).',
+  security: noSecurity,
+  consumes: ['application/x-www-form-urlencoded'],
+  response: {
+    303: redirect('signed in: on to the client, the consent page, or the signed-in page'),
+    401: html('the login page again, with "invalid username or password"'),
+    ...browserErrors,
+    ...formErrors
+  }
+}
+
+export const consentSchema = {
+  operationId: 'submitConsent',
+  tags: ['browser'],
+  summary: 'Allow or deny a client (the consent form)',
+  description: 'Form fields `decision` (`allow` or `deny`), `csrf` and `return_to`. Allow remembers the scopes for this user and client ' +
+    'and continues to the client with a code; deny sends `error=access_denied` back to the client.',
+  security: noSecurity,
+  consumes: ['application/x-www-form-urlencoded'],
+  response: { 303: redirect('on to the client (a code, or access_denied), or to the login page'), ...browserErrors, ...formErrors }
+}
+
+export const logoutSchema = {
+  operationId: 'logout',
+  tags: ['browser'],
+  summary: 'End the session (OpenID Connect RP-Initiated Logout 1.0)',
+  description: 'Ends the browser\'s session. With `id_token_hint` (or `client_id`) and a `post_logout_redirect_uri` registered for that ' +
+    'client, redirects there with `state`; otherwise shows the signed-out page. An unregistered URI is never redirected to.',
+  security: noSecurity,
+  querystring: Type.Object({
+    id_token_hint: Type.Optional(Type.String()),
+    post_logout_redirect_uri: Type.Optional(Type.String()),
+    state: Type.Optional(Type.String()),
+    client_id: Type.Optional(Type.String())
+  }, { additionalProperties: true }),
+  response: { 200: html('the signed-out page'), 303: redirect('to the registered post_logout_redirect_uri, with `state`'), ...browserErrors }
+}
+
+export const logoutFormSchema = {
+  operationId: 'submitLogout',
+  tags: ['browser'],
+  summary: 'Sign out (the signed-in page\'s form)',
+  description: 'Form field `csrf`. Ends the session and shows the signed-out page.',
+  security: noSecurity,
+  consumes: ['application/x-www-form-urlencoded'],
+  response: { 200: html('the signed-out page'), ...browserErrors, ...formErrors }
+}
+
+export const UserInfo = Type.Object({
+  sub: Type.String({ description: 'the user\'s id: the same in ID tokens, access tokens and /users/me' }),
+  name: Type.Optional(Type.String()),
+  preferred_username: Type.Optional(Type.String()),
+  email: Type.Optional(Type.String()),
+  email_verified: Type.Optional(Type.Boolean())
+}, { $id: 'UserInfo', description: 'OpenID Connect Core §5.3 claims, by scope', examples: [{ sub: '0b9c7a8e-3f6d-4c1e-9a2b-5d4e3f2a1b0c', name: 'Alice Liddell', preferred_username: 'alice' }] })
+
+const userInfoBase = {
+  tags: ['oidc'],
+  security: bearerSecurity('openid'),
+  response: {
+    200: ref(UserInfo, 'the claims the token\'s scopes allow'),
+    400: ref(BearerErrorSchema, 'the token was sent in more than one way (invalid_request)'),
+    401: ref(BearerErrorSchema, 'no token, or a bad, expired or revoked one (WWW-Authenticate: Bearer)'),
+    403: ref(BearerErrorSchema, 'insufficient_scope: the token lacks the scope openid'),
+    503: ref(OAuthErrorSchema, 'temporarily_unavailable: the database is unreachable')
+  }
+}
+
+export const userInfoGetSchema = {
+  ...userInfoBase,
+  operationId: 'getUserInfo',
+  summary: 'UserInfo endpoint (OpenID Connect Core §5.3)',
+  description: 'The signed-in user\'s claims for an access token with scope `openid`: `sub`; with `profile` `name` and ' +
+    '`preferred_username`; with `email` `email` and `email_verified`.'
+}
+
+export const userInfoPostSchema = {
+  ...userInfoBase,
+  response: {
+    ...userInfoBase.response,
+    413: ref(OAuthErrorSchema, 'the body is larger than the limit'),
+    415: ref(OAuthErrorSchema, 'the body is of a type the server does not read')
+  },
+  operationId: 'postUserInfo',
+  summary: 'UserInfo endpoint, POST (OpenID Connect Core §5.3)',
+  description: 'As GET /userinfo (the token in the Authorization header only, as on every Gatehouse resource).',
+  consumes: ['application/x-www-form-urlencoded']
+}

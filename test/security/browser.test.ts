@@ -1,0 +1,275 @@
+import t, { type Test } from 'tap'
+import { addClient, basic, build, FORM, form, manualClock, post } from '../helper.js'
+import {
+  InjectBrowser, REDIRECT, authorizeThrough, browserFixtures, callbackParams, exchange, field, pkce, signInAt, webRequest
+} from '../browser-support.js'
+
+// SECURITY-CASES.md series A (authorization endpoint, login and consent pages) and C (authorization codes),
+// one t.test per case; on SQLite here, on PostgreSQL through test/postgres/security/browser.test.ts.
+
+const noRedirect = (t: Test, res: { statusCode: number, headers: Record<string, unknown>, body: string }, label: string) => {
+  t.equal(res.statusCode, 400, `${label}: 400`)
+  t.notOk(res.headers.location, `${label}: no Location`)
+  t.match(res.headers['content-type'], /^text\/html/, `${label}: an HTML error page`)
+}
+
+t.test('A1: redirect_uri variants of https://app.test/cb: 400 HTML error page, no redirect', async (t) => {
+  const app = await build(t)
+  await browserFixtures(app)
+  const browser = new InjectBrowser(app)
+  for (const uri of ['https://app.test/cb/', 'https://APP.test/cb', 'https://app.test:443/cb', 'https://app.test/cb?x=1', 'https://app.test/cb#f',
+    'https://app.test/cb/../x', 'https://app.test/cb%2F..', 'https://app.test.evil/cb', 'https://app.test@evil/cb', 'http://app.test/cb', 'https://evil.test/cb']) {
+    noRedirect(t, await browser.get(webRequest({ redirect_uri: uri }).url), uri)
+  }
+  noRedirect(t, await browser.get(webRequest({ redirect_uri: undefined, client_id: 'spa' }).url), 'no redirect_uri, two registered')
+  const twice = await browser.get(`${webRequest().url}&redirect_uri=${encodeURIComponent('https://evil.test/cb')}`)
+  noRedirect(t, twice, 'redirect_uri twice')
+})
+
+t.test('A2: a native client\'s loopback URI on any port; non-loopback http refused at registration', async (t) => {
+  const app = await build(t)
+  await browserFixtures(app)
+  const browser = new InjectBrowser(app)
+  const native = await browser.get(webRequest({ client_id: 'spa', redirect_uri: 'http://127.0.0.1:51234/cb' }).url)
+  t.equal(native.statusCode, 200, 'registered http://127.0.0.1/cb, sent port 51234: the login page')
+  noRedirect(t, await browser.get(webRequest({ client_id: 'spa', redirect_uri: 'http://127.0.0.1:51234/other' }).url), 'another path on the loopback')
+  noRedirect(t, await browser.get(webRequest({ client_id: 'spa', redirect_uri: 'http://localhost:51234/cb' }).url), 'localhost is not the IP literal')
+  await t.rejects(addClient(app, 'web2', { grantTypes: ['authorization_code'], redirectUris: ['http://app.test/cb'] }), { name: 'Error' }, 'a web client with an http URI')
+  const code = await authorizeThrough(browser, webRequest({ client_id: 'spa', redirect_uri: 'http://127.0.0.1:51234/cb' }).url)
+  t.ok(code, 'and the code comes back to that port')
+})
+
+t.test('A3: unknown or missing client: no redirect; bad scope or response_type: redirect with the error and the exact state; return_to only same-origin', async (t) => {
+  const app = await build(t)
+  await browserFixtures(app)
+  await app.storage.clients.update('web', { scope: 'items:read' })
+  const browser = new InjectBrowser(app)
+  noRedirect(t, await browser.get(webRequest({ client_id: 'nobody' }).url), 'unknown client')
+  noRedirect(t, await browser.get(webRequest({ client_id: undefined }).url), 'no client_id')
+  const scope = await browser.get(webRequest({ scope: 'bogus', state: 'a&b' }).url)
+  t.equal(scope.statusCode, 303)
+  t.equal(callbackParams(scope).get('error'), 'invalid_scope')
+  t.equal(callbackParams(scope).get('state'), 'a&b')
+  t.ok(scope.headers.location?.startsWith(`${REDIRECT}?`), 'to the registered URI')
+  const type = await browser.get(webRequest({ response_type: 'foo' }).url)
+  t.equal(callbackParams(type).get('error'), 'unsupported_response_type')
+  const login = await browser.get('/login?return_to=https%3A%2F%2Fevil.test%2F')
+  t.equal(login.statusCode, 200)
+  t.notMatch(login.body, /name="return_to"/, 'an absolute return_to is dropped')
+  const afterLogin = await browser.post('/login', { username: 'alice', password: 'correct horse battery staple', csrf: field(login.body, 'csrf'), return_to: 'https://evil.test/' })
+  t.equal(afterLogin.statusCode, 303)
+  t.equal(afterLogin.headers.location, '/login', 'stays here')
+  for (const evil of ['//evil.test/authorize?x', '/authorize\\@evil.test', '/\\evil.test']) {
+    const res = await browser.post('/login', { username: 'alice', password: 'correct horse battery staple', csrf: field((await browser.get('/login')).body, 'csrf'), return_to: evil })
+    t.equal(res.headers.location, '/login', `return_to ${evil} ignored`)
+  }
+})
+
+t.test('A4: response_type=token: redirect error=unsupported_response_type', async (t) => {
+  const app = await build(t)
+  await browserFixtures(app)
+  for (const type of ['token', 'id_token', 'code token', 'code id_token']) {
+    const res = await new InjectBrowser(app).get(webRequest({ response_type: type }).url)
+    t.equal(res.statusCode, 303)
+    t.equal(callbackParams(res).get('error'), 'unsupported_response_type', type)
+    t.notOk(callbackParams(res).get('access_token'))
+  }
+})
+
+t.test('A5: state of 500 characters with &=#%+ and unicode echoed byte-exact on success and error; absent when not sent', async (t) => {
+  const app = await build(t)
+  await browserFixtures(app)
+  const browser = new InjectBrowser(app)
+  const state = ('&=#%+ é€😀 ' + 'x'.repeat(500)).slice(0, 500)
+  const res = await signInAt(browser, webRequest({ state }).url)
+  const consent = await browser.get(res.headers.location as string)
+  const ok = await browser.post('/consent', { decision: 'allow', csrf: field(consent.body, 'csrf'), return_to: field(consent.body, 'return_to') })
+  t.equal(callbackParams(ok).get('state'), state, 'success')
+  const err = await browser.get(webRequest({ state, response_type: 'token' }).url)
+  t.equal(callbackParams(err).get('state'), state, 'error')
+  const none = await browser.get(webRequest({ state: undefined }).url)
+  t.notOk(callbackParams(none).has('state'), 'no state sent, none returned')
+  t.ok(callbackParams(none).get('code'))
+})
+
+t.test('A6: no code_challenge: redirect error=invalid_request (code challenge required)', async (t) => {
+  const app = await build(t)
+  await browserFixtures(app)
+  for (const client of [{ client_id: 'web', redirect_uri: REDIRECT }, { client_id: 'spa', redirect_uri: 'https://spa.test/cb' }]) {
+    const res = await new InjectBrowser(app).get(webRequest({ ...client, code_challenge: undefined, code_challenge_method: undefined }).url)
+    t.equal(callbackParams(res).get('error'), 'invalid_request')
+    t.match(callbackParams(res).get('error_description'), /code challenge required/)
+  }
+})
+
+t.test('A7: plain, no method, S512, a challenge of 42 or 129 characters or outside the alphabet: invalid_request', async (t) => {
+  const app = await build(t)
+  await browserFixtures(app)
+  const { challenge } = pkce()
+  for (const over of [
+    { code_challenge_method: 'plain' }, { code_challenge_method: undefined }, { code_challenge_method: 'S512' },
+    { code_challenge: challenge.slice(0, 42) }, { code_challenge: 'a'.repeat(129) }, { code_challenge: challenge.slice(0, 42) + '!' }
+  ]) {
+    const res = await new InjectBrowser(app).get(webRequest(over).url)
+    t.equal(callbackParams(res).get('error'), 'invalid_request', JSON.stringify(over))
+  }
+})
+
+t.test('A8: every page: frame-ancestors none, X-Frame-Options DENY, no-referrer, nosniff, no-store, nothing third-party, no CORS', async (t) => {
+  const app = await build(t)
+  await browserFixtures(app)
+  const browser = new InjectBrowser(app)
+  const login = await browser.get(webRequest().url)
+  const consent = await browser.get((await signInAt(browser, webRequest().url)).headers.location as string)
+  const error = await browser.get(webRequest({ client_id: 'nobody' }).url)
+  const signedOut = await browser.get('/logout')
+  for (const [name, page] of Object.entries({ login, consent, error, signedOut })) {
+    t.match(page.headers['content-security-policy'], /frame-ancestors 'none'/, `${name}: CSP frame-ancestors 'none'`)
+    t.match(page.headers['content-security-policy'], /default-src 'none'/, `${name}: nothing else loads`)
+    t.equal(page.headers['x-frame-options'], 'DENY', name)
+    t.equal(page.headers['referrer-policy'], 'no-referrer', name)
+    t.equal(page.headers['x-content-type-options'], 'nosniff', name)
+    t.equal(page.headers['cache-control'], 'no-store', name)
+    t.notMatch(page.body, /(src|href)="(https?:)?\/\//, `${name}: no third-party resources`)
+  }
+  for (const method of ['OPTIONS', 'GET'] as const) {
+    const res = await app.inject({ method, url: webRequest().url, headers: { origin: 'https://evil.test', 'access-control-request-method': 'GET' } })
+    t.notOk(res.headers['access-control-allow-origin'], `${method} /authorize: no Access-Control-Allow-Origin`)
+  }
+})
+
+t.test('A9: POST /login without the CSRF token, with another session\'s, a replayed one or from another site: 403, nobody signed in; __Host- cookies, rotated at sign-in', async (t) => {
+  const app = await build(t, { ISSUER: 'https://auth.test' })
+  await browserFixtures(app)
+  const browser = new InjectBrowser(app)
+  const page = await browser.get(webRequest().url)
+  const csrf = field(page.body, 'csrf')
+  const returnTo = field(page.body, 'return_to')
+  const creds = { username: 'alice', password: 'correct horse battery staple', return_to: returnTo }
+  const refused = async (label: string, fields: Record<string, string>, headers: Record<string, string> = {}, who = browser) => {
+    const res = await who.post('/login', fields, headers)
+    t.equal(res.statusCode, 403, `${label}: 403`)
+    t.notOk(res.headers.location, `${label}: no code`)
+    t.notMatch(String(res.headers['set-cookie'] ?? ''), /session=/, `${label}: no session`)
+  }
+  await refused('no token', creds)
+  const other = new InjectBrowser(app)
+  const otherToken = field((await other.get(webRequest().url)).body, 'csrf')
+  await refused('another browser\'s token', { ...creds, csrf: otherToken })
+  await refused('cross-site Origin', { ...creds, csrf }, { origin: 'https://evil.test' })
+  await refused('Sec-Fetch-Site: cross-site', { ...creds, csrf }, { 'sec-fetch-site': 'cross-site' })
+  t.equal((await browser.post('/consent', { decision: 'allow', return_to: returnTo })).statusCode, 403, 'the consent form too')
+
+  const cookie = String(page.headers['set-cookie'])
+  t.match(cookie, /^__Host-gatehouse-csrf=[^;]+; Path=\/; HttpOnly; SameSite=Lax; Secure/, 'https issuer: __Host-, Secure, HttpOnly, SameSite=Lax')
+  browser.cookies.set('__Host-gatehouse-session', 'A'.repeat(43)) // a fixated id
+  const ok = await browser.post('/login', { ...creds, csrf }, { origin: 'https://auth.test' })
+  t.equal(ok.statusCode, 303)
+  const set = ([] as string[]).concat(ok.headers['set-cookie'] as string[])
+  t.match(set.find((c) => c.startsWith('__Host-gatehouse-session=')) ?? '', /^__Host-gatehouse-session=[A-Za-z0-9_-]{43}; Path=\/; HttpOnly; SameSite=Lax; Secure; Max-Age=\d+$/)
+  t.not(browser.cookies.get('__Host-gatehouse-session'), 'A'.repeat(43), 'a new session id at sign-in')
+  t.not(browser.cookies.get('__Host-gatehouse-csrf'), csrf, 'a new CSRF token too')
+  await refused('the replayed token, after sign-in', { ...creds, csrf }, {}, (() => { const b = new InjectBrowser(app); b.cookies.set('__Host-gatehouse-csrf', browser.cookies.get('__Host-gatehouse-csrf') as string); return b })())
+  const replay = await browser.post('/login', { ...creds, csrf })
+  t.equal(replay.statusCode, 403, 'the old token in the same browser: 403')
+})
+
+t.test('A10: a successful credential post answers 303 (never 307); a failed one a generic text', async (t) => {
+  const app = await build(t)
+  await browserFixtures(app, { skipConsent: true })
+  const ok = await signInAt(new InjectBrowser(app), webRequest().url)
+  t.equal(ok.statusCode, 303)
+  t.ok(callbackParams(ok).get('code'), 'straight to the client')
+  const wrong = await signInAt(new InjectBrowser(app), webRequest().url, 'alice', 'wrong')
+  const unknown = await signInAt(new InjectBrowser(app), webRequest().url, 'nobody', 'wrong')
+  await app.users.update('alice', { disabled: true })
+  const disabled = await signInAt(new InjectBrowser(app), webRequest().url)
+  for (const [name, res] of Object.entries({ wrong, unknown, disabled })) {
+    t.equal(res.statusCode, 401, `${name}: 401`)
+    t.match(res.body, /Invalid username or password\./, `${name}: the same text`)
+    t.notOk(res.headers.location)
+  }
+})
+
+t.test('C1: a code redeemed twice (at once, and after 30 s): invalid_grant, and what the first redemption issued is revoked', async (t) => {
+  const clock = manualClock()
+  const app = await build(t, {}, { clock })
+  const { webAuth } = await browserFixtures(app)
+  for (const delay of [0, 30]) {
+    const browser = new InjectBrowser(app)
+    const req = webRequest()
+    const code = await authorizeThrough(browser, req.url)
+    const first = await exchange(app, { code, code_verifier: req.verifier }, webAuth)
+    t.equal(first.statusCode, 200)
+    clock.advance(delay)
+    const again = await exchange(app, { code, code_verifier: req.verifier }, webAuth)
+    t.equal(again.statusCode, 400, `after ${delay} s`)
+    t.equal(again.json().error, 'invalid_grant')
+    const { access_token: at, refresh_token: rt } = first.json()
+    const intro = await app.inject({ method: 'POST', url: '/introspect', headers: { ...FORM, authorization: webAuth }, payload: form({ token: at }) })
+    t.equal(intro.body, '{"active":false}', 'its access token is inactive')
+    t.equal((await app.inject({ url: '/users/me', headers: { authorization: `Bearer ${at}` } })).statusCode, 401)
+    const refresh = await post(app, '/token', { grant_type: 'refresh_token', refresh_token: rt }, { authorization: webAuth })
+    t.equal(refresh.json().error, 'invalid_grant', 'its refresh token too')
+  }
+})
+
+t.test('C2: one code redeemed 20 times at once: exactly one 200', async (t) => {
+  const app = await build(t)
+  const { webAuth } = await browserFixtures(app)
+  const req = webRequest()
+  const code = await authorizeThrough(new InjectBrowser(app), req.url)
+  const results = await Promise.all(Array.from({ length: 20 }, () => exchange(app, { code, code_verifier: req.verifier }, webAuth)))
+  t.equal(results.filter((r) => r.statusCode === 200).length, 1)
+  t.equal(results.filter((r) => r.statusCode === 400 && r.json().error === 'invalid_grant').length, 19)
+})
+
+t.test('C3: a code redeemed after its 60 s: invalid_grant', async (t) => {
+  const clock = manualClock()
+  const app = await build(t, {}, { clock })
+  const { webAuth } = await browserFixtures(app)
+  const req = webRequest()
+  const code = await authorizeThrough(new InjectBrowser(app), req.url)
+  clock.advance(61)
+  t.equal((await exchange(app, { code, code_verifier: req.verifier }, webAuth)).json().error, 'invalid_grant')
+})
+
+t.test('C4: web\'s code redeemed by another client; redirect_uri missing or different: invalid_grant (and the code still works for web)', async (t) => {
+  const app = await build(t)
+  const { webAuth } = await browserFixtures(app)
+  const c2 = await addClient(app, 'c2', { grantTypes: ['authorization_code'], redirectUris: [REDIRECT] }) as string
+  const req = webRequest()
+  const code = await authorizeThrough(new InjectBrowser(app), req.url)
+  t.equal((await exchange(app, { code, code_verifier: req.verifier }, basic('c2', c2))).json().error, 'invalid_grant', 'another client')
+  t.equal((await exchange(app, { code, code_verifier: req.verifier, client_id: 'spa' })).json().error, 'invalid_grant', 'a public client naming itself')
+  const missing = await app.inject({ method: 'POST', url: '/token', headers: { ...FORM, authorization: webAuth }, payload: form({ grant_type: 'authorization_code', code, code_verifier: req.verifier }) })
+  t.equal(missing.json().error, 'invalid_grant', 'no redirect_uri')
+  t.equal((await exchange(app, { code, code_verifier: req.verifier, redirect_uri: 'https://app.test/cb/' }, webAuth)).json().error, 'invalid_grant', 'another redirect_uri')
+  t.equal((await exchange(app, { code, code_verifier: req.verifier }, webAuth)).statusCode, 200, 'those attempts did not burn it')
+})
+
+t.test('C5: wrong verifier, none, a malformed one (42 or 129 characters): invalid_grant', async (t) => {
+  const app = await build(t)
+  const { webAuth } = await browserFixtures(app)
+  const req = webRequest()
+  const code = await authorizeThrough(new InjectBrowser(app), req.url)
+  for (const [label, verifier] of [['wrong', pkce().verifier], ['42 characters', req.verifier.slice(0, 42)], ['129 characters', 'a'.repeat(129)]] as Array<[string, string]>) {
+    t.equal((await exchange(app, { code, code_verifier: verifier as string }, webAuth)).json().error, 'invalid_grant', label)
+  }
+  t.equal((await exchange(app, { code }, webAuth)).json().error, 'invalid_grant', 'none')
+  t.equal((await exchange(app, { code, code_verifier: req.verifier }, webAuth)).statusCode, 200, 'the right one still works')
+})
+
+t.test('J6 (ID token part): a real ID token (same keys, typ JWT) used as an access token: Reject-JWT', async (t) => {
+  const app = await build(t)
+  const { webAuth } = await browserFixtures(app)
+  const req = webRequest()
+  const code = await authorizeThrough(new InjectBrowser(app), req.url)
+  const idToken = (await exchange(app, { code, code_verifier: req.verifier }, webAuth)).json().id_token as string
+  const me = await app.inject({ url: '/users/me', headers: { authorization: `Bearer ${idToken}` } })
+  t.equal(me.statusCode, 401)
+  t.match(me.headers['www-authenticate'], /error="invalid_token"/)
+  t.equal((await app.inject({ url: '/userinfo', headers: { authorization: `Bearer ${idToken}` } })).statusCode, 401, '/userinfo too')
+  const intro = await app.inject({ method: 'POST', url: '/introspect', headers: { ...FORM, authorization: webAuth }, payload: form({ token: idToken }) })
+  t.equal(intro.body, '{"active":false}')
+})
