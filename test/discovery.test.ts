@@ -49,7 +49,7 @@ t.test('metadata documents (RFC 8414) come from ISSUER and list only what exists
   }
   t.same(documents[0], documents[1], 'both documents say the same')
   t.same(Object.keys(documents[0]).filter((k) => k.endsWith('_endpoint') || k === 'jwks_uri').sort(),
-    ['introspection_endpoint', 'jwks_uri', 'revocation_endpoint', 'token_endpoint'], 'exactly these endpoints are listed')
+    ['authorization_endpoint', 'end_session_endpoint', 'introspection_endpoint', 'jwks_uri', 'revocation_endpoint', 'token_endpoint', 'userinfo_endpoint'], 'exactly these endpoints are listed')
   const jwks = await app.inject({ method: 'GET', url: '/.well-known/jwks.json' })
   t.equal(jwks.statusCode, 200)
   t.match(jwks.json(), { keys: [{ kty: 'EC', crv: 'P-256', alg: 'ES256', use: 'sig', kid: String }] }, 'the JWKS holds the signing key')
@@ -62,7 +62,12 @@ const BARE_ANSWERS: Record<string, { method: 'GET' | 'POST', status: number, err
   '/revoke': { method: 'POST', status: 400, error: 'invalid_request', description: FORM_ONLY, allow: 'POST' },
   '/introspect': { method: 'POST', status: 400, error: 'invalid_request', description: FORM_ONLY, allow: 'POST' },
   '/.well-known/jwks.json': { method: 'GET', status: 200, allow: 'GET' },
-  '/docs': { method: 'GET', status: 200 }
+  '/docs': { method: 'GET', status: 200 },
+  // Without client_id the client is unknown: an HTML error page, never a redirect (RFC 6749 §4.1.2.1).
+  '/authorize': { method: 'GET', status: 400, allow: 'GET' },
+  '/userinfo': { method: 'GET', status: 401, error: 'unauthorized', description: 'no bearer token' },
+  // RP-initiated logout without a session or a hint: the signed-out page.
+  '/logout': { method: 'GET', status: 200 }
 }
 
 // The issuer against Host / X-Forwarded-* headers, an https issuer (M1) and the JWKS (M2) are in

@@ -12,8 +12,8 @@ import { parseScope } from './scopes.js'
 export const AUTHORIZATION_CODE_TTL_SECONDS = 60
 
 /** The OpenID Connect scopes every client allowed `authorization_code` may ask for (they name claims, not rights). */
-export const OIDC_SCOPES = ['openid', 'profile', 'email'] as const
-export const isOidcScope = (scope: string): boolean => (OIDC_SCOPES as readonly string[]).includes(scope)
+import { isOidcScope } from './scopes.js'
+export { isOidcScope, OIDC_SCOPES } from './scopes.js'
 
 /** RFC 7636 §4.2: S256 is BASE64URL(SHA256(verifier)), 43 characters exactly. */
 const S256_CHALLENGE = /^[A-Za-z0-9_-]{43}$/

@@ -39,14 +39,26 @@ export function hasScopes (granted: string | undefined, needed: string[]): boole
   return needed.every((s) => have.includes(s))
 }
 
+/** OpenID Connect's scopes: they name claims about the user, not permissions a user is given. */
+export const OIDC_SCOPES = ['openid', 'profile', 'email'] as const
+export const isOidcScope = (scope: string): boolean => (OIDC_SCOPES as readonly string[]).includes(scope)
+
 /**
- * What a token's (or a family's) scopes are worth now: those the user still holds (for a user's token) and the
- * client may still ask for (a client without a scope list: only the user's; for its own token, none). Applied on
- * every refresh and every bearer check, so a scope taken from a user or a client stops working at once.
+ * What a token's (or a family's) scopes are worth now: those the user still holds (for a user's token; the OIDC
+ * scopes, which no user is given, stay) and the client may still ask for (a client without a scope list: only the
+ * user's; for its own token, none). Applied on every refresh and every bearer check, so a scope taken from a user
+ * or a client stops working at once.
  */
 export function currentScope (granted: string[], user: Pick<User, 'scope'> | undefined, client: Pick<Client, 'scope'>): string[] {
   let scope = granted
-  if (user) scope = intersect(scope, parseScope(user.scope))
-  if (client.scope !== null || !user) scope = intersect(scope, parseScope(client.scope))
+  if (user) {
+    const held = parseScope(user.scope)
+    scope = scope.filter((s) => isOidcScope(s) || held.includes(s))
+  }
+  if (client.scope !== null || !user) {
+    // A client's scope list limits permissions; the OIDC scopes of a user's token are allowed as at /authorize.
+    const allowed = parseScope(client.scope)
+    scope = scope.filter((s) => (user !== undefined && isOidcScope(s)) || allowed.includes(s))
+  }
   return scope
 }
