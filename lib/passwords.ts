@@ -33,6 +33,10 @@ export interface PasswordHasher {
 /** Who a hash is for: the fairness keys of the hash queue (a sign-in's client address and account). */
 export interface QueueKey { address?: string, account?: string }
 
+/** The refusals of a full hash queue, told apart from other 503s (a store outage) for the login_shed event. */
+const SHED = new WeakSet<Error>()
+export const isShedByHashQueue = (err: unknown): boolean => err instanceof Error && SHED.has(err)
+
 /** By default, at most this much hashing waits: beyond it sign-ins are shed at once (503). */
 export const DEFAULT_QUEUE_SECONDS = 3
 
@@ -186,8 +190,10 @@ export class HashQueue {
     const accountFull = who.account !== undefined && (this.#perAccount.get(who.account) ?? 0) >= share
     if (!full && !addressFull && !accountFull) return
     const drainSeconds = (this.#active + this.#waiting) * (this.#averageMs ?? 0) / this.maxConcurrent / 1000
-    throw temporarilyUnavailable(Math.max(1, Math.ceil(drainSeconds)),
+    const shed = temporarilyUnavailable(Math.max(1, Math.ceil(drainSeconds)),
       full ? 'the server is busy verifying passwords; try again later' : 'too many sign-ins from this address or for this account are waiting; try again later')
+    SHED.add(shed)
+    throw shed
   }
 
   /** Hands the finishing hash's slot to the next address in turn, or frees it. */

@@ -68,4 +68,8 @@ t.test(`${LOGINS} logins for unknown users from ${ADDRESSES} addresses in ${SECO
   t.ok(result.lastReplyMs - result.sentMs < 10_000, 'the server has answered every login within 10 s of the flood\'s end')
   t.ok(rssMax < 200, `RSS stays under 200 MB (${rssMax.toFixed(0)} MB)`)
   t.equal((await signIn()).status, 200, 'and a real user signs in right after')
+  // Every shed login is a login_shed security event (logged at warn, counted in /metrics).
+  const metrics = await (await fetch(`${server.url}/metrics`)).text()
+  const counted = Number(/^gatehouse_security_events_total\{type="login_shed"\} (\d+)$/m.exec(metrics)?.[1] ?? 0)
+  t.equal(counted, shed.length, `login_shed counted once per shed login (${counted})`)
 })

@@ -1,7 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify'
 import { invalidGrant, tooManyRequests } from '../errors.js'
 import type { SecurityEvents } from '../events.js'
-import type { PasswordHasher } from '../passwords.js'
+import { isShedByHashQueue, type PasswordHasher } from '../passwords.js'
 import type { Throttle } from '../throttle.js'
 import type { Storage, User } from '../stores/types.js'
 import { SIGN_IN_LIMITS, signInKeys } from './brute-force.js'
@@ -54,6 +54,7 @@ export async function signIn (deps: SignInDeps, attempt: SignInAttempt): Promise
   } catch (err) {
     // Nothing was verified (the store or the hash queue refused): the attempt gives its reservation back.
     await reservation.settle('release').catch(() => {})
+    if (isShedByHashQueue(err)) events.emit({ type: 'login_shed', clientId, ip: clientIp }, log)
     throw err
   }
   const { ok, needsRehash } = verified
