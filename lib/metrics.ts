@@ -82,10 +82,16 @@ export class Counter implements Metric {
 
 /** A gauge read when /metrics is scraped (pool usage, memory): nothing is recorded on the request path. */
 export class Gauge implements Metric {
-  constructor (readonly name: string, readonly help: string, readonly read: () => Array<{ labels?: Record<string, string>, value: number }> | number) {}
+  constructor (
+    readonly name: string,
+    readonly help: string,
+    readonly read: () => Array<{ labels?: Record<string, string>, value: number }> | number,
+    /** `counter` for a total kept elsewhere (a cache's hit count) and only read at the scrape. */
+    readonly type: 'gauge' | 'counter' = 'gauge'
+  ) {}
 
   render (lines: string[]): void {
-    lines.push(`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} gauge`)
+    lines.push(`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} ${this.type}`)
     const read = this.read()
     const samples = typeof read === 'number' ? [{ value: read }] : read
     for (const s of samples) {
@@ -133,6 +139,8 @@ export class Registry {
 
   counter (name: string, help: string, labels: Labels = []): Counter { return this.#add(new Counter(name, help, labels)) }
   gauge (name: string, help: string, read: Gauge['read']): Gauge { return this.#add(new Gauge(name, help, read)) }
+  /** A counter whose total another module keeps (nothing recorded on the request path by the registry). */
+  counterFrom (name: string, help: string, read: Gauge['read']): Gauge { return this.#add(new Gauge(name, help, read, 'counter')) }
   histogram (name: string, help: string, labels: Labels = [], buckets?: number[]): Histogram { return this.#add(new Histogram(name, help, labels, buckets)) }
 
   render (): string {

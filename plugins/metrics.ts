@@ -42,6 +42,11 @@ export default fp(async (fastify) => {
     if (!pool) return []
     return (['total', 'idle', 'waiting'] as const).map((state) => ({ labels: { state }, value: pool[state] }))
   })
+  registry.counterFrom('gatehouse_cache_lookups_total', 'User and client lookups by the bearer check and the grants, by cache (users, clients) and result (hit: from memory; miss: read from the store).', () =>
+    fastify.storage.cache.stats().flatMap(({ cache, hits, misses }) => [
+      { labels: { cache, result: 'hit' }, value: hits },
+      { labels: { cache, result: 'miss' }, value: misses }
+    ]))
   registry.gauge('process_resident_memory_bytes', 'Resident memory size in bytes.', () => process.memoryUsage.rss())
   registry.gauge('nodejs_heap_used_bytes', 'V8 heap in use, in bytes.', () => process.memoryUsage().heapUsed)
   registry.gauge('process_uptime_seconds', 'Seconds since the process started.', () => process.uptime())

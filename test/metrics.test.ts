@@ -67,3 +67,18 @@ t.test('label sets are capped: values a request carries cannot grow /metrics wit
   t.equal(e.samples.length, MAX_SERIES + 1, 'MAX_SERIES series plus one "other"')
   t.equal(sampleValue(e, 'x_total', { client_id: 'other' }), 500, 'the overflow is counted, not lost')
 })
+
+t.test('cache hit rates: user and client lookups answered from memory or by the store', async (t) => {
+  const app = await build(t)
+  await addUser(app, 'alice', 'alice-pw')
+  const token = (await post(app, '/token', { username: 'alice', password: 'alice-pw' })).json().access_token as string
+  const before = parseExposition((await app.inject({ url: '/metrics' })).body)
+  const lookups = (e: typeof before, cache: string, result: string) => sampleValue(e, 'gatehouse_cache_lookups_total', { cache, result }) ?? 0
+  for (let i = 0; i < 5; i++) t.equal((await app.inject({ url: '/users/me', headers: { authorization: `Bearer ${token}` } })).statusCode, 200)
+  const after = parseExposition((await app.inject({ url: '/metrics' })).body)
+  t.same(after.problems, [])
+  t.equal(after.types.get('gatehouse_cache_lookups_total'), 'counter')
+  const userLookups = lookups(after, 'users', 'hit') + lookups(after, 'users', 'miss') - lookups(before, 'users', 'hit') - lookups(before, 'users', 'miss')
+  t.equal(userLookups, 5, 'one user lookup per bearer check')
+  t.ok(lookups(after, 'users', 'hit') - lookups(before, 'users', 'hit') >= 4, 'within the cache lifetime, answered from memory')
+})

@@ -1,11 +1,7 @@
+import { num, numOrNull, strOrNull, type Row } from './rows.js'
 import type { AuthorizationCode, Consent, IssuedFromCode, Session } from './types.js'
 
 /** Row ⇄ entity mapping of the browser-flow tables (sessions, consents, authorization codes), shared by both backends. */
-type Row = Record<string, unknown>
-
-const num = (v: unknown): number => typeof v === 'number' ? v : Number(v)
-const numOrNull = (v: unknown): number | null => v === null || v === undefined ? null : num(v)
-const strOrNull = (v: unknown): string | null => v === null || v === undefined ? null : String(v)
 
 export const toSession = (r: Row): Session => ({
   idHash: String(r.id_hash),

@@ -45,7 +45,12 @@ export type Invalidation =
 
 export interface CachedStorage extends Storage {
   /** Re-syncs the deny-list mirror now; `peek` reads what is cached without waiting. */
-  readonly cache: { sync (): Promise<void>, readonly peek: CachePeek }
+  readonly cache: {
+    sync (): Promise<void>
+    readonly peek: CachePeek
+    /** Lookups of users and clients since the start: answered from memory (hits) or by the store (misses). */
+    stats (): Array<{ cache: 'users' | 'clients', hits: number, misses: number }>
+  }
 }
 
 /**
@@ -78,12 +83,20 @@ class TtlCache<T> {
     this.#entries = new BoundedLru(maxEntries, now)
   }
 
+  /** Lookups answered from memory, and those that went to the store (for /metrics: the hit rate). */
+  hits = 0
+  misses = 0
+
   get size (): number { return this.#entries.size }
 
   async get (id: string, load: (id: string) => Promise<T>): Promise<T> {
     // A cached miss is stored as null (BoundedLru uses undefined for "not there").
     const hit = this.#entries.get(id)
-    if (hit !== undefined) return (hit === null ? undefined : hit) as T
+    if (hit !== undefined) {
+      this.hits++
+      return (hit === null ? undefined : hit) as T
+    }
+    this.misses++
     const generation = this.#generation
     const value = await load(id)
     if (this.#generation === generation) this.#entries.set(id, (value === undefined ? null : value) as T, this.ttlMs)
@@ -93,7 +106,9 @@ class TtlCache<T> {
   /** The entry when it is fresh (the same test as `get`), without loading anything. */
   peek (id: string): { readonly value: T } | undefined {
     const hit = this.#entries.get(id)
+    // Not counted as a miss here: the caller then asks `get`, which counts it.
     if (hit === undefined) return undefined
+    this.hits++
     return { value: (hit === null ? undefined : hit) as T }
   }
 
@@ -274,6 +289,10 @@ export async function withReadCache (inner: Storage, options: CacheOptions, bus?
     },
     cache: {
       sync,
+      stats: () => [
+        { cache: 'users', hits: users.hits, misses: users.misses },
+        { cache: 'clients', hits: clients.hits, misses: clients.misses }
+      ],
       peek: {
         anyRevoked: (ids) => now() - syncedAt > options.maxStaleMs ? undefined : ids.some((id) => denied.has(id)),
         user: (id) => users.peek(id),

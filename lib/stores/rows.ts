@@ -5,11 +5,11 @@ import type { Client, GrantType, Grant, ImportedUser, RefreshToken, SigningKey, 
  * Row ⇄ entity mapping shared by both backends: the column names are the same, and the few type
  * differences (SQLite 0/1 vs boolean, JSON text vs jsonb, bigint strings) are absorbed here.
  */
-type Row = Record<string, unknown>
+export type Row = Record<string, unknown>
 
-const num = (v: unknown): number => typeof v === 'number' ? v : Number(v)
-const numOrNull = (v: unknown): number | null => v === null || v === undefined ? null : num(v)
-const strOrNull = (v: unknown): string | null => v === null || v === undefined ? null : String(v)
+export const num = (v: unknown): number => typeof v === 'number' ? v : Number(v)
+export const numOrNull = (v: unknown): number | null => v === null || v === undefined ? null : num(v)
+export const strOrNull = (v: unknown): string | null => v === null || v === undefined ? null : String(v)
 const list = <T>(v: unknown): T[] => (typeof v === 'string' ? JSON.parse(v) : v) as T[]
 
 export const toUser = (r: Row): User => ({
