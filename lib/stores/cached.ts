@@ -280,6 +280,9 @@ export async function withReadCache (inner: Storage, options: CacheOptions, bus?
     sessions: inner.sessions,
     consents: inner.consents,
     codes: inner.codes,
+    providers: inner.providers,
+    identities: inner.identities,
+    upstreamTransactions: inner.upstreamTransactions,
     ping: () => inner.ping(),
     poolStats: inner.poolStats,
     async close () {
