@@ -65,6 +65,8 @@ export interface UserStore {
   create (user: NewUser): Promise<User>
   findById (id: string): Promise<User | undefined>
   findByUsername (username: string): Promise<User | undefined>
+  /** Users whose e-mail is `email` (compared case-insensitively), at most `limit` (linking by e-mail refuses an ambiguous one). */
+  findByEmail (email: string, limit: number): Promise<User[]>
   list (page: Page): Promise<User[]>
   update (username: string, patch: UserPatch): Promise<User | undefined>
   /**

@@ -163,6 +163,7 @@ export const postgresMigrations: string[] = [
      expires_at BIGINT NOT NULL
    );
    CREATE INDEX upstream_transactions_expires ON upstream_transactions (expires_at);
+   CREATE INDEX users_email ON users (lower(email));
    ALTER TABLE clients ADD COLUMN providers JSONB;`
 ]
 

@@ -163,5 +163,6 @@ export const sqliteMigrations: string[] = [
      expires_at INTEGER NOT NULL
    );
    CREATE INDEX upstream_transactions_expires ON upstream_transactions (expires_at);
+   CREATE INDEX users_email ON users (lower(email));
    ALTER TABLE clients ADD COLUMN providers TEXT;`
 ]
