@@ -13,7 +13,14 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
  * Endpoints for `providers add`: `op.endpoints`. Users are live: change `op.users.octocat.email` between sign-ins.
  */
 
-export interface PlainUser { id: number, login: string, name: string | null, email: string | null }
+export interface PlainUser {
+  id: number
+  login: string
+  name: string | null
+  email: string | null
+  /** Not GitHub's: set it to test an `--email-verified-claim email_verified` mapping. */
+  email_verified?: boolean
+}
 
 export interface PlainOAuthOptions {
   redirectUris: string | string[]
