@@ -1,0 +1,410 @@
+import t, { type Test } from 'tap'
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
+import { addUser, build, manualClock, type ManualClock } from './helper.js'
+import { InjectBrowser, REDIRECT, browserFixtures, webRequest } from './browser-support.js'
+import { startUpstreamOp, type UpstreamOp } from './upstream/op.js'
+import { startHostileOp, startUnreachableIssuer, type HostileMode, type HostileOp } from './upstream/hostile-op.js'
+import { startPlainOAuth } from './upstream/plain-oauth.js'
+import { adminAuth, addOidcProvider, callbackUrl, deliver, hasSession, identitiesOf, onToClient, providers, startAt, whoGotIn } from './upstream/flow.js'
+
+// Issue 14's security cases for sign-in through an upstream provider (SECURITY-CASES.md F1, F2, and the
+// failure answers of CONTRACT.md "Upstream providers"), through app.inject against real upstream servers on
+// loopback (test/upstream/). On SQLite here; on PostgreSQL through test/postgres/upstream-security.test.ts.
+// Every refusal must be an HTML error page with the exact status, no Location, and no Gatehouse session.
+
+const ISSUER = 'http://gatehouse.test'
+
+async function setup (t: Test, env: Record<string, string> = {}, clock?: ManualClock) {
+  const app = await build(t, env, clock ? { clock } : {})
+  const fixtures = await browserFixtures(app)
+  return { app, ...fixtures }
+}
+
+async function realOp (t: Test, name = 'corp', extra: Partial<Parameters<typeof startUpstreamOp>[0]> = {}): Promise<UpstreamOp> {
+  const op = await startUpstreamOp({ redirectUris: callbackUrl(name), ...extra })
+  t.teardown(() => op.close())
+  return op
+}
+
+async function hostileOp (t: Test, name = 'hostile', claims?: HostileOp['claims']): Promise<HostileOp> {
+  const op = await startHostileOp({ redirectUris: callbackUrl(name), ...(claims ? { claims } : {}) })
+  t.teardown(() => op.close())
+  return op
+}
+
+/** An HTML error page with this status: no redirect, no session cookie set. */
+function refused (t: Test, res: LightMyRequestResponse, status: number, label: string) {
+  t.equal(res.statusCode, status, `${label}: ${status}`)
+  t.notOk(res.headers.location, `${label}: no Location`)
+  t.match(String(res.headers['content-type']), /^text\/html/, `${label}: an HTML page`)
+  const cookies = [res.headers['set-cookie'] ?? []].flat().join('\n')
+  t.notMatch(cookies, /gatehouse-session=[^;]/, `${label}: no session cookie`)
+  t.notOk(res.body.includes('    at '), `${label}: no stack trace`)
+}
+
+/** Whether the browser is signed in at Gatehouse: /authorize shows the login page when it is not. */
+async function signedIn (browser: InjectBrowser): Promise<boolean> {
+  const page = await browser.get(webRequest().url)
+  return !(page.statusCode === 200 && page.body.includes('name="password"'))
+}
+
+/** A full good sign-in at provider `name` through `op`; returns the local user the client sees. */
+async function signInThrough (app: FastifyInstance, webAuth: string, name: string, signIn: (url: string) => Promise<string>, browser = new InjectBrowser(app)) {
+  const request = webRequest()
+  const { providerUrl } = await startAt(browser, request.url, name)
+  const back = await deliver(browser, await signIn(providerUrl))
+  const query = await onToClient(browser, back)
+  const code = query.get('code')
+  if (!code) throw new Error(`no code: ${query.toString()}`)
+  return whoGotIn(app, code, request.verifier, webAuth)
+}
+
+t.test('the good path first (so every refusal below is a refusal of something that works)', async (t) => {
+  const { app, webAuth } = await setup(t)
+  const op = await realOp(t)
+  await addOidcProvider(app, 'corp', op)
+  const browser = new InjectBrowser(app)
+  const request = webRequest()
+  const { providerUrl, res } = await startAt(browser, request.url, 'corp')
+  t.equal(res.statusCode, 303, '/login/corp: 303 to the provider')
+  const sent = new URL(providerUrl).searchParams
+  t.ok(providerUrl.startsWith(`${op.issuer}/auth?`), 'to the OP\'s authorization endpoint')
+  t.equal(sent.get('redirect_uri'), callbackUrl('corp'))
+  t.equal(sent.get('code_challenge_method'), 'S256', 'PKCE S256')
+  t.ok(sent.get('state') && sent.get('nonce'), 'state and nonce')
+  const me = await signInThrough(app, webAuth, 'corp', (url) => op.signInAt(url, 'verified'), browser)
+  t.equal(me.email, op.accounts.verified.email)
+})
+
+t.test('F1: the callback opened in another browser (state not bound to it): 400, no session there', async (t) => {
+  const { app } = await setup(t)
+  const op = await realOp(t)
+  await addOidcProvider(app, 'corp', op)
+  const victim = new InjectBrowser(app)
+  const { providerUrl } = await startAt(victim, webRequest().url, 'corp')
+  const callback = await op.signInAt(providerUrl, 'verified')
+  const attacker = new InjectBrowser(app)
+  refused(t, await deliver(attacker, callback), 400, 'no binding cookie')
+  t.notOk(hasSession(attacker))
+  t.notOk(await signedIn(attacker), 'the other browser is not signed in')
+
+  // An attacker who started a flow of their own holds a binding cookie, but not the one of the victim's state.
+  const other = new InjectBrowser(app)
+  t.ok((await startAt(other, webRequest().url, 'corp')).providerUrl)
+  const victim2 = new InjectBrowser(app)
+  const callback2 = await op.signInAt((await startAt(victim2, webRequest().url, 'corp')).providerUrl, 'verified')
+  refused(t, await deliver(other, callback2), 400, 'another browser\'s state')
+  t.notOk(await signedIn(other))
+})
+
+t.test('F1: a replayed state (the same callback twice): 400 the second time, no new session', async (t) => {
+  const { app } = await setup(t)
+  const op = await realOp(t)
+  await addOidcProvider(app, 'corp', op)
+  const browser = new InjectBrowser(app)
+  const { providerUrl } = await startAt(browser, webRequest().url, 'corp')
+  const callback = await op.signInAt(providerUrl, 'verified')
+  const first = await deliver(browser, callback)
+  t.equal(first.statusCode, 303, 'the first delivery signs in')
+  refused(t, await deliver(browser, callback), 400, 'replayed')
+  // And in a fresh browser carrying the binding cookie of the first (a stolen cookie + URL): still single use.
+  const thief = new InjectBrowser(app)
+  for (const [k, v] of browser.cookies) if (k !== 'gatehouse-session') thief.cookies.set(k, v)
+  refused(t, await deliver(thief, callback), 400, 'replayed with the binding cookie')
+  t.notOk(hasSession(thief))
+})
+
+t.test('F1: forged, missing or foreign state: 400, no session', async (t) => {
+  const { app } = await setup(t)
+  const op = await realOp(t)
+  await addOidcProvider(app, 'corp', op)
+  const browser = new InjectBrowser(app)
+  const { providerUrl } = await startAt(browser, webRequest().url, 'corp')
+  const callback = new URL(await op.signInAt(providerUrl, 'verified'))
+  const forged = new URL(callback)
+  forged.searchParams.set('state', 'forged-state-value-that-gatehouse-never-issued')
+  refused(t, await deliver(browser, forged.href), 400, 'forged state')
+  const missing = new URL(callback)
+  missing.searchParams.delete('state')
+  refused(t, await deliver(browser, missing.href), 400, 'no state')
+  refused(t, await browser.get('/login/corp/callback'), 400, 'no parameters at all')
+  refused(t, await browser.get('/login/corp/callback?state=&code='), 400, 'empty parameters')
+  refused(t, await browser.get('/login/corp/callback?state=a&state=b&code=c'), 400, 'state twice')
+  t.notOk(await signedIn(browser))
+})
+
+t.test('F1: an ID token with a wrong nonce, iss or aud, alg none, a bad RS256 signature, expired, or no nonce: 400, no session', async (t) => {
+  const { app } = await setup(t)
+  const op = await hostileOp(t)
+  await addOidcProvider(app, 'hostile', op)
+  const modes: HostileMode[] = ['wrong-nonce', 'wrong-iss', 'wrong-aud', 'alg-none', 'bad-signature', 'expired', 'no-nonce']
+  for (const mode of modes) {
+    const browser = new InjectBrowser(app)
+    op.mode = 'good'
+    const { providerUrl } = await startAt(browser, webRequest().url, 'hostile')
+    const callback = await op.signInAt(providerUrl)
+    op.mode = mode
+    refused(t, await deliver(browser, callback), 400, mode)
+    t.notOk(await signedIn(browser), `${mode}: not signed in`)
+  }
+  t.equal(op.seen.token.length, modes.length, 'each callback did reach the token endpoint (the ID token itself was refused)')
+  // The same OP in mode 'good' signs in: the refusals above were the ID token's.
+  op.mode = 'good'
+  const browser = new InjectBrowser(app)
+  const { providerUrl } = await startAt(browser, webRequest().url, 'hostile')
+  t.equal((await deliver(browser, await op.signInAt(providerUrl))).statusCode, 303, 'good: signed in')
+})
+
+t.test('F1: the provider\'s token endpoint refuses the code: 400, no session', async (t) => {
+  const { app } = await setup(t)
+  const op = await hostileOp(t)
+  await addOidcProvider(app, 'hostile', op)
+  const browser = new InjectBrowser(app)
+  const { providerUrl } = await startAt(browser, webRequest().url, 'hostile')
+  const callback = await op.signInAt(providerUrl)
+  op.mode = 'token-error'
+  const res = await deliver(browser, callback)
+  t.ok(res.statusCode === 400 || res.statusCode === 502, `invalid_grant upstream: ${res.statusCode} (400 or 502)`)
+  t.notOk(res.headers.location)
+  t.notOk(hasSession(browser))
+})
+
+t.test('F2: IdP-B asserts the sub and e-mail of an account linked via IdP-A: never that account', async (t) => {
+  const { app, webAuth } = await setup(t)
+  const admin = await adminAuth(t, app)
+  const idpA = await realOp(t, 'idpa')
+  await addOidcProvider(app, 'idpa', idpA)
+  const vera = await signInThrough(app, webAuth, 'idpa', (url) => idpA.signInAt(url, 'verified'))
+  t.same((await identitiesOf(app, admin, vera.username)).map((i) => [i.provider, i.subject]), [['idpa', idpA.accounts.verified.sub]])
+
+  const { sub, email, name, preferred_username: username } = idpA.accounts.verified
+  const idpB = await hostileOp(t, 'idpb', { sub, email, email_verified: true, name, preferred_username: username })
+  await addOidcProvider(app, 'idpb', idpB)
+  const viaB = await signInThrough(app, webAuth, 'idpb', (url) => idpB.signInAt(url))
+  t.not(viaB.sub, vera.sub, 'IdP-B\'s claim of the same sub and e-mail gives another local user')
+  t.not(viaB.username, vera.username)
+  t.not(viaB.email, vera.email, 'the e-mail is taken: not given to the second user')
+  t.same((await identitiesOf(app, admin, vera.username)).map((i) => i.provider), ['idpa'], 'nothing linked to vera through idpb')
+
+  // With --no-create-users at IdP-B: refused outright (access_denied back to the client).
+  await providers(app).update('idpb', { createUsers: false })
+  idpB.claims = { ...idpB.claims, sub: 'another-sub-at-b' }
+  const browser = new InjectBrowser(app)
+  const request = webRequest()
+  const { providerUrl } = await startAt(browser, request.url, 'idpb')
+  const back = await onToClient(browser, await deliver(browser, await idpB.signInAt(providerUrl)))
+  t.equal(back.get('error'), 'access_denied')
+  t.equal(back.get('state'), 'st-1')
+  t.notOk(hasSession(browser))
+})
+
+t.test('F2: IdP-A\'s response delivered to IdP-B\'s callback: rejected, no session', async (t) => {
+  const { app } = await setup(t)
+  const idpA = await realOp(t, 'idpa', { redirectUris: [callbackUrl('idpa'), callbackUrl('idpb')] })
+  const idpB = await hostileOp(t, 'idpb')
+  await addOidcProvider(app, 'idpa', idpA)
+  await addOidcProvider(app, 'idpb', idpB)
+  const browser = new InjectBrowser(app)
+  const { providerUrl } = await startAt(browser, webRequest().url, 'idpa')
+  const fromA = await idpA.signInAt(providerUrl, 'verified')
+  refused(t, await deliver(browser, fromA, 'idpb'), 400, 'A\'s code and state at B\'s callback')
+  t.equal(idpB.seen.token.length, 0, 'A\'s code never went to B\'s token endpoint')
+  t.notOk(await signedIn(browser))
+
+  // With a transaction for B pending in the same browser, A's answer still does not pass as B's.
+  const pendingB = await startAt(browser, webRequest().url, 'idpb')
+  const withBState = new URL(fromA)
+  withBState.searchParams.set('state', new URL(pendingB.providerUrl).searchParams.get('state') ?? '')
+  const res = await deliver(browser, withBState.href, 'idpb')
+  t.not(res.statusCode, 303, 'B\'s state with A\'s code and iss: not signed in')
+  t.notOk(hasSession(browser))
+})
+
+t.test('an expired transaction (10 minutes, the injected clock): 400, no session; 9 min 50 s is fine', async (t) => {
+  const clock = manualClock()
+  const { app } = await setup(t, {}, clock)
+  const op = await realOp(t)
+  await addOidcProvider(app, 'corp', op)
+
+  const late = new InjectBrowser(app)
+  const { providerUrl } = await startAt(late, webRequest().url, 'corp')
+  const callback = await op.signInAt(providerUrl, 'verified')
+  clock.advance(601)
+  refused(t, await deliver(late, callback), 400, 'after 10 min 1 s')
+  t.notOk(await signedIn(late))
+
+  const inTime = new InjectBrowser(app)
+  const second = await startAt(inTime, webRequest().url, 'corp')
+  const callback2 = await op.signInAt(second.providerUrl, 'verified')
+  clock.advance(590)
+  t.equal((await deliver(inTime, callback2)).statusCode, 303, 'after 9 min 50 s: signed in')
+})
+
+t.test('error=access_denied from the provider: access_denied back to the client with state and iss', async (t) => {
+  const { app } = await setup(t)
+  const op = await realOp(t)
+  await addOidcProvider(app, 'corp', op)
+  const browser = new InjectBrowser(app)
+  const { providerUrl } = await startAt(browser, webRequest({ state: 'st-deny' }).url, 'corp')
+  const res = await deliver(browser, await op.cancelAt(providerUrl))
+  t.equal(res.statusCode, 303)
+  t.ok(res.headers.location?.startsWith(`${REDIRECT}?`), 'to the client')
+  const back = new URL(res.headers.location ?? '').searchParams
+  t.equal(back.get('error'), 'access_denied')
+  t.equal(back.get('state'), 'st-deny')
+  t.equal(back.get('iss'), ISSUER)
+  t.notOk(back.has('code'))
+  t.notOk(hasSession(browser))
+
+  // Without a pending /authorize request (sign-in started from /login itself): a 403 page.
+  const alone = new InjectBrowser(app)
+  const start = await alone.get('/login/corp')
+  t.equal(start.statusCode, 303)
+  refused(t, await deliver(alone, await op.cancelAt(String(start.headers.location))), 403, 'access_denied without a client')
+})
+
+t.test('an unreachable provider: a 502 page, no hang, never a 500', async (t) => {
+  const { app } = await setup(t, { UPSTREAM_TIMEOUT_MS: '300' })
+  const silent = await startUnreachableIssuer('silent')
+  const closed = await startUnreachableIssuer('closed')
+  t.teardown(() => silent.close())
+  await providers(app).add({ name: 'silent', issuer: silent.issuer, clientId: 'gatehouse', clientSecret: 'secret-1' })
+  await providers(app).add({ name: 'closed', issuer: closed.issuer, clientId: 'gatehouse', clientSecret: 'secret-1' })
+  for (const name of ['silent', 'closed']) {
+    const browser = new InjectBrowser(app)
+    const page = await browser.get(webRequest().url)
+    refused(t, await browser.get(`/login/${name}?return_to=${encodeURIComponent(webRequest().url)}`), 502, `${name}: discovery`)
+    t.equal(page.statusCode, 200)
+  }
+  // Discovery answers but the token endpoint never does.
+  const op = await hostileOp(t)
+  await addOidcProvider(app, 'hostile', op)
+  const browser = new InjectBrowser(app)
+  const { providerUrl } = await startAt(browser, webRequest().url, 'hostile')
+  const callback = await op.signInAt(providerUrl)
+  op.mode = 'token-hangs'
+  refused(t, await deliver(browser, callback), 502, 'token endpoint hangs')
+  t.notOk(await signedIn(browser))
+})
+
+t.test('unknown provider name: a 404 page', async (t) => {
+  const { app } = await setup(t)
+  const browser = new InjectBrowser(app)
+  refused(t, await browser.get(`/login/nobody?return_to=${encodeURIComponent(webRequest().url)}`), 404, '/login/nobody')
+  refused(t, await browser.get('/login/nobody/callback?code=x&state=y'), 404, '/login/nobody/callback')
+})
+
+t.test('--no-create-users: an unknown account gets access_denied and no user; a linked one still signs in', async (t) => {
+  const { app, webAuth } = await setup(t)
+  const admin = await adminAuth(t, app)
+  const op = await realOp(t)
+  await addOidcProvider(app, 'corp', op, { createUsers: false })
+  const usersBefore = (await app.inject({ method: 'GET', url: '/admin/users', headers: admin })).json().length
+  const browser = new InjectBrowser(app)
+  const request = webRequest()
+  const { providerUrl } = await startAt(browser, request.url, 'corp')
+  const back = await onToClient(browser, await deliver(browser, await op.signInAt(providerUrl, 'verified')))
+  t.equal(back.get('error'), 'access_denied')
+  t.notOk(back.has('code'))
+  t.notOk(hasSession(browser))
+  t.equal((await app.inject({ method: 'GET', url: '/admin/users', headers: admin })).json().length, usersBefore, 'no user created')
+
+  // Turn creation on, sign in once (linked), turn it off again: the linked account still gets in.
+  await providers(app).update('corp', { createUsers: true })
+  const first = await signInThrough(app, webAuth, 'corp', (url) => op.signInAt(url, 'verified'))
+  await providers(app).update('corp', { createUsers: false })
+  const again = await signInThrough(app, webAuth, 'corp', (url) => op.signInAt(url, 'verified'))
+  t.equal(again.sub, first.sub)
+})
+
+t.test('--link-by-email: never through an unverified e-mail; a local user with that e-mail keeps its account', async (t) => {
+  const { app, webAuth, alice } = await setup(t)
+  const op = await realOp(t, 'corp', {
+    accounts: { aliceUnverified: { sub: 'op-alice', email: 'alice@example.test', email_verified: false, name: 'Not Alice', preferred_username: 'alice' } }
+  })
+  await addOidcProvider(app, 'corp', op, { linkByEmail: true })
+  const me = await signInThrough(app, webAuth, 'corp', (url) => op.signInAt(url, 'aliceUnverified'))
+  t.not(me.sub, alice.id, 'not alice')
+  t.not(me.username, 'alice', 'preferred_username alice is taken: another name')
+  t.notOk(me.email, 'an unverified e-mail is not stored')
+})
+
+t.test('a disabled local user cannot sign in through a provider', async (t) => {
+  const { app, webAuth } = await setup(t)
+  const admin = await adminAuth(t, app)
+  const op = await realOp(t)
+  await addOidcProvider(app, 'corp', op)
+  const me = await signInThrough(app, webAuth, 'corp', (url) => op.signInAt(url, 'verified'))
+  t.equal((await app.inject({ method: 'PATCH', url: `/admin/users/${me.username}`, headers: admin, payload: { disabled: true } })).statusCode, 200)
+  const browser = new InjectBrowser(app)
+  const { providerUrl } = await startAt(browser, webRequest().url, 'corp')
+  const back = await onToClient(browser, await deliver(browser, await op.signInAt(providerUrl, 'verified')))
+  t.equal(back.get('error'), 'access_denied')
+  t.notOk(hasSession(browser))
+})
+
+t.test('plain OAuth 2.0 (GitHub-like): numeric id as the subject; its e-mail never verified without the mapping', async (t) => {
+  const { app, webAuth } = await setup(t)
+  const admin = await adminAuth(t, app)
+  await addUser(app, 'bob', 'bob-password', { email: 'octocat@plain.test' })
+  const gh = await startPlainOAuth({ redirectUris: callbackUrl('gh') })
+  t.teardown(() => gh.close())
+  await providers(app).add({
+    name: 'gh',
+    issuer: gh.issuer,
+    clientId: gh.clientId,
+    clientSecret: gh.clientSecret,
+    scope: 'read:user user:email',
+    linkByEmail: true,
+    authorizationEndpoint: gh.endpoints.authorization,
+    tokenEndpoint: gh.endpoints.token,
+    userinfoEndpoint: gh.endpoints.userinfo,
+    claims: { subject: 'id', email: 'email', name: 'name', username: 'login' }
+  })
+  const me = await signInThrough(app, webAuth, 'gh', (url) => gh.signInAt(url))
+  t.not(me.username, 'bob', '--link-by-email without an email_verified mapping: never linked to bob')
+  t.equal(me.username, 'octocat', 'username from the login claim')
+  t.equal(me.full_name, 'The Octocat')
+  t.notOk(me.email, 'the e-mail is not verified: not stored')
+  t.same((await identitiesOf(app, admin, 'octocat')).map((i) => [i.provider, i.subject]), [['gh', '12345']], 'the numeric id, as a string')
+  t.equal(gh.seen.authorize[0]?.get('code_challenge_method'), 'S256', 'PKCE sent to the plain provider too')
+
+  // The same id with a new login and name: the same local user, name refreshed.
+  const octocat = gh.users.octocat
+  if (octocat) { octocat.login = 'octocat-renamed'; octocat.name = 'Octo Renamed' }
+  const again = await signInThrough(app, webAuth, 'gh', (url) => gh.signInAt(url))
+  t.equal(again.sub, me.sub, 'keyed on the id, not the login')
+  t.equal(again.full_name, 'Octo Renamed')
+
+  // Another id is another user.
+  gh.users.hubot = { id: 67890, login: 'hubot', name: 'Hubot', email: null }
+  const hubot = await signInThrough(app, webAuth, 'gh', (url) => gh.signInAt(url, 'hubot'))
+  t.not(hubot.sub, me.sub)
+
+  // The provider says no: access_denied back to the client.
+  gh.deny = true
+  const browser = new InjectBrowser(app)
+  const { providerUrl } = await startAt(browser, webRequest().url, 'gh')
+  const back = await onToClient(browser, await deliver(browser, await gh.signInAt(providerUrl)))
+  t.equal(back.get('error'), 'access_denied')
+})
+
+t.test('plain OAuth 2.0: with an email_verified mapping the e-mail is kept and links', async (t) => {
+  const { app, webAuth } = await setup(t)
+  const bob = await addUser(app, 'bob', 'bob-password', { email: 'octocat@plain.test' })
+  const gh = await startPlainOAuth({ redirectUris: callbackUrl('gh'), users: { octocat: { id: 12345, login: 'octocat', name: 'The Octocat', email: 'octocat@plain.test', email_verified: true } } })
+  t.teardown(() => gh.close())
+  await providers(app).add({
+    name: 'gh',
+    issuer: gh.issuer,
+    clientId: gh.clientId,
+    clientSecret: gh.clientSecret,
+    linkByEmail: true,
+    authorizationEndpoint: gh.endpoints.authorization,
+    tokenEndpoint: gh.endpoints.token,
+    userinfoEndpoint: gh.endpoints.userinfo,
+    claims: { subject: 'id', email: 'email', emailVerified: 'email_verified', name: 'name', username: 'login' }
+  })
+  const me = await signInThrough(app, webAuth, 'gh', (url) => gh.signInAt(url))
+  t.equal(me.sub, bob.id, 'a verified e-mail (mapped) links to bob')
+})
