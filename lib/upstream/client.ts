@@ -131,15 +131,18 @@ export class UpstreamClients {
       })
       metadata = discovered.serverMetadata()
     }
-    // RFC 8414 §2: client_secret_basic is the default when a provider lists no methods; plain OAuth 2.0
-    // providers (GitHub and the like) take the secret in the body.
+    // The secret in the body (openid-client's default, and what plain OAuth 2.0 providers such as GitHub take),
+    // unless the provider lists the methods it accepts without client_secret_post.
     const methods = metadata.token_endpoint_auth_methods_supported
-    const auth = isPlain(provider) || (methods !== undefined && !methods.includes('client_secret_basic') && methods.includes('client_secret_post'))
+    const auth = isPlain(provider) || methods === undefined || methods.includes('client_secret_post')
       ? oidc.ClientSecretPost(provider.clientSecret)
       : oidc.ClientSecretBasic(provider.clientSecret)
     const configuration = new oidc.Configuration(metadata, provider.clientId, undefined, auth)
     configuration.timeout = this.timeoutSeconds
     if (insecure) oidc.allowInsecureRequests(configuration)
+    // openid-client trusts an ID token from the token endpoint on the strength of TLS (OIDC Core §3.1.3.7.6)
+    // unless told otherwise: the contract wants its signature checked through the provider's JWKS (F1).
+    if (!isPlain(provider)) oidc.enableNonRepudiationChecks(configuration)
     return configuration
   }
 
