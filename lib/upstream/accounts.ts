@@ -13,7 +13,7 @@ import type { UpstreamProfile } from './client.js'
  *   (never on an unverified e-mail, never when two users share it);
  * - else, unless create_users is off, a new local user: username from the username claim or the verified
  *   e-mail when free and valid, else `{provider}-{random}`; full name from the name; e-mail only when
- *   verified; a password hash no password matches;
+ *   verified and no other local user has it; a password hash no password matches;
  * - a disabled user is refused. The user's full name and (verified) e-mail follow the provider at each sign-in.
  */
 export type AccountOutcome =
@@ -35,7 +35,9 @@ export async function resolveAccount (deps: { storage: Storage, clock: Clock }, 
     }
     if (!user) {
       if (!provider.createUsers) return { outcome: 'refused', reason: 'unknown_account' }
-      user = await createLocalUser(storage, provider, profile, verifiedEmail)
+      // An e-mail another local user holds is not given to a second one (it would make linking by e-mail ambiguous).
+      const freeEmail = verifiedEmail !== null && (await storage.users.findByEmail(verifiedEmail, 1)).length === 0 ? verifiedEmail : null
+      user = await createLocalUser(storage, provider, profile, freeEmail)
       outcome = 'created'
     }
     const link = { provider: provider.name, issuer: provider.issuer, subject: profile.subject, userId: user.id, email: profile.email, linkedAt: clock.now() }
@@ -93,11 +95,14 @@ async function createLocalUser (storage: Storage, provider: UpstreamProvider, pr
   }
 }
 
-/** The provider's name and verified e-mail replace the stored ones when they differ (nothing else changes). */
+/** The provider's name and verified e-mail replace the stored ones when they differ (an e-mail only when no other user has it). */
 async function refresh (storage: Storage, user: User, profile: UpstreamProfile, verifiedEmail: string | null): Promise<User> {
   const patch: UserPatch = {}
   if (profile.name !== null && validFullName(profile.name) && profile.name !== user.fullName) patch.fullName = profile.name
-  if (verifiedEmail !== null && verifiedEmail !== user.email) patch.email = verifiedEmail
+  if (verifiedEmail !== null && verifiedEmail.toLowerCase() !== user.email?.toLowerCase()) {
+    const holders = await storage.users.findByEmail(verifiedEmail, 1)
+    if (holders.length === 0) patch.email = verifiedEmail
+  }
   if (Object.keys(patch).length === 0) return user
   return await storage.users.update(user.username, patch) ?? user
 }
