@@ -10,6 +10,7 @@ import { argon2Params, createPasswordHasher } from './lib/passwords.js'
 import { createClient, deleteClient, toClientView, updateClient } from './lib/services/client-admin.js'
 import { createUser, updateUser } from './lib/services/user-admin.js'
 import { endSessions, listConsents, listSessions, revokeConsents } from './lib/services/browser-admin.js'
+import { createProvider, deleteProvider, listIdentities, listProviders, unlinkIdentity, updateProvider, type ProviderPatchInput } from './lib/services/provider-admin.js'
 import { exportUsers, IMPORT_DEFAULTS, importUsers } from './lib/services/user-import.js'
 import { progressView } from './lib/import-progress.js'
 import { openStorage } from './lib/stores/index.js'
@@ -41,8 +42,28 @@ const HELP: Record<string, string> = {
   gatehouse clients add CLIENT_ID [--public] [--grant g1,g2] [--scope "a b"] [--redirect-uri URI]...
       prints the client secret once (confidential clients); grants: client_credentials (default),
       password, refresh_token, authorization_code
+      [--providers a,b]  its users sign in through these upstream providers only (no password form)
+  gatehouse clients update CLIENT_ID [--grant g1,g2] [--scope "a b"] [--redirect-uri URI]... [--providers a,b]
+      (--providers '' lifts the restriction)
   gatehouse clients list
   gatehouse clients remove CLIENT_ID   its tokens stop working`,
+  providers: `gatehouse providers: upstream identity providers users may sign in with (OpenID Connect, or plain OAuth 2.0)
+  gatehouse providers add NAME --issuer URL --client-id ID --client-secret-stdin [--scope "openid email profile"]
+      [--display-name TEXT] [--link-by-email] [--no-create-users]
+      the client secret is read from standard input and never shown again; prints the provider with its
+      redirect_uri (ISSUER/login/NAME/callback), what to register at the provider. Endpoints come from the
+      issuer's discovery document. http:// only for loopback hosts.
+      --link-by-email     a first sign-in whose e-mail the provider marks verified signs in as the local user with it
+      --no-create-users   a first sign-in of an unknown account is refused (access_denied) instead of creating a user
+    plain OAuth 2.0 (no discovery, no ID token; e.g. GitHub):
+      --authorization-endpoint URL --token-endpoint URL --userinfo-endpoint URL
+      --subject-claim C (default sub) --email-claim C --email-verified-claim C --name-claim C --username-claim C
+      (without --email-verified-claim the provider's e-mail is never treated as verified)
+  gatehouse providers update NAME [the options of add] [--client-secret-stdin] [--create-users] [--no-link-by-email]
+  gatehouse providers list             JSON array of providers (never a secret)
+  gatehouse providers remove NAME      its button and sign-ins stop; linked accounts are kept
+  gatehouse providers identities USERNAME          the accounts at providers that sign in as USERNAME
+  gatehouse providers unlink USERNAME --provider NAME  that account no longer signs in as USERNAME`,
   keys: `gatehouse keys: signing keys
   gatehouse keys rotate                a new key, published at once and signing after KEY_PUBLISH_DELAY_SECONDS`,
   openapi: 'gatehouse openapi: write openapi.yaml (the API description) into the project folder'
@@ -62,8 +83,12 @@ const STREAMED = Symbol('streamed')
 
 const clock = systemClock
 
-async function readStdin (): Promise<string> {
-  if (process.stdin.isTTY) throw new UsageError('--password-stdin: pipe the password in, e.g. printf %s "$PW" | gatehouse users add NAME --password-stdin')
+async function readStdin (option = '--password-stdin'): Promise<string> {
+  if (process.stdin.isTTY) {
+    throw new UsageError(option === '--password-stdin'
+      ? '--password-stdin: pipe the password in, e.g. printf %s "$PW" | gatehouse users add NAME --password-stdin'
+      : `${option}: pipe the secret in, e.g. printf %s "$SECRET" | gatehouse providers add NAME ... ${option}`)
+  }
   const chunks: Buffer[] = []
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer)
   // One trailing newline is stripped (as `echo` adds one); anything else is part of the password.
@@ -170,8 +195,16 @@ const CLIENT_OPTIONS = {
   scope: { type: 'string' },
   'redirect-uri': { type: 'string', multiple: true },
   'post-logout-redirect-uri': { type: 'string', multiple: true },
-  'skip-consent': { type: 'boolean' }
+  'skip-consent': { type: 'boolean' },
+  providers: { type: 'string' }
 } as const
+
+/** `--providers a,b` as a list; '' lifts the restriction (null); absent: undefined. */
+function providerList (value: string | undefined): string[] | null | undefined {
+  if (value === undefined) return undefined
+  const names = value.split(',').map((n) => n.trim()).filter(Boolean)
+  return names.length === 0 ? null : names
+}
 
 async function clients (storage: Storage, config: Config, action: string | undefined, args: string[]): Promise<unknown> {
   switch (action) {
@@ -192,7 +225,8 @@ async function clients (storage: Storage, config: Config, action: string | undef
         scope: values.scope ?? null,
         redirectUris: values['redirect-uri'] ?? [],
         postLogoutRedirectUris: values['post-logout-redirect-uri'] ?? [],
-        skipConsent: values['skip-consent'] ?? false
+        skipConsent: values['skip-consent'] ?? false,
+        providers: providerList(values.providers) ?? null
       })
       return { ...toClientView(client), ...(secret === undefined ? {} : { client_secret: secret }) }
     }
@@ -205,7 +239,8 @@ async function clients (storage: Storage, config: Config, action: string | undef
         scope: values.scope,
         redirectUris: values['redirect-uri'],
         postLogoutRedirectUris: values['post-logout-redirect-uri'],
-        skipConsent: values['skip-consent'] ? true : values['no-skip-consent'] ? false : undefined
+        skipConsent: values['skip-consent'] ? true : values['no-skip-consent'] ? false : undefined,
+        providers: providerList(values.providers)
       })
       return toClientView(client)
     }
@@ -218,6 +253,91 @@ async function clients (storage: Storage, config: Config, action: string | undef
     }
     default:
       throw new UsageError(`unknown command: clients ${action ?? ''}`)
+  }
+}
+
+/** Options `providers add` and `providers update` share. */
+const PROVIDER_OPTIONS = {
+  issuer: { type: 'string' },
+  'client-id': { type: 'string' },
+  'client-secret-stdin': { type: 'boolean' },
+  scope: { type: 'string' },
+  'display-name': { type: 'string' },
+  'link-by-email': { type: 'boolean' },
+  'no-link-by-email': { type: 'boolean' },
+  'create-users': { type: 'boolean' },
+  'no-create-users': { type: 'boolean' },
+  'authorization-endpoint': { type: 'string' },
+  'token-endpoint': { type: 'string' },
+  'userinfo-endpoint': { type: 'string' },
+  'subject-claim': { type: 'string' },
+  'email-claim': { type: 'string' },
+  'email-verified-claim': { type: 'string' },
+  'name-claim': { type: 'string' },
+  'username-claim': { type: 'string' }
+} as const
+
+type ProviderValues = { [K in keyof typeof PROVIDER_OPTIONS]?: typeof PROVIDER_OPTIONS[K]['type'] extends 'boolean' ? boolean : string }
+
+/** A yes/no pair of flags: true, false, or undefined when neither was given. */
+function flag (values: ProviderValues, yes: 'link-by-email' | 'create-users', no: 'no-link-by-email' | 'no-create-users'): boolean | undefined {
+  if (values[yes] && values[no]) throw new UsageError(`--${yes} and --${no} together`)
+  return values[yes] ? true : values[no] ? false : undefined
+}
+
+async function providerInput (values: ProviderValues, secretRequired: boolean): Promise<ProviderPatchInput> {
+  if (secretRequired && !values['client-secret-stdin']) throw new UsageError('providers add needs --client-secret-stdin (secrets are never taken from the command line)')
+  const claims = {
+    subject: values['subject-claim'],
+    email: values['email-claim'],
+    emailVerified: values['email-verified-claim'],
+    name: values['name-claim'],
+    username: values['username-claim']
+  }
+  return {
+    issuer: values.issuer,
+    clientId: values['client-id'],
+    clientSecret: values['client-secret-stdin'] ? await readStdin('--client-secret-stdin') : undefined,
+    scope: values.scope,
+    displayName: values['display-name'],
+    linkByEmail: flag(values, 'link-by-email', 'no-link-by-email'),
+    createUsers: flag(values, 'create-users', 'no-create-users'),
+    authorizationEndpoint: values['authorization-endpoint'],
+    tokenEndpoint: values['token-endpoint'],
+    userinfoEndpoint: values['userinfo-endpoint'],
+    claims: Object.values(claims).some((c) => c !== undefined) ? claims : undefined
+  }
+}
+
+async function providers (storage: Storage, config: Config, action: string | undefined, args: string[]): Promise<unknown> {
+  const deps = { storage, config }
+  switch (action) {
+    case 'add': {
+      const { values, positionals } = parseArgs({ args, allowPositionals: true, options: PROVIDER_OPTIONS })
+      const name = one(positionals, 'NAME')
+      if (values.issuer === undefined) throw new UsageError('providers add needs --issuer URL')
+      if (values['client-id'] === undefined) throw new UsageError('providers add needs --client-id ID')
+      const input = await providerInput(values, true)
+      return createProvider(deps, { ...input, name, issuer: values.issuer, clientId: values['client-id'], clientSecret: input.clientSecret ?? '' })
+    }
+    case 'update': {
+      const { values, positionals } = parseArgs({ args, allowPositionals: true, options: PROVIDER_OPTIONS })
+      return updateProvider(deps, one(positionals, 'NAME'), await providerInput(values, false))
+    }
+    case 'list':
+      parseArgs({ args, allowPositionals: false })
+      return listProviders(deps)
+    case 'remove':
+      return deleteProvider(deps, one(parseArgs({ args, allowPositionals: true }).positionals, 'NAME'))
+    case 'identities':
+      return listIdentities(storage, one(parseArgs({ args, allowPositionals: true }).positionals, 'USERNAME'))
+    case 'unlink': {
+      const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { provider: { type: 'string' } } })
+      if (values.provider === undefined) throw new UsageError('providers unlink needs --provider NAME')
+      return { unlinked: await unlinkIdentity(storage, one(positionals, 'USERNAME'), values.provider) }
+    }
+    default:
+      throw new UsageError(`unknown command: providers ${action ?? ''}`)
   }
 }
 
@@ -250,6 +370,7 @@ async function run (argv: string[]): Promise<unknown> {
       case 'users': return await users(storage, config, action, rest)
       case 'clients': return await clients(storage, config, action, rest)
       case 'keys': return await keys(storage, config, action)
+      case 'providers': return await providers(storage, config, action, rest)
       default: throw new UsageError(`unknown command: ${group}`)
     }
   } finally {
