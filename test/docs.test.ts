@@ -35,7 +35,7 @@ t.test('the README stands alone: no links outside the repository, every CLI comm
   t.notMatch(README, /\]\(\.\.\//, 'no relative link leaving the repository')
   t.notMatch(README, /\.\.\/shared|\/work\//, 'no path of a planning workspace')
   const cli = section('Command line')
-  for (const group of ['users add', 'users disable', 'users import', 'users export', 'clients add', 'clients remove', 'keys rotate', 'openapi', '--help', '--version']) {
+  for (const group of ['users add', 'users disable', 'users import', 'users export', 'clients add', 'clients remove', 'providers add', 'providers list', 'providers remove', 'keys rotate', 'openapi', '--help', '--version']) {
     t.match(cli, group, `${group} is in the Command line section`)
   }
 })
