@@ -1,0 +1,3 @@
+// The same tests, on PostgreSQL (see testBackend in test/helper.ts).
+process.env.GATEHOUSE_TEST_BACKEND = 'postgres'
+await import('../upstream-providers.test.js')
