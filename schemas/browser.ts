@@ -1,4 +1,5 @@
-import { Type } from '@sinclair/typebox'
+import { Type, type TSchema } from '@sinclair/typebox'
+import { AdminErrorSchemas } from './admin.js'
 import { OAuthErrorSchema, ref } from './common.js'
 import { bearerSecurity, noSecurity } from './security.js'
 import { BearerErrorSchema } from './common.js'
@@ -162,6 +163,17 @@ export const userInfoPostSchema = {
   consumes: ['application/x-www-form-urlencoded']
 }
 
+/**
+ * The provider routes have a path parameter: a path that does not decode, or a name no provider can have, is
+ * refused before any provider is looked up, as JSON like any unknown path (400 invalid_request, 404 not_found);
+ * a well-formed name of no provider is the 404 page.
+ */
+const htmlOrJson = (description: string, json: TSchema) => ({ description, content: { 'text/html': { schema: ref(HtmlPage) }, 'application/json': { schema: json } } })
+const providerErrors = {
+  400: htmlOrJson('an error page (a check of the sign-in failed, a bad authorization request), or JSON when the path does not decode', ref(OAuthErrorSchema)),
+  404: htmlOrJson('no such provider: a page; JSON when the name is not a provider name at all', ref(AdminErrorSchemas.notFound))
+}
+
 const ProviderParam = Type.Object({ name: Type.String({ maxLength: 64, description: 'the provider\'s name' }) })
 
 export const upstreamLoginSchema = {
@@ -176,7 +188,7 @@ export const upstreamLoginSchema = {
   response: {
     303: redirect('to the provider'),
     ...browserErrors,
-    404: html('no such provider'),
+    ...providerErrors,
     502: html('the provider cannot be reached (its discovery document)')
   }
 }
@@ -201,7 +213,7 @@ export const upstreamCallbackSchema = {
   response: {
     303: redirect('signed in: on to the client, the consent page, or the signed-in page; or access_denied back to the client'),
     ...browserErrors,
-    404: html('no such provider'),
+    ...providerErrors,
     502: html('the provider cannot be reached, timed out, or answered nonsense')
   }
 }

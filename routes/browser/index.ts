@@ -189,11 +189,18 @@ const browserRoutes: FastifyPluginAsync = async (fastify) => {
     return signedIn(request, reply, user, authz, returnTo)
   })
 
-  /** The provider a URL names, or the 404 page. */
-  async function providerNamed (name: string): Promise<UpstreamProvider> {
-    const provider = PROVIDER_NAME.test(name) ? await storage.providers.find(name) : undefined
+  /** The provider a URL names, or the 404 page (undefined: not a provider name at all, so no such path: the caller answers as for any unknown path). */
+  async function providerNamed (name: string): Promise<UpstreamProvider | undefined> {
+    if (!PROVIDER_NAME.test(name)) return undefined
+    const provider = await storage.providers.find(name)
     if (!provider) throw unknownProvider()
     return provider
+  }
+
+  /** A name no provider can have: no such path, answered as the not-found handler answers any unknown path (JSON). */
+  function noSuchPath (request: FastifyRequest, reply: FastifyReply) {
+    request.errorCode = 'not_found'
+    return reply.code(404).type('application/json; charset=utf-8').send({ error: 'not_found', error_description: 'no such endpoint' })
   }
 
   /** A client restricted to some providers offers no other (checked when the sign-in starts and when it comes back). */
@@ -210,6 +217,7 @@ const browserRoutes: FastifyPluginAsync = async (fastify) => {
 
   fastify.get('/login/:name', { schema: upstreamLoginSchema }, async (request, reply) => {
     const provider = await providerNamed((request.params as { name: string }).name)
+    if (!provider) return noSuchPath(request, reply)
     const returnTo = safeReturnTo((request.query as Query).return_to)
     // The pending authorization request is checked now, so a bad one never reaches the provider.
     const authz = returnTo === undefined ? undefined : await readAuthorizationRequest(queryOf(returnTo), storage.clients)
@@ -243,6 +251,7 @@ const browserRoutes: FastifyPluginAsync = async (fastify) => {
 
   fastify.get('/login/:name/callback', { schema: upstreamCallbackSchema }, async (request, reply) => {
     const provider = await providerNamed((request.params as { name: string }).name)
+    if (!provider) return noSuchPath(request, reply)
     const query = request.query as Query
     const binding = cookiesOf(request).get(names.upstream)
     // The pending sign-in: this browser's, for this provider, not used before, not expired (one atomic consume).

@@ -20,6 +20,8 @@ export interface Pools {
   /** Resources path parameters may name (they may be read, changed or deleted). */
   victimUsers: string[]
   victimClients: string[]
+  /** Upstream providers (path parameters `name`, `provider`), and which users have an account linked at them. */
+  victimProviders: string[]
   /** Never used as a path parameter: the fixtures the fuzzer needs to keep working. */
   protectedUsers: Set<string>
   protectedClients: Set<string>
@@ -163,7 +165,13 @@ function hintsFor (op: Operation, pools: Pools): Record<string, fc.Arbitrary<unk
   const hints: Record<string, fc.Arbitrary<unknown>> = {
     scope: fc.constantFrom('read', 'admin', 'read write', 'write', 'openid', '', ' ', 'read  read', 'READ'),
     email: fc.constantFrom('alice@example.test', 'x@y', 'not-an-email', 'a b@c', 'a\u0000@b.c'),
-    redirect_uris: fc.array(fc.constantFrom('https://app.test/cb', 'http://127.0.0.1/cb', 'http://evil.test/cb', 'https://a.test/#f', 'not a uri', 'https://a.test/\u0000', 'javascript:alert(1)'), { maxLength: 3 })
+    redirect_uris: fc.array(fc.constantFrom('https://app.test/cb', 'http://127.0.0.1/cb', 'http://evil.test/cb', 'https://a.test/#f', 'not a uri', 'https://a.test/\u0000', 'javascript:alert(1)'), { maxLength: 3 }),
+    // Upstream providers: mostly URLs the rules accept, so that registrations and changes succeed too.
+    issuer: fc.constantFrom('https://idp.test', 'https://idp.test/tenant/', 'http://127.0.0.1:9/', 'http://idp.test', 'idp.test', 'https://idp.test/#f', 'https://u:p@idp.test'),
+    authorization_endpoint: fc.constantFrom('https://idp.test/authorize', '', 'http://evil.test/a', 'not a url'),
+    token_endpoint: fc.constantFrom('https://idp.test/token', '', 'javascript:alert(1)'),
+    userinfo_endpoint: fc.constantFrom('https://idp.test/userinfo', ''),
+    providers: fc.oneof(fc.constant(null), fc.constant(0).map(() => pools.victimProviders.slice(0, 1)), fc.constant(['nope']))
   }
   if (form) {
     Object.assign(hints, {
@@ -185,6 +193,7 @@ function hintsFor (op: Operation, pools: Pools): Record<string, fc.Arbitrary<unk
     Object.assign(hints, {
       username: fc.oneof(pickFrom(() => pools.victimUsers, 'v0'), fc.stringMatching(/^[a-z0-9][a-z0-9._@+-]{0,20}$/)),
       client_id: fc.oneof(pickFrom(() => pools.victimClients, 'vc0'), fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,20}$/), fc.constant('c'.repeat(120)), fc.constant('default')),
+      name: fc.oneof(fc.stringMatching(/^[a-z0-9][a-z0-9_-]{0,12}$/), pickFrom(() => pools.victimProviders, 'vp0'), fc.constant('Bad Name')),
       grant_types: fc.oneof(fc.constant(['client_credentials']), fc.constant(['password', 'refresh_token']), fc.constant(['authorization_code'])),
       password: fc.string({ minLength: 1, maxLength: 20 })
     })
@@ -341,7 +350,7 @@ function encodeBody (plan: BodyPlan, documented: string, limit: number): { heade
 // URL, headers
 
 function pathSegment (name: string, pools: Pools): fc.Arbitrary<string> {
-  const victims = name === 'username' ? () => pools.victimUsers : () => pools.victimClients
+  const victims = name === 'username' ? () => pools.victimUsers : name === 'name' || name === 'provider' ? () => pools.victimProviders : () => pools.victimClients
   const isProtected = (v: string) => (name === 'username' ? pools.protectedUsers : pools.protectedClients).has(v)
   return fc.oneof(
     { weight: 5, arbitrary: pickFrom(victims, 'nobody').map(pctEncode) },

@@ -66,6 +66,19 @@ export async function setUpFixtures (app: FastifyInstance): Promise<Pools> {
   keep(await token(app, { grant_type: 'password', username: 'bob', password: 'bob-password', client_id: 'p1' }))
   keep(await token(app, { grant_type: 'client_credentials' }, basic('cc1', confidential[2]!.secret)))
 
+  // Upstream providers, each with accounts of the victim users linked (so unlinking has something to remove).
+  const victimProviders: string[] = []
+  const victimUsers = USERS.filter((u) => u.username.startsWith('v')).map((u) => u.username)
+  for (let i = 0; i < 4; i++) {
+    const name = `vp${i}`
+    await app.providers.add({ name, issuer: `https://idp${i}.test`, clientId: 'gatehouse', clientSecret: 'provider-secret' })
+    for (const username of victimUsers) {
+      const user = await app.storage.users.findByUsername(username)
+      if (user) await app.storage.identities.link({ provider: name, issuer: `https://idp${i}.test`, subject: `${username}-at-${name}`, userId: user.id, email: null, linkedAt: 0 })
+    }
+    victimProviders.push(name)
+  }
+
   return {
     users: USERS.map(({ username, password }) => ({ username, password })),
     confidential,
@@ -76,6 +89,7 @@ export async function setUpFixtures (app: FastifyInstance): Promise<Pools> {
     userToken: dave.access_token,
     victimUsers: USERS.filter((u) => u.username.startsWith('v')).map((u) => u.username),
     victimClients,
+    victimProviders,
     protectedUsers: new Set(['root', 'dave', 'alice', 'bob']),
     protectedClients: new Set(['c1', 'c2', 'cc1', 'rs1', 'rs2', 'p1', 'admin-cli', 'me-cli'])
   }
@@ -98,6 +112,8 @@ export function harvest (pools: Pools, op: Operation, res: Reply): void {
     remember(pools.refreshTokens, body.refresh_token)
   } else if (op.id === 'POST /admin/users') {
     remember(pools.victimUsers, body.username)
+  } else if (op.id === 'POST /admin/providers') {
+    remember(pools.victimProviders, body.name)
   } else if (op.id === 'POST /admin/clients') {
     remember(pools.victimClients, body.client_id)
     if (typeof body.client_secret === 'string' && typeof body.client_id === 'string') {
