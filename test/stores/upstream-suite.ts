@@ -114,6 +114,19 @@ export function upstreamStoreSuite (t: Test, open: () => Promise<Storage>, openT
     t.equal(results.filter((r) => r !== undefined).length, 1)
   })
 
+  t.test('users by e-mail: case-insensitive, at most `limit`, none for NUL', async (t) => {
+    const s = await open()
+    t.teardown(() => s.close())
+    await s.users.create({ username: 'a', passwordHash: null, email: 'Shared@Example.test' })
+    await s.users.create({ username: 'b', passwordHash: null, email: 'shared@example.test' })
+    await s.users.create({ username: 'c', passwordHash: null, email: 'own@example.test' })
+    t.same((await s.users.findByEmail('SHARED@example.TEST', 5)).map((u) => u.username), ['a', 'b'])
+    t.equal((await s.users.findByEmail('shared@example.test', 1)).length, 1)
+    t.same((await s.users.findByEmail('own@example.test', 2)).map((u) => u.username), ['c'])
+    t.same(await s.users.findByEmail('nobody@example.test', 2), [])
+    t.same(await s.users.findByEmail('own@example.test\u0000', 2), [])
+  })
+
   t.test('clients: providers is null until set, then a list; set back to null', async (t) => {
     const s = await open()
     t.teardown(() => s.close())
