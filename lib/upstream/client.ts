@@ -61,7 +61,7 @@ export function classify (err: unknown): UpstreamFailure {
   if (err instanceof UpstreamCallError) return err.failure
   // fetch's own failures (refused, reset, DNS, TLS) are TypeErrors; a timeout is a DOMException.
   if (err instanceof TypeError || (err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError'))) {
-    const cause = (err.cause as { code?: string, message?: string } | undefined)
+    const cause = err.cause as { code?: string, message?: string } | undefined
     return { kind: 'unreachable', detail: short(cause?.code ?? cause?.message ?? err.message) }
   }
   return { kind: 'unreachable', detail: short(err instanceof Error ? err.message : err) }

@@ -7,8 +7,17 @@ import { CreateProvider, IdentityView, ProviderNameParam, ProviderView, UpdatePr
 
 type ClaimsBody = { subject?: string, email?: string, email_verified?: string, name?: string, username?: string }
 type ProviderBody = {
-  issuer?: string, client_id?: string, client_secret?: string, scope?: string, display_name?: string, link_by_email?: boolean,
-  create_users?: boolean, authorization_endpoint?: string, token_endpoint?: string, userinfo_endpoint?: string, claims?: ClaimsBody
+  issuer?: string,
+  client_id?: string,
+  client_secret?: string,
+  scope?: string,
+  display_name?: string,
+  link_by_email?: boolean,
+  create_users?: boolean,
+  authorization_endpoint?: string,
+  token_endpoint?: string,
+  userinfo_endpoint?: string,
+  claims?: ClaimsBody
 }
 
 /** The admin API's snake_case body as the service's input. */
