@@ -108,7 +108,12 @@ export const ConfigSchema = Type.Object({
   /** A folder of page templates replacing the built-in ones in views/ (each file that exists there wins). */
   viewsDir: Type.Optional(Type.String({ env: 'VIEWS_DIR', minLength: 1 })),
   /** How long a browser stays signed in after entering their password (the session cookie's lifetime). */
-  sessionTtl: Seconds('SESSION_TTL', 28800, 'browser session lifetime')
+  sessionTtl: Seconds('SESSION_TTL', 28800, 'browser session lifetime'),
+  /**
+   * Every call to an upstream provider (discovery, token, JWKS, userinfo) gives up after this long: an
+   * unreachable or slow provider is a 502 page, never a hung sign-in (lib/upstream/).
+   */
+  upstreamTimeoutMs: Type.Integer({ env: 'UPSTREAM_TIMEOUT_MS', minimum: 100, maximum: 60000, default: 5000 })
 })
 
 export type Config = StaticDecode<typeof ConfigSchema>

@@ -130,6 +130,10 @@ export class PageError extends GatehouseError {
 }
 
 export const badAuthorizationRequest = (description: string) => new PageError('invalid_request', description)
+/** Sign-in through an upstream provider (issue 14): no such provider (404), a check that failed (400), a provider that cannot be reached (502). */
+export const unknownProvider = () => new PageError('invalid_request', 'there is no such sign-in provider', 404)
+export const upstreamRefused = (description: string) => new PageError('invalid_request', description, 400)
+export const upstreamUnreachable = (description = 'the sign-in provider cannot be reached; try again in a moment') => new PageError('temporarily_unavailable', description, 502)
 export const csrfRefused = () => new PageError('invalid_request', 'this form has expired or did not come from this site; go back and try again', 403)
 
 /**

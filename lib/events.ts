@@ -13,6 +13,10 @@ export type SecurityEvent =
   | { type: 'code_reuse', clientId: string, grantId: string | undefined }
   | { type: 'key_rotated', kid: string, activatesAt: number }
   | { type: 'admin_change', actor: string, action: string, target: string, fields: string[] }
+  /** A sign-in through an upstream provider failed (the provider said no or could not be reached, a check failed). */
+  | { type: 'upstream_failed', provider: string, reason: string, ip: string, detail?: string }
+  /** A sign-in through an upstream provider succeeded: the local user it reached, and whether it was linked or created now. */
+  | { type: 'upstream_signin', provider: string, userId: string, outcome: 'existing' | 'linked' | 'created', ip: string }
 
 /** Where an event is written: a request's logger (so the line carries its reqId) or the server's. */
 export interface EventLog {

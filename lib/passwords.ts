@@ -7,6 +7,14 @@ import { temporarilyUnavailable } from './errors.js'
 import { identifyHash, verifyHash } from './password-formats.js'
 
 /** argon2id cost parameters (OWASP's minimum is m=19456 KiB, t=2, p=1). */
+/**
+ * The password hash of a user created by an upstream provider's sign-in (issue 14): no password matches it
+ * (verify treats it as no password at all, at the same cost as a wrong one), so the password grant and the
+ * login form answer the ordinary invalid_grant. `!` starts no hash format Gatehouse or an import accepts.
+ */
+export const UNUSABLE_PASSWORD = '!upstream'
+export const isUnusablePassword = (stored: string): boolean => stored.startsWith('!')
+
 export interface Argon2Params { memoryCost: number, timeCost: number, parallelism: number }
 
 /** The configured cost (ARGON2_* settings). */
@@ -69,10 +77,13 @@ export async function createPasswordHasher (params: Argon2Params, maxConcurrent 
     queue,
     async verify (stored, password, who) {
       const { ok, kind, ms } = await run(async () => {
-        const target = stored ?? await dummyHash()
+        // No password, or the unusable marker (users of upstream providers): the dummy hash, so the answer
+        // takes as long as a wrong password and can never be yes.
+        const usable = stored !== null && !isUnusablePassword(stored)
+        const target = usable ? stored : await dummyHash()
         const started = performance.now()
         const ok = await verifyHash(target, password)
-        return { ok: ok && stored !== null, kind: kindOf(target), ms: performance.now() - started }
+        return { ok: ok && usable, kind: kindOf(target), ms: performance.now() - started }
       }, who)
       times.record(kind, ms)
       if (!ok) await times.padFailure(ms)

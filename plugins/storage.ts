@@ -33,7 +33,7 @@ export default fp(async (fastify) => {
   const purge = setInterval(() => {
     const now = fastify.clock.now()
     // Codes are kept a day past their 60 s, so a late replay is still recognised (and revokes what it must).
-    Promise.all([storage.revocations.purgeExpired(now), storage.grants.purgeExpired(now), storage.sessions.purgeExpired(now), storage.codes.purgeExpired(now - CODE_RETENTION_SECONDS)])
+    Promise.all([storage.revocations.purgeExpired(now), storage.grants.purgeExpired(now), storage.sessions.purgeExpired(now), storage.codes.purgeExpired(now - CODE_RETENTION_SECONDS), storage.upstreamTransactions.purgeExpired(now)])
       .catch((err) => fastify.log.warn({ err }, 'purging expired revocations, grants, sessions and codes failed'))
   }, PURGE_INTERVAL_MS).unref()
 

@@ -7,6 +7,14 @@ import { UserView } from './users.js'
 
 const NullableScope = Type.Unsafe<string | null>({ type: ['string', 'null'], maxLength: 2048, description: 'space-separated scopes the client may ask for; null = only the user\'s scopes' })
 
+/** A client's upstream providers (issue 14): null = every provider and the password form. */
+const ClientProviders = Type.Unsafe<string[] | null>({
+  type: ['array', 'null'],
+  items: { type: 'string', maxLength: 32 },
+  maxItems: 20,
+  description: 'the upstream providers its users may sign in with (names); when set, the login page offers only these and no password form. null = every provider and the password form'
+})
+
 const DEFAULT_PAGE = { limit: 100, offset: 0 }
 
 /** `?limit&offset`, both optional (a generated client may leave them out); Ajv fills in the defaults. */
@@ -57,6 +65,7 @@ export const ClientView = Type.Object({
   redirect_uris: Type.Array(Type.String()),
   post_logout_redirect_uris: Type.Array(Type.String(), { description: 'where RP-initiated logout (GET /logout) may return' }),
   skip_consent: Type.Boolean({ description: 'the consent page is never shown for this client' }),
+  providers: Type.Optional(ClientProviders),
   created_at: Type.Integer(),
   client_secret: Type.Optional(Type.String({ description: 'only in the reply that created or re-issued it' }))
 }, {
@@ -72,7 +81,8 @@ export const CreateClient = Type.Object({
   scope: Type.Optional(NullableScope),
   redirect_uris: Type.Optional(Type.Array(Type.String({ maxLength: 2048 }), { maxItems: 20 })),
   post_logout_redirect_uris: Type.Optional(Type.Array(Type.String({ maxLength: 2048 }), { maxItems: 20, description: 'where RP-initiated logout may return (exact match)' })),
-  skip_consent: Type.Optional(Type.Boolean({ default: false, description: 'never show the consent page (first-party clients)' }))
+  skip_consent: Type.Optional(Type.Boolean({ default: false, description: 'never show the consent page (first-party clients)' })),
+  providers: Type.Optional(ClientProviders)
 }, { additionalProperties: false, examples: [{ client_id: 'svc', grant_types: ['client_credentials'], scope: 'orders:read' }] })
 
 export const UpdateClient = Type.Object({
@@ -81,6 +91,7 @@ export const UpdateClient = Type.Object({
   redirect_uris: Type.Optional(Type.Array(Type.String({ maxLength: 2048 }), { maxItems: 20 })),
   post_logout_redirect_uris: Type.Optional(Type.Array(Type.String({ maxLength: 2048 }), { maxItems: 20 })),
   skip_consent: Type.Optional(Type.Boolean()),
+  providers: Type.Optional(ClientProviders),
   rotate_secret: Type.Optional(Type.Boolean({ description: 'issue a new secret (shown once); the old one stops working' }))
 }, { additionalProperties: false })
 

@@ -161,3 +161,47 @@ export const userInfoPostSchema = {
   description: 'As GET /userinfo (the token in the Authorization header only, as on every Gatehouse resource).',
   consumes: ['application/x-www-form-urlencoded']
 }
+
+const ProviderParam = Type.Object({ name: Type.String({ maxLength: 64, description: 'the provider\'s name' }) })
+
+export const upstreamLoginSchema = {
+  operationId: 'startUpstreamLogin',
+  tags: ['browser'],
+  summary: 'Sign in through an upstream provider',
+  description: 'Sends the browser to the provider\'s authorization endpoint with `state`, `nonce` (OpenID) and PKCE `S256`, remembering ' +
+    'the pending sign-in (10 minutes, single use) bound to this browser by a cookie. `return_to` is the `/authorize` path the login page carries.',
+  security: noSecurity,
+  params: ProviderParam,
+  querystring: Type.Object({ return_to: Type.Optional(Type.String()) }, { additionalProperties: true }),
+  response: {
+    303: redirect('to the provider'),
+    ...browserErrors,
+    404: html('no such provider'),
+    502: html('the provider cannot be reached (its discovery document)')
+  }
+}
+
+export const upstreamCallbackSchema = {
+  operationId: 'upstreamCallback',
+  tags: ['browser'],
+  summary: 'Where an upstream provider sends the browser back',
+  description: 'Checks the pending sign-in (this browser\'s, not used, not expired), exchanges the code, validates the ID token ' +
+    '(signature by the provider\'s JWKS, iss, aud, exp, nonce), finds or creates the local user, signs them in as the login form does, ' +
+    'and continues the authorization request. The provider\'s `error=access_denied`, an account that may not sign in (unknown with ' +
+    'create_users off, disabled) go back to the client as `error=access_denied`.',
+  security: noSecurity,
+  params: ProviderParam,
+  querystring: Type.Object({
+    code: Type.Optional(Type.String()),
+    state: Type.Optional(Type.String()),
+    iss: Type.Optional(Type.String()),
+    error: Type.Optional(Type.String()),
+    error_description: Type.Optional(Type.String())
+  }, { additionalProperties: true }),
+  response: {
+    303: redirect('signed in: on to the client, the consent page, or the signed-in page; or access_denied back to the client'),
+    ...browserErrors,
+    404: html('no such provider'),
+    502: html('the provider cannot be reached, timed out, or answered nonsense')
+  }
+}

@@ -7,6 +7,7 @@ import { IntrospectionResponse } from './token-management.js'
 import { TokenResponse } from './token.js'
 import { UserView } from './users.js'
 import { HtmlPage, UserInfo } from './browser.js'
+import { ProviderView } from './providers.js'
 
 /**
  * Every schema with an `$id`, registered once (plugins/schemas.ts) and referenced from route schemas with
@@ -26,5 +27,6 @@ export const sharedSchemas: TSchema[] = [
   Jwks,
   HealthStatus,
   HtmlPage,
-  UserInfo
+  UserInfo,
+  ProviderView
 ]

@@ -14,14 +14,18 @@ import type { Session, Storage, User } from '../stores/types.js'
  * post whose Origin is another site, or that the browser marks `Sec-Fetch-Site: cross-site`, is refused too.
  * (The pages send `Referrer-Policy: no-referrer`, so browsers send `Origin: null` from them: that says nothing.) The CSRF cookie is replaced at every sign-in, so a
  * form rendered before it (another session's, or a replayed one) is refused.
+ *
+ * Upstream sign-ins (issue 14): a third cookie holds a random value binding this browser to the sign-ins it
+ * sent to providers (the store keeps only its SHA-256 with each pending sign-in), so a callback carrying
+ * another browser's `state` finds nothing.
  */
-export interface CookieNames { session: string, csrf: string, secure: boolean }
+export interface CookieNames { session: string, csrf: string, secure: boolean, upstream: string }
 
 export function cookieNames (issuer: string): CookieNames {
   const secure = issuer.startsWith('https:')
   return secure
-    ? { session: '__Host-gatehouse-session', csrf: '__Host-gatehouse-csrf', secure }
-    : { session: 'gatehouse-session', csrf: 'gatehouse-csrf', secure }
+    ? { session: '__Host-gatehouse-session', csrf: '__Host-gatehouse-csrf', secure, upstream: '__Host-gatehouse-upstream' }
+    : { session: 'gatehouse-session', csrf: 'gatehouse-csrf', secure, upstream: 'gatehouse-upstream' }
 }
 
 /** A Cookie header as name → value (the first of a name wins, as browsers send the most specific first). */

@@ -25,6 +25,7 @@ export const DEFAULT_CLIENT: Client = Object.freeze({
   generation: null,
   postLogoutRedirectUris: [],
   skipConsent: false,
+  providers: null,
   createdAt: 0,
   updatedAt: 0
 }) as Client

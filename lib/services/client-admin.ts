@@ -6,6 +6,7 @@ import { DEFAULT_CLIENT } from '../oauth/client-auth.js'
 import { revokeOptions } from '../oauth/revocation.js'
 import { formatScope, isValidScopeList, parseScope } from '../oauth/scopes.js'
 import { looksLikeUserId } from '../oauth/subjects.js'
+import { checkClientProviders } from './provider-admin.js'
 import type { Client, Storage } from '../stores/types.js'
 import { GRANT_TYPES, isGrantType, type GrantType } from '../../schemas/vocabulary.js'
 const CLIENT_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/
@@ -19,6 +20,8 @@ export interface ClientInput {
   postLogoutRedirectUris?: string[]
   /** Never show the consent page for this (first-party) client. */
   skipConsent?: boolean
+  /** Only these upstream providers, and no password form, for its users; null/absent = unrestricted. */
+  providers?: string[] | null
 }
 
 /** Client registration rules shared by the CLI and the admin API. */
@@ -54,6 +57,7 @@ export async function createClient (storage: Storage, id: string, input: ClientI
   // RFC 9068 §5: a client's subject must never be mistaken for a user's (lib/oauth/subjects.ts).
   if (looksLikeUserId(id)) throw invalidInput('client id: must not have the shape of a user id (a UUID)')
   checkClientInput(input)
+  const providers = await checkClientProviders(storage, input.providers)
   const secret = input.isPublic ? undefined : generateClientSecret()
   try {
     const client = await storage.clients.create({
@@ -64,7 +68,8 @@ export async function createClient (storage: Storage, id: string, input: ClientI
       scope: input.scope === null ? null : formatScope(parseScope(input.scope)),
       redirectUris: input.redirectUris,
       postLogoutRedirectUris: input.postLogoutRedirectUris ?? [],
-      skipConsent: input.skipConsent ?? false
+      skipConsent: input.skipConsent ?? false,
+      providers: providers ?? null
     })
     return { client, secret }
   } catch (err) {
@@ -86,6 +91,8 @@ export interface ClientPatchInput {
   redirectUris?: string[]
   postLogoutRedirectUris?: string[]
   skipConsent?: boolean
+  /** null lifts the restriction. */
+  providers?: string[] | null
   /** Issue a new secret (returned once); the old one stops working. */
   rotateSecret?: boolean
 }
@@ -109,6 +116,7 @@ export async function updateClient (deps: ClientAdminDeps, id: string, patch: Cl
   }
   checkClientInput(next)
   if (patch.rotateSecret && current.isPublic) throw invalidInput('a public client has no secret')
+  const providers = await checkClientProviders(deps.storage, patch.providers)
   const secret = patch.rotateSecret ? generateClientSecret() : undefined
   const client = await deps.storage.clients.update(current.id, {
     grantTypes: [...new Set(next.grantTypes)],
@@ -116,6 +124,7 @@ export async function updateClient (deps: ClientAdminDeps, id: string, patch: Cl
     redirectUris: next.redirectUris,
     postLogoutRedirectUris: next.postLogoutRedirectUris,
     ...(patch.skipConsent === undefined ? {} : { skipConsent: patch.skipConsent }),
+    ...(providers === undefined ? {} : { providers }),
     ...(secret === undefined ? {} : { secretHash: hashClientSecret(secret) })
   })
   if (!client) throw notFound(`no client ${current.id}`)
@@ -140,6 +149,7 @@ export function toClientView (client: Client) {
     redirect_uris: client.redirectUris,
     post_logout_redirect_uris: client.postLogoutRedirectUris,
     skip_consent: client.skipConsent,
+    providers: client.providers,
     created_at: client.createdAt
   }
 }

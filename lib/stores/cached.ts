@@ -172,6 +172,7 @@ export async function withReadCache (inner: Storage, options: CacheOptions, bus?
     create: (user) => inner.users.create(user),
     findById: (id) => users.get(id, (key) => inner.users.findById(key)),
     findByUsername: (username) => inner.users.findByUsername(username),
+    findByEmail: (email, limit) => inner.users.findByEmail(email, limit),
     list: (page) => inner.users.list(page),
     async update (username, patch) {
       const user = await inner.users.update(username, patch)
@@ -280,6 +281,9 @@ export async function withReadCache (inner: Storage, options: CacheOptions, bus?
     sessions: inner.sessions,
     consents: inner.consents,
     codes: inner.codes,
+    providers: inner.providers,
+    identities: inner.identities,
+    upstreamTransactions: inner.upstreamTransactions,
     ping: () => inner.ping(),
     poolStats: inner.poolStats,
     async close () {

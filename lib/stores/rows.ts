@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import type { Client, GrantType, Grant, ImportedUser, RefreshToken, SigningKey, User, UserPatch } from './types.js'
+import type { Client, GrantType, Grant, Identity, ImportedUser, ProviderClaims, ProviderPatch, RefreshToken, SigningKey, UpstreamProvider, UpstreamTransaction, User, UserPatch } from './types.js'
 
 /**
  * Row ⇄ entity mapping shared by both backends: the column names are the same, and the few type
@@ -35,6 +35,7 @@ export const toClient = (r: Row): Client => ({
   generation: strOrNull(r.generation),
   postLogoutRedirectUris: r.post_logout_redirect_uris === undefined ? [] : list<string>(r.post_logout_redirect_uris),
   skipConsent: Boolean(r.skip_consent),
+  providers: r.providers === null || r.providers === undefined ? null : list<string>(r.providers),
   createdAt: num(r.created_at),
   updatedAt: num(r.updated_at)
 })
@@ -114,7 +115,7 @@ export function userPatchColumns (patch: Partial<Pick<User, 'fullName' | 'email'
   return columns
 }
 
-export function clientPatchColumns (patch: Partial<Pick<Client, 'grantTypes' | 'scope' | 'redirectUris' | 'secretHash' | 'postLogoutRedirectUris' | 'skipConsent'>>): Array<[string, unknown]> {
+export function clientPatchColumns (patch: Partial<Pick<Client, 'grantTypes' | 'scope' | 'redirectUris' | 'secretHash' | 'postLogoutRedirectUris' | 'skipConsent' | 'providers'>>): Array<[string, unknown]> {
   const columns: Array<[string, unknown]> = []
   if (patch.grantTypes !== undefined) columns.push(['grant_types', JSON.stringify(patch.grantTypes)])
   if (patch.scope !== undefined) columns.push(['scope', patch.scope])
@@ -122,8 +123,66 @@ export function clientPatchColumns (patch: Partial<Pick<Client, 'grantTypes' | '
   if (patch.secretHash !== undefined) columns.push(['secret_hash', patch.secretHash])
   if (patch.postLogoutRedirectUris !== undefined) columns.push(['post_logout_redirect_uris', JSON.stringify(patch.postLogoutRedirectUris)])
   if (patch.skipConsent !== undefined) columns.push(['skip_consent', patch.skipConsent])
+  if (patch.providers !== undefined) columns.push(['providers', patch.providers === null ? null : JSON.stringify(patch.providers)])
   return columns
 }
+
+const json = <T>(v: unknown): T => (typeof v === 'string' ? JSON.parse(v) : v) as T
+
+export const toProvider = (r: Row): UpstreamProvider => ({
+  name: String(r.name),
+  issuer: String(r.issuer),
+  clientId: String(r.client_id),
+  clientSecret: String(r.client_secret),
+  scope: String(r.scope),
+  displayName: String(r.display_name),
+  linkByEmail: Boolean(r.link_by_email),
+  createUsers: Boolean(r.create_users),
+  authorizationEndpoint: strOrNull(r.authorization_endpoint),
+  tokenEndpoint: strOrNull(r.token_endpoint),
+  userinfoEndpoint: strOrNull(r.userinfo_endpoint),
+  claims: json<ProviderClaims>(r.claims),
+  createdAt: num(r.created_at),
+  updatedAt: num(r.updated_at)
+})
+
+/** The column values of a provider patch (both backends build their UPDATE from this; booleans as the backend wants them). */
+export function providerPatchColumns (patch: ProviderPatch): Array<[string, unknown]> {
+  const columns: Array<[string, unknown]> = []
+  const set = (column: string, value: unknown) => { if (value !== undefined) columns.push([column, value]) }
+  set('issuer', patch.issuer)
+  set('client_id', patch.clientId)
+  set('client_secret', patch.clientSecret)
+  set('scope', patch.scope)
+  set('display_name', patch.displayName)
+  set('link_by_email', patch.linkByEmail)
+  set('create_users', patch.createUsers)
+  set('authorization_endpoint', patch.authorizationEndpoint)
+  set('token_endpoint', patch.tokenEndpoint)
+  set('userinfo_endpoint', patch.userinfoEndpoint)
+  set('claims', patch.claims === undefined ? undefined : JSON.stringify(patch.claims))
+  return columns
+}
+
+export const toIdentity = (r: Row): Identity => ({
+  provider: String(r.provider),
+  issuer: String(r.issuer),
+  subject: String(r.subject),
+  userId: String(r.user_id),
+  email: strOrNull(r.email),
+  linkedAt: num(r.linked_at)
+})
+
+export const toUpstreamTransaction = (r: Row): UpstreamTransaction => ({
+  idHash: String(r.id_hash),
+  bindingHash: String(r.binding_hash),
+  provider: String(r.provider),
+  nonce: String(r.nonce),
+  codeVerifier: String(r.code_verifier),
+  returnTo: strOrNull(r.return_to),
+  createdAt: num(r.created_at),
+  expiresAt: num(r.expires_at)
+})
 
 /**
  * What importing `incoming` over the stored user changes (both backends' `importBatch` with `update`):

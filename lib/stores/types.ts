@@ -65,6 +65,8 @@ export interface UserStore {
   create (user: NewUser): Promise<User>
   findById (id: string): Promise<User | undefined>
   findByUsername (username: string): Promise<User | undefined>
+  /** Users whose e-mail is `email` (compared case-insensitively), at most `limit` (linking by e-mail refuses an ambiguous one). */
+  findByEmail (email: string, limit: number): Promise<User[]>
   list (page: Page): Promise<User[]>
   update (username: string, patch: UserPatch): Promise<User | undefined>
   /**
@@ -109,12 +111,17 @@ export interface Client {
   postLogoutRedirectUris: string[]
   /** A first-party client: the consent page is never shown for it. */
   skipConsent: boolean
+  /**
+   * The upstream providers (names) its users may sign in with; null = every provider and the password form.
+   * When set, the login page for its requests offers only these, and no password form.
+   */
+  providers: string[] | null
   createdAt: number
   updatedAt: number
 }
 
-export type NewClient = Omit<Client, 'createdAt' | 'updatedAt' | 'generation' | 'postLogoutRedirectUris' | 'skipConsent'> & Partial<Pick<Client, 'postLogoutRedirectUris' | 'skipConsent'>>
-export type ClientPatch = Partial<Pick<Client, 'grantTypes' | 'scope' | 'redirectUris' | 'secretHash' | 'postLogoutRedirectUris' | 'skipConsent'>>
+export type NewClient = Omit<Client, 'createdAt' | 'updatedAt' | 'generation' | 'postLogoutRedirectUris' | 'skipConsent' | 'providers'> & Partial<Pick<Client, 'postLogoutRedirectUris' | 'skipConsent' | 'providers'>>
+export type ClientPatch = Partial<Pick<Client, 'grantTypes' | 'scope' | 'redirectUris' | 'secretHash' | 'postLogoutRedirectUris' | 'skipConsent' | 'providers'>>
 
 export interface ClientStore {
   /** Throws ConflictError when the client id is taken. */
@@ -259,6 +266,9 @@ export interface Storage {
   sessions: SessionStore
   consents: ConsentStore
   codes: AuthorizationCodeStore
+  providers: ProviderStore
+  identities: IdentityStore
+  upstreamTransactions: UpstreamTransactionStore
   /** Resolves when the database answers; rejects with StoreUnavailableError otherwise. */
   ping (): Promise<void>
   /** Connection-pool use, for /metrics (PostgreSQL; SQLite has no pool). */
@@ -359,4 +369,106 @@ export interface AuthorizationCodeStore {
    */
   redeem (hash: string, now: number, issued: IssuedFromCode): Promise<RedeemResult>
   purgeExpired (before: number): Promise<number>
+}
+
+/** Which claims of a provider's ID token or userinfo answer carry what (plain OAuth 2.0 providers name their own). */
+export interface ProviderClaims {
+  subject: string
+  email: string | null
+  /** Without it, the provider's e-mail addresses are never treated as verified. */
+  emailVerified: string | null
+  name: string | null
+  username: string | null
+}
+
+/**
+ * An upstream identity provider users may sign in with (issue 14). OpenID providers are found through their
+ * issuer's discovery document; plain OAuth 2.0 providers (no discovery, no ID token) name their endpoints.
+ */
+export interface UpstreamProvider {
+  /** In the URLs: /login/{name}, /login/{name}/callback. */
+  name: string
+  issuer: string
+  clientId: string
+  /** Needed in clear to call the provider's token endpoint; never shown by any API or the CLI. */
+  clientSecret: string
+  /** Space-separated, sent in the authorization request. */
+  scope: string
+  displayName: string
+  /** A first sign-in whose e-mail the provider marks verified links to the local user with that e-mail. */
+  linkByEmail: boolean
+  /** A first sign-in of an unknown account creates a local user (else it is refused). */
+  createUsers: boolean
+  /** Set for plain OAuth 2.0 providers (then there is no discovery and no ID token). */
+  authorizationEndpoint: string | null
+  tokenEndpoint: string | null
+  userinfoEndpoint: string | null
+  claims: ProviderClaims
+  createdAt: number
+  updatedAt: number
+}
+
+export type NewProvider = Omit<UpstreamProvider, 'createdAt' | 'updatedAt'>
+export type ProviderPatch = Partial<Omit<UpstreamProvider, 'name' | 'createdAt' | 'updatedAt'>>
+
+export interface ProviderStore {
+  /** Throws ConflictError when the name is taken. */
+  create (provider: NewProvider): Promise<UpstreamProvider>
+  find (name: string): Promise<UpstreamProvider | undefined>
+  /** Every provider, by name. */
+  list (): Promise<UpstreamProvider[]>
+  update (name: string, patch: ProviderPatch): Promise<UpstreamProvider | undefined>
+  delete (name: string): Promise<UpstreamProvider | undefined>
+}
+
+/**
+ * A local user's link to an account at a provider. The key is (provider, issuer, subject): another provider
+ * asserting the same subject or e-mail never reaches this user (SECURITY-CASES F2), nor does the same name
+ * re-registered for another issuer.
+ */
+export interface Identity {
+  provider: string
+  issuer: string
+  subject: string
+  userId: string
+  /** The e-mail the provider last gave (verified or not), for the admin's information. */
+  email: string | null
+  linkedAt: number
+}
+
+export interface IdentityStore {
+  find (provider: string, issuer: string, subject: string): Promise<Identity | undefined>
+  /** Throws ConflictError when (provider, issuer, subject) is already linked. */
+  link (identity: Identity): Promise<Identity>
+  /** Records the e-mail the provider gave at this sign-in. */
+  touch (provider: string, issuer: string, subject: string, email: string | null): Promise<void>
+  listForUser (userId: string): Promise<Identity[]>
+  /** Unlinks the user's identities at one provider; returns how many. */
+  unlink (userId: string, provider: string): Promise<number>
+}
+
+/**
+ * A sign-in sent to a provider and not yet back: found by the SHA-256 of its `state`, bound to the browser
+ * that started it by the SHA-256 of a cookie's random value, 10 minutes, single use.
+ */
+export interface UpstreamTransaction {
+  idHash: string
+  bindingHash: string
+  provider: string
+  nonce: string
+  codeVerifier: string
+  /** The /authorize path to continue with (null: none pending). */
+  returnTo: string | null
+  createdAt: number
+  expiresAt: number
+}
+
+export interface UpstreamTransactionStore {
+  create (transaction: UpstreamTransaction): Promise<void>
+  /**
+   * Atomically removes and returns the transaction when it exists under `idHash`, was started by the browser
+   * `bindingHash` names, and has not expired at `now`: exactly one caller ever gets it, whatever the concurrency.
+   */
+  consume (idHash: string, bindingHash: string, now: number): Promise<UpstreamTransaction | undefined>
+  purgeExpired (now: number): Promise<number>
 }

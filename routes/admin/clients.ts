@@ -41,7 +41,8 @@ const adminClientRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       scope: b.scope ?? null,
       redirectUris: b.redirect_uris ?? [],
       postLogoutRedirectUris: b.post_logout_redirect_uris ?? [],
-      skipConsent: b.skip_consent ?? false
+      skipConsent: b.skip_consent ?? false,
+      providers: b.providers
     })
     reply.code(201)
     return { ...toClientView(client), client_secret: secret }
@@ -78,6 +79,7 @@ const adminClientRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       redirectUris: b.redirect_uris,
       postLogoutRedirectUris: b.post_logout_redirect_uris,
       skipConsent: b.skip_consent,
+      providers: b.providers,
       rotateSecret: b.rotate_secret
     })
     return { ...toClientView(client), client_secret: secret }

@@ -1,7 +1,7 @@
 import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import { describeScopes } from '../../lib/browser/scope-words.js'
-import { BrowserSessions, checkCsrf, cookieNames, newSecret, parseCookies, setCookie } from '../../lib/browser/sessions.js'
-import { AuthorizationError, badAuthorizationRequest, GatehouseError, OAuthError } from '../../lib/errors.js'
+import { BrowserSessions, checkCsrf, cookieNames, hashSessionId, newSecret, parseCookies, setCookie } from '../../lib/browser/sessions.js'
+import { AuthorizationError, badAuthorizationRequest, GatehouseError, OAuthError, PageError, unknownProvider, upstreamRefused, upstreamUnreachable } from '../../lib/errors.js'
 import { fromFrameworkError } from '../../lib/framework-errors.js'
 import { issueCode } from '../../lib/oauth/authorization-codes.js'
 import {
@@ -10,9 +10,12 @@ import {
 } from '../../lib/oauth/authorize.js'
 import { parseScope } from '../../lib/oauth/scopes.js'
 import { BAD_CREDENTIALS, signIn } from '../../lib/oauth/sign-in.js'
-import type { Session, User } from '../../lib/stores/types.js'
+import { PROVIDER_NAME } from '../../lib/services/provider-admin.js'
+import type { Session, UpstreamProvider, User } from '../../lib/stores/types.js'
+import { resolveAccount } from '../../lib/upstream/accounts.js'
+import { UpstreamCallError } from '../../lib/upstream/client.js'
 import { MAX_PASSWORD_LENGTH } from '../../schemas/common.js'
-import { authorizeSchema, consentSchema, loginPageSchema, loginSchema, logoutFormSchema, logoutSchema } from '../../schemas/browser.js'
+import { authorizeSchema, consentSchema, loginPageSchema, loginSchema, logoutFormSchema, logoutSchema, upstreamCallbackSchema, upstreamLoginSchema } from '../../schemas/browser.js'
 
 type SignedIn = { session: Session, user: User }
 type Next =
@@ -24,9 +27,14 @@ type Next =
  * The browser side of the authorization code flow: GET /authorize, the login and consent forms, and logout.
  * The rules live in lib/oauth/authorize.ts (the request), lib/oauth/sign-in.ts (passwords, brute force),
  * lib/browser/sessions.ts (cookies, CSRF) and lib/oauth/authorization-codes.ts; this file reads, calls, renders.
+ * Sign-in through upstream providers (GET /login/{name}, …/callback) ends exactly as the login form does
+ * (`signedIn` below); its rules live in lib/upstream/ (openid-client, accounts) and lib/services/provider-admin.ts.
  */
+/** How long a sign-in sent to a provider may take to come back. */
+const UPSTREAM_TRANSACTION_TTL_SECONDS = 600
+
 const browserRoutes: FastifyPluginAsync = async (fastify) => {
-  const { storage, config, clock, passwords, throttle, accessTokens, events } = fastify
+  const { storage, config, clock, passwords, throttle, accessTokens, events, providers } = fastify
   const names = cookieNames(config.issuer)
   const sessions = new BrowserSessions({ storage, clock, config })
   const issuerOrigin = new URL(config.issuer).origin
@@ -62,14 +70,38 @@ const browserRoutes: FastifyPluginAsync = async (fastify) => {
     return token
   }
 
-  function showLogin (request: FastifyRequest, reply: FastifyReply, input: { returnTo?: string, authz?: AuthorizationRequest, username?: string, message?: string, status?: number }) {
+  /** The providers the login page offers for this request: all of them, or those the client names (then no password form). */
+  async function offeredProviders (authz: AuthorizationRequest | undefined): Promise<UpstreamProvider[]> {
+    const all = await storage.providers.list()
+    const only = authz?.client.providers
+    return only === null || only === undefined ? all : all.filter((p) => only.includes(p.name))
+  }
+
+  async function showLogin (request: FastifyRequest, reply: FastifyReply, input: { returnTo?: string, authz?: AuthorizationRequest, username?: string, message?: string, status?: number }) {
+    const query = input.returnTo === undefined ? '' : `?return_to=${encodeURIComponent(input.returnTo)}`
     return reply.page('login', {
       csrf: csrfToken(request, reply),
       returnTo: input.returnTo,
       clientId: input.authz?.client.id,
       username: input.username ?? input.authz?.loginHint,
-      message: input.message
+      message: input.message,
+      passwordForm: passwordFormAllowed(input.authz),
+      providers: (await offeredProviders(input.authz)).map((p) => ({ name: p.name, displayName: p.displayName, href: `/login/${p.name}${query}` }))
     }, { status: input.status, formTargets: formTargets(input.authz) })
+  }
+
+  /**
+   * Signs `user` in for this browser and moves on: the one ending of every sign-in (the login form, an upstream
+   * provider). A new session under a new id, and a new CSRF token: nothing from before the sign-in carries
+   * over. Then straight on to the client when no consent is needed (RFC 9700 §4.12: 303, never 307).
+   */
+  async function signedIn (request: FastifyRequest, reply: FastifyReply, user: User, authz: AuthorizationRequest | undefined, returnTo: string | undefined) {
+    const { cookie, session } = await sessions.start(user, cookiesOf(request).get(names.session))
+    reply.header('set-cookie', setCookie(names.session, cookie, { secure: names.secure, maxAge: sessions.ttl }))
+    reply.header('set-cookie', setCookie(names.csrf, newSecret(), { secure: names.secure }))
+    if (authz === undefined || returnTo === undefined) return reply.code(303).header('location', '/login').send()
+    const step = await next(authz, { session, user }, { login: true })
+    return reply.code(303).header('location', step.kind === 'redirect' ? step.location : returnTo).send()
   }
 
   /**
@@ -133,6 +165,8 @@ const browserRoutes: FastifyPluginAsync = async (fastify) => {
     const returnTo = safeReturnTo(body.return_to)
     const query = returnTo === undefined ? undefined : queryOf(returnTo)
     const authz = query === undefined ? undefined : await readAuthorizationRequest(query, storage.clients)
+    // A client that signs its users in through providers only: no password is checked for its requests.
+    if (!passwordFormAllowed(authz)) throw new PageError('access_denied', 'this application signs you in through its sign-in providers only', 403)
     const { username, password } = body
     if (typeof username !== 'string' || typeof password !== 'string' || username === '' || password === '') {
       return showLogin(request, reply, { returnTo, authz, username: typeof username === 'string' ? username : undefined, message: 'Enter your username and password.', status: 400 })
@@ -152,15 +186,107 @@ const browserRoutes: FastifyPluginAsync = async (fastify) => {
       }
       throw err
     }
-    // A new session under a new id, and a new CSRF token: nothing from before the sign-in carries over.
-    const { cookie, session } = await sessions.start(user, cookies.get(names.session))
-    reply.header('set-cookie', setCookie(names.session, cookie, { secure: names.secure, maxAge: sessions.ttl }))
-    reply.header('set-cookie', setCookie(names.csrf, newSecret(), { secure: names.secure }))
-    if (authz === undefined || returnTo === undefined) return reply.code(303).header('location', '/login').send()
-    // Straight on to the client when no consent is needed (RFC 9700 §4.12: 303, never 307).
-    const step = await next(authz, { session, user }, { login: true })
-    return reply.code(303).header('location', step.kind === 'redirect' ? step.location : returnTo).send()
+    return signedIn(request, reply, user, authz, returnTo)
   })
+
+  /** The provider a URL names, or the 404 page. */
+  async function providerNamed (name: string): Promise<UpstreamProvider> {
+    const provider = PROVIDER_NAME.test(name) ? await storage.providers.find(name) : undefined
+    if (!provider) throw unknownProvider()
+    return provider
+  }
+
+  /** A client restricted to some providers offers no other (checked when the sign-in starts and when it comes back). */
+  function checkOffered (provider: UpstreamProvider, authz: AuthorizationRequest | undefined): void {
+    const only = authz?.client.providers
+    if (only !== null && only !== undefined && !only.includes(provider.name)) throw new PageError('access_denied', 'this application does not offer that sign-in provider', 403)
+  }
+
+  /** No: back to the client as access_denied when an authorization request is pending, else a 403 page. */
+  function refuse (authz: AuthorizationRequest | undefined, description: string): never {
+    if (authz) throw new AuthorizationError('access_denied', description, authz)
+    throw new PageError('access_denied', description, 403)
+  }
+
+  fastify.get('/login/:name', { schema: upstreamLoginSchema }, async (request, reply) => {
+    const provider = await providerNamed((request.params as { name: string }).name)
+    const returnTo = safeReturnTo((request.query as Query).return_to)
+    // The pending authorization request is checked now, so a bad one never reaches the provider.
+    const authz = returnTo === undefined ? undefined : await readAuthorizationRequest(queryOf(returnTo), storage.clients)
+    checkOffered(provider, authz)
+    // This browser's binding: a random value in a cookie (kept across sign-ins, so two tabs work); the store keeps its hash.
+    let binding = cookiesOf(request).get(names.upstream)
+    if (binding === undefined || !/^[A-Za-z0-9_-]{43}$/.test(binding)) {
+      binding = newSecret()
+      reply.header('set-cookie', setCookie(names.upstream, binding, { secure: names.secure }))
+    }
+    const checks = { state: newSecret(), nonce: newSecret(), codeVerifier: newSecret() }
+    let location: URL
+    try {
+      location = await providers.upstream.authorizationUrl(provider, checks)
+    } catch (err) {
+      throw upstreamFailure(request, provider, err)
+    }
+    const now = clock.now()
+    await storage.upstreamTransactions.create({
+      idHash: hashSessionId(checks.state),
+      bindingHash: hashSessionId(binding),
+      provider: provider.name,
+      nonce: checks.nonce,
+      codeVerifier: checks.codeVerifier,
+      returnTo: returnTo ?? null,
+      createdAt: now,
+      expiresAt: now + UPSTREAM_TRANSACTION_TTL_SECONDS
+    })
+    return reply.code(303).header('location', location.href).send()
+  })
+
+  fastify.get('/login/:name/callback', { schema: upstreamCallbackSchema }, async (request, reply) => {
+    const provider = await providerNamed((request.params as { name: string }).name)
+    const query = request.query as Query
+    const binding = cookiesOf(request).get(names.upstream)
+    // The pending sign-in: this browser's, for this provider, not used before, not expired (one atomic consume).
+    const transaction = typeof query.state === 'string' && binding !== undefined
+      ? await storage.upstreamTransactions.consume(hashSessionId(query.state), hashSessionId(binding), clock.now())
+      : undefined
+    if (!transaction || transaction.provider !== provider.name) {
+      events.emit({ type: 'upstream_failed', provider: provider.name, reason: 'state', ip: request.ip }, request.log)
+      throw upstreamRefused('this sign-in was not started in this browser, was already used, or has expired; start again')
+    }
+    const returnTo = transaction.returnTo ?? undefined
+    const authz = returnTo === undefined ? undefined : await readAuthorizationRequest(queryOf(returnTo), storage.clients)
+    checkOffered(provider, authz)
+    let profile
+    try {
+      profile = await providers.upstream.complete(provider, new URL(request.url, 'http://callback.invalid').searchParams, {
+        state: query.state as string,
+        nonce: transaction.nonce,
+        codeVerifier: transaction.codeVerifier
+      })
+    } catch (err) {
+      const failure = upstreamFailure(request, provider, err)
+      if (failure.error === 'access_denied') refuse(authz, 'the sign-in provider did not sign you in')
+      throw failure
+    }
+    const account = await resolveAccount({ storage, clock }, provider, profile)
+    if (account.outcome === 'refused') {
+      events.emit({ type: 'upstream_failed', provider: provider.name, reason: account.reason, ip: request.ip }, request.log)
+      refuse(authz, account.reason === 'disabled' ? 'this account is disabled' : 'this account may not sign in here')
+    }
+    events.emit({ type: 'upstream_signin', provider: provider.name, userId: account.user.id, outcome: account.outcome, ip: request.ip }, request.log)
+    return signedIn(request, reply, account.user, authz, returnTo)
+  })
+
+  /** An upstream failure as the page (or refusal) it becomes, logged (the provider's error and description, short; never a secret) and counted. */
+  function upstreamFailure (request: FastifyRequest, provider: UpstreamProvider, err: unknown): PageError {
+    if (!(err instanceof UpstreamCallError)) throw err
+    const failure = err.failure
+    const detail = failure.kind === 'denied' ? `${failure.error}${failure.description ? `: ${failure.description}` : ''}` : failure.detail
+    events.emit({ type: 'upstream_failed', provider: provider.name, reason: failure.kind, ip: request.ip, detail }, request.log)
+    if (failure.kind === 'denied') return new PageError('access_denied', 'the sign-in provider did not sign you in', 403)
+    if (failure.kind === 'unreachable') return upstreamUnreachable()
+    return upstreamRefused('the sign-in provider\'s answer failed a check; start again')
+  }
 
   fastify.post('/consent', { schema: consentSchema }, async (request, reply) => {
     const body = formBody(request)
@@ -207,6 +333,11 @@ const browserRoutes: FastifyPluginAsync = async (fastify) => {
     await endSession(request, reply)
     return reply.page('signed-out', {})
   })
+}
+
+/** The password form is offered (and accepted) unless the client signs its users in through providers only. */
+function passwordFormAllowed (authz: AuthorizationRequest | undefined): boolean {
+  return authz?.client.providers === null || authz?.client.providers === undefined
 }
 
 /** A form's fields (anything else, JSON included, is an empty form: the CSRF check then refuses it). */

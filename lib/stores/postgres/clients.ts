@@ -21,11 +21,11 @@ export class PostgresClientStore implements ClientStore {
     const now = this.#clock.now()
     try {
       const { rows } = await this.#db.query({
-        name: 'gh_clients_insert_v3',
-        text: `INSERT INTO clients (id, secret_hash, is_public, grant_types, scope, redirect_uris, generation, created_at, updated_at, post_logout_redirect_uris, skip_consent)
-          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING *`,
+        name: 'gh_clients_insert_v4',
+        text: `INSERT INTO clients (id, secret_hash, is_public, grant_types, scope, redirect_uris, generation, created_at, updated_at, post_logout_redirect_uris, skip_consent, providers)
+          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING *`,
         values: [c.id, c.secretHash, c.isPublic, JSON.stringify(c.grantTypes), c.scope, JSON.stringify(c.redirectUris), randomUUID(), now, now,
-          JSON.stringify(c.postLogoutRedirectUris ?? []), c.skipConsent ?? false]
+          JSON.stringify(c.postLogoutRedirectUris ?? []), c.skipConsent ?? false, c.providers == null ? null : JSON.stringify(c.providers)]
       })
       return toClient(onlyRow(rows))
     } catch (err) {

@@ -11,6 +11,7 @@ import { PostgresGrantStore } from './grants.js'
 import { PostgresRevocationStore } from './revocations.js'
 import { PostgresKeyStore } from './keys.js'
 import { PostgresAuthorizationCodeStore, PostgresConsentStore, PostgresSessionStore } from './browser.js'
+import { PostgresIdentityStore, PostgresProviderStore, PostgresUpstreamTransactionStore } from './upstream.js'
 
 /**
  * INT8 (BIGINT, COUNT(*)) as a JS number instead of node-postgres' default string. Unix seconds and row
@@ -68,6 +69,9 @@ export async function openPostgres (databaseUrl: string, clock: Clock = systemCl
     sessions: new PostgresSessionStore(db),
     consents: new PostgresConsentStore(db),
     codes: new PostgresAuthorizationCodeStore(db),
+    providers: new PostgresProviderStore(db, clock),
+    identities: new PostgresIdentityStore(db),
+    upstreamTransactions: new PostgresUpstreamTransactionStore(db),
     async ping () {
       try {
         // A table of ours, not just SELECT 1: a database dropped and re-created empty is not ready either.

@@ -124,7 +124,47 @@ export const postgresMigrations: string[] = [
    );
    CREATE INDEX authorization_codes_expires ON authorization_codes (expires_at);
    ALTER TABLE clients ADD COLUMN post_logout_redirect_uris JSONB NOT NULL DEFAULT '[]'::jsonb,
-     ADD COLUMN skip_consent BOOLEAN NOT NULL DEFAULT FALSE;`
+     ADD COLUMN skip_consent BOOLEAN NOT NULL DEFAULT FALSE;`,
+  // Upstream providers (issue 14): see the SQLite migration of the same number.
+  `CREATE TABLE upstream_providers (
+     name TEXT COLLATE "C" PRIMARY KEY,
+     issuer TEXT NOT NULL,
+     client_id TEXT NOT NULL,
+     client_secret TEXT NOT NULL,
+     scope TEXT NOT NULL,
+     display_name TEXT NOT NULL,
+     link_by_email BOOLEAN NOT NULL DEFAULT FALSE,
+     create_users BOOLEAN NOT NULL DEFAULT TRUE,
+     authorization_endpoint TEXT,
+     token_endpoint TEXT,
+     userinfo_endpoint TEXT,
+     claims JSONB NOT NULL,
+     created_at BIGINT NOT NULL,
+     updated_at BIGINT NOT NULL
+   );
+   CREATE TABLE upstream_identities (
+     provider TEXT COLLATE "C" NOT NULL,
+     issuer TEXT COLLATE "C" NOT NULL,
+     subject TEXT COLLATE "C" NOT NULL,
+     user_id TEXT COLLATE "C" NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+     email TEXT,
+     linked_at BIGINT NOT NULL,
+     PRIMARY KEY (provider, issuer, subject)
+   );
+   CREATE INDEX upstream_identities_user ON upstream_identities (user_id);
+   CREATE TABLE upstream_transactions (
+     id_hash TEXT COLLATE "C" PRIMARY KEY,
+     binding_hash TEXT COLLATE "C" NOT NULL,
+     provider TEXT COLLATE "C" NOT NULL,
+     nonce TEXT NOT NULL,
+     code_verifier TEXT NOT NULL,
+     return_to TEXT,
+     created_at BIGINT NOT NULL,
+     expires_at BIGINT NOT NULL
+   );
+   CREATE INDEX upstream_transactions_expires ON upstream_transactions (expires_at);
+   CREATE INDEX users_email ON users (lower(email));
+   ALTER TABLE clients ADD COLUMN providers JSONB;`
 ]
 
 /**

@@ -40,6 +40,12 @@ export class PostgresUserStore implements UserStore {
     return rows[0] && toUser(rows[0])
   }
 
+  async findByEmail (email: string, limit: number): Promise<User[]> {
+    if (hasNul(email)) return []
+    const { rows } = await this.#db.query({ name: 'gh_users_by_email', text: 'SELECT * FROM users WHERE lower(email) = lower($1) ORDER BY username LIMIT $2', values: [email, limit] })
+    return rows.map(toUser)
+  }
+
   async findByUsername (username: string): Promise<User | undefined> {
     if (hasNul(username)) return undefined
     const { rows } = await this.#db.query({ name: 'gh_users_by_username', text: 'SELECT * FROM users WHERE username = $1', values: [username] })

@@ -10,6 +10,7 @@ import { SqliteGrantStore } from './grants.js'
 import { SqliteRevocationStore } from './revocations.js'
 import { SqliteKeyStore } from './keys.js'
 import { SqliteAuthorizationCodeStore, SqliteConsentStore, SqliteSessionStore } from './browser.js'
+import { SqliteIdentityStore, SqliteProviderStore, SqliteUpstreamTransactionStore } from './upstream.js'
 
 /** `sqlite:PATH` (relative to the working directory) or `sqlite::memory:`. */
 export function sqlitePath (databaseUrl: string): string {
@@ -38,6 +39,9 @@ export function openSqlite (databaseUrl: string, clock: Clock = systemClock): St
     sessions: new SqliteSessionStore(db),
     consents: new SqliteConsentStore(db),
     codes: new SqliteAuthorizationCodeStore(db),
+    providers: new SqliteProviderStore(db, clock),
+    identities: new SqliteIdentityStore(db),
+    upstreamTransactions: new SqliteUpstreamTransactionStore(db),
     async ping () { db.prepare('SELECT 1').get() },
     async close () { if (db.open) db.close() }
   }

@@ -121,5 +121,48 @@ export const sqliteMigrations: string[] = [
    );
    CREATE INDEX authorization_codes_expires ON authorization_codes (expires_at);
    ALTER TABLE clients ADD COLUMN post_logout_redirect_uris TEXT NOT NULL DEFAULT '[]';
-   ALTER TABLE clients ADD COLUMN skip_consent INTEGER NOT NULL DEFAULT 0;`
+   ALTER TABLE clients ADD COLUMN skip_consent INTEGER NOT NULL DEFAULT 0;`,
+  // Upstream providers (issue 14): the providers (their client secret is needed in clear to call them; no API
+  // ever shows it), the identities linking (provider, issuer, subject) to a local user, the pending sign-ins
+  // (by the SHA-256 of their state; bound to a browser by the SHA-256 of a cookie), and the providers a
+  // client offers (JSON list; NULL: every provider and the password form).
+  `CREATE TABLE upstream_providers (
+     name TEXT PRIMARY KEY,
+     issuer TEXT NOT NULL,
+     client_id TEXT NOT NULL,
+     client_secret TEXT NOT NULL,
+     scope TEXT NOT NULL,
+     display_name TEXT NOT NULL,
+     link_by_email INTEGER NOT NULL DEFAULT 0,
+     create_users INTEGER NOT NULL DEFAULT 1,
+     authorization_endpoint TEXT,
+     token_endpoint TEXT,
+     userinfo_endpoint TEXT,
+     claims TEXT NOT NULL,
+     created_at INTEGER NOT NULL,
+     updated_at INTEGER NOT NULL
+   );
+   CREATE TABLE upstream_identities (
+     provider TEXT NOT NULL,
+     issuer TEXT NOT NULL,
+     subject TEXT NOT NULL,
+     user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+     email TEXT,
+     linked_at INTEGER NOT NULL,
+     PRIMARY KEY (provider, issuer, subject)
+   );
+   CREATE INDEX upstream_identities_user ON upstream_identities (user_id);
+   CREATE TABLE upstream_transactions (
+     id_hash TEXT PRIMARY KEY,
+     binding_hash TEXT NOT NULL,
+     provider TEXT NOT NULL,
+     nonce TEXT NOT NULL,
+     code_verifier TEXT NOT NULL,
+     return_to TEXT,
+     created_at INTEGER NOT NULL,
+     expires_at INTEGER NOT NULL
+   );
+   CREATE INDEX upstream_transactions_expires ON upstream_transactions (expires_at);
+   CREATE INDEX users_email ON users (lower(email));
+   ALTER TABLE clients ADD COLUMN providers TEXT;`
 ]

@@ -8,7 +8,7 @@ type Row = Record<string, unknown>
  * (the credential version). Booleans become 0/1. The statements are
  * cached by their text: a patch names one of a few column sets.
  */
-export function updateRow (db: Database.Database, table: 'users' | 'clients', key: [string, string], columns: Array<[string, unknown]>, now: number, increment?: string): Row | undefined {
+export function updateRow (db: Database.Database, table: 'users' | 'clients' | 'upstream_providers', key: [string, string], columns: Array<[string, unknown]>, now: number, increment?: string): Row | undefined {
   const sets = columns.map(([name]) => `${name} = ?`).concat(increment ? [`${increment} = ${increment} + 1`] : []).concat('updated_at = ?').join(', ')
   const values = columns.map(([, v]) => typeof v === 'boolean' ? Number(v) : v)
   return prepared(db, `UPDATE ${table} SET ${sets} WHERE ${key[0]} = ? RETURNING *`).get(...values, now, key[1]) as Row | undefined

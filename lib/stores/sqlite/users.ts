@@ -65,6 +65,10 @@ export class SqliteUserStore implements UserStore {
     return row && toUser(row)
   }
 
+  async findByEmail (email: string, limit: number): Promise<User[]> {
+    return (this.#db.prepare('SELECT * FROM users WHERE lower(email) = lower(?) ORDER BY username LIMIT ?').all(email, limit) as Array<Record<string, unknown>>).map(toUser)
+  }
+
   async findByUsername (username: string): Promise<User | undefined> {
     const row = this.#byUsername.get(username) as Record<string, unknown> | undefined
     return row && toUser(row)

@@ -1,0 +1,103 @@
+import { randomBytes } from 'node:crypto'
+import type { Clock } from '../clock.js'
+import { UNUSABLE_PASSWORD } from '../passwords.js'
+import { checkUserInput } from '../services/user-admin.js'
+import type { Storage, UpstreamProvider, User, UserPatch } from '../stores/types.js'
+import { USERNAME_PATTERN } from '../../schemas/common.js'
+import type { UpstreamProfile } from './client.js'
+
+/**
+ * Which local user an account at a provider signs in as (issue 14, CONTRACT "Upstream providers"):
+ * - a linked account (provider, issuer, subject) is its user; another provider never matches (F2);
+ * - else, with link_by_email and an e-mail the provider marks verified, the one local user with that e-mail
+ *   (never on an unverified e-mail, never when two users share it);
+ * - else, unless create_users is off, a new local user: username from the username claim or the verified
+ *   e-mail when free and valid, else `{provider}-{random}`; full name from the name; e-mail only when
+ *   verified; a password hash no password matches;
+ * - a disabled user is refused. The user's full name and (verified) e-mail follow the provider at each sign-in.
+ */
+export type AccountOutcome =
+  | { outcome: 'existing' | 'linked' | 'created', user: User }
+  | { outcome: 'refused', reason: 'unknown_account' | 'disabled' }
+
+const USERNAME = new RegExp(USERNAME_PATTERN)
+
+export async function resolveAccount (deps: { storage: Storage, clock: Clock }, provider: UpstreamProvider, profile: UpstreamProfile): Promise<AccountOutcome> {
+  const { storage, clock } = deps
+  const verifiedEmail = profile.emailVerified && profile.email !== null && validEmail(profile.email) ? profile.email : null
+  const found = await linkedUser(storage, provider, profile.subject)
+  let user: User | undefined = found
+  let outcome: 'existing' | 'linked' | 'created' = 'existing'
+  if (!user) {
+    if (provider.linkByEmail && verifiedEmail !== null) {
+      const matches = await storage.users.findByEmail(verifiedEmail, 2)
+      if (matches.length === 1) { user = matches[0]; outcome = 'linked' }
+    }
+    if (!user) {
+      if (!provider.createUsers) return { outcome: 'refused', reason: 'unknown_account' }
+      user = await createLocalUser(storage, provider, profile, verifiedEmail)
+      outcome = 'created'
+    }
+    const link = { provider: provider.name, issuer: provider.issuer, subject: profile.subject, userId: user.id, email: profile.email, linkedAt: clock.now() }
+    try {
+      await storage.identities.link(link)
+    } catch (err) {
+      if ((err as Error).name !== 'ConflictError') throw err
+      // A first sign-in of the same account at the same moment linked it first: use that link, drop ours.
+      if (outcome === 'created') await storage.users.delete(user.username).catch(() => {})
+      const winner = await linkedUser(storage, provider, profile.subject)
+      if (!winner) throw err
+      user = winner
+      outcome = 'existing'
+    }
+  } else {
+    await storage.identities.touch(provider.name, provider.issuer, profile.subject, profile.email)
+  }
+  if (user.disabled) return { outcome: 'refused', reason: 'disabled' }
+  return { outcome, user: await refresh(storage, user, profile, verifiedEmail) }
+}
+
+async function linkedUser (storage: Storage, provider: UpstreamProvider, subject: string): Promise<User | undefined> {
+  const identity = await storage.identities.find(provider.name, provider.issuer, subject)
+  return identity ? await storage.users.findById(identity.userId) : undefined
+}
+
+function validEmail (email: string): boolean {
+  try { checkUserInput({ email }); return true } catch { return false }
+}
+
+function validFullName (name: string): boolean {
+  try { checkUserInput({ fullName: name }); return true } catch { return false }
+}
+
+async function createLocalUser (storage: Storage, provider: UpstreamProvider, profile: UpstreamProfile, verifiedEmail: string | null): Promise<User> {
+  const candidates = [profile.username, verifiedEmail]
+    .filter((c): c is string => c !== null)
+    .map((c) => c.toLowerCase())
+    .filter((c) => USERNAME.test(c))
+  for (let attempt = 0; ; attempt++) {
+    const username = candidates.shift() ?? `${provider.name}-${randomBytes(5).toString('hex')}`
+    if (await storage.users.findByUsername(username)) continue
+    try {
+      return await storage.users.create({
+        username,
+        passwordHash: UNUSABLE_PASSWORD,
+        fullName: profile.name !== null && validFullName(profile.name) ? profile.name : null,
+        email: verifiedEmail,
+        scope: ''
+      })
+    } catch (err) {
+      // Taken meanwhile: the next candidate (at worst a generated name).
+      if ((err as Error).name !== 'ConflictError' || attempt > 5) throw err
+    }
+  }
+}
+
+/** The provider's name and verified e-mail replace the stored ones when they differ (nothing else changes). */
+async function refresh (storage: Storage, user: User, profile: UpstreamProfile, verifiedEmail: string | null): Promise<User> {
+  const patch: UserPatch = {}
+  if (profile.name !== null && validFullName(profile.name) && profile.name !== user.fullName) patch.fullName = profile.name
+  if (verifiedEmail !== null && verifiedEmail !== user.email) patch.email = verifiedEmail
+  if (Object.keys(patch).length === 0) return user
+  return await storage.users.update(user.username, patch) ?? user
+}
