@@ -478,3 +478,16 @@ t.test('L1 for upstream sign-ins: the provider\'s secret, code, verifier and tok
     t.notOk(log.includes(secret), `${name}: not in the log`)
   }
 })
+
+t.test('ES256 ID tokens with the claims inside (no /userinfo needed), and RS256 with claims from /userinfo', async (t) => {
+  const { app, webAuth } = await setup(t)
+  const es = await realOp(t, 'es', { idTokenAlg: 'ES256', claimsInIdToken: true, tokenEndpointAuthMethod: 'client_secret_post' })
+  const rs = await realOp(t, 'rs')
+  await addOidcProvider(app, 'es', es)
+  await addOidcProvider(app, 'rs', rs)
+  const viaEs = await signInThrough(app, webAuth, 'es', (url) => es.signInAt(url, 'verified'))
+  t.match(viaEs, { username: 'vera', full_name: 'Vera Verified', email: 'vera@upstream.test' }, 'ES256: signed in, claims from the ID token')
+  const viaRs = await signInThrough(app, webAuth, 'rs', (url) => rs.signInAt(url, 'unverified'))
+  t.match(viaRs, { username: 'uma', full_name: 'Uma Unverified' }, 'RS256: the name and username came from /userinfo')
+  t.notOk(viaRs.email, 'unverified: no e-mail')
+})
