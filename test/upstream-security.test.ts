@@ -491,3 +491,18 @@ t.test('ES256 ID tokens with the claims inside (no /userinfo needed), and RS256 
   t.match(viaRs, { username: 'uma', full_name: 'Uma Unverified' }, 'RS256: the name and username came from /userinfo')
   t.notOk(viaRs.email, 'unverified: no e-mail')
 })
+
+t.test('a provider that authenticates its clients with client_secret_basic (RFC 6749 §2.3.1 MUST; OIDC\'s default; Okta\'s and node-oidc-provider\'s default)', async (t) => {
+  const { app, webAuth } = await setup(t)
+  const op = await realOp(t, 'basic', { tokenEndpointAuthMethod: 'client_secret_basic' })
+  await addOidcProvider(app, 'basic', op)
+  const browser = new InjectBrowser(app)
+  const request = webRequest()
+  const { providerUrl } = await startAt(browser, request.url, 'basic')
+  const back = await deliver(browser, await op.signInAt(providerUrl, 'verified'))
+  t.equal(back.statusCode, 303, `signed in (got ${back.statusCode}: ${back.body.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ').slice(0, 200)})`)
+  if (back.statusCode === 303) {
+    const code = (await onToClient(browser, back)).get('code') ?? ''
+    t.equal((await whoGotIn(app, code, request.verifier, webAuth)).username, 'vera')
+  }
+})
