@@ -1,10 +1,11 @@
 import t, { type Test } from 'tap'
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import { addUser, build, manualClock, type ManualClock } from './helper.js'
-import { InjectBrowser, REDIRECT, browserFixtures, webRequest } from './browser-support.js'
+import { InjectBrowser, REDIRECT, browserFixtures, field, webRequest } from './browser-support.js'
 import { startUpstreamOp, type UpstreamOp } from './upstream/op.js'
 import { startHostileOp, startUnreachableIssuer, type HostileMode, type HostileOp } from './upstream/hostile-op.js'
 import { startPlainOAuth } from './upstream/plain-oauth.js'
+import { buildLogged } from './security/support.js'
 import { adminAuth, addOidcProvider, callbackUrl, deliver, hasSession, identitiesOf, onToClient, providers, startAt, whoGotIn } from './upstream/flow.js'
 
 // Issue 14's security cases for sign-in through an upstream provider (SECURITY-CASES.md F1, F2, and the
@@ -40,6 +41,9 @@ function refused (t: Test, res: LightMyRequestResponse, status: number, label: s
   const cookies = [res.headers['set-cookie'] ?? []].flat().join('\n')
   t.notMatch(cookies, /gatehouse-session=[^;]/, `${label}: no session cookie`)
   t.notOk(res.body.includes('    at '), `${label}: no stack trace`)
+  t.equal(res.headers['cache-control'], 'no-store', `${label}: Cache-Control: no-store`)
+  t.equal(res.headers['x-frame-options'], 'DENY', `${label}: X-Frame-Options: DENY`)
+  t.match(String(res.headers['content-security-policy']), /frame-ancestors 'none'/, `${label}: CSP frame-ancestors 'none'`)
 }
 
 /** Whether the browser is signed in at Gatehouse: /authorize shows the login page when it is not. */
@@ -183,7 +187,7 @@ t.test('F2: IdP-B asserts the sub and e-mail of an account linked via IdP-A: nev
   const viaB = await signInThrough(app, webAuth, 'idpb', (url) => idpB.signInAt(url))
   t.not(viaB.sub, vera.sub, 'IdP-B\'s claim of the same sub and e-mail gives another local user')
   t.not(viaB.username, vera.username)
-  t.not(viaB.email, vera.email, 'the e-mail is taken: not given to the second user')
+  // (E-mails are not unique among local users; --link-by-email links only when exactly one user has it.)
   t.same((await identitiesOf(app, admin, vera.username)).map((i) => i.provider), ['idpa'], 'nothing linked to vera through idpb')
 
   // With --no-create-users at IdP-B: refused outright (access_denied back to the client).
@@ -407,4 +411,98 @@ t.test('plain OAuth 2.0: with an email_verified mapping the e-mail is kept and l
   })
   const me = await signInThrough(app, webAuth, 'gh', (url) => gh.signInAt(url))
   t.equal(me.sub, bob.id, 'a verified e-mail (mapped) links to bob')
+})
+
+t.test('return_to of /login/{name} only ever leads back into Gatehouse (no open redirect through the provider)', async (t) => {
+  const { app } = await setup(t)
+  const op = await realOp(t)
+  await addOidcProvider(app, 'corp', op)
+  for (const target of ['https://evil.test/', '//evil.test/x', '/\\evil.test', 'javascript:alert(1)']) {
+    const browser = new InjectBrowser(app)
+    const start = await browser.get(`/login/corp?return_to=${encodeURIComponent(target)}`)
+    if (start.statusCode !== 303) {
+      t.equal(start.statusCode, 400, `${target}: refused at once (400) or dropped`)
+      continue
+    }
+    const back = await deliver(browser, await op.signInAt(String(start.headers.location), 'verified'))
+    t.equal(back.statusCode, 303, `${target}: signed in`)
+    const location = String(back.headers.location)
+    t.ok(location.startsWith('/') && !location.startsWith('//') && !location.startsWith('/\\'), `${target}: back to a Gatehouse path (${location})`)
+  }
+})
+
+t.test('a user created through a provider has no password: no password sign-in, whatever is sent', async (t) => {
+  const { app, webAuth } = await setup(t)
+  const op = await realOp(t)
+  await addOidcProvider(app, 'corp', op)
+  const me = await signInThrough(app, webAuth, 'corp', (url) => op.signInAt(url, 'verified'))
+  const stored = await app.users.findByUsername(me.username)
+  for (const password of ['', 'x', '!', '*', stored?.passwordHash ?? 'none', op.clientSecret]) {
+    const res = await app.inject({ method: 'POST', url: '/token', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: new URLSearchParams({ grant_type: 'password', username: me.username, password }).toString() })
+    t.equal(res.statusCode, 400, `password ${JSON.stringify(password.slice(0, 12))}: 400`)
+    t.match(res.json().error, password === '' ? /^(invalid_grant|invalid_request)$/ : /^invalid_grant$/, 'the ordinary refusal')
+  }
+  const browser = new InjectBrowser(app)
+  const page = await browser.get(webRequest().url)
+  const login = await browser.post('/login', { username: me.username, password: stored?.passwordHash ?? 'none', csrf: field(page.body, 'csrf'), return_to: field(page.body, 'return_to') })
+  t.notOk(hasSession(browser), 'the login form refuses it too')
+  t.not(login.statusCode, 303)
+})
+
+t.test('L1 for upstream sign-ins: the provider\'s secret, code, verifier and tokens, and the binding and session cookies stay out of the debug log', async (t) => {
+  const { app, output } = await buildLogged(t)
+  const { webAuth } = await browserFixtures(app)
+  const op = await hostileOp(t)
+  await addOidcProvider(app, 'hostile', op)
+  const browser = new InjectBrowser(app)
+  await signInThrough(app, webAuth, 'hostile', (url) => op.signInAt(url), browser)
+  // A refused one too (the provider's error answer is logged: its text, never a secret).
+  op.mode = 'token-error'
+  const failed = new InjectBrowser(app)
+  const { providerUrl } = await startAt(failed, webRequest().url, 'hostile')
+  await deliver(failed, await op.signInAt(providerUrl))
+  const token = op.seen.token[0]
+  const secrets: Record<string, string> = {
+    'provider client secret': op.clientSecret,
+    'upstream code': token?.get('code') ?? '',
+    'upstream code_verifier': token?.get('code_verifier') ?? '',
+    'upstream state': op.seen.authorize[0]?.get('state') ?? '',
+    'upstream access token': op.seen.issued[0]?.access_token ?? '',
+    'upstream ID token signature': op.seen.issued[0]?.id_token.split('.')[2] ?? ''
+  }
+  for (const [name, value] of browser.cookies) secrets[`cookie ${name}`] = value
+  const log = output()
+  t.ok(log.length > 0, 'something was logged')
+  for (const [name, secret] of Object.entries(secrets)) {
+    t.ok(secret.length >= 16, `${name} is a real secret`)
+    t.notOk(log.includes(secret), `${name}: not in the log`)
+  }
+})
+
+t.test('ES256 ID tokens with the claims inside (no /userinfo needed), and RS256 with claims from /userinfo', async (t) => {
+  const { app, webAuth } = await setup(t)
+  const es = await realOp(t, 'es', { idTokenAlg: 'ES256', claimsInIdToken: true, tokenEndpointAuthMethod: 'client_secret_post' })
+  const rs = await realOp(t, 'rs')
+  await addOidcProvider(app, 'es', es)
+  await addOidcProvider(app, 'rs', rs)
+  const viaEs = await signInThrough(app, webAuth, 'es', (url) => es.signInAt(url, 'verified'))
+  t.match(viaEs, { username: 'vera', full_name: 'Vera Verified', email: 'vera@upstream.test' }, 'ES256: signed in, claims from the ID token')
+  const viaRs = await signInThrough(app, webAuth, 'rs', (url) => rs.signInAt(url, 'unverified'))
+  t.match(viaRs, { username: 'uma', full_name: 'Uma Unverified' }, 'RS256: the name and username came from /userinfo')
+  t.notOk(viaRs.email, 'unverified: no e-mail')
+})
+
+t.test('a provider that authenticates its clients with client_secret_basic (RFC 6749 §2.3.1 MUST; OIDC\'s default; Okta\'s and node-oidc-provider\'s default)', async (t) => {
+  const { app, webAuth } = await setup(t)
+  const op = await realOp(t, 'basic', { tokenEndpointAuthMethod: 'client_secret_basic' })
+  await addOidcProvider(app, 'basic', op)
+  const browser = new InjectBrowser(app)
+  const request = webRequest()
+  const { providerUrl } = await startAt(browser, request.url, 'basic')
+  const back = await deliver(browser, await op.signInAt(providerUrl, 'verified'))
+  t.equal(back.statusCode, 303, `signed in (got ${back.statusCode}: ${back.body.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ').slice(0, 200)})`)
+  if (back.statusCode === 303) {
+    const code = (await onToClient(browser, back)).get('code') ?? ''
+    t.equal((await whoGotIn(app, code, request.verifier, webAuth)).username, 'vera')
+  }
 })

@@ -52,7 +52,7 @@ export interface HostileOp {
   /** Who the ID token (and /userinfo) says signed in; change it between sign-ins. */
   claims: HostileClaims
   /** Requests the OP received, for assertions: authorization queries and token form bodies. */
-  seen: { authorize: URLSearchParams[], token: URLSearchParams[] }
+  seen: { authorize: URLSearchParams[], token: URLSearchParams[], issued: Array<{ access_token: string, id_token: string }> }
   /** Follows Gatehouse's redirect to /authorize; returns the callback URL the OP sends the browser to. */
   signInAt: (authorizationUrl: string) => Promise<string>
   close: () => Promise<void>
@@ -82,7 +82,7 @@ export async function startHostileOp (opts: HostileOpOptions): Promise<HostileOp
     clientSecret,
     mode: 'good',
     claims: opts.claims ?? { sub: 'hostile-user-1', email: 'hal@hostile.test', email_verified: true, name: 'Hal Hostile', preferred_username: 'hal' },
-    seen: { authorize: [], token: [] },
+    seen: { authorize: [], token: [], issued: [] },
     async signInAt (authorizationUrl) {
       const res = await fetch(authorizationUrl, { redirect: 'manual', signal: AbortSignal.timeout(10_000) })
       const location = res.headers.get('location')
@@ -199,7 +199,9 @@ export async function startHostileOp (opts: HostileOpOptions): Promise<HostileOp
         if (op.mode === 'token-error' || !pending || form.get('grant_type') !== 'authorization_code' || form.get('redirect_uri') !== pending.redirectUri || !pkceOk) {
           return json(res, 400, { error: 'invalid_grant' })
         }
-        return json(res, 200, { access_token: `hostile-at-${randomBytes(12).toString('base64url')}`, token_type: 'Bearer', expires_in: 300, id_token: await idToken(pending) })
+        const issued = { access_token: `hostile-at-${randomBytes(12).toString('base64url')}`, id_token: await idToken(pending) }
+        op.seen.issued.push(issued)
+        return json(res, 200, { ...issued, token_type: 'Bearer', expires_in: 300 })
       }
       case 'GET /userinfo':
         if (!/^Bearer hostile-at-/.test(req.headers.authorization ?? '')) return json(res, 401, { error: 'invalid_token' })
