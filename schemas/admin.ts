@@ -1,6 +1,6 @@
-import { Type, type Static } from '@sinclair/typebox'
+import { Type, type Static, type TSchema } from '@sinclair/typebox'
 import { invalidInput } from '../lib/errors.js'
-import { BearerErrorSchema, ClientId, NullableString, Password, ref, Scope, Username } from './common.js'
+import { bearerRefusals, ClientId, NullableString, Password, ref, Scope, Username } from './common.js'
 import { bearerSecurity } from './security.js'
 import { GRANT_TYPES, OneOf, type AdminErrorCode } from './vocabulary.js'
 import { UserView } from './users.js'
@@ -117,8 +117,7 @@ const { invalidRequest, notFound, conflict, unavailable } = AdminErrorSchemas
 /** Replies every admin route can give besides its success. */
 export const adminErrors = {
   400: ref(invalidRequest, 'a malformed request, or a value the rules refuse'),
-  401: ref(BearerErrorSchema, 'no token, or a bad, expired or revoked one (WWW-Authenticate: Bearer)'),
-  403: ref(BearerErrorSchema, 'insufficient_scope: the token lacks the scope admin'),
+  ...bearerRefusals('admin'),
   404: ref(notFound, 'no such user or client'),
   409: ref(conflict, 'the user or client already exists'),
   503: ref(unavailable, 'the database is unreachable; Retry-After says when to try again')
@@ -132,6 +131,12 @@ export const adminBodyErrors = {
 }
 
 export const adminSecurity = bearerSecurity('admin')
+
+/** The schema of an admin DELETE: 204 with no body once `done`, or one of the admin errors. */
+export function adminDeletion<P extends TSchema> (params: P, doc: { operationId: string, summary: string, description: string, done: string }) {
+  const { operationId, summary, description, done } = doc
+  return { operationId, tags: ['admin'], security: adminSecurity, summary, description, params, response: { 204: Type.Null({ description: done }), ...adminBodyErrors } }
+}
 
 /** The media types `POST /admin/users/import` reads: JSON Lines (one JSON object a line). */
 export const IMPORT_MEDIA_TYPES = ['application/x-ndjson', 'application/jsonl']
@@ -165,8 +170,7 @@ export const ImportSummary = Type.Object({
 /** The replies of the import besides its 200. */
 export const importErrors = {
   400: ref(invalidRequest, 'no body'),
-  401: ref(BearerErrorSchema, 'no token, or a bad, expired or revoked one (WWW-Authenticate: Bearer)'),
-  403: ref(BearerErrorSchema, 'insufficient_scope: the token lacks the scope admin'),
+  ...bearerRefusals('admin'),
   413: ref(invalidRequest, 'the body is larger than IMPORT_MAX_BYTES (64 MiB by default); batches before the limit are imported'),
   415: ref(invalidRequest, 'the body is not JSON Lines (Content-Type application/x-ndjson or application/jsonl)'),
   503: ref(unavailable, 'the database is unreachable; batches before it are imported, and sending the file again finishes it')

@@ -1,8 +1,7 @@
 import { Type, type TSchema } from '@sinclair/typebox'
 import { AdminErrorSchemas } from './admin.js'
-import { OAuthErrorSchema, ref } from './common.js'
+import { bearerRefusals, BearerErrorSchema, OAuthErrorSchema, ref } from './common.js'
 import { bearerSecurity, noSecurity } from './security.js'
-import { BearerErrorSchema } from './common.js'
 
 /**
  * The browser endpoints (/authorize, /login, /consent, /logout) answer HTML pages and redirects, documented
@@ -136,8 +135,7 @@ const userInfoBase = {
   response: {
     200: ref(UserInfo, 'the claims the token\'s scopes allow'),
     400: ref(BearerErrorSchema, 'the token was sent in more than one way (invalid_request)'),
-    401: ref(BearerErrorSchema, 'no token, or a bad, expired or revoked one (WWW-Authenticate: Bearer)'),
-    403: ref(BearerErrorSchema, 'insufficient_scope: the token lacks the scope openid'),
+    ...bearerRefusals('openid'),
     503: ref(OAuthErrorSchema, 'temporarily_unavailable: the database is unreachable')
   }
 }

@@ -53,4 +53,10 @@ export const BearerErrorSchema = Type.Object({
 export const OAuthErrorResponse = ref(OAuthErrorSchema)
 export const BearerErrorResponse = ref(BearerErrorSchema)
 
+/** The 401 and 403 of a route that needs a bearer token with `scope` (RFC 6750 §3.1). */
+export const bearerRefusals = (scope: string) => ({
+  401: ref(BearerErrorSchema, 'no token, or a bad, expired or revoked one (WWW-Authenticate: Bearer)'),
+  403: ref(BearerErrorSchema, `insufficient_scope: the token lacks the scope ${scope}`)
+})
+
 export type OAuthErrorBody = Static<typeof OAuthErrorSchema>

@@ -1,37 +1,17 @@
-import t, { type Test } from 'tap'
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import t from 'tap'
+import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
-import { chromium, type Page } from 'playwright-core'
+import type { Page } from 'playwright-core'
+import { openBrowser, withoutChromium } from './chromium.js'
 import { addClient, addUser, buildListening } from './helper.js'
 
 // "Interactive docs like FastAPI's": in Debian's Chromium, /docs (Swagger UI) signs in through "Authorize"
 // with the password flow, and "Try it out" on GET /users/me then answers 200; the client-credentials flow
 // signs a client in the same way (GET /admin/users). Screenshots go to screenshots/docs/ (git-ignored).
 
-const CHROMIUM = '/usr/bin/chromium'
-const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync']
 // dist/test → the repository root.
 const SCREENSHOTS = join(import.meta.dirname, '..', '..', 'screenshots', 'docs')
 const PASSWORD = 'correct horse battery staple'
-
-async function openBrowser (t: Test) {
-  const profile = mkdtempSync(join(tmpdir(), 'gatehouse-chromium-'))
-  const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, args: FLAGS, headless: true, viewport: { width: 1280, height: 900 } })
-  t.teardown(async () => {
-    await context.close()
-    rmSync(profile, { recursive: true, force: true })
-  })
-  const page = context.pages()[0] ?? await context.newPage()
-  // Anything the page logs as an error (a CSP refusal, a failed script) fails the test; the 401 of a call made
-  // before signing in is an answer, not a problem.
-  const problems: string[] = []
-  page.on('console', (message) => {
-    if (message.type() === 'error' && !/^Failed to load resource: the server responded with a status of 401\b/.test(message.text())) problems.push(message.text())
-  })
-  page.on('pageerror', (err) => problems.push(err.message))
-  return { page, problems }
-}
 
 /** Opens the Authorize dialog and signs in with one flow of the oauth2 scheme; resolves once Swagger UI says "Authorized". */
 async function authorize (page: Page, flow: 'password' | 'clientCredentials', fields: Record<string, string>, screenshot: string) {
@@ -67,11 +47,11 @@ async function tryItOut (page: Page, tag: string, operationId: string, path: str
   return { sent: response.status(), status: (await status.innerText()).trim(), body: await operation.locator('.live-responses-table .response .response-col_description pre').first().innerText() }
 }
 
-t.test('Swagger UI at /docs: "Authorize" with the password flow, then "Try it out" on GET /users/me answers 200', { skip: existsSync(CHROMIUM) || process.env.CI ? false : 'Debian\'s chromium is not installed' }, async (t) => {
+t.test('Swagger UI at /docs: "Authorize" with the password flow, then "Try it out" on GET /users/me answers 200', { skip: withoutChromium }, async (t) => {
   mkdirSync(SCREENSHOTS, { recursive: true })
   const { app, url } = await buildListening(t)
   await addUser(app, 'alice', PASSWORD, { scope: 'items:read', fullName: 'Alice Liddell' })
-  const { page, problems } = await openBrowser(t)
+  const { page, problems } = await openBrowser(t, { width: 1280, height: 900, expectedStatus: /^401$/ })
   const seen: string[] = []
   page.on('response', (response) => { seen.push(`${response.request().method()} ${response.url()} ${response.status()}`) })
   await page.goto(`${url}/docs`)
@@ -92,13 +72,13 @@ t.test('Swagger UI at /docs: "Authorize" with the password flow, then "Try it ou
   t.same(problems, [], 'no errors in the page (CSP refusals included)')
 })
 
-t.test('Swagger UI at /docs: "Authorize" with the client-credentials flow, then "Try it out" on GET /admin/users answers 200', { skip: existsSync(CHROMIUM) || process.env.CI ? false : 'Debian\'s chromium is not installed' }, async (t) => {
+t.test('Swagger UI at /docs: "Authorize" with the client-credentials flow, then "Try it out" on GET /admin/users answers 200', { skip: withoutChromium }, async (t) => {
   mkdirSync(SCREENSHOTS, { recursive: true })
   const { app, url } = await buildListening(t)
   await addUser(app, 'alice', PASSWORD)
   const secret = (await addClient(app, 'ops', { grantTypes: ['client_credentials'], scope: 'admin' }))!
 
-  const { page, problems } = await openBrowser(t)
+  const { page, problems } = await openBrowser(t, { width: 1280, height: 900, expectedStatus: /^401$/ })
   await page.goto(`${url}/docs`)
   await page.locator('#operations-admin-listUsers').waitFor()
   await authorize(page, 'clientCredentials', { clientId: 'ops', clientSecret: secret }, 'client-credentials-flow')

@@ -1,9 +1,9 @@
 import t, { type Test } from 'tap'
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { mkdirSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { chromium, type Page } from 'playwright-core'
+import type { Page } from 'playwright-core'
+import { openBrowser } from './chromium.js'
 import * as oidc from 'openid-client'
 import * as oauth from 'oauth4webapi'
 import { addClient, addUser, buildListening } from './helper.js'
@@ -13,8 +13,6 @@ import { addClient, addUser, buildListening } from './helper.js'
 // ID token and its nonce: openid-client v6 for a confidential client, oauth4webapi for a public one. /userinfo
 // and /users/me then answer for the same sub. Screenshots go to screenshots/oidc/ (git-ignored).
 
-const CHROMIUM = '/usr/bin/chromium'
-const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync']
 const SCREENSHOTS = join(import.meta.dirname, '..', '..', 'screenshots', 'oidc')
 const PASSWORD = 'correct horse battery staple'
 
@@ -24,23 +22,6 @@ async function callbackServer (t: Test): Promise<{ url: string, server: Server }
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())))
   return { url: `http://127.0.0.1:${(server.address() as { port: number }).port}/cb`, server }
-}
-
-async function openBrowser (t: Test, width = 1024) {
-  const profile = mkdtempSync(join(tmpdir(), 'gatehouse-chromium-'))
-  const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, args: FLAGS, headless: true, viewport: { width, height: 760 } })
-  t.teardown(async () => {
-    await context.close()
-    rmSync(profile, { recursive: true, force: true })
-  })
-  const page = context.pages()[0] ?? await context.newPage()
-  const problems: string[] = []
-  // The 401 of a wrong password and the 400 of the error page are answers, not problems.
-  page.on('console', (message) => {
-    if (message.type() === 'error' && !/^Failed to load resource: the server responded with a status of 40[01]\b/.test(message.text())) problems.push(message.text())
-  })
-  page.on('pageerror', (err) => problems.push(err.message))
-  return { page, problems }
 }
 
 const shot = (page: Page, name: string) => page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true })
@@ -54,7 +35,7 @@ t.test('openid-client (confidential) and oauth4webapi (public) through login and
   const spaCallback = await callbackServer(t)
   const secret = await addClient(app, 'rp', { grantTypes: ['authorization_code', 'refresh_token'], redirectUris: [rpCallback.url] }) as string
   await addClient(app, 'spa', { isPublic: true, grantTypes: ['authorization_code', 'refresh_token'], redirectUris: [spaCallback.url] })
-  const { page, problems } = await openBrowser(t)
+  const { page, problems } = await openBrowser(t, { expectedStatus: /^40[01]$/ })
 
   // openid-client: discovery, PKCE, state, nonce.
   const config = await oidc.discovery(new URL(issuer), 'rp', secret, undefined, { execute: [oidc.allowInsecureRequests] })
@@ -141,7 +122,7 @@ t.test('openid-client (confidential) and oauth4webapi (public) through login and
 t.test('the pages at 320 px wide', async (t) => {
   const { app, url: issuer } = await buildListening(t)
   await addClient(app, 'rp', { grantTypes: ['authorization_code'], redirectUris: ['https://app.test/cb'] })
-  const { page, problems } = await openBrowser(t, 320)
+  const { page, problems } = await openBrowser(t, { width: 320, expectedStatus: /^40[01]$/ })
   const challenge = 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM'
   await page.goto(`${issuer}/authorize?client_id=rp&response_type=code&redirect_uri=${encodeURIComponent('https://app.test/cb')}&scope=openid&code_challenge=${challenge}&code_challenge_method=S256`)
   await page.getByLabel('Username').waitFor()

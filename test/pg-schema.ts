@@ -36,6 +36,20 @@ export async function createTestSchema (): Promise<{ url: string, schema: string
 }
 
 /**
+ * For a test file that wants an empty schema per subtest: returns `fresh()`, and drops every schema it made
+ * when the file's tests end.
+ */
+export function schemasDroppedAtEnd (t: { teardown: (fn: () => Promise<void>) => void }): () => Promise<{ url: string, schema: string }> {
+  const drops: Array<() => Promise<void>> = []
+  t.teardown(async () => { for (const drop of drops) await drop() })
+  return async () => {
+    const created = await createTestSchema()
+    drops.push(created.drop)
+    return created
+  }
+}
+
+/**
  * A fresh schema reached through a TCP proxy (test/tcp-proxy.ts), for outage tests: `url` goes through
  * the proxy, `directUrl` does not (for setup and checks that must not be cut off).
  */

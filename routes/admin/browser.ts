@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { endSessions, listConsents, listSessions, revokeConsents } from '../../lib/services/browser-admin.js'
-import { adminBodyErrors, adminErrors, adminSecurity, UsernameParam } from '../../schemas/admin.js'
+import { adminErrors, adminSecurity, adminDeletion, UsernameParam } from '../../schemas/admin.js'
 
 const SessionView = Type.Object({
   auth_time: Type.Integer({ description: 'when the user entered their password (Unix seconds)' }),
@@ -35,15 +35,12 @@ const adminBrowserRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   }, async (request) => listSessions({ storage, clock }, request.params.username))
 
   fastify.delete('/admin/users/:username/sessions', {
-    schema: {
+    schema: adminDeletion(UsernameParam, {
       operationId: 'endUserSessions',
-      tags,
-      security: adminSecurity,
       summary: 'Sign a user out of every browser',
       description: 'Ends every session of the user, on every instance at its next request. Tokens already issued are not revoked (disable the user for that).',
-      params: UsernameParam,
-      response: { 204: Type.Null({ description: 'ended' }), ...adminBodyErrors }
-    }
+      done: 'ended'
+    })
   }, async (request, reply) => {
     await endSessions(storage, request.params.username)
     return reply.code(204).send(null)
@@ -62,30 +59,24 @@ const adminBrowserRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   }, async (request) => listConsents(storage, request.params.username))
 
   fastify.delete('/admin/users/:username/consents', {
-    schema: {
+    schema: adminDeletion(UsernameParam, {
       operationId: 'revokeUserConsents',
-      tags,
-      security: adminSecurity,
       summary: 'Revoke every consent of a user',
       description: 'The consent page is shown again for every client.',
-      params: UsernameParam,
-      response: { 204: Type.Null({ description: 'revoked' }), ...adminBodyErrors }
-    }
+      done: 'revoked'
+    })
   }, async (request, reply) => {
     await revokeConsents(storage, request.params.username)
     return reply.code(204).send(null)
   })
 
   fastify.delete('/admin/users/:username/consents/:client_id', {
-    schema: {
+    schema: adminDeletion(Type.Object({ username: Type.String({ maxLength: 256 }), client_id: Type.String({ maxLength: 256 }) }), {
       operationId: 'revokeUserConsent',
-      tags,
-      security: adminSecurity,
       summary: 'Revoke a user\'s consent for one client',
       description: 'The consent page is shown again for that client (204 also when there was none).',
-      params: Type.Object({ username: Type.String({ maxLength: 256 }), client_id: Type.String({ maxLength: 256 }) }),
-      response: { 204: Type.Null({ description: 'revoked' }), ...adminBodyErrors }
-    }
+      done: 'revoked'
+    })
   }, async (request, reply) => {
     await revokeConsents(storage, request.params.username, request.params.client_id)
     return reply.code(204).send(null)

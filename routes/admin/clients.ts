@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { createClient, deleteClient, findClient, toClientView, updateClient } from '../../lib/services/client-admin.js'
-import { adminBodyErrors, adminErrors, adminSecurity, checkedPage, ClientIdParam, ClientView, CreateClient, Paging, UpdateClient } from '../../schemas/admin.js'
+import { adminBodyErrors, adminErrors, adminSecurity, adminDeletion, checkedPage, ClientIdParam, ClientView, CreateClient, Paging, UpdateClient } from '../../schemas/admin.js'
 import { ref } from '../../schemas/common.js'
 
 /** /admin/clients: list, register, read, update, delete (scope admin). Deleting revokes the client's tokens. */
@@ -86,15 +86,12 @@ const adminClientRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   })
 
   fastify.delete('/admin/clients/:client_id', {
-    schema: {
+    schema: adminDeletion(ClientIdParam, {
       operationId: 'deleteClient',
-      tags,
-      security: adminSecurity,
       summary: 'Delete a client',
       description: 'Deletes the client and revokes every token issued to it.',
-      params: ClientIdParam,
-      response: { 204: Type.Null({ description: 'deleted' }), ...adminBodyErrors }
-    }
+      done: 'deleted'
+    })
   }, async (request, reply) => {
     await deleteClient(deps, request.params.client_id)
     return reply.code(204).send(null)

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { createProvider, deleteProvider, getProvider, listIdentities, listProviders, unlinkIdentity, updateProvider, type ProviderPatchInput } from '../../lib/services/provider-admin.js'
-import { adminBodyErrors, adminErrors, adminSecurity, UsernameParam } from '../../schemas/admin.js'
+import { adminBodyErrors, adminDeletion, adminErrors, adminSecurity, UsernameParam } from '../../schemas/admin.js'
 import { ref } from '../../schemas/common.js'
 import { CreateProvider, IdentityView, ProviderNameParam, ProviderView, UpdateProvider } from '../../schemas/providers.js'
 
@@ -103,15 +103,12 @@ const adminProviderRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   }, async (request) => updateProvider(deps, request.params.name, providerInput(request.body)))
 
   fastify.delete('/admin/providers/:name', {
-    schema: {
+    schema: adminDeletion(ProviderNameParam, {
       operationId: 'deleteProvider',
-      tags,
-      security: adminSecurity,
       summary: 'Delete an upstream provider',
       description: 'Its button and sign-ins stop at once. Linked accounts are kept (registering the same issuer again brings them back).',
-      params: ProviderNameParam,
-      response: { 204: Type.Null({ description: 'deleted' }), ...adminBodyErrors }
-    }
+      done: 'deleted'
+    })
   }, async (request, reply) => {
     await deleteProvider(deps, request.params.name)
     return reply.code(204).send(null)
@@ -130,15 +127,12 @@ const adminProviderRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   }, async (request) => listIdentities(storage, request.params.username))
 
   fastify.delete('/admin/users/:username/identities/:provider', {
-    schema: {
+    schema: adminDeletion(Type.Object({ username: Type.String({ maxLength: 256 }), provider: Type.String({ maxLength: 64 }) }), {
       operationId: 'unlinkUserIdentity',
-      tags,
-      security: adminSecurity,
       summary: 'Unlink a user\'s account at one provider',
       description: 'That account no longer signs in as this user; its next sign-in is a first one (a new user, or refused, as the provider says).',
-      params: Type.Object({ username: Type.String({ maxLength: 256 }), provider: Type.String({ maxLength: 64 }) }),
-      response: { 204: Type.Null({ description: 'unlinked' }), ...adminBodyErrors }
-    }
+      done: 'unlinked'
+    })
   }, async (request, reply) => {
     await unlinkIdentity(storage, request.params.username, request.params.provider)
     return reply.code(204).send(null)

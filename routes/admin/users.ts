@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { createUser, deleteUser, findUser, updateUser } from '../../lib/services/user-admin.js'
-import { adminBodyErrors, adminErrors, adminSecurity, checkedPage, CreateUser, Paging, UpdateUser, UsernameParam, UserView } from '../../schemas/admin.js'
+import { adminBodyErrors, adminErrors, adminSecurity, adminDeletion, checkedPage, CreateUser, Paging, UpdateUser, UsernameParam, UserView } from '../../schemas/admin.js'
 import { ref } from '../../schemas/common.js'
 import { toUserView } from '../../schemas/users.js'
 
@@ -70,15 +70,12 @@ const adminUserRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   })
 
   fastify.delete('/admin/users/:username', {
-    schema: {
+    schema: adminDeletion(UsernameParam, {
       operationId: 'deleteUser',
-      tags,
-      security: adminSecurity,
       summary: 'Delete a user',
       description: 'Deletes the user and revokes every token issued to them.',
-      params: UsernameParam,
-      response: { 204: Type.Null({ description: 'deleted' }), ...adminBodyErrors }
-    }
+      done: 'deleted'
+    })
   }, async (request, reply) => {
     await deleteUser(deps, request.params.username)
     return reply.code(204).send(null)

@@ -3,19 +3,13 @@ import { randomUUID } from 'node:crypto'
 import { openPostgres } from '../../lib/stores/postgres/index.js'
 import { postgresMigrations } from '../../lib/stores/postgres/migrations.js'
 import { openStorage } from '../../lib/stores/index.js'
-import { adminQuery, createTestSchema } from '../pg-schema.js'
-import { storeSuite } from './suite.js'
+import { adminQuery, schemasDroppedAtEnd } from '../pg-schema.js'
+import { checkKeysAfterMigration2, storeSuite } from './suite.js'
 import { denyEntry } from '../../lib/oauth/revocation.js'
 import { createGrant } from './grant-fixture.js'
 
 // A schema of its own per subtest (each wants an empty store), all dropped at the end.
-const drops: Array<() => Promise<void>> = []
-t.teardown(async () => { for (const drop of drops) await drop() })
-const freshSchema = async () => {
-  const created = await createTestSchema()
-  drops.push(created.drop)
-  return created
-}
+const freshSchema = schemasDroppedAtEnd(t)
 
 storeSuite(t, async () => openPostgres((await freshSchema()).url))
 
@@ -56,12 +50,7 @@ t.test('migration 2: keys from before it get sequence numbers in activation orde
     INSERT INTO signing_keys VALUES ('kb', 'ES256', 'pem-b', '{}', 100, 200), ('ka', 'ES256', 'pem-a', '{}', 100, 100), ('kc', 'ES256', 'pem-c', '{}', 150, 200)`)
   const s = await openPostgres(url)
   t.teardown(() => s.close())
-  const keys = await s.keys.list()
-  t.same(keys.map((k) => [k.kid, k.seq]), [['ka', 1], ['kb', 2], ['kc', 3]], 'ordered as before: activation, then creation')
-  const next = await s.keys.insert({ kid: 'kd', alg: 'ES256', privateKey: 'pem-d', publicJwk: '{}', createdAt: 300, activatesAt: 300 })
-  t.equal(next.seq, 4, 'the sequence continues after them')
-  await s.keys.deletePrivateKeys(['ka'])
-  t.equal((await s.keys.list())[0]!.privateKey, null)
+  await checkKeysAfterMigration2(t, s)
 })
 
 t.test('types: timestamps and counts come back as numbers, flags as booleans, lists as arrays', async (t) => {

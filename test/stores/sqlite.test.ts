@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { openSqlite } from '../../lib/stores/sqlite/index.js'
 import { sqliteMigrations } from '../../lib/stores/sqlite/migrations.js'
-import { storeSuite } from './suite.js'
+import { checkKeysAfterMigration2, storeSuite } from './suite.js'
 
 // Real files in a temp dir, one database per subtest.
 let n = 0
@@ -20,10 +20,5 @@ t.test('migration 2: keys from before it get sequence numbers in activation orde
   db.close()
   const s = await openSqlite(`sqlite:${file}`)
   t.teardown(() => s.close())
-  const keys = await s.keys.list()
-  t.same(keys.map((k) => [k.kid, k.seq]), [['ka', 1], ['kb', 2], ['kc', 3]], 'ordered as before: activation, then creation')
-  const next = await s.keys.insert({ kid: 'kd', alg: 'ES256', privateKey: 'pem-d', publicJwk: '{}', createdAt: 300, activatesAt: 300 })
-  t.equal(next.seq, 4, 'the sequence continues after them')
-  await s.keys.deletePrivateKeys(['ka'])
-  t.equal((await s.keys.list())[0]!.privateKey, null)
+  await checkKeysAfterMigration2(t, s)
 })

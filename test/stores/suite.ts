@@ -5,6 +5,20 @@ import { denyEntry } from '../../lib/oauth/revocation.js'
 import { createGrant } from './grant-fixture.js'
 
 /**
+ * After a store opened a database made before migration 2 with keys ka (activated 100), kb and kc (200; kc
+ * created later): the keys get sequence numbers in activation order, new ones continue it, and a key can
+ * lose its private part.
+ */
+export async function checkKeysAfterMigration2 (t: Test, s: Storage): Promise<void> {
+  const keys = await s.keys.list()
+  t.same(keys.map((k) => [k.kid, k.seq]), [['ka', 1], ['kb', 2], ['kc', 3]], 'ordered as before: activation, then creation')
+  const next = await s.keys.insert({ kid: 'kd', alg: 'ES256', privateKey: 'pem-d', publicJwk: '{}', createdAt: 300, activatesAt: 300 })
+  t.equal(next.seq, 4, 'the sequence continues after them')
+  await s.keys.deletePrivateKeys(['ka'])
+  t.equal((await s.keys.list())[0]!.privateKey, null)
+}
+
+/**
  * One behavioural suite for every Storage backend. Each backend's test file calls it with a factory
  * that opens a fresh, empty store; nothing here knows which database is behind it.
  */

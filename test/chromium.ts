@@ -1,0 +1,39 @@
+import type { Test } from 'tap'
+import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { chromium, type Page } from 'playwright-core'
+
+/** Debian's Chromium (`.ci/run` installs it when it is missing); playwright-core drives it. */
+export const CHROMIUM = '/usr/bin/chromium'
+const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync']
+
+/** The `skip` of a browser test: run it in CI always (a missing browser must fail there), elsewhere when Chromium is installed. */
+export const withoutChromium = existsSync(CHROMIUM) || process.env.CI ? false : 'Debian\'s chromium is not installed'
+
+/**
+ * A fresh headless Chromium profile for one test, closed and removed at its end. `problems` collects what the page
+ * logs as an error (a CSP refusal, a failed script) and its uncaught errors; a failed load whose status matches
+ * `expectedStatus` (an answer the test expects, such as the 401 of a wrong password) is not a problem.
+ */
+export async function openBrowser (t: Test, options: { width?: number, height?: number, expectedStatus?: RegExp } = {}): Promise<{ page: Page, problems: string[] }> {
+  const profile = mkdtempSync(join(tmpdir(), 'gatehouse-chromium-'))
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM, args: FLAGS, headless: true, viewport: { width: options.width ?? 1024, height: options.height ?? 760 }
+  })
+  t.teardown(async () => {
+    await context.close()
+    rmSync(profile, { recursive: true, force: true })
+  })
+  const page = context.pages()[0] ?? await context.newPage()
+  const problems: string[] = []
+  const expected = options.expectedStatus
+  page.on('console', (message) => {
+    if (message.type() !== 'error') return
+    const status = /^Failed to load resource: the server responded with a status of (\d{3})\b/.exec(message.text())?.[1]
+    if (status !== undefined && expected?.test(status)) return
+    problems.push(message.text())
+  })
+  page.on('pageerror', (err) => problems.push(err.message))
+  return { page, problems }
+}
