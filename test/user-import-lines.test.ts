@@ -76,6 +76,9 @@ t.test('parseImportLine: types and values', async (t) => {
   const hash = '$2b$04$w2tqJphYQqqg75ist2hs..o2A4Awl83dpTbGSRHhZKB.DNKBkiqxq'
   t.same(parseImportLine(JSON.stringify({ username: 'a', password_hash: hash, scope: ' b  a b ', disabled: true, full_name: null, email: null })),
     { username: 'a', passwordHash: hash, scope: 'b a', disabled: true, fullName: null, email: null })
+  // A user of an upstream provider: its export carries the unusable marker, and imports elsewhere as it was.
+  t.match(parseImportLine(JSON.stringify({ username: 'vera', password_hash: '!upstream' })), { username: 'vera', passwordHash: '!upstream' })
+  t.match(parseImportLine(JSON.stringify({ username: 'vera', password_hash: '!other' })), /^password_hash: /, 'no other marker')
   const reasons: Array<[unknown, string | RegExp]> = [
     [{ username: 'a', password_hash: 42 }, /^password_hash: must be a string/],
     [{ username: 7, password_hash: null }, /^username: must match/],

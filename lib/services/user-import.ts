@@ -3,6 +3,7 @@ import type { Clock } from '../clock.js'
 import type { Config } from '../config.js'
 import { bodyTooLarge } from '../errors.js'
 import { identifyHash } from '../password-formats.js'
+import { UNUSABLE_PASSWORD } from '../passwords.js'
 import { revokeOptions } from '../oauth/revocation.js'
 import { formatScope, parseScope } from '../oauth/scopes.js'
 import type { ImportedUser, Storage, User } from '../stores/types.js'
@@ -103,8 +104,9 @@ export function parseImportLine (text: string): ImportedUser | string {
   if (hash === undefined) return 'missing password_hash'
   if (hash !== null) {
     if (typeof hash !== 'string') return 'password_hash: must be a string, or null for a user without a password'
-    const info = identifyHash(hash)
-    if ('error' in info) return `password_hash: ${info.error}`
+    // A user of an upstream provider (its export carries the unusable marker, which no password matches).
+    const info = hash === UNUSABLE_PASSWORD ? undefined : identifyHash(hash)
+    if (info !== undefined && 'error' in info) return `password_hash: ${info.error}`
   }
   if (fullName !== undefined && fullName !== null && typeof fullName !== 'string') return 'full_name: must be a string or null'
   if (email !== undefined && email !== null && typeof email !== 'string') return 'email: must be a string or null'
