@@ -146,7 +146,7 @@ export const ImportLine = Type.Object({
   username: Username,
   password_hash: Type.Unsafe<string | null>({
     type: ['string', 'null'],
-    description: 'the hash as the other system stored it: argon2id or argon2i (PHC), bcrypt ($2a$, $2b$, $2y$), PBKDF2-SHA256 as passlib ($pbkdf2-sha256$…) or Django (pbkdf2_sha256$…); null for a user without a password'
+    description: 'the hash as the other system stored it: argon2id or argon2i (PHC), bcrypt ($2a$, $2b$, $2y$), PBKDF2-SHA256 as passlib ($pbkdf2-sha256$…) or Django (pbkdf2_sha256$…); null for a user without a password; `!upstream` for a user who signs in through an upstream provider only (as exported)'
   }),
   full_name: Type.Optional(NullableString),
   email: Type.Optional(NullableString),
