@@ -1,5 +1,5 @@
 -- The one wrk script every case uses, driven by the environment the runner sets:
---   BENCH_METHOD, BENCH_AUTH (an Authorization header), BENCH_BODY (form-encoded),
+--   BENCH_METHOD, BENCH_AUTH (an Authorization header), BENCH_COOKIE (a Cookie header), BENCH_BODY (form-encoded),
 --   BENCH_LINES: a file with one value per line, used one per request, in order (wrapping around):
 --     BENCH_LINE_AS=body   -> body = BENCH_BODY .. line (e.g. a fresh refresh token each request)
 --     BENCH_LINE_AS=bearer -> Authorization: Bearer line (e.g. tokens of many users)
@@ -13,6 +13,7 @@ if body then
   wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
 end
 if env("BENCH_AUTH") then wrk.headers["Authorization"] = env("BENCH_AUTH") end
+if env("BENCH_COOKIE") then wrk.headers["Cookie"] = env("BENCH_COOKIE") end
 
 local linesFile, lineAs = env("BENCH_LINES"), env("BENCH_LINE_AS")
 if linesFile then
