@@ -329,3 +329,19 @@ t.test('the pending sign-in is single use and bound to the browser; a provider\'
   t.equal(callbackParams(denied).get('error'), 'access_denied')
   t.equal(callbackParams(denied).get('state'), 'st-2')
 })
+
+t.test('starting sign-ins is limited per address (429 page with Retry-After); other addresses go on', async (t) => {
+  const { app } = await setup(t)
+  const op = await realOp(t)
+  await addOidcProvider(app, 'corp', op)
+  const start = (remoteAddress: string) => app.inject({ method: 'GET', url: '/login/corp', remoteAddress })
+  for (let i = 0; i < 60; i++) {
+    const res = await start('192.0.2.7')
+    if (res.statusCode !== 303) t.fail(`start ${i + 1}: ${res.statusCode}`)
+  }
+  const refused = await start('192.0.2.7')
+  t.equal(refused.statusCode, 429, 'the 61st start in a minute: 429')
+  t.match(String(refused.headers['content-type']), /^text\/html/)
+  t.ok(Number(refused.headers['retry-after']) >= 1, 'Retry-After')
+  t.equal((await start('192.0.2.8')).statusCode, 303, 'another address is not affected')
+})

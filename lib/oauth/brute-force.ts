@@ -54,3 +54,14 @@ export const INTROSPECTION_UNKNOWN_TOKENS = { max: 1000, windowSeconds: 60 }
 export function introspectionLimits (clientId: string): Limit[] {
   return [{ key: `introspect-unknown:${clientId}`, ...INTROSPECTION_UNKNOWN_TOKENS }]
 }
+
+/**
+ * Sign-ins started at upstream providers (GET /login/{name}) per client address: each stores a pending sign-in
+ * (until it expires) and may make Gatehouse fetch the provider's discovery document, so a flood is refused with
+ * 429 beyond this rate. A person starts a handful a minute.
+ */
+export const UPSTREAM_STARTS = { max: 60, windowSeconds: 60 }
+
+export function upstreamStartLimits (ip: string): Limit[] {
+  return [{ key: `upstream-start:${ip}`, ...UPSTREAM_STARTS }]
+}

@@ -105,7 +105,7 @@ export function parseImportLine (text: string): ImportedUser | string {
   if (hash !== null) {
     if (typeof hash !== 'string') return 'password_hash: must be a string, or null for a user without a password'
     // A user of an upstream provider (its export carries the unusable marker, which no password matches).
-    const info = hash === UNUSABLE_PASSWORD ? undefined : identifyHash(hash)
+    const info = [UNUSABLE_PASSWORD].includes(hash) ? undefined : identifyHash(hash)
     if (info !== undefined && 'error' in info) return `password_hash: ${info.error}`
   }
   if (fullName !== undefined && fullName !== null && typeof fullName !== 'string') return 'full_name: must be a string or null'

@@ -1,7 +1,7 @@
 import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import { describeScopes } from '../../lib/browser/scope-words.js'
 import { BrowserSessions, checkCsrf, cookieNames, hashSessionId, newSecret, parseCookies, setCookie } from '../../lib/browser/sessions.js'
-import { AuthorizationError, badAuthorizationRequest, GatehouseError, OAuthError, PageError, unknownProvider, upstreamRefused, upstreamUnreachable } from '../../lib/errors.js'
+import { AuthorizationError, badAuthorizationRequest, GatehouseError, OAuthError, PageError, tooManyRequests, unknownProvider, upstreamRefused, upstreamUnreachable } from '../../lib/errors.js'
 import { fromFrameworkError } from '../../lib/framework-errors.js'
 import { issueCode } from '../../lib/oauth/authorization-codes.js'
 import {
@@ -9,6 +9,7 @@ import {
   type AuthorizationRequest, type Query
 } from '../../lib/oauth/authorize.js'
 import { parseScope } from '../../lib/oauth/scopes.js'
+import { upstreamStartLimits } from '../../lib/oauth/brute-force.js'
 import { BAD_CREDENTIALS, signIn } from '../../lib/oauth/sign-in.js'
 import { PROVIDER_NAME } from '../../lib/services/provider-admin.js'
 import type { Session, UpstreamProvider, User } from '../../lib/stores/types.js'
@@ -222,6 +223,13 @@ const browserRoutes: FastifyPluginAsync = async (fastify) => {
     // The pending authorization request is checked now, so a bad one never reaches the provider.
     const authz = returnTo === undefined ? undefined : await readAuthorizationRequest(queryOf(returnTo), storage.clients)
     checkOffered(provider, authz)
+    // A flood of starts would fill the pending sign-ins (and make us call the provider): bounded per address.
+    const limits = upstreamStartLimits(request.ip)
+    const [wait] = await Promise.all([throttle.check(limits), throttle.fail(limits)])
+    if (wait !== undefined) {
+      events.emit({ type: 'upstream_failed', provider: provider.name, reason: 'throttled', ip: request.ip }, request.log)
+      throw tooManyRequests(wait, 'too many sign-ins started from this address; wait a minute, then try again')
+    }
     // This browser's binding: a random value in a cookie (kept across sign-ins, so two tabs work); the store keeps its hash.
     let binding = cookiesOf(request).get(names.upstream)
     if (binding === undefined || !/^[A-Za-z0-9_-]{43}$/.test(binding)) {
