@@ -10,7 +10,8 @@
  *
  * Environment: CHECK_RUNS (3), CHECK_DURATION (8), CHECK_WORKERS (Gatehouse's WORKERS, 1), CHECK_TOKEN=none
  * (send no token: every /users/me answer is a 401, which is counted and reported, not refused: what a
- * harness whose token was missing or had expired would have measured).
+ * harness whose token was missing or had expired would have measured), CHECK_PATH (Gatehouse's route, /users/me;
+ * `/health` answers without a token or the store: what Gatehouse's hooks and plugins cost every request).
  */
 import { execFileSync, spawn } from 'node:child_process'
 import { mkdtempSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs'
@@ -23,6 +24,8 @@ const RUNS = Number(process.env.CHECK_RUNS ?? 3)
 const DURATION = Number(process.env.CHECK_DURATION ?? 8)
 const WORKERS = process.env.CHECK_WORKERS ?? '1'
 const NO_TOKEN = process.env.CHECK_TOKEN === 'none'
+/** Gatehouse's route measured against bare Fastify: `/health` (no token, no store) shows what every request pays. */
+const PATH = process.env.CHECK_PATH ?? '/users/me'
 const LAST = String(availableParallelism() - 1)
 const dir = mkdtempSync(join(tmpdir(), 'gatehouse-crosscheck-'))
 const started = []
@@ -81,13 +84,13 @@ const token = (await (await fetch('http://127.0.0.1:38202/token', { method: 'POS
 const rows = { bare: [], me: [] }
 wrk('http://127.0.0.1:38201/users/me') // warm-up
 const auth = NO_TOKEN ? undefined : `Bearer ${token}`
-wrk('http://127.0.0.1:38202/users/me', auth, NO_TOKEN)
+wrk(`http://127.0.0.1:38202${PATH}`, auth, NO_TOKEN)
 for (let i = 0; i < RUNS; i++) {
   rows.bare.push(measure(bare, 'http://127.0.0.1:38201/users/me'))
-  rows.me.push(measure(gate, 'http://127.0.0.1:38202/users/me', auth, NO_TOKEN))
+  rows.me.push(measure(gate, `http://127.0.0.1:38202${PATH}`, auth, NO_TOKEN))
 }
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
 const b = median(rows.bare.map((r) => r.cpu))
 const m = median(rows.me.map((r) => r.cpu))
-console.log(JSON.stringify({ date: new Date().toISOString(), load: loadavg()[0].toFixed(2), workers: WORKERS, token: NO_TOKEN ? 'none' : 'valid', bareCpuUs: +b.toFixed(1), meCpuUs: +m.toFixed(1), ratioByCpu: +(b / m).toFixed(2), runs: rows }))
+console.log(JSON.stringify({ date: new Date().toISOString(), load: loadavg()[0].toFixed(2), workers: WORKERS, path: PATH, token: NO_TOKEN ? 'none' : 'valid', bareCpuUs: +b.toFixed(1), meCpuUs: +m.toFixed(1), ratioByCpu: +(b / m).toFixed(2), runs: rows }))
 process.exit(0)
