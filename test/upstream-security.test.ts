@@ -5,7 +5,7 @@ import { InjectBrowser, REDIRECT, browserFixtures, field, webRequest } from './b
 import { startUpstreamOp, type UpstreamOp } from './upstream/op.js'
 import { startHostileOp, startUnreachableIssuer, type HostileMode, type HostileOp } from './upstream/hostile-op.js'
 import { startPlainOAuth } from './upstream/plain-oauth.js'
-import { buildLogged } from './security/support.js'
+import { assertJsonLines, buildLogged } from './security/support.js'
 import { adminAuth, addOidcProvider, callbackUrl, deliver, hasSession, identitiesOf, onToClient, providers, startAt, whoGotIn } from './upstream/flow.js'
 
 // Issue 14's security cases for sign-in through an upstream provider (SECURITY-CASES.md F1, F2, and the
@@ -167,10 +167,8 @@ t.test('F1: the provider\'s token endpoint refuses the code: 400, no session', a
   const { providerUrl } = await startAt(browser, webRequest().url, 'hostile')
   const callback = await op.signInAt(providerUrl)
   op.mode = 'token-error'
-  const res = await deliver(browser, callback)
-  t.ok(res.statusCode === 400 || res.statusCode === 502, `invalid_grant upstream: ${res.statusCode} (400 or 502)`)
-  t.notOk(res.headers.location)
-  t.notOk(hasSession(browser))
+  refused(t, await deliver(browser, callback), 400, 'invalid_grant from the provider\'s token endpoint')
+  t.notOk(await signedIn(browser))
 })
 
 t.test('F2: IdP-B asserts the sub and e-mail of an account linked via IdP-A: never that account', async (t) => {
@@ -461,6 +459,10 @@ t.test('L1 for upstream sign-ins: the provider\'s secret, code, verifier and tok
   const failed = new InjectBrowser(app)
   const { providerUrl } = await startAt(failed, webRequest().url, 'hostile')
   await deliver(failed, await op.signInAt(providerUrl))
+  // A provider error text built to forge a log line.
+  const forger = new InjectBrowser(app)
+  const forged = await startAt(forger, webRequest().url, 'hostile')
+  await forger.get(`/login/hostile/callback?${new URLSearchParams({ error: 'server_error', error_description: 'x\r\n{"level":60,"msg":"forged"}\n', state: new URL(forged.providerUrl).searchParams.get('state') ?? '' }).toString()}`)
   const token = op.seen.token[0]
   const secrets: Record<string, string> = {
     'provider client secret': op.clientSecret,
@@ -473,6 +475,8 @@ t.test('L1 for upstream sign-ins: the provider\'s secret, code, verifier and tok
   for (const [name, value] of browser.cookies) secrets[`cookie ${name}`] = value
   const log = output()
   t.ok(log.length > 0, 'something was logged')
+  const entries = assertJsonLines(t, log.split('\n').filter((l) => l !== ''), 'upstream sign-ins')
+  t.notOk(entries.some((e) => e.msg === 'forged'), 'no forged log line')
   for (const [name, secret] of Object.entries(secrets)) {
     t.ok(secret.length >= 16, `${name} is a real secret`)
     t.notOk(log.includes(secret), `${name}: not in the log`)
@@ -504,5 +508,58 @@ t.test('a provider that authenticates its clients with client_secret_basic (RFC 
   if (back.statusCode === 303) {
     const code = (await onToClient(browser, back)).get('code') ?? ''
     t.equal((await whoGotIn(app, code, request.verifier, webAuth)).username, 'vera')
+  }
+})
+
+t.test('the same callback delivered 10 times at once: exactly one sign-in (the pending sign-in is consumed atomically)', async (t) => {
+  const { app } = await setup(t)
+  const op = await realOp(t)
+  await addOidcProvider(app, 'corp', op)
+  const browser = new InjectBrowser(app)
+  const { providerUrl } = await startAt(browser, webRequest().url, 'corp')
+  const callback = new URL(await op.signInAt(providerUrl, 'verified'))
+  const cookie = browser.cookieHeader
+  const replies = await Promise.all(Array.from({ length: 10 }, () => app.inject({ method: 'GET', url: `${callback.pathname}${callback.search}`, headers: { cookie } })))
+  const statuses = replies.map((r) => r.statusCode).sort()
+  t.same(statuses, [303, 400, 400, 400, 400, 400, 400, 400, 400, 400], 'one 303, nine 400 pages')
+  t.equal(replies.filter((r) => /gatehouse-session=[^;]/.test([r.headers['set-cookie'] ?? []].flat().join('\n'))).length, 1, 'one session cookie')
+})
+
+t.test('the browser-binding cookie: HttpOnly, SameSite=Lax (so it comes back on the provider\'s cross-site redirect), __Host- and Secure on https', async (t) => {
+  for (const issuer of ['http://gatehouse.test', 'https://gatehouse.test']) {
+    const { app } = await setup(t, { ISSUER: issuer })
+    const op = await realOp(t, 'corp', { redirectUris: callbackUrl('corp', issuer) })
+    await addOidcProvider(app, 'corp', op)
+    const start = await new InjectBrowser(app).get(`/login/corp?return_to=${encodeURIComponent(webRequest().url)}`)
+    t.equal(start.statusCode, 303)
+    const cookies = [start.headers['set-cookie'] ?? []].flat()
+    const binding = cookies.find((c) => /^(__Host-)?gatehouse-upstream=/.test(c))
+    t.ok(binding, `${issuer}: a binding cookie`)
+    t.match(binding, /; HttpOnly/i, `${issuer}: HttpOnly`)
+    t.match(binding, /; SameSite=Lax/i, `${issuer}: SameSite=Lax`)
+    t.match(binding, /; Path=\//i, `${issuer}: Path=/`)
+    if (issuer.startsWith('https:')) {
+      t.match(binding, /^__Host-gatehouse-upstream=/, 'https: __Host- prefix')
+      t.match(binding, /; Secure/i, 'https: Secure')
+      t.notMatch(binding, /; Domain=/i, 'https: no Domain')
+    }
+    t.equal(start.headers['cache-control'], 'no-store', `${issuer}: the redirect is not cached`)
+    t.equal(start.headers['referrer-policy'], 'no-referrer', `${issuer}: the provider learns nothing from a Referer`)
+  }
+})
+
+t.test('the provider\'s own error text is shown escaped, never as markup; other errors than access_denied are a page, never a 500', async (t) => {
+  const { app } = await setup(t)
+  const op = await realOp(t)
+  await addOidcProvider(app, 'corp', op)
+  const attack = '<script>alert(1)</script><img src=x onerror=alert(2)>'
+  for (const error of ['temporarily_unavailable', 'server_error', 'login_required', 'invalid_request', '<b>x</b>']) {
+    const browser = new InjectBrowser(app)
+    const { providerUrl } = await startAt(browser, webRequest().url, 'corp')
+    const state = new URL(providerUrl).searchParams.get('state') ?? ''
+    const res = await browser.get(`/login/corp/callback?${new URLSearchParams({ error, error_description: attack, state, iss: op.issuer }).toString()}`)
+    t.ok(res.statusCode < 500 || res.statusCode === 502, `${error}: ${res.statusCode}, not a 500`)
+    t.notOk(res.body.includes('<script>alert(1)') || res.body.includes('<img src=x') || res.body.includes('<b>x</b>'), `${error}: nothing the provider sent is markup on the page`)
+    t.notOk(hasSession(browser), `${error}: no session`)
   }
 })
