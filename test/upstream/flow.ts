@@ -6,7 +6,7 @@ import type { Test } from 'tap'
 
 /**
  * Gatehouse's side of an upstream sign-in, for app.inject tests: register a provider (through `app.providers`,
- * PROVIDERS-API.md), walk from /authorize to the provider and back, and read who ended up signed in.
+ * lib/services/provider-admin.ts), walk from /authorize to the provider and back, and read who ended up signed in.
  */
 
 export interface ProviderInput {
