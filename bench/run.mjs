@@ -548,7 +548,15 @@ const codeCase = (id, server, store, userId, auth) => ({
 
 const gatehouseCases = (server, c, meTok, prefix, idPrefix, store, floorServer) => [
   { id: `${idPrefix}me`, label: `${prefix}GET /users/me (valid token)`, server, request: { path: '/users/me', auth: `Bearer ${meTok}` } },
-  { id: `${idPrefix}userinfo`, label: `${prefix}GET /userinfo (token with openid profile email)`, server, prepare: async () => ({ path: '/userinfo', auth: `Bearer ${server.openidToken ??= await openidToken(server, store, c.userId, c.app)}` }) },
+  {
+    id: `${idPrefix}userinfo`,
+    label: `${prefix}GET /userinfo (token with openid profile email)`,
+    server,
+    prepare: async () => {
+      server.openidToken ??= await openidToken(server, store, c.userId, c.app)
+      return { path: '/userinfo', auth: `Bearer ${server.openidToken}` }
+    }
+  },
   { id: `${idPrefix}cc`, label: `${prefix}POST /token client_credentials (Basic)`, server, request: { path: '/token', method: 'POST', auth: c.svc, body: ccBody } },
   ...(floorServer ? [refreshCase(`${idPrefix}floor-refresh`, floorServer, store, c.userId, undefined, { label: `floor: ${prefix}bare Fastify POST, the same store calls (find + rotation transaction) + one ES256 JWT`, path: '/token-refresh' })] : []),
   refreshCase(`${idPrefix}refresh`, server, store, c.userId, c.web),
