@@ -46,20 +46,22 @@ export class PostgresGrantStore implements GrantStore {
   async create (grant: Omit<Grant, 'revokedAt'>, first: RefreshToken): Promise<boolean> {
     assertNoNul([grant, first], 'grant')
     if (hasNul(grant.userId)) return false
-    return this.#db.transaction(async (tx) => {
-      // FOR SHARE on the user row: a password change or disable (UPDATE users) waits for this transaction, or
-      // this one waits for it and then finds the new credential version (READ COMMITTED re-reads the row).
-      const inserted = await tx.query({
-        name: 'gh_grants_insert_current',
-        text: `INSERT INTO grants (id, client_id, user_id, scope, credential_version, created_at, expires_at)
+    // One statement (atomic on its own, one round trip): the grant and its first token, or neither. FOR SHARE on the
+    // user row: a password change or disable (UPDATE users) waits for this statement, or this one waits for it and
+    // then finds the new credential version (READ COMMITTED re-reads the row) and inserts nothing.
+    const inserted = await this.#db.query({
+      name: 'gh_grants_insert_with_token',
+      text: `WITH g AS (
+          INSERT INTO grants (id, client_id, user_id, scope, credential_version, created_at, expires_at)
           SELECT $1, $2, u.id, $3, u.credential_version, $4, $5
-          FROM (SELECT id, credential_version FROM users WHERE id = $6 AND credential_version = $7 AND NOT disabled FOR SHARE) u`,
-        values: [grant.id, grant.clientId, grant.scope, grant.createdAt, grant.expiresAt, grant.userId, grant.credentialVersion]
-      })
-      if (inserted.rowCount !== 1) return false
-      await tx.query({ name: 'gh_tokens_insert', text: insertToken, values: [first.hash, first.grantId, first.scope, first.issuedAt, first.expiresAt] })
-      return true
+          FROM (SELECT id, credential_version FROM users WHERE id = $6 AND credential_version = $7 AND NOT disabled FOR SHARE) u
+          RETURNING id
+        )
+        INSERT INTO refresh_tokens (hash, grant_id, scope, issued_at, expires_at) SELECT $8, g.id, $9, $10, $11 FROM g`,
+      values: [grant.id, grant.clientId, grant.scope, grant.createdAt, grant.expiresAt, grant.userId, grant.credentialVersion,
+        first.hash, first.scope, first.issuedAt, first.expiresAt]
     })
+    return inserted.rowCount === 1
   }
 
   async findGrant (id: string): Promise<Grant | undefined> {
