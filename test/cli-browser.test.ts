@@ -1,24 +1,11 @@
 import t from 'tap'
-import { join } from 'node:path'
 import { tempDatabaseUrl } from './helper.js'
-import { spawnNode } from './support.js'
+import { runCli } from './support.js'
 
 // The CLI's browser-flow commands: clients add/update --post-logout-redirect-uri --skip-consent, and a user's
 // sessions and consents.
-const BIN = join(import.meta.dirname, '..', '..', 'bin', 'gatehouse.js')
 
-function cli (args: string[], env: Record<string, string>, input?: string): Promise<{ code: number | null, stdout: string, stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawnNode([BIN, ...args], { PATH: process.env.PATH ?? '', ARGON2_MEMORY_KIB: '64', ARGON2_TIME_COST: '1', ...env })
-    let stdout = ''
-    let stderr = ''
-    child.stdout!.on('data', (d) => { stdout += d })
-    child.stderr!.on('data', (d) => { stderr += d })
-    child.on('error', reject)
-    child.on('close', (code) => resolve({ code, stdout, stderr }))
-    child.stdin!.end(input)
-  })
-}
+const cli = (args: string[], env: Record<string, string>, input?: string) => runCli(args, { ARGON2_MEMORY_KIB: '64', ARGON2_TIME_COST: '1', ...env }, input)
 
 t.test('clients add/update with post-logout redirect URIs and skip-consent; users sessions and consents', async (t) => {
   const env = { DATABASE_URL: tempDatabaseUrl(t) }

@@ -1,29 +1,15 @@
 import t, { type Test } from 'tap'
-import { join } from 'node:path'
 import { build, tempDatabaseUrl } from './helper.js'
-import { spawnNode } from './support.js'
+import { runCli } from './support.js'
 
 // `gatehouse providers …` and `clients … --providers` (issue 14): the secret from stdin, never printed again;
 // --help; bad input → exit 1 with one line saying why. The server sees what the CLI registered.
-const BIN = join(import.meta.dirname, '..', '..', 'bin', 'gatehouse.js')
 const ISSUER = 'https://auth.example.com'
 const SECRET = 'provider-client-secret-9f8e7d'
 
 interface Run { code: number | null, stdout: string, stderr: string }
 
-function cli (args: string[], env: Record<string, string>, input?: string): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawnNode([BIN, ...args], { PATH: process.env.PATH ?? '', ISSUER, ...env })
-    let stdout = ''
-    let stderr = ''
-    child.stdout!.on('data', (d) => { stdout += d })
-    child.stderr!.on('data', (d) => { stderr += d })
-    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`gatehouse ${args.join(' ')} did not finish`)) }, 20_000)
-    child.on('error', reject)
-    child.on('close', (code) => { clearTimeout(timer); resolve({ code, stdout, stderr }) })
-    child.stdin!.end(input)
-  })
-}
+const cli = (args: string[], env: Record<string, string>, input?: string): Promise<Run> => runCli(args, { ISSUER, ...env }, input)
 
 function ok (t: Test, run: Run, label: string): any {
   t.equal(run.code, 0, `${label}: exit 0`)

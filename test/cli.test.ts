@@ -1,27 +1,14 @@
 import t, { type Test } from 'tap'
 import { join } from 'node:path'
 import { build, form, FORM, tempDatabaseUrl } from './helper.js'
-import { assertOAuthError, bearer, passwordGrant, spawnNode } from './support.js'
+import { assertOAuthError, bearer, passwordGrant, runCli } from './support.js'
 
 // dist/test → bin/gatehouse.js at the repository root, as `npx gatehouse` runs it.
-const BIN = join(import.meta.dirname, '..', '..', 'bin', 'gatehouse.js')
 const CHEAP = { ARGON2_MEMORY_KIB: '64', ARGON2_TIME_COST: '1' }
 
 interface Run { code: number | null, stdout: string, stderr: string }
 
-function cli (args: string[], env: Record<string, string>, input?: string, cwd?: string): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawnNode([BIN, ...args], { PATH: process.env.PATH ?? '', ...CHEAP, ...env }, undefined, cwd)
-    let stdout = ''
-    let stderr = ''
-    child.stdout!.on('data', (d) => { stdout += d })
-    child.stderr!.on('data', (d) => { stderr += d })
-    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`gatehouse ${args.join(' ')} did not finish`)) }, 20_000)
-    child.on('error', reject)
-    child.on('close', (code) => { clearTimeout(timer); resolve({ code, stdout, stderr }) })
-    child.stdin!.end(input)
-  })
-}
+const cli = (args: string[], env: Record<string, string>, input?: string, cwd?: string): Promise<Run> => runCli(args, { ...CHEAP, ...env }, input, cwd)
 
 /** Success: exit 0, one JSON document on stdout, nothing on stderr. */
 function ok (t: Test, run: Run, label: string): any {

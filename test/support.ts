@@ -58,6 +58,26 @@ export function spawnNode (args: string[], env: Record<string, string>, stdio: S
   return spawn('/usr/bin/env', ['-u', 'NODE_OPTIONS', process.execPath, ...args], { env, stdio, cwd })
 }
 
+/** The `gatehouse` command (package.json `bin`). */
+export const GATEHOUSE_BIN = join(import.meta.dirname, '..', '..', 'bin', 'gatehouse.js')
+
+export interface CliRun { code: number | null, stdout: string, stderr: string }
+
+/** Runs `gatehouse ARGS` with `env` (and PATH), `input` on stdin; killed (and the test failed) after 20 s. */
+export function runCli (args: string[], env: Record<string, string>, input?: string, cwd?: string): Promise<CliRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawnNode([GATEHOUSE_BIN, ...args], { PATH: process.env.PATH ?? '', ...env }, undefined, cwd)
+    let stdout = ''
+    let stderr = ''
+    child.stdout!.on('data', (d) => { stdout += d })
+    child.stderr!.on('data', (d) => { stderr += d })
+    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`gatehouse ${args.join(' ')} did not finish`)) }, 20_000)
+    child.on('error', reject)
+    child.on('close', (code) => { clearTimeout(timer); resolve({ code, stdout, stderr }) })
+    child.stdin!.end(input)
+  })
+}
+
 /** A distinct client address for each request, so brute-force limits (per IP) never answer for tests about input. */
 let nextAddress = 0
 export function uniqueIp (): string {

@@ -159,14 +159,20 @@ t.test('F1: an ID token with a wrong nonce, iss or aud, alg none, a bad RS256 si
   t.equal((await deliver(browser, await op.signInAt(providerUrl))).statusCode, 303, 'good: signed in')
 })
 
-t.test('F1: the provider\'s token endpoint refuses the code: 400, no session', async (t) => {
-  const { app } = await setup(t)
+/** A sign-in at the hostile OP up to its callback, after which its token endpoint goes `mode`. */
+async function callbackThenFault (t: Test, app: FastifyInstance, mode: HostileMode) {
   const op = await hostileOp(t)
   await addOidcProvider(app, 'hostile', op)
   const browser = new InjectBrowser(app)
   const { providerUrl } = await startAt(browser, webRequest().url, 'hostile')
   const callback = await op.signInAt(providerUrl)
-  op.mode = 'token-error'
+  op.mode = mode
+  return { browser, callback }
+}
+
+t.test('F1: the provider\'s token endpoint refuses the code: 400, no session', async (t) => {
+  const { app } = await setup(t)
+  const { browser, callback } = await callbackThenFault(t, app, 'token-error')
   refused(t, await deliver(browser, callback), 400, 'invalid_grant from the provider\'s token endpoint')
   t.notOk(await signedIn(browser))
 })
@@ -279,12 +285,7 @@ t.test('an unreachable provider: a 502 page, no hang, never a 500', async (t) =>
     t.equal(page.statusCode, 200)
   }
   // Discovery answers but the token endpoint never does.
-  const op = await hostileOp(t)
-  await addOidcProvider(app, 'hostile', op)
-  const browser = new InjectBrowser(app)
-  const { providerUrl } = await startAt(browser, webRequest().url, 'hostile')
-  const callback = await op.signInAt(providerUrl)
-  op.mode = 'token-hangs'
+  const { browser, callback } = await callbackThenFault(t, app, 'token-hangs')
   refused(t, await deliver(browser, callback), 502, 'token endpoint hangs')
   t.notOk(await signedIn(browser))
 })

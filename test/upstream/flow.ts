@@ -3,39 +3,15 @@ import { InjectBrowser, callbackParams, exchange, field } from '../browser-suppo
 import { addUser, ISSUER } from '../helper.js'
 import { bearer, passwordGrant } from '../support.js'
 import type { Test } from 'tap'
+import type { ProviderInput } from '../../lib/services/provider-admin.js'
 
 /**
  * Gatehouse's side of an upstream sign-in, for app.inject tests: register a provider (through `app.providers`,
  * lib/services/provider-admin.ts), walk from /authorize to the provider and back, and read who ended up signed in.
  */
 
-export interface ProviderInput {
-  name: string
-  issuer: string
-  clientId: string
-  clientSecret: string
-  scope?: string
-  displayName?: string
-  linkByEmail?: boolean
-  createUsers?: boolean
-  authorizationEndpoint?: string
-  tokenEndpoint?: string
-  userinfoEndpoint?: string
-  claims?: { subject?: string, email?: string, emailVerified?: string, name?: string, username?: string }
-}
-
-interface ProvidersApi {
-  add (input: ProviderInput): Promise<Record<string, unknown>>
-  update (name: string, patch: Partial<Omit<ProviderInput, 'name'>>): Promise<Record<string, unknown>>
-  remove (name: string): Promise<unknown>
-}
-
-/** `app.providers` (the service the CLI and admin API use); a clear failure while it does not exist yet. */
-export function providers (app: FastifyInstance): ProvidersApi {
-  const api = (app as unknown as { providers?: ProvidersApi }).providers
-  if (!api) throw new Error('app.providers is not there (issue 14 not built yet)')
-  return api
-}
+/** `app.providers`: the service the CLI and the admin API use (lib/services/provider-admin.ts). */
+export const providers = (app: FastifyInstance): FastifyInstance['providers'] => app.providers
 
 export const callbackUrl = (name: string, issuer = ISSUER) => `${issuer}/login/${name}/callback`
 
