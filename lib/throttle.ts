@@ -280,6 +280,21 @@ export class Throttle {
     return wait
   }
 
+  /**
+   * Counts one request against every limit and says whether this one went over any of them: the seconds to wait,
+   * else undefined. Each counter's increment is atomic (INCR) and the answer is decided on the count it returned,
+   * so requests arriving at once count one by one and exactly `max` get through per window, on every instance.
+   */
+  async take (limits: Limit[]): Promise<number | undefined> {
+    const states = await Promise.all(limits.map((l) => this.store.hit(this.namespace + l.key, l.windowSeconds)))
+    let wait: number | undefined
+    limits.forEach((limit, i) => {
+      const state = states[i]
+      if (state && state.count > limit.max) wait = Math.max(wait ?? 0, state.resetIn, 1)
+    })
+    return wait
+  }
+
   async fail (limits: Limit[]): Promise<void> {
     await Promise.all(limits.map((l) => this.store.hit(this.namespace + l.key, l.windowSeconds)))
   }

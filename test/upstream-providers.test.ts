@@ -345,3 +345,24 @@ t.test('starting sign-ins is limited per address (429 page with Retry-After); ot
   t.ok(Number(refused.headers['retry-after']) >= 1, 'Retry-After')
   t.equal((await start('192.0.2.8')).statusCode, 303, 'another address is not affected')
 })
+
+t.test('starts sent at once count one by one: exactly 60 pass per address, in memory and across two instances sharing Redis', async (t) => {
+  const burst = async (apps: FastifyInstance[], count: number) => {
+    const statuses = await Promise.all(Array.from({ length: count }, (_, i) =>
+      apps[i % apps.length]!.inject({ method: 'GET', url: '/login/corp', remoteAddress: '192.0.2.9' }).then((res) => res.statusCode)))
+    return { started: statuses.filter((s) => s === 303).length, refused: statuses.filter((s) => s === 429).length }
+  }
+  const op = await realOp(t)
+
+  const { app } = await setup(t)
+  await addOidcProvider(app, 'corp', op)
+  t.same(await burst([app], 80), { started: 60, refused: 20 }, 'one instance: 60 started, 20 refused')
+
+  // Both instances count in the same Redis keys (one REDIS_PREFIX); REDIS_TIMEOUT_MS as in the brute-force race test.
+  const shared = { REDIS_URL: process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379', REDIS_PREFIX: `starts-${Date.now()}-${Math.random().toString(36).slice(2)}:`, REDIS_TIMEOUT_MS: '1000' }
+  const a = (await setup(t, shared)).app
+  const b = (await setup(t, shared)).app
+  await addOidcProvider(a, 'corp', op)
+  await addOidcProvider(b, 'corp', op)
+  t.same(await burst([a, b], 80), { started: 60, refused: 20 }, 'two instances sharing Redis: 60 started, 20 refused')
+})

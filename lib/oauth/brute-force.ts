@@ -63,5 +63,5 @@ export function introspectionLimits (clientId: string): Limit[] {
 export const UPSTREAM_STARTS = { max: 60, windowSeconds: 60 }
 
 export function upstreamStartLimits (ip: string): Limit[] {
-  return [{ key: `upstream-start:${ip}`, ...UPSTREAM_STARTS }]
+  return [{ key: `upstream-start:${digest(ip)}`, ...UPSTREAM_STARTS }]
 }

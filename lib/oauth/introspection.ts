@@ -80,8 +80,8 @@ export const UNKNOWN_TOKEN_DELAY_MS = 1000
 const LOGGED_CALLERS_MAX = 1000
 
 export interface FishingPacerDeps {
-  /** The shared failure counters (lib/throttle.ts): peek and count, in memory or in Redis. */
-  counters: { check (limits: Limit[]): Promise<number | undefined>, fail (limits: Limit[]): Promise<void> }
+  /** The shared failure counters (lib/throttle.ts): count and compare, atomically, in memory or in Redis. */
+  counters: { take (limits: Limit[]): Promise<number | undefined> }
   clock: Clock
   log: { warn (obj: object, msg: string): void }
   delayMs?: number
@@ -101,7 +101,7 @@ export function fishingPacer (deps: FishingPacerDeps): (callerId: string) => Pro
     const limits = introspectionLimits(callerId)
     let wait: number | undefined
     try {
-      wait = (await Promise.all([deps.counters.check(limits), deps.counters.fail(limits)]))[0]
+      wait = await deps.counters.take(limits)
     } catch (err) {
       deps.log.warn({ err }, 'introspection: counting an unknown token failed; answering without delay')
       return false

@@ -224,8 +224,7 @@ const browserRoutes: FastifyPluginAsync = async (fastify) => {
     const authz = returnTo === undefined ? undefined : await readAuthorizationRequest(queryOf(returnTo), storage.clients)
     checkOffered(provider, authz)
     // A flood of starts would fill the pending sign-ins (and make us call the provider): bounded per address.
-    const limits = upstreamStartLimits(request.ip)
-    const [wait] = await Promise.all([throttle.check(limits), throttle.fail(limits)])
+    const wait = await throttle.take(upstreamStartLimits(request.ip))
     if (wait !== undefined) {
       events.emit({ type: 'upstream_failed', provider: provider.name, reason: 'throttled', ip: request.ip }, request.log)
       throw tooManyRequests(wait, 'too many sign-ins started from this address; wait a minute, then try again')
