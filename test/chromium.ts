@@ -2,7 +2,8 @@ import type { Test } from 'tap'
 import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { chromium, type Page } from 'playwright-core'
+import { createServer } from 'node:http'
+import { chromium, type Browser, type Page } from 'playwright-core'
 
 /** Debian's Chromium (`.ci/run` installs it when it is missing); playwright-core drives it. */
 export const CHROMIUM = '/usr/bin/chromium'
@@ -36,4 +37,19 @@ export async function openBrowser (t: Test, options: { width?: number, height?: 
   })
   page.on('pageerror', (err) => problems.push(err.message))
   return { page, problems }
+}
+
+/** A headless Chromium for one test (closed at its end), for tests that open several contexts: several browsers' worth of cookies. */
+export async function launchChromium (t: Test): Promise<Browser> {
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS, headless: true })
+  t.teardown(() => browser.close())
+  return browser
+}
+
+/** A client app's redirect URI on loopback (closed at the test's end): it answers a small page; the test reads the URL the browser landed on. */
+export async function appCallbackUrl (t: Test): Promise<string> {
+  const server = createServer((_req, res) => { res.setHeader('content-type', 'text/html'); res.end('<!doctype html><title>app</title><p>back at the app</p>') })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())))
+  return `http://127.0.0.1:${(server.address() as { port: number }).port}/cb`
 }

@@ -1,9 +1,8 @@
-import t, { type Test } from 'tap'
+import t from 'tap'
 import { mkdirSync } from 'node:fs'
-import { createServer, type Server } from 'node:http'
 import { join } from 'node:path'
 import type { Page } from 'playwright-core'
-import { openBrowser } from './chromium.js'
+import { appCallbackUrl, openBrowser } from './chromium.js'
 import * as oidc from 'openid-client'
 import * as oauth from 'oauth4webapi'
 import { addClient, addUser, buildListening } from './helper.js'
@@ -16,14 +15,6 @@ import { addClient, addUser, buildListening } from './helper.js'
 const SCREENSHOTS = join(import.meta.dirname, '..', '..', 'screenshots', 'oidc')
 const PASSWORD = 'correct horse battery staple'
 
-/** A callback server for the relying party: it records what arrives at /cb and answers a small page. */
-async function callbackServer (t: Test): Promise<{ url: string, server: Server }> {
-  const server = createServer((_req, res) => { res.setHeader('content-type', 'text/html'); res.end('<!doctype html><title>callback</title><p>back at the app</p>') })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())))
-  return { url: `http://127.0.0.1:${(server.address() as { port: number }).port}/cb`, server }
-}
-
 const shot = (page: Page, name: string) => page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true })
 
 t.before(() => { mkdirSync(SCREENSHOTS, { recursive: true }) })
@@ -31,10 +22,10 @@ t.before(() => { mkdirSync(SCREENSHOTS, { recursive: true }) })
 t.test('openid-client (confidential) and oauth4webapi (public) through login and consent in Chromium', async (t) => {
   const { app, url: issuer } = await buildListening(t, { ISSUER_NAME: 'Example Corp' })
   const alice = await addUser(app, 'alice', PASSWORD, { fullName: 'Alice Liddell', email: 'alice@example.test', scope: 'items:read' })
-  const rpCallback = await callbackServer(t)
-  const spaCallback = await callbackServer(t)
-  const secret = await addClient(app, 'rp', { grantTypes: ['authorization_code', 'refresh_token'], redirectUris: [rpCallback.url] }) as string
-  await addClient(app, 'spa', { isPublic: true, grantTypes: ['authorization_code', 'refresh_token'], redirectUris: [spaCallback.url] })
+  const rpCallback = await appCallbackUrl(t)
+  const spaCallback = await appCallbackUrl(t)
+  const secret = await addClient(app, 'rp', { grantTypes: ['authorization_code', 'refresh_token'], redirectUris: [rpCallback] }) as string
+  await addClient(app, 'spa', { isPublic: true, grantTypes: ['authorization_code', 'refresh_token'], redirectUris: [spaCallback] })
   const { page, problems } = await openBrowser(t, { expectedStatus: /^40[01]$/ })
 
   // openid-client: discovery, PKCE, state, nonce.
@@ -43,7 +34,7 @@ t.test('openid-client (confidential) and oauth4webapi (public) through login and
   const state = oidc.randomState()
   const nonce = oidc.randomNonce()
   const authorizationUrl = oidc.buildAuthorizationUrl(config, {
-    redirect_uri: rpCallback.url,
+    redirect_uri: rpCallback,
     scope: 'openid profile email',
     state,
     nonce,
@@ -65,7 +56,7 @@ t.test('openid-client (confidential) and oauth4webapi (public) through login and
   await page.getByRole('button', { name: 'Sign in' }).click()
   await page.getByRole('button', { name: 'Allow' }).waitFor()
   await shot(page, 'consent')
-  await Promise.all([page.waitForURL((u) => u.href.startsWith(rpCallback.url)), page.getByRole('button', { name: 'Allow' }).click()])
+  await Promise.all([page.waitForURL((u) => u.href.startsWith(rpCallback)), page.getByRole('button', { name: 'Allow' }).click()])
   const callback = new URL(page.url())
   t.equal(callback.searchParams.get('iss'), issuer, 'RFC 9207 iss on the redirect')
 
@@ -90,7 +81,7 @@ t.test('openid-client (confidential) and oauth4webapi (public) through login and
   const spaUrl = new URL(as.authorization_endpoint as string)
   for (const [k, v] of Object.entries({
     client_id: 'spa',
-    redirect_uri: spaCallback.url,
+    redirect_uri: spaCallback,
     response_type: 'code',
     scope: 'openid profile',
     state: spaState,
@@ -100,9 +91,9 @@ t.test('openid-client (confidential) and oauth4webapi (public) through login and
   })) spaUrl.searchParams.set(k, v)
   await page.goto(spaUrl.href)
   await page.getByRole('button', { name: 'Allow' }).waitFor()
-  await Promise.all([page.waitForURL((u) => u.href.startsWith(spaCallback.url)), page.getByRole('button', { name: 'Allow' }).click()])
+  await Promise.all([page.waitForURL((u) => u.href.startsWith(spaCallback)), page.getByRole('button', { name: 'Allow' }).click()])
   const params = oauth.validateAuthResponse(as, client, new URL(page.url()), spaState)
-  const response = await oauth.authorizationCodeGrantRequest(as, client, oauth.None(), params, spaCallback.url, spaVerifier, { [oauth.allowInsecureRequests]: true })
+  const response = await oauth.authorizationCodeGrantRequest(as, client, oauth.None(), params, spaCallback, spaVerifier, { [oauth.allowInsecureRequests]: true })
   const result = await oauth.processAuthorizationCodeResponse(as, client, response, { expectedNonce: spaNonce, requireIdToken: true })
   t.equal(oauth.getValidatedIdTokenClaims(result)?.sub, alice.id, 'the public client\'s ID token names alice too')
   const spaInfo = await oauth.processUserInfoResponse(as, client, alice.id, await oauth.userInfoRequest(as, client, result.access_token, { [oauth.allowInsecureRequests]: true }))

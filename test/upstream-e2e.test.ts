@@ -1,8 +1,8 @@
 import t, { type Test } from 'tap'
 import { mkdirSync } from 'node:fs'
-import { createServer } from 'node:http'
 import { join } from 'node:path'
-import { chromium, type Browser, type Page } from 'playwright-core'
+import type { Browser, Page } from 'playwright-core'
+import { appCallbackUrl, launchChromium } from './chromium.js'
 import * as oidc from 'openid-client'
 import { addClient, addUser, buildListening } from './helper.js'
 import { startUpstreamOp, type UpstreamOp } from './upstream/op.js'
@@ -15,8 +15,6 @@ import { addOidcProvider, callbackUrl } from './upstream/flow.js'
 // /users/me who signed in. Every server is a real listen() on loopback. Screenshots: screenshots/upstream/
 // (git-ignored).
 
-const CHROMIUM = '/usr/bin/chromium'
-const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync']
 const SCREENSHOTS = join(import.meta.dirname, '..', '..', 'screenshots', 'upstream')
 const DISPLAY = 'Corp SSO'
 
@@ -24,26 +22,12 @@ t.before(() => { mkdirSync(SCREENSHOTS, { recursive: true }) })
 
 const shot = (page: Page, name: string) => page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true })
 
-/** The client app's callback: records nothing, answers a small page (the test reads the URL from the browser). */
-async function appCallback (t: Test): Promise<string> {
-  const server = createServer((_req, res) => { res.setHeader('content-type', 'text/html'); res.end('<!doctype html><title>app</title><p>back at the app</p>') })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())))
-  return `http://127.0.0.1:${(server.address() as { port: number }).port}/cb`
-}
-
-async function launch (t: Test): Promise<Browser> {
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS, headless: true })
-  t.teardown(() => browser.close())
-  return browser
-}
-
 /** Gatehouse listening, the upstream OP with a client for it, the app `rp`, and openid-client configured for Gatehouse. */
 async function world (t: Test, opOptions: Partial<Parameters<typeof startUpstreamOp>[0]> = {}) {
   const { app, url: issuer } = await buildListening(t, { ISSUER_NAME: 'Example Corp' })
   const op = await startUpstreamOp({ redirectUris: [callbackUrl('corp', issuer), callbackUrl('nolink', issuer)], ...opOptions })
   t.teardown(() => op.close())
-  const rpCallback = await appCallback(t)
+  const rpCallback = await appCallbackUrl(t)
   const secret = await addClient(app, 'rp', { grantTypes: ['authorization_code'], redirectUris: [rpCallback] }) as string
   const config = await oidc.discovery(new URL(issuer), 'rp', secret, undefined, { execute: [oidc.allowInsecureRequests] })
   return { app, issuer, op, rpCallback, config }
@@ -110,7 +94,7 @@ async function signIn (t: Test, browser: Browser, w: Awaited<ReturnType<typeof w
 t.test('Chromium: app → Gatehouse → Continue with Corp SSO → upstream login and consent → Gatehouse consent → app; a second sign-in is the same user', async (t) => {
   const w = await world(t)
   await addOidcProvider(w.app, 'corp', w.op, { displayName: DISPLAY })
-  const browser = await launch(t)
+  const browser = await launchChromium(t)
 
   const me = await signIn(t, browser, w, 'verified', 'corp', 'first')
   t.equal(me.consentShown, true, 'a first sign-in asks for consent')
@@ -139,7 +123,7 @@ t.test('Chromium: linking by e-mail only with --link-by-email and a verified e-m
   const umberto = await addUser(w.app, 'umberto', 'umberto-password', { email: w.op.accounts.unverified.email })
   await addOidcProvider(w.app, 'corp', w.op, { displayName: DISPLAY, linkByEmail: true })
   await addOidcProvider(w.app, 'nolink', w.op)
-  const browser = await launch(t)
+  const browser = await launchChromium(t)
 
   const unverified = await signIn(t, browser, w, 'unverified', 'corp', 'link-unverified')
   t.not(unverified.sub, umberto.id, '--link-by-email, unverified e-mail: not linked to umberto')
