@@ -1,7 +1,7 @@
 import autoload from '@fastify/autoload'
 import type { FastifyInstance } from 'fastify'
 import { join, resolve } from 'node:path'
-import type { AppOptions } from './lib/app-options.js'
+import type { AppOptions } from './lib/http/app-options.js'
 
 export type { AppOptions }
 

@@ -16,5 +16,29 @@ export default [
         message: 'compare secrets with crypto.timingSafeEqual on digests (lib/oauth/client-secrets.ts), not with == or ==='
       }]
     }
-  }
+  },
+  // The layers (ARCHITECTURE.md): arrows point down only. routes/ and plugins/ use lib/ and schemas/; lib/ never
+  // reaches up into the Fastify layer; schemas/ is a leaf that lib/ may read. `npm run lint:graph` (madge) refuses
+  // cycles on top of these.
+  ...layer(['lib/**/*.ts'], [
+    { group: ['**/plugins/**', '**/routes/**', '**/cli/**', '**/resource-server/**', '**/test/**'], message: 'lib/ holds the rules; it must not import the Fastify layer (plugins/, routes/), the CLI or the tests' }
+  ]),
+  ...layer(['lib/stores/**/*.ts'], [
+    { group: ['**/plugins/**', '**/routes/**', '**/cli/**', '**/resource-server/**', '**/test/**'], message: 'lib/ must not import the Fastify layer, the CLI or the tests' },
+    { group: ['**/oauth/**', '**/admin/**', '**/upstream/**', '**/browser/**'], message: 'the stores persist; they must not import the protocol or admin rules (what they need lives in lib/stores/, e.g. deny-list.ts)' }
+  ]),
+  ...layer(['schemas/**/*.ts'], [
+    { group: ['**/lib/**', '**/plugins/**', '**/routes/**'], message: 'schemas/ is a leaf (the contract): limits shared with code live in schemas/common.ts, and code imports them from there' }
+  ]),
+  ...layer(['plugins/**/*.ts'], [
+    { group: ['**/routes/**', '**/cli/**', '**/test/**'], message: 'plugins/ must not import routes/, the CLI or the tests' }
+  ]),
+  ...layer(['routes/**/*.ts', 'cli/**/*.ts', 'resource-server/**/*.ts', '*.ts'], [
+    { group: ['**/test/**'], message: 'application code must not import the tests' }
+  ])
 ]
+
+/** A `no-restricted-imports` rule for one layer: which import paths its files may not name. */
+function layer (files, patterns) {
+  return [{ files, rules: { 'no-restricted-imports': ['error', { patterns }] } }]
+}

@@ -1,7 +1,7 @@
 import Fastify from 'fastify'
 import fp from 'fastify-plugin'
 import app from './app.js'
-import { baseOptions } from './lib/server-options.js'
+import { baseOptions } from './lib/http/server-options.js'
 
 /**
  * The OpenAPI document as YAML, generated from the running route schemas (`gatehouse openapi`, and the

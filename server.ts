@@ -6,10 +6,10 @@ import fp from 'fastify-plugin'
 import { pino } from 'pino'
 import app from './app.js'
 import { systemClock } from './lib/clock.js'
-import { superviseWorkers } from './lib/cluster.js'
+import { superviseWorkers } from './lib/ops/cluster.js'
 import { ConfigError, loadConfig, type Config } from './lib/config.js'
-import { ensureSigningKey } from './lib/keys.js'
-import { serverOptions } from './lib/server-options.js'
+import { ensureSigningKey } from './lib/keys/signing-keys.js'
+import { serverOptions } from './lib/http/server-options.js'
 import { openStorage } from './lib/stores/index.js'
 
 async function main (): Promise<void> {
@@ -28,7 +28,7 @@ async function main (): Promise<void> {
 }
 
 /**
- * WORKERS > 1: this process forks the workers and looks after them (lib/cluster.ts); it serves nothing. It
+ * WORKERS > 1: this process forks the workers and looks after them (lib/ops/cluster.ts); it serves nothing. It
  * opens the store first, once: migrations and the first signing key happen here, before any worker starts,
  * so N workers starting together find nothing to create (each still checks, under the store's own locks).
  */

@@ -33,7 +33,7 @@ const SMALL = 1000
 const PG_URL = env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test?options=-c%20search_path%3Dbench_gatehouse'
 const CONNECTIONS = 64
 // In flight at once for the password grant and the login page. Gatehouse's hash queue lets one address hold at
-// most a tenth of it (lib/passwords.ts: at least 2; ~8–28 here, by the hash time): 16 connections from wrk's one
+// most a tenth of it (lib/credentials/passwords.ts: at least 2; ~8–28 here, by the hash time): 16 connections from wrk's one
 // address were shed (503) more often than served, and the case measured the sheds.
 const PASSWORD_CONNECTIONS = 8
 const MANY_USERS = 200 // distinct users' tokens in the 1k/1M-user cases
@@ -224,7 +224,7 @@ async function manyUserTokens (base, total, count) {
   while (picks.size < Math.min(count, total)) picks.add(Math.floor(Math.random() * total))
   const names = [...picks].map(bulkUsername)
   const tokens = []
-  // Two at a time: one address may hold only a small share of the hash queue (lib/passwords.ts).
+  // Two at a time: one address may hold only a small share of the hash queue (lib/credentials/passwords.ts).
   for (let i = 0; i < names.length; i += 2) tokens.push(...await Promise.all(names.slice(i, i + 2).map((n) => passwordToken(base, n))))
   return tokens
 }

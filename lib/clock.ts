@@ -15,5 +15,5 @@ export const systemClock: Clock = {
   nowMs: () => Date.now()
 }
 
-/** At most this much clock skew is tolerated on exp/nbf (CONTRACT.md); key timing (lib/keys.ts) counts it too. */
+/** At most this much clock skew is tolerated on exp/nbf (CONTRACT.md); key timing (lib/keys/signing-keys.ts) counts it too. */
 export const CLOCK_LEEWAY_SECONDS = 10

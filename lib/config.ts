@@ -2,9 +2,9 @@ import { Type, type SchemaOptions, type StaticDecode, type TLiteral, type TSchem
 import { Value } from '@sinclair/typebox/value'
 import { createHash } from 'node:crypto'
 import { availableParallelism } from 'node:os'
-import { parseOrigins } from './cors.js'
-import { keyTimingProblem } from './keys.js'
-import { parseTrustProxy } from './request-context.js'
+import { parseOrigins } from './http/cors.js'
+import { keyTimingProblem } from './keys/key-timing.js'
+import { parseTrustProxy } from './http/request-context.js'
 import { DEFAULT_SQLITE_PATH } from './paths.js'
 
 /**
@@ -71,7 +71,7 @@ export const ConfigSchema = Type.Object({
   argon2Parallelism: Type.Integer({ env: 'ARGON2_PARALLELISM', minimum: 1, maximum: 16, default: 1 }),
   /**
    * The password-hash queue holds at most what the cores hash in this many seconds at the measured rate;
-   * beyond it sign-ins get 503 temporarily_unavailable with Retry-After at once (lib/passwords.ts HashQueue).
+   * beyond it sign-ins get 503 temporarily_unavailable with Retry-After at once (lib/credentials/passwords.ts HashQueue).
    */
   passwordQueueSeconds: Type.Integer({ env: 'PASSWORD_QUEUE_SECONDS', minimum: 1, maximum: 60, default: 3 }),
   /**
@@ -89,7 +89,7 @@ export const ConfigSchema = Type.Object({
   keysRefreshSeconds: Type.Integer({ env: 'KEYS_REFRESH_SECONDS', minimum: 1, maximum: 30, default: 10 }),
   /**
    * How long a rotated-in key is only published before it signs, so every instance's JWKS, and every cached
-   * copy of it, has it first: at least KEYS_REFRESH_SECONDS + 3 (checked in CROSS_CHECKS; lib/keys.ts). At
+   * copy of it, has it first: at least KEYS_REFRESH_SECONDS + 3 (checked in CROSS_CHECKS; lib/keys/signing-keys.ts). At
    * most 60: the contract says servers sign with a new key within 60 s.
    */
   keyPublishDelaySeconds: Type.Integer({ env: 'KEY_PUBLISH_DELAY_SECONDS', minimum: 0, maximum: 60, default: 30 }),
@@ -98,7 +98,7 @@ export const ConfigSchema = Type.Object({
   /**
    * How many server processes share the port (node:cluster): `1` serves from this process alone; `auto` is one
    * per core (os.availableParallelism()); N is N. Each worker is a whole instance with its own event loop,
-   * sharing state through the store (and Redis) as separate instances do (server.ts, lib/cluster.ts).
+   * sharing state through the store (and Redis) as separate instances do (server.ts, lib/ops/cluster.ts).
    */
   workers: Type.Transform(Type.String({ env: 'WORKERS', pattern: '^(auto|[1-9][0-9]{0,2})$', default: '1', hint: `auto (one per core) or a number of processes from 1 to ${MAX_WORKERS}` }))
     .Decode(parseWorkers)

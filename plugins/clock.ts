@@ -1,5 +1,5 @@
 import fp from 'fastify-plugin'
-import type { AppOptions } from '../lib/app-options.js'
+import type { AppOptions } from '../lib/http/app-options.js'
 import { systemClock, type Clock } from '../lib/clock.js'
 
 declare module 'fastify' {

@@ -1,6 +1,6 @@
 import fp from 'fastify-plugin'
 import { loadConfig, type Config } from '../lib/config.js'
-import type { AppOptions } from '../lib/app-options.js'
+import type { AppOptions } from '../lib/http/app-options.js'
 
 declare module 'fastify' {
   interface FastifyInstance {

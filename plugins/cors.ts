@@ -1,10 +1,10 @@
 import fp from 'fastify-plugin'
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
-import { CorsPolicy } from '../lib/cors.js'
+import { CorsPolicy } from '../lib/http/cors.js'
 
 declare module 'fastify' {
   interface FastifyContextConfig {
-    /** Browsers from allowed origins (lib/cors.ts) may call this route cross-origin; it also answers CORS preflights. */
+    /** Browsers from allowed origins (lib/http/cors.ts) may call this route cross-origin; it also answers CORS preflights. */
     cors?: boolean
   }
   interface FastifyInstance {

@@ -1,14 +1,14 @@
 import fp from 'fastify-plugin'
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import { GatehouseError, StoreUnavailableError } from '../lib/errors.js'
-import { fromFrameworkError } from '../lib/framework-errors.js'
+import { fromFrameworkError } from '../lib/http/framework-errors.js'
 
 const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const
 
 /**
  * One place turns every failure into a reply. A GatehouseError (lib/errors.ts) carries its status, code,
  * description and headers; Fastify's own failures (validation, bad JSON, 413, 415) are mapped onto that
- * model first (lib/framework-errors.ts); anything else is a bug: 500 server_error with a generic text,
+ * model first (lib/http/framework-errors.ts); anything else is a bug: 500 server_error with a generic text,
  * the detail in the log only. Unknown paths are 404 not_found; a known path with another method is 405.
  */
 declare module 'fastify' {

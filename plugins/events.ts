@@ -1,9 +1,9 @@
 import fp from 'fastify-plugin'
-import { usernameDigest, type EventLog, type SecurityEvent, type SecurityEvents } from '../lib/events.js'
+import { usernameDigest, type EventLog, type SecurityEvent, type SecurityEvents } from '../lib/ops/events.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
-    /** Security events (lib/events.ts): each is logged without secrets and counted in /metrics. */
+    /** Security events (lib/ops/events.ts): each is logged without secrets and counted in /metrics. */
     events: SecurityEvents
   }
 }

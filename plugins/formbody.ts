@@ -1,6 +1,6 @@
 import fp from 'fastify-plugin'
 import formbody from '@fastify/formbody'
-import { parseForm } from '../lib/body-validation.js'
+import { parseForm } from '../lib/http/body-validation.js'
 import { invalidRequest } from '../lib/errors.js'
 
 const FORM_TYPE = /^\s*application\/x-www-form-urlencoded\s*(;|$)/i
@@ -22,7 +22,7 @@ export function foreignFormCharset (contentType: string | undefined): string | u
  * a body declaring another charset (`charset=utf-16`, `iso-8859-1`) is refused with 400 invalid_request
  * before it is read, instead of being decoded as UTF-8 into something the client never meant. The parser
  * marks what it makes, so form bodies are type-coerced like query strings and JSON bodies never are
- * (lib/body-validation.ts).
+ * (lib/http/body-validation.ts).
  */
 export default fp(async (fastify) => {
   await fastify.register(formbody, { parser: parseForm })

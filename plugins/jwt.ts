@@ -3,7 +3,7 @@ import fp from 'fastify-plugin'
 import fastifyJwt from '@fastify/jwt'
 import type { FastifyRequest } from 'fastify'
 import { invalidToken } from '../lib/errors.js'
-import { publicKeyPem } from '../lib/keys.js'
+import { publicKeyPem } from '../lib/keys/signing-keys.js'
 import { accessTokenVerifyOptions, isWithinValidity, type AccessTokenClaims } from '../lib/oauth/access-tokens.js'
 import { bearerToken } from '../lib/oauth/bearer.js'
 import { claimsNow } from '../lib/oauth/token-standing.js'
@@ -34,7 +34,7 @@ const VERIFIED_CACHE_SIZE = 1000
  * - the token's standing (lib/oauth/token-standing.ts: revoked, disabled or deleted user, deleted client),
  *   as @fastify/jwt's `trusted` check;
  * - the header read by the same function as fastify.authenticate (lib/oauth/bearer.ts).
- * Failures are RFC 6750 replies (BearerError; FST_JWT_* codes are mapped in lib/framework-errors.ts).
+ * Failures are RFC 6750 replies (BearerError; FST_JWT_* codes are mapped in lib/http/framework-errors.ts).
  * The built-in routes keep fastify.authenticate and its own cached verifier: a verified-token lookup there
  * costs ~0.5 µs, a cached jwtVerify() ~20 µs.
  */

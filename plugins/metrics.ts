@@ -1,7 +1,7 @@
 import fp from 'fastify-plugin'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
-import { clusterScrape, type DatabaseProbe } from '../lib/cluster.js'
-import { Registry, type Counter, type Histogram } from '../lib/metrics.js'
+import { clusterScrape, type DatabaseProbe } from '../lib/ops/cluster.js'
+import { Registry, type Counter, type Histogram } from '../lib/ops/metrics.js'
 
 export interface Metrics {
   /** Where other plugins add their own metrics (counters, gauges, histograms). */
@@ -12,7 +12,7 @@ export interface Metrics {
   render (database: DatabaseProbe): string
   /**
    * What /metrics answers: this process's exposition, or with WORKERS > 1 every worker's, merged through the
-   * primary, each sample labelled `worker` (lib/cluster.ts).
+   * primary, each sample labelled `worker` (lib/ops/cluster.ts).
    */
   scrape (database: DatabaseProbe): Promise<string>
 }
@@ -26,7 +26,7 @@ declare module 'fastify' {
 /**
  * Per-route request counts and latency histograms (route patterns, never raw URLs: bounded label values),
  * replies by error code, tokens issued, process memory, uptime and event-loop delay. Recording is a few
- * Map lookups per request (lib/metrics.ts), cheap enough for the hot path.
+ * Map lookups per request (lib/ops/metrics.ts), cheap enough for the hot path.
  */
 export default fp(async (fastify) => {
   const registry = new Registry()

@@ -2,14 +2,14 @@ import fp from 'fastify-plugin'
 import {
   createProvider, deleteProvider, getProvider, listProviders, updateProvider,
   type ProviderInput, type ProviderPatchInput, type ProviderView
-} from '../lib/services/provider-admin.js'
+} from '../lib/admin/providers.js'
 import { UpstreamClients } from '../lib/upstream/client.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
     /**
      * Upstream providers (issue 14): the same administration the admin API and the CLI do
-     * (lib/services/provider-admin.ts; views never hold the secret), and `upstream`, the openid-client
+     * (lib/admin/providers.ts; views never hold the secret), and `upstream`, the openid-client
      * side with each provider's discovered configuration cached.
      */
     providers: {

@@ -2,7 +2,7 @@ import fp from 'fastify-plugin'
 
 /**
  * Every reply carries its request's id (`X-Request-Id`): the caller's own when it sent a usable one (see
- * lib/request-context.ts), so a report "request X failed" leads straight to the log lines of X.
+ * lib/http/request-context.ts), so a report "request X failed" leads straight to the log lines of X.
  */
 export default fp(async (fastify) => {
   // Callback style, not async: this runs on every request, and an async hook costs a promise each time.

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto'
 import fp from 'fastify-plugin'
 import { StoreUnavailableError } from '../lib/errors.js'
+import { INSTANCE_STALE_SECONDS, jwksMaxAge, retainSeconds, trustedFor } from '../lib/keys/key-timing.js'
 import {
-  ensureSigningKey, INSTANCE_STALE_SECONDS, jwksMaxAge, keyLifecycle, loadKey, retainSeconds, rotateSigningKey, signingKeyAt,
-  trustedFor, type KeySet, type LoadedKey, type PublicJwk
-} from '../lib/keys.js'
+  ensureSigningKey, keyLifecycle, loadKey, rotateSigningKey, signingKeyAt, type KeySet, type LoadedKey, type PublicJwk
+} from '../lib/keys/signing-keys.js'
 import type { SigningKey } from '../lib/stores/types.js'
 
 export interface SigningKeys {
@@ -12,7 +12,7 @@ export interface SigningKeys {
   current (): KeySet
   /** The JWKS document: public members only. */
   jwks (): { keys: PublicJwk[] }
-  /** The JWKS `Cache-Control` max-age, in seconds (lib/keys.ts `jwksMaxAge`). */
+  /** The JWKS `Cache-Control` max-age, in seconds (lib/keys/signing-keys.ts `jwksMaxAge`). */
   readonly jwksMaxAge: number
   /** Re-reads the keys from the store (also done every KEYS_REFRESH_SECONDS). */
   reload (): Promise<void>
@@ -35,7 +35,7 @@ declare module 'fastify' {
 /**
  * The signing keys live in the store, never in local files, so every instance serves the same JWKS.
  * The first start creates one; `keys rotate` (CLI or admin API, on any instance) adds one, which every
- * running instance publishes on its next reload and signs with from its `activatesAt` (lib/keys.ts has
+ * running instance publishes on its next reload and signs with from its `activatesAt` (lib/keys/signing-keys.ts has
  * every timing rule). A failed reload changes nothing: retired keys stay published.
  */
 export default fp(async (fastify) => {

@@ -1,6 +1,6 @@
 import fp from 'fastify-plugin'
 import { deploymentNamespace } from '../lib/config.js'
-import { redisInvalidationBus } from '../lib/invalidation-bus.js'
+import { redisInvalidationBus } from '../lib/stores/invalidation-bus.js'
 import { withReadCache, type CachedStorage } from '../lib/stores/cached.js'
 import { openStorage } from '../lib/stores/index.js'
 import type { UserStore } from '../lib/stores/types.js'

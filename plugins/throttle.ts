@@ -1,6 +1,6 @@
 import fp from 'fastify-plugin'
 import { deploymentNamespace } from '../lib/config.js'
-import { MemoryCounterStore, RedisCounterStore, Throttle, type CounterStore } from '../lib/throttle.js'
+import { MemoryCounterStore, RedisCounterStore, Throttle, type CounterStore } from '../lib/limits/throttle.js'
 
 declare module 'fastify' {
   interface FastifyInstance {

@@ -1,5 +1,4 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox'
-import { invalidInput } from '../lib/errors.js'
 import { bearerRefusals, ClientId, NullableString, Password, ref, Scope, Username } from './common.js'
 import { bearerSecurity } from './security.js'
 import { GRANT_TYPES, OneOf, type AdminErrorCode } from './vocabulary.js'
@@ -15,7 +14,7 @@ const ClientProviders = Type.Unsafe<string[] | null>({
   description: 'the upstream providers its users may sign in with (names); when set, the login page offers only these and no password form. null = every provider and the password form'
 })
 
-const DEFAULT_PAGE = { limit: 100, offset: 0 }
+export const DEFAULT_PAGE = { limit: 100, offset: 0 }
 
 /** `?limit&offset`, both optional (a generated client may leave them out); Ajv fills in the defaults. */
 export const Paging = Type.Object({
@@ -23,17 +22,6 @@ export const Paging = Type.Object({
   offset: Type.Optional(Type.Integer({ minimum: 0, maximum: 2 ** 31 - 1, default: DEFAULT_PAGE.offset, description: 'skip this many (default 0)' }))
 })
 export type Page = Required<Static<typeof Paging>>
-
-/**
- * The page a list request asked for, refused unless both numbers are finite. Ajv's type coercion turns the
- * query text "Infinity" (or "1e400") into the number Infinity, which it accepts as an integer and then
- * exempts from minimum/maximum (those only test finite numbers): `?limit=Infinity` reached the database.
- */
-export function checkedPage (query: Static<typeof Paging>): Page {
-  const page = { limit: query.limit ?? DEFAULT_PAGE.limit, offset: query.offset ?? DEFAULT_PAGE.offset }
-  if (!Number.isSafeInteger(page.limit) || !Number.isSafeInteger(page.offset)) throw invalidInput('limit and offset must be whole numbers in range')
-  return page
-}
 
 export const UsernameParam = Type.Object({ username: Type.String({ maxLength: 256 }) })
 export const ClientIdParam = Type.Object({ client_id: Type.String({ maxLength: 256 }) })
@@ -141,7 +129,7 @@ export function adminDeletion<P extends TSchema> (params: P, doc: { operationId:
 /** The media types `POST /admin/users/import` reads: JSON Lines (one JSON object a line). */
 export const IMPORT_MEDIA_TYPES = ['application/x-ndjson', 'application/jsonl']
 
-/** One line of an import (and of `gatehouse users export`): documentation; lib/services/user-import.ts checks it. */
+/** One line of an import (and of `gatehouse users export`): documentation; lib/admin/user-import.ts checks it. */
 export const ImportLine = Type.Object({
   username: Username,
   password_hash: Type.Unsafe<string | null>({

@@ -16,6 +16,10 @@ export const ref = <T extends TSchema>(schema: T, description?: string): TUnsafe
 
 /** Usernames are created lowercase ASCII (see USERNAME_PATTERN) and matched exactly at sign-in. */
 export const USERNAME_PATTERN = '^[a-z0-9][a-z0-9._@+-]{0,63}$'
+/** A provider's name, as it appears in /login/{name}: the limit shared by the admin schema and the routes. */
+export const PROVIDER_NAME = /^[a-z0-9][a-z0-9_-]{0,31}$/
+export const PROVIDER_NAME_PATTERN = PROVIDER_NAME.source
+
 export const Username = Type.String({ pattern: USERNAME_PATTERN, description: 'lowercase letters, digits and . _ @ + -; 1-64 characters' })
 /** What a sign-in form may send as a username: bounded, otherwise any text (an unknown name is simply wrong). */
 export const UsernameInput = Type.String({ minLength: 1, maxLength: 256 })

@@ -1,6 +1,5 @@
 import { Type } from '@sinclair/typebox'
-import { PROVIDER_NAME_PATTERN } from '../lib/services/provider-admin.js'
-import { NullableString } from './common.js'
+import { NullableString, PROVIDER_NAME_PATTERN } from './common.js'
 
 /** Upstream providers (issue 14): the admin API's bodies and views. The client secret goes in, never out. */
 

@@ -1,7 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox'
 import { BearerErrorSchema, NullableString, ref } from './common.js'
 import { bearerSecurity } from './security.js'
-import type { User } from '../lib/stores/types.js'
 
 /** A user as the API shows it: never the password hash. */
 export const UserView = Type.Object({
@@ -17,10 +16,6 @@ export const UserView = Type.Object({
   examples: [{ sub: '0b7e4c1a-5f0e-4d8e-9a43-2c1f6f1d9a10', username: 'alice', full_name: 'Alice Liddell', email: 'alice@example.com', disabled: false, scope: 'items:read' }]
 })
 export type UserViewBody = Static<typeof UserView>
-
-export function toUserView (user: User): UserViewBody {
-  return { sub: user.id, username: user.username, full_name: user.fullName, email: user.email, disabled: user.disabled, scope: user.scope }
-}
 
 /** Replies a bearer-protected route can give besides its success (RFC 6750 §3). */
 export const bearerErrors = {

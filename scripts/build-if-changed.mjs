@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path'
 const root = resolve(import.meta.dirname, '..')
 // Written after every successful build (tsc leaves its own .tsbuildinfo untouched when nothing changed).
 const marker = join(root, 'dist', '.build-stamp')
-const SOURCE_DIRS = ['lib', 'plugins', 'routes', 'schemas', 'test', 'examples']
+const SOURCE_DIRS = ['cli', 'lib', 'plugins', 'resource-server', 'routes', 'schemas', 'test', 'examples']
 
 function newestSource () {
   let newest = 0

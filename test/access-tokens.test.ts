@@ -1,7 +1,7 @@
 import t from 'tap'
 import { AccessTokens, CLOCK_LEEWAY_SECONDS, InvalidAccessToken } from '../lib/oauth/access-tokens.js'
-import { generateSigningKey, loadKey, type SignerKey } from '../lib/keys.js'
-import { manualClock } from './helper.js'
+import { generateSigningKey, loadKey, type SignerKey } from '../lib/keys/signing-keys.js'
+import { manualClock } from './support/helper.js'
 
 // AccessTokens remembers verified tokens by their text; a remembered token must stop verifying exactly
 // when a fresh verification would refuse it.

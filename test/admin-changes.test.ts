@@ -1,6 +1,6 @@
 import t from 'tap'
 import type { FastifyInstance } from 'fastify'
-import { addClient, addUser, basic, buildListening, form } from './helper.js'
+import { addClient, addUser, basic, buildListening, form } from './support/helper.js'
 
 // Issue 10: what admin changes do to tokens already issued, and to sign-ins in flight, over a listening server.
 // Defect 2 (a password change, a disable or a delete loses to an in-flight login), 5 (a re-created client

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { addClient, addUser, build, post } from './helper.js'
+import { addClient, addUser, build, post } from './support/helper.js'
 
 // Issue 10, defect 10: admin JSON bodies are validated as sent, never type-coerced; forms and query strings
 // keep their coercion (they arrive as text).

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { addClient, addUser, basic, build, post } from './helper.js'
+import { addClient, addUser, basic, build, post } from './support/helper.js'
 
 async function setup (t: Parameters<typeof build>[0]) {
   const app = await build(t)

@@ -1,10 +1,10 @@
 import t from 'tap'
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from 'jose'
-import { ISSUER, addUser, build, manualClock, post } from './helper.js'
+import { ISSUER, addUser, build, manualClock, post } from './support/helper.js'
 import { atHash } from '../lib/oauth/id-token.js'
 import {
   InjectBrowser, authorizeThrough, browserFixtures, callbackParams, exchange, field, signInAt, webRequest
-} from './browser-support.js'
+} from './support/browser.js'
 
 // The authorization code flow through the pages, by app.inject (runs on SQLite; test/postgres/ re-runs it).
 

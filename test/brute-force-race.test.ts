@@ -1,6 +1,6 @@
 import t, { type Test } from 'tap'
 import type { FastifyInstance } from 'fastify'
-import { addUser, build, freePort } from './helper.js'
+import { addUser, build, freePort } from './support/helper.js'
 import { ACCOUNT_FAILURES } from '../lib/oauth/brute-force.js'
 
 /**
@@ -54,7 +54,7 @@ t.test('60 parallel guesses for one account from one address, one instance (the 
 })
 
 t.test('60 parallel guesses for one account, two instances on PostgreSQL sharing Redis', async (t) => {
-  const { createTestSchema } = await import('./pg-schema.js')
+  const { createTestSchema } = await import('./support/pg-schema.js')
   const db = await createTestSchema()
   // REDIS_TIMEOUT_MS: both servers and the 60 requests share this one event loop, whose lag under the burst
   // exceeds the default 50 ms (each instance would then fall back to its own counters, as designed).
@@ -70,7 +70,7 @@ t.test('60 parallel guesses for one account, two instances on PostgreSQL sharing
 })
 
 t.test('reservations: a success gives back only its own attempt while others are in flight (memory and Redis)', async (t) => {
-  const { MemoryCounterStore, RedisCounterStore } = await import('../lib/throttle.js')
+  const { MemoryCounterStore, RedisCounterStore } = await import('../lib/limits/throttle.js')
   const { SIGN_IN_LIMITS, signInKeys } = await import('../lib/oauth/brute-force.js')
   const { Redis } = await import('ioredis')
   const redis = new Redis(redisUrl)

@@ -1,6 +1,6 @@
 import t from 'tap'
 import type { FastifyInstance } from 'fastify'
-import { addUser, build, FORM, form } from './helper.js'
+import { addUser, build, FORM, form } from './support/helper.js'
 
 const attempt = (app: FastifyInstance, username: string, password: string, ip = '192.0.2.1') =>
   app.inject({ method: 'POST', url: '/token', headers: FORM, payload: form({ grant_type: 'password', username, password }), remoteAddress: ip })
@@ -31,7 +31,7 @@ t.test('with REDIS_URL, counters are shared by instances of one issuer; an unrea
   t.equal((await attempt(a, 'frank', 'frank-pw', '192.0.2.201')).statusCode, 429)
   t.equal((await attempt(other, 'frank', 'frank-pw', '192.0.2.202')).statusCode, 200, 'another deployment on the same Redis is not affected')
 
-  const { freePort } = await import('./helper.js')
+  const { freePort } = await import('./support/helper.js')
   const down = await build(t, { REDIS_URL: `redis://127.0.0.1:${await freePort()}` })
   await addUser(down, 'gina', 'gina-pw')
   const started = Date.now()

@@ -1,6 +1,6 @@
 import t from 'tap'
-import { tempDatabaseUrl } from './helper.js'
-import { runCli } from './support.js'
+import { tempDatabaseUrl } from './support/helper.js'
+import { runCli } from './support/oauth.js'
 
 // The CLI's browser-flow commands: clients add/update --post-logout-redirect-uri --skip-consent, and a user's
 // sessions and consents.

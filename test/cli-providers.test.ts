@@ -1,6 +1,6 @@
 import t, { type Test } from 'tap'
-import { build, tempDatabaseUrl } from './helper.js'
-import { runCli } from './support.js'
+import { build, tempDatabaseUrl } from './support/helper.js'
+import { runCli } from './support/oauth.js'
 
 // `gatehouse providers …` and `clients … --providers` (issue 14): the secret from stdin, never printed again;
 // --help; bad input → exit 1 with one line saying why. The server sees what the CLI registered.

@@ -1,7 +1,7 @@
 import t, { type Test } from 'tap'
 import { join } from 'node:path'
-import { build, form, FORM, tempDatabaseUrl } from './helper.js'
-import { assertOAuthError, bearer, passwordGrant, runCli } from './support.js'
+import { build, form, FORM, tempDatabaseUrl } from './support/helper.js'
+import { assertOAuthError, bearer, passwordGrant, runCli } from './support/oauth.js'
 
 // dist/test → bin/gatehouse.js at the repository root, as `npx gatehouse` runs it.
 const CHEAP = { ARGON2_MEMORY_KIB: '64', ARGON2_TIME_COST: '1' }

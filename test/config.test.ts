@@ -2,7 +2,7 @@ import t from 'tap'
 import { once } from 'node:events'
 import { join } from 'node:path'
 import { ConfigError, ConfigSchema, loadConfig } from '../lib/config.js'
-import { spawnNode } from './support.js'
+import { spawnNode } from './support/oauth.js'
 import { PROJECT_ROOT } from '../lib/paths.js'
 
 const SERVER = join(import.meta.dirname, '..', 'server.js')

@@ -1,5 +1,5 @@
 import t, { type Test } from 'tap'
-import { addClient, build, FORM, form, manualClock } from './helper.js'
+import { addClient, build, FORM, form, manualClock } from './support/helper.js'
 
 const SPA = 'https://spa.test'
 

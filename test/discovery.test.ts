@@ -1,5 +1,5 @@
 import t from 'tap'
-import { build, ISSUER, testBackend } from './helper.js'
+import { build, ISSUER, testBackend } from './support/helper.js'
 
 const METADATA_PATHS = ['/.well-known/oauth-authorization-server', '/.well-known/openid-configuration']
 

@@ -2,8 +2,8 @@ import t from 'tap'
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Page } from 'playwright-core'
-import { openBrowser, withoutChromium } from './chromium.js'
-import { addClient, addUser, buildListening } from './helper.js'
+import { openBrowser, withoutChromium } from './support/chromium.js'
+import { addClient, addUser, buildListening } from './support/helper.js'
 
 // "Interactive docs like FastAPI's": in Debian's Chromium, /docs (Swagger UI) signs in through "Authorize"
 // with the password flow, and "Try it out" on GET /users/me then answers 200; the client-credentials flow

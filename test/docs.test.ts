@@ -3,8 +3,8 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { ConfigSchema } from '../lib/config.js'
 import { PROJECT_ROOT } from '../lib/paths.js'
-import { build } from './helper.js'
-import { parseExposition } from './prometheus.js'
+import { build } from './support/helper.js'
+import { parseExposition } from './support/prometheus.js'
 
 /** The README is the reference a clone has (no documents outside the repository): it must stay true. */
 const README = readFileSync(join(PROJECT_ROOT, 'README.md'), 'utf8')

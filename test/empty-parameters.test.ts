@@ -1,6 +1,6 @@
 import t from 'tap'
-import { addClient, addUser, basic, build, FORM } from './helper.js'
-import { assertOAuthError } from './support.js'
+import { addClient, addUser, basic, build, FORM } from './support/helper.js'
+import { assertOAuthError } from './support/oauth.js'
 
 // RFC 6749 §3.1: "Parameters sent without a value MUST be treated as if they were omitted from the request."
 // Swagger UI's "Try it out" sends every form field, filled or not, and its "Authorize" dialog sends

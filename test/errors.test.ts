@@ -3,7 +3,7 @@ import { AdminError, BearerError, GatehouseError, insufficientScope, invalidClie
 import { BearerErrorSchema, OAuthErrorSchema } from '../schemas/common.js'
 import { BEARER_ERROR_CODES, GRANT_TYPES, OAUTH_ERROR_CODES } from '../schemas/vocabulary.js'
 import { CreateClient } from '../schemas/admin.js'
-import { build } from './helper.js'
+import { build } from './support/helper.js'
 
 t.test('every error kind is a GatehouseError carrying its code, status, description and headers', async (t) => {
   const cases: Array<[GatehouseError, string, number, Record<string, string>]> = [

@@ -1,7 +1,7 @@
 import t from 'tap'
 import { join } from 'node:path'
-import { addClient, addUser, basic, build, manualClock, post } from './helper.js'
-import { bearer, JWT_VERIFY_PATH, JWT_VERIFY_ROUTES, passwordGrant } from './support.js'
+import { addClient, addUser, basic, build, manualClock, post } from './support/helper.js'
+import { bearer, JWT_VERIFY_PATH, JWT_VERIFY_ROUTES, passwordGrant } from './support/oauth.js'
 
 const PASSWORD = 'correct horse battery staple'
 // dist/test → dist/examples/protected-route (the compiled example extension).
@@ -93,7 +93,7 @@ t.test('request.jwtVerify() in an extension route: Gatehouse\'s tokens across a 
   t.same(ok.json(), { sub: alice.id, username: 'alice' }, 'request.user holds the claims, request.auth the user')
 
   // Rotation without a restart: the secret function reads the current key set on every call.
-  // A new key signs from its activation, after the publish delay (lib/keys.ts).
+  // A new key signs from its activation, after the publish delay (lib/keys/signing-keys.ts).
   const { activatesAt } = await app.signingKeys.rotate()
   clock.advance(activatesAt - clock.now())
   const after = await login()
@@ -102,7 +102,7 @@ t.test('request.jwtVerify() in an extension route: Gatehouse\'s tokens across a 
   t.equal((await probe(before)).statusCode, 200, 'a token of the old key still verifies')
 
   // Standing: deleting the client kills its tokens on this path too.
-  const { deleteClient } = await import('../lib/services/client-admin.js')
+  const { deleteClient } = await import('../lib/admin/clients.js')
   await deleteClient({ storage: app.storage, clock: app.clock, config: app.config }, 'web')
   const gone = await probe(after)
   t.equal(gone.statusCode, 401, 'the client was deleted: invalid_token')
@@ -113,7 +113,7 @@ t.test('request.jwtVerify() in an extension route: Gatehouse\'s tokens across a 
 })
 
 t.test('@fastify/jwt and fast-jwt failures become RFC 6750 replies', async (t) => {
-  const { fromJwtError } = await import('../lib/framework-errors.js')
+  const { fromJwtError } = await import('../lib/http/framework-errors.js')
   t.equal(fromJwtError({ code: 'FST_JWT_NO_AUTHORIZATION_IN_HEADER' })?.headers['www-authenticate'], 'Bearer realm="gatehouse"', 'no token: a bare challenge')
   for (const code of ['FST_JWT_AUTHORIZATION_TOKEN_INVALID', 'FST_JWT_AUTHORIZATION_TOKEN_EXPIRED', 'FST_JWT_AUTHORIZATION_TOKEN_UNTRUSTED', 'FST_JWT_BAD_REQUEST', 'FAST_JWT_INVALID_ALGORITHM', 'FAST_JWT_MALFORMED', 'FAST_JWT_MISSING_SIGNATURE']) {
     const err = fromJwtError({ code })

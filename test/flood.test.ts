@@ -1,9 +1,9 @@
 import t from 'tap'
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import { tempDatabaseUrl } from './helper.js'
-import { childEnv, formPost, runCli, startServer, stopServer } from './server-process.js'
-import { spawnNode } from './support.js'
+import { tempDatabaseUrl } from './support/helper.js'
+import { childEnv, formPost, runCli, startServer, stopServer } from './support/server-process.js'
+import { spawnNode } from './support/oauth.js'
 
 /**
  * Issue 10, defect 4 (CI-sized; the longer flood is `npm run bench`, bench/README.md): a login flood for

@@ -1,6 +1,6 @@
 import t from 'tap'
 import { decodeJwt } from 'jose'
-import { addClient, addUser, basic, build, post } from './helper.js'
+import { addClient, addUser, basic, build, post } from './support/helper.js'
 
 const NO_STORE = { 'cache-control': 'no-store', pragma: 'no-cache' }
 

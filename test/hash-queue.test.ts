@@ -1,6 +1,6 @@
 import t from 'tap'
 import { OAuthError } from '../lib/errors.js'
-import { HashQueue } from '../lib/passwords.js'
+import { HashQueue } from '../lib/credentials/passwords.js'
 
 /**
  * The password-hash queue (issue 10, defect 4) without hashing: tasks that finish when the test says so.

@@ -1,12 +1,12 @@
 import t, { type Test } from 'tap'
 import type { FastifyInstance } from 'fastify'
 import { decodeProtectedHeader } from 'jose'
-import { rotateSigningKey } from '../lib/keys.js'
-import { addUser, build, freshDatabase, manualClock, post, type ManualClock } from './helper.js'
-import { runCli } from './server-process.js'
-import { assertOAuthError } from './support.js'
+import { rotateSigningKey } from '../lib/keys/signing-keys.js'
+import { addUser, build, freshDatabase, manualClock, post, type ManualClock } from './support/helper.js'
+import { runCli } from './support/server-process.js'
+import { assertOAuthError } from './support/oauth.js'
 
-// Key rotation on one instance and on several sharing a database (lib/keys.ts has the timing rules).
+// Key rotation on one instance and on several sharing a database (lib/keys/signing-keys.ts has the timing rules).
 // The multi-process case, with reload timers out of phase and every token checked by jose, is
 // test/scale-out/key-rotation.test.ts.
 

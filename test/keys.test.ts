@@ -1,13 +1,11 @@
 import t from 'tap'
-import {
-  generateSigningKey, jwksMaxAge, KEY_TIMING_MARGIN_SECONDS, keyLifecycle, keyTimingProblem, loadKey, minimumPublishDelay,
-  retainSeconds, signingKeyAt, trustedFor
-} from '../lib/keys.js'
+import { generateSigningKey, keyLifecycle, loadKey, signingKeyAt } from '../lib/keys/signing-keys.js'
+import { jwksMaxAge, KEY_TIMING_MARGIN_SECONDS, keyTimingProblem, minimumPublishDelay, retainSeconds, trustedFor } from '../lib/keys/key-timing.js'
 import { CLOCK_LEEWAY_SECONDS } from '../lib/clock.js'
 import { loadConfig } from '../lib/config.js'
 import type { SigningKey } from '../lib/stores/types.js'
 
-// The key-timing rules of lib/keys.ts, as pure functions: publish, sign, retire, drop.
+// The key-timing rules of lib/keys/signing-keys.ts, as pure functions: publish, sign, retire, drop.
 
 const key = (seq: number, activatesAt: number, privateKey: string | null = `pem-${seq}`): SigningKey =>
   ({ kid: `k${seq}`, seq, alg: 'ES256', privateKey, publicJwk: '{}', createdAt: activatesAt - 30, activatesAt })

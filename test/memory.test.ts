@@ -3,8 +3,8 @@ import { randomBytes } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { Agent } from 'node:http'
 import { request } from 'node:http'
-import { startServer, stopServer } from './server-process.js'
-import { tempDatabaseUrl } from './helper.js'
+import { startServer, stopServer } from './support/server-process.js'
+import { tempDatabaseUrl } from './support/helper.js'
 
 /**
  * Issue 10, defect 3: memory is bounded whatever requests carry. 50,000 requests with random client ids

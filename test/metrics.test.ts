@@ -1,6 +1,6 @@
 import t from 'tap'
-import { addClient, addUser, basic, build, post } from './helper.js'
-import { parseExposition, sampleValue } from './prometheus.js'
+import { addClient, addUser, basic, build, post } from './support/helper.js'
+import { parseExposition, sampleValue } from './support/prometheus.js'
 
 t.test('GET /metrics: Prometheus text with request counts, latency histograms and error codes by route pattern', async (t) => {
   const app = await build(t)
@@ -59,7 +59,7 @@ t.test('tokens issued by grant and client; security events by type', async (t) =
 })
 
 t.test('label sets are capped: values a request carries cannot grow /metrics without bound', async (t) => {
-  const { Registry, MAX_SERIES } = await import('../lib/metrics.js')
+  const { Registry, MAX_SERIES } = await import('../lib/ops/metrics.js')
   const registry = new Registry()
   const c = registry.counter('x_total', 'x', ['client_id'])
   for (let i = 0; i < MAX_SERIES + 500; i++) c.inc([`client-${i}`])

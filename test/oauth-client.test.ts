@@ -1,7 +1,7 @@
 import t from 'tap'
 import * as oauth from 'oauth4webapi'
 import { createRemoteJWKSet, jwtVerify } from 'jose'
-import { addClient, addUser, buildListening } from './helper.js'
+import { addClient, addUser, buildListening } from './support/helper.js'
 
 /**
  * Gatehouse driven by a real, strict OAuth client library (oauth4webapi) over real HTTP: if its

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { addClient, addUser, basic, build, post } from './helper.js'
+import { addClient, addUser, basic, build, post } from './support/helper.js'
 
 /**
  * Every RFC 6749 §5.2 error code the token endpoint can produce, each with its exact status, body shape

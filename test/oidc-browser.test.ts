@@ -2,10 +2,10 @@ import t from 'tap'
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Page } from 'playwright-core'
-import { appCallbackUrl, openBrowser } from './chromium.js'
+import { appCallbackUrl, openBrowser } from './support/chromium.js'
 import * as oidc from 'openid-client'
 import * as oauth from 'oauth4webapi'
-import { addClient, addUser, buildListening } from './helper.js'
+import { addClient, addUser, buildListening } from './support/helper.js'
 
 // The acceptance test of the browser flows: Debian's Chromium (playwright-core) signs in on the login page and
 // allows the consent page; a real OpenID client library exchanges the code and checks state, iss (RFC 9207), the

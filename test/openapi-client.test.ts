@@ -4,8 +4,8 @@ import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import openapiTS, { astToString } from 'openapi-typescript'
 import { parse } from 'yaml'
-import { addUser, buildListening } from './helper.js'
-import { spawnNode } from './support.js'
+import { addUser, buildListening } from './support/helper.js'
+import { spawnNode } from './support/oauth.js'
 
 // dist/test → the repository root.
 const ROOT = join(import.meta.dirname, '..', '..')

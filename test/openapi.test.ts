@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { validate } from '@readme/openapi-parser'
 import { parse } from 'yaml'
 import { generateOpenApiYaml } from '../openapi.js'
-import { build } from './helper.js'
+import { build } from './support/helper.js'
 
 // dist/test → the repository root, where the committed openapi.yaml lives.
 const COMMITTED = join(import.meta.dirname, '..', '..', 'openapi.yaml')

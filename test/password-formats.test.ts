@@ -1,8 +1,8 @@
 import t from 'tap'
 import { hash as argon2Hash } from '@node-rs/argon2'
 import { hash as bcryptHash } from '@node-rs/bcrypt'
-import { identifyHash, verifyHash } from '../lib/password-formats.js'
-import { createPasswordHasher } from '../lib/passwords.js'
+import { identifyHash, verifyHash } from '../lib/credentials/password-formats.js'
+import { createPasswordHasher } from '../lib/credentials/passwords.js'
 
 /**
  * Hashes written by other implementations, so a mistake in ours cannot pass by agreeing with itself.

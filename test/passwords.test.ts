@@ -1,6 +1,6 @@
 import t from 'tap'
 import { hash as argon2Hash } from '@node-rs/argon2'
-import { createPasswordHasher } from '../lib/passwords.js'
+import { createPasswordHasher } from '../lib/credentials/passwords.js'
 
 // The production parameters (OWASP's argon2id minimum), which every other test lowers for speed.
 const PRODUCTION = { memoryCost: 19456, timeCost: 2, parallelism: 1 }

@@ -1,7 +1,7 @@
 import t from 'tap'
 import { join } from 'node:path'
-import { addClient, addUser, basic, build, FAST_HASH, ISSUER, manualClock, post } from './helper.js'
-import { spawnNode } from './support.js'
+import { addClient, addUser, basic, build, FAST_HASH, ISSUER, manualClock, post } from './support/helper.js'
+import { spawnNode } from './support/oauth.js'
 import { ADDRESS_ACCOUNTS } from '../lib/oauth/brute-force.js'
 
 // Issue 10, acceptance: bugs planted one at a time that the suite did not catch. Each test here passes on the

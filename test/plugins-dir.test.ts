@@ -2,9 +2,9 @@ import t, { type Test } from 'tap'
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { addUser, build } from './helper.js'
-import { bearer, passwordGrant } from './support.js'
-import { buildLogged } from './security/support.js'
+import { addUser, build } from './support/helper.js'
+import { bearer, passwordGrant } from './support/oauth.js'
+import { buildLogged } from './support/security.js'
 
 // dist/test → the repository root and the compiled examples.
 const ROOT = join(import.meta.dirname, '..', '..')

@@ -1,7 +1,7 @@
 import t from 'tap'
 import { randomBytes } from 'node:crypto'
-import { addClient, basic, build, freePort, manualClock } from './helper.js'
-import { adminQuery, testDatabaseUrl } from './pg-schema.js'
+import { addClient, basic, build, freePort, manualClock } from './support/helper.js'
+import { adminQuery, testDatabaseUrl } from './support/pg-schema.js'
 
 /**
  * Issue 10, defect 8: any failure while connecting to PostgreSQL means "unavailable" (503 with Retry-After),

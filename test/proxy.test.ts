@@ -1,6 +1,6 @@
 import t, { type Test } from 'tap'
 import type { FastifyInstance } from 'fastify'
-import { build, FORM, form } from './helper.js'
+import { build, FORM, form } from './support/helper.js'
 
 /**
  * TRUST_PROXY (SECURITY-CASES X7): per-address limits use X-Forwarded-For only from trusted proxies.

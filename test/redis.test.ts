@@ -1,8 +1,8 @@
 import t from 'tap'
 import type { FastifyInstance } from 'fastify'
 import { Redis } from 'ioredis'
-import { addUser, build, FORM, form } from './helper.js'
-import { startTcpProxy } from './tcp-proxy.js'
+import { addUser, build, FORM, form } from './support/helper.js'
+import { startTcpProxy } from './support/tcp-proxy.js'
 
 /**
  * Issue 11, items 5 and 6: every Redis key and channel is under REDIS_PREFIX, so two prefixes do not see

@@ -1,6 +1,6 @@
 import t from 'tap'
 import net from 'node:net'
-import { buildListening } from './helper.js'
+import { buildListening } from './support/helper.js'
 
 /**
  * Issue 10, lower items: a form body in another charset than UTF-8 is refused (400 invalid_request, RFC 6749

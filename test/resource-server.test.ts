@@ -4,9 +4,9 @@ import { generateKeyPairSync, randomUUID, type KeyObject } from 'node:crypto'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { SignJWT, type JWTPayload } from 'jose'
-import { addUser, build, buildListening, freePort, FORM, form } from './helper.js'
-import { bearer, spawnNode } from './support.js'
-import type { ResourceServerOptions } from '../resource-server.js'
+import { addUser, build, buildListening, freePort, FORM, form } from './support/helper.js'
+import { bearer, spawnNode } from './support/oauth.js'
+import type { ResourceServerOptions } from '../resource-server/index.js'
 
 // gatehouse/resource-server: another Fastify service accepting Gatehouse's tokens, imported the way that
 // service would, through the package's `exports` (Node resolves the package's own name from inside it).
@@ -17,7 +17,7 @@ const AUDIENCE = 'https://orders.test'
 const PASSWORD = 'correct horse battery staple'
 
 async function plugin () {
-  return (await import(PACKAGE_ENTRY) as typeof import('../resource-server.js')).default
+  return (await import(PACKAGE_ENTRY) as typeof import('../resource-server/index.js')).default
 }
 
 /** A resource server with three routes: scope orders:read, any token, and a bare request.jwtVerify(). */
@@ -77,7 +77,7 @@ function countFetches (t: Test): Map<string, number> {
 const kidOf = (token: string) => JSON.parse(Buffer.from(token.split('.')[0]!, 'base64url').toString()).kid as string
 
 t.test('the package exports gatehouse/resource-server from the build', async (t) => {
-  t.match(import.meta.resolve(PACKAGE_ENTRY), /\/dist\/resource-server\.js$/, 'the export points at dist/resource-server.js')
+  t.match(import.meta.resolve(PACKAGE_ENTRY), /\/dist\/resource-server\/index\.js$/, 'the export points at dist/resource-server/index.js')
   t.type(await plugin(), 'function', 'a Fastify plugin is its default export')
 })
 
@@ -211,7 +211,7 @@ t.test('the built package: npm pack carries every export target and the CLI, and
   t.comment(`npm pack --dry-run: ${out.length} bytes of JSON`)
   const files = new Set((JSON.parse(out) as Array<{ files: Array<{ path: string }> }>)[0]!.files.map((f) => f.path))
   const targets = Object.values(manifest.exports).flatMap((target) => typeof target === 'string' ? [target] : Object.values(target))
-  for (const target of [...targets, ...Object.values(manifest.bin), 'dist/cli.js', 'dist/lib/oauth/access-tokens.js']) {
+  for (const target of [...targets, ...Object.values(manifest.bin), 'dist/cli/index.js', 'dist/lib/oauth/access-tokens.js']) {
     t.ok(files.has(target.replace(/^\.\//, '')), `the package holds ${target}`)
   }
   t.notOk([...files].some((f) => f.startsWith('dist/test/')), 'and no tests')

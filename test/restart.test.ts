@@ -1,6 +1,6 @@
 import t from 'tap'
-import { build, addUser, tempDatabaseUrl } from './helper.js'
-import { bearer, passwordGrant } from './support.js'
+import { build, addUser, tempDatabaseUrl } from './support/helper.js'
+import { bearer, passwordGrant } from './support/oauth.js'
 
 const PASSWORD = 'correct horse battery staple'
 

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { addClient, addUser, build, manualClock } from './helper.js'
+import { addClient, addUser, build, manualClock } from './support/helper.js'
 
 t.test('scopes_supported lists the scopes users and clients hold, and admin', async (t) => {
   const clock = manualClock()

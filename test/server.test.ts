@@ -5,9 +5,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { once } from 'node:events'
 import { openStorage } from '../lib/stores/index.js'
-import { createPasswordHasher } from '../lib/passwords.js'
-import { createUser } from '../lib/services/user-admin.js'
-import { spawnNode } from './support.js'
+import { createPasswordHasher } from '../lib/credentials/passwords.js'
+import { createUser } from '../lib/admin/users.js'
+import { spawnNode } from './support/oauth.js'
 
 const SERVER = join(import.meta.dirname, '..', 'server.js')
 const PASSWORD = 'correct horse battery staple'

@@ -4,11 +4,11 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { openStorage } from '../lib/stores/index.js'
-import { createPasswordHasher } from '../lib/passwords.js'
-import { createUser } from '../lib/services/user-admin.js'
-import { createClient } from '../lib/services/client-admin.js'
-import { FAST_HASH } from './helper.js'
-import { formPost, startServer } from './server-process.js'
+import { createPasswordHasher } from '../lib/credentials/passwords.js'
+import { createUser } from '../lib/admin/users.js'
+import { createClient } from '../lib/admin/clients.js'
+import { FAST_HASH } from './support/helper.js'
+import { formPost, startServer } from './support/server-process.js'
 
 /**
  * Graceful shutdown under steady load (test/server.test.ts covers a few slow requests in flight): 20

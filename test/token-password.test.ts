@@ -1,9 +1,9 @@
 import t from 'tap'
 import { jwtVerify } from 'jose'
 import { parseOptions } from '@node-rs/argon2'
-import { build, addUser, form, FORM, ISSUER } from './helper.js'
-import { assertOAuthError, localJwks, passwordGrant } from './support.js'
-import { createPasswordHasher } from '../lib/passwords.js'
+import { build, addUser, form, FORM, ISSUER } from './support/helper.js'
+import { assertOAuthError, localJwks, passwordGrant } from './support/oauth.js'
+import { createPasswordHasher } from '../lib/credentials/passwords.js'
 
 const PASSWORD = 'correct horse battery staple'
 

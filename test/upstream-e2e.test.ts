@@ -2,15 +2,15 @@ import t, { type Test } from 'tap'
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Browser, Page } from 'playwright-core'
-import { appCallbackUrl, launchChromium } from './chromium.js'
+import { appCallbackUrl, launchChromium } from './support/chromium.js'
 import * as oidc from 'openid-client'
-import { addClient, addUser, buildListening } from './helper.js'
-import { startUpstreamOp, type UpstreamOp } from './upstream/op.js'
-import { addOidcProvider, callbackUrl } from './upstream/flow.js'
+import { addClient, addUser, buildListening } from './support/helper.js'
+import { startUpstreamOp, type UpstreamOp } from './support/upstream/op.js'
+import { addOidcProvider, callbackUrl } from './support/upstream/flow.js'
 
 // Issue 14's acceptance test: Debian's Chromium (playwright-core) signs in at Gatehouse through an upstream
 // OpenID provider. A client app (openid-client v6) sends the browser to Gatehouse's /authorize; the login page
-// offers "Continue with Corp SSO"; the upstream (node-oidc-provider, test/upstream/op.ts) shows its own login and
+// offers "Continue with Corp SSO"; the upstream (node-oidc-provider, test/support/upstream/op.ts) shows its own login and
 // consent pages; back at Gatehouse the consent page; then the code goes to the app, which exchanges it and asks
 // /users/me who signed in. Every server is a real listen() on loopback. Screenshots: screenshots/upstream/
 // (git-ignored).

@@ -1,11 +1,11 @@
 import t, { type Test } from 'tap'
 import * as client from 'openid-client'
-import { startUpstreamOp, type UpstreamOp } from './upstream/op.js'
-import { startHostileOp, startUnreachableIssuer, type HostileMode } from './upstream/hostile-op.js'
-import { startPlainOAuth } from './upstream/plain-oauth.js'
-import { CookieJar } from './upstream/jar.js'
+import { startUpstreamOp, type UpstreamOp } from './support/upstream/op.js'
+import { startHostileOp, startUnreachableIssuer, type HostileMode } from './support/upstream/hostile-op.js'
+import { startPlainOAuth } from './support/upstream/plain-oauth.js'
+import { CookieJar } from './support/upstream/jar.js'
 
-// The upstream fixtures of test/upstream/ checked on their own, with openid-client v6 as the relying party
+// The upstream fixtures of test/support/upstream/ checked on their own, with openid-client v6 as the relying party
 // (what Gatehouse's upstream side uses): the real OP signs in both accounts and requires PKCE, the hostile OP's
 // bad ID tokens are refused by a real RP for the reason its mode names, the GitHub stand-in checks secret,
 // redirect_uri, code and verifier. Nothing of Gatehouse runs here.

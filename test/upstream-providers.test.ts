@@ -1,12 +1,12 @@
 import t, { type Test } from 'tap'
 import type { FastifyInstance } from 'fastify'
-import { build, FORM, form } from './helper.js'
-import { InjectBrowser, browserFixtures, callbackParams, field, webRequest } from './browser-support.js'
-import { startUpstreamOp, type UpstreamOp } from './upstream/op.js'
-import { startPlainOAuth } from './upstream/plain-oauth.js'
-import { startUnreachableIssuer } from './upstream/hostile-op.js'
-import { CookieJar } from './upstream/jar.js'
-import { adminAuth, addOidcProvider, callbackUrl, deliver, identitiesOf, onToClient, providerLink, providers, startAt, whoGotIn } from './upstream/flow.js'
+import { build, FORM, form } from './support/helper.js'
+import { InjectBrowser, browserFixtures, callbackParams, field, webRequest } from './support/browser.js'
+import { startUpstreamOp, type UpstreamOp } from './support/upstream/op.js'
+import { startPlainOAuth } from './support/upstream/plain-oauth.js'
+import { startUnreachableIssuer } from './support/upstream/hostile-op.js'
+import { CookieJar } from './support/upstream/jar.js'
+import { adminAuth, addOidcProvider, callbackUrl, deliver, identitiesOf, onToClient, providerLink, providers, startAt, whoGotIn } from './support/upstream/flow.js'
 
 // Issue 14, the providers helper's own tests: sign-in through an upstream provider end to end (app.inject
 // against real providers on loopback: node-oidc-provider, a GitHub-like stand-in), the account rules, the

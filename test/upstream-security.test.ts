@@ -1,16 +1,16 @@
 import t, { type Test } from 'tap'
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
-import { addUser, build, manualClock, type ManualClock } from './helper.js'
-import { InjectBrowser, REDIRECT, browserFixtures, field, webRequest } from './browser-support.js'
-import { startUpstreamOp, type UpstreamOp } from './upstream/op.js'
-import { startHostileOp, startUnreachableIssuer, type HostileMode, type HostileOp } from './upstream/hostile-op.js'
-import { startPlainOAuth } from './upstream/plain-oauth.js'
-import { assertJsonLines, buildLogged } from './security/support.js'
-import { adminAuth, addOidcProvider, callbackUrl, deliver, hasSession, identitiesOf, onToClient, providers, startAt, whoGotIn } from './upstream/flow.js'
+import { addUser, build, manualClock, type ManualClock } from './support/helper.js'
+import { InjectBrowser, REDIRECT, browserFixtures, field, webRequest } from './support/browser.js'
+import { startUpstreamOp, type UpstreamOp } from './support/upstream/op.js'
+import { startHostileOp, startUnreachableIssuer, type HostileMode, type HostileOp } from './support/upstream/hostile-op.js'
+import { startPlainOAuth } from './support/upstream/plain-oauth.js'
+import { assertJsonLines, buildLogged } from './support/security.js'
+import { adminAuth, addOidcProvider, callbackUrl, deliver, hasSession, identitiesOf, onToClient, providers, startAt, whoGotIn } from './support/upstream/flow.js'
 
 // Issue 14's security cases for sign-in through an upstream provider (SECURITY-CASES.md F1, F2, and the
 // failure answers of CONTRACT.md "Upstream providers"), through app.inject against real upstream servers on
-// loopback (test/upstream/). On SQLite here; on PostgreSQL through test/postgres/upstream-security.test.ts.
+// loopback (test/support/upstream/). On SQLite here; on PostgreSQL through test/postgres/upstream-security.test.ts.
 // Every refusal must be an HTML error page with the exact status, no Location, and no Gatehouse session.
 
 const ISSUER = 'http://gatehouse.test'

@@ -1,7 +1,7 @@
 import t from 'tap'
 import { openSqlite } from '../lib/stores/sqlite/index.js'
-import { ImportInterrupted, importUsers, parseImportLine } from '../lib/services/user-import.js'
-import { manualClock } from './helper.js'
+import { ImportInterrupted, importUsers, parseImportLine } from '../lib/admin/user-import.js'
+import { manualClock } from './support/helper.js'
 
 /**
  * The import's reading of JSON Lines, without a CLI or a server: lines split anywhere between chunks,

@@ -8,8 +8,8 @@ import { request as httpRequest } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { spawn } from 'node:child_process'
-import { addClient, addUser, basic, build, buildListening, FAST_HASH, form, FORM, freshDatabase, testBackend } from './helper.js'
-import { assertOAuthError, spawnNode, uniqueIp } from './support.js'
+import { addClient, addUser, basic, build, buildListening, FAST_HASH, form, FORM, freshDatabase, testBackend } from './support/helper.js'
+import { assertOAuthError, spawnNode, uniqueIp } from './support/oauth.js'
 import type { User } from '../lib/stores/types.js'
 
 /**

@@ -1,8 +1,8 @@
 import t, { type Test } from 'tap'
 import { randomUUID } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
-import { build, addUser } from './helper.js'
-import { accessTokenFixture, bearer, passwordGrant } from './support.js'
+import { build, addUser } from './support/helper.js'
+import { accessTokenFixture, bearer, passwordGrant } from './support/oauth.js'
 
 const PASSWORD = 'correct horse battery staple'
 

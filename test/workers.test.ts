@@ -1,15 +1,15 @@
 import t, { type Test } from 'tap'
 import { existsSync, readFileSync } from 'node:fs'
 import http from 'node:http'
-import { mergeExpositions, restartDelay, RESTART_MAX_MS } from '../lib/cluster.js'
+import { mergeExpositions, restartDelay, RESTART_MAX_MS } from '../lib/ops/cluster.js'
 import { loadConfig } from '../lib/config.js'
-import { hashesPerProcess } from '../lib/passwords.js'
-import { createTestSchema } from './pg-schema.js'
-import { tempDatabaseUrl } from './helper.js'
-import { formPost, runCli, startServer, stopServer, type ServerProcess } from './server-process.js'
+import { hashesPerProcess } from '../lib/credentials/passwords.js'
+import { createTestSchema } from './support/pg-schema.js'
+import { tempDatabaseUrl } from './support/helper.js'
+import { formPost, runCli, startServer, stopServer, type ServerProcess } from './support/server-process.js'
 
 /**
- * WORKERS=2: one primary forking two server processes on one port (server.ts, lib/cluster.ts), as real
+ * WORKERS=2: one primary forking two server processes on one port (server.ts, lib/ops/cluster.ts), as real
  * processes over real sockets, on SQLite (two writers on one WAL file) and on PostgreSQL.
  */
 

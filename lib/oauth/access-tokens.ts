@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto'
 import { createSigner, createVerifier, type VerifierOptions } from 'fast-jwt'
 import { CLOCK_LEEWAY_SECONDS, type Clock } from '../clock.js'
-import { publicKeyPem, SIGNING_ALG, signingKeyAt, type KeySet, type LoadedKey, type SignerKey } from '../keys.js'
-import { BoundedLru, sweepEvery } from '../lru.js'
+import { publicKeyPem, SIGNING_ALG, signingKeyAt, type KeySet, type LoadedKey, type SignerKey } from '../keys/signing-keys.js'
+import { BoundedLru, sweepEvery } from '../limits/lru.js'
 import type { SubjectKind } from './subjects.js'
 
 /**
@@ -146,7 +146,7 @@ export class AccessTokens {
     return this.#confirmKeys?.(at)
   }
 
-  /** Signs with the key that signs at `now` (lib/keys.ts `signingKeyAt`): a new key takes over at its `activatesAt` exactly. */
+  /** Signs with the key that signs at `now` (lib/keys/signing-keys.ts `signingKeyAt`): a new key takes over at its `activatesAt` exactly. */
   async issue (request: IssueRequest, now: number): Promise<{ token: string, claims: AccessTokenClaims }> {
     await this.#confirmKeys?.(now)
     const key = signingKeyAt(this.#published, now)
@@ -217,7 +217,7 @@ export class AccessTokens {
     }
     const window = validityWindow(claims)
     if (now < window.from || now > window.until) throw new InvalidAccessToken('the token is expired or not yet valid')
-    // Only validly signed tokens get here, at most VERIFIED_CACHE_SIZE of them (lib/lru.ts), each until its exp.
+    // Only validly signed tokens get here, at most VERIFIED_CACHE_SIZE of them (lib/limits/lru.ts), each until its exp.
     this.#verified.set(token, { claims, from: window.from }, Math.min(VERIFIED_CACHE_TTL_MS, window.until - now + 1))
     return claims
   }

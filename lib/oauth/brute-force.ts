@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto'
-import type { Limit, SignInKeys, SignInLimits } from '../throttle.js'
+import type { Limit, SignInKeys, SignInLimits } from '../limits/throttle.js'
 
 /**
  * Brute-force limits on password sign-in (SECURITY-CASES P5, ASVS 6.1.1/6.3.1), reserved atomically before
- * any hash (lib/throttle.ts), so parallel guesses count one by one:
+ * any hash (lib/limits/throttle.ts), so parallel guesses count one by one:
  *
  * - per account: at most 10 failed guesses per 15 minutes, from anywhere (unknown usernames count like real
  *   ones). Beyond it only that account waits.

@@ -1,8 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Clock } from '../clock.js'
 import type { Storage } from '../stores/types.js'
-import { BoundedLru } from '../lru.js'
-import type { Limit } from '../throttle.js'
+import { BoundedLru } from '../limits/lru.js'
+import type { Limit } from '../limits/throttle.js'
 import type { AccessTokens } from './access-tokens.js'
 import { INTROSPECTION_UNKNOWN_TOKENS, introspectionLimits } from './brute-force.js'
 import { isWellFormedJws, lookUpToken, type PresentedToken } from './token-lookup.js'
@@ -80,7 +80,7 @@ export const UNKNOWN_TOKEN_DELAY_MS = 1000
 const LOGGED_CALLERS_MAX = 1000
 
 export interface FishingPacerDeps {
-  /** The shared failure counters (lib/throttle.ts): count and compare, atomically, in memory or in Redis. */
+  /** The shared failure counters (lib/limits/throttle.ts): count and compare, atomically, in memory or in Redis. */
   counters: { take (limits: Limit[]): Promise<number | undefined> }
   clock: Clock
   log: { warn (obj: object, msg: string): void }

@@ -5,7 +5,7 @@ import { grantHandlers } from './grants/index.js'
 import { parseScope } from './scopes.js'
 import { OIDC_SCOPES } from './authorize.js'
 import { CLAIMS_SUPPORTED } from './id-token.js'
-import { SIGNING_ALG } from '../keys.js'
+import { SIGNING_ALG } from '../keys/signing-keys.js'
 
 /** How clients may authenticate at the token and revocation endpoints (RFC 6749 §2.3). */
 export const TOKEN_ENDPOINT_AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'none'] as const

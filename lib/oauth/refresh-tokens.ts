@@ -2,7 +2,7 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto'
 import type { Clock } from '../clock.js'
 import type { Config } from '../config.js'
 import type { Grant, RefreshToken, RotateResult, Storage } from '../stores/types.js'
-import { revokeOptions } from './revocation.js'
+import { revokeOptions } from '../stores/deny-list.js'
 
 /** Opaque, 256-bit random; only the SHA-256 digest is stored, so a database leak does not leak usable tokens. */
 export function generateRefreshToken (): { token: string, hash: string } {

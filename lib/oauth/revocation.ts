@@ -1,40 +1,17 @@
 import type { Clock } from '../clock.js'
-import type { RevocationStore, RevokeOptions, Storage } from '../stores/types.js'
-import { CLOCK_LEEWAY_SECONDS, type AccessTokenClaims } from './access-tokens.js'
+import { denyEntry, revokeOptions, tokenDenyUntil } from '../stores/deny-list.js'
+import type { RevocationStore, Storage } from '../stores/types.js'
+import type { AccessTokenClaims } from './access-tokens.js'
 import type { PresentedToken } from './token-lookup.js'
 
 /**
- * Revocation of access tokens (RFC 7009 §2.1). JWT access tokens cannot be recalled, so a revoked one is
- * refused through the deny-list until it would have expired anyway. An entry names either one token (by
- * its `jti`) or a whole grant (every access token issued from one refresh-token family carries its
- * `grant_id`). This file is the only place that knows how an entry is spelled and how long it lasts.
+ * Revocation (RFC 7009 §2.1): one access token by its `jti`, or a refresh token's whole grant. How a
+ * deny-list entry is spelled and how long it lasts is lib/stores/deny-list.ts's.
  */
-
-/** Prefix of a grant's entry; stores that write grant entries in SQL use it as a parameter. */
-export const GRANT_ENTRY_PREFIX = 'grant:'
-const TOKEN_ENTRY_PREFIX = 'jti:'
-
-export const denyEntry = {
-  token: (jti: string): string => TOKEN_ENTRY_PREFIX + jti,
-  grant: (grantId: string): string => GRANT_ENTRY_PREFIX + grantId
-}
-
-/** The entries that would refuse this access token: its own, and its grant's when it has one. */
-export function denyEntriesOf (claims: Pick<AccessTokenClaims, 'jti' | 'grant_id'>): string[] {
-  return claims.grant_id ? [denyEntry.token(claims.jti), denyEntry.grant(claims.grant_id)] : [denyEntry.token(claims.jti)]
-}
-
-/**
- * How long a grant's entry must last when it is revoked at `now`: until the latest `exp` any access token
- * from it can have (issued just now, plus the verifiers' clock leeway).
- */
-export function revokeOptions (now: number, accessTokenTtl: number): RevokeOptions {
-  return { now, denyUntil: now + accessTokenTtl + CLOCK_LEEWAY_SECONDS }
-}
 
 /** Refuses one access token until it expires (its `exp` plus the leeway). */
 export async function revokeAccessToken (revocations: RevocationStore, claims: Pick<AccessTokenClaims, 'jti' | 'exp'>): Promise<void> {
-  await revocations.add([denyEntry.token(claims.jti)], claims.exp + CLOCK_LEEWAY_SECONDS)
+  await revocations.add([denyEntry.token(claims.jti)], tokenDenyUntil(claims.exp))
 }
 
 /**

@@ -1,8 +1,8 @@
 import type { FastifyBaseLogger } from 'fastify'
 import { invalidGrant, tooManyRequests } from '../errors.js'
-import type { SecurityEvents } from '../events.js'
-import { isShedByHashQueue, type PasswordHasher } from '../passwords.js'
-import type { Throttle } from '../throttle.js'
+import type { SecurityEvents } from '../ops/events.js'
+import { isShedByHashQueue, type PasswordHasher } from '../credentials/passwords.js'
+import type { Throttle } from '../limits/throttle.js'
 import type { Storage, User } from '../stores/types.js'
 import { SIGN_IN_LIMITS, signInKeys } from './brute-force.js'
 
@@ -36,7 +36,7 @@ export interface SignInAttempt {
 export async function signIn (deps: SignInDeps, attempt: SignInAttempt): Promise<User> {
   const { storage, passwords, throttle, log, events } = deps
   const { username, password, clientIp, clientId } = attempt
-  // The attempt is reserved before any hash is computed, in one atomic step (lib/throttle.ts): parallel
+  // The attempt is reserved before any hash is computed, in one atomic step (lib/limits/throttle.ts): parallel
   // guesses count one by one, so no more passwords are verified than the limits allow.
   const reservation = await throttle.reserve(signInKeys(username, clientIp), SIGN_IN_LIMITS)
   if ('retryAfter' in reservation) {

@@ -2,7 +2,7 @@ import type { CachePeek } from '../stores/cached.js'
 import type { Client, Storage, User } from '../stores/types.js'
 import type { AccessTokenClaims } from './access-tokens.js'
 import { DEFAULT_CLIENT } from './client-auth.js'
-import { denyEntriesOf } from './revocation.js'
+import { denyEntriesOf } from '../stores/deny-list.js'
 import { currentScope, formatScope, parseScope } from './scopes.js'
 import { subjectKind } from './subjects.js'
 

@@ -1,6 +1,6 @@
 import { systemClock, type Clock } from '../clock.js'
-import { BoundedLru, sweepEvery } from '../lru.js'
-import { denyEntry } from '../oauth/revocation.js'
+import { BoundedLru, sweepEvery } from '../limits/lru.js'
+import { denyEntry } from './deny-list.js'
 import type { Client, ClientStore, GrantStore, RevocationStore, Storage, User, UserStore } from './types.js'
 
 /**
@@ -72,7 +72,7 @@ export const CACHED_ENTRIES_MAX = 10_000
 
 /**
  * Entries by id for `ttlMs`, misses included, at most `maxEntries` (least recently used evicted first,
- * expired ones swept: lib/lru.ts), so random ids cannot grow memory. A load that was in flight when any
+ * expired ones swept: lib/limits/lru.ts), so random ids cannot grow memory. A load that was in flight when any
  * entry was dropped is not stored (the generation moved on), so a write can never be undone by a read that
  * started before it.
  */

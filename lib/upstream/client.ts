@@ -1,6 +1,6 @@
 import * as oidc from 'openid-client'
-import { BoundedLru } from '../lru.js'
-import { isLoopbackHost, providerRedirectUri } from '../services/provider-admin.js'
+import { BoundedLru } from '../limits/lru.js'
+import { isLoopbackHost, providerRedirectUri } from '../admin/providers.js'
 import type { UpstreamProvider } from '../stores/types.js'
 
 /**

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
-import { endSessions, listConsents, listSessions, revokeConsents } from '../../lib/services/browser-admin.js'
+import { endSessions, listConsents, listSessions, revokeConsents } from '../../lib/admin/browser.js'
 import { adminErrors, adminSecurity, adminDeletion, UsernameParam } from '../../schemas/admin.js'
 
 const SessionView = Type.Object({

@@ -1,7 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
-import { createClient, deleteClient, findClient, toClientView, updateClient } from '../../lib/services/client-admin.js'
-import { adminBodyErrors, adminErrors, adminSecurity, adminDeletion, checkedPage, ClientIdParam, ClientView, CreateClient, Paging, UpdateClient } from '../../schemas/admin.js'
+import { createClient, deleteClient, findClient, toClientView, updateClient } from '../../lib/admin/clients.js'
+import { checkedPage } from '../../lib/admin/page.js'
+import { adminBodyErrors, adminErrors, adminSecurity, adminDeletion, ClientIdParam, ClientView, CreateClient, Paging, UpdateClient } from '../../schemas/admin.js'
 import { ref } from '../../schemas/common.js'
 
 /** /admin/clients: list, register, read, update, delete (scope admin). Deleting revokes the client's tokens. */

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
-import { createProvider, deleteProvider, getProvider, listIdentities, listProviders, unlinkIdentity, updateProvider, type ProviderPatchInput } from '../../lib/services/provider-admin.js'
+import { createProvider, deleteProvider, getProvider, listIdentities, listProviders, unlinkIdentity, updateProvider, type ProviderPatchInput } from '../../lib/admin/providers.js'
 import { adminBodyErrors, adminDeletion, adminErrors, adminSecurity, UsernameParam } from '../../schemas/admin.js'
 import { ref } from '../../schemas/common.js'
 import { CreateProvider, IdentityView, ProviderNameParam, ProviderView, UpdateProvider } from '../../schemas/providers.js'

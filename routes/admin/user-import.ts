@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { Readable } from 'node:stream'
 import { bodyTooLarge, invalidInput } from '../../lib/errors.js'
-import { importUsers } from '../../lib/services/user-import.js'
+import { importUsers } from '../../lib/admin/user-import.js'
 import { adminSecurity, IMPORT_MEDIA_TYPES, ImportLine, importErrors, ImportQuery, ImportSummary } from '../../schemas/admin.js'
 
 /** Lines per transaction here: short enough that a server importing keeps answering everything else. */

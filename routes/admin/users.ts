@@ -1,9 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
-import { createUser, deleteUser, findUser, updateUser } from '../../lib/services/user-admin.js'
-import { adminBodyErrors, adminErrors, adminSecurity, adminDeletion, checkedPage, CreateUser, Paging, UpdateUser, UsernameParam, UserView } from '../../schemas/admin.js'
+import { createUser, deleteUser, findUser, toUserView, updateUser } from '../../lib/admin/users.js'
+import { adminBodyErrors, adminErrors, adminSecurity, adminDeletion, CreateUser, Paging, UpdateUser, UsernameParam, UserView } from '../../schemas/admin.js'
 import { ref } from '../../schemas/common.js'
-import { toUserView } from '../../schemas/users.js'
+import { checkedPage } from '../../lib/admin/page.js'
 
 /** /admin/users: list, create, read, update, delete (scope admin). Deleting or disabling revokes the user's grants. */
 const adminUserRoutes: FastifyPluginAsyncTypebox = async (fastify) => {

@@ -2,7 +2,7 @@ import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } f
 import { describeScopes } from '../../lib/browser/scope-words.js'
 import { BrowserSessions, checkCsrf, cookieNames, hashSessionId, newSecret, parseCookies, setCookie } from '../../lib/browser/sessions.js'
 import { AuthorizationError, badAuthorizationRequest, GatehouseError, OAuthError, PageError, tooManyRequests, unknownProvider, upstreamRefused, upstreamUnreachable } from '../../lib/errors.js'
-import { fromFrameworkError } from '../../lib/framework-errors.js'
+import { fromFrameworkError } from '../../lib/http/framework-errors.js'
 import { issueCode } from '../../lib/oauth/authorization-codes.js'
 import {
   authorizePath, queryOf, readAuthorizationRequest, redirectBack, safeReturnTo, scopesFor,
@@ -11,11 +11,10 @@ import {
 import { parseScope } from '../../lib/oauth/scopes.js'
 import { upstreamStartLimits } from '../../lib/oauth/brute-force.js'
 import { BAD_CREDENTIALS, signIn } from '../../lib/oauth/sign-in.js'
-import { PROVIDER_NAME } from '../../lib/services/provider-admin.js'
 import type { Session, UpstreamProvider, User } from '../../lib/stores/types.js'
 import { resolveAccount } from '../../lib/upstream/accounts.js'
 import { UpstreamCallError } from '../../lib/upstream/client.js'
-import { MAX_PASSWORD_LENGTH } from '../../schemas/common.js'
+import { MAX_PASSWORD_LENGTH, PROVIDER_NAME } from '../../schemas/common.js'
 import { authorizeSchema, consentSchema, loginPageSchema, loginSchema, logoutFormSchema, logoutSchema, upstreamCallbackSchema, upstreamLoginSchema } from '../../schemas/browser.js'
 
 type SignedIn = { session: Session, user: User }
@@ -29,7 +28,7 @@ type Next =
  * The rules live in lib/oauth/authorize.ts (the request), lib/oauth/sign-in.ts (passwords, brute force),
  * lib/browser/sessions.ts (cookies, CSRF) and lib/oauth/authorization-codes.ts; this file reads, calls, renders.
  * Sign-in through upstream providers (GET /login/{name}, …/callback) ends exactly as the login form does
- * (`signedIn` below); its rules live in lib/upstream/ (openid-client, accounts) and lib/services/provider-admin.ts.
+ * (`signedIn` below); its rules live in lib/upstream/ (openid-client, accounts) and lib/admin/providers.ts.
  */
 /** How long a sign-in sent to a provider may take to come back. */
 const UPSTREAM_TRANSACTION_TTL_SECONDS = 600

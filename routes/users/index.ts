@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { invalidToken } from '../../lib/errors.js'
-import { meSchema, toUserView } from '../../schemas/users.js'
+import { toUserView } from '../../lib/admin/users.js'
+import { meSchema } from '../../schemas/users.js'
 
 /** GET /users/me: the tutorial's protected resource, behind a bearer token (RFC 6750). */
 const userRoutes: FastifyPluginAsyncTypebox = async (fastify) => {

@@ -54,7 +54,7 @@ const wellKnownRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       response: { 200: ref(Jwks, 'the JWK Set') }
     }
   }, async (_request, reply) => {
-    // Shorter than the publish delay allows (lib/keys.ts jwksMaxAge): a rotated-in key reaches verifiers before it signs.
+    // Shorter than the publish delay allows (lib/keys/key-timing.ts jwksMaxAge): a rotated-in key reaches verifiers before it signs.
     reply.header('cache-control', jwksCache)
     return signingKeys.jwks()
   })

@@ -7,12 +7,12 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { ChildProcess } from 'node:child_process'
 import { openStorage } from '../../lib/stores/index.js'
-import { createPasswordHasher } from '../../lib/passwords.js'
-import { createUser } from '../../lib/services/user-admin.js'
-import { createClient } from '../../lib/services/client-admin.js'
-import { FAST_HASH, freePort } from '../helper.js'
-import { spawnNode } from '../support.js'
-import { denyEntry } from '../../lib/oauth/revocation.js'
+import { createPasswordHasher } from '../../lib/credentials/passwords.js'
+import { createUser } from '../../lib/admin/users.js'
+import { createClient } from '../../lib/admin/clients.js'
+import { FAST_HASH, freePort } from '../support/helper.js'
+import { spawnNode } from '../support/oauth.js'
+import { denyEntry } from '../../lib/stores/deny-list.js'
 
 /**
  * Crash safety on SQLite (WAL): `node dist/server.js` takes mixed writes over HTTP (password grants that

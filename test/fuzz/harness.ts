@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import { request as httpRequest, Agent, type IncomingHttpHeaders } from 'node:http'
-import { addClient, addUser, basic, form, FORM } from '../helper.js'
+import { addClient, addUser, basic, form, FORM } from '../support/helper.js'
 import { documentedErrors, pathPattern, type Operation, type Schema } from './openapi-ops.js'
 import type { FuzzRequest, Pools } from './generators.js'
 

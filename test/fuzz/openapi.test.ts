@@ -1,7 +1,7 @@
 import t, { type Test } from 'tap'
 import fc from 'fast-check'
 import { Agent } from 'node:http'
-import { build, buildListening, testBackend } from '../helper.js'
+import { build, buildListening, testBackend } from '../support/helper.js'
 import { OAUTH_BODY_LIMIT } from '../../plugins/oauth-endpoint.js'
 import { operationsOf, type Operation, type Schema } from './openapi-ops.js'
 import { requestArb, strayRequestArb, type FuzzRequest, type GenerationContext } from './generators.js'

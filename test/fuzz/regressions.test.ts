@@ -1,6 +1,6 @@
 import t from 'tap'
 import type { FastifyInstance } from 'fastify'
-import { addUser, build, FORM, form } from '../helper.js'
+import { addUser, build, FORM, form } from '../support/helper.js'
 
 /**
  * Inputs the OpenAPI fuzzer (test/fuzz/openapi.test.ts) found failing, kept as plain tests so they stay

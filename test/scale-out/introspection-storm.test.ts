@@ -1,7 +1,7 @@
 import t from 'tap'
-import { createTestSchema } from '../pg-schema.js'
-import { formPost, runCli, startServer, stopServer, type ServerProcess } from '../server-process.js'
-import { basic, freePort } from '../helper.js'
+import { createTestSchema } from '../support/pg-schema.js'
+import { formPost, runCli, startServer, stopServer, type ServerProcess } from '../support/server-process.js'
+import { basic, freePort } from '../support/helper.js'
 import { INTROSPECTION_UNKNOWN_TOKENS } from '../../lib/oauth/brute-force.js'
 import { UNKNOWN_TOKEN_DELAY_MS } from '../../lib/oauth/introspection.js'
 

@@ -1,8 +1,8 @@
 import t from 'tap'
 import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify, type JSONWebKeySet } from 'jose'
-import { adminQuery, createTestSchema } from '../pg-schema.js'
-import { formPost, runCli, startServer, stopServer, type ServerProcess } from '../server-process.js'
-import { basic, freePort } from '../helper.js'
+import { adminQuery, createTestSchema } from '../support/pg-schema.js'
+import { formPost, runCli, startServer, stopServer, type ServerProcess } from '../support/server-process.js'
+import { basic, freePort } from '../support/helper.js'
 
 const redisUrl = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379'
 const TTL = 5
@@ -150,7 +150,7 @@ for (const withRedis of [false, true]) {
     t.ok(checks > 5 * issued.length, `${checks} verifications by jose against A's and B's JWKS`)
     t.same(failures.slice(0, 10), [], `no verification failed (${failures.length} failures)`)
 
-    // Which key signs at second s: the latest in sequence that has activated (lib/keys.ts signingKeyAt).
+    // Which key signs at second s: the latest in sequence that has activated (lib/keys/signing-keys.ts signingKeyAt).
     const expected = (s: number) => keys.filter((k) => k.activatesAt <= s).sort((x, y) => y.seq - x.seq)[0]?.kid
     const wrong = issued.filter((i) => i.kid !== expected(i.iat))
     t.same(wrong.map((i) => `${i.from} signed at ${i.iat} with ${i.kid}, expected ${expected(i.iat)}; keys ${JSON.stringify(keys)}`).slice(0, 3), [],

@@ -1,7 +1,7 @@
 import t from 'tap'
-import { createTestSchema } from '../pg-schema.js'
-import { formPost, runCli, startServer, stopServer, type ServerProcess } from '../server-process.js'
-import { freePort } from '../helper.js'
+import { createTestSchema } from '../support/pg-schema.js'
+import { formPost, runCli, startServer, stopServer, type ServerProcess } from '../support/server-process.js'
+import { freePort } from '../support/helper.js'
 
 const redisUrl = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379'
 

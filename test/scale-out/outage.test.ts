@@ -1,6 +1,6 @@
 import t from 'tap'
-import { createProxiedTestSchema } from '../pg-schema.js'
-import { formPost, runCli, startServer, stopServer } from '../server-process.js'
+import { createProxiedTestSchema } from '../support/pg-schema.js'
+import { formPost, runCli, startServer, stopServer } from '../support/server-process.js'
 
 /**
  * PostgreSQL goes away under traffic (CONTRACT.md "Several instances", SECURITY-CASES reliability):

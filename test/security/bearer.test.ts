@@ -1,7 +1,7 @@
 import t from 'tap'
-import { accessTokenFixture, bearer } from '../support.js'
-import { addUser } from '../helper.js'
-import { postFrom } from './support.js'
+import { accessTokenFixture, bearer } from '../support/oauth.js'
+import { addUser } from '../support/helper.js'
+import { postFrom } from '../support/security.js'
 
 // SECURITY-CASES B1–B2: RFC 6750 on the protected resources (GET /users/me, the admin API).
 

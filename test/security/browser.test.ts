@@ -1,8 +1,8 @@
 import t, { type Test } from 'tap'
-import { addClient, basic, build, FORM, form, manualClock, post } from '../helper.js'
+import { addClient, basic, build, FORM, form, manualClock, post } from '../support/helper.js'
 import {
   InjectBrowser, REDIRECT, authorizeThrough, browserFixtures, callbackParams, exchange, field, pkce, signInAt, webRequest
-} from '../browser-support.js'
+} from '../support/browser.js'
 
 // SECURITY-CASES.md series A (authorization endpoint, login and consent pages) and C (authorization codes),
 // one t.test per case; on SQLite here, on PostgreSQL through test/postgres/security/browser.test.ts.

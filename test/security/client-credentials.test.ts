@@ -1,7 +1,7 @@
 import t from 'tap'
-import { addClient, basic, build } from '../helper.js'
-import { assertOAuthError } from '../support.js'
-import { postFrom } from './support.js'
+import { addClient, basic, build } from '../support/helper.js'
+import { assertOAuthError } from '../support/oauth.js'
+import { postFrom } from '../support/security.js'
 
 // SECURITY-CASES CC1: client_credentials only for confidential clients, only within their scope.
 

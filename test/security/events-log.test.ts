@@ -1,6 +1,6 @@
 import t from 'tap'
-import { addUser, post } from '../helper.js'
-import { assertJsonLines, buildLogged } from './support.js'
+import { addUser, post } from '../support/helper.js'
+import { assertJsonLines, buildLogged } from '../support/security.js'
 
 /**
  * Security events in the log (issue: "logs an operator can use"): who changed what, refresh-token reuse,
@@ -38,7 +38,7 @@ t.test('admin changes, refresh reuse and key rotation are logged, without secret
 t.test('failed and throttled sign-ins are logged with a username digest, the client and the address, and counted', async (t) => {
   const { app, lines } = await buildLogged(t, { ACCESS_LOG: 'off', LOG_LEVEL: 'info' })
   await addUser(app, 'alice', 'alice-pw-1')
-  const { usernameDigest } = await import('../../lib/events.js')
+  const { usernameDigest } = await import('../../lib/ops/events.js')
   const guess = (i: number) => app.inject({
     method: 'POST',
     url: '/token',

@@ -1,9 +1,9 @@
 import t, { type Test } from 'tap'
-import { addClient, addUser, basic, build, ISSUER, post } from '../helper.js'
-import { accessTokenFixture, assertOAuthError } from '../support.js'
+import { addClient, addUser, basic, build, ISSUER, post } from '../support/helper.js'
+import { accessTokenFixture, assertOAuthError } from '../support/oauth.js'
 import { INTROSPECTION_UNKNOWN_TOKENS } from '../../lib/oauth/brute-force.js'
 import { UNKNOWN_TOKEN_DELAY_MS } from '../../lib/oauth/introspection.js'
-import { assertNoStore, assertRejectJwt, buildLogged } from './support.js'
+import { assertNoStore, assertRejectJwt, buildLogged } from '../support/security.js'
 
 // SECURITY-CASES I1–I3: POST /introspect (RFC 7662).
 

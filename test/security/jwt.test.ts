@@ -1,9 +1,9 @@
 import t from 'tap'
 import { createServer } from 'node:http'
 import { generateKeyPairSync, randomUUID } from 'node:crypto'
-import { addClient, addUser, basic, build, ISSUER } from '../helper.js'
-import { accessTokenFixture, assertOAuthError, bearer, JWT_VERIFY_PATH, JWT_VERIFY_ROUTES, stableHeaders } from '../support.js'
-import { assertAcceptJwt, assertNoStore, assertRejectJwt, postFrom } from './support.js'
+import { addClient, addUser, basic, build, ISSUER } from '../support/helper.js'
+import { accessTokenFixture, assertOAuthError, bearer, JWT_VERIFY_PATH, JWT_VERIFY_ROUTES, stableHeaders } from '../support/oauth.js'
+import { assertAcceptJwt, assertNoStore, assertRejectJwt, postFrom } from '../support/security.js'
 
 // SECURITY-CASES J1–J9: forged, tampered, expired, misdirected and mistyped access tokens.
 // "Reject-JWT" = /introspect answers 200 {"active":false} and nothing else, and GET /users/me

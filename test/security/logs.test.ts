@@ -1,8 +1,8 @@
 import t, { type Test } from 'tap'
 import type { InjectOptions } from 'fastify'
-import { addClient, addUser, basic, form, FORM, testBackend } from '../helper.js'
-import { bearer, uniqueIp } from '../support.js'
-import { assertJsonLines, buildLogged } from './support.js'
+import { addClient, addUser, basic, form, FORM, testBackend } from '../support/helper.js'
+import { bearer, uniqueIp } from '../support/oauth.js'
+import { assertJsonLines, buildLogged } from '../support/security.js'
 
 // SECURITY-CASES L1–L2: what reaches the log. The app is built as server.ts builds it (serverOptions:
 // pino with its redact list and request serializer), at debug level with ACCESS_LOG=on.
@@ -223,8 +223,8 @@ t.test('L2: a store fault carrying SQL text: generic 500, the SQL only in the lo
 
 if (testBackend === 'postgres') {
   t.test('L2: the database down: 503 temporarily_unavailable (generic JSON, Retry-After), log lines stay JSON', async (t) => {
-    const { startTcpProxy } = await import('../tcp-proxy.js')
-    const { createTestSchema, testDatabaseUrl } = await import('../pg-schema.js')
+    const { startTcpProxy } = await import('../support/tcp-proxy.js')
+    const { createTestSchema, testDatabaseUrl } = await import('../support/pg-schema.js')
     const schema = await createTestSchema()
     const target = new URL(testDatabaseUrl)
     const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) })

@@ -1,6 +1,6 @@
 import t from 'tap'
 import { loadConfig } from '../../lib/config.js'
-import { addUser, build, ISSUER, post, manualClock } from '../helper.js'
+import { addUser, build, ISSUER, post, manualClock } from '../support/helper.js'
 
 // SECURITY-CASES M1–M2: discovery metadata (RFC 8414) and the JWKS (RFC 7517).
 
@@ -101,7 +101,7 @@ t.test('M2: POST /admin/keys/rotate; a retired key leaves the JWKS only after th
 
   clock.advance(30) // k2 signs from now on: k1 has retired
   // The retired key's last token (TTL 60 s) is accepted for 10 s of leeway more; 2 s of margin cover
-  // clock skew between instances (lib/keys.ts).
+  // clock skew between instances (lib/keys/signing-keys.ts).
   clock.advance(60 + 10 + 2)
   await app.signingKeys.reload()
   t.ok((await kids()).includes(k1!), '...but not yet past it')

@@ -2,9 +2,9 @@ import t from 'tap'
 import type { FastifyInstance } from 'fastify'
 import { performance } from 'node:perf_hooks'
 import { ADDRESS_ACCOUNTS, signInLimits } from '../../lib/oauth/brute-force.js'
-import { addUser, build, form, FORM } from '../helper.js'
-import { assertOAuthError, passwordGrant, stableHeaders, uniqueIp } from '../support.js'
-import { assertJsonLines, buildLogged } from './support.js'
+import { addUser, build, form, FORM } from '../support/helper.js'
+import { assertOAuthError, passwordGrant, stableHeaders, uniqueIp } from '../support/oauth.js'
+import { assertJsonLines, buildLogged } from '../support/security.js'
 
 // SECURITY-CASES P1–P6: the password grant against look-alike and hostile usernames, enumeration,
 // brute force and hashing-cost abuse.

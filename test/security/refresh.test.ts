@@ -1,9 +1,9 @@
 import t, { type Test } from 'tap'
 import type { FastifyInstance } from 'fastify'
 import { decodeJwt } from 'jose'
-import { addClient, addUser, basic, build, post, manualClock } from '../helper.js'
-import { assertOAuthError, bearer } from '../support.js'
-import { assertNoStore } from './support.js'
+import { addClient, addUser, basic, build, post, manualClock } from '../support/helper.js'
+import { assertOAuthError, bearer } from '../support/oauth.js'
+import { assertNoStore } from '../support/security.js'
 
 // SECURITY-CASES R1–R5: refresh-token rotation, reuse detection, scope, client binding, lifetime.
 

@@ -1,9 +1,9 @@
 import t, { type Test } from 'tap'
 import { decodeJwt } from 'jose'
-import { addClient, addUser, basic, build, post } from '../helper.js'
-import { assertOAuthError, bearer } from '../support.js'
-import { assertNoStore } from './support.js'
-import { denyEntry } from '../../lib/oauth/revocation.js'
+import { addClient, addUser, basic, build, post } from '../support/helper.js'
+import { assertOAuthError, bearer } from '../support/oauth.js'
+import { assertNoStore } from '../support/security.js'
+import { denyEntry } from '../../lib/stores/deny-list.js'
 
 // SECURITY-CASES V1–V3: POST /revoke (RFC 7009).
 

@@ -10,11 +10,11 @@ import fp from 'fastify-plugin'
 import { decodeJwt, decodeProtectedHeader, jwtVerify } from 'jose'
 import gatehouse from '../../app.js'
 import { loadConfig } from '../../lib/config.js'
-import { serverOptions } from '../../lib/server-options.js'
+import { serverOptions } from '../../lib/http/server-options.js'
 import { hashClientSecret, verifyClientSecret } from '../../lib/oauth/client-secrets.js'
-import { addClient, addUser, basic, build, buildListening, FAST_HASH, form, FORM, freePort, freshDatabase, ISSUER } from '../helper.js'
-import { assertOAuthError, localJwks, passwordGrant, uniqueIp } from '../support.js'
-import { assertNoStore, postFrom } from './support.js'
+import { addClient, addUser, basic, build, buildListening, FAST_HASH, form, FORM, freePort, freshDatabase, ISSUER } from '../support/helper.js'
+import { assertOAuthError, localJwks, passwordGrant, uniqueIp } from '../support/oauth.js'
+import { assertNoStore, postFrom } from '../support/security.js'
 
 // SECURITY-CASES T1–T10: the token endpoint against bad clients (RFC 6749 §3.2, §5; RFC 9068).
 

@@ -1,6 +1,6 @@
 import t from 'tap'
 import { openPostgres } from '../../lib/stores/postgres/index.js'
-import { schemasDroppedAtEnd } from '../pg-schema.js'
+import { schemasDroppedAtEnd } from '../support/pg-schema.js'
 import { browserStoreSuite } from './browser-suite.js'
 
 // A schema of its own per subtest; the race opens two pools (two instances) on one schema.

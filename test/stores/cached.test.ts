@@ -2,7 +2,7 @@ import t from 'tap'
 import { join } from 'node:path'
 import { openSqlite } from '../../lib/stores/sqlite/index.js'
 import { withReadCache, type Invalidation, type InvalidationBus } from '../../lib/stores/cached.js'
-import { denyEntry } from '../../lib/oauth/revocation.js'
+import { denyEntry } from '../../lib/stores/deny-list.js'
 import { createGrant } from './grant-fixture.js'
 
 let n = 0

@@ -5,9 +5,9 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { StoreUnavailableError } from '../../lib/errors.js'
 import { openPostgres } from '../../lib/stores/postgres/index.js'
 import type { RefreshToken, Storage } from '../../lib/stores/types.js'
-import { adminQuery, createProxiedTestSchema, createTestSchema, testDatabaseUrl } from '../pg-schema.js'
-import { closedPort, startTcpProxy } from '../tcp-proxy.js'
-import { denyEntry } from '../../lib/oauth/revocation.js'
+import { adminQuery, createProxiedTestSchema, createTestSchema, testDatabaseUrl } from '../support/pg-schema.js'
+import { closedPort, startTcpProxy } from '../support/tcp-proxy.js'
+import { denyEntry } from '../../lib/stores/deny-list.js'
 import { createGrant } from './grant-fixture.js'
 
 /**

@@ -3,9 +3,9 @@ import { randomUUID } from 'node:crypto'
 import { openPostgres } from '../../lib/stores/postgres/index.js'
 import { postgresMigrations } from '../../lib/stores/postgres/migrations.js'
 import { openStorage } from '../../lib/stores/index.js'
-import { adminQuery, schemasDroppedAtEnd } from '../pg-schema.js'
+import { adminQuery, schemasDroppedAtEnd } from '../support/pg-schema.js'
 import { checkKeysAfterMigration2, storeSuite } from './suite.js'
-import { denyEntry } from '../../lib/oauth/revocation.js'
+import { denyEntry } from '../../lib/stores/deny-list.js'
 import { createGrant } from './grant-fixture.js'
 
 // A schema of its own per subtest (each wants an empty store), all dropped at the end.

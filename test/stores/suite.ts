@@ -1,7 +1,7 @@
 import type { Test } from 'tap'
 import { randomUUID } from 'node:crypto'
 import type { RefreshToken, Storage } from '../../lib/stores/types.js'
-import { denyEntry } from '../../lib/oauth/revocation.js'
+import { denyEntry } from '../../lib/stores/deny-list.js'
 import { createGrant } from './grant-fixture.js'
 
 /**

@@ -1,4 +1,4 @@
-import { GRANT_ENTRY_PREFIX } from '../../oauth/revocation.js'
+import { GRANT_ENTRY_PREFIX } from '../deny-list.js'
 import type { Grant, GrantStore, RefreshToken, RevokeOptions, RotateResult } from '../types.js'
 import { SELECT_TOKEN_WITH_GRANT, toGrant, toRefreshToken, toTokenWithGrant } from '../rows.js'
 import type { Db, Queryable } from './db.js'

@@ -67,7 +67,7 @@ export const postgresMigrations: string[] = [
      activates_at BIGINT NOT NULL
    );`,
   // Signing keys ordered by a sequence (two rotations in one second no longer tie), private parts that can
-  // be deleted once a key retires, and each running instance's publish delay (lib/keys.ts).
+  // be deleted once a key retires, and each running instance's publish delay (lib/keys/signing-keys.ts).
   `ALTER TABLE signing_keys ADD COLUMN seq BIGINT;
    UPDATE signing_keys k SET seq = o.n
      FROM (SELECT kid, ROW_NUMBER() OVER (ORDER BY activates_at, created_at, kid) AS n FROM signing_keys) o

@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3'
 import type { Grant, GrantStore, RefreshToken, RevokeOptions, RotateResult } from '../types.js'
-import { denyEntry } from '../../oauth/revocation.js'
+import { denyEntry } from '../deny-list.js'
 import { SELECT_TOKEN_WITH_GRANT, toGrant, toRefreshToken, toTokenWithGrant } from '../rows.js'
 
 type Row = Record<string, unknown>

@@ -60,7 +60,7 @@ export const sqliteMigrations: string[] = [
      activates_at INTEGER NOT NULL
    );`,
   // Signing keys ordered by a sequence (two rotations in one second no longer tie), private parts that can
-  // be deleted once a key retires, and each running instance's publish delay (lib/keys.ts).
+  // be deleted once a key retires, and each running instance's publish delay (lib/keys/signing-keys.ts).
   `CREATE TABLE signing_keys_next (
      kid TEXT PRIMARY KEY,
      seq INTEGER NOT NULL UNIQUE,

@@ -1,0 +1,155 @@
+import type { Clock } from '../clock.js'
+import type { Config } from '../config.js'
+import { conflict, invalidInput, notFound } from '../errors.js'
+import { generateClientSecret, hashClientSecret } from '../oauth/client-secrets.js'
+import { DEFAULT_CLIENT } from '../oauth/client-auth.js'
+import { revokeOptions } from '../stores/deny-list.js'
+import { formatScope, isValidScopeList, parseScope } from '../oauth/scopes.js'
+import { looksLikeUserId } from '../oauth/subjects.js'
+import { checkClientProviders } from './providers.js'
+import type { Client, Storage } from '../stores/types.js'
+import { GRANT_TYPES, isGrantType, type GrantType } from '../../schemas/vocabulary.js'
+const CLIENT_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/
+
+export interface ClientInput {
+  isPublic: boolean
+  grantTypes: string[]
+  scope: string | null
+  redirectUris: string[]
+  /** Where RP-initiated logout may return; the same rules as redirect URIs. */
+  postLogoutRedirectUris?: string[]
+  /** Never show the consent page for this (first-party) client. */
+  skipConsent?: boolean
+  /** Only these upstream providers, and no password form, for its users; null/absent = unrestricted. */
+  providers?: string[] | null
+}
+
+/** Client registration rules shared by the CLI and the admin API. */
+export function checkClientInput (input: ClientInput): asserts input is ClientInput & { grantTypes: GrantType[] } {
+  const unknown = input.grantTypes.filter((g) => !isGrantType(g))
+  if (unknown.length) throw invalidInput(`unknown grant type: ${unknown.join(', ')} (known: ${GRANT_TYPES.join(', ')})`)
+  if (input.grantTypes.length === 0) throw invalidInput('a client needs at least one grant type')
+  // RFC 6749 §4.4: client_credentials is for confidential clients only.
+  if (input.isPublic && input.grantTypes.includes('client_credentials')) throw invalidInput('a public client cannot have the client_credentials grant')
+  if (input.scope !== null && !isValidScopeList(input.scope)) throw invalidInput('scope: not a space-separated list of scope tokens')
+  for (const uri of input.redirectUris) checkRedirectUri(uri)
+  for (const uri of input.postLogoutRedirectUris ?? []) checkRedirectUri(uri)
+  if (input.grantTypes.includes('authorization_code') && input.redirectUris.length === 0) throw invalidInput('the authorization_code grant needs at least one redirect URI')
+}
+
+/** Absolute URIs without a fragment (RFC 6749 §3.1.2); plain http only for loopback (RFC 8252 §7.3, BCP §2.6). */
+function checkRedirectUri (uri: string): void {
+  // URL() would percent-encode these, but the URI is stored and compared as sent: refuse them (RFC 3986
+  // has no raw whitespace or control characters; PostgreSQL text cannot hold U+0000 either).
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what is refused
+  if (/[\s\u0000-\u001f\u007f]/.test(uri)) throw invalidInput(`redirect URI contains whitespace or a control character: ${JSON.stringify(uri).slice(0, 200)}`)
+  let url: URL
+  try { url = new URL(uri) } catch { throw invalidInput(`redirect URI is not an absolute URI: ${uri}`) }
+  if (url.hash || uri.includes('#')) throw invalidInput(`redirect URI must not have a fragment: ${uri}`)
+  const loopback = url.hostname === '127.0.0.1' || url.hostname === '[::1]' || url.hostname === 'localhost'
+  if (url.protocol === 'http:' && !loopback) throw invalidInput(`plain http redirect URIs are only allowed for loopback: ${uri}`)
+}
+
+/** Registers a client; returns it with its secret (shown once; only a digest is stored). */
+export async function createClient (storage: Storage, id: string, input: ClientInput): Promise<{ client: Client, secret: string | undefined }> {
+  if (!CLIENT_ID.test(id)) throw invalidInput('client id: letters, digits and . _ : - (1-128)')
+  if (id === DEFAULT_CLIENT.id) throw invalidInput('client id "default" is reserved for the built-in public client')
+  // RFC 9068 §5: a client's subject must never be mistaken for a user's (lib/oauth/subjects.ts).
+  if (looksLikeUserId(id)) throw invalidInput('client id: must not have the shape of a user id (a UUID)')
+  checkClientInput(input)
+  const providers = await checkClientProviders(storage, input.providers)
+  const secret = input.isPublic ? undefined : generateClientSecret()
+  try {
+    const client = await storage.clients.create({
+      id,
+      secretHash: secret === undefined ? null : hashClientSecret(secret),
+      isPublic: input.isPublic,
+      grantTypes: [...new Set(input.grantTypes)],
+      scope: input.scope === null ? null : formatScope(parseScope(input.scope)),
+      redirectUris: input.redirectUris,
+      postLogoutRedirectUris: input.postLogoutRedirectUris ?? [],
+      skipConsent: input.skipConsent ?? false,
+      providers: providers ?? null
+    })
+    return { client, secret }
+  } catch (err) {
+    if ((err as Error).name === 'ConflictError') throw conflict(`client ${id} already exists`)
+    throw err
+  }
+}
+
+/** What changing or removing a client needs besides the store: the time (revocations). */
+export interface ClientAdminDeps {
+  storage: Storage
+  clock: Clock
+  config: Pick<Config, 'accessTokenTtl'>
+}
+
+export interface ClientPatchInput {
+  grantTypes?: string[]
+  scope?: string | null
+  redirectUris?: string[]
+  postLogoutRedirectUris?: string[]
+  skipConsent?: boolean
+  /** null lifts the restriction. */
+  providers?: string[] | null
+  /** Issue a new secret (returned once); the old one stops working. */
+  rotateSecret?: boolean
+}
+
+/** A client by id, or 404. */
+export async function findClient (storage: Storage, id: string): Promise<Client> {
+  const client = await storage.clients.find(id)
+  if (!client) throw notFound(`no client ${id.slice(0, 64)}`)
+  return client
+}
+
+/** Changes a client under the same rules as registration; returns it with its new secret when one was asked for. */
+export async function updateClient (deps: ClientAdminDeps, id: string, patch: ClientPatchInput): Promise<{ client: Client, secret: string | undefined }> {
+  const current = await findClient(deps.storage, id)
+  const next = {
+    isPublic: current.isPublic,
+    grantTypes: patch.grantTypes ?? current.grantTypes,
+    scope: patch.scope === undefined ? current.scope : patch.scope,
+    redirectUris: patch.redirectUris ?? current.redirectUris,
+    postLogoutRedirectUris: patch.postLogoutRedirectUris ?? current.postLogoutRedirectUris
+  }
+  checkClientInput(next)
+  if (patch.rotateSecret && current.isPublic) throw invalidInput('a public client has no secret')
+  const providers = await checkClientProviders(deps.storage, patch.providers)
+  const secret = patch.rotateSecret ? generateClientSecret() : undefined
+  const client = await deps.storage.clients.update(current.id, {
+    grantTypes: [...new Set(next.grantTypes)],
+    scope: next.scope === null ? null : formatScope(parseScope(next.scope)),
+    redirectUris: next.redirectUris,
+    postLogoutRedirectUris: next.postLogoutRedirectUris,
+    ...(patch.skipConsent === undefined ? {} : { skipConsent: patch.skipConsent }),
+    ...(providers === undefined ? {} : { providers }),
+    ...(secret === undefined ? {} : { secretHash: hashClientSecret(secret) })
+  })
+  if (!client) throw notFound(`no client ${current.id}`)
+  return { client, secret }
+}
+
+/** Removes a client and revokes every grant issued to it. */
+export async function deleteClient (deps: ClientAdminDeps, id: string): Promise<Client> {
+  const client = await deps.storage.clients.delete(id)
+  if (!client) throw notFound(`no client ${id.slice(0, 64)}`)
+  await deps.storage.grants.revokeForClient(id, revokeOptions(deps.clock.now(), deps.config.accessTokenTtl))
+  return client
+}
+
+/** The client as the API and CLI show it: never the secret digest. */
+export function toClientView (client: Client) {
+  return {
+    client_id: client.id,
+    public: client.isPublic,
+    grant_types: client.grantTypes,
+    scope: client.scope,
+    redirect_uris: client.redirectUris,
+    post_logout_redirect_uris: client.postLogoutRedirectUris,
+    skip_consent: client.skipConsent,
+    providers: client.providers,
+    created_at: client.createdAt
+  }
+}

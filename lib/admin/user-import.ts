@@ -1,0 +1,285 @@
+import { setImmediate as nextTurn } from 'node:timers/promises'
+import type { Clock } from '../clock.js'
+import type { Config } from '../config.js'
+import { bodyTooLarge } from '../errors.js'
+import { identifyHash } from '../credentials/password-formats.js'
+import { UNUSABLE_PASSWORD } from '../credentials/passwords.js'
+import { revokeOptions } from '../stores/deny-list.js'
+import { formatScope, parseScope } from '../oauth/scopes.js'
+import type { ImportedUser, Storage, User } from '../stores/types.js'
+import { Scope, USERNAME_PATTERN } from '../../schemas/common.js'
+import { checkUserInput } from './users.js'
+
+/**
+ * Moving users in and out as JSON Lines, one user a line (CONTRACT.md, `users import` / `users export`):
+ *
+ *   {"username": "alice", "password_hash": "$2b$12$…", "full_name": "Alice", "email": "a@x.test",
+ *    "scope": "read write", "disabled": false, "sub": "5f0c…"}
+ *
+ * `username` and `password_hash` are required (`null` for a user without a password); the hash is kept
+ * as it is, in any format lib/credentials/password-formats.ts accepts, and becomes Gatehouse's argon2id at the user's
+ * first sign-in. `sub` (optional, a UUID) keeps the subject a user had in another Gatehouse or in
+ * Keycloak, so tokens' `sub` survives the move. Shared by the CLI and `POST /admin/users/import`.
+ *
+ * How an import behaves:
+ * - streaming: lines are read, checked and written a batch at a time; memory holds one batch, plus the
+ *   usernames seen so far (to refuse a username given twice);
+ * - per line: a line that does not parse, lacks a username or hash, or has an unknown hash format or a
+ *   bad field is rejected whole, with its line number and a reason; the other lines go on;
+ * - idempotent: a username already present is skipped (counted), never overwritten unless `update`;
+ * - each batch is one transaction, so an import that is interrupted (Ctrl-C, SIGKILL, a lost database)
+ *   leaves whole batches behind, and running it again skips them and imports the rest: no duplicate,
+ *   no lost line.
+ */
+
+export interface ImportOptions {
+  /** Existing usernames take the line's values (the fields it names) instead of being skipped. */
+  update?: boolean
+  /** Lines per transaction. */
+  batchSize?: number
+  /** A longer line is rejected (it is not held in memory whole). */
+  maxLineBytes?: number
+  /** Past this many bytes the import stops with a 413 (the HTTP body limit); batches before it stay. */
+  maxBytes?: number
+  /** How many rejected lines the summary lists; `rejected_count` counts them all. */
+  listRejected?: number
+  /** Called after every batch. */
+  onProgress?: (progress: ImportProgress) => void
+  /** When aborted, the import stops after the batch in flight and throws ImportInterrupted. */
+  signal?: AbortSignal
+}
+
+export interface ImportProgress {
+  /** Lines read so far (blank lines included). */
+  lines: number
+  bytes: number
+  imported: number
+  updated: number
+  skipped: number
+  rejected: number
+}
+
+export interface Rejection { line: number, reason: string }
+
+/** What an import prints (CONTRACT.md): `{"imported":N,"skipped":N,"rejected":[{line, reason}]}`, plus counts. */
+export interface ImportSummary {
+  imported: number
+  updated: number
+  skipped: number
+  rejected: Rejection[]
+  rejected_count: number
+}
+
+export class ImportInterrupted extends Error {
+  override name = 'ImportInterrupted'
+  constructor (readonly progress: ImportProgress) {
+    super(`interrupted after line ${progress.lines} (${progress.imported} imported, ${progress.skipped} skipped, ${progress.rejected} rejected); ` +
+      'every line before it is in the database: run the same import again to finish it')
+  }
+}
+
+export const IMPORT_DEFAULTS = { batchSize: 5000, maxLineBytes: 64 * 1024, listRejected: 1000 }
+
+/** The fields a line may carry. */
+const FIELDS = new Set(['username', 'password_hash', 'full_name', 'email', 'scope', 'disabled', 'sub'])
+const USERNAME = new RegExp(USERNAME_PATTERN)
+const SUB = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
+const MAX_SCOPE_LENGTH = Scope.maxLength ?? 2048
+
+/** One line's user, or why it is rejected. The reason names fields, never their values (a hash stays unquoted). */
+export function parseImportLine (text: string): ImportedUser | string {
+  let value: unknown
+  try {
+    value = JSON.parse(text)
+  } catch {
+    return 'not valid JSON'
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return 'not a JSON object'
+  const line = value as Record<string, unknown>
+  for (const key of Object.keys(line)) if (!FIELDS.has(key)) return `unknown field ${JSON.stringify(key.slice(0, 40))}`
+
+  const { username, password_hash: hash, full_name: fullName, email, scope, disabled, sub } = line
+  if (username === undefined) return 'missing username'
+  if (typeof username !== 'string' || !USERNAME.test(username)) return `username: must match ${USERNAME_PATTERN} (lowercase)`
+  if (hash === undefined) return 'missing password_hash'
+  if (hash !== null) {
+    if (typeof hash !== 'string') return 'password_hash: must be a string, or null for a user without a password'
+    // A user of an upstream provider (its export carries the unusable marker, which no password matches).
+    const info = [UNUSABLE_PASSWORD].includes(hash) ? undefined : identifyHash(hash)
+    if (info !== undefined && 'error' in info) return `password_hash: ${info.error}`
+  }
+  if (fullName !== undefined && fullName !== null && typeof fullName !== 'string') return 'full_name: must be a string or null'
+  if (email !== undefined && email !== null && typeof email !== 'string') return 'email: must be a string or null'
+  if (scope !== undefined && typeof scope !== 'string') return 'scope: must be a string'
+  if (typeof scope === 'string' && scope.length > MAX_SCOPE_LENGTH) return `scope: longer than ${MAX_SCOPE_LENGTH} characters`
+  if (disabled !== undefined && typeof disabled !== 'boolean') return 'disabled: must be true or false'
+  if (sub !== undefined && (typeof sub !== 'string' || !SUB.test(sub))) return 'sub: must be a lowercase UUID'
+  try {
+    checkUserInput({ fullName, email, scope })
+  } catch (err) {
+    return (err as Error).message
+  }
+  const user: ImportedUser = { username, passwordHash: hash }
+  if (fullName !== undefined) user.fullName = fullName
+  if (email !== undefined) user.email = email
+  if (scope !== undefined) user.scope = formatScope(parseScope(scope))
+  if (disabled !== undefined) user.disabled = disabled
+  if (sub !== undefined) user.id = sub
+  return user
+}
+
+interface Line { number: number, text?: string, error?: string }
+
+/**
+ * Splits a byte stream into lines (LF or CRLF), in arrays per chunk.
+ * A line longer than `maxLineBytes` is reported as an error without being kept; so is one that is not UTF-8.
+ */
+async function * readLines (source: AsyncIterable<Uint8Array | string>, maxLineBytes: number, counter: { bytes: number, maxBytes: number }): AsyncGenerator<Line[]> {
+  // fatal: a line that is not UTF-8 is rejected rather than imported with U+FFFD in it. ignoreBOM: every
+  // line is decoded on its own, and a BOM is dropped from the first line only (by the caller).
+  const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
+  let parts: Buffer[] = []
+  let partLength = 0
+  let tooLong = false
+  let number = 0
+  const finish = (bytes: Buffer): Line => {
+    number++
+    const end = bytes.length > 0 && bytes[bytes.length - 1] === 13 ? bytes.length - 1 : bytes.length
+    if (tooLong || end > maxLineBytes) return { number, error: `longer than ${maxLineBytes} bytes` }
+    try {
+      return { number, text: decoder.decode(bytes.subarray(0, end)) }
+    } catch {
+      return { number, error: 'not valid UTF-8' }
+    }
+  }
+  for await (const raw of source) {
+    const chunk = typeof raw === 'string' ? Buffer.from(raw) : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength)
+    counter.bytes += chunk.length
+    if (counter.bytes > counter.maxBytes) throw bodyTooLarge(counter.maxBytes)
+    const lines: Line[] = []
+    let start = 0
+    for (let nl = chunk.indexOf(10, start); nl !== -1; nl = chunk.indexOf(10, start)) {
+      const piece = chunk.subarray(start, nl)
+      if (!tooLong && partLength + piece.length > maxLineBytes + 1) tooLong = true
+      let bytes = piece
+      if (parts.length > 0) bytes = tooLong ? piece : Buffer.concat([...parts, piece])
+      lines.push(finish(bytes))
+      parts = []
+      partLength = 0
+      tooLong = false
+      start = nl + 1
+    }
+    if (start < chunk.length) {
+      const rest = chunk.subarray(start)
+      partLength += rest.length
+      if (partLength > maxLineBytes + 1) { tooLong = true; parts = [] } else parts.push(Buffer.from(rest))
+    }
+    if (lines.length > 0) yield lines
+  }
+  if (partLength > 0 || tooLong) yield [finish(Buffer.concat(parts))]
+}
+
+export interface ImportDeps {
+  storage: Storage
+  clock: Clock
+  config: Pick<Config, 'accessTokenTtl'>
+}
+
+/** Imports the JSON Lines of `source` (a file, stdin, a request body). See the top of this file. */
+export async function importUsers (deps: ImportDeps, source: AsyncIterable<Uint8Array | string>, options: ImportOptions = {}): Promise<ImportSummary> {
+  const { storage, clock, config } = deps
+  const update = options.update ?? false
+  const batchSize = options.batchSize ?? IMPORT_DEFAULTS.batchSize
+  const listRejected = options.listRejected ?? IMPORT_DEFAULTS.listRejected
+  const counter = { bytes: 0, maxBytes: options.maxBytes ?? Infinity }
+  const progress: ImportProgress = { lines: 0, bytes: 0, imported: 0, updated: 0, skipped: 0, rejected: 0 }
+  const rejected: Rejection[] = []
+  const reject = (line: number, reason: string) => {
+    progress.rejected++
+    if (rejected.length < listRejected) rejected.push({ line, reason })
+  }
+  const usernames = new Set<string>()
+  const subs = new Set<string>()
+  let batch: Array<{ line: number, user: ImportedUser }> = []
+  let linesInBatch = 0
+
+  const flush = async () => {
+    if (batch.length > 0) {
+      const outcomes = await storage.users.importBatch(batch.map((b) => b.user), { update })
+      for (const [i, result] of outcomes.entries()) {
+        if (result.outcome === 'created') progress.imported++
+        else if (result.outcome === 'skipped') progress.skipped++
+        else if (result.outcome === 'updated') {
+          progress.updated++
+          // As the admin API's update: a new password or disabling ends the user's sessions.
+          if (result.revoke) await storage.grants.revokeForUser(result.id, revokeOptions(clock.now(), config.accessTokenTtl))
+        } else reject(batch[i]!.line, 'sub: belongs to another user, or this username exists with another sub')
+      }
+    }
+    progress.lines += linesInBatch
+    progress.bytes = counter.bytes
+    batch = []
+    linesInBatch = 0
+    options.onProgress?.({ ...progress })
+    if (options.signal?.aborted) throw new ImportInterrupted({ ...progress })
+    // Let the event loop breathe between batches: a server importing keeps answering other requests.
+    await nextTurn()
+  }
+
+  try {
+    await readAll()
+  } catch (err) {
+    // The caller may end the source when it interrupts (a Ctrl-C while waiting for input): say so, not "premature close".
+    if (options.signal?.aborted && !(err instanceof ImportInterrupted)) throw new ImportInterrupted({ ...progress })
+    throw err
+  }
+  rejected.sort((a, b) => a.line - b.line)
+  return { imported: progress.imported, updated: progress.updated, skipped: progress.skipped, rejected, rejected_count: progress.rejected }
+
+  async function readAll (): Promise<void> {
+    for await (const lines of readLines(source, options.maxLineBytes ?? IMPORT_DEFAULTS.maxLineBytes, counter)) {
+      for (const line of lines) {
+        linesInBatch++
+        if (line.error !== undefined) { reject(line.number, line.error); continue }
+        let text = line.text!
+        if (line.number === 1 && text.charCodeAt(0) === 0xfeff) text = text.slice(1)
+        if (text.trim() === '') continue
+        const user = parseImportLine(text)
+        if (typeof user === 'string') { reject(line.number, user); continue }
+        if (usernames.has(user.username)) { reject(line.number, 'username: given on an earlier line too'); continue }
+        if (user.id !== undefined && subs.has(user.id)) { reject(line.number, 'sub: given on an earlier line too'); continue }
+        usernames.add(user.username)
+        if (user.id !== undefined) subs.add(user.id)
+        batch.push({ line: line.number, user })
+        if (batch.length >= batchSize) await flush()
+      }
+      // Rejected and blank lines count as read in the batch they arrive with; a stream of nothing else still reports.
+      if (linesInBatch >= batchSize) await flush()
+    }
+    await flush()
+  }
+}
+
+/** One user as an export line: every field, the hash as stored, so importing it elsewhere loses nothing. */
+export function exportLine (user: User): string {
+  return JSON.stringify({
+    username: user.username,
+    password_hash: user.passwordHash,
+    full_name: user.fullName,
+    email: user.email,
+    scope: user.scope,
+    disabled: user.disabled,
+    sub: user.id
+  })
+}
+
+/** Every user, in username order, as export lines: paged through the store, so memory holds one page. */
+export async function * exportUsers (storage: Storage, pageSize = 1000): AsyncGenerator<string> {
+  let after: string | null = null
+  for (;;) {
+    const users: User[] = await storage.users.listAfter(after, pageSize)
+    for (const user of users) yield exportLine(user)
+    if (users.length < pageSize) return
+    after = users[users.length - 1]!.username
+  }
+}

@@ -1,0 +1,114 @@
+import { conflict, invalidInput, notFound } from '../errors.js'
+import { isValidScopeList, parseScope, formatScope } from '../oauth/scopes.js'
+import type { Clock } from '../clock.js'
+import type { Config } from '../config.js'
+import { revokeOptions } from '../stores/deny-list.js'
+import type { PasswordHasher } from '../credentials/passwords.js'
+import { endsSessions } from '../stores/rows.js'
+import type { Storage, User } from '../stores/types.js'
+import { MAX_PASSWORD_LENGTH, USERNAME_PATTERN } from '../../schemas/common.js'
+import type { UserViewBody } from '../../schemas/users.js'
+
+/**
+ * User administration shared by the CLI and the admin API, so both apply the same rules:
+ * usernames are lowercase ASCII (no look-alikes, exact match at sign-in), passwords are bounded,
+ * and disabling or deleting a user revokes every grant they hold.
+ */
+
+const USERNAME = new RegExp(USERNAME_PATTERN)
+/** No whitespace and no control characters (U+0000 included, which PostgreSQL text cannot hold). */
+// eslint-disable-next-line no-control-regex -- control characters are exactly what is refused
+const EMAIL = /^[^\s@\u0000-\u001f\u007f]{1,64}@[^\s@\u0000-\u001f\u007f]{1,255}$/
+
+export interface UserInput {
+  fullName?: string | null
+  email?: string | null
+  scope?: string
+  disabled?: boolean
+}
+
+export function checkUserInput (input: UserInput): void {
+  if (input.email !== undefined && input.email !== null && !EMAIL.test(input.email)) throw invalidInput('email: not an email address')
+  if (input.scope !== undefined && !isValidScopeList(input.scope)) throw invalidInput('scope: not a space-separated list of scope tokens')
+  if (input.fullName !== undefined && input.fullName !== null && (input.fullName.length > 256 || input.fullName.includes('\u0000'))) throw invalidInput('full name: at most 256 characters, no NUL')
+}
+
+export function checkPassword (password: string): void {
+  if (password.length === 0) throw invalidInput('the password is empty')
+  if (password.length > MAX_PASSWORD_LENGTH) throw invalidInput(`the password is longer than ${MAX_PASSWORD_LENGTH} characters`)
+}
+
+export async function createUser (storage: Storage, passwords: PasswordHasher, username: string, password: string, input: UserInput = {}): Promise<User> {
+  if (!USERNAME.test(username)) throw invalidInput(`username: must match ${USERNAME_PATTERN}`)
+  checkUserInput(input)
+  checkPassword(password)
+  if (await storage.users.findByUsername(username)) throw conflict(`user ${username} already exists`)
+  try {
+    return await storage.users.create({
+      username,
+      passwordHash: await passwords.hash(password),
+      fullName: input.fullName ?? null,
+      email: input.email ?? null,
+      scope: input.scope === undefined ? '' : formatScope(parseScope(input.scope)),
+      disabled: input.disabled ?? false
+    })
+  } catch (err) {
+    if ((err as Error).name === 'ConflictError') throw conflict(`user ${username} already exists`)
+    throw err
+  }
+}
+
+/** What changing or removing a user needs: the store, the hasher for a new password, and the time (revocations). */
+export interface UserAdminDeps {
+  storage: Storage
+  passwords: PasswordHasher
+  clock: Clock
+  config: Pick<Config, 'accessTokenTtl'>
+}
+
+/** Changes a user; a new password (hashed here) or disabling revokes every grant they hold. */
+export async function updateUser (deps: UserAdminDeps, username: string, input: UserInput & { password?: string }): Promise<User> {
+  const { password, ...fields } = input
+  checkUserInput(fields)
+  let passwordHash: string | undefined
+  if (password !== undefined) {
+    checkPassword(password)
+    passwordHash = await deps.passwords.hash(password)
+  }
+  const user = await deps.storage.users.update(username, {
+    ...fields,
+    passwordHash,
+    scope: fields.scope === undefined ? undefined : formatScope(parseScope(fields.scope))
+  })
+  if (!user) throw notFound(`no user ${username.slice(0, 64)}`)
+  // Disabling or a new password ends every session: the store bumped the credential version in the same
+  // UPDATE (so a sign-in in flight cannot start a family any more, and its access token is refused), and the
+  // families already started are revoked here. Enabling later brings none of them back.
+  if (endsSessions({ disabled: fields.disabled, passwordHash })) {
+    await deps.storage.grants.revokeForUser(user.id, revokeOptions(deps.clock.now(), deps.config.accessTokenTtl))
+    // …and every browser session: a new password must be entered again everywhere.
+    await deps.storage.sessions.deleteForUser(user.id)
+  }
+  return user
+}
+
+export async function deleteUser (deps: Omit<UserAdminDeps, 'passwords'>, username: string): Promise<User> {
+  const user = await deps.storage.users.delete(username)
+  if (!user) throw notFound(`no user ${username.slice(0, 64)}`)
+  await deps.storage.grants.revokeForUser(user.id, revokeOptions(deps.clock.now(), deps.config.accessTokenTtl))
+  await deps.storage.sessions.deleteForUser(user.id)
+  await deps.storage.consents.revoke(user.id)
+  return user
+}
+
+/** A user by name, or 404. */
+export async function findUser (storage: Storage, username: string): Promise<User> {
+  const user = await storage.users.findByUsername(username)
+  if (!user) throw notFound(`no user ${username.slice(0, 64)}`)
+  return user
+}
+
+/** A user as the API and the CLI show it (schemas/users.ts UserView): never the password hash. */
+export function toUserView (user: User): UserViewBody {
+  return { sub: user.id, username: user.username, full_name: user.fullName, email: user.email, disabled: user.disabled, scope: user.scope }
+}

@@ -1,0 +1,119 @@
+import Fastify, { type FastifyInstance } from 'fastify'
+import type { Test } from 'tap'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import fp from 'fastify-plugin'
+import app from '../../app.js'
+import type { AppOptions } from '../../lib/http/app-options.js'
+import type { Clock } from '../../lib/clock.js'
+import { loadConfig } from '../../lib/config.js'
+import { baseOptions, configuredOptions } from '../../lib/http/server-options.js'
+
+export const ISSUER = 'http://gatehouse.test'
+
+/** Cheap argon2 parameters for tests; one test (test/passwords.test.ts) runs the production ones. */
+export const FAST_HASH = { ARGON2_MEMORY_KIB: '64', ARGON2_TIME_COST: '1', ARGON2_PARALLELISM: '1' }
+
+/** A SQLite file in a fresh temp directory, removed when the test ends. */
+export function tempDatabaseUrl (t: Test): string {
+  const dir = mkdtempSync(join(tmpdir(), 'gatehouse-test-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  return `sqlite:${join(dir, 'gatehouse.db')}`
+}
+
+/**
+ * Which backend app-level tests run on: SQLite by default; the wrappers in test/postgres/ set
+ * GATEHOUSE_TEST_BACKEND=postgres and re-run the same test files on PostgreSQL.
+ */
+export const testBackend = process.env.GATEHOUSE_TEST_BACKEND === 'postgres' ? 'postgres' : 'sqlite'
+
+/** A fresh database on the test backend: a temp SQLite file, or a PostgreSQL schema of its own. */
+export async function freshDatabase (t: Test): Promise<{ url: string, drop: () => Promise<void> }> {
+  if (testBackend === 'sqlite') return { url: tempDatabaseUrl(t), drop: async () => {} }
+  const { createTestSchema } = await import('./pg-schema.js')
+  return createTestSchema()
+}
+
+/**
+ * Builds the app as a test sees it: a fresh database on the test backend (or `env.DATABASE_URL`), a
+ * fixed issuer, fast hashing, no logger; closed (and its database dropped) when the test ends.
+ */
+export async function build (t: Test, env: Record<string, string> = {}, options: Omit<AppOptions, 'env'> = {}): Promise<FastifyInstance> {
+  const database = env.DATABASE_URL ? { url: env.DATABASE_URL, drop: async () => {} } : await freshDatabase(t)
+  const fullEnv = { ISSUER, ...FAST_HASH, ...env, DATABASE_URL: database.url }
+  const fastify = Fastify({ logger: false, ...baseOptions, ...configuredOptions(loadConfig(fullEnv)) })
+  t.teardown(async () => {
+    await fastify.close()
+    await database.drop()
+  })
+  await fastify.register(fp(app), {
+    ...options,
+    env: fullEnv
+  })
+  await fastify.ready()
+  return fastify
+}
+
+/** Creates a user straight through the stores (the CLI and admin API have their own tests). */
+export async function addUser (app: FastifyInstance, username: string, password: string, extra: { scope?: string, disabled?: boolean, fullName?: string, email?: string } = {}) {
+  return app.users.create({ username, passwordHash: await app.passwords.hash(password), ...extra })
+}
+
+export function form (fields: Record<string, string>): string {
+  return new URLSearchParams(fields).toString()
+}
+
+export const FORM = { 'content-type': 'application/x-www-form-urlencoded' }
+
+/** Registers a client straight through the service the CLI and admin API use; returns its secret. */
+export async function addClient (app: FastifyInstance, id: string, input: { isPublic?: boolean, grantTypes: string[], scope?: string | null, redirectUris?: string[] }): Promise<string | undefined> {
+  const { createClient } = await import('../../lib/admin/clients.js')
+  const { secret } = await createClient(app.storage, id, { isPublic: input.isPublic ?? false, grantTypes: input.grantTypes, scope: input.scope ?? null, redirectUris: input.redirectUris ?? [] })
+  return secret
+}
+
+export function basic (id: string, secret: string): string {
+  return 'Basic ' + Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')
+}
+
+/** POST a form to an OAuth endpoint. */
+export function post (app: FastifyInstance, url: string, fields: Record<string, string>, headers: Record<string, string> = {}) {
+  return app.inject({ method: 'POST', url, headers: { ...FORM, ...headers }, payload: form(fields) })
+}
+
+/** A free TCP port on loopback (asked of the OS, then released). */
+export async function freePort (): Promise<number> {
+  const { createServer } = await import('node:net')
+  return new Promise((resolve, reject) => {
+    const server = createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number }
+      server.close(() => resolve(port))
+    })
+  })
+}
+
+/** The app listening on loopback with ISSUER = its real URL, for tests that need a network peer. */
+export async function buildListening (t: Test, env: Record<string, string> = {}): Promise<{ app: FastifyInstance, url: string }> {
+  const port = await freePort()
+  const url = `http://127.0.0.1:${port}`
+  const app = await build(t, { ISSUER: url, ...env })
+  await app.listen({ port, host: '127.0.0.1' })
+  return { app, url }
+}
+
+/** A clock a test moves by hand (whole seconds), for expiry tests: pass it as `build(t, env, { clock })`. */
+export interface ManualClock extends Clock {
+  advance (seconds: number): void
+}
+
+export function manualClock (startSeconds = Math.floor(Date.now() / 1000)): ManualClock {
+  let ms = startSeconds * 1000
+  return {
+    now: () => Math.floor(ms / 1000),
+    nowMs: () => ms,
+    advance (seconds) { ms += seconds * 1000 }
+  }
+}

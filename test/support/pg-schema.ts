@@ -1,0 +1,69 @@
+import pg from 'pg'
+import { startTcpProxy, type TcpProxy } from './tcp-proxy.js'
+import { randomBytes } from 'node:crypto'
+
+/** The PostgreSQL server tests use; each test run works in schemas of its own inside it. */
+export const testDatabaseUrl = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
+
+async function admin<T> (fn: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: testDatabaseUrl, connectionTimeoutMillis: 5_000 })
+  await client.connect()
+  try {
+    return await fn(client)
+  } finally {
+    await client.end()
+  }
+}
+
+/** Runs one statement on the test server outside any test schema (for assertions and fault injection). */
+export async function adminQuery (text: string, values: unknown[] = []): Promise<Array<Record<string, unknown>>> {
+  return admin(async (client) => (await client.query(text, values)).rows)
+}
+
+/**
+ * A fresh, empty schema `gh_test_<random>` and a DATABASE_URL that selects it through the libpq `options`
+ * parameter (so unqualified table names resolve, and are created, there). Its `application_name` is the
+ * schema name too, which lets a test find, and only find, its own connections in pg_stat_activity.
+ * `drop` removes the schema and everything in it; close the storages using it first.
+ */
+export async function createTestSchema (): Promise<{ url: string, schema: string, drop: () => Promise<void> }> {
+  const schema = `gh_test_${randomBytes(6).toString('hex')}`
+  await admin((client) => client.query(`CREATE SCHEMA ${schema}`))
+  const separator = testDatabaseUrl.includes('?') ? '&' : '?'
+  // encodeURIComponent, not URLSearchParams: libpq does not read '+' as a space.
+  const url = `${testDatabaseUrl}${separator}options=${encodeURIComponent(`-c search_path=${schema}`)}&application_name=${schema}`
+  return { url, schema, drop: async () => { await admin((client) => client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`)) } }
+}
+
+/**
+ * For a test file that wants an empty schema per subtest: returns `fresh()`, and drops every schema it made
+ * when the file's tests end.
+ */
+export function schemasDroppedAtEnd (t: { teardown: (fn: () => Promise<void>) => void }): () => Promise<{ url: string, schema: string }> {
+  const drops: Array<() => Promise<void>> = []
+  t.teardown(async () => { for (const drop of drops) await drop() })
+  return async () => {
+    const created = await createTestSchema()
+    drops.push(created.drop)
+    return created
+  }
+}
+
+/**
+ * A fresh schema reached through a TCP proxy (test/support/tcp-proxy.ts), for outage tests: `url` goes through
+ * the proxy, `directUrl` does not (for setup and checks that must not be cut off).
+ */
+export async function createProxiedTestSchema (): Promise<{ url: string, directUrl: string, proxy: TcpProxy, drop: () => Promise<void> }> {
+  const { url: directUrl, drop } = await createTestSchema()
+  const target = new URL(testDatabaseUrl)
+  const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) })
+  const viaProxy = new URL(directUrl)
+  viaProxy.hostname = '127.0.0.1'
+  viaProxy.port = String(proxy.port)
+  return {
+    url: viaProxy.toString(),
+    directUrl,
+    proxy,
+    drop: async () => { await proxy.stop().catch(() => {}); await drop() }
+  }
+}
