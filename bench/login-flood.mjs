@@ -1,5 +1,5 @@
 /**
- * The login-flood case of `npm run bench` (issue 10, defect 4; the CI-sized version is test/flood.test.ts):
+ * The login-flood case of `npm run bench` (issue 10, defect 4; the CI-sized version is test/process/flood.test.ts):
  * 1,500 password sign-ins for unknown users from 250 client addresses (127.1.x.y) in 5 s, at production
  * argon2 cost, against a Gatehouse of its own on SQLite, driven by dist/test/load/flood-driver.js in a process
  * of its own, while one client calls GET /users/me every 20 ms. Targets: shed sign-ins (503) answered within

@@ -13,7 +13,7 @@ const { version } = JSON.parse(readFileSync(new URL('../../package.json', import
  * The OpenAPI document is generated from the routes' TypeBox schemas (one source for validation, types
  * and the contract). Served at /openapi.json and browsable at /docs; `npm run openapi` writes openapi.yaml.
  * Shared schemas keep their `$id` as their name under `components.schemas` (refResolver), so generated
- * clients get named types; every operation has an operationId, a tag and a summary (test/openapi.test.ts).
+ * clients get named types; every operation has an operationId, a tag and a summary (test/contract/openapi.test.ts).
  */
 export default fp(async (fastify) => {
   await fastify.register(swagger, {

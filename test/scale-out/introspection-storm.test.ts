@@ -20,7 +20,7 @@ for (const withRedis of [false, true]) {
     const { url: DATABASE_URL, drop } = await createTestSchema()
     const ISSUER = `http://127.0.0.1:${await freePort()}`
     // REDIS_TIMEOUT_MS: this test is about sharing; on a loaded machine the default 50 ms timeout would trip the
-    // circuit breaker and each instance would count alone (test/redis.test.ts tests the timeout itself).
+    // circuit breaker and each instance would count alone (test/plugins/redis.test.ts tests the timeout itself).
     const env: Record<string, string> = { DATABASE_URL, ISSUER, ...(withRedis ? { REDIS_URL: redisUrl, REDIS_TIMEOUT_MS: '1000' } : {}) }
     const servers: ServerProcess[] = []
     t.teardown(async () => {

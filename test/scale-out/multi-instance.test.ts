@@ -22,7 +22,7 @@ t.test('two instances on PostgreSQL and Redis behave as one server', async (t) =
   const { url: DATABASE_URL, drop } = await createTestSchema()
   const ISSUER = `http://127.0.0.1:${await freePort()}` // one issuer for every instance, as a load balancer would present
   // REDIS_TIMEOUT_MS: this test is about sharing; on a loaded machine the default 50 ms timeout would trip the
-  // circuit breaker and each instance would count alone (test/redis.test.ts tests the timeout itself).
+  // circuit breaker and each instance would count alone (test/plugins/redis.test.ts tests the timeout itself).
   const env = { DATABASE_URL, ISSUER, REDIS_URL: redisUrl, REDIS_TIMEOUT_MS: '1000', KEYS_REFRESH_SECONDS: '1', KEY_PUBLISH_DELAY_SECONDS: '4' }
   const servers: ServerProcess[] = []
   t.teardown(async () => {

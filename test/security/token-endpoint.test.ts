@@ -1,3 +1,4 @@
+import { REPO_ROOT } from '../support/paths.js'
 import t, { type Test } from 'tap'
 import net from 'node:net'
 import crypto from 'node:crypto'
@@ -417,7 +418,7 @@ t.test('T9: no source file compares a secret with === or !== (lint)', async (t) 
   t.same(secretComparisons('if (stored == null || client?.secretHash===hash) x()'), ['client?.secretHash===hash'])
   t.same(secretComparisons("if (body.client_secret !== undefined && secret === null) x(); const m = method === 'client_secret_basic' // secret === x"), [])
 
-  const root = join(import.meta.dirname, '..', '..', '..')
+  const root = REPO_ROOT
   const files = ['lib', 'routes', 'plugins'].flatMap((dir) => sourceFiles(join(root, dir)))
   t.ok(files.length > 20, `${files.length} source files checked`)
   t.ok(files.some((f) => f.endsWith(join('oauth', 'client-secrets.ts'))), 'including lib/oauth/client-secrets.ts')

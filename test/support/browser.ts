@@ -4,7 +4,7 @@ import { addClient, addUser, basic, form, FORM } from './helper.js'
 
 /**
  * A browser for app.inject: keeps cookies (Set-Cookie in, Cookie out) and reads forms back out of the pages.
- * The browser-flow tests (and the security cases A and C) drive the pages with it; test/oidc-browser.test.ts
+ * The browser-flow tests (and the security cases A and C) drive the pages with it; test/e2e/oidc-browser.test.ts
  * drives the same pages in Chromium.
  */
 export class InjectBrowser {

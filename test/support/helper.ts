@@ -12,7 +12,7 @@ import { baseOptions, configuredOptions } from '../../lib/http/server-options.js
 
 export const ISSUER = 'http://gatehouse.test'
 
-/** Cheap argon2 parameters for tests; one test (test/passwords.test.ts) runs the production ones. */
+/** Cheap argon2 parameters for tests; one test (test/lib/credentials/passwords.test.ts) runs the production ones. */
 export const FAST_HASH = { ARGON2_MEMORY_KIB: '64', ARGON2_TIME_COST: '1', ARGON2_PARALLELISM: '1' }
 
 /** A SQLite file in a fresh temp directory, removed when the test ends. */

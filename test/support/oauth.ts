@@ -5,6 +5,7 @@ import { createPublicKey, randomUUID, type KeyObject } from 'node:crypto'
 import { join } from 'node:path'
 import { createLocalJWKSet, SignJWT, type JSONWebKeySet, type JWSHeaderParameters, type JWTPayload } from 'jose'
 import { addClient, addUser, basic, build, FORM, form, ISSUER } from './helper.js'
+import { GATEHOUSE_BIN } from './paths.js'
 
 /**
  * Assertions shared by the route tests. An OAuth endpoint error (RFC 6749 §5.2) is exactly
@@ -59,7 +60,7 @@ export function spawnNode (args: string[], env: Record<string, string>, stdio: S
 }
 
 /** The `gatehouse` command (package.json `bin`). */
-export const GATEHOUSE_BIN = join(import.meta.dirname, '..', '..', '..', 'bin', 'gatehouse.js')
+export { GATEHOUSE_BIN }
 
 export interface CliRun { code: number | null, stdout: string, stderr: string }
 

@@ -1,10 +1,10 @@
+import { GATEHOUSE_BIN, SERVER_JS } from './paths.js'
 import type { ChildProcess } from 'node:child_process'
-import { fileURLToPath } from 'node:url'
 import { freePort, FAST_HASH } from './helper.js'
 import { spawnNode } from './oauth.js'
 
-const serverJs = fileURLToPath(new URL('../../server.js', import.meta.url))
-const cliJs = fileURLToPath(new URL('../../../bin/gatehouse.js', import.meta.url))
+const serverJs = SERVER_JS
+const cliJs = GATEHOUSE_BIN
 
 export interface ServerProcess {
   url: string

@@ -1,0 +1,30 @@
+import t from 'tap'
+import { tempDatabaseUrl } from '../support/helper.js'
+import { runCli } from '../support/oauth.js'
+
+// The CLI's browser-flow commands: clients add/update --post-logout-redirect-uri --skip-consent, and a user's
+// sessions and consents.
+
+const cli = (args: string[], env: Record<string, string>, input?: string) => runCli(args, { ARGON2_MEMORY_KIB: '64', ARGON2_TIME_COST: '1', ...env }, input)
+
+t.test('clients add/update with post-logout redirect URIs and skip-consent; users sessions and consents', async (t) => {
+  const env = { DATABASE_URL: tempDatabaseUrl(t) }
+  const added = await cli(['clients', 'add', 'web', '--grant', 'authorization_code', '--redirect-uri', 'https://app.test/cb', '--post-logout-redirect-uri', 'https://app.test/bye', '--skip-consent'], env)
+  t.equal(added.code, 0, added.stderr)
+  t.match(JSON.parse(added.stdout), { client_id: 'web', post_logout_redirect_uris: ['https://app.test/bye'], skip_consent: true })
+  const updated = await cli(['clients', 'update', 'web', '--no-skip-consent', '--post-logout-redirect-uri', 'https://app.test/out'], env)
+  t.equal(updated.code, 0, updated.stderr)
+  t.match(JSON.parse(updated.stdout), { post_logout_redirect_uris: ['https://app.test/out'], skip_consent: false, redirect_uris: ['https://app.test/cb'] })
+  const bad = await cli(['clients', 'update', 'web', '--post-logout-redirect-uri', 'http://evil.test/'], env)
+  t.equal(bad.code, 1, 'a plain-http post-logout URI is refused like a redirect URI')
+  t.match(bad.stderr, /plain http/)
+  t.equal((await cli(['clients', 'update', 'nobody', '--skip-consent'], env)).code, 1)
+
+  t.equal((await cli(['users', 'add', 'alice', '--password-stdin'], env, 'pw')).code, 0)
+  const sessions = await cli(['users', 'sessions', 'alice'], env)
+  t.same(JSON.parse(sessions.stdout), [])
+  t.same(JSON.parse((await cli(['users', 'end-sessions', 'alice'], env)).stdout), { ended: 0 })
+  t.same(JSON.parse((await cli(['users', 'consents', 'alice'], env)).stdout), [])
+  t.same(JSON.parse((await cli(['users', 'revoke-consent', 'alice', '--client', 'web'], env)).stdout), { revoked: 0 })
+  t.equal((await cli(['users', 'sessions', 'nobody'], env)).code, 1)
+})

@@ -1,0 +1,84 @@
+import t from 'tap'
+import { addClient, addUser, basic, build, post } from '../support/helper.js'
+import { parseExposition, sampleValue } from '../support/prometheus.js'
+
+t.test('GET /metrics: Prometheus text with request counts, latency histograms and error codes by route pattern', async (t) => {
+  const app = await build(t)
+  await app.inject({ url: '/health' })
+  await app.inject({ url: '/users/me' })
+  await app.inject({ url: '/admin/users/some-name' })
+  await app.inject({ url: '/no/such/path?secret=x' })
+  const res = await app.inject({ url: '/metrics' })
+  t.equal(res.statusCode, 200)
+  t.match(res.headers['content-type'], /^text\/plain; version=0\.0\.4/)
+  const e = parseExposition(res.body)
+  t.same(e.problems, [], 'valid exposition format, consistent histograms')
+  t.equal(sampleValue(e, 'gatehouse_http_requests_total', { method: 'GET', route: '/health', status: '200' }), 1)
+  t.equal(sampleValue(e, 'gatehouse_http_requests_total', { method: 'GET', route: '/users/me', status: '401' }), 1)
+  t.equal(sampleValue(e, 'gatehouse_http_requests_total', { route: '/admin/users/:username', status: '401' }), 1, 'route patterns, not raw URLs')
+  t.notMatch(res.body, /some-name|secret/, 'no raw paths or query strings')
+  t.equal(e.types.get('gatehouse_http_request_duration_seconds'), 'histogram')
+  t.equal(sampleValue(e, 'gatehouse_http_request_duration_seconds_count', { method: 'GET', route: '/health' }), 1, 'one latency observation per request')
+  t.equal(sampleValue(e, 'gatehouse_http_errors_total', { route: '/users/me', error: 'unauthorized' }), 1, 'errors by code')
+  t.equal(sampleValue(e, 'gatehouse_http_errors_total', { route: 'unmatched', error: 'not_found' }), 1)
+  t.equal(sampleValue(e, 'gatehouse_database_up'), 1)
+  const ping = sampleValue(e, 'gatehouse_database_ping_seconds')
+  t.ok(ping !== undefined && ping > 0 && ping < 5, `the scrape's database round trip (${ping} s)`)
+  if (app.storage.kind === 'postgres') {
+    const total = sampleValue(e, 'gatehouse_database_connections', { state: 'total' }) ?? 0
+    t.ok(total >= 1, `pool connections (${total})`)
+    t.ok((sampleValue(e, 'gatehouse_database_connections', { state: 'idle' }) ?? -1) >= 0, 'idle connections')
+    t.equal(sampleValue(e, 'gatehouse_database_connections', { state: 'waiting' }), 0, 'nothing waits for a connection')
+  } else {
+    t.equal(sampleValue(e, 'gatehouse_database_connections', { state: 'total' }), undefined, 'SQLite has no pool')
+  }
+  t.ok((sampleValue(e, 'process_resident_memory_bytes') ?? 0) > 0)
+  t.ok(sampleValue(e, 'nodejs_eventloop_delay_p99_seconds') !== undefined)
+})
+
+t.test('tokens issued by grant and client; security events by type', async (t) => {
+  const app = await build(t)
+  await addUser(app, 'root', 'root-pw', { scope: 'admin' })
+  const svc = (await addClient(app, 'svc', { grantTypes: ['client_credentials'] }))!
+  await post(app, '/token', { grant_type: 'client_credentials' }, { authorization: basic('svc', svc) })
+  await post(app, '/token', { grant_type: 'client_credentials' }, { authorization: basic('svc', svc) })
+  const login = (await post(app, '/token', { username: 'root', password: 'root-pw', scope: 'admin' })).json()
+  const rotated = await app.inject({ method: 'POST', url: '/admin/keys/rotate', headers: { authorization: `Bearer ${login.access_token}` } })
+  t.equal(rotated.statusCode, 200, 'key rotation (before the reuse below revokes this token)')
+  await post(app, '/token', { grant_type: 'refresh_token', refresh_token: login.refresh_token })
+  await post(app, '/token', { grant_type: 'refresh_token', refresh_token: login.refresh_token })
+  const e = parseExposition((await app.inject({ url: '/metrics' })).body)
+  t.same(e.problems, [])
+  t.equal(sampleValue(e, 'gatehouse_tokens_issued_total', { grant_type: 'client_credentials', client_id: 'svc' }), 2)
+  t.equal(sampleValue(e, 'gatehouse_tokens_issued_total', { grant_type: 'password', client_id: 'default' }), 1)
+  t.equal(sampleValue(e, 'gatehouse_tokens_issued_total', { grant_type: 'refresh_token', client_id: 'default' }), 1)
+  t.equal(sampleValue(e, 'gatehouse_security_events_total', { type: 'refresh_reuse' }), 1, 'the replayed refresh token')
+  t.equal(sampleValue(e, 'gatehouse_security_events_total', { type: 'key_rotated' }), 1)
+  t.equal(sampleValue(e, 'gatehouse_security_events_total', { type: 'admin_change' }), 1)
+  t.equal(sampleValue(e, 'gatehouse_http_errors_total', { route: '/token', error: 'invalid_grant' }), 1)
+})
+
+t.test('label sets are capped: values a request carries cannot grow /metrics without bound', async (t) => {
+  const { Registry, MAX_SERIES } = await import('../../lib/ops/metrics.js')
+  const registry = new Registry()
+  const c = registry.counter('x_total', 'x', ['client_id'])
+  for (let i = 0; i < MAX_SERIES + 500; i++) c.inc([`client-${i}`])
+  const e = parseExposition(registry.render())
+  t.equal(e.samples.length, MAX_SERIES + 1, 'MAX_SERIES series plus one "other"')
+  t.equal(sampleValue(e, 'x_total', { client_id: 'other' }), 500, 'the overflow is counted, not lost')
+})
+
+t.test('cache hit rates: user and client lookups answered from memory or by the store', async (t) => {
+  const app = await build(t)
+  await addUser(app, 'alice', 'alice-pw')
+  const token = (await post(app, '/token', { username: 'alice', password: 'alice-pw' })).json().access_token as string
+  const before = parseExposition((await app.inject({ url: '/metrics' })).body)
+  const lookups = (e: typeof before, cache: string, result: string) => sampleValue(e, 'gatehouse_cache_lookups_total', { cache, result }) ?? 0
+  for (let i = 0; i < 5; i++) t.equal((await app.inject({ url: '/users/me', headers: { authorization: `Bearer ${token}` } })).statusCode, 200)
+  const after = parseExposition((await app.inject({ url: '/metrics' })).body)
+  t.same(after.problems, [])
+  t.equal(after.types.get('gatehouse_cache_lookups_total'), 'counter')
+  const userLookups = lookups(after, 'users', 'hit') + lookups(after, 'users', 'miss') - lookups(before, 'users', 'hit') - lookups(before, 'users', 'miss')
+  t.equal(userLookups, 5, 'one user lookup per bearer check')
+  t.ok(lookups(after, 'users', 'hit') - lookups(before, 'users', 'hit') >= 4, 'within the cache lifetime, answered from memory')
+})
