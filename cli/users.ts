@@ -16,7 +16,7 @@ export const users: CommandGroup = {
       name: 'add',
       summary: 'create a user and print it as GET /users/me shows it; the password is read from standard input, never from the command line',
       usage: ['USERNAME --password-stdin [--full-name TEXT] [--email EMAIL] [--scope "a b"]'],
-      details: ['USERNAME: lowercase ASCII, [a-z0-9][a-z0-9._@+-]{0,63}; matched exactly at sign-in'],
+      details: ['USERNAME: lowercase ASCII, [a-z0-9][a-z0-9._@+-]{0,63}, matched exactly at sign-in.'],
       positionals: true,
       flags: {
         'password-stdin': { type: 'boolean', description: 'read the password from standard input (required; one trailing newline is stripped)' },
