@@ -1,7 +1,7 @@
 import { ensureSigningKey, rotateSigningKey } from '../lib/keys/signing-keys.js'
 import { command, type CommandGroup } from './command.js'
 
-/** `gatehouse keys …`: the signing keys (their timing rules: lib/keys/signing-keys.ts). */
+/** `gatehouse keys …`: the signing keys (their timing rules: lib/keys/key-timing.ts). */
 export const keys: CommandGroup = {
   name: 'keys',
   summary: 'signing keys',

@@ -133,7 +133,7 @@ export const ConfigSchema = Type.Object({
     .Encode((v) => v.join(','))),
   keysRefreshSeconds: Type.Integer({ env: 'KEYS_REFRESH_SECONDS', minimum: 1, maximum: 30, default: 10, description: 'how often a running server re-reads the signing keys from the store, seconds' }),
   /**
-   * At least KEYS_REFRESH_SECONDS + 3 (checked in CROSS_CHECKS; lib/keys/signing-keys.ts), so every instance's JWKS,
+   * At least KEYS_REFRESH_SECONDS + 3 (checked in CROSS_CHECKS; lib/keys/key-timing.ts), so every instance's JWKS,
    * and every cached copy of it, has the key first. At most 60: the contract says servers sign with a new key within 60 s.
    */
   keyPublishDelaySeconds: Type.Integer({
