@@ -7,8 +7,7 @@ const CLIENT_FLAGS = {
     type: 'string',
     multiple: true,
     value: 'g1,g2',
-    description: 'grant types, comma-separated (or the flag repeated): client_credentials, password, refresh_token, authorization_code. ' +
-      'Default: client_credentials for a confidential client, authorization_code,refresh_token for a public one'
+    description: 'grant types, comma-separated: client_credentials, password, refresh_token, authorization_code'
   },
   scope: {
     type: 'string',
@@ -19,13 +18,13 @@ const CLIENT_FLAGS = {
     type: 'string',
     multiple: true,
     value: 'URI',
-    description: 'a redirect URI for the authorization code flow (repeatable): absolute, no fragment, https unless loopback; matched exactly'
+    description: 'a redirect URI for the authorization code flow: absolute, no fragment, https unless loopback; matched exactly'
   },
   'post-logout-redirect-uri': {
     type: 'string',
     multiple: true,
     value: 'URI',
-    description: 'where GET /logout may send the browser back to (repeatable; the same rules as --redirect-uri)'
+    description: 'where GET /logout may send the browser back to (the same rules as --redirect-uri)'
   },
   'skip-consent': { type: 'boolean', description: 'a first-party app: its users see no consent page' },
   providers: {
@@ -51,6 +50,7 @@ export const clients: CommandGroup = {
       name: 'add',
       summary: 'register a client and print it; a confidential client\'s secret is printed this once (stored only as a digest)',
       usage: ['CLIENT_ID [--public] [--grant g1,g2] [--scope "a b"] [--redirect-uri URI]... [--post-logout-redirect-uri URI]... [--skip-consent] [--providers a,b]'],
+      details: ['Without --grant, a confidential client gets client_credentials and a public one authorization_code,refresh_token.'],
       positionals: true,
       flags: {
         public: { type: 'boolean', description: 'a public client (a single-page or native app): no secret, PKCE only; it cannot have client_credentials' },

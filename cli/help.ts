@@ -38,7 +38,7 @@ export function groupText (group: CommandGroup): string {
 
 /** One command in full: its group's line, its forms, what it does, and every flag with its description. */
 export function commandText (group: CommandGroup, command: Command): string {
-  const flags = Object.entries(command.flags).map(([name, flag]) => [flagLabel(name, flag), flag.description] as const)
+  const flags = Object.entries(command.flags).map(([name, flag]) => [flagLabel(name, flag), flag.multiple ? `${flag.description} (repeatable)` : flag.description] as const)
   const column = Math.max(0, ...flags.map(([label]) => label.length)) + 3
   return [
     `gatehouse ${group.name}: ${group.summary}`,
