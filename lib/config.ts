@@ -9,15 +9,17 @@ import { DEFAULT_SQLITE_PATH } from './paths.js'
 
 /**
  * Every setting Gatehouse reads from the environment, in one TypeBox schema: its variable (`env`), its
- * type and bounds, its default, and any conversion (a Transform). The `Config` type is derived from this
- * schema, so a new setting is added here and nowhere else. Only the config plugin and the CLI call
- * `loadConfig`; everything else reads `fastify.config`.
+ * type and bounds, its default (`default`, or in words `derivedDefault` when it follows other settings: see
+ * DERIVED), what it does (`description`, for operators), and any conversion (a Transform). The `Config` type is
+ * derived from this schema, and docs/configuration.md is generated from it (`npm run docs`), so a new setting is
+ * added here and nowhere else. Only the config plugin and the CLI call `loadConfig`; everything else reads
+ * `fastify.config`.
  */
 /** One of `words`, as a union TypeBox's Value functions can check (and decode to the words' type). */
 const OneOf = <const T extends readonly string[]>(words: T, options: SchemaOptions): TUnion<LiteralsOf<T>> =>
   Type.Union(words.map((w) => Type.Literal(w)), options) as unknown as TUnion<LiteralsOf<T>>
 type LiteralsOf<T extends readonly string[]> = Extract<{ -readonly [K in keyof T]: TLiteral<T[K]> }, TSchema[]>
-const Port = (env: string, defaultValue: number) => Type.Integer({ env, minimum: 0, maximum: 65535, default: defaultValue })
+const Port = (env: string, defaultValue: number, description: string) => Type.Integer({ env, minimum: 0, maximum: 65535, default: defaultValue, description })
 const Seconds = (env: string, defaultValue: number, description: string) =>
   Type.Integer({ env, minimum: 1, maximum: 10 * 365 * 24 * 3600, default: defaultValue, description })
 const OnOff = (env: string, defaultValue: 'on' | 'off', description: string) =>
@@ -38,82 +40,139 @@ function parseWorkers (value: string): number {
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
 
 export const ConfigSchema = Type.Object({
-  port: Port('PORT', 3000),
-  host: Type.String({ env: 'HOST', minLength: 1, default: '127.0.0.1' }),
-  /** Default: http://localhost:$PORT (see DERIVED). */
-  issuer: Type.String({ env: 'ISSUER', pattern: '^https?://[^?#\\s]+$', hint: 'an http(s) URL without query or fragment' }),
-  /** Default: the issuer (see DERIVED). */
-  audience: Type.String({ env: 'AUDIENCE', minLength: 1 }),
-  /** Default: data/gatehouse.db in the project folder, wherever the server or the CLI is started (see DERIVED). */
-  databaseUrl: Type.String({ env: 'DATABASE_URL', pattern: '^(sqlite:.+|postgres(ql)?://.+)$', hint: 'sqlite:PATH, sqlite::memory: or postgres://user@host/database' }),
-  redisUrl: Type.Optional(Type.String({ env: 'REDIS_URL', pattern: '^rediss?://.+$', hint: 'redis://host:port or rediss://…' })),
-  /**
-   * Prefix of every Redis key and channel (counters, invalidations). Default: one derived from ISSUER
-   * (deploymentNamespace), so instances of one deployment share it. Not a security boundary: a Redis shared
-   * with untrusted tenants must separate them with ACLs (README, *Several instances*).
-   */
-  redisPrefix: Type.Optional(Type.String({ env: 'REDIS_PREFIX', pattern: '^[A-Za-z0-9:_.{}-]{1,64}$', hint: '1 to 64 letters, digits or :_.{}-' })),
-  /** Every Redis command on the request path gives up after this long (then the circuit breaker falls back to local counters). */
-  redisTimeoutMs: Type.Integer({ env: 'REDIS_TIMEOUT_MS', minimum: 5, maximum: 5000, default: 50 }),
-  accessTokenTtl: Seconds('ACCESS_TOKEN_TTL', 900, 'access-token lifetime'),
-  refreshTokenTtl: Seconds('REFRESH_TOKEN_TTL', 1209600, 'lifetime of each refresh token'),
-  /** Absolute lifetime of a refresh-token family: rotation slides each token's TTL, never past this (and never below REFRESH_TOKEN_TTL). */
-  refreshTokenMaxLifetime: Seconds('REFRESH_TOKEN_MAX_LIFETIME', 7776000, 'absolute lifetime of a refresh-token family'),
-  passwordGrant: OnOff('PASSWORD_GRANT', 'on', '`off` refuses grant_type=password'),
-  routesDir: Type.Optional(Type.String({ env: 'ROUTES_DIR', minLength: 1 })),
-  pluginsDir: Type.Optional(Type.String({ env: 'PLUGINS_DIR', minLength: 1 })),
-  logLevel: OneOf(LOG_LEVELS, { env: 'LOG_LEVEL', default: 'info' }),
-  /** Per-request "incoming request / request completed" log lines. They halve a bare route's throughput, so they are opt-in. */
-  accessLog: OnOff('ACCESS_LOG', 'off', 'log every request'),
-  /** argon2id cost. Defaults are OWASP's minimum (19 MiB, t=2, p=1); tests lower them. */
-  argon2MemoryKib: Type.Integer({ env: 'ARGON2_MEMORY_KIB', minimum: 8, maximum: 4 * 1024 * 1024, default: 19456 }),
-  argon2TimeCost: Type.Integer({ env: 'ARGON2_TIME_COST', minimum: 1, maximum: 100, default: 2 }),
-  argon2Parallelism: Type.Integer({ env: 'ARGON2_PARALLELISM', minimum: 1, maximum: 16, default: 1 }),
-  /**
-   * The password-hash queue holds at most what the cores hash in this many seconds at the measured rate;
-   * beyond it sign-ins get 503 temporarily_unavailable with Retry-After at once (lib/credentials/passwords.ts HashQueue).
-   */
-  passwordQueueSeconds: Type.Integer({ env: 'PASSWORD_QUEUE_SECONDS', minimum: 1, maximum: 60, default: 3 }),
-  /**
-   * Behind a reverse proxy: whose X-Forwarded-For to believe (as Fastify's trustProxy: `true`, a hop count, or
-   * addresses and CIDR ranges). Unset: nobody's, `request.ip` is the socket's address.
-   */
-  trustProxy: Type.Optional(Type.Transform(Type.String({ env: 'TRUST_PROXY', minLength: 1, hint: 'true, a hop count, or a comma-separated list of addresses and CIDR ranges' }))
+  port: Port('PORT', 3000, 'the TCP port the server listens on (0: any free port)'),
+  host: Type.String({ env: 'HOST', minLength: 1, default: '127.0.0.1', hint: 'an address or host name', description: 'the address the server listens on (`0.0.0.0`: every IPv4 interface)' }),
+  issuer: Type.String({
+    env: 'ISSUER',
+    pattern: '^https?://[^?#\\s]+$',
+    hint: 'an http(s) URL without query or fragment',
+    derivedDefault: '`http://localhost:$PORT`',
+    description: 'the URL clients see: the `iss` of every token and of the metadata, from which every URL in the metadata derives ' +
+      '(never from request headers). The same on every instance; https in production (the browser cookies are then `__Host-` and Secure)'
+  }),
+  audience: Type.String({ env: 'AUDIENCE', minLength: 1, hint: 'a URI naming the API', derivedDefault: 'the issuer', description: 'the `aud` of access tokens: the API they are for (a resource server refuses a token whose `aud` is another\'s)' }),
+  databaseUrl: Type.String({
+    env: 'DATABASE_URL',
+    pattern: '^(sqlite:.+|postgres(ql)?://.+)$',
+    hint: 'sqlite:PATH, sqlite::memory: or postgres://user@host/database',
+    derivedDefault: '`sqlite:` + `data/gatehouse.db` in the project folder',
+    description: 'where everything durable is stored: `sqlite:PATH` (a relative path is relative to the working directory), `sqlite::memory:`, ' +
+      'or `postgres://…` for several instances. The default is the same file whichever folder the server or the CLI is started from'
+  }),
+  redisUrl: Type.Optional(Type.String({
+    env: 'REDIS_URL',
+    pattern: '^rediss?://.+$',
+    hint: 'redis://host:port or rediss://…',
+    description: 'optional, for several instances: brute-force counters shared by every instance, and cache invalidations that reach the others at once'
+  })),
+  redisPrefix: Type.Optional(Type.String({
+    env: 'REDIS_PREFIX',
+    pattern: '^[A-Za-z0-9:_.{}-]{1,64}$',
+    hint: '1 to 64 letters, digits or :_.{}-',
+    derivedDefault: 'derived from `ISSUER`',
+    // Default: deploymentNamespace(), so instances of one deployment share it and other deployments differ.
+    description: 'prefix of every Redis key and channel; the same on every instance of a deployment. It separates names, not permissions: ' +
+      'a Redis shared with tenants you do not trust needs an ACL user per prefix'
+  })),
+  redisTimeoutMs: Type.Integer({
+    env: 'REDIS_TIMEOUT_MS',
+    minimum: 5,
+    maximum: 5000,
+    default: 50,
+    description: 'milliseconds after which a Redis command on the request path gives up; then the circuit breaker leaves Redis alone ' +
+      'for 5 s and the instance\'s own counters answer'
+  }),
+  accessTokenTtl: Seconds('ACCESS_TOKEN_TTL', 900, 'access-token lifetime, seconds; the same on every instance (a retired signing key is kept that long)'),
+  refreshTokenTtl: Seconds('REFRESH_TOKEN_TTL', 1209600, 'lifetime of each refresh token, seconds (14 days); every rotation starts a new one'),
+  // Rotation slides each token's TTL, never past this; loadConfig raises it to REFRESH_TOKEN_TTL when lower.
+  refreshTokenMaxLifetime: Seconds('REFRESH_TOKEN_MAX_LIFETIME', 7776000,
+    'absolute lifetime of a refresh-token family, seconds (90 days): rotation never extends past it (never below REFRESH_TOKEN_TTL)'),
+  passwordGrant: OnOff('PASSWORD_GRANT', 'on', '`off` refuses `grant_type=password` with `unauthorized_client`'),
+  routesDir: Type.Optional(Type.String({ env: 'ROUTES_DIR', minLength: 1, hint: 'a folder', description: 'a folder of extension routes, autoloaded after the built-in ones' })),
+  pluginsDir: Type.Optional(Type.String({ env: 'PLUGINS_DIR', minLength: 1, hint: 'a folder', description: 'a folder of extension plugins, autoloaded after the built-in ones (and before the routes)' })),
+  logLevel: OneOf(LOG_LEVELS, { env: 'LOG_LEVEL', default: 'info', description: 'the pino log level of the JSON lines on stdout' }),
+  // Per-request "incoming request / request completed" lines halve a bare route's throughput, so they are opt-in.
+  accessLog: OnOff('ACCESS_LOG', 'off', '`on` logs every request (they halve a bare route\'s throughput, so they are opt-in; errors are always logged)'),
+  // Defaults are OWASP's minimum for argon2id (19 MiB, t=2, p=1); tests lower them.
+  argon2MemoryKib: Type.Integer({
+    env: 'ARGON2_MEMORY_KIB',
+    minimum: 8,
+    maximum: 4 * 1024 * 1024,
+    default: 19456,
+    description: 'argon2id memory cost of new password hashes, KiB (OWASP\'s minimum). Stored hashes carry their parameters; ' +
+      'a sign-in with an older-parameter hash rehashes it'
+  }),
+  argon2TimeCost: Type.Integer({ env: 'ARGON2_TIME_COST', minimum: 1, maximum: 100, default: 2, description: 'argon2id iterations of new password hashes' }),
+  argon2Parallelism: Type.Integer({ env: 'ARGON2_PARALLELISM', minimum: 1, maximum: 16, default: 1, description: 'argon2id lanes of new password hashes' }),
+  // The HashQueue of lib/credentials/passwords.ts.
+  passwordQueueSeconds: Type.Integer({
+    env: 'PASSWORD_QUEUE_SECONDS',
+    minimum: 1,
+    maximum: 60,
+    default: 3,
+    description: 'the password-hash queue holds at most this many seconds of hashing at the measured rate; beyond it a sign-in gets ' +
+      '`503 temporarily_unavailable` with `Retry-After` at once'
+  }),
+  // As Fastify's trustProxy.
+  trustProxy: Type.Optional(Type.Transform(Type.String({
+    env: 'TRUST_PROXY',
+    minLength: 1,
+    hint: 'true, a hop count, or a comma-separated list of addresses and CIDR ranges',
+    description: 'behind a reverse proxy, whose `X-Forwarded-For` to believe: `true`, a hop count, or the proxies\' addresses and ranges ' +
+      '(`10.0.0.1,10.1.0.0/16`, `loopback`). Unset: nobody\'s, so `request.ip` (and every per-address limit) is the socket\'s address'
+  }))
     .Decode(parseTrustProxy)
     .Encode((v) => Array.isArray(v) ? v.join(',') : String(v))),
-  /** Origins allowed by CORS on /token, /revoke, /userinfo, JWKS and metadata besides public clients' redirect URI origins. */
-  corsOrigins: Type.Optional(Type.Transform(Type.String({ env: 'CORS_ORIGINS', minLength: 1, hint: 'a comma-separated list of origins (https://app.example.com)' }))
+  corsOrigins: Type.Optional(Type.Transform(Type.String({
+    env: 'CORS_ORIGINS',
+    minLength: 1,
+    hint: 'a comma-separated list of origins (https://app.example.com)',
+    description: 'origins allowed by CORS on /token, /revoke, /userinfo, the JWKS and the metadata, besides the origins of public clients\' redirect URIs'
+  }))
     .Decode(parseOrigins)
     .Encode((v) => v.join(','))),
-  /** How often a running server re-reads the signing keys from the store. */
-  keysRefreshSeconds: Type.Integer({ env: 'KEYS_REFRESH_SECONDS', minimum: 1, maximum: 30, default: 10 }),
+  keysRefreshSeconds: Type.Integer({ env: 'KEYS_REFRESH_SECONDS', minimum: 1, maximum: 30, default: 10, description: 'how often a running server re-reads the signing keys from the store, seconds' }),
   /**
-   * How long a rotated-in key is only published before it signs, so every instance's JWKS, and every cached
-   * copy of it, has it first: at least KEYS_REFRESH_SECONDS + 3 (checked in CROSS_CHECKS; lib/keys/signing-keys.ts). At
-   * most 60: the contract says servers sign with a new key within 60 s.
+   * At least KEYS_REFRESH_SECONDS + 3 (checked in CROSS_CHECKS; lib/keys/key-timing.ts), so every instance's JWKS,
+   * and every cached copy of it, has the key first. At most 60: the contract says servers sign with a new key within 60 s.
    */
-  keyPublishDelaySeconds: Type.Integer({ env: 'KEY_PUBLISH_DELAY_SECONDS', minimum: 0, maximum: 60, default: 30 }),
-  /** The largest body `POST /admin/users/import` reads (64 MiB: some 400,000 users); the CLI has no limit. */
-  importMaxBytes: Type.Integer({ env: 'IMPORT_MAX_BYTES', minimum: 1024, maximum: 1024 * 1024 * 1024, default: 64 * 1024 * 1024 }),
-  /**
-   * How many server processes share the port (node:cluster): `1` serves from this process alone; `auto` is one
-   * per core (os.availableParallelism()); N is N. Each worker is a whole instance with its own event loop,
-   * sharing state through the store (and Redis) as separate instances do (server.ts, lib/ops/cluster.ts).
-   */
-  workers: Type.Transform(Type.String({ env: 'WORKERS', pattern: '^(auto|[1-9][0-9]{0,2})$', default: '1', hint: `auto (one per core) or a number of processes from 1 to ${MAX_WORKERS}` }))
+  keyPublishDelaySeconds: Type.Integer({
+    env: 'KEY_PUBLISH_DELAY_SECONDS',
+    minimum: 0,
+    maximum: 60,
+    default: 30,
+    description: 'after `keys rotate`, how many seconds the new key is only published before it signs; ' +
+      'at least `KEYS_REFRESH_SECONDS` + 3, or the start is refused'
+  }),
+  importMaxBytes: Type.Integer({
+    env: 'IMPORT_MAX_BYTES',
+    minimum: 1024,
+    maximum: 1024 * 1024 * 1024,
+    default: 64 * 1024 * 1024,
+    description: 'the largest body `POST /admin/users/import` reads, bytes (64 MiB: about 400,000 users); the CLI has no limit'
+  }),
+  // node:cluster (server.ts, lib/ops/cluster.ts).
+  workers: Type.Transform(Type.String({
+    env: 'WORKERS',
+    pattern: '^(auto|[1-9][0-9]{0,2})$',
+    default: '1',
+    hint: `auto (one per core) or a number of processes from 1 to ${MAX_WORKERS}`,
+    description: `server processes sharing the port: \`auto\` is one per core (os.availableParallelism()), or a number up to ${MAX_WORKERS}. ` +
+      'Each is a whole instance with its own event loop, sharing state through the store (and Redis) as separate instances do'
+  }))
     .Decode(parseWorkers)
     .Encode(String),
-  /** The name the login, consent and error pages show (the issuer's display name). */
-  issuerName: Type.String({ env: 'ISSUER_NAME', minLength: 1, maxLength: 100, default: 'Gatehouse' }),
-  /** A folder of page templates replacing the built-in ones in views/ (each file that exists there wins). */
-  viewsDir: Type.Optional(Type.String({ env: 'VIEWS_DIR', minLength: 1 })),
-  /** How long a browser stays signed in after entering their password (the session cookie's lifetime). */
-  sessionTtl: Seconds('SESSION_TTL', 28800, 'browser session lifetime'),
-  /**
-   * Every call to an upstream provider (discovery, token, JWKS, userinfo) gives up after this long: an
-   * unreachable or slow provider is a 502 page, never a hung sign-in (lib/upstream/).
-   */
-  upstreamTimeoutMs: Type.Integer({ env: 'UPSTREAM_TIMEOUT_MS', minimum: 100, maximum: 60000, default: 5000 })
+  issuerName: Type.String({ env: 'ISSUER_NAME', minLength: 1, maxLength: 100, default: 'Gatehouse', hint: '1 to 100 characters', description: 'the name the login, consent and error pages show' }),
+  viewsDir: Type.Optional(Type.String({ env: 'VIEWS_DIR', minLength: 1, hint: 'a folder', description: 'a folder of page templates used instead of the built-in ones in views/ (each file that exists there wins)' })),
+  sessionTtl: Seconds('SESSION_TTL', 28800, 'how long a browser stays signed in after entering the password, seconds (8 hours)'),
+  upstreamTimeoutMs: Type.Integer({
+    env: 'UPSTREAM_TIMEOUT_MS',
+    minimum: 100,
+    maximum: 60000,
+    default: 5000,
+    description: 'milliseconds after which a call to an upstream provider (discovery, token, JWKS, userinfo) gives up: ' +
+      'an unreachable or slow provider is a 502 page, never a hung sign-in'
+  })
 })
 
 export type Config = StaticDecode<typeof ConfigSchema>

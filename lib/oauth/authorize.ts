@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import { AuthorizationError, badAuthorizationRequest } from '../errors.js'
 import type { Client, ClientStore } from '../stores/types.js'
-import { parseScope } from './scopes.js'
+import { isOidcScope, parseScope } from './scopes.js'
 
 /**
  * The authorization request (RFC 6749 §4.1.1, RFC 7636, OIDC Core §3.1.2.1): who asks, where the answer
@@ -11,8 +11,8 @@ import { parseScope } from './scopes.js'
 /** RFC 6749 §4.1.2 recommends at most 10 minutes; Gatehouse's codes live 60 s (CONTRACT.md). */
 export const AUTHORIZATION_CODE_TTL_SECONDS = 60
 
-/** The OpenID Connect scopes every client allowed `authorization_code` may ask for (they name claims, not rights). */
-import { isOidcScope } from './scopes.js'
+// The OpenID Connect scopes every client allowed `authorization_code` may ask for (they name claims, not rights):
+// defined in scopes.ts, re-exported here with the authorization request's other rules.
 export { isOidcScope, OIDC_SCOPES } from './scopes.js'
 
 /** RFC 7636 §4.2: S256 is BASE64URL(SHA256(verifier)), 43 characters exactly. */

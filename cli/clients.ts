@@ -1,0 +1,120 @@
+import { createClient, deleteClient, toClientView, updateClient } from '../lib/admin/clients.js'
+import { command, commaList, one, UsageError, type CommandGroup } from './command.js'
+
+/** Flags `clients add` and `clients update` share. */
+const CLIENT_FLAGS = {
+  grant: {
+    type: 'string',
+    multiple: true,
+    value: 'g1,g2',
+    description: 'grant types, comma-separated: client_credentials, password, refresh_token, authorization_code'
+  },
+  scope: {
+    type: 'string',
+    value: '"a b"',
+    description: 'the scopes the client may ask for; without it, only the scopes of the user it acts for (and none with client_credentials)'
+  },
+  'redirect-uri': {
+    type: 'string',
+    multiple: true,
+    value: 'URI',
+    description: 'a redirect URI for the authorization code flow: absolute, no fragment, https unless loopback; matched exactly'
+  },
+  'post-logout-redirect-uri': {
+    type: 'string',
+    multiple: true,
+    value: 'URI',
+    description: 'where GET /logout may send the browser back to (the same rules as --redirect-uri)'
+  },
+  'skip-consent': { type: 'boolean', description: 'a first-party app: its users see no consent page' },
+  providers: {
+    type: 'string',
+    value: 'a,b',
+    description: 'its users sign in through these upstream providers only, with no password form (\'\' lifts the restriction)'
+  }
+} as const
+
+/** `--providers a,b` as a list; '' lifts the restriction (null); absent: undefined. */
+function providerList (value: string | undefined): string[] | null | undefined {
+  if (value === undefined) return undefined
+  const names = commaList([value])
+  return names.length === 0 ? null : names
+}
+
+/** `gatehouse clients …`: the applications that ask for tokens (lib/admin/clients.ts). */
+export const clients: CommandGroup = {
+  name: 'clients',
+  summary: 'manage the applications that ask for tokens',
+  commands: [
+    command({
+      name: 'add',
+      summary: 'register a client and print it; a confidential client\'s secret is printed this once (stored only as a digest)',
+      usage: ['CLIENT_ID [--public] [--grant g1,g2] [--scope "a b"] [--redirect-uri URI]... [--post-logout-redirect-uri URI]... [--skip-consent] [--providers a,b]'],
+      details: ['Without --grant, a confidential client gets client_credentials and a public one authorization_code,refresh_token.'],
+      positionals: true,
+      flags: {
+        public: { type: 'boolean', description: 'a public client (a single-page or native app): no secret, PKCE only; it cannot have client_credentials' },
+        ...CLIENT_FLAGS
+      },
+      async run ({ values, positionals }, { storage }) {
+        const id = one(positionals, 'CLIENT_ID')
+        const isPublic = values.public ?? false
+        const grantTypes = values.grant ? commaList(values.grant) : isPublic ? ['authorization_code', 'refresh_token'] : ['client_credentials']
+        const { client, secret } = await createClient(await storage(), id, {
+          isPublic,
+          grantTypes,
+          scope: values.scope ?? null,
+          redirectUris: values['redirect-uri'] ?? [],
+          postLogoutRedirectUris: values['post-logout-redirect-uri'] ?? [],
+          skipConsent: values['skip-consent'] ?? false,
+          providers: providerList(values.providers) ?? null
+        })
+        return { ...toClientView(client), ...(secret === undefined ? {} : { client_secret: secret }) }
+      }
+    }),
+    command({
+      name: 'update',
+      summary: 'change a client and print it: each option given replaces what is stored, the others stay',
+      usage: ['CLIENT_ID [--grant g1,g2] [--scope "a b"] [--redirect-uri URI]... [--post-logout-redirect-uri URI]... [--skip-consent|--no-skip-consent] [--providers a,b]'],
+      positionals: true,
+      flags: {
+        ...CLIENT_FLAGS,
+        'no-skip-consent': { type: 'boolean', description: 'show the consent page again' }
+      },
+      async run ({ values, positionals }, { clock, config, storage }) {
+        const id = one(positionals, 'CLIENT_ID')
+        if (values['skip-consent'] && values['no-skip-consent']) throw new UsageError('--skip-consent and --no-skip-consent together')
+        const { client } = await updateClient({ storage: await storage(), clock, config }, id, {
+          grantTypes: values.grant === undefined ? undefined : commaList(values.grant),
+          scope: values.scope,
+          redirectUris: values['redirect-uri'],
+          postLogoutRedirectUris: values['post-logout-redirect-uri'],
+          skipConsent: values['skip-consent'] ? true : values['no-skip-consent'] ? false : undefined,
+          providers: providerList(values.providers)
+        })
+        return toClientView(client)
+      }
+    }),
+    command({
+      name: 'list',
+      summary: 'the clients as a JSON array (never a secret)',
+      usage: [''],
+      positionals: false,
+      flags: {},
+      async run (_input, { storage }) {
+        return (await (await storage()).clients.list({ limit: 1_000_000, offset: 0 })).map(toClientView)
+      }
+    }),
+    command({
+      name: 'remove',
+      summary: 'delete a client and print it; its tokens stop working (re-creating the id brings none back)',
+      usage: ['CLIENT_ID'],
+      positionals: true,
+      flags: {},
+      async run ({ positionals }, { clock, config, storage }) {
+        const id = one(positionals, 'CLIENT_ID')
+        return toClientView(await deleteClient({ storage: await storage(), clock, config }, id))
+      }
+    })
+  ]
+}

@@ -1,0 +1,169 @@
+import { createReadStream, fstatSync, openSync } from 'node:fs'
+import { once } from 'node:events'
+import { argon2Params, createPasswordHasher } from '../lib/credentials/passwords.js'
+import { createUser, toUserView, updateUser } from '../lib/admin/users.js'
+import { endSessions, listConsents, listSessions, revokeConsents } from '../lib/admin/browser.js'
+import { exportUsers, IMPORT_DEFAULTS, importUsers } from '../lib/admin/user-import.js'
+import { progressView } from './import-progress.js'
+import { command, count, one, readStdin, STREAMED, UsageError, type CommandGroup } from './command.js'
+
+/** `gatehouse users …`: the people who sign in (lib/admin/users.ts, user-import.ts, browser.ts). */
+export const users: CommandGroup = {
+  name: 'users',
+  summary: 'manage the people who sign in',
+  commands: [
+    command({
+      name: 'add',
+      summary: 'create a user and print it as GET /users/me shows it; the password is read from standard input, never from the command line',
+      usage: ['USERNAME --password-stdin [--full-name TEXT] [--email EMAIL] [--scope "a b"]'],
+      details: ['USERNAME: lowercase ASCII, [a-z0-9][a-z0-9._@+-]{0,63}, matched exactly at sign-in.'],
+      positionals: true,
+      flags: {
+        'password-stdin': { type: 'boolean', description: 'read the password from standard input (required; one trailing newline is stripped)' },
+        'full-name': { type: 'string', value: 'TEXT', description: 'the user\'s full name (full_name; the ID token\'s and /userinfo\'s name)' },
+        email: { type: 'string', value: 'EMAIL', description: 'the user\'s e-mail address (set by an administrator, so email_verified is false)' },
+        scope: { type: 'string', value: '"a b"', description: 'the scopes the user may be granted, space-separated' }
+      },
+      async run ({ values, positionals }, { config, storage }) {
+        const username = one(positionals, 'USERNAME')
+        if (!values['password-stdin']) throw new UsageError('users add needs --password-stdin (passwords are never taken from the command line)')
+        const store = await storage()
+        const password = await readStdin('--password-stdin', 'printf %s "$PW" | gatehouse users add NAME --password-stdin')
+        const passwords = await createPasswordHasher(argon2Params(config))
+        const user = await createUser(store, passwords, username, password, { fullName: values['full-name'], email: values.email, scope: values.scope })
+        return toUserView(user)
+      }
+    }),
+    ...(['disable', 'enable'] as const).map((action) => command({
+      name: action,
+      summary: action === 'disable'
+        ? 'refuse their sign-ins and tokens (at once here, within seconds on every instance): revokes their grants and ends their browser sessions'
+        : 'allow their sign-ins again (tokens revoked when they were disabled stay revoked)',
+      usage: ['USERNAME'],
+      positionals: true,
+      flags: {},
+      async run ({ positionals }, { config, clock, storage }) {
+        const username = one(positionals, 'USERNAME')
+        const store = await storage()
+        return toUserView(await updateUser({ storage: store, passwords: await createPasswordHasher(argon2Params(config)), clock, config }, username, { disabled: action === 'disable' }))
+      }
+    })),
+    command({
+      name: 'list',
+      summary: 'the users as a JSON array of GET /users/me views (no password hashes)',
+      usage: [''],
+      positionals: false,
+      flags: {},
+      async run (_input, { storage }) {
+        return (await (await storage()).users.list({ limit: 1_000_000, offset: 0 })).map(toUserView)
+      }
+    }),
+    command({
+      name: 'import',
+      summary: 'import users with the password hashes another system left (bcrypt, argon2, PBKDF2) from JSON Lines, one user a line; prints a summary',
+      usage: ['FILE|- [--update] [--batch-size N] [--progress-interval SECONDS]'],
+      details: [
+        'FILE - reads standard input. Idempotent: a username already present is skipped (or updated with --update), ' +
+          'so an interrupted import is finished by running it again. Progress goes to standard error. See docs/import.md.'
+      ],
+      positionals: true,
+      flags: {
+        update: { type: 'boolean', description: 'existing users take the values the line names (fields it leaves out are kept); without it they are skipped' },
+        'batch-size': { type: 'string', value: 'N', description: `lines checked and written per transaction, 1 to 100000 (default ${IMPORT_DEFAULTS.batchSize})` },
+        'progress-interval': { type: 'string', value: 'SECONDS', description: 'off a terminal, seconds between progress lines on standard error, 1 to 3600 (default 2)' }
+      },
+      async run ({ values, positionals }, { config, clock, storage }) {
+        const file = one(positionals, 'FILE (or - for standard input)')
+        const batchSize = count(values['batch-size'], '--batch-size', IMPORT_DEFAULTS.batchSize, 1, 100_000)
+        const intervalSeconds = count(values['progress-interval'], '--progress-interval', 2, 1, 3600)
+        // Opened first, so a missing file is one clear line before anything is read or written.
+        const fd = file === '-' ? 0 : openFile(file)
+        const stat = fstatSync(fd)
+        if (stat.isDirectory()) throw new Error(`cannot read ${file}: a directory`)
+        const store = await storage()
+        const source = file === '-' ? process.stdin : createReadStream('', { fd, highWaterMark: 256 * 1024 })
+        const view = progressView(process.stderr, { totalBytes: stat.isFile() ? stat.size : undefined, intervalMs: intervalSeconds * 1000 })
+        // Ctrl-C: stop after the batch in flight (each batch is one transaction), say where, exit 1. A second one kills.
+        const interrupt = new AbortController()
+        process.once('SIGINT', () => { interrupt.abort(); source.destroy() })
+        try {
+          return await importUsers({ storage: store, clock, config }, source, { update: values.update ?? false, batchSize, onProgress: view.update, signal: interrupt.signal })
+        } finally {
+          view.stop()
+        }
+      }
+    }),
+    command({
+      name: 'export',
+      summary: 'every user as JSON Lines on standard output, the hash as stored: what users import reads',
+      usage: [''],
+      positionals: false,
+      flags: {},
+      async run (_input, { storage }) {
+        const store = await storage()
+        // JSON Lines, one user a line, written as the store is paged (memory holds one page), with backpressure.
+        const failed = new Promise<never>((_resolve, reject) => { process.stdout.once('error', reject) })
+        failed.catch(() => {})
+        for await (const line of exportUsers(store)) {
+          if (!process.stdout.write(line + '\n')) await Promise.race([once(process.stdout, 'drain'), failed])
+        }
+        return STREAMED
+      }
+    }),
+    command({
+      name: 'sessions',
+      summary: 'their browser sessions (signed in on the login page or through a provider)',
+      usage: ['USERNAME'],
+      positionals: true,
+      flags: {},
+      async run ({ positionals }, { clock, storage }) {
+        const username = one(positionals, 'USERNAME')
+        return listSessions({ storage: await storage(), clock }, username)
+      }
+    }),
+    command({
+      name: 'end-sessions',
+      summary: 'sign them out of every browser; prints {"ended": N}',
+      usage: ['USERNAME'],
+      positionals: true,
+      flags: {},
+      async run ({ positionals }, { storage }) {
+        const username = one(positionals, 'USERNAME')
+        return { ended: await endSessions(await storage(), username) }
+      }
+    }),
+    command({
+      name: 'consents',
+      summary: 'the clients they allowed on the consent page, with the scopes',
+      usage: ['USERNAME'],
+      positionals: true,
+      flags: {},
+      async run ({ positionals }, { storage }) {
+        const username = one(positionals, 'USERNAME')
+        return listConsents(await storage(), username)
+      }
+    }),
+    command({
+      name: 'revoke-consent',
+      summary: 'forget what they allowed, so the consent page is shown again; prints {"revoked": N}',
+      usage: ['USERNAME [--client CLIENT_ID]'],
+      positionals: true,
+      flags: {
+        client: { type: 'string', value: 'CLIENT_ID', description: 'only the consent given to this client (default: every client)' }
+      },
+      async run ({ values, positionals }, { storage }) {
+        const username = one(positionals, 'USERNAME')
+        return { revoked: await revokeConsents(await storage(), username, values.client) }
+      }
+    })
+  ]
+}
+
+function openFile (path: string): number {
+  try {
+    return openSync(path, 'r')
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code
+    throw new Error(`cannot read ${path}: ${code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'a directory' : String(code)}`)
+  }
+}
