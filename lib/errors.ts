@@ -117,6 +117,17 @@ export class StoreUnavailableError extends GatehouseError {
 }
 
 /**
+ * A path that matches a route's pattern but can name nothing (a provider name no provider can have): the route
+ * throws it, and it is answered as the not-found handler answers any unknown path (plugins/error-handler.ts).
+ */
+export class NoSuchEndpointError extends GatehouseError {
+  readonly error = 'not_found'
+  constructor () {
+    super('no such endpoint', 404)
+  }
+}
+
+/**
  * A browser-flow failure shown as an HTML page, never sent back to a client: an authorization request whose
  * client or redirect URI cannot be trusted (RFC 6749 §4.1.2.1: MUST NOT redirect), a form without a valid CSRF
  * token (403), a login page request that makes no sense. The page states `error` and the description.
@@ -130,7 +141,7 @@ export class PageError extends GatehouseError {
 }
 
 export const badAuthorizationRequest = (description: string) => new PageError('invalid_request', description)
-/** Sign-in through an upstream provider (issue 14): no such provider (404), a check that failed (400), a provider that cannot be reached (502). */
+/** Sign-in through an upstream provider: no such provider (404), a check that failed (400), a provider that cannot be reached (502). */
 export const unknownProvider = () => new PageError('invalid_request', 'there is no such sign-in provider', 404)
 export const upstreamRefused = (description: string) => new PageError('invalid_request', description, 400)
 export const upstreamUnreachable = (description = 'the sign-in provider cannot be reached; try again in a moment') => new PageError('temporarily_unavailable', description, 502)

@@ -17,7 +17,7 @@ export interface PageOptions {
 
 declare module 'fastify' {
   interface FastifyReply {
-    /** Renders `views/<name>.eta` as a full HTML page (with the issuer's name), with its own CSP. */
+    /** Renders `views/<name>.eta` as a full HTML page (with the issuer's name), with its own CSP (html-security-headers). */
     page: (name: string, data: Record<string, unknown>, options?: PageOptions) => Promise<FastifyReply>
   }
 }
@@ -25,8 +25,9 @@ declare module 'fastify' {
 /**
  * Server-rendered pages (login, consent, error, signed-out) with @fastify/view and Eta: no front-end build,
  * nothing from third parties. Templates come from VIEWS_DIR when set (an operator's copy of views/), else
- * views/. Each page gets a CSP of its own: nothing but its inline style (by nonce) and forms posting here, or
- * to the client the flow returns to; html-security-headers adds frame-ancestors 'none' and the rest.
+ * views/. Each page gets a CSP of its own, written by plugins/html-security-headers.ts from the style nonce and
+ * the form targets handed to it here: nothing but the page's inline style and forms posting here, or to the
+ * client the flow returns to.
  */
 export default fp(async (fastify) => {
   const { config } = fastify
@@ -39,11 +40,10 @@ export default fp(async (fastify) => {
 
   fastify.decorateReply('page', async function (this: FastifyReply, name: string, data: Record<string, unknown>, options: PageOptions = {}) {
     const nonce = randomBytes(16).toString('base64')
-    const formAction = ["'self'", ...new Set(options.formTargets ?? [])].join(' ')
-    this.code(options.status ?? 200)
-      .header('content-type', 'text/html; charset=utf-8')
-      .header('content-security-policy', `default-src 'none'; style-src 'nonce-${nonce}'; img-src 'self' data:; form-action ${formAction}; base-uri 'none'; frame-ancestors 'none'`)
+    // plugins/html-security-headers.ts writes the page's CSP (and the rest) from these.
+    this.pageSources = { styleNonce: nonce, formTargets: options.formTargets ?? [] }
+    this.code(options.status ?? 200).header('content-type', 'text/html; charset=utf-8')
     const html = await this.viewAsync(`${name}.eta`, { ...data, nonce, issuerName: config.issuerName })
     return this.send(html)
   })
-}, { name: 'views', dependencies: ['config'] })
+}, { name: 'views', dependencies: ['config', 'html-security-headers'] })

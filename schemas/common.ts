@@ -22,7 +22,8 @@ export const PROVIDER_NAME_PATTERN = PROVIDER_NAME.source
 
 export const Username = Type.String({ pattern: USERNAME_PATTERN, description: 'lowercase letters, digits and . _ @ + -; 1-64 characters' })
 /** What a sign-in form may send as a username: bounded, otherwise any text (an unknown name is simply wrong). */
-export const UsernameInput = Type.String({ minLength: 1, maxLength: 256 })
+export const MAX_USERNAME_INPUT_LENGTH = 256
+export const UsernameInput = Type.String({ minLength: 1, maxLength: MAX_USERNAME_INPUT_LENGTH })
 /** Longest password accepted, in characters: bounds the hashing cost an attacker can ask for. */
 export const MAX_PASSWORD_LENGTH = 1024
 export const Password = Type.String({ minLength: 1, maxLength: MAX_PASSWORD_LENGTH })

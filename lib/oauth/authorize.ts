@@ -157,16 +157,14 @@ export async function readAuthorizationRequest (query: Query, clients: ClientSto
 
 /**
  * The scopes this user may be granted for this request: what was asked for (or, when nothing was, every
- * scope the user has, within the client's list), where non-OIDC scopes must be the user's (no silent
- * narrowing: `invalid_scope`).
+ * scope the user has, within the client's list). A non-OIDC scope asked for that the user does not hold is
+ * `refused` (no silent narrowing: the interaction policy answers `invalid_scope`, lib/oauth/interaction.ts).
  */
-export function scopesFor (request: AuthorizationRequest, userScope: string): string[] {
+export function grantableScopes (request: AuthorizationRequest, userScope: string): { scopes: string[], refused: string[] } {
   const userScopes = parseScope(userScope)
   const clientScopes = request.client.scope === null ? undefined : parseScope(request.client.scope)
-  if (request.scopes === undefined) return userScopes.filter((s) => clientScopes === undefined || clientScopes.includes(s))
-  const refused = request.scopes.filter((s) => !isOidcScope(s) && !userScopes.includes(s))
-  if (refused.length > 0) throw new AuthorizationError('invalid_scope', `scope not allowed: ${refused.join(' ').slice(0, 200)}`, request)
-  return request.scopes
+  if (request.scopes === undefined) return { scopes: userScopes.filter((s) => clientScopes === undefined || clientScopes.includes(s)), refused: [] }
+  return { scopes: request.scopes, refused: request.scopes.filter((s) => !isOidcScope(s) && !userScopes.includes(s)) }
 }
 
 /** The client's redirect URI with `params` added (its own query kept), as the Location of a redirect back. */

@@ -4,6 +4,7 @@ import type { SecurityEvents } from '../ops/events.js'
 import { isShedByHashQueue, type PasswordHasher } from '../credentials/passwords.js'
 import type { Throttle } from '../limits/throttle.js'
 import type { Storage, User } from '../stores/types.js'
+import { MAX_PASSWORD_LENGTH, MAX_USERNAME_INPUT_LENGTH } from '../../schemas/common.js'
 import { SIGN_IN_LIMITS, signInKeys } from './brute-force.js'
 
 /** The one reply for an unknown user, a wrong password and a disabled user (ASVS 6.3.8). */
@@ -29,13 +30,16 @@ export interface SignInAttempt {
 
 /**
  * Checks a username and password: the one home of the rules every password sign-in follows (the password
- * grant today, the login page tomorrow): brute-force limits decided before any hash is computed, the same
+ * grant and the login form): lengths and brute-force limits decided before any hash is computed, the same
  * answer and the same time for an unknown user, a wrong password and a disabled user, and the upgrade of an
  * old hash at the first sign-in. Throws `invalid_grant` (BAD_CREDENTIALS) or 429; returns the user.
  */
 export async function signIn (deps: SignInDeps, attempt: SignInAttempt): Promise<User> {
   const { storage, passwords, throttle, log, events } = deps
   const { username, password, clientIp, clientId } = attempt
+  // Longer than any account can have: wrong, and never hashed (a long password costs hashing time). The password
+  // grant's schema refuses these first as invalid_request (schemas/common.ts holds the limits); the form cannot.
+  if (username.length > MAX_USERNAME_INPUT_LENGTH || password.length > MAX_PASSWORD_LENGTH) throw invalidGrant(BAD_CREDENTIALS)
   // The attempt is reserved before any hash is computed, in one atomic step (lib/limits/throttle.ts): parallel
   // guesses count one by one, so no more passwords are verified than the limits allow.
   const reservation = await throttle.reserve(signInKeys(username, clientIp), SIGN_IN_LIMITS)

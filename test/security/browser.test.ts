@@ -7,6 +7,12 @@ import {
 // SECURITY-CASES.md series A (authorization endpoint, login and consent pages) and C (authorization codes),
 // one t.test per case; on SQLite here, on PostgreSQL through test/postgres/security/browser.test.ts.
 
+/** A Set-Cookie line as its name=value and its attributes, sorted (their order means nothing: RFC 6265 §5.2), Max-Age's number as N. */
+const cookieParts = (line: string) => {
+  const [pair = '', ...attributes] = line.split('; ')
+  return { pair, attributes: attributes.map((a) => a.replace(/^Max-Age=\d+$/, 'Max-Age=N')).sort() }
+}
+
 const noRedirect = (t: Test, res: { statusCode: number, headers: Record<string, unknown>, body: string }, label: string) => {
   t.equal(res.statusCode, 400, `${label}: 400`)
   t.notOk(res.headers.location, `${label}: no Location`)
@@ -160,13 +166,16 @@ t.test('A9: POST /login without the CSRF token, with another session\'s, a repla
   await refused('Sec-Fetch-Site: cross-site', { ...creds, csrf }, { 'sec-fetch-site': 'cross-site' })
   t.equal((await browser.post('/consent', { decision: 'allow', return_to: returnTo })).statusCode, 403, 'the consent form too')
 
-  const cookie = String(page.headers['set-cookie'])
-  t.match(cookie, /^__Host-gatehouse-csrf=[^;]+; Path=\/; HttpOnly; SameSite=Lax; Secure/, 'https issuer: __Host-, Secure, HttpOnly, SameSite=Lax')
+  const cookie = cookieParts(String(page.headers['set-cookie']))
+  t.match(cookie.pair, /^__Host-gatehouse-csrf=[A-Za-z0-9_-]{43}$/, 'https issuer: __Host-')
+  t.same(cookie.attributes, ['HttpOnly', 'Path=/', 'SameSite=Lax', 'Secure'], 'https issuer: Secure, HttpOnly, SameSite=Lax, Path=/')
   browser.cookies.set('__Host-gatehouse-session', 'A'.repeat(43)) // a fixated id
   const ok = await browser.post('/login', { ...creds, csrf }, { origin: 'https://auth.test' })
   t.equal(ok.statusCode, 303)
   const set = ([] as string[]).concat(ok.headers['set-cookie'] as string[])
-  t.match(set.find((c) => c.startsWith('__Host-gatehouse-session=')) ?? '', /^__Host-gatehouse-session=[A-Za-z0-9_-]{43}; Path=\/; HttpOnly; SameSite=Lax; Secure; Max-Age=\d+$/)
+  const session = cookieParts(set.find((c) => c.startsWith('__Host-gatehouse-session=')) ?? '')
+  t.match(session.pair, /^__Host-gatehouse-session=[A-Za-z0-9_-]{43}$/)
+  t.same(session.attributes, ['HttpOnly', 'Max-Age=N', 'Path=/', 'SameSite=Lax', 'Secure'], 'the session cookie: the same attributes, and a lifetime')
   t.not(browser.cookies.get('__Host-gatehouse-session'), 'A'.repeat(43), 'a new session id at sign-in')
   t.not(browser.cookies.get('__Host-gatehouse-csrf'), csrf, 'a new CSRF token too')
   await refused('the replayed token, after sign-in', { ...creds, csrf }, {}, (() => { const b = new InjectBrowser(app); b.cookies.set('__Host-gatehouse-csrf', browser.cookies.get('__Host-gatehouse-csrf') as string); return b })())

@@ -1,0 +1,45 @@
+import type { FastifyBaseLogger } from 'fastify'
+import { AuthorizationError } from '../errors.js'
+import type { Storage } from '../stores/types.js'
+import { issueCode } from './authorization-codes.js'
+import { redirectBack, type AuthorizationRequest } from './authorize.js'
+import { nextStep, type Fresh, type PromptName, type SignedIn } from './interaction.js'
+
+/**
+ * The I/O around the interaction policy (lib/oauth/interaction.ts), for every page that moves an authorization
+ * request on: read this user's consent, decide, log why a page is needed, and issue the code.
+ */
+
+/** A page to show (a prompt of the interaction policy), or a code to issue. Refusals are thrown. */
+export type Decision =
+  | { kind: PromptName, reason: string, scopes: string[] | undefined }
+  | { kind: 'code', scopes: string[], signedIn: SignedIn }
+
+/**
+ * The next step for `authz` in this browser. A refusal (prompt=none, a scope the user does not hold) is thrown as
+ * the AuthorizationError that goes back to the client. Why a page is needed goes to the log (debug), so an
+ * operator can see why a login page was shown.
+ */
+export async function decideNext (storage: Storage, input: { authz: AuthorizationRequest, signedIn: SignedIn | undefined, now: number, fresh?: Fresh, log: FastifyBaseLogger }): Promise<Decision> {
+  const { authz, signedIn, now, fresh, log } = input
+  // Nothing to read when nobody is signed in, or when the consent form was just posted.
+  const consent = signedIn === undefined || fresh?.consent === true ? undefined : await storage.consents.find(signedIn.user.id, authz.client.id)
+  const step = nextStep({ authz, signedIn, consent, now, fresh })
+  if (step.kind === 'refused') {
+    log.debug({ clientId: authz.client.id, error: step.error, reason: step.reason }, 'authorization request refused')
+    throw new AuthorizationError(step.error, step.description, authz)
+  }
+  if (step.kind === 'code') {
+    if (signedIn === undefined) throw new Error('the interaction policy issued a code with nobody signed in')
+    return { ...step, signedIn }
+  }
+  log.debug({ clientId: authz.client.id, prompt: step.kind, reason: step.reason }, 'authorization request needs a page')
+  return step
+}
+
+/** Issues the code and returns where it goes: the client's redirect URI with `code`, `state` and `iss` (RFC 9207). */
+export async function redirectWithCode (deps: { storage: Storage, issuer: string }, authz: AuthorizationRequest, decision: { scopes: string[], signedIn: SignedIn }, now: number): Promise<string> {
+  const { user, session } = decision.signedIn
+  const code = await issueCode(deps.storage, { request: authz, user, scopes: decision.scopes, authTime: session.authTime, now })
+  return redirectBack(authz.redirectUri, { code, state: authz.state, iss: deps.issuer })
+}

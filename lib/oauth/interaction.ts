@@ -1,0 +1,139 @@
+import type { Consent, Session, User } from '../stores/types.js'
+import { grantableScopes, type AuthorizationRequest } from './authorize.js'
+import { parseScope } from './scopes.js'
+
+/**
+ * What an authorization request needs next in this browser, decided the way node-oidc-provider's interaction
+ * policy decides it (lib/helpers/interaction_policy): an ordered list of prompts (the pages: login, consent),
+ * each with an ordered list of named checks. The first check that fails names the page to show and why; under
+ * `prompt=none` (OIDC Core §3.1.2.1) it becomes that prompt's error instead (§3.1.2.6). No check failing: a
+ * code. A new reason to show a page is a new check; a new page (a second factor, account selection, MFA
+ * enrolment, an `acr_values` step-up) is a new prompt here and a renderer in routes/browser/authorize.ts.
+ *
+ * Pure: no I/O and no clock. The caller reads the session and the consent, and issues the code
+ * (lib/oauth/authorization-flow.ts).
+ */
+
+/** Who is signed in in this browser, and since when (`session.authTime`, OIDC `auth_time`). */
+export interface SignedIn { session: Session, user: User }
+
+/** What a form posted in this very request already did: the login form answers prompt=login, the consent form consent. */
+export interface Fresh { login?: boolean, consent?: boolean }
+
+export interface InteractionInput {
+  authz: AuthorizationRequest
+  signedIn: SignedIn | undefined
+  /** This user's consent to this client, when someone is signed in (the caller reads it). */
+  consent: Consent | undefined
+  /** Seconds, from the caller's clock. */
+  now: number
+  fresh?: Fresh
+}
+
+/** What the checks read: the input, and once someone is signed in, the scopes this request would grant them. */
+export interface InteractionContext extends Required<InteractionInput> {
+  grant: { scopes: string[], refused: string[] } | undefined
+}
+
+export type PromptName = 'login' | 'consent'
+export type PromptError = 'login_required' | 'consent_required'
+export type RefusalError = PromptError | 'invalid_scope'
+
+export interface Check {
+  /** The reason, as logged and as the step names it (`max_age`). */
+  readonly name: string
+  readonly description: string
+  /** True when this check fails: its prompt is needed (or, with `refusal`, the request is refused). */
+  readonly fails: (ctx: InteractionContext) => boolean
+  /** A failure no page can fix: back to the client with this error, whatever `prompt` says. */
+  readonly refusal?: (ctx: InteractionContext) => { error: RefusalError, description: string }
+}
+
+export interface Prompt {
+  readonly name: PromptName
+  /** The answer under prompt=none when one of its checks fails (OIDC Core §3.1.2.6). */
+  readonly whenNone: { error: PromptError, description: string }
+  readonly checks: readonly Check[]
+}
+
+export type Policy = readonly Prompt[]
+
+export type Step =
+  | { kind: PromptName, reason: string, scopes: string[] | undefined }
+  | { kind: 'code', scopes: string[] }
+  | { kind: 'refused', error: RefusalError, reason: string, description: string }
+
+/** The consent checks apply unless the client skips consent or the consent form was just posted. */
+const asksConsent = (ctx: InteractionContext): boolean => !ctx.authz.client.skipConsent && ctx.fresh.consent !== true
+
+export const loginPrompt: Prompt = {
+  name: 'login',
+  whenNone: { error: 'login_required', description: 'the user is not signed in' },
+  checks: [
+    {
+      name: 'no_session',
+      description: 'nobody is signed in in this browser',
+      fails: (ctx) => ctx.signedIn === undefined
+    },
+    {
+      name: 'prompt_login',
+      description: 'the client asked for a new sign-in (prompt=login)',
+      fails: (ctx) => ctx.fresh.login !== true && ctx.authz.prompt.has('login')
+    },
+    {
+      name: 'max_age',
+      description: 'the user signed in longer ago than the client\'s max_age allows',
+      fails: (ctx) => ctx.authz.maxAge !== undefined && ctx.signedIn !== undefined && ctx.now - ctx.signedIn.session.authTime > ctx.authz.maxAge
+    }
+  ]
+}
+
+export const consentPrompt: Prompt = {
+  name: 'consent',
+  whenNone: { error: 'consent_required', description: 'the user has not allowed this client these scopes' },
+  checks: [
+    {
+      // Before any consent: a scope the user does not hold is refused outright, consent or not (no silent narrowing).
+      name: 'scope_not_held',
+      description: 'the client asked for a scope the user does not hold',
+      fails: (ctx) => (ctx.grant?.refused.length ?? 0) > 0,
+      refusal: (ctx) => ({ error: 'invalid_scope', description: `scope not allowed: ${(ctx.grant?.refused ?? []).join(' ').slice(0, 200)}` })
+    },
+    {
+      name: 'no_consent',
+      description: 'the user has never allowed this client anything',
+      fails: (ctx) => asksConsent(ctx) && ctx.consent === undefined
+    },
+    {
+      name: 'prompt_consent',
+      description: 'the client asked to ask again (prompt=consent)',
+      fails: (ctx) => asksConsent(ctx) && ctx.authz.prompt.has('consent')
+    },
+    {
+      name: 'scopes_missing',
+      description: 'the client asks for scopes the user has not allowed it yet',
+      fails: (ctx) => asksConsent(ctx) && !(ctx.grant?.scopes ?? []).every((s) => parseScope(ctx.consent?.scope).includes(s))
+    }
+  ]
+}
+
+/** Sign in, then consent. */
+export const defaultPolicy: Policy = [loginPrompt, consentPrompt]
+
+/** The next step for this request in this browser: the first failing check of the first prompt that has one, or a code. */
+export function nextStep (input: InteractionInput, policy: Policy = defaultPolicy): Step {
+  const ctx: InteractionContext = {
+    ...input,
+    fresh: input.fresh ?? {},
+    grant: input.signedIn === undefined ? undefined : grantableScopes(input.authz, input.signedIn.user.scope)
+  }
+  for (const prompt of policy) {
+    const failed = prompt.checks.find((check) => check.fails(ctx))
+    if (failed === undefined) continue
+    if (failed.refusal) return { kind: 'refused', reason: failed.name, ...failed.refusal(ctx) }
+    if (ctx.authz.prompt.has('none')) return { kind: 'refused', reason: failed.name, ...prompt.whenNone }
+    return { kind: prompt.name, reason: failed.name, scopes: ctx.grant?.scopes }
+  }
+  // Every prompt passed, so someone is signed in (the login prompt's first check) and `grant` is set.
+  return { kind: 'code', scopes: ctx.grant?.scopes ?? [] }
+}

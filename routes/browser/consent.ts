@@ -1,0 +1,29 @@
+import type { FastifyPluginAsync } from 'fastify'
+import { AuthorizationError, badAuthorizationRequest } from '../../lib/errors.js'
+import { decideNext, redirectWithCode } from '../../lib/oauth/authorization-flow.js'
+import { consentSchema } from '../../schemas/browser.js'
+
+/**
+ * The consent form: allow remembers the scopes for this user and client and goes on to the client with a code;
+ * deny sends access_denied back to the client (RFC 6749 §4.1.2.1).
+ */
+const consent: FastifyPluginAsync = async (fastify) => {
+  const { storage, clock, config } = fastify
+
+  fastify.post('/consent', { schema: consentSchema, config: { browser: 'form' } }, async (request, reply) => {
+    const { authz, returnTo } = await request.pendingAuthorization({ required: true })
+    const signedIn = await request.browserSession()
+    if (!signedIn) return reply.redirect(returnTo, 303)
+    const { decision } = request.formFields()
+    if (decision === 'deny') throw new AuthorizationError('access_denied', 'the user denied the request', authz)
+    if (decision !== 'allow') throw badAuthorizationRequest('decision must be allow or deny')
+    const now = clock.now()
+    // The consent form answers the consent prompt; a scope the user does not hold is still refused.
+    const next = await decideNext(storage, { authz, signedIn, now, fresh: { login: true, consent: true }, log: request.log })
+    if (next.kind !== 'code') return reply.redirect(returnTo, 303)
+    await storage.consents.grant(signedIn.user.id, authz.client.id, next.scopes, now)
+    return reply.redirect(await redirectWithCode({ storage, issuer: config.issuer }, authz, next, now), 303)
+  })
+}
+
+export default consent

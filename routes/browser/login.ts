@@ -1,0 +1,49 @@
+import type { FastifyPluginAsync } from 'fastify'
+import { OAuthError, PageError } from '../../lib/errors.js'
+import { safeReturnTo, type Query } from '../../lib/oauth/authorize.js'
+import { signIn } from '../../lib/oauth/sign-in.js'
+import type { User } from '../../lib/stores/types.js'
+import { loginPageSchema, loginSchema } from '../../schemas/browser.js'
+import { passwordFormAllowed, showLogin, signedIn } from './pages.js'
+
+/**
+ * The login page and its form. The password rules are the password grant's (lib/oauth/sign-in.ts: limits
+ * decided before any hash, one answer for an unknown user, a wrong password and a disabled user).
+ */
+const login: FastifyPluginAsync = async (fastify) => {
+  const { storage, passwords, throttle, events } = fastify
+
+  fastify.get('/login', { schema: loginPageSchema, config: { browser: 'page' } }, async (request, reply) => {
+    const session = await request.browserSession()
+    const returnTo = safeReturnTo((request.query as Query).return_to)
+    if (session && returnTo === undefined) return reply.page('signed-in', { username: session.user.username, csrf: reply.csrfToken() })
+    return showLogin(reply, { returnTo })
+  })
+
+  fastify.post('/login', { schema: loginSchema, config: { browser: 'form' } }, async (request, reply) => {
+    const pending = await request.pendingAuthorization()
+    const { authz, returnTo } = pending ?? {}
+    // A client that signs its users in through providers only: no password is checked for its requests.
+    if (!passwordFormAllowed(authz)) throw new PageError('access_denied', 'this application signs you in through its sign-in providers only', 403)
+    const { username, password } = request.formFields()
+    if (typeof username !== 'string' || typeof password !== 'string' || username === '' || password === '') {
+      return showLogin(reply, { returnTo, authz, username: typeof username === 'string' ? username : undefined, message: 'Enter your username and password.', status: 400 })
+    }
+    let user: User
+    try {
+      user = await signIn({ storage, passwords, throttle, log: request.log, events }, { username, password, clientIp: request.ip, clientId: authz?.client.id ?? '(login page)' })
+    } catch (err) {
+      if (err instanceof OAuthError && err.error === 'invalid_grant') {
+        return showLogin(reply, { returnTo, authz, username, message: 'Invalid username or password.', status: 401 })
+      }
+      if (err instanceof OAuthError && err.error === 'too_many_requests') {
+        reply.header('retry-after', err.headers['retry-after'] ?? '60')
+        return showLogin(reply, { returnTo, authz, username, message: 'Too many failed attempts. Wait a minute, then try again.', status: 429 })
+      }
+      throw err
+    }
+    return signedIn(reply, user, pending)
+  })
+}
+
+export default login

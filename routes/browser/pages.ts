@@ -1,0 +1,66 @@
+import type { FastifyReply } from 'fastify'
+import { describeScopes } from '../../lib/browser/scope-words.js'
+import { decideNext, redirectWithCode } from '../../lib/oauth/authorization-flow.js'
+import type { AuthorizationRequest } from '../../lib/oauth/authorize.js'
+import type { Storage, UpstreamProvider, User } from '../../lib/stores/types.js'
+import type { PendingAuthorization } from '../../plugins/browser-session.js'
+
+/**
+ * What the browser pages share (not a route file: routes/browser/index.ts registers the pages): the login and
+ * consent pages as rendered, and the one ending of every sign-in.
+ */
+
+/** Origins a page's form may end up at (CSP form-action): a login or consent post 303s on to the client. */
+const formTargets = (authz: AuthorizationRequest | undefined): string[] => authz ? [new URL(authz.redirectUri).origin] : []
+
+/** The password form is offered (and accepted) unless the client signs its users in through providers only. */
+export function passwordFormAllowed (authz: AuthorizationRequest | undefined): boolean {
+  return authz?.client.providers === null || authz?.client.providers === undefined
+}
+
+/** The providers the login page offers for this request: all of them, or those the client names (then no password form). */
+async function offeredProviders (storage: Storage, authz: AuthorizationRequest | undefined): Promise<UpstreamProvider[]> {
+  const all = await storage.providers.list()
+  const only = authz?.client.providers
+  return only === null || only === undefined ? all : all.filter((p) => only.includes(p.name))
+}
+
+export interface LoginPage { returnTo?: string | undefined, authz?: AuthorizationRequest | undefined, username?: string, message?: string, status?: number }
+
+export async function showLogin (reply: FastifyReply, input: LoginPage): Promise<FastifyReply> {
+  const query = input.returnTo === undefined ? '' : `?return_to=${encodeURIComponent(input.returnTo)}`
+  const providers = await offeredProviders(reply.server.storage, input.authz)
+  return reply.page('login', {
+    csrf: reply.csrfToken(),
+    returnTo: input.returnTo,
+    clientId: input.authz?.client.id,
+    username: input.username ?? input.authz?.loginHint,
+    message: input.message,
+    passwordForm: passwordFormAllowed(input.authz),
+    providers: providers.map((p) => ({ name: p.name, displayName: p.displayName, href: `/login/${p.name}${query}` }))
+  }, { status: input.status, formTargets: formTargets(input.authz) })
+}
+
+export async function showConsent (reply: FastifyReply, input: { authz: AuthorizationRequest, returnTo: string, user: User, scopes: string[] }): Promise<FastifyReply> {
+  return reply.page('consent', {
+    csrf: reply.csrfToken(),
+    returnTo: input.returnTo,
+    clientId: input.authz.client.id,
+    username: input.user.username,
+    scopes: describeScopes(input.scopes)
+  }, { formTargets: formTargets(input.authz) })
+}
+
+/**
+ * The one ending of every sign-in (the login form, an upstream provider): a new session under a new id and a
+ * new CSRF token, then straight on to the client when nothing else is needed (no consent to ask), else back to
+ * the authorization request, which shows what is. RFC 9700 §4.12: 303, never 307.
+ */
+export async function signedIn (reply: FastifyReply, user: User, pending: PendingAuthorization | undefined): Promise<FastifyReply> {
+  const { storage, clock, config } = reply.server
+  const session = await reply.signIn(user)
+  if (pending === undefined) return reply.redirect('/login', 303)
+  const now = clock.now()
+  const next = await decideNext(storage, { authz: pending.authz, signedIn: session, now, fresh: { login: true }, log: reply.log })
+  return reply.redirect(next.kind === 'code' ? await redirectWithCode({ storage, issuer: config.issuer }, pending.authz, next, now) : pending.returnTo, 303)
+}

@@ -1,0 +1,102 @@
+import t from 'tap'
+import { AuthorizationError } from '../../../lib/errors.js'
+import {
+  authorizePath, checkAuthorizationRequest, grantableScopes, queryOf, redirectUriMatches, safeReturnTo, type Query
+} from '../../../lib/oauth/authorize.js'
+import type { Client } from '../../../lib/stores/types.js'
+import { clientRecord } from '../../support/records.js'
+
+// The authorization request's rules (lib/oauth/authorize.ts) without an app. The same rules through the pages:
+// test/security/browser.test.ts (series A).
+
+const CHALLENGE = 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM'
+const target = (over: Partial<Client> = {}) => ({ client: clientRecord(over), redirectUri: 'https://app.test/cb', state: 'st' })
+const good: Query = { response_type: 'code', code_challenge: CHALLENGE, code_challenge_method: 'S256' }
+
+t.test('redirectUriMatches: exact match, byte for byte', async (t) => {
+  const registered = ['https://app.test/cb', 'https://app.test/cb?tenant=a']
+  t.ok(redirectUriMatches(registered, 'https://app.test/cb'))
+  t.ok(redirectUriMatches(registered, 'https://app.test/cb?tenant=a'), 'a registered query')
+  for (const presented of ['https://app.test/cb/', 'https://APP.test/cb', 'https://app.test:443/cb', 'https://app.test/cb?tenant=b', 'https://app.test/cb?tenant=a&x=1',
+    'https://app.test/cb#f', 'https://app.test/CB', 'https://app.test/cb/../cb', 'https://app.test/c%62', 'http://app.test/cb', 'https://app.test.evil/cb', 'not a url']) {
+    t.notOk(redirectUriMatches(registered, presented), presented)
+  }
+})
+
+t.test('redirectUriMatches: a loopback IP literal on any port (RFC 8252 §7.3), nothing else about it may differ', async (t) => {
+  const registered = ['http://127.0.0.1/cb', 'http://[::1]/cb?x=1']
+  t.ok(redirectUriMatches(registered, 'http://127.0.0.1:51234/cb'))
+  t.ok(redirectUriMatches(registered, 'http://127.0.0.1/cb'), 'no port')
+  t.ok(redirectUriMatches(registered, 'http://[::1]:8080/cb?x=1'), 'IPv6')
+  t.notOk(redirectUriMatches(registered, 'http://127.0.0.1:51234/other'), 'another path')
+  t.notOk(redirectUriMatches(registered, 'http://127.0.0.1:51234/cb?x=1'), 'another query')
+  t.notOk(redirectUriMatches(registered, 'http://[::1]:8080/cb?x=2'), 'another query on IPv6')
+  t.notOk(redirectUriMatches(registered, 'https://127.0.0.1:51234/cb'), 'https is not the registered scheme')
+  t.notOk(redirectUriMatches(['http://localhost/cb'], 'http://localhost:51234/cb'), 'localhost is not an IP literal: no port leniency')
+  t.notOk(redirectUriMatches(['https://app.test/cb'], 'https://app.test:8443/cb'), 'not for other hosts')
+  t.notOk(redirectUriMatches(registered, 'http://127.0.0.2:51234/cb'), 'another loopback address')
+})
+
+t.test('checkAuthorizationRequest: a good request', async (t) => {
+  const authz = checkAuthorizationRequest({ ...good, scope: 'openid items:read', nonce: 'n', prompt: 'login consent', max_age: '60', login_hint: 'a'.repeat(200) }, target())
+  t.match(authz, { redirectUri: 'https://app.test/cb', state: 'st', scopes: ['openid', 'items:read'], codeChallenge: CHALLENGE, nonce: 'n', maxAge: 60 })
+  t.same([...authz.prompt], ['login', 'consent'])
+  t.equal(authz.loginHint?.length, 128, 'login_hint cut to 128 characters')
+  t.equal(checkAuthorizationRequest(good, target()).scopes, undefined, 'no scope: undefined (everything allowed)')
+  t.ok(checkAuthorizationRequest({ ...good, response_mode: 'query', unknown: 'x' }, target()), 'response_mode=query and unknown parameters are fine')
+})
+
+t.test('checkAuthorizationRequest: each refusal goes back to the client with its error', async (t) => {
+  const refusals: Array<[string, Query, string, RegExp, Partial<Client>?]> = [
+    ['a repeated parameter', { ...good, scope: ['a', 'b'] }, 'invalid_request', /scope is repeated/],
+    ['no response_type', { ...good, response_type: undefined }, 'invalid_request', /missing parameter: response_type/],
+    ['response_type=token', { ...good, response_type: 'token' }, 'unsupported_response_type', /only response_type=code/],
+    ['response_mode=fragment', { ...good, response_mode: 'fragment' }, 'invalid_request', /response_mode=query/],
+    ['no code_challenge', { ...good, code_challenge: undefined }, 'invalid_request', /code challenge required/],
+    ['plain', { ...good, code_challenge_method: 'plain' }, 'invalid_request', /must be S256/],
+    ['no method', { ...good, code_challenge_method: undefined }, 'invalid_request', /must be S256/],
+    ['a 42-character challenge', { ...good, code_challenge: CHALLENGE.slice(0, 42) }, 'invalid_request', /not a S256 challenge/],
+    ['a malformed scope', { ...good, scope: 'a"b' }, 'invalid_scope', /malformed/],
+    ['a scope outside the client\'s list', { ...good, scope: 'openid items:write' }, 'invalid_scope', /scope not allowed: items:write/, { scope: 'items:read' }],
+    ['an unknown prompt', { ...good, prompt: 'bogus' }, 'invalid_request', /unknown prompt value: bogus/],
+    ['prompt=none with another', { ...good, prompt: 'none login' }, 'invalid_request', /cannot be combined/],
+    ['max_age not a number', { ...good, max_age: '-1' }, 'invalid_request', /max_age must be a number/],
+    ['a nonce of 513 characters', { ...good, nonce: 'n'.repeat(513) }, 'invalid_request', /nonce is longer than 512/]
+  ]
+  for (const [label, query, error, description, over] of refusals) {
+    try {
+      checkAuthorizationRequest(query, target(over))
+      t.fail(`${label}: accepted`)
+    } catch (err) {
+      t.ok(err instanceof AuthorizationError, `${label}: an AuthorizationError`)
+      t.match(err, { error, message: description, redirectUri: 'https://app.test/cb', state: 'st' }, label)
+    }
+  }
+})
+
+t.test('grantableScopes: what was asked, or the user\'s within the client\'s list; a scope the user lacks is refused', async (t) => {
+  const authz = (query: Query, over: Partial<Client> = {}) => checkAuthorizationRequest({ ...good, ...query }, target(over))
+  t.same(grantableScopes(authz({ scope: 'openid items:read' }), 'items:read items:write'), { scopes: ['openid', 'items:read'], refused: [] })
+  t.same(grantableScopes(authz({ scope: 'openid admin' }), 'items:read'), { scopes: ['openid', 'admin'], refused: ['admin'] }, 'no silent narrowing')
+  t.same(grantableScopes(authz({}), 'items:read items:write'), { scopes: ['items:read', 'items:write'], refused: [] }, 'nothing asked, no client list')
+  t.same(grantableScopes(authz({}, { scope: 'items:write' }), 'items:read items:write'), { scopes: ['items:write'], refused: [] }, 'within the client\'s list')
+})
+
+t.test('safeReturnTo: only a same-origin path to the authorization endpoint', async (t) => {
+  t.equal(safeReturnTo('/authorize?client_id=web&x=%20'), '/authorize?client_id=web&x=%20')
+  for (const value of ['https://evil.test/authorize?x', '//evil.test/authorize?x', '/authorize\\@evil.test', '/\\evil.test', '/authorize', '/authorizex?a',
+    '/authorize?a#frag', '/authorize?a b', '/login?x', `/authorize?${'a'.repeat(8192)}`, undefined, 42, ['/authorize?a']]) {
+    t.equal(safeReturnTo(value), undefined, JSON.stringify(value)?.slice(0, 40) ?? String(value))
+  }
+})
+
+t.test('authorizePath and queryOf: the pending request as a path and back', async (t) => {
+  const query: Query = { client_id: 'web', scope: 'openid profile', state: 'a&b=c é', prompt: 'login consent', repeated: ['x', 'y'] }
+  const path = authorizePath(query)
+  t.equal(path, '/authorize?client_id=web&scope=openid+profile&state=a%26b%3Dc+%C3%A9&prompt=login+consent', 'strings only, encoded')
+  t.same(queryOf(path), { client_id: 'web', scope: 'openid profile', state: 'a&b=c é', prompt: 'login consent' })
+  t.equal(authorizePath(query, { prompts: ['login'] }), '/authorize?client_id=web&scope=openid+profile&state=a%26b%3Dc+%C3%A9&prompt=consent', 'prompt=login dropped')
+  t.equal(authorizePath({ client_id: 'web', prompt: 'login' }, { prompts: ['login'] }), '/authorize?client_id=web', 'an empty prompt is left out')
+  t.same(queryOf('/authorize?a=1&a=2&b=3&a=4'), { a: ['1', '2', '4'], b: '3' }, 'a repeated parameter stays repeated (the check refuses it)')
+  t.ok(safeReturnTo(authorizePath(query)), 'what authorizePath makes, safeReturnTo accepts')
+})
