@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto'
+import { digest } from '../credentials/digest.js'
 import type { Limit, SignInKeys, SignInLimits } from '../limits/throttle.js'
 
 /**
@@ -20,16 +20,16 @@ export const IP_FAILURES = ADDRESS_ACCOUNTS
 
 export const SIGN_IN_LIMITS: SignInLimits = { account: ACCOUNT_FAILURES, address: ADDRESS_ACCOUNTS }
 
-/** Keys are digests: counters never hold usernames or addresses in clear (they may be sent to Redis). */
-const digest = (text: string) => createHash('sha256').update(text).digest('base64url').slice(0, 22)
+/** Keys are digests: counters never hold usernames or addresses in clear (they may be sent to Redis). 22 characters: 132 bits. */
+const keyOf = (text: string) => digest(text).slice(0, 22)
 
 export function signInKeys (username: string, ip: string): SignInKeys {
-  const account = digest(username)
-  const address = digest(ip)
+  const account = keyOf(username)
+  const address = keyOf(ip)
   return {
     account: `bf:acct:${account}`,
     address: `bf:ip:${address}`,
-    pair: `bf:pair:${digest(`${ip}\u0000${username}`)}`,
+    pair: `bf:pair:${keyOf(`${ip}\u0000${username}`)}`,
     inFlight: `bf:busy:${account}`
   }
 }
@@ -63,5 +63,5 @@ export function introspectionLimits (clientId: string): Limit[] {
 export const UPSTREAM_STARTS = { max: 60, windowSeconds: 60 }
 
 export function upstreamStartLimits (ip: string): Limit[] {
-  return [{ key: `upstream-start:${digest(ip)}`, ...UPSTREAM_STARTS }]
+  return [{ key: `upstream-start:${keyOf(ip)}`, ...UPSTREAM_STARTS }]
 }

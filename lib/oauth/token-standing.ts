@@ -1,6 +1,6 @@
 import type { CachePeek } from '../stores/cached.js'
 import type { Client, Storage, User } from '../stores/types.js'
-import type { AccessTokenClaims } from './access-tokens.js'
+import type { AccessTokenClaims } from './access-token-rules.js'
 import { DEFAULT_CLIENT } from './client-auth.js'
 import { denyEntriesOf } from '../stores/deny-list.js'
 import { currentScope, formatScope, parseScope } from './scopes.js'
