@@ -1,9 +1,10 @@
 import { digest } from '../credentials/digest.js'
-import type { Limit, SignInKeys, SignInLimits } from '../limits/throttle.js'
+import type { Limit } from '../limits/throttle.js'
+import type { SignInKeys, SignInLimits } from './sign-in-reservation.js'
 
 /**
  * Brute-force limits on password sign-in (SECURITY-CASES P5, ASVS 6.1.1/6.3.1), reserved atomically before
- * any hash (lib/limits/throttle.ts), so parallel guesses count one by one:
+ * any hash (lib/oauth/sign-in-reservation.ts), so parallel guesses count one by one:
  *
  * - per account: at most 10 failed guesses per 15 minutes, from anywhere (unknown usernames count like real
  *   ones). Beyond it only that account waits.
@@ -32,15 +33,6 @@ export function signInKeys (username: string, ip: string): SignInKeys {
     pair: `bf:pair:${keyOf(`${ip}\u0000${username}`)}`,
     inFlight: `bf:busy:${account}`
   }
-}
-
-/** The account and address counters as plain limits (the account's first), for tests and tools that peek or clear them. */
-export function signInLimits (username: string, ip: string): Limit[] {
-  const keys = signInKeys(username, ip)
-  return [
-    { key: keys.account, ...ACCOUNT_FAILURES },
-    { key: keys.address, ...ADDRESS_ACCOUNTS }
-  ]
 }
 
 /**

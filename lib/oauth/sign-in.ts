@@ -5,6 +5,7 @@ import { isShedByHashQueue, type PasswordHasher } from '../credentials/passwords
 import type { Throttle } from '../limits/throttle.js'
 import type { Storage, User } from '../stores/types.js'
 import { SIGN_IN_LIMITS, signInKeys } from './brute-force.js'
+import { reserveSignIn } from './sign-in-reservation.js'
 
 /** The one reply for an unknown user, a wrong password and a disabled user (ASVS 6.3.8). */
 export const BAD_CREDENTIALS = 'invalid username or password'
@@ -36,9 +37,9 @@ export interface SignInAttempt {
 export async function signIn (deps: SignInDeps, attempt: SignInAttempt): Promise<User> {
   const { storage, passwords, throttle, log, events } = deps
   const { username, password, clientIp, clientId } = attempt
-  // The attempt is reserved before any hash is computed, in one atomic step (lib/limits/throttle.ts): parallel
-  // guesses count one by one, so no more passwords are verified than the limits allow.
-  const reservation = await throttle.reserve(signInKeys(username, clientIp), SIGN_IN_LIMITS)
+  // The attempt is reserved before any hash is computed, in one atomic step (lib/oauth/sign-in-reservation.ts):
+  // parallel guesses count one by one, so no more passwords are verified than the limits allow.
+  const reservation = await reserveSignIn(throttle, signInKeys(username, clientIp), SIGN_IN_LIMITS)
   if ('retryAfter' in reservation) {
     events.emit({ type: 'login_throttled', username, clientId, ip: clientIp }, log)
     throw tooManyRequests(reservation.retryAfter)
