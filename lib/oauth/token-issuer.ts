@@ -83,7 +83,8 @@ export class TokenIssuer {
   async issue (options: IssueOptions): Promise<TokenReply> {
     const { user, client, scope, plan } = options
     let family = options.family
-    if (!family && user && (plan ? plan.grantId !== undefined : options.refresh === true)) {
+    // A family starts for a user when asked to, or when the plan holds its grant id (chosen for it beforehand).
+    if (family === undefined && user !== undefined && (plan ? plan.grantId !== undefined : options.refresh === true)) {
       const started = await this.#refreshTokens.start({ clientId: client.id, userId: user.id, credentialVersion: user.credentialVersion, scope }, plan?.grantId)
       // The password was changed, or the user disabled or deleted, after the sign-in read them: no token, and
       // the same answer as a wrong password (the password used is a wrong one now).

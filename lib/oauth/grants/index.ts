@@ -14,7 +14,7 @@ const GRANTS: readonly Grant[] = [passwordGrant, clientCredentialsGrant, refresh
 export const GRANT_TYPES: readonly GrantType[] = GRANTS.map((g) => g.grantType)
 
 /** A grant as the token endpoint uses it: built with its dependencies, its parameters checked before it runs. */
-export interface ReadyGrant {
+export interface BuiltGrant {
   grantType: GrantType
   allowsAnonymous: boolean
   handle (request: GrantRequest): Promise<TokenReply>
@@ -26,12 +26,12 @@ export interface Grants {
    * unsupported_grant_type). The FastAPI tutorial's clients post only username and password (its
    * OAuth2PasswordRequestForm makes grant_type optional); Gatehouse serves them the same way.
    */
-  select (body: TokenRequestBody): ReadyGrant
+  select (body: TokenRequestBody): BuiltGrant
 }
 
 /** Builds every grant once (at startup) with what it needs; a request then brings only itself. */
 export function createGrants (deps: GrantDeps): Grants {
-  const grants = new Map(GRANTS.map((grant) => [grant.grantType as string, ready(grant, deps)]))
+  const grants = new Map(GRANTS.map((grant) => [grant.grantType as string, build(grant, deps)]))
   return {
     select (body) {
       const grantType = body.grant_type ?? (body.username !== undefined && body.password !== undefined ? 'password' : undefined)
@@ -44,7 +44,7 @@ export function createGrants (deps: GrantDeps): Grants {
 }
 
 /** The grant bound to its dependencies: a grant this server refuses (`disabled`) refuses, else its parameters are checked, then it runs. */
-function ready (grant: Grant, deps: GrantDeps): ReadyGrant {
+function build (grant: Grant, deps: GrantDeps): BuiltGrant {
   const { grantType, allowsAnonymous, parameters } = grant
   const refusal = grant.disabled?.(deps.config)
   if (refusal !== undefined) return { grantType, allowsAnonymous, handle: async () => { throw unauthorizedClient(refusal) } }
