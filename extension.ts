@@ -6,7 +6,7 @@
  *
  *   import { fp, type Authenticated, type User } from 'gatehouse/extension'
  */
-export type { AccessTokenClaims } from './lib/oauth/access-tokens.js'
+export type { AccessTokenClaims } from './lib/oauth/access-token-rules.js'
 export type { Clock } from './lib/clock.js'
 export type { Config } from './lib/config.js'
 export type { Standing } from './lib/oauth/token-standing.js'

@@ -4,7 +4,7 @@ import fastifyJwt from '@fastify/jwt'
 import type { FastifyRequest } from 'fastify'
 import { invalidToken } from '../lib/errors.js'
 import { publicKeyPem } from '../lib/keys/signing-keys.js'
-import { accessTokenVerifyOptions, isWithinValidity, type AccessTokenClaims } from '../lib/oauth/access-tokens.js'
+import { accessTokenVerifyOptions, isWithinValidity, type AccessTokenClaims } from '../lib/oauth/access-token-rules.js'
 import { bearerToken } from '../lib/oauth/bearer.js'
 import { claimsNow } from '../lib/oauth/token-standing.js'
 
@@ -29,7 +29,7 @@ const VERIFIED_CACHE_SIZE = 1000
  * - the key: @fastify/jwt's secret function picks it by `kid` from the current key set (signing-keys), so a
  *   rotation needs no restart; a `kid` that is not published is invalid_token (it is only a map key, and
  *   nothing is ever fetched);
- * - the rules (algorithm, typ at+jwt, iss, aud, required claims) from the one source, lib/oauth/access-tokens.ts,
+ * - the rules (algorithm, typ at+jwt, iss, aud, required claims) from the one source, lib/oauth/access-token-rules.ts,
  *   and exp/nbf against the injected clock;
  * - the token's standing (lib/oauth/token-standing.ts: revoked, disabled or deleted user, deleted client),
  *   as @fastify/jwt's `trusted` check;

@@ -10,7 +10,7 @@ declare module 'fastify' {
 }
 
 export default fp(async (fastify) => {
-  const { storage, accessTokens, config, clock } = fastify
+  const { storage, accessTokens, idTokens, config, clock } = fastify
   const refreshTokens = new RefreshTokens({ storage, clock, config })
-  fastify.decorate('tokenIssuer', new TokenIssuer({ accessTokens, refreshTokens, clock }))
-}, { name: 'token-issuer', dependencies: ['config', 'clock', 'storage', 'access-tokens'] })
+  fastify.decorate('tokenIssuer', new TokenIssuer({ accessTokens, idTokens, refreshTokens, clock }))
+}, { name: 'token-issuer', dependencies: ['config', 'clock', 'storage', 'access-tokens', 'id-tokens'] })

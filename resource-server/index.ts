@@ -6,7 +6,7 @@ import { createRemoteJWKSet, type JWSHeaderParameters } from 'jose'
 import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify'
 import { BearerError, bearerChallenge, insufficientScope, invalidToken, missingToken } from '../lib/errors.js'
 import { fromJwtError } from '../lib/http/framework-errors.js'
-import { accessTokenRules, CLOCK_LEEWAY_SECONDS, type AccessTokenClaims } from '../lib/oauth/access-tokens.js'
+import { accessTokenRules, CLOCK_LEEWAY_SECONDS, type AccessTokenClaims } from '../lib/oauth/access-token-rules.js'
 import { bearerToken } from '../lib/oauth/bearer.js'
 import { hasScopes } from '../lib/oauth/scopes.js'
 
@@ -24,7 +24,7 @@ import { hasScopes } from '../lib/oauth/scopes.js'
  * JWKS again, at most once every `jwksCooldownMs` (10 s), so tokens with made-up kids cannot turn it into a
  * flood on Gatehouse. Checked: the signature (ES256 only), `typ` at+jwt, `iss`, `aud` (this service), `exp`
  * and `nbf` (10 s leeway), and the claims every Gatehouse token carries (the same rules as Gatehouse's own
- * verifier, from lib/oauth/access-tokens.ts). Failures are RFC 6750: `fastify.authenticate` and
+ * verifier, from lib/oauth/access-token-rules.ts). Failures are RFC 6750: `fastify.authenticate` and
  * `fastify.requireScope` reply 401 invalid_token / 403 insufficient_scope with the Bearer challenge; a bare
  * `request.jwtVerify()` throws a TokenCheckError carrying that status and challenge. Until Gatehouse's
  * metadata and keys can be fetched, requests get 503 with Retry-After. A resource server sees a revoked token

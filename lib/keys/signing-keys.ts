@@ -2,13 +2,9 @@ import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, typ
 import type { Clock } from '../clock.js'
 import { INSTANCE_STALE_SECONDS, KEY_TIMING_MARGIN_SECONDS } from './key-timing.js'
 import type { KeyStore, NewSigningKey, SigningKey } from '../stores/types.js'
+import { SIGNING_ALG } from './algorithm.js'
 
-/**
- * Signing keys: ES256 (ECDSA P-256). Measured per core with node:crypto: ES256 signs ~39,000/s and verifies
- * ~14,000/s (Ed25519 24,000/9,000; RS256 3,600/43,000). Token issuance is our hot path and verification is
- * cached, so ES256 wins; it is also what every JOSE/OAuth library supports (Ed25519 is not yet universal).
- */
-export const SIGNING_ALG = 'ES256' as const
+export { SIGNING_ALG }
 
 /**
  * When each key stops signing: when the first key after it (in sequence) activates; Infinity while none has.

@@ -1,30 +1,14 @@
 import { randomUUID } from 'node:crypto'
-import { createSigner, createVerifier, type VerifierOptions } from 'fast-jwt'
-import { CLOCK_LEEWAY_SECONDS, type Clock } from '../clock.js'
-import { publicKeyPem, SIGNING_ALG, signingKeyAt, type KeySet, type LoadedKey, type SignerKey } from '../keys/signing-keys.js'
+import { createVerifier } from 'fast-jwt'
+import type { Clock } from '../clock.js'
+import { publicKeyPem, type KeySet, type LoadedKey } from '../keys/signing-keys.js'
+import { KeySigners } from '../keys/signers.js'
 import { BoundedLru, sweepEvery } from '../limits/lru.js'
+import { accessTokenVerifyOptions, CLOCK_LEEWAY_SECONDS, validityWindow, type AccessTokenClaims } from './access-token-rules.js'
 import type { SubjectKind } from './subjects.js'
 
-/**
- * RFC 9068 access-token claims. `grant_id` ties tokens from a refresh-token family to it, for revocation.
- * Private claims that let admin changes reach issued tokens (lib/oauth/token-standing.ts): `sub_kind` (a user's
- * token or a client's own, lib/oauth/subjects.ts), `cred_ver` (the user's credential version it was issued
- * under) and `client_gen` (the client registration's generation). Tokens issued before they existed lack them.
- */
-export interface AccessTokenClaims {
-  iss: string
-  sub: string
-  aud: string
-  exp: number
-  iat: number
-  jti: string
-  client_id: string
-  scope?: string
-  grant_id?: string
-  sub_kind?: SubjectKind
-  cred_ver?: number
-  client_gen?: string
-}
+export { CLOCK_LEEWAY_SECONDS }
+export type { AccessTokenClaims }
 
 export interface IssueRequest {
   sub: string
@@ -40,48 +24,13 @@ export interface IssueRequest {
   jti?: string
 }
 
-export { CLOCK_LEEWAY_SECONDS }
 const MAX_HEADER_LENGTH = 1024
 /** Verified tokens remembered by their exact text: as many, and for at most as long, as fast-jwt's own cache. */
 const VERIFIED_CACHE_SIZE = 10_000
 const VERIFIED_CACHE_TTL_MS = 600_000
 
-/** The claims every access token carries (RFC 9068 §2.2, plus client_id). */
-export const REQUIRED_CLAIMS = ['iss', 'sub', 'aud', 'exp', 'iat', 'jti', 'client_id']
-
-/**
- * What makes a JWT an access token of `issuer` for `audience`, as fast-jwt options: exactly one algorithm
- * (RFC 8725 §3.1), the `at+jwt` type (RFC 9068 §4; `application/at+jwt` and any case too), `iss`, `aud` and
- * the required claims. The one source for every verifier: the built-in one below, @fastify/jwt's
- * `request.jwtVerify()` for extension routes (plugins/jwt.ts) and the resource-server plugin.
- */
-export function accessTokenRules (issuer: string, audience: string) {
-  return {
-    algorithms: [SIGNING_ALG],
-    checkTyp: 'at+jwt',
-    allowedIss: issuer,
-    allowedAud: audience,
-    requiredClaims: REQUIRED_CLAIMS
-  } satisfies Partial<VerifierOptions>
-}
-
-/**
- * The rules as Gatehouse's own verifiers apply them: exp and nbf are checked against the injected clock
- * (`isWithinValidity`), not fast-jwt's Date.now.
- */
-export function accessTokenVerifyOptions (issuer: string, audience: string) {
-  return { ...accessTokenRules(issuer, audience), ignoreExpiration: true, ignoreNotBefore: true } satisfies Partial<VerifierOptions>
-}
-
-/** Whether a token with these claims may be used at `nowMs` (exp and nbf, with CLOCK_LEEWAY_SECONDS either way). */
-export function isWithinValidity (claims: { exp?: unknown, nbf?: unknown }, nowMs: number): boolean {
-  const window = validityWindow(claims)
-  return nowMs >= window.from && nowMs <= window.until
-}
-
 export class InvalidAccessToken extends Error {}
 
-type Sign = (payload: object) => string
 type Verify = (token: string) => { header: Record<string, unknown>, payload: AccessTokenClaims }
 
 /**
@@ -91,6 +40,7 @@ type Verify = (token: string) => { header: Record<string, unknown>, payload: Acc
  * by their exact text until their `exp` (plus the leeway), as fast-jwt's cache would, but found with one Map
  * lookup: fast-jwt keys its cache by a SHA-256 of the token, and the `kid` header must be decoded before it is
  * reached (together ~10% of a GET /users/me). Revocation is checked by the caller on every use, cached or not.
+ * ID tokens are lib/oauth/id-tokens.ts's.
  */
 export class AccessTokens {
   readonly #issuer: string
@@ -99,15 +49,13 @@ export class AccessTokens {
   readonly #clock: Clock
   readonly #stopSweeping: () => void
   readonly #confirmKeys: ((now: number) => Promise<void> | undefined) | undefined
-  #published: LoadedKey[] = []
-  #signers = new Map<string, Sign>()
-  #idTokenSigners = new Map<string, Sign>()
+  readonly #signers = new KeySigners('at+jwt')
   #verifiers = new Map<string, Verify>()
   readonly #verified: BoundedLru<string, { claims: AccessTokenClaims, from: number }>
 
   /**
    * `confirmKeys(now)` is awaited before each signature: it resolves once the key set can be trusted at
-   * `now` (the signing-keys plugin reloads it when it is too old, and rejects when it cannot).
+   * `now` (the key ring reloads it when it is too old, and rejects when it cannot: lib/keys/key-ring.ts).
    */
   constructor (options: { issuer: string, audience: string, ttl: number, clock: Clock, confirmKeys?: (now: number) => Promise<void> | undefined }) {
     this.#issuer = options.issuer
@@ -126,16 +74,9 @@ export class AccessTokens {
 
   /** Swaps in a new key set; unchanged keys keep their signer and verifier. */
   useKeys (keys: KeySet): void {
-    this.#published = keys.published
-    const signers = new Map<string, Sign>()
+    this.#signers.useKeys(keys.published)
     const verifiers = new Map<string, Verify>()
-    for (const key of keys.published) {
-      const signer = this.#signers.get(key.kid)
-      if (signer && key.privateKey) signers.set(key.kid, signer)
-      verifiers.set(key.kid, this.#verifiers.get(key.kid) ?? this.#makeVerifier(key))
-    }
-    this.#signers = signers
-    this.#idTokenSigners = new Map([...this.#idTokenSigners].filter(([kid]) => keys.published.some((k) => k.kid === kid && k.privateKey)))
+    for (const key of keys.published) verifiers.set(key.kid, this.#verifiers.get(key.kid) ?? this.#makeVerifier(key))
     this.#verifiers = verifiers
     // A token signed by a key that is no longer published must not verify from memory.
     this.#verified.clear()
@@ -149,10 +90,6 @@ export class AccessTokens {
   /** Signs with the key that signs at `now` (lib/keys/signing-keys.ts `signingKeyAt`): a new key takes over at its `activatesAt` exactly. */
   async issue (request: IssueRequest, now: number): Promise<{ token: string, claims: AccessTokenClaims }> {
     await this.#confirmKeys?.(now)
-    const key = signingKeyAt(this.#published, now)
-    if (!key) throw new Error('no signing key loaded')
-    let sign = this.#signers.get(key.kid)
-    if (!sign) this.#signers.set(key.kid, sign = this.#makeSigner(key))
     const claims: AccessTokenClaims = {
       iss: this.#issuer,
       sub: request.sub,
@@ -167,39 +104,7 @@ export class AccessTokens {
     if (request.grantId) claims.grant_id = request.grantId
     if (request.credentialVersion !== undefined) claims.cred_ver = request.credentialVersion
     if (request.clientGeneration) claims.client_gen = request.clientGeneration
-    return { token: sign(claims), claims }
-  }
-
-  /**
-   * Signs an OpenID Connect ID token (Core §2) with the key that signs at `now`: the same keys and ES256, but
-   * header `typ: JWT`, so it can never pass for an access token (RFC 9068 §4 wants `at+jwt`; RFC 8725 §3.11).
-   */
-  async signIdToken (claims: Record<string, unknown>, now: number): Promise<string> {
-    await this.#confirmKeys?.(now)
-    const key = signingKeyAt(this.#published, now)
-    if (!key) throw new Error('no signing key loaded')
-    let sign = this.#idTokenSigners.get(key.kid)
-    if (!sign) {
-      sign = createSigner({ key: key.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(), algorithm: SIGNING_ALG, kid: key.kid, header: { alg: SIGNING_ALG, typ: 'JWT' } })
-      this.#idTokenSigners.set(key.kid, sign)
-    }
-    return sign(claims)
-  }
-
-  /**
-   * The claims of an ID token this issuer signed (an `id_token_hint`, OIDC RP-Initiated Logout §2): signature by
-   * a published key, ES256, typ JWT, our `iss`; expiry is not checked (a hint may be old). Undefined otherwise.
-   */
-  idTokenHint (token: string): { sub: string, aud: string } | undefined {
-    try {
-      const key = this.#published.find((k) => k.kid === kidOf(token))
-      if (!key) return undefined
-      const payload = createVerifier({ key: publicKeyPem(key.publicJwk), algorithms: [SIGNING_ALG], checkTyp: 'JWT', allowedIss: this.#issuer, ignoreExpiration: true, ignoreNotBefore: true })(token) as { sub?: unknown, aud?: unknown }
-      const aud = Array.isArray(payload.aud) ? payload.aud[0] : payload.aud
-      return typeof payload.sub === 'string' && typeof aud === 'string' ? { sub: payload.sub, aud } : undefined
-    } catch {
-      return undefined
-    }
+    return { token: this.#signers.sign(claims, now), claims }
   }
 
   /** Returns the claims of a valid token, or throws InvalidAccessToken (never anything else). */
@@ -222,10 +127,6 @@ export class AccessTokens {
     return claims
   }
 
-  #makeSigner (key: SignerKey): Sign {
-    return createSigner({ key: key.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(), algorithm: SIGNING_ALG, kid: key.kid, header: { alg: SIGNING_ALG, typ: 'at+jwt' } })
-  }
-
   #makeVerifier (key: LoadedKey): Verify {
     return createVerifier({
       key: publicKeyPem(key.publicJwk),
@@ -236,17 +137,6 @@ export class AccessTokens {
       complete: true
     }) as unknown as Verify
   }
-}
-
-/**
- * When a token may be used, in milliseconds (RFC 7519 §4.1.4-5, with CLOCK_LEEWAY_SECONDS either way):
- * from its `nbf` (if any) until its `exp`. A token without a numeric `exp` is never valid.
- */
-function validityWindow (claims: { exp?: unknown, nbf?: unknown }): { from: number, until: number } {
-  const leeway = CLOCK_LEEWAY_SECONDS * 1000
-  if (typeof claims.exp !== 'number') return { from: Infinity, until: -Infinity }
-  if (claims.nbf !== undefined && typeof claims.nbf !== 'number') return { from: Infinity, until: -Infinity }
-  return { from: typeof claims.nbf === 'number' ? claims.nbf * 1000 - leeway : -Infinity, until: claims.exp * 1000 + leeway }
 }
 
 /** The `kid` of a compact JWS, read as data; anything malformed is an invalid token. */

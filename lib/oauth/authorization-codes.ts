@@ -1,9 +1,7 @@
-import { createHash, randomBytes } from 'node:crypto'
+import { randomBytes } from 'node:crypto'
+import { digest } from '../credentials/digest.js'
 import type { Storage, User } from '../stores/types.js'
 import { AUTHORIZATION_CODE_TTL_SECONDS, type AuthorizationRequest } from './authorize.js'
-
-/** Opaque, 256-bit random; only the SHA-256 is stored (a database leak gives no redeemable code). */
-export const hashCode = (code: string): string => createHash('sha256').update(code, 'utf8').digest('base64url')
 
 /**
  * Issues a code for a checked authorization request and a signed-in user: bound to the client, the redirect
@@ -13,7 +11,8 @@ export async function issueCode (storage: Storage, input: { request: Authorizati
   const code = randomBytes(32).toString('base64url')
   const { request, now } = input
   await storage.codes.create({
-    hash: hashCode(code),
+    // Opaque, 256-bit random; only its digest is stored (a database leak gives no redeemable code).
+    hash: digest(code),
     clientId: request.client.id,
     userId: input.user.id,
     redirectUri: request.redirectUri,

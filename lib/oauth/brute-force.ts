@@ -1,9 +1,10 @@
-import { createHash } from 'node:crypto'
-import type { Limit, SignInKeys, SignInLimits } from '../limits/throttle.js'
+import { digest } from '../credentials/digest.js'
+import type { Limit } from '../limits/throttle.js'
+import type { SignInKeys, SignInLimits } from './sign-in-reservation.js'
 
 /**
  * Brute-force limits on password sign-in (SECURITY-CASES P5, ASVS 6.1.1/6.3.1), reserved atomically before
- * any hash (lib/limits/throttle.ts), so parallel guesses count one by one:
+ * any hash (lib/oauth/sign-in-reservation.ts), so parallel guesses count one by one:
  *
  * - per account: at most 10 failed guesses per 15 minutes, from anywhere (unknown usernames count like real
  *   ones). Beyond it only that account waits.
@@ -20,27 +21,18 @@ export const IP_FAILURES = ADDRESS_ACCOUNTS
 
 export const SIGN_IN_LIMITS: SignInLimits = { account: ACCOUNT_FAILURES, address: ADDRESS_ACCOUNTS }
 
-/** Keys are digests: counters never hold usernames or addresses in clear (they may be sent to Redis). */
-const digest = (text: string) => createHash('sha256').update(text).digest('base64url').slice(0, 22)
+/** Keys are digests: counters never hold usernames or addresses in clear (they may be sent to Redis). 22 characters: 132 bits. */
+const keyOf = (text: string) => digest(text).slice(0, 22)
 
 export function signInKeys (username: string, ip: string): SignInKeys {
-  const account = digest(username)
-  const address = digest(ip)
+  const account = keyOf(username)
+  const address = keyOf(ip)
   return {
     account: `bf:acct:${account}`,
     address: `bf:ip:${address}`,
-    pair: `bf:pair:${digest(`${ip}\u0000${username}`)}`,
+    pair: `bf:pair:${keyOf(`${ip}\u0000${username}`)}`,
     inFlight: `bf:busy:${account}`
   }
-}
-
-/** The account and address counters as plain limits (the account's first), for tests and tools that peek or clear them. */
-export function signInLimits (username: string, ip: string): Limit[] {
-  const keys = signInKeys(username, ip)
-  return [
-    { key: keys.account, ...ACCOUNT_FAILURES },
-    { key: keys.address, ...ADDRESS_ACCOUNTS }
-  ]
 }
 
 /**
@@ -63,5 +55,5 @@ export function introspectionLimits (clientId: string): Limit[] {
 export const UPSTREAM_STARTS = { max: 60, windowSeconds: 60 }
 
 export function upstreamStartLimits (ip: string): Limit[] {
-  return [{ key: `upstream-start:${digest(ip)}`, ...UPSTREAM_STARTS }]
+  return [{ key: `upstream-start:${keyOf(ip)}`, ...UPSTREAM_STARTS }]
 }

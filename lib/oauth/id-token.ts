@@ -7,11 +7,25 @@ export function atHash (accessToken: string): string {
   return createHash('sha256').update(accessToken, 'ascii').digest().subarray(0, 16).toString('base64url')
 }
 
+/** What an ID token says: who signed in (`sub`, the user's id), for which client, when, and the access token issued with it. */
+export interface IdTokenInput {
+  issuer: string
+  sub: string
+  clientId: string
+  now: number
+  ttl: number
+  /** When the user authenticated (OIDC Core §2 `auth_time`). */
+  authTime: number
+  /** The authorization request's `nonce`, echoed (§3.1.2.1); null when it had none. */
+  nonce: string | null
+  accessToken: string
+}
+
 /** The claims of an ID token (OIDC Core §2): `sub` is the user's id, as in access tokens, /userinfo and /users/me. */
-export function idTokenClaims (input: { issuer: string, user: User, clientId: string, now: number, ttl: number, authTime: number, nonce: string | null, accessToken: string }) {
+export function idTokenClaims (input: IdTokenInput) {
   const claims: Record<string, unknown> = {
     iss: input.issuer,
-    sub: input.user.id,
+    sub: input.sub,
     aud: input.clientId,
     exp: input.now + input.ttl,
     iat: input.now,

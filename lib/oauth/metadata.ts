@@ -1,7 +1,7 @@
 import type { Clock } from '../clock.js'
 import type { Config } from '../config.js'
 import type { Storage } from '../stores/types.js'
-import { grantHandlers } from './grants/index.js'
+import { GRANT_TYPES } from './grants/index.js'
 import { parseScope } from './scopes.js'
 import { OIDC_SCOPES } from './authorize.js'
 import { CLAIMS_SUPPORTED } from './id-token.js'
@@ -23,7 +23,7 @@ export function serverMetadata (config: Pick<Config, 'issuer'>) {
     userinfo_endpoint: `${base}/userinfo`,
     end_session_endpoint: `${base}/logout`,
     jwks_uri: `${base}/.well-known/jwks.json`,
-    grant_types_supported: [...grantHandlers.keys()],
+    grant_types_supported: [...GRANT_TYPES],
     response_types_supported: ['code'],
     response_modes_supported: ['query'],
     code_challenge_methods_supported: ['S256'],

@@ -1,17 +1,14 @@
-import { createHash, randomBytes, randomUUID } from 'node:crypto'
+import { randomBytes, randomUUID } from 'node:crypto'
 import type { Clock } from '../clock.js'
 import type { Config } from '../config.js'
+import { digest } from '../credentials/digest.js'
 import type { Grant, RefreshToken, RotateResult, Storage } from '../stores/types.js'
 import { revokeOptions } from '../stores/deny-list.js'
 
 /** Opaque, 256-bit random; only the SHA-256 digest is stored, so a database leak does not leak usable tokens. */
 export function generateRefreshToken (): { token: string, hash: string } {
   const token = randomBytes(32).toString('base64url')
-  return { token, hash: hashRefreshToken(token) }
-}
-
-export function hashRefreshToken (token: string): string {
-  return createHash('sha256').update(token, 'utf8').digest('base64url')
+  return { token, hash: digest(token) }
 }
 
 export interface Family {
@@ -53,7 +50,7 @@ export class RefreshTokens {
 
   /** The token and its family, by the token's text (undefined when unknown). */
   find (token: string): Promise<{ token: RefreshToken, grant: Grant } | undefined> {
-    return this.#storage.grants.findToken(hashRefreshToken(token))
+    return this.#storage.grants.findToken(digest(token))
   }
 
   /**

@@ -1,7 +1,7 @@
 import type { Clock } from '../clock.js'
 import { denyEntry, revokeOptions, tokenDenyUntil } from '../stores/deny-list.js'
-import type { RevocationStore, Storage } from '../stores/types.js'
-import type { AccessTokenClaims } from './access-tokens.js'
+import type { IssuedFromCode, RevocationStore, Storage } from '../stores/types.js'
+import type { AccessTokenClaims } from './access-token-rules.js'
 import type { PresentedToken } from './token-lookup.js'
 
 /**
@@ -26,4 +26,14 @@ export async function revokeToken (found: PresentedToken, clientId: string, deps
   } else if (found?.kind === 'refresh_token' && found.grant.clientId === clientId) {
     await deps.storage.grants.revoke(found.grant.id, revokeOptions(deps.clock.now(), deps.accessTokenTtl))
   }
+}
+
+/**
+ * RFC 6749 §4.1.2: an authorization code presented again is a replay, and what its first redemption issued
+ * (recorded with the redemption, before issuing: lib/oauth/grants/authorization-code.ts) SHOULD be revoked: the
+ * refresh-token family, with every access token issued from it, and the access token by its `jti`.
+ */
+export async function revokeIssued (issued: IssuedFromCode, deps: { storage: Storage, clock: Clock, accessTokenTtl: number }): Promise<void> {
+  if (issued.grantId) await deps.storage.grants.revoke(issued.grantId, revokeOptions(deps.clock.now(), deps.accessTokenTtl))
+  await revokeAccessToken(deps.storage.revocations, issued)
 }

@@ -6,6 +6,7 @@ import type { Throttle } from '../limits/throttle.js'
 import type { Storage, User } from '../stores/types.js'
 import { MAX_PASSWORD_LENGTH, MAX_USERNAME_INPUT_LENGTH } from '../../schemas/common.js'
 import { SIGN_IN_LIMITS, signInKeys } from './brute-force.js'
+import { reserveSignIn } from './sign-in-reservation.js'
 
 /** The one reply for an unknown user, a wrong password and a disabled user (ASVS 6.3.8). */
 export const BAD_CREDENTIALS = 'invalid username or password'
@@ -40,9 +41,9 @@ export async function signIn (deps: SignInDeps, attempt: SignInAttempt): Promise
   // Longer than any account can have: wrong, and never hashed (a long password costs hashing time). The password
   // grant's schema refuses these first as invalid_request (schemas/common.ts holds the limits); the form cannot.
   if (username.length > MAX_USERNAME_INPUT_LENGTH || password.length > MAX_PASSWORD_LENGTH) throw invalidGrant(BAD_CREDENTIALS)
-  // The attempt is reserved before any hash is computed, in one atomic step (lib/limits/throttle.ts): parallel
-  // guesses count one by one, so no more passwords are verified than the limits allow.
-  const reservation = await throttle.reserve(signInKeys(username, clientIp), SIGN_IN_LIMITS)
+  // The attempt is reserved before any hash is computed, in one atomic step (lib/oauth/sign-in-reservation.ts):
+  // parallel guesses count one by one, so no more passwords are verified than the limits allow.
+  const reservation = await reserveSignIn(throttle, signInKeys(username, clientIp), SIGN_IN_LIMITS)
   if ('retryAfter' in reservation) {
     events.emit({ type: 'login_throttled', username, clientId, ip: clientIp }, log)
     throw tooManyRequests(reservation.retryAfter)

@@ -1,8 +1,11 @@
+import { randomUUID } from 'node:crypto'
 import type { Clock } from '../clock.js'
 import { invalidGrant } from '../errors.js'
-import type { Client, User } from '../stores/types.js'
+import type { Client, IssuedFromCode, User } from '../stores/types.js'
 import type { AccessTokens } from './access-tokens.js'
+import type { IdTokens } from './id-tokens.js'
 import type { RefreshTokens } from './refresh-tokens.js'
+import { parseScope } from './scopes.js'
 import { BAD_CREDENTIALS } from './sign-in.js'
 
 export interface TokenReply {
@@ -15,6 +18,9 @@ export interface TokenReply {
   id_token?: string
 }
 
+/** The ids of a reply chosen before it is issued (`TokenIssuer.plan`): the refresh family's, the access token's, and its `exp`. */
+export type IssuePlan = IssuedFromCode
+
 export interface IssueOptions {
   /**
    * The user the token acts for, as the grant read it (its credential version included: a token issued from a
@@ -25,38 +31,35 @@ export interface IssueOptions {
   scope: string
   /** Start a refresh-token family (a grant) for the user. */
   refresh?: boolean
-  /** The refresh family's grant id, when the caller chose it beforehand (an authorization code records it first). */
-  grantId?: string
-  /** The access token's jti, when the caller chose it beforehand (an authorization code records it first). */
-  jti?: string
+  /** Ids chosen beforehand by `plan()` (an authorization code records them first); a family starts when it has a `grantId`. */
+  plan?: IssuePlan
+  /** The next token of a family that already exists (a refresh-token rotation): the access token joins it. */
+  family?: { grantId: string, refreshToken: string }
+  /** With `openid` in the scope, an ID token goes with the reply (OIDC Core §3.1.3.3): what it must say besides the user. */
+  idToken?: { nonce: string | null, authTime: number }
 }
 
 /** How far ahead `ready()` makes sure the keys can be trusted: the time a grant takes between the two. */
 const SIGNING_HEADROOM_SECONDS = 1
 
-/** Issues token replies (RFC 6749 §5.1); every grant ends here. */
+/**
+ * Issues token replies (RFC 6749 §5.1); every grant ends here, with one call to `issue`: the refresh-token
+ * family when one starts, the access token, and the ID token when the scope asks for one.
+ */
 export class TokenIssuer {
   readonly #accessTokens: AccessTokens
+  readonly #idTokens: IdTokens
   readonly #refreshTokens: RefreshTokens
   readonly #clock: Clock
 
-  constructor (deps: { accessTokens: AccessTokens, refreshTokens: RefreshTokens, clock: Clock }) {
+  constructor (deps: { accessTokens: AccessTokens, idTokens: IdTokens, refreshTokens: RefreshTokens, clock: Clock }) {
     this.#accessTokens = deps.accessTokens
+    this.#idTokens = deps.idTokens
     this.#refreshTokens = deps.refreshTokens
     this.#clock = deps.clock
   }
 
   get refreshTokens (): RefreshTokens { return this.#refreshTokens }
-
-  /** The access tokens' lifetime (ID tokens share it). */
-  get ttl (): number { return this.#accessTokens.ttl }
-
-  now (): number { return this.#clock.now() }
-
-  /** Signs an OpenID Connect ID token (claims from lib/oauth/id-token.ts) with the key signing now. */
-  signIdToken (claims: Record<string, unknown>): Promise<string> {
-    return this.#accessTokens.signIdToken(claims, this.#clock.now())
-  }
 
   /**
    * Call before a grant changes anything (a refresh token spent, a family started): resolves once the
@@ -67,33 +70,44 @@ export class TokenIssuer {
     return this.#accessTokens.ready(this.#clock.now() + SIGNING_HEADROOM_SECONDS)
   }
 
-  async issue (options: IssueOptions): Promise<TokenReply> {
-    let family: { token: string, grantId: string } | undefined
-    if (options.refresh && options.user) {
-      family = await this.#refreshTokens.start({ clientId: options.client.id, userId: options.user.id, credentialVersion: options.user.credentialVersion, scope: options.scope }, options.grantId)
-      // The password was changed, or the user disabled or deleted, after the sign-in read them: no token, and
-      // the same answer as a wrong password (the password used is a wrong one now).
-      if (!family) throw invalidGrant(BAD_CREDENTIALS)
-    }
-    return this.reply(options, family?.grantId, family?.token)
+  /**
+   * The ids of the reply about to be issued, for a caller that must record them first (an authorization code's
+   * redemption, so that a replay can revoke them): the family's grant id (when `refresh`), the access token's
+   * `jti`, and the latest `exp` it can have.
+   */
+  plan (options: { refresh: boolean }): IssuePlan {
+    const exp = this.#clock.now() + this.#accessTokens.ttl
+    return options.refresh ? { grantId: randomUUID(), jti: randomUUID(), exp } : { jti: randomUUID(), exp }
   }
 
-  /** An access token (in the family `grantId`, when given) and the reply around it. */
-  async reply (options: Omit<IssueOptions, 'refresh'>, grantId: string | undefined, refreshToken: string | undefined): Promise<TokenReply> {
-    const { user, client } = options
+  async issue (options: IssueOptions): Promise<TokenReply> {
+    const { user, client, scope, plan } = options
+    let family = options.family
+    // A family starts for a user when asked to, or when the plan holds its grant id (chosen for it beforehand).
+    if (family === undefined && user !== undefined && (plan ? plan.grantId !== undefined : options.refresh === true)) {
+      const started = await this.#refreshTokens.start({ clientId: client.id, userId: user.id, credentialVersion: user.credentialVersion, scope }, plan?.grantId)
+      // The password was changed, or the user disabled or deleted, after the sign-in read them: no token, and
+      // the same answer as a wrong password (the password used is a wrong one now).
+      if (!started) throw invalidGrant(BAD_CREDENTIALS)
+      family = { grantId: started.grantId, refreshToken: started.token }
+    }
+    const now = this.#clock.now()
     const { token } = await this.#accessTokens.issue({
       sub: user ? user.id : client.id,
       subKind: user ? 'user' : 'client',
       clientId: client.id,
-      scope: options.scope,
-      grantId,
+      scope,
+      grantId: family?.grantId,
       credentialVersion: user?.credentialVersion,
       clientGeneration: client.generation,
-      jti: options.jti
-    }, this.#clock.now())
+      jti: plan?.jti
+    }, now)
     const reply: TokenReply = { access_token: token, token_type: 'Bearer', expires_in: this.#accessTokens.ttl }
-    if (options.scope) reply.scope = options.scope
-    if (refreshToken) reply.refresh_token = refreshToken
+    if (scope) reply.scope = scope
+    if (family) reply.refresh_token = family.refreshToken
+    if (options.idToken && user && parseScope(scope).includes('openid')) {
+      reply.id_token = await this.#idTokens.sign({ sub: user.id, clientId: client.id, accessToken: token, ...options.idToken }, now)
+    }
     return reply
   }
 }

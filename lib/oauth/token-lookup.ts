@@ -1,6 +1,7 @@
+import { digest } from '../credentials/digest.js'
 import type { Grant, RefreshToken, Storage } from '../stores/types.js'
-import { InvalidAccessToken, type AccessTokenClaims, type AccessTokens } from './access-tokens.js'
-import { hashRefreshToken } from './refresh-tokens.js'
+import type { AccessTokenClaims } from './access-token-rules.js'
+import { InvalidAccessToken, type AccessTokens } from './access-tokens.js'
 
 export type PresentedToken =
   | { kind: 'access_token', claims: AccessTokenClaims }
@@ -41,7 +42,7 @@ export async function lookUpToken (token: string, hint: string | undefined, acce
   const asRefresh = async (): Promise<PresentedToken> => {
     // A JWS is never a refresh token: no database lookup for it (nor for floods of forged ones).
     if (token.includes('.')) return undefined
-    const found = await storage.grants.findToken(hashRefreshToken(token))
+    const found = await storage.grants.findToken(digest(token))
     return found && { kind: 'refresh_token', ...found }
   }
   if (hint === 'refresh_token') return (await asRefresh()) ?? asAccess()

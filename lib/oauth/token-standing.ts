@@ -1,6 +1,6 @@
 import type { CachePeek } from '../stores/cached.js'
 import type { Client, Storage, User } from '../stores/types.js'
-import type { AccessTokenClaims } from './access-tokens.js'
+import type { AccessTokenClaims } from './access-token-rules.js'
 import { DEFAULT_CLIENT } from './client-auth.js'
 import { denyEntriesOf } from '../stores/deny-list.js'
 import { currentScope, formatScope, parseScope } from './scopes.js'
@@ -64,9 +64,9 @@ export function cachedTokenStanding (claims: AccessTokenClaims, peek: CachePeek)
 /**
  * The one decision, once the user (for a user's token) and the client are known: the user exists, is enabled
  * and still at the token's credential version; the client exists in the token's generation; the scopes are what
- * still holds of the token's.
+ * still holds of the token's. `false`: refuse it. (Revocation is checked before: `tokenStanding`.)
  */
-function decide (claims: AccessTokenClaims, user: User | undefined, client: Client | undefined): Standing | false {
+export function decide (claims: AccessTokenClaims, user: User | undefined, client: Client | undefined): Standing | false {
   if (subjectKind(claims) !== 'client' && (!user || user.disabled || user.credentialVersion !== (claims.cred_ver ?? 0))) return false
   if (!client || client.generation !== (claims.client_gen ?? null)) return false
   const scope = formatScope(currentScope(parseScope(claims.scope), user, client))

@@ -4,14 +4,14 @@ import { logoutFormSchema, logoutSchema } from '../../schemas/browser.js'
 
 /** Signing out: OpenID Connect RP-Initiated Logout 1.0 (GET /logout), and the signed-in page's form (POST /logout). */
 const logout: FastifyPluginAsync = async (fastify) => {
-  const { storage, accessTokens } = fastify
+  const { storage, idTokens } = fastify
 
   fastify.get('/logout', { schema: logoutSchema, config: { browser: 'page' } }, async (request, reply) => {
     const query = request.query as Query
     await reply.signOut()
     const text = (name: string) => typeof query[name] === 'string' ? query[name] as string : undefined
     const hint = text('id_token_hint')
-    const hinted = hint === undefined ? undefined : accessTokens.idTokenHint(hint)
+    const hinted = hint === undefined ? undefined : idTokens.hint(hint)
     const clientId = hinted?.aud ?? text('client_id')
     const target = text('post_logout_redirect_uri')
     // RP-Initiated Logout §3: only a URI registered for that client, matched exactly; never another.

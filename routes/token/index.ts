@@ -1,6 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { clientForGrant } from '../../lib/oauth/client-auth.js'
-import { selectGrant } from '../../lib/oauth/grants/index.js'
 import { tokenSchema } from '../../schemas/token.js'
 
 /**
@@ -9,14 +8,14 @@ import { tokenSchema } from '../../schemas/token.js'
  * the grant, hand over.
  */
 const tokenRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
-  const { storage, passwords, tokenIssuer: issuer, config, throttle, events, metrics } = fastify
+  const { grants, storage, tokenIssuer: issuer, metrics } = fastify
 
   fastify.post('/token', { config: { oauth: true, cors: true }, schema: tokenSchema }, async (request) => {
     const { body } = request
-    const grant = selectGrant(body)
+    const grant = grants.select(body)
     const client = await clientForGrant(request.headers.authorization, body, grant, storage.clients)
     await issuer.ready()
-    const reply = await grant.handle({ body, client, storage, passwords, issuer, config, throttle, clientIp: request.ip, log: request.log, events })
+    const reply = await grant.handle({ body, client, clientIp: request.ip, log: request.log })
     metrics.tokensIssued.inc([grant.grantType, client.id])
     return reply
   })

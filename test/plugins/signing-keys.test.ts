@@ -6,7 +6,9 @@ import { addUser, build, freshDatabase, manualClock, post, type ManualClock } fr
 import { runCli } from '../support/server-process.js'
 import { assertOAuthError } from '../support/oauth.js'
 
-// Key rotation on one instance and on several sharing a database (lib/keys/signing-keys.ts has the timing rules).
+// Key rotation through the app: the plugin's reload timer, the CLI, the token endpoint, the JWKS and the 503 of an
+// instance that cannot read its keys. The rules themselves (activation, retirement, drop, the trust window, the
+// agreed delay) are test/lib/keys/key-ring.test.ts's, on a manual clock; lib/keys/key-timing.ts has the timings.
 // The multi-process case, with reload timers out of phase and every token checked by jose, is
 // test/scale-out/key-rotation.test.ts.
 
@@ -66,15 +68,12 @@ t.test('`gatehouse keys rotate` reaches a running server without a restart, with
   t.not(rotated.kid, k1)
 
   await until('the new key in the JWKS', async () => (await kids(app)).includes(rotated.kid))
-  t.same((await kids(app)).sort(), [k1, rotated.kid].sort(), 'both keys published')
-  t.equal(kidOf(await login()), k1, 'the old key still signs until the new one activates')
-
-  await until('tokens signed by the new key', async () => kidOf(await login()) === rotated.kid)
-  t.ok(Date.now() / 1000 >= rotated.activates_at, 'not before activates_at')
+  t.same((await kids(app)).sort(), [k1, rotated.kid].sort(), 'both keys published, by the reload timer')
+  t.equal(kidOf(await login()), k1, 'the old key still signs until the new one activates (the switch itself: below, on a manual clock)')
   t.equal((await me(app, before)).statusCode, 200, 'a token signed before the rotation keeps verifying')
 })
 
-t.test('the agreed publish delay is the largest among running instances; stopped and stale ones do not count', async (t) => {
+t.test('the agreed publish delay is the largest among running instances; a stopped one does not count', async (t) => {
   const db = await sharedDatabase(t)
   const clock = manualClock()
   const quick = await db.build({ KEYS_REFRESH_SECONDS: '1', KEY_PUBLISH_DELAY_SECONDS: '4' }, clock)
@@ -83,14 +82,7 @@ t.test('the agreed publish delay is the largest among running instances; stopped
   t.equal(await delayOf(quick), 20, 'rotating on the quick instance waits for the slow one')
   t.equal(await delayOf(slow), 20)
   await slow.close()
-  t.equal(await delayOf(quick), 4, 'once it has stopped, its delay no longer counts')
-
-  const slow2 = await db.build({ KEY_PUBLISH_DELAY_SECONDS: '25' }, clock)
-  t.equal(await delayOf(quick), 25)
-  clock.advance(121) // slow2's reloads stall (its timer runs on real time): after 120 s without a heartbeat it is stale
-  t.equal(await delayOf(quick), 4, 'an instance silent for 120 s no longer counts')
-  await slow2.signingKeys.reload()
-  t.equal(await delayOf(quick), 25, 'and counts again once it reloads')
+  t.equal(await delayOf(quick), 4, 'once it has stopped (app.close()), its delay no longer counts')
 })
 
 t.test('a new key signs from its activatesAt exactly, without waiting for a reload', async (t) => {
@@ -194,7 +186,8 @@ t.test('rotations in the same second are ordered by sequence: every instance sig
 })
 
 t.test('the JWKS Cache-Control max-age is shorter than the publish delay, by the refresh interval and the margin', async (t) => {
-  for (const [refresh, delay, maxAge] of [[10, 30, 18], [1, 4, 1], [5, 60, 53], [30, 33, 1], [10, 13, 1]] as const) {
+  // Every (refresh, delay) pair is test/lib/keys/key-timing.test.ts's; here, that the header carries the rule.
+  for (const [refresh, delay, maxAge] of [[10, 30, 18], [1, 4, 1]] as const) {
     const app = await build(t, { KEYS_REFRESH_SECONDS: String(refresh), KEY_PUBLISH_DELAY_SECONDS: String(delay) })
     const res = await app.inject({ url: '/.well-known/jwks.json' })
     t.equal(res.headers['cache-control'], `public, max-age=${maxAge}`, `R=${refresh} D=${delay}`)

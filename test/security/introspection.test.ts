@@ -1,7 +1,7 @@
 import t, { type Test } from 'tap'
 import { addClient, addUser, basic, build, ISSUER, post } from '../support/helper.js'
 import { accessTokenFixture, assertOAuthError } from '../support/oauth.js'
-import { INTROSPECTION_UNKNOWN_TOKENS } from '../../lib/oauth/brute-force.js'
+import { INTROSPECTION_UNKNOWN_TOKENS, introspectionLimits } from '../../lib/oauth/brute-force.js'
 import { UNKNOWN_TOKEN_DELAY_MS } from '../../lib/oauth/introspection.js'
 import { assertNoStore, assertRejectJwt, buildLogged } from '../support/security.js'
 
@@ -118,10 +118,11 @@ t.test('I2: expired, revoked, spent and forged tokens are not fishing: they neve
     const replies = await Promise.all(ordinary.map((token) => post(app, '/introspect', { token }, rs)))
     if (!replies.every((r) => r.body === '{"active":false}')) t.fail(`round ${i}: every one inactive`)
   }
-  const counted = await app.throttle.check([{ key: 'introspect-unknown:rs', max: 1, windowSeconds: 60 }])
-  t.equal(counted, undefined, `${rounds * ordinary.length} inactive answers, none of them counted`)
+  // The caller's counter, read through take(): it counts one more and answers whether the count went past `max`.
+  const [fishing] = introspectionLimits('rs')
+  t.equal(await app.throttle.take([{ ...fishing!, max: 1 }]), undefined, `${rounds * ordinary.length} inactive answers, none of them counted (this probe is the first)`)
   await post(app, '/introspect', { token: 'a-guess' }, rs)
-  t.type(await app.throttle.check([{ key: 'introspect-unknown:rs', max: 1, windowSeconds: 60 }]), 'number', 'while a guess is')
+  t.type(await app.throttle.take([{ ...fishing!, max: 2 }]), 'number', 'while a guess is (the probe, the guess, this probe: past 2)')
 })
 
 t.test('I3: an active access token introspects as 200 active:true with scope, client_id, sub, exp, iat, iss, aud, token_type; no-store', async (t) => {

@@ -1,18 +1,15 @@
-import { invalidRequest, unauthorizedClient } from '../../errors.js'
 import { grantScope, intersect, parseScope } from '../scopes.js'
 import { signIn } from '../sign-in.js'
-import type { GrantHandler } from './types.js'
+import type { Grant } from './types.js'
 
 /** RFC 6749 §4.3: resource owner password credentials. */
-export const passwordGrant: GrantHandler = {
+export const passwordGrant: Grant<'username' | 'password'> = {
   grantType: 'password',
   allowsAnonymous: true,
-  async handle ({ body, client, storage, passwords, issuer, config, throttle, clientIp, log, events }) {
-    if (!config.passwordGrant) throw unauthorizedClient('the password grant is disabled on this server')
+  parameters: ['username', 'password'],
+  disabled: (config) => config.passwordGrant ? undefined : 'the password grant is disabled on this server',
+  async handle ({ body, client, clientIp, log }, { storage, passwords, issuer, throttle, events }) {
     const { username, password } = body
-    if (username === undefined) throw invalidRequest('missing parameter: username')
-    if (password === undefined) throw invalidRequest('missing parameter: password')
-
     const user = await signIn({ storage, passwords, throttle, log, events }, { username, password, clientIp, clientId: client.id })
 
     const userScopes = parseScope(user.scope)

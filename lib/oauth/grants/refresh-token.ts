@@ -1,16 +1,16 @@
-import { invalidGrant, invalidRequest, invalidScope } from '../../errors.js'
+import { invalidGrant, invalidScope } from '../../errors.js'
 import { currentScope, formatScope, parseScope } from '../scopes.js'
-import type { GrantHandler } from './types.js'
+import type { Grant } from './types.js'
 
 /**
  * RFC 6749 §6 with rotation (RFC 9700 §4.14.2): every use spends the token and returns the next one;
  * a spent token presented again revokes the whole family and the access tokens issued from it.
  */
-export const refreshTokenGrant: GrantHandler = {
+export const refreshTokenGrant: Grant<'refresh_token'> = {
   grantType: 'refresh_token',
   allowsAnonymous: true,
-  async handle ({ body, client, storage, issuer, log, events }) {
-    if (body.refresh_token === undefined) throw invalidRequest('missing parameter: refresh_token')
+  parameters: ['refresh_token'],
+  async handle ({ body, client, log }, { storage, issuer, events }) {
     const found = await issuer.refreshTokens.find(body.refresh_token)
     // Bound to the client it was issued to (§6, §10.4): another client's token is simply invalid.
     if (!found || found.grant.clientId !== client.id) throw invalidGrant()
@@ -37,6 +37,6 @@ export const refreshTokenGrant: GrantHandler = {
       throw invalidGrant()
     }
     if (result.outcome !== 'rotated' || result.next === undefined) throw invalidGrant()
-    return issuer.reply({ user: { id: grant.userId, credentialVersion: grant.credentialVersion }, client, scope: formatScope(scope) }, grant.id, result.next)
+    return issuer.issue({ user, client, scope: formatScope(scope), family: { grantId: grant.id, refreshToken: result.next } })
   }
 }

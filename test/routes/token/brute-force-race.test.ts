@@ -4,9 +4,10 @@ import { addUser, build, freePort } from '../../support/helper.js'
 import { ACCOUNT_FAILURES } from '../../../lib/oauth/brute-force.js'
 
 /**
- * Issue 10, defect 1: brute-force limits must hold under concurrency. Guesses sent at once over real
- * connections must be counted one by one: no more passwords verified than the account limit allows, the
- * rest answered 429 with Retry-After, and the right password beyond the limit gets no token.
+ * Brute-force limits must hold under concurrency. Guesses sent at once over real connections must be counted
+ * one by one: no more passwords verified than the account limit allows, the rest answered 429 with Retry-After,
+ * and the right password beyond the limit gets no token. The reservation protocol itself, in memory and in Redis,
+ * is test/lib/oauth/sign-in-reservation.test.ts's.
  */
 const redisUrl = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379'
 
@@ -67,40 +68,4 @@ t.test('60 parallel guesses for one account, two instances on PostgreSQL sharing
   const countA = countVerifications(a)
   const countB = countVerifications(b)
   await burst(t, urls, () => countA() + countB())
-})
-
-t.test('reservations: a success gives back only its own attempt while others are in flight (memory and Redis)', async (t) => {
-  const { MemoryCounterStore, RedisCounterStore } = await import('../../../lib/limits/throttle.js')
-  const { SIGN_IN_LIMITS, signInKeys } = await import('../../../lib/oauth/brute-force.js')
-  const { Redis } = await import('ioredis')
-  const redis = new Redis(redisUrl)
-  t.teardown(() => { redis.disconnect() })
-  const stores = {
-    memory: new MemoryCounterStore(),
-    redis: new RedisCounterStore(redis, new MemoryCounterStore(), (message, err) => { throw new Error(`${message}: ${String(err)}`) })
-  }
-  for (const [name, store] of Object.entries(stores)) {
-    t.teardown(() => store.close())
-    const prefix = `test-${Date.now()}-${Math.random().toString(36).slice(2)}:`
-    const keysFrom = (ip: string) => {
-      const k = signInKeys('mallory-target', ip)
-      return { account: prefix + k.account, address: prefix + k.address, pair: prefix + k.pair, inFlight: prefix + k.inFlight }
-    }
-    const account = async () => (await store.peek(keysFrom('x').account)).count
-    const a = keysFrom('192.0.2.1')
-    const reservations = []
-    for (let i = 0; i < 4; i++) reservations.push(await store.reserve(a, SIGN_IN_LIMITS))
-    t.ok(reservations.every((r) => r.ok), `${name}: four attempts in flight`)
-    t.equal(await account(), 4, `${name}: each counted before it is verified`)
-    await store.settle(a, 'failure', reservations[0])
-    await store.settle(a, 'success', reservations[1])
-    t.equal(await account(), 3, `${name}: a success while two are in flight gives back only its own`)
-    await store.settle(a, 'failure', reservations[2])
-    await store.settle(a, 'release', reservations[3])
-    t.equal(await account(), 2, `${name}: a release gives back its own and clears nothing`)
-    const last = await store.reserve(a, SIGN_IN_LIMITS)
-    await store.settle(a, 'success', last)
-    t.equal(await account(), 0, `${name}: a success with nothing in flight clears the account`)
-    t.equal((await store.peek(a.address)).count, 1, `${name}: the address keeps its failed account`)
-  }
 })

@@ -1,0 +1,78 @@
+import type { VerifierOptions } from 'fast-jwt'
+import { CLOCK_LEEWAY_SECONDS } from '../clock.js'
+import { SIGNING_ALG } from '../keys/algorithm.js'
+import type { SubjectKind } from './subjects.js'
+
+/**
+ * What makes a JWT one of Gatehouse's access tokens: the claims, the algorithm, the type and the leeway. A leaf
+ * (it imports only constants and types), so the resource-server package (resource-server/index.ts) applies the
+ * same rules as Gatehouse's own verifier (lib/oauth/access-tokens.ts) without loading the signer, the keys or
+ * their caches.
+ */
+
+export { CLOCK_LEEWAY_SECONDS, SIGNING_ALG }
+
+/**
+ * RFC 9068 access-token claims. `grant_id` ties tokens from a refresh-token family to it, for revocation.
+ * Private claims that let admin changes reach issued tokens (lib/oauth/token-standing.ts): `sub_kind` (a user's
+ * token or a client's own, lib/oauth/subjects.ts), `cred_ver` (the user's credential version it was issued
+ * under) and `client_gen` (the client registration's generation). Tokens issued before they existed lack them.
+ */
+export interface AccessTokenClaims {
+  iss: string
+  sub: string
+  aud: string
+  exp: number
+  iat: number
+  jti: string
+  client_id: string
+  scope?: string
+  grant_id?: string
+  sub_kind?: SubjectKind
+  cred_ver?: number
+  client_gen?: string
+}
+
+/** The claims every access token carries (RFC 9068 §2.2, plus client_id). */
+export const REQUIRED_CLAIMS = ['iss', 'sub', 'aud', 'exp', 'iat', 'jti', 'client_id']
+
+/**
+ * What makes a JWT an access token of `issuer` for `audience`, as fast-jwt options: exactly one algorithm
+ * (RFC 8725 §3.1), the `at+jwt` type (RFC 9068 §4; `application/at+jwt` and any case too), `iss`, `aud` and
+ * the required claims. The one source for every verifier: the built-in one (lib/oauth/access-tokens.ts),
+ * @fastify/jwt's `request.jwtVerify()` for extension routes (plugins/jwt.ts) and the resource-server plugin.
+ */
+export function accessTokenRules (issuer: string, audience: string) {
+  return {
+    algorithms: [SIGNING_ALG],
+    checkTyp: 'at+jwt',
+    allowedIss: issuer,
+    allowedAud: audience,
+    requiredClaims: REQUIRED_CLAIMS
+  } satisfies Partial<VerifierOptions>
+}
+
+/**
+ * The rules as Gatehouse's own verifiers apply them: exp and nbf are checked against the injected clock
+ * (`isWithinValidity`), not fast-jwt's Date.now.
+ */
+export function accessTokenVerifyOptions (issuer: string, audience: string) {
+  return { ...accessTokenRules(issuer, audience), ignoreExpiration: true, ignoreNotBefore: true } satisfies Partial<VerifierOptions>
+}
+
+/**
+ * When a token may be used, in milliseconds (RFC 7519 §4.1.4-5, with CLOCK_LEEWAY_SECONDS either way):
+ * from its `nbf` (if any) until its `exp`. A token without a numeric `exp` is never valid.
+ */
+export function validityWindow (claims: { exp?: unknown, nbf?: unknown }): { from: number, until: number } {
+  const leeway = CLOCK_LEEWAY_SECONDS * 1000
+  if (typeof claims.exp !== 'number') return { from: Infinity, until: -Infinity }
+  if (claims.nbf !== undefined && typeof claims.nbf !== 'number') return { from: Infinity, until: -Infinity }
+  return { from: typeof claims.nbf === 'number' ? claims.nbf * 1000 - leeway : -Infinity, until: claims.exp * 1000 + leeway }
+}
+
+/** Whether a token with these claims may be used at `nowMs` (exp and nbf, with CLOCK_LEEWAY_SECONDS either way). */
+export function isWithinValidity (claims: { exp?: unknown, nbf?: unknown }, nowMs: number): boolean {
+  const window = validityWindow(claims)
+  return nowMs >= window.from && nowMs <= window.until
+}

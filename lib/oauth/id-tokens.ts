@@ -1,0 +1,63 @@
+import { createVerifier } from 'fast-jwt'
+import { SIGNING_ALG } from '../keys/algorithm.js'
+import { publicKeyPem, type KeySet, type LoadedKey } from '../keys/signing-keys.js'
+import { KeySigners } from '../keys/signers.js'
+import { idTokenClaims, type IdTokenInput } from './id-token.js'
+
+/**
+ * OpenID Connect ID tokens (Core §2): signed with the same keys as access tokens and ES256, but header
+ * `typ: JWT`, so one can never pass for an access token (RFC 9068 §4 wants `at+jwt`; RFC 8725 §3.11). They
+ * live as long as the access token issued with them. The claims are lib/oauth/id-token.ts's.
+ */
+export class IdTokens {
+  readonly #issuer: string
+  readonly #ttl: number
+  readonly #confirmKeys: ((now: number) => Promise<void> | undefined) | undefined
+  readonly #signers = new KeySigners('JWT')
+  #published: readonly LoadedKey[] = []
+
+  /** `confirmKeys(now)` is awaited before each signature, as for access tokens (lib/oauth/access-tokens.ts). */
+  constructor (options: { issuer: string, ttl: number, confirmKeys?: (now: number) => Promise<void> | undefined }) {
+    this.#issuer = options.issuer
+    this.#ttl = options.ttl
+    this.#confirmKeys = options.confirmKeys
+  }
+
+  useKeys (keys: KeySet): void {
+    this.#published = keys.published
+    this.#signers.useKeys(keys.published)
+  }
+
+  /** An ID token issued at `now`, with the key that signs then (OIDC Core §3.1.3.3). */
+  async sign (input: Omit<IdTokenInput, 'issuer' | 'now' | 'ttl'>, now: number): Promise<string> {
+    await this.#confirmKeys?.(now)
+    return this.#signers.sign(idTokenClaims({ ...input, issuer: this.#issuer, now, ttl: this.#ttl }), now)
+  }
+
+  /** The subject and audience of an `id_token_hint` this issuer signed (`readIdTokenHint`). */
+  hint (token: string): { sub: string, aud: string } | undefined {
+    return readIdTokenHint(token, this.#published, this.#issuer)
+  }
+}
+
+/**
+ * The claims of an ID token `issuer` signed (an `id_token_hint`, OIDC RP-Initiated Logout §2): signature by one
+ * of the `published` keys, ES256, typ JWT, that `iss`; expiry is not checked (a hint may be old). Undefined otherwise.
+ */
+export function readIdTokenHint (token: string, published: readonly LoadedKey[], issuer: string): { sub: string, aud: string } | undefined {
+  try {
+    const key = published.find((k) => k.kid === kidOf(token))
+    if (!key) return undefined
+    const verify = createVerifier({ key: publicKeyPem(key.publicJwk), algorithms: [SIGNING_ALG], checkTyp: 'JWT', allowedIss: issuer, ignoreExpiration: true, ignoreNotBefore: true })
+    const payload = verify(token) as { sub?: unknown, aud?: unknown }
+    const aud = Array.isArray(payload.aud) ? payload.aud[0] : payload.aud
+    return typeof payload.sub === 'string' && typeof aud === 'string' ? { sub: payload.sub, aud } : undefined
+  } catch {
+    return undefined
+  }
+}
+
+/** The `kid` of a compact JWS's header; throws on anything malformed (the caller reads that as "not ours"). */
+function kidOf (token: string): unknown {
+  return (JSON.parse(Buffer.from(token.slice(0, token.indexOf('.')), 'base64url').toString('utf8')) as { kid?: unknown } | null)?.kid
+}
