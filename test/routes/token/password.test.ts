@@ -56,7 +56,7 @@ t.test('scope', async (t) => {
 })
 
 t.test('bad input: OAuth errors, never 5xx, never a token', async (t) => {
-  // Content types (T2), repeated parameters (T3) and grant_type (T5) are in test/security/token-endpoint.test.ts.
+  // Content types (T2), repeated parameters (T3) and grant_type (T5) are in test/security/t-token-endpoint.test.ts.
   const app = await build(t)
   await addUser(app, 'alice', PASSWORD)
   assertOAuthError(t, await app.inject({ method: 'POST', url: '/token' }), 400, 'invalid_request', undefined, 'no body at all')

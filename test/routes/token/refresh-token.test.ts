@@ -23,7 +23,7 @@ t.test('client_credentials with client_secret_basic and client_secret_post', asy
   t.equal(viaPost.statusCode, 200)
   t.equal(viaPost.json().scope, 'read')
 
-  // A scope the client was not given (CC1) is in test/security/client-credentials.test.ts.
+  // A scope the client was not given (CC1) is in test/security/cc-client-credentials.test.ts.
 })
 
 t.test('a client without --scope gets no scope with client_credentials', async (t) => {
@@ -69,7 +69,7 @@ t.test('refresh tokens: issued when allowed, rotate on use', async (t) => {
   t.equal((await me(second.access_token)).statusCode, 200)
 
   // Replaying a spent token (R1), concurrency (R2), scope (R3), client binding (R4) and lifetimes (R5) are
-  // in test/security/refresh.test.ts.
+  // in test/security/r-refresh.test.ts.
 })
 
 t.test('the default client: refresh with client_id=default or with no client at all', async (t) => {
