@@ -23,8 +23,8 @@ export function tempDatabaseUrl (t: Test): string {
 }
 
 /**
- * Which backend app-level tests run on: SQLite by default; the wrappers in test/postgres/ set
- * GATEHOUSE_TEST_BACKEND=postgres and re-run the same test files on PostgreSQL.
+ * Which backend app-level tests run on: SQLite by default; the files listed in test/postgres/list.ts run again
+ * with GATEHOUSE_TEST_BACKEND=postgres (through wrappers npm test writes into dist/test/postgres/).
  */
 export const testBackend = process.env.GATEHOUSE_TEST_BACKEND === 'postgres' ? 'postgres' : 'sqlite'
 
@@ -33,6 +33,16 @@ export async function freshDatabase (t: Test): Promise<{ url: string, drop: () =
   if (testBackend === 'sqlite') return { url: tempDatabaseUrl(t), drop: async () => {} }
   const { createTestSchema } = await import('./pg-schema.js')
   return createTestSchema()
+}
+
+/**
+ * A database on the test backend that several apps and CLI runs of one test share (their `DATABASE_URL`), removed
+ * when the test ends: after the apps built later have closed, as tap runs teardowns last-in, first-out.
+ */
+export async function sharedDatabaseUrl (t: Test): Promise<string> {
+  const database = await freshDatabase(t)
+  t.teardown(database.drop)
+  return database.url
 }
 
 /**
