@@ -28,11 +28,11 @@ export function tempDatabaseUrl (t: Test): string {
  */
 export const testBackend = process.env.GATEHOUSE_TEST_BACKEND === 'postgres' ? 'postgres' : 'sqlite'
 
-/** A fresh database on the test backend: a temp SQLite file, or a PostgreSQL schema of its own. */
+/** A fresh database on the test backend: a temp SQLite file, or a PostgreSQL schema of its own, already migrated. */
 export async function freshDatabase (t: Test): Promise<{ url: string, drop: () => Promise<void> }> {
   if (testBackend === 'sqlite') return { url: tempDatabaseUrl(t), drop: async () => {} }
-  const { createTestSchema } = await import('./pg-schema.js')
-  return createTestSchema()
+  const { createMigratedTestSchema } = await import('./pg-schema.js')
+  return createMigratedTestSchema()
 }
 
 /**
