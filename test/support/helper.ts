@@ -92,17 +92,28 @@ export function post (app: FastifyInstance, url: string, fields: Record<string, 
   return app.inject({ method: 'POST', url, headers: { ...FORM, ...headers }, payload: form(fields) })
 }
 
-/** A free TCP port on loopback (asked of the OS, then released). */
+/**
+ * A free TCP port on loopback, for a server that must know its port before it listens (its ISSUER names it).
+ * Between this check and the listen the port is anyone's, so it is drawn at random below Linux's ephemeral range
+ * (32768-60999): the kernel hands ports from that range to every outgoing connection and every listen(0), and
+ * with test files running in parallel (PostgreSQL pools, fetch, Chromium) one of those took a port asked of the
+ * OS before its server bound it (EADDRINUSE). Here only another test drawing the same number can.
+ */
 export async function freePort (): Promise<number> {
   const { createServer } = await import('node:net')
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number }
-      server.close(() => resolve(port))
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = 20_000 + Math.floor(Math.random() * 12_768)
+    const probe = createServer()
+    const free = await new Promise<boolean>((resolve) => {
+      probe.once('error', () => resolve(false))
+      probe.listen(port, '127.0.0.1', () => resolve(true))
     })
-  })
+    if (free) {
+      await new Promise((resolve) => probe.close(resolve))
+      return port
+    }
+  }
+  throw new Error('no free port between 20000 and 32767')
 }
 
 /** The app listening on loopback with ISSUER = its real URL, for tests that need a network peer. */
