@@ -3,15 +3,24 @@
 // - writes the PostgreSQL wrappers: one dist/test/postgres/<path>.test.js per file of test/postgres/list.ts, which
 //   sets GATEHOUSE_TEST_BACKEND=postgres and imports the compiled test, so tap runs each as a file of its own;
 // - removes compiled tests whose source is gone (tsc never deletes: a renamed test would still run from dist/).
-import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { dirname, join, relative, resolve } from 'node:path'
-import { pathToFileURL } from 'node:url'
 
 const ROOT = resolve(import.meta.dirname, '..')
 
+/**
+ * test/postgres/list.ts, read from the source (it imports nothing), so the wrappers never depend on whether
+ * tsc emitted list.js this time.
+ */
+async function readList (root) {
+  const ts = (await import('typescript')).default
+  const { outputText } = ts.transpileModule(readFileSync(join(root, 'test', 'postgres', 'list.ts'), 'utf8'), { compilerOptions: { module: ts.ModuleKind.ES2022, target: ts.ScriptTarget.ES2022 } })
+  return import(`data:text/javascript,${encodeURIComponent(outputText)}`)
+}
+
 /** The wrappers the list asks for: dist path (relative to the repository) → file text. */
 export async function postgresWrappers (root = ROOT) {
-  const { onPostgresToo } = await import(pathToFileURL(join(root, 'dist', 'test', 'postgres', 'list.js')).href)
+  const { onPostgresToo } = await readList(root)
   const wrappers = new Map()
   for (const source of onPostgresToo) {
     const compiled = source.replace(/\.ts$/, '.js')
