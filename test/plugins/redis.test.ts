@@ -19,8 +19,11 @@ t.test('two REDIS_PREFIX values on one Redis and one issuer do not see each othe
   const redis = new Redis(redisUrl)
   t.teardown(() => { redis.disconnect() })
   const [p1, p2] = [`${unique()}:a:`, `${unique()}:b:`]
-  const a = await build(t, { REDIS_URL: redisUrl, REDIS_PREFIX: p1 })
-  const b = await build(t, { REDIS_URL: redisUrl, REDIS_PREFIX: p2 })
+  // The prefixes are the subject here, not the timeout (the next test's): at the default 50 ms, a machine busy
+  // with other test files timed a Redis call out, the circuit breaker counted locally, and the lock was missed.
+  const env = { REDIS_URL: redisUrl, REDIS_TIMEOUT_MS: '2000' }
+  const a = await build(t, { ...env, REDIS_PREFIX: p1 })
+  const b = await build(t, { ...env, REDIS_PREFIX: p2 })
   for (const app of [a, b]) await addUser(app, 'frank', 'frank-pw')
   for (let i = 0; i < 10; i++) t.equal((await attempt(a, 'frank', 'wrong', `192.0.2.${i}`)).statusCode, 400)
   t.equal((await attempt(a, 'frank', 'frank-pw', '192.0.2.100')).statusCode, 429, 'locked under the first prefix')
