@@ -2,7 +2,7 @@
 // `npm run lint:graph`: the import graph of the TypeScript sources has no cycle, type-only imports included (a
 // cycle through an `import type` still says that one file holds two things). The layers (which folder may import
 // which) are eslint.config.js's no-restricted-imports rules; this is the other half of the guard.
-// Usage: node scripts/check-graph.mjs [root]   (the repository by default; test/lint/graph.test.ts plants a cycle
+// Usage: node scripts/check-graph.mjs [root]   (the repository by default; test/lint/import-graph.test.ts plants a cycle
 // in a copy to show it fails).
 import madge from 'madge'
 import { existsSync } from 'node:fs'

@@ -4,6 +4,7 @@ import type { Config } from '../config.js'
 import { buildValidator } from './body-validation.js'
 import { httpParserError, MAX_PARAM_LENGTH, routerError } from './framework-errors.js'
 import { requestId } from './request-context.js'
+import { buildSerializer } from './response-serializers.js'
 
 /**
  * Ajv settings for every Fastify instance Gatehouse builds (server, tests, OpenAPI generation):
@@ -16,10 +17,13 @@ export const ajvOptions: NonNullable<FastifyServerOptions['ajv']> = {
   customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false }
 }
 
-/** What every Fastify instance Gatehouse builds shares: the server, the tests, the OpenAPI generator. */
+/**
+ * What every Fastify instance Gatehouse builds shares: the server, the tests, the OpenAPI generator. Response
+ * serializers are compiled once per process (lib/http/response-serializers.ts).
+ */
 export const baseOptions = {
   ajv: ajvOptions,
-  schemaController: { compilersFactory: { buildValidator } },
+  schemaController: { compilersFactory: { buildValidator, buildSerializer } },
   routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
   frameworkErrors: routerError,
   clientErrorHandler: httpParserError

@@ -1,6 +1,6 @@
 import t, { type Test } from 'tap'
 import { join } from 'node:path'
-import { build, form, FORM, tempDatabaseUrl } from '../support/helper.js'
+import { build, form, FORM, sharedDatabaseUrl, tempDatabaseUrl } from '../support/helper.js'
 import { assertOAuthError, bearer, passwordGrant, runCli } from '../support/oauth.js'
 
 // dist/test → bin/gatehouse.js at the repository root, as `npx gatehouse` runs it.
@@ -30,7 +30,7 @@ function fails (t: Test, run: Run, label: string, message?: RegExp): void {
 }
 
 t.test('users add reads the password from stdin (one trailing newline stripped) and prints the user', async (t) => {
-  const DATABASE_URL = tempDatabaseUrl(t)
+  const DATABASE_URL = await sharedDatabaseUrl(t)
   const env = { DATABASE_URL }
   const added = ok(t, await cli(['users', 'add', 'alice', '--password-stdin', '--full-name', 'Alice Liddell', '--email', 'alice@example.test', '--scope', 'read write'], env, 's3cret pw\n'), 'users add alice')
   const plain = ok(t, await cli(['users', 'add', 'bob', '--password-stdin'], env, 'bobpw'), 'users add bob (no newline)')
@@ -65,7 +65,7 @@ t.test('users add reads the password from stdin (one trailing newline stripped) 
 })
 
 t.test('users disable, enable, list', async (t) => {
-  const DATABASE_URL = tempDatabaseUrl(t)
+  const DATABASE_URL = await sharedDatabaseUrl(t)
   const env = { DATABASE_URL }
   const alice = ok(t, await cli(['users', 'add', 'alice', '--password-stdin', '--scope', 'read'], env, 'alicepw\n'), 'users add alice')
   const bob = ok(t, await cli(['users', 'add', 'bob', '--password-stdin'], env, 'bobpw\n'), 'users add bob')
@@ -90,7 +90,7 @@ t.test('users disable, enable, list', async (t) => {
 })
 
 t.test('clients add, list, remove', async (t) => {
-  const DATABASE_URL = tempDatabaseUrl(t)
+  const DATABASE_URL = await sharedDatabaseUrl(t)
   const env = { DATABASE_URL }
   const c1 = ok(t, await cli(['clients', 'add', 'c1', '--scope', 'api:read'], env), 'clients add c1')
   t.match(c1, { client_id: 'c1', public: false, grant_types: ['client_credentials'], scope: 'api:read' })
@@ -130,7 +130,7 @@ t.test('clients add, list, remove', async (t) => {
 })
 
 t.test('keys rotate prints the new kid, which the JWKS publishes', async (t) => {
-  const DATABASE_URL = tempDatabaseUrl(t)
+  const DATABASE_URL = await sharedDatabaseUrl(t)
   const rotated = ok(t, await cli(['keys', 'rotate'], { DATABASE_URL }), 'keys rotate')
   t.type(rotated.kid, 'string')
   const app = await build(t, { DATABASE_URL })
@@ -140,7 +140,7 @@ t.test('keys rotate prints the new kid, which the JWKS publishes', async (t) => 
 })
 
 t.test('bad commands and bad environment', async (t) => {
-  const DATABASE_URL = tempDatabaseUrl(t)
+  const DATABASE_URL = await sharedDatabaseUrl(t)
   fails(t, await cli(['frobnicate'], { DATABASE_URL }), 'unknown command', /frobnicate/)
   fails(t, await cli(['users', 'frobnicate'], { DATABASE_URL }), 'unknown users action', /frobnicate/)
   fails(t, await cli(['keys', 'delete'], { DATABASE_URL }), 'unknown keys action')

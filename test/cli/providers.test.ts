@@ -1,5 +1,5 @@
 import t, { type Test } from 'tap'
-import { build, tempDatabaseUrl } from '../support/helper.js'
+import { build, sharedDatabaseUrl } from '../support/helper.js'
 import { runCli } from '../support/oauth.js'
 
 // `gatehouse providers …` and `clients … --providers` (issue 14): the secret from stdin, never printed again;
@@ -27,7 +27,7 @@ function fails (t: Test, run: Run, label: string, message: RegExp): void {
 }
 
 t.test('providers add / list / update / remove: the secret from stdin, never shown; redirect_uri to register', async (t) => {
-  const DATABASE_URL = tempDatabaseUrl(t)
+  const DATABASE_URL = await sharedDatabaseUrl(t)
   const env = { DATABASE_URL }
   const added = ok(t, await cli(['providers', 'add', 'corp', '--issuer', 'https://login.corp.example', '--client-id', 'gatehouse', '--client-secret-stdin',
     '--display-name', 'Corp SSO', '--link-by-email'], env, `${SECRET}\n`), 'providers add')
@@ -54,7 +54,7 @@ t.test('providers add / list / update / remove: the secret from stdin, never sho
 })
 
 t.test('clients add/update --providers; the provider must exist', async (t) => {
-  const env = { DATABASE_URL: tempDatabaseUrl(t) }
+  const env = { DATABASE_URL: await sharedDatabaseUrl(t) }
   ok(t, await cli(['providers', 'add', 'corp', '--issuer', 'https://login.corp.example', '--client-id', 'g', '--client-secret-stdin'], env, SECRET), 'providers add')
   fails(t, await cli(['clients', 'add', 'web', '--grant', 'authorization_code', '--redirect-uri', 'https://app.test/cb', '--providers', 'corp,nope'], env), 'unknown provider', /no provider nope/)
   const web = ok(t, await cli(['clients', 'add', 'web', '--grant', 'authorization_code', '--redirect-uri', 'https://app.test/cb', '--providers', 'corp'], env), 'clients add --providers')
@@ -63,7 +63,7 @@ t.test('clients add/update --providers; the provider must exist', async (t) => {
 })
 
 t.test('bad input: exit 1 with one line saying why; the secret never from argv', async (t) => {
-  const env = { DATABASE_URL: tempDatabaseUrl(t) }
+  const env = { DATABASE_URL: await sharedDatabaseUrl(t) }
   const base = ['providers', 'add', 'corp', '--client-id', 'g']
   fails(t, await cli([...base, '--issuer', 'https://login.corp.example'], env, SECRET), 'no --client-secret-stdin', /--client-secret-stdin/)
   fails(t, await cli([...base, '--issuer', 'http://login.corp.example', '--client-secret-stdin'], env, SECRET), 'http issuer', /loopback/)

@@ -115,7 +115,7 @@ t.test(`fuzz every OpenAPI operation through inject (${testBackend})`, async (t)
 
   // The run reached the success paths too (not only the error paths).
   // The browser pages are the exception: their success needs a browser's state (the CSRF cookie, a session, a
-  // pending authorization request), which test/routes/browser/flow.test.ts and test/security/browser.test.ts drive;
+  // pending authorization request), which test/routes/browser/flow.test.ts and test/security/a-authorization-endpoint.test.ts drive;
   // here they must hold the invariants (no 5xx, documented statuses, HTML pages with their headers) under junk.
   const browserOps = new Set(ops.filter((op) => op.htmlResponses.size > 0).map((op) => op.id))
   for (const [id, tally] of tallies) {

@@ -1,11 +1,11 @@
 import t from 'tap'
-import { build, addUser, tempDatabaseUrl } from '../support/helper.js'
+import { build, addUser, sharedDatabaseUrl } from '../support/helper.js'
 import { bearer, passwordGrant } from '../support/oauth.js'
 
 const PASSWORD = 'correct horse battery staple'
 
-t.test('users, keys and tokens survive a restart on the same SQLite file', async (t) => {
-  const DATABASE_URL = tempDatabaseUrl(t)
+t.test('users, keys and tokens survive a restart on the same database', async (t) => {
+  const DATABASE_URL = await sharedDatabaseUrl(t)
 
   const first = await build(t, { DATABASE_URL })
   const alice = await addUser(first, 'alice', PASSWORD, { scope: 'read' })

@@ -6,7 +6,7 @@ import { ADDRESS_ACCOUNTS } from '../../lib/oauth/brute-force.js'
 
 // Issue 10, acceptance: bugs planted one at a time that the suite did not catch. Each test here passes on the
 // code as it is and fails with its bug planted (checked by planting it). Runs on SQLite, and on PostgreSQL
-// through test/postgres/planted-bugs.test.ts. "A refresh after the user lost a scope returns the narrowed
+// (test/postgres/list.ts). "A refresh after the user lost a scope returns the narrowed
 // scope" is in test/routes/admin/changes.test.ts (defect 7).
 
 const bearer = (token: string) => ({ authorization: `Bearer ${token as string}` })

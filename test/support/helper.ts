@@ -23,16 +23,26 @@ export function tempDatabaseUrl (t: Test): string {
 }
 
 /**
- * Which backend app-level tests run on: SQLite by default; the wrappers in test/postgres/ set
- * GATEHOUSE_TEST_BACKEND=postgres and re-run the same test files on PostgreSQL.
+ * Which backend app-level tests run on: SQLite by default; the files listed in test/postgres/list.ts run again
+ * with GATEHOUSE_TEST_BACKEND=postgres (through wrappers npm test writes into dist/test/postgres/).
  */
 export const testBackend = process.env.GATEHOUSE_TEST_BACKEND === 'postgres' ? 'postgres' : 'sqlite'
 
-/** A fresh database on the test backend: a temp SQLite file, or a PostgreSQL schema of its own. */
+/** A fresh database on the test backend: a temp SQLite file, or a PostgreSQL schema of its own, already migrated. */
 export async function freshDatabase (t: Test): Promise<{ url: string, drop: () => Promise<void> }> {
   if (testBackend === 'sqlite') return { url: tempDatabaseUrl(t), drop: async () => {} }
-  const { createTestSchema } = await import('./pg-schema.js')
-  return createTestSchema()
+  const { createMigratedTestSchema } = await import('./pg-schema.js')
+  return createMigratedTestSchema()
+}
+
+/**
+ * A database on the test backend that several apps and CLI runs of one test share (their `DATABASE_URL`), removed
+ * when the test ends: after the apps built later have closed, as tap runs teardowns last-in, first-out.
+ */
+export async function sharedDatabaseUrl (t: Test): Promise<string> {
+  const database = await freshDatabase(t)
+  t.teardown(database.drop)
+  return database.url
 }
 
 /**
@@ -82,17 +92,28 @@ export function post (app: FastifyInstance, url: string, fields: Record<string, 
   return app.inject({ method: 'POST', url, headers: { ...FORM, ...headers }, payload: form(fields) })
 }
 
-/** A free TCP port on loopback (asked of the OS, then released). */
+/**
+ * A free TCP port on loopback, for a server that must know its port before it listens (its ISSUER names it).
+ * Between this check and the listen the port is anyone's, so it is drawn at random below Linux's ephemeral range
+ * (32768-60999): the kernel hands ports from that range to every outgoing connection and every listen(0), and
+ * with test files running in parallel (PostgreSQL pools, fetch, Chromium) one of those took a port asked of the
+ * OS before its server bound it (EADDRINUSE). Here only another test drawing the same number can.
+ */
 export async function freePort (): Promise<number> {
   const { createServer } = await import('node:net')
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number }
-      server.close(() => resolve(port))
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = 20_000 + Math.floor(Math.random() * 12_768)
+    const probe = createServer()
+    const free = await new Promise<boolean>((resolve) => {
+      probe.once('error', () => resolve(false))
+      probe.listen(port, '127.0.0.1', () => resolve(true))
     })
-  })
+    if (free) {
+      await new Promise((resolve) => probe.close(resolve))
+      return port
+    }
+  }
+  throw new Error('no free port between 20000 and 32767')
 }
 
 /** The app listening on loopback with ISSUER = its real URL, for tests that need a network peer. */

@@ -1,6 +1,7 @@
 import pg from 'pg'
 import { startTcpProxy, type TcpProxy } from './tcp-proxy.js'
 import { randomBytes } from 'node:crypto'
+import { postgresMigrations, SCHEMA_MIGRATIONS_TABLE } from '../../lib/stores/postgres/migrations.js'
 
 /** The PostgreSQL server tests use; each test run works in schemas of its own inside it. */
 export const testDatabaseUrl = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
@@ -33,6 +34,24 @@ export async function createTestSchema (): Promise<{ url: string, schema: string
   // encodeURIComponent, not URLSearchParams: libpq does not read '+' as a space.
   const url = `${testDatabaseUrl}${separator}options=${encodeURIComponent(`-c search_path=${schema}`)}&application_name=${schema}`
   return { url, schema, drop: async () => { await admin((client) => client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`)) } }
+}
+
+/**
+ * A fresh schema with every migration already applied, for the apps tests build (freshDatabase in helper.ts):
+ * the app's migrate() (lib/stores/postgres/migrations.ts) then finds nothing to do. migrate() would apply the
+ * same migrations one statement, one round trip at a time, under an advisory lock that every schema of the test
+ * database shares, so apps built at once by parallel test files queued on it. Here they run as one script,
+ * without the lock. Migrating empty schemas is tested where it is the subject (test/stores/postgres.test.ts).
+ */
+export async function createMigratedTestSchema (): Promise<{ url: string, schema: string, drop: () => Promise<void> }> {
+  const created = await createTestSchema()
+  const script = [
+    `SET search_path TO ${created.schema}`,
+    SCHEMA_MIGRATIONS_TABLE,
+    ...postgresMigrations.flatMap((migration, index) => [migration, `INSERT INTO schema_migrations (version, applied_at) VALUES (${index + 1}, extract(epoch from now())::bigint)`])
+  ].join(';\n')
+  await admin((client) => client.query(script))
+  return created
 }
 
 /**

@@ -179,13 +179,16 @@ const MIGRATION_TIMEOUT_MS = 120_000
  * Applies pending migrations in one transaction holding the advisory lock, so instances starting
  * together apply each migration exactly once: the others wait, then find nothing left to do.
  */
+/** Which migrations a schema has had (created before the first one runs). */
+export const SCHEMA_MIGRATIONS_TABLE = 'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)'
+
 export async function migrate (db: Db): Promise<void> {
   await db.transaction(async (tx) => {
     // query_timeout is a client-side per-query option node-postgres honours but @types/pg does not declare.
     const slow = (text: string, values?: unknown[]) => tx.query({ text, values, query_timeout: MIGRATION_TIMEOUT_MS } as pg.QueryConfig)
     await slow(`SET LOCAL statement_timeout = ${MIGRATION_TIMEOUT_MS}`)
     await slow('SELECT pg_advisory_xact_lock($1::bigint)', [MIGRATION_LOCK])
-    await slow('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)')
+    await slow(SCHEMA_MIGRATIONS_TABLE)
     const { rows } = await slow('SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations')
     for (const [index, migration] of postgresMigrations.entries()) {
       const version = index + 1

@@ -102,7 +102,8 @@ t.test('the hasher verifies foreign hashes, asks for a rehash after success, and
     await passwords.verify(stored, 'wrong password')
     return performance.now() - started
   }
-  const fastBefore = await timed(null)
+  // The fastest of three: one sample on a machine busy with other test files once took 65 ms (a stall, not the hash).
+  const fastBefore = Math.min(await timed(null), await timed(null), await timed(null))
   const bcryptWrong = await timed(slow)
   const unknown: number[] = []
   for (let i = 0; i < 5; i++) unknown.push(await timed(null))

@@ -5,7 +5,7 @@ import { addClient, addUser, basic, buildListening, form } from '../../support/h
 // Issue 10: what admin changes do to tokens already issued, and to sign-ins in flight, over a listening server.
 // Defect 2 (a password change, a disable or a delete loses to an in-flight login), 5 (a re-created client
 // revives its predecessor's tokens), 6 and 7 (scopes taken from a client or a user), 9 (a client named after a
-// user's sub). Runs on SQLite, and on PostgreSQL through test/postgres/admin-changes.test.ts.
+// user's sub). Runs on SQLite, and on PostgreSQL (test/postgres/list.ts).
 
 type Reply = { status: number, body: Record<string, any> }
 

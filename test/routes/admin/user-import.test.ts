@@ -19,7 +19,7 @@ import type { User } from '../../../lib/stores/types.js'
  * sign-in; a second import skips everything; an import killed halfway and run again ends with every user
  * exactly once; export then import into a fresh database gives the same users and hashes. Then the admin
  * API's import, and the protections (enumeration, brute force) for imported hashes. On SQLite, and on
- * PostgreSQL through test/postgres/user-import.test.ts.
+ * PostgreSQL (test/postgres/list.ts).
  */
 
 // dist/test → bin/gatehouse.js at the repository root, as `npx gatehouse` runs it.

@@ -11,7 +11,7 @@ import { adminAuth, addOidcProvider, callbackUrl, deliver, identitiesOf, onToCli
 // Issue 14, the providers helper's own tests: sign-in through an upstream provider end to end (app.inject
 // against real providers on loopback: node-oidc-provider, a GitHub-like stand-in), the account rules, the
 // client `providers` restriction and the admin API for providers and identities. On SQLite here; on
-// PostgreSQL through test/postgres/upstream-providers.test.ts.
+// PostgreSQL (test/postgres/list.ts).
 
 async function setup (t: Test, env: Record<string, string> = {}) {
   const app = await build(t, env)

@@ -5,8 +5,8 @@ import { addUser, build, FORM, form } from '../../support/helper.js'
 const attempt = (app: FastifyInstance, username: string, password: string, ip = '192.0.2.1') =>
   app.inject({ method: 'POST', url: '/token', headers: FORM, payload: form({ grant_type: 'password', username, password }), remoteAddress: ip })
 
-// The P5 cases (per account, per IP, unknown usernames) are in test/security/password.test.ts, I2 in
-// test/security/introspection.test.ts.
+// The P5 cases (per account, per IP, unknown usernames) are in test/security/p-password.test.ts, I2 in
+// test/security/i-introspection.test.ts.
 
 t.test('a success clears the account\'s failures', async (t) => {
   const app = await build(t)

@@ -1,7 +1,7 @@
 import t from 'tap'
 import { jwtVerify } from 'jose'
 import { parseOptions } from '@node-rs/argon2'
-import { build, addUser, form, FORM, ISSUER } from '../../support/helper.js'
+import { addClient, addUser, basic, build, form, FORM, ISSUER } from '../../support/helper.js'
 import { assertOAuthError, localJwks, passwordGrant } from '../../support/oauth.js'
 import { createPasswordHasher } from '../../../lib/credentials/passwords.js'
 
@@ -56,7 +56,7 @@ t.test('scope', async (t) => {
 })
 
 t.test('bad input: OAuth errors, never 5xx, never a token', async (t) => {
-  // Content types (T2), repeated parameters (T3) and grant_type (T5) are in test/security/token-endpoint.test.ts.
+  // Content types (T2), repeated parameters (T3) and grant_type (T5) are in test/security/t-token-endpoint.test.ts.
   const app = await build(t)
   await addUser(app, 'alice', PASSWORD)
   assertOAuthError(t, await app.inject({ method: 'POST', url: '/token' }), 400, 'invalid_request', undefined, 'no body at all')
@@ -66,10 +66,41 @@ t.test('bad input: OAuth errors, never 5xx, never a token', async (t) => {
   assertOAuthError(t, await app.inject(post(form({ grant_type: 'password', username: 'alice', password: '' }))), 400, 'invalid_request', undefined, 'empty password')
 })
 
-t.test('PASSWORD_GRANT=off refuses the grant', async (t) => {
+t.test('PASSWORD_GRANT=off refuses the grant, for every client', async (t) => {
   const app = await build(t, { PASSWORD_GRANT: 'off' })
   await addUser(app, 'alice', PASSWORD)
   assertOAuthError(t, await app.inject(post(form({ grant_type: 'password', username: 'alice', password: PASSWORD }))), 400, 'unauthorized_client')
+  const secret = (await addClient(app, 'web', { grantTypes: ['password'] }))!
+  for (const headers of [{}, { authorization: basic('web', secret) }] as Array<Record<string, string>>) {
+    const res = await app.inject(post(form({ grant_type: 'password', username: 'alice', password: PASSWORD }), { ...FORM, ...headers }))
+    t.equal(res.statusCode, 400)
+    t.equal(res.json().error, 'unauthorized_client')
+  }
+})
+
+t.test('client scope limits what a user-facing client can grant', async (t) => {
+  const app = await build(t)
+  await addUser(app, 'alice', PASSWORD, { scope: 'read write admin' })
+  const secret = (await addClient(app, 'limited', { grantTypes: ['password'], scope: 'read write' }))!
+  const auth = { ...FORM, authorization: basic('limited', secret) }
+  const granted = await app.inject(post(form({ grant_type: 'password', username: 'alice', password: PASSWORD }), auth))
+  t.equal(granted.statusCode, 200)
+  t.equal(granted.json().scope, 'read write', 'user ∩ client')
+  const admin = await app.inject(post(form({ grant_type: 'password', username: 'alice', password: PASSWORD, scope: 'admin' }), auth))
+  t.equal(admin.json().error, 'invalid_scope')
+})
+
+t.test('a FastAPI-tutorial client posting only username and password gets the password grant', async (t) => {
+  const app = await build(t)
+  await addUser(app, 'alice', PASSWORD, { scope: 'read' })
+  const res = await app.inject(post(form({ username: 'alice', password: PASSWORD })))
+  t.equal(res.statusCode, 200)
+  t.equal(res.json().scope, 'read')
+  const noGrantType = await app.inject(post(form({ client_id: 'x', refresh_token: 'y' })))
+  t.equal(noGrantType.statusCode, 400)
+  t.same(noGrantType.json(), { error: 'invalid_request', error_description: 'missing parameter: grant_type' })
+  const onlyUsername = await app.inject(post(form({ username: 'alice' })))
+  t.equal(onlyUsername.json().error, 'invalid_request')
 })
 
 t.test('a hash made with other argon2 parameters is upgraded at login', async (t) => {

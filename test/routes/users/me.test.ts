@@ -35,7 +35,7 @@ t.test('a valid token: 200 with the user, nulls for unset fields, no password ha
 })
 
 t.test('signed tokens missing a required claim, or naming nobody: 401 error="invalid_token"', async (t) => {
-  // The attacks on access tokens (SECURITY-CASES J1–J7) are in test/security/jwt.test.ts.
+  // The attacks on access tokens (SECURITY-CASES J1–J7) are in test/security/j-jwt.test.ts.
   const { app, sign, claims, sub } = await accessTokenFixture(t, PASSWORD)
   await assertInvalidToken(t, app, await sign(claims({ jti: undefined })), 'no jti')
   await assertInvalidToken(t, app, await sign(claims({ client_id: undefined })), 'no client_id')

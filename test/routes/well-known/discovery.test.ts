@@ -71,7 +71,7 @@ const BARE_ANSWERS: Record<string, { method: 'GET' | 'POST', status: number, err
 }
 
 // The issuer against Host / X-Forwarded-* headers, an https issuer (M1) and the JWKS (M2) are in
-// test/security/metadata.test.ts.
+// test/security/m-metadata.test.ts.
 
 t.test('operations: /health, /ready, /openapi.json, /docs', async (t) => {
   const app = await build(t)

@@ -1,0 +1,51 @@
+import t, { type Test } from 'tap'
+import { scopeCatalog, serverMetadata, TOKEN_ENDPOINT_AUTH_METHODS } from '../../../lib/oauth/metadata.js'
+import { createClient } from '../../../lib/admin/clients.js'
+import { openStorage } from '../../../lib/stores/index.js'
+import { manualClock, tempDatabaseUrl } from '../../support/helper.js'
+
+t.test('serverMetadata: every URL from the issuer (a trailing slash dropped), the lists name what exists', async (t) => {
+  const m = serverMetadata({ issuer: 'https://auth.example.test/tenant/' })
+  t.equal(m.issuer, 'https://auth.example.test/tenant/', 'the issuer exactly as configured (RFC 8414 §3.3)')
+  for (const [member, path] of [['authorization_endpoint', '/authorize'], ['token_endpoint', '/token'], ['userinfo_endpoint', '/userinfo'], ['end_session_endpoint', '/logout'],
+    ['jwks_uri', '/.well-known/jwks.json'], ['revocation_endpoint', '/revoke'], ['introspection_endpoint', '/introspect'], ['service_documentation', '/docs']] as const) {
+    t.equal(m[member], `https://auth.example.test/tenant${path}`, member)
+  }
+  t.same([...m.grant_types_supported].sort(), ['authorization_code', 'client_credentials', 'password', 'refresh_token'])
+  t.same(m.response_types_supported, ['code'], 'no implicit flow')
+  t.same(m.code_challenge_methods_supported, ['S256'], 'no plain PKCE')
+  t.equal(m.authorization_response_iss_parameter_supported, true, 'RFC 9207')
+  t.same(m.id_token_signing_alg_values_supported, ['ES256'])
+  t.same(m.token_endpoint_auth_methods_supported, [...TOKEN_ENDPOINT_AUTH_METHODS])
+  t.notOk(m.introspection_endpoint_auth_methods_supported.includes('none'), 'introspection only for confidential clients')
+})
+
+async function catalog (t: Test) {
+  const storage = await openStorage(tempDatabaseUrl(t))
+  t.teardown(() => storage.close())
+  const clock = manualClock()
+  const warnings: unknown[] = []
+  return { storage, clock, warnings, scopes: scopeCatalog({ storage, clock, warn: (err) => warnings.push(err) }) }
+}
+
+t.test('scopeCatalog: the built-in scopes, and every scope a user or a client holds, sorted, once each', async (t) => {
+  t.same(await (await catalog(t)).scopes(), ['admin', 'email', 'openid', 'profile'], 'an empty store: the built-in ones')
+  const { storage, scopes } = await catalog(t)
+  await storage.users.create({ username: 'alice', passwordHash: null, scope: 'items:read items:write' })
+  await createClient(storage, 'svc', { isPublic: false, grantTypes: ['client_credentials'], scope: 'reports:read items:read', redirectUris: [] })
+  t.same(await scopes(), ['admin', 'email', 'items:read', 'items:write', 'openid', 'profile', 'reports:read'])
+})
+
+t.test('scopeCatalog: read at most once a minute; while the store fails, the last list and a warning', async (t) => {
+  const { storage, clock, warnings, scopes } = await catalog(t)
+  t.same(await scopes(), ['admin', 'email', 'openid', 'profile'])
+  await storage.users.create({ username: 'alice', passwordHash: null, scope: 'items:read' })
+  clock.advance(59)
+  t.notOk((await scopes()).includes('items:read'), 'within the minute: the list read before')
+  clock.advance(1)
+  t.ok((await scopes()).includes('items:read'), 'a minute later: read again')
+  await storage.close()
+  clock.advance(60)
+  t.same(await scopes(), ['admin', 'email', 'items:read', 'openid', 'profile'], 'the store fails: the last list')
+  t.equal(warnings.length, 1, 'and one warning')
+})

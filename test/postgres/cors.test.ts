@@ -1,3 +1,0 @@
-// The same tests, on PostgreSQL (see testBackend in test/support/helper.ts).
-process.env.GATEHOUSE_TEST_BACKEND = 'postgres'
-await import('../plugins/cors.test.js')

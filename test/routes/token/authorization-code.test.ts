@@ -1,0 +1,67 @@
+import t from 'tap'
+import { decodeJwt } from 'jose'
+import { addClient, basic, build, post } from '../../support/helper.js'
+import { InjectBrowser, REDIRECT, authorizeThrough, browserFixtures, exchange, webRequest } from '../../support/browser.js'
+
+// The authorization_code grant (RFC 6749 §4.1.3, with PKCE: RFC 7636 §4.6) at POST /token: a code from the
+// pages, driven by app.inject (test/support/browser.ts), exchanged for tokens. The pages themselves, the ID
+// token and /userinfo are in test/routes/browser/flow.test.ts; attacks on codes (SECURITY-CASES C1–C5) in
+// test/security/a-authorization-endpoint.test.ts.
+
+const NO_STORE = { 'cache-control': 'no-store', pragma: 'no-cache' }
+
+t.test('a confidential client redeems with client_secret_basic or client_secret_post; the reply is RFC 6749 §5.1', async (t) => {
+  const app = await build(t)
+  const { alice, secret, webAuth } = await browserFixtures(app)
+  const browser = new InjectBrowser(app)
+
+  const first = webRequest()
+  const viaBasic = await exchange(app, { code: await authorizeThrough(browser, first.url), code_verifier: first.verifier }, webAuth)
+  t.equal(viaBasic.statusCode, 200, viaBasic.body)
+  t.match(viaBasic.headers, NO_STORE)
+  const body = viaBasic.json()
+  t.same(Object.keys(body).sort(), ['access_token', 'expires_in', 'id_token', 'refresh_token', 'scope', 'token_type'])
+  t.equal(body.token_type, 'Bearer')
+  t.equal(body.scope, 'openid profile', 'the scope of the request, as consented')
+  const claims = decodeJwt(body.access_token)
+  t.equal(claims.sub, alice.id, 'the access token is the user\'s')
+  t.equal(claims.client_id, 'web')
+  t.type(claims.grant_id, 'string', 'a family for the refresh token')
+
+  const second = webRequest()
+  const viaPost = await exchange(app, { code: await authorizeThrough(browser, second.url), code_verifier: second.verifier, client_id: 'web', client_secret: secret })
+  t.equal(viaPost.statusCode, 200, viaPost.body)
+  t.equal(decodeJwt(viaPost.json().access_token).sub, alice.id)
+})
+
+t.test('a confidential client that does not authenticate gets 401 invalid_client, and its code stays redeemable', async (t) => {
+  const app = await build(t)
+  const { webAuth } = await browserFixtures(app)
+  const request = webRequest()
+  const code = await authorizeThrough(new InjectBrowser(app), request.url)
+  const anonymous = await exchange(app, { code, code_verifier: request.verifier, client_id: 'web' })
+  t.equal(anonymous.statusCode, 401)
+  t.equal(anonymous.json().error, 'invalid_client')
+  t.match(anonymous.headers, NO_STORE)
+  t.equal((await exchange(app, { code, code_verifier: request.verifier }, webAuth)).statusCode, 200, 'the client itself still can')
+})
+
+t.test('a refresh token only for a client with the refresh_token grant; it continues the code\'s family', async (t) => {
+  const app = await build(t)
+  const { webAuth } = await browserFixtures(app)
+  const codeOnly = basic('code-only', (await addClient(app, 'code-only', { grantTypes: ['authorization_code'], redirectUris: [REDIRECT] }))!)
+  const browser = new InjectBrowser(app)
+
+  const plain = webRequest({ client_id: 'code-only' })
+  const noRefresh = await exchange(app, { code: await authorizeThrough(browser, plain.url), code_verifier: plain.verifier }, codeOnly)
+  t.equal(noRefresh.statusCode, 200, noRefresh.body)
+  t.notOk('refresh_token' in noRefresh.json(), 'no refresh token without the refresh_token grant')
+  t.notOk(decodeJwt(noRefresh.json().access_token).grant_id, 'and no family')
+
+  const request = webRequest()
+  const tokens = (await exchange(app, { code: await authorizeThrough(browser, request.url), code_verifier: request.verifier }, webAuth)).json()
+  const refreshed = await post(app, '/token', { grant_type: 'refresh_token', refresh_token: tokens.refresh_token }, { authorization: webAuth })
+  t.equal(refreshed.statusCode, 200, refreshed.body)
+  t.equal(refreshed.json().scope, tokens.scope, 'the same scope')
+  t.equal(decodeJwt(refreshed.json().access_token).grant_id, decodeJwt(tokens.access_token).grant_id, 'the same family')
+})
