@@ -17,6 +17,7 @@ export function browserStoreSuite (t: Test, open: () => Promise<Storage>, openTw
     nonce: null,
     scope: 'openid profile',
     authTime: now - 5,
+    sessionHash: null,
     createdAt: now,
     expiresAt: now + 60,
     redeemedAt: null,
