@@ -17,8 +17,11 @@ async function setup (t: Test) {
 }
 
 const code = (hash: string, expiresAt: number): AuthorizationCode => ({
-  hash, clientId: 'web', userId: 'u1', redirectUri: 'https://app.test/cb', codeChallenge: 'c', nonce: null, scope: 'openid', authTime: now,
-  sessionHash: 's', createdAt: expiresAt - 60, expiresAt, redeemedAt: null, issued: null
+  ...{ clientId: 'web', userId: 'u1', redirectUri: 'https://app.test/cb', codeChallenge: 'c', nonce: null, scope: 'openid', authTime: now },
+  ...{ sessionHash: 's', redeemedAt: null, issued: null },
+  hash,
+  createdAt: expiresAt - 60,
+  expiresAt
 })
 
 t.test('sweepExpired deletes what expired by now in every expiring table, and nothing live', async (t) => {
