@@ -49,7 +49,7 @@ const logout: FastifyPluginAsync = async (fastify) => {
         clientId: wanted.target === undefined ? undefined : wanted.client?.id,
         postLogoutRedirectUri: wanted.target,
         state: wanted.state
-      }, { formTargets: wanted.target === undefined ? [] : [new URL(wanted.target).origin] })
+      }, { formTargets: wanted.target !== undefined && URL.canParse(wanted.target) ? [new URL(wanted.target).origin] : [] })
     }
     await reply.signOut()
     if (wanted.target !== undefined) return reply.redirect(redirectBack(wanted.target, { state: wanted.state }), 303)
