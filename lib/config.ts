@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto'
 import { availableParallelism } from 'node:os'
 import { parseOrigins } from './http/cors.js'
 import { keyTimingProblem } from './keys/key-timing.js'
+import { DEFAULT_SWEEP_INTERVAL_SECONDS } from './limits/table-bounds.js'
 import { parseTrustProxy } from './http/request-context.js'
 import { DEFAULT_SQLITE_PATH } from './paths.js'
 
@@ -165,6 +166,14 @@ export const ConfigSchema = Type.Object({
   issuerName: Type.String({ env: 'ISSUER_NAME', minLength: 1, maxLength: 100, default: 'Gatehouse', hint: '1 to 100 characters', description: 'the name the login, consent and error pages show' }),
   viewsDir: Type.Optional(Type.String({ env: 'VIEWS_DIR', minLength: 1, hint: 'a folder', description: 'a folder of page templates used instead of the built-in ones in views/ (each file that exists there wins)' })),
   sessionTtl: Seconds('SESSION_TTL', 28800, 'how long a browser stays signed in after entering the password, seconds (8 hours)'),
+  sweepIntervalSeconds: Type.Integer({
+    env: 'SWEEP_INTERVAL_SECONDS',
+    minimum: 1,
+    maximum: 24 * 3600,
+    default: DEFAULT_SWEEP_INTERVAL_SECONDS,
+    description: 'how often expired sessions, authorization codes, pending upstream sign-ins, refresh-token families and deny-list entries ' +
+      'are deleted, seconds; with several instances one of them sweeps each round. Each round also counts the rows of `gatehouse_table_rows`'
+  }),
   upstreamTimeoutMs: Type.Integer({
     env: 'UPSTREAM_TIMEOUT_MS',
     minimum: 100,

@@ -13,8 +13,6 @@ declare module 'fastify' {
   }
 }
 
-const PURGE_INTERVAL_MS = 10 * 60 * 1000
-const CODE_RETENTION_SECONDS = 24 * 3600
 /** Users and clients are cached for 1 s; the deny-list mirror syncs every second and is distrusted after 3 s without a sync. */
 const CACHE = { ttlMs: 1000, syncMs: 1000, maxStaleMs: 3000 }
 
@@ -29,16 +27,9 @@ export default fp(async (fastify) => {
   fastify.decorate('storage', storage)
   fastify.decorate('users', storage.users)
 
-  // Expired deny-list entries, dead refresh-token families, sessions and codes are only clutter: sweep them now and then.
-  const purge = setInterval(() => {
-    const now = fastify.clock.now()
-    // Codes are kept a day past their 60 s, so a late replay is still recognised (and revokes what it must).
-    Promise.all([storage.revocations.purgeExpired(now), storage.grants.purgeExpired(now), storage.sessions.purgeExpired(now), storage.codes.purgeExpired(now - CODE_RETENTION_SECONDS), storage.upstreamTransactions.purgeExpired(now)])
-      .catch((err) => fastify.log.warn({ err }, 'purging expired revocations, grants, sessions and codes failed'))
-  }, PURGE_INTERVAL_MS).unref()
+  // Expired rows are deleted by plugins/sweep.ts.
 
   fastify.addHook('onClose', async () => {
-    clearInterval(purge)
     bus?.close()
     await storage.close()
   })

@@ -99,8 +99,10 @@ export const logoutSchema = {
   operationId: 'logout',
   tags: ['browser'],
   summary: 'End the session (OpenID Connect RP-Initiated Logout 1.0)',
-  description: 'Ends the browser\'s session. With `id_token_hint` (or `client_id`) and a `post_logout_redirect_uri` registered for that ' +
-    'client, redirects there with `state`; otherwise shows the signed-out page. An unregistered URI is never redirected to.',
+  description: 'Ends the browser\'s session when the request is tied to it: an `id_token_hint` issued to the signed-in user, for an ' +
+    'existing client. Otherwise, while someone is signed in, shows a confirmation page whose form posts to `POST /logout` (so a ' +
+    'cross-site link cannot sign anyone out). With `id_token_hint` (or `client_id`) and a `post_logout_redirect_uri` registered for that ' +
+    'client (matched exactly), the sign-out returns there with `state`; otherwise it shows the signed-out page. An unregistered URI is never redirected to.',
   security: noSecurity,
   querystring: Type.Object({
     id_token_hint: Type.Optional(Type.String()),
@@ -108,17 +110,19 @@ export const logoutSchema = {
     state: Type.Optional(Type.String()),
     client_id: Type.Optional(Type.String())
   }, { additionalProperties: true }),
-  response: { 200: html('the signed-out page'), 303: redirect('to the registered post_logout_redirect_uri, with `state`'), ...browserErrors }
+  response: { 200: html('the signed-out page, or the confirmation page'), 303: redirect('to the registered post_logout_redirect_uri, with `state`'), ...browserErrors }
 }
 
 export const logoutFormSchema = {
   operationId: 'submitLogout',
   tags: ['browser'],
-  summary: 'Sign out (the signed-in page\'s form)',
-  description: 'Form field `csrf`. Ends the session and shows the signed-out page.',
+  summary: 'Sign out (the confirmation page\'s and the signed-in page\'s form)',
+  description: 'Form field `csrf` (a post without it, or from another origin, is refused with 403 and signs nobody out); optional ' +
+    '`client_id`, `post_logout_redirect_uri` and `state`, held to the same rules as `GET /logout`. Ends the session, then returns to ' +
+    'the registered URI with `state`, or shows the signed-out page.',
   security: noSecurity,
   consumes: ['application/x-www-form-urlencoded'],
-  response: { 200: html('the signed-out page'), ...browserErrors, ...formErrors }
+  response: { 200: html('the signed-out page'), 303: redirect('to the registered post_logout_redirect_uri, with `state`'), ...browserErrors, ...formErrors }
 }
 
 export const UserInfo = Type.Object({

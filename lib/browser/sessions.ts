@@ -1,6 +1,7 @@
 import type { Clock } from '../clock.js'
 import type { Config } from '../config.js'
 import { digest } from '../credentials/digest.js'
+import { SESSIONS_PER_USER } from '../limits/table-bounds.js'
 import type { SignedIn } from '../oauth/interaction.js'
 import type { Session, Storage, User } from '../stores/types.js'
 import { isSecretValue, newSecret } from './cookies.js'
@@ -32,13 +33,17 @@ export class BrowserSessions {
     return { session, user }
   }
 
-  /** Signs `user` in: a new session under a new id (the old one, if any, is ended). Returns the cookie's value. */
+  /**
+   * Signs `user` in: a new session under a new id (the old one, if any, is ended). A user holds at most
+   * SESSIONS_PER_USER sessions: past it the oldest end. Returns the cookie's value.
+   */
   async start (user: User, previous: string | undefined): Promise<{ cookie: string, session: Session }> {
     if (isSecretValue(previous)) await this.#storage.sessions.delete(digest(previous))
     const now = this.#clock.now()
     const cookie = newSecret()
     const session: Session = { idHash: digest(cookie), userId: user.id, authTime: now, createdAt: now, expiresAt: now + this.#ttl }
     await this.#storage.sessions.create(session)
+    await this.#storage.sessions.endOldestForUser(user.id, SESSIONS_PER_USER)
     return { cookie, session }
   }
 

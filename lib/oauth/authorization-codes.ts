@@ -1,13 +1,16 @@
 import { randomBytes } from 'node:crypto'
 import { digest } from '../credentials/digest.js'
+import { CODES_PER_SESSION } from '../limits/table-bounds.js'
 import type { Storage, User } from '../stores/types.js'
 import { AUTHORIZATION_CODE_TTL_SECONDS, type AuthorizationRequest } from './authorize.js'
 
 /**
  * Issues a code for a checked authorization request and a signed-in user: bound to the client, the redirect
- * URI, the PKCE challenge, the nonce, the scopes and the time the user authenticated; single use, 60 s.
+ * URI, the PKCE challenge, the nonce, the scopes and the time the user authenticated; single use, 60 s. A session
+ * holds at most CODES_PER_SESSION unredeemed codes: issuing past it ends the oldest (a browser asking for codes
+ * in a loop keeps ten rows, not one per request).
  */
-export async function issueCode (storage: Storage, input: { request: AuthorizationRequest, user: User, scopes: string[], authTime: number, now: number }): Promise<string> {
+export async function issueCode (storage: Storage, input: { request: AuthorizationRequest, user: User, scopes: string[], authTime: number, sessionHash: string, now: number }): Promise<string> {
   const code = randomBytes(32).toString('base64url')
   const { request, now } = input
   await storage.codes.create({
@@ -20,10 +23,12 @@ export async function issueCode (storage: Storage, input: { request: Authorizati
     nonce: request.nonce ?? null,
     scope: input.scopes.join(' '),
     authTime: input.authTime,
+    sessionHash: input.sessionHash,
     createdAt: now,
     expiresAt: now + AUTHORIZATION_CODE_TTL_SECONDS,
     redeemedAt: null,
     issued: null
   })
+  await storage.codes.endOldestForSession(input.sessionHash, CODES_PER_SESSION)
   return code
 }

@@ -28,6 +28,7 @@ export const toAuthorizationCode = (r: Row): AuthorizationCode => ({
   nonce: strOrNull(r.nonce),
   scope: String(r.scope),
   authTime: num(r.auth_time),
+  sessionHash: strOrNull(r.session_hash),
   createdAt: num(r.created_at),
   expiresAt: num(r.expires_at),
   redeemedAt: numOrNull(r.redeemed_at),

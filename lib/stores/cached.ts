@@ -284,6 +284,7 @@ export async function withReadCache (inner: Storage, options: CacheOptions, bus?
     providers: inner.providers,
     identities: inner.identities,
     upstreamTransactions: inner.upstreamTransactions,
+    housekeeping: inner.housekeeping,
     ping: () => inner.ping(),
     poolStats: inner.poolStats,
     async close () {

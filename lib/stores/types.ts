@@ -269,6 +269,7 @@ export interface Storage {
   providers: ProviderStore
   identities: IdentityStore
   upstreamTransactions: UpstreamTransactionStore
+  housekeeping: HousekeepingStore
   /** Resolves when the database answers; rejects with StoreUnavailableError otherwise. */
   ping (): Promise<void>
   /** Connection-pool use, for /metrics (PostgreSQL; SQLite has no pool). */
@@ -305,6 +306,11 @@ export interface SessionStore {
   listForUser (userId: string, now: number): Promise<Session[]>
   /** Deletes every session of a user; returns how many. */
   deleteForUser (userId: string): Promise<number>
+  /**
+   * Ends the user's sessions but the newest `keep` (by creation, ties in insertion order); returns how many it
+   * ended. Two calls at once never end more than the oldest: at worst both leave one extra for the next call.
+   */
+  endOldestForUser (userId: string, keep: number): Promise<number>
   purgeExpired (now: number): Promise<number>
 }
 
@@ -338,6 +344,8 @@ export interface AuthorizationCode {
   nonce: string | null
   scope: string
   authTime: number
+  /** The digest (Session.idHash) of the browser session it was issued from; null for codes issued before codes knew it. */
+  sessionHash: string | null
   createdAt: number
   expiresAt: number
   /** Set by the one redemption that won; a second presentation is a replay. */
@@ -368,7 +376,16 @@ export interface AuthorizationCodeStore {
    * `redeemed` for a given hash, whatever the concurrency (across instances too); later ones get `replayed`.
    */
   redeem (hash: string, now: number, issued: IssuedFromCode): Promise<RedeemResult>
-  purgeExpired (before: number): Promise<number>
+  /**
+   * Deletes the session's unredeemed codes but its newest `keep` (by issue order); returns how many. Redeemed
+   * codes are left alone (a replay of one must still be recognised).
+   */
+  endOldestForSession (sessionHash: string, keep: number): Promise<number>
+  /**
+   * Deletes unredeemed codes whose lifetime ended by `now` (they can never be redeemed), and redeemed ones whose
+   * lifetime ended `keepRedeemedFor` seconds before `now` (0 by default). Returns how many.
+   */
+  purgeExpired (now: number, keepRedeemedFor?: number): Promise<number>
 }
 
 /** Which claims of a provider's ID token or userinfo answer carry what (plain OAuth 2.0 providers name their own). */
@@ -471,4 +488,19 @@ export interface UpstreamTransactionStore {
    */
   consume (idHash: string, bindingHash: string, now: number): Promise<UpstreamTransaction | undefined>
   purgeExpired (now: number): Promise<number>
+}
+
+/** The tables that grow with use, whose row counts /metrics shows (`gatehouse_table_rows`). */
+export const GROWING_TABLES = ['sessions', 'authorization_codes', 'upstream_transactions', 'consents', 'grants', 'refresh_tokens', 'revocations'] as const
+export type GrowingTable = typeof GROWING_TABLES[number]
+
+/** What keeps the tables bounded (lib/ops/sweep.ts): who sweeps this round, and how big the tables are. */
+export interface HousekeepingStore {
+  /**
+   * Claims `job` for this round: true for exactly one caller (across instances) when its last run was at least
+   * `everySeconds` before `now` (or it never ran), recording `now`; false for every other caller.
+   */
+  claim (job: string, now: number, everySeconds: number): Promise<boolean>
+  /** The row count of each growing table. */
+  tableRows (): Promise<Record<GrowingTable, number>>
 }

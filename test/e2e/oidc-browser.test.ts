@@ -106,7 +106,12 @@ t.test('openid-client (confidential) and oauth4webapi (public) through login and
   t.equal(new URL(page.url()).origin, issuer, 'no redirect')
   await shot(page, 'error')
 
+  // Without an id_token_hint the user is asked first; the confirmation's form signs out.
   await page.goto(`${issuer}/logout`)
+  await page.getByRole('button', { name: 'Sign out' }).waitFor()
+  await shot(page, 'logout-confirm')
+  await Promise.all([page.waitForLoadState(), page.getByRole('button', { name: 'Sign out' }).click()])
+  await page.getByRole('heading', { name: 'You are signed out' }).waitFor()
   await shot(page, 'signed-out')
   t.same(problems, [], 'no page errors (CSP, scripts)')
 })

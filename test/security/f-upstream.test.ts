@@ -228,6 +228,49 @@ t.test('F2: IdP-A\'s response delivered to IdP-B\'s callback: rejected, no sessi
   t.notOk(hasSession(browser))
 })
 
+t.test('F2: a sign-in started at provider A, its answer (without iss) delivered to a plain-OAuth provider B\'s callback: 400, nothing reaches B\'s token endpoint', async (t) => {
+  const { app } = await setup(t)
+  const plainB = await startPlainOAuth({ redirectUris: callbackUrl('plainb') })
+  t.teardown(() => plainB.close())
+  await providers(app).add({
+    name: 'plainb',
+    issuer: plainB.issuer,
+    clientId: plainB.clientId,
+    clientSecret: plainB.clientSecret,
+    scope: 'read:user',
+    authorizationEndpoint: plainB.endpoints.authorization,
+    tokenEndpoint: plainB.endpoints.token,
+    userinfoEndpoint: plainB.endpoints.userinfo,
+    claims: { subject: 'id', email: 'email', name: 'name', username: 'login' }
+  })
+  // A: an OpenID provider (its iss taken off the answer) and another plain-OAuth provider (it never sends one).
+  const oidcA = await realOp(t, 'oidca')
+  await addOidcProvider(app, 'oidca', oidcA)
+  const plainA = await startPlainOAuth({ redirectUris: callbackUrl('plaina'), users: plainB.users })
+  t.teardown(() => plainA.close())
+  await providers(app).add({
+    name: 'plaina',
+    issuer: plainA.issuer,
+    clientId: plainA.clientId,
+    clientSecret: plainA.clientSecret,
+    scope: 'read:user',
+    authorizationEndpoint: plainA.endpoints.authorization,
+    tokenEndpoint: plainA.endpoints.token,
+    userinfoEndpoint: plainA.endpoints.userinfo,
+    claims: { subject: 'id', email: 'email', name: 'name', username: 'login' }
+  })
+  for (const [name, signIn] of [['oidca', (url: string) => oidcA.signInAt(url, 'verified')], ['plaina', (url: string) => plainA.signInAt(url)]] as const) {
+    const browser = new InjectBrowser(app)
+    const { providerUrl } = await startAt(browser, webRequest().url, name)
+    const answer = new URL(await signIn(providerUrl))
+    answer.searchParams.delete('iss')
+    t.ok(answer.searchParams.get('code') && answer.searchParams.get('state'), `${name}: a code and the state of the sign-in started there`)
+    refused(t, await deliver(browser, answer.href, 'plainb'), 400, `${name}'s answer at plainb's callback`)
+    t.equal(plainB.seen.token.length, 0, `${name}'s code and PKCE verifier never went to plainb's token endpoint`)
+    t.notOk(await signedIn(browser), `${name}: not signed in`)
+  }
+})
+
 t.test('an expired transaction (10 minutes, the injected clock): 400, no session; 9 min 50 s is fine', async (t) => {
   const clock = manualClock()
   const { app } = await setup(t, {}, clock)

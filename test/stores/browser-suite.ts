@@ -17,6 +17,7 @@ export function browserStoreSuite (t: Test, open: () => Promise<Storage>, openTw
     nonce: null,
     scope: 'openid profile',
     authTime: now - 5,
+    sessionHash: null,
     createdAt: now,
     expiresAt: now + 60,
     redeemedAt: null,
@@ -96,6 +97,66 @@ export function browserStoreSuite (t: Test, open: () => Promise<Storage>, openTw
       const winner = results.find((r) => r.outcome === 'redeemed')
       t.same((await a.codes.find(c.hash))?.issued, winner?.outcome === 'redeemed' ? winner.code.issued : null, 'the winner\'s ids are recorded')
     }
+  })
+
+  t.test('sessions: endOldestForUser keeps the newest, in insertion order within one second; other users untouched', async (t) => {
+    const s = await open()
+    t.teardown(() => s.close())
+    for (let i = 0; i < 8; i++) await s.sessions.create({ idHash: `s${i}`, userId: 'u1', authTime: now, createdAt: now, expiresAt: now + 100 })
+    await s.sessions.create({ idHash: 'older', userId: 'u1', authTime: now - 50, createdAt: now - 50, expiresAt: now + 100 })
+    await s.sessions.create({ idHash: 'other', userId: 'u2', authTime: now - 60, createdAt: now - 60, expiresAt: now + 100 })
+    t.equal(await s.sessions.endOldestForUser('u1', 5), 4, 'nine sessions, five kept')
+    t.same((await s.sessions.listForUser('u1', now)).map((x) => x.idHash).sort(), ['s3', 's4', 's5', 's6', 's7'], 'the oldest created first, then the first inserted')
+    t.equal(await s.sessions.endOldestForUser('u1', 5), 0, 'at the bound: nothing')
+    t.ok(await s.sessions.find('other', now), 'another user\'s older session stays')
+    t.equal(await s.sessions.endOldestForUser('u1\u0000', 5), 0)
+  })
+
+  t.test('authorization codes: endOldestForSession ends the oldest unredeemed codes of that session only', async (t) => {
+    const s = await open()
+    t.teardown(() => s.close())
+    const mine = Array.from({ length: 6 }, (_, i) => code({ hash: `c${i}`, sessionHash: 'sess-a' }))
+    for (const c of mine) await s.codes.create(c)
+    await s.codes.create(code({ hash: 'early', sessionHash: 'sess-a', createdAt: now - 30 }))
+    await s.codes.create(code({ hash: 'theirs', sessionHash: 'sess-b', createdAt: now - 40 }))
+    await s.codes.create(code({ hash: 'legacy', sessionHash: null, createdAt: now - 40 }))
+    t.equal((await s.codes.redeem('c0', now, { jti: 'j', exp: now + 900 })).outcome, 'redeemed')
+    t.equal(await s.codes.endOldestForSession('sess-a', 3), 3, 'six unredeemed, three kept')
+    const left = await Promise.all(['c0', 'c1', 'c2', 'c3', 'c4', 'c5', 'early', 'theirs', 'legacy'].map(async (h) => [h, (await s.codes.find(h)) !== undefined]))
+    t.same(Object.fromEntries(left), { c0: true, c1: false, c2: false, c3: true, c4: true, c5: true, early: false, theirs: true, legacy: true },
+      'the redeemed one stays (a replay is still recognised); the earliest and first-issued go; other sessions\' stay')
+    t.equal((await s.codes.find('c3'))?.sessionHash, 'sess-a', 'a code knows its session')
+  })
+
+  t.test('authorization codes: purgeExpired deletes unredeemed codes at their lifetime, redeemed ones after the replay window', async (t) => {
+    const s = await open()
+    t.teardown(() => s.close())
+    await s.codes.create(code({ hash: 'unredeemed', expiresAt: now + 60 }))
+    await s.codes.create(code({ hash: 'redeemed', expiresAt: now + 60 }))
+    await s.codes.redeem('redeemed', now + 1, { jti: 'j', exp: now + 900 })
+    t.equal(await s.codes.purgeExpired(now + 59, 3600), 0, 'before the lifetime: nothing')
+    t.equal(await s.codes.purgeExpired(now + 60, 3600), 1, 'at the lifetime: the unredeemed one')
+    t.equal(await s.codes.find('unredeemed'), undefined)
+    t.ok(await s.codes.find('redeemed'), 'the redeemed one is kept for replay detection')
+    t.equal(await s.codes.purgeExpired(now + 60 + 3599, 3600), 0)
+    t.equal(await s.codes.purgeExpired(now + 60 + 3600, 3600), 1, 'then it goes too')
+  })
+
+  t.test('housekeeping: one claim per round, across instances; table rows counted', async (t) => {
+    const [a, b] = openTwice ? await openTwice() : [await open(), undefined]
+    t.teardown(async () => { await a.close(); await b?.close() })
+    const claims = await Promise.all(Array.from({ length: 10 }, (_, i) => (i % 2 === 1 && b ? b : a).housekeeping.claim('sweep', now, 30)))
+    t.equal(claims.filter(Boolean).length, 1, 'ten claims at once: one wins')
+    t.equal(await a.housekeeping.claim('sweep', now + 29, 30), false, 'too soon')
+    t.equal(await a.housekeeping.claim('other-job', now + 29, 30), true, 'jobs are separate')
+    t.equal(await (b ?? a).housekeeping.claim('sweep', now + 30, 30), true, 'the next round')
+    t.equal(await a.housekeeping.claim('sweep', now + 30, 30), false)
+    t.same(await a.housekeeping.tableRows(), { sessions: 0, authorization_codes: 0, upstream_transactions: 0, consents: 0, grants: 0, refresh_tokens: 0, revocations: 0 })
+    await a.sessions.create({ idHash: 'h1', userId: 'u1', authTime: now, createdAt: now, expiresAt: now + 100 })
+    await a.codes.create(code())
+    await a.codes.create(code())
+    await a.consents.grant('u1', 'web', ['openid'], now)
+    t.match(await a.housekeeping.tableRows(), { sessions: 1, authorization_codes: 2, consents: 1, upstream_transactions: 0 })
   })
 
   t.test('clients: post-logout redirect URIs and skip-consent are stored, patched and default empty/false', async (t) => {

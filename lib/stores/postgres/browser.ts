@@ -44,6 +44,18 @@ export class PostgresSessionStore implements SessionStore {
     return rowCount ?? 0
   }
 
+  async endOldestForUser (userId: string, keep: number): Promise<number> {
+    if (hasNul(userId)) return 0
+    // seq breaks ties between sessions created in the same second (an identity: it grows with each insert).
+    const { rowCount } = await this.#db.query({
+      name: 'gh_sessions_end_oldest',
+      text: `DELETE FROM sessions WHERE user_id = $1 AND seq NOT IN
+        (SELECT seq FROM sessions WHERE user_id = $1 ORDER BY created_at DESC, seq DESC LIMIT $2)`,
+      values: [userId, keep]
+    })
+    return rowCount ?? 0
+  }
+
   async purgeExpired (now: number): Promise<number> {
     const { rowCount } = await this.#db.query({ name: 'gh_sessions_purge', text: 'DELETE FROM sessions WHERE expires_at <= $1', values: [now] })
     return rowCount ?? 0
@@ -103,9 +115,9 @@ export class PostgresAuthorizationCodeStore implements AuthorizationCodeStore {
     assertNoNul(c, 'authorization code')
     await this.#db.query({
       name: 'gh_codes_insert',
-      text: `INSERT INTO authorization_codes (hash, client_id, user_id, redirect_uri, code_challenge, nonce, scope, auth_time, created_at, expires_at)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-      values: [c.hash, c.clientId, c.userId, c.redirectUri, c.codeChallenge, c.nonce, c.scope, c.authTime, c.createdAt, c.expiresAt]
+      text: `INSERT INTO authorization_codes (hash, client_id, user_id, redirect_uri, code_challenge, nonce, scope, auth_time, session_hash, created_at, expires_at)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+      values: [c.hash, c.clientId, c.userId, c.redirectUri, c.codeChallenge, c.nonce, c.scope, c.authTime, c.sessionHash, c.createdAt, c.expiresAt]
     })
   }
 
@@ -128,8 +140,24 @@ export class PostgresAuthorizationCodeStore implements AuthorizationCodeStore {
     return found ? { outcome: 'replayed', code: found } : { outcome: 'unknown' }
   }
 
-  async purgeExpired (before: number): Promise<number> {
-    const { rowCount } = await this.#db.query({ name: 'gh_codes_purge', text: 'DELETE FROM authorization_codes WHERE expires_at < $1', values: [before] })
+  async endOldestForSession (sessionHash: string, keep: number): Promise<number> {
+    if (hasNul(sessionHash)) return 0
+    // Issue order: creation time, then seq (an identity: it grows with each insert) within one second.
+    const { rowCount } = await this.#db.query({
+      name: 'gh_codes_end_oldest',
+      text: `DELETE FROM authorization_codes WHERE session_hash = $1 AND redeemed_at IS NULL AND seq NOT IN
+        (SELECT seq FROM authorization_codes WHERE session_hash = $1 AND redeemed_at IS NULL ORDER BY created_at DESC, seq DESC LIMIT $2)`,
+      values: [sessionHash, keep]
+    })
+    return rowCount ?? 0
+  }
+
+  async purgeExpired (now: number, keepRedeemedFor = 0): Promise<number> {
+    const { rowCount } = await this.#db.query({
+      name: 'gh_codes_purge',
+      text: 'DELETE FROM authorization_codes WHERE expires_at <= $1 AND (redeemed_at IS NULL OR expires_at <= $2)',
+      values: [now, now - keepRedeemedFor]
+    })
     return rowCount ?? 0
   }
 }

@@ -12,6 +12,7 @@ import { PostgresRevocationStore } from './revocations.js'
 import { PostgresKeyStore } from './keys.js'
 import { PostgresAuthorizationCodeStore, PostgresConsentStore, PostgresSessionStore } from './browser.js'
 import { PostgresIdentityStore, PostgresProviderStore, PostgresUpstreamTransactionStore } from './upstream.js'
+import { PostgresHousekeepingStore } from './housekeeping.js'
 
 /**
  * INT8 (BIGINT, COUNT(*)) as a JS number instead of node-postgres' default string. Unix seconds and row
@@ -72,6 +73,7 @@ export async function openPostgres (databaseUrl: string, clock: Clock = systemCl
     providers: new PostgresProviderStore(db, clock),
     identities: new PostgresIdentityStore(db),
     upstreamTransactions: new PostgresUpstreamTransactionStore(db),
+    housekeeping: new PostgresHousekeepingStore(db),
     async ping () {
       try {
         // A table of ours, not just SELECT 1: a database dropped and re-created empty is not ready either.

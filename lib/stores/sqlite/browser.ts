@@ -10,6 +10,7 @@ export class SqliteSessionStore implements SessionStore {
   readonly #delete: Database.Statement
   readonly #listForUser: Database.Statement
   readonly #deleteForUser: Database.Statement
+  readonly #endOldest: Database.Statement
   readonly #purge: Database.Statement
 
   constructor (db: Database.Database) {
@@ -18,6 +19,9 @@ export class SqliteSessionStore implements SessionStore {
     this.#delete = db.prepare('DELETE FROM sessions WHERE id_hash = ?')
     this.#listForUser = db.prepare('SELECT * FROM sessions WHERE user_id = ? AND expires_at > ? ORDER BY created_at DESC, id_hash')
     this.#deleteForUser = db.prepare('DELETE FROM sessions WHERE user_id = ?')
+    // The rowid breaks ties between sessions created in the same second (it grows with each insert).
+    this.#endOldest = db.prepare(`DELETE FROM sessions WHERE user_id = ? AND rowid NOT IN
+      (SELECT rowid FROM sessions WHERE user_id = ? ORDER BY created_at DESC, rowid DESC LIMIT ?)`)
     this.#purge = db.prepare('DELETE FROM sessions WHERE expires_at <= ?')
   }
 
@@ -33,6 +37,7 @@ export class SqliteSessionStore implements SessionStore {
   async delete (idHash: string): Promise<boolean> { return this.#delete.run(idHash).changes > 0 }
   async listForUser (userId: string, now: number): Promise<Session[]> { return (this.#listForUser.all(userId, now) as Row[]).map(toSession) }
   async deleteForUser (userId: string): Promise<number> { return this.#deleteForUser.run(userId).changes }
+  async endOldestForUser (userId: string, keep: number): Promise<number> { return this.#endOldest.run(userId, userId, keep).changes }
   async purgeExpired (now: number): Promise<number> { return this.#purge.run(now).changes }
 }
 
@@ -80,18 +85,22 @@ export class SqliteAuthorizationCodeStore implements AuthorizationCodeStore {
   readonly #insert: Database.Statement
   readonly #find: Database.Statement
   readonly #redeem: Database.Statement
+  readonly #endOldest: Database.Statement
   readonly #purge: Database.Statement
 
   constructor (db: Database.Database) {
     this.#insert = db.prepare(`INSERT INTO authorization_codes (hash, client_id, user_id, redirect_uri, code_challenge, nonce, scope, auth_time,
-      created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+      session_hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
     this.#find = db.prepare('SELECT * FROM authorization_codes WHERE hash = ?')
     this.#redeem = db.prepare('UPDATE authorization_codes SET redeemed_at = ?, issued = ? WHERE hash = ? AND redeemed_at IS NULL RETURNING *')
-    this.#purge = db.prepare('DELETE FROM authorization_codes WHERE expires_at < ?')
+    // Issue order: creation time, then rowid (it grows with each insert) for codes issued in the same second.
+    this.#endOldest = db.prepare(`DELETE FROM authorization_codes WHERE session_hash = ? AND redeemed_at IS NULL AND rowid NOT IN
+      (SELECT rowid FROM authorization_codes WHERE session_hash = ? AND redeemed_at IS NULL ORDER BY created_at DESC, rowid DESC LIMIT ?)`)
+    this.#purge = db.prepare('DELETE FROM authorization_codes WHERE expires_at <= ? AND (redeemed_at IS NULL OR expires_at <= ?)')
   }
 
   async create (c: AuthorizationCode): Promise<void> {
-    this.#insert.run(c.hash, c.clientId, c.userId, c.redirectUri, c.codeChallenge, c.nonce, c.scope, c.authTime, c.createdAt, c.expiresAt)
+    this.#insert.run(c.hash, c.clientId, c.userId, c.redirectUri, c.codeChallenge, c.nonce, c.scope, c.authTime, c.sessionHash, c.createdAt, c.expiresAt)
   }
 
   async find (hash: string): Promise<AuthorizationCode | undefined> {
@@ -106,5 +115,6 @@ export class SqliteAuthorizationCodeStore implements AuthorizationCodeStore {
     return row ? { outcome: 'replayed', code: toAuthorizationCode(row) } : { outcome: 'unknown' }
   }
 
-  async purgeExpired (before: number): Promise<number> { return this.#purge.run(before).changes }
+  async endOldestForSession (sessionHash: string, keep: number): Promise<number> { return this.#endOldest.run(sessionHash, sessionHash, keep).changes }
+  async purgeExpired (now: number, keepRedeemedFor = 0): Promise<number> { return this.#purge.run(now, now - keepRedeemedFor).changes }
 }

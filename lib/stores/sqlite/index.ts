@@ -11,6 +11,7 @@ import { SqliteRevocationStore } from './revocations.js'
 import { SqliteKeyStore } from './keys.js'
 import { SqliteAuthorizationCodeStore, SqliteConsentStore, SqliteSessionStore } from './browser.js'
 import { SqliteIdentityStore, SqliteProviderStore, SqliteUpstreamTransactionStore } from './upstream.js'
+import { SqliteHousekeepingStore } from './housekeeping.js'
 
 /** `sqlite:PATH` (relative to the working directory) or `sqlite::memory:`. */
 export function sqlitePath (databaseUrl: string): string {
@@ -42,6 +43,7 @@ export function openSqlite (databaseUrl: string, clock: Clock = systemClock): St
     providers: new SqliteProviderStore(db, clock),
     identities: new SqliteIdentityStore(db),
     upstreamTransactions: new SqliteUpstreamTransactionStore(db),
+    housekeeping: new SqliteHousekeepingStore(db),
     async ping () { db.prepare('SELECT 1').get() },
     async close () { if (db.open) db.close() }
   }

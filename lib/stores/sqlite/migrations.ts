@@ -164,5 +164,18 @@ export const sqliteMigrations: string[] = [
    );
    CREATE INDEX upstream_transactions_expires ON upstream_transactions (expires_at);
    CREATE INDEX users_email ON users (lower(email));
-   ALTER TABLE clients ADD COLUMN providers TEXT;`
+   ALTER TABLE clients ADD COLUMN providers TEXT;`,
+  // Bounded browser tables: each code names the session it was issued from (so issuing past a session's limit
+  // ends its oldest unredeemed codes, lib/limits/table-bounds.ts), indexes for ending a session's or a user's
+  // oldest rows (their rowid orders rows created in the same second), the expiry index PostgreSQL's grants had
+  // (the sweep deletes by it), and one row per housekeeping job (lib/ops/sweep.ts): the instance that claims it
+  // sweeps, the others skip that round.
+  `ALTER TABLE authorization_codes ADD COLUMN session_hash TEXT;
+   CREATE INDEX authorization_codes_session ON authorization_codes (session_hash, created_at);
+   CREATE INDEX sessions_user_created ON sessions (user_id, created_at);
+   CREATE INDEX IF NOT EXISTS grants_expires ON grants (expires_at);
+   CREATE TABLE housekeeping (
+     job TEXT PRIMARY KEY,
+     ran_at INTEGER NOT NULL
+   );`
 ]

@@ -1,0 +1,21 @@
+/**
+ * How far the tables that grow with use may grow: the one home of these numbers. Without them one signed-in
+ * browser could mint codes as fast as it can ask (each kept until the sweep), and one account could pile up
+ * sessions as fast as it can sign in.
+ */
+
+/** Unredeemed codes one browser session may hold; issuing another ends the session's oldest unredeemed ones. */
+export const CODES_PER_SESSION = 10
+
+/** Sessions one user may hold (browsers, devices); a new sign-in past it ends the user's oldest sessions. */
+export const SESSIONS_PER_USER = 50
+
+/**
+ * How long a redeemed code is kept past its lifetime, so that a late replay is still recognised and revokes
+ * what the first redemption issued (RFC 6749 §4.1.2). An unredeemed code is swept at its lifetime: it can no
+ * longer be redeemed, so there is nothing left to recognise.
+ */
+export const REDEEMED_CODE_RETENTION_SECONDS = 24 * 3600
+
+/** The default of SWEEP_INTERVAL_SECONDS: expired rows are deleted about this often (one instance sweeps each round). */
+export const DEFAULT_SWEEP_INTERVAL_SECONDS = 60

@@ -1,0 +1,51 @@
+import { REDEEMED_CODE_RETENTION_SECONDS } from '../limits/table-bounds.js'
+import type { GrowingTable, Storage } from '../stores/types.js'
+
+/** The housekeeping job's name in the store (the row instances claim each round). */
+export const SWEEP_JOB = 'sweep-expired'
+
+/** Rows deleted by one sweep, by what they were. */
+export interface Swept {
+  sessions: number
+  /** Unredeemed codes past their lifetime, and redeemed ones past the replay window. */
+  codes: number
+  upstreamTransactions: number
+  /** Refresh-token families past their absolute lifetime (their tokens go with them). */
+  grants: number
+  /** Deny-list entries past the expiry of the tokens they cover. */
+  revocations: number
+}
+
+export interface SweepRound {
+  /** What this instance deleted; undefined when another instance had swept this round. */
+  swept: Swept | undefined
+  /** The row count of each growing table after the round (for `gatehouse_table_rows`). */
+  rows: Record<GrowingTable, number>
+}
+
+/**
+ * Deletes every expired row. Consents do not expire (they last until revoked) and a signing key's instance
+ * rows are renewed or removed by the key heartbeat, so neither is here. Each delete is by an indexed expiry
+ * column and idempotent: two instances sweeping at once only delete the same rows once.
+ */
+export async function sweepExpired (storage: Storage, now: number): Promise<Swept> {
+  const [sessions, codes, upstreamTransactions, grants, revocations] = await Promise.all([
+    storage.sessions.purgeExpired(now),
+    storage.codes.purgeExpired(now, REDEEMED_CODE_RETENTION_SECONDS),
+    storage.upstreamTransactions.purgeExpired(now),
+    storage.grants.purgeExpired(now),
+    storage.revocations.purgeExpired(now)
+  ])
+  return { sessions, codes, upstreamTransactions, grants, revocations }
+}
+
+/**
+ * One round of the schedule: sweep when this instance claims the round (one instance of several does; a round
+ * is at least half an interval after the last one, so late timers never make two rounds of one), then count.
+ */
+export async function sweepRound (storage: Storage, input: { now: number, intervalSeconds: number }): Promise<SweepRound> {
+  const { now, intervalSeconds } = input
+  const claimed = await storage.housekeeping.claim(SWEEP_JOB, now, Math.ceil(intervalSeconds / 2))
+  const swept = claimed ? await sweepExpired(storage, now) : undefined
+  return { swept, rows: await storage.housekeeping.tableRows() }
+}

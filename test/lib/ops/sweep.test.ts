@@ -1,0 +1,63 @@
+import t, { type Test } from 'tap'
+import { sweepExpired, sweepRound } from '../../../lib/ops/sweep.js'
+import { REDEEMED_CODE_RETENTION_SECONDS } from '../../../lib/limits/table-bounds.js'
+import { openStorage } from '../../../lib/stores/index.js'
+import type { AuthorizationCode } from '../../../lib/stores/types.js'
+import { tempDatabaseUrl } from '../../support/helper.js'
+
+// The sweep's rule against a real SQLite store, no app (test/stores/ runs the store methods on both backends;
+// test/plugins/sweep.test.ts the schedule and the gauge).
+
+const now = 1_800_000_000
+
+async function setup (t: Test) {
+  const storage = await openStorage(tempDatabaseUrl(t))
+  t.teardown(() => storage.close())
+  return storage
+}
+
+const code = (hash: string, expiresAt: number): AuthorizationCode => ({
+  ...{ clientId: 'web', userId: 'u1', redirectUri: 'https://app.test/cb', codeChallenge: 'c', nonce: null, scope: 'openid', authTime: now },
+  ...{ sessionHash: 's', redeemedAt: null, issued: null },
+  hash,
+  createdAt: expiresAt - 60,
+  expiresAt
+})
+
+t.test('sweepExpired deletes what expired by now in every expiring table, and nothing live', async (t) => {
+  const storage = await setup(t)
+  await storage.sessions.create({ idHash: 'gone', userId: 'u1', authTime: now - 100, createdAt: now - 100, expiresAt: now })
+  await storage.sessions.create({ idHash: 'live', userId: 'u1', authTime: now, createdAt: now, expiresAt: now + 1 })
+  await storage.codes.create(code('unredeemed-old', now))
+  await storage.codes.create(code('live', now + 1))
+  await storage.codes.create(code('redeemed-recent', now - 10))
+  await storage.codes.redeem('redeemed-recent', now - 20, { jti: 'j', exp: now })
+  await storage.codes.create(code('redeemed-old', now - REDEEMED_CODE_RETENTION_SECONDS))
+  await storage.codes.redeem('redeemed-old', now - REDEEMED_CODE_RETENTION_SECONDS - 30, { jti: 'j2', exp: now })
+  const pending = { bindingHash: 'b', provider: 'corp', nonce: 'n', codeVerifier: 'v', returnTo: null, createdAt: now - 600 }
+  await storage.upstreamTransactions.create({ ...pending, idHash: 'gone', expiresAt: now })
+  await storage.upstreamTransactions.create({ ...pending, idHash: 'live', expiresAt: now + 1 })
+  await storage.revocations.add(['jti:gone'], now - 1)
+  await storage.revocations.add(['jti:live'], now + 1)
+
+  t.same(await sweepExpired(storage, now), { sessions: 1, codes: 2, upstreamTransactions: 1, grants: 0, revocations: 1 })
+  t.ok(await storage.sessions.find('live', now))
+  t.ok(await storage.codes.find('live'))
+  t.ok(await storage.codes.find('redeemed-recent'), 'a redeemed code stays for the replay window')
+  t.equal(await storage.codes.find('unredeemed-old'), undefined, 'an unredeemed code goes at its lifetime')
+  t.equal(await storage.codes.find('redeemed-old'), undefined)
+  t.ok(await storage.revocations.anyRevoked(['jti:live']))
+  t.same(await sweepExpired(storage, now), { sessions: 0, codes: 0, upstreamTransactions: 0, grants: 0, revocations: 0 }, 'a second sweep finds nothing')
+})
+
+t.test('sweepRound: one claim per half interval; every round counts the tables', async (t) => {
+  const storage = await setup(t)
+  await storage.sessions.create({ idHash: 'gone', userId: 'u1', authTime: now - 100, createdAt: now - 100, expiresAt: now })
+  const first = await sweepRound(storage, { now, intervalSeconds: 60 })
+  t.match(first, { swept: { sessions: 1 }, rows: { sessions: 0, authorization_codes: 0 } })
+  await storage.sessions.create({ idHash: 'gone-too', userId: 'u1', authTime: now - 100, createdAt: now - 100, expiresAt: now })
+  const early = await sweepRound(storage, { now: now + 29, intervalSeconds: 60 })
+  t.equal(early.swept, undefined, 'within half an interval (another instance, or a late timer): no sweep')
+  t.equal(early.rows.sessions, 1, 'but a count')
+  t.match(await sweepRound(storage, { now: now + 30, intervalSeconds: 60 }), { swept: { sessions: 1 }, rows: { sessions: 0 } })
+})
