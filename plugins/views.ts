@@ -3,7 +3,8 @@ import view from '@fastify/view'
 import { Eta } from 'eta'
 import { randomBytes } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
-import { resolve } from 'node:path'
+import { existsSync } from 'node:fs'
+import { basename, extname, join, resolve } from 'node:path'
 import type { FastifyReply } from 'fastify'
 
 /** The built-in page templates: views/ at the package root (dist/plugins/ → ../../views). */
@@ -23,6 +24,23 @@ declare module 'fastify' {
 }
 
 /**
+ * Eta reading each template from the operator's folder when it has that file, else from the built-in views/: a
+ * VIEWS_DIR copied before a page existed (a new page arrives with an upgrade) still renders it, in the built-in
+ * layout unless the copy has its own. Templates are flat names; anything else is refused, as Eta refuses paths
+ * outside its folder.
+ */
+function layeredEta (own: string): Eta {
+  const eta = new Eta({ views: own, autoEscape: true, cache: true })
+  eta.resolvePath = (template: string) => {
+    const name = extname(template) ? template : `${template}.eta`
+    if (basename(name) !== name || name.startsWith('.')) throw new Error(`template ${JSON.stringify(template)}: a file name in the views folder`)
+    const mine = join(own, name)
+    return existsSync(mine) ? mine : join(BUILT_IN_VIEWS, name)
+  }
+  return eta
+}
+
+/**
  * Server-rendered pages (login, consent, error, signed-out) with @fastify/view and Eta: no front-end build,
  * nothing from third parties. Templates come from VIEWS_DIR when set (an operator's copy of views/), else
  * views/. Each page gets a CSP of its own, written by plugins/html-security-headers.ts from the style nonce and
@@ -33,7 +51,7 @@ export default fp(async (fastify) => {
   const { config } = fastify
   const root = config.viewsDir ? resolve(config.viewsDir) : BUILT_IN_VIEWS
   await fastify.register(view, {
-    engine: { eta: new Eta({ views: root, autoEscape: true, cache: true }) },
+    engine: { eta: config.viewsDir ? layeredEta(root) : new Eta({ views: root, autoEscape: true, cache: true }) },
     root,
     production: true
   })
