@@ -5,9 +5,10 @@ import { AUTHORIZATION_CODE_TTL_SECONDS, type AuthorizationRequest } from './aut
 
 /**
  * Issues a code for a checked authorization request and a signed-in user: bound to the client, the redirect
- * URI, the PKCE challenge, the nonce, the scopes and the time the user authenticated; single use, 60 s.
+ * URI, the PKCE challenge, the nonce, the scopes, the time the user authenticated and the credential version of
+ * the session (redeemed only while the user still holds it); single use, 60 s.
  */
-export async function issueCode (storage: Storage, input: { request: AuthorizationRequest, user: User, scopes: string[], authTime: number, now: number }): Promise<string> {
+export async function issueCode (storage: Storage, input: { request: AuthorizationRequest, user: User, scopes: string[], authTime: number, credentialVersion: number, now: number }): Promise<string> {
   const code = randomBytes(32).toString('base64url')
   const { request, now } = input
   await storage.codes.create({
@@ -20,6 +21,7 @@ export async function issueCode (storage: Storage, input: { request: Authorizati
     nonce: request.nonce ?? null,
     scope: input.scopes.join(' '),
     authTime: input.authTime,
+    credentialVersion: input.credentialVersion,
     createdAt: now,
     expiresAt: now + AUTHORIZATION_CODE_TTL_SECONDS,
     redeemedAt: null,

@@ -151,6 +151,7 @@ export async function runCrashHarness (options: CrashOptions): Promise<CrashSumm
       nonce: null,
       scope: 'read',
       authTime: mintedAt,
+      credentialVersion: codeOwner!.credentialVersion,
       createdAt: mintedAt,
       expiresAt: mintedAt + 86_400,
       redeemedAt: null,

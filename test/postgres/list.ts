@@ -39,6 +39,7 @@ export const onPostgresToo: readonly string[] = [
   'routes/admin/json-types.test.ts',
   'routes/admin/user-import.test.ts',
   'routes/browser/authorize.test.ts',
+  'routes/browser/credential-change-race.test.ts',
   'routes/browser/flow.test.ts',
   'routes/browser/login.test.ts',
   'routes/browser/upstream.test.ts',

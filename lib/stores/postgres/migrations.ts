@@ -164,7 +164,17 @@ export const postgresMigrations: string[] = [
    );
    CREATE INDEX upstream_transactions_expires ON upstream_transactions (expires_at);
    CREATE INDEX users_email ON users (lower(email));
-   ALTER TABLE clients ADD COLUMN providers JSONB;`
+   ALTER TABLE clients ADD COLUMN providers JSONB;`,
+  // Browser sessions follow credential changes (issue 22): see the SQLite migration of the same number.
+  `ALTER TABLE sessions ADD COLUMN credential_version INTEGER NOT NULL DEFAULT 0,
+     ADD COLUMN provider TEXT COLLATE "C",
+     ADD COLUMN amr JSONB NOT NULL DEFAULT '[]'::jsonb;
+   ALTER TABLE authorization_codes ADD COLUMN credential_version INTEGER NOT NULL DEFAULT 0;
+   CREATE TABLE user_tombstones (
+     id TEXT COLLATE "C" PRIMARY KEY,
+     credential_version INTEGER NOT NULL,
+     deleted_at BIGINT NOT NULL
+   );`
 ]
 
 /**
