@@ -491,7 +491,7 @@ t.test(`22.2: an import with --update (API and CLI) ends sessions and tokens on 
       // Without a family, the access token dies by its credential version (the CLI's change reaches this
       // instance's read cache within its second).
       let me = await app.inject({ method: 'GET', url: '/users/me', headers: { authorization: `Bearer ${who.accessToken}` } })
-      for (let tries = 0; ends && me.statusCode === 200 && tries < 30; tries++) {
+      for (let tries = 0; me.statusCode === 200 && tries < (ends ? 30 : 0); tries++) {
         await new Promise((resolve) => setTimeout(resolve, 100))
         me = await app.inject({ method: 'GET', url: '/users/me', headers: { authorization: `Bearer ${who.accessToken}` } })
       }
