@@ -7,6 +7,7 @@ import { BrowserSessions } from '../lib/browser/sessions.js'
 import { badAuthorizationRequest } from '../lib/errors.js'
 import { queryOf, readAuthorizationRequest, safeReturnTo, type AuthorizationRequest, type Query } from '../lib/oauth/authorize.js'
 import type { SignedIn } from '../lib/oauth/interaction.js'
+import type { SignInMethod } from '../lib/oauth/sign-in-methods.js'
 import type { User } from '../lib/stores/types.js'
 
 /** The authorization request a login or consent form carries (`return_to`), read and checked. */
@@ -44,8 +45,12 @@ declare module 'fastify' {
   interface FastifyReply {
     /** This browser's CSRF token for a form on the page, set as a cookie when it has none yet. */
     csrfToken: () => string
-    /** Signs `user` in: a new session under a new id, and a new CSRF token (nothing from before carries over). */
-    signIn: (user: User) => Promise<SignedIn>
+    /**
+     * Signs `user` in through `method`: a new session under a new id, and a new CSRF token (nothing from before
+     * carries over). Undefined, with no session and this browser signed out, when the user changed since it was
+     * read (a new password, disabled, deleted): the sign-in checked credentials that no longer hold.
+     */
+    signIn: (user: User, method: SignInMethod) => Promise<SignedIn | undefined>
     /** Ends this browser's session. */
     signOut: () => Promise<void>
     /** This browser's upstream binding, set as a cookie when it has none (kept across sign-ins, so two tabs work). */
@@ -133,10 +138,16 @@ export default fp(async (fastify) => {
     return token
   }
 
-  fastify.decorateReply('signIn', async function (this: FastifyReply, user: User) {
-    const { cookie, session } = await sessions.start(user, this.request.cookies[names.session])
-    this.setCookie(names.session, cookie, cookieAttributes(names, sessions.ttl))
+  fastify.decorateReply('signIn', async function (this: FastifyReply, user: User, method: SignInMethod) {
+    const started = await sessions.start(user, method, this.request.cookies[names.session])
     newCsrfToken(this)
+    if (started === undefined) {
+      this.setCookie(names.session, '', cookieAttributes(names, 0))
+      signedInOf.set(this.request, Promise.resolve(undefined))
+      return undefined
+    }
+    const { cookie, session } = started
+    this.setCookie(names.session, cookie, cookieAttributes(names, sessions.ttl))
     const signedIn = { session, user }
     signedInOf.set(this.request, Promise.resolve(signedIn))
     return signedIn

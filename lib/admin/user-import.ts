@@ -4,11 +4,10 @@ import type { Config } from '../config.js'
 import { bodyTooLarge } from '../errors.js'
 import { identifyHash } from '../credentials/password-formats.js'
 import { UNUSABLE_PASSWORD } from '../credentials/passwords.js'
-import { revokeOptions } from '../stores/deny-list.js'
 import { formatScope, parseScope } from '../oauth/scopes.js'
 import type { ImportedUser, Storage, User } from '../stores/types.js'
 import { Scope, USERNAME_PATTERN } from '../../schemas/common.js'
-import { checkUserInput } from './users.js'
+import { checkUserInput, endUserSessions } from './users.js'
 
 /**
  * Moving users in and out as JSON Lines, one user a line (CONTRACT.md, `users import` / `users export`):
@@ -211,8 +210,8 @@ export async function importUsers (deps: ImportDeps, source: AsyncIterable<Uint8
         else if (result.outcome === 'skipped') progress.skipped++
         else if (result.outcome === 'updated') {
           progress.updated++
-          // As the admin API's update: a new password or disabling ends the user's sessions.
-          if (result.revoke) await storage.grants.revokeForUser(result.id, revokeOptions(clock.now(), config.accessTokenTtl))
+          // An admin change like any other: a new password or disabling ends the user's sessions and tokens.
+          if (result.revoke) await endUserSessions({ storage, clock, config }, result.id)
         } else reject(batch[i]!.line, 'sub: belongs to another user, or this username exists with another sub')
       }
     }

@@ -81,22 +81,29 @@ export async function updateUser (deps: UserAdminDeps, username: string, input: 
     scope: fields.scope === undefined ? undefined : formatScope(parseScope(fields.scope))
   })
   if (!user) throw notFound(`no user ${username.slice(0, 64)}`)
-  // Disabling or a new password ends every session: the store bumped the credential version in the same
-  // UPDATE (so a sign-in in flight cannot start a family any more, and its access token is refused), and the
-  // families already started are revoked here. Enabling later brings none of them back.
-  if (endsSessions({ disabled: fields.disabled, passwordHash })) {
-    await deps.storage.grants.revokeForUser(user.id, revokeOptions(deps.clock.now(), deps.config.accessTokenTtl))
-    // …and every browser session: a new password must be entered again everywhere.
-    await deps.storage.sessions.deleteForUser(user.id)
-  }
+  if (endsSessions({ disabled: fields.disabled, passwordHash })) await endUserSessions(deps, user.id)
   return user
 }
 
+/**
+ * What follows every change that must end a user's sessions (a new password, disabling, deletion; an import
+ * with a new hash or `disabled: true` too): the one code path for the admin API, the CLI and the import. The
+ * store has already moved the user's credential version on in the change's own UPDATE (so a sign-in in flight
+ * can start no family, session or code any more, and its access token is refused); here the refresh families
+ * already started are revoked, and every browser session is ended: a new password must be entered everywhere.
+ * Enabling later brings none of them back.
+ */
+export async function endUserSessions (deps: Omit<UserAdminDeps, 'passwords'>, userId: string): Promise<void> {
+  await deps.storage.grants.revokeForUser(userId, revokeOptions(deps.clock.now(), deps.config.accessTokenTtl))
+  await deps.storage.sessions.deleteForUser(userId)
+}
+
 export async function deleteUser (deps: Omit<UserAdminDeps, 'passwords'>, username: string): Promise<User> {
+  // The store leaves a tombstone, so a user restored under this sub (an import of an export) starts above the
+  // credential version every token of this one carries.
   const user = await deps.storage.users.delete(username)
   if (!user) throw notFound(`no user ${username.slice(0, 64)}`)
-  await deps.storage.grants.revokeForUser(user.id, revokeOptions(deps.clock.now(), deps.config.accessTokenTtl))
-  await deps.storage.sessions.deleteForUser(user.id)
+  await endUserSessions(deps, user.id)
   await deps.storage.consents.revoke(user.id)
   return user
 }

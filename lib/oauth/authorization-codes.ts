@@ -6,11 +6,12 @@ import { AUTHORIZATION_CODE_TTL_SECONDS, type AuthorizationRequest } from './aut
 
 /**
  * Issues a code for a checked authorization request and a signed-in user: bound to the client, the redirect
- * URI, the PKCE challenge, the nonce, the scopes and the time the user authenticated; single use, 60 s. A session
- * holds at most CODES_PER_SESSION unredeemed codes: issuing past it ends the oldest (a browser asking for codes
- * in a loop keeps ten rows, not one per request).
+ * URI, the PKCE challenge, the nonce, the scopes, the time the user authenticated and the credential version of
+ * the session (redeemed only while the user still holds it); single use, 60 s. A session holds at most
+ * CODES_PER_SESSION unredeemed codes: issuing past it ends the oldest (a browser asking for codes in a loop keeps
+ * ten rows, not one per request).
  */
-export async function issueCode (storage: Storage, input: { request: AuthorizationRequest, user: User, scopes: string[], authTime: number, sessionHash: string, now: number }): Promise<string> {
+export async function issueCode (storage: Storage, input: { request: AuthorizationRequest, user: User, scopes: string[], authTime: number, sessionHash: string, credentialVersion: number, now: number }): Promise<string> {
   const code = randomBytes(32).toString('base64url')
   const { request, now } = input
   await storage.codes.create({
@@ -24,6 +25,7 @@ export async function issueCode (storage: Storage, input: { request: Authorizati
     scope: input.scopes.join(' '),
     authTime: input.authTime,
     sessionHash: input.sessionHash,
+    credentialVersion: input.credentialVersion,
     createdAt: now,
     expiresAt: now + AUTHORIZATION_CODE_TTL_SECONDS,
     redeemedAt: null,

@@ -40,6 +40,6 @@ export async function decideNext (storage: Storage, input: { authz: Authorizatio
 /** Issues the code and returns where it goes: the client's redirect URI with `code`, `state` and `iss` (RFC 9207). */
 export async function redirectWithCode (deps: { storage: Storage, issuer: string }, authz: AuthorizationRequest, decision: { scopes: string[], signedIn: SignedIn }, now: number): Promise<string> {
   const { user, session } = decision.signedIn
-  const code = await issueCode(deps.storage, { request: authz, user, scopes: decision.scopes, authTime: session.authTime, sessionHash: session.idHash, now })
+  const code = await issueCode(deps.storage, { request: authz, user, scopes: decision.scopes, authTime: session.authTime, sessionHash: session.idHash, credentialVersion: session.credentialVersion, now })
   return redirectBack(authz.redirectUri, { code, state: authz.state, iss: deps.issuer })
 }

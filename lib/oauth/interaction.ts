@@ -1,6 +1,7 @@
 import type { Consent, Session, User } from '../stores/types.js'
 import { grantableScopes, type AuthorizationRequest } from './authorize.js'
 import { parseScope } from './scopes.js'
+import { signInAccepted } from './sign-in-methods.js'
 
 /**
  * What an authorization request needs next in this browser, decided the way node-oidc-provider's interaction
@@ -74,6 +75,13 @@ export const loginPrompt: Prompt = {
       name: 'no_session',
       description: 'nobody is signed in in this browser',
       fails: (ctx) => ctx.signedIn === undefined
+    },
+    {
+      // A client restricted to some providers accepts a session only when it came through one of them: a password
+      // sign-in, the bare /login or another provider asks for an allowed sign-in (the login page offers only those).
+      name: 'sign_in_method',
+      description: 'the session was not signed in by a way this client accepts (its providers)',
+      fails: (ctx) => ctx.signedIn !== undefined && !signInAccepted(ctx.authz.client, ctx.signedIn.session.provider)
     },
     {
       name: 'prompt_login',

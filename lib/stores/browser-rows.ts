@@ -8,7 +8,10 @@ export const toSession = (r: Row): Session => ({
   userId: String(r.user_id),
   authTime: num(r.auth_time),
   createdAt: num(r.created_at),
-  expiresAt: num(r.expires_at)
+  expiresAt: num(r.expires_at),
+  credentialVersion: num(r.credential_version ?? 0),
+  provider: strOrNull(r.provider),
+  amr: r.amr === null || r.amr === undefined ? [] : (typeof r.amr === 'string' ? JSON.parse(r.amr) : r.amr) as string[]
 })
 
 export const toConsent = (r: Row): Consent => ({
@@ -29,6 +32,7 @@ export const toAuthorizationCode = (r: Row): AuthorizationCode => ({
   scope: String(r.scope),
   authTime: num(r.auth_time),
   sessionHash: strOrNull(r.session_hash),
+  credentialVersion: num(r.credential_version ?? 0),
   createdAt: num(r.created_at),
   expiresAt: num(r.expires_at),
   redeemedAt: numOrNull(r.redeemed_at),

@@ -189,8 +189,12 @@ export async function withReadCache (inner: Storage, options: CacheOptions, bus?
     count: () => inner.users.count(),
     async importBatch (batch, options) {
       const outcomes = await inner.users.importBatch(batch, options)
-      // Created users need nothing: a cached miss for a new id lasts ttlMs at most, like any other.
-      for (const o of outcomes) if (o.outcome === 'updated') { dropUser(o.id); announce({ kind: 'user', id: o.id }) }
+      // A created user may have been looked up (and missed) before: a user restored under its old sub. Dropped
+      // here; elsewhere a cached miss for a new id lasts ttlMs at most, like any other (not worth a message each).
+      for (const o of outcomes) {
+        if (o.outcome === 'created') dropUser(o.id)
+        else if (o.outcome === 'updated') { dropUser(o.id); announce({ kind: 'user', id: o.id }) }
+      }
       return outcomes
     },
     listAfter: (after, limit) => inner.users.listAfter(after, limit),

@@ -75,13 +75,22 @@ export interface UserStore {
    * (or a user re-imported) meanwhile with the old password.
    */
   replacePasswordHash (username: string, expected: string, next: string): Promise<boolean>
+  /**
+   * Deletes the user and, in the same transaction, leaves a tombstone: its `sub` and last credential version. A
+   * user created again under that `sub` (`importBatch` of an export) starts above that version, so tokens the old
+   * user held (those without a family too, which nothing else revokes) stay refused. A tombstone rather than a
+   * per-user generation claim: tokens, grants, sessions and codes already carry the credential version and every
+   * check already compares it, so no new claim and no verifier change is needed. Tombstones are kept (one small
+   * row per deleted user), so dropping one never depends on knowing the longest lifetime of what carried a version.
+   */
   delete (username: string): Promise<User | undefined>
   count (): Promise<number>
   /**
    * Imports users in one transaction (all of them or, on an error, none): a new username is inserted, an
    * existing one is left alone, or with `update` takes the imported values. Safe beside other writers
    * (the database settles a race on a username). Outcomes come back in input order. Usernames must be
-   * distinct within one call, and so must ids.
+   * distinct within one call, and so must ids. A user created under the `sub` of a deleted one starts above its
+   * tombstone's credential version (`delete`).
    */
   importBatch (users: ImportedUser[], options: { update: boolean }): Promise<ImportOutcome[]>
   /** At most `limit` users in username order, after `after` (exclusive; null: from the first): export pages with it. */
@@ -294,10 +303,24 @@ export interface Session {
   authTime: number
   createdAt: number
   expiresAt: number
+  /**
+   * The user's credential version as read before the sign-in was checked (User.credentialVersion): the session
+   * is stale, and ends, once the user's is another (a password change or a disable since).
+   */
+  credentialVersion: number
+  /** How the user signed in: null for the password form, else the upstream provider's name. */
+  provider: string | null
+  /** Authentication method references (RFC 8176): `pwd` for the password form; for a provider, the ones it gave. */
+  amr: string[]
 }
 
 export interface SessionStore {
-  create (session: Session): Promise<void>
+  /**
+   * Creates the session only while its user still exists, is enabled and holds `session.credentialVersion`
+   * (checked in the same statement); false when not (nothing written), so a sign-in that read the user before a
+   * password change or a disable cannot leave a session after that change has ended the others.
+   */
+  create (session: Session): Promise<boolean>
   /** The session when it exists and has not expired at `now`. */
   find (idHash: string, now: number): Promise<Session | undefined>
   /** Deletes one session; true when it existed. */
@@ -346,6 +369,8 @@ export interface AuthorizationCode {
   authTime: number
   /** The digest (Session.idHash) of the browser session it was issued from; null for codes issued before codes knew it. */
   sessionHash: string | null
+  /** The credential version of the session that issued it: redeemed only while the user still holds it. */
+  credentialVersion: number
   createdAt: number
   expiresAt: number
   /** Set by the one redemption that won; a second presentation is a replay. */

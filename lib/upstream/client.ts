@@ -21,6 +21,8 @@ export interface UpstreamProfile {
   emailVerified: boolean
   name: string | null
   username: string | null
+  /** The provider's `amr` claim as it sent it (RFC 8176), when it sent one: lib/oauth/sign-in-methods.ts reads it. */
+  amr?: unknown
 }
 
 /** Why an upstream call failed, in the terms the callback answers with. */
@@ -229,6 +231,7 @@ export function profileOf (provider: UpstreamProvider, claims: Record<string, un
     email: pick(provider.claims.email, 320),
     emailVerified: verified === true || verified === 'true',
     name: pick(provider.claims.name, 256),
-    username: pick(provider.claims.username, 256)
+    username: pick(provider.claims.username, 256),
+    ...(claims.amr === undefined ? {} : { amr: claims.amr })
   }
 }

@@ -2,9 +2,10 @@ import type { FastifyPluginAsync } from 'fastify'
 import { OAuthError, PageError } from '../../lib/errors.js'
 import { safeReturnTo, type Query } from '../../lib/oauth/authorize.js'
 import { signIn } from '../../lib/oauth/sign-in.js'
+import { PASSWORD_SIGN_IN, passwordFormAllowed } from '../../lib/oauth/sign-in-methods.js'
 import type { User } from '../../lib/stores/types.js'
 import { loginPageSchema, loginSchema } from '../../schemas/browser.js'
-import { passwordFormAllowed, showLogin, signedIn } from './pages.js'
+import { showLogin, signedIn } from './pages.js'
 
 /**
  * The login page and its form. The password rules are the password grant's (lib/oauth/sign-in.ts: limits
@@ -24,7 +25,7 @@ const login: FastifyPluginAsync = async (fastify) => {
     const pending = await request.pendingAuthorization()
     const { authz, returnTo } = pending ?? {}
     // A client that signs its users in through providers only: no password is checked for its requests.
-    if (!passwordFormAllowed(authz)) throw new PageError('access_denied', 'this application signs you in through its sign-in providers only', 403)
+    if (!passwordFormAllowed(authz?.client)) throw new PageError('access_denied', 'this application signs you in through its sign-in providers only', 403)
     const { username, password } = request.formFields()
     if (typeof username !== 'string' || typeof password !== 'string' || username === '' || password === '') {
       return showLogin(reply, { returnTo, authz, username: typeof username === 'string' ? username : undefined, message: 'Enter your username and password.', status: 400 })
@@ -42,7 +43,9 @@ const login: FastifyPluginAsync = async (fastify) => {
       }
       throw err
     }
-    return signedIn(reply, user, pending)
+    // The user changed while the password was checked (a new one, or disabled): the one just entered is wrong now.
+    const wrongNow = () => showLogin(reply, { returnTo, authz, username, message: 'Invalid username or password.', status: 401 })
+    return signedIn(reply, user, PASSWORD_SIGN_IN, pending, wrongNow)
   })
 }
 

@@ -2,6 +2,7 @@ import type { FastifyReply } from 'fastify'
 import { describeScopes } from '../../lib/browser/scope-words.js'
 import { decideNext, redirectWithCode } from '../../lib/oauth/authorization-flow.js'
 import type { AuthorizationRequest } from '../../lib/oauth/authorize.js'
+import { passwordFormAllowed, signInAccepted, type SignInMethod } from '../../lib/oauth/sign-in-methods.js'
 import type { Storage, UpstreamProvider, User } from '../../lib/stores/types.js'
 import type { PendingAuthorization } from '../../plugins/browser-session.js'
 
@@ -13,16 +14,9 @@ import type { PendingAuthorization } from '../../plugins/browser-session.js'
 /** Origins a page's form may end up at (CSP form-action): a login or consent post 303s on to the client. */
 const formTargets = (authz: AuthorizationRequest | undefined): string[] => authz ? [new URL(authz.redirectUri).origin] : []
 
-/** The password form is offered (and accepted) unless the client signs its users in through providers only. */
-export function passwordFormAllowed (authz: AuthorizationRequest | undefined): boolean {
-  return authz?.client.providers === null || authz?.client.providers === undefined
-}
-
 /** The providers the login page offers for this request: all of them, or those the client names (then no password form). */
 async function offeredProviders (storage: Storage, authz: AuthorizationRequest | undefined): Promise<UpstreamProvider[]> {
-  const all = await storage.providers.list()
-  const only = authz?.client.providers
-  return only === null || only === undefined ? all : all.filter((p) => only.includes(p.name))
+  return (await storage.providers.list()).filter((p) => signInAccepted(authz?.client, p.name))
 }
 
 export interface LoginPage { returnTo?: string | undefined, authz?: AuthorizationRequest | undefined, username?: string, message?: string, status?: number }
@@ -36,7 +30,7 @@ export async function showLogin (reply: FastifyReply, input: LoginPage): Promise
     clientId: input.authz?.client.id,
     username: input.username ?? input.authz?.loginHint,
     message: input.message,
-    passwordForm: passwordFormAllowed(input.authz),
+    passwordForm: passwordFormAllowed(input.authz?.client),
     providers: providers.map((p) => ({ name: p.name, displayName: p.displayName, href: `/login/${p.name}${query}` }))
   }, { status: input.status, formTargets: formTargets(input.authz) })
 }
@@ -54,11 +48,15 @@ export async function showConsent (reply: FastifyReply, input: { authz: Authoriz
 /**
  * The one ending of every sign-in (the login form, an upstream provider): a new session under a new id and a
  * new CSRF token, then straight on to the client when nothing else is needed (no consent to ask), else back to
- * the authorization request, which shows what is. RFC 9700 §4.12: 303, never 307.
+ * the authorization request, which shows what is. RFC 9700 §4.12: 303, never 307. When the user changed while the
+ * sign-in was checked (a new password, a disable), no session starts: `whenStale` answers (the login form says the
+ * password is wrong, as it now is), or without one, back to the request as nobody signed in.
  */
-export async function signedIn (reply: FastifyReply, user: User, pending: PendingAuthorization | undefined): Promise<FastifyReply> {
+export async function signedIn (reply: FastifyReply, user: User, method: SignInMethod, pending: PendingAuthorization | undefined,
+  whenStale?: () => Promise<FastifyReply>): Promise<FastifyReply> {
   const { storage, clock, config } = reply.server
-  const session = await reply.signIn(user)
+  const session = await reply.signIn(user, method)
+  if (session === undefined) return whenStale ? whenStale() : reply.redirect(pending?.returnTo ?? '/login', 303)
   if (pending === undefined) return reply.redirect('/login', 303)
   const now = clock.now()
   const next = await decideNext(storage, { authz: pending.authz, signedIn: session, now, fresh: { login: true }, log: reply.log })

@@ -5,6 +5,7 @@ import { AuthorizationError, NoSuchEndpointError, PageError, tooManyRequests, un
 import type { AuthorizationRequest, Query } from '../../lib/oauth/authorize.js'
 import { upstreamStartLimits } from '../../lib/oauth/brute-force.js'
 import type { UpstreamProvider } from '../../lib/stores/types.js'
+import { signInAccepted, upstreamSignIn } from '../../lib/oauth/sign-in-methods.js'
 import { resolveAccount } from '../../lib/upstream/accounts.js'
 import { UpstreamCallError } from '../../lib/upstream/client.js'
 import { PROVIDER_NAME } from '../../schemas/common.js'
@@ -32,8 +33,7 @@ const upstream: FastifyPluginAsync = async (fastify) => {
 
   /** A client restricted to some providers offers no other (checked when the sign-in starts and when it comes back). */
   function checkOffered (provider: UpstreamProvider, authz: AuthorizationRequest | undefined): void {
-    const only = authz?.client.providers
-    if (only !== null && only !== undefined && !only.includes(provider.name)) throw new PageError('access_denied', 'this application does not offer that sign-in provider', 403)
+    if (!signInAccepted(authz?.client, provider.name)) throw new PageError('access_denied', 'this application does not offer that sign-in provider', 403)
   }
 
   /** No: back to the client as access_denied when an authorization request is pending, else a 403 page. */
@@ -119,7 +119,7 @@ const upstream: FastifyPluginAsync = async (fastify) => {
       refuse(pending?.authz, account.reason === 'disabled' ? 'this account is disabled' : 'this account may not sign in here')
     }
     events.emit({ type: 'upstream_signin', provider: provider.name, userId: account.user.id, outcome: account.outcome, ip: request.ip }, request.log)
-    return signedIn(reply, account.user, pending)
+    return signedIn(reply, account.user, upstreamSignIn(provider.name, profile.amr), pending)
   })
 }
 

@@ -152,6 +152,7 @@ export async function runCrashHarness (options: CrashOptions): Promise<CrashSumm
       scope: 'read',
       authTime: mintedAt,
       sessionHash: null,
+      credentialVersion: codeOwner!.credentialVersion,
       createdAt: mintedAt,
       expiresAt: mintedAt + 86_400,
       redeemedAt: null,

@@ -44,7 +44,8 @@ t.test('22.7: the sweep runs on its own every SWEEP_INTERVAL_SECONDS', async (t)
   const clock = manualClock()
   const app = await build(t, { SWEEP_INTERVAL_SECONDS: '1' }, { clock })
   const now = clock.now()
-  await app.storage.sessions.create({ idHash: 'expired', userId: 'u1', authTime: now - 10, createdAt: now - 10, expiresAt: now })
+  const user = await app.storage.users.create({ username: 'u1', passwordHash: null })
+  t.equal(await app.storage.sessions.create({ idHash: 'expired', userId: user.id, authTime: now - 10, createdAt: now - 10, expiresAt: now, credentialVersion: user.credentialVersion, provider: null, amr: ['pwd'] }), true)
   // The schedule's rounds run on real time; wait for one (bounded), moving the manual clock so each may claim.
   const deadline = Date.now() + 10_000
   let rows: Record<string, number | undefined> = {}

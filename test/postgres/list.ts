@@ -40,6 +40,7 @@ export const onPostgresToo: readonly string[] = [
   'routes/admin/json-types.test.ts',
   'routes/admin/user-import.test.ts',
   'routes/browser/authorize.test.ts',
+  'routes/browser/credential-change-race.test.ts',
   'routes/browser/flow.test.ts',
   'routes/browser/login.test.ts',
   'routes/browser/logout.test.ts',
@@ -78,5 +79,6 @@ export const onceOnly: Readonly<Record<string, string>> = {
   'contract/openapi.test.ts': 'compares the OpenAPI document the routes describe with openapi.yaml; no request reaches a store',
   'contract/openapi-client.test.ts': 'type-checks a client generated from openapi.yaml (tsc), then sends POST /token, GET /users/me and GET /admin/users with it: those routes run on PostgreSQL in routes/',
   'e2e/swagger-ui.test.ts': 'the Swagger UI page in Chromium; the two token requests it sends run on PostgreSQL in routes/token/ and e2e/oauth4webapi',
-  'stores/postgres-refuses.test.ts': 'PostgreSQL only already: it creates, refuses and drops a database of its own'
+  'stores/postgres-refuses.test.ts': 'PostgreSQL only already: it creates, refuses and drops a database of its own',
+  'plugins/views.test.ts': 'which folder each page template is read from (VIEWS_DIR or views/); the sign-in and logout it drives run on PostgreSQL in routes/browser/'
 }

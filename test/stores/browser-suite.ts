@@ -1,6 +1,6 @@
 import type { Test } from 'tap'
 import { randomUUID } from 'node:crypto'
-import type { AuthorizationCode, Storage } from '../../lib/stores/types.js'
+import type { AuthorizationCode, Session, Storage } from '../../lib/stores/types.js'
 
 /**
  * The browser-flow stores (sessions, consents, authorization codes, the client fields of the browser flows):
@@ -18,6 +18,7 @@ export function browserStoreSuite (t: Test, open: () => Promise<Storage>, openTw
     scope: 'openid profile',
     authTime: now - 5,
     sessionHash: null,
+    credentialVersion: 0,
     createdAt: now,
     expiresAt: now + 60,
     redeemedAt: null,
@@ -25,23 +26,59 @@ export function browserStoreSuite (t: Test, open: () => Promise<Storage>, openTw
     ...over
   })
 
+  /** A session of `userId` at credential version 0, through the password form. */
+  const session = (idHash: string, userId: string, over: Partial<Session> = {}): Session =>
+    ({ idHash, userId, authTime: now, createdAt: now, expiresAt: now + 100, credentialVersion: 0, provider: null, amr: ['pwd'], ...over })
+
   t.test('sessions: create, find (not after expiry), list and delete per user, purge', async (t) => {
     const s = await open()
     t.teardown(() => s.close())
-    await s.sessions.create({ idHash: 'h1', userId: 'u1', authTime: now, createdAt: now, expiresAt: now + 100 })
-    await s.sessions.create({ idHash: 'h2', userId: 'u1', authTime: now + 1, createdAt: now + 1, expiresAt: now + 100 })
-    await s.sessions.create({ idHash: 'h3', userId: 'u2', authTime: now, createdAt: now, expiresAt: now + 10 })
-    t.same(await s.sessions.find('h1', now), { idHash: 'h1', userId: 'u1', authTime: now, createdAt: now, expiresAt: now + 100 })
+    const u1 = (await s.users.create({ username: 'u1', passwordHash: null })).id
+    const u2 = (await s.users.create({ username: 'u2', passwordHash: null })).id
+    t.equal(await s.sessions.create(session('h1', u1)), true)
+    await s.sessions.create(session('h2', u1, { authTime: now + 1, createdAt: now + 1 }))
+    await s.sessions.create(session('h3', u2, { expiresAt: now + 10 }))
+    t.same(await s.sessions.find('h1', now), session('h1', u1))
     t.equal(await s.sessions.find('h3', now + 10), undefined, 'expired at expiresAt')
     t.equal(await s.sessions.find('nope', now), undefined)
     t.equal(await s.sessions.find('h1\u0000', now), undefined, 'NUL finds nothing')
-    t.same((await s.sessions.listForUser('u1', now)).map((x) => x.idHash), ['h2', 'h1'], 'newest first')
+    t.same((await s.sessions.listForUser(u1, now)).map((x) => x.idHash), ['h2', 'h1'], 'newest first')
     t.equal(await s.sessions.delete('h2'), true)
     t.equal(await s.sessions.delete('h2'), false)
-    t.equal(await s.sessions.deleteForUser('u1'), 1)
-    t.same(await s.sessions.listForUser('u1', now), [])
+    t.equal(await s.sessions.deleteForUser(u1), 1)
+    t.same(await s.sessions.listForUser(u1, now), [])
     t.equal(await s.sessions.purgeExpired(now + 10), 1)
     t.equal(await s.sessions.find('h3', now), undefined)
+  })
+
+  t.test('sessions: created only while the user exists, is enabled and holds the credential version; how it was signed in is kept', async (t) => {
+    const s = await open()
+    t.teardown(() => s.close())
+    const alice = await s.users.create({ username: 'alice', passwordHash: 'h' })
+    const upstream = session('up', alice.id, { provider: 'corp', amr: ['mfa', 'otp'] })
+    t.equal(await s.sessions.create(upstream), true)
+    t.same(await s.sessions.find('up', now), upstream, 'the provider and its amr come back')
+    t.equal(await s.sessions.create(session('nobody', 'no-such-user')), false, 'no such user: nothing written')
+    t.equal(await s.sessions.find('nobody', now), undefined)
+    const changed = await s.users.update('alice', { passwordHash: 'h2' })
+    t.equal(changed?.credentialVersion, 1)
+    t.equal(await s.sessions.create(session('old', alice.id)), false, 'a version read before a password change: nothing written')
+    t.equal(await s.sessions.create(session('new', alice.id, { credentialVersion: 1 })), true, 'the current version')
+    t.match(await s.sessions.find('new', now), { credentialVersion: 1 })
+    await s.users.update('alice', { disabled: true })
+    await s.users.update('alice', { disabled: false })
+    t.equal(await s.sessions.create(session('after', alice.id, { credentialVersion: 1 })), false, 'disabling moved the version on, so re-enabling does not take it back')
+    await s.users.update('alice', { disabled: true })
+    t.equal(await s.sessions.create(session('disabled', alice.id, { credentialVersion: 3 })), false, 'a disabled user: nothing written')
+    t.same((await s.sessions.listForUser(alice.id, now)).map((x) => x.idHash).sort(), ['new', 'up'])
+  })
+
+  t.test('authorization codes: the credential version of their session is kept', async (t) => {
+    const s = await open()
+    t.teardown(() => s.close())
+    const c = code({ credentialVersion: 7 })
+    await s.codes.create(c)
+    t.equal((await s.codes.find(c.hash))?.credentialVersion, 7)
   })
 
   t.test('consents: granted scopes accumulate as a sorted set; revoke one client or all', async (t) => {
@@ -102,14 +139,16 @@ export function browserStoreSuite (t: Test, open: () => Promise<Storage>, openTw
   t.test('sessions: endOldestForUser keeps the newest, in insertion order within one second; other users untouched', async (t) => {
     const s = await open()
     t.teardown(() => s.close())
-    for (let i = 0; i < 8; i++) await s.sessions.create({ idHash: `s${i}`, userId: 'u1', authTime: now, createdAt: now, expiresAt: now + 100 })
-    await s.sessions.create({ idHash: 'older', userId: 'u1', authTime: now - 50, createdAt: now - 50, expiresAt: now + 100 })
-    await s.sessions.create({ idHash: 'other', userId: 'u2', authTime: now - 60, createdAt: now - 60, expiresAt: now + 100 })
-    t.equal(await s.sessions.endOldestForUser('u1', 5), 4, 'nine sessions, five kept')
-    t.same((await s.sessions.listForUser('u1', now)).map((x) => x.idHash).sort(), ['s3', 's4', 's5', 's6', 's7'], 'the oldest created first, then the first inserted')
-    t.equal(await s.sessions.endOldestForUser('u1', 5), 0, 'at the bound: nothing')
+    const u1 = (await s.users.create({ username: 'u1', passwordHash: null })).id
+    const u2 = (await s.users.create({ username: 'u2', passwordHash: null })).id
+    for (let i = 0; i < 8; i++) t.equal(await s.sessions.create(session(`s${i}`, u1)), true)
+    await s.sessions.create(session('older', u1, { authTime: now - 50, createdAt: now - 50 }))
+    await s.sessions.create(session('other', u2, { authTime: now - 60, createdAt: now - 60 }))
+    t.equal(await s.sessions.endOldestForUser(u1, 5), 4, 'nine sessions, five kept')
+    t.same((await s.sessions.listForUser(u1, now)).map((x) => x.idHash).sort(), ['s3', 's4', 's5', 's6', 's7'], 'the oldest created first, then the first inserted')
+    t.equal(await s.sessions.endOldestForUser(u1, 5), 0, 'at the bound: nothing')
     t.ok(await s.sessions.find('other', now), 'another user\'s older session stays')
-    t.equal(await s.sessions.endOldestForUser('u1\u0000', 5), 0)
+    t.equal(await s.sessions.endOldestForUser(`${u1}\u0000`, 5), 0)
   })
 
   t.test('authorization codes: endOldestForSession ends the oldest unredeemed codes of that session only', async (t) => {
@@ -152,7 +191,8 @@ export function browserStoreSuite (t: Test, open: () => Promise<Storage>, openTw
     t.equal(await (b ?? a).housekeeping.claim('sweep', now + 30, 30), true, 'the next round')
     t.equal(await a.housekeeping.claim('sweep', now + 30, 30), false)
     t.same(await a.housekeeping.tableRows(), { sessions: 0, authorization_codes: 0, upstream_transactions: 0, consents: 0, grants: 0, refresh_tokens: 0, revocations: 0 })
-    await a.sessions.create({ idHash: 'h1', userId: 'u1', authTime: now, createdAt: now, expiresAt: now + 100 })
+    const u1 = (await a.users.create({ username: 'u1', passwordHash: null })).id
+    t.equal(await a.sessions.create(session('h1', u1)), true)
     await a.codes.create(code())
     await a.codes.create(code())
     await a.consents.grant('u1', 'web', ['openid'], now)

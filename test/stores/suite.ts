@@ -384,6 +384,26 @@ export function storeSuite (t: Test, open: () => Promise<Storage>): void {
     t.equal(await grant(3), false, 'no grant for a deleted user')
   })
 
+  t.test('users: a deleted user leaves a tombstone; one imported again under its sub starts above its credential version', async (t) => {
+    const s = await open()
+    t.teardown(() => s.close())
+    const alice = await s.users.create({ username: 'alice', passwordHash: 'h1' })
+    await s.users.update('alice', { passwordHash: 'h2' })
+    await s.users.update('alice', { disabled: true })
+    t.equal((await s.users.delete('alice'))?.credentialVersion, 2)
+    t.equal(await s.users.delete('alice'), undefined, 'deleting again: nothing')
+    t.match(await s.users.importBatch([{ id: alice.id, username: 'alice', passwordHash: 'h2' }], { update: false }), [{ outcome: 'created', id: alice.id }])
+    const back = await s.users.findById(alice.id)
+    t.equal(back?.credentialVersion, 3, 'restored under the same sub: above every version the old user had')
+    t.match(await s.users.importBatch([{ id: alice.id, username: 'alice2', passwordHash: 'h' }, { username: 'bob', passwordHash: 'h' }], { update: false }),
+      [{ outcome: 'id-conflict' }, { outcome: 'created' }])
+    t.equal((await s.users.findByUsername('bob'))?.credentialVersion, 0, 'a new sub starts at 0')
+    t.equal((await s.users.create({ username: 'carol', passwordHash: 'h' })).credentialVersion, 0)
+    await s.users.delete('alice')
+    await s.users.importBatch([{ id: alice.id, username: 'alice', passwordHash: 'h2' }], { update: false })
+    t.equal((await s.users.findById(alice.id))?.credentialVersion, 4, 'deleted again: the tombstone moves up with it')
+  })
+
   t.test('clients: each registration has its own generation', async (t) => {
     const s = await open()
     t.teardown(() => s.close())

@@ -38,12 +38,15 @@ export const authorizationCodeGrant: Grant<'code'> = {
     if (result.outcome !== 'redeemed') throw invalidGrant()
 
     const user = await storage.users.findById(code.userId)
-    if (!user || user.disabled) throw invalidGrant()
+    // The code carries its session's credential version: a password change or a disable since it was issued (or
+    // since the sign-in that made the session read the user) leaves it nothing to give.
+    if (!user || user.disabled || user.credentialVersion !== code.credentialVersion) throw invalidGrant()
     // Scopes the user has lost since the consent are dropped (the OIDC ones name claims and always stay).
     const userScopes = parseScope(user.scope)
     const scope = formatScope(parseScope(code.scope).filter((s) => isOidcScope(s) || userScopes.includes(s)))
-    // The family is created against the credential version read just now: a password change or a disable that
-    // lands meanwhile makes this invalid_grant (lib/oauth/token-issuer.ts).
-    return issuer.issue({ user, client, scope, plan, idToken: { nonce: code.nonce, authTime: code.authTime } })
+    // The family is created against the code's credential version, checked again in the transaction that creates
+    // it: a change that lands meanwhile makes this invalid_grant (lib/oauth/token-issuer.ts); the access token
+    // carries that version too, so without a family it is refused from then on.
+    return issuer.issue({ user: { id: user.id, credentialVersion: code.credentialVersion }, client, scope, plan, idToken: { nonce: code.nonce, authTime: code.authTime } })
   }
 }

@@ -7,13 +7,18 @@ export class PostgresSessionStore implements SessionStore {
   readonly #db: Db
   constructor (db: Db) { this.#db = db }
 
-  async create (s: Session): Promise<void> {
+  async create (s: Session): Promise<boolean> {
     assertNoNul(s, 'session')
-    await this.#db.query({
-      name: 'gh_sessions_insert',
-      text: 'INSERT INTO sessions (id_hash, user_id, auth_time, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)',
-      values: [s.idHash, s.userId, s.authTime, s.createdAt, s.expiresAt]
+    // One statement, as a grant's (grants.ts): FOR SHARE on the user row, so a password change or a disable either
+    // waits for this insert (and then ends the session with the others) or is seen by it (nothing is inserted).
+    const { rowCount } = await this.#db.query({
+      name: 'gh_sessions_insert_current',
+      text: `INSERT INTO sessions (id_hash, user_id, auth_time, created_at, expires_at, credential_version, provider, amr)
+        SELECT $1, u.id, $2, $3, $4, u.credential_version, $5, $6::jsonb
+        FROM (SELECT id, credential_version FROM users WHERE id = $7 AND credential_version = $8 AND NOT disabled FOR SHARE) u`,
+      values: [s.idHash, s.authTime, s.createdAt, s.expiresAt, s.provider, JSON.stringify(s.amr), s.userId, s.credentialVersion]
     })
+    return rowCount === 1
   }
 
   async find (idHash: string, now: number): Promise<Session | undefined> {
@@ -114,10 +119,10 @@ export class PostgresAuthorizationCodeStore implements AuthorizationCodeStore {
   async create (c: AuthorizationCode): Promise<void> {
     assertNoNul(c, 'authorization code')
     await this.#db.query({
-      name: 'gh_codes_insert',
-      text: `INSERT INTO authorization_codes (hash, client_id, user_id, redirect_uri, code_challenge, nonce, scope, auth_time, session_hash, created_at, expires_at)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-      values: [c.hash, c.clientId, c.userId, c.redirectUri, c.codeChallenge, c.nonce, c.scope, c.authTime, c.sessionHash, c.createdAt, c.expiresAt]
+      name: 'gh_codes_insert_v3',
+      text: `INSERT INTO authorization_codes (hash, client_id, user_id, redirect_uri, code_challenge, nonce, scope, auth_time, session_hash, created_at, expires_at,
+        credential_version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+      values: [c.hash, c.clientId, c.userId, c.redirectUri, c.codeChallenge, c.nonce, c.scope, c.authTime, c.sessionHash, c.createdAt, c.expiresAt, c.credentialVersion]
     })
   }
 

@@ -177,6 +177,16 @@ export const postgresMigrations: string[] = [
    CREATE TABLE housekeeping (
      job TEXT COLLATE "C" PRIMARY KEY,
      ran_at BIGINT NOT NULL
+   );`,
+  // Browser sessions follow credential changes: see the SQLite migration of the same number.
+  `ALTER TABLE sessions ADD COLUMN credential_version INTEGER NOT NULL DEFAULT 0,
+     ADD COLUMN provider TEXT COLLATE "C",
+     ADD COLUMN amr JSONB NOT NULL DEFAULT '[]'::jsonb;
+   ALTER TABLE authorization_codes ADD COLUMN credential_version INTEGER NOT NULL DEFAULT 0;
+   CREATE TABLE user_tombstones (
+     id TEXT COLLATE "C" PRIMARY KEY,
+     credential_version INTEGER NOT NULL,
+     deleted_at BIGINT NOT NULL
    );`
 ]
 

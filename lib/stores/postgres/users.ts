@@ -82,7 +82,16 @@ export class PostgresUserStore implements UserStore {
 
   async delete (username: string): Promise<User | undefined> {
     if (hasNul(username)) return undefined
-    const { rows } = await this.#db.query({ name: 'gh_users_delete', text: 'DELETE FROM users WHERE username = $1 RETURNING *', values: [username] })
+    // One statement: the row goes and its tombstone (sub, last credential version) stays, or neither.
+    const { rows } = await this.#db.query({
+      name: 'gh_users_delete_tombstone',
+      text: `WITH d AS (DELETE FROM users WHERE username = $1 RETURNING *),
+          t AS (INSERT INTO user_tombstones (id, credential_version, deleted_at) SELECT id, credential_version, $2 FROM d
+            ON CONFLICT (id) DO UPDATE SET credential_version = GREATEST(user_tombstones.credential_version, excluded.credential_version),
+              deleted_at = excluded.deleted_at)
+        SELECT * FROM d`,
+      values: [username, this.#clock.now()]
+    })
     return rows[0] && toUser(rows[0])
   }
 
@@ -104,11 +113,13 @@ export class PostgresUserStore implements UserStore {
     const ids = users.map((u) => u.id ?? timeOrderedId(nowMs))
     return this.#db.transaction(async (tx) => {
       const { rows: inserted } = await tx.query({
-        name: 'gh_users_import',
-        text: `INSERT INTO users (id, username, full_name, email, disabled, scope, password_hash, created_at, updated_at)
-          SELECT id, username, full_name, email, disabled, scope, password_hash, $8::bigint, $8::bigint
+        name: 'gh_users_import_tombstones',
+        // A user under the sub of a deleted one starts above its tombstone's credential version (types.ts `delete`).
+        text: `INSERT INTO users (id, username, full_name, email, disabled, scope, password_hash, created_at, updated_at, credential_version)
+          SELECT v.id, username, full_name, email, disabled, scope, password_hash, $8::bigint, $8::bigint, COALESCE(t.credential_version + 1, 0)
           FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::boolean[], $6::text[], $7::text[])
             AS v (id, username, full_name, email, disabled, scope, password_hash)
+            LEFT JOIN user_tombstones t ON t.id = v.id
           ON CONFLICT DO NOTHING RETURNING username`,
         values: [ids, users.map((u) => u.username), users.map((u) => u.fullName ?? null), users.map((u) => u.email ?? null),
           users.map((u) => u.disabled ?? false), users.map((u) => u.scope ?? ''), users.map((u) => u.passwordHash), now]

@@ -14,7 +14,9 @@ export class SqliteSessionStore implements SessionStore {
   readonly #purge: Database.Statement
 
   constructor (db: Database.Database) {
-    this.#insert = db.prepare('INSERT INTO sessions (id_hash, user_id, auth_time, created_at, expires_at) VALUES (?, ?, ?, ?, ?)')
+    // One statement: the row is written only while the user is enabled and at the session's credential version.
+    this.#insert = db.prepare(`INSERT INTO sessions (id_hash, user_id, auth_time, created_at, expires_at, credential_version, provider, amr)
+      SELECT ?, u.id, ?, ?, ?, u.credential_version, ?, ? FROM users u WHERE u.id = ? AND u.credential_version = ? AND u.disabled = 0`)
     this.#find = db.prepare('SELECT * FROM sessions WHERE id_hash = ? AND expires_at > ?')
     this.#delete = db.prepare('DELETE FROM sessions WHERE id_hash = ?')
     this.#listForUser = db.prepare('SELECT * FROM sessions WHERE user_id = ? AND expires_at > ? ORDER BY created_at DESC, id_hash')
@@ -25,8 +27,8 @@ export class SqliteSessionStore implements SessionStore {
     this.#purge = db.prepare('DELETE FROM sessions WHERE expires_at <= ?')
   }
 
-  async create (s: Session): Promise<void> {
-    this.#insert.run(s.idHash, s.userId, s.authTime, s.createdAt, s.expiresAt)
+  async create (s: Session): Promise<boolean> {
+    return this.#insert.run(s.idHash, s.authTime, s.createdAt, s.expiresAt, s.provider, JSON.stringify(s.amr), s.userId, s.credentialVersion).changes === 1
   }
 
   async find (idHash: string, now: number): Promise<Session | undefined> {
@@ -90,7 +92,7 @@ export class SqliteAuthorizationCodeStore implements AuthorizationCodeStore {
 
   constructor (db: Database.Database) {
     this.#insert = db.prepare(`INSERT INTO authorization_codes (hash, client_id, user_id, redirect_uri, code_challenge, nonce, scope, auth_time,
-      session_hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+      session_hash, created_at, expires_at, credential_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
     this.#find = db.prepare('SELECT * FROM authorization_codes WHERE hash = ?')
     this.#redeem = db.prepare('UPDATE authorization_codes SET redeemed_at = ?, issued = ? WHERE hash = ? AND redeemed_at IS NULL RETURNING *')
     // Issue order: creation time, then rowid (it grows with each insert) for codes issued in the same second.
@@ -100,7 +102,7 @@ export class SqliteAuthorizationCodeStore implements AuthorizationCodeStore {
   }
 
   async create (c: AuthorizationCode): Promise<void> {
-    this.#insert.run(c.hash, c.clientId, c.userId, c.redirectUri, c.codeChallenge, c.nonce, c.scope, c.authTime, c.sessionHash, c.createdAt, c.expiresAt)
+    this.#insert.run(c.hash, c.clientId, c.userId, c.redirectUri, c.codeChallenge, c.nonce, c.scope, c.authTime, c.sessionHash, c.createdAt, c.expiresAt, c.credentialVersion)
   }
 
   async find (hash: string): Promise<AuthorizationCode | undefined> {

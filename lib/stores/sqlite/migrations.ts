@@ -177,5 +177,20 @@ export const sqliteMigrations: string[] = [
    CREATE TABLE housekeeping (
      job TEXT PRIMARY KEY,
      ran_at INTEGER NOT NULL
+   );`,
+  // Browser sessions follow credential changes: a session and a code carry the user's credential
+  // version they were made under (a session is refused once it is older than the user's; DEFAULT 0 keeps only the
+  // sessions of users never changed, which cannot be stale), a session says how it was authenticated (provider:
+  // NULL for the password form, else the provider's name; amr: JSON list, RFC 8176), and a deleted user leaves a
+  // tombstone (its sub and last credential version), so a user re-created under that sub (an import of an
+  // export) starts above it and the old user's tokens stay dead.
+  `ALTER TABLE sessions ADD COLUMN credential_version INTEGER NOT NULL DEFAULT 0;
+   ALTER TABLE sessions ADD COLUMN provider TEXT;
+   ALTER TABLE sessions ADD COLUMN amr TEXT NOT NULL DEFAULT '[]';
+   ALTER TABLE authorization_codes ADD COLUMN credential_version INTEGER NOT NULL DEFAULT 0;
+   CREATE TABLE user_tombstones (
+     id TEXT PRIMARY KEY,
+     credential_version INTEGER NOT NULL,
+     deleted_at INTEGER NOT NULL
    );`
 ]

@@ -20,6 +20,7 @@ export class SqliteUserStore implements UserStore {
   readonly #after: Database.Statement
   readonly #first: Database.Statement
   readonly #replaceHash: Database.Statement
+  readonly #tombstone: Database.Statement
 
   constructor (db: Database.Database, clock: Clock) {
     this.#db = db
@@ -30,11 +31,15 @@ export class SqliteUserStore implements UserStore {
     this.#byUsername = db.prepare('SELECT * FROM users WHERE username = ?')
     this.#list = db.prepare('SELECT * FROM users ORDER BY username LIMIT ? OFFSET ?')
     this.#delete = db.prepare('DELETE FROM users WHERE username = ? RETURNING *')
+    this.#tombstone = db.prepare(`INSERT INTO user_tombstones (id, credential_version, deleted_at) VALUES (?, ?, ?)
+      ON CONFLICT (id) DO UPDATE SET credential_version = MAX(credential_version, excluded.credential_version), deleted_at = excluded.deleted_at`)
     this.#count = db.prepare('SELECT COUNT(*) AS n FROM users')
     this.#scopes = db.prepare("SELECT DISTINCT scope FROM users WHERE scope <> ''")
     // ON CONFLICT DO NOTHING, not INSERT OR IGNORE: only a taken username or id is passed over, never a NOT NULL violation.
-    this.#insertIfNew = db.prepare(`INSERT INTO users (id, username, full_name, email, disabled, scope, password_hash, created_at, updated_at)
-      VALUES (@id, @username, @full_name, @email, @disabled, @scope, @password_hash, @created_at, @updated_at) ON CONFLICT DO NOTHING`)
+    // A user under the sub of a deleted one starts above its tombstone's credential version (types.ts `delete`).
+    this.#insertIfNew = db.prepare(`INSERT INTO users (id, username, full_name, email, disabled, scope, password_hash, created_at, updated_at, credential_version)
+      VALUES (@id, @username, @full_name, @email, @disabled, @scope, @password_hash, @created_at, @updated_at,
+        COALESCE((SELECT credential_version + 1 FROM user_tombstones WHERE id = @id), 0)) ON CONFLICT DO NOTHING`)
     this.#after = db.prepare('SELECT * FROM users WHERE username > ? ORDER BY username LIMIT ?')
     this.#first = db.prepare('SELECT * FROM users ORDER BY username LIMIT ?')
     this.#replaceHash = db.prepare('UPDATE users SET password_hash = ?, updated_at = ? WHERE username = ? AND password_hash = ?')
@@ -89,8 +94,14 @@ export class SqliteUserStore implements UserStore {
   }
 
   async delete (username: string): Promise<User | undefined> {
-    const row = this.#delete.get(username) as Record<string, unknown> | undefined
-    return row && toUser(row)
+    // One transaction: the row goes and its tombstone (sub, last credential version) stays, or neither.
+    return this.#db.transaction(() => {
+      const row = this.#delete.get(username) as Record<string, unknown> | undefined
+      if (!row) return undefined
+      const user = toUser(row)
+      this.#tombstone.run(user.id, user.credentialVersion, this.#clock.now())
+      return user
+    }).immediate()
   }
 
   async count (): Promise<number> {

@@ -115,6 +115,7 @@ t.test('the code grant: redeemed once; a replay is invalid_grant and revokes wha
     scopes: ['openid', 'orders:read'],
     authTime: clock.now(),
     sessionHash: 'session-1',
+    credentialVersion: user.credentialVersion,
     now: clock.now()
   })
   const body = { grant_type: 'authorization_code', code, redirect_uri: 'https://app.example/cb', code_verifier: verifier }

@@ -17,7 +17,8 @@ function request (over: Record<string, string> = {}, clientOver: Partial<Client>
 
 const alice: User = userRecord()
 /** Alice, signed in `ago` seconds before NOW. */
-const signedIn = (ago = 10, user: User = alice): SignedIn => ({ session: { idHash: 'h', userId: user.id, authTime: NOW - ago, createdAt: NOW - ago, expiresAt: NOW + 3600 }, user })
+const signedIn = (ago = 10, user: User = alice, provider: string | null = null): SignedIn =>
+  ({ session: { idHash: 'h', userId: user.id, authTime: NOW - ago, createdAt: NOW - ago, expiresAt: NOW + 3600, credentialVersion: 0, provider, amr: provider === null ? ['pwd'] : [] }, user })
 const consent = (scope: string): Consent => ({ userId: 'u-1', clientId: 'web', scope, createdAt: 0, updatedAt: 0 })
 
 const step = (over: Partial<InteractionInput>) => nextStep({ authz: request(), signedIn: signedIn(), consent: consent('items:read openid'), now: NOW, ...over })
@@ -41,6 +42,19 @@ t.test('login checks, in order: no_session, prompt_login, max_age', async (t) =>
   t.match(step({ authz: request({ max_age: '10' }) }), { kind: 'code' }, 'max_age 10: exactly on the limit is still fine')
   t.match(step({ authz: request({ max_age: '0' }), signedIn: signedIn(0) }), { kind: 'code' }, 'max_age=0 right after signing in')
   t.match(step({ authz: request({ prompt: 'login', max_age: '1' }) }), { reason: 'prompt_login' }, 'the first failing check names the reason')
+})
+
+t.test('sign_in_method: a client restricted to providers accepts only a session signed in through one of them', async (t) => {
+  const corpOnly = (over: Record<string, string> = {}) => request(over, { providers: ['corp'] })
+  t.same(step({ authz: corpOnly(), signedIn: signedIn(10, alice, null) }), { kind: 'login', reason: 'sign_in_method', scopes: ['openid', 'items:read'] }, 'the password form (the bare /login too): asked to sign in again')
+  t.match(step({ authz: corpOnly(), signedIn: signedIn(10, alice, 'other') }), { kind: 'login', reason: 'sign_in_method' }, 'another provider: the same')
+  t.match(step({ authz: corpOnly(), signedIn: signedIn(10, alice, 'corp') }), { kind: 'code' }, 'corp: accepted')
+  t.match(step({ authz: request({}, { providers: ['gh', 'corp'] }), signedIn: signedIn(10, alice, 'corp') }), { kind: 'code' }, 'one of several')
+  t.match(step({ authz: request({}, { providers: [] }), signedIn: signedIn(10, alice, 'corp') }), { kind: 'login', reason: 'sign_in_method' }, 'an empty list accepts nothing')
+  t.match(step({ signedIn: signedIn(10, alice, 'other') }), { kind: 'code' }, 'an unrestricted client accepts any session')
+  t.match(step({ signedIn: signedIn(10, alice, null) }), { kind: 'code' })
+  t.same(step({ authz: corpOnly({ prompt: 'none' }), signedIn: signedIn(10, alice, null) }), { kind: 'refused', reason: 'sign_in_method', error: 'login_required', description: 'the user is not signed in' }, 'prompt=none: login_required')
+  t.match(step({ authz: corpOnly(), signedIn: signedIn(10, alice, null), fresh: { login: true } }), { kind: 'login', reason: 'sign_in_method' }, 'a fresh sign-in of the wrong kind is not one')
 })
 
 t.test('fresh.login answers prompt=login, not max_age', async (t) => {
@@ -79,7 +93,7 @@ t.test('prompt=none: the first failing check becomes its prompt\'s error', async
 
 t.test('the policy is data: a prompt added is asked in its place, without touching the others', async (t) => {
   t.same(defaultPolicy.map((p) => p.name), ['login', 'consent'])
-  t.same(loginPrompt.checks.map((c) => c.name), ['no_session', 'prompt_login', 'max_age'])
+  t.same(loginPrompt.checks.map((c) => c.name), ['no_session', 'sign_in_method', 'prompt_login', 'max_age'])
   t.same(consentPrompt.checks.map((c) => c.name), ['scope_not_held', 'no_consent', 'prompt_consent', 'scopes_missing'])
   for (const check of [...loginPrompt.checks, ...consentPrompt.checks]) t.ok(check.description.length > 10, `${check.name} is described`)
   // A stand-in second factor, asked after sign-in and before consent (a real one would be its own PromptName).

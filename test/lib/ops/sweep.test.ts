@@ -2,7 +2,7 @@ import t, { type Test } from 'tap'
 import { sweepExpired, sweepRound } from '../../../lib/ops/sweep.js'
 import { REDEEMED_CODE_RETENTION_SECONDS } from '../../../lib/limits/table-bounds.js'
 import { openStorage } from '../../../lib/stores/index.js'
-import type { AuthorizationCode } from '../../../lib/stores/types.js'
+import type { AuthorizationCode, Storage } from '../../../lib/stores/types.js'
 import { tempDatabaseUrl } from '../../support/helper.js'
 
 // The sweep's rule against a real SQLite store, no app (test/stores/ runs the store methods on both backends;
@@ -18,16 +18,22 @@ async function setup (t: Test) {
 
 const code = (hash: string, expiresAt: number): AuthorizationCode => ({
   ...{ clientId: 'web', userId: 'u1', redirectUri: 'https://app.test/cb', codeChallenge: 'c', nonce: null, scope: 'openid', authTime: now },
-  ...{ sessionHash: 's', redeemedAt: null, issued: null },
+  ...{ sessionHash: 's', credentialVersion: 0, redeemedAt: null, issued: null },
   hash,
   createdAt: expiresAt - 60,
   expiresAt
 })
 
+/** A session of user u1 (created on first use: a session is stored only for an existing user). */
+async function session (storage: Storage, idHash: string, createdAt: number, expiresAt: number): Promise<void> {
+  const user = await storage.users.findByUsername('u1') ?? await storage.users.create({ username: 'u1', passwordHash: null })
+  if (!await storage.sessions.create({ idHash, userId: user.id, authTime: createdAt, createdAt, expiresAt, credentialVersion: user.credentialVersion, provider: null, amr: ['pwd'] })) throw new Error('no session stored')
+}
+
 t.test('sweepExpired deletes what expired by now in every expiring table, and nothing live', async (t) => {
   const storage = await setup(t)
-  await storage.sessions.create({ idHash: 'gone', userId: 'u1', authTime: now - 100, createdAt: now - 100, expiresAt: now })
-  await storage.sessions.create({ idHash: 'live', userId: 'u1', authTime: now, createdAt: now, expiresAt: now + 1 })
+  await session(storage, 'gone', now - 100, now)
+  await session(storage, 'live', now, now + 1)
   await storage.codes.create(code('unredeemed-old', now))
   await storage.codes.create(code('live', now + 1))
   await storage.codes.create(code('redeemed-recent', now - 10))
@@ -52,10 +58,10 @@ t.test('sweepExpired deletes what expired by now in every expiring table, and no
 
 t.test('sweepRound: one claim per half interval; every round counts the tables', async (t) => {
   const storage = await setup(t)
-  await storage.sessions.create({ idHash: 'gone', userId: 'u1', authTime: now - 100, createdAt: now - 100, expiresAt: now })
+  await session(storage, 'gone', now - 100, now)
   const first = await sweepRound(storage, { now, intervalSeconds: 60 })
   t.match(first, { swept: { sessions: 1 }, rows: { sessions: 0, authorization_codes: 0 } })
-  await storage.sessions.create({ idHash: 'gone-too', userId: 'u1', authTime: now - 100, createdAt: now - 100, expiresAt: now })
+  await session(storage, 'gone-too', now - 100, now)
   const early = await sweepRound(storage, { now: now + 29, intervalSeconds: 60 })
   t.equal(early.swept, undefined, 'within half an interval (another instance, or a late timer): no sweep')
   t.equal(early.rows.sessions, 1, 'but a count')

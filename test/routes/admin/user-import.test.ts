@@ -11,6 +11,7 @@ import { join } from 'node:path'
 import { spawn } from 'node:child_process'
 import { addClient, addUser, basic, build, buildListening, FAST_HASH, form, FORM, freshDatabase, testBackend } from '../../support/helper.js'
 import { assertOAuthError, spawnNode, uniqueIp } from '../../support/oauth.js'
+import { InjectBrowser, REDIRECT, callbackParams, field, webRequest } from '../../support/browser.js'
 import type { User } from '../../../lib/stores/types.js'
 
 /**
@@ -425,6 +426,78 @@ t.test(`the upgrade after a first sign-in never overwrites a password changed me
   t.equal((await app.users.findByUsername('moved'))?.passwordHash, replaced, 'the late upgrade left the new hash alone')
   assertOAuthError(t, await signIn(app, 'moved', 'old-pw'), 400, 'invalid_grant', undefined, 'the old password is gone')
   t.equal((await signIn(app, 'moved', 'new-pw')).statusCode, 200, 'the new one works')
+})
+
+/**
+ * A user `name` (password `pw`) with what an admin change must end: a browser session, a refresh family (client
+ * `web`) and an access token without a family (client `svc`, no refresh_token).
+ */
+async function signedInEverywhere (app: FastifyInstance, name: string, clients: { web: string, svc: string }) {
+  const user = await addUser(app, name, 'pw', { scope: 'items:read' })
+  const browser = new InjectBrowser(app)
+  const page = await browser.get('/login')
+  const login = await browser.post('/login', { username: name, password: 'pw', csrf: field(page.body, 'csrf') })
+  if (login.headers.location !== '/login') throw new Error(`${name}: no session (${login.statusCode})`)
+  const grant = async (client: string, secret: string) => (await app.inject({
+    method: 'POST', url: '/token', headers: { ...FORM, authorization: basic(client, secret) }, payload: form({ grant_type: 'password', username: name, password: 'pw' }), remoteAddress: uniqueIp()
+  })).json() as { access_token: string, refresh_token?: string }
+  const family = await grant('web', clients.web)
+  const bare = await grant('svc', clients.svc)
+  if (!family.refresh_token || bare.refresh_token) throw new Error('unexpected grants')
+  return { user, browser, refreshToken: family.refresh_token, accessToken: bare.access_token }
+}
+
+t.test(`22.2: an import with --update (API and CLI) ends sessions and tokens on a new hash or disabled: true, as PATCH /admin/users does (${testBackend})`, async (t) => {
+  const { app, url } = await setup(t)
+  await addUser(app, 'root', 'root-pw', { scope: 'admin' })
+  const admin = { authorization: `Bearer ${(await signIn(app, 'root', 'root-pw')).json().access_token as string}` }
+  const clients = {
+    web: (await addClient(app, 'web', { grantTypes: ['password', 'refresh_token', 'authorization_code'], redirectUris: [REDIRECT] }))!,
+    svc: (await addClient(app, 'svc', { grantTypes: ['password'] }))!
+  }
+  await app.storage.clients.update('web', { skipConsent: true })
+  const newHash = await bcryptHash('new-pw', 4)
+
+  const viaApi = async (body: string) => {
+    const res = await app.inject({ method: 'POST', url: '/admin/users/import?update=true', headers: { ...admin, 'content-type': 'application/x-ndjson' }, payload: body })
+    t.equal(res.statusCode, 200)
+    return res.json()
+  }
+  const viaCli = async (body: string) => summaryOf(t, await cli(['users', 'import', '--update', '-'], url, body), 'users import --update')
+
+  for (const [how, run] of [['POST /admin/users/import?update=true', viaApi], ['gatehouse users import --update', viaCli]] as const) {
+    const tag = how.startsWith('POST') ? 'api' : 'cli'
+    const changed = await signedInEverywhere(app, `${tag}-hash`, clients)
+    const disabled = await signedInEverywhere(app, `${tag}-disabled`, clients)
+    const untouched = await signedInEverywhere(app, `${tag}-renamed`, clients)
+    const summary = await run([
+      line({ username: `${tag}-hash`, password_hash: newHash }),
+      line({ username: `${tag}-disabled`, password_hash: disabled.user.passwordHash, disabled: true }),
+      line({ username: `${tag}-renamed`, password_hash: untouched.user.passwordHash, full_name: 'Renamed' })
+    ].join('\n'))
+    t.match(summary, { imported: 0, updated: 3, rejected_count: 0 }, `${how}: three users updated`)
+    const disabledNow = await app.storage.users.findByUsername(`${tag}-disabled`)
+    t.equal(disabledNow?.disabled, true)
+
+    for (const [what, who, ends] of [['a new hash', changed, true], ['disabled: true', disabled, true], ['a new full name only', untouched, false]] as const) {
+      // The stored sessions first: ended by the import itself, not merely refused at their next use.
+      const listed = await app.inject({ method: 'GET', url: `/admin/users/${who.user.username}/sessions`, headers: admin })
+      t.equal(listed.json().length, ends ? 0 : 1, `${how}, ${what}: ${ends ? 'no session left' : 'the session stays'}`)
+      const request = webRequest({ prompt: 'none' })
+      const silent = callbackParams(await who.browser.get(request.url))
+      t.equal(silent.get('error'), ends ? 'login_required' : null, `${how}, ${what}: prompt=none ${ends ? 'answers login_required' : 'gives a code'}`)
+      const refresh = await app.inject({ method: 'POST', url: '/token', headers: { ...FORM, authorization: basic('web', clients.web) }, payload: form({ grant_type: 'refresh_token', refresh_token: who.refreshToken }) })
+      t.equal(refresh.statusCode, ends ? 400 : 200, `${how}, ${what}: the refresh family ${ends ? 'is revoked' : 'lives'}`)
+      // Without a family, the access token dies by its credential version (the CLI's change reaches this
+      // instance's read cache within its second).
+      let me = await app.inject({ method: 'GET', url: '/users/me', headers: { authorization: `Bearer ${who.accessToken}` } })
+      for (let tries = 0; me.statusCode === 200 && tries < (ends ? 30 : 0); tries++) {
+        await new Promise((resolve) => setTimeout(resolve, 100))
+        me = await app.inject({ method: 'GET', url: '/users/me', headers: { authorization: `Bearer ${who.accessToken}` } })
+      }
+      t.equal(me.statusCode, ends ? 401 : 200, `${how}, ${what}: the access token without a family ${ends ? 'is refused' : 'works'}`)
+    }
+  }
 })
 
 t.test('the progress bar on a terminal', { skip: !existsSync('/usr/bin/script') && 'script(1) is not installed' }, async (t) => {

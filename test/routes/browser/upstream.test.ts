@@ -1,12 +1,12 @@
 import t, { type Test } from 'tap'
 import type { FastifyInstance } from 'fastify'
-import { build, FORM, form } from '../../support/helper.js'
-import { InjectBrowser, browserFixtures, callbackParams, field, webRequest } from '../../support/browser.js'
+import { addClient, basic, build, FORM, form } from '../../support/helper.js'
+import { InjectBrowser, PASSWORD, REDIRECT, browserFixtures, callbackParams, exchange, field, signInAt, webRequest } from '../../support/browser.js'
 import { startUpstreamOp, type UpstreamOp } from '../../support/upstream/op.js'
 import { startPlainOAuth } from '../../support/upstream/plain-oauth.js'
 import { startUnreachableIssuer } from '../../support/upstream/hostile-op.js'
 import { CookieJar } from '../../support/upstream/jar.js'
-import { adminAuth, addOidcProvider, callbackUrl, deliver, identitiesOf, onToClient, providerLink, providers, startAt, whoGotIn } from '../../support/upstream/flow.js'
+import { adminAuth, addOidcProvider, callbackUrl, deliver, hasSession, identitiesOf, onToClient, providerLink, providers, startAt, whoGotIn } from '../../support/upstream/flow.js'
 
 // Issue 14, the providers helper's own tests: sign-in through an upstream provider end to end (app.inject
 // against real providers on loopback: node-oidc-provider, a GitHub-like stand-in), the account rules, the
@@ -204,6 +204,66 @@ t.test('a client\'s providers: only those offered, no password form, POST /login
   const lifted = await app.inject({ method: 'PATCH', url: '/admin/clients/web', headers: admin, payload: { providers: null } })
   t.equal(lifted.json().providers, null)
   t.ok((await new InjectBrowser(app).get(webRequest().url)).body.includes('name="password"'), 'the password form is back')
+})
+
+t.test('22.4: a client restricted to corp accepts only a session signed in through corp (password form, bare /login, another provider: asked again)', async (t) => {
+  const { app } = await setup(t)
+  const op = await realOp(t)
+  const other = await realOp(t, 'other')
+  await addOidcProvider(app, 'corp', op, { displayName: 'Corp SSO' })
+  await addOidcProvider(app, 'other', other, { displayName: 'Other IdP' })
+  // Skip-consent, so an accepted session gives a code at once, even under prompt=none.
+  const secret = (await addClient(app, 'corp-app', { grantTypes: ['authorization_code'], redirectUris: [REDIRECT] }))!
+  await app.storage.clients.update('corp-app', { providers: ['corp'], skipConsent: true })
+  const corpApp = (over: Record<string, string> = {}) => webRequest({ client_id: 'corp-app', ...over })
+
+  /** What corp-app gets from this browser's session: prompt=none, then the page without it. */
+  async function corpAppSees (browser: InjectBrowser) {
+    const request = corpApp({ prompt: 'none' })
+    const silent = callbackParams(await browser.get(request.url))
+    const page = await browser.get(corpApp().url)
+    return { silent, page, request }
+  }
+  const passwordSession = async () => {
+    const browser = new InjectBrowser(app)
+    t.equal((await signInAt(browser, webRequest().url)).statusCode, 303, 'signed in with a password through web')
+    return browser
+  }
+  const bareLoginSession = async () => {
+    const browser = new InjectBrowser(app)
+    const page = await browser.get('/login')
+    const res = await browser.post('/login', { username: 'alice', password: PASSWORD, csrf: field(page.body, 'csrf') })
+    t.equal(res.headers.location, '/login', 'signed in on the bare /login')
+    return browser
+  }
+  const providerSession = async (name: string, provider: UpstreamOp) => {
+    const { browser, query } = await throughProvider(app, name, (url) => provider.signInAt(url, 'verified'))
+    t.ok(query.get('code'), `signed in through ${name} for web`)
+    return browser
+  }
+
+  for (const [how, session] of [['the password form', passwordSession], ['the bare /login', bareLoginSession], ['another provider', () => providerSession('other', other)]] as const) {
+    const browser = await session()
+    t.ok(hasSession(browser), `${how}: a session`)
+    const { silent, page } = await corpAppSees(browser)
+    t.equal(silent.get('error'), 'login_required', `${how}: prompt=none answers login_required`)
+    t.equal(silent.get('code'), null, `${how}: no code`)
+    t.equal(page.statusCode, 200, `${how}: the login page`)
+    t.ok(providerLink(page.body, 'corp'), `${how}: offering corp`)
+    t.notOk(providerLink(page.body, 'other'), `${how}: and nothing else`)
+    t.notOk(page.body.includes('name="password"'), `${how}: no password form`)
+    // Signing in through corp from there answers corp-app.
+    const back = await deliver(browser, await op.signInAt((await startAt(browser, corpApp().url, 'corp')).providerUrl, 'verified'))
+    t.ok((await onToClient(browser, back)).get('code'), `${how}: then corp signs in and corp-app gets its code`)
+  }
+
+  const browser = await providerSession('corp', op)
+  const { silent, request } = await corpAppSees(browser)
+  t.equal(silent.get('error'), null, 'a session from corp: accepted')
+  const tokens = await exchange(app, { code: silent.get('code') ?? '', code_verifier: request.verifier }, basic('corp-app', secret))
+  t.equal(tokens.statusCode, 200, 'and its code redeemed')
+  const sessions = await app.storage.sessions.listForUser((await app.storage.users.findByUsername('vera'))!.id, app.clock.now())
+  t.ok(sessions.some((s) => s.provider === 'corp'), 'the session says corp')
 })
 
 t.test('plain OAuth 2.0 (a GitHub-like stand-in): numeric subject, claim mapping, e-mail never verified without a claim', async (t) => {

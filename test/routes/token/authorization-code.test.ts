@@ -1,7 +1,8 @@
 import t from 'tap'
 import { decodeJwt } from 'jose'
 import { addClient, basic, build, post } from '../../support/helper.js'
-import { InjectBrowser, REDIRECT, authorizeThrough, browserFixtures, exchange, webRequest } from '../../support/browser.js'
+import { InjectBrowser, PASSWORD, REDIRECT, authorizeThrough, browserFixtures, exchange, webRequest } from '../../support/browser.js'
+import { updateUser } from '../../../lib/admin/users.js'
 
 // The authorization_code grant (RFC 6749 §4.1.3, with PKCE: RFC 7636 §4.6) at POST /token: a code from the
 // pages, driven by app.inject (test/support/browser.ts), exchanged for tokens. The pages themselves, the ID
@@ -64,4 +65,27 @@ t.test('a refresh token only for a client with the refresh_token grant; it conti
   t.equal(refreshed.statusCode, 200, refreshed.body)
   t.equal(refreshed.json().scope, tokens.scope, 'the same scope')
   t.equal(decodeJwt(refreshed.json().access_token).grant_id, decodeJwt(tokens.access_token).grant_id, 'the same family')
+})
+
+t.test('22.1: a code issued before a password change or a disable is not redeemed after it (re-enabling revives nothing)', async (t) => {
+  const app = await build(t)
+  const { webAuth } = await browserFixtures(app)
+  const admin = { storage: app.storage, passwords: app.passwords, clock: app.clock, config: app.config }
+  const changes: Array<[string, () => Promise<unknown>]> = [
+    ['a password change', () => updateUser(admin, 'alice', { password: 'a new one' })],
+    ['a disable, then re-enabling', async () => { await updateUser(admin, 'alice', { disabled: true }); await updateUser(admin, 'alice', { disabled: false }) }]
+  ]
+  for (const [what, change] of changes) {
+    const request = webRequest()
+    const code = await authorizeThrough(new InjectBrowser(app), request.url)
+    await change()
+    const res = await exchange(app, { code, code_verifier: request.verifier }, webAuth)
+    t.equal(res.statusCode, 400, `${what}: refused`)
+    t.equal(res.json().error, 'invalid_grant')
+    t.notOk(res.json().access_token, `${what}: no token`)
+    if (what === 'a password change') await updateUser(admin, 'alice', { password: PASSWORD })
+  }
+  const request = webRequest()
+  const fresh = await exchange(app, { code: await authorizeThrough(new InjectBrowser(app), request.url), code_verifier: request.verifier }, webAuth)
+  t.equal(fresh.statusCode, 200, 'a code from a new sign-in works')
 })
