@@ -5,6 +5,7 @@ import { availableParallelism } from 'node:os'
 import { parseOrigins } from './http/cors.js'
 import { keyTimingProblem } from './keys/key-timing.js'
 import { parseTrustProxy } from './http/request-context.js'
+import { DEFAULT_IPV6_PREFIX_LENGTH } from './limits/address-key.js'
 import { DEFAULT_SQLITE_PATH } from './paths.js'
 
 /**
@@ -123,6 +124,15 @@ export const ConfigSchema = Type.Object({
   }))
     .Decode(parseTrustProxy)
     .Encode((v) => Array.isArray(v) ? v.join(',') : String(v))),
+  // lib/limits/address-key.ts: one subscriber usually holds a whole /64.
+  ipv6PrefixLength: Type.Integer({
+    env: 'IPV6_PREFIX_LENGTH',
+    minimum: 32,
+    maximum: 128,
+    default: DEFAULT_IPV6_PREFIX_LENGTH,
+    description: 'every per-address limit counts an IPv6 client by this many leading bits of its address (a /64 is usually one ' +
+      'subscriber, who can pick any address in it); IPv4 addresses, also IPv4-mapped IPv6 ones, count one by one'
+  }),
   corsOrigins: Type.Optional(Type.Transform(Type.String({
     env: 'CORS_ORIGINS',
     minLength: 1,
