@@ -6,6 +6,7 @@ import { parseOrigins } from './http/cors.js'
 import { keyTimingProblem } from './keys/key-timing.js'
 import { parseTrustProxy } from './http/request-context.js'
 import { DEFAULT_IPV6_PREFIX_LENGTH } from './limits/address-key.js'
+import { MEMORY_COUNTERS_MAX } from './limits/throttle.js'
 import { DEFAULT_SQLITE_PATH } from './paths.js'
 
 /**
@@ -125,6 +126,17 @@ export const ConfigSchema = Type.Object({
     .Decode(parseTrustProxy)
     .Encode((v) => Array.isArray(v) ? v.join(',') : String(v))),
   // lib/limits/address-key.ts: one subscriber usually holds a whole /64.
+  // lib/limits/throttle.ts (MemoryCounterStore): one bounded store per kind of counter.
+  limitCountersMax: Type.Integer({
+    env: 'LIMIT_COUNTERS_MAX',
+    minimum: 10,
+    maximum: 10_000_000,
+    default: MEMORY_COUNTERS_MAX,
+    description: 'how many rate-limit counters of each kind (per account, per address, other rates) a server holds in memory ' +
+      '(with WORKERS, the primary holds them for every worker; with Redis, only while Redis is unreachable). Beyond it the least ' +
+      'recently used per-address and rate counters are forgotten; per-account counters never are: a sign-in that would need a new ' +
+      'one gets `503 temporarily_unavailable` with `Retry-After` until some expire'
+  }),
   ipv6PrefixLength: Type.Integer({
     env: 'IPV6_PREFIX_LENGTH',
     minimum: 32,

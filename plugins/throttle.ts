@@ -10,7 +10,7 @@ declare module 'fastify' {
 
 /** Failure counters for brute-force protection: in memory, or shared through Redis when REDIS_URL is set. */
 export default fp(async (fastify) => {
-  const local = new MemoryCounterStore(fastify.clock)
+  const local = new MemoryCounterStore(fastify.clock, fastify.config.limitCountersMax, (message) => fastify.log.warn(message))
   const { redis } = fastify
   const store: CounterStore = redis
     ? new RedisCounterStore(redis, local, (message, err) => fastify.log.warn({ err }, message), fastify.clock)
