@@ -7,6 +7,9 @@ import { pino } from 'pino'
 import app from './app.js'
 import { systemClock } from './lib/clock.js'
 import { superviseWorkers } from './lib/ops/cluster.js'
+import { shareCounters } from './lib/limits/cluster-counters.js'
+import { MemoryCounterStore } from './lib/limits/throttle.js'
+import { SIGN_IN_SCRIPTS } from './lib/oauth/sign-in-reservation.js'
 import { ConfigError, loadConfig, type Config } from './lib/config.js'
 import { ensureSigningKey } from './lib/keys/signing-keys.js'
 import { serverOptions } from './lib/http/server-options.js'
@@ -40,6 +43,8 @@ async function primary (config: Config): Promise<void> {
   } finally {
     await storage.close()
   }
+  // Every worker's rate-limit counters (lib/limits/cluster-counters.ts): held here, so limits hold per machine.
+  shareCounters(new MemoryCounterStore(systemClock, config.limitCountersMax, (message) => log.warn(message)), SIGN_IN_SCRIPTS)
   const { done } = superviseWorkers(config.workers, log, systemClock)
   process.exit(await done)
 }

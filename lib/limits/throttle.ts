@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis'
 import { systemClock, type Clock } from '../clock.js'
-import { temporarilyUnavailable } from '../errors.js'
+import { temporarilyUnavailable, type OAuthError } from '../errors.js'
 import { BoundedLru, sweepEvery } from './lru.js'
 
 /**
@@ -92,8 +92,17 @@ export const MEMORY_COUNTERS_MAX = 100_000
 /** Why a sign-in is refused when the account counters are full of live ones (503, the endpoint's error format). */
 export const COUNTERS_FULL = 'too many sign-ins are being tracked right now; try again later'
 
+const FULL = new WeakSet<Error>()
+
 /** Refused for want of room: every account counter is live, and the soonest one ends in `retryAfter` seconds. */
-export const countersFull = (retryAfter: number) => temporarilyUnavailable(retryAfter, COUNTERS_FULL)
+export function countersFull (retryAfter: number): OAuthError {
+  const err = temporarilyUnavailable(retryAfter, COUNTERS_FULL)
+  FULL.add(err)
+  return err
+}
+
+/** Whether `err` is countersFull's refusal (told apart from other 503s). */
+export const isCountersFull = (err: unknown): boolean => err instanceof Error && FULL.has(err)
 
 /** One process's counters, one bounded store per kind (the embedded default, the WORKERS primary's, and the fallback when Redis is down). */
 export class MemoryCounterStore implements CounterStore {
