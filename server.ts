@@ -7,6 +7,7 @@ import { pino } from 'pino'
 import app from './app.js'
 import { systemClock } from './lib/clock.js'
 import { superviseWorkers } from './lib/ops/cluster.js'
+import { startupWarnings } from './lib/ops/startup-warnings.js'
 import { shareCounters } from './lib/limits/cluster-counters.js'
 import { MemoryCounterStore } from './lib/limits/throttle.js'
 import { SIGN_IN_SCRIPTS } from './lib/oauth/sign-in-reservation.js'
@@ -37,6 +38,7 @@ async function main (): Promise<void> {
  */
 async function primary (config: Config): Promise<void> {
   const log = pino({ level: config.logLevel })
+  for (const warning of startupWarnings(config)) log.warn(warning)
   const storage = await openStorage(config.databaseUrl, systemClock)
   try {
     await ensureSigningKey(storage.keys, systemClock.now())
@@ -52,6 +54,8 @@ async function primary (config: Config): Promise<void> {
 /** One server process: the only one (WORKERS=1), or one of the workers. */
 async function serve (config: Config): Promise<void> {
   const fastify = Fastify(serverOptions(config))
+  // Once per server: with WORKERS, the primary has said it.
+  if (!cluster.isWorker) for (const warning of startupWarnings(config)) fastify.log.warn(warning)
   await fastify.register(fp(app), { config })
 
   let closing = false

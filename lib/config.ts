@@ -145,6 +145,13 @@ export const ConfigSchema = Type.Object({
     description: 'every per-address limit counts an IPv6 client by this many leading bits of its address (a /64 is usually one ' +
       'subscriber, who can pick any address in it); IPv4 addresses, also IPv4-mapped IPv6 ones, count one by one'
   }),
+  metricsToken: Type.Optional(Type.String({
+    env: 'METRICS_TOKEN',
+    pattern: '^[A-Za-z0-9._~+/-]{16,256}=*$',
+    hint: '16 to 256 characters of A-Z a-z 0-9 . _ ~ + / - (e.g. `openssl rand -base64 32`)',
+    description: 'when set, `GET /metrics` requires `Authorization: Bearer <METRICS_TOKEN>` (401 otherwise); unset, /metrics is open ' +
+      '(a warning at start when HOST is not a loopback address)'
+  })),
   corsOrigins: Type.Optional(Type.Transform(Type.String({
     env: 'CORS_ORIGINS',
     minLength: 1,

@@ -130,8 +130,8 @@ t.test('issuer and metadata never come from forwarded headers, even from a trust
   t.notMatch(res.body, /evil/)
 })
 
-t.test('request ids: a usable X-Request-Id is kept and returned, anything else replaced by a UUID', async (t) => {
-  const app = await build(t)
+t.test('request ids: a usable X-Request-Id from a trusted proxy is kept and returned, anything else replaced by a UUID', async (t) => {
+  const app = await build(t, { TRUST_PROXY: '127.0.0.1' })
   const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/
   const a = await app.inject({ method: 'GET', url: '/health' })
   const b = await app.inject({ method: 'GET', url: '/health' })
@@ -145,4 +145,19 @@ t.test('request ids: a usable X-Request-Id is kept and returned, anything else r
   }
   const error = await app.inject({ method: 'GET', url: '/nope', headers: { 'x-request-id': 'trace-1' } })
   t.equal(error.headers['x-request-id'], 'trace-1', 'error replies carry it too')
+})
+
+t.test('22.12: a client\'s own X-Request-Id is not taken: without TRUST_PROXY, or from a peer that is not a trusted proxy', async (t) => {
+  const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/
+  const direct = await build(t)
+  const res = await direct.inject({ method: 'GET', url: '/health', headers: { 'x-request-id': 'chosen-by-client' } })
+  t.match(res.headers['x-request-id'], uuid, 'no TRUST_PROXY: a UUID of ours')
+  const error = await direct.inject({ method: 'GET', url: '/nope', headers: { 'x-request-id': 'chosen-by-client' } })
+  t.match(error.headers['x-request-id'], uuid, 'on error replies too')
+
+  const proxied = await build(t, { TRUST_PROXY: '10.0.0.1' })
+  const stranger = await proxied.inject({ method: 'GET', url: '/health', remoteAddress: '203.0.113.9', headers: { 'x-request-id': 'chosen-by-client' } })
+  t.match(stranger.headers['x-request-id'], uuid, 'a peer that is not the trusted proxy: a UUID of ours')
+  const proxy = await proxied.inject({ method: 'GET', url: '/health', remoteAddress: '10.0.0.1', headers: { 'x-request-id': 'lb-42' } })
+  t.equal(proxy.headers['x-request-id'], 'lb-42', 'the trusted proxy\'s id is kept')
 })
