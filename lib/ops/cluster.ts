@@ -5,8 +5,9 @@ import { reusedFor, SCRAPE_CACHE_MS } from './metrics.js'
 
 /**
  * WORKERS > 1: one primary process that serves nothing, and N worker processes (node:cluster) that each run
- * the whole app on the same port, each with its own event loop. The workers share state only through the
- * store (and Redis), exactly as separate instances do. What the primary does, and nothing else:
+ * the whole app on the same port, each with its own event loop. The workers share state through the store
+ * (and Redis), exactly as separate instances do, and their rate-limit counters through the primary. What the
+ * primary does, and nothing else:
  *
  * - before forking, it opens the store once (migrations, the first signing key: server.ts), so workers
  *   starting together find nothing to create;

@@ -27,10 +27,9 @@ const metricsRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       summary: 'Prometheus metrics',
       description: 'Text exposition format: requests and latency by route pattern, errors by code, tokens issued, security events, database up, ping time and pool use, memory, event-loop delay (README, Logs and metrics). With WORKERS > 1, every worker process\'s samples, each labelled `worker`. ' +
         'When METRICS_TOKEN is set, only with `Authorization: Bearer <METRICS_TOKEN>`. One exposition is served for up to a second.',
-      produces: ['text/plain'],
       response: {
-        200: Type.String({ description: 'text/plain; version=0.0.4' }),
-        401: ref(BearerErrorSchema, 'METRICS_TOKEN is set and the request did not carry it (WWW-Authenticate: Bearer)')
+        200: { description: 'text/plain; version=0.0.4', content: { 'text/plain': { schema: Type.String({ description: 'text/plain; version=0.0.4' }) } } },
+        401: { description: 'METRICS_TOKEN is set and the request did not carry it (WWW-Authenticate: Bearer)', content: { 'application/json': { schema: ref(BearerErrorSchema) } } }
       }
     },
     // Callback style: refused before anything else runs.
