@@ -7,6 +7,10 @@ import { pino } from 'pino'
 import app from './app.js'
 import { systemClock } from './lib/clock.js'
 import { superviseWorkers } from './lib/ops/cluster.js'
+import { startupWarnings } from './lib/ops/startup-warnings.js'
+import { shareCounters } from './lib/limits/cluster-counters.js'
+import { MemoryCounterStore } from './lib/limits/throttle.js'
+import { SIGN_IN_SCRIPTS } from './lib/oauth/sign-in-reservation.js'
 import { ConfigError, loadConfig, type Config } from './lib/config.js'
 import { ensureSigningKey } from './lib/keys/signing-keys.js'
 import { serverOptions } from './lib/http/server-options.js'
@@ -34,12 +38,15 @@ async function main (): Promise<void> {
  */
 async function primary (config: Config): Promise<void> {
   const log = pino({ level: config.logLevel })
+  for (const warning of startupWarnings(config)) log.warn(warning)
   const storage = await openStorage(config.databaseUrl, systemClock)
   try {
     await ensureSigningKey(storage.keys, systemClock.now())
   } finally {
     await storage.close()
   }
+  // Every worker's rate-limit counters (lib/limits/cluster-counters.ts): held here, so limits hold per machine.
+  shareCounters(new MemoryCounterStore(systemClock, config.limitCountersMax, (message) => log.warn(message)), SIGN_IN_SCRIPTS)
   const { done } = superviseWorkers(config.workers, log, systemClock)
   process.exit(await done)
 }
@@ -47,6 +54,8 @@ async function primary (config: Config): Promise<void> {
 /** One server process: the only one (WORKERS=1), or one of the workers. */
 async function serve (config: Config): Promise<void> {
   const fastify = Fastify(serverOptions(config))
+  // Once per server: with WORKERS, the primary has said it.
+  if (!cluster.isWorker) for (const warning of startupWarnings(config)) fastify.log.warn(warning)
   await fastify.register(fp(app), { config })
 
   let closing = false

@@ -6,6 +6,8 @@ import { parseOrigins } from './http/cors.js'
 import { keyTimingProblem } from './keys/key-timing.js'
 import { DEFAULT_SWEEP_INTERVAL_SECONDS } from './limits/table-bounds.js'
 import { parseTrustProxy } from './http/request-context.js'
+import { DEFAULT_IPV6_PREFIX_LENGTH } from './limits/address-key.js'
+import { MEMORY_COUNTERS_MAX } from './limits/throttle.js'
 import { DEFAULT_SQLITE_PATH } from './paths.js'
 
 /**
@@ -124,6 +126,33 @@ export const ConfigSchema = Type.Object({
   }))
     .Decode(parseTrustProxy)
     .Encode((v) => Array.isArray(v) ? v.join(',') : String(v))),
+  // lib/limits/address-key.ts: one subscriber usually holds a whole /64.
+  // lib/limits/throttle.ts (MemoryCounterStore): one bounded store per kind of counter.
+  limitCountersMax: Type.Integer({
+    env: 'LIMIT_COUNTERS_MAX',
+    minimum: 10,
+    maximum: 10_000_000,
+    default: MEMORY_COUNTERS_MAX,
+    description: 'how many rate-limit counters of each kind (per account, per address, other rates) a server holds in memory ' +
+      '(with WORKERS, the primary holds them for every worker; with Redis, only while Redis is unreachable). Beyond it the least ' +
+      'recently used per-address and rate counters are forgotten; per-account counters never are: a sign-in that would need a new ' +
+      'one gets `503 temporarily_unavailable` with `Retry-After` until some expire'
+  }),
+  ipv6PrefixLength: Type.Integer({
+    env: 'IPV6_PREFIX_LENGTH',
+    minimum: 32,
+    maximum: 128,
+    default: DEFAULT_IPV6_PREFIX_LENGTH,
+    description: 'every per-address limit counts an IPv6 client by this many leading bits of its address (a /64 is usually one ' +
+      'subscriber, who can pick any address in it); IPv4 addresses, also IPv4-mapped IPv6 ones, count one by one'
+  }),
+  metricsToken: Type.Optional(Type.String({
+    env: 'METRICS_TOKEN',
+    pattern: '^[A-Za-z0-9._~+/-]{16,256}=*$',
+    hint: '16 to 256 characters of A-Z a-z 0-9 . _ ~ + / - (e.g. `openssl rand -base64 32`)',
+    description: 'when set, `GET /metrics` requires `Authorization: Bearer <METRICS_TOKEN>` (401 otherwise); unset, /metrics is open ' +
+      '(a warning at start when HOST is not a loopback address)'
+  })),
   corsOrigins: Type.Optional(Type.Transform(Type.String({
     env: 'CORS_ORIGINS',
     minLength: 1,

@@ -3,7 +3,7 @@ import { createGrants, type Grants } from '../lib/oauth/grants/index.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
-    /** The token endpoint's grants, built once: `grants.select(body)` picks one, `handle({ body, client, clientIp, log })` runs it. */
+    /** The token endpoint's grants, built once: `grants.select(body)` picks one, `handle({ body, client, clientIp, addressKey, log })` runs it. */
     grants: Grants
   }
 }

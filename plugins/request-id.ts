@@ -1,7 +1,7 @@
 import fp from 'fastify-plugin'
 
 /**
- * Every reply carries its request's id (`X-Request-Id`): the caller's own when it sent a usable one (see
+ * Every reply carries its request's id (`X-Request-Id`): a trusted proxy's own when it sent a usable one (see
  * lib/http/request-context.ts), so a report "request X failed" leads straight to the log lines of X.
  */
 export default fp(async (fastify) => {

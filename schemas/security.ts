@@ -32,7 +32,8 @@ export function securitySchemes (issuer: string): Record<string, Record<string, 
       flows: oauth2Flows(issuer)
     },
     bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'An RFC 9068 access token from POST /token (RFC 6750)' },
-    clientSecretBasic: { type: 'http', scheme: 'basic', description: 'client_secret_basic (RFC 6749 §2.3.1): client id and secret, each form-encoded' }
+    clientSecretBasic: { type: 'http', scheme: 'basic', description: 'client_secret_basic (RFC 6749 §2.3.1): client id and secret, each form-encoded' },
+    metricsToken: { type: 'http', scheme: 'bearer', description: 'METRICS_TOKEN, the scrape token of GET /metrics (when the server sets one)' }
   }
 }
 
@@ -41,3 +42,6 @@ export const bearerSecurity = (...scopes: string[]): Array<Record<string, string
 
 /** An operation anyone may call. */
 export const noSecurity: Array<Record<string, string[]>> = []
+
+/** GET /metrics: the METRICS_TOKEN when the server sets one, else anyone. */
+export const metricsSecurity: Array<Record<string, string[]>> = [{ metricsToken: [] }, {}]

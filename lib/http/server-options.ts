@@ -3,7 +3,7 @@ import { LogController, type FastifyHttpOptions, type FastifyServerOptions } fro
 import type { Config } from '../config.js'
 import { buildValidator } from './body-validation.js'
 import { httpParserError, MAX_PARAM_LENGTH, routerError } from './framework-errors.js'
-import { requestId } from './request-context.js'
+import { requestIdGenerator } from './request-context.js'
 import { buildSerializer } from './response-serializers.js'
 
 /**
@@ -31,11 +31,11 @@ export const baseOptions = {
 
 /**
  * Options that follow the configuration, for every instance that serves requests (the server and the tests):
- * request ids (an incoming X-Request-Id, else a UUID) and whose X-Forwarded-For to believe (TRUST_PROXY).
+ * request ids (a trusted proxy's X-Request-Id, else a UUID) and whose X-Forwarded-For to believe (TRUST_PROXY).
  */
 export function configuredOptions (config: Pick<Config, 'trustProxy'>) {
   return {
-    genReqId: requestId,
+    genReqId: requestIdGenerator(config.trustProxy),
     // A hop count trusts that many proxies nearest to us (what Fastify does with a number, which its types omit).
     ...(config.trustProxy === undefined ? {} : { trustProxy: typeof config.trustProxy === 'number' ? hops(config.trustProxy) : config.trustProxy })
   } satisfies FastifyServerOptions

@@ -63,6 +63,14 @@ export class BoundedLru<K, V> {
     for (const [key, entry] of this.#entries) if (entry.expiresAt <= t) this.#entries.delete(key)
   }
 
+  /** The first instant (ms) a live entry expires, or undefined when none will (O(size), and size is bounded). */
+  soonestExpiry (): number | undefined {
+    const t = this.now()
+    let soonest: number | undefined
+    for (const entry of this.#entries.values()) if (entry.expiresAt > t && entry.expiresAt < (soonest ?? Infinity)) soonest = entry.expiresAt
+    return soonest
+  }
+
   /** Live entries, least recently used first. */
   * entries (): IterableIterator<[K, V]> {
     const t = this.now()

@@ -24,13 +24,13 @@ export const SIGN_IN_LIMITS: SignInLimits = { account: ACCOUNT_FAILURES, address
 /** Keys are digests: counters never hold usernames or addresses in clear (they may be sent to Redis). 22 characters: 132 bits. */
 const keyOf = (text: string) => digest(text).slice(0, 22)
 
-export function signInKeys (username: string, ip: string): SignInKeys {
+/** `address` is the client's address key (lib/limits/address-key.ts: an IPv6 client by its network), never a raw address. */
+export function signInKeys (username: string, address: string): SignInKeys {
   const account = keyOf(username)
-  const address = keyOf(ip)
   return {
     account: `bf:acct:${account}`,
-    address: `bf:ip:${address}`,
-    pair: `bf:pair:${keyOf(`${ip}\u0000${username}`)}`,
+    address: `bf:ip:${keyOf(address)}`,
+    pair: `bf:pair:${keyOf(`${address}\u0000${username}`)}`,
     inFlight: `bf:busy:${account}`
   }
 }
@@ -54,6 +54,7 @@ export function introspectionLimits (clientId: string): Limit[] {
  */
 export const UPSTREAM_STARTS = { max: 60, windowSeconds: 60 }
 
-export function upstreamStartLimits (ip: string): Limit[] {
-  return [{ key: `upstream-start:${keyOf(ip)}`, ...UPSTREAM_STARTS }]
+/** `address`: the client's address key (lib/limits/address-key.ts). */
+export function upstreamStartLimits (address: string): Limit[] {
+  return [{ key: `upstream-start:${keyOf(address)}`, ...UPSTREAM_STARTS }]
 }

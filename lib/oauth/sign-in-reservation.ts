@@ -1,4 +1,4 @@
-import type { CounterScript, Throttle } from '../limits/throttle.js'
+import type { CounterKind, CounterScript, Throttle } from '../limits/throttle.js'
 
 /**
  * The sign-in reservation protocol (SECURITY-CASES P5): a password attempt is counted before its hash is computed,
@@ -34,8 +34,9 @@ export type Reservation = { ok: true } | { ok: false, retryAfter: number }
 /** How long an in-flight mark outlives a process that died while hashing. */
 export const IN_FLIGHT_TTL_SECONDS = 120
 
-/** The order of the keys in every script's KEYS. */
+/** The order of the keys in every script's KEYS, and the kind of each (which of a process's counter stores holds it). */
 const keyList = (keys: SignInKeys): string[] => [keys.account, keys.address, keys.pair, keys.inFlight]
+const KINDS: readonly CounterKind[] = ['account', 'address', 'address', 'account']
 
 /** Refused until the counter that refused resets: at least a second. */
 const refused = (msLeft: number | undefined): Reservation => ({ ok: false, retryAfter: Math.max(1, Math.ceil((msLeft ?? 0) / 1000)) })
@@ -46,6 +47,9 @@ const refused = (msLeft: number | undefined): Reservation => ({ ok: false, retry
  * count are incremented. The pair lives as long as the address's window; the in-flight mark IN_FLIGHT_TTL_SECONDS.
  */
 export const RESERVE: CounterScript<SignInLimits, Reservation> = {
+  name: 'sign-in/reserve',
+  kinds: KINDS,
+  creates: true,
   lua: `
 local function wait (key)
   local t = redis.call('PTTL', key)
@@ -94,6 +98,9 @@ return {1, 0}
  * hash queue refused) gives back its own reservation and clears nothing.
  */
 export const SETTLE: CounterScript<SettleOutcome, void> = {
+  name: 'sign-in/settle',
+  kinds: KINDS,
+  creates: false,
   lua: `
 local inflight = redis.call('DECR', KEYS[4])
 if inflight <= 0 then redis.call('DEL', KEYS[4]) end
@@ -134,3 +141,6 @@ export async function reserveSignIn (throttle: Throttle, keys: SignInKeys, limit
     settle: async (outcome) => { await throttle.run(SETTLE, list, outcome, { place, unavailable: () => undefined }) }
   }
 }
+
+/** Every counter script of the sign-in protocol, for a WORKERS primary that runs them for its workers (server.ts). */
+export const SIGN_IN_SCRIPTS: ReadonlyArray<CounterScript<never, unknown>> = [RESERVE, SETTLE] as ReadonlyArray<CounterScript<never, unknown>>

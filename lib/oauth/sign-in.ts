@@ -25,7 +25,10 @@ export interface SignInDeps {
 export interface SignInAttempt {
   username: string
   password: string
+  /** `request.ip`: what events and logs name. */
   clientIp: string
+  /** The address as per-address limits count it (lib/limits/address-key.ts, `request.addressKey`). */
+  addressKey: string
   clientId: string
 }
 
@@ -37,13 +40,13 @@ export interface SignInAttempt {
  */
 export async function signIn (deps: SignInDeps, attempt: SignInAttempt): Promise<User> {
   const { storage, passwords, throttle, log, events } = deps
-  const { username, password, clientIp, clientId } = attempt
+  const { username, password, clientIp, addressKey, clientId } = attempt
   // Longer than any account can have: wrong, and never hashed (a long password costs hashing time). The password
   // grant's schema refuses these first as invalid_request (schemas/common.ts holds the limits); the form cannot.
   if (username.length > MAX_USERNAME_INPUT_LENGTH || password.length > MAX_PASSWORD_LENGTH) throw invalidGrant(BAD_CREDENTIALS)
   // The attempt is reserved before any hash is computed, in one atomic step (lib/oauth/sign-in-reservation.ts):
   // parallel guesses count one by one, so no more passwords are verified than the limits allow.
-  const reservation = await reserveSignIn(throttle, signInKeys(username, clientIp), SIGN_IN_LIMITS)
+  const reservation = await reserveSignIn(throttle, signInKeys(username, addressKey), SIGN_IN_LIMITS)
   if ('retryAfter' in reservation) {
     events.emit({ type: 'login_throttled', username, clientId, ip: clientIp }, log)
     throw tooManyRequests(reservation.retryAfter)
@@ -55,7 +58,7 @@ export async function signIn (deps: SignInDeps, attempt: SignInAttempt): Promise
     // A NUL can never be in a username (and PostgreSQL text cannot hold one): treat it as unknown.
     user = username.includes('\u0000') ? undefined : await storage.users.findByUsername(username)
     // Always verify, against a dummy hash for unknown users, so every failure takes the same time.
-    verified = await passwords.verify(user?.passwordHash ?? null, password, { address: clientIp, account: username })
+    verified = await passwords.verify(user?.passwordHash ?? null, password, { address: addressKey, account: username })
   } catch (err) {
     // Nothing was verified (the store or the hash queue refused): the attempt gives its reservation back.
     await reservation.settle('release').catch(() => {})

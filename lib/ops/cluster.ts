@@ -1,11 +1,13 @@
 import cluster, { type Worker } from 'node:cluster'
 import type { Logger } from 'pino'
 import type { Clock } from '../clock.js'
+import { reusedFor, SCRAPE_CACHE_MS } from './metrics.js'
 
 /**
  * WORKERS > 1: one primary process that serves nothing, and N worker processes (node:cluster) that each run
- * the whole app on the same port, each with its own event loop. The workers share state only through the
- * store (and Redis), exactly as separate instances do. What the primary does, and nothing else:
+ * the whole app on the same port, each with its own event loop. The workers share state through the store
+ * (and Redis), exactly as separate instances do, and their rate-limit counters through the primary. What the
+ * primary does, and nothing else:
  *
  * - before forking, it opens the store once (migrations, the first signing key: server.ts), so workers
  *   starting together find nothing to create;
@@ -17,7 +19,9 @@ import type { Clock } from '../clock.js'
  * - on SIGTERM/SIGINT it sends SIGTERM to every worker (each drains its connections, server.ts) and exits
  *   when all have, 0 if all exited cleanly;
  * - it relays /metrics scrapes: the worker that receives one asks the primary, which collects every
- *   worker's exposition and merges them, each sample labelled with `worker` (mergeExpositions).
+ *   worker's exposition and merges them, each sample labelled with `worker` (mergeExpositions); one merge is
+ *   answered again for SCRAPE_CACHE_MS, so a scrape flood costs the primary one merge a second;
+ * - it holds every worker's rate-limit counters (lib/limits/cluster-counters.ts, started by server.ts).
  */
 
 export const RESTART_MIN_MS = 100
@@ -106,22 +110,27 @@ export function superviseWorkers (count: number, log: Logger, clock: Clock): Sup
     }, STOP_TIMEOUT_MS).unref()
   }
 
-  // /metrics: collect every live worker's exposition for the worker that was asked.
+  // /metrics: collect every live worker's exposition (at most once per SCRAPE_CACHE_MS) for the worker that was asked.
   let nextScrape = 0
   const scrapes = new Map<number, { parts: Array<{ worker: string, text: string }>, waiting: Map<Worker, string>, reply: () => void }>()
+  const collect = reusedFor(SCRAPE_CACHE_MS, clock.nowMs, (database: DatabaseProbe) => new Promise<string>((resolve) => {
+    const id = ++nextScrape
+    const waiting = new Map(slots.flatMap((s) => s.worker?.isConnected() ? [[s.worker, String(s.index + 1)] as const] : []))
+    const timer = setTimeout(() => reply(), SCRAPE_TIMEOUT_MS)
+    const parts: Array<{ worker: string, text: string }> = []
+    const reply = () => {
+      scrapes.delete(id)
+      clearTimeout(timer)
+      resolve(mergeExpositions(parts))
+    }
+    scrapes.set(id, { parts, waiting, reply })
+    for (const worker of waiting.keys()) worker.send({ gatehouse: 'render', id, database } satisfies Message)
+  }))
   function onMessage (from: Worker, message: Message): void {
     if (message.gatehouse === 'scrape') {
-      const id = ++nextScrape
-      const waiting = new Map(slots.flatMap((s) => s.worker?.isConnected() ? [[s.worker, String(s.index + 1)] as const] : []))
-      const timer = setTimeout(() => reply(), SCRAPE_TIMEOUT_MS)
-      const parts: Array<{ worker: string, text: string }> = []
-      const reply = () => {
-        scrapes.delete(id)
-        clearTimeout(timer)
-        if (from.isConnected()) from.send({ gatehouse: 'scraped', id: message.id, text: mergeExpositions(parts) } satisfies Message)
-      }
-      scrapes.set(id, { parts, waiting, reply })
-      for (const worker of waiting.keys()) worker.send({ gatehouse: 'render', id, database: message.database } satisfies Message)
+      collect(message.database).then((text) => {
+        if (from.isConnected()) from.send({ gatehouse: 'scraped', id: message.id, text } satisfies Message)
+      })
     } else if (message.gatehouse === 'part') {
       const scrape = scrapes.get(message.id)
       const label = scrape?.waiting.get(from)

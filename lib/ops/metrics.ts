@@ -154,3 +154,28 @@ export class Registry {
     return metric
   }
 }
+
+/**
+ * How long one scrape's exposition is answered again: a flood of scrapes (anyone who can reach /metrics, or many
+ * Prometheus replicas) costs at most one exposition a second, and with WORKERS at most one merge of every worker's
+ * a second in the primary. Prometheus scrapes every 15 s or more, so it never sees a repeat.
+ */
+export const SCRAPE_CACHE_MS = 1_000
+
+/**
+ * `produce`, shared while it runs and its result reused for `ms` after it resolved (by `nowMs`, the injected
+ * clock). A failure is not reused. The argument of the call that produced the result wins; later callers' are
+ * ignored until it expires.
+ */
+export function reusedFor<A, T> (ms: number, nowMs: () => number, produce: (arg: A) => Promise<T>): (arg: A) => Promise<T> {
+  let last: { value: T, at: number } | undefined
+  let running: Promise<T> | undefined
+  return async (arg) => {
+    if (last !== undefined && nowMs() - last.at < ms) return last.value
+    running ??= produce(arg).then((value) => {
+      last = { value, at: nowMs() }
+      return value
+    }).finally(() => { running = undefined })
+    return running
+  }
+}

@@ -32,7 +32,7 @@ const login: FastifyPluginAsync = async (fastify) => {
     }
     let user: User
     try {
-      user = await signIn({ storage, passwords, throttle, log: request.log, events }, { username, password, clientIp: request.ip, clientId: authz?.client.id ?? '(login page)' })
+      user = await signIn({ storage, passwords, throttle, log: request.log, events }, { username, password, clientIp: request.ip, addressKey: request.addressKey, clientId: authz?.client.id ?? '(login page)' })
     } catch (err) {
       if (err instanceof OAuthError && err.error === 'invalid_grant') {
         return showLogin(reply, { returnTo, authz, username, message: 'Invalid username or password.', status: 401 })

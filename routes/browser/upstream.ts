@@ -59,7 +59,7 @@ const upstream: FastifyPluginAsync = async (fastify) => {
     const pending = await request.pendingAuthorization()
     checkOffered(provider, pending?.authz)
     // A flood of starts would fill the pending sign-ins (and make us call the provider): bounded per address.
-    const wait = await throttle.take(upstreamStartLimits(request.ip))
+    const wait = await throttle.take(upstreamStartLimits(request.addressKey))
     if (wait !== undefined) {
       events.emit({ type: 'upstream_failed', provider: provider.name, reason: 'throttled', ip: request.ip }, request.log)
       throw tooManyRequests(wait, 'too many sign-ins started from this address; wait a minute, then try again')

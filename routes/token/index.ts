@@ -15,7 +15,7 @@ const tokenRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     const grant = grants.select(body)
     const client = await clientForGrant(request.headers.authorization, body, grant, storage.clients)
     await issuer.ready()
-    const reply = await grant.handle({ body, client, clientIp: request.ip, log: request.log })
+    const reply = await grant.handle({ body, client, clientIp: request.ip, addressKey: request.addressKey, log: request.log })
     metrics.tokensIssued.inc([grant.grantType, client.id])
     return reply
   })

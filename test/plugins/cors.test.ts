@@ -76,3 +76,23 @@ t.test('CORS_ORIGINS must be a list of origins', async (t) => {
     t.throws(() => loadConfig({ CORS_ORIGINS: bad }), /CORS_ORIGINS/, `${bad} is refused`)
   }
 })
+
+t.test('CORS never allows Origin: null, also when a public client has a private-use-scheme redirect URI (RFC 8252 §7.1)', async (t) => {
+  const { app, clock } = await setup(t)
+  // A native app's redirect URI: its URL origin is the opaque origin, serialised "null", as a sandboxed iframe's,
+  // a file:// page's or a data: URL's Origin header is.
+  await addClient(app, 'native', { isPublic: true, grantTypes: ['authorization_code', 'refresh_token'], redirectUris: ['com.example.app:/oauth2redirect', 'com.example.app://callback/path'] })
+  clock.advance(6) // past the policy's refresh interval: the new client's redirect URIs are read
+  t.equal((await app.inject(preflight(SPA))).headers['access-control-allow-origin'], SPA, 'the list was read again (the SPA still allowed)')
+  const pre = await app.inject(preflight('null'))
+  t.equal(pre.statusCode, 204)
+  t.equal(pre.headers['access-control-allow-origin'], undefined, 'preflight with Origin: null: no Access-Control-Allow-Origin')
+  t.equal(pre.headers['access-control-allow-methods'], undefined)
+  const post = await app.inject({ method: 'POST', url: '/token', headers: { ...FORM, origin: 'null' }, payload: form({ grant_type: 'authorization_code', client_id: 'native', code: 'x', redirect_uri: 'com.example.app:/oauth2redirect', code_verifier: 'v'.repeat(43) }) })
+  t.equal(post.statusCode, 400, 'the request itself is answered as without CORS')
+  t.equal(post.headers['access-control-allow-origin'], undefined, 'POST /token with Origin: null: no Access-Control-Allow-Origin')
+  t.equal(post.headers['access-control-expose-headers'], undefined)
+  for (const origin of ['com.example.app://callback', 'com.example.app:', 'com.example.app']) {
+    t.equal((await app.inject(preflight(origin))).headers['access-control-allow-origin'], undefined, `${origin}: not an origin a browser sends; never allowed`)
+  }
+})

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { addClient, addUser, basic, build, post } from '../support/helper.js'
+import { addClient, addUser, basic, build, manualClock, post } from '../support/helper.js'
 import { parseExposition, sampleValue } from '../support/prometheus.js'
 
 t.test('GET /metrics: Prometheus text with request counts, latency histograms and error codes by route pattern', async (t) => {
@@ -69,16 +69,58 @@ t.test('label sets are capped: values a request carries cannot grow /metrics wit
 })
 
 t.test('cache hit rates: user and client lookups answered from memory or by the store', async (t) => {
-  const app = await build(t)
+  const clock = manualClock()
+  const app = await build(t, {}, { clock })
   await addUser(app, 'alice', 'alice-pw')
   const token = (await post(app, '/token', { username: 'alice', password: 'alice-pw' })).json().access_token as string
   const before = parseExposition((await app.inject({ url: '/metrics' })).body)
   const lookups = (e: typeof before, cache: string, result: string) => sampleValue(e, 'gatehouse_cache_lookups_total', { cache, result }) ?? 0
   for (let i = 0; i < 5; i++) t.equal((await app.inject({ url: '/users/me', headers: { authorization: `Bearer ${token}` } })).statusCode, 200)
+  clock.advance(1) // past the second one exposition is served for
   const after = parseExposition((await app.inject({ url: '/metrics' })).body)
   t.same(after.problems, [])
   t.equal(after.types.get('gatehouse_cache_lookups_total'), 'counter')
   const userLookups = lookups(after, 'users', 'hit') + lookups(after, 'users', 'miss') - lookups(before, 'users', 'hit') - lookups(before, 'users', 'miss')
   t.equal(userLookups, 5, 'one user lookup per bearer check')
   t.ok(lookups(after, 'users', 'hit') - lookups(before, 'users', 'hit') >= 4, 'within the cache lifetime, answered from memory')
+})
+
+t.test('22.12: METRICS_TOKEN: without it or with another, 401 and a Bearer challenge; with it, the exposition', async (t) => {
+  const token = 'scrape-token-0123456789abcdef'
+  const app = await build(t, { METRICS_TOKEN: token })
+  const scrape = (authorization?: string) => app.inject({ url: '/metrics', headers: authorization === undefined ? {} : { authorization } })
+  const none = await scrape()
+  t.equal(none.statusCode, 401)
+  t.equal(none.headers['www-authenticate'], 'Bearer realm="gatehouse"')
+  t.notMatch(none.body, /gatehouse_/, 'no metric in the refusal')
+  for (const wrong of [`Bearer ${token}x`, `Bearer ${token.slice(1)}`, 'Bearer x', `Basic ${Buffer.from(`metrics:${token}`).toString('base64')}`, token]) {
+    const res = await scrape(wrong)
+    t.equal(res.statusCode, 401, `${wrong.slice(0, 24)}…: 401`)
+    t.match(res.headers['www-authenticate'], /^Bearer realm="gatehouse"/)
+  }
+  const ok = await scrape(`Bearer ${token}`)
+  t.equal(ok.statusCode, 200)
+  t.match(ok.body, /gatehouse_http_requests_total\{method="GET",route="\/metrics",status="401"\} 6/, 'the refusals are counted')
+  t.equal((await app.inject({ url: '/health' })).statusCode, 200, 'nothing else needs it')
+
+  const open = await build(t)
+  t.equal((await open.inject({ url: '/metrics' })).statusCode, 200, 'without METRICS_TOKEN, /metrics stays open')
+})
+
+t.test('22.12: a scrape flood costs one exposition (and one database ping) a second', async (t) => {
+  const clock = manualClock()
+  const app = await build(t, {}, { clock })
+  let pings = 0
+  const ping = app.storage.ping.bind(app.storage)
+  app.storage.ping = async () => { pings++; return ping() }
+  const bodies = await Promise.all(Array.from({ length: 50 }, () => app.inject({ url: '/metrics' }).then((res) => res.body)))
+  t.equal(new Set(bodies).size, 1, '50 scrapes at once: one exposition')
+  for (let i = 0; i < 50; i++) await app.inject({ url: '/metrics' })
+  t.equal(pings, 1, 'one database ping')
+  const again = (await app.inject({ url: '/metrics' })).body
+  t.equal(again, bodies[0], 'within the second, the same text (the 100 scrapes since are not in it yet)')
+  clock.advance(1)
+  const fresh = (await app.inject({ url: '/metrics' })).body
+  t.match(fresh, /gatehouse_http_requests_total\{method="GET",route="\/metrics",status="200"\} 101/, 'a second later, a new exposition')
+  t.equal(pings, 2)
 })

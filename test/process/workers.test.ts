@@ -145,6 +145,29 @@ t.test('WORKERS: 1 by default, auto is one per core, N is N', async (t) => {
   t.equal(hashesPerProcess(4, 2), 1, 'at least one each')
 })
 
+t.test('a crashed worker restarts with backoff: a worker killed right after start waits >= 100 ms, killed again at once >= 200 ms', async (t) => {
+  const server = await startWorkers(t, { DATABASE_URL: tempDatabaseUrl(t) })
+  const pid = server.child.pid!
+  /** The "a worker died" lines so far, as logged (JSON). */
+  const deaths = () => server.output().split('\n').filter((l) => l.includes('a worker died')).map((l) => JSON.parse(l) as { worker: number, pid: number, restartInMs: number })
+  const [first, other] = childrenOf(pid) as [number, number]
+  process.kill(first, 'SIGKILL')
+  await until('the first death to be logged', () => deaths().length === 1)
+  const [died] = deaths()
+  t.equal(died!.pid, first, 'the killed worker')
+  t.ok(died!.restartInMs >= 100, `a worker that died soon after starting is restarted after ${died!.restartInMs} ms (>= 100), not at once`)
+  // Its replacement, killed as soon as it exists: the same slot's second quick death.
+  let replacement = 0
+  await until('the replacement worker', () => { replacement = childrenOf(pid).find((w) => w !== first && w !== other) ?? 0; return replacement !== 0 })
+  process.kill(replacement, 'SIGKILL')
+  await until('the second death to be logged', () => deaths().length === 2)
+  const second = deaths()[1]!
+  t.equal(second.worker, died!.worker, 'the same slot')
+  t.ok(second.restartInMs >= 200, `its second quick death waits longer: ${second.restartInMs} ms (>= 200)`)
+  await until('the slot to be filled again', () => childrenOf(pid).length === 2)
+  t.ok(alive(pid), 'the primary keeps running')
+})
+
 t.test('restart backoff: immediate once, then doubling, capped', async (t) => {
   t.equal(restartDelay(0), 0, 'a worker that had been running a while comes back at once')
   t.ok(restartDelay(2) > restartDelay(1) && restartDelay(3) > restartDelay(2), 'each quick death waits longer')

@@ -7,7 +7,8 @@ import { assertJsonLines, buildLogged } from '../support/security.js'
  * key rotation, each as one JSON line with the request's id, and never a secret (SECURITY-CASES L1).
  */
 t.test('admin changes, refresh reuse and key rotation are logged, without secrets', async (t) => {
-  const { app, lines } = await buildLogged(t, { ACCESS_LOG: 'off', LOG_LEVEL: 'info' })
+  // The requests come "through a proxy" at 127.0.0.1 (app.inject's address): only a trusted proxy's X-Request-Id is kept.
+  const { app, lines } = await buildLogged(t, { ACCESS_LOG: 'off', LOG_LEVEL: 'info', TRUST_PROXY: '127.0.0.1' })
   await addUser(app, 'root', 'root-pw-1', { scope: 'admin' })
   await addUser(app, 'alice', 'alice-pw-1')
   const login = (await post(app, '/token', { username: 'root', password: 'root-pw-1', scope: 'admin' })).json()
@@ -36,7 +37,8 @@ t.test('admin changes, refresh reuse and key rotation are logged, without secret
 })
 
 t.test('failed and throttled sign-ins are logged with a username digest, the client and the address, and counted', async (t) => {
-  const { app, lines } = await buildLogged(t, { ACCESS_LOG: 'off', LOG_LEVEL: 'info' })
+  // 10.9.8.7 is a trusted proxy (whose X-Request-Id is kept) sending no X-Forwarded-For: the address is its own.
+  const { app, lines } = await buildLogged(t, { ACCESS_LOG: 'off', LOG_LEVEL: 'info', TRUST_PROXY: '10.9.8.7' })
   await addUser(app, 'alice', 'alice-pw-1')
   const { usernameDigest } = await import('../../lib/ops/events.js')
   const guess = (i: number) => app.inject({

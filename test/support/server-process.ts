@@ -19,8 +19,8 @@ export function childEnv (env: Record<string, string>): Record<string, string> {
   return { ...process.env as Record<string, string>, ...FAST_HASH, LOG_LEVEL: 'warn', ...env }
 }
 
-/** Starts `node dist/server.js` on a free port and waits until /health answers. */
-export async function startServer (env: Record<string, string>, port?: number): Promise<ServerProcess> {
+/** Starts `node dist/server.js` on a free port and waits until /health answers (at most `startMs`). */
+export async function startServer (env: Record<string, string>, port?: number, startMs = 15_000): Promise<ServerProcess> {
   port ??= await freePort()
   const child = spawnNode([serverJs], childEnv({ PORT: String(port), HOST: '127.0.0.1', ...env }), ['ignore', 'pipe', 'pipe'])
   let log = ''
@@ -28,7 +28,7 @@ export async function startServer (env: Record<string, string>, port?: number): 
   child.stderr!.on('data', (d) => { log += d })
   const exited = new Promise<number | string | null>((resolve) => child.on('exit', (code, signal) => resolve(code ?? signal)))
   const url = `http://127.0.0.1:${port}`
-  const deadline = Date.now() + 15_000
+  const deadline = Date.now() + startMs
   for (;;) {
     if (child.exitCode !== null) throw new Error(`server exited early: ${log}`)
     try {

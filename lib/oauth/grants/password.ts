@@ -8,9 +8,9 @@ export const passwordGrant: Grant<'username' | 'password'> = {
   allowsAnonymous: true,
   parameters: ['username', 'password'],
   disabled: (config) => config.passwordGrant ? undefined : 'the password grant is disabled on this server',
-  async handle ({ body, client, clientIp, log }, { storage, passwords, issuer, throttle, events }) {
+  async handle ({ body, client, clientIp, addressKey, log }, { storage, passwords, issuer, throttle, events }) {
     const { username, password } = body
-    const user = await signIn({ storage, passwords, throttle, log, events }, { username, password, clientIp, clientId: client.id })
+    const user = await signIn({ storage, passwords, throttle, log, events }, { username, password, clientIp, addressKey, clientId: client.id })
 
     const userScopes = parseScope(user.scope)
     const allowed = client.scope === null ? userScopes : intersect(userScopes, parseScope(client.scope))

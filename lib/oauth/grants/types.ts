@@ -28,8 +28,10 @@ export interface GrantRequest<P extends TokenParameter = never> {
   body: TokenRequestBody & { [K in P]: string }
   /** The authenticated client (or the built-in default client), allowed to use this grant. */
   client: Client
-  /** The caller's address (the socket's; proxies are not trusted). */
+  /** The caller's address (`request.ip`: the socket's, or behind TRUST_PROXY the forwarded one), for logs and events. */
   clientIp: string
+  /** The same address as per-address limits count it (`request.addressKey`: an IPv6 address by its network). */
+  addressKey: string
   log: FastifyBaseLogger
 }
 

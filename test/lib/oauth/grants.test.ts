@@ -72,7 +72,7 @@ t.test('select: by grant_type; missing is invalid_request, unknown unsupported_g
 
 t.test('a grant\'s parameters are checked, in order, before it runs', async (t) => {
   const { grants } = await setup(t)
-  const run = (body: TokenRequestBody) => grants.select(body).handle({ body, client: DEFAULT_CLIENT, clientIp: '192.0.2.1', log })
+  const run = (body: TokenRequestBody) => grants.select(body).handle({ body, client: DEFAULT_CLIENT, clientIp: '192.0.2.1', addressKey: '192.0.2.1', log })
   t.equal(await refused(run({ grant_type: 'password' })), 'invalid_request: missing parameter: username')
   t.equal(await refused(run({ grant_type: 'password', username: 'alice' })), 'invalid_request: missing parameter: password')
   t.equal(await refused(run({ grant_type: 'refresh_token' })), 'invalid_request: missing parameter: refresh_token')
@@ -82,7 +82,7 @@ t.test('a grant\'s parameters are checked, in order, before it runs', async (t) 
 t.test('PASSWORD_GRANT=off: the grant stays known and is refused for every client, before its parameters are read', async (t) => {
   const { grants } = await setup(t, { PASSWORD_GRANT: 'off' })
   const body = { grant_type: 'password' }
-  t.equal(await refused(grants.select(body).handle({ body, client: DEFAULT_CLIENT, clientIp: '192.0.2.1', log })), 'unauthorized_client: the password grant is disabled on this server')
+  t.equal(await refused(grants.select(body).handle({ body, client: DEFAULT_CLIENT, clientIp: '192.0.2.1', addressKey: '192.0.2.1', log })), 'unauthorized_client: the password grant is disabled on this server')
 })
 
 t.test('plan, then issue: the access token carries the planned jti and family; the ID token comes with openid', async (t) => {
@@ -119,7 +119,7 @@ t.test('the code grant: redeemed once; a replay is invalid_grant and revokes wha
     now: clock.now()
   })
   const body = { grant_type: 'authorization_code', code, redirect_uri: 'https://app.example/cb', code_verifier: verifier }
-  const exchange = () => grants.select(body).handle({ body, client, clientIp: '192.0.2.1', log })
+  const exchange = () => grants.select(body).handle({ body, client, clientIp: '192.0.2.1', addressKey: '192.0.2.1', log })
   const first = await exchange()
   t.type(first.id_token, 'string', 'openid: an ID token')
   const claims = accessTokens.verify(first.access_token)

@@ -27,6 +27,9 @@ const failLoudly = (message: string, err?: unknown) => { throw new Error(`${mess
 
 /** The live count of each key, read in one step (a test's own script, in both forms). */
 const COUNTS: CounterScript<undefined, number[]> = {
+  name: 'test/counts',
+  kinds: ['account', 'address', 'address', 'account'],
+  creates: false,
   lua: "local out = {}\nfor i, key in ipairs(KEYS) do out[i] = tonumber(redis.call('GET', key) or '0') end\nreturn out",
   argv: () => [],
   decode: (reply) => reply as number[],

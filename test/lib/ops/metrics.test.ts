@@ -75,3 +75,27 @@ t.test(`past ${MAX_SERIES} label sets, new ones are counted under "other"`, asyn
   t.equal(sampleValue(e, 'gatehouse_by_client_total', { client: 'other', outcome: 'other' }), 500)
   t.equal(sampleValue(e, 'gatehouse_by_client_total', { client: 'client-0', outcome: 'ok' }), 2, 'a known set still counts as itself')
 })
+
+t.test('22.12: reusedFor: one result per interval, shared while it runs, a failure not kept', async (t) => {
+  const { reusedFor } = await import('../../../lib/ops/metrics.js')
+  let now = 0
+  let produced = 0
+  let fail = false
+  const get = reusedFor(1000, () => now, async (label: string) => {
+    produced++
+    await new Promise((resolve) => setTimeout(resolve, 5))
+    if (fail) throw new Error('no')
+    return `${label}-${produced}`
+  })
+  t.same(await Promise.all([get('a'), get('b'), get('c')]), ['a-1', 'a-1', 'a-1'], 'calls at once share one run')
+  now = 999
+  t.equal(await get('d'), 'a-1', 'reused within the interval')
+  now = 1000
+  t.equal(await get('e'), 'e-2', 'produced again once it has passed')
+  now = 3000
+  fail = true
+  await t.rejects(get('f'), /no/)
+  fail = false
+  t.equal(await get('g'), 'g-4', 'a failure is not reused')
+  t.equal(produced, 4)
+})
