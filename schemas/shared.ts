@@ -1,5 +1,5 @@
 import type { TSchema } from '@sinclair/typebox'
-import { AdminErrorSchemas, ClientView, KeyRotation } from './admin.js'
+import { AdminErrorSchemas, AdminUserView, ClientView, KeyRotation } from './admin.js'
 import { BearerErrorSchema, OAuthErrorSchema } from './common.js'
 import { Jwks, ServerMetadata } from './discovery.js'
 import { HealthStatus } from './health.js'
@@ -21,6 +21,7 @@ export const sharedSchemas: TSchema[] = [
   TokenResponse,
   IntrospectionResponse,
   UserView,
+  AdminUserView,
   ClientView,
   KeyRotation,
   ServerMetadata,

@@ -15,6 +15,7 @@ export function upstreamStoreSuite (t: Test, open: () => Promise<Storage>, openT
     scope: 'openid email profile',
     displayName: 'Example',
     linkByEmail: false,
+    linkLinkedAccounts: false,
     createUsers: true,
     authorizationEndpoint: null,
     tokenEndpoint: null,

@@ -1,6 +1,7 @@
 import t from 'tap'
 import { openSqlite } from '../../../lib/stores/sqlite/index.js'
 import { ImportInterrupted, importUsers, parseImportLine } from '../../../lib/admin/user-import.js'
+import { hashLimits } from '../../../lib/credentials/hash-limits.js'
 import { manualClock } from '../../support/helper.js'
 
 /**
@@ -9,8 +10,10 @@ import { manualClock } from '../../support/helper.js'
  */
 const deps = () => {
   const storage = openSqlite('sqlite::memory:')
-  return { storage, clock: manualClock(), config: { accessTokenTtl: 900 } }
+  return { storage, clock: manualClock(), config: { accessTokenTtl: 900, argon2MemoryKib: 19456, argon2TimeCost: 2, argon2Parallelism: 1 } }
 }
+/** What a sign-in may spend at the production argon2 cost. */
+const LIMITS = hashLimits({ memoryCost: 19456, timeCost: 2 })
 const user = (name: string, extra: Record<string, unknown> = {}) => JSON.stringify({ username: name, password_hash: null, ...extra })
 
 async function * chunks (parts: Array<string | Buffer>) {
@@ -46,7 +49,7 @@ t.test('line length: up to the limit is read, one byte more is rejected, whateve
     const parts = []
     for (let i = 0; i < text.length; i += size) parts.push(text.slice(i, i + size))
     const summary = await importUsers(d, chunks(parts), { maxLineBytes: limit })
-    t.same(summary, { imported: 2, updated: 0, skipped: 0, rejected: [{ line: 3, reason: 'longer than 200 bytes' }, { line: 4, reason: 'longer than 200 bytes' }], rejected_count: 2 }, `chunks of ${size}`)
+    t.same(summary, { imported: 2, updated: 0, skipped: 0, rejected: [{ line: 3, reason: 'longer than 200 bytes' }, { line: 4, reason: 'longer than 200 bytes' }], rejected_count: 2, committed_lines: 4, resume_from_line: null }, `chunks of ${size}`)
     await d.storage.close()
   }
 })
@@ -74,11 +77,11 @@ t.test('an abort stops after the batch in flight, and says how far it got', asyn
 
 t.test('parseImportLine: types and values', async (t) => {
   const hash = '$2b$04$w2tqJphYQqqg75ist2hs..o2A4Awl83dpTbGSRHhZKB.DNKBkiqxq'
-  t.same(parseImportLine(JSON.stringify({ username: 'a', password_hash: hash, scope: ' b  a b ', disabled: true, full_name: null, email: null })),
+  t.same(parseImportLine(JSON.stringify({ username: 'a', password_hash: hash, scope: ' b  a b ', disabled: true, full_name: null, email: null }), LIMITS),
     { username: 'a', passwordHash: hash, scope: 'b a', disabled: true, fullName: null, email: null })
   // A user of an upstream provider: its export carries the unusable marker, and imports elsewhere as it was.
-  t.match(parseImportLine(JSON.stringify({ username: 'vera', password_hash: '!upstream' })), { username: 'vera', passwordHash: '!upstream' })
-  t.match(parseImportLine(JSON.stringify({ username: 'vera', password_hash: '!other' })), /^password_hash: /, 'no other marker')
+  t.match(parseImportLine(JSON.stringify({ username: 'vera', password_hash: '!upstream' }), LIMITS), { username: 'vera', passwordHash: '!upstream' })
+  t.match(parseImportLine(JSON.stringify({ username: 'vera', password_hash: '!other' }), LIMITS), /^password_hash: /, 'no other marker')
   const reasons: Array<[unknown, string | RegExp]> = [
     [{ username: 'a', password_hash: 42 }, /^password_hash: must be a string/],
     [{ username: 7, password_hash: null }, /^username: must match/],
@@ -94,9 +97,9 @@ t.test('parseImportLine: types and values', async (t) => {
   ]
   for (const [value, reason] of reasons) {
     const text = typeof value === 'string' ? value : JSON.stringify(value)
-    const result = parseImportLine(text)
+    const result = parseImportLine(text, LIMITS)
     if (typeof reason === 'string') t.equal(result, reason, text.slice(0, 60))
     else t.match(result, reason, text.slice(0, 60))
   }
-  t.equal(parseImportLine('{"username":"a","password_hash":null,"__proto__":{"admin":true}}'), 'unknown field "__proto__"', 'a literal __proto__ key is an unknown field')
+  t.equal(parseImportLine('{"username":"a","password_hash":null,"__proto__":{"admin":true}}', LIMITS), 'unknown field "__proto__"', 'a literal __proto__ key is an unknown field')
 })
