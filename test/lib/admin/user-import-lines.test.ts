@@ -60,6 +60,10 @@ t.test('the body limit stops the import with a 413; the batches before it stay',
   const err = await importUsers(d, chunks(lines), { maxBytes: 20 * lines[0]!.length + 5, batchSize: 10 }).catch((e: unknown) => e)
   t.match(err, { statusCode: 413, error: 'invalid_request', message: /larger than \d+ bytes/ }, '413 invalid_request')
   t.equal(await d.storage.users.count(), 20, 'two whole batches, nothing of the third')
+  // 22.12: the answer says how far it got, in the body and in the message (the CLI's line).
+  const body = (err as { body: () => Record<string, unknown> }).body()
+  t.match(body, { error: 'invalid_request', error_description: /^the request body is larger than \d+ bytes$/, imported: 20, rejected_count: 0, committed_lines: 20, resume_from_line: 21 })
+  t.match((err as Error).message, /larger than \d+ bytes; committed_lines 20, resume_from_line 21: /)
 })
 
 t.test('an abort stops after the batch in flight, and says how far it got', async (t) => {
@@ -71,8 +75,20 @@ t.test('an abort stops after the batch in flight, and says how far it got', asyn
   const err = await run.catch((e: unknown) => e)
   t.ok(err instanceof ImportInterrupted, 'ImportInterrupted')
   t.match((err as ImportInterrupted).progress, { lines: 20, imported: 20 })
-  t.match((err as Error).message, /^interrupted after line 20 \(20 imported/)
+  t.match((err as Error).message, /^interrupted after line 20 \(20 imported.*committed_lines 20, resume_from_line 21/)
   t.equal(await d.storage.users.count(), 20)
+})
+
+t.test('22.12: an unexpected failure part-way is a 500 that says where to resume, its detail only in the message', async (t) => {
+  const d = deps()
+  let calls = 0
+  const importBatch = d.storage.users.importBatch.bind(d.storage.users)
+  d.storage.users.importBatch = async (users, options) => { if (++calls === 3) throw new Error('disk I/O error at /var/lib/x'); return importBatch(users, options) }
+  const lines = Array.from({ length: 30 }, (_, i) => user(`u${i}`, i === 4 ? { email: 'nope' } : {}) + '\n')
+  const err = await importUsers(d, chunks(lines), { batchSize: 10 }).catch((e: unknown) => e) as { statusCode: number, body: () => Record<string, unknown>, message: string }
+  t.equal(err.statusCode, 500)
+  t.same(err.body(), { error: 'server_error', error_description: 'an unexpected error occurred', imported: 19, updated: 0, skipped: 0, rejected: [{ line: 5, reason: 'email: not an email address' }], rejected_count: 1, committed_lines: 20, resume_from_line: 21 })
+  t.match(err.message, /^disk I\/O error at \/var\/lib\/x; committed_lines 20, resume_from_line 21/)
 })
 
 t.test('parseImportLine: types and values', async (t) => {
