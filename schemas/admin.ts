@@ -35,20 +35,6 @@ export const CreateUser = Type.Object({
   disabled: Type.Optional(Type.Boolean())
 }, { additionalProperties: false, examples: [{ username: 'alice', password: 'correct horse battery staple', full_name: 'Alice Liddell', scope: 'items:read' }] })
 
-/** A user as the admin API shows it: the user's view and who created it. */
-export const AdminUserView = Type.Object({
-  ...UserView.properties,
-  created_by: Type.Unsafe<string | null>({
-    type: ['string', 'null'],
-    description: '`provider:<name>` for a user an upstream provider\'s first sign-in created (an import never merges into it); null for one an administrator or an import created'
-  })
-}, {
-  $id: 'AdminUser',
-  description: 'A user as the admin API shows it (never the password hash)',
-  examples: [{ sub: '0b7e4c1a-5f0e-4d8e-9a43-2c1f6f1d9a10', username: 'alice', full_name: 'Alice Liddell', email: 'alice@example.com', disabled: false, scope: 'items:read', created_by: null }]
-})
-export type AdminUserViewBody = Static<typeof AdminUserView>
-
 export const UpdateUser = Type.Object({
   password: Type.Optional(Password),
   full_name: Type.Optional(NullableString),
@@ -186,21 +172,21 @@ export const ImportSummary = Type.Object({
 
 /**
  * An import that stopped part-way: the error, and what the batches committed before it did. The counts are
- * absent only when the request was refused before the import began (no token, a bad query).
+ * absent only when the request was refused before the import began (a bad query).
  */
-const importStopped = (codes: AdminErrorCode[], description: string) => Type.Object({
-  error: OneOf(codes),
+export const ImportStoppedError = Type.Object({
+  error: OneOf(['invalid_request', 'temporarily_unavailable']),
   error_description: Type.Optional(Type.String()),
   ...Type.Partial(Type.Object({ ...importCounts, ...importProgress })).properties
-}, { description })
+}, { $id: 'ImportStoppedError', description: 'an import that stopped part-way: why, what is in the database, and the line to resume from' })
 
 /** The replies of the import besides its 200. */
 export const importErrors = {
-  400: importStopped(['invalid_request'], 'no body (committed_lines 0), or a malformed request'),
+  400: ref(ImportStoppedError, 'no body (committed_lines 0), or a malformed request'),
   ...bearerRefusals('admin'),
-  413: importStopped(['invalid_request'], 'the body is larger than IMPORT_MAX_BYTES (64 MiB by default); the batches before the limit are imported: committed_lines and resume_from_line say how far'),
+  413: ref(ImportStoppedError, 'the body is larger than IMPORT_MAX_BYTES (64 MiB by default); the batches before the limit are imported: committed_lines and resume_from_line say how far'),
   415: ref(invalidRequest, 'the body is not JSON Lines (Content-Type application/x-ndjson or application/jsonl)'),
-  503: importStopped(['temporarily_unavailable'], 'the database is unreachable; the batches before it are imported (committed_lines), and sending the lines from resume_from_line (or the whole file) again finishes it')
+  503: ref(ImportStoppedError, 'the database is unreachable; the batches before it are imported (committed_lines), and sending the lines from resume_from_line (or the whole file) again finishes it')
 }
 
 export { UserView }

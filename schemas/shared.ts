@@ -1,5 +1,5 @@
 import type { TSchema } from '@sinclair/typebox'
-import { AdminErrorSchemas, AdminUserView, ClientView, KeyRotation } from './admin.js'
+import { AdminErrorSchemas, ClientView, ImportStoppedError, KeyRotation } from './admin.js'
 import { BearerErrorSchema, OAuthErrorSchema } from './common.js'
 import { Jwks, ServerMetadata } from './discovery.js'
 import { HealthStatus } from './health.js'
@@ -21,8 +21,8 @@ export const sharedSchemas: TSchema[] = [
   TokenResponse,
   IntrospectionResponse,
   UserView,
-  AdminUserView,
   ClientView,
+  ImportStoppedError,
   KeyRotation,
   ServerMetadata,
   Jwks,

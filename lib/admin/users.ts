@@ -8,7 +8,6 @@ import { endsSessions } from '../stores/rows.js'
 import type { Storage, User } from '../stores/types.js'
 import { MAX_PASSWORD_LENGTH, USERNAME_PATTERN } from '../../schemas/common.js'
 import type { UserViewBody } from '../../schemas/users.js'
-import type { AdminUserViewBody } from '../../schemas/admin.js'
 
 /**
  * User administration shared by the CLI and the admin API, so both apply the same rules:
@@ -114,7 +113,7 @@ export function toUserView (user: User): UserViewBody {
   return { sub: user.id, username: user.username, full_name: user.fullName, email: user.email, disabled: user.disabled, scope: user.scope }
 }
 
-/** A user as the admin API and `users list` show it: the view above, and who created it (schemas/admin.ts AdminUserView). */
-export function toAdminUserView (user: User): AdminUserViewBody {
+/** A user as the admin API and `users list` show it: the view above, and who created it. */
+export function toAdminUserView (user: User): UserViewBody {
   return { ...toUserView(user), created_by: user.createdBy }
 }

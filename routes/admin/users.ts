@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { createUser, deleteUser, findUser, toAdminUserView, updateUser } from '../../lib/admin/users.js'
-import { adminBodyErrors, adminErrors, adminSecurity, adminDeletion, AdminUserView, CreateUser, Paging, UpdateUser, UsernameParam } from '../../schemas/admin.js'
+import { adminBodyErrors, adminErrors, adminSecurity, adminDeletion, CreateUser, Paging, UpdateUser, UsernameParam, UserView } from '../../schemas/admin.js'
 import { ref } from '../../schemas/common.js'
 import { checkedPage } from '../../lib/admin/page.js'
 
@@ -20,7 +20,7 @@ const adminUserRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       summary: 'List users',
       description: 'Users ordered by username, a page at a time (`limit` defaults to 100, `offset` to 0).',
       querystring: Paging,
-      response: { 200: Type.Array(ref(AdminUserView), { description: 'a page of users' }), ...adminErrors }
+      response: { 200: Type.Array(ref(UserView), { description: 'a page of users' }), ...adminErrors }
     }
   }, async (request) => (await storage.users.list(checkedPage(request.query))).map(toAdminUserView))
 
@@ -32,7 +32,7 @@ const adminUserRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       summary: 'Create a user',
       description: 'The password is hashed with argon2id; usernames are lowercase ASCII.',
       body: CreateUser,
-      response: { 201: ref(AdminUserView, 'the new user'), ...adminBodyErrors }
+      response: { 201: ref(UserView, 'the new user'), ...adminBodyErrors }
     }
   }, async (request, reply) => {
     const { username, password, full_name: fullName, email, scope, disabled } = request.body
@@ -49,7 +49,7 @@ const adminUserRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       summary: 'Read a user',
       description: 'One user by username.',
       params: UsernameParam,
-      response: { 200: ref(AdminUserView, 'the user'), ...adminErrors }
+      response: { 200: ref(UserView, 'the user'), ...adminErrors }
     }
   }, async (request) => toAdminUserView(await findUser(storage, request.params.username)))
 
@@ -62,7 +62,7 @@ const adminUserRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       description: 'Changes the fields sent. A new password or disabling revokes every grant of the user.',
       params: UsernameParam,
       body: UpdateUser,
-      response: { 200: ref(AdminUserView, 'the user as updated'), ...adminBodyErrors }
+      response: { 200: ref(UserView, 'the user as updated'), ...adminBodyErrors }
     }
   }, async (request) => {
     const { password, full_name: fullName, email, scope, disabled } = request.body
