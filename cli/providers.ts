@@ -10,6 +10,8 @@ const PROVIDER_FLAGS = {
   'display-name': { type: 'string', value: 'TEXT', description: 'the name on the login page\'s "Continue with …" link' },
   'link-by-email': { type: 'boolean', description: 'a first sign-in whose e-mail the provider marks verified signs in as the one local user with that e-mail' },
   'no-link-by-email': { type: 'boolean', description: 'turn --link-by-email off' },
+  'link-linked-accounts': { type: 'boolean', description: 'with --link-by-email, also link into a local user already linked to another provider account (off by default: such a user is never reached by e-mail)' },
+  'no-link-linked-accounts': { type: 'boolean', description: 'turn --link-linked-accounts off' },
   'create-users': { type: 'boolean', description: 'a first sign-in of an unknown account creates a local user (the default)' },
   'no-create-users': { type: 'boolean', description: 'a first sign-in of an unknown account is refused (access_denied) instead of creating a user' },
   'authorization-endpoint': { type: 'string', value: 'URL', description: 'plain OAuth 2.0 (no discovery, no ID token; e.g. GitHub): the provider\'s authorization endpoint' },
@@ -25,7 +27,7 @@ const PROVIDER_FLAGS = {
 type ProviderValues = FlagValues<typeof PROVIDER_FLAGS>
 
 /** A yes/no pair of flags: true, false, or undefined when neither was given. */
-function flag (values: ProviderValues, yes: 'link-by-email' | 'create-users', no: 'no-link-by-email' | 'no-create-users'): boolean | undefined {
+function flag (values: ProviderValues, yes: 'link-by-email' | 'link-linked-accounts' | 'create-users', no: 'no-link-by-email' | 'no-link-linked-accounts' | 'no-create-users'): boolean | undefined {
   if (values[yes] && values[no]) throw new UsageError(`--${yes} and --${no} together`)
   return values[yes] ? true : values[no] ? false : undefined
 }
@@ -48,6 +50,7 @@ async function providerInput (values: ProviderValues, secretRequired: boolean): 
     scope: values.scope,
     displayName: values['display-name'],
     linkByEmail: flag(values, 'link-by-email', 'no-link-by-email'),
+    linkLinkedAccounts: flag(values, 'link-linked-accounts', 'no-link-linked-accounts'),
     createUsers: flag(values, 'create-users', 'no-create-users'),
     authorizationEndpoint: values['authorization-endpoint'],
     tokenEndpoint: values['token-endpoint'],
@@ -65,7 +68,7 @@ export const providers: CommandGroup = {
       name: 'add',
       summary: 'register a provider and print it with its redirect_uri (ISSUER/login/NAME/callback), the URL to register at the provider',
       usage: [
-        'NAME --issuer URL --client-id ID --client-secret-stdin [--scope "openid email profile"] [--display-name TEXT] [--link-by-email] [--no-create-users]',
+        'NAME --issuer URL --client-id ID --client-secret-stdin [--scope "openid email profile"] [--display-name TEXT] [--link-by-email [--link-linked-accounts]] [--no-create-users]',
         'NAME --issuer URL --client-id ID --client-secret-stdin --authorization-endpoint URL --token-endpoint URL --userinfo-endpoint URL ' +
           '[--subject-claim C] [--email-claim C] [--email-verified-claim C] [--name-claim C] [--username-claim C]'
       ],

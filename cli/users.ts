@@ -1,7 +1,7 @@
 import { createReadStream, fstatSync, openSync } from 'node:fs'
 import { once } from 'node:events'
 import { argon2Params, createPasswordHasher } from '../lib/credentials/passwords.js'
-import { createUser, toUserView, updateUser } from '../lib/admin/users.js'
+import { createUser, toAdminUserView, toUserView, updateUser } from '../lib/admin/users.js'
 import { endSessions, listConsents, listSessions, revokeConsents } from '../lib/admin/browser.js'
 import { exportUsers, IMPORT_DEFAULTS, importUsers } from '../lib/admin/user-import.js'
 import { progressView } from './import-progress.js'
@@ -50,12 +50,12 @@ export const users: CommandGroup = {
     })),
     command({
       name: 'list',
-      summary: 'the users as a JSON array of GET /users/me views (no password hashes)',
+      summary: 'the users as a JSON array of GET /admin/users views (no password hashes; created_by names the provider that created a user)',
       usage: [''],
       positionals: false,
       flags: {},
       async run (_input, { storage }) {
-        return (await (await storage()).users.list({ limit: 1_000_000, offset: 0 })).map(toUserView)
+        return (await (await storage()).users.list({ limit: 1_000_000, offset: 0 })).map(toAdminUserView)
       }
     }),
     command({

@@ -103,7 +103,8 @@ export const ConfigSchema = Type.Object({
     maximum: 4 * 1024 * 1024,
     default: 19456,
     description: 'argon2id memory cost of new password hashes, KiB (OWASP\'s minimum). Stored hashes carry their parameters; ' +
-      'a sign-in with an older-parameter hash rehashes it'
+      'a sign-in with an older-parameter hash rehashes it. With ARGON2_TIME_COST it also bounds what a sign-in may spend on any ' +
+      'stored or imported hash (four times this cost, at least ~0.6 s: docs/import.md)'
   }),
   argon2TimeCost: Type.Integer({ env: 'ARGON2_TIME_COST', minimum: 1, maximum: 100, default: 2, description: 'argon2id iterations of new password hashes' }),
   argon2Parallelism: Type.Integer({ env: 'ARGON2_PARALLELISM', minimum: 1, maximum: 16, default: 1, description: 'argon2id lanes of new password hashes' }),

@@ -9,12 +9,13 @@ declare module 'fastify' {
 }
 
 /** Routine events at info, the ones that may mean an attack or an incident at warn. */
-const WARN = new Set<SecurityEvent['type']>(['login_throttled', 'login_shed', 'refresh_reuse', 'code_reuse', 'upstream_failed'])
+const WARN = new Set<SecurityEvent['type']>(['login_throttled', 'login_shed', 'login_hash_refused', 'refresh_reuse', 'code_reuse', 'upstream_failed'])
 
 const MESSAGES: Record<SecurityEvent['type'], string> = {
   login_failed: 'sign-in failed',
   login_throttled: 'sign-in throttled: too many failures for this account or address',
   login_shed: 'sign-in shed: the password-hash queue is full',
+  login_hash_refused: 'sign-in refused: the stored password hash costs more than a sign-in may spend (re-import it within the bounds, or set a new password)',
   refresh_reuse: 'refresh token reused: its grant was revoked',
   code_reuse: 'authorization code replayed: what its first redemption issued was revoked',
   key_rotated: 'signing key rotated',
@@ -29,7 +30,7 @@ const MESSAGES: Record<SecurityEvent['type'], string> = {
  * digest only; nothing secret is ever part of an event.
  */
 export default fp(async (fastify) => {
-  const counter = fastify.metrics.registry.counter('gatehouse_security_events_total', 'Security events by type: login_failed, login_throttled, login_shed, refresh_reuse, code_reuse, key_rotated, admin_change, upstream_failed, upstream_signin.', ['type'])
+  const counter = fastify.metrics.registry.counter('gatehouse_security_events_total', 'Security events by type: login_failed, login_throttled, login_shed, login_hash_refused, refresh_reuse, code_reuse, key_rotated, admin_change, upstream_failed, upstream_signin.', ['type'])
   fastify.decorate('events', {
     emit (event: SecurityEvent, log: EventLog = fastify.log) {
       counter.inc([event.type])

@@ -147,21 +147,46 @@ export const ImportQuery = Type.Object({
   update: Type.Boolean({ default: false, description: 'existing users take the values of their line instead of being skipped' })
 })
 
-export const ImportSummary = Type.Object({
+/** How far an import got: in every answer, so a caller whose import stopped knows where to start again. */
+const importProgress = {
+  committed_lines: Type.Integer({ minimum: 0, description: 'lines from the first whose outcome is in the database (blank and rejected lines included)' }),
+  resume_from_line: Type.Unsafe<number | null>({
+    type: ['integer', 'null'],
+    minimum: 1,
+    description: 'the first line not in the database when the import stopped before the end (send the lines from it again, or the whole input: the import is idempotent); null when it finished'
+  })
+}
+
+const importCounts = {
   imported: Type.Integer({ description: 'users created' }),
   updated: Type.Integer({ description: 'existing users changed (only with update=true)' }),
   skipped: Type.Integer({ description: 'lines whose username exists already (with update=true: and is unchanged)' }),
   rejected: Type.Array(Type.Object({ line: Type.Integer(), reason: Type.String() }), { description: 'the first 1,000 rejected lines, by line number' }),
   rejected_count: Type.Integer({ description: 'every rejected line' })
-}, { description: 'what the import did: counts, and the rejected lines with their reasons' })
+}
+
+export const ImportSummary = Type.Object({
+  ...importCounts,
+  ...importProgress
+}, { description: 'what the import did: counts, the rejected lines with their reasons, and how many lines are in the database' })
+
+/**
+ * An import that stopped part-way: the error, and what the batches committed before it did. The counts are
+ * absent only when the request was refused before the import began (a bad query).
+ */
+export const ImportStoppedError = Type.Object({
+  error: OneOf(['invalid_request', 'temporarily_unavailable']),
+  error_description: Type.Optional(Type.String()),
+  ...Type.Partial(Type.Object({ ...importCounts, ...importProgress })).properties
+}, { $id: 'ImportStoppedError', description: 'an import that stopped part-way: why, what is in the database, and the line to resume from' })
 
 /** The replies of the import besides its 200. */
 export const importErrors = {
-  400: ref(invalidRequest, 'no body'),
+  400: ref(ImportStoppedError, 'no body (committed_lines 0), or a malformed request'),
   ...bearerRefusals('admin'),
-  413: ref(invalidRequest, 'the body is larger than IMPORT_MAX_BYTES (64 MiB by default); batches before the limit are imported'),
+  413: ref(ImportStoppedError, 'the body is larger than IMPORT_MAX_BYTES (64 MiB by default); the batches before the limit are imported: committed_lines and resume_from_line say how far'),
   415: ref(invalidRequest, 'the body is not JSON Lines (Content-Type application/x-ndjson or application/jsonl)'),
-  503: ref(unavailable, 'the database is unreachable; batches before it are imported, and sending the file again finishes it')
+  503: ref(ImportStoppedError, 'the database is unreachable; the batches before it are imported (committed_lines), and sending the lines from resume_from_line (or the whole file) again finishes it')
 }
 
 export { UserView }

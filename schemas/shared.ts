@@ -1,5 +1,5 @@
 import type { TSchema } from '@sinclair/typebox'
-import { AdminErrorSchemas, ClientView, KeyRotation } from './admin.js'
+import { AdminErrorSchemas, ClientView, ImportStoppedError, KeyRotation } from './admin.js'
 import { BearerErrorSchema, OAuthErrorSchema } from './common.js'
 import { Jwks, ServerMetadata } from './discovery.js'
 import { HealthStatus } from './health.js'
@@ -22,6 +22,7 @@ export const sharedSchemas: TSchema[] = [
   IntrospectionResponse,
   UserView,
   ClientView,
+  ImportStoppedError,
   KeyRotation,
   ServerMetadata,
   Jwks,

@@ -9,7 +9,11 @@ export const UserView = Type.Object({
   full_name: NullableString,
   email: NullableString,
   disabled: Type.Boolean(),
-  scope: Type.String({ description: 'scopes the user may be granted, space-separated' })
+  scope: Type.String({ description: 'scopes the user may be granted, space-separated' }),
+  created_by: Type.Optional(Type.Unsafe<string | null>({
+    type: ['string', 'null'],
+    description: 'admin views only: `provider:<name>` for a user an upstream provider\'s first sign-in created (an import never merges into it); null for one an administrator or an import created'
+  }))
 }, {
   $id: 'User',
   description: 'A user as the API shows it (never the password hash)',

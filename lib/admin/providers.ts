@@ -28,6 +28,7 @@ export interface ProviderInput {
   scope?: string
   displayName?: string
   linkByEmail?: boolean
+  linkLinkedAccounts?: boolean
   createUsers?: boolean
   authorizationEndpoint?: string
   tokenEndpoint?: string
@@ -107,7 +108,7 @@ function resolve (name: string, input: ProviderPatchInput, current?: UpstreamPro
     name: claim(c.name, current?.claims.name, 'name', 'name'),
     username: claim(c.username, current?.claims.username, 'preferred_username', 'username')
   }
-  for (const flag of ['linkByEmail', 'createUsers'] as const) {
+  for (const flag of ['linkByEmail', 'linkLinkedAccounts', 'createUsers'] as const) {
     if (input[flag] !== undefined && typeof input[flag] !== 'boolean') throw invalidInput(`${flag}: true or false`)
   }
   return {
@@ -118,6 +119,7 @@ function resolve (name: string, input: ProviderPatchInput, current?: UpstreamPro
     scope,
     displayName,
     linkByEmail: input.linkByEmail ?? current?.linkByEmail ?? false,
+    linkLinkedAccounts: input.linkLinkedAccounts ?? current?.linkLinkedAccounts ?? false,
     createUsers: input.createUsers ?? current?.createUsers ?? true,
     authorizationEndpoint,
     tokenEndpoint,
@@ -138,6 +140,7 @@ export function toProviderView (provider: UpstreamProvider, issuer: string) {
     scope: provider.scope,
     display_name: provider.displayName,
     link_by_email: provider.linkByEmail,
+    link_linked_accounts: provider.linkLinkedAccounts,
     create_users: provider.createUsers,
     authorization_endpoint: provider.authorizationEndpoint,
     token_endpoint: provider.tokenEndpoint,

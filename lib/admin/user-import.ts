@@ -1,9 +1,10 @@
 import { setImmediate as nextTurn } from 'node:timers/promises'
 import type { Clock } from '../clock.js'
 import type { Config } from '../config.js'
-import { bodyTooLarge } from '../errors.js'
-import { identifyHash } from '../credentials/password-formats.js'
-import { UNUSABLE_PASSWORD } from '../credentials/passwords.js'
+import { bodyTooLarge, GatehouseError } from '../errors.js'
+import { checkHash } from '../credentials/password-formats.js'
+import { hashLimits, type HashLimits } from '../credentials/hash-limits.js'
+import { argon2Params, UNUSABLE_PASSWORD } from '../credentials/passwords.js'
 import { formatScope, parseScope } from '../oauth/scopes.js'
 import type { ImportedUser, Storage, User } from '../stores/types.js'
 import { Scope, USERNAME_PATTERN } from '../../schemas/common.js'
@@ -23,12 +24,15 @@ import { checkUserInput, endUserSessions } from './users.js'
  * How an import behaves:
  * - streaming: lines are read, checked and written a batch at a time; memory holds one batch, plus the
  *   usernames seen so far (to refuse a username given twice);
- * - per line: a line that does not parse, lacks a username or hash, or has an unknown hash format or a
- *   bad field is rejected whole, with its line number and a reason; the other lines go on;
- * - idempotent: a username already present is skipped (counted), never overwritten unless `update`;
+ * - per line: a line that does not parse, lacks a username or hash, has an unknown hash format, a hash
+ *   costlier than a sign-in may spend (lib/credentials/hash-limits.ts) or a bad field is rejected whole, with
+ *   its line number and a reason; the other lines go on;
+ * - idempotent: a username already present is skipped (counted), never overwritten unless `update`; a
+ *   username that belongs to a user an upstream provider created is rejected, with or without `update`;
  * - each batch is one transaction, so an import that is interrupted (Ctrl-C, SIGKILL, a lost database)
  *   leaves whole batches behind, and running it again skips them and imports the rest: no duplicate,
- *   no lost line.
+ *   no lost line. Every answer says how far it got: `committed_lines`, and `resume_from_line` when it
+ *   stopped before the end (ImportStopped, ImportInterrupted).
  */
 
 export interface ImportOptions {
@@ -67,13 +71,48 @@ export interface ImportSummary {
   skipped: number
   rejected: Rejection[]
   rejected_count: number
+  /** Lines from the first whose outcome is in the database (blank and rejected lines among them). */
+  committed_lines: number
+  /** The first line not in the database yet when the import stopped before the end; null when it finished. */
+  resume_from_line: number | null
 }
+
+/** The summary of an import that never began (no body): nothing read, nothing written, resume from the first line. */
+export const NOTHING_IMPORTED: Readonly<ImportSummary> = Object.freeze({ imported: 0, updated: 0, skipped: 0, rejected: [], rejected_count: 0, committed_lines: 0, resume_from_line: 1 })
+
+/** Where an import that stopped part-way got to, in words (the CLI's one line on standard error). */
+const whereStopped = (committed: number) =>
+  `committed_lines ${committed}, resume_from_line ${committed + 1}: every line before it is in the database`
 
 export class ImportInterrupted extends Error {
   override name = 'ImportInterrupted'
   constructor (readonly progress: ImportProgress) {
     super(`interrupted after line ${progress.lines} (${progress.imported} imported, ${progress.skipped} skipped, ${progress.rejected} rejected); ` +
-      'every line before it is in the database: run the same import again to finish it')
+      `${whereStopped(progress.lines)}: run the same import again to finish it`)
+  }
+}
+
+/**
+ * An import that stopped part-way (a body over the limit, the database gone, any other failure): the answer
+ * of what stopped it (its status, code and headers; a generic 500 for an unexpected failure), with the summary
+ * of the batches committed before it, so the caller knows where to resume. The description stays the cause's;
+ * the message (the CLI's line) adds where it stopped.
+ */
+export class ImportStopped extends GatehouseError {
+  readonly error: string
+  override name = 'ImportStopped'
+  constructor (readonly stoppedBy: unknown, readonly summary: ImportSummary) {
+    const known = stoppedBy instanceof GatehouseError ? stoppedBy : undefined
+    const message = stoppedBy instanceof Error ? stoppedBy.message : String(stoppedBy)
+    super(`${message.split('\n')[0]}; ${whereStopped(summary.committed_lines)}: send the lines from there again (or the whole input: the import is idempotent)`,
+      known?.statusCode ?? 500, known?.headers ?? {}, { cause: stoppedBy })
+    this.error = known?.error ?? 'server_error'
+  }
+
+  override body () {
+    // An unexpected failure's detail goes to the log (the route's), never into the answer.
+    const description = this.stoppedBy instanceof GatehouseError ? this.stoppedBy.message : 'an unexpected error occurred'
+    return { error: this.error, error_description: description, ...this.summary }
   }
 }
 
@@ -85,8 +124,11 @@ const USERNAME = new RegExp(USERNAME_PATTERN)
 const SUB = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
 const MAX_SCOPE_LENGTH = Scope.maxLength ?? 2048
 
-/** One line's user, or why it is rejected. The reason names fields, never their values (a hash stays unquoted). */
-export function parseImportLine (text: string): ImportedUser | string {
+/**
+ * One line's user, or why it is rejected. The reason names fields, never their values (a hash stays unquoted).
+ * `limits`: what a sign-in may spend on the hash (from the configured argon2 cost).
+ */
+export function parseImportLine (text: string, limits: HashLimits): ImportedUser | string {
   let value: unknown
   try {
     value = JSON.parse(text)
@@ -104,7 +146,7 @@ export function parseImportLine (text: string): ImportedUser | string {
   if (hash !== null) {
     if (typeof hash !== 'string') return 'password_hash: must be a string, or null for a user without a password'
     // A user of an upstream provider (its export carries the unusable marker, which no password matches).
-    const info = [UNUSABLE_PASSWORD].includes(hash) ? undefined : identifyHash(hash)
+    const info = [UNUSABLE_PASSWORD].includes(hash) ? undefined : checkHash(hash, limits)
     if (info !== undefined && 'error' in info) return `password_hash: ${info.error}`
   }
   if (fullName !== undefined && fullName !== null && typeof fullName !== 'string') return 'full_name: must be a string or null'
@@ -181,7 +223,7 @@ async function * readLines (source: AsyncIterable<Uint8Array | string>, maxLineB
 export interface ImportDeps {
   storage: Storage
   clock: Clock
-  config: Pick<Config, 'accessTokenTtl'>
+  config: Pick<Config, 'accessTokenTtl' | 'argon2MemoryKib' | 'argon2TimeCost' | 'argon2Parallelism'>
 }
 
 /** Imports the JSON Lines of `source` (a file, stdin, a request body). See the top of this file. */
@@ -190,6 +232,7 @@ export async function importUsers (deps: ImportDeps, source: AsyncIterable<Uint8
   const update = options.update ?? false
   const batchSize = options.batchSize ?? IMPORT_DEFAULTS.batchSize
   const listRejected = options.listRejected ?? IMPORT_DEFAULTS.listRejected
+  const limits = hashLimits(argon2Params(config))
   const counter = { bytes: 0, maxBytes: options.maxBytes ?? Infinity }
   const progress: ImportProgress = { lines: 0, bytes: 0, imported: 0, updated: 0, skipped: 0, rejected: 0 }
   const rejected: Rejection[] = []
@@ -201,6 +244,8 @@ export async function importUsers (deps: ImportDeps, source: AsyncIterable<Uint8
   const subs = new Set<string>()
   let batch: Array<{ line: number, user: ImportedUser }> = []
   let linesInBatch = 0
+  /** progress.rejected as of the last committed batch (later rejections belong to lines not committed yet). */
+  let committedRejected = 0
 
   const flush = async () => {
     if (batch.length > 0) {
@@ -212,10 +257,16 @@ export async function importUsers (deps: ImportDeps, source: AsyncIterable<Uint8
           progress.updated++
           // An admin change like any other: a new password or disabling ends the user's sessions and tokens.
           if (result.revoke) await endUserSessions({ storage, clock, config }, result.id)
+        } else if (result.outcome === 'created-by-provider') {
+          // A user an upstream provider created took this username first: merging the line into it would hand
+          // that provider account the imported user's password, scopes and subject.
+          reject(batch[i]!.line, `username: belongs to a user created by a sign-in through an upstream provider (${result.createdBy}); ` +
+            'an import never merges into one: give this line another username')
         } else reject(batch[i]!.line, 'sub: belongs to another user, or this username exists with another sub')
       }
     }
     progress.lines += linesInBatch
+    committedRejected = progress.rejected
     progress.bytes = counter.bytes
     batch = []
     linesInBatch = 0
@@ -225,15 +276,26 @@ export async function importUsers (deps: ImportDeps, source: AsyncIterable<Uint8
     await nextTurn()
   }
 
+  /** What is in the database so far; `finished`: the whole input was read and committed. */
+  const summary = (finished: boolean): ImportSummary => ({
+    imported: progress.imported,
+    updated: progress.updated,
+    skipped: progress.skipped,
+    rejected: (finished ? rejected : rejected.filter((r) => r.line <= progress.lines)).sort((a, b) => a.line - b.line),
+    rejected_count: finished ? progress.rejected : committedRejected,
+    committed_lines: progress.lines,
+    resume_from_line: finished ? null : progress.lines + 1
+  })
+
   try {
     await readAll()
   } catch (err) {
     // The caller may end the source when it interrupts (a Ctrl-C while waiting for input): say so, not "premature close".
     if (options.signal?.aborted && !(err instanceof ImportInterrupted)) throw new ImportInterrupted({ ...progress })
-    throw err
+    if (err instanceof ImportInterrupted) throw err
+    throw new ImportStopped(err, summary(false))
   }
-  rejected.sort((a, b) => a.line - b.line)
-  return { imported: progress.imported, updated: progress.updated, skipped: progress.skipped, rejected, rejected_count: progress.rejected }
+  return summary(true)
 
   async function readAll (): Promise<void> {
     for await (const lines of readLines(source, options.maxLineBytes ?? IMPORT_DEFAULTS.maxLineBytes, counter)) {
@@ -243,7 +305,7 @@ export async function importUsers (deps: ImportDeps, source: AsyncIterable<Uint8
         let text = line.text!
         if (line.number === 1 && text.charCodeAt(0) === 0xfeff) text = text.slice(1)
         if (text.trim() === '') continue
-        const user = parseImportLine(text)
+        const user = parseImportLine(text, limits)
         if (typeof user === 'string') { reject(line.number, user); continue }
         if (usernames.has(user.username)) { reject(line.number, 'username: given on an earlier line too'); continue }
         if (user.id !== undefined && subs.has(user.id)) { reject(line.number, 'sub: given on an earlier line too'); continue }

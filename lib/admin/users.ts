@@ -119,3 +119,8 @@ export async function findUser (storage: Storage, username: string): Promise<Use
 export function toUserView (user: User): UserViewBody {
   return { sub: user.id, username: user.username, full_name: user.fullName, email: user.email, disabled: user.disabled, scope: user.scope }
 }
+
+/** A user as the admin API and `users list` show it: the view above, and who created it. */
+export function toAdminUserView (user: User): UserViewBody {
+  return { ...toUserView(user), created_by: user.createdBy }
+}

@@ -1,6 +1,7 @@
 import { verify as argon2Verify } from '@node-rs/argon2'
 import { pbkdf2, timingSafeEqual } from 'node:crypto'
 import { promisify } from 'node:util'
+import { costError, type HashCost, type HashLimits } from './hash-limits.js'
 
 /**
  * The one home for "which format is this stored password hash, and how is it verified". Gatehouse makes
@@ -16,7 +17,8 @@ import { promisify } from 'node:util'
  * - PBKDF2-SHA256 as Django writes it, `pbkdf2_sha256$iterations$salt$base64(hash)` (the salt is text).
  *
  * Every verification runs off the event loop (libuv's pool: @node-rs/argon2, @node-rs/bcrypt, node:crypto's
- * async pbkdf2). Costs are bounded, so an imported hash cannot make one sign-in take minutes or gigabytes.
+ * async pbkdf2). Costs are bounded (lib/credentials/hash-limits.ts), so an imported hash cannot make one sign-in
+ * take minutes or gigabytes: `checkHash` refuses it at import, `verifyHash` never runs it.
  */
 
 export type HashFormat = 'argon2' | 'bcrypt' | 'pbkdf2-passlib' | 'pbkdf2-django'
@@ -28,19 +30,9 @@ export interface HashInfo {
    * hashes of one kind take the same time to verify (lib/credentials/passwords.ts keeps a time per kind).
    */
   kind: string
+  /** What verifying it costs, for the bounds of hash-limits.ts. */
+  cost: HashCost
 }
-
-/** Upper bounds on imported hashes' cost (each is far above what the systems named write by default). */
-export const HASH_LIMITS = {
-  /** bcrypt cost 16 is ~5 s per verify here (the FastAPI tutorial's 12: ~0.3 s). */
-  bcryptCost: 16,
-  /** Django 5.2 writes 1,000,000; passlib 29,000; Keycloak 27,500 (sha256) or 210,000 (sha512). */
-  pbkdf2Iterations: 10_000_000,
-  /** KiB: 1 GiB. pwdlib and argon2-cffi write 65,536, Keycloak 7,168, Gatehouse 19,456. */
-  argon2MemoryKib: 1024 * 1024,
-  argon2TimeCost: 64,
-  argon2Parallelism: 16
-} as const
 
 export const ACCEPTED_FORMATS = 'argon2id or argon2i (PHC), bcrypt ($2a$, $2b$, $2y$), PBKDF2-SHA256 as passlib ($pbkdf2-sha256$) or Django (pbkdf2_sha256$)'
 
@@ -50,32 +42,43 @@ const PASSLIB_PBKDF2 = /^\$pbkdf2-(sha256|sha512)\$(\d{1,9})\$([./A-Za-z0-9]{0,1
 // eslint-disable-next-line no-control-regex -- NUL is exactly what the salt may not hold (PostgreSQL text cannot)
 const DJANGO_PBKDF2 = /^pbkdf2_sha256\$(\d{1,9})\$([^$\s\u0000]{1,256})\$([A-Za-z0-9+/]{22,128}={0,2})$/
 
-/** The format of `hash` and its kind, or why it is not accepted (a short reason that never quotes the hash). */
+/** The kind (see HashInfo) of an argon2 hash with these parameters. */
+export const argon2Kind = (variant: string, memoryKib: number, timeCost: number, parallelism: number): string =>
+  `${variant}:m=${memoryKib},t=${timeCost},p=${parallelism}`
+
+/**
+ * The format of `hash`, its kind and cost, or why it is not a hash Gatehouse can verify at all (a short reason
+ * that never quotes the hash). Whether its cost is within what a sign-in may spend is `checkHash`'s question.
+ */
 export function identifyHash (hash: string): HashInfo | { error: string } {
   let m: RegExpExecArray | null
   if ((m = ARGON2.exec(hash))) {
     const [, variant, mem, time, par] = m
     const [memoryKib, timeCost, parallelism] = [Number(mem), Number(time), Number(par)]
-    if (memoryKib > HASH_LIMITS.argon2MemoryKib || timeCost > HASH_LIMITS.argon2TimeCost || parallelism > HASH_LIMITS.argon2Parallelism) {
-      return { error: `argon2 cost above the limits (m ≤ ${HASH_LIMITS.argon2MemoryKib}, t ≤ ${HASH_LIMITS.argon2TimeCost}, p ≤ ${HASH_LIMITS.argon2Parallelism})` }
-    }
     if (memoryKib < 8 * parallelism || timeCost < 1 || parallelism < 1) return { error: 'argon2 parameters out of range' }
-    return { format: 'argon2', kind: `${variant}:m=${memoryKib},t=${timeCost},p=${parallelism}` }
+    return { format: 'argon2', kind: argon2Kind(variant!, memoryKib, timeCost, parallelism), cost: { format: 'argon2', memoryKib, timeCost, parallelism } }
   }
   if ((m = BCRYPT.exec(hash))) {
     const cost = Number(m[1])
-    if (cost < 4 || cost > HASH_LIMITS.bcryptCost) return { error: `bcrypt cost ${cost} outside 4-${HASH_LIMITS.bcryptCost}` }
-    return { format: 'bcrypt', kind: `bcrypt:${cost}` }
+    // bcrypt's own range (its cost is a 5-bit exponent).
+    if (cost < 4 || cost > 31) return { error: `bcrypt cost ${cost} outside 4-31` }
+    return { format: 'bcrypt', kind: `bcrypt:${cost}`, cost: { format: 'bcrypt', cost } }
   }
   if ((m = PASSLIB_PBKDF2.exec(hash))) {
     const [, digest, rounds, , checksum] = m
-    const error = pbkdf2Bounds(Number(rounds), ab64Decode(checksum!).length)
-    return error ? { error } : { format: 'pbkdf2-passlib', kind: `pbkdf2-${digest}:${Number(rounds)}` }
+    const keyBytes = ab64Decode(checksum!).length
+    const error = pbkdf2Bounds(Number(rounds), keyBytes)
+    return error
+      ? { error }
+      : { format: 'pbkdf2-passlib', kind: `pbkdf2-${digest}:${Number(rounds)}`, cost: { format: 'pbkdf2', digest: digest as 'sha256' | 'sha512', iterations: Number(rounds), keyBytes } }
   }
   if ((m = DJANGO_PBKDF2.exec(hash))) {
     const [, iterations, , encoded] = m
-    const error = pbkdf2Bounds(Number(iterations), Buffer.from(encoded!, 'base64').length)
-    return error ? { error } : { format: 'pbkdf2-django', kind: `pbkdf2-sha256:${Number(iterations)}` }
+    const keyBytes = Buffer.from(encoded!, 'base64').length
+    const error = pbkdf2Bounds(Number(iterations), keyBytes)
+    return error
+      ? { error }
+      : { format: 'pbkdf2-django', kind: `pbkdf2-sha256:${Number(iterations)}`, cost: { format: 'pbkdf2', digest: 'sha256', iterations: Number(iterations), keyBytes } }
   }
   if (hash.startsWith('$argon2d$')) return { error: 'argon2d is not a password hash (use argon2id or argon2i)' }
   if (/^\$argon2/.test(hash)) return { error: 'argon2 hash not in PHC form with v=19' }
@@ -84,8 +87,16 @@ export function identifyHash (hash: string): HashInfo | { error: string } {
   return { error: `unknown hash format (accepted: ${ACCEPTED_FORMATS})` }
 }
 
+/** `identifyHash`, and refused when verifying it would cost more than `limits` allow (an import's check). */
+export function checkHash (hash: string, limits: HashLimits): HashInfo | { error: string } {
+  const info = identifyHash(hash)
+  if ('error' in info) return info
+  const error = costError(info.cost, limits)
+  return error === undefined ? info : { error }
+}
+
 function pbkdf2Bounds (iterations: number, keyLength: number): string | undefined {
-  if (iterations < 1 || iterations > HASH_LIMITS.pbkdf2Iterations) return `PBKDF2 iterations outside 1-${HASH_LIMITS.pbkdf2Iterations}`
+  if (iterations < 1) return 'PBKDF2 iterations must be at least 1'
   // 32 bytes is what passlib and Django write; Keycloak's 512-bit keys converted to passlib's form are 64.
   if (keyLength < 16 || keyLength > 64) return 'PBKDF2 derived key must be 16 to 64 bytes'
   return undefined
@@ -104,11 +115,12 @@ const bcryptVerify = async (password: string, hash: string): Promise<boolean> =>
   (await (bcryptModule ??= import('@node-rs/bcrypt'))).verify(password, hash)
 
 /**
- * True when `password` matches `hash` (in any accepted format). Never throws: a malformed or unknown hash
- * simply does not match. Each algorithm runs on libuv's thread pool, never on the event loop.
+ * True when `password` matches `hash` (in any accepted format). Never throws: a malformed or unknown hash, or
+ * one that costs more than `limits` allow (never run), simply does not match. Each algorithm runs on libuv's
+ * thread pool, never on the event loop.
  */
-export async function verifyHash (hash: string, password: string): Promise<boolean> {
-  const info = identifyHash(hash)
+export async function verifyHash (hash: string, password: string, limits: HashLimits): Promise<boolean> {
+  const info = checkHash(hash, limits)
   if ('error' in info) return false
   try {
     switch (info.format) {

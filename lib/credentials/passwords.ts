@@ -4,7 +4,8 @@ import { availableParallelism } from 'node:os'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Config } from '../config.js'
 import { temporarilyUnavailable } from '../errors.js'
-import { identifyHash, verifyHash } from './password-formats.js'
+import { argon2Kind, identifyHash, verifyHash } from './password-formats.js'
+import { costError, hashLimits, type HashLimits } from './hash-limits.js'
 
 /** argon2id cost parameters (OWASP's minimum is m=19456 KiB, t=2, p=1). */
 /**
@@ -29,13 +30,22 @@ export interface PasswordHasher {
   /**
    * Verifies `password` against `stored`, in any format lib/credentials/password-formats.ts accepts (imported users keep
    * their bcrypt, PBKDF2 or argon2 hash until they sign in). With no stored hash (unknown user, no password
-   * set) it verifies against a dummy hash of the same cost, and a failure is answered no sooner than the
-   * slowest kind of hash seen takes, so "no such user" takes as long as "wrong password" whatever the user's
-   * hash is. `needsRehash` is true when the hash is not argon2id with today's parameters.
+   * set) it verifies against a dummy hash of the configured cost, and a failure is answered no sooner than the
+   * slowest kind of hash seen takes (never longer than the bound of hash-limits.ts takes), so "no such user"
+   * takes as long as "wrong password" whatever the user's hash is. A stored hash costlier than that bound is
+   * never run: the dummy hash is verified instead, the answer is a failure, and `refused` says why (the caller
+   * logs it). `needsRehash` is true when the hash is not argon2id with today's parameters.
    */
-  verify (stored: string | null, password: string, who?: QueueKey): Promise<{ ok: boolean, needsRehash: boolean }>
+  verify (stored: string | null, password: string, who?: QueueKey): Promise<Verified>
   /** The hash queue's state (for /metrics and tests). */
   readonly queue: { readonly active: number, readonly waiting: number, readonly capacity: number, readonly averageMs: number }
+}
+
+export interface Verified {
+  ok: boolean
+  needsRehash: boolean
+  /** Set when the stored hash costs more than a sign-in may spend: it was not run (a failure, whatever the password). */
+  refused?: string
 }
 
 /** Who a hash is for: the fairness keys of the hash queue (a sign-in's client address and account). */
@@ -70,26 +80,36 @@ export async function createPasswordHasher (params: Argon2Params, maxConcurrent 
   let dummy: Promise<string> | undefined
   const dummyHash = () => (dummy ??= hash(randomBytes(32), options))
 
-  const times = new VerifyTimes()
+  const limits = hashLimits(params)
+  const times = new VerifyTimes(argon2Kind('argon2id', params.memoryCost, params.timeCost, params.parallelism), params.memoryCost * params.timeCost, limits)
 
   return {
     hash: (password) => run(() => hash(password, options)),
     queue,
     async verify (stored, password, who) {
-      const { ok, kind, ms } = await run(async () => {
-        // No password, or the unusable marker (users of upstream providers): the dummy hash, so the answer
-        // takes as long as a wrong password and can never be yes.
+      const { ok, kind, ms, refused } = await run(async () => {
+        // No password, the unusable marker (users of upstream providers), or a hash beyond what a sign-in may
+        // spend: the dummy hash, so the answer takes as long as a wrong password and can never be yes.
         const usable = stored !== null && !isUnusablePassword(stored)
-        const target = usable ? stored : await dummyHash()
+        const refused = usable ? overLimit(stored, limits) : undefined
+        const runnable = usable && refused === undefined
+        const target = runnable ? stored : await dummyHash()
         const started = performance.now()
-        const ok = await verifyHash(target, password)
-        return { ok: ok && usable, kind: kindOf(target), ms: performance.now() - started }
+        const ok = await verifyHash(target, password, limits)
+        return { ok: ok && runnable, kind: kindOf(target), ms: performance.now() - started, refused }
       }, who)
       times.record(kind, ms)
       if (!ok) await times.padFailure(ms)
+      if (refused !== undefined) return { ok: false, needsRehash: false, refused }
       return { ok, needsRehash: ok && needsRehash(stored!, params) }
     }
   }
+}
+
+/** Why a stored hash may not be run (its cost is beyond `limits`), or undefined. */
+function overLimit (stored: string, limits: HashLimits): string | undefined {
+  const info = identifyHash(stored)
+  return 'error' in info ? undefined : costError(info.cost, limits)
 }
 
 const kindOf = (stored: string): string => {
@@ -105,11 +125,18 @@ const kindOf = (stored: string): string => {
  * (ASVS 6.3.8). Durations are measured with the monotonic `performance.now()`, not the injected clock:
  * they are the machine's, not the application's time. What remains: after a start, the first failure
  * against a kind slower than every kind seen so far is not yet padded (one sample per kind and process).
+ *
+ * The padding follows the configured cost, not whatever was seen: only hashes within the bounds of
+ * hash-limits.ts are ever run (so recorded), and the wait never exceeds what those bounds take at the measured
+ * speed of the configured argon2id (a slow sample on a busy machine cannot stretch it past that).
  */
 class VerifyTimes {
   /** Kinds come from stored hashes (an operator's import), not from requests; bounded all the same. */
   static readonly MAX_KINDS = 64
   readonly #ms = new Map<string, number>()
+
+  /** `ownKind`: the configured argon2id's kind, `ownUnits` its cost in the units of `limits`. */
+  constructor (readonly ownKind: string, readonly ownUnits: number, readonly limits: HashLimits) {}
 
   record (kind: string, ms: number): void {
     const previous = this.#ms.get(kind)
@@ -124,6 +151,8 @@ class VerifyTimes {
   async padFailure (tookMs: number): Promise<void> {
     let slowest = 0
     for (const ms of this.#ms.values()) slowest = Math.max(slowest, ms)
+    const own = this.#ms.get(this.ownKind)
+    if (own !== undefined) slowest = Math.min(slowest, own * this.limits.units / this.ownUnits)
     const wait = slowest - tookMs
     if (wait >= 1) await sleep(wait)
   }

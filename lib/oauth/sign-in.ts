@@ -1,7 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify'
 import { invalidGrant, tooManyRequests } from '../errors.js'
 import type { SecurityEvents } from '../ops/events.js'
-import { isShedByHashQueue, type PasswordHasher } from '../credentials/passwords.js'
+import { isShedByHashQueue, type PasswordHasher, type Verified } from '../credentials/passwords.js'
 import type { Throttle } from '../limits/throttle.js'
 import type { Storage, User } from '../stores/types.js'
 import { MAX_PASSWORD_LENGTH, MAX_USERNAME_INPUT_LENGTH } from '../../schemas/common.js'
@@ -53,7 +53,7 @@ export async function signIn (deps: SignInDeps, attempt: SignInAttempt): Promise
   }
 
   let user: User | undefined
-  let verified: { ok: boolean, needsRehash: boolean }
+  let verified: Verified
   try {
     // A NUL can never be in a username (and PostgreSQL text cannot hold one): treat it as unknown.
     user = username.includes('\u0000') ? undefined : await storage.users.findByUsername(username)
@@ -66,6 +66,8 @@ export async function signIn (deps: SignInDeps, attempt: SignInAttempt): Promise
     throw err
   }
   const { ok, needsRehash } = verified
+  // A stored hash beyond what a sign-in may spend was not run: the operator must hear of it (the user cannot sign in).
+  if (verified.refused !== undefined) events.emit({ type: 'login_hash_refused', username, reason: verified.refused }, log)
   if (!user || !ok || user.disabled) {
     await reservation.settle('failure')
     events.emit({ type: 'login_failed', username, clientId, ip: clientIp }, log)

@@ -9,6 +9,8 @@ export type SecurityEvent =
   | { type: 'login_failed', username: string, clientId: string, ip: string }
   | { type: 'login_throttled', username: string, clientId: string, ip: string }
   | { type: 'login_shed', clientId: string, ip: string }
+  /** The user's stored hash costs more than a sign-in may spend (lib/credentials/hash-limits.ts): not run, the sign-in failed. */
+  | { type: 'login_hash_refused', username: string, reason: string }
   | { type: 'refresh_reuse', grantId: string, clientId: string }
   | { type: 'code_reuse', clientId: string, grantId: string | undefined }
   | { type: 'key_rotated', kid: string, activatesAt: number }

@@ -21,6 +21,7 @@ export const toUser = (r: Row): User => ({
   scope: String(r.scope ?? ''),
   passwordHash: strOrNull(r.password_hash),
   credentialVersion: num(r.credential_version ?? 0),
+  createdBy: strOrNull(r.created_by),
   createdAt: num(r.created_at),
   updatedAt: num(r.updated_at)
 })
@@ -137,6 +138,7 @@ export const toProvider = (r: Row): UpstreamProvider => ({
   scope: String(r.scope),
   displayName: String(r.display_name),
   linkByEmail: Boolean(r.link_by_email),
+  linkLinkedAccounts: Boolean(r.link_linked_accounts),
   createUsers: Boolean(r.create_users),
   authorizationEndpoint: strOrNull(r.authorization_endpoint),
   tokenEndpoint: strOrNull(r.token_endpoint),
@@ -156,6 +158,7 @@ export function providerPatchColumns (patch: ProviderPatch): Array<[string, unkn
   set('scope', patch.scope)
   set('display_name', patch.displayName)
   set('link_by_email', patch.linkByEmail)
+  set('link_linked_accounts', patch.linkLinkedAccounts)
   set('create_users', patch.createUsers)
   set('authorization_endpoint', patch.authorizationEndpoint)
   set('token_endpoint', patch.tokenEndpoint)

@@ -25,6 +25,12 @@ export interface User {
    * is only created while it is still current, and a token from an older one is refused.
    */
   credentialVersion: number
+  /**
+   * Who created the user when it was not an administrator or an import: `provider:<name>` for a user an upstream
+   * provider's first sign-in created. An import never merges into such a user (its username may have been taken
+   * first by whoever controls that provider account). Null otherwise.
+   */
+  createdBy: string | null
   createdAt: number
   updatedAt: number
 }
@@ -36,6 +42,7 @@ export interface NewUser {
   email?: string | null
   scope?: string
   disabled?: boolean
+  createdBy?: string | null
 }
 
 /**
@@ -55,6 +62,8 @@ export type ImportOutcome =
   | { outcome: 'updated', id: string, revoke: boolean }
   /** The imported `id` belongs to another user (or, in an update, is not the existing user's). */
   | { outcome: 'id-conflict' }
+  /** The username belongs to a user an upstream provider created (`createdBy`): nothing was written, with or without update. */
+  | { outcome: 'created-by-provider', createdBy: string }
 
 export type UserPatch = Partial<Pick<User, 'fullName' | 'email' | 'scope' | 'disabled' | 'passwordHash'>>
 
@@ -87,7 +96,8 @@ export interface UserStore {
   count (): Promise<number>
   /**
    * Imports users in one transaction (all of them or, on an error, none): a new username is inserted, an
-   * existing one is left alone, or with `update` takes the imported values. Safe beside other writers
+   * existing one is left alone, or with `update` takes the imported values; one an upstream provider created
+   * (`createdBy` set) is never changed, whatever `update` says. Safe beside other writers
    * (the database settles a race on a username). Outcomes come back in input order. Usernames must be
    * distinct within one call, and so must ids. A user created under the `sub` of a deleted one starts above its
    * tombstone's credential version (`delete`).
@@ -437,8 +447,13 @@ export interface UpstreamProvider {
   /** Space-separated, sent in the authorization request. */
   scope: string
   displayName: string
-  /** A first sign-in whose e-mail the provider marks verified links to the local user with that e-mail. */
+  /**
+   * A first sign-in whose e-mail the provider marks verified links to the local user with that e-mail, when
+   * that user has no identity at any provider yet (or `linkLinkedAccounts` allows it).
+   */
   linkByEmail: boolean
+  /** Linking by e-mail may also reach a local user already linked to another provider account (off by default). */
+  linkLinkedAccounts: boolean
   /** A first sign-in of an unknown account creates a local user (else it is refused). */
   createUsers: boolean
   /** Set for plain OAuth 2.0 providers (then there is no discovery and no ID token). */

@@ -10,11 +10,16 @@ import type { UpstreamProfile } from './client.js'
  * Which local user an account at a provider signs in as (issue 14, CONTRACT "Upstream providers"):
  * - a linked account (provider, issuer, subject) is its user; another provider never matches (F2);
  * - else, with link_by_email and an e-mail the provider marks verified, the one local user with that e-mail
- *   (never on an unverified e-mail, never when two users share it);
- * - else, unless create_users is off, a new local user: username from the username claim or the verified
- *   e-mail when free and valid, else `{provider}-{random}`; full name from the name; e-mail only when
- *   verified and no other local user has it; a password hash no password matches;
- * - a disabled user is refused. The user's full name and (verified) e-mail follow the provider at each sign-in.
+ *   (never on an unverified e-mail, never when two users share it), and only while that user has no identity
+ *   at any provider, unless the provider's link_linked_accounts allows it: otherwise whoever first linked a
+ *   provider account carrying someone's address (a provider that verifies addresses loosely, or an account
+ *   renamed there) would share the account the real owner later reaches through another provider;
+ * - else, unless create_users is off, a new local user, marked `provider:<name>` (created_by): username from
+ *   the username claim or the verified e-mail when free and valid, else `{provider}-{random}`; full name from
+ *   the name; e-mail only when verified and no other local user has it; a password hash no password matches;
+ * - a disabled user is refused. The user's full name follows the provider at each sign-in; the local e-mail
+ *   never does (the provider's current one is kept on the link): a provider account must not be able to steer
+ *   which local account a later link by e-mail finds.
  */
 export type AccountOutcome =
   | { outcome: 'existing' | 'linked' | 'created', user: User }
@@ -31,7 +36,7 @@ export async function resolveAccount (deps: { storage: Storage, clock: Clock }, 
   if (!user) {
     if (provider.linkByEmail && verifiedEmail !== null) {
       const matches = await storage.users.findByEmail(verifiedEmail, 2)
-      if (matches.length === 1) { user = matches[0]; outcome = 'linked' }
+      if (matches.length === 1 && await mayLinkByEmail(storage, provider, matches[0]!)) { user = matches[0]; outcome = 'linked' }
     }
     if (!user) {
       if (!provider.createUsers) return { outcome: 'refused', reason: 'unknown_account' }
@@ -56,7 +61,12 @@ export async function resolveAccount (deps: { storage: Storage, clock: Clock }, 
     await storage.identities.touch(provider.name, provider.issuer, profile.subject, profile.email)
   }
   if (user.disabled) return { outcome: 'refused', reason: 'disabled' }
-  return { outcome, user: await refresh(storage, user, profile, verifiedEmail) }
+  return { outcome, user: await refresh(storage, user, profile) }
+}
+
+/** Linking by e-mail reaches a user with no identity yet, or any user when the provider allows it. */
+async function mayLinkByEmail (storage: Storage, provider: UpstreamProvider, user: User): Promise<boolean> {
+  return provider.linkLinkedAccounts || (await storage.identities.listForUser(user.id)).length === 0
 }
 
 async function linkedUser (storage: Storage, provider: UpstreamProvider, subject: string): Promise<User | undefined> {
@@ -86,7 +96,8 @@ async function createLocalUser (storage: Storage, provider: UpstreamProvider, pr
         passwordHash: UNUSABLE_PASSWORD,
         fullName: profile.name !== null && validFullName(profile.name) ? profile.name : null,
         email: verifiedEmail,
-        scope: ''
+        scope: '',
+        createdBy: `provider:${provider.name}`
       })
     } catch (err) {
       // Taken meanwhile: the next candidate (at worst a generated name).
@@ -95,14 +106,14 @@ async function createLocalUser (storage: Storage, provider: UpstreamProvider, pr
   }
 }
 
-/** The provider's name and verified e-mail replace the stored ones when they differ (an e-mail only when no other user has it). */
-async function refresh (storage: Storage, user: User, profile: UpstreamProfile, verifiedEmail: string | null): Promise<User> {
+/**
+ * The provider's name replaces the stored one when it differs. The e-mail is not refreshed: an address the
+ * provider changes later (or verifies later) is recorded on the link only (identities.touch), so the local
+ * e-mail, which linking by e-mail and the user's own messages go by, changes only through an administrator.
+ */
+async function refresh (storage: Storage, user: User, profile: UpstreamProfile): Promise<User> {
   const patch: UserPatch = {}
   if (profile.name !== null && validFullName(profile.name) && profile.name !== user.fullName) patch.fullName = profile.name
-  if (verifiedEmail !== null && verifiedEmail.toLowerCase() !== user.email?.toLowerCase()) {
-    const holders = await storage.users.findByEmail(verifiedEmail, 1)
-    if (holders.length === 0) patch.email = verifiedEmail
-  }
   if (Object.keys(patch).length === 0) return user
   return await storage.users.update(user.username, patch) ?? user
 }

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { Readable } from 'node:stream'
 import { bodyTooLarge, invalidInput } from '../../lib/errors.js'
-import { importUsers } from '../../lib/admin/user-import.js'
+import { importUsers, ImportStopped, NOTHING_IMPORTED } from '../../lib/admin/user-import.js'
 import { adminSecurity, IMPORT_MEDIA_TYPES, ImportLine, importErrors, ImportQuery, ImportSummary } from '../../schemas/admin.js'
 
 /** Lines per transaction here: short enough that a server importing keeps answering everything else. */
@@ -30,7 +30,8 @@ const userImportRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       summary: 'Import users with their password hashes (JSON Lines: bcrypt, argon2, PBKDF2 as passlib or Django)',
       description: 'One user a line, as `gatehouse users import` reads and `gatehouse users export` writes. Each line is imported ' +
         'or rejected whole; a username already present is skipped (or, with update=true, updated); batches are committed as ' +
-        'the body arrives, so sending the same file again after a failure finishes it without duplicates.',
+        'the body arrives, so sending the same file again after a failure finishes it without duplicates. Every answer, an ' +
+        'error part-way included, says how many lines are in the database (committed_lines) and where to resume (resume_from_line).',
       security: adminSecurity,
       querystring: ImportQuery,
       response: { 200: ImportSummary, ...importErrors }
@@ -44,8 +45,20 @@ const userImportRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     }
   }, async (request) => {
     const body = request.body as Readable | undefined
-    if (body === undefined || body === null) throw invalidInput(`send the users as JSON Lines (Content-Type ${IMPORT_MEDIA_TYPES[0]})`)
-    return importUsers({ storage, clock, config }, body, { update: request.query.update, maxBytes: config.importMaxBytes, batchSize: HTTP_BATCH_SIZE })
+    if (body === undefined || body === null) {
+      throw new ImportStopped(invalidInput(`send the users as JSON Lines (Content-Type ${IMPORT_MEDIA_TYPES[0]})`), NOTHING_IMPORTED)
+    }
+    try {
+      return await importUsers({ storage, clock, config }, body, { update: request.query.update, maxBytes: config.importMaxBytes, batchSize: HTTP_BATCH_SIZE })
+    } catch (err) {
+      // The answer names the cause and where to resume; the log keeps the cause's detail (an unexpected one in full).
+      if (err instanceof ImportStopped) {
+        const where = { committedLines: err.summary.committed_lines, err: err.stoppedBy }
+        if (err.statusCode >= 500 && err.statusCode !== 503) request.log.error(where, 'import stopped by an unexpected error')
+        else request.log.warn(where, 'import stopped part-way')
+      }
+      throw err
+    }
   })
 }
 

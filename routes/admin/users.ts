@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
-import { createUser, deleteUser, findUser, toUserView, updateUser } from '../../lib/admin/users.js'
+import { createUser, deleteUser, findUser, toAdminUserView, updateUser } from '../../lib/admin/users.js'
 import { adminBodyErrors, adminErrors, adminSecurity, adminDeletion, CreateUser, Paging, UpdateUser, UsernameParam, UserView } from '../../schemas/admin.js'
 import { ref } from '../../schemas/common.js'
 import { checkedPage } from '../../lib/admin/page.js'
@@ -22,7 +22,7 @@ const adminUserRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       querystring: Paging,
       response: { 200: Type.Array(ref(UserView), { description: 'a page of users' }), ...adminErrors }
     }
-  }, async (request) => (await storage.users.list(checkedPage(request.query))).map(toUserView))
+  }, async (request) => (await storage.users.list(checkedPage(request.query))).map(toAdminUserView))
 
   fastify.post('/admin/users', {
     schema: {
@@ -38,7 +38,7 @@ const adminUserRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     const { username, password, full_name: fullName, email, scope, disabled } = request.body
     const user = await createUser(storage, passwords, username, password, { fullName, email, scope, disabled })
     reply.code(201)
-    return toUserView(user)
+    return toAdminUserView(user)
   })
 
   fastify.get('/admin/users/:username', {
@@ -51,7 +51,7 @@ const adminUserRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       params: UsernameParam,
       response: { 200: ref(UserView, 'the user'), ...adminErrors }
     }
-  }, async (request) => toUserView(await findUser(storage, request.params.username)))
+  }, async (request) => toAdminUserView(await findUser(storage, request.params.username)))
 
   fastify.patch('/admin/users/:username', {
     schema: {
@@ -66,7 +66,7 @@ const adminUserRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     }
   }, async (request) => {
     const { password, full_name: fullName, email, scope, disabled } = request.body
-    return toUserView(await updateUser(deps, request.params.username, { password, fullName, email, scope, disabled }))
+    return toAdminUserView(await updateUser(deps, request.params.username, { password, fullName, email, scope, disabled }))
   })
 
   fastify.delete('/admin/users/:username', {

@@ -69,7 +69,8 @@ t.test('users disable, enable, list', async (t) => {
   const env = { DATABASE_URL }
   const alice = ok(t, await cli(['users', 'add', 'alice', '--password-stdin', '--scope', 'read'], env, 'alicepw\n'), 'users add alice')
   const bob = ok(t, await cli(['users', 'add', 'bob', '--password-stdin'], env, 'bobpw\n'), 'users add bob')
-  t.same(ok(t, await cli(['users', 'list'], env), 'users list'), [alice, bob], 'users list: an array of /users/me views')
+  // The admin's view: /users/me's fields and who created the user (an upstream provider, or null).
+  t.same(ok(t, await cli(['users', 'list'], env), 'users list'), [{ ...alice, created_by: null }, { ...bob, created_by: null }], 'users list: an array of GET /admin/users views')
 
   const app = await build(t, { DATABASE_URL })
   const token = (await passwordGrant(t, app, 'alice', 'alicepw')).access_token
@@ -80,7 +81,7 @@ t.test('users disable, enable, list', async (t) => {
   const me = await app.inject({ method: 'GET', url: '/users/me', headers: bearer(token) })
   t.equal(me.statusCode, 401, 'the token issued before is refused')
   t.match(me.headers['www-authenticate'], /error="invalid_token"/)
-  t.same(ok(t, await cli(['users', 'list'], env), 'users list'), [{ ...alice, disabled: true }, bob])
+  t.same(ok(t, await cli(['users', 'list'], env), 'users list'), [{ ...alice, disabled: true, created_by: null }, { ...bob, created_by: null }])
 
   t.same(ok(t, await cli(['users', 'enable', 'alice'], env), 'users enable'), alice)
   await passwordGrant(t, app, 'alice', 'alicepw')

@@ -30,17 +30,18 @@ t.test('providers add / list / update / remove: the secret from stdin, never sho
   const DATABASE_URL = await sharedDatabaseUrl(t)
   const env = { DATABASE_URL }
   const added = ok(t, await cli(['providers', 'add', 'corp', '--issuer', 'https://login.corp.example', '--client-id', 'gatehouse', '--client-secret-stdin',
-    '--display-name', 'Corp SSO', '--link-by-email'], env, `${SECRET}\n`), 'providers add')
-  t.match(added, { name: 'corp', issuer: 'https://login.corp.example', client_id: 'gatehouse', scope: 'openid email profile', display_name: 'Corp SSO', link_by_email: true, create_users: true, redirect_uri: `${ISSUER}/login/corp/callback` })
+    '--display-name', 'Corp SSO', '--link-by-email', '--link-linked-accounts'], env, `${SECRET}\n`), 'providers add')
+  t.match(added, { name: 'corp', issuer: 'https://login.corp.example', client_id: 'gatehouse', scope: 'openid email profile', display_name: 'Corp SSO', link_by_email: true, link_linked_accounts: true, create_users: true, redirect_uri: `${ISSUER}/login/corp/callback` })
   t.notOk('client_secret' in added)
   const gh = ok(t, await cli(['providers', 'add', 'gh', '--issuer', 'https://github.com', '--client-id', 'Iv1.x', '--client-secret-stdin', '--no-create-users',
     '--authorization-endpoint', 'https://github.com/login/oauth/authorize', '--token-endpoint', 'https://github.com/login/oauth/access_token',
     '--userinfo-endpoint', 'https://api.github.com/user', '--subject-claim', 'id', '--username-claim', 'login', '--scope', 'read:user user:email'], env, SECRET), 'providers add (plain OAuth)')
-  t.match(gh, { create_users: false, claims: { subject: 'id', username: 'login', email: 'email', email_verified: null }, scope: 'read:user user:email' })
+  t.match(gh, { create_users: false, link_linked_accounts: false, claims: { subject: 'id', username: 'login', email: 'email', email_verified: null }, scope: 'read:user user:email' })
   const list = ok(t, await cli(['providers', 'list'], env), 'providers list')
   t.same(list.map((p: { name: string }) => p.name), ['corp', 'gh'])
-  const updated = ok(t, await cli(['providers', 'update', 'corp', '--client-secret-stdin', '--no-link-by-email'], env, 'another-secret'), 'providers update')
+  const updated = ok(t, await cli(['providers', 'update', 'corp', '--client-secret-stdin', '--no-link-by-email', '--no-link-linked-accounts'], env, 'another-secret'), 'providers update')
   t.equal(updated.link_by_email, false)
+  t.equal(updated.link_linked_accounts, false, '22.6: --no-link-linked-accounts')
 
   // The server reads what the CLI wrote (the secret included, which it needs).
   const app = await build(t, { DATABASE_URL, ISSUER })
@@ -82,6 +83,7 @@ t.test('--help: the providers group and its options', async (t) => {
     t.equal(run.code, 0)
     t.match(run.stdout, /gatehouse providers add NAME --issuer URL --client-id ID --client-secret-stdin/)
     t.match(run.stdout, /--no-create-users/)
+    t.match(run.stdout, /--link-linked-accounts/)
     t.match(run.stdout, /--authorization-endpoint URL --token-endpoint URL --userinfo-endpoint URL/)
   }
   const all = await cli(['--help'], {})

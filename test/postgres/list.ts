@@ -38,6 +38,7 @@ export const onPostgresToo: readonly string[] = [
   'routes/admin/api.test.ts',
   'routes/admin/changes.test.ts',
   'routes/admin/json-types.test.ts',
+  'routes/admin/user-import-limits.test.ts',
   'routes/admin/user-import.test.ts',
   'routes/browser/authorize.test.ts',
   'routes/browser/credential-change-race.test.ts',

@@ -375,6 +375,87 @@ t.test('--link-by-email: never through an unverified e-mail; a local user with t
   t.notOk(me.email, 'an unverified e-mail is not stored')
 })
 
+t.test('22.6a: --link-by-email at a second provider never reaches an account already linked to another provider, unless --link-linked-accounts', async (t) => {
+  const { app, webAuth, alice } = await setup(t)
+  const admin = await adminAuth(t, app)
+  const idpA = await hostileOp(t, 'idpa', { sub: 'a-alice', email: 'alice@example.test', email_verified: true, name: 'Alice at A' })
+  await addOidcProvider(app, 'idpa', idpA, { linkByEmail: true })
+  const idpB = await hostileOp(t, 'idpb', { sub: 'b-1', email: 'alice@example.test', email_verified: true, name: 'Alice at B?' })
+  await addOidcProvider(app, 'idpb', idpB, { linkByEmail: true })
+
+  // Today's rule for an account with a password and no link: the first provider's verified e-mail links to it.
+  const viaA = await signInThrough(app, webAuth, 'idpa', (url) => idpA.signInAt(url))
+  t.equal(viaA.sub, alice.id, 'IdP-A links to alice (a password account with no identity yet)')
+  // IdP-B asserting the same verified address: alice is linked to IdP-A already, so not her.
+  const viaB = await signInThrough(app, webAuth, 'idpb', (url) => idpB.signInAt(url))
+  t.not(viaB.sub, alice.id, 'IdP-B does not reach alice')
+  t.equal(viaB.email ?? null, null, 'the new user does not get alice\'s address')
+  t.same((await identitiesOf(app, admin, 'alice')).map((i) => i.provider), ['idpa'], 'alice: still only IdP-A')
+
+  // A user IdP-A created (and so linked to it) is not reached by IdP-B's e-mail either.
+  idpA.claims = { sub: 'a-vera', email: 'vera@example.test', email_verified: true, preferred_username: 'vera' }
+  const vera = await signInThrough(app, webAuth, 'idpa', (url) => idpA.signInAt(url))
+  t.equal(vera.email, 'vera@example.test')
+  idpB.claims = { sub: 'b-vera', email: 'vera@example.test', email_verified: true, preferred_username: 'vera-b' }
+  t.not((await signInThrough(app, webAuth, 'idpb', (url) => idpB.signInAt(url))).sub, vera.sub, 'IdP-B does not reach the user IdP-A created')
+
+  // The admin may allow it for IdP-B: then its next first sign-in with alice's address links to her.
+  t.match(await providers(app).update('idpb', { linkLinkedAccounts: true }), { link_linked_accounts: true })
+  idpB.claims = { sub: 'b-2', email: 'alice@example.test', email_verified: true }
+  t.equal((await signInThrough(app, webAuth, 'idpb', (url) => idpB.signInAt(url))).sub, alice.id, 'with link_linked_accounts: linked to alice')
+  t.same((await identitiesOf(app, admin, 'alice')).map((i) => i.provider).sort(), ['idpa', 'idpb'])
+})
+
+t.test('22.6b: a provider\'s later e-mail change never changes the local e-mail (the link records the provider\'s)', async (t) => {
+  const { app, webAuth } = await setup(t)
+  const admin = await adminAuth(t, app)
+  const op = await hostileOp(t, 'idpa', { sub: 'a-pat', email: 'pat@example.test', email_verified: true, preferred_username: 'pat' })
+  await addOidcProvider(app, 'idpa', op)
+  const first = await signInThrough(app, webAuth, 'idpa', (url) => op.signInAt(url))
+  t.match(first, { username: 'pat', email: 'pat@example.test' }, 'created with the verified address')
+  op.claims = { ...op.claims, email: 'someone-else@example.test', email_verified: true }
+  const second = await signInThrough(app, webAuth, 'idpa', (url) => op.signInAt(url))
+  t.equal(second.sub, first.sub, 'the same user')
+  t.equal(second.email, 'pat@example.test', 'the local e-mail stays')
+  t.match(await identitiesOf(app, admin, 'pat'), [{ provider: 'idpa', email: 'someone-else@example.test' }], 'the provider\'s current address is on the link')
+
+  // An account whose address was not verified at its first sign-in does not gain one later either.
+  op.claims = { sub: 'a-quinn', email: 'quinn@example.test', email_verified: false, preferred_username: 'quinn' }
+  t.equal((await signInThrough(app, webAuth, 'idpa', (url) => op.signInAt(url))).email ?? null, null)
+  op.claims = { ...op.claims, email_verified: true }
+  t.equal((await signInThrough(app, webAuth, 'idpa', (url) => op.signInAt(url))).email ?? null, null, 'verified later: still none locally')
+})
+
+t.test('22.6c: a user a provider created is marked, and an import never merges into it, with or without update', async (t) => {
+  const { app, webAuth } = await setup(t)
+  const admin = await adminAuth(t, app)
+  const op = await hostileOp(t, 'idpa', { sub: 'a-sam', email: 'sam@example.test', email_verified: true, preferred_username: 'sam' })
+  await addOidcProvider(app, 'idpa', op)
+  const sam = await signInThrough(app, webAuth, 'idpa', (url) => op.signInAt(url))
+  t.equal(sam.username, 'sam', 'the provider account took the username sam')
+  const view = await app.inject({ method: 'GET', url: '/admin/users/sam', headers: admin })
+  t.match(view.json(), { username: 'sam', created_by: 'provider:idpa' }, 'marked in the admin view')
+  const list = await app.inject({ method: 'GET', url: '/admin/users', headers: admin })
+  t.match(list.json().find((u: { username: string }) => u.username === 'alice'), { created_by: null }, 'an admin-created user: null')
+
+  // The real sam arrives in an import (a known password hash): never merged into the provider's user.
+  const hash = '$2b$04$w2tqJphYQqqg75ist2hs..o2A4Awl83dpTbGSRHhZKB.DNKBkiqxq'
+  const body = [JSON.stringify({ username: 'other', password_hash: null }), JSON.stringify({ username: 'sam', password_hash: hash, scope: 'admin', email: 'real-sam@example.test' })].join('\n')
+  for (const query of ['', '?update=true']) {
+    const res = await app.inject({ method: 'POST', url: `/admin/users/import${query}`, headers: { ...admin, 'content-type': 'application/x-ndjson' }, payload: body })
+    t.equal(res.statusCode, 200)
+    t.match(res.json(), {
+      updated: 0,
+      rejected: [{ line: 2, reason: /^username: belongs to a user created by a sign-in through an upstream provider \(provider:idpa\)/ }],
+      rejected_count: 1
+    }, `import${query}: line 2 rejected with its reason`)
+    t.match(await app.users.findByUsername('sam'), { id: sam.sub, passwordHash: '!upstream', scope: '', email: 'sam@example.test', createdBy: 'provider:idpa' }, `import${query}: sam untouched`)
+  }
+  const grant = await app.inject({ method: 'POST', url: '/token', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: new URLSearchParams({ grant_type: 'password', username: 'sam', password: 'x' }).toString() })
+  t.equal(grant.json().error, 'invalid_grant', 'still no password sign-in as sam')
+  t.equal((await signInThrough(app, webAuth, 'idpa', (url) => op.signInAt(url))).sub, sam.sub, 'and the provider account still signs in as its user')
+})
+
 t.test('a disabled local user cannot sign in through a provider', async (t) => {
   const { app, webAuth } = await setup(t)
   const admin = await adminAuth(t, app)

@@ -22,3 +22,26 @@ t.test('migration 2: keys from before it get sequence numbers in activation orde
   t.teardown(() => s.close())
   await checkKeysAfterMigration2(t, s)
 })
+
+t.test('22.6: the migration that marks provider-created users marks those made before it by their first link', async (t) => {
+  const file = join(t.testdir({}), 'before-created-by.db')
+  const db = new Database(file)
+  const before = sqliteMigrations.slice(0, -1)
+  for (const migration of before) db.exec(migration)
+  db.exec(`CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL);
+    ${before.map((_, i) => `INSERT INTO schema_migrations VALUES (${i + 1}, 0);`).join('\n')}
+    INSERT INTO users (id, username, password_hash, created_at, updated_at) VALUES
+      ('u-vera', 'vera', '!upstream', 1, 1), ('u-alice', 'alice', 'h', 1, 1), ('u-moved', 'moved', '!upstream', 1, 1);
+    INSERT INTO upstream_identities (provider, issuer, subject, user_id, email, linked_at) VALUES
+      ('later', 'https://l.example', 's2', 'u-vera', NULL, 20), ('corp', 'https://c.example', 's1', 'u-vera', NULL, 10),
+      ('corp', 'https://c.example', 's3', 'u-alice', NULL, 10);
+    INSERT INTO upstream_providers (name, issuer, client_id, client_secret, scope, display_name, claims, created_at, updated_at)
+      VALUES ('corp', 'https://c.example', 'c', 's', 'openid', 'Corp', '{}', 1, 1);`)
+  db.close()
+  const s = await openSqlite(`sqlite:${file}`)
+  t.teardown(() => s.close())
+  t.equal((await s.users.findByUsername('vera'))?.createdBy, 'provider:corp', 'an unusable password and links: the provider of the first link')
+  t.equal((await s.users.findByUsername('alice'))?.createdBy, null, 'a password user linked later: not provider-created')
+  t.equal((await s.users.findByUsername('moved'))?.createdBy, null, 'no link (an export imported elsewhere): not marked')
+  t.equal((await s.providers.find('corp'))?.linkLinkedAccounts, false, 'providers: link_linked_accounts off')
+})

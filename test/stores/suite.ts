@@ -315,6 +315,24 @@ export function storeSuite (t: Test, open: () => Promise<Storage>): void {
     t.same(await s.users.importBatch([], { update: false }), [])
   })
 
+  t.test('22.6: users an upstream provider created keep their mark, and importBatch never writes over them, with or without update', async (t) => {
+    const s = await open()
+    t.teardown(() => s.close())
+    const vera = await s.users.create({ username: 'vera', passwordHash: '!upstream', email: 'v@x.test', createdBy: 'provider:corp' })
+    t.equal(vera.createdBy, 'provider:corp')
+    t.equal((await s.users.findByUsername('vera'))?.createdBy, 'provider:corp', 'stored')
+    t.equal((await s.users.create({ username: 'alice', passwordHash: 'h' })).createdBy, null, 'null for everyone else')
+    for (const update of [false, true]) {
+      const outcomes = await s.users.importBatch([
+        { username: 'vera', passwordHash: '$2b$04$imported', email: 'imported@x.test', scope: 'admin' },
+        { username: 'new-one', passwordHash: null }
+      ], { update })
+      t.match(outcomes, [{ outcome: 'created-by-provider', createdBy: 'provider:corp' }, { outcome: update ? 'skipped' : 'created' }], `update ${update}: refused`)
+      t.match(await s.users.findByUsername('vera'), { passwordHash: '!upstream', email: 'v@x.test', scope: '', createdBy: 'provider:corp', credentialVersion: vera.credentialVersion }, `update ${update}: untouched`)
+    }
+    t.equal((await s.users.findByUsername('new-one'))?.createdBy, null, 'an imported user is not marked')
+  })
+
   t.test('users: replacePasswordHash changes the hash only while it is still the expected one', async (t) => {
     const s = await open()
     t.teardown(() => s.close())

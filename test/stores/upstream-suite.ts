@@ -15,6 +15,7 @@ export function upstreamStoreSuite (t: Test, open: () => Promise<Storage>, openT
     scope: 'openid email profile',
     displayName: 'Example',
     linkByEmail: false,
+    linkLinkedAccounts: false,
     createUsers: true,
     authorizationEndpoint: null,
     tokenEndpoint: null,
@@ -63,6 +64,17 @@ export function upstreamStoreSuite (t: Test, open: () => Promise<Storage>, openT
     t.match(await s.providers.delete('op'), { name: 'op' })
     t.equal(await s.providers.delete('op'), undefined)
     t.equal(await s.providers.find('op'), undefined)
+  })
+
+  t.test('22.6: a provider\'s link_linked_accounts: off unless set, and changed by an update', async (t) => {
+    const s = await open()
+    t.teardown(() => s.close())
+    t.equal((await s.providers.create(provider())).linkLinkedAccounts, false)
+    t.equal((await s.providers.create(provider({ name: 'b', linkByEmail: true, linkLinkedAccounts: true }))).linkLinkedAccounts, true)
+    t.equal((await s.providers.find('b'))?.linkLinkedAccounts, true, 'stored')
+    t.equal((await s.providers.update('op', { linkLinkedAccounts: true }))?.linkLinkedAccounts, true)
+    t.equal((await s.providers.update('op', { displayName: 'x' }))?.linkLinkedAccounts, true, 'kept by an update that does not name it')
+    t.equal((await s.providers.update('op', { linkLinkedAccounts: false }))?.linkLinkedAccounts, false)
   })
 
   t.test('identities: keyed by provider, issuer and subject; listed per user; unlinked per provider; gone with the user', async (t) => {

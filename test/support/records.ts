@@ -32,6 +32,7 @@ export function userRecord (over: Partial<User> = {}): User {
     scope: 'items:read',
     passwordHash: null,
     credentialVersion: 0,
+    createdBy: null,
     createdAt: 0,
     updatedAt: 0,
     ...over

@@ -21,10 +21,10 @@ export class PostgresProviderStore implements ProviderStore {
       const { rows } = await this.#db.query({
         name: 'gh_providers_insert',
         text: `INSERT INTO upstream_providers (name, issuer, client_id, client_secret, scope, display_name, link_by_email, create_users,
-          authorization_endpoint, token_endpoint, userinfo_endpoint, claims, created_at, updated_at)
-          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13) RETURNING *`,
+          authorization_endpoint, token_endpoint, userinfo_endpoint, claims, created_at, updated_at, link_linked_accounts)
+          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, $14) RETURNING *`,
         values: [p.name, p.issuer, p.clientId, p.clientSecret, p.scope, p.displayName, p.linkByEmail, p.createUsers,
-          p.authorizationEndpoint, p.tokenEndpoint, p.userinfoEndpoint, JSON.stringify(p.claims), now]
+          p.authorizationEndpoint, p.tokenEndpoint, p.userinfoEndpoint, JSON.stringify(p.claims), now, p.linkLinkedAccounts]
       })
       return toProvider(onlyRow(rows))
     } catch (err) {

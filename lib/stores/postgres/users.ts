@@ -22,10 +22,10 @@ export class PostgresUserStore implements UserStore {
     try {
       const { rows } = await this.#db.query({
         name: 'gh_users_insert',
-        text: `INSERT INTO users (id, username, full_name, email, disabled, scope, password_hash, created_at, updated_at)
-          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING *`,
+        text: `INSERT INTO users (id, username, full_name, email, disabled, scope, password_hash, created_by, created_at, updated_at)
+          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING *`,
         values: [randomUUID(), user.username, user.fullName ?? null, user.email ?? null, user.disabled ?? false,
-          user.scope ?? '', user.passwordHash, now, now]
+          user.scope ?? '', user.passwordHash, user.createdBy ?? null, now, now]
       })
       return toUser(onlyRow(rows))
     } catch (err) {
@@ -140,6 +140,7 @@ export class PostgresUserStore implements UserStore {
         if (created.has(user.username)) { outcomes.push({ outcome: 'created', id: ids[i]! }); continue }
         const existing = stored.get(user.username)
         // Not inserted, yet no such username: the id is another user's.
+        if (existing?.createdBy !== null && existing?.createdBy !== undefined) { outcomes.push({ outcome: 'created-by-provider', createdBy: existing.createdBy }); continue }
         if (!existing || (user.id !== undefined && user.id !== existing.id)) { outcomes.push({ outcome: 'id-conflict' }); continue }
         const changes = update ? importChanges(existing, user) : undefined
         if (!changes) { outcomes.push({ outcome: 'skipped' }); continue }

@@ -192,5 +192,13 @@ export const sqliteMigrations: string[] = [
      id TEXT PRIMARY KEY,
      credential_version INTEGER NOT NULL,
      deleted_at INTEGER NOT NULL
-   );`
+   );`,
+  // Account pre-hijack through upstream linking: who created a user (`provider:<name>` for a user a provider's
+  // first sign-in created, so an import never merges into it; users made so before this migration are found by
+  // their unusable password and their first link), and a provider's permission to link by e-mail into an
+  // account that already has another identity (off: such accounts are never linked by e-mail).
+  `ALTER TABLE users ADD COLUMN created_by TEXT;
+   UPDATE users SET created_by = 'provider:' || (SELECT provider FROM upstream_identities i WHERE i.user_id = users.id ORDER BY linked_at, provider LIMIT 1)
+     WHERE password_hash = '!upstream' AND EXISTS (SELECT 1 FROM upstream_identities i WHERE i.user_id = users.id);
+   ALTER TABLE upstream_providers ADD COLUMN link_linked_accounts INTEGER NOT NULL DEFAULT 0;`
 ]

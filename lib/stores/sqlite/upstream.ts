@@ -20,7 +20,7 @@ export class SqliteProviderStore implements ProviderStore {
     this.#db = db
     this.#clock = clock
     this.#insert = db.prepare(`INSERT INTO upstream_providers (name, issuer, client_id, client_secret, scope, display_name, link_by_email, create_users,
-      authorization_endpoint, token_endpoint, userinfo_endpoint, claims, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`)
+      authorization_endpoint, token_endpoint, userinfo_endpoint, claims, created_at, updated_at, link_linked_accounts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`)
     this.#find = db.prepare('SELECT * FROM upstream_providers WHERE name = ?')
     this.#list = db.prepare('SELECT * FROM upstream_providers ORDER BY name')
     this.#delete = db.prepare('DELETE FROM upstream_providers WHERE name = ? RETURNING *')
@@ -30,7 +30,7 @@ export class SqliteProviderStore implements ProviderStore {
     const now = this.#clock.now()
     try {
       return toProvider(this.#insert.get(p.name, p.issuer, p.clientId, p.clientSecret, p.scope, p.displayName, p.linkByEmail ? 1 : 0, p.createUsers ? 1 : 0,
-        p.authorizationEndpoint, p.tokenEndpoint, p.userinfoEndpoint, JSON.stringify(p.claims), now, now) as Row)
+        p.authorizationEndpoint, p.tokenEndpoint, p.userinfoEndpoint, JSON.stringify(p.claims), now, now, p.linkLinkedAccounts ? 1 : 0) as Row)
     } catch (err) {
       if (isUniqueViolation(err)) throw new ConflictError(`provider ${p.name} already exists`)
       throw err

@@ -25,8 +25,8 @@ export class SqliteUserStore implements UserStore {
   constructor (db: Database.Database, clock: Clock) {
     this.#db = db
     this.#clock = clock
-    this.#insert = db.prepare(`INSERT INTO users (id, username, full_name, email, disabled, scope, password_hash, created_at, updated_at)
-      VALUES (@id, @username, @full_name, @email, @disabled, @scope, @password_hash, @created_at, @updated_at) RETURNING *`)
+    this.#insert = db.prepare(`INSERT INTO users (id, username, full_name, email, disabled, scope, password_hash, created_by, created_at, updated_at)
+      VALUES (@id, @username, @full_name, @email, @disabled, @scope, @password_hash, @created_by, @created_at, @updated_at) RETURNING *`)
     this.#byId = db.prepare('SELECT * FROM users WHERE id = ?')
     this.#byUsername = db.prepare('SELECT * FROM users WHERE username = ?')
     this.#list = db.prepare('SELECT * FROM users ORDER BY username LIMIT ? OFFSET ?')
@@ -56,6 +56,7 @@ export class SqliteUserStore implements UserStore {
         disabled: user.disabled ? 1 : 0,
         scope: user.scope ?? '',
         password_hash: user.passwordHash,
+        created_by: user.createdBy ?? null,
         created_at: now,
         updated_at: now
       }) as Record<string, unknown>)
@@ -129,6 +130,7 @@ export class SqliteUserStore implements UserStore {
       // Not inserted, yet no such username: the id is another user's.
       if (!row) return { outcome: 'id-conflict' }
       const stored = toUser(row)
+      if (stored.createdBy !== null) return { outcome: 'created-by-provider', createdBy: stored.createdBy }
       if (user.id !== undefined && user.id !== stored.id) return { outcome: 'id-conflict' }
       const changes = update ? importChanges(stored, user) : undefined
       if (!changes) return { outcome: 'skipped' }

@@ -1,6 +1,7 @@
 import t from 'tap'
 import { openSqlite } from '../../../lib/stores/sqlite/index.js'
 import { ImportInterrupted, importUsers, parseImportLine } from '../../../lib/admin/user-import.js'
+import { hashLimits } from '../../../lib/credentials/hash-limits.js'
 import { manualClock } from '../../support/helper.js'
 
 /**
@@ -9,8 +10,10 @@ import { manualClock } from '../../support/helper.js'
  */
 const deps = () => {
   const storage = openSqlite('sqlite::memory:')
-  return { storage, clock: manualClock(), config: { accessTokenTtl: 900 } }
+  return { storage, clock: manualClock(), config: { accessTokenTtl: 900, argon2MemoryKib: 19456, argon2TimeCost: 2, argon2Parallelism: 1 } }
 }
+/** What a sign-in may spend at the production argon2 cost. */
+const LIMITS = hashLimits({ memoryCost: 19456, timeCost: 2 })
 const user = (name: string, extra: Record<string, unknown> = {}) => JSON.stringify({ username: name, password_hash: null, ...extra })
 
 async function * chunks (parts: Array<string | Buffer>) {
@@ -46,7 +49,7 @@ t.test('line length: up to the limit is read, one byte more is rejected, whateve
     const parts = []
     for (let i = 0; i < text.length; i += size) parts.push(text.slice(i, i + size))
     const summary = await importUsers(d, chunks(parts), { maxLineBytes: limit })
-    t.same(summary, { imported: 2, updated: 0, skipped: 0, rejected: [{ line: 3, reason: 'longer than 200 bytes' }, { line: 4, reason: 'longer than 200 bytes' }], rejected_count: 2 }, `chunks of ${size}`)
+    t.same(summary, { imported: 2, updated: 0, skipped: 0, rejected: [{ line: 3, reason: 'longer than 200 bytes' }, { line: 4, reason: 'longer than 200 bytes' }], rejected_count: 2, committed_lines: 4, resume_from_line: null }, `chunks of ${size}`)
     await d.storage.close()
   }
 })
@@ -57,6 +60,10 @@ t.test('the body limit stops the import with a 413; the batches before it stay',
   const err = await importUsers(d, chunks(lines), { maxBytes: 20 * lines[0]!.length + 5, batchSize: 10 }).catch((e: unknown) => e)
   t.match(err, { statusCode: 413, error: 'invalid_request', message: /larger than \d+ bytes/ }, '413 invalid_request')
   t.equal(await d.storage.users.count(), 20, 'two whole batches, nothing of the third')
+  // 22.12: the answer says how far it got, in the body and in the message (the CLI's line).
+  const body = (err as { body: () => Record<string, unknown> }).body()
+  t.match(body, { error: 'invalid_request', error_description: /^the request body is larger than \d+ bytes$/, imported: 20, rejected_count: 0, committed_lines: 20, resume_from_line: 21 })
+  t.match((err as Error).message, /larger than \d+ bytes; committed_lines 20, resume_from_line 21: /)
 })
 
 t.test('an abort stops after the batch in flight, and says how far it got', async (t) => {
@@ -68,17 +75,29 @@ t.test('an abort stops after the batch in flight, and says how far it got', asyn
   const err = await run.catch((e: unknown) => e)
   t.ok(err instanceof ImportInterrupted, 'ImportInterrupted')
   t.match((err as ImportInterrupted).progress, { lines: 20, imported: 20 })
-  t.match((err as Error).message, /^interrupted after line 20 \(20 imported/)
+  t.match((err as Error).message, /^interrupted after line 20 \(20 imported.*committed_lines 20, resume_from_line 21/)
   t.equal(await d.storage.users.count(), 20)
+})
+
+t.test('22.12: an unexpected failure part-way is a 500 that says where to resume, its detail only in the message', async (t) => {
+  const d = deps()
+  let calls = 0
+  const importBatch = d.storage.users.importBatch.bind(d.storage.users)
+  d.storage.users.importBatch = async (users, options) => { if (++calls === 3) throw new Error('disk I/O error at /var/lib/x'); return importBatch(users, options) }
+  const lines = Array.from({ length: 30 }, (_, i) => user(`u${i}`, i === 4 ? { email: 'nope' } : {}) + '\n')
+  const err = await importUsers(d, chunks(lines), { batchSize: 10 }).catch((e: unknown) => e) as { statusCode: number, body: () => Record<string, unknown>, message: string }
+  t.equal(err.statusCode, 500)
+  t.same(err.body(), { error: 'server_error', error_description: 'an unexpected error occurred', imported: 19, updated: 0, skipped: 0, rejected: [{ line: 5, reason: 'email: not an email address' }], rejected_count: 1, committed_lines: 20, resume_from_line: 21 })
+  t.match(err.message, /^disk I\/O error at \/var\/lib\/x; committed_lines 20, resume_from_line 21/)
 })
 
 t.test('parseImportLine: types and values', async (t) => {
   const hash = '$2b$04$w2tqJphYQqqg75ist2hs..o2A4Awl83dpTbGSRHhZKB.DNKBkiqxq'
-  t.same(parseImportLine(JSON.stringify({ username: 'a', password_hash: hash, scope: ' b  a b ', disabled: true, full_name: null, email: null })),
+  t.same(parseImportLine(JSON.stringify({ username: 'a', password_hash: hash, scope: ' b  a b ', disabled: true, full_name: null, email: null }), LIMITS),
     { username: 'a', passwordHash: hash, scope: 'b a', disabled: true, fullName: null, email: null })
   // A user of an upstream provider: its export carries the unusable marker, and imports elsewhere as it was.
-  t.match(parseImportLine(JSON.stringify({ username: 'vera', password_hash: '!upstream' })), { username: 'vera', passwordHash: '!upstream' })
-  t.match(parseImportLine(JSON.stringify({ username: 'vera', password_hash: '!other' })), /^password_hash: /, 'no other marker')
+  t.match(parseImportLine(JSON.stringify({ username: 'vera', password_hash: '!upstream' }), LIMITS), { username: 'vera', passwordHash: '!upstream' })
+  t.match(parseImportLine(JSON.stringify({ username: 'vera', password_hash: '!other' }), LIMITS), /^password_hash: /, 'no other marker')
   const reasons: Array<[unknown, string | RegExp]> = [
     [{ username: 'a', password_hash: 42 }, /^password_hash: must be a string/],
     [{ username: 7, password_hash: null }, /^username: must match/],
@@ -94,9 +113,9 @@ t.test('parseImportLine: types and values', async (t) => {
   ]
   for (const [value, reason] of reasons) {
     const text = typeof value === 'string' ? value : JSON.stringify(value)
-    const result = parseImportLine(text)
+    const result = parseImportLine(text, LIMITS)
     if (typeof reason === 'string') t.equal(result, reason, text.slice(0, 60))
     else t.match(result, reason, text.slice(0, 60))
   }
-  t.equal(parseImportLine('{"username":"a","password_hash":null,"__proto__":{"admin":true}}'), 'unknown field "__proto__"', 'a literal __proto__ key is an unknown field')
+  t.equal(parseImportLine('{"username":"a","password_hash":null,"__proto__":{"admin":true}}', LIMITS), 'unknown field "__proto__"', 'a literal __proto__ key is an unknown field')
 })

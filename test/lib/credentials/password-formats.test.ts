@@ -1,7 +1,8 @@
 import t from 'tap'
 import { hash as argon2Hash } from '@node-rs/argon2'
 import { hash as bcryptHash } from '@node-rs/bcrypt'
-import { identifyHash, verifyHash } from '../../../lib/credentials/password-formats.js'
+import { checkHash, verifyHash } from '../../../lib/credentials/password-formats.js'
+import { hashLimits } from '../../../lib/credentials/hash-limits.js'
 import { createPasswordHasher } from '../../../lib/credentials/passwords.js'
 
 /**
@@ -12,6 +13,8 @@ import { createPasswordHasher } from '../../../lib/credentials/passwords.js'
  *   'pbkdf2_sha256$1000$%s$%s' % (s, base64.b64encode(hashlib.pbkdf2_hmac('sha256', pw, s.encode(), 1000)).decode())
  */
 const PASSWORD = 'correct horse'
+/** The bounds at the production argon2 cost (OWASP's m=19456, t=2). */
+const LIMITS = hashLimits({ memoryCost: 19456, timeCost: 2 })
 const FOREIGN = {
   // FastAPI's tutorial (its passlib edition): "secret" at cost 12.
   fastapiBcrypt: '$2b$12$EixZaYVK1fsbw1ZfbX3OXePaWxn96p36WQoeG6Lruj3vjPGga31lW',
@@ -40,12 +43,12 @@ t.test('each accepted format is identified and verified: the right password pass
     ['bcrypt made here', await bcryptHash(PASSWORD, 4), PASSWORD, /^bcrypt:4$/]
   ]
   for (const [label, hash, password, kind] of cases) {
-    const info = identifyHash(hash)
+    const info = checkHash(hash, LIMITS)
     t.notOk('error' in info, `${label}: accepted`)
     if (!('error' in info)) t.match(info.kind, kind, `${label}: kind ${info.kind}`)
-    t.equal(await verifyHash(hash, password), true, `${label}: the right password`)
-    t.equal(await verifyHash(hash, password + 'x'), false, `${label}: a wrong password`)
-    t.equal(await verifyHash(hash, ''), false, `${label}: the empty password`)
+    t.equal(await verifyHash(hash, password, LIMITS), true, `${label}: the right password`)
+    t.equal(await verifyHash(hash, password + 'x', LIMITS), false, `${label}: a wrong password`)
+    t.equal(await verifyHash(hash, '', LIMITS), false, `${label}: the empty password`)
   }
 })
 
@@ -57,12 +60,13 @@ t.test('malformed, unknown and too costly hashes are refused with a reason that 
     ['scrypt (passlib)', '$scrypt$ln=16,r=8,p=1$aM15713r3Xsvxbi31lqr1Q$nFNh2CVHVjNldFVKDHDlm4CbdRSCdEBsjjJxD+iCs5E', /unknown hash format/],
     ['argon2d', '$argon2d$v=19$m=64,t=1,p=1$boz2pRvHecSB4AXNhHInAg$q+BYG8GvgJdjmzzisTxbWfzgq37rEyfnS8naSmg5+o0', /argon2d/],
     ['argon2 without version', '$argon2i$m=64,t=1,p=1$3w6z89h44VvkAgD0YTMxeQ$sSOzSpgUjU+0eoZxruPy8YqwPjXqR705B4Q94243li4', /PHC form/],
-    ['argon2 with 2 GiB', '$argon2id$v=19$m=2097152,t=1,p=1$3w6z89h44VvkAgD0YTMxeQ$sSOzSpgUjU+0eoZxruPy8YqwPjXqR705B4Q94243li4', /limits/],
-    ['bcrypt cost 20', FOREIGN.openbsdBcrypt.replace('$05$', '$20$'), /cost 20/],
-    ['bcrypt cost 3', FOREIGN.openbsdBcrypt.replace('$05$', '$03$'), /cost 3/],
+    ['argon2 with 2 GiB', '$argon2id$v=19$m=2097152,t=1,p=1$3w6z89h44VvkAgD0YTMxeQ$sSOzSpgUjU+0eoZxruPy8YqwPjXqR705B4Q94243li4', /argon2 memory 2097152 KiB is above/],
+    ['bcrypt cost 20', FOREIGN.openbsdBcrypt.replace('$05$', '$20$'), /bcrypt cost 20 is above 13/],
+    ['bcrypt cost 3', FOREIGN.openbsdBcrypt.replace('$05$', '$03$'), /cost 3 outside 4-31/],
+    ['bcrypt cost 32', FOREIGN.openbsdBcrypt.replace('$05$', '$32$'), /cost 32 outside 4-31/],
     ['bcrypt $2x$', FOREIGN.openbsdBcrypt.replace('$2a$', '$2x$'), /\$2x\$/],
     ['bcrypt truncated', FOREIGN.openbsdBcrypt.slice(0, -1), /malformed bcrypt/],
-    ['passlib PBKDF2 with 20M rounds', FOREIGN.passlib.replace('$29000$', '$20000000$'), /iterations/],
+    ['passlib PBKDF2 with 20M rounds', FOREIGN.passlib.replace('$29000$', '$20000000$'), /iterations 20000000 are above/],
     ['Django PBKDF2 with 0 iterations', FOREIGN.django.replace('$1000$', '$0$'), /iterations/],
     ['Django PBKDF2-SHA1', FOREIGN.django.replace('pbkdf2_sha256', 'pbkdf2_sha1'), /PBKDF2/],
     ['Django with a 72-byte key', 'pbkdf2_sha256$1000$salt$' + 'A'.repeat(96), /16 to 64 bytes/],
@@ -70,13 +74,13 @@ t.test('malformed, unknown and too costly hashes are refused with a reason that 
     ['NUL in a Django salt', 'pbkdf2_sha256$1000$sa\u0000lt$sEJtwsLq0r4J8j2KkwfpEgnhL4Jx81eR0ZEukqIIZuo=', /PBKDF2/]
   ]
   for (const [label, hash, reason] of refused) {
-    const info = identifyHash(hash)
+    const info = checkHash(hash, LIMITS)
     t.ok('error' in info, `${label}: refused`)
     if ('error' in info) {
       t.match(info.error, reason, `${label}: ${info.error}`)
       if (hash.length > 8) t.notOk(info.error.includes(hash.slice(-8)), `${label}: the reason does not quote the hash`)
     }
-    t.equal(await verifyHash(hash, 'anything'), false, `${label}: never verifies`)
+    t.equal(await verifyHash(hash, 'anything', LIMITS), false, `${label}: never verifies`)
   }
 })
 
@@ -85,7 +89,7 @@ t.test('foreign hashes verify off the event loop', async (t) => {
   let ticks = 0
   const timer = setInterval(() => { ticks++ }, 5)
   const started = performance.now()
-  const results = await Promise.all([verifyHash(FOREIGN.fastapiBcrypt, 'secret'), verifyHash(FOREIGN.passlib.replace('$29000$', '$400000$'), PASSWORD)])
+  const results = await Promise.all([verifyHash(FOREIGN.fastapiBcrypt, 'secret', LIMITS), verifyHash(FOREIGN.passlib.replace('$29000$', '$400000$'), PASSWORD, LIMITS)])
   const elapsed = performance.now() - started
   clearInterval(timer)
   t.same(results, [true, false], 'bcrypt verified (the PBKDF2 rounds were changed, so it fails, after the work)')

@@ -18,6 +18,7 @@ const user = (extra: Partial<User> = {}): User => ({
   scope: 'orders:read orders:write',
   passwordHash: null,
   credentialVersion: 2,
+  createdBy: null,
   createdAt: 0,
   updatedAt: 0,
   ...extra

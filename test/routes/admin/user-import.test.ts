@@ -50,7 +50,7 @@ function collect (child: ReturnType<typeof spawnNode>, timeoutMs = 60_000): Prom
   })
 }
 
-function summaryOf (t: Test, run: Run, label: string): { imported: number, updated: number, skipped: number, rejected: Array<{ line: number, reason: string }>, rejected_count: number } {
+function summaryOf (t: Test, run: Run, label: string): { imported: number, updated: number, skipped: number, rejected: Array<{ line: number, reason: string }>, rejected_count: number, committed_lines: number, resume_from_line: number | null } {
   t.equal(run.code, 0, `${label}: exit 0 ${run.stderr.slice(0, 300)}`)
   return JSON.parse(run.stdout)
 }
@@ -184,7 +184,7 @@ t.test(`a file of every format and broken lines: each user signs in with its pas
   assertOAuthError(t, await signIn(app, 'sso-only', 'anything'), 400, 'invalid_grant', 'invalid username or password', 'no password, no sign-in')
 
   const second = summaryOf(t, await cli(['users', 'import', '-'], url, lines.join('\n')), 'the same file again, from stdin')
-  t.same({ ...second, rejected: second.rejected.length }, { imported: 0, updated: 0, skipped: users.length + 1, rejected: expectedRejections.length, rejected_count: expectedRejections.length },
+  t.same({ ...second, rejected: second.rejected.length }, { imported: 0, updated: 0, skipped: users.length + 1, rejected: expectedRejections.length, rejected_count: expectedRejections.length, committed_lines: lines.length, resume_from_line: null },
     'a second import skips everything')
   t.match(await app.users.findByUsername('bcrypt-2b'), { passwordHash: GATEHOUSE_HASH }, 'and overwrites nothing (the upgraded hash stays)')
   t.equal(await app.users.count(), users.length + 1)
@@ -231,6 +231,13 @@ t.test(`an import killed halfway, then run again, ends with every user exactly o
       t.equal(run.code, 1, 'Ctrl-C: exit 1')
       t.equal(run.stdout, '', 'no summary')
       t.match(run.stderr, /gatehouse: interrupted after line \d+ .*run the same import again to finish it\n$/, 'says where it stopped and how to go on')
+      // 22.12: and where to resume: every line before resume_from_line is in, the line itself is not.
+      const where = /committed_lines (\d+), resume_from_line (\d+)/.exec(run.stderr)
+      t.ok(where, `committed_lines and resume_from_line on stderr: ${run.stderr.split('\n').at(-2)}`)
+      const committed = Number(where?.[1])
+      t.equal(Number(where?.[2]), committed + 1)
+      t.ok(await app.users.findByUsername(JSON.parse(all[committed - 1]!).username), `line ${committed} is in the database`)
+      t.equal(await app.users.findByUsername(JSON.parse(all[committed]!).username), undefined, `line ${committed + 1} is not`)
       t.match(run.stderr, /^gatehouse: import: \d+ lines read, \d+ imported, 0 updated, \d+ skipped, 0 rejected, \d+ lines\/s\n/m,
         'plain periodic counts on a stderr that is no terminal')
     }
@@ -265,7 +272,7 @@ t.test(`export, then import into a fresh database: the same users and hashes (${
   const target = await freshDatabase(t)
   t.teardown(() => target.drop())
   const again = summaryOf(t, await cli(['users', 'import', '-'], target.url, exported.stdout), 'import into the fresh database')
-  t.same(again, { imported: users.length + 2, updated: 0, skipped: 0, rejected: [], rejected_count: 0 })
+  t.same(again, { imported: users.length + 2, updated: 0, skipped: 0, rejected: [], rejected_count: 0, committed_lines: users.length + 2, resume_from_line: null })
   const copy = await build(t, { DATABASE_URL: target.url })
   const strip = (u: User) => ({ id: u.id, username: u.username, passwordHash: u.passwordHash, fullName: u.fullName, email: u.email, scope: u.scope, disabled: u.disabled })
   t.same((await allUsers(copy)).map(strip), (await allUsers(app)).map(strip), 'the same users, ids and hashes')
@@ -300,7 +307,9 @@ t.test(`POST /admin/users/import: the same import for operators without a shell 
     updated: 0,
     skipped: 0,
     rejected: [{ line: users.length + 1, reason: 'not valid JSON' }, { line: users.length + 2, reason: res.json().rejected[1]?.reason }],
-    rejected_count: 2
+    rejected_count: 2,
+    committed_lines: users.length + 2,
+    resume_from_line: null
   })
   t.match(res.json().rejected[1].reason, /^username: must match/)
   t.equal((await signIn(app, 'argon2i', 'pw-argon2i')).statusCode, 200, 'an imported user signs in')
@@ -320,7 +329,7 @@ t.test(`POST /admin/users/import: the same import for operators without a shell 
   t.equal(granted.statusCode, 200)
   const replaced = await bcryptHash('new-pw', 4)
   const updated = await post([line({ username: 'passlib', password_hash: replaced, full_name: 'Pass Lib' }), line({ username: 'newcomer', password_hash: null })].join('\n'), admin, '?update=true')
-  t.same(updated.json(), { imported: 1, updated: 1, skipped: 0, rejected: [], rejected_count: 0 })
+  t.same(updated.json(), { imported: 1, updated: 1, skipped: 0, rejected: [], rejected_count: 0, committed_lines: 2, resume_from_line: null })
   t.match(await app.users.findByUsername('passlib'), { passwordHash: replaced, fullName: 'Pass Lib' })
   const refresh = await app.inject({ method: 'POST', url: '/token', headers: { ...FORM, authorization: basic('web', webSecret) }, payload: form({ grant_type: 'refresh_token', refresh_token: granted.json().refresh_token }) })
   assertOAuthError(t, refresh, 400, 'invalid_grant', undefined, 'the refresh token issued before the new hash is dead')
@@ -511,7 +520,7 @@ t.test('the progress bar on a terminal', { skip: !existsSync('/usr/bin/script') 
   const run = await collect(child as ReturnType<typeof spawnNode>)
   t.equal(run.code, 0, 'exit 0')
   t.match(run.stdout, /import \[[█░]+\] 100% \| 3001 lines \| 3000 imported \| 0 skipped \| 1 rejected \| \d+ lines\/s \| 0s left/, 'the bar, at its end, with every count')
-  t.match(run.stdout, /\{"imported":3000,"updated":0,"skipped":0,"rejected":\[\{"line":3001,"reason":"not valid JSON"\}\],"rejected_count":1\}/, 'then the summary')
+  t.match(run.stdout, /\{"imported":3000,"updated":0,"skipped":0,"rejected":\[\{"line":3001,"reason":"not valid JSON"\}\],"rejected_count":1,"committed_lines":3001,"resume_from_line":null\}/, 'then the summary')
 })
 
 t.test('bad import commands', async (t) => {
@@ -528,11 +537,11 @@ t.test('bad import commands', async (t) => {
   await fails(['users', 'import', tmpdir()], /a directory/, 'a directory')
   await fails(['users', 'import', '-', '--batch-size', '0'], /--batch-size/, 'a zero batch')
   await fails(['users', 'export', 'extra'], /argument/i, 'export takes no argument')
-  t.same(summaryOf(t, await cli(['users', 'import', '-'], url, ''), 'an empty file'), { imported: 0, updated: 0, skipped: 0, rejected: [], rejected_count: 0 })
+  t.same(summaryOf(t, await cli(['users', 'import', '-'], url, ''), 'an empty file'), { imported: 0, updated: 0, skipped: 0, rejected: [], rejected_count: 0, committed_lines: 0, resume_from_line: null })
   t.equal((await cli(['users', 'export'], url)).stdout, '', 'exporting nobody prints nothing')
   const sub = randomUUID()
   const bom = summaryOf(t, await cli(['users', 'import', '-'], url, Buffer.concat([Buffer.from('\ufeff' + line({ username: 'bom', password_hash: null, sub }) + '\n'), Buffer.from([0xff, 0x0a])])), 'a BOM, and a line that is not UTF-8')
-  t.same(bom, { imported: 1, updated: 0, skipped: 0, rejected: [{ line: 2, reason: 'not valid UTF-8' }], rejected_count: 1 })
+  t.same(bom, { imported: 1, updated: 0, skipped: 0, rejected: [{ line: 2, reason: 'not valid UTF-8' }], rejected_count: 1, committed_lines: 2, resume_from_line: null })
   const long = summaryOf(t, await cli(['users', 'import', '-'], url, line({ username: 'long', password_hash: null, full_name: 'x'.repeat(70_000) }) + '\n' + line({ username: 'after', password_hash: null })), 'a line over 64 KiB')
-  t.same(long, { imported: 1, updated: 0, skipped: 0, rejected: [{ line: 1, reason: 'longer than 65536 bytes' }], rejected_count: 1 })
+  t.same(long, { imported: 1, updated: 0, skipped: 0, rejected: [{ line: 1, reason: 'longer than 65536 bytes' }], rejected_count: 1, committed_lines: 2, resume_from_line: null })
 })

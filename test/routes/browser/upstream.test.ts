@@ -41,7 +41,7 @@ async function signInThrough (app: FastifyInstance, webAuth: string, name: strin
   return whoGotIn(app, code, request.verifier, webAuth)
 }
 
-t.test('first sign-in creates the user; the second is the same user, with name and e-mail refreshed; the password grant refuses it', async (t) => {
+t.test('first sign-in creates the user; the second is the same user, with the name refreshed and the local e-mail kept; the password grant refuses it', async (t) => {
   const { app, admin, webAuth } = await setup(t)
   const op = await realOp(t)
   await addOidcProvider(app, 'corp', op, { displayName: 'Corp SSO' })
@@ -59,7 +59,8 @@ t.test('first sign-in creates the user; the second is the same user, with name a
   const second = await signInThrough(app, webAuth, 'corp', (url) => op.signInAt(url, 'verified', jar))
   t.equal(second.sub, first.sub, 'the same local user')
   t.equal(second.full_name, 'Vera Renamed', 'full_name follows the provider')
-  t.equal(second.email, 'vera.new@upstream.test', 'the verified e-mail follows the provider')
+  t.equal(second.email, 'vera@upstream.test', 'the local e-mail does not follow the provider (22.6b)')
+  t.match(await identitiesOf(app, admin, 'vera'), [{ provider: 'corp', email: 'vera.new@upstream.test' }], 'the link records the provider\'s new address')
   t.equal((await app.users.list({ limit: 100, offset: 0 })).filter((u) => u.username.startsWith('vera')).length, 1, 'no second user')
 
   // The password grant and the login form: the ordinary invalid_grant, as for a wrong password.
@@ -289,12 +290,16 @@ t.test('plain OAuth 2.0 (a GitHub-like stand-in): numeric subject, claim mapping
   t.same((await identitiesOf(app, admin, 'octocat')).map((i) => [i.provider, i.subject]), [['gh', '12345']], 'the number 12345 as text')
   t.ok(browser.cookies.has('gatehouse-session'))
 
-  // With an email_verified mapping, a verified e-mail is taken.
+  // With an email_verified mapping, a verified e-mail is taken at a first sign-in; an existing user's local
+  // e-mail is not set later by the provider (22.6b), only recorded on the link.
   await providers(app).update('gh', { claims: { emailVerified: 'email_verified' } })
   gh.users.octocat!.email_verified = true
   const again = await signInThrough(app, webAuth, 'gh', (url) => gh.signInAt(url))
   t.equal(again.sub, me.sub)
-  t.equal(again.email, 'octocat@plain.test')
+  t.equal(again.email, null, 'octocat: still none locally')
+  gh.users.hubot = { id: 67890, login: 'hubot', name: 'Hubot', email: 'hubot@plain.test', email_verified: true }
+  const hubot = await signInThrough(app, webAuth, 'gh', (url) => gh.signInAt(url, 'hubot'))
+  t.match(hubot, { username: 'hubot', email: 'hubot@plain.test' }, 'a first sign-in with a verified e-mail: kept')
 })
 
 t.test('ES256 ID tokens are accepted (the alg the provider advertises)', async (t) => {
@@ -323,7 +328,7 @@ t.test('admin API for providers: the secret never comes out; bad input is a 400;
   const body = { name: 'corp', issuer: 'https://login.corp.example', client_id: 'gh-client', client_secret: 'top-secret-value' }
   const created = await app.inject({ method: 'POST', url: '/admin/providers', headers: admin, payload: body })
   t.equal(created.statusCode, 201)
-  t.match(created.json(), { name: 'corp', issuer: body.issuer, client_id: 'gh-client', scope: 'openid email profile', display_name: 'corp', link_by_email: false, create_users: true, redirect_uri: 'http://gatehouse.test/login/corp/callback' })
+  t.match(created.json(), { name: 'corp', issuer: body.issuer, client_id: 'gh-client', scope: 'openid email profile', display_name: 'corp', link_by_email: false, link_linked_accounts: false, create_users: true, redirect_uri: 'http://gatehouse.test/login/corp/callback' })
   t.notOk(created.body.includes('top-secret-value'), 'POST: no secret')
   const list = await app.inject({ method: 'GET', url: '/admin/providers', headers: admin })
   t.equal(list.statusCode, 200)
@@ -332,9 +337,9 @@ t.test('admin API for providers: the secret never comes out; bad input is a 400;
   const one = await app.inject({ method: 'GET', url: '/admin/providers/corp', headers: admin })
   t.equal(one.statusCode, 200)
   t.notOk(one.body.includes('secret'), 'GET: no secret field at all')
-  const patched = await app.inject({ method: 'PATCH', url: '/admin/providers/corp', headers: admin, payload: { client_secret: 'rotated-secret', display_name: 'Corp', create_users: false } })
+  const patched = await app.inject({ method: 'PATCH', url: '/admin/providers/corp', headers: admin, payload: { client_secret: 'rotated-secret', display_name: 'Corp', create_users: false, link_linked_accounts: true } })
   t.equal(patched.statusCode, 200)
-  t.match(patched.json(), { display_name: 'Corp', create_users: false })
+  t.match(patched.json(), { display_name: 'Corp', create_users: false, link_linked_accounts: true })
   t.notOk(patched.body.includes('rotated-secret'))
   t.equal((await app.storage.providers.find('corp'))?.clientSecret, 'rotated-secret', 'the new secret is stored')
   t.equal((await app.inject({ method: 'POST', url: '/admin/providers', headers: admin, payload: body })).statusCode, 409)
