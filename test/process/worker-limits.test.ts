@@ -65,7 +65,7 @@ async function limitsHold (t: Test, workers: number, env: Record<string, string>
   // tenth of it) would otherwise shed some of a burst from one address with 503s, which is its own test's subject.
   const server = await startServer({ ...env, WORKERS: String(workers), LOG_LEVEL: 'info', PASSWORD_QUEUE_SECONDS: '60' }, undefined, 60_000)
   t.teardown(() => stopServer(server))
-  await until(`${workers} workers to listen`, () => server.output().includes(`listening with ${workers} worker processes`))
+  await until(`${workers} workers to listen`, () => server.output().includes(`listening with ${workers} worker processes`), 60_000)
   const token = `${server.url}/token`
   if (env.TRUST_PROXY === 'true') {
     const warnings = server.output().split('\n').filter((l) => l.includes('TRUST_PROXY=true trusts every X-Forwarded-For hop'))
