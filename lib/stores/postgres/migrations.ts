@@ -164,7 +164,12 @@ export const postgresMigrations: string[] = [
    );
    CREATE INDEX upstream_transactions_expires ON upstream_transactions (expires_at);
    CREATE INDEX users_email ON users (lower(email));
-   ALTER TABLE clients ADD COLUMN providers JSONB;`
+   ALTER TABLE clients ADD COLUMN providers JSONB;`,
+  // Client settings of a certified-grade OpenID Provider: see the SQLite migration of the same number.
+  `ALTER TABLE clients ADD COLUMN pkce TEXT NOT NULL DEFAULT 'required' CHECK (pkce IN ('required', 'optional')),
+     ADD COLUMN id_token_alg TEXT,
+     ADD COLUMN userinfo_alg TEXT,
+     ADD COLUMN backchannel_logout_uri TEXT;`
 ]
 
 /**

@@ -164,5 +164,12 @@ export const sqliteMigrations: string[] = [
    );
    CREATE INDEX upstream_transactions_expires ON upstream_transactions (expires_at);
    CREATE INDEX users_email ON users (lower(email));
-   ALTER TABLE clients ADD COLUMN providers TEXT;`
+   ALTER TABLE clients ADD COLUMN providers TEXT;`,
+  // Client settings of a certified-grade OpenID Provider: PKCE per client ('required' or 'optional'; public clients
+  // are always required, whatever the column says), the ID token and userinfo signing algorithms (NULL: the
+  // server's default; userinfo NULL: plain JSON), and the Back-Channel Logout 1.0 endpoint.
+  `ALTER TABLE clients ADD COLUMN pkce TEXT NOT NULL DEFAULT 'required' CHECK (pkce IN ('required', 'optional'));
+   ALTER TABLE clients ADD COLUMN id_token_alg TEXT;
+   ALTER TABLE clients ADD COLUMN userinfo_alg TEXT;
+   ALTER TABLE clients ADD COLUMN backchannel_logout_uri TEXT;`
 ]
