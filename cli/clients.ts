@@ -31,8 +31,31 @@ const CLIENT_FLAGS = {
     type: 'string',
     value: 'a,b',
     description: 'its users sign in through these upstream providers only, with no password form (\'\' lifts the restriction)'
+  },
+  pkce: {
+    type: 'string',
+    value: 'POLICY',
+    description: 'required (the default) or optional: optional lets this confidential client send authorization requests without PKCE (the OpenID nonce then protects the code; public clients: always required)'
+  },
+  'id-token-alg': {
+    type: 'string',
+    value: 'ALG',
+    description: 'RS256 or ES256: how its ID tokens are signed (\'\': the server default, RS256)'
+  },
+  'userinfo-alg': {
+    type: 'string',
+    value: 'ALG',
+    description: 'RS256 or ES256: /userinfo answers it as a signed JWT (\'\': plain JSON, the default)'
+  },
+  'backchannel-logout-uri': {
+    type: 'string',
+    value: 'URI',
+    description: 'OpenID Connect Back-Channel Logout: where a logout token is posted when a session of its users ends (\'\': none)'
   }
 } as const
+
+/** A flag whose '' means "none" (null); absent: undefined. */
+const orNull = (value: string | undefined): string | null | undefined => value === undefined ? undefined : value === '' ? null : value
 
 /** `--providers a,b` as a list; '' lifts the restriction (null); absent: undefined. */
 function providerList (value: string | undefined): string[] | null | undefined {
@@ -49,7 +72,7 @@ export const clients: CommandGroup = {
     command({
       name: 'add',
       summary: 'register a client and print it; a confidential client\'s secret is printed this once (stored only as a digest)',
-      usage: ['CLIENT_ID [--public] [--grant g1,g2] [--scope "a b"] [--redirect-uri URI]... [--post-logout-redirect-uri URI]... [--skip-consent] [--providers a,b]'],
+      usage: ['CLIENT_ID [--public] [--grant g1,g2] [--scope "a b"] [--redirect-uri URI]... [--post-logout-redirect-uri URI]... [--skip-consent] [--providers a,b] [--pkce optional] [--id-token-alg ALG] [--userinfo-alg ALG] [--backchannel-logout-uri URI]'],
       details: ['Without --grant, a confidential client gets client_credentials and a public one authorization_code,refresh_token.'],
       positionals: true,
       flags: {
@@ -67,7 +90,11 @@ export const clients: CommandGroup = {
           redirectUris: values['redirect-uri'] ?? [],
           postLogoutRedirectUris: values['post-logout-redirect-uri'] ?? [],
           skipConsent: values['skip-consent'] ?? false,
-          providers: providerList(values.providers) ?? null
+          providers: providerList(values.providers) ?? null,
+          pkce: values.pkce,
+          idTokenAlg: orNull(values['id-token-alg']),
+          userinfoAlg: orNull(values['userinfo-alg']),
+          backchannelLogoutUri: orNull(values['backchannel-logout-uri'])
         })
         return { ...toClientView(client), ...(secret === undefined ? {} : { client_secret: secret }) }
       }
@@ -75,7 +102,7 @@ export const clients: CommandGroup = {
     command({
       name: 'update',
       summary: 'change a client and print it: each option given replaces what is stored, the others stay',
-      usage: ['CLIENT_ID [--grant g1,g2] [--scope "a b"] [--redirect-uri URI]... [--post-logout-redirect-uri URI]... [--skip-consent|--no-skip-consent] [--providers a,b]'],
+      usage: ['CLIENT_ID [--grant g1,g2] [--scope "a b"] [--redirect-uri URI]... [--post-logout-redirect-uri URI]... [--skip-consent|--no-skip-consent] [--providers a,b] [--pkce POLICY] [--id-token-alg ALG] [--userinfo-alg ALG] [--backchannel-logout-uri URI]'],
       positionals: true,
       flags: {
         ...CLIENT_FLAGS,
@@ -90,7 +117,11 @@ export const clients: CommandGroup = {
           redirectUris: values['redirect-uri'],
           postLogoutRedirectUris: values['post-logout-redirect-uri'],
           skipConsent: values['skip-consent'] ? true : values['no-skip-consent'] ? false : undefined,
-          providers: providerList(values.providers)
+          providers: providerList(values.providers),
+          pkce: values.pkce,
+          idTokenAlg: orNull(values['id-token-alg']),
+          userinfoAlg: orNull(values['userinfo-alg']),
+          backchannelLogoutUri: orNull(values['backchannel-logout-uri'])
         })
         return toClientView(client)
       }

@@ -1,7 +1,7 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox'
 import { bearerRefusals, ClientId, NullableString, Password, ref, Scope, Username } from './common.js'
 import { bearerSecurity } from './security.js'
-import { GRANT_TYPES, OneOf, type AdminErrorCode } from './vocabulary.js'
+import { GRANT_TYPES, OneOf, PKCE_POLICIES, SIGNING_ALGS, type AdminErrorCode, type SigningAlg } from './vocabulary.js'
 import { UserView } from './users.js'
 
 const NullableScope = Type.Unsafe<string | null>({ type: ['string', 'null'], maxLength: 2048, description: 'space-separated scopes the client may ask for; null = only the user\'s scopes' })
@@ -13,6 +13,12 @@ const ClientProviders = Type.Unsafe<string[] | null>({
   maxItems: 20,
   description: 'the upstream providers its users may sign in with (names); when set, the login page offers only these and no password form. null = every provider and the password form'
 })
+
+const Pkce = OneOf(PKCE_POLICIES, { description: 'required (default; always for public clients): every authorization request carries an S256 code_challenge. optional: a confidential client may leave PKCE out (the OpenID nonce then protects its code flow, RFC 9700 §2.1.1)' })
+const nullableAlg = (description: string) => Type.Unsafe<SigningAlg | null>({ type: ['string', 'null'], enum: [...SIGNING_ALGS, null], description })
+const IdTokenAlg = nullableAlg('how its ID tokens are signed; null = the server default (RS256)')
+const UserinfoAlg = nullableAlg('sign /userinfo answers as a JWT with this algorithm; null = plain JSON')
+const BackchannelLogoutUri = Type.Unsafe<string | null>({ type: ['string', 'null'], maxLength: 2048, description: 'OpenID Connect Back-Channel Logout 1.0: where a logout token is posted when a session of its users ends; null = none' })
 
 export const DEFAULT_PAGE = { limit: 100, offset: 0 }
 
@@ -54,12 +60,16 @@ export const ClientView = Type.Object({
   post_logout_redirect_uris: Type.Array(Type.String(), { description: 'where RP-initiated logout (GET /logout) may return' }),
   skip_consent: Type.Boolean({ description: 'the consent page is never shown for this client' }),
   providers: Type.Optional(ClientProviders),
+  pkce: Pkce,
+  id_token_alg: IdTokenAlg,
+  userinfo_alg: UserinfoAlg,
+  backchannel_logout_uri: BackchannelLogoutUri,
   created_at: Type.Integer(),
   client_secret: Type.Optional(Type.String({ description: 'only in the reply that created or re-issued it' }))
 }, {
   $id: 'Client',
   description: 'A client as the API shows it (never the secret digest)',
-  examples: [{ client_id: 'svc', public: false, grant_types: ['client_credentials'], scope: 'orders:read', redirect_uris: [], post_logout_redirect_uris: [], skip_consent: false, created_at: 1767224700, client_secret: 'l8Yk1m…' }]
+  examples: [{ client_id: 'svc', public: false, grant_types: ['client_credentials'], scope: 'orders:read', redirect_uris: [], post_logout_redirect_uris: [], skip_consent: false, pkce: 'required', id_token_alg: null, userinfo_alg: null, backchannel_logout_uri: null, created_at: 1767224700, client_secret: 'l8Yk1m…' }]
 })
 
 export const CreateClient = Type.Object({
@@ -70,7 +80,11 @@ export const CreateClient = Type.Object({
   redirect_uris: Type.Optional(Type.Array(Type.String({ maxLength: 2048 }), { maxItems: 20 })),
   post_logout_redirect_uris: Type.Optional(Type.Array(Type.String({ maxLength: 2048 }), { maxItems: 20, description: 'where RP-initiated logout may return (exact match)' })),
   skip_consent: Type.Optional(Type.Boolean({ default: false, description: 'never show the consent page (first-party clients)' })),
-  providers: Type.Optional(ClientProviders)
+  providers: Type.Optional(ClientProviders),
+  pkce: Type.Optional(Pkce),
+  id_token_alg: Type.Optional(IdTokenAlg),
+  userinfo_alg: Type.Optional(UserinfoAlg),
+  backchannel_logout_uri: Type.Optional(BackchannelLogoutUri)
 }, { additionalProperties: false, examples: [{ client_id: 'svc', grant_types: ['client_credentials'], scope: 'orders:read' }] })
 
 export const UpdateClient = Type.Object({
@@ -80,6 +94,10 @@ export const UpdateClient = Type.Object({
   post_logout_redirect_uris: Type.Optional(Type.Array(Type.String({ maxLength: 2048 }), { maxItems: 20 })),
   skip_consent: Type.Optional(Type.Boolean()),
   providers: Type.Optional(ClientProviders),
+  pkce: Type.Optional(Pkce),
+  id_token_alg: Type.Optional(IdTokenAlg),
+  userinfo_alg: Type.Optional(UserinfoAlg),
+  backchannel_logout_uri: Type.Optional(BackchannelLogoutUri),
   rotate_secret: Type.Optional(Type.Boolean({ description: 'issue a new secret (shown once); the old one stops working' }))
 }, { additionalProperties: false })
 

@@ -31,6 +31,18 @@ export type GrantType = typeof GRANT_TYPES[number]
 
 export const isGrantType = (value: string): value is GrantType => (GRANT_TYPES as readonly string[]).includes(value)
 
+/** The JWS algorithms Gatehouse signs with: RS256 (OIDC Core §15.1: an OP MUST support it) and ES256. */
+export const SIGNING_ALGS = ['RS256', 'ES256'] as const
+export type SigningAlg = typeof SIGNING_ALGS[number]
+
+/**
+ * PKCE per client: `required` (the default; always for public clients) or `optional`, which lets a confidential
+ * client's authorization request come without a code_challenge (RFC 9700 §2.1.1: the OpenID `nonce` then protects
+ * the code flow).
+ */
+export const PKCE_POLICIES = ['required', 'optional'] as const
+export type PkcePolicy = typeof PKCE_POLICIES[number]
+
 /**
  * A string that is one of `words`, as one `enum` (what client generators turn into a union type), typed as
  * the union of the words.

@@ -8,7 +8,7 @@ import { formatScope, isValidScopeList, parseScope } from '../oauth/scopes.js'
 import { looksLikeUserId } from '../oauth/subjects.js'
 import { checkClientProviders } from './providers.js'
 import type { Client, Storage } from '../stores/types.js'
-import { GRANT_TYPES, isGrantType, type GrantType } from '../../schemas/vocabulary.js'
+import { GRANT_TYPES, isGrantType, PKCE_POLICIES, SIGNING_ALGS, type GrantType, type PkcePolicy, type SigningAlg } from '../../schemas/vocabulary.js'
 const CLIENT_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/
 
 export interface ClientInput {
@@ -22,10 +22,23 @@ export interface ClientInput {
   skipConsent?: boolean
   /** Only these upstream providers, and no password form, for its users; null/absent = unrestricted. */
   providers?: string[] | null
+  /** `optional` lets a confidential client's authorization requests come without PKCE; absent = required. */
+  pkce?: string
+  /** How its ID tokens are signed; null/absent = the server's default. */
+  idTokenAlg?: string | null
+  /** Sign /userinfo answers with this algorithm; null/absent = plain JSON. */
+  userinfoAlg?: string | null
+  /** OpenID Connect Back-Channel Logout 1.0: where logout tokens are posted; null/absent = none. */
+  backchannelLogoutUri?: string | null
 }
 
+/** The input with its checked words typed. */
+export type CheckedClientInput = ClientInput & { grantTypes: GrantType[], pkce?: PkcePolicy, idTokenAlg?: SigningAlg | null, userinfoAlg?: SigningAlg | null }
+
+const oneOf = <T extends string>(words: readonly T[], value: string): value is T => (words as readonly string[]).includes(value)
+
 /** Client registration rules shared by the CLI and the admin API. */
-export function checkClientInput (input: ClientInput): asserts input is ClientInput & { grantTypes: GrantType[] } {
+export function checkClientInput (input: ClientInput): asserts input is CheckedClientInput {
   const unknown = input.grantTypes.filter((g) => !isGrantType(g))
   if (unknown.length) throw invalidInput(`unknown grant type: ${unknown.join(', ')} (known: ${GRANT_TYPES.join(', ')})`)
   if (input.grantTypes.length === 0) throw invalidInput('a client needs at least one grant type')
@@ -35,19 +48,27 @@ export function checkClientInput (input: ClientInput): asserts input is ClientIn
   for (const uri of input.redirectUris) checkRedirectUri(uri)
   for (const uri of input.postLogoutRedirectUris ?? []) checkRedirectUri(uri)
   if (input.grantTypes.includes('authorization_code') && input.redirectUris.length === 0) throw invalidInput('the authorization_code grant needs at least one redirect URI')
+  if (input.pkce !== undefined && !oneOf(PKCE_POLICIES, input.pkce)) throw invalidInput(`pkce: ${PKCE_POLICIES.join(' or ')}`)
+  // RFC 9700 §2.1.1: a public client has no secret to protect its code, so PKCE is its only defence.
+  if (input.isPublic && input.pkce === 'optional') throw invalidInput('a public client must use PKCE (pkce cannot be optional)')
+  for (const [name, alg] of [['id_token_alg', input.idTokenAlg], ['userinfo_alg', input.userinfoAlg]] as const) {
+    if (alg != null && !oneOf(SIGNING_ALGS, alg)) throw invalidInput(`${name}: one of ${SIGNING_ALGS.join(', ')}`)
+  }
+  // Back-Channel Logout 1.0 §2.2: an absolute URI without a fragment; https, or http on loopback as redirect URIs.
+  if (input.backchannelLogoutUri != null) checkRedirectUri(input.backchannelLogoutUri, 'back-channel logout URI')
 }
 
 /** Absolute URIs without a fragment (RFC 6749 §3.1.2); plain http only for loopback (RFC 8252 §7.3, BCP §2.6). */
-function checkRedirectUri (uri: string): void {
+function checkRedirectUri (uri: string, what = 'redirect URI'): void {
   // URL() would percent-encode these, but the URI is stored and compared as sent: refuse them (RFC 3986
   // has no raw whitespace or control characters; PostgreSQL text cannot hold U+0000 either).
   // eslint-disable-next-line no-control-regex -- control characters are exactly what is refused
-  if (/[\s\u0000-\u001f\u007f]/.test(uri)) throw invalidInput(`redirect URI contains whitespace or a control character: ${JSON.stringify(uri).slice(0, 200)}`)
+  if (/[\s\u0000-\u001f\u007f]/.test(uri)) throw invalidInput(`${what} contains whitespace or a control character: ${JSON.stringify(uri).slice(0, 200)}`)
   let url: URL
-  try { url = new URL(uri) } catch { throw invalidInput(`redirect URI is not an absolute URI: ${uri}`) }
-  if (url.hash || uri.includes('#')) throw invalidInput(`redirect URI must not have a fragment: ${uri}`)
+  try { url = new URL(uri) } catch { throw invalidInput(`${what} is not an absolute URI: ${uri}`) }
+  if (url.hash || uri.includes('#')) throw invalidInput(`${what} must not have a fragment: ${uri}`)
   const loopback = url.hostname === '127.0.0.1' || url.hostname === '[::1]' || url.hostname === 'localhost'
-  if (url.protocol === 'http:' && !loopback) throw invalidInput(`plain http redirect URIs are only allowed for loopback: ${uri}`)
+  if (url.protocol === 'http:' && !loopback) throw invalidInput(`plain http ${what}s are only allowed for loopback: ${uri}`)
 }
 
 /** Registers a client; returns it with its secret (shown once; only a digest is stored). */
@@ -69,7 +90,11 @@ export async function createClient (storage: Storage, id: string, input: ClientI
       redirectUris: input.redirectUris,
       postLogoutRedirectUris: input.postLogoutRedirectUris ?? [],
       skipConsent: input.skipConsent ?? false,
-      providers: providers ?? null
+      providers: providers ?? null,
+      pkce: input.pkce ?? 'required',
+      idTokenAlg: input.idTokenAlg ?? null,
+      userinfoAlg: input.userinfoAlg ?? null,
+      backchannelLogoutUri: input.backchannelLogoutUri ?? null
     })
     return { client, secret }
   } catch (err) {
@@ -93,6 +118,13 @@ export interface ClientPatchInput {
   skipConsent?: boolean
   /** null lifts the restriction. */
   providers?: string[] | null
+  pkce?: string
+  /** null: back to the server's default. */
+  idTokenAlg?: string | null
+  /** null: plain JSON again. */
+  userinfoAlg?: string | null
+  /** null: no back-channel logout. */
+  backchannelLogoutUri?: string | null
   /** Issue a new secret (returned once); the old one stops working. */
   rotateSecret?: boolean
 }
@@ -112,7 +144,11 @@ export async function updateClient (deps: ClientAdminDeps, id: string, patch: Cl
     grantTypes: patch.grantTypes ?? current.grantTypes,
     scope: patch.scope === undefined ? current.scope : patch.scope,
     redirectUris: patch.redirectUris ?? current.redirectUris,
-    postLogoutRedirectUris: patch.postLogoutRedirectUris ?? current.postLogoutRedirectUris
+    postLogoutRedirectUris: patch.postLogoutRedirectUris ?? current.postLogoutRedirectUris,
+    pkce: patch.pkce ?? current.pkce,
+    idTokenAlg: patch.idTokenAlg === undefined ? current.idTokenAlg : patch.idTokenAlg,
+    userinfoAlg: patch.userinfoAlg === undefined ? current.userinfoAlg : patch.userinfoAlg,
+    backchannelLogoutUri: patch.backchannelLogoutUri === undefined ? current.backchannelLogoutUri : patch.backchannelLogoutUri
   }
   checkClientInput(next)
   if (patch.rotateSecret && current.isPublic) throw invalidInput('a public client has no secret')
@@ -125,6 +161,10 @@ export async function updateClient (deps: ClientAdminDeps, id: string, patch: Cl
     postLogoutRedirectUris: next.postLogoutRedirectUris,
     ...(patch.skipConsent === undefined ? {} : { skipConsent: patch.skipConsent }),
     ...(providers === undefined ? {} : { providers }),
+    pkce: next.pkce,
+    idTokenAlg: next.idTokenAlg,
+    userinfoAlg: next.userinfoAlg,
+    backchannelLogoutUri: next.backchannelLogoutUri,
     ...(secret === undefined ? {} : { secretHash: hashClientSecret(secret) })
   })
   if (!client) throw notFound(`no client ${current.id}`)
@@ -150,6 +190,10 @@ export function toClientView (client: Client) {
     post_logout_redirect_uris: client.postLogoutRedirectUris,
     skip_consent: client.skipConsent,
     providers: client.providers,
+    pkce: client.pkce,
+    id_token_alg: client.idTokenAlg,
+    userinfo_alg: client.userinfoAlg,
+    backchannel_logout_uri: client.backchannelLogoutUri,
     created_at: client.createdAt
   }
 }

@@ -26,6 +26,10 @@ export const DEFAULT_CLIENT: Client = Object.freeze({
   postLogoutRedirectUris: [],
   skipConsent: false,
   providers: null,
+  pkce: 'required',
+  idTokenAlg: null,
+  userinfoAlg: null,
+  backchannelLogoutUri: null,
   createdAt: 0,
   updatedAt: 0
 }) as Client

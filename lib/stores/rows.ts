@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
-import type { Client, GrantType, Grant, Identity, ImportedUser, ProviderClaims, ProviderPatch, RefreshToken, SigningKey, UpstreamProvider, UpstreamTransaction, User, UserPatch } from './types.js'
+import type { SigningAlg } from '../../schemas/vocabulary.js'
+import type { Client, ClientPatch, GrantType, Grant, Identity, ImportedUser, ProviderClaims, ProviderPatch, RefreshToken, SigningKey, UpstreamProvider, UpstreamTransaction, User, UserPatch } from './types.js'
 
 /**
  * Row ⇄ entity mapping shared by both backends: the column names are the same, and the few type
@@ -37,6 +38,10 @@ export const toClient = (r: Row): Client => ({
   postLogoutRedirectUris: r.post_logout_redirect_uris === undefined ? [] : list<string>(r.post_logout_redirect_uris),
   skipConsent: Boolean(r.skip_consent),
   providers: r.providers === null || r.providers === undefined ? null : list<string>(r.providers),
+  pkce: r.pkce === 'optional' && !r.is_public ? 'optional' : 'required',
+  idTokenAlg: strOrNull(r.id_token_alg) as SigningAlg | null,
+  userinfoAlg: strOrNull(r.userinfo_alg) as SigningAlg | null,
+  backchannelLogoutUri: strOrNull(r.backchannel_logout_uri),
   createdAt: num(r.created_at),
   updatedAt: num(r.updated_at)
 })
@@ -116,7 +121,7 @@ export function userPatchColumns (patch: Partial<Pick<User, 'fullName' | 'email'
   return columns
 }
 
-export function clientPatchColumns (patch: Partial<Pick<Client, 'grantTypes' | 'scope' | 'redirectUris' | 'secretHash' | 'postLogoutRedirectUris' | 'skipConsent' | 'providers'>>): Array<[string, unknown]> {
+export function clientPatchColumns (patch: ClientPatch): Array<[string, unknown]> {
   const columns: Array<[string, unknown]> = []
   if (patch.grantTypes !== undefined) columns.push(['grant_types', JSON.stringify(patch.grantTypes)])
   if (patch.scope !== undefined) columns.push(['scope', patch.scope])
@@ -125,6 +130,10 @@ export function clientPatchColumns (patch: Partial<Pick<Client, 'grantTypes' | '
   if (patch.postLogoutRedirectUris !== undefined) columns.push(['post_logout_redirect_uris', JSON.stringify(patch.postLogoutRedirectUris)])
   if (patch.skipConsent !== undefined) columns.push(['skip_consent', patch.skipConsent])
   if (patch.providers !== undefined) columns.push(['providers', patch.providers === null ? null : JSON.stringify(patch.providers)])
+  if (patch.pkce !== undefined) columns.push(['pkce', patch.pkce])
+  if (patch.idTokenAlg !== undefined) columns.push(['id_token_alg', patch.idTokenAlg])
+  if (patch.userinfoAlg !== undefined) columns.push(['userinfo_alg', patch.userinfoAlg])
+  if (patch.backchannelLogoutUri !== undefined) columns.push(['backchannel_logout_uri', patch.backchannelLogoutUri])
   return columns
 }
 

@@ -1,4 +1,4 @@
-import type { GrantType } from '../../schemas/vocabulary.js'
+import type { GrantType, PkcePolicy, SigningAlg } from '../../schemas/vocabulary.js'
 
 /**
  * The store ports. Each is one narrow interface with a SQLite and a PostgreSQL implementation
@@ -135,12 +135,22 @@ export interface Client {
    * When set, the login page for its requests offers only these, and no password form.
    */
   providers: string[] | null
+  /** Whether an authorization request must carry a PKCE challenge; public clients: always `required`. */
+  pkce: PkcePolicy
+  /** How its ID tokens are signed; null = the server's default (RS256). */
+  idTokenAlg: SigningAlg | null
+  /** null: /userinfo answers JSON; an algorithm: a JWT signed with it (OIDC Core §5.3.2). */
+  userinfoAlg: SigningAlg | null
+  /** Where OpenID Connect Back-Channel Logout 1.0 posts a logout token when a session of its users ends. */
+  backchannelLogoutUri: string | null
   createdAt: number
   updatedAt: number
 }
 
-export type NewClient = Omit<Client, 'createdAt' | 'updatedAt' | 'generation' | 'postLogoutRedirectUris' | 'skipConsent' | 'providers'> & Partial<Pick<Client, 'postLogoutRedirectUris' | 'skipConsent' | 'providers'>>
-export type ClientPatch = Partial<Pick<Client, 'grantTypes' | 'scope' | 'redirectUris' | 'secretHash' | 'postLogoutRedirectUris' | 'skipConsent' | 'providers'>>
+/** The client fields a registration may leave out (the store's defaults apply). */
+type OptionalClientFields = 'postLogoutRedirectUris' | 'skipConsent' | 'providers' | 'pkce' | 'idTokenAlg' | 'userinfoAlg' | 'backchannelLogoutUri'
+export type NewClient = Omit<Client, 'createdAt' | 'updatedAt' | 'generation' | OptionalClientFields> & Partial<Pick<Client, OptionalClientFields>>
+export type ClientPatch = Partial<Pick<Client, 'grantTypes' | 'scope' | 'redirectUris' | 'secretHash' | OptionalClientFields>>
 
 export interface ClientStore {
   /** Throws ConflictError when the client id is taken. */

@@ -43,7 +43,11 @@ const adminClientRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       redirectUris: b.redirect_uris ?? [],
       postLogoutRedirectUris: b.post_logout_redirect_uris ?? [],
       skipConsent: b.skip_consent ?? false,
-      providers: b.providers
+      providers: b.providers,
+      pkce: b.pkce,
+      idTokenAlg: b.id_token_alg,
+      userinfoAlg: b.userinfo_alg,
+      backchannelLogoutUri: b.backchannel_logout_uri
     })
     reply.code(201)
     return { ...toClientView(client), client_secret: secret }
@@ -81,6 +85,10 @@ const adminClientRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       postLogoutRedirectUris: b.post_logout_redirect_uris,
       skipConsent: b.skip_consent,
       providers: b.providers,
+      pkce: b.pkce,
+      idTokenAlg: b.id_token_alg,
+      userinfoAlg: b.userinfo_alg,
+      backchannelLogoutUri: b.backchannel_logout_uri,
       rotateSecret: b.rotate_secret
     })
     return { ...toClientView(client), client_secret: secret }

@@ -20,6 +20,16 @@ t.test('clients add/update with post-logout redirect URIs and skip-consent; user
   t.match(bad.stderr, /plain http/)
   t.equal((await cli(['clients', 'update', 'nobody', '--skip-consent'], env)).code, 1)
 
+  const oidc = await cli(['clients', 'update', 'web', '--pkce', 'optional', '--id-token-alg', 'ES256', '--userinfo-alg', 'RS256', '--backchannel-logout-uri', 'https://app.test/bc'], env)
+  t.equal(oidc.code, 0, oidc.stderr)
+  t.match(JSON.parse(oidc.stdout), { pkce: 'optional', id_token_alg: 'ES256', userinfo_alg: 'RS256', backchannel_logout_uri: 'https://app.test/bc' })
+  const cleared = await cli(['clients', 'update', 'web', '--id-token-alg', '', '--userinfo-alg', '', '--backchannel-logout-uri', ''], env)
+  t.match(JSON.parse(cleared.stdout), { pkce: 'optional', id_token_alg: null, userinfo_alg: null, backchannel_logout_uri: null }, "'' goes back to the default")
+  const publicOptional = await cli(['clients', 'add', 'spa', '--public', '--redirect-uri', 'https://spa.test/cb', '--pkce', 'optional'], env)
+  t.equal(publicOptional.code, 1, 'a public client cannot go without PKCE')
+  t.match(publicOptional.stderr, /public client must use PKCE/)
+  t.equal((await cli(['clients', 'update', 'web', '--id-token-alg', 'HS256'], env)).code, 1)
+
   t.equal((await cli(['users', 'add', 'alice', '--password-stdin'], env, 'pw')).code, 0)
   const sessions = await cli(['users', 'sessions', 'alice'], env)
   t.same(JSON.parse(sessions.stdout), [])

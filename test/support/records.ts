@@ -16,6 +16,10 @@ export function clientRecord (over: Partial<Client> = {}): Client {
     postLogoutRedirectUris: [],
     skipConsent: false,
     providers: null,
+    pkce: 'required',
+    idTokenAlg: null,
+    userinfoAlg: null,
+    backchannelLogoutUri: null,
     createdAt: 0,
     updatedAt: 0,
     ...over

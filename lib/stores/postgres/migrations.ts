@@ -195,7 +195,12 @@ export const postgresMigrations: string[] = [
   `ALTER TABLE users ADD COLUMN created_by TEXT;
    UPDATE users SET created_by = 'provider:' || (SELECT provider FROM upstream_identities i WHERE i.user_id = users.id ORDER BY linked_at, provider LIMIT 1)
      WHERE password_hash = '!upstream' AND EXISTS (SELECT 1 FROM upstream_identities i WHERE i.user_id = users.id);
-   ALTER TABLE upstream_providers ADD COLUMN link_linked_accounts BOOLEAN NOT NULL DEFAULT FALSE;`
+   ALTER TABLE upstream_providers ADD COLUMN link_linked_accounts BOOLEAN NOT NULL DEFAULT FALSE;`,
+  // Client settings of a certified-grade OpenID Provider: see the SQLite migration of the same number.
+  `ALTER TABLE clients ADD COLUMN pkce TEXT NOT NULL DEFAULT 'required' CHECK (pkce IN ('required', 'optional')),
+     ADD COLUMN id_token_alg TEXT,
+     ADD COLUMN userinfo_alg TEXT,
+     ADD COLUMN backchannel_logout_uri TEXT;`
 ]
 
 /**

@@ -200,5 +200,12 @@ export const sqliteMigrations: string[] = [
   `ALTER TABLE users ADD COLUMN created_by TEXT;
    UPDATE users SET created_by = 'provider:' || (SELECT provider FROM upstream_identities i WHERE i.user_id = users.id ORDER BY linked_at, provider LIMIT 1)
      WHERE password_hash = '!upstream' AND EXISTS (SELECT 1 FROM upstream_identities i WHERE i.user_id = users.id);
-   ALTER TABLE upstream_providers ADD COLUMN link_linked_accounts INTEGER NOT NULL DEFAULT 0;`
+   ALTER TABLE upstream_providers ADD COLUMN link_linked_accounts INTEGER NOT NULL DEFAULT 0;`,
+  // Client settings of a certified-grade OpenID Provider: PKCE per client ('required' or 'optional'; public clients
+  // are always required, whatever the column says), the ID token and userinfo signing algorithms (NULL: the
+  // server's default; userinfo NULL: plain JSON), and the Back-Channel Logout 1.0 endpoint.
+  `ALTER TABLE clients ADD COLUMN pkce TEXT NOT NULL DEFAULT 'required' CHECK (pkce IN ('required', 'optional'));
+   ALTER TABLE clients ADD COLUMN id_token_alg TEXT;
+   ALTER TABLE clients ADD COLUMN userinfo_alg TEXT;
+   ALTER TABLE clients ADD COLUMN backchannel_logout_uri TEXT;`
 ]

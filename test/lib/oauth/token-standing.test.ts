@@ -4,6 +4,7 @@ import { DEFAULT_CLIENT } from '../../../lib/oauth/client-auth.js'
 import { cachedTokenStanding, claimsNow, decide } from '../../../lib/oauth/token-standing.js'
 import type { CachePeek } from '../../../lib/stores/cached.js'
 import type { Client, User } from '../../../lib/stores/types.js'
+import { clientRecord } from '../../support/records.js'
 
 // Whether a verified token may still be used, and with which scopes (lib/oauth/token-standing.ts), decided on
 // plain records: the bearer check and introspection reach the same rules through an app.
@@ -23,21 +24,7 @@ const user = (extra: Partial<User> = {}): User => ({
   updatedAt: 0,
   ...extra
 })
-const client = (extra: Partial<Client> = {}): Client => ({
-  id: 'web',
-  secretHash: null,
-  isPublic: false,
-  grantTypes: ['password'],
-  scope: null,
-  redirectUris: [],
-  generation: 'g1',
-  postLogoutRedirectUris: [],
-  skipConsent: false,
-  providers: null,
-  createdAt: 0,
-  updatedAt: 0,
-  ...extra
-})
+const client = (extra: Partial<Client> = {}): Client => clientRecord({ grantTypes: ['password'], redirectUris: [], generation: 'g1', ...extra })
 const userToken = (extra: Partial<AccessTokenClaims> = {}): AccessTokenClaims => ({
   iss: 'i', aud: 'a', exp: 2, iat: 1, jti: 'j', sub: USER_ID, client_id: 'web', sub_kind: 'user', scope: 'openid orders:read', cred_ver: 2, client_gen: 'g1', ...extra
 })

@@ -98,6 +98,35 @@ t.test('clients: register, read, update, rotate secret, delete', async (t) => {
   t.equal((await cc(newSecret)).statusCode, 401)
 })
 
+t.test('clients: PKCE per client, signing algorithms and the back-channel logout URI', async (t) => {
+  const { call } = await setup(t)
+  const web = { client_id: 'web', grant_types: ['authorization_code'], redirect_uris: ['https://app.test/cb'] }
+  const created = await call('POST', '/admin/clients', web)
+  t.equal(created.statusCode, 201)
+  t.match(created.json(), { pkce: 'required', id_token_alg: null, userinfo_alg: null, backchannel_logout_uri: null }, 'the defaults, shown')
+  const patched = await call('PATCH', '/admin/clients/web', { pkce: 'optional', id_token_alg: 'ES256', userinfo_alg: 'RS256', backchannel_logout_uri: 'https://app.test/backchannel' })
+  t.equal(patched.statusCode, 200, patched.body)
+  t.match((await call('GET', '/admin/clients/web')).json(), { pkce: 'optional', id_token_alg: 'ES256', userinfo_alg: 'RS256', backchannel_logout_uri: 'https://app.test/backchannel' })
+  t.match((await call('PATCH', '/admin/clients/web', { scope: 'read' })).json(), { pkce: 'optional', id_token_alg: 'ES256' }, 'a patch of other fields keeps them')
+  t.match((await call('PATCH', '/admin/clients/web', { id_token_alg: null, userinfo_alg: null, backchannel_logout_uri: null })).json(), { id_token_alg: null, userinfo_alg: null, backchannel_logout_uri: null })
+
+  const pub = { client_id: 'spa', public: true, grant_types: ['authorization_code'], redirect_uris: ['https://spa.test/cb'] }
+  const refused = await call('POST', '/admin/clients', { ...pub, pkce: 'optional' })
+  t.equal(refused.statusCode, 400, 'a public client cannot go without PKCE')
+  t.match(refused.json(), { error: 'invalid_request', error_description: /public client must use PKCE/ })
+  t.equal((await call('POST', '/admin/clients', pub)).statusCode, 201)
+  t.equal((await call('PATCH', '/admin/clients/spa', { pkce: 'optional' })).statusCode, 400, 'nor after registration')
+  for (const [field, value] of [['pkce', 'plain'], ['id_token_alg', 'HS256'], ['id_token_alg', 'none'], ['userinfo_alg', 'RS512']] as const) {
+    t.equal((await call('PATCH', '/admin/clients/web', { [field]: value })).statusCode, 400, `${field}: ${value}`)
+  }
+  for (const uri of ['http://app.test/bc', 'https://app.test/bc#frag', 'not a uri', '/relative']) {
+    const bad = await call('PATCH', '/admin/clients/web', { backchannel_logout_uri: uri })
+    t.equal(bad.statusCode, 400, uri)
+    t.match(bad.json().error_description, /back-channel logout URI/)
+  }
+  t.equal((await call('PATCH', '/admin/clients/web', { backchannel_logout_uri: 'http://127.0.0.1:4000/bc' })).statusCode, 200, 'plain http on loopback, as redirect URIs')
+})
+
 t.test('grant_types are stored once each: POST and PATCH drop repeats (issue 11)', async (t) => {
   const { app, call } = await setup(t)
   const created = await call('POST', '/admin/clients', { client_id: 'web', grant_types: ['password', 'password', 'refresh_token', 'password'] })
