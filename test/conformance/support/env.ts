@@ -132,6 +132,9 @@ export const isObject = (value: unknown): value is Record<string, unknown> => va
 export interface Condition {
   readonly name: string
   readonly evaluate: (env: Env) => void | Promise<void>
+  /** A step that only sets the environment up (the suite's `exec()` commands): no assertion of its own. */
+  readonly command?: boolean
 }
 
 export const condition = (name: string, evaluate: (env: Env) => void | Promise<void>): Condition => ({ name, evaluate })
+export const command = (name: string, evaluate: (env: Env) => void): Condition => ({ name, evaluate, command: true })

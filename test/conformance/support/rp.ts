@@ -30,17 +30,20 @@ export function fieldsOf (params: URLSearchParams): Record<string, string> {
  */
 export class RelyingParty {
   readonly arrivals: Arrival[] = []
+  #port = 0
 
-  private constructor (readonly origin: string, readonly baseUrl: string) {}
+  get origin (): string { return `https://127.0.0.1:${this.#port}` }
+  /** The suite's base URL shape: https://…/test/a/<alias>. */
+  get baseUrl (): string { return `${this.origin}/test/a/gatehouse` }
 
   static async start (t: Test): Promise<RelyingParty> {
-    let rp: RelyingParty | undefined
+    const rp = new RelyingParty()
     const server = https.createServer(TLS, (req, res) => {
       const chunks: Buffer[] = []
       req.on('data', (chunk: Buffer) => chunks.push(chunk))
       req.on('end', () => {
-        const url = new URL(req.url ?? '/', rp?.origin)
-        const prefix = new URL(rp?.baseUrl ?? '/').pathname + '/'
+        const url = new URL(req.url ?? '/', rp.origin)
+        const prefix = new URL(rp.baseUrl).pathname + '/'
         if (!url.pathname.startsWith(prefix)) {
           res.statusCode = 404
           res.end()
@@ -48,7 +51,7 @@ export class RelyingParty {
         }
         const body = Buffer.concat(chunks).toString('utf8')
         const isForm = (req.headers['content-type'] ?? '').split(';')[0]?.trim() === 'application/x-www-form-urlencoded'
-        rp?.arrivals.push({
+        rp.arrivals.push({
           method: req.method ?? 'GET',
           path: url.pathname.slice(prefix.length),
           query: fieldsOf(url.searchParams),
@@ -60,9 +63,7 @@ export class RelyingParty {
         res.end('<!doctype html><title>conformance RP</title><p>The conformance RP received this request.</p>')
       })
     })
-    const port = await listenOn(server, 0)
-    const origin = `https://127.0.0.1:${port}`
-    rp = new RelyingParty(origin, `${origin}/test/a/gatehouse`)
+    rp.#port = await listenOn(server, 0)
     t.teardown(() => new Promise<void>((resolve) => {
       server.close(() => resolve())
       server.closeAllConnections()

@@ -86,17 +86,17 @@ export async function verifyJwsSignature (jwt: Jwt, jwks: Record<string, unknown
   const keys = (Array.isArray(jwks.keys) ? jwks.keys : []).filter(isObject)
   const kid = jwt.header.kid
   if (keys.filter((k) => isString(kid) && k.kid === kid && k.alg === alg && k.use === 'sig' && k.kty === kty).length > 1) {
-    fail(`Found more than one key in the server JWKS that has the right kid, kty, alg and 'use':'sig'`, { kid })
+    fail('Found more than one key in the server JWKS that has the right kid, kty, alg and \'use\':\'sig\'', { kid })
   }
   const selectable = (k: Record<string, unknown>) => k.kty === kty && (k.alg === undefined || k.alg === alg) && (k.use === undefined || k.use === 'sig')
   if (isString(kid) && kid !== '') {
     const key = keys.find((k) => k.kid === kid && selectable(k))
-    if (key === undefined) fail(`server JWKS does not contain a key with the correct kid, kty that also matches (or does not have) alg/'use':'sig'`, { kid, alg })
+    if (key === undefined) fail('server JWKS does not contain a key with the correct kid, kty that also matches (or does not have) alg/\'use\':\'sig\'', { kid, alg })
     if (!await verifies(jwt.value, key, alg)) fail(`Unable to verify ${what} signature based on the server key with the correct kid`, { kid, alg })
     return
   }
   const candidates = keys.filter(selectable)
-  if (candidates.length === 0) fail(`server JWKS does not contain a key with the correct kty that also matches (or does not have) alg/'use':'sig'`, { alg })
+  if (candidates.length === 0) fail('server JWKS does not contain a key with the correct kty that also matches (or does not have) alg/\'use\':\'sig\'', { alg })
   for (const key of candidates) if (await verifies(jwt.value, key, alg)) return
   fail(`Unable to verify ${what} signature based on the server keys`)
 }

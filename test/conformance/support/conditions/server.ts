@@ -40,11 +40,7 @@ export const CheckServerConfiguration = condition('CheckServerConfiguration', (e
   for (const key of ['authorization_endpoint', 'token_endpoint', 'issuer']) {
     const value = server(env)[key]
     if (!isString(value) || value === '') fail('Couldn\'t find required component', { required: key })
-    try {
-      void new URL(value)
-    } catch {
-      fail('Couldn\'t parse key as URL', { key, url: value })
-    }
+    if (!URL.canParse(value)) fail('Couldn\'t parse key as URL', { key, url: value })
   }
 })
 

@@ -63,6 +63,7 @@ export function ensureLength (value: string, bits: number, what: string): void {
 
 /** RFC 6749 §5.2 / §4.1.2.1 character sets of `error`, `error_description` and `error_uri`. */
 export const ERROR_CHARS = /^[\x20-\x21\x23-\x5B\x5D-\x7E]+$/
+// eslint-disable-next-line no-control-regex -- RFC 6749 allows tab, LF and CR here, exactly these
 export const ERROR_DESCRIPTION_CHARS = /^[\x09\x0A\x0D\x20-\x21\x23-\x5B\x5D-\x7E]+$/
 export const ERROR_URI_CHARS = /^[\x21\x23-\x5B\x5D-\x7E]+$/
 
@@ -81,11 +82,7 @@ export function errorDescriptionHasNoCrLfTab (response: Record<string, unknown>)
 export function errorUriValid (response: Record<string, unknown>): void {
   const uri = response.error_uri
   if (typeof uri !== 'string' || uri === '') return
-  try {
-    void new URL(uri)
-  } catch {
-    fail('error_uri is not a URI', { error_uri: uri })
-  }
+  if (!URL.canParse(uri)) fail('error_uri is not a URI', { error_uri: uri })
   if (!ERROR_URI_CHARS.test(uri)) fail('error_uri has characters outside %x21 / %x23-5B / %x5D-7E', { error_uri: uri })
 }
 

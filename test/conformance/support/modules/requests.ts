@@ -1,4 +1,4 @@
-import { condition, fail, isString, type StaticClient } from '../env.js'
+import { command, condition, fail, isString, type StaticClient } from '../env.js'
 import type { Visit } from '../agent.js'
 import { describeVisit } from '../module.js'
 import { ServerTest, type Placeholder } from '../server-test.js'
@@ -190,7 +190,7 @@ export class OIDCCRefreshToken extends ServerTest {
   }
 
   protected override createAuthorizationRequestSequence () {
-    const nonceLength = condition('requested_nonce_length', (env) => { env.requestedNonceLength = this.#second ? 43 : undefined })
+    const nonceLength = command('requested_nonce_length', (env) => { env.requestedNonceLength = this.#second ? 43 : undefined })
     const promptConsent = condition('AddPromptConsentToAuthorizationEndpointRequestIfScopeContainsOfflineAccess', (env) => {
       const scope = env.need('authorizationEndpointRequest').scope
       if (isString(scope) && scope.includes('offline_access')) env.need('authorizationEndpointRequest').prompt = 'consent'
