@@ -185,37 +185,49 @@ export class ChromiumUserAgent implements UserAgent {
 
   async confirm (action: string): Promise<Visit> {
     const mark = this.rp.mark()
-    const forms = formsOf(await this.page.content())
+    const forms = formsOf(await this.#content())
     const index = forms.findIndex((f) => postsTo(f, this.page.url(), action))
     if (index < 0) throw new Error(`no form posting to ${action} on the page`)
     await this.#navigate(() => this.page.evaluate(`document.forms[${index}].requestSubmit()`))
     return this.#goOn(mark, [], action)
   }
 
+  /** The page's HTML; a page that navigates away meanwhile (form_post's script) is read again once it has loaded. */
+  async #content (): Promise<string> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.page.content()
+      } catch (err) {
+        if (attempt >= 3 || !/navigat|context was destroyed/i.test((err as Error).message)) throw err
+        await this.page.waitForLoadState('load')
+      }
+    }
+  }
+
   async #goOn (mark: number, shown: PageKind[], start: string): Promise<Visit> {
     for (let hop = 0; hop < MAX_HOPS; hop++) {
       if (this.rp.owns(this.page.url())) return this.#arrived(mark, shown)
-      if (await this.page.locator('input[name="password"]').count() > 0) {
+      const forms = formsOf(await this.#content())
+      if (forms.some(isLogin)) {
         shown.push('login')
         await this.page.locator('input[name="username"]').fill(this.user.username)
         await this.page.locator('input[name="password"]').fill(this.user.password)
         await this.#navigate(() => this.page.locator('form:has(input[name="password"]) [type="submit"]').first().click())
         continue
       }
-      const allow = this.page.locator('button[name="decision"][value="allow"]')
-      if (await allow.count() > 0) {
+      if (forms.some((f) => allowButton(f) !== undefined)) {
         shown.push('consent')
-        await this.#navigate(() => allow.first().click())
+        await this.#navigate(() => this.page.locator('button[name="decision"][value="allow"]').first().click())
         continue
       }
       // A page that goes on by itself (form_post's auto-submitting form) reaches the RP shortly; any other page stays.
-      const selfSubmitting = formsOf(await this.page.content()).some((f) => f.action !== '' && this.rp.owns(new URL(f.action, this.page.url()).href))
+      const selfSubmitting = forms.some((f) => f.action !== '' && this.rp.owns(new URL(f.action, this.page.url()).href))
       if (selfSubmitting) shown.push('form_post')
       try {
         await this.page.waitForURL((u) => this.rp.owns(u.href), { timeout: selfSubmitting ? 10_000 : 1_000, waitUntil: 'load' })
         return this.#arrived(mark, shown)
       } catch {
-        return { arrival: undefined, page: { url: this.page.url(), status: this.#status, body: await this.page.content() }, shown }
+        return { arrival: undefined, page: { url: this.page.url(), status: this.#status, body: await this.#content() }, shown }
       }
     }
     throw new Error(`more than ${MAX_HOPS} pages from ${start}`)
