@@ -50,14 +50,15 @@ export class HttpUserAgent implements UserAgent {
 
   constructor (private readonly rp: RelyingParty, private readonly user: Credentials) {}
 
-  async #send (url: string, method: string, body?: string): Promise<HttpResult> {
+  async #send (url: string, method: string, body?: string, from: 'op' | 'rp' = 'op'): Promise<HttpResult> {
     const headers: Record<string, string> = { accept: 'text/html', 'user-agent': 'gatehouse-conformance' }
-    if (this.#cookies.size > 0) headers.cookie = [...this.#cookies].map(([n, v]) => `${n}=${v}`).join('; ')
+    if (this.#cookies.size > 0 && !this.rp.owns(url)) headers.cookie = [...this.#cookies].map(([n, v]) => `${n}=${v}`).join('; ')
     if (body !== undefined) {
       headers['content-type'] = FORM_CONTENT_TYPE
-      // What a browser sends for a form on a page with Referrer-Policy: no-referrer.
-      headers.origin = 'null'
-      headers['sec-fetch-site'] = 'same-origin'
+      // What a browser sends for a form: from the OP's pages (Referrer-Policy: no-referrer) `Origin: null`; from the
+      // RP's page (an authorization request by POST), the RP's origin, another site.
+      headers.origin = from === 'rp' ? this.rp.origin : 'null'
+      headers['sec-fetch-site'] = from === 'rp' ? 'cross-site' : 'same-origin'
     }
     const res = await httpsRequest(url, { method, headers, body })
     const set = res.headers['set-cookie'] ?? []
@@ -79,7 +80,7 @@ export class HttpUserAgent implements UserAgent {
     const parsed = new URL(start)
     const body = parsed.search.slice(1)
     parsed.search = ''
-    return this.#run(parsed.href, 'POST', body)
+    return this.#run(parsed.href, 'POST', body, 'rp')
   }
 
   async confirm (action: string): Promise<Visit> {
@@ -89,11 +90,12 @@ export class HttpUserAgent implements UserAgent {
     return this.#run(new URL(form.action || last.url, last.url).href, 'POST', submission(form).toString())
   }
 
-  async #run (start: string, method: string, startBody: string | undefined): Promise<Visit> {
+  async #run (start: string, method: string, startBody: string | undefined, startFrom: 'op' | 'rp' = 'op'): Promise<Visit> {
     const shown: PageKind[] = []
     let url = start
     let verb = method
     let body = startBody
+    let from = startFrom
     for (let hop = 0; hop < MAX_HOPS; hop++) {
       if (this.rp.owns(url)) {
         const mark = this.rp.mark()
@@ -102,7 +104,8 @@ export class HttpUserAgent implements UserAgent {
         if (arrival) arrival.fragment = fieldsOf(new URLSearchParams(new URL(url).hash.slice(1)))
         return { arrival, page: undefined, shown }
       }
-      const res = await this.#send(url, verb, body)
+      const res = await this.#send(url, verb, body, from)
+      from = 'op'
       const location = header(res, 'location')
       if (res.status >= 300 && res.status < 400 && location !== undefined) {
         url = new URL(location, url).href
@@ -171,10 +174,11 @@ export class ChromiumUserAgent implements UserAgent {
     const shown: PageKind[] = []
     const mark = this.rp.mark()
     if (method === 'POST') {
-      // The suite's browser posts the query as a form: here a page with that form, submitted at once.
+      // The suite's browser posts the query as a form: here a form on an RP page, submitted at once.
       const parsed = new URL(start)
       const inputs = [...parsed.searchParams].map(([n, v]) => `<input type="hidden" name="${escapeHtml(n)}" value="${escapeHtml(v)}">`).join('')
       parsed.search = ''
+      await this.page.goto(this.rp.blankPage)
       await this.page.setContent(`<form method="post" action="${escapeHtml(parsed.href)}">${inputs}</form>`)
       await this.#navigate(() => this.page.evaluate('document.forms[0].submit()'))
     } else {

@@ -16,6 +16,8 @@ export interface Arrival {
   fragment: Record<string, string>
 }
 
+const BLANK = '_blank'
+
 /** The fields of a query string or form body, the first value of each (as the suite's environment keeps them). */
 export function fieldsOf (params: URLSearchParams): Record<string, string> {
   const fields: Record<string, string> = {}
@@ -49,6 +51,12 @@ export class RelyingParty {
           res.end()
           return
         }
+        res.setHeader('content-type', 'text/html; charset=utf-8')
+        // A blank page of the RP's own (a browser starts a POST authorization request from it): not a redirect back.
+        if (url.pathname === `${prefix}${BLANK}`) {
+          res.end('<!doctype html><title>conformance RP</title>')
+          return
+        }
         const body = Buffer.concat(chunks).toString('utf8')
         const isForm = (req.headers['content-type'] ?? '').split(';')[0]?.trim() === 'application/x-www-form-urlencoded'
         rp.arrivals.push({
@@ -59,7 +67,6 @@ export class RelyingParty {
           form: isForm ? fieldsOf(new URLSearchParams(body)) : undefined,
           fragment: {}
         })
-        res.setHeader('content-type', 'text/html; charset=utf-8')
         res.end('<!doctype html><title>conformance RP</title><p>The conformance RP received this request.</p>')
       })
     })
@@ -70,6 +77,9 @@ export class RelyingParty {
     }))
     return rp
   }
+
+  /** A page of the RP's that it does not record (where a browser starts from). */
+  get blankPage (): string { return `${this.baseUrl}/${BLANK}` }
 
   /** Whether a URL is the RP's (a browser reaching it is back at the client). */
   owns (url: string): boolean {
