@@ -59,6 +59,8 @@ export class Env {
   authorizationEndpointRequest?: Record<string, unknown>
   requestObjectClaims?: Record<string, unknown>
   requestObject?: string
+  /** `request_uri`: where the RP serves the request object (its path below the base URL, and the full URL). */
+  requestUri?: { path: string, fullUrl: string }
   redirectToAuthorizationEndpoint?: string
   state?: string
   nonce?: string

@@ -21,12 +21,18 @@ export interface PlanModule {
   notApplicable?: string
   /** The features it waits for: `needs …`. */
   todo?: string
+  /** Said at the start of the module's test (a comment). */
+  note?: string
 }
 
+/** The suite's @VariantNotApplicable for static clients is about what it cannot register; here the clients are as the module needs. */
+const RUN_FOR_STATIC = 'the suite runs this module for dynamically registered clients only: the static clients here are registered as it needs, so it runs'
 const STATIC_CLIENT = 'not applicable to static clients (@VariantNotApplicable(parameter = ClientRegistration.class, values = { "static_client" }))'
 
 export const PKCE_OPTIONAL = 'PKCE optional per client (requests without code_challenge)'
 export const RS256 = 'RS256 ID tokens listed in id_token_signing_alg_values_supported'
+export const RS256_DEFAULT = 'RS256 ID tokens by default'
+export const REQUEST_URI_REFUSED = 'request_uri processed or refused with request_uri_not_supported'
 export const POST_AUTHORIZE = 'POST /authorize'
 export const REQUEST_REFUSED = 'request objects processed or refused with request_not_supported'
 export const USERINFO_BODY = '/userinfo with the access token in a form body'
@@ -39,7 +45,7 @@ const needs = (...features: string[]) => `needs ${features.join(', ')}`
 export const BASIC_PLAN: PlanModule[] = [
   { name: 'oidcc-server', module: happy.OIDCCServerTest, todo: needs(PKCE_OPTIONAL) },
   { name: 'oidcc-response-type-missing', module: happy.OIDCCResponseTypeMissing },
-  { name: 'oidcc-idtoken-signature', notApplicable: STATIC_CLIENT },
+  { name: 'oidcc-idtoken-signature', module: happy.OIDCCIdTokenSignature, note: RUN_FOR_STATIC, todo: needs(PKCE_OPTIONAL, RS256_DEFAULT) },
   { name: 'oidcc-idtoken-unsigned', notApplicable: STATIC_CLIENT },
   { name: 'oidcc-userinfo-get', module: happy.OIDCCUserInfoGet, todo: needs(PKCE_OPTIONAL) },
   { name: 'oidcc-userinfo-post-header', module: happy.OIDCCUserInfoPostHeader, todo: needs(PKCE_OPTIONAL) },
@@ -69,7 +75,7 @@ export const BASIC_PLAN: PlanModule[] = [
   { name: 'oidcc-ensure-registered-redirect-uri', module: requests.OIDCCEnsureRegisteredRedirectUri },
   { name: 'oidcc-ensure-post-request-succeeds', module: requests.OIDCCEnsurePostRequestSucceeds, todo: needs(PKCE_OPTIONAL, POST_AUTHORIZE) },
   { name: 'oidcc-server-client-secret-post', module: happy.OIDCCServerTestClientSecretPost, clientAuth: 'client_secret_post', todo: needs(PKCE_OPTIONAL) },
-  { name: 'oidcc-request-uri-unsigned-supported-correctly-or-rejected-as-unsupported', notApplicable: STATIC_CLIENT },
+  { name: 'oidcc-request-uri-unsigned-supported-correctly-or-rejected-as-unsupported', module: requests.OIDCCRequestUriUnsignedSupportedCorrectlyOrRejectedAsUnsupported, note: RUN_FOR_STATIC, todo: needs(PKCE_OPTIONAL, REQUEST_URI_REFUSED) },
   { name: 'oidcc-unsigned-request-object-supported-correctly-or-rejected-as-unsupported', module: requests.OIDCCUnsignedRequestObjectSupportedCorrectlyOrRejectedAsUnsupported, todo: needs(PKCE_OPTIONAL, REQUEST_REFUSED) },
   { name: 'oidcc-claims-essential', module: happy.OIDCCClaimsEssential, todo: needs(PKCE_OPTIONAL) },
   { name: 'oidcc-ensure-request-object-with-redirect-uri', module: requests.OIDCCEnsureRequestObjectWithRedirectUri },
@@ -118,6 +124,7 @@ export async function runPlan (t: Test, plan: PlanModule[], op: ConformanceOp, v
     }
     const options = entry.todo === undefined || runTodo ? {} : { todo: entry.todo }
     await t.test(entry.name, options, async (t) => {
+      if (entry.note !== undefined) t.comment(entry.note)
       await new Module(t, { op, formPost: variant.formPost, clientAuth: entry.clientAuth ?? 'client_secret_basic' }).run()
     })
   }

@@ -33,6 +33,12 @@ export function fieldsOf (params: URLSearchParams): Record<string, string> {
 export class RelyingParty {
   readonly arrivals: Arrival[] = []
   #port = 0
+  readonly #documents = new Map<string, { contentType: string, body: string }>()
+
+  /** Serves `body` at `path` below the base URL (the suite's handleHttp for a request_uri). */
+  serve (path: string, contentType: string, body: string): void {
+    this.#documents.set(path, { contentType, body })
+  }
 
   get origin (): string { return `https://127.0.0.1:${this.#port}` }
   /** The suite's base URL shape: https://…/test/a/<alias>. */
@@ -57,6 +63,8 @@ export class RelyingParty {
           res.end('<!doctype html><title>conformance RP</title>')
           return
         }
+        // A document the RP serves (a request object by reference): recorded, then answered with it.
+        const served = rp.#documents.get(url.pathname.slice(prefix.length))
         const body = Buffer.concat(chunks).toString('utf8')
         const isForm = (req.headers['content-type'] ?? '').split(';')[0]?.trim() === 'application/x-www-form-urlencoded'
         rp.arrivals.push({
@@ -67,6 +75,11 @@ export class RelyingParty {
           form: isForm ? fieldsOf(new URLSearchParams(body)) : undefined,
           fragment: {}
         })
+        if (served !== undefined) {
+          res.setHeader('content-type', served.contentType)
+          res.end(served.body)
+          return
+        }
         res.end('<!doctype html><title>conformance RP</title><p>The conformance RP received this request.</p>')
       })
     })

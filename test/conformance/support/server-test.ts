@@ -61,6 +61,13 @@ export abstract class ServerTest extends ConformanceModule {
   }
 
   protected async skipTestIfSigningAlgorithmNotSupported (): Promise<void> {}
+
+  /** The request object modules: skipped when the server lists request object algorithms without `none`. */
+  protected skipTestIfNoneUnsupported (): void {
+    const algs = this.env.need('server').request_object_signing_alg_values_supported
+    if (Array.isArray(algs) && !algs.includes('none')) this.skipped('\'none\' is not listed in request_object_signing_alg_values_supported - assuming it is not supported.')
+  }
+
   protected async skipTestIfScopesNotSupported (): Promise<void> {}
   protected async onConfigure (): Promise<void> {}
 

@@ -125,13 +125,29 @@ export const SerializeRequestObjectWithNullAlgorithm = condition('SerializeReque
  * request object's (state and nonce are in the object only).
  */
 export const BuildRequestObjectByValueRedirectToAuthorizationEndpoint = condition('BuildRequestObjectByValueRedirectToAuthorizationEndpoint', (env) => {
+  env.redirectToAuthorizationEndpoint = redirectTo(env, withRequestObject(env, ['request', env.need('requestObject')]))
+})
+
+/** AbstractBuildRequestObjectRedirectToAuthorizationEndpoint: the object's parameter, and the query's duplicates, sorted. */
+function withRequestObject (env: Env, parameter: [string, string]): Array<[string, unknown]> {
   const object = env.need('requestObjectClaims')
-  const params: Array<[string, unknown]> = [['request', env.need('requestObject')]]
+  const params: Array<[string, unknown]> = [parameter]
   for (const [name, value] of Object.entries(request(env))) {
     if (isObject(value) || (object[name] !== undefined && isObject(object[name]))) continue
     if (['response_type', 'client_id', 'scope', 'redirect_uri'].includes(name) || object[name] === undefined || asParameter(object[name]) !== asParameter(value)) params.push([name, value])
   }
-  env.redirectToAuthorizationEndpoint = redirectTo(env, params.sort(([a], [b]) => a < b ? -1 : 1))
+  return params.sort(([a], [b]) => a < b ? -1 : 1)
+}
+
+/** CreateRandomRequestUriWithFragment: an RP URL for the request object, with a fragment (OIDC Core §6.2). */
+export const CreateRandomRequestUriWithFragment = condition('CreateRandomRequestUriWithFragment', (env) => {
+  const path = `requesturi/${randomValue(64)}`
+  env.requestUri = { path, fullUrl: `${env.baseUrl}/${path}#${createHash('sha256').update(randomValue(64)).digest('base64url')}` }
+})
+
+/** BuildRequestObjectByReferenceRedirectToAuthorizationEndpoint: `request_uri` plus the parameters OIDC Core §6.2 wants in the query. */
+export const BuildRequestObjectByReferenceRedirectToAuthorizationEndpoint = condition('BuildRequestObjectByReferenceRedirectToAuthorizationEndpoint', (env) => {
+  env.redirectToAuthorizationEndpoint = redirectTo(env, withRequestObject(env, ['request_uri', env.need('requestUri').fullUrl]))
 })
 
 // The redirect back.

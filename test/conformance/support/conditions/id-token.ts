@@ -101,6 +101,17 @@ export async function verifyJwsSignature (jwt: Jwt, jwks: Record<string, unknown
   fail(`Unable to verify ${what} signature based on the server keys`)
 }
 
+export const EnsureIdTokenContainsKid = condition('EnsureIdTokenContainsKid', (env) => {
+  if (!isString(idToken(env).header.kid) || idToken(env).header.kid === '') fail('kid was not found in the ID token header')
+})
+
+/** OIDC Core §3.1.3.7: with no algorithm registered for the client, its ID tokens are RS256. */
+export const EnsureIdTokenSignatureIsRS256 = condition('EnsureIdTokenSignatureIsRS256', (env) => {
+  const alg = idToken(env).header.alg
+  if (!isString(alg) || alg === '') fail('alg not present in ID token header')
+  if (alg !== 'RS256') fail('ID token signature algorithm is not "RS256"', { alg })
+})
+
 export const ValidateIdTokenSignature = condition('ValidateIdTokenSignature', (env) => verifyJwsSignature(idToken(env), env.need('serverJwks'), 'id_token'))
 
 /** OIDC Core §2: sub is at most 255 ASCII characters, printable. */

@@ -39,6 +39,19 @@ export class OIDCCServerTest extends ServerTest {
   }
 }
 
+/**
+ * oidcc-idtoken-signature: an ID token with no algorithm asked for is RS256 (OIDC Core §3.1.3.7) and has a kid. The
+ * suite runs it for dynamically registered clients only (a static one may have an algorithm registered); the static
+ * clients here are registered without --id-token-alg, which is what the module needs.
+ */
+export class OIDCCIdTokenSignature extends ServerTest {
+  protected override async performIdTokenValidation (): Promise<void> {
+    await this.failure(idt.EnsureIdTokenContainsKid)
+    await this.failure(idt.EnsureIdTokenSignatureIsRS256)
+    await super.performIdTokenValidation()
+  }
+}
+
 /** oidcc-server-client-secret-post (OIDCCServerTestClientSecretPost): the base flow, run with client_secret_post. */
 export class OIDCCServerTestClientSecretPost extends ServerTest {}
 
