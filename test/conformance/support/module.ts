@@ -70,8 +70,8 @@ export abstract class ConformanceModule {
   protected info (condition: Condition): Promise<boolean> { return this.call(condition, 'INFO', false) }
 
   /**
-   * A WARNING the suite raises where this project's issue requires the behaviour (POST /authorize, /userinfo by
-   * form body): an assertion labelled WARNING, so the module fails while the behaviour is missing.
+   * A WARNING the suite raises about something Gatehouse supports (POST /authorize, /userinfo by form body): an
+   * assertion labelled WARNING, so the module fails while the behaviour is missing.
    */
   protected async requiredWarning (condition: Condition): Promise<void> {
     try {
@@ -79,7 +79,7 @@ export abstract class ConformanceModule {
       this.t.pass(`WARNING-level ${condition.name}`)
     } catch (err) {
       if (!(err instanceof ConditionError)) throw err
-      this.t.fail(`WARNING ${condition.name} (required by the issue, not only by the suite): ${err.message}`)
+      this.t.fail(`WARNING ${condition.name} (asserted: Gatehouse supports this): ${err.message}`)
     }
   }
 

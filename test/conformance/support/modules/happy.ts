@@ -140,7 +140,7 @@ export class OIDCCUserInfoPostHeader extends UserInfoTest {
   }
 }
 
-/** oidcc-userinfo-post-body: POST with the token in the form body (RFC 6750 §2.2): a warning in the suite, required by the issue. */
+/** oidcc-userinfo-post-body: POST with the token in the form body (RFC 6750 §2.2): a warning in the suite, asserted here (Gatehouse supports it). */
 export class OIDCCUserInfoPostBody extends UserInfoTest {
   protected override async onPostAuthorizationFlowComplete (): Promise<void> {
     await this.callUserInfoEndpoint()
