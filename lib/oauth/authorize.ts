@@ -31,7 +31,8 @@ export interface AuthorizationRequest {
   state: string | undefined
   /** What was asked for; undefined when no `scope` was sent (then everything allowed). */
   scopes: string[] | undefined
-  codeChallenge: string
+  /** The PKCE S256 challenge; null when a client whose PKCE is optional sent none (the code is then bound to none). */
+  codeChallenge: string | null
   nonce: string | undefined
   prompt: Set<string>
   /** OIDC `max_age`, seconds. */
@@ -107,11 +108,7 @@ export function checkAuthorizationRequest (query: Query, target: { client: Clien
   const responseMode = single(query, 'response_mode')
   if (responseMode !== undefined && responseMode !== 'query') fail('invalid_request', 'only response_mode=query is supported')
 
-  // PKCE for every client (RFC 9700 §2.1.1), S256 only (RFC 7636 §4.2; `plain` and a missing method are refused).
-  const codeChallenge = single(query, 'code_challenge')
-  if (codeChallenge === undefined) fail('invalid_request', 'code challenge required (PKCE, S256)')
-  if (single(query, 'code_challenge_method') !== 'S256') fail('invalid_request', 'code_challenge_method must be S256')
-  if (!S256_CHALLENGE.test(codeChallenge as string)) fail('invalid_request', 'code_challenge is not a S256 challenge (43 base64url characters)')
+  const codeChallenge = pkceChallenge(query, target.client, fail)
 
   const scope = single(query, 'scope')
   let scopes: string[] | undefined
@@ -142,12 +139,31 @@ export function checkAuthorizationRequest (query: Query, target: { client: Clien
     redirectUri: target.redirectUri,
     state: target.state,
     scopes,
-    codeChallenge: codeChallenge as string,
+    codeChallenge,
     nonce,
     prompt,
     maxAge,
     loginHint: loginHint?.slice(0, 128)
   }
+}
+
+/**
+ * PKCE (RFC 7636), S256 only (§4.2: `plain` and a missing method are refused). Required of public clients always
+ * and of confidential ones by default (RFC 9700 §2.1.1); a confidential client registered with `pkce: optional` may
+ * leave it out, its code flow then protected by its secret and the OpenID `nonce` (RFC 9700 §2.1.1 allows that). A
+ * challenge that is sent is checked whatever the policy; null means none was sent and none was needed.
+ */
+export function pkceChallenge (query: Query, client: Client, fail: (error: 'invalid_request', description: string) => never): string | null {
+  const challenge = single(query, 'code_challenge')
+  const method = single(query, 'code_challenge_method')
+  if (challenge === undefined) {
+    if (client.isPublic || client.pkce !== 'optional') fail('invalid_request', 'code challenge required (PKCE, S256)')
+    if (method !== undefined) fail('invalid_request', 'code_challenge_method was sent without a code_challenge')
+    return null
+  }
+  if (method !== 'S256') fail('invalid_request', 'code_challenge_method must be S256')
+  if (!S256_CHALLENGE.test(challenge)) fail('invalid_request', 'code_challenge is not a S256 challenge (43 base64url characters)')
+  return challenge
 }
 
 /** Both steps: the client's request, checked. */
@@ -174,8 +190,13 @@ export function redirectBack (redirectUri: string, params: Record<string, string
   return url.href
 }
 
-/** RFC 7636 §4.6: BASE64URL(SHA256(ASCII(code_verifier))) == code_challenge. A malformed verifier never matches. */
-export function verifierMatches (verifier: string | undefined, challenge: string): boolean {
+/**
+ * RFC 7636 §4.6: BASE64URL(SHA256(ASCII(code_verifier))) == code_challenge; a malformed verifier never matches. A
+ * code issued without a challenge must be redeemed without a verifier: one sent anyway is a PKCE downgrade attempt
+ * (RFC 9700 §4.8.2: accept a code_verifier only if the authorization request had a code_challenge).
+ */
+export function verifierMatches (verifier: string | undefined, challenge: string | null): boolean {
+  if (challenge === null) return verifier === undefined
   if (verifier === undefined || !CODE_VERIFIER.test(verifier)) return false
   return createHash('sha256').update(verifier, 'ascii').digest('base64url') === challenge
 }

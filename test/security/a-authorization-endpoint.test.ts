@@ -269,6 +269,19 @@ t.test('C5: wrong verifier, none, a malformed one (42 or 129 characters): invali
   t.equal((await exchange(app, { code, code_verifier: req.verifier }, webAuth)).statusCode, 200, 'the right one still works')
 })
 
+t.test('C5: a code_verifier sent for a code issued without a challenge (PKCE downgrade, RFC 9700 §4.8.2): invalid_grant', async (t) => {
+  const app = await build(t)
+  const { webAuth } = await browserFixtures(app)
+  await app.storage.clients.update('web', { pkce: 'optional' })
+  const code = await authorizeThrough(new InjectBrowser(app), webRequest({ code_challenge: undefined, code_challenge_method: undefined }).url)
+  for (const verifier of [pkce().verifier, 'a'.repeat(43)]) {
+    const res = await exchange(app, { code, code_verifier: verifier }, webAuth)
+    t.equal(res.statusCode, 400)
+    t.same(res.json(), { error: 'invalid_grant', error_description: 'a code_verifier was sent for a code issued without a code challenge' })
+  }
+  t.equal((await exchange(app, { code }, webAuth)).statusCode, 200, 'the code itself was not burnt: without a verifier it is redeemed')
+})
+
 t.test('J6 (ID token part): a real ID token (same keys, typ JWT) used as an access token: Reject-JWT', async (t) => {
   const app = await build(t)
   const { webAuth } = await browserFixtures(app)

@@ -1,5 +1,5 @@
 import type { AuthorizationCode, AuthorizationCodeStore, Consent, ConsentStore, IssuedFromCode, RedeemResult, Session, SessionStore } from '../types.js'
-import { scopeSet, toAuthorizationCode, toConsent, toSession } from '../browser-rows.js'
+import { codeChallengeColumn, scopeSet, toAuthorizationCode, toConsent, toSession } from '../browser-rows.js'
 import { onlyRow, type Db } from './db.js'
 import { assertNoNul, hasNul } from './nul.js'
 
@@ -105,7 +105,7 @@ export class PostgresAuthorizationCodeStore implements AuthorizationCodeStore {
       name: 'gh_codes_insert',
       text: `INSERT INTO authorization_codes (hash, client_id, user_id, redirect_uri, code_challenge, nonce, scope, auth_time, created_at, expires_at)
         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-      values: [c.hash, c.clientId, c.userId, c.redirectUri, c.codeChallenge, c.nonce, c.scope, c.authTime, c.createdAt, c.expiresAt]
+      values: [c.hash, c.clientId, c.userId, c.redirectUri, codeChallengeColumn(c.codeChallenge), c.nonce, c.scope, c.authTime, c.createdAt, c.expiresAt]
     })
   }
 

@@ -1,7 +1,7 @@
 import t from 'tap'
 import { AuthorizationError } from '../../../lib/errors.js'
 import {
-  authorizePath, checkAuthorizationRequest, grantableScopes, queryOf, redirectUriMatches, safeReturnTo, type Query
+  authorizePath, checkAuthorizationRequest, grantableScopes, queryOf, redirectUriMatches, safeReturnTo, verifierMatches, type Query
 } from '../../../lib/oauth/authorize.js'
 import type { Client } from '../../../lib/stores/types.js'
 import { clientRecord } from '../../support/records.js'
@@ -72,6 +72,33 @@ t.test('checkAuthorizationRequest: each refusal goes back to the client with its
       t.match(err, { error, message: description, redirectUri: 'https://app.test/cb', state: 'st' }, label)
     }
   }
+})
+
+t.test('PKCE per client: optional only for a confidential client registered so; a challenge sent is checked all the same', async (t) => {
+  const optional = { pkce: 'optional' as const }
+  const noPkce = { ...good, code_challenge: undefined, code_challenge_method: undefined }
+  t.equal(checkAuthorizationRequest(noPkce, target(optional)).codeChallenge, null, 'pkce optional, none sent: a code bound to no challenge')
+  t.equal(checkAuthorizationRequest(good, target(optional)).codeChallenge, CHALLENGE, 'pkce optional, one sent: bound to it')
+  const refusals: Array<[string, Query, Partial<Client>, RegExp]> = [
+    ['required (the default), none sent', noPkce, {}, /code challenge required/],
+    ['a public client, whatever its row says', noPkce, { isPublic: true, pkce: 'optional' }, /code challenge required/],
+    ['optional, a method without a challenge', { ...noPkce, code_challenge_method: 'S256' }, optional, /without a code_challenge/],
+    ['optional, plain', { ...good, code_challenge_method: 'plain' }, optional, /must be S256/],
+    ['optional, no method', { ...good, code_challenge_method: undefined }, optional, /must be S256/],
+    ['optional, a malformed challenge', { ...good, code_challenge: CHALLENGE.slice(0, 42) }, optional, /not a S256 challenge/]
+  ]
+  for (const [label, query, over, description] of refusals) {
+    t.throws(() => checkAuthorizationRequest(query, target(over)), { error: 'invalid_request', message: description }, label)
+  }
+})
+
+t.test('verifierMatches: S256, and a code issued without a challenge takes no verifier (RFC 9700 §4.8.2)', async (t) => {
+  const verifier = 'dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk'
+  t.ok(verifierMatches(verifier, CHALLENGE), 'RFC 7636 appendix B')
+  t.notOk(verifierMatches(undefined, CHALLENGE), 'a challenge and no verifier')
+  t.notOk(verifierMatches(verifier.slice(1), CHALLENGE), 'another verifier')
+  t.ok(verifierMatches(undefined, null), 'no challenge, no verifier')
+  t.notOk(verifierMatches(verifier, null), 'no challenge but a verifier: the downgrade')
 })
 
 t.test('grantableScopes: what was asked, or the user\'s within the client\'s list; a scope the user lacks is refused', async (t) => {

@@ -1,7 +1,7 @@
 import t from 'tap'
 import { decodeJwt } from 'jose'
 import { addClient, basic, build, post } from '../../support/helper.js'
-import { InjectBrowser, REDIRECT, authorizeThrough, browserFixtures, exchange, webRequest } from '../../support/browser.js'
+import { InjectBrowser, REDIRECT, authorizeThrough, browserFixtures, callbackParams, exchange, webRequest } from '../../support/browser.js'
 
 // The authorization_code grant (RFC 6749 §4.1.3, with PKCE: RFC 7636 §4.6) at POST /token: a code from the
 // pages, driven by app.inject (test/support/browser.ts), exchanged for tokens. The pages themselves, the ID
@@ -64,4 +64,24 @@ t.test('a refresh token only for a client with the refresh_token grant; it conti
   t.equal(refreshed.statusCode, 200, refreshed.body)
   t.equal(refreshed.json().scope, tokens.scope, 'the same scope')
   t.equal(decodeJwt(refreshed.json().access_token).grant_id, decodeJwt(tokens.access_token).grant_id, 'the same family')
+})
+
+t.test('PKCE per client: with pkce optional a confidential client may leave PKCE out and redeem without a verifier; required (the default) refuses that', async (t) => {
+  const app = await build(t)
+  const { webAuth } = await browserFixtures(app)
+  const browser = new InjectBrowser(app)
+  const noPkce = { code_challenge: undefined, code_challenge_method: undefined }
+  const refused = await browser.get(webRequest(noPkce).url)
+  t.equal(callbackParams(refused).get('error'), 'invalid_request', 'pkce required (the default): refused')
+
+  await app.storage.clients.update('web', { pkce: 'optional' })
+  const code = await authorizeThrough(browser, webRequest(noPkce).url)
+  const tokens = await exchange(app, { code }, webAuth)
+  t.equal(tokens.statusCode, 200, tokens.body)
+  t.ok(tokens.json().id_token, 'the OpenID nonce protects this flow: an ID token carries it')
+
+  const withPkce = webRequest()
+  const bound = await authorizeThrough(browser, withPkce.url)
+  t.equal((await exchange(app, { code: bound }, webAuth)).json().error, 'invalid_grant', 'a challenge sent is still enforced at /token')
+  t.equal((await exchange(app, { code: bound, code_verifier: withPkce.verifier }, webAuth)).statusCode, 200)
 })
