@@ -1,7 +1,8 @@
 import type { FastifyPluginAsync } from 'fastify'
 import { AuthorizationError, badAuthorizationRequest } from '../../lib/errors.js'
-import { decideNext, redirectWithCode } from '../../lib/oauth/authorization-flow.js'
+import { codeResponse, decideNext } from '../../lib/oauth/authorization-flow.js'
 import { consentSchema } from '../../schemas/browser.js'
+import { answerClient } from './pages.js'
 
 /**
  * The consent form: allow remembers the scopes for this user and client and goes on to the client with a code;
@@ -22,7 +23,7 @@ const consent: FastifyPluginAsync = async (fastify) => {
     const next = await decideNext(storage, { authz, signedIn, now, fresh: { login: true, consent: true }, log: request.log })
     if (next.kind !== 'code') return reply.redirect(returnTo, 303)
     await storage.consents.grant(signedIn.user.id, authz.client.id, next.scopes, now)
-    return reply.redirect(await redirectWithCode({ storage, issuer: config.issuer }, authz, next, now), 303)
+    return answerClient(reply, await codeResponse({ storage, issuer: config.issuer }, authz, next, now))
   })
 }
 
