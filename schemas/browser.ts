@@ -38,8 +38,10 @@ const AuthorizeParameters = Type.Object({
   prompt: Type.Optional(Type.String({ description: '`none`, `login` or `consent`' })),
   max_age: Type.Optional(Type.String({ description: 'seconds since the user last entered their password, at most' })),
   login_hint: Type.Optional(Type.String({ description: 'a username to fill in on the login page' })),
-  id_token_hint: Type.Optional(Type.String({ description: 'an ID token this server issued to this client (expired is fine); with prompt=none, ' +
-    'another user signed in is login_required; one that does not verify is invalid_request' })),
+  id_token_hint: Type.Optional(Type.String({
+    description: 'an ID token this server issued to this client (expired is fine); with prompt=none, another user signed in is ' +
+      'login_required; one that does not verify is invalid_request'
+  })),
   display: Type.Optional(Type.String({ description: '`page`, `popup`, `touch` or `wap` (one layout serves them all); another value is invalid_request' })),
   ui_locales: Type.Optional(Type.String({ description: 'accepted; the pages are in one language' })),
   claims_locales: Type.Optional(Type.String({ description: 'accepted; claims are in one language' })),
