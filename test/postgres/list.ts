@@ -19,6 +19,7 @@ export const onPostgresToo: readonly string[] = [
   'cli/cli.test.ts',
   'cli/providers.test.ts',
   'docs/docs.test.ts',
+  'e2e/form-post.test.ts',
   'e2e/oauth4webapi.test.ts',
   'e2e/oidc-browser.test.ts',
   'e2e/upstream.test.ts',

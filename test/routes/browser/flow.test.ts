@@ -224,6 +224,10 @@ t.test('metadata lists the browser endpoints', async (t) => {
     end_session_endpoint: `${ISSUER}/logout`,
     response_types_supported: ['code'],
     code_challenge_methods_supported: ['S256'],
+    response_modes_supported: ['query', 'form_post'],
+    request_parameter_supported: false,
+    request_uri_parameter_supported: false,
+    display_values_supported: ['page', 'popup', 'touch', 'wap'],
     authorization_response_iss_parameter_supported: true,
     subject_types_supported: ['public'],
     id_token_signing_alg_values_supported: ['ES256']
