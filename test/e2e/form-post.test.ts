@@ -22,8 +22,13 @@ t.test('openid-client with response_mode=form_post: Chromium signs in, the form 
   const state = oidc.randomState()
   const nonce = oidc.randomNonce()
   const url = oidc.buildAuthorizationUrl(config, {
-    redirect_uri: callback.url, scope: 'openid', state, nonce, response_mode: 'form_post',
-    code_challenge: await oidc.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256'
+    redirect_uri: callback.url,
+    scope: 'openid',
+    state,
+    nonce,
+    response_mode: 'form_post',
+    code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+    code_challenge_method: 'S256'
   })
   await page.goto(url.href)
   await page.getByLabel('Username').fill('alice')
@@ -47,13 +52,20 @@ t.test('a hostile state comes back byte-exact through the form and never runs; w
   await addClient(app, 'rp', { grantTypes: ['authorization_code'], redirectUris: [callback.url] })
   const state = '"><script>alert(1)</script><img src=x onerror="alert(2)">\'&amp;</form><form action="https://evil.test">'
   const authorize = `${issuer}/authorize?${new URLSearchParams({
-    client_id: 'rp', response_type: 'code', redirect_uri: callback.url, scope: 'openid', state, prompt: 'none', response_mode: 'form_post',
-    code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256'
+    client_id: 'rp',
+response_type: 'code',
+redirect_uri: callback.url,
+scope: 'openid',
+state,
+prompt: 'none',
+response_mode: 'form_post',
+    code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
+code_challenge_method: 'S256'
   })}`
 
   const { page, problems } = await openBrowser(t)
   const dialogs: string[] = []
-  page.on('dialog', (dialog) => { dialogs.push(dialog.message()); void dialog.dismiss() })
+  page.on('dialog', (dialog) => { dialogs.push(dialog.message()); dialog.dismiss().catch(() => {}) })
   await page.goto(authorize)
   const posted = await callback.next()
   t.equal(posted.method, 'POST')
