@@ -21,8 +21,10 @@ const consent: FastifyPluginAsync = async (fastify) => {
     const now = clock.now()
     // The consent form answers the consent prompt; a scope the user does not hold is still refused.
     const next = await decideNext(storage, { authz, signedIn, now, fresh: { login: true, consent: true }, log: request.log })
+    // What the user allowed is kept even when the login prompt comes back (a max_age passed while they read the page):
+    // otherwise the sign-in it asks for would lead to this page again, and a short max_age would never let them through.
+    if (next.scopes !== undefined) await storage.consents.grant(signedIn.user.id, authz.client.id, next.scopes, now)
     if (next.kind !== 'code') return reply.redirect(returnTo, 303)
-    await storage.consents.grant(signedIn.user.id, authz.client.id, next.scopes, now)
     return answerClient(reply, await codeResponse({ storage, issuer: config.issuer }, authz, next, now))
   })
 }
