@@ -91,9 +91,15 @@ t.test('id_token_hint: the ID token of the first sign-in brings a code under pro
   const mismatch = await browser.get(webRequest({ prompt: 'none', id_token_hint: bob.id_token }).url)
   t.same(Object.fromEntries(callbackParams(mismatch)), { error: 'login_required', error_description: 'the signed-in user is not the one id_token_hint names', state: 'st-1', iss: ISSUER },
     'alice signed in, the hint names bob')
-  const login = await browser.get(webRequest({ id_token_hint: bob.id_token }).url)
+  const hinted = webRequest({ id_token_hint: bob.id_token })
+  const login = await browser.get(hinted.url)
   t.equal(login.statusCode, 200, 'without prompt=none: the login page')
   t.match(login.body, /name="password"/)
+  const asBob = await browser.post('/login', { username: 'bob', password: PASSWORD, csrf: field(login.body, 'csrf'), return_to: field(login.body, 'return_to') })
+  const bobCode = callbackParams(asBob).get('code')
+  t.ok(bobCode, 'bob signs in there (the hint read again from the form\'s return_to): his code, no consent asked twice')
+  const bobTokens = await exchange(app, { code: bobCode as string, code_verifier: hinted.verifier }, webAuth)
+  t.equal(JSON.parse(Buffer.from(bobTokens.json().id_token.split('.')[1], 'base64url').toString()).sub, bob.sub)
 
   const forged = `${first.id_token.slice(0, first.id_token.lastIndexOf('.') + 1)}${'A'.repeat(86)}`
   for (const [label, hint] of [['a forged signature', forged], ['not a JWT', 'not-a-jwt'], ['an access token (typ at+jwt)', first.access_token]] as Array<[string, string]>) {
