@@ -6,10 +6,11 @@ import { formatScope, parseScope } from '../scopes.js'
 import type { Grant } from './types.js'
 
 /**
- * RFC 6749 §4.1.3 with PKCE (RFC 7636 §4.6; RFC 9700 §4.8.2 against its downgrade) and OpenID Connect (Core §3.1.3). The code is checked against
- * its bindings (client, redirect URI, verifier, lifetime) before it is redeemed, so a client that stole a
- * code cannot burn it; then one atomic redemption decides the single winner. A replay revokes what the
- * first redemption issued (§4.1.2: SHOULD revoke): its ids are recorded with the redemption, before issuing.
+ * RFC 6749 §4.1.3 with PKCE (RFC 7636 §4.6; RFC 9700 §4.8.2 against its downgrade) and OpenID Connect (Core
+ * §3.1.3). The code is checked against its bindings (client, redirect URI, verifier, lifetime) before it is
+ * redeemed, so a client that stole a code cannot burn it; then one atomic redemption decides the single winner.
+ * A replay revokes what the first redemption issued (§4.1.2: SHOULD revoke): its ids are recorded with the
+ * redemption, before issuing.
  */
 export const authorizationCodeGrant: Grant<'code'> = {
   grantType: 'authorization_code',
