@@ -1,4 +1,4 @@
-import type { AdminErrorCode, BearerErrorCode, OAuthErrorCode } from '../schemas/vocabulary.js'
+import type { AdminErrorCode, BearerErrorCode, OAuthErrorCode, ResponseMode } from '../schemas/vocabulary.js'
 
 /**
  * The one error root. Every error a route can throw is a GatehouseError: it carries its RFC code, a
@@ -149,17 +149,20 @@ export const csrfRefused = () => new PageError('invalid_request', 'this form has
 
 /**
  * An authorization error that goes back to the client (RFC 6749 §4.1.2.1, OIDC Core §3.1.2.6) as
- * `error`, `error_description`, `state` and `iss` (RFC 9207) on its validated redirect URI: only thrown once
- * the client and the redirect URI are known to be good.
+ * `error`, `error_description`, `state` and `iss` (RFC 9207) on its validated redirect URI, in the response mode
+ * the request asked for (a redirect, or a form posting it): only thrown once the client and the redirect URI are
+ * known to be good.
  */
 export class AuthorizationError extends GatehouseError {
   readonly error: OAuthErrorCode
   readonly redirectUri: string
   readonly state: string | undefined
-  constructor (error: OAuthErrorCode, description: string, target: { redirectUri: string, state: string | undefined }) {
+  readonly responseMode: ResponseMode
+  constructor (error: OAuthErrorCode, description: string, target: { redirectUri: string, state: string | undefined, responseMode?: ResponseMode }) {
     super(description, 303)
     this.error = error
     this.redirectUri = target.redirectUri
     this.state = target.state
+    this.responseMode = target.responseMode ?? 'query'
   }
 }

@@ -66,7 +66,8 @@ declare module 'fastify' {
 export const autoload = false
 
 export default fp(async (fastify) => {
-  const { config, storage, clock } = fastify
+  const { config, storage, clock, idTokens } = fastify
+  const readIdTokenHint = (token: string) => idTokens.hint(token)
   const names = cookieNames(config.issuer)
   const sessions = new BrowserSessions({ storage, clock, config })
   const issuerOrigin = new URL(config.issuer).origin
@@ -106,7 +107,7 @@ export default fp(async (fastify) => {
       if (required) throw badAuthorizationRequest('the form has no authorization request')
       return undefined
     }
-    return { authz: await readAuthorizationRequest(queryOf(returnTo), storage.clients), returnTo }
+    return { authz: await readAuthorizationRequest(queryOf(returnTo), { clients: storage.clients, readIdTokenHint }), returnTo }
   }
 
   fastify.decorateRequest('pendingAuthorization', function (this: FastifyRequest, options: PendingOptions = {}) {
@@ -166,4 +167,4 @@ export default fp(async (fastify) => {
     this.setCookie(names.upstream, binding, cookieAttributes(names))
     return binding
   })
-}, { name: 'browser-session', dependencies: ['config', 'clock', 'storage'] })
+}, { name: 'browser-session', dependencies: ['config', 'clock', 'storage', 'id-tokens'] })

@@ -1,8 +1,8 @@
 import fp from 'fastify-plugin'
 import type { FastifyReply, FastifyRequest, onRequestHookHandler, RouteOptions } from 'fastify'
 
-/** What a rendered page's own CSP must allow: its inline style (by nonce) and where its forms may post. */
-export interface PageSources { styleNonce: string, formTargets: readonly string[] }
+/** What a rendered page's own CSP must allow: its inline style (by nonce), where its forms may post, its one script if it has one. */
+export interface PageSources { styleNonce: string, formTargets: readonly string[], scriptNonce?: string | undefined }
 
 declare module 'fastify' {
   interface FastifyReply {
@@ -58,10 +58,14 @@ const browserNoStore: onRequestHookHandler = (_request: FastifyRequest, reply: F
   done()
 }
 
-/** A page of plugins/views.ts: nothing but its own style and images, and forms posting here or to `formTargets`. */
+/**
+ * A page of plugins/views.ts: nothing but its own style and images, forms posting here or to `formTargets`, and no
+ * script but the nonce'd one of a page that has one (the form_post page's submit).
+ */
 function pageCsp (sources: PageSources): string {
   const formAction = ["'self'", ...new Set(sources.formTargets)].join(' ')
-  return `default-src 'none'; style-src 'nonce-${sources.styleNonce}'; img-src 'self' data:; form-action ${formAction}; base-uri 'none'; frame-ancestors 'none'`
+  const script = sources.scriptNonce === undefined ? '' : ` script-src 'nonce-${sources.scriptNonce}';`
+  return `default-src 'none'; style-src 'nonce-${sources.styleNonce}';${script} img-src 'self' data:; form-action ${formAction}; base-uri 'none'; frame-ancestors 'none'`
 }
 
 function withFrameAncestorsNone (csp: string): string {

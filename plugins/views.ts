@@ -14,6 +14,8 @@ export interface PageOptions {
   status?: number
   /** Origins a form on the page may end up at (CSP form-action): a login or consent post 303s to the client. */
   formTargets?: string[]
+  /** The page runs its own inline script (the nonce'd `<script>` of form-post.eta); no other page runs any. */
+  script?: boolean
 }
 
 declare module 'fastify' {
@@ -59,7 +61,7 @@ export default fp(async (fastify) => {
   fastify.decorateReply('page', async function (this: FastifyReply, name: string, data: Record<string, unknown>, options: PageOptions = {}) {
     const nonce = randomBytes(16).toString('base64')
     // plugins/html-security-headers.ts writes the page's CSP (and the rest) from these.
-    this.pageSources = { styleNonce: nonce, formTargets: options.formTargets ?? [] }
+    this.pageSources = { styleNonce: nonce, formTargets: options.formTargets ?? [], scriptNonce: options.script === true ? nonce : undefined }
     this.code(options.status ?? 200).header('content-type', 'text/html; charset=utf-8')
     const html = await this.viewAsync(`${name}.eta`, { ...data, nonce, issuerName: config.issuerName })
     return this.send(html)

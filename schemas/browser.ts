@@ -25,35 +25,62 @@ const browserErrors = {
   503: html('the server cannot serve the request now (the database is unreachable); Retry-After says when to try again')
 }
 
-const AuthorizeQuery = Type.Object({
+const AuthorizeParameters = Type.Object({
   response_type: Type.Optional(Type.String({ description: '`code` (the only one supported)' })),
   client_id: Type.Optional(Type.String({ description: 'a registered client allowed authorization_code' })),
   redirect_uri: Type.Optional(Type.String({ description: 'one of the client\'s registered redirect URIs, exactly (a loopback one on any port)' })),
   scope: Type.Optional(Type.String({ description: 'space-separated; `openid` for an ID token, `profile`, `email`' })),
-  state: Type.Optional(Type.String({ description: 'echoed byte-exact on the redirect back' })),
-  code_challenge: Type.Optional(Type.String({ description: 'PKCE S256 challenge (required)' })),
-  code_challenge_method: Type.Optional(Type.String({ description: '`S256` (required; `plain` is refused)' })),
+  state: Type.Optional(Type.String({ description: 'echoed byte-exact on the answer back' })),
+  response_mode: Type.Optional(Type.String({ description: '`query` (the default: a redirect) or `form_post` (a page whose form posts the answer to the redirect URI); another value is invalid_request' })),
+  code_challenge: Type.Optional(Type.String({ description: 'PKCE S256 challenge (required, unless a confidential client was registered with pkce optional)' })),
+  code_challenge_method: Type.Optional(Type.String({ description: '`S256` (with a code_challenge; `plain` is refused)' })),
   nonce: Type.Optional(Type.String({ description: 'copied into the ID token' })),
   prompt: Type.Optional(Type.String({ description: '`none`, `login` or `consent`' })),
   max_age: Type.Optional(Type.String({ description: 'seconds since the user last entered their password, at most' })),
-  login_hint: Type.Optional(Type.String({ description: 'a username to fill in on the login page' }))
+  login_hint: Type.Optional(Type.String({ description: 'a username to fill in on the login page' })),
+  id_token_hint: Type.Optional(Type.String({
+    description: 'an ID token this server issued to this client (expired is fine); with prompt=none, another user signed in is ' +
+      'login_required; one that does not verify is invalid_request'
+  })),
+  display: Type.Optional(Type.String({ description: '`page`, `popup`, `touch` or `wap` (one layout serves them all); another value is invalid_request' })),
+  ui_locales: Type.Optional(Type.String({ description: 'accepted; the pages are in one language' })),
+  claims_locales: Type.Optional(Type.String({ description: 'accepted; claims are in one language' })),
+  acr_values: Type.Optional(Type.String({ description: 'accepted; there is one way of signing in (no step-up)' })),
+  request: Type.Optional(Type.String({ description: 'not supported: request_not_supported goes back to the client' })),
+  request_uri: Type.Optional(Type.String({ description: 'not supported: request_uri_not_supported goes back to the client' }))
 }, { additionalProperties: true })
+
+const authorizeResponses = {
+  200: html('the login or consent page; or, with response_mode=form_post, a page whose form posts `code` or `error`, `state` and `iss` to the redirect URI'),
+  303: redirect('back to the client\'s redirect URI with `code` or `error`, and `state` and `iss`'),
+  ...browserErrors
+}
+
+const authorizeDescription = 'Authorization code flow only, PKCE S256 required (unless a confidential client was registered with pkce optional). ' +
+  'Shows the login page (no session, `prompt=login`, or `max_age` passed) or the consent page, then answers the redirect URI with ' +
+  '`code`, `state` and `iss` (RFC 9207): a redirect, or with `response_mode=form_post` a self-submitting form. Errors about the ' +
+  'client or the redirect URI are an HTML page and never go back; the others go back to the client as `error`, `state`, `iss`. ' +
+  '`request` and `request_uri` are refused (request_not_supported, request_uri_not_supported). Unknown parameters are ignored.'
 
 export const authorizeSchema = {
   operationId: 'authorize',
   tags: ['browser'],
   summary: 'Authorization endpoint (RFC 6749 §4.1, OpenID Connect): sign in and consent in a browser',
-  description: 'Authorization code flow only, PKCE S256 required. Shows the login page (no session, `prompt=login`, or `max_age` ' +
-    'passed) or the consent page, then redirects to the redirect URI with `code`, `state` and `iss` (RFC 9207). Errors about the ' +
-    'client or the redirect URI are an HTML page and never a redirect; the others go back to the client as `error`, `state`, `iss`. ' +
-    'Unknown parameters are ignored.',
+  description: authorizeDescription,
   security: noSecurity,
-  querystring: AuthorizeQuery,
-  response: {
-    200: html('the login or consent page'),
-    303: redirect('back to the client\'s redirect URI with `code` or `error`, and `state` and `iss`'),
-    ...browserErrors
-  }
+  querystring: AuthorizeParameters,
+  response: authorizeResponses
+}
+
+export const authorizePostSchema = {
+  operationId: 'authorizePost',
+  tags: ['browser'],
+  summary: 'Authorization endpoint, POST (OpenID Connect Core §3.1.2.1): the same request as a form',
+  description: `The parameters of GET /authorize as a form body (the client's page submits it; no CSRF token), answered as GET answers. ${authorizeDescription}`,
+  security: noSecurity,
+  consumes: ['application/x-www-form-urlencoded'],
+  body: AuthorizeParameters,
+  response: { ...authorizeResponses, ...formErrors }
 }
 
 export const loginPageSchema = {

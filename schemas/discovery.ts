@@ -32,6 +32,8 @@ export const ServerMetadata = Type.Object({
   claims_supported: Type.Optional(Type.Array(Type.String())),
   prompt_values_supported: Type.Optional(Type.Array(Type.String())),
   request_parameter_supported: Type.Optional(Type.Boolean()),
+  request_uri_parameter_supported: Type.Optional(Type.Boolean()),
+  display_values_supported: Type.Optional(Type.Array(Type.String())),
   authorization_endpoint: Type.Optional(Type.String()),
   code_challenge_methods_supported: Type.Optional(Type.Array(Type.String())),
   subject_types_supported: Type.Optional(Type.Array(Type.String())),

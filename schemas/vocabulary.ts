@@ -10,7 +10,9 @@ import { Type, type SchemaOptions, type TUnsafe } from '@sinclair/typebox'
 export const OAUTH_ERROR_CODES = [
   'invalid_request', 'invalid_client', 'invalid_grant', 'unauthorized_client', 'unsupported_grant_type',
   'invalid_scope', 'unsupported_token_type', 'unsupported_response_type', 'access_denied', 'login_required',
-  'consent_required', 'server_error', 'temporarily_unavailable', 'too_many_requests'
+  'consent_required', 'server_error', 'temporarily_unavailable', 'too_many_requests',
+  // OIDC Core §3.1.2.6: a request object (`request`) or one by reference (`request_uri`) that is not supported.
+  'request_not_supported', 'request_uri_not_supported'
 ] as const
 export type OAuthErrorCode = typeof OAUTH_ERROR_CODES[number]
 
@@ -34,6 +36,13 @@ export const isGrantType = (value: string): value is GrantType => (GRANT_TYPES a
 /** The JWS algorithms Gatehouse signs with: RS256 (OIDC Core §15.1: an OP MUST support it) and ES256. */
 export const SIGNING_ALGS = ['RS256', 'ES256'] as const
 export type SigningAlg = typeof SIGNING_ALGS[number]
+
+/**
+ * How the authorization endpoint's answer travels back to the client: `query` (RFC 6749 §4.1.2, the default of
+ * the code flow) or `form_post` (OAuth 2.0 Form Post Response Mode: an auto-submitting form posting it).
+ */
+export const RESPONSE_MODES = ['query', 'form_post'] as const
+export type ResponseMode = typeof RESPONSE_MODES[number]
 
 /**
  * PKCE per client: `required` (the default; always for public clients) or `optional`, which lets a confidential

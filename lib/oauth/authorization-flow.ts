@@ -2,7 +2,7 @@ import type { FastifyBaseLogger } from 'fastify'
 import { AuthorizationError } from '../errors.js'
 import type { Storage } from '../stores/types.js'
 import { issueCode } from './authorization-codes.js'
-import { redirectBack, type AuthorizationRequest } from './authorize.js'
+import { responseTo, type AuthorizationRequest, type ClientResponse } from './authorize.js'
 import { nextStep, type Fresh, type PromptName, type SignedIn } from './interaction.js'
 
 /**
@@ -37,9 +37,9 @@ export async function decideNext (storage: Storage, input: { authz: Authorizatio
   return step
 }
 
-/** Issues the code and returns where it goes: the client's redirect URI with `code`, `state` and `iss` (RFC 9207). */
-export async function redirectWithCode (deps: { storage: Storage, issuer: string }, authz: AuthorizationRequest, decision: { scopes: string[], signedIn: SignedIn }, now: number): Promise<string> {
+/** Issues the code and returns the answer that takes it to the client: `code`, `state` and `iss` (RFC 9207), in the request's response mode. */
+export async function codeResponse (deps: { storage: Storage, issuer: string }, authz: AuthorizationRequest, decision: { scopes: string[], signedIn: SignedIn }, now: number): Promise<ClientResponse> {
   const { user, session } = decision.signedIn
   const code = await issueCode(deps.storage, { request: authz, user, scopes: decision.scopes, authTime: session.authTime, sessionHash: session.idHash, credentialVersion: session.credentialVersion, now })
-  return redirectBack(authz.redirectUri, { code, state: authz.state, iss: deps.issuer })
+  return responseTo(authz, { code, state: authz.state, iss: deps.issuer })
 }

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto'
 import { AuthorizationError, badAuthorizationRequest } from '../errors.js'
 import type { Client, ClientStore } from '../stores/types.js'
+import { RESPONSE_MODES, type ResponseMode } from '../../schemas/vocabulary.js'
 import { isOidcScope, parseScope } from './scopes.js'
 
 /**
@@ -20,23 +21,41 @@ const S256_CHALLENGE = /^[A-Za-z0-9_-]{43}$/
 /** RFC 7636 §4.1: 43 to 128 unreserved characters. */
 const CODE_VERIFIER = /^[A-Za-z0-9._~-]{43,128}$/
 const PROMPTS = new Set(['none', 'login', 'consent', 'select_account'])
+/** OIDC Core §3.1.2.1: how the pages should be displayed. Gatehouse has one layout for all, and refuses other words. */
+export const DISPLAY_VALUES = ['page', 'popup', 'touch', 'wap'] as const
+/** A hint longer than any ID token Gatehouse signs is refused before its signature is checked. */
+const MAX_ID_TOKEN_HINT = 8192
 const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/
 
 export type Query = Record<string, unknown>
 
-export interface AuthorizationRequest {
-  client: Client
+/** Where an answer goes back to the client: its checked redirect URI, in the response mode asked for, with `state`. */
+export interface ClientTarget {
   redirectUri: string
   /** Echoed byte-exact; undefined when not sent. */
   state: string | undefined
+  responseMode: ResponseMode
+}
+
+/**
+ * Reads an `id_token_hint`: the `sub` and `aud` of an ID token this issuer signed (its signature checked against the
+ * published keys; expiry not checked, as OIDC Core §3.1.2.1 allows an expired one), or undefined (lib/oauth/id-tokens.ts).
+ */
+export type IdTokenHintReader = (token: string) => { sub: string, aud: string } | undefined
+
+export interface AuthorizationRequest extends ClientTarget {
+  client: Client
   /** What was asked for; undefined when no `scope` was sent (then everything allowed). */
   scopes: string[] | undefined
-  codeChallenge: string
+  /** The PKCE S256 challenge; null when a client whose PKCE is optional sent none (the code is then bound to none). */
+  codeChallenge: string | null
   nonce: string | undefined
   prompt: Set<string>
   /** OIDC `max_age`, seconds. */
   maxAge: number | undefined
   loginHint: string | undefined
+  /** The user an `id_token_hint` names (its signature checked); the interaction policy compares it with the session's. */
+  idTokenHint: { sub: string } | undefined
 }
 
 /** A parameter sent once (a string), or undefined; a repeated one is reported by `repeated`. */
@@ -89,29 +108,48 @@ export async function resolveClient (query: Query, clients: ClientStore): Promis
   return { client, redirectUri, state }
 }
 
+/** The known parameters of step two: each may be sent once (RFC 6749 §3.1). */
+const SINGLE_PARAMETERS = ['state', 'response_type', 'response_mode', 'scope', 'code_challenge', 'code_challenge_method', 'nonce', 'prompt',
+  'max_age', 'login_hint', 'id_token_hint', 'display', 'ui_locales', 'claims_locales', 'acr_values', 'request', 'request_uri']
+
 /**
  * Step two: everything else. The client and redirect URI are trusted now, so errors go back to the client
- * (with `state` and `iss`). Unknown parameters are ignored (OIDC Core §3.1.2.1); known ones sent twice are
- * `invalid_request` (RFC 6749 §3.1).
+ * (with `state` and `iss`), in the response mode asked for once that is known. Unknown parameters are ignored
+ * (OIDC Core §3.1.2.1); known ones sent twice are `invalid_request` (RFC 6749 §3.1). Accepted and not acted on
+ * (OIDC Core §3.1.2.1, §15.1): `ui_locales`, `claims_locales` (the pages have one language), `acr_values` (one
+ * way of signing in, no step-up yet) and `display` (one layout fits them all; a value OIDC does not define is
+ * refused).
  */
-export function checkAuthorizationRequest (query: Query, target: { client: Client, redirectUri: string, state: string | undefined }): AuthorizationRequest {
-  const fail = (error: 'invalid_request' | 'unsupported_response_type' | 'invalid_scope', description: string): never => {
-    throw new AuthorizationError(error, description, target)
+export function checkAuthorizationRequest (
+  query: Query,
+  target: { client: Client, redirectUri: string, state: string | undefined },
+  readIdTokenHint: IdTokenHintReader = () => undefined
+): AuthorizationRequest {
+  let to: ClientTarget = { redirectUri: target.redirectUri, state: target.state, responseMode: 'query' }
+  const fail = (error: 'invalid_request' | 'unsupported_response_type' | 'invalid_scope' | 'request_not_supported' | 'request_uri_not_supported', description: string): never => {
+    throw new AuthorizationError(error, description, to)
   }
-  for (const name of ['state', 'response_type', 'scope', 'code_challenge', 'code_challenge_method', 'nonce', 'prompt', 'max_age', 'login_hint', 'response_mode']) {
+  for (const name of SINGLE_PARAMETERS) {
     if (repeated(query, name)) fail('invalid_request', `parameter ${name} is repeated`)
   }
+  // First the response mode, so every later refusal travels the way the client asked for.
+  const responseMode = single(query, 'response_mode')
+  if (responseMode !== undefined) to = { ...to, responseMode: responseModeFor(responseMode, target.redirectUri, fail) }
+
+  // OIDC Core §3.1.2.6, §6: a request object, by value or by reference, is refused, never ignored (its parameters
+  // would be). Before the other checks: what it carries (state, a PKCE challenge) is not outside it.
+  const requestObject = single(query, 'request')
+  if (requestObject !== undefined) {
+    if (responseMode === undefined) to = { ...to, responseMode: requestObjectResponseMode(requestObject, target.redirectUri) }
+    fail('request_not_supported', 'request objects (the request parameter) are not supported')
+  }
+  if (single(query, 'request_uri') !== undefined) fail('request_uri_not_supported', 'request_uri is not supported')
+
   const responseType = single(query, 'response_type')
   if (responseType === undefined) fail('invalid_request', 'missing parameter: response_type')
   if (responseType !== 'code') fail('unsupported_response_type', 'only response_type=code is supported')
-  const responseMode = single(query, 'response_mode')
-  if (responseMode !== undefined && responseMode !== 'query') fail('invalid_request', 'only response_mode=query is supported')
 
-  // PKCE for every client (RFC 9700 §2.1.1), S256 only (RFC 7636 §4.2; `plain` and a missing method are refused).
-  const codeChallenge = single(query, 'code_challenge')
-  if (codeChallenge === undefined) fail('invalid_request', 'code challenge required (PKCE, S256)')
-  if (single(query, 'code_challenge_method') !== 'S256') fail('invalid_request', 'code_challenge_method must be S256')
-  if (!S256_CHALLENGE.test(codeChallenge as string)) fail('invalid_request', 'code_challenge is not a S256 challenge (43 base64url characters)')
+  const codeChallenge = pkceChallenge(query, target.client, fail)
 
   const scope = single(query, 'scope')
   let scopes: string[] | undefined
@@ -136,23 +174,81 @@ export function checkAuthorizationRequest (query: Query, target: { client: Clien
   }
   const nonce = single(query, 'nonce')
   if (nonce !== undefined && nonce.length > 512) fail('invalid_request', 'nonce is longer than 512 characters')
+  const display = single(query, 'display')
+  if (display !== undefined && !(DISPLAY_VALUES as readonly string[]).includes(display)) fail('invalid_request', `display must be one of ${DISPLAY_VALUES.join(', ')}`)
   const loginHint = single(query, 'login_hint')
   return {
     client: target.client,
-    redirectUri: target.redirectUri,
-    state: target.state,
+    ...to,
     scopes,
-    codeChallenge: codeChallenge as string,
+    codeChallenge,
     nonce,
     prompt,
     maxAge,
-    loginHint: loginHint?.slice(0, 128)
+    loginHint: loginHint?.slice(0, 128),
+    idTokenHint: idTokenHintOf(single(query, 'id_token_hint'), target.client, readIdTokenHint, fail)
   }
 }
 
+/**
+ * `response_mode`: `query` or `form_post` (OAuth 2.0 Form Post Response Mode); anything else is invalid_request (sent
+ * back as a query). A form can only post to a web address: form_post needs an http(s) redirect URI.
+ */
+function responseModeFor (value: string, redirectUri: string, fail: (error: 'invalid_request', description: string) => never): ResponseMode {
+  if (!(RESPONSE_MODES as readonly string[]).includes(value)) fail('invalid_request', `response_mode must be one of ${RESPONSE_MODES.join(', ')}`)
+  if (value === 'form_post' && !/^https?:/.test(redirectUri)) fail('invalid_request', 'response_mode=form_post needs an http or https redirect_uri')
+  return value as ResponseMode
+}
+
+/**
+ * The response mode a request object asks for, read (never verified, never used for anything else) only so that its
+ * refusal reaches the client the way it expects it: a client that puts every parameter in the object (OIDC Core
+ * §6.1) listens for form_post there. Whatever it says, the answer goes to the checked redirect URI.
+ */
+function requestObjectResponseMode (jwt: string, redirectUri: string): ResponseMode {
+  let mode: unknown
+  try {
+    mode = (JSON.parse(Buffer.from(jwt.split('.')[1] ?? '', 'base64url').toString('utf8')) as { response_mode?: unknown } | null)?.response_mode
+  } catch {
+    return 'query'
+  }
+  return mode === 'form_post' && /^https?:/.test(redirectUri) ? 'form_post' : 'query'
+}
+
+/**
+ * `id_token_hint` (OIDC Core §3.1.2.1): an ID token Gatehouse signed for this client, expired or not. Anything else
+ * (not a JWT, another issuer's or a forged signature, another client's) is invalid_request, never silently ignored.
+ */
+function idTokenHintOf (hint: string | undefined, client: Client, read: IdTokenHintReader, fail: (error: 'invalid_request', description: string) => never): { sub: string } | undefined {
+  if (hint === undefined) return undefined
+  const claims = hint.length <= MAX_ID_TOKEN_HINT ? read(hint) : undefined
+  if (claims === undefined) return fail('invalid_request', 'id_token_hint is not an ID token this server issued')
+  if (claims.aud !== client.id) return fail('invalid_request', 'id_token_hint was issued to another client')
+  return { sub: claims.sub }
+}
+
+/**
+ * PKCE (RFC 7636), S256 only (§4.2: `plain` and a missing method are refused). Required of public clients always
+ * and of confidential ones by default (RFC 9700 §2.1.1); a confidential client registered with `pkce: optional` may
+ * leave it out, its code flow then protected by its secret and the OpenID `nonce` (RFC 9700 §2.1.1 allows that). A
+ * challenge that is sent is checked whatever the policy; null means none was sent and none was needed.
+ */
+export function pkceChallenge (query: Query, client: Client, fail: (error: 'invalid_request', description: string) => never): string | null {
+  const challenge = single(query, 'code_challenge')
+  const method = single(query, 'code_challenge_method')
+  if (challenge === undefined) {
+    if (client.isPublic || client.pkce !== 'optional') fail('invalid_request', 'code challenge required (PKCE, S256)')
+    if (method !== undefined) fail('invalid_request', 'code_challenge_method was sent without a code_challenge')
+    return null
+  }
+  if (method !== 'S256') fail('invalid_request', 'code_challenge_method must be S256')
+  if (!S256_CHALLENGE.test(challenge)) fail('invalid_request', 'code_challenge is not a S256 challenge (43 base64url characters)')
+  return challenge
+}
+
 /** Both steps: the client's request, checked. */
-export async function readAuthorizationRequest (query: Query, clients: ClientStore): Promise<AuthorizationRequest> {
-  return checkAuthorizationRequest(query, await resolveClient(query, clients))
+export async function readAuthorizationRequest (query: Query, deps: { clients: ClientStore, readIdTokenHint: IdTokenHintReader }): Promise<AuthorizationRequest> {
+  return checkAuthorizationRequest(query, await resolveClient(query, deps.clients), deps.readIdTokenHint)
 }
 
 /**
@@ -174,8 +270,29 @@ export function redirectBack (redirectUri: string, params: Record<string, string
   return url.href
 }
 
-/** RFC 7636 §4.6: BASE64URL(SHA256(ASCII(code_verifier))) == code_challenge. A malformed verifier never matches. */
-export function verifierMatches (verifier: string | undefined, challenge: string): boolean {
+/** An answer to the client: a redirect (303) to its redirect URI with the parameters in the query, or a form posting them there. */
+export type ClientResponse =
+  | { mode: 'query', location: string }
+  | { mode: 'form_post', action: string, fields: Array<[string, string]> }
+
+/**
+ * The authorization response (RFC 6749 §4.1.2, §4.1.2.1, with RFC 9207's `iss` among `params`) in the target's
+ * response mode: `query` puts the parameters in the redirect URI's query; `form_post` (OAuth 2.0 Form Post Response
+ * Mode §2) hands them to an auto-submitting form whose action is the redirect URI as registered. Unset ones are left out.
+ */
+export function responseTo (target: ClientTarget, params: Record<string, string | undefined>): ClientResponse {
+  if (target.responseMode === 'query') return { mode: 'query', location: redirectBack(target.redirectUri, params) }
+  const fields = Object.entries(params).filter((entry): entry is [string, string] => entry[1] !== undefined)
+  return { mode: 'form_post', action: target.redirectUri, fields }
+}
+
+/**
+ * RFC 7636 §4.6: BASE64URL(SHA256(ASCII(code_verifier))) == code_challenge; a malformed verifier never matches. A
+ * code issued without a challenge must be redeemed without a verifier: one sent anyway is a PKCE downgrade attempt
+ * (RFC 9700 §4.8.2: accept a code_verifier only if the authorization request had a code_challenge).
+ */
+export function verifierMatches (verifier: string | undefined, challenge: string | null): boolean {
+  if (challenge === null) return verifier === undefined
   if (verifier === undefined || !CODE_VERIFIER.test(verifier)) return false
   return createHash('sha256').update(verifier, 'ascii').digest('base64url') === challenge
 }

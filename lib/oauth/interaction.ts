@@ -48,6 +48,8 @@ export interface Check {
   readonly fails: (ctx: InteractionContext) => boolean
   /** A failure no page can fix: back to the client with this error, whatever `prompt` says. */
   readonly refusal?: (ctx: InteractionContext) => { error: RefusalError, description: string }
+  /** Its own answer under prompt=none, when its prompt's (`Prompt.whenNone`) would not say why. */
+  readonly whenNone?: { error: PromptError, description: string }
 }
 
 export interface Prompt {
@@ -92,6 +94,14 @@ export const loginPrompt: Prompt = {
       name: 'max_age',
       description: 'the user signed in longer ago than the client\'s max_age allows',
       fails: (ctx) => ctx.authz.maxAge !== undefined && ctx.signedIn !== undefined && ctx.now - ctx.signedIn.session.authTime > ctx.authz.maxAge
+    },
+    {
+      // OIDC Core §3.1.2.1: the hint names the user the client expects. Someone else signed in: sign in again (under
+      // prompt=none, login_required). Whoever signs in on that page is the answer: the hint is a hint, not a lock.
+      name: 'id_token_hint',
+      description: 'the signed-in user is not the one the client\'s id_token_hint names',
+      fails: (ctx) => ctx.authz.idTokenHint !== undefined && ctx.signedIn !== undefined && ctx.fresh.login !== true && ctx.signedIn.user.id !== ctx.authz.idTokenHint.sub,
+      whenNone: { error: 'login_required', description: 'the signed-in user is not the one id_token_hint names' }
     }
   ]
 }
@@ -139,7 +149,7 @@ export function nextStep (input: InteractionInput, policy: Policy = defaultPolic
     const failed = prompt.checks.find((check) => check.fails(ctx))
     if (failed === undefined) continue
     if (failed.refusal) return { kind: 'refused', reason: failed.name, ...failed.refusal(ctx) }
-    if (ctx.authz.prompt.has('none')) return { kind: 'refused', reason: failed.name, ...prompt.whenNone }
+    if (ctx.authz.prompt.has('none')) return { kind: 'refused', reason: failed.name, ...(failed.whenNone ?? prompt.whenNone) }
     return { kind: prompt.name, reason: failed.name, scopes: ctx.grant?.scopes }
   }
   // Every prompt passed, so someone is signed in (the login prompt's first check) and `grant` is set.

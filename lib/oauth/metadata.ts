@@ -3,7 +3,8 @@ import type { Config } from '../config.js'
 import type { Storage } from '../stores/types.js'
 import { GRANT_TYPES } from './grants/index.js'
 import { parseScope } from './scopes.js'
-import { OIDC_SCOPES } from './authorize.js'
+import { DISPLAY_VALUES, OIDC_SCOPES } from './authorize.js'
+import { RESPONSE_MODES } from '../../schemas/vocabulary.js'
 import { CLAIMS_SUPPORTED } from './id-token.js'
 import { SIGNING_ALG } from '../keys/signing-keys.js'
 
@@ -25,7 +26,7 @@ export function serverMetadata (config: Pick<Config, 'issuer'>) {
     jwks_uri: `${base}/.well-known/jwks.json`,
     grant_types_supported: [...GRANT_TYPES],
     response_types_supported: ['code'],
-    response_modes_supported: ['query'],
+    response_modes_supported: [...RESPONSE_MODES],
     code_challenge_methods_supported: ['S256'],
     // RFC 9207: every redirect back carries `iss`.
     authorization_response_iss_parameter_supported: true,
@@ -33,7 +34,10 @@ export function serverMetadata (config: Pick<Config, 'issuer'>) {
     id_token_signing_alg_values_supported: [SIGNING_ALG],
     claims_supported: [...CLAIMS_SUPPORTED],
     prompt_values_supported: ['none', 'login', 'consent'],
+    // OIDC Core §6: request objects are refused (request_not_supported, request_uri_not_supported), never ignored.
     request_parameter_supported: false,
+    request_uri_parameter_supported: false,
+    display_values_supported: [...DISPLAY_VALUES],
     token_endpoint_auth_methods_supported: [...TOKEN_ENDPOINT_AUTH_METHODS],
     revocation_endpoint: `${base}/revoke`,
     revocation_endpoint_auth_methods_supported: [...TOKEN_ENDPOINT_AUTH_METHODS],

@@ -22,12 +22,19 @@ export const toConsent = (r: Row): Consent => ({
   updatedAt: num(r.updated_at)
 })
 
+/**
+ * How a code issued without a PKCE challenge is stored: the column is NOT NULL on both backends (changing that would
+ * rebuild the SQLite table), and no S256 challenge is ever empty (43 characters), so '' cannot be mistaken for one.
+ */
+export const NO_CODE_CHALLENGE = ''
+export const codeChallengeColumn = (challenge: string | null): string => challenge ?? NO_CODE_CHALLENGE
+
 export const toAuthorizationCode = (r: Row): AuthorizationCode => ({
   hash: String(r.hash),
   clientId: String(r.client_id),
   userId: String(r.user_id),
   redirectUri: String(r.redirect_uri),
-  codeChallenge: String(r.code_challenge),
+  codeChallenge: r.code_challenge === NO_CODE_CHALLENGE ? null : String(r.code_challenge),
   nonce: strOrNull(r.nonce),
   scope: String(r.scope),
   authTime: num(r.auth_time),

@@ -382,8 +382,8 @@ export interface AuthorizationCode {
   clientId: string
   userId: string
   redirectUri: string
-  /** PKCE S256 challenge (RFC 7636). */
-  codeChallenge: string
+  /** PKCE S256 challenge (RFC 7636); null for a code issued without one (a confidential client whose PKCE is optional). */
+  codeChallenge: string | null
   nonce: string | null
   scope: string
   authTime: number

@@ -1,9 +1,10 @@
-import type { FastifyPluginAsync, FastifyReply } from 'fastify'
-import { decideNext, redirectWithCode } from '../../lib/oauth/authorization-flow.js'
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
+import { badAuthorizationRequest } from '../../lib/errors.js'
+import { codeResponse, decideNext } from '../../lib/oauth/authorization-flow.js'
 import { authorizePath, readAuthorizationRequest, type AuthorizationRequest, type Query } from '../../lib/oauth/authorize.js'
 import type { PromptName, SignedIn } from '../../lib/oauth/interaction.js'
-import { authorizeSchema } from '../../schemas/browser.js'
-import { showConsent, showLogin } from './pages.js'
+import { authorizePostSchema, authorizeSchema } from '../../schemas/browser.js'
+import { answerClient, showConsent, showLogin } from './pages.js'
 
 /** What a prompt's page needs: the request, where its form returns to, who is signed in, the scopes at stake. */
 interface PromptPage { authz: AuthorizationRequest, returnTo: string, signedIn: SignedIn | undefined, scopes: string[] | undefined }
@@ -18,22 +19,33 @@ const pages: Record<PromptName, (reply: FastifyReply, page: PromptPage) => Promi
 }
 
 /**
- * GET /authorize (RFC 6749 §4.1.1, OIDC Core §3.1.2): the request is checked (lib/oauth/authorize.ts), then the
- * interaction policy says what this browser needs: the login page, the consent page, or a code straight back.
+ * GET and POST /authorize (RFC 6749 §4.1.1, OIDC Core §3.1.2, §3.1.2.1: both MUST be supported): the request is
+ * checked (lib/oauth/authorize.ts), then the interaction policy says what this browser needs: the login page, the
+ * consent page, or a code straight back. POST carries the same parameters as a form the client's page submits: it
+ * is not one of our forms, so no CSRF token (`browser: 'page'`); it answers exactly as GET does.
  */
 const authorize: FastifyPluginAsync = async (fastify) => {
-  const { storage, clock, config } = fastify
+  const { storage, clock, config, idTokens } = fastify
+  const readIdTokenHint = (token: string) => idTokens.hint(token)
 
-  fastify.get('/authorize', { schema: authorizeSchema, config: { browser: 'page' } }, async (request, reply) => {
-    const query = request.query as Query
-    const authz = await readAuthorizationRequest(query, storage.clients)
+  async function answer (request: FastifyRequest, reply: FastifyReply, query: Query): Promise<FastifyReply> {
+    const authz = await readAuthorizationRequest(query, { clients: storage.clients, readIdTokenHint })
     const signedIn = await request.browserSession()
     const now = clock.now()
     const next = await decideNext(storage, { authz, signedIn, now, log: request.log })
-    if (next.kind === 'code') return reply.redirect(await redirectWithCode({ storage, issuer: config.issuer }, authz, next, now), 303)
-    // The forms come back here without prompt=login, which they satisfy (asking again would loop).
+    if (next.kind === 'code') return answerClient(reply, await codeResponse({ storage, issuer: config.issuer }, authz, next, now))
+    // The forms come back here (as a GET) without prompt=login, which they satisfy (asking again would loop).
     const returnTo = authorizePath(query, { prompts: ['login'] })
     return pages[next.kind](reply, { authz, returnTo, signedIn, scopes: next.scopes })
+  }
+
+  fastify.get('/authorize', { schema: authorizeSchema, config: { browser: 'page' } }, async (request, reply) => answer(request, reply, request.query as Query))
+
+  fastify.post('/authorize', { schema: authorizePostSchema, config: { browser: 'page' } }, async (request, reply) => {
+    // OIDC Core §3.1.2.1: form serialization; anything else (JSON, an empty form) has no request in it.
+    const fields = request.formFields()
+    if (Object.keys(fields).length === 0) throw badAuthorizationRequest('POST /authorize takes the request as a form (application/x-www-form-urlencoded)')
+    return answer(request, reply, fields)
   })
 }
 

@@ -1,7 +1,8 @@
 import type { FastifyPluginAsync } from 'fastify'
 import { AuthorizationError, badAuthorizationRequest } from '../../lib/errors.js'
-import { decideNext, redirectWithCode } from '../../lib/oauth/authorization-flow.js'
+import { codeResponse, decideNext } from '../../lib/oauth/authorization-flow.js'
 import { consentSchema } from '../../schemas/browser.js'
+import { answerClient } from './pages.js'
 
 /**
  * The consent form: allow remembers the scopes for this user and client and goes on to the client with a code;
@@ -20,9 +21,11 @@ const consent: FastifyPluginAsync = async (fastify) => {
     const now = clock.now()
     // The consent form answers the consent prompt; a scope the user does not hold is still refused.
     const next = await decideNext(storage, { authz, signedIn, now, fresh: { login: true, consent: true }, log: request.log })
+    // What the user allowed is kept even when the login prompt comes back (a max_age passed while they read the page):
+    // otherwise the sign-in it asks for would lead to this page again, and a short max_age would never let them through.
+    if (next.scopes !== undefined) await storage.consents.grant(signedIn.user.id, authz.client.id, next.scopes, now)
     if (next.kind !== 'code') return reply.redirect(returnTo, 303)
-    await storage.consents.grant(signedIn.user.id, authz.client.id, next.scopes, now)
-    return reply.redirect(await redirectWithCode({ storage, issuer: config.issuer }, authz, next, now), 303)
+    return answerClient(reply, await codeResponse({ storage, issuer: config.issuer }, authz, next, now))
   })
 }
 

@@ -2,11 +2,12 @@ import type { FastifyError, FastifyPluginAsync } from 'fastify'
 import browserSession from '../../plugins/browser-session.js'
 import { AuthorizationError, GatehouseError, NoSuchEndpointError } from '../../lib/errors.js'
 import { fromFrameworkError } from '../../lib/http/framework-errors.js'
-import { redirectBack } from '../../lib/oauth/authorize.js'
+import { responseTo } from '../../lib/oauth/authorize.js'
 import authorize from './authorize.js'
 import consent from './consent.js'
 import login from './login.js'
 import logout from './logout.js'
+import { answerClient } from './pages.js'
 import upstream from './upstream.js'
 
 /**
@@ -20,11 +21,12 @@ import upstream from './upstream.js'
 const browserPages: FastifyPluginAsync = async (fastify) => {
   const { issuer } = fastify.config
 
-  // An HTML page for every failure; a redirect back to the client only for an AuthorizationError, whose target
-  // was checked (RFC 6749 §4.1.2.1); a path that names nothing is answered as any unknown path (JSON).
+  // An HTML page for every failure; an answer back to the client (a redirect, or a form posting it) only for an
+  // AuthorizationError, whose target was checked (RFC 6749 §4.1.2.1); a path that names nothing is answered as any
+  // unknown path (JSON).
   fastify.setErrorHandler(async (err: FastifyError | GatehouseError, request, reply) => {
     if (err instanceof AuthorizationError) {
-      return reply.redirect(redirectBack(err.redirectUri, { error: err.error, error_description: err.message, state: err.state, iss: issuer }), 303)
+      return answerClient(reply, responseTo(err, { error: err.error, error_description: err.message, state: err.state, iss: issuer }))
     }
     // The app's error handler answers it (JSON 404, as for any unknown path): not the not-found handler, which
     // would call it a wrong method of /login/{name}.

@@ -1,7 +1,7 @@
 import type { FastifyReply } from 'fastify'
 import { describeScopes } from '../../lib/browser/scope-words.js'
-import { decideNext, redirectWithCode } from '../../lib/oauth/authorization-flow.js'
-import type { AuthorizationRequest } from '../../lib/oauth/authorize.js'
+import { codeResponse, decideNext } from '../../lib/oauth/authorization-flow.js'
+import type { AuthorizationRequest, ClientResponse } from '../../lib/oauth/authorize.js'
 import { passwordFormAllowed, signInAccepted, type SignInMethod } from '../../lib/oauth/sign-in-methods.js'
 import type { Storage, UpstreamProvider, User } from '../../lib/stores/types.js'
 import type { PendingAuthorization } from '../../plugins/browser-session.js'
@@ -46,6 +46,17 @@ export async function showConsent (reply: FastifyReply, input: { authz: Authoriz
 }
 
 /**
+ * The one way an answer goes back to the client: a 303 to its redirect URI (RFC 9700 §4.12: never 307), or, for
+ * response_mode=form_post, a page whose form posts the parameters there by itself (OAuth 2.0 Form Post Response Mode
+ * §2): every value escaped by the template, one nonce'd script and no inline handler, a button when scripts are off,
+ * and a CSP whose form-action allows the redirect URI's origin on this page only.
+ */
+export async function answerClient (reply: FastifyReply, response: ClientResponse): Promise<FastifyReply> {
+  if (response.mode === 'query') return reply.redirect(response.location, 303)
+  return reply.page('form-post', { action: response.action, fields: response.fields }, { formTargets: [new URL(response.action).origin], script: true })
+}
+
+/**
  * The one ending of every sign-in (the login form, an upstream provider): a new session under a new id and a
  * new CSRF token, then straight on to the client when nothing else is needed (no consent to ask), else back to
  * the authorization request, which shows what is. RFC 9700 §4.12: 303, never 307. When the user changed while the
@@ -60,5 +71,6 @@ export async function signedIn (reply: FastifyReply, user: User, method: SignInM
   if (pending === undefined) return reply.redirect('/login', 303)
   const now = clock.now()
   const next = await decideNext(storage, { authz: pending.authz, signedIn: session, now, fresh: { login: true }, log: reply.log })
-  return reply.redirect(next.kind === 'code' ? await redirectWithCode({ storage, issuer: config.issuer }, pending.authz, next, now) : pending.returnTo, 303)
+  if (next.kind === 'code') return answerClient(reply, await codeResponse({ storage, issuer: config.issuer }, pending.authz, next, now))
+  return reply.redirect(pending.returnTo, 303)
 }

@@ -8,11 +8,14 @@ import clock from '../../plugins/clock.js'
 import config from '../../plugins/config.js'
 import errorHandler from '../../plugins/error-handler.js'
 import formbody from '../../plugins/formbody.js'
+import idTokens from '../../plugins/id-tokens.js'
 import redis from '../../plugins/redis.js'
+import signingKeys from '../../plugins/signing-keys.js'
 import storage from '../../plugins/storage.js'
 import { FAST_HASH, form, FORM, freshDatabase, ISSUER } from '../support/helper.js'
 
-// plugins/browser-session.ts on a Fastify of its own (config, clock, storage, formbody, error-handler; no pages, no app): the
+// plugins/browser-session.ts on a Fastify of its own (config, clock, storage, formbody, error-handler, and the ID tokens that
+// check a pending request's id_token_hint; no pages, no app): the
 // route flag it requires, the CSRF check it adds to forms, which cookie of a name it reads, and its memos.
 // The pages that use it: test/routes/browser/, test/security/browser.test.ts.
 
@@ -24,7 +27,7 @@ async function bare (t: Test, routes: (fastify: FastifyInstance) => void): Promi
     await database.drop()
   })
   const env = { ISSUER, ...FAST_HASH, DATABASE_URL: database.url }
-  for (const plugin of [config, clock, redis, storage, formbody, errorHandler]) await fastify.register(plugin, { config: loadConfig(env) })
+  for (const plugin of [config, clock, redis, storage, signingKeys, idTokens, formbody, errorHandler]) await fastify.register(plugin, { config: loadConfig(env) })
   await fastify.register(async (browser) => {
     await browser.register(browserSession)
     routes(browser)

@@ -1,7 +1,8 @@
 import t, { type Test } from 'tap'
 import { addClient, basic, build, FORM, form, manualClock, post } from '../support/helper.js'
+import { createServer } from 'node:http'
 import {
-  InjectBrowser, REDIRECT, authorizeThrough, browserFixtures, callbackParams, exchange, field, pkce, signInAt, webRequest
+  InjectBrowser, REDIRECT, authorizeThrough, browserFixtures, callbackParams, exchange, field, formPostParams, pkce, signInAt, webRequest
 } from '../support/browser.js'
 
 // SECURITY-CASES.md series A (authorization endpoint, login and consent pages) and C (authorization codes),
@@ -96,6 +97,89 @@ t.test('A5: state of 500 characters with &=#%+ and unicode echoed byte-exact on 
   const none = await browser.get(webRequest({ state: undefined }).url)
   t.notOk(callbackParams(none).has('state'), 'no state sent, none returned')
   t.ok(callbackParams(none).get('code'))
+})
+
+t.test('A5 (form_post): a hostile state is escaped in the form the page posts, never markup; the page runs only its nonce\'d script', async (t) => {
+  const app = await build(t)
+  await browserFixtures(app, { skipConsent: true })
+  const hostile = ['"><script>alert(1)</script>', '\'><img src=x onerror=alert(1)>', '</form><form action="https://evil.test">', '&quot;&#39;&lt;', '" autofocus onfocus="alert(1)']
+  for (const state of hostile) {
+    for (const [label, res] of [
+      ['an error', await new InjectBrowser(app).get(webRequest({ state, response_mode: 'form_post', prompt: 'none' }).url)],
+      ['a code', await signInAt(new InjectBrowser(app), webRequest({ state, response_mode: 'form_post' }).url)]
+    ] as const) {
+      t.equal(res.statusCode, 200, `${label}: the form page`)
+      t.equal(formPostParams(res).params.get('state'), state, `${label}: the browser reads back the state byte-exact: ${state}`)
+      const markup = res.body.replace(/<input type="hidden" name="state" value="[^"<>]*">/, '')
+      t.notOk(markup.includes(state), `${label}: the raw text is nowhere in the page`)
+      t.equal(markup.match(/<script/g)?.length, 1, `${label}: one script`)
+      t.equal(markup.match(/<form/g)?.length, 1, `${label}: one form`)
+      t.notMatch(markup, /\son[a-z]+=/i, `${label}: no event handler attribute`)
+      const nonce = /script-src 'nonce-([^']+)'/.exec(String(res.headers['content-security-policy']))?.[1]
+      t.ok(nonce && res.body.includes(`<script nonce="${nonce}">`), `${label}: the one script is the nonce'd one`)
+    }
+  }
+})
+
+t.test('A3 (request objects): an unsigned or a signed request object and a request_uri are refused back to the client, never read or fetched', async (t) => {
+  const fetched: string[] = []
+  const server = createServer((req, res) => { fetched.push(req.url ?? ''); res.end('eyJhbGciOiJub25lIn0.e30.') })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())))
+  const app = await build(t)
+  await browserFixtures(app)
+  const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url')
+  // What each would smuggle in if it were read: another redirect URI, another client, a scope, no PKCE.
+  const claims = { client_id: 'spa', redirect_uri: 'https://evil.test/cb', scope: 'openid admin', response_type: 'token' }
+  const objects = {
+    'alg none': `${b64({ alg: 'none' })}.${b64(claims)}.`,
+    'HS256 keyed with the client id': `${b64({ alg: 'HS256', typ: 'JWT' })}.${b64(claims)}.${'A'.repeat(43)}`,
+    'not a JWT': 'definitely not a JWT',
+    'a huge one': `${b64({ alg: 'none' })}.${'A'.repeat(20000)}.`
+  }
+  for (const [label, request] of Object.entries(objects)) {
+    const res = await new InjectBrowser(app).get(webRequest({ request }).url)
+    t.equal(res.statusCode, 303, label)
+    t.ok(res.headers.location?.startsWith(`${REDIRECT}?`), `${label}: to the registered URI, not the object's`)
+    t.same(Object.fromEntries(callbackParams(res)), { error: 'request_not_supported', error_description: 'request objects (the request parameter) are not supported', state: 'st-1', iss: 'http://gatehouse.test' }, label)
+  }
+  const address = server.address() as { port: number }
+  for (const requestUri of [`http://127.0.0.1:${address.port}/request.jwt`, 'urn:ietf:params:oauth:request_uri:abc', 'file:///etc/passwd']) {
+    const res = await new InjectBrowser(app).get(webRequest({ request_uri: requestUri }).url)
+    t.equal(callbackParams(res).get('error'), 'request_uri_not_supported', requestUri)
+  }
+  t.same(fetched, [], 'no request_uri was fetched')
+  const unknownClient = await new InjectBrowser(app).get(webRequest({ request: objects['alg none'], client_id: 'nobody' }).url)
+  noRedirect(t, unknownClient, 'a request object with an unknown client outside it')
+})
+
+t.test('A3 (OIDC parameters): malformed display, response_mode and id_token_hint values are invalid_request back to the client, never a 500', async (t) => {
+  const app = await build(t)
+  await browserFixtures(app)
+  const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url')
+  const cases: Array<[Record<string, string>, RegExp]> = [
+    [{ display: 'page\u0000' }, /display must be one of/],
+    [{ display: 'x'.repeat(5000) }, /display must be one of/],
+    [{ response_mode: 'fragment' }, /response_mode must be one of/],
+    [{ response_mode: 'form_post\r\nSet-Cookie: x=y' }, /response_mode must be one of/],
+    [{ id_token_hint: 'a.b.c' }, /id_token_hint is not an ID token this server issued/],
+    [{ id_token_hint: '..' }, /id_token_hint is not an ID token this server issued/],
+    [{ id_token_hint: `${b64({ alg: 'none', typ: 'JWT' })}.${b64({ iss: 'http://gatehouse.test', sub: 'x', aud: 'web' })}.` }, /not an ID token this server issued/],
+    [{ id_token_hint: `${b64({ alg: 'ES256', kid: '../../etc/passwd' })}.${b64({ sub: 'x', aud: 'web' })}.AAAA` }, /not an ID token this server issued/],
+    [{ id_token_hint: `${'A'.repeat(9000)}.${'B'.repeat(100)}.C` }, /not an ID token this server issued/],
+    [{ id_token_hint: '\u00ff\ud800.x.y' }, /not an ID token this server issued/]
+  ]
+  for (const [over, description] of cases) {
+    const res = await new InjectBrowser(app).get(webRequest(over).url)
+    const label = JSON.stringify(over).slice(0, 80)
+    t.equal(res.statusCode, 303, label)
+    t.equal(callbackParams(res).get('error'), 'invalid_request', label)
+    t.match(callbackParams(res).get('error_description'), description, label)
+    t.equal(callbackParams(res).get('state'), 'st-1', label)
+  }
+  const hostileHint = await new InjectBrowser(app).get(webRequest({ login_hint: '<img src=x onerror=alert(1)>' }).url)
+  t.equal(hostileHint.statusCode, 200, 'a hostile login_hint: the login page')
+  t.notMatch(hostileHint.body, /<img src=x/, 'escaped')
 })
 
 t.test('A6: no code_challenge: redirect error=invalid_request (code challenge required)', async (t) => {
@@ -267,6 +351,19 @@ t.test('C5: wrong verifier, none, a malformed one (42 or 129 characters): invali
   }
   t.equal((await exchange(app, { code }, webAuth)).json().error, 'invalid_grant', 'none')
   t.equal((await exchange(app, { code, code_verifier: req.verifier }, webAuth)).statusCode, 200, 'the right one still works')
+})
+
+t.test('C5: a code_verifier sent for a code issued without a challenge (PKCE downgrade, RFC 9700 §4.8.2): invalid_grant', async (t) => {
+  const app = await build(t)
+  const { webAuth } = await browserFixtures(app)
+  await app.storage.clients.update('web', { pkce: 'optional' })
+  const code = await authorizeThrough(new InjectBrowser(app), webRequest({ code_challenge: undefined, code_challenge_method: undefined }).url)
+  for (const verifier of [pkce().verifier, 'a'.repeat(43)]) {
+    const res = await exchange(app, { code, code_verifier: verifier }, webAuth)
+    t.equal(res.statusCode, 400)
+    t.same(res.json(), { error: 'invalid_grant', error_description: 'a code_verifier was sent for a code issued without a code challenge' })
+  }
+  t.equal((await exchange(app, { code }, webAuth)).statusCode, 200, 'the code itself was not burnt: without a verifier it is redeemed')
 })
 
 t.test('J6 (ID token part): a real ID token (same keys, typ JWT) used as an access token: Reject-JWT', async (t) => {

@@ -122,6 +122,16 @@ export function browserStoreSuite (t: Test, open: () => Promise<Storage>, openTw
     t.ok(await s.codes.find(c.hash), 'live ones stay')
   })
 
+  t.test('authorization codes: one issued without a PKCE challenge reads back without one, redeemed or not', async (t) => {
+    const s = await open()
+    t.teardown(() => s.close())
+    const c = code({ codeChallenge: null })
+    await s.codes.create(c)
+    t.same(await s.codes.find(c.hash), c, 'codeChallenge: null, not an empty challenge')
+    const redeemed = await s.codes.redeem(c.hash, now + 1, { jti: 'j1', exp: now + 900 })
+    t.equal(redeemed.outcome === 'redeemed' && redeemed.code.codeChallenge, null)
+  })
+
   t.test('authorization codes: 20 concurrent redemptions of one code, exactly one wins', async (t) => {
     const [a, b] = openTwice ? await openTwice() : [await open(), undefined]
     t.teardown(async () => { await a.close(); await b?.close() })

@@ -81,6 +81,24 @@ export function callbackParams (res: LightMyRequestResponse): URLSearchParams {
   return new URL(location).searchParams
 }
 
+/**
+ * The answer of a response_mode=form_post page (OAuth 2.0 Form Post Response Mode): where its form posts and the
+ * fields it posts, unescaped as a browser reads them.
+ */
+export function formPostParams (res: LightMyRequestResponse): { action: string, params: URLSearchParams } {
+  if (res.statusCode !== 200 || !/^text\/html/.test(String(res.headers['content-type']))) throw new Error(`not a form_post page (status ${res.statusCode})`)
+  const action = /<form method="post" action="([^"]*)" id="response">/.exec(res.body)?.[1]
+  if (action === undefined) throw new Error('no form in the page')
+  const params = new URLSearchParams()
+  for (const [, name = '', value = ''] of res.body.matchAll(/<input type="hidden" name="([^"]*)" value="([^"]*)">/g)) params.append(unescape(name), unescape(value))
+  return { action: unescape(action), params }
+}
+
+/** Parameters without the undefined ones (what webRequest gives), as form fields for POST /authorize. */
+export function defined (params: Record<string, string | undefined>): Record<string, string> {
+  return Object.fromEntries(Object.entries(params).filter((entry): entry is [string, string] => entry[1] !== undefined))
+}
+
 /** Signs in on the login page the authorization URL shows; returns the reply to the form post. */
 export async function signInAt (browser: InjectBrowser, url: string, username = 'alice', password = PASSWORD) {
   const page = await browser.get(url)

@@ -53,3 +53,40 @@ export async function appCallbackUrl (t: Test): Promise<string> {
   t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())))
   return `http://127.0.0.1:${(server.address() as { port: number }).port}/cb`
 }
+
+/** What a form_post callback received: the method, the Content-Type and the body as sent. */
+export interface CallbackRequest { method: string, contentType: string | undefined, body: string }
+
+/**
+ * A client app's redirect URI on loopback that records every request to it (response_mode=form_post posts there)
+ * and answers a small page; `next()` waits for the next one. Closed at the test's end.
+ */
+export async function recordingCallback (t: Test): Promise<{ url: string, next: () => Promise<CallbackRequest> }> {
+  const waiting: Array<(request: CallbackRequest) => void> = []
+  const received: CallbackRequest[] = []
+  const server = createServer((req, res) => {
+    // Only the callback itself: the browser asks for /favicon.ico on its own.
+    if (req.url?.split('?')[0] !== '/cb') {
+      res.statusCode = 404
+      res.end()
+      return
+    }
+    const chunks: Buffer[] = []
+    req.on('data', (chunk: Buffer) => chunks.push(chunk))
+    req.on('end', () => {
+      const request = { method: req.method ?? '', contentType: req.headers['content-type'], body: Buffer.concat(chunks).toString('utf8') }
+      const waiter = waiting.shift()
+      if (waiter) waiter(request)
+      else received.push(request)
+      res.setHeader('content-type', 'text/html')
+      res.end('<!doctype html><title>app</title><p>back at the app</p>')
+    })
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())))
+  const next = () => {
+    const first = received.shift()
+    return first ? Promise.resolve(first) : new Promise<CallbackRequest>((resolve) => waiting.push(resolve))
+  }
+  return { url: `http://127.0.0.1:${(server.address() as { port: number }).port}/cb`, next }
+}

@@ -6,10 +6,11 @@ import { formatScope, parseScope } from '../scopes.js'
 import type { Grant } from './types.js'
 
 /**
- * RFC 6749 §4.1.3 with PKCE (RFC 7636 §4.6) and OpenID Connect (Core §3.1.3). The code is checked against
- * its bindings (client, redirect URI, verifier, lifetime) before it is redeemed, so a client that stole a
- * code cannot burn it; then one atomic redemption decides the single winner. A replay revokes what the
- * first redemption issued (§4.1.2: SHOULD revoke): its ids are recorded with the redemption, before issuing.
+ * RFC 6749 §4.1.3 with PKCE (RFC 7636 §4.6; RFC 9700 §4.8.2 against its downgrade) and OpenID Connect (Core
+ * §3.1.3). The code is checked against its bindings (client, redirect URI, verifier, lifetime) before it is
+ * redeemed, so a client that stole a code cannot burn it; then one atomic redemption decides the single winner.
+ * A replay revokes what the first redemption issued (§4.1.2: SHOULD revoke): its ids are recorded with the
+ * redemption, before issuing.
  */
 export const authorizationCodeGrant: Grant<'code'> = {
   grantType: 'authorization_code',
@@ -23,7 +24,9 @@ export const authorizationCodeGrant: Grant<'code'> = {
     if (!code || code.clientId !== client.id) throw invalidGrant()
     if (code.redeemedAt === null) {
       if (body.redirect_uri !== code.redirectUri) throw invalidGrant('redirect_uri does not match the authorization request')
-      if (!verifierMatches(body.code_verifier, code.codeChallenge)) throw invalidGrant('code_verifier does not match the code challenge')
+      if (!verifierMatches(body.code_verifier, code.codeChallenge)) {
+        throw invalidGrant(code.codeChallenge === null ? 'a code_verifier was sent for a code issued without a code challenge' : 'code_verifier does not match the code challenge')
+      }
       if (code.expiresAt <= now) throw invalidGrant('the authorization code has expired')
     }
 

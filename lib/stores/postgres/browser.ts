@@ -1,5 +1,5 @@
 import type { AuthorizationCode, AuthorizationCodeStore, Consent, ConsentStore, IssuedFromCode, RedeemResult, Session, SessionStore } from '../types.js'
-import { scopeSet, toAuthorizationCode, toConsent, toSession } from '../browser-rows.js'
+import { codeChallengeColumn, scopeSet, toAuthorizationCode, toConsent, toSession } from '../browser-rows.js'
 import { onlyRow, type Db } from './db.js'
 import { assertNoNul, hasNul } from './nul.js'
 
@@ -119,10 +119,10 @@ export class PostgresAuthorizationCodeStore implements AuthorizationCodeStore {
   async create (c: AuthorizationCode): Promise<void> {
     assertNoNul(c, 'authorization code')
     await this.#db.query({
-      name: 'gh_codes_insert_v3',
+      name: 'gh_codes_insert_v4',
       text: `INSERT INTO authorization_codes (hash, client_id, user_id, redirect_uri, code_challenge, nonce, scope, auth_time, session_hash, created_at, expires_at,
         credential_version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
-      values: [c.hash, c.clientId, c.userId, c.redirectUri, c.codeChallenge, c.nonce, c.scope, c.authTime, c.sessionHash, c.createdAt, c.expiresAt, c.credentialVersion]
+      values: [c.hash, c.clientId, c.userId, c.redirectUri, codeChallengeColumn(c.codeChallenge), c.nonce, c.scope, c.authTime, c.sessionHash, c.createdAt, c.expiresAt, c.credentialVersion]
     })
   }
 

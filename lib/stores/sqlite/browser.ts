@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3'
 import type { AuthorizationCode, AuthorizationCodeStore, Consent, ConsentStore, IssuedFromCode, RedeemResult, Session, SessionStore } from '../types.js'
-import { scopeSet, toAuthorizationCode, toConsent, toSession } from '../browser-rows.js'
+import { codeChallengeColumn, scopeSet, toAuthorizationCode, toConsent, toSession } from '../browser-rows.js'
 
 type Row = Record<string, unknown>
 
@@ -102,7 +102,7 @@ export class SqliteAuthorizationCodeStore implements AuthorizationCodeStore {
   }
 
   async create (c: AuthorizationCode): Promise<void> {
-    this.#insert.run(c.hash, c.clientId, c.userId, c.redirectUri, c.codeChallenge, c.nonce, c.scope, c.authTime, c.sessionHash, c.createdAt, c.expiresAt, c.credentialVersion)
+    this.#insert.run(c.hash, c.clientId, c.userId, c.redirectUri, codeChallengeColumn(c.codeChallenge), c.nonce, c.scope, c.authTime, c.sessionHash, c.createdAt, c.expiresAt, c.credentialVersion)
   }
 
   async find (hash: string): Promise<AuthorizationCode | undefined> {

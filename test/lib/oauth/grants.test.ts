@@ -110,7 +110,7 @@ t.test('the code grant: redeemed once; a replay is invalid_grant and revokes wha
   const { client } = await createClient(storage, 'app', { isPublic: true, grantTypes: ['authorization_code', 'refresh_token'], scope: null, redirectUris: ['https://app.example/cb'] })
   const verifier = 'v'.repeat(43)
   const code = await issueCode(storage, {
-    request: { client, redirectUri: 'https://app.example/cb', codeChallenge: digest(verifier), nonce: 'n', state: undefined, scopes: undefined, prompt: new Set(), maxAge: undefined, loginHint: undefined },
+    request: { client, redirectUri: 'https://app.example/cb', codeChallenge: digest(verifier), nonce: 'n', state: undefined, scopes: undefined, prompt: new Set(), maxAge: undefined, loginHint: undefined, responseMode: 'query', idTokenHint: undefined },
     user,
     scopes: ['openid', 'orders:read'],
     authTime: clock.now(),

@@ -57,6 +57,17 @@ t.test('sign_in_method: a client restricted to providers accepts only a session 
   t.match(step({ authz: corpOnly(), signedIn: signedIn(10, alice, null), fresh: { login: true } }), { kind: 'login', reason: 'sign_in_method' }, 'a fresh sign-in of the wrong kind is not one')
 })
 
+t.test('id_token_hint: another user signed in needs a sign-in (login_required under prompt=none); whoever signs in then is the answer', async (t) => {
+  const hinted = (over: Record<string, string> = {}) => ({ ...request(over), idTokenHint: { sub: 'u-2' } })
+  const bob: User = userRecord({ id: 'u-2', username: 'bob' })
+  t.match(step({ authz: hinted(), signedIn: signedIn(10, bob) }), { kind: 'code' }, 'the hinted user is signed in')
+  t.same(step({ authz: hinted() }), { kind: 'login', reason: 'id_token_hint', scopes: ['openid', 'items:read'] }, 'alice is signed in, the hint names bob')
+  t.same(step({ authz: hinted({ prompt: 'none' }) }), { kind: 'refused', reason: 'id_token_hint', error: 'login_required', description: 'the signed-in user is not the one id_token_hint names' })
+  t.match(step({ authz: hinted({ prompt: 'none' }), signedIn: signedIn(10, bob) }), { kind: 'code' }, 'prompt=none with the hinted user: a code')
+  t.match(step({ authz: hinted({ prompt: 'none' }), signedIn: undefined, consent: undefined }), { kind: 'refused', reason: 'no_session', error: 'login_required', description: 'the user is not signed in' })
+  t.match(step({ authz: hinted(), fresh: { login: true } }), { kind: 'code' }, 'alice just signed in on the login page the hint led to')
+})
+
 t.test('fresh.login answers prompt=login, not max_age', async (t) => {
   t.match(step({ authz: request({ prompt: 'login' }), fresh: { login: true } }), { kind: 'code' })
   t.match(step({ authz: request({ max_age: '5' }), fresh: { login: true } }), { kind: 'login', reason: 'max_age' }, 'a session too old is still too old')
@@ -93,7 +104,7 @@ t.test('prompt=none: the first failing check becomes its prompt\'s error', async
 
 t.test('the policy is data: a prompt added is asked in its place, without touching the others', async (t) => {
   t.same(defaultPolicy.map((p) => p.name), ['login', 'consent'])
-  t.same(loginPrompt.checks.map((c) => c.name), ['no_session', 'sign_in_method', 'prompt_login', 'max_age'])
+  t.same(loginPrompt.checks.map((c) => c.name), ['no_session', 'sign_in_method', 'prompt_login', 'max_age', 'id_token_hint'])
   t.same(consentPrompt.checks.map((c) => c.name), ['scope_not_held', 'no_consent', 'prompt_consent', 'scopes_missing'])
   for (const check of [...loginPrompt.checks, ...consentPrompt.checks]) t.ok(check.description.length > 10, `${check.name} is described`)
   // A stand-in second factor, asked after sign-in and before consent (a real one would be its own PromptName).

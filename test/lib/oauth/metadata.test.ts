@@ -13,7 +13,11 @@ t.test('serverMetadata: every URL from the issuer (a trailing slash dropped), th
   }
   t.same([...m.grant_types_supported].sort(), ['authorization_code', 'client_credentials', 'password', 'refresh_token'])
   t.same(m.response_types_supported, ['code'], 'no implicit flow')
-  t.same(m.code_challenge_methods_supported, ['S256'], 'no plain PKCE')
+  t.same(m.code_challenge_methods_supported, ['S256'], 'no plain PKCE (also with PKCE optional for some clients)')
+  t.same(m.response_modes_supported, ['query', 'form_post'], 'OAuth 2.0 Form Post Response Mode')
+  t.equal(m.request_parameter_supported, false, 'request objects are refused (request_not_supported)')
+  t.equal(m.request_uri_parameter_supported, false, 'and by reference (request_uri_not_supported)')
+  t.same(m.display_values_supported, ['page', 'popup', 'touch', 'wap'], 'the display values accepted')
   t.equal(m.authorization_response_iss_parameter_supported, true, 'RFC 9207')
   t.same(m.id_token_signing_alg_values_supported, ['ES256'])
   t.same(m.token_endpoint_auth_methods_supported, [...TOKEN_ENDPOINT_AUTH_METHODS])

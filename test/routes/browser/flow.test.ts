@@ -134,6 +134,28 @@ t.test('prompt=none, prompt=login, max_age, login_hint, deny', async (t) => {
   t.equal(callbackParams(denied).get('state'), 'st-1')
 })
 
+t.test('max_age=1 (oidcc-max-age-1) with a consent page: allowing after the session grew too old asks for the password once, then the code', async (t) => {
+  const clock = manualClock()
+  const app = await build(t, {}, { clock })
+  const { webAuth } = await browserFixtures(app)
+  const browser = new InjectBrowser(app)
+  const req = webRequest({ max_age: '1' })
+  const signedIn = await signInAt(browser, req.url)
+  const consent = await browser.get(signedIn.headers.location as string)
+  t.match(consent.body, /name="decision"/, 'signed in just now: the consent page')
+  clock.advance(3) // reading the consent page takes longer than max_age
+  const allowed = await browser.post('/consent', { decision: 'allow', csrf: field(consent.body, 'csrf'), return_to: field(consent.body, 'return_to') })
+  t.equal(allowed.statusCode, 303)
+  const login = await browser.get(allowed.headers.location as string)
+  t.match(login.body, /name="password"/, 'the session is older than max_age now: the password again')
+  const again = await browser.post('/login', { username: 'alice', password: 'correct horse battery staple', csrf: field(login.body, 'csrf'), return_to: field(login.body, 'return_to') })
+  t.equal(again.statusCode, 303)
+  const code = callbackParams(again).get('code')
+  t.ok(code, 'then the code: the consent given was kept, no second consent page (which would loop for as long as a user reads it)')
+  const tokens = await exchange(app, { code: code as string, code_verifier: req.verifier }, webAuth)
+  t.equal(JSON.parse(Buffer.from(tokens.json().id_token.split('.')[1], 'base64url').toString()).auth_time, clock.now(), 'auth_time: the second sign-in')
+})
+
 t.test('skip-consent clients never see the consent page', async (t) => {
   const app = await build(t)
   await browserFixtures(app, { skipConsent: true })
@@ -224,6 +246,10 @@ t.test('metadata lists the browser endpoints', async (t) => {
     end_session_endpoint: `${ISSUER}/logout`,
     response_types_supported: ['code'],
     code_challenge_methods_supported: ['S256'],
+    response_modes_supported: ['query', 'form_post'],
+    request_parameter_supported: false,
+    request_uri_parameter_supported: false,
+    display_values_supported: ['page', 'popup', 'touch', 'wap'],
     authorization_response_iss_parameter_supported: true,
     subject_types_supported: ['public'],
     id_token_signing_alg_values_supported: ['ES256']

@@ -1,7 +1,7 @@
 import t from 'tap'
 import { decodeJwt } from 'jose'
 import { addClient, basic, build, post } from '../../support/helper.js'
-import { InjectBrowser, PASSWORD, REDIRECT, authorizeThrough, browserFixtures, exchange, webRequest } from '../../support/browser.js'
+import { InjectBrowser, PASSWORD, REDIRECT, authorizeThrough, browserFixtures, callbackParams, exchange, webRequest } from '../../support/browser.js'
 import { updateUser } from '../../../lib/admin/users.js'
 
 // The authorization_code grant (RFC 6749 §4.1.3, with PKCE: RFC 7636 §4.6) at POST /token: a code from the
@@ -88,4 +88,24 @@ t.test('22.1: a code issued before a password change or a disable is not redeeme
   const request = webRequest()
   const fresh = await exchange(app, { code: await authorizeThrough(new InjectBrowser(app), request.url), code_verifier: request.verifier }, webAuth)
   t.equal(fresh.statusCode, 200, 'a code from a new sign-in works')
+})
+
+t.test('PKCE per client: with pkce optional a confidential client may leave PKCE out and redeem without a verifier; required (the default) refuses that', async (t) => {
+  const app = await build(t)
+  const { webAuth } = await browserFixtures(app)
+  const browser = new InjectBrowser(app)
+  const noPkce = { code_challenge: undefined, code_challenge_method: undefined }
+  const refused = await browser.get(webRequest(noPkce).url)
+  t.equal(callbackParams(refused).get('error'), 'invalid_request', 'pkce required (the default): refused')
+
+  await app.storage.clients.update('web', { pkce: 'optional' })
+  const code = await authorizeThrough(browser, webRequest(noPkce).url)
+  const tokens = await exchange(app, { code }, webAuth)
+  t.equal(tokens.statusCode, 200, tokens.body)
+  t.ok(tokens.json().id_token, 'the OpenID nonce protects this flow: an ID token carries it')
+
+  const withPkce = webRequest()
+  const bound = await authorizeThrough(browser, withPkce.url)
+  t.equal((await exchange(app, { code: bound }, webAuth)).json().error, 'invalid_grant', 'a challenge sent is still enforced at /token')
+  t.equal((await exchange(app, { code: bound, code_verifier: withPkce.verifier }, webAuth)).statusCode, 200)
 })

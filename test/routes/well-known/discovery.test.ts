@@ -63,8 +63,9 @@ const BARE_ANSWERS: Record<string, { method: 'GET' | 'POST', status: number, err
   '/introspect': { method: 'POST', status: 400, error: 'invalid_request', description: FORM_ONLY, allow: 'POST' },
   '/.well-known/jwks.json': { method: 'GET', status: 200, allow: 'GET' },
   '/docs': { method: 'GET', status: 200 },
-  // Without client_id the client is unknown: an HTML error page, never a redirect (RFC 6749 §4.1.2.1).
-  '/authorize': { method: 'GET', status: 400, allow: 'GET' },
+  // Without client_id the client is unknown: an HTML error page, never a redirect (RFC 6749 §4.1.2.1). POST answers
+  // as GET does (OIDC Core §3.1.2.1): test/routes/browser/authorize-post.test.ts.
+  '/authorize': { method: 'GET', status: 400 },
   '/userinfo': { method: 'GET', status: 401, error: 'unauthorized', description: 'no bearer token' },
   // RP-initiated logout without a session or a hint: the signed-out page.
   '/logout': { method: 'GET', status: 200 }
