@@ -189,7 +189,8 @@ export const ConfigSchema = Type.Object({
     default: '1',
     hint: `auto (one per core) or a number of processes from 1 to ${MAX_WORKERS}`,
     description: `server processes sharing the port: \`auto\` is one per core (os.availableParallelism()), or a number up to ${MAX_WORKERS}. ` +
-      'Each is a whole instance with its own event loop, sharing state through the store (and Redis) as separate instances do'
+      'Each is a whole instance with its own event loop, sharing state through the store (and Redis) as separate instances do; ' +
+      'without Redis their rate-limit counters are the primary\'s, so every limit holds per machine'
   }))
     .Decode(parseWorkers)
     .Encode(String),

@@ -115,8 +115,8 @@ export class MemoryCounterStore implements CounterStore {
   #warnedAt = -Infinity
 
   /**
-   * `maxEntries`: the cap of each kind's store (one number for all, or per kind). `onFull` hears once per episode
-   * that account counters are full (a sign-in was refused for it).
+   * `maxEntries`: the cap of each kind's store (one number for all, or per kind). `onFull` hears, at most once a
+   * minute, that a sign-in was refused because every account counter is live.
    */
   constructor (clock: Clock = systemClock, maxEntries: number | Partial<Record<CounterKind, number>> = MEMORY_COUNTERS_MAX, private readonly onFull: (message: string) => void = () => {}) {
     this.#clock = clock
@@ -137,7 +137,7 @@ export class MemoryCounterStore implements CounterStore {
   /** Live and expired-but-unswept counters, every kind together. */
   get size (): number { return this.#stores.account.size + this.#stores.address.size + this.#stores.request.size }
 
-  /** The counters of one kind held now (for tests and metrics). */
+  /** The counters of one kind held now, expired-but-unswept ones included (for tests). */
   sizeOf (kind: CounterKind): number { return this.#stores[kind].size }
 
   async hit (key: string, windowSeconds: number, kind: CounterKind = 'request') {
