@@ -26,7 +26,8 @@ t.test('migration 2: keys from before it get sequence numbers in activation orde
 t.test('22.6: the migration that marks provider-created users marks those made before it by their first link', async (t) => {
   const file = join(t.testdir({}), 'before-created-by.db')
   const db = new Database(file)
-  const before = sqliteMigrations.slice(0, -1)
+  // Every migration before the one that adds created_by (later ones may follow it).
+  const before = sqliteMigrations.slice(0, sqliteMigrations.findIndex((m) => m.includes('ADD COLUMN created_by')))
   for (const migration of before) db.exec(migration)
   db.exec(`CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL);
     ${before.map((_, i) => `INSERT INTO schema_migrations VALUES (${i + 1}, 0);`).join('\n')}
