@@ -132,3 +132,19 @@ export async function accessTokenFixture (t: Test, password: string): Promise<Ac
   }
   return { app, sub: alice.id, kid: active.kid, privateKey: active.privateKey, publicKey: createPublicKey(active.privateKey), rs: { authorization: basic('rs', rsSecret) }, claims, sign }
 }
+
+/** What a child process printed and how it ended. */
+export interface ChildRun { code: number | null, signal: NodeJS.Signals | null, stdout: string, stderr: string }
+
+/** Collects a child's output until it closes; SIGKILLs it and rejects after `timeoutMs`. */
+export function collectChild (child: ChildProcess, timeoutMs = 60_000): Promise<ChildRun> {
+  return new Promise((resolve, reject) => {
+    let stdout = ''
+    let stderr = ''
+    child.stdout!.on('data', (d) => { stdout += d })
+    child.stderr!.on('data', (d) => { stderr += d })
+    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error('the CLI did not finish')) }, timeoutMs)
+    child.on('error', reject)
+    child.on('close', (code, signal) => { clearTimeout(timer); resolve({ code, signal, stdout, stderr }) })
+  })
+}

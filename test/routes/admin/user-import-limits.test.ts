@@ -7,7 +7,7 @@ import { pbkdf2Sync } from 'node:crypto'
 import { request as httpRequest } from 'node:http'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { addUser, build, buildListening, FAST_HASH, form, FORM, sharedDatabaseUrl, testBackend } from '../../support/helper.js'
-import { assertOAuthError, spawnNode, uniqueIp } from '../../support/oauth.js'
+import { assertOAuthError, collectChild as collect, spawnNode, uniqueIp, type ChildRun as Run } from '../../support/oauth.js'
 import { buildLogged } from '../../support/security.js'
 import { StoreUnavailableError } from '../../../lib/errors.js'
 
@@ -17,20 +17,6 @@ import { StoreUnavailableError } from '../../../lib/errors.js'
  * how many lines are in and where to resume, and resuming there finishes it (22.12). On SQLite, and on
  * PostgreSQL (test/postgres/list.ts), where the database is lost through a TCP proxy.
  */
-
-interface Run { code: number | null, stdout: string, stderr: string }
-
-function collect (child: ReturnType<typeof spawnNode>, timeoutMs = 60_000): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    let stdout = ''
-    let stderr = ''
-    child.stdout!.on('data', (d) => { stdout += d })
-    child.stderr!.on('data', (d) => { stderr += d })
-    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error('the CLI did not finish')) }, timeoutMs)
-    child.on('error', reject)
-    child.on('close', (code) => { clearTimeout(timer); resolve({ code, stdout, stderr }) })
-  })
-}
 
 function cli (args: string[], databaseUrl: string, input?: string): Promise<Run> {
   const child = spawnNode([GATEHOUSE_BIN, ...args], { PATH: process.env.PATH ?? '', ...FAST_HASH, DATABASE_URL: databaseUrl })

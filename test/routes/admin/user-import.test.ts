@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { spawn } from 'node:child_process'
 import { addClient, addUser, basic, build, buildListening, FAST_HASH, form, FORM, freshDatabase, testBackend } from '../../support/helper.js'
-import { assertOAuthError, spawnNode, uniqueIp } from '../../support/oauth.js'
+import { assertOAuthError, collectChild as collect, spawnNode, uniqueIp, type ChildRun as Run } from '../../support/oauth.js'
 import { InjectBrowser, REDIRECT, callbackParams, field, webRequest } from '../../support/browser.js'
 import type { User } from '../../../lib/stores/types.js'
 
@@ -28,26 +28,12 @@ const BIN = GATEHOUSE_BIN
 /** Gatehouse's own hashes in these tests: FAST_HASH's parameters. */
 const GATEHOUSE_HASH = /^\$argon2id\$v=19\$m=64,t=1,p=1\$/
 
-interface Run { code: number | null, signal: NodeJS.Signals | null, stdout: string, stderr: string }
-
 /** Runs the CLI to the end, `input` on its stdin. */
 function cli (args: string[], databaseUrl: string, input?: string | Buffer): Promise<Run> {
   const child = spawnNode([BIN, ...args], { PATH: process.env.PATH ?? '', ...FAST_HASH, DATABASE_URL: databaseUrl })
   const done = collect(child)
   child.stdin!.end(input)
   return done
-}
-
-function collect (child: ReturnType<typeof spawnNode>, timeoutMs = 60_000): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    let stdout = ''
-    let stderr = ''
-    child.stdout!.on('data', (d) => { stdout += d })
-    child.stderr!.on('data', (d) => { stderr += d })
-    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error('the CLI did not finish')) }, timeoutMs)
-    child.on('error', reject)
-    child.on('close', (code, signal) => { clearTimeout(timer); resolve({ code, signal, stdout, stderr }) })
-  })
 }
 
 function summaryOf (t: Test, run: Run, label: string): { imported: number, updated: number, skipped: number, rejected: Array<{ line: number, reason: string }>, rejected_count: number, committed_lines: number, resume_from_line: number | null } {
