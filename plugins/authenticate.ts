@@ -3,7 +3,7 @@ import type { FastifyRequest, preHandlerAsyncHookHandler, preHandlerHookHandler 
 import { insufficientScope, invalidToken, missingToken } from '../lib/errors.js'
 import type { AccessTokenClaims } from '../lib/oauth/access-token-rules.js'
 import { InvalidAccessToken } from '../lib/oauth/access-tokens.js'
-import { bearerToken } from '../lib/oauth/bearer.js'
+import { bearerTokenOf } from '../lib/oauth/bearer.js'
 import { hasScopes } from '../lib/oauth/scopes.js'
 import { cachedTokenStanding, claimsNow, tokenStanding, type Standing } from '../lib/oauth/token-standing.js'
 import type { User } from '../lib/stores/types.js'
@@ -35,6 +35,10 @@ declare module 'fastify' {
   interface FastifyRequest {
     auth: Authenticated | null
   }
+  interface FastifyContextConfig {
+    /** RFC 6750 §2.2: this route also takes the token as `access_token` in a form body (lib/oauth/bearer.ts); /userinfo only. */
+    bearerInFormBody?: boolean
+  }
 }
 
 export default fp(async (fastify) => {
@@ -46,7 +50,7 @@ export default fp(async (fastify) => {
 
   /** Sets `request.auth` or throws; synchronous when the read cache holds every answer, else a promise. */
   const check = (request: FastifyRequest): Promise<void> | undefined => {
-    const token = bearerToken(request.headers.authorization, request.body)
+    const token = bearerTokenOf(request)
     let claims: AccessTokenClaims
     try {
       claims = accessTokens.verify(token)

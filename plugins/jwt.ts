@@ -5,7 +5,7 @@ import type { FastifyRequest } from 'fastify'
 import { invalidToken } from '../lib/errors.js'
 import { publicKeyPem } from '../lib/keys/signing-keys.js'
 import { accessTokenVerifyOptions, isWithinValidity, type AccessTokenClaims } from '../lib/oauth/access-token-rules.js'
-import { bearerToken } from '../lib/oauth/bearer.js'
+import { bearerTokenOf } from '../lib/oauth/bearer.js'
 import { claimsNow } from '../lib/oauth/token-standing.js'
 
 declare module '@fastify/jwt' {
@@ -33,7 +33,8 @@ const VERIFIED_CACHE_SIZE = 1000
  *   and exp/nbf against the injected clock;
  * - the token's standing (lib/oauth/token-standing.ts: revoked, disabled or deleted user, deleted client),
  *   as @fastify/jwt's `trusted` check;
- * - the header read by the same function as fastify.authenticate (lib/oauth/bearer.ts).
+ * - the token read by the same function as fastify.authenticate (lib/oauth/bearer.ts): the header, and a form body
+ *   only on a route that opts in with `config: { bearerInFormBody: true }`.
  * Failures are RFC 6750 replies (BearerError; FST_JWT_* codes are mapped in lib/http/framework-errors.ts).
  * The built-in routes keep fastify.authenticate and its own cached verifier: a verified-token lookup there
  * costs ~0.5 µs, a cached jwtVerify() ~20 µs.
@@ -56,7 +57,7 @@ export default fp(async (fastify) => {
     verify: {
       ...accessTokenVerifyOptions(config.issuer, config.audience),
       cache: VERIFIED_CACHE_SIZE,
-      extractToken: (request) => bearerToken(request.headers.authorization, request.body)
+      extractToken: (request) => bearerTokenOf(request)
     },
     trusted: async (request: FastifyRequest, claims: unknown) => {
       const verified = claims as AccessTokenClaims

@@ -2,6 +2,7 @@ import { Type, type TSchema } from '@sinclair/typebox'
 import { AdminErrorSchemas } from './admin.js'
 import { bearerRefusals, BearerErrorSchema, OAuthErrorSchema, ref } from './common.js'
 import { bearerSecurity, noSecurity } from './security.js'
+import { userInfoProperties } from './claims.js'
 
 /**
  * The browser endpoints (/authorize, /login, /consent, /logout) answer HTML pages and redirects, documented
@@ -152,13 +153,7 @@ export const logoutFormSchema = {
   response: { 200: html('the signed-out page'), 303: redirect('to the registered post_logout_redirect_uri, with `state`'), ...browserErrors, ...formErrors }
 }
 
-export const UserInfo = Type.Object({
-  sub: Type.String({ description: 'the user\'s id: the same in ID tokens, access tokens and /users/me' }),
-  name: Type.Optional(Type.String()),
-  preferred_username: Type.Optional(Type.String()),
-  email: Type.Optional(Type.String()),
-  email_verified: Type.Optional(Type.Boolean())
-}, { $id: 'UserInfo', description: 'OpenID Connect Core §5.3 claims, by scope', examples: [{ sub: '0b9c7a8e-3f6d-4c1e-9a2b-5d4e3f2a1b0c', name: 'Alice Liddell', preferred_username: 'alice' }] })
+export const UserInfo = Type.Object(userInfoProperties, { $id: 'UserInfo', description: 'OpenID Connect Core §5.3 claims, by scope (§5.4) and by the claims parameter (§5.5)', examples: [{ sub: '0b9c7a8e-3f6d-4c1e-9a2b-5d4e3f2a1b0c', name: 'Alice Liddell', preferred_username: 'alice' }] })
 
 const userInfoBase = {
   tags: ['oidc'],
@@ -175,8 +170,10 @@ export const userInfoGetSchema = {
   ...userInfoBase,
   operationId: 'getUserInfo',
   summary: 'UserInfo endpoint (OpenID Connect Core §5.3)',
-  description: 'The signed-in user\'s claims for an access token with scope `openid`: `sub`; with `profile` `name` and ' +
-    '`preferred_username`; with `email` `email` and `email_verified`.'
+  description: 'The signed-in user\'s claims for an access token with scope `openid`: `sub`; with `profile` `name`, ' +
+    '`given_name`, `family_name`, `preferred_username`, `picture`, `locale`, `zoneinfo`, `updated_at`… (those the user record ' +
+    'holds); with `email` `email` and `email_verified`; with `address` `address`; with `phone` `phone_number` and ' +
+    '`phone_number_verified`; and the claims the authorization request\'s `claims` parameter asked for at `userinfo`.'
 }
 
 export const userInfoPostSchema = {
@@ -188,7 +185,8 @@ export const userInfoPostSchema = {
   },
   operationId: 'postUserInfo',
   summary: 'UserInfo endpoint, POST (OpenID Connect Core §5.3)',
-  description: 'As GET /userinfo (the token in the Authorization header only, as on every Gatehouse resource).',
+  description: 'As GET /userinfo; the token in the Authorization header or, here only, in the form body as ' +
+    '`access_token` (RFC 6750 §2.2); both at once is invalid_request.',
   consumes: ['application/x-www-form-urlencoded']
 }
 

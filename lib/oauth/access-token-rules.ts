@@ -31,6 +31,11 @@ export interface AccessTokenClaims {
   sub_kind?: SubjectKind
   cred_ver?: number
   client_gen?: string
+  /**
+   * The claims the authorization request's `claims` parameter asked for at /userinfo (OIDC Core §5.5), space-separated:
+   * /userinfo reads them here (it has the user already; no grant to look up, and a code flow without refresh has none).
+   */
+  userinfo_claims?: string
 }
 
 /** The claims every access token carries (RFC 9068 §2.2, plus client_id). */

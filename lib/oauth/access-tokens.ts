@@ -22,6 +22,8 @@ export interface IssueRequest {
   clientGeneration?: string | null
   /** Chosen beforehand by a caller that records it first (an authorization code's redemption); default a new UUID. */
   jti?: string
+  /** Claim names the `claims` parameter asked for at /userinfo (AccessTokenClaims.userinfo_claims). */
+  userinfoClaims?: readonly string[]
 }
 
 const MAX_HEADER_LENGTH = 1024
@@ -104,6 +106,7 @@ export class AccessTokens {
     if (request.grantId) claims.grant_id = request.grantId
     if (request.credentialVersion !== undefined) claims.cred_ver = request.credentialVersion
     if (request.clientGeneration) claims.client_gen = request.clientGeneration
+    if (request.userinfoClaims !== undefined && request.userinfoClaims.length > 0) claims.userinfo_claims = request.userinfoClaims.join(' ')
     return { token: this.#signers.sign(claims, now), claims }
   }
 

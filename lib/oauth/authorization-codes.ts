@@ -6,7 +6,7 @@ import { AUTHORIZATION_CODE_TTL_SECONDS, type AuthorizationRequest } from './aut
 
 /**
  * Issues a code for a checked authorization request and a signed-in user: bound to the client, the redirect
- * URI, the PKCE challenge, the nonce, the scopes, the time the user authenticated and the credential version of
+ * URI, the PKCE challenge, the nonce, the scopes, the `claims` parameter's names, the time the user authenticated and the credential version of
  * the session (redeemed only while the user still holds it); single use, 60 s. A session holds at most
  * CODES_PER_SESSION unredeemed codes: issuing past it ends the oldest (a browser asking for codes in a loop keeps
  * ten rows, not one per request).
@@ -23,6 +23,7 @@ export async function issueCode (storage: Storage, input: { request: Authorizati
     codeChallenge: request.codeChallenge,
     nonce: request.nonce ?? null,
     scope: input.scopes.join(' '),
+    claims: request.claims ?? null,
     authTime: input.authTime,
     sessionHash: input.sessionHash,
     credentialVersion: input.credentialVersion,

@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto'
 import { AuthorizationError, badAuthorizationRequest } from '../errors.js'
-import type { Client, ClientStore } from '../stores/types.js'
+import type { Client, ClientStore, RequestedClaims } from '../stores/types.js'
 import { RESPONSE_MODES, type ResponseMode } from '../../schemas/vocabulary.js'
 import { isOidcScope, parseScope } from './scopes.js'
+import { MalformedClaims, parseClaimsParameter } from './claims.js'
 
 /**
  * The authorization request (RFC 6749 §4.1.1, RFC 7636, OIDC Core §3.1.2.1): who asks, where the answer
@@ -56,6 +57,8 @@ export interface AuthorizationRequest extends ClientTarget {
   loginHint: string | undefined
   /** The user an `id_token_hint` names (its signature checked); the interaction policy compares it with the session's. */
   idTokenHint: { sub: string } | undefined
+  /** The `claims` parameter (OIDC Core §5.5), as the names it asks for; undefined when not sent. */
+  claims?: RequestedClaims
 }
 
 /** A parameter sent once (a string), or undefined; a repeated one is reported by `repeated`. */
@@ -110,7 +113,7 @@ export async function resolveClient (query: Query, clients: ClientStore): Promis
 
 /** The known parameters of step two: each may be sent once (RFC 6749 §3.1). */
 const SINGLE_PARAMETERS = ['state', 'response_type', 'response_mode', 'scope', 'code_challenge', 'code_challenge_method', 'nonce', 'prompt',
-  'max_age', 'login_hint', 'id_token_hint', 'display', 'ui_locales', 'claims_locales', 'acr_values', 'request', 'request_uri']
+  'max_age', 'login_hint', 'id_token_hint', 'display', 'ui_locales', 'claims_locales', 'acr_values', 'request', 'request_uri', 'claims']
 
 /**
  * Step two: everything else. The client and redirect URI are trusted now, so errors go back to the client
@@ -177,6 +180,16 @@ export function checkAuthorizationRequest (
   const display = single(query, 'display')
   if (display !== undefined && !(DISPLAY_VALUES as readonly string[]).includes(display)) fail('invalid_request', `display must be one of ${DISPLAY_VALUES.join(', ')}`)
   const loginHint = single(query, 'login_hint')
+  const claimsText = single(query, 'claims')
+  let claims: RequestedClaims | undefined
+  if (claimsText !== undefined) {
+    try {
+      claims = parseClaimsParameter(claimsText)
+    } catch (err) {
+      if (err instanceof MalformedClaims) fail('invalid_request', err.message)
+      throw err
+    }
+  }
   return {
     client: target.client,
     ...to,
@@ -186,7 +199,8 @@ export function checkAuthorizationRequest (
     prompt,
     maxAge,
     loginHint: loginHint?.slice(0, 128),
-    idTokenHint: idTokenHintOf(single(query, 'id_token_hint'), target.client, readIdTokenHint, fail)
+    idTokenHint: idTokenHintOf(single(query, 'id_token_hint'), target.client, readIdTokenHint, fail),
+    claims
   }
 }
 

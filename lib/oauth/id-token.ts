@@ -1,6 +1,4 @@
 import { createHash } from 'node:crypto'
-import type { User } from '../stores/types.js'
-import { parseScope } from './scopes.js'
 
 /** OIDC Core §3.1.3.6: the left half of the SHA-256 of the access token (ES256), base64url. */
 export function atHash (accessToken: string): string {
@@ -19,11 +17,15 @@ export interface IdTokenInput {
   /** The authorization request's `nonce`, echoed (§3.1.2.1); null when it had none. */
   nonce: string | null
   accessToken: string
+  /** The user's claims the `claims` parameter asked for in the ID token (lib/oauth/claims.ts `idTokenUserClaims`). */
+  userClaims?: Record<string, unknown>
 }
 
 /** The claims of an ID token (OIDC Core §2): `sub` is the user's id, as in access tokens, /userinfo and /users/me. */
 export function idTokenClaims (input: IdTokenInput) {
   const claims: Record<string, unknown> = {
+    // First, so none of them can stand in for one of the ID token's own.
+    ...input.userClaims,
     iss: input.issuer,
     sub: input.sub,
     aud: input.clientId,
@@ -35,22 +37,3 @@ export function idTokenClaims (input: IdTokenInput) {
   if (input.nonce !== null) claims.nonce = input.nonce
   return claims
 }
-
-/** The claims /userinfo answers (OIDC Core §5.4): `sub`, and by scope `profile` → name, preferred_username; `email` → email, email_verified. */
-export function userInfoClaims (user: User, scope: string | undefined): Record<string, unknown> {
-  const scopes = parseScope(scope)
-  const claims: Record<string, unknown> = { sub: user.id }
-  if (scopes.includes('profile')) {
-    claims.preferred_username = user.username
-    if (user.fullName !== null) claims.name = user.fullName
-  }
-  if (scopes.includes('email') && user.email !== null) {
-    claims.email = user.email
-    // Addresses are set by an administrator (or an import), not proven by the user: not claimed as verified.
-    claims.email_verified = false
-  }
-  return claims
-}
-
-/** The claims Gatehouse can put in an ID token or /userinfo (discovery's claims_supported). */
-export const CLAIMS_SUPPORTED = ['sub', 'iss', 'aud', 'exp', 'iat', 'auth_time', 'nonce', 'at_hash', 'name', 'preferred_username', 'email', 'email_verified']

@@ -1,6 +1,7 @@
 import type { Consent, Session, User } from '../stores/types.js'
 import { grantableScopes, type AuthorizationRequest } from './authorize.js'
 import { parseScope } from './scopes.js'
+import { consentScopes } from './claims.js'
 import { signInAccepted } from './sign-in-methods.js'
 
 /**
@@ -130,7 +131,8 @@ export const consentPrompt: Prompt = {
     {
       name: 'scopes_missing',
       description: 'the client asks for scopes the user has not allowed it yet',
-      fails: (ctx) => asksConsent(ctx) && !(ctx.grant?.scopes ?? []).every((s) => parseScope(ctx.consent?.scope).includes(s))
+      // The claims parameter's claims are consented like their scopes (lib/oauth/claims.ts consentScopes).
+      fails: (ctx) => asksConsent(ctx) && !consentScopes(ctx.grant?.scopes ?? [], ctx.authz.claims).every((s) => parseScope(ctx.consent?.scope).includes(s))
     }
   ]
 }

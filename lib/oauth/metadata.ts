@@ -5,7 +5,7 @@ import { GRANT_TYPES } from './grants/index.js'
 import { parseScope } from './scopes.js'
 import { DISPLAY_VALUES, OIDC_SCOPES } from './authorize.js'
 import { RESPONSE_MODES } from '../../schemas/vocabulary.js'
-import { CLAIMS_SUPPORTED } from './id-token.js'
+import { CLAIMS_SUPPORTED } from './claims.js'
 import { SIGNING_ALG } from '../keys/signing-keys.js'
 
 /** How clients may authenticate at the token and revocation endpoints (RFC 6749 §2.3). */
@@ -33,6 +33,8 @@ export function serverMetadata (config: Pick<Config, 'issuer'>) {
     subject_types_supported: ['public'],
     id_token_signing_alg_values_supported: [SIGNING_ALG],
     claims_supported: [...CLAIMS_SUPPORTED],
+    // OIDC Core §5.5: the claims request parameter, for userinfo and id_token (lib/oauth/claims.ts).
+    claims_parameter_supported: true,
     prompt_values_supported: ['none', 'login', 'consent'],
     // OIDC Core §6: request objects are refused (request_not_supported, request_uri_not_supported), never ignored.
     request_parameter_supported: false,

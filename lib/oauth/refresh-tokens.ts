@@ -2,7 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto'
 import type { Clock } from '../clock.js'
 import type { Config } from '../config.js'
 import { digest } from '../credentials/digest.js'
-import type { Grant, RefreshToken, RotateResult, Storage } from '../stores/types.js'
+import type { Grant, RefreshToken, RequestedClaims, RotateResult, Storage } from '../stores/types.js'
 import { revokeOptions } from '../stores/deny-list.js'
 
 /** Opaque, 256-bit random; only the SHA-256 digest is stored, so a database leak does not leak usable tokens. */
@@ -17,6 +17,8 @@ export interface Family {
   /** The user's credential version as the grant read it: the family is created only while it is current. */
   credentialVersion: number
   scope: string
+  /** The `claims` parameter's names, kept for the family's later access tokens; null (or absent) when none were asked for. */
+  claims?: RequestedClaims | null
 }
 
 /**
@@ -42,7 +44,7 @@ export class RefreshTokens {
    */
   async start (family: Family, grantId: string = randomUUID()): Promise<{ token: string, grantId: string } | undefined> {
     const now = this.#clock.now()
-    const grant: Omit<Grant, 'revokedAt'> = { id: grantId, ...family, createdAt: now, expiresAt: now + this.#config.refreshTokenMaxLifetime }
+    const grant: Omit<Grant, 'revokedAt'> = { id: grantId, ...family, claims: family.claims ?? null, createdAt: now, expiresAt: now + this.#config.refreshTokenMaxLifetime }
     const { token, hash } = generateRefreshToken()
     if (!await this.#storage.grants.create(grant, this.#row(hash, grant, now))) return undefined
     return { token, grantId: grant.id }

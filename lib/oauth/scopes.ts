@@ -40,7 +40,7 @@ export function hasScopes (granted: string | undefined, needed: string[]): boole
 }
 
 /** OpenID Connect's scopes: they name claims about the user, not permissions a user is given. */
-export const OIDC_SCOPES = ['openid', 'profile', 'email'] as const
+export const OIDC_SCOPES = ['openid', 'profile', 'email', 'address', 'phone'] as const
 export const isOidcScope = (scope: string): boolean => (OIDC_SCOPES as readonly string[]).includes(scope)
 
 /**

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type { Clock } from '../clock.js'
 import { invalidGrant } from '../errors.js'
-import type { Client, IssuedFromCode, User } from '../stores/types.js'
+import type { Client, IssuedFromCode, RequestedClaims, User } from '../stores/types.js'
 import type { AccessTokens } from './access-tokens.js'
 import type { IdTokens } from './id-tokens.js'
 import type { RefreshTokens } from './refresh-tokens.js'
@@ -35,8 +35,10 @@ export interface IssueOptions {
   plan?: IssuePlan
   /** The next token of a family that already exists (a refresh-token rotation): the access token joins it. */
   family?: { grantId: string, refreshToken: string }
-  /** With `openid` in the scope, an ID token goes with the reply (OIDC Core §3.1.3.3): what it must say besides the user. */
-  idToken?: { nonce: string | null, authTime: number }
+  /** With `openid` in the scope, an ID token goes with the reply (OIDC Core §3.1.3.3): what it must say besides `sub`. */
+  idToken?: { nonce: string | null, authTime: number, userClaims?: Record<string, unknown> }
+  /** The `claims` parameter's names (OIDC Core §5.5): the family keeps them, the access token carries the userinfo ones. */
+  claims?: RequestedClaims | null
 }
 
 /** How far ahead `ready()` makes sure the keys can be trusted: the time a grant takes between the two. */
@@ -85,7 +87,7 @@ export class TokenIssuer {
     let family = options.family
     // A family starts for a user when asked to, or when the plan holds its grant id (chosen for it beforehand).
     if (family === undefined && user !== undefined && (plan ? plan.grantId !== undefined : options.refresh === true)) {
-      const started = await this.#refreshTokens.start({ clientId: client.id, userId: user.id, credentialVersion: user.credentialVersion, scope }, plan?.grantId)
+      const started = await this.#refreshTokens.start({ clientId: client.id, userId: user.id, credentialVersion: user.credentialVersion, scope, claims: options.claims ?? null }, plan?.grantId)
       // The password was changed, or the user disabled or deleted, after the sign-in read them: no token, and
       // the same answer as a wrong password (the password used is a wrong one now).
       if (!started) throw invalidGrant(BAD_CREDENTIALS)
@@ -100,7 +102,8 @@ export class TokenIssuer {
       grantId: family?.grantId,
       credentialVersion: user?.credentialVersion,
       clientGeneration: client.generation,
-      jti: plan?.jti
+      jti: plan?.jti,
+      userinfoClaims: options.claims?.userinfo
     }, now)
     const reply: TokenReply = { access_token: token, token_type: 'Bearer', expires_in: this.#accessTokens.ttl }
     if (scope) reply.scope = scope

@@ -1,4 +1,4 @@
-import { num, numOrNull, strOrNull, type Row } from './rows.js'
+import { num, numOrNull, requestedClaimsOf, strOrNull, type Row } from './rows.js'
 import type { AuthorizationCode, Consent, IssuedFromCode, Session } from './types.js'
 
 /** Row ⇄ entity mapping of the browser-flow tables (sessions, consents, authorization codes), shared by both backends. */
@@ -37,6 +37,7 @@ export const toAuthorizationCode = (r: Row): AuthorizationCode => ({
   codeChallenge: r.code_challenge === NO_CODE_CHALLENGE ? null : String(r.code_challenge),
   nonce: strOrNull(r.nonce),
   scope: String(r.scope),
+  claims: requestedClaimsOf(r.claims),
   authTime: num(r.auth_time),
   sessionHash: strOrNull(r.session_hash),
   credentialVersion: num(r.credential_version ?? 0),

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { SigningAlg } from '../../schemas/vocabulary.js'
-import type { Client, ClientPatch, GrantType, Grant, Identity, ImportedUser, ProviderClaims, ProviderPatch, RefreshToken, SigningKey, UpstreamProvider, UpstreamTransaction, User, UserPatch } from './types.js'
+import type { Client, ClientPatch, GrantType, Grant, Identity, ImportedUser, ProviderClaims, ProviderPatch, RefreshToken, RequestedClaims, SigningKey, UpstreamProvider, UpstreamTransaction, User, UserClaims, UserPatch } from './types.js'
 
 /**
  * Row ⇄ entity mapping shared by both backends: the column names are the same, and the few type
@@ -23,6 +23,7 @@ export const toUser = (r: Row): User => ({
   passwordHash: strOrNull(r.password_hash),
   credentialVersion: num(r.credential_version ?? 0),
   createdBy: strOrNull(r.created_by),
+  claims: r.claims === null || r.claims === undefined ? {} : (typeof r.claims === 'string' ? JSON.parse(r.claims) : r.claims) as UserClaims,
   createdAt: num(r.created_at),
   updatedAt: num(r.updated_at)
 })
@@ -51,11 +52,20 @@ export const toGrant = (r: Row): Grant => ({
   clientId: String(r.client_id),
   userId: String(r.user_id),
   scope: String(r.scope),
+  claims: requestedClaimsOf(r.claims),
   credentialVersion: num(r.credential_version ?? 0),
   createdAt: num(r.created_at),
   expiresAt: num(r.expires_at),
   revokedAt: numOrNull(r.revoked_at)
 })
+
+/** The `claims` column of grants and authorization codes (JSON text): null when the request had no `claims` parameter. */
+export const requestedClaimsOf = (v: unknown): RequestedClaims | null =>
+  v === null || v === undefined ? null : (typeof v === 'string' ? JSON.parse(v) : v) as RequestedClaims
+export const requestedClaimsColumn = (claims: RequestedClaims | null | undefined): string | null =>
+  claims === null || claims === undefined ? null : JSON.stringify(claims)
+/** The users.claims column (JSON text). */
+export const userClaimsColumn = (claims: UserClaims | undefined): string => JSON.stringify(claims ?? {})
 
 export const toRefreshToken = (r: Row): RefreshToken => ({
   hash: String(r.hash),
@@ -80,7 +90,7 @@ export const toSigningKey = (r: Row): SigningKey => ({
  * A refresh token with its grant in one statement (one snapshot), shared by both backends; append the
  * placeholder for the hash (`?` or `$1`).
  */
-export const SELECT_TOKEN_WITH_GRANT = `SELECT t.*, g.client_id, g.user_id, g.scope AS grant_scope, g.credential_version, g.created_at AS grant_created_at,
+export const SELECT_TOKEN_WITH_GRANT = `SELECT t.*, g.client_id, g.user_id, g.scope AS grant_scope, g.claims AS grant_claims, g.credential_version, g.created_at AS grant_created_at,
     g.expires_at AS grant_expires_at, g.revoked_at AS grant_revoked_at
   FROM refresh_tokens t JOIN grants g ON g.id = t.grant_id WHERE t.hash = `
 
@@ -91,6 +101,7 @@ export const toTokenWithGrant = (r: Row): { token: RefreshToken, grant: Grant } 
     client_id: r.client_id,
     user_id: r.user_id,
     scope: r.grant_scope,
+    claims: r.grant_claims,
     credential_version: r.credential_version,
     created_at: r.grant_created_at,
     expires_at: r.grant_expires_at,
@@ -111,13 +122,14 @@ export function endsSessions (patch: UserPatch): boolean {
 export const CREDENTIAL_VERSION_COLUMN = 'credential_version'
 
 /** The column values for a user patch, in a fixed order; both backends build their UPDATE from this. */
-export function userPatchColumns (patch: Partial<Pick<User, 'fullName' | 'email' | 'scope' | 'disabled' | 'passwordHash'>>): Array<[string, unknown]> {
+export function userPatchColumns (patch: UserPatch): Array<[string, unknown]> {
   const columns: Array<[string, unknown]> = []
   if (patch.fullName !== undefined) columns.push(['full_name', patch.fullName])
   if (patch.email !== undefined) columns.push(['email', patch.email])
   if (patch.scope !== undefined) columns.push(['scope', patch.scope])
   if (patch.disabled !== undefined) columns.push(['disabled', patch.disabled])
   if (patch.passwordHash !== undefined) columns.push(['password_hash', patch.passwordHash])
+  if (patch.claims !== undefined) columns.push(['claims', userClaimsColumn(patch.claims)])
   return columns
 }
 
@@ -208,6 +220,7 @@ export function importChanges (stored: User, incoming: ImportedUser): { patch: U
   if (incoming.email !== undefined && incoming.email !== stored.email) patch.email = incoming.email
   if (incoming.scope !== undefined && incoming.scope !== stored.scope) patch.scope = incoming.scope
   if (incoming.disabled !== undefined && incoming.disabled !== stored.disabled) patch.disabled = incoming.disabled
+  if (incoming.claims !== undefined && userClaimsColumn(incoming.claims) !== userClaimsColumn(stored.claims)) patch.claims = incoming.claims
   if (Object.keys(patch).length === 0) return undefined
   return { patch, revoke: endsSessions(patch) }
 }

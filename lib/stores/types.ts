@@ -31,8 +31,53 @@ export interface User {
    * first by whoever controls that provider account). Null otherwise.
    */
   createdBy: string | null
+  /** The standard claims besides name and e-mail (OIDC Core §5.1), checked by lib/admin/user-claims.ts; {} when none. */
+  claims: UserClaims
   createdAt: number
   updatedAt: number
+}
+
+/** The address claim (OIDC Core §5.1.1). */
+export interface AddressClaim {
+  formatted?: string
+  street_address?: string
+  locality?: string
+  region?: string
+  postal_code?: string
+  country?: string
+}
+
+/**
+ * The standard claims a user record holds besides `name` (User.fullName), `preferred_username` (the username),
+ * `email` and `updated_at` (User.updatedAt): OIDC Core §5.1 names and types. `email_verified` is true only when an
+ * administrator (or an import) says the address was proven (issue 24 may prove it itself).
+ */
+export interface UserClaims {
+  given_name?: string
+  family_name?: string
+  middle_name?: string
+  nickname?: string
+  profile?: string
+  picture?: string
+  website?: string
+  gender?: string
+  birthdate?: string
+  zoneinfo?: string
+  locale?: string
+  phone_number?: string
+  phone_number_verified?: boolean
+  email_verified?: boolean
+  address?: AddressClaim
+}
+
+/**
+ * The claims an authorization request asked for by name through the `claims` parameter (OIDC Core §5.5), per
+ * place (only names Gatehouse supports are kept; `essential` and `value` change nothing: what the user record
+ * holds is released, what it lacks is absent).
+ */
+export interface RequestedClaims {
+  userinfo: string[]
+  idToken: string[]
 }
 
 export interface NewUser {
@@ -43,6 +88,7 @@ export interface NewUser {
   scope?: string
   disabled?: boolean
   createdBy?: string | null
+  claims?: UserClaims
 }
 
 /**
@@ -65,7 +111,7 @@ export type ImportOutcome =
   /** The username belongs to a user an upstream provider created (`createdBy`): nothing was written, with or without update. */
   | { outcome: 'created-by-provider', createdBy: string }
 
-export type UserPatch = Partial<Pick<User, 'fullName' | 'email' | 'scope' | 'disabled' | 'passwordHash'>>
+export type UserPatch = Partial<Pick<User, 'fullName' | 'email' | 'scope' | 'disabled' | 'passwordHash' | 'claims'>>
 
 export interface Page { limit: number, offset: number }
 
@@ -174,6 +220,8 @@ export interface Grant {
   clientId: string
   userId: string
   scope: string
+  /** What the authorization request asked for through `claims` (kept, so refreshed access tokens carry it); null: nothing. */
+  claims?: RequestedClaims | null
   /** The user's credential version the grant was created under (User.credentialVersion). */
   credentialVersion: number
   createdAt: number
@@ -386,6 +434,8 @@ export interface AuthorizationCode {
   codeChallenge: string | null
   nonce: string | null
   scope: string
+  /** The `claims` parameter's names (OIDC Core §5.5); null when it was not sent. */
+  claims?: RequestedClaims | null
   authTime: number
   /** The digest (Session.idHash) of the browser session it was issued from; null for codes issued before codes knew it. */
   sessionHash: string | null

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify'
 import { AuthorizationError, badAuthorizationRequest } from '../../lib/errors.js'
 import { codeResponse, decideNext } from '../../lib/oauth/authorization-flow.js'
+import { consentScopes } from '../../lib/oauth/claims.js'
 import { consentSchema } from '../../schemas/browser.js'
 import { answerClient } from './pages.js'
 
@@ -23,7 +24,8 @@ const consent: FastifyPluginAsync = async (fastify) => {
     const next = await decideNext(storage, { authz, signedIn, now, fresh: { login: true, consent: true }, log: request.log })
     // What the user allowed is kept even when the login prompt comes back (a max_age passed while they read the page):
     // otherwise the sign-in it asks for would lead to this page again, and a short max_age would never let them through.
-    if (next.scopes !== undefined) await storage.consents.grant(signedIn.user.id, authz.client.id, next.scopes, now)
+    // With the scopes the `claims` parameter reaches (a claim asked for by name is consented like its scope).
+    if (next.scopes !== undefined) await storage.consents.grant(signedIn.user.id, authz.client.id, consentScopes(next.scopes, authz.claims), now)
     if (next.kind !== 'code') return reply.redirect(returnTo, 303)
     return answerClient(reply, await codeResponse({ storage, issuer: config.issuer }, authz, next, now))
   })

@@ -1,5 +1,6 @@
 import type { FastifyReply } from 'fastify'
 import { describeScopes } from '../../lib/browser/scope-words.js'
+import { consentScopes } from '../../lib/oauth/claims.js'
 import { codeResponse, decideNext } from '../../lib/oauth/authorization-flow.js'
 import type { AuthorizationRequest, ClientResponse } from '../../lib/oauth/authorize.js'
 import { passwordFormAllowed, signInAccepted, type SignInMethod } from '../../lib/oauth/sign-in-methods.js'
@@ -41,7 +42,7 @@ export async function showConsent (reply: FastifyReply, input: { authz: Authoriz
     returnTo: input.returnTo,
     clientId: input.authz.client.id,
     username: input.user.username,
-    scopes: describeScopes(input.scopes)
+    scopes: describeScopes(consentScopes(input.scopes, input.authz.claims))
   }, { formTargets: formTargets(input.authz) })
 }
 

@@ -1,16 +1,21 @@
 import type { FastifyPluginAsync } from 'fastify'
 import { invalidToken } from '../../lib/errors.js'
-import { userInfoClaims } from '../../lib/oauth/id-token.js'
+import { userInfoClaims } from '../../lib/oauth/claims.js'
+import { parseScope } from '../../lib/oauth/scopes.js'
 import { userInfoGetSchema, userInfoPostSchema } from '../../schemas/browser.js'
 
-/** GET and POST /userinfo (OpenID Connect Core §5.3): bearer token with scope openid; callable from SPAs (CORS). */
+/**
+ * GET and POST /userinfo (OpenID Connect Core §5.3): bearer token with scope openid; callable from SPAs (CORS). The
+ * token may also come as `access_token` in a form body (RFC 6750 §2.2, OIDC Core §5.3.1), on this route only.
+ */
 const userInfoRoutes: FastifyPluginAsync = async (fastify) => {
-  const options = { config: { cors: true }, preHandler: [fastify.authenticate, fastify.requireScope('openid')] }
+  const options = { config: { cors: true, bearerInFormBody: true }, preHandler: [fastify.authenticate, fastify.requireScope('openid')] }
   const handler = async (request: import('fastify').FastifyRequest) => {
     const user = request.auth?.user
     // A client's own token (client_credentials) names no user.
     if (!user) throw invalidToken('this token does not belong to a user')
-    return userInfoClaims(user, request.auth?.claims.scope)
+    const claims = request.auth?.claims
+    return userInfoClaims(user, claims?.scope, parseScope(claims?.userinfo_claims))
   }
   fastify.get('/userinfo', { ...options, schema: userInfoGetSchema }, handler)
   fastify.post('/userinfo', { ...options, schema: userInfoPostSchema }, handler)

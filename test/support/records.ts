@@ -37,6 +37,7 @@ export function userRecord (over: Partial<User> = {}): User {
     passwordHash: null,
     credentialVersion: 0,
     createdBy: null,
+    claims: {},
     createdAt: 0,
     updatedAt: 0,
     ...over

@@ -1,6 +1,7 @@
 import { invalidGrant } from '../../errors.js'
 import { digest } from '../../credentials/digest.js'
 import { isOidcScope, verifierMatches } from '../authorize.js'
+import { idTokenUserClaims } from '../claims.js'
 import { revokeIssued } from '../revocation.js'
 import { formatScope, parseScope } from '../scopes.js'
 import type { Grant } from './types.js'
@@ -50,6 +51,13 @@ export const authorizationCodeGrant: Grant<'code'> = {
     // The family is created against the code's credential version, checked again in the transaction that creates
     // it: a change that lands meanwhile makes this invalid_grant (lib/oauth/token-issuer.ts); the access token
     // carries that version too, so without a family it is refused from then on.
-    return issuer.issue({ user: { id: user.id, credentialVersion: code.credentialVersion }, client, scope, plan, idToken: { nonce: code.nonce, authTime: code.authTime } })
+    return issuer.issue({
+      user: { id: user.id, credentialVersion: code.credentialVersion },
+      client,
+      scope,
+      plan,
+      claims: code.claims,
+      idToken: { nonce: code.nonce, authTime: code.authTime, userClaims: idTokenUserClaims(user, code.claims ?? null) }
+    })
   }
 }

@@ -37,6 +37,7 @@ export const refreshTokenGrant: Grant<'refresh_token'> = {
       throw invalidGrant()
     }
     if (result.outcome !== 'rotated' || result.next === undefined) throw invalidGrant()
-    return issuer.issue({ user, client, scope: formatScope(scope), family: { grantId: grant.id, refreshToken: result.next } })
+    // What the `claims` parameter asked for at /userinfo stays with the family (lib/oauth/claims.ts).
+    return issuer.issue({ user, client, scope: formatScope(scope), family: { grantId: grant.id, refreshToken: result.next }, claims: grant.claims })
   }
 }

@@ -1,5 +1,6 @@
 import type { AuthorizationCode, AuthorizationCodeStore, Consent, ConsentStore, IssuedFromCode, RedeemResult, Session, SessionStore } from '../types.js'
 import { codeChallengeColumn, scopeSet, toAuthorizationCode, toConsent, toSession } from '../browser-rows.js'
+import { requestedClaimsColumn } from '../rows.js'
 import { onlyRow, type Db } from './db.js'
 import { assertNoNul, hasNul } from './nul.js'
 
@@ -121,8 +122,8 @@ export class PostgresAuthorizationCodeStore implements AuthorizationCodeStore {
     await this.#db.query({
       name: 'gh_codes_insert_v4',
       text: `INSERT INTO authorization_codes (hash, client_id, user_id, redirect_uri, code_challenge, nonce, scope, auth_time, session_hash, created_at, expires_at,
-        credential_version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
-      values: [c.hash, c.clientId, c.userId, c.redirectUri, codeChallengeColumn(c.codeChallenge), c.nonce, c.scope, c.authTime, c.sessionHash, c.createdAt, c.expiresAt, c.credentialVersion]
+        credential_version, claims) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+      values: [c.hash, c.clientId, c.userId, c.redirectUri, codeChallengeColumn(c.codeChallenge), c.nonce, c.scope, c.authTime, c.sessionHash, c.createdAt, c.expiresAt, c.credentialVersion, requestedClaimsColumn(c.claims)]
     })
   }
 

@@ -200,7 +200,13 @@ export const postgresMigrations: string[] = [
   `ALTER TABLE clients ADD COLUMN pkce TEXT NOT NULL DEFAULT 'required' CHECK (pkce IN ('required', 'optional')),
      ADD COLUMN id_token_alg TEXT,
      ADD COLUMN userinfo_alg TEXT,
-     ADD COLUMN backchannel_logout_uri TEXT;`
+     ADD COLUMN backchannel_logout_uri TEXT;`,
+  // OpenID Connect claims: a user's standard claims besides name and e-mail (JSON, lib/admin/user-claims.ts checks
+  // them), and the names an authorization request asked for through `claims` (OIDC Core §5.5), kept with its code
+  // and its grant (so a refreshed access token still carries them). NULL: no `claims` parameter.
+  `ALTER TABLE users ADD COLUMN claims TEXT NOT NULL DEFAULT '{}';
+   ALTER TABLE authorization_codes ADD COLUMN claims TEXT;
+   ALTER TABLE grants ADD COLUMN claims TEXT;`
 ]
 
 /**

@@ -207,5 +207,11 @@ export const sqliteMigrations: string[] = [
   `ALTER TABLE clients ADD COLUMN pkce TEXT NOT NULL DEFAULT 'required' CHECK (pkce IN ('required', 'optional'));
    ALTER TABLE clients ADD COLUMN id_token_alg TEXT;
    ALTER TABLE clients ADD COLUMN userinfo_alg TEXT;
-   ALTER TABLE clients ADD COLUMN backchannel_logout_uri TEXT;`
+   ALTER TABLE clients ADD COLUMN backchannel_logout_uri TEXT;`,
+  // OpenID Connect claims: a user's standard claims besides name and e-mail (JSON, lib/admin/user-claims.ts checks
+  // them), and the names an authorization request asked for through `claims` (OIDC Core §5.5), kept with its code
+  // and its grant (so a refreshed access token still carries them). NULL: no `claims` parameter.
+  `ALTER TABLE users ADD COLUMN claims TEXT NOT NULL DEFAULT '{}';
+   ALTER TABLE authorization_codes ADD COLUMN claims TEXT;
+   ALTER TABLE grants ADD COLUMN claims TEXT;`
 ]

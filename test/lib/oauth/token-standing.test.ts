@@ -20,6 +20,7 @@ const user = (extra: Partial<User> = {}): User => ({
   passwordHash: null,
   credentialVersion: 2,
   createdBy: null,
+  claims: {},
   createdAt: 0,
   updatedAt: 0,
   ...extra
