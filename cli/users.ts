@@ -7,6 +7,14 @@ import { exportUsers, IMPORT_DEFAULTS, importUsers } from '../lib/admin/user-imp
 import { progressView } from './import-progress.js'
 import { command, count, one, readStdin, STREAMED, UsageError, type CommandGroup } from './command.js'
 
+/** `--claims JSON`: a user's standard claims (OIDC Core §5.1), checked by lib/admin/user-claims.ts. */
+const CLAIMS_FLAG = { type: 'string', value: 'JSON', description: 'the standard claims as a JSON object, e.g. \'{"given_name":"Alice","locale":"en-GB","address":{"country":"GB"}}\' (docs/oidc.md lists them)' } as const
+
+function claimsFlag (text: string | undefined): unknown {
+  if (text === undefined) return undefined
+  try { return JSON.parse(text) } catch { throw new UsageError('--claims: not JSON') }
+}
+
 /** `gatehouse users …`: the people who sign in (lib/admin/users.ts, user-import.ts, browser.ts). */
 export const users: CommandGroup = {
   name: 'users',
@@ -15,14 +23,15 @@ export const users: CommandGroup = {
     command({
       name: 'add',
       summary: 'create a user and print it as GET /users/me shows it; the password is read from standard input, never from the command line',
-      usage: ['USERNAME --password-stdin [--full-name TEXT] [--email EMAIL] [--scope "a b"]'],
+      usage: ['USERNAME --password-stdin [--full-name TEXT] [--email EMAIL] [--scope "a b"] [--claims JSON]'],
       details: ['USERNAME: lowercase ASCII, [a-z0-9][a-z0-9._@+-]{0,63}, matched exactly at sign-in.'],
       positionals: true,
       flags: {
         'password-stdin': { type: 'boolean', description: 'read the password from standard input (required; one trailing newline is stripped)' },
         'full-name': { type: 'string', value: 'TEXT', description: 'the user\'s full name (full_name; the ID token\'s and /userinfo\'s name)' },
         email: { type: 'string', value: 'EMAIL', description: 'the user\'s e-mail address (set by an administrator, so email_verified is false)' },
-        scope: { type: 'string', value: '"a b"', description: 'the scopes the user may be granted, space-separated' }
+        scope: { type: 'string', value: '"a b"', description: 'the scopes the user may be granted, space-separated' },
+        claims: CLAIMS_FLAG
       },
       async run ({ values, positionals }, { config, storage }) {
         const username = one(positionals, 'USERNAME')
@@ -30,8 +39,28 @@ export const users: CommandGroup = {
         const store = await storage()
         const password = await readStdin('--password-stdin', 'printf %s "$PW" | gatehouse users add NAME --password-stdin')
         const passwords = await createPasswordHasher(argon2Params(config))
-        const user = await createUser(store, passwords, username, password, { fullName: values['full-name'], email: values.email, scope: values.scope })
+        const user = await createUser(store, passwords, username, password, { fullName: values['full-name'], email: values.email, scope: values.scope, claims: claimsFlag(values.claims) })
         return toUserView(user)
+      }
+    }),
+    command({
+      name: 'update',
+      summary: 'change a user\'s full name, e-mail or standard claims and print it as GET /users/me shows it',
+      usage: ['USERNAME [--full-name TEXT] [--email EMAIL] [--claims JSON]'],
+      details: ['An empty --full-name or --email clears it; --claims replaces the whole set ({} clears it).'],
+      positionals: true,
+      flags: {
+        'full-name': { type: 'string', value: 'TEXT', description: 'the user\'s full name (the ID token\'s and /userinfo\'s name)' },
+        email: { type: 'string', value: 'EMAIL', description: 'the user\'s e-mail address' },
+        claims: CLAIMS_FLAG
+      },
+      async run ({ values, positionals }, { config, clock, storage }) {
+        const username = one(positionals, 'USERNAME')
+        const cleared = (value: string | undefined) => value === undefined ? undefined : value === '' ? null : value
+        const input = { fullName: cleared(values['full-name']), email: cleared(values.email), claims: claimsFlag(values.claims) }
+        if (Object.values(input).every((v) => v === undefined)) throw new UsageError('users update needs --full-name, --email or --claims')
+        const store = await storage()
+        return toUserView(await updateUser({ storage: store, passwords: await createPasswordHasher(argon2Params(config)), clock, config }, username, input))
       }
     }),
     ...(['disable', 'enable'] as const).map((action) => command({

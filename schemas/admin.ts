@@ -3,6 +3,7 @@ import { bearerRefusals, ClientId, NullableString, Password, ref, Scope, Usernam
 import { bearerSecurity } from './security.js'
 import { GRANT_TYPES, OneOf, PKCE_POLICIES, SIGNING_ALGS, type AdminErrorCode, type SigningAlg } from './vocabulary.js'
 import { UserView } from './users.js'
+import { UserClaims, UserClaimsUpdate } from './claims.js'
 
 const NullableScope = Type.Unsafe<string | null>({ type: ['string', 'null'], maxLength: 2048, description: 'space-separated scopes the client may ask for; null = only the user\'s scopes' })
 
@@ -38,7 +39,8 @@ export const CreateUser = Type.Object({
   full_name: Type.Optional(NullableString),
   email: Type.Optional(NullableString),
   scope: Type.Optional(Scope),
-  disabled: Type.Optional(Type.Boolean())
+  disabled: Type.Optional(Type.Boolean()),
+  claims: Type.Optional(UserClaims)
 }, { additionalProperties: false, examples: [{ username: 'alice', password: 'correct horse battery staple', full_name: 'Alice Liddell', scope: 'items:read' }] })
 
 export const UpdateUser = Type.Object({
@@ -46,7 +48,8 @@ export const UpdateUser = Type.Object({
   full_name: Type.Optional(NullableString),
   email: Type.Optional(NullableString),
   scope: Type.Optional(Scope),
-  disabled: Type.Optional(Type.Boolean())
+  disabled: Type.Optional(Type.Boolean()),
+  claims: Type.Optional(UserClaimsUpdate)
 }, { additionalProperties: false })
 
 const GrantTypeName = OneOf(GRANT_TYPES)
@@ -158,6 +161,7 @@ export const ImportLine = Type.Object({
   email: Type.Optional(NullableString),
   scope: Type.Optional(Scope),
   disabled: Type.Optional(Type.Boolean()),
+  claims: Type.Optional(UserClaims),
   sub: Type.Optional(Type.String({ format: 'uuid', description: 'the subject the user had elsewhere (another Gatehouse, Keycloak); default a new one' }))
 }, { additionalProperties: false, description: 'one line of the JSON Lines body' })
 

@@ -33,15 +33,19 @@ const standardClaims = {
   address: Type.Optional(AddressClaim)
 }
 
-/** A user's standard claims, as the admin API sets and shows them (a PATCH replaces the whole object; {} clears it). */
-export const UserClaims = Type.Object({
+const userClaims = (description: string) => Type.Object({
   ...standardClaims,
   email_verified: Type.Optional(Type.Boolean({ description: 'the e-mail address was proven to be the user\'s (default false)' }))
 }, {
   additionalProperties: false,
-  description: 'standard claims (OpenID Connect Core §5.1) besides name and e-mail; unknown names are refused',
+  description,
   examples: [{ given_name: 'Alice', family_name: 'Liddell', locale: 'en-GB', zoneinfo: 'Europe/London', picture: 'https://example.com/alice.png' }]
 })
+
+/** A user's standard claims, as the admin API sets and shows them. */
+export const UserClaims = userClaims('standard claims (OpenID Connect Core §5.1) besides name and e-mail; unknown names are refused')
+/** The same in an update: the whole new set. */
+export const UserClaimsUpdate = userClaims('the complete new set of standard claims: replaces the stored one ({} clears it)')
 
 /** What /userinfo may answer (OIDC Core §5.3.2): `sub` and the claims the token's scopes and the `claims` parameter reach. */
 export const userInfoProperties = {

@@ -1,6 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox'
 import { BearerErrorSchema, NullableString, ref } from './common.js'
 import { bearerSecurity } from './security.js'
+import { UserClaims } from './claims.js'
 
 /** A user as the API shows it: never the password hash. */
 export const UserView = Type.Object({
@@ -10,6 +11,7 @@ export const UserView = Type.Object({
   email: NullableString,
   disabled: Type.Boolean(),
   scope: Type.String({ description: 'scopes the user may be granted, space-separated' }),
+  claims: Type.Optional(UserClaims),
   created_by: Type.Optional(Type.Unsafe<string | null>({
     type: ['string', 'null'],
     description: 'admin views only: `provider:<name>` for a user an upstream provider\'s first sign-in created (an import never merges into it); null for one an administrator or an import created'

@@ -6,15 +6,16 @@ import { checkHash } from '../credentials/password-formats.js'
 import { hashLimits, type HashLimits } from '../credentials/hash-limits.js'
 import { argon2Params, UNUSABLE_PASSWORD } from '../credentials/passwords.js'
 import { formatScope, parseScope } from '../oauth/scopes.js'
-import type { ImportedUser, Storage, User } from '../stores/types.js'
+import type { ImportedUser, Storage, User, UserClaims } from '../stores/types.js'
 import { Scope, USERNAME_PATTERN } from '../../schemas/common.js'
 import { checkUserInput, endUserSessions } from './users.js'
+import { checkUserClaims } from './user-claims.js'
 
 /**
  * Moving users in and out as JSON Lines, one user a line (CONTRACT.md, `users import` / `users export`):
  *
  *   {"username": "alice", "password_hash": "$2b$12$…", "full_name": "Alice", "email": "a@x.test",
- *    "scope": "read write", "disabled": false, "sub": "5f0c…"}
+ *    "scope": "read write", "disabled": false, "sub": "5f0c…", "claims": {"given_name": "Alice", "locale": "en-GB"}}
  *
  * `username` and `password_hash` are required (`null` for a user without a password); the hash is kept
  * as it is, in any format lib/credentials/password-formats.ts accepts, and becomes Gatehouse's argon2id at the user's
@@ -119,7 +120,7 @@ export class ImportStopped extends GatehouseError {
 export const IMPORT_DEFAULTS = { batchSize: 5000, maxLineBytes: 64 * 1024, listRejected: 1000 }
 
 /** The fields a line may carry. */
-const FIELDS = new Set(['username', 'password_hash', 'full_name', 'email', 'scope', 'disabled', 'sub'])
+const FIELDS = new Set(['username', 'password_hash', 'full_name', 'email', 'scope', 'disabled', 'sub', 'claims'])
 const USERNAME = new RegExp(USERNAME_PATTERN)
 const SUB = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
 const MAX_SCOPE_LENGTH = Scope.maxLength ?? 2048
@@ -139,7 +140,7 @@ export function parseImportLine (text: string, limits: HashLimits): ImportedUser
   const line = value as Record<string, unknown>
   for (const key of Object.keys(line)) if (!FIELDS.has(key)) return `unknown field ${JSON.stringify(key.slice(0, 40))}`
 
-  const { username, password_hash: hash, full_name: fullName, email, scope, disabled, sub } = line
+  const { username, password_hash: hash, full_name: fullName, email, scope, disabled, sub, claims } = line
   if (username === undefined) return 'missing username'
   if (typeof username !== 'string' || !USERNAME.test(username)) return `username: must match ${USERNAME_PATTERN} (lowercase)`
   if (hash === undefined) return 'missing password_hash'
@@ -155,12 +156,15 @@ export function parseImportLine (text: string, limits: HashLimits): ImportedUser
   if (typeof scope === 'string' && scope.length > MAX_SCOPE_LENGTH) return `scope: longer than ${MAX_SCOPE_LENGTH} characters`
   if (disabled !== undefined && typeof disabled !== 'boolean') return 'disabled: must be true or false'
   if (sub !== undefined && (typeof sub !== 'string' || !SUB.test(sub))) return 'sub: must be a lowercase UUID'
+  let checkedClaims: UserClaims | undefined
   try {
     checkUserInput({ fullName, email, scope })
+    if (claims !== undefined) checkedClaims = checkUserClaims(claims)
   } catch (err) {
     return (err as Error).message
   }
   const user: ImportedUser = { username, passwordHash: hash }
+  if (checkedClaims !== undefined) user.claims = checkedClaims
   if (fullName !== undefined) user.fullName = fullName
   if (email !== undefined) user.email = email
   if (scope !== undefined) user.scope = formatScope(parseScope(scope))
@@ -330,7 +334,9 @@ export function exportLine (user: User): string {
     email: user.email,
     scope: user.scope,
     disabled: user.disabled,
-    sub: user.id
+    sub: user.id,
+    // Only when the user has some: an import without `claims` keeps what a user holds.
+    claims: Object.keys(user.claims).length > 0 ? user.claims : undefined
   })
 }
 

@@ -8,6 +8,7 @@ import { endsSessions } from '../stores/rows.js'
 import type { Storage, User } from '../stores/types.js'
 import { MAX_PASSWORD_LENGTH, USERNAME_PATTERN } from '../../schemas/common.js'
 import type { UserViewBody } from '../../schemas/users.js'
+import { checkUserClaims } from './user-claims.js'
 
 /**
  * User administration shared by the CLI and the admin API, so both apply the same rules:
@@ -25,6 +26,8 @@ export interface UserInput {
   email?: string | null
   scope?: string
   disabled?: boolean
+  /** The standard claims (lib/admin/user-claims.ts); in an update, the whole new set ({} clears them). */
+  claims?: unknown
 }
 
 export function checkUserInput (input: UserInput): void {
@@ -41,6 +44,7 @@ export function checkPassword (password: string): void {
 export async function createUser (storage: Storage, passwords: PasswordHasher, username: string, password: string, input: UserInput = {}): Promise<User> {
   if (!USERNAME.test(username)) throw invalidInput(`username: must match ${USERNAME_PATTERN}`)
   checkUserInput(input)
+  const claims = input.claims === undefined ? {} : checkUserClaims(input.claims)
   checkPassword(password)
   if (await storage.users.findByUsername(username)) throw conflict(`user ${username} already exists`)
   try {
@@ -50,7 +54,8 @@ export async function createUser (storage: Storage, passwords: PasswordHasher, u
       fullName: input.fullName ?? null,
       email: input.email ?? null,
       scope: input.scope === undefined ? '' : formatScope(parseScope(input.scope)),
-      disabled: input.disabled ?? false
+      disabled: input.disabled ?? false,
+      claims
     })
   } catch (err) {
     if ((err as Error).name === 'ConflictError') throw conflict(`user ${username} already exists`)
@@ -68,8 +73,9 @@ export interface UserAdminDeps {
 
 /** Changes a user; a new password (hashed here) or disabling revokes every grant they hold. */
 export async function updateUser (deps: UserAdminDeps, username: string, input: UserInput & { password?: string }): Promise<User> {
-  const { password, ...fields } = input
+  const { password, claims, ...fields } = input
   checkUserInput(fields)
+  const checkedClaims = claims === undefined ? undefined : checkUserClaims(claims)
   let passwordHash: string | undefined
   if (password !== undefined) {
     checkPassword(password)
@@ -78,6 +84,7 @@ export async function updateUser (deps: UserAdminDeps, username: string, input: 
   const user = await deps.storage.users.update(username, {
     ...fields,
     passwordHash,
+    claims: checkedClaims,
     scope: fields.scope === undefined ? undefined : formatScope(parseScope(fields.scope))
   })
   if (!user) throw notFound(`no user ${username.slice(0, 64)}`)
@@ -117,7 +124,7 @@ export async function findUser (storage: Storage, username: string): Promise<Use
 
 /** A user as the API and the CLI show it (schemas/users.ts UserView): never the password hash. */
 export function toUserView (user: User): UserViewBody {
-  return { sub: user.id, username: user.username, full_name: user.fullName, email: user.email, disabled: user.disabled, scope: user.scope }
+  return { sub: user.id, username: user.username, full_name: user.fullName, email: user.email, disabled: user.disabled, scope: user.scope, claims: user.claims }
 }
 
 /** A user as the admin API and `users list` show it: the view above, and who created it. */

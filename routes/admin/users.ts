@@ -35,8 +35,8 @@ const adminUserRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       response: { 201: ref(UserView, 'the new user'), ...adminBodyErrors }
     }
   }, async (request, reply) => {
-    const { username, password, full_name: fullName, email, scope, disabled } = request.body
-    const user = await createUser(storage, passwords, username, password, { fullName, email, scope, disabled })
+    const { username, password, full_name: fullName, email, scope, disabled, claims } = request.body
+    const user = await createUser(storage, passwords, username, password, { fullName, email, scope, disabled, claims })
     reply.code(201)
     return toAdminUserView(user)
   })
@@ -65,8 +65,8 @@ const adminUserRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       response: { 200: ref(UserView, 'the user as updated'), ...adminBodyErrors }
     }
   }, async (request) => {
-    const { password, full_name: fullName, email, scope, disabled } = request.body
-    return toAdminUserView(await updateUser(deps, request.params.username, { password, fullName, email, scope, disabled }))
+    const { password, full_name: fullName, email, scope, disabled, claims } = request.body
+    return toAdminUserView(await updateUser(deps, request.params.username, { password, fullName, email, scope, disabled, claims }))
   })
 
   fastify.delete('/admin/users/:username', {
