@@ -30,7 +30,27 @@ export interface ConformanceOp {
 
 /** The conformance user: every standard claim the user record can hold (OIDC Core §5.1). */
 export const CONFORMANCE_USER = { username: 'buffy', password: 'conformance: the slayer signs in' }
-const USER_CLAIMS: UserInput = { fullName: 'Buffy Anne Summers', email: 'buffy@example.test' }
+const USER_CLAIMS: UserInput = {
+  fullName: 'Buffy Anne Summers',
+  email: 'buffy@example.test',
+  claims: {
+    given_name: 'Buffy',
+    family_name: 'Summers',
+    middle_name: 'Anne',
+    nickname: 'Buff',
+    profile: 'https://sunnydale.example.test/buffy',
+    picture: 'https://sunnydale.example.test/buffy.png',
+    website: 'https://buffy.example.test/',
+    gender: 'female',
+    birthdate: '1981-01-19',
+    zoneinfo: 'America/Los_Angeles',
+    locale: 'en-US',
+    email_verified: true,
+    phone_number: '+15555550100',
+    phone_number_verified: false,
+    address: { formatted: '1630 Revello Drive\nSunnydale, CA 95037\nUSA', street_address: '1630 Revello Drive', locality: 'Sunnydale', region: 'CA', postal_code: '95037', country: 'USA' }
+  }
+}
 
 /** The suite's two static clients: confidential, basic or post, PKCE optional (the plans send no PKCE), refresh tokens. */
 async function registerClient (app: FastifyInstance, id: string, rp: RelyingParty): Promise<StaticClient> {
