@@ -33,16 +33,16 @@ async function catalog (t: Test) {
 }
 
 t.test('scopeCatalog: the built-in scopes, and every scope a user or a client holds, sorted, once each', async (t) => {
-  t.same(await (await catalog(t)).scopes(), ['admin', 'email', 'openid', 'profile'], 'an empty store: the built-in ones')
+  t.same(await (await catalog(t)).scopes(), ['address', 'admin', 'email', 'openid', 'phone', 'profile'], 'an empty store: the built-in ones')
   const { storage, scopes } = await catalog(t)
   await storage.users.create({ username: 'alice', passwordHash: null, scope: 'items:read items:write' })
   await createClient(storage, 'svc', { isPublic: false, grantTypes: ['client_credentials'], scope: 'reports:read items:read', redirectUris: [] })
-  t.same(await scopes(), ['admin', 'email', 'items:read', 'items:write', 'openid', 'profile', 'reports:read'])
+  t.same(await scopes(), ['address', 'admin', 'email', 'items:read', 'items:write', 'openid', 'phone', 'profile', 'reports:read'])
 })
 
 t.test('scopeCatalog: read at most once a minute; while the store fails, the last list and a warning', async (t) => {
   const { storage, clock, warnings, scopes } = await catalog(t)
-  t.same(await scopes(), ['admin', 'email', 'openid', 'profile'])
+  t.same(await scopes(), ['address', 'admin', 'email', 'openid', 'phone', 'profile'])
   await storage.users.create({ username: 'alice', passwordHash: null, scope: 'items:read' })
   clock.advance(59)
   t.notOk((await scopes()).includes('items:read'), 'within the minute: the list read before')
@@ -50,6 +50,6 @@ t.test('scopeCatalog: read at most once a minute; while the store fails, the las
   t.ok((await scopes()).includes('items:read'), 'a minute later: read again')
   await storage.close()
   clock.advance(60)
-  t.same(await scopes(), ['admin', 'email', 'items:read', 'openid', 'profile'], 'the store fails: the last list')
+  t.same(await scopes(), ['address', 'admin', 'email', 'items:read', 'openid', 'phone', 'profile'], 'the store fails: the last list')
   t.equal(warnings.length, 1, 'and one warning')
 })

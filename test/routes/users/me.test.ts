@@ -24,11 +24,11 @@ t.test('a valid token: 200 with the user, nulls for unset fields, no password ha
   const res = await app.inject({ method: 'GET', url: '/users/me', headers: bearer((await passwordGrant(t, app, 'alice', PASSWORD)).access_token) })
   t.equal(res.statusCode, 200)
   t.match(res.headers['content-type'], /^application\/json\b/)
-  t.same(res.json(), { sub: alice.id, username: 'alice', full_name: null, email: null, disabled: false, scope: 'read write' })
+  t.same(res.json(), { sub: alice.id, username: 'alice', full_name: null, email: null, disabled: false, scope: 'read write', claims: {} })
   t.notOk(/argon2|password/i.test(res.body), 'no password hash, ever')
 
   const resBob = await app.inject({ method: 'GET', url: '/users/me', headers: bearer((await passwordGrant(t, app, 'bob', PASSWORD)).access_token) })
-  t.same(resBob.json(), { sub: bob.id, username: 'bob', full_name: 'Bob Builder', email: 'bob@example.test', disabled: false, scope: '' })
+  t.same(resBob.json(), { sub: bob.id, username: 'bob', full_name: 'Bob Builder', email: 'bob@example.test', disabled: false, scope: '', claims: {} })
 
   const lower = await app.inject({ method: 'GET', url: '/users/me', headers: { authorization: `bearer ${(await passwordGrant(t, app, 'alice', PASSWORD)).access_token}` } })
   t.equal(lower.statusCode, 200, 'the scheme name is case-insensitive')
