@@ -25,7 +25,9 @@ export const CLAIMS_SUPPORTED = ['sub', 'iss', 'aud', 'exp', 'iat', 'auth_time',
 export const MAX_CLAIMS_PARAMETER = 4096
 
 /** Why a `claims` parameter was refused: the authorization request answers invalid_request with this text. */
-export class MalformedClaims extends Error {}
+export class MalformedClaims extends Error {
+  override name = 'MalformedClaims'
+}
 
 /**
  * The `claims` request parameter (OIDC Core §5.5): a JSON object whose optional `userinfo` and `id_token` members are
