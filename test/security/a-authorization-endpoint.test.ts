@@ -379,3 +379,24 @@ t.test('J6 (ID token part): a real ID token (same keys, typ JWT) used as an acce
   const intro = await app.inject({ method: 'POST', url: '/introspect', headers: { ...FORM, authorization: webAuth }, payload: form({ token: idToken }) })
   t.equal(intro.body, '{"active":false}')
 })
+
+t.test('A11 (claims): a malformed, hostile or oversized claims parameter goes back to the client as invalid_request; no code, no 500', async (t) => {
+  const app = await build(t)
+  await browserFixtures(app)
+  const browser = new InjectBrowser(app)
+  await signInAt(browser, webRequest().url)
+  const hostile = [
+    '{"userinfo":', '{"userinfo":{"name":{"essential":true}}', '[{"userinfo":{}}]', '{"id_token":[]}', '{"userinfo":{"__proto__":1}}',
+    '{"userinfo":{"constructor":{"prototype":{"polluted":true}}}, "id_token": 7}', JSON.stringify({ userinfo: { name: null, x: 'y'.repeat(100_000) } }),
+    `${'['.repeat(5000)}${']'.repeat(5000)}`
+  ]
+  for (const claims of hostile) {
+    const res = await browser.get(webRequest({ claims }).url)
+    t.equal(res.statusCode, 303, `${claims.slice(0, 30)}: back to the client`)
+    const params = callbackParams(res)
+    t.equal(params.get('error'), 'invalid_request')
+    t.equal(params.get('state'), 'st-1')
+    t.notOk(params.get('code'), 'no code')
+  }
+  t.equal(({} as Record<string, unknown>).polluted, undefined, 'nothing polluted')
+})
