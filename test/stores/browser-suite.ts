@@ -16,6 +16,7 @@ export function browserStoreSuite (t: Test, open: () => Promise<Storage>, openTw
     codeChallenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
     nonce: null,
     scope: 'openid profile',
+    claims: null,
     authTime: now - 5,
     sessionHash: null,
     credentialVersion: 0,
@@ -79,6 +80,17 @@ export function browserStoreSuite (t: Test, open: () => Promise<Storage>, openTw
     const c = code({ credentialVersion: 7 })
     await s.codes.create(c)
     t.equal((await s.codes.find(c.hash))?.credentialVersion, 7)
+  })
+
+  t.test('authorization codes: the claims parameter\'s names are kept (null when none were asked for)', async (t) => {
+    const s = await open()
+    t.teardown(() => s.close())
+    const asked = code({ claims: { userinfo: ['name', 'email'], idToken: ['given_name'] } })
+    await s.codes.create(asked)
+    t.same((await s.codes.find(asked.hash))?.claims, { userinfo: ['name', 'email'], idToken: ['given_name'] })
+    const none = code()
+    await s.codes.create(none)
+    t.equal((await s.codes.find(none.hash))?.claims, null)
   })
 
   t.test('consents: granted scopes accumulate as a sorted set; revoke one client or all', async (t) => {

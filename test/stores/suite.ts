@@ -216,6 +216,37 @@ export function storeSuite (t: Test, open: () => Promise<Storage>): void {
     await s.keys.leave('b')
   })
 
+  t.test('users: the standard claims are kept as given, replaced by an update, {} when none; importBatch sets and updates them', async (t) => {
+    const s = await open()
+    t.teardown(() => s.close())
+    const claims = { given_name: 'Alice', address: { locality: 'Oxford', country: 'GB' }, phone_number_verified: true }
+    const alice = await s.users.create({ username: 'alice', passwordHash: null, claims })
+    t.same(alice.claims, claims)
+    t.same((await s.users.findById(alice.id))?.claims, claims)
+    t.same((await s.users.create({ username: 'bob', passwordHash: null })).claims, {}, 'none: {}')
+    t.same((await s.users.update('alice', { claims: { locale: 'en-GB' } }))?.claims, { locale: 'en-GB' }, 'an update replaces the set')
+    t.same((await s.users.update('alice', { email: 'a@x.test' }))?.claims, { locale: 'en-GB' }, 'kept when the patch does not name them')
+    await s.users.importBatch([{ username: 'carol', passwordHash: null, claims: { nickname: 'C' } }, { username: 'alice', passwordHash: null, claims: { nickname: 'A' } }], { update: true })
+    t.same((await s.users.findByUsername('carol'))?.claims, { nickname: 'C' })
+    t.same((await s.users.findByUsername('alice'))?.claims, { nickname: 'A' })
+    t.same(await s.users.importBatch([{ username: 'alice', passwordHash: null, claims: { nickname: 'A' } }], { update: true }), [{ outcome: 'skipped' }], 'equal claims: nothing to update')
+  })
+
+  t.test('grants: the claims parameter\'s names are kept with the family and come back with its tokens', async (t) => {
+    const s = await open()
+    t.teardown(() => s.close())
+    const grantId = randomUUID()
+    const rt = token(grantId)
+    await createGrant(s, { id: grantId, clientId: 'c1', userId: 'u1', scope: 'openid', claims: { userinfo: ['name'], idToken: [] }, createdAt: now, expiresAt: now + 86400 }, rt)
+    t.same((await s.grants.findGrant(grantId))?.claims, { userinfo: ['name'], idToken: [] })
+    t.same((await s.grants.findToken(rt.hash))?.grant.claims, { userinfo: ['name'], idToken: [] })
+    const rotated = await s.grants.rotate(rt.hash, token(grantId), deny)
+    t.same(rotated.outcome === 'rotated' && rotated.grant.claims, { userinfo: ['name'], idToken: [] }, 'and from a rotation')
+    const plain = randomUUID()
+    await createGrant(s, { id: plain, clientId: 'c1', userId: 'u1', scope: 'openid', createdAt: now, expiresAt: now + 86400 }, token(plain))
+    t.equal((await s.grants.findGrant(plain))?.claims, null, 'none asked for: null')
+  })
+
   t.test('users: list order compares bytes, whatever the locale', async (t) => {
     const s = await open()
     t.teardown(() => s.close())
