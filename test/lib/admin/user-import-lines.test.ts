@@ -1,6 +1,6 @@
 import t from 'tap'
 import { openSqlite } from '../../../lib/stores/sqlite/index.js'
-import { ImportInterrupted, importUsers, parseImportLine } from '../../../lib/admin/user-import.js'
+import { exportUsers, ImportInterrupted, importUsers, parseImportLine } from '../../../lib/admin/user-import.js'
 import { hashLimits } from '../../../lib/credentials/hash-limits.js'
 import { manualClock } from '../../support/helper.js'
 
@@ -118,4 +118,23 @@ t.test('parseImportLine: types and values', async (t) => {
     else t.match(result, reason, text.slice(0, 60))
   }
   t.equal(parseImportLine('{"username":"a","password_hash":null,"__proto__":{"admin":true}}', LIMITS), 'unknown field "__proto__"', 'a literal __proto__ key is an unknown field')
+})
+
+t.test('claims: an optional object, checked like the admin API\'s; an export carries them and imports back the same', async (t) => {
+  const claims = { given_name: 'Alice', zoneinfo: 'Europe/London', address: { country: 'GB' }, email_verified: true }
+  t.match(parseImportLine(user('alice', { claims }), LIMITS), { username: 'alice', claims })
+  t.match(parseImportLine(user('alice', { claims: { shoe_size: 9 } }), LIMITS), /^claims: unknown claim shoe_size/)
+  t.match(parseImportLine(user('alice', { claims: { picture: 'ftp://x.test/a.png' } }), LIMITS), /^claims.picture: must be an http or https URL/)
+  t.match(parseImportLine(user('alice', { claims: 'given_name=Alice' }), LIMITS), /^claims: must be a JSON object/)
+
+  const from = deps()
+  t.equal((await importUsers(from, chunks([[user('alice', { claims }), user('bob')].join('\n')]))).imported, 2)
+  const lines: string[] = []
+  for await (const line of exportUsers(from.storage)) lines.push(line)
+  t.same(JSON.parse(lines[0]!).claims, claims, 'exported')
+  t.notOk('claims' in JSON.parse(lines[1]!), 'a user without claims exports none')
+  const to = deps()
+  t.equal((await importUsers(to, chunks([lines.join('\n')]))).imported, 2)
+  t.same((await to.storage.users.findByUsername('alice'))?.claims, claims, 'the round trip keeps them')
+  t.same((await to.storage.users.findByUsername('bob'))?.claims, {})
 })
