@@ -39,7 +39,7 @@ function isTimeZone (value: string): boolean {
   if (zones.has(value)) return true
   // An alias the list leaves out (Asia/Calcutta…) is still an IANA name when the runtime resolves it.
   if (!value.includes('/')) return false
-  try { new Intl.DateTimeFormat('en', { timeZone: value }); return true } catch { return false }
+  try { return new Intl.DateTimeFormat('en', { timeZone: value }).resolvedOptions().timeZone.length > 0 } catch { return false }
 }
 
 function text (name: string, value: unknown, max = MAX_TEXT): string {
