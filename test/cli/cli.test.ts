@@ -29,6 +29,19 @@ function fails (t: Test, run: Run, label: string, message?: RegExp): void {
   if (message) t.match(run.stderr, message, `${label}: says why`)
 }
 
+t.test('users add --claims and users update: the standard claims, checked; a bad one exits 1 saying why', async (t) => {
+  const env = { DATABASE_URL: await sharedDatabaseUrl(t) }
+  const added = ok(t, await cli(['users', 'add', 'erin', '--password-stdin', '--claims', '{"given_name":"Erin","locale":"en-GB"}'], env, 'pw'), 'users add --claims')
+  t.same(added.claims, { given_name: 'Erin', locale: 'en-GB' })
+  const updated = ok(t, await cli(['users', 'update', 'erin', '--full-name', 'Erin E', '--claims', '{"zoneinfo":"Europe/London"}'], env), 'users update')
+  t.match(updated, { full_name: 'Erin E', claims: { zoneinfo: 'Europe/London' } })
+  t.notOk('given_name' in updated.claims, '--claims replaces the set')
+  t.same(ok(t, await cli(['users', 'update', 'erin', '--full-name', ''], env), 'users update clears').full_name, null)
+  fails(t, await cli(['users', 'update', 'erin', '--claims', '{"shoe_size":9}'], env), 'an unknown claim', /unknown claim shoe_size/)
+  fails(t, await cli(['users', 'update', 'erin', '--claims', '{nope'], env), 'not JSON', /--claims: not JSON/)
+  fails(t, await cli(['users', 'update', 'erin'], env), 'nothing to change', /needs --full-name, --email or --claims/)
+})
+
 t.test('users add reads the password from stdin (one trailing newline stripped) and prints the user', async (t) => {
   const DATABASE_URL = await sharedDatabaseUrl(t)
   const env = { DATABASE_URL }
@@ -37,8 +50,8 @@ t.test('users add reads the password from stdin (one trailing newline stripped) 
   ok(t, await cli(['users', 'add', 'carol', '--password-stdin'], env, 'carolpw\n\n'), 'users add carol (two newlines)')
   ok(t, await cli(['users', 'add', 'dave', '--password-stdin'], env, 'davepw\r\n'), 'users add dave (CRLF)')
   t.match(added, { username: 'alice', full_name: 'Alice Liddell', email: 'alice@example.test', disabled: false, scope: 'read write' })
-  t.same(Object.keys(added).sort(), ['disabled', 'email', 'full_name', 'scope', 'sub', 'username'], 'the /users/me shape, no hash')
-  t.same(plain, { sub: plain.sub, username: 'bob', full_name: null, email: null, disabled: false, scope: '' }, 'nulls for unset fields')
+  t.same(Object.keys(added).sort(), ['claims', 'disabled', 'email', 'full_name', 'scope', 'sub', 'username'], 'the /users/me shape, no hash')
+  t.same(plain, { sub: plain.sub, username: 'bob', full_name: null, email: null, disabled: false, scope: '', claims: {} }, 'nulls for unset fields')
 
   const app = await build(t, { DATABASE_URL })
   const token = await passwordGrant(t, app, 'alice', 's3cret pw')
