@@ -31,7 +31,7 @@ t.test('login, consent, code, tokens: ID token, /userinfo and /users/me agree on
   t.match(signedIn.headers.location, /^\/authorize\?/, 'on to the consent page')
   const consent = await browser.get(signedIn.headers.location as string)
   t.equal(consent.statusCode, 200)
-  t.match(consent.body, /See your name and username/, 'scopes in words')
+  t.match(consent.body, /See your name, username and profile/, 'scopes in words')
   t.match(consent.body, /items:read/)
   const allowed = await browser.post('/consent', { decision: 'allow', csrf: field(consent.body, 'csrf'), return_to: field(consent.body, 'return_to') })
   t.equal(allowed.statusCode, 303)
@@ -58,7 +58,7 @@ t.test('login, consent, code, tokens: ID token, /userinfo and /users/me agree on
 
   const bearer = { authorization: `Bearer ${body.access_token}` }
   const info = await app.inject({ url: '/userinfo', headers: bearer })
-  t.same(info.json(), { sub: alice.id, preferred_username: 'alice', name: 'Alice Liddell', email: 'alice@example.test', email_verified: false })
+  t.same(info.json(), { sub: alice.id, preferred_username: 'alice', name: 'Alice Liddell', updated_at: alice.updatedAt, email: 'alice@example.test', email_verified: false })
   const infoPost = await post(app, '/userinfo', {}, bearer)
   t.equal(infoPost.json().sub, alice.id, 'POST /userinfo')
   t.equal((await app.inject({ url: '/users/me', headers: bearer })).json().sub, alice.id, 'the same sub at /users/me')
