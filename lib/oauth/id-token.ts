@@ -19,6 +19,8 @@ export interface IdTokenInput {
   /** The authorization request's `nonce`, echoed (§3.1.2.1); null when it had none. */
   nonce: string | null
   accessToken: string
+  /** The browser session's id towards clients (Back-Channel Logout 1.0 §2.1); null or absent: no `sid` claim. */
+  sid?: string | null
 }
 
 /** The claims of an ID token (OIDC Core §2): `sub` is the user's id, as in access tokens, /userinfo and /users/me. */
@@ -33,6 +35,7 @@ export function idTokenClaims (input: IdTokenInput) {
     at_hash: atHash(input.accessToken)
   }
   if (input.nonce !== null) claims.nonce = input.nonce
+  if (input.sid != null) claims.sid = input.sid
   return claims
 }
 
@@ -53,4 +56,4 @@ export function userInfoClaims (user: User, scope: string | undefined): Record<s
 }
 
 /** The claims Gatehouse can put in an ID token or /userinfo (discovery's claims_supported). */
-export const CLAIMS_SUPPORTED = ['sub', 'iss', 'aud', 'exp', 'iat', 'auth_time', 'nonce', 'at_hash', 'name', 'preferred_username', 'email', 'email_verified']
+export const CLAIMS_SUPPORTED = ['sub', 'iss', 'aud', 'exp', 'iat', 'auth_time', 'nonce', 'at_hash', 'sid', 'name', 'preferred_username', 'email', 'email_verified']

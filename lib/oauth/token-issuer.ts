@@ -36,7 +36,7 @@ export interface IssueOptions {
   /** The next token of a family that already exists (a refresh-token rotation): the access token joins it. */
   family?: { grantId: string, refreshToken: string }
   /** With `openid` in the scope, an ID token goes with the reply (OIDC Core §3.1.3.3): what it must say besides the user. */
-  idToken?: { nonce: string | null, authTime: number }
+  idToken?: { nonce: string | null, authTime: number, sid?: string | null }
 }
 
 /** How far ahead `ready()` makes sure the keys can be trusted: the time a grant takes between the two. */

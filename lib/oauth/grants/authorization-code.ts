@@ -50,6 +50,6 @@ export const authorizationCodeGrant: Grant<'code'> = {
     // The family is created against the code's credential version, checked again in the transaction that creates
     // it: a change that lands meanwhile makes this invalid_grant (lib/oauth/token-issuer.ts); the access token
     // carries that version too, so without a family it is refused from then on.
-    return issuer.issue({ user: { id: user.id, credentialVersion: code.credentialVersion }, client, scope, plan, idToken: { nonce: code.nonce, authTime: code.authTime } })
+    return issuer.issue({ user: { id: user.id, credentialVersion: code.credentialVersion }, client, scope, plan, idToken: { nonce: code.nonce, authTime: code.authTime, sid: code.sid ?? null } })
   }
 }
