@@ -14,6 +14,7 @@ export class IdTokens {
   readonly #ttl: number
   readonly #confirmKeys: ((now: number) => Promise<void> | undefined) | undefined
   readonly #signers = new KeySigners('JWT')
+  readonly #logoutSigners = new KeySigners('logout+jwt')
   #published: readonly LoadedKey[] = []
 
   /** `confirmKeys(now)` is awaited before each signature, as for access tokens (lib/oauth/access-tokens.ts). */
@@ -26,6 +27,16 @@ export class IdTokens {
   useKeys (keys: KeySet): void {
     this.#published = keys.published
     this.#signers.useKeys(keys.published)
+    this.#logoutSigners.useKeys(keys.published)
+  }
+
+  /**
+   * A Back-Channel Logout 1.0 logout token (claims from lib/oauth/backchannel-logout.ts), signed as the client's ID
+   * tokens are, with header `typ: logout+jwt` (§2.4), so it can never pass for an ID token or an access token.
+   */
+  async logoutToken (claims: object, now: number): Promise<string> {
+    await this.#confirmKeys?.(now)
+    return this.#logoutSigners.sign(claims, now)
   }
 
   /** An ID token issued at `now`, with the key that signs then (OIDC Core §3.1.3.3). */
