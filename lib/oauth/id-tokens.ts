@@ -46,7 +46,7 @@ export class IdTokens {
   }
 
   /** The subject and audience of an `id_token_hint` this issuer signed (`readIdTokenHint`). */
-  hint (token: string): { sub: string, aud: string } | undefined {
+  hint (token: string): { sub: string, aud: string, sid?: string } | undefined {
     return readIdTokenHint(token, this.#published, this.#issuer)
   }
 }
@@ -55,14 +55,15 @@ export class IdTokens {
  * The claims of an ID token `issuer` signed (an `id_token_hint`, OIDC RP-Initiated Logout §2): signature by one
  * of the `published` keys, ES256, typ JWT, that `iss`; expiry is not checked (a hint may be old). Undefined otherwise.
  */
-export function readIdTokenHint (token: string, published: readonly LoadedKey[], issuer: string): { sub: string, aud: string } | undefined {
+export function readIdTokenHint (token: string, published: readonly LoadedKey[], issuer: string): { sub: string, aud: string, sid?: string } | undefined {
   try {
     const key = published.find((k) => k.kid === kidOf(token))
     if (!key) return undefined
     const verify = createVerifier({ key: publicKeyPem(key.publicJwk), algorithms: [SIGNING_ALG], checkTyp: 'JWT', allowedIss: issuer, ignoreExpiration: true, ignoreNotBefore: true })
-    const payload = verify(token) as { sub?: unknown, aud?: unknown }
+    const payload = verify(token) as { sub?: unknown, aud?: unknown, sid?: unknown }
     const aud = Array.isArray(payload.aud) ? payload.aud[0] : payload.aud
-    return typeof payload.sub === 'string' && typeof aud === 'string' ? { sub: payload.sub, aud } : undefined
+    if (typeof payload.sub !== 'string' || typeof aud !== 'string') return undefined
+    return typeof payload.sid === 'string' ? { sub: payload.sub, aud, sid: payload.sid } : { sub: payload.sub, aud }
   } catch {
     return undefined
   }
