@@ -251,7 +251,7 @@ export function browserStoreSuite (t: Test, open: () => Promise<Storage>, openTw
 
     await signIn('a', u1)
     t.equal(await s.sessions.delete('a'), true)
-    t.same(await drain(), [`rp1 https://rp1.test/bc u1 sid-a`, `rp2 https://rp2.test/bc u1 sid-a`], 'sign-out: the clients with a URI')
+    t.same(await drain(), ['rp1 https://rp1.test/bc u1 sid-a', 'rp2 https://rp2.test/bc u1 sid-a'], 'sign-out: the clients with a URI')
     t.same(await s.sessions.clients('a'), [], 'its clients are forgotten')
 
     await signIn('b', u1)

@@ -35,7 +35,7 @@ t.test('the POST: a form with logout_token; 2xx is success; a redirect is never 
   t.teardown(() => { server.closeAllConnections(); server.close() })
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
   t.equal(await postLogoutToken(`${base}/ok`, 'a.b.c', 2000), undefined)
-  t.same(seen, [`POST /ok application/x-www-form-urlencoded logout_token=a.b.c`])
+  t.same(seen, ['POST /ok application/x-www-form-urlencoded logout_token=a.b.c'])
   t.equal(await postLogoutToken(`${base}/redirect`, 'a.b.c', 2000), 'HTTP 302')
   t.equal(seen.length, 2, 'the redirect was not followed')
   t.equal(await postLogoutToken(`${base}/fail`, 'a.b.c', 2000), 'HTTP 500')
