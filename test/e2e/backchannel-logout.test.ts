@@ -128,7 +128,8 @@ t.test('a client that never answers never holds up a sign-out', async (t) => {
   const first = await signIn(s.app, s.webAuth)
   await first.browser.get(`/logout?${new URLSearchParams({ id_token_hint: first.idToken })}`)
   // The sender is now stuck on a client that does not answer…
-  const round = s.app.backchannelLogout.run()
+  let roundOver = false
+  const round = s.app.backchannelLogout.run().finally(() => { roundOver = true })
   await rp.received(1)
   // …while another user-facing sign-out completes at once.
   const second = await signIn(s.app, s.webAuth)
@@ -136,6 +137,7 @@ t.test('a client that never answers never holds up a sign-out', async (t) => {
   t.equal(res.statusCode, 303, 'the logout answered')
   t.equal(res.headers.location, 'https://app.test/bye?state=s')
   t.equal(rp.requests, 1, 'while the client had not answered the first post')
+  t.notOk(roundOver, 'and the delivery round was still waiting for it')
   await round
   t.equal(await s.app.storage.logoutOutbox.count(), 2, 'the timed-out message waits for its retry, the new one for its first try')
 })
