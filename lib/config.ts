@@ -212,6 +212,15 @@ export const ConfigSchema = Type.Object({
     default: 5000,
     description: 'milliseconds after which a call to an upstream provider (discovery, token, JWKS, userinfo) gives up: ' +
       'an unreachable or slow provider is a 502 page, never a hung sign-in'
+  }),
+  backchannelLogoutTimeoutMs: Type.Integer({
+    env: 'BACKCHANNEL_LOGOUT_TIMEOUT_MS',
+    minimum: 100,
+    maximum: 60000,
+    default: 5000,
+    description: 'milliseconds after which posting a logout token to a client\'s back-channel logout URI gives up (that try ' +
+      'failed: retried after 1 s, 5 s, 30 s, 2 min and 10 min, then dropped with a `backchannel_logout_failed` event); ' +
+      'delivery runs in the background, so a slow client never holds up a sign-out'
   })
 })
 

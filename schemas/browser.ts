@@ -128,9 +128,12 @@ export const logoutSchema = {
   tags: ['browser'],
   summary: 'End the session (OpenID Connect RP-Initiated Logout 1.0)',
   description: 'Ends the browser\'s session when the request is tied to it: an `id_token_hint` issued to the signed-in user, for an ' +
-    'existing client. Otherwise, while someone is signed in, shows a confirmation page whose form posts to `POST /logout` (so a ' +
-    'cross-site link cannot sign anyone out). With `id_token_hint` (or `client_id`) and a `post_logout_redirect_uri` registered for that ' +
-    'client (matched exactly), the sign-out returns there with `state`; otherwise it shows the signed-out page. An unregistered URI is never redirected to.',
+    'existing client, whose `sid` (if any) is this session\'s. Otherwise, while someone is signed in, shows a confirmation page whose form ' +
+    'posts to `POST /logout` (so a cross-site link cannot sign anyone out). With `id_token_hint` (or `client_id`) and a ' +
+    '`post_logout_redirect_uri` registered for that client (matched exactly), the sign-out returns there with `state`; otherwise it shows ' +
+    'the signed-out page. An error page (400), and no sign-out, for an `id_token_hint` this server did not issue, a `client_id` that ' +
+    'contradicts it, an unknown client, or a `post_logout_redirect_uri` not registered for the client. An unregistered URI is never redirected to. ' +
+    'Ending a session sends a back-channel logout token to each client it signed into that registered a back-channel logout URI.',
   security: noSecurity,
   querystring: Type.Object({
     id_token_hint: Type.Optional(Type.String()),

@@ -55,7 +55,11 @@ export function checkClientInput (input: ClientInput): asserts input is CheckedC
     if (alg != null && !oneOf(SIGNING_ALGS, alg)) throw invalidInput(`${name}: one of ${SIGNING_ALGS.join(', ')}`)
   }
   // Back-Channel Logout 1.0 §2.2: an absolute URI without a fragment; https, or http on loopback as redirect URIs.
-  if (input.backchannelLogoutUri != null) checkRedirectUri(input.backchannelLogoutUri, 'back-channel logout URI')
+  if (input.backchannelLogoutUri != null) {
+    checkRedirectUri(input.backchannelLogoutUri, 'back-channel logout URI')
+    // Gatehouse posts to it from the server: a native app's custom scheme (allowed for redirect URIs) means nothing here.
+    if (!/^https?:$/.test(new URL(input.backchannelLogoutUri).protocol)) throw invalidInput(`back-channel logout URI must be https (or http on loopback): ${input.backchannelLogoutUri}`)
+  }
 }
 
 /** Absolute URIs without a fragment (RFC 6749 §3.1.2); plain http only for loopback (RFC 8252 §7.3, BCP §2.6). */

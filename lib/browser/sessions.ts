@@ -61,7 +61,9 @@ export class BrowserSessions {
       expiresAt: now + this.#ttl,
       credentialVersion: user.credentialVersion,
       provider: method.provider,
-      amr: method.amr
+      amr: method.amr,
+      // Back-Channel Logout 1.0 §2.1: unrelated to the cookie, so a logout token (sent to clients) never names it.
+      sid: newSecret()
     }
     if (!await this.#storage.sessions.create(session)) return undefined
     await this.#storage.sessions.endOldestForUser(user.id, SESSIONS_PER_USER)

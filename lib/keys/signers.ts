@@ -4,18 +4,21 @@ import { signingKeyAt, type LoadedKey } from './signing-keys.js'
 
 type Sign = (payload: object) => string
 
+/** Access tokens, ID tokens, and Back-Channel Logout 1.0 logout tokens (§2.4 recommends `logout+jwt`). */
+export type SignedTyp = 'at+jwt' | 'JWT' | 'logout+jwt'
+
 /**
  * Signs JWTs of one `typ` with the key that signs at a given second (`signingKeyAt`: a new key takes over at its
  * `activatesAt` exactly). One fast-jwt signer per key, built at its first use and kept while the key is published
  * with its private part: building one costs far more than using it. Access tokens (`at+jwt`) and ID tokens
- * (`JWT`) have a KeySigners each, so neither can pass for the other (RFC 9068 §4, RFC 8725 §3.11).
+ * (`JWT`) have a KeySigners each, so neither can pass for the other (RFC 9068 §4, RFC 8725 §3.11); logout tokens too.
  */
 export class KeySigners {
-  readonly #typ: 'at+jwt' | 'JWT'
+  readonly #typ: SignedTyp
   #published: readonly LoadedKey[] = []
   #signers = new Map<string, Sign>()
 
-  constructor (typ: 'at+jwt' | 'JWT') {
+  constructor (typ: SignedTyp) {
     this.#typ = typ
   }
 

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { digest } from '../credentials/digest.js'
-import { CODES_PER_SESSION } from '../limits/table-bounds.js'
+import { CLIENTS_PER_SESSION, CODES_PER_SESSION } from '../limits/table-bounds.js'
 import type { Storage, User } from '../stores/types.js'
 import { AUTHORIZATION_CODE_TTL_SECONDS, type AuthorizationRequest } from './authorize.js'
 
@@ -9,9 +9,9 @@ import { AUTHORIZATION_CODE_TTL_SECONDS, type AuthorizationRequest } from './aut
  * URI, the PKCE challenge, the nonce, the scopes, the `claims` parameter's names, the time the user authenticated and the credential version of
  * the session (redeemed only while the user still holds it); single use, 60 s. A session holds at most
  * CODES_PER_SESSION unredeemed codes: issuing past it ends the oldest (a browser asking for codes in a loop keeps
- * ten rows, not one per request).
+ * ten rows, not one per request). The session remembers the client (bounded), for back-channel logout.
  */
-export async function issueCode (storage: Storage, input: { request: AuthorizationRequest, user: User, scopes: string[], authTime: number, sessionHash: string, credentialVersion: number, now: number }): Promise<string> {
+export async function issueCode (storage: Storage, input: { request: AuthorizationRequest, user: User, scopes: string[], authTime: number, sessionHash: string, sid?: string | null, credentialVersion: number, now: number }): Promise<string> {
   const code = randomBytes(32).toString('base64url')
   const { request, now } = input
   await storage.codes.create({
@@ -26,6 +26,7 @@ export async function issueCode (storage: Storage, input: { request: Authorizati
     claims: request.claims ?? null,
     authTime: input.authTime,
     sessionHash: input.sessionHash,
+    sid: input.sid ?? null,
     credentialVersion: input.credentialVersion,
     createdAt: now,
     expiresAt: now + AUTHORIZATION_CODE_TTL_SECONDS,
@@ -33,5 +34,7 @@ export async function issueCode (storage: Storage, input: { request: Authorizati
     issued: null
   })
   await storage.codes.endOldestForSession(input.sessionHash, CODES_PER_SESSION)
+  // Back-Channel Logout 1.0 §2.7: the clients this session signed into are the ones told when it ends.
+  await storage.sessions.addClient(input.sessionHash, request.client.id, CLIENTS_PER_SESSION)
   return code
 }

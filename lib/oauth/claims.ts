@@ -19,7 +19,7 @@ export const SCOPE_CLAIMS: Readonly<Record<string, readonly string[]>> = {
 const USER_CLAIMS = new Set(['sub', ...Object.values(SCOPE_CLAIMS).flat()])
 
 /** The claims Gatehouse can put in an ID token or /userinfo (discovery's claims_supported). */
-export const CLAIMS_SUPPORTED = ['sub', 'iss', 'aud', 'exp', 'iat', 'auth_time', 'nonce', 'at_hash', ...Object.values(SCOPE_CLAIMS).flat()]
+export const CLAIMS_SUPPORTED = ['sub', 'iss', 'aud', 'exp', 'iat', 'auth_time', 'nonce', 'at_hash', 'sid', ...Object.values(SCOPE_CLAIMS).flat()]
 
 /** A `claims` parameter longer than this is refused before it is parsed (every supported claim, essential, fits in 2 KiB). */
 export const MAX_CLAIMS_PARAMETER = 4096

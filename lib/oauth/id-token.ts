@@ -19,6 +19,8 @@ export interface IdTokenInput {
   accessToken: string
   /** The user's claims the `claims` parameter asked for in the ID token (lib/oauth/claims.ts `idTokenUserClaims`). */
   userClaims?: Record<string, unknown>
+  /** The browser session's id towards clients (Back-Channel Logout 1.0 §2.1); null or absent: no `sid` claim. */
+  sid?: string | null
 }
 
 /** The claims of an ID token (OIDC Core §2): `sub` is the user's id, as in access tokens, /userinfo and /users/me. */
@@ -35,5 +37,6 @@ export function idTokenClaims (input: IdTokenInput) {
     at_hash: atHash(input.accessToken)
   }
   if (input.nonce !== null) claims.nonce = input.nonce
+  if (input.sid != null) claims.sid = input.sid
   return claims
 }

@@ -14,6 +14,7 @@ export class IdTokens {
   readonly #ttl: number
   readonly #confirmKeys: ((now: number) => Promise<void> | undefined) | undefined
   readonly #signers = new KeySigners('JWT')
+  readonly #logoutSigners = new KeySigners('logout+jwt')
   #published: readonly LoadedKey[] = []
 
   /** `confirmKeys(now)` is awaited before each signature, as for access tokens (lib/oauth/access-tokens.ts). */
@@ -26,6 +27,16 @@ export class IdTokens {
   useKeys (keys: KeySet): void {
     this.#published = keys.published
     this.#signers.useKeys(keys.published)
+    this.#logoutSigners.useKeys(keys.published)
+  }
+
+  /**
+   * A Back-Channel Logout 1.0 logout token (claims from lib/oauth/backchannel-logout.ts), signed as the client's ID
+   * tokens are, with header `typ: logout+jwt` (§2.4), so it can never pass for an ID token or an access token.
+   */
+  async logoutToken (claims: object, now: number): Promise<string> {
+    await this.#confirmKeys?.(now)
+    return this.#logoutSigners.sign(claims, now)
   }
 
   /** An ID token issued at `now`, with the key that signs then (OIDC Core §3.1.3.3). */
@@ -35,7 +46,7 @@ export class IdTokens {
   }
 
   /** The subject and audience of an `id_token_hint` this issuer signed (`readIdTokenHint`). */
-  hint (token: string): { sub: string, aud: string } | undefined {
+  hint (token: string): { sub: string, aud: string, sid?: string } | undefined {
     return readIdTokenHint(token, this.#published, this.#issuer)
   }
 }
@@ -44,14 +55,15 @@ export class IdTokens {
  * The claims of an ID token `issuer` signed (an `id_token_hint`, OIDC RP-Initiated Logout §2): signature by one
  * of the `published` keys, ES256, typ JWT, that `iss`; expiry is not checked (a hint may be old). Undefined otherwise.
  */
-export function readIdTokenHint (token: string, published: readonly LoadedKey[], issuer: string): { sub: string, aud: string } | undefined {
+export function readIdTokenHint (token: string, published: readonly LoadedKey[], issuer: string): { sub: string, aud: string, sid?: string } | undefined {
   try {
     const key = published.find((k) => k.kid === kidOf(token))
     if (!key) return undefined
     const verify = createVerifier({ key: publicKeyPem(key.publicJwk), algorithms: [SIGNING_ALG], checkTyp: 'JWT', allowedIss: issuer, ignoreExpiration: true, ignoreNotBefore: true })
-    const payload = verify(token) as { sub?: unknown, aud?: unknown }
+    const payload = verify(token) as { sub?: unknown, aud?: unknown, sid?: unknown }
     const aud = Array.isArray(payload.aud) ? payload.aud[0] : payload.aud
-    return typeof payload.sub === 'string' && typeof aud === 'string' ? { sub: payload.sub, aud } : undefined
+    if (typeof payload.sub !== 'string' || typeof aud !== 'string') return undefined
+    return typeof payload.sid === 'string' ? { sub: payload.sub, aud, sid: payload.sid } : { sub: payload.sub, aud }
   } catch {
     return undefined
   }

@@ -23,6 +23,11 @@ export function serverMetadata (config: Pick<Config, 'issuer'>) {
     token_endpoint: `${base}/token`,
     userinfo_endpoint: `${base}/userinfo`,
     end_session_endpoint: `${base}/logout`,
+    // OIDC Back-Channel Logout 1.0 §2.1: logout tokens to a client's backchannel_logout_uri, with `sid` (in ID tokens
+    // too); front-channel logout (iframes) is not offered.
+    backchannel_logout_supported: true,
+    backchannel_logout_session_supported: true,
+    frontchannel_logout_supported: false,
     jwks_uri: `${base}/.well-known/jwks.json`,
     grant_types_supported: [...GRANT_TYPES],
     response_types_supported: ['code'],

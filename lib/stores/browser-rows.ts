@@ -1,5 +1,5 @@
 import { num, numOrNull, requestedClaimsOf, strOrNull, type Row } from './rows.js'
-import type { AuthorizationCode, Consent, IssuedFromCode, Session } from './types.js'
+import type { AuthorizationCode, Consent, IssuedFromCode, LogoutMessage, Session } from './types.js'
 
 /** Row ⇄ entity mapping of the browser-flow tables (sessions, consents, authorization codes), shared by both backends. */
 
@@ -11,7 +11,18 @@ export const toSession = (r: Row): Session => ({
   expiresAt: num(r.expires_at),
   credentialVersion: num(r.credential_version ?? 0),
   provider: strOrNull(r.provider),
-  amr: r.amr === null || r.amr === undefined ? [] : (typeof r.amr === 'string' ? JSON.parse(r.amr) : r.amr) as string[]
+  amr: r.amr === null || r.amr === undefined ? [] : (typeof r.amr === 'string' ? JSON.parse(r.amr) : r.amr) as string[],
+  sid: strOrNull(r.sid)
+})
+
+export const toLogoutMessage = (r: Row): LogoutMessage => ({
+  id: num(r.id),
+  clientId: String(r.client_id),
+  uri: String(r.uri),
+  sub: String(r.sub),
+  sid: String(r.sid),
+  attempts: num(r.attempts),
+  nextAt: num(r.next_at)
 })
 
 export const toConsent = (r: Row): Consent => ({
@@ -40,6 +51,7 @@ export const toAuthorizationCode = (r: Row): AuthorizationCode => ({
   claims: requestedClaimsOf(r.claims),
   authTime: num(r.auth_time),
   sessionHash: strOrNull(r.session_hash),
+  sid: strOrNull(r.sid),
   credentialVersion: num(r.credential_version ?? 0),
   createdAt: num(r.created_at),
   expiresAt: num(r.expires_at),

@@ -341,6 +341,7 @@ export interface Storage {
   revocations: RevocationStore
   keys: KeyStore
   sessions: SessionStore
+  logoutOutbox: LogoutOutboxStore
   consents: ConsentStore
   codes: AuthorizationCodeStore
   providers: ProviderStore
@@ -380,8 +381,19 @@ export interface Session {
   provider: string | null
   /** Authentication method references (RFC 8176): `pwd` for the password form; for a provider, the ones it gave. */
   amr: string[]
+  /**
+   * The session's id towards clients (OIDC Back-Channel Logout 1.0 §2.1 `sid`): random, neither the cookie nor its
+   * digest (a logout token must never name the cookie); null (or absent when written) for sessions without one.
+   */
+  sid?: string | null
 }
 
+/**
+ * Every method below that ends sessions (delete, deleteForUser, endOldestForUser, purgeExpired) also queues, in the
+ * same transaction, a logout message (LogoutOutboxStore) for each client the session issued codes to that has a
+ * back-channel logout URI, and forgets those clients: a session cannot end on any path without its clients being
+ * told, and a crash between the two cannot lose the message.
+ */
 export interface SessionStore {
   /**
    * Creates the session only while its user still exists, is enabled and holds `session.credentialVersion`
@@ -403,6 +415,43 @@ export interface SessionStore {
    */
   endOldestForUser (userId: string, keep: number): Promise<number>
   purgeExpired (now: number): Promise<number>
+  /**
+   * Remembers that the session issued a code to `clientId` (idempotent), unless the session already names `max`
+   * clients: the table grows with sign-ins, so it is bounded per session. False when not recorded.
+   */
+  addClient (idHash: string, clientId: string, max: number): Promise<boolean>
+  /** The clients the session issued codes to (sorted). */
+  clients (idHash: string): Promise<string[]>
+}
+
+/** A logout token still to deliver (OIDC Back-Channel Logout 1.0 §2.5): to `uri`, for `clientId`, naming `sub` and `sid`. */
+export interface LogoutMessage {
+  id: number
+  clientId: string
+  uri: string
+  sub: string
+  sid: string
+  /** Deliveries tried and failed so far. */
+  attempts: number
+  /** Not before (seconds); 0 for a new message. */
+  nextAt: number
+}
+
+/** The logout messages queued by the session store when sessions end; several instances share them. */
+export interface LogoutOutboxStore {
+  /**
+   * Claims up to `limit` messages due at `now` (nextAt ≤ now, no live lease), oldest first, leasing each until
+   * `leaseUntil`: two callers at once (across instances) never claim the same message, and a message claimed by an
+   * instance that died is claimed again once its lease ends.
+   */
+  claim (now: number, leaseUntil: number, limit: number): Promise<LogoutMessage[]>
+  /** Delivered, or given up: the message is gone. */
+  remove (id: number): Promise<void>
+  /** Failed: tried again at `nextAt` (attempts + 1, lease released). */
+  retry (id: number, nextAt: number): Promise<void>
+  /** Drops the oldest messages beyond the newest `keep`; returns how many. */
+  trim (keep: number): Promise<number>
+  count (): Promise<number>
 }
 
 /** What a user allowed a client: scopes, remembered so the consent page is not shown again for them. */
@@ -439,6 +488,8 @@ export interface AuthorizationCode {
   authTime: number
   /** The digest (Session.idHash) of the browser session it was issued from; null for codes issued before codes knew it. */
   sessionHash: string | null
+  /** That session's `sid`, for the ID token (Back-Channel Logout 1.0 §2.1); null (or absent when written) when it had none. */
+  sid?: string | null
   /** The credential version of the session that issued it: redeemed only while the user still holds it. */
   credentialVersion: number
   createdAt: number
@@ -591,7 +642,7 @@ export interface UpstreamTransactionStore {
 }
 
 /** The tables that grow with use, whose row counts /metrics shows (`gatehouse_table_rows`). */
-export const GROWING_TABLES = ['sessions', 'authorization_codes', 'upstream_transactions', 'consents', 'grants', 'refresh_tokens', 'revocations'] as const
+export const GROWING_TABLES = ['sessions', 'session_clients', 'logout_outbox', 'authorization_codes', 'upstream_transactions', 'consents', 'grants', 'refresh_tokens', 'revocations'] as const
 export type GrowingTable = typeof GROWING_TABLES[number]
 
 /** What keeps the tables bounded (lib/ops/sweep.ts): who sweeps this round, and how big the tables are. */

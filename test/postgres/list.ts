@@ -23,6 +23,7 @@ export const onPostgresToo: readonly string[] = [
   'conformance/form-post-basic.test.ts',
   'conformance/rp-initiated-logout.test.ts',
   'docs/docs.test.ts',
+  'e2e/backchannel-logout.test.ts',
   'e2e/form-post.test.ts',
   'e2e/oauth4webapi.test.ts',
   'e2e/oidc-browser.test.ts',

@@ -19,6 +19,7 @@ export function browserStoreSuite (t: Test, open: () => Promise<Storage>, openTw
     claims: null,
     authTime: now - 5,
     sessionHash: null,
+    sid: null,
     credentialVersion: 0,
     createdAt: now,
     expiresAt: now + 60,
@@ -29,7 +30,7 @@ export function browserStoreSuite (t: Test, open: () => Promise<Storage>, openTw
 
   /** A session of `userId` at credential version 0, through the password form. */
   const session = (idHash: string, userId: string, over: Partial<Session> = {}): Session =>
-    ({ idHash, userId, authTime: now, createdAt: now, expiresAt: now + 100, credentialVersion: 0, provider: null, amr: ['pwd'], ...over })
+    ({ idHash, userId, authTime: now, createdAt: now, expiresAt: now + 100, credentialVersion: 0, provider: null, amr: ['pwd'], sid: null, ...over })
 
   t.test('sessions: create, find (not after expiry), list and delete per user, purge', async (t) => {
     const s = await open()
@@ -212,13 +213,112 @@ export function browserStoreSuite (t: Test, open: () => Promise<Storage>, openTw
     t.equal(await a.housekeeping.claim('other-job', now + 29, 30), true, 'jobs are separate')
     t.equal(await (b ?? a).housekeeping.claim('sweep', now + 30, 30), true, 'the next round')
     t.equal(await a.housekeeping.claim('sweep', now + 30, 30), false)
-    t.same(await a.housekeeping.tableRows(), { sessions: 0, authorization_codes: 0, upstream_transactions: 0, consents: 0, grants: 0, refresh_tokens: 0, revocations: 0 })
+    t.same(await a.housekeeping.tableRows(), { sessions: 0, session_clients: 0, logout_outbox: 0, authorization_codes: 0, upstream_transactions: 0, consents: 0, grants: 0, refresh_tokens: 0, revocations: 0 })
     const u1 = (await a.users.create({ username: 'u1', passwordHash: null })).id
     t.equal(await a.sessions.create(session('h1', u1)), true)
     await a.codes.create(code())
     await a.codes.create(code())
     await a.consents.grant('u1', 'web', ['openid'], now)
     t.match(await a.housekeeping.tableRows(), { sessions: 1, authorization_codes: 2, consents: 1, upstream_transactions: 0 })
+  })
+
+  t.test('back-channel logout: a session keeps its sid and (bounded) its clients; its codes keep the sid', async (t) => {
+    const s = await open()
+    t.teardown(() => s.close())
+    const u1 = (await s.users.create({ username: 'u1', passwordHash: null })).id
+    t.equal(await s.sessions.create(session('h1', u1, { sid: 'sid-1' })), true)
+    t.equal((await s.sessions.find('h1', now))?.sid, 'sid-1')
+    t.equal(await s.sessions.addClient('h1', 'web', 3), true)
+    t.equal(await s.sessions.addClient('h1', 'web', 3), false, 'idempotent')
+    t.equal(await s.sessions.addClient('h1', 'api', 3), true)
+    t.equal(await s.sessions.addClient('h1', 'cli', 3), true)
+    t.equal(await s.sessions.addClient('h1', 'fourth', 3), false, 'bounded per session')
+    t.same(await s.sessions.clients('h1'), ['api', 'cli', 'web'])
+    const c = code({ sessionHash: 'h1', sid: 'sid-1' })
+    await s.codes.create(c)
+    t.equal((await s.codes.find(c.hash))?.sid, 'sid-1')
+    const old = code()
+    await s.codes.create(old)
+    t.equal((await s.codes.find(old.hash))?.sid, null, 'no sid: null')
+  })
+
+  t.test('back-channel logout: every way a session ends queues one message per client with a back-channel URI, in the same change', async (t) => {
+    const s = await open()
+    t.teardown(() => s.close())
+    const base = { secretHash: 'sh', isPublic: false, grantTypes: ['authorization_code' as const], scope: null, redirectUris: ['https://app.test/cb'] }
+    await s.clients.create({ ...base, id: 'rp1', backchannelLogoutUri: 'https://rp1.test/bc' })
+    await s.clients.create({ ...base, id: 'rp2', backchannelLogoutUri: 'https://rp2.test/bc' })
+    await s.clients.create({ ...base, id: 'plain' })
+    const u1 = (await s.users.create({ username: 'u1', passwordHash: null })).id
+    const u2 = (await s.users.create({ username: 'u2', passwordHash: null })).id
+    const signIn = async (hash: string, userId: string, over: Partial<Session> = {}, clients = ['rp1', 'rp2', 'plain']) => {
+      await s.sessions.create(session(hash, userId, { sid: `sid-${hash}`, ...over }))
+      for (const client of clients) await s.sessions.addClient(hash, client, 50)
+    }
+    const drain = async () => {
+      const claimed = await s.logoutOutbox.claim(now, now + 60, 100)
+      for (const m of claimed) await s.logoutOutbox.remove(m.id)
+      return claimed.map((m) => `${m.clientId} ${m.uri} ${m.sub === u1 ? 'u1' : 'u2'} ${m.sid}`)
+    }
+
+    await signIn('a', u1)
+    t.equal(await s.sessions.delete('a'), true)
+    t.same(await drain(), ['rp1 https://rp1.test/bc u1 sid-a', 'rp2 https://rp2.test/bc u1 sid-a'], 'sign-out: the clients with a URI')
+    t.same(await s.sessions.clients('a'), [], 'its clients are forgotten')
+
+    await signIn('b', u1)
+    await signIn('c', u1, {}, ['rp1'])
+    await signIn('d', u2, {}, ['rp2'])
+    t.equal(await s.sessions.deleteForUser(u1), 2)
+    t.same((await drain()).sort(), ['rp1 https://rp1.test/bc u1 sid-b', 'rp1 https://rp1.test/bc u1 sid-c', 'rp2 https://rp2.test/bc u1 sid-b'], 'every session of the user; not another user\'s')
+
+    await signIn('e', u2, { createdAt: now + 1 }, ['rp1'])
+    t.equal(await s.sessions.endOldestForUser(u2, 1), 1)
+    t.same(await drain(), ['rp2 https://rp2.test/bc u2 sid-d'], 'the oldest session ended past the bound')
+
+    await signIn('f', u2, { expiresAt: now + 5 }, ['rp2'])
+    t.equal(await s.sessions.purgeExpired(now + 5), 1)
+    t.same(await drain(), ['rp2 https://rp2.test/bc u2 sid-f'], 'expiry')
+
+    await signIn('nosid', u2, { sid: null }, ['rp1'])
+    await s.sessions.delete('nosid')
+    t.same(await drain(), [], 'a session from before sids: nothing to say')
+    t.same(await s.sessions.clients('nosid'), [])
+  })
+
+  t.test('back-channel logout: the outbox leases, retries, removes and trims', async (t) => {
+    const [a, b] = openTwice ? await openTwice() : [await open(), undefined]
+    t.teardown(async () => { await b?.close(); await a.close() })
+    await a.clients.create({ id: 'rp', secretHash: 'sh', isPublic: false, grantTypes: ['authorization_code'], scope: null, redirectUris: ['https://app.test/cb'], backchannelLogoutUri: 'https://rp.test/bc' })
+    const u1 = (await a.users.create({ username: 'u1', passwordHash: null })).id
+    for (let i = 0; i < 30; i++) {
+      await a.sessions.create(session(`s${i}`, u1, { sid: `sid-${i}` }))
+      await a.sessions.addClient(`s${i}`, 'rp', 50)
+    }
+    t.equal(await a.sessions.deleteForUser(u1), 30)
+    t.equal(await a.logoutOutbox.count(), 30)
+    // Two instances claiming at once never get the same message.
+    const claims = await Promise.all([a, b ?? a, a, b ?? a].map((store) => store.logoutOutbox.claim(now, now + 30, 10)))
+    const ids = claims.flat().map((m) => m.id)
+    t.equal(ids.length, 30, 'every message claimed once')
+    t.equal(new Set(ids).size, 30, 'no message twice')
+    t.same(await a.logoutOutbox.claim(now + 29, now + 60, 100), [], 'leased: nobody else takes them')
+    const first = claims.flat().sort((x, y) => x.id - y.id)[0]!
+    t.match(first, { clientId: 'rp', uri: 'https://rp.test/bc', sub: u1, attempts: 0, nextAt: 0 })
+    await a.logoutOutbox.retry(first.id, now + 100)
+    t.same(await a.logoutOutbox.claim(now + 29, now + 200, 100), [], 'not before its next attempt, and the others still leased')
+    const expired = await a.logoutOutbox.claim(now + 30, now + 200, 100)
+    t.equal(expired.length, 29, 'a lease that ended (its instance died): claimed again')
+    t.notOk(expired.some((m) => m.id === first.id), 'but not the one waiting for its retry')
+    const again = await a.logoutOutbox.claim(now + 100, now + 300, 100)
+    t.same(again.map((m) => [m.id, m.attempts]), [[first.id, 1]], 'retried once, at its time')
+    await a.logoutOutbox.remove(first.id)
+    t.equal(await a.logoutOutbox.count(), 29)
+    t.equal(await a.logoutOutbox.trim(10), 19, 'the oldest go past the bound')
+    t.equal(await a.logoutOutbox.count(), 10)
+    const kept = await a.logoutOutbox.claim(now + 1000, now + 2000, 100)
+    t.same(kept.map((m) => m.sid), Array.from({ length: 10 }, (_, i) => `sid-${20 + i}`), 'the newest are kept')
+    t.equal(await a.logoutOutbox.trim(10), 0)
   })
 
   t.test('clients: post-logout redirect URIs and skip-consent are stored, patched and default empty/false', async (t) => {

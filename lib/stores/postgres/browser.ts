@@ -1,8 +1,22 @@
-import type { AuthorizationCode, AuthorizationCodeStore, Consent, ConsentStore, IssuedFromCode, RedeemResult, Session, SessionStore } from '../types.js'
-import { codeChallengeColumn, scopeSet, toAuthorizationCode, toConsent, toSession } from '../browser-rows.js'
 import { requestedClaimsColumn } from '../rows.js'
+import type { AuthorizationCode, AuthorizationCodeStore, Consent, ConsentStore, IssuedFromCode, LogoutMessage, LogoutOutboxStore, RedeemResult, Session, SessionStore } from '../types.js'
+import { codeChallengeColumn, scopeSet, toAuthorizationCode, toConsent, toLogoutMessage, toSession } from '../browser-rows.js'
 import { onlyRow, type Db } from './db.js'
 import { assertNoNul, hasNul } from './nul.js'
+
+/**
+ * Ending the sessions `where` selects (SessionStore's contract) as one statement, so one transaction: the sessions
+ * are deleted, their clients forgotten, and a logout message queued for each of those clients that has a
+ * back-channel logout URI. The count of ended sessions is the statement's one row.
+ */
+const endSessions = (where: string): string => `WITH gone AS (DELETE FROM sessions WHERE ${where} RETURNING id_hash, user_id, sid, seq),
+  linked AS (DELETE FROM session_clients sc USING gone WHERE sc.session_hash = gone.id_hash RETURNING sc.session_hash, sc.client_id),
+  queued AS (INSERT INTO logout_outbox (client_id, uri, sub, sid)
+    SELECT l.client_id, c.backchannel_logout_uri, g.user_id, g.sid FROM linked l JOIN gone g ON g.id_hash = l.session_hash
+    JOIN clients c ON c.id = l.client_id WHERE g.sid IS NOT NULL AND c.backchannel_logout_uri IS NOT NULL ORDER BY g.seq, l.client_id)
+  SELECT COUNT(*)::int AS n FROM gone`
+
+const ended = (rows: Array<Record<string, unknown>>): number => Number(rows[0]?.n ?? 0)
 
 export class PostgresSessionStore implements SessionStore {
   readonly #db: Db
@@ -13,11 +27,11 @@ export class PostgresSessionStore implements SessionStore {
     // One statement, as a grant's (grants.ts): FOR SHARE on the user row, so a password change or a disable either
     // waits for this insert (and then ends the session with the others) or is seen by it (nothing is inserted).
     const { rowCount } = await this.#db.query({
-      name: 'gh_sessions_insert_current',
-      text: `INSERT INTO sessions (id_hash, user_id, auth_time, created_at, expires_at, credential_version, provider, amr)
-        SELECT $1, u.id, $2, $3, $4, u.credential_version, $5, $6::jsonb
+      name: 'gh_sessions_insert_sid',
+      text: `INSERT INTO sessions (id_hash, user_id, auth_time, created_at, expires_at, credential_version, provider, amr, sid)
+        SELECT $1, u.id, $2, $3, $4, u.credential_version, $5, $6::jsonb, $9
         FROM (SELECT id, credential_version FROM users WHERE id = $7 AND credential_version = $8 AND NOT disabled FOR SHARE) u`,
-      values: [s.idHash, s.authTime, s.createdAt, s.expiresAt, s.provider, JSON.stringify(s.amr), s.userId, s.credentialVersion]
+      values: [s.idHash, s.authTime, s.createdAt, s.expiresAt, s.provider, JSON.stringify(s.amr), s.userId, s.credentialVersion, s.sid ?? null]
     })
     return rowCount === 1
   }
@@ -30,8 +44,8 @@ export class PostgresSessionStore implements SessionStore {
 
   async delete (idHash: string): Promise<boolean> {
     if (hasNul(idHash)) return false
-    const { rowCount } = await this.#db.query({ name: 'gh_sessions_delete', text: 'DELETE FROM sessions WHERE id_hash = $1', values: [idHash] })
-    return (rowCount ?? 0) > 0
+    const { rows } = await this.#db.query({ name: 'gh_sessions_end', text: endSessions('id_hash = $1'), values: [idHash] })
+    return ended(rows) > 0
   }
 
   async listForUser (userId: string, now: number): Promise<Session[]> {
@@ -46,25 +60,84 @@ export class PostgresSessionStore implements SessionStore {
 
   async deleteForUser (userId: string): Promise<number> {
     if (hasNul(userId)) return 0
-    const { rowCount } = await this.#db.query({ name: 'gh_sessions_delete_user', text: 'DELETE FROM sessions WHERE user_id = $1', values: [userId] })
-    return rowCount ?? 0
+    const { rows } = await this.#db.query({ name: 'gh_sessions_end_user', text: endSessions('user_id = $1'), values: [userId] })
+    return ended(rows)
   }
 
   async endOldestForUser (userId: string, keep: number): Promise<number> {
     if (hasNul(userId)) return 0
     // seq breaks ties between sessions created in the same second (an identity: it grows with each insert).
-    const { rowCount } = await this.#db.query({
-      name: 'gh_sessions_end_oldest',
-      text: `DELETE FROM sessions WHERE user_id = $1 AND seq NOT IN
-        (SELECT seq FROM sessions WHERE user_id = $1 ORDER BY created_at DESC, seq DESC LIMIT $2)`,
+    const { rows } = await this.#db.query({
+      name: 'gh_sessions_end_oldest_queued',
+      text: endSessions(`user_id = $1 AND seq NOT IN
+        (SELECT seq FROM sessions WHERE user_id = $1 ORDER BY created_at DESC, seq DESC LIMIT $2)`),
       values: [userId, keep]
+    })
+    return ended(rows)
+  }
+
+  async purgeExpired (now: number): Promise<number> {
+    const { rows } = await this.#db.query({ name: 'gh_sessions_purge_queued', text: endSessions('expires_at <= $1'), values: [now] })
+    return ended(rows)
+  }
+
+  async addClient (idHash: string, clientId: string, max: number): Promise<boolean> {
+    if (hasNul([idHash, clientId])) return false
+    // Two inserts at once may both see max - 1 rows: the bound can be passed by the few requests in flight, never more.
+    const { rowCount } = await this.#db.query({
+      name: 'gh_session_clients_add',
+      text: `INSERT INTO session_clients (session_hash, client_id) SELECT $1, $2
+        WHERE (SELECT COUNT(*) FROM session_clients WHERE session_hash = $1) < $3 ON CONFLICT DO NOTHING`,
+      values: [idHash, clientId, max]
+    })
+    return rowCount === 1
+  }
+
+  async clients (idHash: string): Promise<string[]> {
+    if (hasNul(idHash)) return []
+    const { rows } = await this.#db.query({ name: 'gh_session_clients', text: 'SELECT client_id FROM session_clients WHERE session_hash = $1 ORDER BY client_id', values: [idHash] })
+    return rows.map((r) => String(r.client_id))
+  }
+}
+
+/**
+ * Claims take rows with FOR UPDATE SKIP LOCKED: two instances claiming at once take different messages, and one
+ * that locks a row just claimed re-reads it, sees the lease, and leaves it.
+ */
+export class PostgresLogoutOutboxStore implements LogoutOutboxStore {
+  readonly #db: Db
+  constructor (db: Db) { this.#db = db }
+
+  async claim (now: number, leaseUntil: number, limit: number): Promise<LogoutMessage[]> {
+    const { rows } = await this.#db.query({
+      name: 'gh_logout_outbox_claim',
+      text: `UPDATE logout_outbox SET lease_until = $1 WHERE id IN
+        (SELECT id FROM logout_outbox WHERE next_at <= $2 AND lease_until <= $2 ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED) RETURNING *`,
+      values: [leaseUntil, now, limit]
+    })
+    return rows.map(toLogoutMessage).sort((a, b) => a.id - b.id)
+  }
+
+  async remove (id: number): Promise<void> {
+    await this.#db.query({ name: 'gh_logout_outbox_remove', text: 'DELETE FROM logout_outbox WHERE id = $1', values: [id] })
+  }
+
+  async retry (id: number, nextAt: number): Promise<void> {
+    await this.#db.query({ name: 'gh_logout_outbox_retry', text: 'UPDATE logout_outbox SET attempts = attempts + 1, next_at = $1, lease_until = 0 WHERE id = $2', values: [nextAt, id] })
+  }
+
+  async trim (keep: number): Promise<number> {
+    const { rowCount } = await this.#db.query({
+      name: 'gh_logout_outbox_trim',
+      text: 'DELETE FROM logout_outbox WHERE id < (SELECT MIN(id) FROM (SELECT id FROM logout_outbox ORDER BY id DESC LIMIT $1) newest)',
+      values: [keep]
     })
     return rowCount ?? 0
   }
 
-  async purgeExpired (now: number): Promise<number> {
-    const { rowCount } = await this.#db.query({ name: 'gh_sessions_purge', text: 'DELETE FROM sessions WHERE expires_at <= $1', values: [now] })
-    return rowCount ?? 0
+  async count (): Promise<number> {
+    const { rows } = await this.#db.query({ name: 'gh_logout_outbox_count', text: 'SELECT COUNT(*)::int AS n FROM logout_outbox' })
+    return Number(rows[0]?.n ?? 0)
   }
 }
 
@@ -120,10 +193,10 @@ export class PostgresAuthorizationCodeStore implements AuthorizationCodeStore {
   async create (c: AuthorizationCode): Promise<void> {
     assertNoNul(c, 'authorization code')
     await this.#db.query({
-      name: 'gh_codes_insert_v4',
+      name: 'gh_codes_insert_v5',
       text: `INSERT INTO authorization_codes (hash, client_id, user_id, redirect_uri, code_challenge, nonce, scope, auth_time, session_hash, created_at, expires_at,
-        credential_version, claims) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
-      values: [c.hash, c.clientId, c.userId, c.redirectUri, codeChallengeColumn(c.codeChallenge), c.nonce, c.scope, c.authTime, c.sessionHash, c.createdAt, c.expiresAt, c.credentialVersion, requestedClaimsColumn(c.claims)]
+        credential_version, claims, sid) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+      values: [c.hash, c.clientId, c.userId, c.redirectUri, codeChallengeColumn(c.codeChallenge), c.nonce, c.scope, c.authTime, c.sessionHash, c.createdAt, c.expiresAt, c.credentialVersion, requestedClaimsColumn(c.claims), c.sid ?? null]
     })
   }
 

@@ -1,35 +1,59 @@
 import type Database from 'better-sqlite3'
-import type { AuthorizationCode, AuthorizationCodeStore, Consent, ConsentStore, IssuedFromCode, RedeemResult, Session, SessionStore } from '../types.js'
-import { codeChallengeColumn, scopeSet, toAuthorizationCode, toConsent, toSession } from '../browser-rows.js'
 import { requestedClaimsColumn } from '../rows.js'
+import type { AuthorizationCode, AuthorizationCodeStore, Consent, ConsentStore, IssuedFromCode, LogoutMessage, LogoutOutboxStore, RedeemResult, Session, SessionStore } from '../types.js'
+import { codeChallengeColumn, scopeSet, toAuthorizationCode, toConsent, toLogoutMessage, toSession } from '../browser-rows.js'
 
 type Row = Record<string, unknown>
+
+/**
+ * Ending the sessions `where` selects (a condition on `sessions`, its columns named `sessions.…`): one IMMEDIATE
+ * transaction queues a logout message for each of their clients with a back-channel logout URI, forgets their
+ * clients, and deletes them (SessionStore's contract). Returns how many sessions ended.
+ */
+function sessionEnder (db: Database.Database, where: string): (...params: unknown[]) => number {
+  const queue = db.prepare(`INSERT INTO logout_outbox (client_id, uri, sub, sid)
+    SELECT sc.client_id, c.backchannel_logout_uri, sessions.user_id, sessions.sid FROM sessions
+    JOIN session_clients sc ON sc.session_hash = sessions.id_hash JOIN clients c ON c.id = sc.client_id
+    WHERE sessions.sid IS NOT NULL AND c.backchannel_logout_uri IS NOT NULL AND ${where} ORDER BY sessions.rowid, sc.client_id`)
+  const forget = db.prepare(`DELETE FROM session_clients WHERE session_hash IN (SELECT sessions.id_hash FROM sessions WHERE ${where})`)
+  const remove = db.prepare(`DELETE FROM sessions WHERE ${where}`)
+  return db.transaction((...params: unknown[]) => {
+    queue.run(...params)
+    forget.run(...params)
+    return remove.run(...params).changes
+  }).immediate
+}
 
 export class SqliteSessionStore implements SessionStore {
   readonly #insert: Database.Statement
   readonly #find: Database.Statement
-  readonly #delete: Database.Statement
+  readonly #delete: (...params: unknown[]) => number
   readonly #listForUser: Database.Statement
-  readonly #deleteForUser: Database.Statement
-  readonly #endOldest: Database.Statement
-  readonly #purge: Database.Statement
+  readonly #deleteForUser: (...params: unknown[]) => number
+  readonly #endOldest: (...params: unknown[]) => number
+  readonly #purge: (...params: unknown[]) => number
+  readonly #addClient: Database.Statement
+  readonly #clients: Database.Statement
 
   constructor (db: Database.Database) {
     // One statement: the row is written only while the user is enabled and at the session's credential version.
-    this.#insert = db.prepare(`INSERT INTO sessions (id_hash, user_id, auth_time, created_at, expires_at, credential_version, provider, amr)
-      SELECT ?, u.id, ?, ?, ?, u.credential_version, ?, ? FROM users u WHERE u.id = ? AND u.credential_version = ? AND u.disabled = 0`)
+    this.#insert = db.prepare(`INSERT INTO sessions (id_hash, user_id, auth_time, created_at, expires_at, credential_version, provider, amr, sid)
+      SELECT ?, u.id, ?, ?, ?, u.credential_version, ?, ?, ? FROM users u WHERE u.id = ? AND u.credential_version = ? AND u.disabled = 0`)
     this.#find = db.prepare('SELECT * FROM sessions WHERE id_hash = ? AND expires_at > ?')
-    this.#delete = db.prepare('DELETE FROM sessions WHERE id_hash = ?')
+    this.#delete = sessionEnder(db, 'sessions.id_hash = ?')
     this.#listForUser = db.prepare('SELECT * FROM sessions WHERE user_id = ? AND expires_at > ? ORDER BY created_at DESC, id_hash')
-    this.#deleteForUser = db.prepare('DELETE FROM sessions WHERE user_id = ?')
+    this.#deleteForUser = sessionEnder(db, 'sessions.user_id = ?')
     // The rowid breaks ties between sessions created in the same second (it grows with each insert).
-    this.#endOldest = db.prepare(`DELETE FROM sessions WHERE user_id = ? AND rowid NOT IN
-      (SELECT rowid FROM sessions WHERE user_id = ? ORDER BY created_at DESC, rowid DESC LIMIT ?)`)
-    this.#purge = db.prepare('DELETE FROM sessions WHERE expires_at <= ?')
+    this.#endOldest = sessionEnder(db, `sessions.user_id = ? AND sessions.rowid NOT IN
+      (SELECT newest.rowid FROM sessions newest WHERE newest.user_id = ? ORDER BY newest.created_at DESC, newest.rowid DESC LIMIT ?)`)
+    this.#purge = sessionEnder(db, 'sessions.expires_at <= ?')
+    this.#addClient = db.prepare(`INSERT INTO session_clients (session_hash, client_id)
+      SELECT ?, ? WHERE (SELECT COUNT(*) FROM session_clients WHERE session_hash = ?) < ? ON CONFLICT DO NOTHING`)
+    this.#clients = db.prepare('SELECT client_id FROM session_clients WHERE session_hash = ? ORDER BY client_id')
   }
 
   async create (s: Session): Promise<boolean> {
-    return this.#insert.run(s.idHash, s.authTime, s.createdAt, s.expiresAt, s.provider, JSON.stringify(s.amr), s.userId, s.credentialVersion).changes === 1
+    return this.#insert.run(s.idHash, s.authTime, s.createdAt, s.expiresAt, s.provider, JSON.stringify(s.amr), s.sid ?? null, s.userId, s.credentialVersion).changes === 1
   }
 
   async find (idHash: string, now: number): Promise<Session | undefined> {
@@ -37,11 +61,40 @@ export class SqliteSessionStore implements SessionStore {
     return row && toSession(row)
   }
 
-  async delete (idHash: string): Promise<boolean> { return this.#delete.run(idHash).changes > 0 }
+  async delete (idHash: string): Promise<boolean> { return this.#delete(idHash) > 0 }
   async listForUser (userId: string, now: number): Promise<Session[]> { return (this.#listForUser.all(userId, now) as Row[]).map(toSession) }
-  async deleteForUser (userId: string): Promise<number> { return this.#deleteForUser.run(userId).changes }
-  async endOldestForUser (userId: string, keep: number): Promise<number> { return this.#endOldest.run(userId, userId, keep).changes }
-  async purgeExpired (now: number): Promise<number> { return this.#purge.run(now).changes }
+  async deleteForUser (userId: string): Promise<number> { return this.#deleteForUser(userId) }
+  async endOldestForUser (userId: string, keep: number): Promise<number> { return this.#endOldest(userId, userId, keep) }
+  async purgeExpired (now: number): Promise<number> { return this.#purge(now) }
+  async addClient (idHash: string, clientId: string, max: number): Promise<boolean> { return this.#addClient.run(idHash, clientId, idHash, max).changes === 1 }
+  async clients (idHash: string): Promise<string[]> { return (this.#clients.all(idHash) as Row[]).map((r) => String(r.client_id)) }
+}
+
+/** SQLite serialises writers, so one UPDATE … RETURNING claims each message for exactly one caller. */
+export class SqliteLogoutOutboxStore implements LogoutOutboxStore {
+  readonly #claim: Database.Statement
+  readonly #remove: Database.Statement
+  readonly #retry: Database.Statement
+  readonly #trim: Database.Statement
+  readonly #count: Database.Statement
+
+  constructor (db: Database.Database) {
+    this.#claim = db.prepare(`UPDATE logout_outbox SET lease_until = ? WHERE id IN
+      (SELECT id FROM logout_outbox WHERE next_at <= ? AND lease_until <= ? ORDER BY id LIMIT ?) RETURNING *`)
+    this.#remove = db.prepare('DELETE FROM logout_outbox WHERE id = ?')
+    this.#retry = db.prepare('UPDATE logout_outbox SET attempts = attempts + 1, next_at = ?, lease_until = 0 WHERE id = ?')
+    this.#trim = db.prepare('DELETE FROM logout_outbox WHERE id NOT IN (SELECT id FROM logout_outbox ORDER BY id DESC LIMIT ?)')
+    this.#count = db.prepare('SELECT COUNT(*) AS n FROM logout_outbox')
+  }
+
+  async claim (now: number, leaseUntil: number, limit: number): Promise<LogoutMessage[]> {
+    return (this.#claim.all(leaseUntil, now, now, limit) as Row[]).map(toLogoutMessage).sort((a, b) => a.id - b.id)
+  }
+
+  async remove (id: number): Promise<void> { this.#remove.run(id) }
+  async retry (id: number, nextAt: number): Promise<void> { this.#retry.run(nextAt, id) }
+  async trim (keep: number): Promise<number> { return this.#trim.run(keep).changes }
+  async count (): Promise<number> { return Number((this.#count.get() as Row).n) }
 }
 
 export class SqliteConsentStore implements ConsentStore {
@@ -93,7 +146,7 @@ export class SqliteAuthorizationCodeStore implements AuthorizationCodeStore {
 
   constructor (db: Database.Database) {
     this.#insert = db.prepare(`INSERT INTO authorization_codes (hash, client_id, user_id, redirect_uri, code_challenge, nonce, scope, auth_time,
-      session_hash, created_at, expires_at, credential_version, claims) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+      session_hash, created_at, expires_at, credential_version, claims, sid) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
     this.#find = db.prepare('SELECT * FROM authorization_codes WHERE hash = ?')
     this.#redeem = db.prepare('UPDATE authorization_codes SET redeemed_at = ?, issued = ? WHERE hash = ? AND redeemed_at IS NULL RETURNING *')
     // Issue order: creation time, then rowid (it grows with each insert) for codes issued in the same second.
@@ -103,7 +156,7 @@ export class SqliteAuthorizationCodeStore implements AuthorizationCodeStore {
   }
 
   async create (c: AuthorizationCode): Promise<void> {
-    this.#insert.run(c.hash, c.clientId, c.userId, c.redirectUri, codeChallengeColumn(c.codeChallenge), c.nonce, c.scope, c.authTime, c.sessionHash, c.createdAt, c.expiresAt, c.credentialVersion, requestedClaimsColumn(c.claims))
+    this.#insert.run(c.hash, c.clientId, c.userId, c.redirectUri, codeChallengeColumn(c.codeChallenge), c.nonce, c.scope, c.authTime, c.sessionHash, c.createdAt, c.expiresAt, c.credentialVersion, requestedClaimsColumn(c.claims), c.sid ?? null)
   }
 
   async find (hash: string): Promise<AuthorizationCode | undefined> {

@@ -213,5 +213,27 @@ export const sqliteMigrations: string[] = [
   // and its grant (so a refreshed access token still carries them). NULL: no `claims` parameter.
   `ALTER TABLE users ADD COLUMN claims TEXT NOT NULL DEFAULT '{}';
    ALTER TABLE authorization_codes ADD COLUMN claims TEXT;
-   ALTER TABLE grants ADD COLUMN claims TEXT;`
+   ALTER TABLE grants ADD COLUMN claims TEXT;`,
+  // Back-Channel Logout 1.0: a session's `sid` (random, neither the cookie nor its digest; NULL for sessions from
+  // before), carried by its codes into ID tokens; which clients a session issued codes to (session_clients, bounded
+  // per session: lib/limits/table-bounds.ts); and the logout tokens still to deliver (logout_outbox), written in
+  // the same transaction as the session's delete so a crash cannot lose one. lease_until: a sender's claim.
+  `ALTER TABLE sessions ADD COLUMN sid TEXT;
+   ALTER TABLE authorization_codes ADD COLUMN sid TEXT;
+   CREATE TABLE session_clients (
+     session_hash TEXT NOT NULL,
+     client_id TEXT NOT NULL,
+     PRIMARY KEY (session_hash, client_id)
+   );
+   CREATE TABLE logout_outbox (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     client_id TEXT NOT NULL,
+     uri TEXT NOT NULL,
+     sub TEXT NOT NULL,
+     sid TEXT NOT NULL,
+     attempts INTEGER NOT NULL DEFAULT 0,
+     next_at INTEGER NOT NULL DEFAULT 0,
+     lease_until INTEGER NOT NULL DEFAULT 0
+   );
+   CREATE INDEX logout_outbox_due ON logout_outbox (next_at);`
 ]

@@ -119,7 +119,7 @@ t.test('clients: PKCE per client, signing algorithms and the back-channel logout
   for (const [field, value] of [['pkce', 'plain'], ['id_token_alg', 'HS256'], ['id_token_alg', 'none'], ['userinfo_alg', 'RS512']] as const) {
     t.equal((await call('PATCH', '/admin/clients/web', { [field]: value })).statusCode, 400, `${field}: ${value}`)
   }
-  for (const uri of ['http://app.test/bc', 'https://app.test/bc#frag', 'not a uri', '/relative']) {
+  for (const uri of ['http://app.test/bc', 'https://app.test/bc#frag', 'not a uri', '/relative', 'com.example.app:/bc', 'ftp://app.test/bc']) {
     const bad = await call('PATCH', '/admin/clients/web', { backchannel_logout_uri: uri })
     t.equal(bad.statusCode, 400, uri)
     t.match(bad.json().error_description, /back-channel logout URI/)

@@ -27,6 +27,14 @@ async function signedIn (browser: InjectBrowser): Promise<boolean> {
 
 const logoutUrl = (params: Record<string, string>) => `/logout?${new URLSearchParams(params).toString()}`
 
+/** RP-Initiated Logout 1.0 §2/§3: a request that cannot be trusted is an error page, with no sign-out and no redirect. */
+function errorPage (t: Test, res: LightMyRequestResponse, label: string, description: RegExp) {
+  t.equal(res.statusCode, 400, `${label}: 400`)
+  t.notOk(res.headers.location, `${label}: no redirect`)
+  t.match(String(res.headers['content-type']), /^text\/html/, `${label}: an HTML page`)
+  t.match(res.body, description, `${label}: says why`)
+}
+
 function signedOutPage (t: Test, res: LightMyRequestResponse, label: string) {
   t.equal(res.statusCode, 200, `${label}: 200`)
   t.notOk(res.headers.location, `${label}: no redirect`)
@@ -61,12 +69,16 @@ t.test('22.11: GET /logout without id_token_hint while signed in: a confirmation
   t.notOk(await signedIn(browser), 'signed out')
 })
 
-t.test('22.11: an unregistered URI, or none, is not carried to the confirmation page; the form then shows the signed-out page', async (t) => {
+t.test('22.11: an unregistered URI is an error page (nobody signed out); without a client to check it against it is not carried to the confirmation page; the form then shows the signed-out page', async (t) => {
   const { app } = await setup(t)
   const browser = new InjectBrowser(app)
   await authorizeThrough(browser, webRequest().url)
-  const page = await browser.get(logoutUrl({ client_id: 'web', post_logout_redirect_uri: 'https://evil.test/', state: 's' }))
-  t.match(page.body, /Sign out\?/)
+  const refused = await browser.get(logoutUrl({ client_id: 'web', post_logout_redirect_uri: 'https://evil.test/', state: 's' }))
+  errorPage(t, refused, 'an unregistered URI for web', /not registered/)
+  t.notMatch(refused.headers['content-security-policy'], /evil/)
+  t.ok(await signedIn(browser), 'still signed in')
+  const page = await browser.get(logoutUrl({ post_logout_redirect_uri: 'https://evil.test/', state: 's' }))
+  t.match(page.body, /Sign out\?/, 'no client named: asked')
   t.notMatch(page.body, /evil\.test|name="state"/, 'neither the URI nor state')
   t.notMatch(page.headers['content-security-policy'], /evil/)
   const plain = await browser.get('/logout')
@@ -75,7 +87,7 @@ t.test('22.11: an unregistered URI, or none, is not carried to the confirmation 
   t.notOk(await signedIn(browser))
 })
 
-t.test('22.11: a hint that cannot be tied to this session asks first: another user\'s, a forged one, a client that is gone, a contradicting client_id', async (t) => {
+t.test('22.11: a hint that cannot be tied to this session asks first (another user\'s); one that cannot be trusted is an error page (a forged one, a client that is gone, a contradicting client_id)', async (t) => {
   const { app, webAuth } = await setup(t)
   await addUser(app, 'bob', 'bob password', { scope: 'items:read' })
   const bobBrowser = new InjectBrowser(app)
@@ -90,15 +102,16 @@ t.test('22.11: a hint that cannot be tied to this session asks first: another us
   const spaCode = await authorizeThrough(browser, spaRequest.url)
   const spaHint = (await exchange(app, { code: spaCode, code_verifier: spaRequest.verifier, client_id: 'spa', redirect_uri: 'https://spa.test/cb' })).json().id_token
   await app.storage.clients.delete('spa')
-  for (const [label, params] of [
-    ['a client that is gone', { id_token_hint: spaHint }],
-    ['bob\'s ID token', { id_token_hint: bobsHint, post_logout_redirect_uri: 'https://app.test/bye' }],
-    ['a forged signature', { id_token_hint: alicesHint.slice(0, -4) + 'AAAA', post_logout_redirect_uri: 'https://app.test/bye' }],
-    ['client_id other than the hint\'s', { id_token_hint: alicesHint, client_id: 'spa', post_logout_redirect_uri: 'https://app.test/bye' }]
+  const page = await browser.get(logoutUrl({ id_token_hint: bobsHint, post_logout_redirect_uri: 'https://app.test/bye' }))
+  t.equal(page.statusCode, 200, 'bob\'s ID token')
+  t.match(page.body, /Sign out\?/, 'bob\'s ID token: asked first')
+  t.ok(await signedIn(browser), 'bob\'s ID token: still signed in')
+  for (const [label, params, why] of [
+    ['a client that is gone', { id_token_hint: spaHint }, /does not exist/],
+    ['a forged signature', { id_token_hint: alicesHint.slice(0, -4) + 'AAAA', post_logout_redirect_uri: 'https://app.test/bye' }, /id_token_hint/],
+    ['client_id other than the hint\'s', { id_token_hint: alicesHint, client_id: 'spa', post_logout_redirect_uri: 'https://app.test/bye' }, /client_id/]
   ] as const) {
-    const page = await browser.get(logoutUrl(params))
-    t.equal(page.statusCode, 200, label)
-    t.match(page.body, /Sign out\?/, `${label}: asked first`)
+    errorPage(t, await browser.get(logoutUrl(params)), label, why)
     t.ok(await signedIn(browser), `${label}: still signed in`)
   }
 })
@@ -115,12 +128,13 @@ t.test('a valid id_token_hint of this session signs out at once, as before, and 
   signedOutPage(t, await browser.get('/logout'), 'signed out already')
 })
 
-t.test('post_logout_redirect_uri matched exactly: look-alikes of https://app.test/bye and https://app.test get the signed-out page and no redirect', async (t) => {
+t.test('post_logout_redirect_uri matched exactly: look-alikes of https://app.test/bye and https://app.test get an error page and no redirect', async (t) => {
   const { app, webAuth } = await setup(t)
   const browser = new InjectBrowser(app)
-  const hint = await signInWithIdToken(app, browser, webAuth)
+  let hint = ''
   for (const uri of ['https://app.test/bye', 'https://app.test']) {
-    await authorizeThrough(browser, webRequest().url)
+    // A hint of this session each time (its sid must be the session's).
+    hint = await signInWithIdToken(app, browser, webAuth)
     const res = await browser.get(logoutUrl({ id_token_hint: hint, post_logout_redirect_uri: uri }))
     t.equal(res.statusCode, 303, `${uri}: registered`)
     t.equal(res.headers.location, new URL(uri).href)
@@ -131,10 +145,10 @@ t.test('post_logout_redirect_uri matched exactly: look-alikes of https://app.tes
     // Equivalent URLs, but not the registered strings (§3: simple string comparison).
     'https://app.test/', 'https://APP.test/bye', 'https://app.test/bye#x'
   ]
+  await authorizeThrough(browser, webRequest().url)
   for (const uri of lookAlikes) {
-    await authorizeThrough(browser, webRequest().url)
-    signedOutPage(t, await browser.get(logoutUrl({ id_token_hint: hint, post_logout_redirect_uri: uri, state: 's' })), `GET ${uri}`)
-    t.notOk(await signedIn(browser), `GET ${uri}: signed out all the same`)
+    errorPage(t, await browser.get(logoutUrl({ id_token_hint: hint, post_logout_redirect_uri: uri, state: 's' })), `GET ${uri}`, /not registered/)
+    t.ok(await signedIn(browser), `GET ${uri}: no sign-out either (the RP sees the error, not a silent logout)`)
   }
   // The confirmation form's fields are checked as strictly (a page's hidden fields can be edited).
   for (const uri of lookAlikes) {
@@ -163,4 +177,20 @@ t.test('POST /logout checks CSRF: no token, another one, another Origin or a cro
   }
   signedOutPage(t, await browser.post('/logout', { csrf }, { origin: 'http://gatehouse.test' }), 'the right token from the issuer\'s origin')
   t.notOk(await signedIn(browser))
+})
+
+t.test('a hint from another session of the same user (another sid) asks first: it is not this browser\'s logout', async (t) => {
+  const { app, webAuth } = await setup(t)
+  const laptop = new InjectBrowser(app)
+  const laptopsHint = await signInWithIdToken(app, laptop, webAuth)
+  const phone = new InjectBrowser(app)
+  const phonesHint = await signInWithIdToken(app, phone, webAuth)
+  const page = await phone.get(logoutUrl({ id_token_hint: laptopsHint, post_logout_redirect_uri: 'https://app.test/bye', state: 's' }))
+  t.equal(page.statusCode, 200)
+  t.match(page.body, /Sign out\?/, 'asked first')
+  t.ok(await signedIn(phone), 'the phone is still signed in')
+  const res = await phone.get(logoutUrl({ id_token_hint: phonesHint, post_logout_redirect_uri: 'https://app.test/bye', state: 's' }))
+  t.equal(res.headers.location, 'https://app.test/bye?state=s', 'its own hint signs it out at once')
+  t.notOk(await signedIn(phone))
+  t.ok(await signedIn(laptop), 'the laptop\'s session is another')
 })
