@@ -1,16 +1,20 @@
-import type { FastifyPluginAsync } from 'fastify'
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import { invalidToken } from '../../lib/errors.js'
 import { userInfoClaims } from '../../lib/oauth/id-token.js'
 import { userInfoGetSchema, userInfoPostSchema } from '../../schemas/browser.js'
 
-/** GET and POST /userinfo (OpenID Connect Core §5.3): bearer token with scope openid; callable from SPAs (CORS). */
+/**
+ * GET and POST /userinfo (OpenID Connect Core §5.3): bearer token with scope openid; callable from SPAs (CORS).
+ * JSON, or a signed JWT for a client registered with `userinfo_alg` (§5.3.2: fastify.userInfoReply).
+ */
 const userInfoRoutes: FastifyPluginAsync = async (fastify) => {
   const options = { config: { cors: true }, preHandler: [fastify.authenticate, fastify.requireScope('openid')] }
-  const handler = async (request: import('fastify').FastifyRequest) => {
+  const handler = async (request: FastifyRequest, reply: FastifyReply) => {
     const user = request.auth?.user
     // A client's own token (client_credentials) names no user.
     if (!user) throw invalidToken('this token does not belong to a user')
-    return userInfoClaims(user, request.auth?.claims.scope)
+    const answer = await fastify.userInfoReply(userInfoClaims(user, request.auth?.claims.scope), request.auth!.claims.client_id)
+    return 'jwt' in answer ? reply.type('application/jwt').send(answer.jwt) : answer.claims
   }
   fastify.get('/userinfo', { ...options, schema: userInfoGetSchema }, handler)
   fastify.post('/userinfo', { ...options, schema: userInfoPostSchema }, handler)
