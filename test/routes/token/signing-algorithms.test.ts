@@ -1,5 +1,5 @@
 import t from 'tap'
-import { decodeProtectedHeader, jwtVerify, SignJWT } from 'jose'
+import { decodeJwt, decodeProtectedHeader, jwtVerify, SignJWT } from 'jose'
 import { randomUUID } from 'node:crypto'
 import { addClient, basic, build, form, FORM, ISSUER, post } from '../../support/helper.js'
 import { InjectBrowser, authorizeThrough, browserFixtures, exchange, webRequest } from '../../support/browser.js'
@@ -59,10 +59,13 @@ t.test('ACCESS_TOKEN_ALG=RS256: token → /users/me → introspection; an ES256 
   t.equal((await introspect(tokens.access_token)).json().active, true, 'introspection: active')
 
   // A token with every right claim, signed by Gatehouse's own ES256 key: not an access token under ACCESS_TOKEN_ALG=RS256.
-  const ec = app.signingKeys.current().published.find((k) => k.alg === 'ES256')!
-  const now = Math.floor(Date.now() / 1000)
-  const other = await new SignJWT({ iss: ISSUER, sub: alice.id, aud: ISSUER, exp: now + 300, iat: now, jti: randomUUID(), client_id: 'web', scope: 'openid profile' })
-    .setProtectedHeader({ alg: 'ES256', typ: 'at+jwt', kid: ec.kid }).sign(ec.privateKey!)
+  // The issued token's claims (a fresh jti), signed again by Gatehouse's own key of `alg`.
+  const withKey = (alg: 'RS256' | 'ES256') => {
+    const key = app.signingKeys.current().published.find((k) => k.alg === alg)!
+    return new SignJWT({ ...decodeJwt(tokens.access_token), jti: randomUUID() }).setProtectedHeader({ alg, typ: 'at+jwt', kid: key.kid }).sign(key.privateKey!)
+  }
+  t.equal((await app.inject({ url: '/users/me', headers: bearer(await withKey('RS256')) })).statusCode, 200, 'control: the same claims signed by the RS256 key pass')
+  const other = await withKey('ES256')
   t.equal((await app.inject({ url: '/users/me', headers: bearer(other) })).statusCode, 401, '/users/me refuses it')
   t.equal((await introspect(other)).json().active, false, 'introspection: inactive')
 })
