@@ -8,7 +8,8 @@ export const keys: CommandGroup = {
   commands: [
     command({
       name: 'rotate',
-      summary: 'add a signing key: published at once, signing after the agreed publish delay (KEY_PUBLISH_DELAY_SECONDS); prints {"kid", "activates_at"}',
+      summary: 'add a signing key of each algorithm (RS256, ES256): published at once, signing after the agreed publish delay (KEY_PUBLISH_DELAY_SECONDS); ' +
+        'prints {"kid", "activates_at"} (the access tokens\' new key, ACCESS_TOKEN_ALG) and "keys": [{"kid", "alg", "activates_at"}]',
       usage: [''],
       details: ['Running servers pick it up without a restart; the old key keeps verifying until every token it signed has expired.'],
       positionals: false,
@@ -16,8 +17,9 @@ export const keys: CommandGroup = {
       async run (_input, { clock, config, storage }) {
         const store = await storage()
         await ensureSigningKey(store.keys, clock.now())
-        const key = await rotateSigningKey(store.keys, clock, config.keyPublishDelaySeconds)
-        return { kid: key.kid, activates_at: key.activatesAt }
+        const added = await rotateSigningKey(store.keys, clock, config.keyPublishDelaySeconds)
+        const main = added.find((k) => k.alg === config.accessTokenAlg) ?? added[0]!
+        return { kid: main.kid, activates_at: main.activatesAt, keys: added.map((k) => ({ kid: k.kid, alg: k.alg, activates_at: k.activatesAt })) }
       }
     })
   ]

@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto'
 import { availableParallelism } from 'node:os'
 import { parseOrigins } from './http/cors.js'
 import { keyTimingProblem } from './keys/key-timing.js'
+import { DEFAULT_ACCESS_TOKEN_ALG, SIGNING_ALGS } from './keys/algorithm.js'
 import { DEFAULT_SWEEP_INTERVAL_SECONDS } from './limits/table-bounds.js'
 import { parseTrustProxy } from './http/request-context.js'
 import { DEFAULT_IPV6_PREFIX_LENGTH } from './limits/address-key.js'
@@ -86,6 +87,12 @@ export const ConfigSchema = Type.Object({
       'for 5 s and the instance\'s own counters answer'
   }),
   accessTokenTtl: Seconds('ACCESS_TOKEN_TTL', 900, 'access-token lifetime, seconds; the same on every instance (a retired signing key is kept that long)'),
+  accessTokenAlg: OneOf(SIGNING_ALGS, {
+    env: 'ACCESS_TOKEN_ALG',
+    default: DEFAULT_ACCESS_TOKEN_ALG,
+    description: 'how access tokens are signed: `ES256` (fast to sign, the default) or `RS256` for gateways that verify only RSA; ' +
+      'ID tokens follow OpenID Connect (RS256 unless the client asks otherwise), and the JWKS publishes a key of each'
+  }),
   refreshTokenTtl: Seconds('REFRESH_TOKEN_TTL', 1209600, 'lifetime of each refresh token, seconds (14 days); every rotation starts a new one'),
   // Rotation slides each token's TTL, never past this; loadConfig raises it to REFRESH_TOKEN_TTL when lower.
   refreshTokenMaxLifetime: Seconds('REFRESH_TOKEN_MAX_LIFETIME', 7776000,

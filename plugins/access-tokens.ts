@@ -8,7 +8,8 @@ declare module 'fastify' {
 }
 
 /**
- * JWT access tokens (RFC 9068), signed with the active key and verified against every published one.
+ * JWT access tokens (RFC 9068), signed with the active key of ACCESS_TOKEN_ALG and verified against every
+ * published key of that algorithm.
  * This is fast-jwt (the engine under @fastify/jwt) used directly: @fastify/jwt binds one key at
  * registration, and signing with a per-call key rebuilds the signer each time (about 4× slower), which
  * does not fit key rotation on a hot token endpoint.
@@ -21,6 +22,7 @@ export default fp(async (fastify) => {
     audience: config.audience,
     ttl: config.accessTokenTtl,
     clock: fastify.clock,
+    alg: config.accessTokenAlg,
     confirmKeys: (at) => signingKeys.confirm(at)
   })
   signingKeys.onChange((keys) => accessTokens.useKeys(keys))

@@ -40,7 +40,7 @@ export default fp(async (fastify) => {
     clock,
     issuer: config.issuer,
     timeoutMs: config.backchannelLogoutTimeoutMs,
-    sign: (claims, _client, now) => idTokens.logoutToken(claims, now),
+    sign: (claims, client, now) => idTokens.logoutToken(claims, now, client.idTokenAlg),
     report
   }
 

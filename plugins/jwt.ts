@@ -3,6 +3,7 @@ import fp from 'fastify-plugin'
 import fastifyJwt from '@fastify/jwt'
 import type { FastifyRequest } from 'fastify'
 import { invalidToken } from '../lib/errors.js'
+import { algorithmsOf } from '../lib/keys/algorithm.js'
 import { publicKeyPem } from '../lib/keys/signing-keys.js'
 import { accessTokenVerifyOptions, isWithinValidity, type AccessTokenClaims } from '../lib/oauth/access-token-rules.js'
 import { bearerTokenOf } from '../lib/oauth/bearer.js'
@@ -42,7 +43,10 @@ const VERIFIED_CACHE_SIZE = 1000
 export default fp(async (fastify) => {
   const { config, clock, signingKeys } = fastify
   let keys = new Map<string, string>()
-  signingKeys.onChange((set) => { keys = new Map(set.published.map((key) => [key.kid, publicKeyPem(key.publicJwk)])) })
+  // Only keys of ACCESS_TOKEN_ALG: the verifier below allows that algorithm alone (algorithmsOf).
+  signingKeys.onChange((set) => {
+    keys = new Map(set.published.filter((key) => key.alg === config.accessTokenAlg).map((key) => [key.kid, publicKeyPem(key.publicJwk)]))
+  })
 
   const publicKey = async (_request: FastifyRequest, token: unknown): Promise<string> => {
     const kid = (token as { header?: { kid?: unknown } }).header?.kid
@@ -55,7 +59,7 @@ export default fp(async (fastify) => {
     secret: { public: publicKey },
     decode: { complete: true },
     verify: {
-      ...accessTokenVerifyOptions(config.issuer, config.audience),
+      ...accessTokenVerifyOptions(config.issuer, config.audience, algorithmsOf({ alg: config.accessTokenAlg })),
       cache: VERIFIED_CACHE_SIZE,
       extractToken: (request) => bearerTokenOf(request)
     },

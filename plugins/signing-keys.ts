@@ -1,4 +1,5 @@
 import fp from 'fastify-plugin'
+import type { AppOptions } from '../lib/http/app-options.js'
 import { KeyRing } from '../lib/keys/key-ring.js'
 
 declare module 'fastify' {
@@ -9,9 +10,9 @@ declare module 'fastify' {
 }
 
 /** The signing keys, read from the store at start and again every KEYS_REFRESH_SECONDS; the rules are the key ring's. */
-export default fp(async (fastify) => {
+export default fp<AppOptions>(async (fastify, opts) => {
   const { config, storage, clock } = fastify
-  const keyRing = new KeyRing({ storage, clock, config, log: fastify.log })
+  const keyRing = new KeyRing({ storage, clock, config, log: fastify.log, initialKeyMaterial: opts.initialKeyMaterial })
   await keyRing.open()
   const timer = setInterval(() => {
     keyRing.reload().catch((err) => fastify.log.warn({ err }, 'reloading signing keys failed; keeping the current ones (retired keys stay published)'))

@@ -105,9 +105,14 @@ export const UpdateClient = Type.Object({
 }, { additionalProperties: false })
 
 export const KeyRotation = Type.Object({
-  kid: Type.String({ description: 'the new key\'s id, published in the JWKS at once' }),
-  activates_at: Type.Integer({ description: 'when it starts signing (Unix seconds)' })
-}, { $id: 'KeyRotation', examples: [{ kid: 'yH0dK3jV…', activates_at: 1767224730 }] })
+  kid: Type.String({ description: 'the id of the new key that signs access tokens (ACCESS_TOKEN_ALG), published in the JWKS at once' }),
+  activates_at: Type.Integer({ description: 'when it starts signing (Unix seconds)' }),
+  keys: Type.Array(Type.Object({
+    kid: Type.String(),
+    alg: Type.String({ description: '`RS256` or `ES256`' }),
+    activates_at: Type.Integer()
+  }), { description: 'every new key: one per signing algorithm, rotated together' })
+}, { $id: 'KeyRotation', examples: [{ kid: 'yH0dK3jV…', activates_at: 1767224730, keys: [{ kid: 'Qx7…', alg: 'RS256', activates_at: 1767224730 }, { kid: 'yH0dK3jV…', alg: 'ES256', activates_at: 1767224730 }] }] })
 
 /** A named error body whose `error` is one of `codes` (the document then says exactly which). */
 const errorBody = (id: string, codes: AdminErrorCode[], description: string) => Type.Object({

@@ -1,12 +1,15 @@
 import { Type } from '@sinclair/typebox'
 
+/** A public signing key (RFC 7517): EC P-256 (`crv`, `x`, `y`) for ES256, RSA (`n`, `e`) for RS256. */
 export const Jwk = Type.Object({
-  kty: Type.String(),
-  crv: Type.String(),
-  x: Type.String(),
-  y: Type.String(),
+  kty: Type.String({ description: '`EC` or `RSA`' }),
+  crv: Type.Optional(Type.String()),
+  x: Type.Optional(Type.String()),
+  y: Type.Optional(Type.String()),
+  n: Type.Optional(Type.String()),
+  e: Type.Optional(Type.String()),
   kid: Type.String(),
-  alg: Type.String(),
+  alg: Type.String({ description: 'the one algorithm this key verifies: `ES256` or `RS256`' }),
   use: Type.Literal('sig')
 })
 
@@ -41,5 +44,6 @@ export const ServerMetadata = Type.Object({
   code_challenge_methods_supported: Type.Optional(Type.Array(Type.String())),
   subject_types_supported: Type.Optional(Type.Array(Type.String())),
   id_token_signing_alg_values_supported: Type.Optional(Type.Array(Type.String())),
+  userinfo_signing_alg_values_supported: Type.Optional(Type.Array(Type.String())),
   service_documentation: Type.Optional(Type.String())
 }, { $id: 'ServerMetadata' })

@@ -3,12 +3,18 @@ import type { Clock } from '../clock.js'
 import { StoreUnavailableError } from '../errors.js'
 import type { KeyStore, SigningKey } from '../stores/types.js'
 import { INSTANCE_STALE_SECONDS, jwksMaxAge, retainSeconds, trustedFor, type KeyTimingSettings } from './key-timing.js'
-import { ensureSigningKey, keyLifecycle, loadKey, rotateSigningKey, signingKeyAt, type KeySet, type LoadedKey, type PublicJwk } from './signing-keys.js'
+import { DEFAULT_ACCESS_TOKEN_ALG, type SigningAlg } from './algorithm.js'
+import { ensureSigningKey, keyLifecycle, loadKey, rotateSigningKey, signingKeysAt, type InitialKeyMaterial, type KeySet, type LoadedKey, type PublicJwk } from './signing-keys.js'
 
 /** The settings the key ring reads (structural: lib/keys/ imports nothing of lib/config.ts). */
 export interface KeyRingSettings extends KeyTimingSettings {
   accessTokenTtl: number
+  /** Which key `current().active` names (ACCESS_TOKEN_ALG); ES256 when left out. */
+  accessTokenAlg?: SigningAlg
 }
+
+/** A key a rotation added. */
+export interface RotatedKey { kid: string, alg: SigningAlg, activatesAt: number }
 
 export interface KeyRingLog {
   warn (obj: object, msg: string): void
@@ -16,8 +22,8 @@ export interface KeyRingLog {
 
 /**
  * One instance's view of the signing keys. They live in the store, never in local files, so every instance
- * serves the same JWKS. `open()` creates the first key when there is none; `rotate()` (CLI or admin API, on any
- * instance) adds one, which every instance publishes at its next `reload()` and signs with from its
+ * serves the same JWKS. `open()` creates the first key of each algorithm (RS256, ES256) when there is none; `rotate()`
+ * (CLI or admin API, on any instance) adds one of each, which every instance publishes at its next `reload()` and signs with from its
  * `activatesAt` (lib/keys/key-timing.ts has every timing rule, lib/keys/signing-keys.ts the lifecycle). A
  * reload also renews this instance's heartbeat (its publish delay counts for rotations) and does the
  * housekeeping any instance may do: deleting retired keys' private parts, then keys past the retain window.
@@ -42,7 +48,11 @@ export class KeyRing {
   /** The JWKS `Cache-Control` max-age, in seconds (lib/keys/key-timing.ts `jwksMaxAge`). */
   readonly jwksMaxAge: number
 
-  constructor (deps: { storage: { keys: KeyStore }, clock: Clock, config: KeyRingSettings, log: KeyRingLog }) {
+  readonly #material: InitialKeyMaterial | undefined
+
+  /** `initialKeyMaterial`: test-only (AppOptions.initialKeyMaterial). */
+  constructor (deps: { storage: { keys: KeyStore }, clock: Clock, config: KeyRingSettings, log: KeyRingLog, initialKeyMaterial?: InitialKeyMaterial }) {
+    this.#material = deps.initialKeyMaterial
     this.#store = deps.storage.keys
     this.#clock = deps.clock
     this.#config = deps.config
@@ -51,9 +61,9 @@ export class KeyRing {
     this.jwksMaxAge = jwksMaxAge(deps.config)
   }
 
-  /** Makes sure the store holds a key (instances starting at once end with exactly one), then reads the keys. */
+  /** Makes sure the store holds a key of each algorithm (instances starting at once end with exactly one of each), then reads the keys. */
   async open (): Promise<void> {
-    await ensureSigningKey(this.#store, this.#clock.now())
+    await ensureSigningKey(this.#store, this.#clock.now(), this.#material)
     await this.reload()
   }
 
@@ -85,12 +95,21 @@ export class KeyRing {
     })
   }
 
-  /** Adds a new key; it signs once every instance has had time to publish it (the agreed publish delay). */
-  async rotate (): Promise<{ kid: string, activatesAt: number }> {
+  /**
+   * Adds a new key of each algorithm; they sign once every instance has had time to publish them (the agreed
+   * publish delay). `kid` and `activatesAt` are the access tokens' new key's (ACCESS_TOKEN_ALG), `keys` all of them.
+   */
+  async rotate (): Promise<{ kid: string, activatesAt: number, keys: RotatedKey[] }> {
     await this.reload() // renews this instance's heartbeat, so its own delay is among those agreed on
-    const key = await rotateSigningKey(this.#store, this.#clock, this.#config.keyPublishDelaySeconds)
+    const added = await rotateSigningKey(this.#store, this.#clock, this.#config.keyPublishDelaySeconds)
     await this.reload()
-    return { kid: key.kid, activatesAt: key.activatesAt }
+    const keys = added.map((k) => ({ kid: k.kid, alg: k.alg, activatesAt: k.activatesAt }))
+    const main = keys.find((k) => k.alg === this.#accessTokenAlg) ?? keys[0]!
+    return { kid: main.kid, activatesAt: main.activatesAt, keys }
+  }
+
+  get #accessTokenAlg (): SigningAlg {
+    return this.#config.accessTokenAlg ?? DEFAULT_ACCESS_TOKEN_ALG
   }
 
   /** Calls `listener` with the keys now, and again whenever the published set changes. */
@@ -105,9 +124,9 @@ export class KeyRing {
   }
 
   #keySet (now: number): KeySet {
-    const active = signingKeyAt(this.#published, now)
-    if (!active) throw new Error('no signing key in the store can sign now')
-    return { active, published: this.#published }
+    const found = signingKeysAt(this.#published, now)
+    if ('missing' in found) throw new Error(`no ${found.missing} signing key in the store can sign now`)
+    return { active: found.signing[this.#accessTokenAlg], published: this.#published }
   }
 
   #load (k: SigningKey): LoadedKey {
@@ -129,7 +148,8 @@ export class KeyRing {
     // A retired key's private part is deleted from the store below: forget it here too.
     const retired = new Set(life.retiredPrivate.map((k) => k.kid))
     const next = life.published.map((k) => this.#load(retired.has(k.kid) ? { ...k, privateKey: null } : k))
-    if (!signingKeyAt(next, now)) throw new Error('no signing key in the store can sign now')
+    const found = signingKeysAt(next, now)
+    if ('missing' in found) throw new Error(`no ${found.missing} signing key in the store can sign now`)
     for (const kid of this.#loaded.keys()) if (!next.some((k) => k.kid === kid)) this.#loaded.delete(kid)
     const changed = this.#published.length !== next.length || this.#published.some((k, i) => k !== next[i])
     this.#published = next

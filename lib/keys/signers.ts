@@ -1,5 +1,5 @@
 import { createSigner } from 'fast-jwt'
-import { SIGNING_ALG } from './algorithm.js'
+import type { SigningAlg } from './algorithm.js'
 import { signingKeyAt, type LoadedKey } from './signing-keys.js'
 
 type Sign = (payload: object) => string
@@ -8,7 +8,7 @@ type Sign = (payload: object) => string
 export type SignedTyp = 'at+jwt' | 'JWT' | 'logout+jwt'
 
 /**
- * Signs JWTs of one `typ` with the key that signs at a given second (`signingKeyAt`: a new key takes over at its
+ * Signs JWTs of one `typ` with the key of the asked algorithm that signs at a given second (`signingKeyAt`: a new key takes over at its
  * `activatesAt` exactly). One fast-jwt signer per key, built at its first use and kept while the key is published
  * with its private part: building one costs far more than using it. Access tokens (`at+jwt`) and ID tokens
  * (`JWT`) have a KeySigners each, so neither can pass for the other (RFC 9068 §4, RFC 8725 §3.11); logout tokens too.
@@ -33,14 +33,14 @@ export class KeySigners {
     this.#signers = signers
   }
 
-  /** `payload` as a compact JWS, signed with the key that signs at `now` (seconds). */
-  sign (payload: object, now: number): string {
-    const key = signingKeyAt(this.#published, now)
-    if (!key) throw new Error('no signing key loaded')
+  /** `payload` as a compact JWS, signed with the key of `alg` that signs at `now` (seconds); its header says that key's alg. */
+  sign (payload: object, now: number, alg: SigningAlg): string {
+    const key = signingKeyAt(this.#published, now, alg)
+    if (!key) throw new Error(`no ${alg} signing key loaded`)
     let sign = this.#signers.get(key.kid)
     if (!sign) {
       const pem = key.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString()
-      this.#signers.set(key.kid, sign = createSigner({ key: pem, algorithm: SIGNING_ALG, kid: key.kid, header: { alg: SIGNING_ALG, typ: this.#typ } }))
+      this.#signers.set(key.kid, sign = createSigner({ key: pem, algorithm: key.alg, kid: key.kid, header: { alg: key.alg, typ: this.#typ } }))
     }
     return sign(payload)
   }

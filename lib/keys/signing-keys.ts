@@ -2,20 +2,21 @@ import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, typ
 import type { Clock } from '../clock.js'
 import { INSTANCE_STALE_SECONDS, KEY_TIMING_MARGIN_SECONDS } from './key-timing.js'
 import type { KeyStore, NewSigningKey, SigningKey } from '../stores/types.js'
-import { SIGNING_ALG } from './algorithm.js'
-
-export { SIGNING_ALG }
+import { SIGNING_ALGS, type SigningAlg } from './algorithm.js'
 
 /**
- * When each key stops signing: when the first key after it (in sequence) activates; Infinity while none has.
+ * When each key stops signing: when the first key after it (in sequence) of the same algorithm activates;
+ * Infinity while none has. Each algorithm has a lifecycle of its own: a new RS256 key never retires an ES256 one.
  * Keys must be in sequence order.
  */
 function retirements (keys: readonly SigningKey[]): number[] {
   const retiredAt: number[] = new Array<number>(keys.length)
-  let next = Infinity
+  const next = new Map<SigningAlg, number>()
   for (let i = keys.length - 1; i >= 0; i--) {
-    retiredAt[i] = next
-    next = Math.min(next, keys[i]!.activatesAt)
+    const key = keys[i]!
+    const later = next.get(key.alg) ?? Infinity
+    retiredAt[i] = later
+    next.set(key.alg, Math.min(later, key.activatesAt))
   }
   return retiredAt
 }
@@ -49,11 +50,13 @@ export function keyLifecycle (stored: readonly SigningKey[], now: number, retain
   return result
 }
 
-export interface PublicJwk { kty: string, crv: string, x: string, y: string, kid: string, alg: string, use: 'sig' }
+/** A published key's JWK: EC (P-256) for ES256, RSA for RS256. */
+export type PublicJwk = ({ kty: 'EC', crv: string, x: string, y: string } | { kty: 'RSA', n: string, e: string }) & { kid: string, alg: SigningAlg, use: 'sig' }
 
 export interface LoadedKey {
   kid: string
   seq: number
+  alg: SigningAlg
   /** Undefined once the key has retired: only its public part is kept. */
   privateKey: KeyObject | undefined
   publicJwk: PublicJwk
@@ -64,8 +67,9 @@ export interface LoadedKey {
 export type SignerKey = LoadedKey & { privateKey: KeyObject }
 
 /**
- * The keys as a running server sees them: every published key in sequence order, and the one that signs
- * at the moment the set was taken (`signingKeyAt` picks it again at each signature).
+ * The keys as a running server sees them: every published key (of every algorithm) in sequence order, and the
+ * access tokens' one (ACCESS_TOKEN_ALG) that signs at the moment the set was taken (`signingKeyAt` picks each
+ * algorithm's again at each signature).
  */
 export interface KeySet {
   active: SignerKey
@@ -73,11 +77,12 @@ export interface KeySet {
 }
 
 /**
- * The key that signs at `now`: the latest key in sequence that has activated. Should its private part be
- * gone (another instance, its clock a little ahead, retired it), the next key that still has one signs: it
- * has been published for the whole publish delay.
+ * The key of `alg` that signs at `now`: the latest key of that algorithm in sequence that has activated.
+ * Should its private part be gone (another instance, its clock a little ahead, retired it), the next key of
+ * that algorithm that still has one signs: it has been published for the whole publish delay.
  */
-export function signingKeyAt (keys: readonly LoadedKey[], now: number): SignerKey | undefined {
+export function signingKeyAt (all: readonly LoadedKey[], now: number, alg: SigningAlg): SignerKey | undefined {
+  const keys = all.filter((k) => k.alg === alg)
   let index = -1
   keys.forEach((k, i) => { if (k.activatesAt <= now && (index < 0 || k.seq > keys[index]!.seq)) index = i })
   if (index < 0) return undefined
@@ -86,22 +91,60 @@ export function signingKeyAt (keys: readonly LoadedKey[], now: number): SignerKe
   return bySequence(keys).find((k) => k.seq > chosen.seq && k.privateKey !== undefined) as SignerKey | undefined
 }
 
-export function generateSigningKey (createdAt: number, activatesAt: number): NewSigningKey {
-  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' })
-  const jwk = publicKey.export({ format: 'jwk' }) as { kty: string, crv: string, x: string, y: string }
+/** Every algorithm's signing key at `now`, or the first algorithm that has none. */
+export function signingKeysAt (keys: readonly LoadedKey[], now: number): { signing: Record<SigningAlg, SignerKey> } | { missing: SigningAlg } {
+  const signing = {} as Record<SigningAlg, SignerKey>
+  for (const alg of SIGNING_ALGS) {
+    const key = signingKeyAt(keys, now, alg)
+    if (!key) return { missing: alg }
+    signing[alg] = key
+  }
+  return { signing }
+}
+
+/** A new key pair: RSA 2048 for RS256, P-256 for ES256. */
+function generateKeyPair (alg: SigningAlg): KeyObject {
+  return alg === 'RS256'
+    ? generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey
+    : generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey
+}
+
+/**
+ * A new key of `alg` (`privateKeyPem`: a given PKCS#8 private key of that algorithm instead of a new one; tests
+ * share one RSA key that way, since RSA generation costs ~100-300 ms: AppOptions.initialKeyMaterial).
+ */
+export function generateSigningKey (alg: SigningAlg, createdAt: number, activatesAt: number, privateKeyPem?: string): NewSigningKey {
+  const privateKey = privateKeyPem === undefined ? generateKeyPair(alg) : createPrivateKey(privateKeyPem)
+  const jwk = publicJwkOf(createPublicKey(privateKey))
+  if ((alg === 'RS256') !== (jwk.kty === 'RSA')) throw new Error(`a ${jwk.kty} key cannot sign ${alg}`)
   return {
     kid: thumbprint(jwk),
-    alg: SIGNING_ALG,
+    alg,
     privateKey: privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
-    publicJwk: JSON.stringify({ kty: jwk.kty, crv: jwk.crv, x: jwk.x, y: jwk.y }),
+    publicJwk: JSON.stringify(jwk),
     createdAt,
     activatesAt
   }
 }
 
-/** RFC 7638 JWK thumbprint: a kid derived from the key itself, base64url, so it is never a path or a query. */
-function thumbprint (jwk: { kty: string, crv: string, x: string, y: string }): string {
-  const canonical = JSON.stringify({ crv: jwk.crv, kty: jwk.kty, x: jwk.x, y: jwk.y })
+type BareJwk = { kty: 'EC', crv: string, x: string, y: string } | { kty: 'RSA', n: string, e: string }
+
+/** A public key's JWK members, nothing else. */
+function publicJwkOf (publicKey: KeyObject): BareJwk {
+  const jwk = publicKey.export({ format: 'jwk' }) as Record<string, string>
+  if (jwk.kty === 'RSA') return { kty: 'RSA', n: jwk.n!, e: jwk.e! }
+  if (jwk.kty === 'EC') return { kty: 'EC', crv: jwk.crv!, x: jwk.x!, y: jwk.y! }
+  throw new Error(`unsupported key type ${jwk.kty}`)
+}
+
+/**
+ * RFC 7638 JWK thumbprint: a kid derived from the key itself, base64url, so it is never a path or a query. The
+ * required members in lexicographic order (§3.2): crv, kty, x, y for EC; e, kty, n for RSA.
+ */
+export function thumbprint (jwk: BareJwk): string {
+  const canonical = jwk.kty === 'RSA'
+    ? JSON.stringify({ e: jwk.e, kty: jwk.kty, n: jwk.n })
+    : JSON.stringify({ crv: jwk.crv, kty: jwk.kty, x: jwk.x, y: jwk.y })
   return createHash('sha256').update(canonical).digest('base64url')
 }
 
@@ -115,16 +158,26 @@ export function loadKey (key: SigningKey): LoadedKey {
   return {
     kid: key.kid,
     seq: key.seq,
+    alg: key.alg,
     privateKey: key.privateKey === null ? undefined : createPrivateKey(key.privateKey),
     publicJwk: { ...JSON.parse(key.publicJwk), kid: key.kid, alg: key.alg, use: 'sig' },
     activatesAt: key.activatesAt
   }
 }
 
-/** Makes sure the store holds a key; instances starting at once end with exactly one. */
-export async function ensureSigningKey (store: KeyStore, now: number): Promise<void> {
-  if ((await store.list()).length > 0) return
-  await store.insertIfEmpty(generateSigningKey(now, now))
+/** Test-only: PKCS#8 private keys the first keys of an empty store are made from (AppOptions.initialKeyMaterial). */
+export type InitialKeyMaterial = Partial<Record<SigningAlg, string>>
+
+/**
+ * Makes sure the store holds a key of every algorithm; instances starting at once end with exactly one of each.
+ * A key added here signs at once: on a new store nothing has been issued yet (a store of an older version,
+ * with only ES256 keys, gets its RS256 key this way too: every instance must run this version from then on).
+ */
+export async function ensureSigningKey (store: KeyStore, now: number, material: InitialKeyMaterial = {}): Promise<void> {
+  const present = new Set((await store.list()).map((k) => k.alg))
+  for (const alg of SIGNING_ALGS) {
+    if (!present.has(alg)) await store.insertFirstOfAlg(generateSigningKey(alg, now, now, material[alg]))
+  }
 }
 
 /**
@@ -137,11 +190,15 @@ export async function agreedPublishDelay (store: KeyStore, now: number, own: num
 }
 
 /**
- * Adds a new key that starts signing once every instance (and every verifier's cached JWKS) has it:
- * the agreed publish delay after the next whole second.
+ * Adds a new key of every algorithm (both rotate together), each starting to sign once every instance (and
+ * every verifier's cached JWKS) has it: the agreed publish delay after the next whole second.
  */
-export async function rotateSigningKey (store: KeyStore, clock: Clock, ownPublishDelay: number): Promise<SigningKey> {
+export async function rotateSigningKey (store: KeyStore, clock: Clock, ownPublishDelay: number): Promise<SigningKey[]> {
   const now = clock.now()
   const delay = await agreedPublishDelay(store, now, ownPublishDelay)
-  return store.insert(generateSigningKey(now, Math.ceil(clock.nowMs() / 1000) + delay))
+  const activatesAt = Math.ceil(clock.nowMs() / 1000) + delay
+  const keys = SIGNING_ALGS.map((alg) => generateSigningKey(alg, now, activatesAt))
+  const inserted: SigningKey[] = []
+  for (const key of keys) inserted.push(await store.insert(key))
+  return inserted
 }

@@ -1,6 +1,6 @@
 import type { VerifierOptions } from 'fast-jwt'
 import { CLOCK_LEEWAY_SECONDS } from '../clock.js'
-import { SIGNING_ALG } from '../keys/algorithm.js'
+import { SIGNING_ALGS, type SigningAlg } from '../keys/algorithm.js'
 import type { SubjectKind } from './subjects.js'
 
 /**
@@ -10,7 +10,7 @@ import type { SubjectKind } from './subjects.js'
  * their caches.
  */
 
-export { CLOCK_LEEWAY_SECONDS, SIGNING_ALG }
+export { CLOCK_LEEWAY_SECONDS, SIGNING_ALGS }
 
 /**
  * RFC 9068 access-token claims. `grant_id` ties tokens from a refresh-token family to it, for revocation.
@@ -42,14 +42,17 @@ export interface AccessTokenClaims {
 export const REQUIRED_CLAIMS = ['iss', 'sub', 'aud', 'exp', 'iat', 'jti', 'client_id']
 
 /**
- * What makes a JWT an access token of `issuer` for `audience`, as fast-jwt options: exactly one algorithm
- * (RFC 8725 §3.1), the `at+jwt` type (RFC 9068 §4; `application/at+jwt` and any case too), `iss`, `aud` and
- * the required claims. The one source for every verifier: the built-in one (lib/oauth/access-tokens.ts),
- * @fastify/jwt's `request.jwtVerify()` for extension routes (plugins/jwt.ts) and the resource-server plugin.
+ * What makes a JWT an access token of `issuer` for `audience`, as fast-jwt options: the `algorithms` allowed
+ * (RFC 8725 §3.1: Gatehouse's own verifiers pass the one of the key at hand, lib/keys/algorithm.ts
+ * `algorithmsOf`; the resource-server plugin, which cannot know ACCESS_TOKEN_ALG, both signing algorithms, each
+ * only with a JWKS key that names it), the `at+jwt` type (RFC 9068 §4; `application/at+jwt` and any case too),
+ * `iss`, `aud` and the required claims. The one source for every verifier: the built-in one
+ * (lib/oauth/access-tokens.ts), @fastify/jwt's `request.jwtVerify()` for extension routes (plugins/jwt.ts) and
+ * the resource-server plugin.
  */
-export function accessTokenRules (issuer: string, audience: string) {
+export function accessTokenRules (issuer: string, audience: string, algorithms: readonly SigningAlg[] = SIGNING_ALGS) {
   return {
-    algorithms: [SIGNING_ALG],
+    algorithms: [...algorithms],
     checkTyp: 'at+jwt',
     allowedIss: issuer,
     allowedAud: audience,
@@ -61,8 +64,8 @@ export function accessTokenRules (issuer: string, audience: string) {
  * The rules as Gatehouse's own verifiers apply them: exp and nbf are checked against the injected clock
  * (`isWithinValidity`), not fast-jwt's Date.now.
  */
-export function accessTokenVerifyOptions (issuer: string, audience: string) {
-  return { ...accessTokenRules(issuer, audience), ignoreExpiration: true, ignoreNotBefore: true } satisfies Partial<VerifierOptions>
+export function accessTokenVerifyOptions (issuer: string, audience: string, algorithms: readonly SigningAlg[]) {
+  return { ...accessTokenRules(issuer, audience, algorithms), ignoreExpiration: true, ignoreNotBefore: true } satisfies Partial<VerifierOptions>
 }
 
 /**

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { createVerifier } from 'fast-jwt'
 import type { Clock } from '../clock.js'
+import { algorithmsOf, DEFAULT_ACCESS_TOKEN_ALG, type SigningAlg } from '../keys/algorithm.js'
 import { publicKeyPem, type KeySet, type LoadedKey } from '../keys/signing-keys.js'
 import { KeySigners } from '../keys/signers.js'
 import { BoundedLru, sweepEvery } from '../limits/lru.js'
@@ -49,6 +50,7 @@ export class AccessTokens {
   readonly #audience: string
   readonly #ttl: number
   readonly #clock: Clock
+  readonly #alg: SigningAlg
   readonly #stopSweeping: () => void
   readonly #confirmKeys: ((now: number) => Promise<void> | undefined) | undefined
   readonly #signers = new KeySigners('at+jwt')
@@ -59,7 +61,8 @@ export class AccessTokens {
    * `confirmKeys(now)` is awaited before each signature: it resolves once the key set can be trusted at
    * `now` (the key ring reloads it when it is too old, and rejects when it cannot: lib/keys/key-ring.ts).
    */
-  constructor (options: { issuer: string, audience: string, ttl: number, clock: Clock, confirmKeys?: (now: number) => Promise<void> | undefined }) {
+  constructor (options: { issuer: string, audience: string, ttl: number, clock: Clock, alg?: SigningAlg, confirmKeys?: (now: number) => Promise<void> | undefined }) {
+    this.#alg = options.alg ?? DEFAULT_ACCESS_TOKEN_ALG
     this.#issuer = options.issuer
     this.#audience = options.audience
     this.#ttl = options.ttl
@@ -74,11 +77,14 @@ export class AccessTokens {
 
   get ttl (): number { return this.#ttl }
 
-  /** Swaps in a new key set; unchanged keys keep their signer and verifier. */
+  /**
+   * Swaps in a new key set; unchanged keys keep their signer and verifier. Only keys of ACCESS_TOKEN_ALG verify
+   * access tokens: a token signed by another published key (an ID token's RS256 key) is not one of ours.
+   */
   useKeys (keys: KeySet): void {
     this.#signers.useKeys(keys.published)
     const verifiers = new Map<string, Verify>()
-    for (const key of keys.published) verifiers.set(key.kid, this.#verifiers.get(key.kid) ?? this.#makeVerifier(key))
+    for (const key of keys.published) if (key.alg === this.#alg) verifiers.set(key.kid, this.#verifiers.get(key.kid) ?? this.#makeVerifier(key))
     this.#verifiers = verifiers
     // A token signed by a key that is no longer published must not verify from memory.
     this.#verified.clear()
@@ -89,7 +95,7 @@ export class AccessTokens {
     return this.#confirmKeys?.(at)
   }
 
-  /** Signs with the key that signs at `now` (lib/keys/signing-keys.ts `signingKeyAt`): a new key takes over at its `activatesAt` exactly. */
+  /** Signs with the key of ACCESS_TOKEN_ALG that signs at `now` (lib/keys/signing-keys.ts `signingKeyAt`): a new key takes over at its `activatesAt` exactly. */
   async issue (request: IssueRequest, now: number): Promise<{ token: string, claims: AccessTokenClaims }> {
     await this.#confirmKeys?.(now)
     const claims: AccessTokenClaims = {
@@ -107,7 +113,7 @@ export class AccessTokens {
     if (request.credentialVersion !== undefined) claims.cred_ver = request.credentialVersion
     if (request.clientGeneration) claims.client_gen = request.clientGeneration
     if (request.userinfoClaims !== undefined && request.userinfoClaims.length > 0) claims.userinfo_claims = request.userinfoClaims.join(' ')
-    return { token: this.#signers.sign(claims, now), claims }
+    return { token: this.#signers.sign(claims, now, this.#alg), claims }
   }
 
   /** Returns the claims of a valid token, or throws InvalidAccessToken (never anything else). */
@@ -134,7 +140,7 @@ export class AccessTokens {
     return createVerifier({
       key: publicKeyPem(key.publicJwk),
       // exp and nbf are checked against Gatehouse's clock (validityWindow), not fast-jwt's Date.now.
-      ...accessTokenVerifyOptions(this.#issuer, this.#audience),
+      ...accessTokenVerifyOptions(this.#issuer, this.#audience, algorithmsOf(key)),
       // No fast-jwt cache: #verified already remembers verified tokens (a second cache would only hash
       // every new token again to key it).
       complete: true

@@ -6,7 +6,7 @@ import { parseScope } from './scopes.js'
 import { DISPLAY_VALUES, OIDC_SCOPES } from './authorize.js'
 import { RESPONSE_MODES } from '../../schemas/vocabulary.js'
 import { CLAIMS_SUPPORTED } from './claims.js'
-import { SIGNING_ALG } from '../keys/signing-keys.js'
+import { SIGNING_ALGS } from '../keys/algorithm.js'
 
 /** How clients may authenticate at the token and revocation endpoints (RFC 6749 §2.3). */
 export const TOKEN_ENDPOINT_AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'none'] as const
@@ -36,7 +36,9 @@ export function serverMetadata (config: Pick<Config, 'issuer'>) {
     // RFC 9207: every redirect back carries `iss`.
     authorization_response_iss_parameter_supported: true,
     subject_types_supported: ['public'],
-    id_token_signing_alg_values_supported: [SIGNING_ALG],
+    // OIDC Core §15.1: RS256 (the default) must be among them; a client's id_token_alg / userinfo_alg picks one.
+    id_token_signing_alg_values_supported: [...SIGNING_ALGS],
+    userinfo_signing_alg_values_supported: [...SIGNING_ALGS],
     claims_supported: [...CLAIMS_SUPPORTED],
     // OIDC Core §5.5: the claims request parameter, for userinfo and id_token (lib/oauth/claims.ts).
     claims_parameter_supported: true,

@@ -27,7 +27,8 @@ export interface IssueOptions {
    * read older than a password change or a disable is refused); absent: the client's own token (client_credentials).
    */
   user?: Pick<User, 'id' | 'credentialVersion'>
-  client: Pick<Client, 'id' | 'generation'>
+  /** `idTokenAlg`: how its ID tokens are signed (absent or null: RS256). */
+  client: Pick<Client, 'id' | 'generation'> & Partial<Pick<Client, 'idTokenAlg'>>
   scope: string
   /** Start a refresh-token family (a grant) for the user. */
   refresh?: boolean
@@ -109,7 +110,7 @@ export class TokenIssuer {
     if (scope) reply.scope = scope
     if (family) reply.refresh_token = family.refreshToken
     if (options.idToken && user && parseScope(scope).includes('openid')) {
-      reply.id_token = await this.#idTokens.sign({ sub: user.id, clientId: client.id, accessToken: token, ...options.idToken }, now)
+      reply.id_token = await this.#idTokens.sign({ sub: user.id, clientId: client.id, accessToken: token, ...options.idToken }, now, client.idTokenAlg)
     }
     return reply
   }

@@ -299,10 +299,11 @@ export interface SigningKey {
   kid: string
   /** Rotation order, assigned by the store at insert: a later rotation always has a higher sequence. */
   seq: number
-  alg: 'ES256'
+  /** Each algorithm's keys rotate and retire on their own (lib/keys/signing-keys.ts). */
+  alg: SigningAlg
   /** PKCS#8 PEM; null once the key has retired (only its public part is kept, until it leaves the JWKS). */
   privateKey: string | null
-  /** The public JWK as JSON text (kty, crv, x, y). */
+  /** The public JWK as JSON text (EC: kty, crv, x, y; RSA: kty, n, e). */
   publicJwk: string
   createdAt: number
   /** When it starts signing; before that it is only published. */
@@ -317,8 +318,8 @@ export interface KeyStore {
   list (): Promise<SigningKey[]>
   /** Inserts a key after every existing one in sequence order. */
   insert (key: NewSigningKey): Promise<SigningKey>
-  /** Inserts `key` only when there is no key at all; concurrent starters end with exactly one. */
-  insertIfEmpty (key: NewSigningKey): Promise<boolean>
+  /** Inserts `key` only when there is no key of its algorithm; concurrent starters end with exactly one of each. */
+  insertFirstOfAlg (key: NewSigningKey): Promise<boolean>
   delete (kids: string[]): Promise<void>
   /** Deletes the private parts of these keys, keeping their public parts. */
   deletePrivateKeys (kids: string[]): Promise<void>

@@ -11,15 +11,15 @@ const adminKeyRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       operationId: 'rotateSigningKey',
       tags: ['admin'],
       security: adminSecurity,
-      summary: 'Rotate the signing key',
-      description: 'Adds a new signing key. Every instance publishes it within KEYS_REFRESH_SECONDS, and all sign with it from `activates_at`: ' +
+      summary: 'Rotate the signing keys',
+      description: 'Adds a new signing key of each algorithm (RS256, ES256). Every instance publishes it within KEYS_REFRESH_SECONDS, and all sign with it from `activates_at`: ' +
         'after the largest KEY_PUBLISH_DELAY_SECONDS among running instances. The old key stays published until every token it signed has expired.',
       response: { 200: ref(KeyRotation, 'the new key'), ...adminBodyErrors }
     }
   }, async (request) => {
-    const { kid, activatesAt } = await fastify.signingKeys.rotate()
+    const { kid, activatesAt, keys } = await fastify.signingKeys.rotate()
     fastify.events.emit({ type: 'key_rotated', kid, activatesAt }, request.log)
-    return { kid, activates_at: activatesAt }
+    return { kid, activates_at: activatesAt, keys: keys.map((k) => ({ kid: k.kid, alg: k.alg, activates_at: k.activatesAt })) }
   })
 }
 

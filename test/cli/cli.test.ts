@@ -147,10 +147,12 @@ t.test('keys rotate prints the new kid, which the JWKS publishes', async (t) => 
   const DATABASE_URL = await sharedDatabaseUrl(t)
   const rotated = ok(t, await cli(['keys', 'rotate'], { DATABASE_URL }), 'keys rotate')
   t.type(rotated.kid, 'string')
+  t.same(rotated.keys.map((k: { alg: string }) => k.alg).sort(), ['ES256', 'RS256'], 'one new key per algorithm')
+  t.equal(rotated.keys.find((k: { alg: string }) => k.alg === 'ES256').kid, rotated.kid, '`kid`: the access tokens\' (ES256 by default)')
   const app = await build(t, { DATABASE_URL })
   const kids = (await app.inject({ method: 'GET', url: '/.well-known/jwks.json' })).json().keys.map((k: { kid: string }) => k.kid)
-  t.ok(kids.includes(rotated.kid), 'the new key is in the JWKS')
-  t.equal(kids.length, 2, 'next to the first key')
+  for (const key of rotated.keys) t.ok(kids.includes(key.kid), `the new ${key.alg} key is in the JWKS`)
+  t.equal(kids.length, 4, 'next to the first key of each algorithm')
 })
 
 t.test('bad commands and bad environment', async (t) => {

@@ -82,7 +82,11 @@ t.test('a bad value throws ConfigError naming the variable', async (t) => {
     ['ISSUER', 'https://auth.example.com/#frag'],
     ['ISSUER', 'auth.example.com'],
     ['REDIS_URL', 'http://cache'],
-    ['LOG_LEVEL', 'loud']
+    ['LOG_LEVEL', 'loud'],
+    // Only the two signing algorithms: never HS256 or none, nor a lower-case spelling.
+    ['ACCESS_TOKEN_ALG', 'HS256'],
+    ['ACCESS_TOKEN_ALG', 'none'],
+    ['ACCESS_TOKEN_ALG', 'rs256']
   ]
   for (const [name, value] of bad) {
     let thrown: unknown
@@ -94,6 +98,11 @@ t.test('a bad value throws ConfigError naming the variable', async (t) => {
     t.ok(thrown instanceof ConfigError, `${name}=${value} is refused with a ConfigError`)
     t.match((thrown as Error | undefined)?.message, new RegExp(`\\b${name}\\b`), `the message for ${name}=${value} names the variable`)
   }
+})
+
+t.test('ACCESS_TOKEN_ALG: ES256 by default, RS256 when asked', async (t) => {
+  t.equal(loadConfig({}).accessTokenAlg, 'ES256')
+  t.equal(loadConfig({ ACCESS_TOKEN_ALG: 'RS256' }).accessTokenAlg, 'RS256')
 })
 
 t.test('the message says what the variable accepts', async (t) => {

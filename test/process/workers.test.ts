@@ -52,8 +52,8 @@ async function scenario (t: Test, DATABASE_URL: string): Promise<void> {
   const pid = server.child.pid!
   const workers = childrenOf(pid)
   t.equal(workers.length, 2, 'the primary runs two worker processes')
-  t.equal((await (await fetch(`${server.url}/.well-known/jwks.json`)).json() as { keys: unknown[] }).keys.length, 1,
-    'one signing key: created once, before the workers started')
+  t.equal((await (await fetch(`${server.url}/.well-known/jwks.json`)).json() as { keys: unknown[] }).keys.length, 2,
+    'one signing key per algorithm: created once, before the workers started')
 
   const login = async () => {
     const res = await formPost(`${server.url}/token`, { grant_type: 'password', username: 'carol', password: 'carol-pw' })

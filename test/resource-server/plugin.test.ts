@@ -255,3 +255,16 @@ export default route
   const code = await new Promise((resolve) => tsc.on('close', resolve))
   t.equal(code, 0, `strict tsc accepts the service and the extension route:\n${output}`)
 })
+
+t.test('ACCESS_TOKEN_ALG=RS256: the resource server verifies RS256 tokens from the JWKS; a token signed with the ES256 key under the RSA kid is refused', async (t) => {
+  const { app, url, token, craft } = await gatehouse(t, { ACCESS_TOKEN_ALG: 'RS256' })
+  const { rs } = await resourceServer(t, { issuer: url, audience: AUDIENCE })
+  const full = await token()
+  t.equal(JSON.parse(Buffer.from(full.split('.')[0]!, 'base64url').toString()).alg, 'RS256', 'Gatehouse signs RS256')
+  t.equal((await rs.inject({ url: '/orders', headers: bearer(full) })).statusCode, 200, 'accepted through the JWKS')
+  const rsaKid = app.signingKeys.current().active.kid
+  const ecKey = app.signingKeys.current().published.find((k) => k.alg === 'ES256')!
+  // Algorithm confusion: the header names the RSA key but ES256, signed with the (real) EC key.
+  const confused = await craft({}, { alg: 'ES256', kid: rsaKid }, ecKey.privateKey)
+  t.equal((await rs.inject({ url: '/orders', headers: bearer(confused) })).statusCode, 401, 'a key verifies only its own algorithm')
+})

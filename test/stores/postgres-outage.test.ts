@@ -38,7 +38,7 @@ function load (s: Storage, workers: number) {
     () => s.revocations.anyRevoked([denyEntry.token(randomUUID()), denyEntry.grant('x')]),
     () => s.revocations.add([denyEntry.token(randomUUID())], now + 60),
     () => s.grants.revokeForUser('nobody', deny),
-    () => s.keys.insertIfEmpty({ kid: randomUUID(), alg: 'ES256', privateKey: 'p', publicJwk: '{}', createdAt: now, activatesAt: now }),
+    () => s.keys.insertFirstOfAlg({ kid: randomUUID(), alg: 'ES256', privateKey: 'p', publicJwk: '{}', createdAt: now, activatesAt: now }),
     async () => {
       const id = randomUUID()
       const first = token(id)

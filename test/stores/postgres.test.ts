@@ -107,7 +107,7 @@ t.test('pages: negative limit and offset mean what they mean on SQLite', async (
   t.same((await s.clients.list({ limit: -1, offset: 0 })), [])
 })
 
-t.test('several instances (pools) on one schema: rotate and insertIfEmpty stay single-winner', async (t) => {
+t.test('several instances (pools) on one schema: rotate and insertFirstOfAlg stay single-winner (per algorithm)', async (t) => {
   const { url } = await freshSchema()
   const instances = await Promise.all([openPostgres(url), openPostgres(url), openPostgres(url)])
   t.teardown(async () => { for (const s of instances) await s.close() })
@@ -124,8 +124,8 @@ t.test('several instances (pools) on one schema: rotate and insertIfEmpty stay s
     t.ok((await instances[1].grants.findGrant(grantId))?.revokedAt, 'the family is revoked')
     t.ok(await instances[2].revocations.anyRevoked([denyEntry.grant(grantId)]), 'and on the deny-list')
   }
-  const key = (kid: string) => ({ kid, alg: 'ES256' as const, privateKey: 'p', publicJwk: '{}', createdAt: now, activatesAt: now })
-  const won = await Promise.all(Array.from({ length: 9 }, (_, i) => instances[i % 3]!.keys.insertIfEmpty(key(`k${i}`))))
-  t.equal(won.filter(Boolean).length, 1)
-  t.equal((await instances[0].keys.list()).length, 1)
+  const key = (kid: string, alg: 'ES256' | 'RS256') => ({ kid, alg, privateKey: 'p', publicJwk: '{}', createdAt: now, activatesAt: now })
+  const won = await Promise.all(Array.from({ length: 18 }, (_, i) => instances[i % 3]!.keys.insertFirstOfAlg(key(`k${i}`, i % 2 === 0 ? 'ES256' : 'RS256'))))
+  t.equal(won.filter(Boolean).length, 2, 'one winner per algorithm')
+  t.same((await instances[0].keys.list()).map((k) => k.alg).sort(), ['ES256', 'RS256'])
 })

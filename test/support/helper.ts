@@ -9,6 +9,7 @@ import type { AppOptions } from '../../lib/http/app-options.js'
 import type { Clock } from '../../lib/clock.js'
 import { loadConfig } from '../../lib/config.js'
 import { baseOptions, configuredOptions } from '../../lib/http/server-options.js'
+import { generateKeyPairSync } from 'node:crypto'
 
 export const ISSUER = 'http://gatehouse.test'
 
@@ -49,6 +50,16 @@ export async function sharedDatabaseUrl (t: Test): Promise<string> {
  * Builds the app as a test sees it: a fresh database on the test backend (or `env.DATABASE_URL`), a
  * fixed issuer, fast hashing, no logger; closed (and its database dropped) when the test ends.
  */
+/**
+ * One RSA private key per test process for the first RS256 key of every app's fresh store (AppOptions.initialKeyMaterial):
+ * generating one costs ~100-300 ms, and a test file may build dozens of apps. Rotations still generate new keys.
+ */
+let sharedRsaKey: string | undefined
+export function testKeyMaterial (): NonNullable<AppOptions['initialKeyMaterial']> {
+  sharedRsaKey ??= generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'pem', type: 'pkcs8' }).toString()
+  return { RS256: sharedRsaKey }
+}
+
 export async function build (t: Test, env: Record<string, string> = {}, options: Omit<AppOptions, 'env'> = {}): Promise<FastifyInstance> {
   const database = env.DATABASE_URL ? { url: env.DATABASE_URL, drop: async () => {} } : await freshDatabase(t)
   const fullEnv = { ISSUER, ...FAST_HASH, ...env, DATABASE_URL: database.url }
@@ -58,6 +69,7 @@ export async function build (t: Test, env: Record<string, string> = {}, options:
     await database.drop()
   })
   await fastify.register(fp(app), {
+    initialKeyMaterial: testKeyMaterial(),
     ...options,
     env: fullEnv
   })

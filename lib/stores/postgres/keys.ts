@@ -28,14 +28,15 @@ export class PostgresKeyStore implements KeyStore {
     return toSigningKey(onlyRow(rows))
   }
 
-  async insertIfEmpty (key: NewSigningKey): Promise<boolean> {
+  async insertFirstOfAlg (key: NewSigningKey): Promise<boolean> {
     assertNoNul(key, 'signing key')
     return this.#db.transaction(async (tx) => {
       // Under READ COMMITTED two starters would both see an empty table; this lock mode conflicts with
-      // itself and with writers (not with readers), so the second waits and then sees the first's key.
+      // itself and with writers (not with readers), so the second waits and then sees the first's key of
+      // that algorithm.
       // It is per table, hence per schema, unlike an advisory lock.
       await tx.query('LOCK TABLE signing_keys IN SHARE ROW EXCLUSIVE MODE')
-      const { rows } = await tx.query({ name: 'gh_keys_any', text: 'SELECT 1 FROM signing_keys LIMIT 1' })
+      const { rows } = await tx.query({ name: 'gh_keys_any_of_alg', text: 'SELECT 1 FROM signing_keys WHERE alg = $1 LIMIT 1', values: [key.alg] })
       if (rows.length > 0) return false
       await tx.query({ name: 'gh_keys_insert', text: insert, values: values(key) })
       return true

@@ -7,7 +7,7 @@ export class SqliteKeyStore implements KeyStore {
   readonly #list: Database.Statement
   readonly #insert: Database.Statement
   readonly #byKid: Database.Statement
-  readonly #any: Database.Statement
+  readonly #anyOfAlg: Database.Statement
   readonly #delete: Database.Statement
   readonly #deletePrivate: Database.Statement
   readonly #heartbeat: Database.Statement
@@ -22,7 +22,7 @@ export class SqliteKeyStore implements KeyStore {
     this.#insert = db.prepare(`INSERT INTO signing_keys (kid, seq, alg, private_key, public_jwk, created_at, activates_at)
       VALUES (@kid, (SELECT COALESCE(MAX(seq), 0) + 1 FROM signing_keys), @alg, @privateKey, @publicJwk, @createdAt, @activatesAt)`)
     this.#byKid = db.prepare('SELECT * FROM signing_keys WHERE kid = ?')
-    this.#any = db.prepare('SELECT 1 FROM signing_keys LIMIT 1')
+    this.#anyOfAlg = db.prepare('SELECT 1 FROM signing_keys WHERE alg = ? LIMIT 1')
     this.#delete = db.prepare('DELETE FROM signing_keys WHERE kid = ?')
     this.#deletePrivate = db.prepare('UPDATE signing_keys SET private_key = NULL WHERE kid = ? AND private_key IS NOT NULL')
     this.#heartbeat = db.prepare(`INSERT INTO key_instances (instance, publish_delay, seen_at) VALUES (?, ?, ?)
@@ -43,9 +43,10 @@ export class SqliteKeyStore implements KeyStore {
     }).immediate()
   }
 
-  async insertIfEmpty (key: NewSigningKey): Promise<boolean> {
+  async insertFirstOfAlg (key: NewSigningKey): Promise<boolean> {
+    // IMMEDIATE: the write lock is taken before the read, so a second starter reads after the first's insert.
     return this.#db.transaction(() => {
-      if (this.#any.get() !== undefined) return false
+      if (this.#anyOfAlg.get(key.alg) !== undefined) return false
       this.#insert.run(key)
       return true
     }).immediate()

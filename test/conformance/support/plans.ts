@@ -42,7 +42,7 @@ export const REQUEST_URI_FETCHED = 'request_uri objects fetched (the form_post p
 export const LOGOUT_CHECKS = 'RP-initiated logout that asks the user or shows an error when the request cannot be trusted (no or a bad id_token_hint, an unregistered post_logout_redirect_uri)'
 
 /** The features Gatehouse has: a module waiting only for these runs as a plain test. */
-const LANDED = new Set([PKCE_OPTIONAL, POST_AUTHORIZE, REQUEST_REFUSED, REQUEST_URI_REFUSED, FORM_POST, USERINFO_BODY, LOGOUT_CHECKS])
+const LANDED = new Set([PKCE_OPTIONAL, POST_AUTHORIZE, REQUEST_REFUSED, REQUEST_URI_REFUSED, FORM_POST, USERINFO_BODY, LOGOUT_CHECKS, RS256, RS256_DEFAULT])
 
 /** The `todo` of a module waiting for `features`: undefined (a plain test) once every one has landed. */
 const needs = (...features: string[]): string | undefined => {

@@ -29,21 +29,40 @@ async function ring (storage: Storage, clock: ManualClock, settings: Partial<Key
   return Object.assign(keyRing, { warnings })
 }
 
-const kids = (keyRing: KeyRing) => keyRing.jwks().keys.map((k) => k.kid)
+/** The published kids of one algorithm (ES256: what `current().active` names by default). */
+const kids = (keyRing: KeyRing, alg = 'ES256') => keyRing.jwks().keys.filter((k) => k.alg === alg).map((k) => k.kid)
 const stored = async (storage: Storage, kid: string) => (await storage.keys.list()).find((k) => k.kid === kid)
 
-t.test('the first start creates one key; instances opening at once on one store end with that one', async (t) => {
+t.test('the first start creates one key of each algorithm; instances opening at once on one store end with those', async (t) => {
   const clock = manualClock()
   const storage = await store(t, clock)
   const rings = await Promise.all([1, 2, 3].map(() => ring(storage, clock)))
-  t.equal((await storage.keys.list()).length, 1)
+  t.same((await storage.keys.list()).map((k) => k.alg).sort(), ['ES256', 'RS256'])
   const [k1] = kids(rings[0]!)
+  const [r1] = kids(rings[0]!, 'RS256')
   for (const r of rings) {
     t.same(kids(r), [k1])
-    t.equal(r.current().active.kid, k1, 'and signs with it')
+    t.same(kids(r, 'RS256'), [r1])
+    t.equal(r.current().active.kid, k1, 'and signs access tokens with the ES256 one')
   }
-  t.match(rings[0]!.jwks().keys[0], { kid: k1, kty: 'EC', crv: 'P-256', alg: 'ES256', use: 'sig' })
-  t.notOk('d' in rings[0]!.jwks().keys[0]!, 'the JWKS holds no private member')
+  const jwk = (kid: string | undefined) => rings[0]!.jwks().keys.find((k) => k.kid === kid)!
+  t.match(jwk(k1), { kid: k1, kty: 'EC', crv: 'P-256', alg: 'ES256', use: 'sig' })
+  t.match(jwk(r1), { kid: r1, kty: 'RSA', e: 'AQAB', alg: 'RS256', use: 'sig' })
+  t.equal(Buffer.from((jwk(r1) as { n: string }).n, 'base64url').length, 256, 'RSA 2048')
+  for (const k of rings[0]!.jwks().keys) t.notOk(['d', 'p', 'q', 'dp', 'dq', 'qi'].some((m) => m in k), `${k.alg}: the JWKS holds no private member`)
+})
+
+t.test('ACCESS_TOKEN_ALG=RS256: `current().active` is the RS256 key; a rotation adds one key of each algorithm, together', async (t) => {
+  const clock = manualClock()
+  const storage = await store(t, clock)
+  const keyRing = await ring(storage, clock, { accessTokenAlg: 'RS256' })
+  t.equal(keyRing.current().active.alg, 'RS256')
+  const rotated = await keyRing.rotate()
+  t.same(rotated.keys.map((k) => k.alg).sort(), ['ES256', 'RS256'], 'one new key per algorithm')
+  t.equal(rotated.kid, rotated.keys.find((k) => k.alg === 'RS256')!.kid, '`kid` names the access tokens\' new key')
+  t.equal(new Set(rotated.keys.map((k) => k.activatesAt)).size, 1, 'activating at the same second')
+  clock.advance(rotated.activatesAt - clock.now())
+  t.equal(keyRing.current().active.kid, rotated.kid)
 })
 
 t.test('a rotated key is published at once and signs from its activatesAt exactly, without another reload', async (t) => {

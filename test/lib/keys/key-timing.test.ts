@@ -66,9 +66,9 @@ t.test('lifecycle and signing follow the sequence, not seconds: the later rotati
   // Two rotations in the same second: same createdAt and activatesAt.
   const same = [key(1, 1000), key(2, 1100), key(3, 1100)]
   const loaded = same.map((k) => ({ ...k, privateKey: k.privateKey === null ? undefined : ({} as never), publicJwk: {} as never }))
-  t.equal(signingKeyAt(loaded, 1099)?.kid, 'k1')
-  t.equal(signingKeyAt(loaded, 1100)?.kid, 'k3', 'the later rotation signs')
-  t.equal(signingKeyAt([...loaded].reverse(), 1100)?.kid, 'k3', 'whatever the order it is given in')
+  t.equal(signingKeyAt(loaded, 1099, 'ES256')?.kid, 'k1')
+  t.equal(signingKeyAt(loaded, 1100, 'ES256')?.kid, 'k3', 'the later rotation signs')
+  t.equal(signingKeyAt([...loaded].reverse(), 1100, 'ES256')?.kid, 'k3', 'whatever the order it is given in')
   const life = keyLifecycle([...same].reverse(), 1100 + KEY_TIMING_MARGIN_SECONDS, 50)
   t.same(kids(life.retiredPrivate), ['k1', 'k2'], 'k2 never signs: it retires as it would have activated')
   t.same(kids(life.published), ['k1', 'k2', 'k3'], 'published in sequence order')
@@ -76,16 +76,16 @@ t.test('lifecycle and signing follow the sequence, not seconds: the later rotati
   // A later rotation with a shorter delay activates first: the older pending key then never signs.
   const shorter = [key(1, 1000), key(2, 1200), key(3, 1150)]
   const loadedShorter = shorter.map((k) => ({ ...k, privateKey: {} as never, publicJwk: {} as never }))
-  t.equal(signingKeyAt(loadedShorter, 1160)?.kid, 'k3')
-  t.equal(signingKeyAt(loadedShorter, 1210)?.kid, 'k3', 'k2 activating later does not take over from k3')
+  t.equal(signingKeyAt(loadedShorter, 1160, 'ES256')?.kid, 'k3')
+  t.equal(signingKeyAt(loadedShorter, 1210, 'ES256')?.kid, 'k3', 'k2 activating later does not take over from k3')
   t.same(kids(keyLifecycle(shorter, 1150 + 50 + 1, 50).dropped), ['k1', 'k2'], 'k1 and k2 retired when k3 activated')
 })
 
 t.test('signingKeyAt: a key whose private part is gone hands over to the next one', async (t) => {
-  const real = [key(1, 1000), key(2, 1100)].map((k) => loadKey({ ...k, privateKey: generateSigningKey(0, 0).privateKey, publicJwk: generateSigningKey(0, 0).publicJwk }))
-  t.equal(signingKeyAt(real, 999), undefined, 'nothing has activated')
-  t.equal(signingKeyAt(real, 1050)?.kid, 'k1')
+  const real = [key(1, 1000), key(2, 1100)].map((k) => loadKey({ ...k, privateKey: generateSigningKey('ES256', 0, 0).privateKey, publicJwk: generateSigningKey('ES256', 0, 0).publicJwk }))
+  t.equal(signingKeyAt(real, 999, 'ES256'), undefined, 'nothing has activated')
+  t.equal(signingKeyAt(real, 1050, 'ES256')?.kid, 'k1')
   const k1Retired = [{ ...real[0]!, privateKey: undefined }, real[1]!]
-  t.equal(signingKeyAt(k1Retired, 1099)?.kid, 'k2', 'k1 retired by a peer whose clock is ahead: k2 (published for the whole delay) signs')
-  t.equal(signingKeyAt([{ ...real[0]!, privateKey: undefined }], 1050), undefined, 'no key that can sign')
+  t.equal(signingKeyAt(k1Retired, 1099, 'ES256')?.kid, 'k2', 'k1 retired by a peer whose clock is ahead: k2 (published for the whole delay) signs')
+  t.equal(signingKeyAt([{ ...real[0]!, privateKey: undefined }], 1050, 'ES256'), undefined, 'no key that can sign')
 })

@@ -8,7 +8,7 @@ import { manualClock } from '../../support/helper.js'
 
 const issuer = 'http://localhost:3000'
 let seq = 0
-const newKey = () => loadKey({ ...generateSigningKey(0, 0), seq: ++seq }) as SignerKey
+const newKey = () => loadKey({ ...generateSigningKey('ES256', 0, 0), seq: ++seq }) as SignerKey
 const setup = () => {
   const clock = manualClock()
   const tokens = new AccessTokens({ issuer, audience: issuer, ttl: 60, clock })

@@ -20,7 +20,7 @@ import type { SecurityEvent } from '../../../lib/ops/events.js'
 import { denyEntry } from '../../../lib/stores/deny-list.js'
 import { openStorage } from '../../../lib/stores/index.js'
 import type { TokenRequestBody } from '../../../schemas/token.js'
-import { FAST_HASH, ISSUER, manualClock, tempDatabaseUrl } from '../../support/helper.js'
+import { FAST_HASH, ISSUER, manualClock, tempDatabaseUrl, testKeyMaterial } from '../../support/helper.js'
 
 // The grants (lib/oauth/grants/) and the issuer they end in (lib/oauth/token-issuer.ts), built once as the grants
 // plugin builds them, on a real SQLite store, real keys and a manual clock; POST /token's own tests run them
@@ -28,13 +28,17 @@ import { FAST_HASH, ISSUER, manualClock, tempDatabaseUrl } from '../../support/h
 
 const log = pino({ level: 'silent' })
 
+/** The ID tokens' RS256 key: one per file (RSA generation is slow). */
+const RSA_KEY = testKeyMaterial().RS256
+
 async function setup (t: Test, env: Record<string, string> = {}) {
   const clock = manualClock()
   const config = loadConfig({ ISSUER, ...FAST_HASH, ACCESS_TOKEN_TTL: '300', ...env })
   const storage = await openStorage(tempDatabaseUrl(t), clock)
   t.teardown(() => storage.close())
-  const key = loadKey({ ...generateSigningKey(0, 0), seq: 1 }) as SignerKey
-  const keys = { active: key, published: [key] }
+  const key = loadKey({ ...generateSigningKey('ES256', 0, 0), seq: 1 }) as SignerKey
+  const rsa = loadKey({ ...generateSigningKey('RS256', 0, 0, RSA_KEY), seq: 2 })
+  const keys = { active: key, published: [key, rsa] }
   const accessTokens = new AccessTokens({ issuer: ISSUER, audience: ISSUER, ttl: config.accessTokenTtl, clock })
   t.teardown(() => accessTokens.close())
   const idTokens = new IdTokens({ issuer: ISSUER, ttl: config.accessTokenTtl })

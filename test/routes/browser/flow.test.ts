@@ -48,7 +48,7 @@ t.test('login, consent, code, tokens: ID token, /userinfo and /users/me agree on
   t.equal(tokens.headers['cache-control'], 'no-store')
 
   const jwks = createLocalJWKSet((await app.inject('/.well-known/jwks.json')).json())
-  const { payload } = await jwtVerify(body.id_token, jwks, { issuer: ISSUER, audience: 'web', typ: 'JWT', algorithms: ['ES256'] })
+  const { payload } = await jwtVerify(body.id_token, jwks, { issuer: ISSUER, audience: 'web', typ: 'JWT', algorithms: ['RS256'] })
   t.equal(decodeProtectedHeader(body.id_token).typ, 'JWT', 'not at+jwt')
   t.equal(payload.sub, alice.id)
   t.equal(payload.nonce, 'n-1')
@@ -252,7 +252,7 @@ t.test('metadata lists the browser endpoints', async (t) => {
     display_values_supported: ['page', 'popup', 'touch', 'wap'],
     authorization_response_iss_parameter_supported: true,
     subject_types_supported: ['public'],
-    id_token_signing_alg_values_supported: ['ES256']
+    id_token_signing_alg_values_supported: ['RS256', 'ES256']
   })
   t.ok(meta.grant_types_supported.includes('authorization_code'))
   t.ok(meta.scopes_supported.includes('openid'))

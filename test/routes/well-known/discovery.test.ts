@@ -52,7 +52,10 @@ t.test('metadata documents (RFC 8414) come from ISSUER and list only what exists
     ['authorization_endpoint', 'end_session_endpoint', 'introspection_endpoint', 'jwks_uri', 'revocation_endpoint', 'token_endpoint', 'userinfo_endpoint'], 'exactly these endpoints are listed')
   const jwks = await app.inject({ method: 'GET', url: '/.well-known/jwks.json' })
   t.equal(jwks.statusCode, 200)
-  t.match(jwks.json(), { keys: [{ kty: 'EC', crv: 'P-256', alg: 'ES256', use: 'sig', kid: String }] }, 'the JWKS holds the signing key')
+  const byAlg = (alg: string) => (jwks.json().keys as Array<{ alg: string }>).filter((k) => k.alg === alg)
+  t.equal(jwks.json().keys.length, 2, 'the JWKS holds the two signing keys')
+  t.match(byAlg('ES256'), [{ kty: 'EC', crv: 'P-256', alg: 'ES256', use: 'sig', kid: String }], 'ES256')
+  t.match(byAlg('RS256'), [{ kty: 'RSA', n: String, e: 'AQAB', alg: 'RS256', use: 'sig', kid: String }], 'RS256')
 })
 
 const FORM_ONLY = 'the request body must be application/x-www-form-urlencoded'
