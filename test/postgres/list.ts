@@ -34,6 +34,7 @@ export const onPostgresToo: readonly string[] = [
   'plugins/cors.test.ts',
   'plugins/error-handler.test.ts',
   'plugins/html-security-headers.test.ts',
+  'plugins/mail.test.ts',
   'plugins/metrics.test.ts',
   'plugins/redis.test.ts',
   'plugins/signing-keys.test.ts',
