@@ -29,4 +29,8 @@ export function parseMailbox (value: string): { name: string, address: string } 
 }
 
 /** The default sender: `Gatehouse <no-reply@HOST of ISSUER>` (CONTRACT.md, MAIL_FROM). */
-export const defaultMailFrom = (issuer: string): string => `Gatehouse <no-reply@${new URL(issuer).hostname}>`
+export function defaultMailFrom (issuer: string): string {
+  // Derived before the settings are checked: a bad ISSUER (or PORT) is reported as such, not as a throw here.
+  const host = URL.canParse(issuer) ? new URL(issuer).hostname : 'localhost'
+  return `Gatehouse <no-reply@${host}>`
+}

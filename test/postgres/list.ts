@@ -19,6 +19,7 @@ export const onPostgresToo: readonly string[] = [
   'cli/cli.test.ts',
   'cli/providers.test.ts',
   'conformance/basic.test.ts',
+  'crash/mail.test.ts',
   'conformance/config.test.ts',
   'conformance/form-post-basic.test.ts',
   'conformance/rp-initiated-logout.test.ts',
