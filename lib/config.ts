@@ -10,6 +10,9 @@ import { parseTrustProxy } from './http/request-context.js'
 import { DEFAULT_IPV6_PREFIX_LENGTH } from './limits/address-key.js'
 import { MEMORY_COUNTERS_MAX } from './limits/throttle.js'
 import { DEFAULT_SQLITE_PATH } from './paths.js'
+import { defaultMailDir } from './mail/mail-dir.js'
+import { defaultMailFrom, parseMailbox } from './mail/addresses.js'
+import { parseSmtpUrl, redactSmtpUrl } from './mail/smtp-url.js'
 
 /**
  * Every setting Gatehouse reads from the environment, in one TypeBox schema: its variable (`env`), its
@@ -212,6 +215,39 @@ export const ConfigSchema = Type.Object({
     description: 'how often expired sessions, authorization codes, pending upstream sign-ins, refresh-token families and deny-list entries ' +
       'are deleted, seconds; with several instances one of them sweeps each round. Each round also counts the rows of `gatehouse_table_rows`'
   }),
+  smtpUrl: Type.Optional(Type.String({
+    env: 'SMTP_URL',
+    pattern: '^smtps?://.+$',
+    hint: 'smtp://host:port or smtps://user:pass@host:port',
+    // Its password never appears in a message or a log line (redactSmtpUrl).
+    redact: true,
+    description: 'the SMTP relay Gatehouse sends its messages through (verification, password reset, invitations): `smtp://` uses STARTTLS, ' +
+      'required unless the host is a loopback address; `smtps://` is TLS from the start (port 465). Unset: each message is written as an ' +
+      '`.eml` file into `MAIL_DIR` and the log names the file'
+  })),
+  mailFrom: Type.String({
+    env: 'MAIL_FROM',
+    minLength: 3,
+    maxLength: 320,
+    hint: 'an address, or Name <address>',
+    derivedDefault: '`Gatehouse <no-reply@HOST>`, HOST being the host name of `ISSUER`',
+    description: 'the sender (`From:`) of the messages Gatehouse sends'
+  }),
+  mailDir: Type.String({
+    env: 'MAIL_DIR',
+    minLength: 1,
+    hint: 'a folder',
+    derivedDefault: '`outbox/` beside the SQLite file (`data/outbox/` in the project folder for the embedded default), else `data/outbox/`',
+    description: 'where messages are written as `.eml` files when `SMTP_URL` is unset (readable by the owner only: they hold single-use links)'
+  }),
+  mailPollMs: Type.Integer({
+    env: 'MAIL_POLL_MS',
+    minimum: 50,
+    maximum: 60_000,
+    default: 5_000,
+    description: 'how often each instance looks for messages due in the outbox (a message queued by this instance is sent at once; ' +
+      'this catches retries and messages another instance queued), milliseconds'
+  }),
   upstreamTimeoutMs: Type.Integer({
     env: 'UPSTREAM_TIMEOUT_MS',
     minimum: 100,
@@ -237,7 +273,9 @@ export type Config = StaticDecode<typeof ConfigSchema>
 const DERIVED: Partial<Record<keyof Config, (c: Record<string, unknown>) => unknown>> = {
   databaseUrl: () => `sqlite:${DEFAULT_SQLITE_PATH}`,
   issuer: (c) => `http://localhost:${String(c.port)}`,
-  audience: (c) => c.issuer
+  audience: (c) => c.issuer,
+  mailFrom: (c) => defaultMailFrom(String(c.issuer)),
+  mailDir: (c) => defaultMailDir(String(c.databaseUrl))
 }
 
 export class ConfigError extends Error {}
@@ -260,7 +298,19 @@ export function deploymentNamespace (config: Pick<Config, 'issuer'> & Partial<Pi
  * why the combination is refused, naming every variable involved, or undefined.
  */
 const CROSS_CHECKS: Array<(config: Config) => string | undefined> = [
-  keyTimingProblem
+  keyTimingProblem,
+  (c) => {
+    if (c.smtpUrl === undefined) return undefined
+    try {
+      parseSmtpUrl(c.smtpUrl)
+    } catch (err) {
+      return `SMTP_URL=${JSON.stringify(redactSmtpUrl(c.smtpUrl))}: ${(err as Error).message}`
+    }
+    return undefined
+  },
+  (c) => parseMailbox(c.mailFrom) === undefined
+    ? `MAIL_FROM=${JSON.stringify(c.mailFrom)}: expected one address, or Name <address>, on one line`
+    : undefined
 ]
 
 /** Reads every setting from `env` (an empty variable counts as unset), and fails naming the first bad variable. */
@@ -304,7 +354,8 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
 }
 
 function bad (schema: TSchema, value: unknown, message: string): ConfigError {
-  return new ConfigError(`invalid environment variable ${envName(schema)}=${JSON.stringify(value)}: ${message}`)
+  const shown = (schema as { redact?: boolean }).redact === true && typeof value === 'string' ? redactSmtpUrl(value) : value
+  return new ConfigError(`invalid environment variable ${envName(schema)}=${JSON.stringify(shown)}: ${message}`)
 }
 
 /** The reason in words a reader can act on: the allowed values, the bounds or the expected form. */

@@ -9,7 +9,7 @@ declare module 'fastify' {
 }
 
 /** Routine events at info, the ones that may mean an attack or an incident at warn. */
-const WARN = new Set<SecurityEvent['type']>(['login_throttled', 'login_shed', 'login_hash_refused', 'refresh_reuse', 'code_reuse', 'upstream_failed'])
+const WARN = new Set<SecurityEvent['type']>(['login_throttled', 'login_shed', 'login_hash_refused', 'refresh_reuse', 'code_reuse', 'upstream_failed', 'mail_failed'])
 
 const MESSAGES: Record<SecurityEvent['type'], string> = {
   login_failed: 'sign-in failed',
@@ -21,7 +21,8 @@ const MESSAGES: Record<SecurityEvent['type'], string> = {
   key_rotated: 'signing key rotated',
   admin_change: 'admin change',
   upstream_failed: 'sign-in through an upstream provider failed',
-  upstream_signin: 'signed in through an upstream provider'
+  upstream_signin: 'signed in through an upstream provider',
+  mail_failed: 'a message could not be sent after every attempt: given up (lib/ops/outbox.ts)'
 }
 
 /**
@@ -30,7 +31,7 @@ const MESSAGES: Record<SecurityEvent['type'], string> = {
  * digest only; nothing secret is ever part of an event.
  */
 export default fp(async (fastify) => {
-  const counter = fastify.metrics.registry.counter('gatehouse_security_events_total', 'Security events by type: login_failed, login_throttled, login_shed, login_hash_refused, refresh_reuse, code_reuse, key_rotated, admin_change, upstream_failed, upstream_signin.', ['type'])
+  const counter = fastify.metrics.registry.counter('gatehouse_security_events_total', 'Security events by type: login_failed, login_throttled, login_shed, login_hash_refused, refresh_reuse, code_reuse, key_rotated, admin_change, upstream_failed, upstream_signin, mail_failed.', ['type'])
   fastify.decorate('events', {
     emit (event: SecurityEvent, log: EventLog = fastify.log) {
       counter.inc([event.type])

@@ -19,6 +19,8 @@ export type SecurityEvent =
   | { type: 'upstream_failed', provider: string, reason: string, ip: string, detail?: string }
   /** A sign-in through an upstream provider succeeded: the local user it reached, and whether it was linked or created now. */
   | { type: 'upstream_signin', provider: string, userId: string, outcome: 'existing' | 'linked' | 'created', ip: string }
+  /** A message (its template and outbox id, never its recipient or links) could not be sent after every attempt. */
+  | { type: 'mail_failed', template: string, id: string, attempts: number, reason: string }
 
 /** Where an event is written: a request's logger (so the line carries its reqId) or the server's. */
 export interface EventLog {

@@ -1,4 +1,5 @@
 import { REDEEMED_CODE_RETENTION_SECONDS } from '../limits/table-bounds.js'
+import { OUTBOX_RETENTION_SECONDS } from './outbox.js'
 import type { GrowingTable, Storage } from '../stores/types.js'
 
 /** The housekeeping job's name in the store (the row instances claim each round). */
@@ -14,6 +15,8 @@ export interface Swept {
   grants: number
   /** Deny-list entries past the expiry of the tokens they cover. */
   revocations: number
+  /** Outbox messages finished (sent or given up) more than OUTBOX_RETENTION_SECONDS ago. */
+  outbox: number
 }
 
 export interface SweepRound {
@@ -29,14 +32,15 @@ export interface SweepRound {
  * column and idempotent: two instances sweeping at once only delete the same rows once.
  */
 export async function sweepExpired (storage: Storage, now: number): Promise<Swept> {
-  const [sessions, codes, upstreamTransactions, grants, revocations] = await Promise.all([
+  const [sessions, codes, upstreamTransactions, grants, revocations, outbox] = await Promise.all([
     storage.sessions.purgeExpired(now),
     storage.codes.purgeExpired(now, REDEEMED_CODE_RETENTION_SECONDS),
     storage.upstreamTransactions.purgeExpired(now),
     storage.grants.purgeExpired(now),
-    storage.revocations.purgeExpired(now)
+    storage.revocations.purgeExpired(now),
+    storage.outbox.purgeFinished(now - OUTBOX_RETENTION_SECONDS)
   ])
-  return { sessions, codes, upstreamTransactions, grants, revocations }
+  return { sessions, codes, upstreamTransactions, grants, revocations, outbox }
 }
 
 /**

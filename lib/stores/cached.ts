@@ -290,6 +290,7 @@ export async function withReadCache (inner: Storage, options: CacheOptions, bus?
     identities: inner.identities,
     upstreamTransactions: inner.upstreamTransactions,
     housekeeping: inner.housekeeping,
+    outbox: inner.outbox,
     ping: () => inner.ping(),
     poolStats: inner.poolStats,
     async close () {

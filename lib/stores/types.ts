@@ -349,6 +349,7 @@ export interface Storage {
   identities: IdentityStore
   upstreamTransactions: UpstreamTransactionStore
   housekeeping: HousekeepingStore
+  outbox: OutboxStore
   /** Resolves when the database answers; rejects with StoreUnavailableError otherwise. */
   ping (): Promise<void>
   /** Connection-pool use, for /metrics (PostgreSQL; SQLite has no pool). */
@@ -643,7 +644,7 @@ export interface UpstreamTransactionStore {
 }
 
 /** The tables that grow with use, whose row counts /metrics shows (`gatehouse_table_rows`). */
-export const GROWING_TABLES = ['sessions', 'session_clients', 'logout_outbox', 'authorization_codes', 'upstream_transactions', 'consents', 'grants', 'refresh_tokens', 'revocations'] as const
+export const GROWING_TABLES = ['sessions', 'session_clients', 'logout_outbox', 'authorization_codes', 'upstream_transactions', 'consents', 'grants', 'refresh_tokens', 'revocations', 'outbox'] as const
 export type GrowingTable = typeof GROWING_TABLES[number]
 
 /** What keeps the tables bounded (lib/ops/sweep.ts): who sweeps this round, and how big the tables are. */
@@ -655,4 +656,46 @@ export interface HousekeepingStore {
   claim (job: string, now: number, everySeconds: number): Promise<boolean>
   /** The row count of each growing table. */
   tableRows (): Promise<Record<GrowingTable, number>>
+}
+
+/** A message waiting in the outbox (lib/ops/outbox.ts has the rules: backoff, lease, bounds). */
+export interface OutboxMessage {
+  id: string
+  /** What the message is (`mail`, later `backchannel-logout`): each sender claims its own kind. */
+  kind: string
+  payload: unknown
+  /** Attempts started so far, this one included once claimed. */
+  attempts: number
+  createdAt: number
+  lastError: string | null
+}
+
+/**
+ * A durable queue of work to do outside a request (mail to send, calls to make), generic in `kind` and its JSON
+ * payload. A message is delivered at least once: it is claimed with a lease (`leaseSeconds`, by `owner`), and a
+ * claimed message whose sender died comes back when its lease runs out. Finished messages (sent or given up) keep
+ * their row without the payload until the sweep deletes them.
+ */
+export interface OutboxStore {
+  /**
+   * Adds a message due at `now`; undefined (nothing added) when `maxPending` unfinished messages are already
+   * waiting, so a flood cannot grow the table without bound.
+   */
+  enqueue (input: { kind: string, payload: unknown, now: number, maxPending: number }): Promise<string | undefined>
+  /**
+   * Claims up to `limit` due messages of `kind` (not finished, next attempt at or before `now`, no live lease) for
+   * `owner` until `now + leaseSeconds`, counting an attempt on each. Race-safe: of instances claiming at once, each
+   * message goes to one of them.
+   */
+  claim (kind: string, now: number, limit: number, leaseSeconds: number, owner: string): Promise<OutboxMessage[]>
+  /** The message went out: finished, its payload dropped. False when `owner` no longer holds it. */
+  complete (id: string, owner: string, now: number): Promise<boolean>
+  /** This attempt failed: due again at `at`, the lease released. False when `owner` no longer holds it. */
+  reschedule (id: string, owner: string, at: number, error: string): Promise<boolean>
+  /** No attempt is left: finished as failed, its payload dropped. False when `owner` no longer holds it. */
+  giveUp (id: string, owner: string, now: number, error: string): Promise<boolean>
+  /** Unfinished messages (of `kind`, or all). */
+  pending (kind?: string): Promise<number>
+  /** Deletes messages finished before `before`; the number deleted. */
+  purgeFinished (before: number): Promise<number>
 }

@@ -115,7 +115,7 @@ t.test('the message says what the variable accepts', async (t) => {
 })
 
 t.test('every setting is declared once, in the schema: its variable, and a default unless it is optional or derived', async (t) => {
-  const derived = ['databaseUrl', 'issuer', 'audience']
+  const derived = ['databaseUrl', 'issuer', 'audience', 'mailFrom', 'mailDir']
   for (const [key, schema] of Object.entries(ConfigSchema.properties) as unknown as Array<[string, { env?: string, default?: unknown, [k: symbol]: unknown }]>) {
     t.match(schema.env, /^[A-Z][A-Z0-9_]+$/, `${key} names its environment variable`)
     const optional = Object.getOwnPropertySymbols(schema).some((s) => String(s) === 'Symbol(TypeBox.Optional)')

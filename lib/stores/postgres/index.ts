@@ -13,6 +13,7 @@ import { PostgresKeyStore } from './keys.js'
 import { PostgresAuthorizationCodeStore, PostgresConsentStore, PostgresLogoutOutboxStore, PostgresSessionStore } from './browser.js'
 import { PostgresIdentityStore, PostgresProviderStore, PostgresUpstreamTransactionStore } from './upstream.js'
 import { PostgresHousekeepingStore } from './housekeeping.js'
+import { PostgresOutboxStore } from './outbox.js'
 
 /**
  * INT8 (BIGINT, COUNT(*)) as a JS number instead of node-postgres' default string. Unix seconds and row
@@ -75,6 +76,7 @@ export async function openPostgres (databaseUrl: string, clock: Clock = systemCl
     identities: new PostgresIdentityStore(db),
     upstreamTransactions: new PostgresUpstreamTransactionStore(db),
     housekeeping: new PostgresHousekeepingStore(db),
+    outbox: new PostgresOutboxStore(db),
     async ping () {
       try {
         // A table of ours, not just SELECT 1: a database dropped and re-created empty is not ready either.

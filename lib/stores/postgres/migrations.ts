@@ -225,7 +225,23 @@ export const postgresMigrations: string[] = [
      next_at BIGINT NOT NULL DEFAULT 0,
      lease_until BIGINT NOT NULL DEFAULT 0
    );
-   CREATE INDEX logout_outbox_due ON logout_outbox (next_at);`
+   CREATE INDEX logout_outbox_due ON logout_outbox (next_at);`,
+  // The outbox: see the SQLite migration of the same number. JSONB payload.
+  `CREATE TABLE outbox (
+     id TEXT COLLATE "C" PRIMARY KEY,
+     kind TEXT COLLATE "C" NOT NULL,
+     payload JSONB NOT NULL,
+     attempts INTEGER NOT NULL DEFAULT 0,
+     next_attempt_at BIGINT NOT NULL,
+     lease_until BIGINT,
+     lease_owner TEXT,
+     created_at BIGINT NOT NULL,
+     last_error TEXT,
+     finished_at BIGINT,
+     outcome TEXT CHECK (outcome IN ('sent', 'failed'))
+   );
+   CREATE INDEX outbox_due ON outbox (kind, next_attempt_at) WHERE finished_at IS NULL;
+   CREATE INDEX outbox_finished ON outbox (finished_at) WHERE finished_at IS NOT NULL;`
 ]
 
 /**

@@ -12,6 +12,7 @@ import { SqliteKeyStore } from './keys.js'
 import { SqliteAuthorizationCodeStore, SqliteConsentStore, SqliteLogoutOutboxStore, SqliteSessionStore } from './browser.js'
 import { SqliteIdentityStore, SqliteProviderStore, SqliteUpstreamTransactionStore } from './upstream.js'
 import { SqliteHousekeepingStore } from './housekeeping.js'
+import { SqliteOutboxStore } from './outbox.js'
 
 /** `sqlite:PATH` (relative to the working directory) or `sqlite::memory:`. */
 export function sqlitePath (databaseUrl: string): string {
@@ -45,6 +46,7 @@ export function openSqlite (databaseUrl: string, clock: Clock = systemClock): St
     identities: new SqliteIdentityStore(db),
     upstreamTransactions: new SqliteUpstreamTransactionStore(db),
     housekeeping: new SqliteHousekeepingStore(db),
+    outbox: new SqliteOutboxStore(db),
     async ping () { db.prepare('SELECT 1').get() },
     async close () { if (db.open) db.close() }
   }

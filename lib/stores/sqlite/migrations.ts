@@ -235,5 +235,24 @@ export const sqliteMigrations: string[] = [
      next_at INTEGER NOT NULL DEFAULT 0,
      lease_until INTEGER NOT NULL DEFAULT 0
    );
-   CREATE INDEX logout_outbox_due ON logout_outbox (next_at);`
+   CREATE INDEX logout_outbox_due ON logout_outbox (next_at);`,
+  // The outbox (lib/ops/outbox.ts): work done outside a request, at least once, by whichever instance claims it
+  // (a lease: lease_owner until lease_until). finished_at/outcome are set once it was sent or given up; the payload
+  // is emptied then (a mail carries a single-use link) and the sweep deletes the row later. Partial indexes: the
+  // claim and the cap read the unfinished rows only, the sweep the finished ones.
+  `CREATE TABLE outbox (
+     id TEXT PRIMARY KEY,
+     kind TEXT NOT NULL,
+     payload TEXT NOT NULL,
+     attempts INTEGER NOT NULL DEFAULT 0,
+     next_attempt_at INTEGER NOT NULL,
+     lease_until INTEGER,
+     lease_owner TEXT,
+     created_at INTEGER NOT NULL,
+     last_error TEXT,
+     finished_at INTEGER,
+     outcome TEXT CHECK (outcome IN ('sent', 'failed'))
+   );
+   CREATE INDEX outbox_due ON outbox (kind, next_attempt_at) WHERE finished_at IS NULL;
+   CREATE INDEX outbox_finished ON outbox (finished_at) WHERE finished_at IS NOT NULL;`
 ]

@@ -1,6 +1,7 @@
 import t, { type Test } from 'tap'
 import { sweepExpired, sweepRound } from '../../../lib/ops/sweep.js'
 import { REDEEMED_CODE_RETENTION_SECONDS } from '../../../lib/limits/table-bounds.js'
+import { OUTBOX_RETENTION_SECONDS } from '../../../lib/ops/outbox.js'
 import { openStorage } from '../../../lib/stores/index.js'
 import type { AuthorizationCode, Storage } from '../../../lib/stores/types.js'
 import { tempDatabaseUrl } from '../../support/helper.js'
@@ -45,15 +46,24 @@ t.test('sweepExpired deletes what expired by now in every expiring table, and no
   await storage.upstreamTransactions.create({ ...pending, idHash: 'live', expiresAt: now + 1 })
   await storage.revocations.add(['jti:gone'], now - 1)
   await storage.revocations.add(['jti:live'], now + 1)
+  // Outbox: one message sent long enough ago, one sent just now, one still waiting.
+  const old = now - OUTBOX_RETENTION_SECONDS - 1
+  for (const at of [old, now]) {
+    await storage.outbox.enqueue({ kind: 'mail', payload: {}, now: at, maxPending: 10 })
+    const [m] = await storage.outbox.claim('mail', at, 1, 60, 'me')
+    await storage.outbox.complete(m!.id, 'me', at)
+  }
+  await storage.outbox.enqueue({ kind: 'mail', payload: {}, now: old, maxPending: 10 })
 
-  t.same(await sweepExpired(storage, now), { sessions: 1, codes: 2, upstreamTransactions: 1, grants: 0, revocations: 1 })
+  t.same(await sweepExpired(storage, now), { sessions: 1, codes: 2, upstreamTransactions: 1, grants: 0, revocations: 1, outbox: 1 })
+  t.equal(await storage.outbox.pending(), 1, 'a message still waiting is never swept, however old')
   t.ok(await storage.sessions.find('live', now))
   t.ok(await storage.codes.find('live'))
   t.ok(await storage.codes.find('redeemed-recent'), 'a redeemed code stays for the replay window')
   t.equal(await storage.codes.find('unredeemed-old'), undefined, 'an unredeemed code goes at its lifetime')
   t.equal(await storage.codes.find('redeemed-old'), undefined)
   t.ok(await storage.revocations.anyRevoked(['jti:live']))
-  t.same(await sweepExpired(storage, now), { sessions: 0, codes: 0, upstreamTransactions: 0, grants: 0, revocations: 0 }, 'a second sweep finds nothing')
+  t.same(await sweepExpired(storage, now), { sessions: 0, codes: 0, upstreamTransactions: 0, grants: 0, revocations: 0, outbox: 0 }, 'a second sweep finds nothing')
 })
 
 t.test('sweepRound: one claim per half interval; every round counts the tables', async (t) => {
