@@ -1,4 +1,6 @@
 import fp from 'fastify-plugin'
+import { randomUUID } from 'node:crypto'
+import { hostname } from 'node:os'
 import { sendLogouts, type LogoutResult, type LogoutSenderDeps } from '../lib/oauth/backchannel-logout.js'
 
 export interface BackchannelLogout {
@@ -17,8 +19,9 @@ declare module 'fastify' {
 const POLL_MS = 1000
 
 /**
- * Delivers the logout tokens queued when sessions end (lib/oauth/backchannel-logout.ts): every second, on an
- * unref'd timer stopped at close, each instance claims due messages (each goes to one instance) and posts them,
+ * Delivers the logout tokens queued in the outbox when sessions end (lib/oauth/backchannel-logout.ts, on the
+ * outbox's rounds: lib/ops/outbox.ts): every second, on an unref'd timer stopped at close, each instance claims
+ * due messages (a lease: each goes to one instance) and posts them,
  * counting each outcome in gatehouse_backchannel_logouts_total{result} and logging a `backchannel_logout_failed`
  * event when a message is given up.
  */
@@ -27,10 +30,11 @@ export default fp(async (fastify) => {
   const counter = metrics.registry.counter('gatehouse_backchannel_logouts_total',
     'Back-channel logout messages by outcome: delivered, retried (a try failed; tried again later), failed (given up after the last retry), client_gone, dropped (the outbox was full: the oldest went).', ['result'])
 
-  const report: LogoutSenderDeps['report'] = (result: LogoutResult, { message, reason, count }) => {
+  const owner = `${hostname()}:${process.pid}:${randomUUID()}`
+  const report: LogoutSenderDeps['report'] = (result: LogoutResult, { message, attempts, reason, count }) => {
     counter.inc([result], count ?? 1)
     if (result === 'failed') {
-      fastify.log.warn({ event: 'backchannel_logout_failed', clientId: message?.clientId, attempts: (message?.attempts ?? 0) + 1, reason }, 'back-channel logout given up: the client never accepted the logout token')
+      fastify.log.warn({ event: 'backchannel_logout_failed', clientId: message?.clientId, attempts, reason }, 'back-channel logout given up: the client never accepted the logout token')
     } else if (result === 'retried' || result === 'dropped') {
       fastify.log.info({ event: `backchannel_logout_${result}`, clientId: message?.clientId, reason, count }, 'back-channel logout not delivered yet')
     }
@@ -40,6 +44,7 @@ export default fp(async (fastify) => {
     clock,
     issuer: config.issuer,
     timeoutMs: config.backchannelLogoutTimeoutMs,
+    owner,
     sign: (claims, client, now) => idTokens.logoutToken(claims, now, client.idTokenAlg),
     report
   }

@@ -17,7 +17,7 @@ export interface Mail {
    * OutboxFullError when the outbox is full. Resolves with the outbox id.
    */
   send: (kind: string, to: string, data?: Record<string, unknown>) => Promise<string>
-  /** Runs a round of the sender now (the schedule runs them too); a call during a round waits for the next one. */
+  /** Runs a round of the sender now (the schedule runs them too); a call during a round waits for the next one and answers with both rounds' outcomes. */
   run: () => Promise<Outcome[]>
   /** `smtp` (SMTP_URL) or `file` (.eml files in MAIL_DIR). */
   readonly transport: MailTransport['kind']
@@ -82,15 +82,17 @@ export default fp(async (fastify) => {
   }
 
   // One round at a time; a call during one is served by the next (it may have been called for a message queued
-  // after the running round claimed).
+  // after the running round claimed), and answers with both rounds' outcomes: the running one may have taken the
+  // very message the caller meant (a round the schedule or a send's nudge started a moment before).
   let running: Promise<Outcome[]> | undefined
   let next: Promise<Outcome[]> | undefined
   let closed = false
   const run = (): Promise<Outcome[]> => {
     if (closed) return Promise.resolve([])
     if (running) {
-      next ??= running.catch(() => {}).then(() => { next = undefined; return run() })
-      return next
+      const current = running.catch((): Outcome[] => [])
+      next ??= current.then(() => { next = undefined; return run() })
+      return Promise.all([current, next]).then(([before, after]) => [...before, ...after])
     }
     running = round().finally(() => { running = undefined })
     return running

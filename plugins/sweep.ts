@@ -22,7 +22,7 @@ export default fp(async (fastify) => {
   const { storage, clock, config, metrics } = fastify
   const intervalSeconds = config.sweepIntervalSeconds
   let rows: Record<GrowingTable, number> | undefined
-  metrics.registry.gauge('gatehouse_table_rows', 'Rows in the tables that grow with use (sessions, session_clients, logout_outbox, authorization_codes, upstream_transactions, consents, grants, refresh_tokens, revocations), as counted by the last sweep round (every SWEEP_INTERVAL_SECONDS).',
+  metrics.registry.gauge('gatehouse_table_rows', 'Rows in the tables that grow with use (sessions, session_clients, authorization_codes, upstream_transactions, consents, grants, refresh_tokens, revocations, outbox), as counted by the last sweep round (every SWEEP_INTERVAL_SECONDS).',
     () => rows === undefined ? [] : Object.entries(rows).map(([table, value]) => ({ labels: { table }, value })))
 
   let running: Promise<SweepRound> | undefined

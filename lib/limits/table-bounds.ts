@@ -13,12 +13,6 @@ export const CODES_PER_SESSION = 10
  */
 export const CLIENTS_PER_SESSION = 50
 
-/**
- * Logout messages waiting for delivery (logout_outbox), across every instance: past it the oldest are dropped (and
- * counted), so sessions ended in bulk while a client is down cannot grow the table without end.
- */
-export const LOGOUT_OUTBOX_MAX = 10_000
-
 /** Sessions one user may hold (browsers, devices); a new sign-in past it ends the user's oldest sessions. */
 export const SESSIONS_PER_USER = 50
 

@@ -1,9 +1,9 @@
 import type { OutboxMessage, OutboxStore } from '../stores/types.js'
 
 /**
- * The rules of every outbox sender (mail now; back-channel logout calls later): when a failed message is tried
- * again, how long a claim holds, how many messages may wait, how long finished rows stay. The store
- * (lib/stores/types.ts OutboxStore) keeps the rows; `deliverRound` is one sender's round over its kind.
+ * The rules of every outbox sender (mail, back-channel logout): when a failed message is tried again, how long a
+ * claim holds, how many messages may wait, how long finished rows stay. The store (lib/stores/types.ts
+ * OutboxStore) keeps the rows; `deliverRound` is one sender's round over its kind, on its kind's schedule.
  */
 
 /**
@@ -21,7 +21,11 @@ export const OUTBOX_LEASE_SECONDS = 120
 /** The longest one attempt may take (a send that hangs is abandoned, and counted as a failed attempt). */
 export const OUTBOX_ATTEMPT_TIMEOUT_MS = 30_000
 
-/** Unfinished messages the outbox holds at most; past it an enqueue is refused (OutboxFullError). */
+/**
+ * Unfinished messages of one kind the outbox holds at most (counted per kind: a flood of one kind never refuses
+ * another); past it an enqueue is refused (OutboxFullError). A kind whose messages are queued by a change that
+ * must not fail (a session ending queues its logout messages) drops its oldest instead (`dropOldest`).
+ */
 export const OUTBOX_MAX_PENDING = 10_000
 
 /** How long a finished message's row (without its payload) stays for an operator to look at, seconds. */
@@ -30,21 +34,39 @@ export const OUTBOX_RETENTION_SECONDS = 7 * 24 * 3600
 /** Messages one sender claims per round. */
 export const OUTBOX_BATCH = 10
 
+/** How a kind's messages are tried: its backoff (one attempt more than waits), lease, batch and attempt timeout. */
+export interface OutboxSchedule {
+  /** Seconds to wait after the n-th failed attempt (index n - 1); after the last, the message is given up. */
+  backoffSeconds: readonly number[]
+  leaseSeconds: number
+  /** Messages one round claims. */
+  batch: number
+  /** The longest one attempt may take (then it counts as failed). */
+  timeoutMs: number
+}
+
+/** The schedule of a kind that names none (mail). */
+export const DEFAULT_OUTBOX_SCHEDULE: OutboxSchedule = {
+  backoffSeconds: OUTBOX_BACKOFF_SECONDS,
+  leaseSeconds: OUTBOX_LEASE_SECONDS,
+  batch: OUTBOX_BATCH,
+  timeoutMs: OUTBOX_ATTEMPT_TIMEOUT_MS
+}
+
 /**
  * When a message that has failed `attempts` times (the one just failed included) is due again, or undefined when
- * it has had all its attempts and is given up.
+ * it has had all its attempts (one more than `backoff` has waits) and is given up.
  */
-export function nextAttemptAt (attempts: number, now: number): number | undefined {
-  if (attempts >= OUTBOX_MAX_ATTEMPTS) return undefined
-  const wait = OUTBOX_BACKOFF_SECONDS[Math.max(0, attempts - 1)] ?? OUTBOX_BACKOFF_SECONDS[OUTBOX_BACKOFF_SECONDS.length - 1]!
-  return now + wait
+export function nextAttemptAt (attempts: number, now: number, backoff: readonly number[] = OUTBOX_BACKOFF_SECONDS): number | undefined {
+  if (attempts > backoff.length) return undefined
+  return now + backoff[Math.max(0, attempts - 1)]!
 }
 
 /** The outbox holds OUTBOX_MAX_PENDING unfinished messages: nothing was added. */
 export class OutboxFullError extends Error {
   override name = 'OutboxFullError'
   constructor (kind: string) {
-    super(`the outbox is full (${OUTBOX_MAX_PENDING} messages waiting): ${kind} not queued`)
+    super(`the outbox is full (${OUTBOX_MAX_PENDING} ${kind} messages waiting): ${kind} not queued`)
   }
 }
 
@@ -53,6 +75,17 @@ export async function enqueue (store: OutboxStore, kind: string, payload: unknow
   const id = await store.enqueue({ kind, payload, now, maxPending: OUTBOX_MAX_PENDING })
   if (id === undefined) throw new OutboxFullError(kind)
   return id
+}
+
+/** The last_error of a message dropped by `dropOldest`. */
+export const DROPPED = 'dropped: the outbox bound was reached'
+
+/**
+ * Keeps the newest `keep` unfinished messages of `kind` and finishes the others as failed (DROPPED); returns how
+ * many went. For the kinds that cannot be refused at enqueue (see OUTBOX_MAX_PENDING).
+ */
+export async function dropOldest (store: OutboxStore, kind: string, now: number, keep = OUTBOX_MAX_PENDING): Promise<number> {
+  return store.dropOldest(kind, keep, now, DROPPED)
 }
 
 /** What became of one claimed message in a round. */
@@ -74,21 +107,25 @@ export interface RoundInput {
   deliver: (message: OutboxMessage) => Promise<unknown>
   /** Failures that would recur however often tried (a recipient refused for good): given up at once. */
   isPermanent?: (err: unknown) => boolean
+  /** The kind's schedule (DEFAULT_OUTBOX_SCHEDULE when absent). */
+  schedule?: OutboxSchedule
+  /** Overrides the schedule's attempt timeout. */
   timeoutMs?: number
 }
 
 /** Claims the due messages of one kind and delivers them (at once), recording each outcome. */
 export async function deliverRound (input: RoundInput): Promise<Outcome[]> {
   const { store, kind, now, owner, deliver } = input
-  const timeoutMs = input.timeoutMs ?? OUTBOX_ATTEMPT_TIMEOUT_MS
-  const claimed = await store.claim(kind, now(), OUTBOX_BATCH, OUTBOX_LEASE_SECONDS, owner)
+  const schedule = input.schedule ?? DEFAULT_OUTBOX_SCHEDULE
+  const timeoutMs = input.timeoutMs ?? schedule.timeoutMs
+  const claimed = await store.claim(kind, now(), schedule.batch, schedule.leaseSeconds, owner)
   return Promise.all(claimed.map(async (message): Promise<Outcome> => {
     let detail: unknown
     try {
       detail = await withTimeout(deliver(message), timeoutMs)
     } catch (err) {
       const error = describe(err)
-      const at = input.isPermanent?.(err) === true ? undefined : nextAttemptAt(message.attempts, now())
+      const at = input.isPermanent?.(err) === true ? undefined : nextAttemptAt(message.attempts, now(), schedule.backoffSeconds)
       if (at === undefined) {
         return await store.giveUp(message.id, owner, now(), error) ? { result: 'failed', message, error } : { result: 'lost', message }
       }

@@ -1,5 +1,5 @@
 import { num, numOrNull, requestedClaimsOf, strOrNull, type Row } from './rows.js'
-import type { AuthorizationCode, Consent, IssuedFromCode, LogoutMessage, Session } from './types.js'
+import type { AuthorizationCode, Consent, IssuedFromCode, Session } from './types.js'
 
 /** Row ⇄ entity mapping of the browser-flow tables (sessions, consents, authorization codes), shared by both backends. */
 
@@ -13,16 +13,6 @@ export const toSession = (r: Row): Session => ({
   provider: strOrNull(r.provider),
   amr: r.amr === null || r.amr === undefined ? [] : (typeof r.amr === 'string' ? JSON.parse(r.amr) : r.amr) as string[],
   sid: strOrNull(r.sid)
-})
-
-export const toLogoutMessage = (r: Row): LogoutMessage => ({
-  id: num(r.id),
-  clientId: String(r.client_id),
-  uri: String(r.uri),
-  sub: String(r.sub),
-  sid: String(r.sid),
-  attempts: num(r.attempts),
-  nextAt: num(r.next_at)
 })
 
 export const toConsent = (r: Row): Consent => ({

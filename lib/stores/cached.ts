@@ -283,7 +283,6 @@ export async function withReadCache (inner: Storage, options: CacheOptions, bus?
     revocations: revocationStore,
     keys: inner.keys,
     sessions: inner.sessions,
-    logoutOutbox: inner.logoutOutbox,
     consents: inner.consents,
     codes: inner.codes,
     providers: inner.providers,

@@ -342,7 +342,6 @@ export interface Storage {
   revocations: RevocationStore
   keys: KeyStore
   sessions: SessionStore
-  logoutOutbox: LogoutOutboxStore
   consents: ConsentStore
   codes: AuthorizationCodeStore
   providers: ProviderStore
@@ -392,7 +391,8 @@ export interface Session {
 
 /**
  * Every method below that ends sessions (delete, deleteForUser, endOldestForUser, purgeExpired) also queues, in the
- * same transaction, a logout message (LogoutOutboxStore) for each client the session issued codes to that has a
+ * same transaction, a logout message (an outbox message of kind BACKCHANNEL_LOGOUT_KIND, payload LogoutMessage, due at
+ * once; not bounded at enqueue: the sender drops the oldest past the bound) for each client the session issued codes to that has a
  * back-channel logout URI, and forgets those clients: a session cannot end on any path without its clients being
  * told, and a crash between the two cannot lose the message.
  */
@@ -426,34 +426,15 @@ export interface SessionStore {
   clients (idHash: string): Promise<string[]>
 }
 
+/** The outbox kind of back-channel logout messages (queued by the session store, sent by lib/oauth/backchannel-logout.ts). */
+export const BACKCHANNEL_LOGOUT_KIND = 'backchannel-logout'
+
 /** A logout token still to deliver (OIDC Back-Channel Logout 1.0 §2.5): to `uri`, for `clientId`, naming `sub` and `sid`. */
 export interface LogoutMessage {
-  id: number
   clientId: string
   uri: string
   sub: string
   sid: string
-  /** Deliveries tried and failed so far. */
-  attempts: number
-  /** Not before (seconds); 0 for a new message. */
-  nextAt: number
-}
-
-/** The logout messages queued by the session store when sessions end; several instances share them. */
-export interface LogoutOutboxStore {
-  /**
-   * Claims up to `limit` messages due at `now` (nextAt ≤ now, no live lease), oldest first, leasing each until
-   * `leaseUntil`: two callers at once (across instances) never claim the same message, and a message claimed by an
-   * instance that died is claimed again once its lease ends.
-   */
-  claim (now: number, leaseUntil: number, limit: number): Promise<LogoutMessage[]>
-  /** Delivered, or given up: the message is gone. */
-  remove (id: number): Promise<void>
-  /** Failed: tried again at `nextAt` (attempts + 1, lease released). */
-  retry (id: number, nextAt: number): Promise<void>
-  /** Drops the oldest messages beyond the newest `keep`; returns how many. */
-  trim (keep: number): Promise<number>
-  count (): Promise<number>
 }
 
 /** What a user allowed a client: scopes, remembered so the consent page is not shown again for them. */
@@ -644,7 +625,7 @@ export interface UpstreamTransactionStore {
 }
 
 /** The tables that grow with use, whose row counts /metrics shows (`gatehouse_table_rows`). */
-export const GROWING_TABLES = ['sessions', 'session_clients', 'logout_outbox', 'authorization_codes', 'upstream_transactions', 'consents', 'grants', 'refresh_tokens', 'revocations', 'outbox'] as const
+export const GROWING_TABLES = ['sessions', 'session_clients', 'authorization_codes', 'upstream_transactions', 'consents', 'grants', 'refresh_tokens', 'revocations', 'outbox'] as const
 export type GrowingTable = typeof GROWING_TABLES[number]
 
 /** What keeps the tables bounded (lib/ops/sweep.ts): who sweeps this round, and how big the tables are. */
@@ -678,8 +659,8 @@ export interface OutboxMessage {
  */
 export interface OutboxStore {
   /**
-   * Adds a message due at `now`; undefined (nothing added) when `maxPending` unfinished messages are already
-   * waiting, so a flood cannot grow the table without bound.
+   * Adds a message due at `now`; undefined (nothing added) when `maxPending` unfinished messages of its kind are
+   * already waiting, so a flood cannot grow the table without bound.
    */
   enqueue (input: { kind: string, payload: unknown, now: number, maxPending: number }): Promise<string | undefined>
   /**
@@ -694,6 +675,11 @@ export interface OutboxStore {
   reschedule (id: string, owner: string, at: number, error: string): Promise<boolean>
   /** No attempt is left: finished as failed, its payload dropped. False when `owner` no longer holds it. */
   giveUp (id: string, owner: string, now: number, error: string): Promise<boolean>
+  /**
+   * Finishes as failed (with `error`, payload dropped) the unfinished messages of `kind` but the newest `keep`
+   * (by created_at, then insertion); the number finished.
+   */
+  dropOldest (kind: string, keep: number, now: number, error: string): Promise<number>
   /** Unfinished messages (of `kind`, or all). */
   pending (kind?: string): Promise<number>
   /** Deletes messages finished before `before`; the number deleted. */

@@ -5,6 +5,8 @@ import type { AddressInfo } from 'node:net'
 import type { FastifyInstance } from 'fastify'
 import { createLocalJWKSet, decodeJwt, jwtVerify } from 'jose'
 import { BACKCHANNEL_LOGOUT_EVENT } from '../../lib/oauth/backchannel-logout.js'
+import { OUTBOX_MAX_PENDING } from '../../lib/ops/outbox.js'
+import { BACKCHANNEL_LOGOUT_KIND } from '../../lib/stores/types.js'
 import { authorizeThrough, browserFixtures, exchange, InjectBrowser, webRequest } from '../support/browser.js'
 import { addUser, build, freePort, manualClock, sharedDatabaseUrl, testBackend, type ManualClock } from '../support/helper.js'
 import { bearer, passwordGrant } from '../support/oauth.js'
@@ -96,7 +98,7 @@ t.test('every way a session ends tells the client: a verified logout token with 
       await rp.received(1)
       t.equal(rp.tokens.length, 1, 'one logout token')
       await verifyLogoutToken(t, s.app, s.issuer, rp.tokens[0] ?? '', { sub: s.alice.id, sid })
-      t.equal(await s.app.storage.logoutOutbox.count(), 0, 'delivered: gone from the outbox')
+      t.equal(await s.app.storage.outbox.pending(BACKCHANNEL_LOGOUT_KIND), 0, 'delivered: gone from the outbox')
     })
   }
 })
@@ -116,7 +118,7 @@ t.test('a client answering 500 gets the token again after the backoff, and 200 e
   t.equal(rp.requests, 2, 'tried again after 1 s')
   await verifyLogoutToken(t, s.app, s.issuer, rp.tokens[1] ?? '', { sub: s.alice.id, sid })
   t.not(decodeJwt(rp.tokens[1] ?? '').jti, decodeJwt(rp.tokens[0] ?? '').jti, 'a fresh token for the retry')
-  t.equal(await s.app.storage.logoutOutbox.count(), 0)
+  t.equal(await s.app.storage.outbox.pending(BACKCHANNEL_LOGOUT_KIND), 0)
   const metrics = (await s.app.inject('/metrics')).body
   t.match(metrics, /gatehouse_backchannel_logouts_total\{result="retried"\} 1\n/)
   t.match(metrics, /gatehouse_backchannel_logouts_total\{result="delivered"\} 1\n/)
@@ -139,7 +141,7 @@ t.test('a client that never answers never holds up a sign-out', async (t) => {
   t.equal(rp.requests, 1, 'while the client had not answered the first post')
   t.notOk(roundOver, 'and the delivery round was still waiting for it')
   await round
-  t.equal(await s.app.storage.logoutOutbox.count(), 2, 'the timed-out message waits for its retry, the new one for its first try')
+  t.equal(await s.app.storage.outbox.pending(BACKCHANNEL_LOGOUT_KIND), 2, 'the timed-out message waits for its retry, the new one for its first try')
 })
 
 t.test('two instances on one database deliver each message once', async (t) => {
@@ -153,19 +155,18 @@ t.test('two instances on one database deliver each message once', async (t) => {
   t.equal(ended.statusCode, 204)
   // Both instances' schedules run too; these rounds race them and each other.
   await Promise.all([a.app.backchannelLogout.run(), b.backchannelLogout.run(), a.app.backchannelLogout.run(), b.backchannelLogout.run()])
-  while (await a.app.storage.logoutOutbox.count() > 0) await Promise.all([a.app.backchannelLogout.run(), b.backchannelLogout.run()])
+  while (await a.app.storage.outbox.pending(BACKCHANNEL_LOGOUT_KIND) > 0) await Promise.all([a.app.backchannelLogout.run(), b.backchannelLogout.run()])
   await rp.received(12)
   const received = rp.tokens.map((token) => decodeJwt(token).sid as string)
   t.same([...received].sort(), [...sids].sort(), 'each session\'s token exactly once')
 })
 
 // Filling the outbox past its bound row by row takes ~30 s on PostgreSQL; the trim itself is in the store suite on both.
-t.test('a flood of ended sessions: the outbox stays within its bound, the oldest dropped and counted', { skip: testBackend === 'postgres' ? 'SQLite only: the store suite covers trim() on PostgreSQL' : false }, async (t) => {
+t.test('a flood of ended sessions: the outbox stays within its bound, the oldest dropped and counted', { skip: testBackend === 'postgres' ? 'SQLite only: the store suite covers dropOldest() on PostgreSQL' : false }, async (t) => {
   const rp = await receiver(t)
   const s = await gatehouse(t, rp)
   // Queued straight through the store (the sign-in path is tested above): 3 clients × many sessions.
-  const { LOGOUT_OUTBOX_MAX } = await import('../../lib/limits/table-bounds.js')
-  const sessions = Math.ceil(LOGOUT_OUTBOX_MAX / 3) + 50
+  const sessions = Math.ceil(OUTBOX_MAX_PENDING / 3) + 50
   const now = s.app.clock.now()
   for (const id of ['rp2', 'rp3']) await s.app.storage.clients.create({ id, secretHash: 'x', isPublic: false, grantTypes: ['authorization_code'], scope: null, redirectUris: ['https://app.test/cb'], backchannelLogoutUri: 'http://127.0.0.1:1/never' })
   for (let i = 0; i < sessions; i++) {
@@ -174,9 +175,10 @@ t.test('a flood of ended sessions: the outbox stays within its bound, the oldest
     for (const client of ['web', 'rp2', 'rp3']) await s.app.storage.sessions.addClient(idHash, client, 50)
   }
   await s.app.storage.sessions.deleteForUser(s.alice.id)
-  t.equal(await s.app.storage.logoutOutbox.count(), sessions * 3)
+  t.equal(await s.app.storage.outbox.pending(BACKCHANNEL_LOGOUT_KIND), sessions * 3)
+  t.type(await s.app.storage.outbox.enqueue({ kind: 'other', payload: {}, now, maxPending: OUTBOX_MAX_PENDING }), 'string', 'the bound is per kind: other messages are still queued')
   await s.app.backchannelLogout.run()
-  t.ok(await s.app.storage.logoutOutbox.count() <= LOGOUT_OUTBOX_MAX, 'within the bound after a round')
+  t.ok(await s.app.storage.outbox.pending(BACKCHANNEL_LOGOUT_KIND) <= OUTBOX_MAX_PENDING, 'within the bound after a round')
   const metrics = (await s.app.inject('/metrics')).body
-  t.match(metrics, new RegExp(`gatehouse_backchannel_logouts_total\\{result="dropped"\\} ${sessions * 3 - LOGOUT_OUTBOX_MAX}`), 'the dropped ones counted')
+  t.match(metrics, new RegExp(`gatehouse_backchannel_logouts_total\\{result="dropped"\\} ${sessions * 3 - OUTBOX_MAX_PENDING}`), 'the dropped ones counted')
 })

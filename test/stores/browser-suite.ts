@@ -1,6 +1,6 @@
 import type { Test } from 'tap'
 import { randomUUID } from 'node:crypto'
-import type { AuthorizationCode, Session, Storage } from '../../lib/stores/types.js'
+import { BACKCHANNEL_LOGOUT_KIND, type AuthorizationCode, type LogoutMessage, type Session, type Storage } from '../../lib/stores/types.js'
 
 /**
  * The browser-flow stores (sessions, consents, authorization codes, the client fields of the browser flows):
@@ -213,7 +213,7 @@ export function browserStoreSuite (t: Test, open: () => Promise<Storage>, openTw
     t.equal(await a.housekeeping.claim('other-job', now + 29, 30), true, 'jobs are separate')
     t.equal(await (b ?? a).housekeeping.claim('sweep', now + 30, 30), true, 'the next round')
     t.equal(await a.housekeeping.claim('sweep', now + 30, 30), false)
-    t.same(await a.housekeeping.tableRows(), { sessions: 0, session_clients: 0, logout_outbox: 0, authorization_codes: 0, upstream_transactions: 0, consents: 0, grants: 0, refresh_tokens: 0, revocations: 0, outbox: 0 })
+    t.same(await a.housekeeping.tableRows(), { sessions: 0, session_clients: 0, authorization_codes: 0, upstream_transactions: 0, consents: 0, grants: 0, refresh_tokens: 0, revocations: 0, outbox: 0 })
     const u1 = (await a.users.create({ username: 'u1', passwordHash: null })).id
     t.equal(await a.sessions.create(session('h1', u1)), true)
     await a.codes.create(code())
@@ -256,9 +256,9 @@ export function browserStoreSuite (t: Test, open: () => Promise<Storage>, openTw
       for (const client of clients) await s.sessions.addClient(hash, client, 50)
     }
     const drain = async () => {
-      const claimed = await s.logoutOutbox.claim(now, now + 60, 100)
-      for (const m of claimed) await s.logoutOutbox.remove(m.id)
-      return claimed.map((m) => `${m.clientId} ${m.uri} ${m.sub === u1 ? 'u1' : 'u2'} ${m.sid}`)
+      const claimed = await s.outbox.claim(BACKCHANNEL_LOGOUT_KIND, now, 100, 60, 'me')
+      for (const m of claimed) await s.outbox.complete(m.id, 'me', now)
+      return claimed.map((m) => m.payload as LogoutMessage).map((m) => `${m.clientId} ${m.uri} ${m.sub === u1 ? 'u1' : 'u2'} ${m.sid}`)
     }
 
     await signIn('a', u1)
@@ -286,7 +286,7 @@ export function browserStoreSuite (t: Test, open: () => Promise<Storage>, openTw
     t.same(await s.sessions.clients('nosid'), [])
   })
 
-  t.test('back-channel logout: the outbox leases, retries, removes and trims', async (t) => {
+  t.test('back-channel logout: the queued messages are outbox messages: leased once across instances, the oldest dropped past the bound', async (t) => {
     const [a, b] = openTwice ? await openTwice() : [await open(), undefined]
     t.teardown(async () => { await b?.close(); await a.close() })
     await a.clients.create({ id: 'rp', secretHash: 'sh', isPublic: false, grantTypes: ['authorization_code'], scope: null, redirectUris: ['https://app.test/cb'], backchannelLogoutUri: 'https://rp.test/bc' })
@@ -296,29 +296,20 @@ export function browserStoreSuite (t: Test, open: () => Promise<Storage>, openTw
       await a.sessions.addClient(`s${i}`, 'rp', 50)
     }
     t.equal(await a.sessions.deleteForUser(u1), 30)
-    t.equal(await a.logoutOutbox.count(), 30)
+    t.equal(await a.outbox.pending(BACKCHANNEL_LOGOUT_KIND), 30)
+    t.equal(await a.outbox.pending('mail'), 0, 'of its own kind')
     // Two instances claiming at once never get the same message.
-    const claims = await Promise.all([a, b ?? a, a, b ?? a].map((store) => store.logoutOutbox.claim(now, now + 30, 10)))
+    const claims = await Promise.all([a, b ?? a, a, b ?? a].map((store, i) => store.outbox.claim(BACKCHANNEL_LOGOUT_KIND, now, 10, 30, `owner-${i}`)))
     const ids = claims.flat().map((m) => m.id)
     t.equal(ids.length, 30, 'every message claimed once')
     t.equal(new Set(ids).size, 30, 'no message twice')
-    t.same(await a.logoutOutbox.claim(now + 29, now + 60, 100), [], 'leased: nobody else takes them')
-    const first = claims.flat().sort((x, y) => x.id - y.id)[0]!
-    t.match(first, { clientId: 'rp', uri: 'https://rp.test/bc', sub: u1, attempts: 0, nextAt: 0 })
-    await a.logoutOutbox.retry(first.id, now + 100)
-    t.same(await a.logoutOutbox.claim(now + 29, now + 200, 100), [], 'not before its next attempt, and the others still leased')
-    const expired = await a.logoutOutbox.claim(now + 30, now + 200, 100)
-    t.equal(expired.length, 29, 'a lease that ended (its instance died): claimed again')
-    t.notOk(expired.some((m) => m.id === first.id), 'but not the one waiting for its retry')
-    const again = await a.logoutOutbox.claim(now + 100, now + 300, 100)
-    t.same(again.map((m) => [m.id, m.attempts]), [[first.id, 1]], 'retried once, at its time')
-    await a.logoutOutbox.remove(first.id)
-    t.equal(await a.logoutOutbox.count(), 29)
-    t.equal(await a.logoutOutbox.trim(10), 19, 'the oldest go past the bound')
-    t.equal(await a.logoutOutbox.count(), 10)
-    const kept = await a.logoutOutbox.claim(now + 1000, now + 2000, 100)
-    t.same(kept.map((m) => m.sid), Array.from({ length: 10 }, (_, i) => `sid-${20 + i}`), 'the newest are kept')
-    t.equal(await a.logoutOutbox.trim(10), 0)
+    t.match(claims.flat()[0], { kind: BACKCHANNEL_LOGOUT_KIND, attempts: 1, payload: { clientId: 'rp', uri: 'https://rp.test/bc', sub: u1 } })
+    t.same(await a.outbox.claim(BACKCHANNEL_LOGOUT_KIND, now + 29, 100, 30, 'other'), [], 'leased: nobody else takes them')
+    t.equal(await a.outbox.dropOldest(BACKCHANNEL_LOGOUT_KIND, 10, now, 'dropped'), 20, 'the oldest go past the bound')
+    t.equal(await a.outbox.pending(BACKCHANNEL_LOGOUT_KIND), 10)
+    const kept = await a.outbox.claim(BACKCHANNEL_LOGOUT_KIND, now + 30, 100, 30, 'other')
+    t.same(kept.map((m) => (m.payload as LogoutMessage).sid).sort(), Array.from({ length: 10 }, (_, i) => `sid-${20 + i}`).sort(), 'the newest are kept')
+    t.equal(await a.outbox.dropOldest(BACKCHANNEL_LOGOUT_KIND, 10, now, 'dropped'), 0)
   })
 
   t.test('clients: post-logout redirect URIs and skip-consent are stored, patched and default empty/false', async (t) => {

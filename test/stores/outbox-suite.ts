@@ -61,6 +61,21 @@ export function outboxStoreSuite (t: Test, open: () => Promise<Storage>, openTwi
     t.equal(claimed.length, 2, 'limit per claim')
   })
 
+  t.test('outbox: the bound is per kind; dropOldest finishes the oldest of a kind past `keep`', async (t) => {
+    const s = await open()
+    t.teardown(() => s.close())
+    for (let i = 0; i < 3; i++) await s.outbox.enqueue({ ...entry({ i }), maxPending: 3 })
+    t.type(await s.outbox.enqueue({ ...entry({ i: 0 }, 'other'), maxPending: 3 }), 'string', 'a full kind does not refuse another')
+    for (let i = 1; i < 5; i++) await s.outbox.enqueue({ ...entry({ i }, 'other'), maxPending: 10 })
+    t.equal(await s.outbox.dropOldest('other', 2, now + 5, 'dropped'), 3)
+    t.equal(await s.outbox.pending('other'), 2)
+    t.equal(await s.outbox.pending('mail'), 3, 'another kind untouched')
+    const kept = await s.outbox.claim('other', now, 10, 60, 'a')
+    t.same(kept.map((m) => (m.payload as { i: number }).i).sort(), [3, 4], 'the newest kept (same second: insertion order)')
+    t.equal(await s.outbox.dropOldest('other', 2, now + 5, 'dropped'), 0)
+    t.equal(await s.outbox.purgeFinished(now + 6), 3, 'dropped ones are finished rows, swept as the others')
+  })
+
   t.test('outbox: two instances claiming at once take each message once', async (t) => {
     const [a, b] = await openTwice()
     t.teardown(async () => { await a.close(); await b.close() })

@@ -1,18 +1,20 @@
 import { requestedClaimsColumn } from '../rows.js'
-import type { AuthorizationCode, AuthorizationCodeStore, Consent, ConsentStore, IssuedFromCode, LogoutMessage, LogoutOutboxStore, RedeemResult, Session, SessionStore } from '../types.js'
-import { codeChallengeColumn, scopeSet, toAuthorizationCode, toConsent, toLogoutMessage, toSession } from '../browser-rows.js'
+import { BACKCHANNEL_LOGOUT_KIND, type AuthorizationCode, type AuthorizationCodeStore, type Consent, type ConsentStore, type IssuedFromCode, type RedeemResult, type Session, type SessionStore } from '../types.js'
+import { codeChallengeColumn, scopeSet, toAuthorizationCode, toConsent, toSession } from '../browser-rows.js'
 import { onlyRow, type Db } from './db.js'
 import { assertNoNul, hasNul } from './nul.js'
 
 /**
  * Ending the sessions `where` selects (SessionStore's contract) as one statement, so one transaction: the sessions
- * are deleted, their clients forgotten, and a logout message queued for each of those clients that has a
- * back-channel logout URI. The count of ended sessions is the statement's one row.
+ * are deleted, their clients forgotten, and a logout message queued in the outbox (due at once) for each of those
+ * clients that has a back-channel logout URI. The count of ended sessions is the statement's one row.
  */
 const endSessions = (where: string): string => `WITH gone AS (DELETE FROM sessions WHERE ${where} RETURNING id_hash, user_id, sid, seq),
   linked AS (DELETE FROM session_clients sc USING gone WHERE sc.session_hash = gone.id_hash RETURNING sc.session_hash, sc.client_id),
-  queued AS (INSERT INTO logout_outbox (client_id, uri, sub, sid)
-    SELECT l.client_id, c.backchannel_logout_uri, g.user_id, g.sid FROM linked l JOIN gone g ON g.id_hash = l.session_hash
+  queued AS (INSERT INTO outbox (id, kind, payload, attempts, next_attempt_at, created_at)
+    SELECT gen_random_uuid()::text, '${BACKCHANNEL_LOGOUT_KIND}',
+      jsonb_build_object('clientId', l.client_id, 'uri', c.backchannel_logout_uri, 'sub', g.user_id, 'sid', g.sid),
+      0, 0, extract(epoch from now())::bigint FROM linked l JOIN gone g ON g.id_hash = l.session_hash
     JOIN clients c ON c.id = l.client_id WHERE g.sid IS NOT NULL AND c.backchannel_logout_uri IS NOT NULL ORDER BY g.seq, l.client_id)
   SELECT COUNT(*)::int AS n FROM gone`
 
@@ -97,47 +99,6 @@ export class PostgresSessionStore implements SessionStore {
     if (hasNul(idHash)) return []
     const { rows } = await this.#db.query({ name: 'gh_session_clients', text: 'SELECT client_id FROM session_clients WHERE session_hash = $1 ORDER BY client_id', values: [idHash] })
     return rows.map((r) => String(r.client_id))
-  }
-}
-
-/**
- * Claims take rows with FOR UPDATE SKIP LOCKED: two instances claiming at once take different messages, and one
- * that locks a row just claimed re-reads it, sees the lease, and leaves it.
- */
-export class PostgresLogoutOutboxStore implements LogoutOutboxStore {
-  readonly #db: Db
-  constructor (db: Db) { this.#db = db }
-
-  async claim (now: number, leaseUntil: number, limit: number): Promise<LogoutMessage[]> {
-    const { rows } = await this.#db.query({
-      name: 'gh_logout_outbox_claim',
-      text: `UPDATE logout_outbox SET lease_until = $1 WHERE id IN
-        (SELECT id FROM logout_outbox WHERE next_at <= $2 AND lease_until <= $2 ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED) RETURNING *`,
-      values: [leaseUntil, now, limit]
-    })
-    return rows.map(toLogoutMessage).sort((a, b) => a.id - b.id)
-  }
-
-  async remove (id: number): Promise<void> {
-    await this.#db.query({ name: 'gh_logout_outbox_remove', text: 'DELETE FROM logout_outbox WHERE id = $1', values: [id] })
-  }
-
-  async retry (id: number, nextAt: number): Promise<void> {
-    await this.#db.query({ name: 'gh_logout_outbox_retry', text: 'UPDATE logout_outbox SET attempts = attempts + 1, next_at = $1, lease_until = 0 WHERE id = $2', values: [nextAt, id] })
-  }
-
-  async trim (keep: number): Promise<number> {
-    const { rowCount } = await this.#db.query({
-      name: 'gh_logout_outbox_trim',
-      text: 'DELETE FROM logout_outbox WHERE id < (SELECT MIN(id) FROM (SELECT id FROM logout_outbox ORDER BY id DESC LIMIT $1) newest)',
-      values: [keep]
-    })
-    return rowCount ?? 0
-  }
-
-  async count (): Promise<number> {
-    const { rows } = await this.#db.query({ name: 'gh_logout_outbox_count', text: 'SELECT COUNT(*)::int AS n FROM logout_outbox' })
-    return Number(rows[0]?.n ?? 0)
   }
 }
 

@@ -10,7 +10,7 @@ import { PostgresClientStore } from './clients.js'
 import { PostgresGrantStore } from './grants.js'
 import { PostgresRevocationStore } from './revocations.js'
 import { PostgresKeyStore } from './keys.js'
-import { PostgresAuthorizationCodeStore, PostgresConsentStore, PostgresLogoutOutboxStore, PostgresSessionStore } from './browser.js'
+import { PostgresAuthorizationCodeStore, PostgresConsentStore, PostgresSessionStore } from './browser.js'
 import { PostgresIdentityStore, PostgresProviderStore, PostgresUpstreamTransactionStore } from './upstream.js'
 import { PostgresHousekeepingStore } from './housekeeping.js'
 import { PostgresOutboxStore } from './outbox.js'
@@ -69,7 +69,6 @@ export async function openPostgres (databaseUrl: string, clock: Clock = systemCl
     revocations: new PostgresRevocationStore(db),
     keys: new PostgresKeyStore(db),
     sessions: new PostgresSessionStore(db),
-    logoutOutbox: new PostgresLogoutOutboxStore(db),
     consents: new PostgresConsentStore(db),
     codes: new PostgresAuthorizationCodeStore(db),
     providers: new PostgresProviderStore(db, clock),

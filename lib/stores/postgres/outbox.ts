@@ -15,7 +15,7 @@ export async function enqueueOutbox (q: Queryable, input: OutboxEntry): Promise<
   const { rowCount } = await q.query({
     name: 'gh_outbox_enqueue',
     text: `INSERT INTO outbox (id, kind, payload, attempts, next_attempt_at, created_at)
-      SELECT $1, $2, $3::jsonb, 0, $4, $4 WHERE (SELECT COUNT(*) FROM outbox WHERE finished_at IS NULL) < $5`,
+      SELECT $1, $2, $3::jsonb, 0, $4, $4 WHERE (SELECT COUNT(*) FROM outbox WHERE finished_at IS NULL AND kind = $2) < $5`,
     values: [id, input.kind, JSON.stringify(input.payload), input.now, input.maxPending]
   })
   return (rowCount ?? 0) > 0 ? id : undefined
@@ -85,6 +85,19 @@ export class PostgresOutboxStore implements OutboxStore {
       values: [now, error.replaceAll('\u0000', ''), id, owner]
     })
     return (rowCount ?? 0) > 0
+  }
+
+  async dropOldest (kind: string, keep: number, now: number, error: string): Promise<number> {
+    if (hasNul(kind)) return 0
+    // seq (an identity) breaks ties between messages created in the same second.
+    const { rowCount } = await this.#db.query({
+      name: 'gh_outbox_drop_oldest',
+      text: `UPDATE outbox SET finished_at = $1, outcome = 'failed', last_error = $2, payload = '{}', lease_until = NULL, lease_owner = NULL
+        WHERE kind = $3 AND finished_at IS NULL AND seq NOT IN
+          (SELECT seq FROM outbox WHERE kind = $3 AND finished_at IS NULL ORDER BY created_at DESC, seq DESC LIMIT $4)`,
+      values: [now, error.replaceAll('\u0000', ''), kind, keep]
+    })
+    return rowCount ?? 0
   }
 
   async pending (kind?: string): Promise<number> {

@@ -1,18 +1,21 @@
 import type Database from 'better-sqlite3'
 import { requestedClaimsColumn } from '../rows.js'
-import type { AuthorizationCode, AuthorizationCodeStore, Consent, ConsentStore, IssuedFromCode, LogoutMessage, LogoutOutboxStore, RedeemResult, Session, SessionStore } from '../types.js'
-import { codeChallengeColumn, scopeSet, toAuthorizationCode, toConsent, toLogoutMessage, toSession } from '../browser-rows.js'
+import { BACKCHANNEL_LOGOUT_KIND, type AuthorizationCode, type AuthorizationCodeStore, type Consent, type ConsentStore, type IssuedFromCode, type RedeemResult, type Session, type SessionStore } from '../types.js'
+import { codeChallengeColumn, scopeSet, toAuthorizationCode, toConsent, toSession } from '../browser-rows.js'
 
 type Row = Record<string, unknown>
 
 /**
  * Ending the sessions `where` selects (a condition on `sessions`, its columns named `sessions.…`): one IMMEDIATE
- * transaction queues a logout message for each of their clients with a back-channel logout URI, forgets their
- * clients, and deletes them (SessionStore's contract). Returns how many sessions ended.
+ * transaction queues a logout message in the outbox for each of their clients with a back-channel logout URI (due
+ * at once: next_attempt_at 0), forgets their clients, and deletes them (SessionStore's contract). Returns how many
+ * sessions ended.
  */
 function sessionEnder (db: Database.Database, where: string): (...params: unknown[]) => number {
-  const queue = db.prepare(`INSERT INTO logout_outbox (client_id, uri, sub, sid)
-    SELECT sc.client_id, c.backchannel_logout_uri, sessions.user_id, sessions.sid FROM sessions
+  const queue = db.prepare(`INSERT INTO outbox (id, kind, payload, attempts, next_attempt_at, created_at)
+    SELECT lower(hex(randomblob(16))), '${BACKCHANNEL_LOGOUT_KIND}',
+      json_object('clientId', sc.client_id, 'uri', c.backchannel_logout_uri, 'sub', sessions.user_id, 'sid', sessions.sid),
+      0, 0, CAST(strftime('%s', 'now') AS INTEGER) FROM sessions
     JOIN session_clients sc ON sc.session_hash = sessions.id_hash JOIN clients c ON c.id = sc.client_id
     WHERE sessions.sid IS NOT NULL AND c.backchannel_logout_uri IS NOT NULL AND ${where} ORDER BY sessions.rowid, sc.client_id`)
   const forget = db.prepare(`DELETE FROM session_clients WHERE session_hash IN (SELECT sessions.id_hash FROM sessions WHERE ${where})`)
@@ -68,33 +71,6 @@ export class SqliteSessionStore implements SessionStore {
   async purgeExpired (now: number): Promise<number> { return this.#purge(now) }
   async addClient (idHash: string, clientId: string, max: number): Promise<boolean> { return this.#addClient.run(idHash, clientId, idHash, max).changes === 1 }
   async clients (idHash: string): Promise<string[]> { return (this.#clients.all(idHash) as Row[]).map((r) => String(r.client_id)) }
-}
-
-/** SQLite serialises writers, so one UPDATE … RETURNING claims each message for exactly one caller. */
-export class SqliteLogoutOutboxStore implements LogoutOutboxStore {
-  readonly #claim: Database.Statement
-  readonly #remove: Database.Statement
-  readonly #retry: Database.Statement
-  readonly #trim: Database.Statement
-  readonly #count: Database.Statement
-
-  constructor (db: Database.Database) {
-    this.#claim = db.prepare(`UPDATE logout_outbox SET lease_until = ? WHERE id IN
-      (SELECT id FROM logout_outbox WHERE next_at <= ? AND lease_until <= ? ORDER BY id LIMIT ?) RETURNING *`)
-    this.#remove = db.prepare('DELETE FROM logout_outbox WHERE id = ?')
-    this.#retry = db.prepare('UPDATE logout_outbox SET attempts = attempts + 1, next_at = ?, lease_until = 0 WHERE id = ?')
-    this.#trim = db.prepare('DELETE FROM logout_outbox WHERE id NOT IN (SELECT id FROM logout_outbox ORDER BY id DESC LIMIT ?)')
-    this.#count = db.prepare('SELECT COUNT(*) AS n FROM logout_outbox')
-  }
-
-  async claim (now: number, leaseUntil: number, limit: number): Promise<LogoutMessage[]> {
-    return (this.#claim.all(leaseUntil, now, now, limit) as Row[]).map(toLogoutMessage).sort((a, b) => a.id - b.id)
-  }
-
-  async remove (id: number): Promise<void> { this.#remove.run(id) }
-  async retry (id: number, nextAt: number): Promise<void> { this.#retry.run(nextAt, id) }
-  async trim (keep: number): Promise<number> { return this.#trim.run(keep).changes }
-  async count (): Promise<number> { return Number((this.#count.get() as Row).n) }
 }
 
 export class SqliteConsentStore implements ConsentStore {

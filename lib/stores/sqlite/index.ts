@@ -9,7 +9,7 @@ import { SqliteClientStore } from './clients.js'
 import { SqliteGrantStore } from './grants.js'
 import { SqliteRevocationStore } from './revocations.js'
 import { SqliteKeyStore } from './keys.js'
-import { SqliteAuthorizationCodeStore, SqliteConsentStore, SqliteLogoutOutboxStore, SqliteSessionStore } from './browser.js'
+import { SqliteAuthorizationCodeStore, SqliteConsentStore, SqliteSessionStore } from './browser.js'
 import { SqliteIdentityStore, SqliteProviderStore, SqliteUpstreamTransactionStore } from './upstream.js'
 import { SqliteHousekeepingStore } from './housekeeping.js'
 import { SqliteOutboxStore } from './outbox.js'
@@ -39,7 +39,6 @@ export function openSqlite (databaseUrl: string, clock: Clock = systemClock): St
     revocations: new SqliteRevocationStore(db),
     keys: new SqliteKeyStore(db),
     sessions: new SqliteSessionStore(db),
-    logoutOutbox: new SqliteLogoutOutboxStore(db),
     consents: new SqliteConsentStore(db),
     codes: new SqliteAuthorizationCodeStore(db),
     providers: new SqliteProviderStore(db, clock),

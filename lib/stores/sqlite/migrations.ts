@@ -254,5 +254,13 @@ export const sqliteMigrations: string[] = [
      outcome TEXT CHECK (outcome IN ('sent', 'failed'))
    );
    CREATE INDEX outbox_due ON outbox (kind, next_attempt_at) WHERE finished_at IS NULL;
-   CREATE INDEX outbox_finished ON outbox (finished_at) WHERE finished_at IS NOT NULL;`
+   CREATE INDEX outbox_finished ON outbox (finished_at) WHERE finished_at IS NOT NULL;`,
+  // Back-channel logout messages move onto the outbox (kind 'backchannel-logout', lib/stores/types.ts
+  // BACKCHANNEL_LOGOUT_KIND): the waiting ones are carried over (their failed attempts kept, due when they were;
+  // a lease is not: a message being sent right now may go twice, which §2.5 allows a client to see), then
+  // logout_outbox goes.
+  `INSERT INTO outbox (id, kind, payload, attempts, next_attempt_at, created_at)
+     SELECT lower(hex(randomblob(16))), 'backchannel-logout', json_object('clientId', client_id, 'uri', uri, 'sub', sub, 'sid', sid),
+       attempts, next_at, CAST(strftime('%s', 'now') AS INTEGER) FROM logout_outbox ORDER BY id;
+   DROP TABLE logout_outbox;`
 ]

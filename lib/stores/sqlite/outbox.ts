@@ -4,10 +4,11 @@ import type { OutboxMessage, OutboxStore } from '../types.js'
 
 /**
  * The enqueue statement on its own, so a caller's transaction (a sign-up writing its user and its mail at once)
- * can run it with the same values: id, kind, payload (JSON text), now, now, maxPending.
+ * can run it with the same values: id, kind, payload (JSON text), now, now, maxPending (of its kind).
  */
 export const SQLITE_OUTBOX_ENQUEUE = `INSERT INTO outbox (id, kind, payload, attempts, next_attempt_at, created_at)
-  SELECT ?, ?, ?, 0, ?, ? WHERE (SELECT COUNT(*) FROM outbox WHERE finished_at IS NULL) < ?`
+  SELECT m.id, m.kind, m.payload, 0, m.due, m.created FROM (SELECT ? AS id, ? AS kind, ? AS payload, ? AS due, ? AS created) m
+  WHERE (SELECT COUNT(*) FROM outbox WHERE finished_at IS NULL AND kind = m.kind) < ?`
 
 const RETURNED = 'id, kind, payload, attempts, created_at AS createdAt, last_error AS lastError'
 
@@ -18,6 +19,7 @@ export class SqliteOutboxStore implements OutboxStore {
   readonly #complete: Database.Statement
   readonly #reschedule: Database.Statement
   readonly #giveUp: Database.Statement
+  readonly #dropOldest: Database.Statement
   readonly #pendingAll: Database.Statement
   readonly #pendingKind: Database.Statement
   readonly #purge: Database.Statement
@@ -36,6 +38,10 @@ export class SqliteOutboxStore implements OutboxStore {
       WHERE id = ? AND lease_owner = ? AND finished_at IS NULL`)
     this.#giveUp = db.prepare(`UPDATE outbox SET finished_at = ?, outcome = 'failed', last_error = ?, payload = '{}', lease_until = NULL, lease_owner = NULL
       WHERE id = ? AND lease_owner = ? AND finished_at IS NULL`)
+    // The rowid breaks ties between messages created in the same second (it grows with each insert).
+    this.#dropOldest = db.prepare(`UPDATE outbox SET finished_at = ?, outcome = 'failed', last_error = ?, payload = '{}', lease_until = NULL, lease_owner = NULL
+      WHERE kind = ? AND finished_at IS NULL AND rowid NOT IN
+        (SELECT rowid FROM outbox WHERE kind = ? AND finished_at IS NULL ORDER BY created_at DESC, rowid DESC LIMIT ?)`)
     this.#pendingAll = db.prepare('SELECT COUNT(*) AS n FROM outbox WHERE finished_at IS NULL')
     this.#pendingKind = db.prepare('SELECT COUNT(*) AS n FROM outbox WHERE finished_at IS NULL AND kind = ?')
     this.#purge = db.prepare('DELETE FROM outbox WHERE finished_at IS NOT NULL AND finished_at < ?')
@@ -69,6 +75,10 @@ export class SqliteOutboxStore implements OutboxStore {
 
   async giveUp (id: string, owner: string, now: number, error: string): Promise<boolean> {
     return this.#giveUp.run(now, error, id, owner).changes > 0
+  }
+
+  async dropOldest (kind: string, keep: number, now: number, error: string): Promise<number> {
+    return this.#dropOldest.run(now, error, kind, kind, keep).changes
   }
 
   async pending (kind?: string): Promise<number> {

@@ -1,7 +1,9 @@
 import t from 'tap'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { BACKCHANNEL_LOGOUT_EVENT, logoutTokenClaims, nextAttemptAt, postLogoutToken, RETRY_DELAYS_SECONDS, sendLogouts, type LogoutResult } from '../../../lib/oauth/backchannel-logout.js'
+import { BACKCHANNEL_LOGOUT_EVENT, logoutSchedule, logoutTokenClaims, postLogoutToken, RETRY_DELAYS_SECONDS, sendLogouts, type LogoutResult } from '../../../lib/oauth/backchannel-logout.js'
+import { nextAttemptAt } from '../../../lib/ops/outbox.js'
+import { BACKCHANNEL_LOGOUT_KIND } from '../../../lib/stores/types.js'
 import { openSqlite } from '../../../lib/stores/sqlite/index.js'
 import { manualClock } from '../../support/helper.js'
 
@@ -15,8 +17,9 @@ t.test('logout token claims (Back-Channel Logout 1.0 §2.4): iss, aud, iat, exp 
 
 t.test('retries after 1 s, 5 s, 30 s, 2 min, 10 min, then gives up', async (t) => {
   t.same(RETRY_DELAYS_SECONDS, [1, 5, 30, 120, 600])
-  t.same([0, 1, 2, 3, 4].map((attempts) => nextAttemptAt(attempts, 100)), [101, 105, 130, 220, 700])
-  t.equal(nextAttemptAt(5, 100), undefined)
+  const { backoffSeconds } = logoutSchedule(1000)
+  t.same([1, 2, 3, 4, 5].map((attempts) => nextAttemptAt(attempts, 100, backoffSeconds)), [101, 105, 130, 220, 700], 'after the n-th failed attempt')
+  t.equal(nextAttemptAt(6, 100, backoffSeconds), undefined, 'six attempts in all')
 })
 
 t.test('the POST: a form with logout_token; 2xx is success; a redirect is never followed; a timeout gives up', async (t) => {
@@ -62,6 +65,7 @@ t.test('a round: delivered, retried on its schedule, given up after the last ret
     clock,
     issuer: 'https://id.test',
     timeoutMs: 1000,
+    owner: 'me',
     sign: async (claims: object) => JSON.stringify(claims),
     report: (result: LogoutResult, d: { reason?: string, count?: number }) => { reports.push(`${result}${d.reason ? ` ${d.reason}` : ''}${d.count ? ` ${d.count}` : ''}`) },
     post: async (uri: string, token: string) => { posted.push(`${uri} ${(JSON.parse(token) as { sid: string }).sid}`); return answer },
@@ -76,7 +80,7 @@ t.test('a round: delivered, retried on its schedule, given up after the last ret
     t.equal(await sendLogouts(deps), 1, `tried again after ${delay} s`)
   }
   t.same(reports, [...RETRY_DELAYS_SECONDS.map(() => 'retried HTTP 500'), 'failed HTTP 500'], 'given up after five retries')
-  t.equal(await storage.logoutOutbox.count(), 0)
+  t.equal(await storage.outbox.pending(BACKCHANNEL_LOGOUT_KIND), 0)
 
   reports.length = 0
   answer = undefined
@@ -94,5 +98,6 @@ t.test('a round: delivered, retried on its schedule, given up after the last ret
   await endSession('h')
   await storage.clients.delete('rp')
   await sendLogouts(deps)
-  t.same(reports, ['client_gone'])
+  t.same(reports, ['client_gone client gone'])
+  t.equal(await storage.outbox.pending(BACKCHANNEL_LOGOUT_KIND), 0, 'given up at once')
 })
