@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { SigningAlg } from '../../schemas/vocabulary.js'
-import type { Client, ClientPatch, GrantType, Grant, Identity, ImportedUser, ProviderClaims, ProviderPatch, RefreshToken, RequestedClaims, SigningKey, UpstreamProvider, UpstreamTransaction, User, UserClaims, UserPatch } from './types.js'
+import type { AccountLink, AccountLinkPurpose, Client, ClientPatch, GrantType, Grant, Identity, ImportedUser, ProviderClaims, ProviderPatch, RefreshToken, RequestedClaims, SigningKey, UpstreamProvider, UpstreamTransaction, User, UserClaims, UserPatch } from './types.js'
 
 /**
  * Row ⇄ entity mapping shared by both backends: the column names are the same, and the few type
@@ -237,3 +237,15 @@ export function timeOrderedId (nowMs: number): string {
   // randomUUID's "xxxxxxxx-xxxx-4xxx-yxxx-…": keep its random tail (and variant bits) after the version digit.
   return `${time.slice(0, 8)}-${time.slice(8)}-7${randomUUID().slice(15)}`
 }
+
+export const toAccountLink = (r: Row): AccountLink => ({
+  id: String(r.id),
+  tokenHash: String(r.token_hash),
+  purpose: String(r.purpose) as AccountLinkPurpose,
+  userId: strOrNull(r.user_id),
+  email: strOrNull(r.email),
+  scope: strOrNull(r.scope),
+  createdAt: num(r.created_at),
+  expiresAt: num(r.expires_at),
+  usedAt: numOrNull(r.used_at)
+})

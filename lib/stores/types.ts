@@ -350,6 +350,7 @@ export interface Storage {
   upstreamTransactions: UpstreamTransactionStore
   housekeeping: HousekeepingStore
   outbox: OutboxStore
+  accountLinks: AccountLinkStore
   /** Resolves when the database answers; rejects with StoreUnavailableError otherwise. */
   ping (): Promise<void>
   /** Connection-pool use, for /metrics (PostgreSQL; SQLite has no pool). */
@@ -698,4 +699,49 @@ export interface OutboxStore {
   pending (kind?: string): Promise<number>
   /** Deletes messages finished before `before`; the number deleted. */
   purgeFinished (before: number): Promise<number>
+}
+
+/** What a single-use account link is for (lib/accounts/links.ts has the lifetimes and the rules). */
+export type AccountLinkPurpose = 'verify_email' | 'reset_password' | 'invitation'
+
+/**
+ * A single-use link mailed to someone (an e-mail to verify, a password to reset, an invitation), stored only as
+ * the SHA-256 of its token: a database leak gives no link that works.
+ */
+export interface AccountLink {
+  /** A UUID, for an administrator to name the link (an invitation to revoke) without its token or digest. */
+  id: string
+  /** SHA-256 (base64url) of the token in the link. */
+  tokenHash: string
+  purpose: AccountLinkPurpose
+  /** The user it acts on; null for an invitation (no user yet). */
+  userId: string | null
+  /** The address it was sent to (the one a verification proves; the one an invitation was for). */
+  email: string | null
+  /** An invitation's scopes for the user it creates; null otherwise (the default scopes). */
+  scope: string | null
+  createdAt: number
+  expiresAt: number
+  usedAt: number | null
+}
+
+export interface AccountLinkStore {
+  /**
+   * Stores a new link. With `voidOlder`, in the same transaction, deletes the unused links of the same purpose
+   * and user (a newer reset link voids older ones).
+   */
+  create (link: Omit<AccountLink, 'usedAt'>, options?: { voidOlder?: boolean }): Promise<void>
+  /** The link if it has this purpose, is unused and has not expired at `now`; nothing is changed. */
+  find (tokenHash: string, purpose: AccountLinkPurpose, now: number): Promise<AccountLink | undefined>
+  /**
+   * Marks the link used in one atomic update, only while it has this purpose, is unused and has not expired at
+   * `now`: of two clicks at once exactly one gets it; every other caller gets undefined.
+   */
+  consume (tokenHash: string, purpose: AccountLinkPurpose, now: number): Promise<AccountLink | undefined>
+  /** Unused, unexpired links of `purpose` (invitations to list), newest first, at most `limit`. */
+  listPending (purpose: AccountLinkPurpose, now: number, limit: number): Promise<AccountLink[]>
+  /** Deletes an unused link of `purpose` by its id; true when there was one. */
+  revoke (id: string, purpose: AccountLinkPurpose): Promise<boolean>
+  /** Deletes links expired before `now` (used ones too); the number deleted. */
+  purgeExpired (now: number): Promise<number>
 }
