@@ -18,12 +18,13 @@ export const toUser = (r: Row): User => ({
   username: String(r.username),
   fullName: strOrNull(r.full_name),
   email: strOrNull(r.email),
+  emailVerified: Boolean(r.email_verified),
   disabled: Boolean(r.disabled),
   scope: String(r.scope ?? ''),
   passwordHash: strOrNull(r.password_hash),
   credentialVersion: num(r.credential_version ?? 0),
   createdBy: strOrNull(r.created_by),
-  claims: r.claims === null || r.claims === undefined ? {} : (typeof r.claims === 'string' ? JSON.parse(r.claims) : r.claims) as UserClaims,
+  claims: withoutEmailVerified(r.claims === null || r.claims === undefined ? {} : (typeof r.claims === 'string' ? JSON.parse(r.claims) : r.claims) as UserClaims),
   createdAt: num(r.created_at),
   updatedAt: num(r.updated_at)
 })
@@ -64,8 +65,16 @@ export const requestedClaimsOf = (v: unknown): RequestedClaims | null =>
   v === null || v === undefined ? null : (typeof v === 'string' ? JSON.parse(v) : v) as RequestedClaims
 export const requestedClaimsColumn = (claims: RequestedClaims | null | undefined): string | null =>
   claims === null || claims === undefined ? null : JSON.stringify(claims)
-/** The users.claims column (JSON text). */
-export const userClaimsColumn = (claims: UserClaims | undefined): string => JSON.stringify(claims ?? {})
+/** The users.claims column (JSON text), without `email_verified`: that is the email_verified column's. */
+export const userClaimsColumn = (claims: UserClaims | undefined): string => JSON.stringify(withoutEmailVerified(claims ?? {}))
+function withoutEmailVerified (claims: UserClaims): UserClaims {
+  if (!('email_verified' in claims)) return claims
+  const { email_verified: _, ...rest } = claims
+  return rest
+}
+/** The users.email_verified column of a new user: said outright, or inside the claims an administrator or an import gave. */
+export const emailVerifiedColumn = (user: { emailVerified?: boolean, claims?: UserClaims }): boolean =>
+  user.emailVerified ?? user.claims?.email_verified === true
 
 export const toRefreshToken = (r: Row): RefreshToken => ({
   hash: String(r.hash),
@@ -130,6 +139,7 @@ export function userPatchColumns (patch: UserPatch): Array<[string, unknown]> {
   if (patch.disabled !== undefined) columns.push(['disabled', patch.disabled])
   if (patch.passwordHash !== undefined) columns.push(['password_hash', patch.passwordHash])
   if (patch.claims !== undefined) columns.push(['claims', userClaimsColumn(patch.claims)])
+  if (patch.emailVerified !== undefined || patch.claims !== undefined) columns.push(['email_verified', emailVerifiedColumn(patch)])
   return columns
 }
 
@@ -221,6 +231,9 @@ export function importChanges (stored: User, incoming: ImportedUser): { patch: U
   if (incoming.scope !== undefined && incoming.scope !== stored.scope) patch.scope = incoming.scope
   if (incoming.disabled !== undefined && incoming.disabled !== stored.disabled) patch.disabled = incoming.disabled
   if (incoming.claims !== undefined && userClaimsColumn(incoming.claims) !== userClaimsColumn(stored.claims)) patch.claims = incoming.claims
+  // The imported claims say whether the address is verified; without them a changed address is not, an unchanged one stays.
+  const verified = incoming.claims !== undefined ? emailVerifiedColumn(incoming) : (patch.email !== undefined ? false : stored.emailVerified)
+  if (verified !== stored.emailVerified) patch.emailVerified = verified
   if (Object.keys(patch).length === 0) return undefined
   return { patch, revoke: endsSessions(patch) }
 }

@@ -15,6 +15,12 @@ export interface User {
   username: string
   fullName: string | null
   email: string | null
+  /**
+   * The user proved `email` (a verification link, a password reset through it), or an administrator or an import
+   * said so (`claims.email_verified` on the way in). The one source of the `email_verified` claim: `claims` never
+   * holds it (the stores move it here), and a changed address starts unverified.
+   */
+  emailVerified: boolean
   disabled: boolean
   /** Space-separated scopes the user may be granted. */
   scope: string
@@ -49,8 +55,8 @@ export interface AddressClaim {
 
 /**
  * The standard claims a user record holds besides `name` (User.fullName), `preferred_username` (the username),
- * `email` and `updated_at` (User.updatedAt): OIDC Core §5.1 names and types. `email_verified` is true only when an
- * administrator (or an import) says the address was proven (issue 24 may prove it itself).
+ * `email` and `updated_at` (User.updatedAt): OIDC Core §5.1 names and types. `email_verified` is accepted here on the
+ * way in (an administrator or an import says the address was proven) but stored as User.emailVerified.
  */
 export interface UserClaims {
   given_name?: string
@@ -85,6 +91,8 @@ export interface NewUser {
   passwordHash: string | null
   fullName?: string | null
   email?: string | null
+  /** Default: `claims.email_verified === true`. */
+  emailVerified?: boolean
   scope?: string
   disabled?: boolean
   createdBy?: string | null
@@ -111,7 +119,8 @@ export type ImportOutcome =
   /** The username belongs to a user an upstream provider created (`createdBy`): nothing was written, with or without update. */
   | { outcome: 'created-by-provider', createdBy: string }
 
-export type UserPatch = Partial<Pick<User, 'fullName' | 'email' | 'scope' | 'disabled' | 'passwordHash' | 'claims'>>
+/** A patch's `claims` (the whole new set) also sets `emailVerified` from its `email_verified`, unless `emailVerified` is given. */
+export type UserPatch = Partial<Pick<User, 'fullName' | 'email' | 'emailVerified' | 'scope' | 'disabled' | 'passwordHash' | 'claims'>>
 
 export interface Page { limit: number, offset: number }
 
