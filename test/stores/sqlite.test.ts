@@ -65,5 +65,5 @@ t.test('the account-links migration moves email_verified out of users.claims int
   t.match(await s.users.findByUsername('none'), { emailVerified: false, claims: { locale: 'en' } })
   const raw = new Database(file, { readonly: true })
   t.teardown(() => raw.close())
-  t.same((raw.prepare("SELECT claims FROM users ORDER BY id").all() as Array<{ claims: string }>).map((r) => JSON.parse(r.claims)), [{ nickname: 'Y' }, {}, { locale: 'en' }], 'gone from the JSON')
+  t.same((raw.prepare('SELECT claims FROM users ORDER BY id').all() as Array<{ claims: string }>).map((r) => JSON.parse(r.claims)), [{ nickname: 'Y' }, {}, { locale: 'en' }], 'gone from the JSON')
 })
