@@ -12,14 +12,14 @@ import { userInfoProperties } from './claims.js'
  */
 export const HtmlPage = Type.String({ $id: 'HtmlPage', description: 'an HTML page (text/html)' })
 
-const html = (description: string) => ({ description, content: { 'text/html': { schema: ref(HtmlPage) } } })
+export const html = (description: string) => ({ description, content: { 'text/html': { schema: ref(HtmlPage) } } })
 const redirect = (description: string) => ({ description, type: 'null' })
 /** The form posts: Fastify refuses a body it cannot read, or one too large, before the route. */
-const formErrors = {
+export const formErrors = {
   413: html('the form is larger than the limit'),
   415: html('the body is not a form (application/x-www-form-urlencoded)')
 }
-const browserErrors = {
+export const browserErrors = {
   400: html('an error page: unknown client, unregistered redirect_uri or another request that cannot go back to the client (never a redirect)'),
   403: html('the form\'s CSRF token is missing or not this browser\'s, or it came from another site'),
   429: html('too many failed sign-ins for this account or address; Retry-After says when to try again'),

@@ -1,5 +1,5 @@
 import { invalidInput } from '../errors.js'
-import type { AddressClaim, UserClaims } from '../stores/types.js'
+import type { AddressClaim, User, UserClaims } from '../stores/types.js'
 
 /**
  * The standard claims an administrator (the admin API, the CLI, an import) may set on a user: the names and types of
@@ -19,6 +19,14 @@ const TEXT = ['given_name', 'family_name', 'middle_name', 'nickname', 'gender'] 
 const URLS = ['profile', 'picture', 'website'] as const
 const BOOLEANS = ['email_verified', 'phone_number_verified'] as const
 const ADDRESS_FIELDS = ['formatted', 'street_address', 'locality', 'region', 'postal_code', 'country'] as const
+
+/**
+ * The claims as an administrator sees and sets them: with `email_verified` (kept in its own column, User.emailVerified)
+ * when true, so a view or an export read back in keeps it.
+ */
+export function claimsView (user: User): UserClaims {
+  return user.emailVerified ? { ...user.claims, email_verified: true } : user.claims
+}
 
 /** Every name a user's claims object may hold. */
 export const USER_CLAIM_NAMES = [...TEXT, ...URLS, ...BOOLEANS, 'birthdate', 'zoneinfo', 'locale', 'phone_number', 'address'] as const

@@ -9,7 +9,7 @@ import { formatScope, parseScope } from '../oauth/scopes.js'
 import type { ImportedUser, Storage, User, UserClaims } from '../stores/types.js'
 import { Scope, USERNAME_PATTERN } from '../../schemas/common.js'
 import { checkUserInput, endUserSessions } from './users.js'
-import { checkUserClaims } from './user-claims.js'
+import { checkUserClaims, claimsView } from './user-claims.js'
 
 /**
  * Moving users in and out as JSON Lines, one user a line (CONTRACT.md, `users import` / `users export`):
@@ -336,7 +336,7 @@ export function exportLine (user: User): string {
     disabled: user.disabled,
     sub: user.id,
     // Only when the user has some: an import without `claims` keeps what a user holds.
-    claims: Object.keys(user.claims).length > 0 ? user.claims : undefined
+    claims: Object.keys(claimsView(user)).length > 0 ? claimsView(user) : undefined
   })
 }
 

@@ -8,7 +8,7 @@ import { endsSessions } from '../stores/rows.js'
 import type { Storage, User } from '../stores/types.js'
 import { MAX_PASSWORD_LENGTH, USERNAME_PATTERN } from '../../schemas/common.js'
 import type { UserViewBody } from '../../schemas/users.js'
-import { checkUserClaims } from './user-claims.js'
+import { checkUserClaims, claimsView } from './user-claims.js'
 
 /**
  * User administration shared by the CLI and the admin API, so both apply the same rules:
@@ -81,10 +81,13 @@ export async function updateUser (deps: UserAdminDeps, username: string, input: 
     checkPassword(password)
     passwordHash = await deps.passwords.hash(password)
   }
+  // A changed address is not verified (unless the new claims say so): it must be proven again.
+  const emailChanged = fields.email !== undefined && fields.email !== (await deps.storage.users.findByUsername(username))?.email
   const user = await deps.storage.users.update(username, {
     ...fields,
     passwordHash,
     claims: checkedClaims,
+    emailVerified: checkedClaims === undefined && emailChanged ? false : undefined,
     scope: fields.scope === undefined ? undefined : formatScope(parseScope(fields.scope))
   })
   if (!user) throw notFound(`no user ${username.slice(0, 64)}`)
@@ -124,7 +127,7 @@ export async function findUser (storage: Storage, username: string): Promise<Use
 
 /** A user as the API and the CLI show it (schemas/users.ts UserView): never the password hash. */
 export function toUserView (user: User): UserViewBody {
-  return { sub: user.id, username: user.username, full_name: user.fullName, email: user.email, disabled: user.disabled, scope: user.scope, claims: user.claims }
+  return { sub: user.id, username: user.username, full_name: user.fullName, email: user.email, disabled: user.disabled, scope: user.scope, claims: claimsView(user) }
 }
 
 /** A user as the admin API and `users list` show it: the view above, and who created it. */

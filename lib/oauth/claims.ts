@@ -76,13 +76,12 @@ export function consentScopes (scopes: readonly string[], requested: RequestedCl
 
 /** Every standard claim the user record holds, by name (absent ones left out). */
 function heldClaims (user: User): Record<string, unknown> {
-  const { email_verified: emailVerified, ...rest } = user.claims
-  const held: Record<string, unknown> = { ...rest, preferred_username: user.username, updated_at: user.updatedAt }
+  const held: Record<string, unknown> = { ...user.claims, preferred_username: user.username, updated_at: user.updatedAt }
   if (user.fullName !== null) held.name = user.fullName
   if (user.email !== null) {
     held.email = user.email
-    // Addresses are set by an administrator (or an import), not proven by the user: verified only when they say so.
-    held.email_verified = emailVerified === true
+    // Verified only once proven (a verification link, a reset through it) or said so by an administrator or an import.
+    held.email_verified = user.emailVerified
   }
   if (user.claims.phone_number !== undefined) held.phone_number_verified = user.claims.phone_number_verified === true
   return held

@@ -21,6 +21,8 @@ export type SecurityEvent =
   | { type: 'upstream_signin', provider: string, userId: string, outcome: 'existing' | 'linked' | 'created', ip: string }
   /** A message (its template and outbox id, never its recipient or links) could not be sent after every attempt. */
   | { type: 'mail_failed', template: string, id: string, attempts: number, reason: string }
+  /** A user proved their e-mail address through a verification link. */
+  | { type: 'email_verified', userId: string, ip: string }
 
 /** Where an event is written: a request's logger (so the line carries its reqId) or the server's. */
 export interface EventLog {

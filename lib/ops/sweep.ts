@@ -17,6 +17,8 @@ export interface Swept {
   revocations: number
   /** Outbox messages finished (sent or given up) more than OUTBOX_RETENTION_SECONDS ago. */
   outbox: number
+  /** Account links (verification, reset, invitation) past their expiry, used or not. */
+  accountLinks: number
 }
 
 export interface SweepRound {
@@ -32,15 +34,16 @@ export interface SweepRound {
  * column and idempotent: two instances sweeping at once only delete the same rows once.
  */
 export async function sweepExpired (storage: Storage, now: number): Promise<Swept> {
-  const [sessions, codes, upstreamTransactions, grants, revocations, outbox] = await Promise.all([
+  const [sessions, codes, upstreamTransactions, grants, revocations, outbox, accountLinks] = await Promise.all([
     storage.sessions.purgeExpired(now),
     storage.codes.purgeExpired(now, REDEEMED_CODE_RETENTION_SECONDS),
     storage.upstreamTransactions.purgeExpired(now),
     storage.grants.purgeExpired(now),
     storage.revocations.purgeExpired(now),
-    storage.outbox.purgeFinished(now - OUTBOX_RETENTION_SECONDS)
+    storage.outbox.purgeFinished(now - OUTBOX_RETENTION_SECONDS),
+    storage.accountLinks.purgeExpired(now)
   ])
-  return { sessions, codes, upstreamTransactions, grants, revocations, outbox }
+  return { sessions, codes, upstreamTransactions, grants, revocations, outbox, accountLinks }
 }
 
 /**

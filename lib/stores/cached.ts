@@ -290,6 +290,7 @@ export async function withReadCache (inner: Storage, options: CacheOptions, bus?
     upstreamTransactions: inner.upstreamTransactions,
     housekeeping: inner.housekeeping,
     outbox: inner.outbox,
+    accountLinks: inner.accountLinks,
     ping: () => inner.ping(),
     poolStats: inner.poolStats,
     async close () {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { SigningAlg } from '../../schemas/vocabulary.js'
-import type { Client, ClientPatch, GrantType, Grant, Identity, ImportedUser, ProviderClaims, ProviderPatch, RefreshToken, RequestedClaims, SigningKey, UpstreamProvider, UpstreamTransaction, User, UserClaims, UserPatch } from './types.js'
+import type { AccountLink, AccountLinkPurpose, Client, ClientPatch, GrantType, Grant, Identity, ImportedUser, ProviderClaims, ProviderPatch, RefreshToken, RequestedClaims, SigningKey, UpstreamProvider, UpstreamTransaction, User, UserClaims, UserPatch } from './types.js'
 
 /**
  * Row ⇄ entity mapping shared by both backends: the column names are the same, and the few type
@@ -18,12 +18,13 @@ export const toUser = (r: Row): User => ({
   username: String(r.username),
   fullName: strOrNull(r.full_name),
   email: strOrNull(r.email),
+  emailVerified: Boolean(r.email_verified),
   disabled: Boolean(r.disabled),
   scope: String(r.scope ?? ''),
   passwordHash: strOrNull(r.password_hash),
   credentialVersion: num(r.credential_version ?? 0),
   createdBy: strOrNull(r.created_by),
-  claims: r.claims === null || r.claims === undefined ? {} : (typeof r.claims === 'string' ? JSON.parse(r.claims) : r.claims) as UserClaims,
+  claims: withoutEmailVerified(r.claims === null || r.claims === undefined ? {} : (typeof r.claims === 'string' ? JSON.parse(r.claims) : r.claims) as UserClaims),
   createdAt: num(r.created_at),
   updatedAt: num(r.updated_at)
 })
@@ -64,8 +65,16 @@ export const requestedClaimsOf = (v: unknown): RequestedClaims | null =>
   v === null || v === undefined ? null : (typeof v === 'string' ? JSON.parse(v) : v) as RequestedClaims
 export const requestedClaimsColumn = (claims: RequestedClaims | null | undefined): string | null =>
   claims === null || claims === undefined ? null : JSON.stringify(claims)
-/** The users.claims column (JSON text). */
-export const userClaimsColumn = (claims: UserClaims | undefined): string => JSON.stringify(claims ?? {})
+/** The users.claims column (JSON text), without `email_verified`: that is the email_verified column's. */
+export const userClaimsColumn = (claims: UserClaims | undefined): string => JSON.stringify(withoutEmailVerified(claims ?? {}))
+function withoutEmailVerified (claims: UserClaims): UserClaims {
+  if (!('email_verified' in claims)) return claims
+  const { email_verified: _, ...rest } = claims
+  return rest
+}
+/** The users.email_verified column of a new user: said outright, or inside the claims an administrator or an import gave. */
+export const emailVerifiedColumn = (user: { emailVerified?: boolean, claims?: UserClaims }): boolean =>
+  user.emailVerified ?? user.claims?.email_verified === true
 
 export const toRefreshToken = (r: Row): RefreshToken => ({
   hash: String(r.hash),
@@ -130,6 +139,7 @@ export function userPatchColumns (patch: UserPatch): Array<[string, unknown]> {
   if (patch.disabled !== undefined) columns.push(['disabled', patch.disabled])
   if (patch.passwordHash !== undefined) columns.push(['password_hash', patch.passwordHash])
   if (patch.claims !== undefined) columns.push(['claims', userClaimsColumn(patch.claims)])
+  if (patch.emailVerified !== undefined || patch.claims !== undefined) columns.push(['email_verified', emailVerifiedColumn(patch)])
   return columns
 }
 
@@ -221,6 +231,9 @@ export function importChanges (stored: User, incoming: ImportedUser): { patch: U
   if (incoming.scope !== undefined && incoming.scope !== stored.scope) patch.scope = incoming.scope
   if (incoming.disabled !== undefined && incoming.disabled !== stored.disabled) patch.disabled = incoming.disabled
   if (incoming.claims !== undefined && userClaimsColumn(incoming.claims) !== userClaimsColumn(stored.claims)) patch.claims = incoming.claims
+  // The imported claims say whether the address is verified; without them a changed address is not, an unchanged one stays.
+  const verified = incoming.claims !== undefined ? emailVerifiedColumn(incoming) : (patch.email !== undefined ? false : stored.emailVerified)
+  if (verified !== stored.emailVerified) patch.emailVerified = verified
   if (Object.keys(patch).length === 0) return undefined
   return { patch, revoke: endsSessions(patch) }
 }
@@ -237,3 +250,15 @@ export function timeOrderedId (nowMs: number): string {
   // randomUUID's "xxxxxxxx-xxxx-4xxx-yxxx-…": keep its random tail (and variant bits) after the version digit.
   return `${time.slice(0, 8)}-${time.slice(8)}-7${randomUUID().slice(15)}`
 }
+
+export const toAccountLink = (r: Row): AccountLink => ({
+  id: String(r.id),
+  tokenHash: String(r.token_hash),
+  purpose: String(r.purpose) as AccountLinkPurpose,
+  userId: strOrNull(r.user_id),
+  email: strOrNull(r.email),
+  scope: strOrNull(r.scope),
+  createdAt: num(r.created_at),
+  expiresAt: num(r.expires_at),
+  usedAt: numOrNull(r.used_at)
+})

@@ -15,6 +15,12 @@ export interface User {
   username: string
   fullName: string | null
   email: string | null
+  /**
+   * The user proved `email` (a verification link, a password reset through it), or an administrator or an import
+   * said so (`claims.email_verified` on the way in). The one source of the `email_verified` claim: `claims` never
+   * holds it (the stores move it here), and a changed address starts unverified.
+   */
+  emailVerified: boolean
   disabled: boolean
   /** Space-separated scopes the user may be granted. */
   scope: string
@@ -49,8 +55,8 @@ export interface AddressClaim {
 
 /**
  * The standard claims a user record holds besides `name` (User.fullName), `preferred_username` (the username),
- * `email` and `updated_at` (User.updatedAt): OIDC Core §5.1 names and types. `email_verified` is true only when an
- * administrator (or an import) says the address was proven (issue 24 may prove it itself).
+ * `email` and `updated_at` (User.updatedAt): OIDC Core §5.1 names and types. `email_verified` is accepted here on the
+ * way in (an administrator or an import says the address was proven) but stored as User.emailVerified.
  */
 export interface UserClaims {
   given_name?: string
@@ -85,6 +91,8 @@ export interface NewUser {
   passwordHash: string | null
   fullName?: string | null
   email?: string | null
+  /** Default: `claims.email_verified === true`. */
+  emailVerified?: boolean
   scope?: string
   disabled?: boolean
   createdBy?: string | null
@@ -111,7 +119,8 @@ export type ImportOutcome =
   /** The username belongs to a user an upstream provider created (`createdBy`): nothing was written, with or without update. */
   | { outcome: 'created-by-provider', createdBy: string }
 
-export type UserPatch = Partial<Pick<User, 'fullName' | 'email' | 'scope' | 'disabled' | 'passwordHash' | 'claims'>>
+/** A patch's `claims` (the whole new set) also sets `emailVerified` from its `email_verified`, unless `emailVerified` is given. */
+export type UserPatch = Partial<Pick<User, 'fullName' | 'email' | 'emailVerified' | 'scope' | 'disabled' | 'passwordHash' | 'claims'>>
 
 export interface Page { limit: number, offset: number }
 
@@ -349,6 +358,7 @@ export interface Storage {
   upstreamTransactions: UpstreamTransactionStore
   housekeeping: HousekeepingStore
   outbox: OutboxStore
+  accountLinks: AccountLinkStore
   /** Resolves when the database answers; rejects with StoreUnavailableError otherwise. */
   ping (): Promise<void>
   /** Connection-pool use, for /metrics (PostgreSQL; SQLite has no pool). */
@@ -684,4 +694,49 @@ export interface OutboxStore {
   pending (kind?: string): Promise<number>
   /** Deletes messages finished before `before`; the number deleted. */
   purgeFinished (before: number): Promise<number>
+}
+
+/** What a single-use account link is for (lib/accounts/links.ts has the lifetimes and the rules). */
+export type AccountLinkPurpose = 'verify_email' | 'reset_password' | 'invitation'
+
+/**
+ * A single-use link mailed to someone (an e-mail to verify, a password to reset, an invitation), stored only as
+ * the SHA-256 of its token: a database leak gives no link that works.
+ */
+export interface AccountLink {
+  /** A UUID, for an administrator to name the link (an invitation to revoke) without its token or digest. */
+  id: string
+  /** SHA-256 (base64url) of the token in the link. */
+  tokenHash: string
+  purpose: AccountLinkPurpose
+  /** The user it acts on; null for an invitation (no user yet). */
+  userId: string | null
+  /** The address it was sent to (the one a verification proves; the one an invitation was for). */
+  email: string | null
+  /** An invitation's scopes for the user it creates; null otherwise (the default scopes). */
+  scope: string | null
+  createdAt: number
+  expiresAt: number
+  usedAt: number | null
+}
+
+export interface AccountLinkStore {
+  /**
+   * Stores a new link. With `voidOlder`, in the same transaction, deletes the unused links of the same purpose
+   * and user (a newer reset link voids older ones).
+   */
+  create (link: Omit<AccountLink, 'usedAt'>, options?: { voidOlder?: boolean }): Promise<void>
+  /** The link if it has this purpose, is unused and has not expired at `now`; nothing is changed. */
+  find (tokenHash: string, purpose: AccountLinkPurpose, now: number): Promise<AccountLink | undefined>
+  /**
+   * Marks the link used in one atomic update, only while it has this purpose, is unused and has not expired at
+   * `now`: of two clicks at once exactly one gets it; every other caller gets undefined.
+   */
+  consume (tokenHash: string, purpose: AccountLinkPurpose, now: number): Promise<AccountLink | undefined>
+  /** Unused, unexpired links of `purpose` (invitations to list), newest first, at most `limit`. */
+  listPending (purpose: AccountLinkPurpose, now: number, limit: number): Promise<AccountLink[]>
+  /** Deletes an unused link of `purpose` by its id; true when there was one. */
+  revoke (id: string, purpose: AccountLinkPurpose): Promise<boolean>
+  /** Deletes links expired before `now` (used ones too); the number deleted. */
+  purgeExpired (now: number): Promise<number>
 }

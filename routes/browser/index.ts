@@ -3,6 +3,7 @@ import browserSession from '../../plugins/browser-session.js'
 import { AuthorizationError, GatehouseError, NoSuchEndpointError } from '../../lib/errors.js'
 import { fromFrameworkError } from '../../lib/http/framework-errors.js'
 import { responseTo } from '../../lib/oauth/authorize.js'
+import accounts from './accounts.js'
 import authorize from './authorize.js'
 import consent from './consent.js'
 import login from './login.js'
@@ -41,7 +42,7 @@ const browserPages: FastifyPluginAsync = async (fastify) => {
   })
 
   await fastify.register(browserSession)
-  for (const page of [authorize, login, upstream, consent, logout]) await fastify.register(page)
+  for (const page of [authorize, login, upstream, consent, logout, accounts]) await fastify.register(page)
 }
 
 export default browserPages

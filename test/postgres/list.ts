@@ -56,6 +56,7 @@ export const onPostgresToo: readonly string[] = [
   'routes/browser/login.test.ts',
   'routes/browser/logout.test.ts',
   'routes/browser/sessions.test.ts',
+  'routes/browser/verify-email.test.ts',
   'routes/browser/oidc-parameters.test.ts',
   'routes/browser/upstream.test.ts',
   'routes/token-management.test.ts',

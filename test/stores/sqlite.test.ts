@@ -46,3 +46,24 @@ t.test('22.6: the migration that marks provider-created users marks those made b
   t.equal((await s.users.findByUsername('moved'))?.createdBy, null, 'no link (an export imported elsewhere): not marked')
   t.equal((await s.providers.find('corp'))?.linkLinkedAccounts, false, 'providers: link_linked_accounts off')
 })
+
+t.test('the account-links migration moves email_verified out of users.claims into its own column', async (t) => {
+  const file = join(t.testdir({}), 'before-email-verified.db')
+  const db = new Database(file)
+  const before = sqliteMigrations.slice(0, sqliteMigrations.findIndex((m) => m.includes('CREATE TABLE account_links')))
+  for (const migration of before) db.exec(migration)
+  db.exec(`CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL);
+    ${before.map((_, i) => `INSERT INTO schema_migrations VALUES (${i + 1}, 0);`).join('\n')}
+    INSERT INTO users (id, username, password_hash, created_at, updated_at, claims) VALUES
+      ('u1', 'yes', 'h', 1, 1, '{"email_verified":true,"nickname":"Y"}'), ('u2', 'no', 'h', 1, 1, '{"email_verified":false}'),
+      ('u3', 'none', 'h', 1, 1, '{"locale":"en"}');`)
+  db.close()
+  const s = await openSqlite(`sqlite:${file}`)
+  t.teardown(() => s.close())
+  t.match(await s.users.findByUsername('yes'), { emailVerified: true, claims: { nickname: 'Y' } })
+  t.match(await s.users.findByUsername('no'), { emailVerified: false, claims: {} })
+  t.match(await s.users.findByUsername('none'), { emailVerified: false, claims: { locale: 'en' } })
+  const raw = new Database(file, { readonly: true })
+  t.teardown(() => raw.close())
+  t.same((raw.prepare('SELECT claims FROM users ORDER BY id').all() as Array<{ claims: string }>).map((r) => JSON.parse(r.claims)), [{ nickname: 'Y' }, {}, { locale: 'en' }], 'gone from the JSON')
+})

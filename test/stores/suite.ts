@@ -235,6 +235,25 @@ export function storeSuite (t: Test, open: () => Promise<Storage>): void {
     t.same(await s.users.importBatch([{ username: 'alice', passwordHash: null, claims: { nickname: 'A' } }], { update: true }), [{ outcome: 'skipped' }], 'equal claims: nothing to update')
   })
 
+  t.test('users: email_verified is its own column: said outright or inside claims, never kept in claims, set by a patch', async (t) => {
+    const s = await open()
+    t.teardown(() => s.close())
+    const alice = await s.users.create({ username: 'alice', passwordHash: null, email: 'a@x.test', claims: { nickname: 'A', email_verified: true } })
+    t.equal(alice.emailVerified, true, 'from the claims given')
+    t.same(alice.claims, { nickname: 'A' }, 'not kept in the claims')
+    t.equal((await s.users.create({ username: 'bob', passwordHash: null })).emailVerified, false, 'false by default')
+    t.equal((await s.users.create({ username: 'dan', passwordHash: null, emailVerified: true })).emailVerified, true)
+    t.equal((await s.users.update('alice', { fullName: 'Alice' }))?.emailVerified, true, 'kept by a patch that does not name it')
+    t.equal((await s.users.update('alice', { emailVerified: false }))?.emailVerified, false)
+    t.equal((await s.users.update('alice', { claims: { email_verified: true } }))?.emailVerified, true, 'a new claims set says it')
+    t.equal((await s.users.update('alice', { claims: {} }))?.emailVerified, false, 'a new claims set without it clears it')
+    await s.users.update('alice', { emailVerified: true })
+    await s.users.importBatch([{ username: 'alice', passwordHash: null, email: 'new@x.test' }, { username: 'carol', passwordHash: null, claims: { email_verified: true } }], { update: true })
+    t.equal((await s.users.findByUsername('alice'))?.emailVerified, false, 'an import that changes the address unverifies it')
+    t.equal((await s.users.findByUsername('carol'))?.emailVerified, true, 'an import may say it')
+    t.same((await s.users.findByUsername('carol'))?.claims, {})
+  })
+
   t.test('grants: the claims parameter\'s names are kept with the family and come back with its tokens', async (t) => {
     const s = await open()
     t.teardown(() => s.close())

@@ -32,6 +32,7 @@ export function userRecord (over: Partial<User> = {}): User {
     username: 'alice',
     fullName: null,
     email: null,
+    emailVerified: false,
     disabled: false,
     scope: 'items:read',
     passwordHash: null,

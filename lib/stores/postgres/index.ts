@@ -14,6 +14,7 @@ import { PostgresAuthorizationCodeStore, PostgresConsentStore, PostgresSessionSt
 import { PostgresIdentityStore, PostgresProviderStore, PostgresUpstreamTransactionStore } from './upstream.js'
 import { PostgresHousekeepingStore } from './housekeeping.js'
 import { PostgresOutboxStore } from './outbox.js'
+import { PostgresAccountLinkStore } from './account-links.js'
 
 /**
  * INT8 (BIGINT, COUNT(*)) as a JS number instead of node-postgres' default string. Unix seconds and row
@@ -76,6 +77,7 @@ export async function openPostgres (databaseUrl: string, clock: Clock = systemCl
     upstreamTransactions: new PostgresUpstreamTransactionStore(db),
     housekeeping: new PostgresHousekeepingStore(db),
     outbox: new PostgresOutboxStore(db),
+    accountLinks: new PostgresAccountLinkStore(db),
     async ping () {
       try {
         // A table of ours, not just SELECT 1: a database dropped and re-created empty is not ready either.

@@ -248,7 +248,24 @@ export const postgresMigrations: string[] = [
    INSERT INTO outbox (id, kind, payload, attempts, next_attempt_at, created_at)
      SELECT gen_random_uuid()::text, 'backchannel-logout', jsonb_build_object('clientId', client_id, 'uri', uri, 'sub', sub, 'sid', sid),
        attempts, next_at, extract(epoch from now())::bigint FROM logout_outbox ORDER BY id;
-   DROP TABLE logout_outbox;`
+   DROP TABLE logout_outbox;`,
+  // Single-use account links and users.email_verified: see the SQLite migration of the same number.
+  `CREATE TABLE account_links (
+     id TEXT COLLATE "C" PRIMARY KEY,
+     token_hash TEXT COLLATE "C" NOT NULL UNIQUE,
+     purpose TEXT COLLATE "C" NOT NULL CHECK (purpose IN ('verify_email', 'reset_password', 'invitation')),
+     user_id TEXT COLLATE "C" REFERENCES users (id) ON DELETE CASCADE,
+     email TEXT,
+     scope TEXT,
+     created_at BIGINT NOT NULL,
+     expires_at BIGINT NOT NULL,
+     used_at BIGINT
+   );
+   CREATE INDEX account_links_user ON account_links (user_id, purpose);
+   CREATE INDEX account_links_expiry ON account_links (expires_at);
+   ALTER TABLE users ADD COLUMN email_verified BOOLEAN NOT NULL DEFAULT FALSE;
+   UPDATE users SET email_verified = TRUE WHERE (claims::jsonb)->>'email_verified' = 'true';
+   UPDATE users SET claims = ((claims::jsonb) - 'email_verified')::text WHERE (claims::jsonb) ? 'email_verified';`
 ]
 
 /**

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { ConflictError, type ImportedUser, type ImportOutcome, type NewUser, type Page, type User, type UserPatch, type UserStore } from '../types.js'
 import type { Clock } from '../../clock.js'
-import { CREDENTIAL_VERSION_COLUMN, endsSessions, importChanges, timeOrderedId, toUser, userClaimsColumn, userPatchColumns } from '../rows.js'
+import { CREDENTIAL_VERSION_COLUMN, emailVerifiedColumn, endsSessions, importChanges, timeOrderedId, toUser, userClaimsColumn, userPatchColumns } from '../rows.js'
 import { updateRow } from './update.js'
 import { onlyRow, pageValues, type Db } from './db.js'
 import { isUniqueViolation } from './errors.js'
@@ -22,10 +22,10 @@ export class PostgresUserStore implements UserStore {
     try {
       const { rows } = await this.#db.query({
         name: 'gh_users_insert',
-        text: `INSERT INTO users (id, username, full_name, email, disabled, scope, password_hash, created_by, created_at, updated_at, claims)
-          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING *`,
+        text: `INSERT INTO users (id, username, full_name, email, disabled, scope, password_hash, created_by, created_at, updated_at, claims, email_verified)
+          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING *`,
         values: [randomUUID(), user.username, user.fullName ?? null, user.email ?? null, user.disabled ?? false,
-          user.scope ?? '', user.passwordHash, user.createdBy ?? null, now, now, userClaimsColumn(user.claims)]
+          user.scope ?? '', user.passwordHash, user.createdBy ?? null, now, now, userClaimsColumn(user.claims), emailVerifiedColumn(user)]
       })
       return toUser(onlyRow(rows))
     } catch (err) {
@@ -115,15 +115,15 @@ export class PostgresUserStore implements UserStore {
       const { rows: inserted } = await tx.query({
         name: 'gh_users_import_tombstones',
         // A user under the sub of a deleted one starts above its tombstone's credential version (types.ts `delete`).
-        text: `INSERT INTO users (id, username, full_name, email, disabled, scope, password_hash, created_at, updated_at, credential_version, claims)
-          SELECT v.id, username, full_name, email, disabled, scope, password_hash, $8::bigint, $8::bigint, COALESCE(t.credential_version + 1, 0), claims
-          FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::boolean[], $6::text[], $7::text[], $9::text[])
-            AS v (id, username, full_name, email, disabled, scope, password_hash, claims)
+        text: `INSERT INTO users (id, username, full_name, email, disabled, scope, password_hash, created_at, updated_at, credential_version, claims, email_verified)
+          SELECT v.id, username, full_name, email, disabled, scope, password_hash, $8::bigint, $8::bigint, COALESCE(t.credential_version + 1, 0), claims, email_verified
+          FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::boolean[], $6::text[], $7::text[], $9::text[], $10::boolean[])
+            AS v (id, username, full_name, email, disabled, scope, password_hash, claims, email_verified)
             LEFT JOIN user_tombstones t ON t.id = v.id
           ON CONFLICT DO NOTHING RETURNING username`,
         values: [ids, users.map((u) => u.username), users.map((u) => u.fullName ?? null), users.map((u) => u.email ?? null),
           users.map((u) => u.disabled ?? false), users.map((u) => u.scope ?? ''), users.map((u) => u.passwordHash), now,
-          users.map((u) => userClaimsColumn(u.claims))]
+          users.map((u) => userClaimsColumn(u.claims)), users.map((u) => emailVerifiedColumn(u))]
       })
       const created = new Set(inserted.map((r) => String(r.username)))
       const rest = users.filter((u) => !created.has(u.username))

@@ -13,6 +13,7 @@ import { SqliteAuthorizationCodeStore, SqliteConsentStore, SqliteSessionStore } 
 import { SqliteIdentityStore, SqliteProviderStore, SqliteUpstreamTransactionStore } from './upstream.js'
 import { SqliteHousekeepingStore } from './housekeeping.js'
 import { SqliteOutboxStore } from './outbox.js'
+import { SqliteAccountLinkStore } from './account-links.js'
 
 /** `sqlite:PATH` (relative to the working directory) or `sqlite::memory:`. */
 export function sqlitePath (databaseUrl: string): string {
@@ -46,6 +47,7 @@ export function openSqlite (databaseUrl: string, clock: Clock = systemClock): St
     upstreamTransactions: new SqliteUpstreamTransactionStore(db),
     housekeeping: new SqliteHousekeepingStore(db),
     outbox: new SqliteOutboxStore(db),
+    accountLinks: new SqliteAccountLinkStore(db),
     async ping () { db.prepare('SELECT 1').get() },
     async close () { if (db.open) db.close() }
   }

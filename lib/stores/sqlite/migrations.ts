@@ -262,5 +262,25 @@ export const sqliteMigrations: string[] = [
   `INSERT INTO outbox (id, kind, payload, attempts, next_attempt_at, created_at)
      SELECT lower(hex(randomblob(16))), 'backchannel-logout', json_object('clientId', client_id, 'uri', uri, 'sub', sub, 'sid', sid),
        attempts, next_at, CAST(strftime('%s', 'now') AS INTEGER) FROM logout_outbox ORDER BY id;
-   DROP TABLE logout_outbox;`
+   DROP TABLE logout_outbox;`,
+  // Single-use account links (lib/accounts/links.ts): verification, reset and invitation links, stored only as the
+  // SHA-256 of their token; used_at is set by one atomic update (two clicks: one wins). And email_verified as a
+  // column, the one source of truth for the claim (it was inside users.claims, set by an administrator or an
+  // import): moved out of the JSON here so the two can never disagree.
+  `CREATE TABLE account_links (
+     id TEXT PRIMARY KEY,
+     token_hash TEXT NOT NULL UNIQUE,
+     purpose TEXT NOT NULL CHECK (purpose IN ('verify_email', 'reset_password', 'invitation')),
+     user_id TEXT REFERENCES users (id) ON DELETE CASCADE,
+     email TEXT,
+     scope TEXT,
+     created_at INTEGER NOT NULL,
+     expires_at INTEGER NOT NULL,
+     used_at INTEGER
+   );
+   CREATE INDEX account_links_user ON account_links (user_id, purpose);
+   CREATE INDEX account_links_expiry ON account_links (expires_at);
+   ALTER TABLE users ADD COLUMN email_verified INTEGER NOT NULL DEFAULT 0;
+   UPDATE users SET email_verified = 1 WHERE json_extract(claims, '$.email_verified') = 1;
+   UPDATE users SET claims = json_remove(claims, '$.email_verified') WHERE json_type(claims, '$.email_verified') IS NOT NULL;`
 ]

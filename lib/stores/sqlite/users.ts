@@ -2,7 +2,7 @@ import type Database from 'better-sqlite3'
 import { randomUUID } from 'node:crypto'
 import { ConflictError, type ImportedUser, type ImportOutcome, type NewUser, type Page, type User, type UserPatch, type UserStore } from '../types.js'
 import type { Clock } from '../../clock.js'
-import { CREDENTIAL_VERSION_COLUMN, endsSessions, importChanges, timeOrderedId, toUser, userClaimsColumn, userPatchColumns } from '../rows.js'
+import { CREDENTIAL_VERSION_COLUMN, emailVerifiedColumn, endsSessions, importChanges, timeOrderedId, toUser, userClaimsColumn, userPatchColumns } from '../rows.js'
 import { updateRow } from './update.js'
 import { isUniqueViolation } from './errors.js'
 
@@ -25,8 +25,8 @@ export class SqliteUserStore implements UserStore {
   constructor (db: Database.Database, clock: Clock) {
     this.#db = db
     this.#clock = clock
-    this.#insert = db.prepare(`INSERT INTO users (id, username, full_name, email, disabled, scope, password_hash, created_by, claims, created_at, updated_at)
-      VALUES (@id, @username, @full_name, @email, @disabled, @scope, @password_hash, @created_by, @claims, @created_at, @updated_at) RETURNING *`)
+    this.#insert = db.prepare(`INSERT INTO users (id, username, full_name, email, email_verified, disabled, scope, password_hash, created_by, claims, created_at, updated_at)
+      VALUES (@id, @username, @full_name, @email, @email_verified, @disabled, @scope, @password_hash, @created_by, @claims, @created_at, @updated_at) RETURNING *`)
     this.#byId = db.prepare('SELECT * FROM users WHERE id = ?')
     this.#byUsername = db.prepare('SELECT * FROM users WHERE username = ?')
     this.#list = db.prepare('SELECT * FROM users ORDER BY username LIMIT ? OFFSET ?')
@@ -37,8 +37,8 @@ export class SqliteUserStore implements UserStore {
     this.#scopes = db.prepare("SELECT DISTINCT scope FROM users WHERE scope <> ''")
     // ON CONFLICT DO NOTHING, not INSERT OR IGNORE: only a taken username or id is passed over, never a NOT NULL violation.
     // A user under the sub of a deleted one starts above its tombstone's credential version (types.ts `delete`).
-    this.#insertIfNew = db.prepare(`INSERT INTO users (id, username, full_name, email, disabled, scope, password_hash, claims, created_at, updated_at, credential_version)
-      VALUES (@id, @username, @full_name, @email, @disabled, @scope, @password_hash, @claims, @created_at, @updated_at,
+    this.#insertIfNew = db.prepare(`INSERT INTO users (id, username, full_name, email, email_verified, disabled, scope, password_hash, claims, created_at, updated_at, credential_version)
+      VALUES (@id, @username, @full_name, @email, @email_verified, @disabled, @scope, @password_hash, @claims, @created_at, @updated_at,
         COALESCE((SELECT credential_version + 1 FROM user_tombstones WHERE id = @id), 0)) ON CONFLICT DO NOTHING`)
     this.#after = db.prepare('SELECT * FROM users WHERE username > ? ORDER BY username LIMIT ?')
     this.#first = db.prepare('SELECT * FROM users ORDER BY username LIMIT ?')
@@ -53,6 +53,7 @@ export class SqliteUserStore implements UserStore {
         username: user.username,
         full_name: user.fullName ?? null,
         email: user.email ?? null,
+        email_verified: emailVerifiedColumn(user) ? 1 : 0,
         disabled: user.disabled ? 1 : 0,
         scope: user.scope ?? '',
         password_hash: user.passwordHash,
@@ -120,6 +121,7 @@ export class SqliteUserStore implements UserStore {
         username: user.username,
         full_name: user.fullName ?? null,
         email: user.email ?? null,
+        email_verified: emailVerifiedColumn(user) ? 1 : 0,
         disabled: user.disabled ? 1 : 0,
         scope: user.scope ?? '',
         password_hash: user.passwordHash,

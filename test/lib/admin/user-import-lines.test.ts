@@ -2,6 +2,7 @@ import t from 'tap'
 import { openSqlite } from '../../../lib/stores/sqlite/index.js'
 import { exportUsers, ImportInterrupted, importUsers, parseImportLine } from '../../../lib/admin/user-import.js'
 import { hashLimits } from '../../../lib/credentials/hash-limits.js'
+import { claimsView } from '../../../lib/admin/user-claims.js'
 import { manualClock } from '../../support/helper.js'
 
 /**
@@ -135,6 +136,9 @@ t.test('claims: an optional object, checked like the admin API\'s; an export car
   t.notOk('claims' in JSON.parse(lines[1]!), 'a user without claims exports none')
   const to = deps()
   t.equal((await importUsers(to, chunks([lines.join('\n')]))).imported, 2)
-  t.same((await to.storage.users.findByUsername('alice'))?.claims, claims, 'the round trip keeps them')
+  const alice = (await to.storage.users.findByUsername('alice'))!
+  t.same(claimsView(alice), claims, 'the round trip keeps them')
+  t.equal(alice.emailVerified, true, 'email_verified in its own column')
+  t.notOk('email_verified' in alice.claims, 'and only there')
   t.same((await to.storage.users.findByUsername('bob'))?.claims, {})
 })

@@ -15,6 +15,7 @@ const user = (extra: Partial<User> = {}): User => ({
   username: 'alice',
   fullName: null,
   email: null,
+  emailVerified: false,
   disabled: false,
   scope: 'orders:read orders:write',
   passwordHash: null,

@@ -54,8 +54,12 @@ t.test('sweepExpired deletes what expired by now in every expiring table, and no
     await storage.outbox.complete(m!.id, 'me', at)
   }
   await storage.outbox.enqueue({ kind: 'mail', payload: {}, now: old, maxPending: 10 })
+  // Account links: one expired now, one still good.
+  const link = { purpose: 'invitation' as const, userId: null, email: 'a@x.test', scope: null, createdAt: now - 10 }
+  await storage.accountLinks.create({ ...link, id: 'l1', tokenHash: 'gone', expiresAt: now })
+  await storage.accountLinks.create({ ...link, id: 'l2', tokenHash: 'live', expiresAt: now + 1 })
 
-  t.same(await sweepExpired(storage, now), { sessions: 1, codes: 2, upstreamTransactions: 1, grants: 0, revocations: 1, outbox: 1 })
+  t.same(await sweepExpired(storage, now), { sessions: 1, codes: 2, upstreamTransactions: 1, grants: 0, revocations: 1, outbox: 1, accountLinks: 1 })
   t.equal(await storage.outbox.pending(), 1, 'a message still waiting is never swept, however old')
   t.ok(await storage.sessions.find('live', now))
   t.ok(await storage.codes.find('live'))
@@ -63,7 +67,8 @@ t.test('sweepExpired deletes what expired by now in every expiring table, and no
   t.equal(await storage.codes.find('unredeemed-old'), undefined, 'an unredeemed code goes at its lifetime')
   t.equal(await storage.codes.find('redeemed-old'), undefined)
   t.ok(await storage.revocations.anyRevoked(['jti:live']))
-  t.same(await sweepExpired(storage, now), { sessions: 0, codes: 0, upstreamTransactions: 0, grants: 0, revocations: 0, outbox: 0 }, 'a second sweep finds nothing')
+  t.ok(await storage.accountLinks.find('live', 'invitation', now), 'a link that still works stays')
+  t.same(await sweepExpired(storage, now), { sessions: 0, codes: 0, upstreamTransactions: 0, grants: 0, revocations: 0, outbox: 0, accountLinks: 0 }, 'a second sweep finds nothing')
 })
 
 t.test('sweepRound: one claim per half interval; every round counts the tables', async (t) => {
