@@ -1,10 +1,12 @@
 import fp from 'fastify-plugin'
-import { randomUUID } from 'node:crypto'
-import { hostname } from 'node:os'
+import { SerialRounds, senderId } from '../lib/ops/outbox.js'
 import { sendLogouts, type LogoutResult, type LogoutSenderDeps } from '../lib/oauth/backchannel-logout.js'
 
 export interface BackchannelLogout {
-  /** Runs a round now (the schedule's rounds call it too); one round at a time: a call during one shares it. */
+  /**
+   * Runs a round now (the schedule's rounds call it too); one round at a time: a call during one waits for it and
+   * runs the next (lib/ops/outbox.ts SerialRounds). Resolves with how many messages those rounds claimed.
+   */
   run: () => Promise<number>
 }
 
@@ -30,7 +32,7 @@ export default fp(async (fastify) => {
   const counter = metrics.registry.counter('gatehouse_backchannel_logouts_total',
     'Back-channel logout messages by outcome: delivered, retried (a try failed; tried again later), failed (given up after the last retry), client_gone, dropped (the outbox was full: the oldest went).', ['result'])
 
-  const owner = `${hostname()}:${process.pid}:${randomUUID()}`
+  const owner = senderId()
   const report: LogoutSenderDeps['report'] = (result: LogoutResult, { message, attempts, reason, count }) => {
     counter.inc([result], count ?? 1)
     if (result === 'failed') {
@@ -49,23 +51,20 @@ export default fp(async (fastify) => {
     report
   }
 
-  let running: Promise<number> | undefined
-  const run = (): Promise<number> => {
-    running ??= sendLogouts(deps).finally(() => { running = undefined })
-    return running
-  }
+  const rounds = new SerialRounds(async () => [await sendLogouts(deps)])
+  const run = async (): Promise<number> => (await rounds.run()).reduce((sum, claimed) => sum + claimed, 0)
 
   let timer: NodeJS.Timeout | undefined
   fastify.addHook('onReady', async () => {
     timer = setInterval(() => {
-      if (running) return
+      if (rounds.busy) return
       run().catch((err: unknown) => fastify.log.warn({ err }, 'sending back-channel logouts failed'))
     }, POLL_MS).unref()
   })
   fastify.addHook('onClose', async () => {
     clearInterval(timer)
     // A round in flight finishes (each post is bounded by BACKCHANNEL_LOGOUT_TIMEOUT_MS) before the store closes.
-    await running?.catch(() => {})
+    await rounds.close()
   })
   fastify.decorate('backchannelLogout', { run } satisfies BackchannelLogout)
 }, { name: 'backchannel-logout', dependencies: ['config', 'clock', 'storage', 'metrics', 'id-tokens'] })

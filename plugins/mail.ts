@@ -1,11 +1,9 @@
 import fp from 'fastify-plugin'
-import { randomUUID } from 'node:crypto'
-import { hostname } from 'node:os'
 import { buildMessage, type MailMessage } from '../lib/mail/message.js'
 import { MailTemplates } from '../lib/mail/templates.js'
 import { parseSmtpUrl, redactSmtpUrl } from '../lib/mail/smtp-url.js'
 import { fileTransport, PermanentMailError, smtpTransport, type Delivery, type MailTransport } from '../lib/mail/transport.js'
-import { deliverRound, enqueue, OutboxFullError, OUTBOX_ATTEMPT_TIMEOUT_MS, type Outcome } from '../lib/ops/outbox.js'
+import { deliverRound, enqueue, OutboxFullError, OUTBOX_ATTEMPT_TIMEOUT_MS, SerialRounds, senderId, DEFAULT_OUTBOX_SCHEDULE, type Outcome } from '../lib/ops/outbox.js'
 
 /** The outbox kind of e-mail (other senders, such as back-channel logout, have their own). */
 export const MAIL_OUTBOX_KIND = 'mail'
@@ -41,7 +39,7 @@ export default fp(async (fastify) => {
   const transport = config.smtpUrl === undefined
     ? fileTransport(config.mailDir)
     : smtpTransport(parseSmtpUrl(config.smtpUrl), OUTBOX_ATTEMPT_TIMEOUT_MS)
-  const owner = `${hostname()}:${process.pid}:${randomUUID()}`
+  const owner = senderId()
   const counter = metrics.registry.counter('gatehouse_mail_messages_total',
     'E-mail messages by outcome: sent, retried (an attempt failed; tried again later), failed (given up after every attempt: event mail_failed), refused (not queued: the outbox was full).',
     ['result'])
@@ -77,30 +75,17 @@ export default fp(async (fastify) => {
       }
     }
     // A full batch: more may be due at once.
-    if (outcomes.length >= 10) nudge()
+    if (outcomes.length >= DEFAULT_OUTBOX_SCHEDULE.batch) nudge()
     return outcomes
   }
 
-  // One round at a time; a call during one is served by the next (it may have been called for a message queued
-  // after the running round claimed), and answers with both rounds' outcomes: the running one may have taken the
-  // very message the caller meant (a round the schedule or a send's nudge started a moment before).
-  let running: Promise<Outcome[]> | undefined
-  let next: Promise<Outcome[]> | undefined
-  let closed = false
-  const run = (): Promise<Outcome[]> => {
-    if (closed) return Promise.resolve([])
-    if (running) {
-      const current = running.catch((): Outcome[] => [])
-      next ??= current.then(() => { next = undefined; return run() })
-      return Promise.all([current, next]).then(([before, after]) => [...before, ...after])
-    }
-    running = round().finally(() => { running = undefined })
-    return running
-  }
+  const rounds = new SerialRounds(round)
+  const run = (): Promise<Outcome[]> => rounds.run()
   const runQuietly = (): void => {
     run().catch((err: unknown) => fastify.log.warn({ err }, 'mail: a round of the outbox sender failed'))
   }
 
+  let closed = false
   let nudged: NodeJS.Immediate | undefined
   function nudge (): void {
     if (closed || nudged !== undefined) return
@@ -120,8 +105,7 @@ export default fp(async (fastify) => {
     clearInterval(timer)
     if (nudged !== undefined) clearImmediate(nudged)
     // A round in flight finishes (or times out) before the store closes; what it did not finish stays queued.
-    await running?.catch(() => {})
-    await next?.catch(() => {})
+    await rounds.close()
     transport.close()
   })
 

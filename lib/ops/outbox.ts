@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto'
+import { hostname } from 'node:os'
 import type { OutboxMessage, OutboxStore } from '../stores/types.js'
 
 /**
@@ -133,6 +135,49 @@ export async function deliverRound (input: RoundInput): Promise<Outcome[]> {
     }
     return await store.complete(message.id, owner, now()) ? { result: 'sent', message, detail } : { result: 'lost', message }
   }))
+}
+
+/** A sender's lease owner: unique per process and per sender, and telling an operator which host holds a claim. */
+export const senderId = (): string => `${hostname()}:${process.pid}:${randomUUID()}`
+
+/**
+ * A sender's rounds, one at a time. `run()` starts a round now; called during one, it waits for it and then runs
+ * the next (a message queued, or a clock moved, after the running round claimed is what the caller is after), and
+ * answers with both rounds' results: the running round (the schedule's, or a nudge's) may have taken the very
+ * message the caller meant. Calls during one round share the next.
+ */
+export class SerialRounds<T> {
+  readonly #round: () => Promise<T[]>
+  #running: Promise<T[]> | undefined
+  #next: Promise<T[]> | undefined
+  #closed = false
+
+  constructor (round: () => Promise<T[]>) {
+    this.#round = round
+  }
+
+  /** A round is running. */
+  get busy (): boolean {
+    return this.#running !== undefined
+  }
+
+  run (): Promise<T[]> {
+    if (this.#closed) return Promise.resolve([])
+    if (this.#running) {
+      const current = this.#running.catch((): T[] => [])
+      this.#next ??= current.then(() => { this.#next = undefined; return this.run() })
+      return Promise.all([current, this.#next]).then(([before, after]) => [...before, ...after])
+    }
+    this.#running = this.#round().finally(() => { this.#running = undefined })
+    return this.#running
+  }
+
+  /** No round starts from now on; resolves once the one in flight (and one already waiting) has finished. */
+  async close (): Promise<void> {
+    this.#closed = true
+    await this.#running?.catch(() => {})
+    await this.#next?.catch(() => {})
+  }
 }
 
 async function withTimeout<T> (work: Promise<T>, ms: number): Promise<T> {

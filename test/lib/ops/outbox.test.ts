@@ -1,7 +1,7 @@
 import t from 'tap'
 import { join } from 'node:path'
 import { openSqlite } from '../../../lib/stores/sqlite/index.js'
-import { deliverRound, enqueue, nextAttemptAt, OUTBOX_ATTEMPT_TIMEOUT_MS, OUTBOX_BACKOFF_SECONDS, OUTBOX_LEASE_SECONDS, OUTBOX_MAX_ATTEMPTS } from '../../../lib/ops/outbox.js'
+import { deliverRound, enqueue, nextAttemptAt, OUTBOX_ATTEMPT_TIMEOUT_MS, OUTBOX_BACKOFF_SECONDS, OUTBOX_LEASE_SECONDS, OUTBOX_MAX_ATTEMPTS, SerialRounds } from '../../../lib/ops/outbox.js'
 
 t.test('backoff: 10 s, 1 min, 5 min, 15 min, 1 h, then hours; given up after about a day', async (t) => {
   const waits = []
@@ -59,4 +59,53 @@ t.test('enqueue: a full outbox refuses with OutboxFullError', async (t) => {
   t.teardown(() => store.close())
   const full = { ...store.outbox, enqueue: async () => undefined }
   await t.rejects(enqueue(full, 'mail', {}, 0), { name: 'OutboxFullError' })
+})
+
+t.test('SerialRounds: one round at a time; a call during one gets that round\'s results and the next round\'s', async (t) => {
+  // Each round takes what is "due" when it starts, as a claim does; a round is held open until released.
+  const due: string[] = []
+  const releases: Array<() => void> = []
+  let started = 0
+  let concurrent = 0
+  let most = 0
+  /** Lets the round that started next finish (none may have started: then nothing). */
+  const releaseNext = async (): Promise<void> => {
+    for (let turn = 0; turn < 50 && releases.length === 0; turn++) await new Promise((resolve) => setImmediate(resolve))
+    releases.shift()?.()
+  }
+  const rounds = new SerialRounds(async () => {
+    started++
+    concurrent++
+    most = Math.max(most, concurrent)
+    const taken = due.splice(0)
+    await new Promise<void>((resolve) => releases.push(resolve))
+    concurrent--
+    return taken
+  })
+  const scheduled = rounds.run() // the schedule's round, already under way
+  t.ok(rounds.busy)
+  due.push('the message the caller means') // queued after that round claimed
+  const asked = rounds.run()
+  const again = rounds.run() // a third call shares the next round
+  await releaseNext()
+  t.same(await scheduled, [])
+  await releaseNext()
+  t.same(await asked, ['the message the caller means'], 'the next round took it, and the caller hears of it')
+  t.same(await again, ['the message the caller means'])
+  t.equal(started, 2, 'two rounds, not three')
+  t.equal(most, 1, 'never two at once')
+  t.notOk(rounds.busy)
+
+  // The running round took the message: the caller hears of it too.
+  due.push('taken by the running round')
+  const running = rounds.run()
+  const caller = rounds.run()
+  await releaseNext()
+  await releaseNext()
+  t.same(await running, ['taken by the running round'])
+  t.same(await caller, ['taken by the running round'], 'a call during a round answers with that round\'s results too')
+
+  await rounds.close()
+  t.same(await rounds.run(), [], 'nothing runs once closed')
+  t.equal(started, 4)
 })
