@@ -1,8 +1,9 @@
 import { BearerError, invalidToken, missingToken } from '../errors.js'
 
-// RFC 6750 §2.1: b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="
-const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/
-const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i
+// RFC 6750 §2.1: b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"=", the one definition for the header and the form body
+const B64 = '[A-Za-z0-9\\-._~+/]+=*'
+const B64TOKEN = new RegExp(`^${B64}$`)
+const BEARER = new RegExp(`^Bearer +(${B64}) *$`, 'i')
 const FORM = /^application\/x-www-form-urlencoded\s*(;|$)/i
 
 /** What a route may accept besides the Authorization header. */

@@ -114,6 +114,3 @@ export function idTokenUserClaims (user: User, requested: RequestedClaims | null
   const { sub: _sub, ...claims } = release(user, requested?.idToken ?? [])
   return claims
 }
-
-/** The access token's private claim naming what /userinfo must add for the `claims` parameter (space-separated names). */
-export const USERINFO_CLAIMS_CLAIM = 'userinfo_claims'
