@@ -14,13 +14,6 @@ export const LINK_LIFETIME_SECONDS: Record<AccountLinkPurpose, number> = {
   invitation: 7 * 24 * 3600
 }
 
-/** The page each link opens on the issuer (the mail templates build the same path with `it.link`). */
-export const LINK_PATH: Record<AccountLinkPurpose, string> = {
-  verify_email: '/verify-email',
-  reset_password: '/reset-password',
-  invitation: '/invitation'
-}
-
 /** What a token looks like: 43 base64url characters (32 bytes). Anything else is refused before any lookup. */
 const TOKEN = /^[A-Za-z0-9_-]{43}$/
 
