@@ -3,9 +3,9 @@ import view from '@fastify/view'
 import { Eta } from 'eta'
 import { randomBytes } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
-import { existsSync } from 'node:fs'
-import { basename, extname, join, resolve } from 'node:path'
+import { basename, extname, resolve } from 'node:path'
 import type { FastifyReply } from 'fastify'
+import { layeredTemplatePath } from '../lib/paths.js'
 
 /** The built-in page templates: views/ at the package root (dist/plugins/ → ../../views). */
 export const BUILT_IN_VIEWS = fileURLToPath(new URL('../../views/', import.meta.url))
@@ -36,8 +36,7 @@ function layeredEta (own: string): Eta {
   eta.resolvePath = (template: string) => {
     const name = extname(template) ? template : `${template}.eta`
     if (basename(name) !== name || name.startsWith('.')) throw new Error(`template ${JSON.stringify(template)}: a file name in the views folder`)
-    const mine = join(own, name)
-    return existsSync(mine) ? mine : join(BUILT_IN_VIEWS, name)
+    return layeredTemplatePath(own, BUILT_IN_VIEWS, name)
   }
   return eta
 }

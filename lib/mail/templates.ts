@@ -1,7 +1,7 @@
 import { Eta } from 'eta'
 import { existsSync } from 'node:fs'
 import { join, resolve } from 'node:path'
-import { PROJECT_ROOT } from '../paths.js'
+import { layeredTemplatePath, PROJECT_ROOT } from '../paths.js'
 
 /** The built-in mail templates: views/mail/ at the package root. */
 export const BUILT_IN_MAIL_VIEWS = join(PROJECT_ROOT, 'views', 'mail')
@@ -25,8 +25,7 @@ export class MailTemplates {
     const resolvePath = (template: string): string => {
       const name = template.endsWith('.eta') ? template : `${template}.eta`
       if (!/^[a-z][a-z0-9.-]*\.eta$/.test(name)) throw new Error(`mail template ${JSON.stringify(template)}: a file name in views/mail`)
-      const mine = join(own, name)
-      return existsSync(mine) ? mine : join(BUILT_IN_MAIL_VIEWS, name)
+      return layeredTemplatePath(own, BUILT_IN_MAIL_VIEWS, name)
     }
     // No trimming in plain text: a line break after a tag is part of the message.
     this.#text = new Eta({ views: own, autoEscape: false, autoTrim: false, cache: true })
