@@ -16,6 +16,15 @@ t.test('a message from its templates: subject, text and HTML, the link on ISSUER
   for (const kind of ['reset-password', 'invitation']) t.ok(buildMessage(templates, { ...base, kind }).text.includes(`https://id.example/${kind}?token=tok`), kind)
 })
 
+t.test('VIEWS_DIR/mail: a template the operator has wins; the others come from the built-in folder', async (t) => {
+  const dir = t.testdir({ mail: { 'verify-email.subject.eta': 'Please confirm, <%= it.username %>' } })
+  const m = buildMessage(new MailTemplates(dir), base)
+  t.equal(m.subject, 'Please confirm, ann', 'the operator\'s subject')
+  t.match(m.text, 'https://id.example/verify-email?token=tok\n', 'the built-in text part')
+  t.match(m.html, '<a href="https://id.example/verify-email?token=tok">', 'the built-in HTML part and layout')
+  t.equal(buildMessage(new MailTemplates(t.testdir({})), base).subject, 'Confirm your e-mail address for Acme', 'a VIEWS_DIR without mail/: every part built in')
+})
+
 t.test('header injection: a recipient or subject with CR/LF, a list or a name is refused', async (t) => {
   for (const to of ['ann@example.test\r\nBcc: eve@evil.test', 'ann@example.test\nBcc: eve@evil.test', 'ann@example.test, eve@evil.test', 'Eve <eve@evil.test>', 'ann', '']) {
     t.throws(() => buildMessage(templates, { ...base, to }), { name: 'MailMessageError' }, JSON.stringify(to))
