@@ -3,7 +3,8 @@ import { randomUUID } from 'node:crypto'
 import { openPostgres } from '../../lib/stores/postgres/index.js'
 import { postgresMigrations } from '../../lib/stores/postgres/migrations.js'
 import { openStorage } from '../../lib/stores/index.js'
-import { adminQuery, schemasDroppedAtEnd } from '../support/pg-schema.js'
+import { adminQuery, createTestSchemaBefore, schemasDroppedAtEnd } from '../support/pg-schema.js'
+import { BACKCHANNEL_LOGOUT_KIND } from '../../lib/stores/types.js'
 import { checkKeysAfterMigration2, storeSuite } from './suite.js'
 import { denyEntry } from '../../lib/stores/deny-list.js'
 import { createGrant } from './grant-fixture.js'
@@ -128,4 +129,19 @@ t.test('several instances (pools) on one schema: rotate and insertFirstOfAlg sta
   const won = await Promise.all(Array.from({ length: 18 }, (_, i) => instances[i % 3]!.keys.insertFirstOfAlg(key(`k${i}`, i % 2 === 0 ? 'ES256' : 'RS256'))))
   t.equal(won.filter(Boolean).length, 2, 'one winner per algorithm')
   t.same((await instances[0].keys.list()).map((k) => k.alg).sort(), ['ES256', 'RS256'])
+})
+
+t.test('the migration that moves back-channel logout onto the outbox carries the waiting messages over', async (t) => {
+  const { url, drop } = await createTestSchemaBefore('DROP TABLE logout_outbox', `INSERT INTO logout_outbox (client_id, uri, sub, sid, attempts, next_at, lease_until) VALUES
+    ('web', 'https://rp.example/bcl', 'u1', 'sid-1', 0, 0, 0),
+    ('web', 'https://rp.example/bcl', 'u2', 'sid-2', 2, 5000, 0)`)
+  const s = await openPostgres(url)
+  t.teardown(async () => { await s.close(); await drop() })
+  t.equal(await s.outbox.pending(BACKCHANNEL_LOGOUT_KIND), 2, 'both waiting messages are in the outbox')
+  const due = await s.outbox.claim(BACKCHANNEL_LOGOUT_KIND, 100, 10, 60, 'test')
+  t.match(due, [{ kind: BACKCHANNEL_LOGOUT_KIND, payload: { clientId: 'web', uri: 'https://rp.example/bcl', sub: 'u1', sid: 'sid-1' }, attempts: 1 }], 'the one due now, its payload whole')
+  t.ok(await s.outbox.complete(due[0]!.id, 'test', 100))
+  t.same(await s.outbox.claim(BACKCHANNEL_LOGOUT_KIND, 4999, 10, 60, 'test'), [], 'the other not before it was due')
+  t.match(await s.outbox.claim(BACKCHANNEL_LOGOUT_KIND, 5000, 10, 60, 'test'), [{ payload: { sub: 'u2', sid: 'sid-2' }, attempts: 3 }], 'the other when it was due, its failed attempts kept')
+  t.same(await s.outbox.pending(BACKCHANNEL_LOGOUT_KIND), 1)
 })

@@ -45,12 +45,28 @@ export async function createTestSchema (): Promise<{ url: string, schema: string
  */
 export async function createMigratedTestSchema (): Promise<{ url: string, schema: string, drop: () => Promise<void> }> {
   const created = await createTestSchema()
-  const script = [
-    `SET search_path TO ${created.schema}`,
+  await admin((client) => client.query(migrationScript(created.schema, postgresMigrations)))
+  return created
+}
+
+/** `migrations` applied and recorded in `schema`, as one script (see createMigratedTestSchema). */
+function migrationScript (schema: string, migrations: readonly string[]): string {
+  return [
+    `SET search_path TO ${schema}`,
     SCHEMA_MIGRATIONS_TABLE,
-    ...postgresMigrations.flatMap((migration, index) => [migration, `INSERT INTO schema_migrations (version, applied_at) VALUES (${index + 1}, extract(epoch from now())::bigint)`])
+    ...migrations.flatMap((migration, index) => [migration, `INSERT INTO schema_migrations (version, applied_at) VALUES (${index + 1}, extract(epoch from now())::bigint)`])
   ].join(';\n')
-  await admin((client) => client.query(script))
+}
+
+/**
+ * A fresh schema stood just before the migration whose text contains `marker` (every earlier one applied and
+ * recorded), with `seed` run in it: opening it then runs that migration on the seeded rows.
+ */
+export async function createTestSchemaBefore (marker: string, seed: string): Promise<{ url: string, schema: string, drop: () => Promise<void> }> {
+  const index = postgresMigrations.findIndex((m) => m.includes(marker))
+  if (index < 0) throw new Error(`no migration contains ${marker}`)
+  const created = await createTestSchema()
+  await admin((client) => client.query(`${migrationScript(created.schema, postgresMigrations.slice(0, index))};\n${seed}`))
   return created
 }
 
