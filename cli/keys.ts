@@ -1,4 +1,5 @@
-import { ensureSigningKey, rotateSigningKey } from '../lib/keys/signing-keys.js'
+import { rotationView } from '../lib/admin/keys.js'
+import { ensureSigningKey, rotateSigningKey, rotationOf } from '../lib/keys/signing-keys.js'
 import { command, type CommandGroup } from './command.js'
 
 /** `gatehouse keys …`: the signing keys (their timing rules: lib/keys/key-timing.ts). */
@@ -18,8 +19,7 @@ export const keys: CommandGroup = {
         const store = await storage()
         await ensureSigningKey(store.keys, clock.now())
         const added = await rotateSigningKey(store.keys, clock, config.keyPublishDelaySeconds)
-        const main = added.find((k) => k.alg === config.accessTokenAlg) ?? added[0]!
-        return { kid: main.kid, activates_at: main.activatesAt, keys: added.map((k) => ({ kid: k.kid, alg: k.alg, activates_at: k.activatesAt })) }
+        return rotationView(rotationOf(added, config.accessTokenAlg))
       }
     })
   ]

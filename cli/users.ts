@@ -8,7 +8,7 @@ import { progressView } from './import-progress.js'
 import { command, count, one, readStdin, STREAMED, UsageError, type CommandGroup } from './command.js'
 
 /** `--claims JSON`: a user's standard claims (OIDC Core §5.1), checked by lib/admin/user-claims.ts. */
-const CLAIMS_FLAG = { type: 'string', value: 'JSON', description: 'the standard claims as a JSON object, e.g. \'{"given_name":"Alice","locale":"en-GB","address":{"country":"GB"}}\' (docs/oidc.md lists them)' } as const
+const CLAIMS_FLAG = { type: 'string', value: 'JSON', description: 'the standard claims as a JSON object, e.g. \'{"given_name":"Alice","locale":"en-GB","address":{"country":"GB"}}\' (docs/browser-sign-in.md lists them)' } as const
 
 function claimsFlag (text: string | undefined): unknown {
   if (text === undefined) return undefined

@@ -4,7 +4,7 @@ import { StoreUnavailableError } from '../errors.js'
 import type { KeyStore, SigningKey } from '../stores/types.js'
 import { INSTANCE_STALE_SECONDS, jwksMaxAge, retainSeconds, trustedFor, type KeyTimingSettings } from './key-timing.js'
 import { DEFAULT_ACCESS_TOKEN_ALG, type SigningAlg } from './algorithm.js'
-import { ensureSigningKey, keyLifecycle, loadKey, rotateSigningKey, signingKeysAt, type InitialKeyMaterial, type KeySet, type LoadedKey, type PublicJwk } from './signing-keys.js'
+import { ensureSigningKey, keyLifecycle, loadKey, rotateSigningKey, rotationOf, signingKeysAt, type InitialKeyMaterial, type KeySet, type LoadedKey, type PublicJwk, type Rotation } from './signing-keys.js'
 
 /** The settings the key ring reads (structural: lib/keys/ imports nothing of lib/config.ts). */
 export interface KeyRingSettings extends KeyTimingSettings {
@@ -12,9 +12,6 @@ export interface KeyRingSettings extends KeyTimingSettings {
   /** Which key `current().active` names (ACCESS_TOKEN_ALG); ES256 when left out. */
   accessTokenAlg?: SigningAlg
 }
-
-/** A key a rotation added. */
-export interface RotatedKey { kid: string, alg: SigningAlg, activatesAt: number }
 
 export interface KeyRingLog {
   warn (obj: object, msg: string): void
@@ -99,13 +96,11 @@ export class KeyRing {
    * Adds a new key of each algorithm; they sign once every instance has had time to publish them (the agreed
    * publish delay). `kid` and `activatesAt` are the access tokens' new key's (ACCESS_TOKEN_ALG), `keys` all of them.
    */
-  async rotate (): Promise<{ kid: string, activatesAt: number, keys: RotatedKey[] }> {
+  async rotate (): Promise<Rotation> {
     await this.reload() // renews this instance's heartbeat, so its own delay is among those agreed on
     const added = await rotateSigningKey(this.#store, this.#clock, this.#config.keyPublishDelaySeconds)
     await this.reload()
-    const keys = added.map((k) => ({ kid: k.kid, alg: k.alg, activatesAt: k.activatesAt }))
-    const main = keys.find((k) => k.alg === this.#accessTokenAlg) ?? keys[0]!
-    return { kid: main.kid, activatesAt: main.activatesAt, keys }
+    return rotationOf(added, this.#accessTokenAlg)
   }
 
   get #accessTokenAlg (): SigningAlg {

@@ -202,3 +202,15 @@ export async function rotateSigningKey (store: KeyStore, clock: Clock, ownPublis
   for (const key of keys) inserted.push(await store.insert(key))
   return inserted
 }
+
+/** A key a rotation added. */
+export interface RotatedKey { kid: string, alg: SigningAlg, activatesAt: number }
+
+/** A rotation as its callers report it: `kid` and `activatesAt` are the access tokens' new key's (ACCESS_TOKEN_ALG), `keys` every key it added. */
+export interface Rotation { kid: string, activatesAt: number, keys: RotatedKey[] }
+
+export function rotationOf (added: readonly SigningKey[], accessTokenAlg: SigningAlg): Rotation {
+  const keys = added.map((k) => ({ kid: k.kid, alg: k.alg, activatesAt: k.activatesAt }))
+  const main = keys.find((k) => k.alg === accessTokenAlg) ?? keys[0]!
+  return { kid: main.kid, activatesAt: main.activatesAt, keys }
+}

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { adminBodyErrors, adminSecurity, KeyRotation } from '../../schemas/admin.js'
 import { ref } from '../../schemas/common.js'
+import { rotationView } from '../../lib/admin/keys.js'
 
 /** POST /admin/keys/rotate: the same as `gatehouse keys rotate` (scope admin). */
 const adminKeyRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
@@ -17,9 +18,9 @@ const adminKeyRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       response: { 200: ref(KeyRotation, 'the new key'), ...adminBodyErrors }
     }
   }, async (request) => {
-    const { kid, activatesAt, keys } = await fastify.signingKeys.rotate()
-    fastify.events.emit({ type: 'key_rotated', kid, activatesAt }, request.log)
-    return { kid, activates_at: activatesAt, keys: keys.map((k) => ({ kid: k.kid, alg: k.alg, activates_at: k.activatesAt })) }
+    const rotation = await fastify.signingKeys.rotate()
+    fastify.events.emit({ type: 'key_rotated', kid: rotation.kid, activatesAt: rotation.activatesAt }, request.log)
+    return rotationView(rotation)
   })
 }
 
