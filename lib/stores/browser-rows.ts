@@ -1,4 +1,4 @@
-import { num, numOrNull, requestedClaimsOf, strOrNull, type Row } from './rows.js'
+import { jsonOr, num, numOrNull, requestedClaimsOf, strOrNull, type Row } from './rows.js'
 import type { AuthorizationCode, Consent, IssuedFromCode, Session } from './types.js'
 
 /** Row ⇄ entity mapping of the browser-flow tables (sessions, consents, authorization codes), shared by both backends. */
@@ -11,7 +11,7 @@ export const toSession = (r: Row): Session => ({
   expiresAt: num(r.expires_at),
   credentialVersion: num(r.credential_version ?? 0),
   provider: strOrNull(r.provider),
-  amr: r.amr === null || r.amr === undefined ? [] : (typeof r.amr === 'string' ? JSON.parse(r.amr) : r.amr) as string[],
+  amr: jsonOr<string[]>(r.amr, []),
   sid: strOrNull(r.sid)
 })
 
@@ -46,9 +46,7 @@ export const toAuthorizationCode = (r: Row): AuthorizationCode => ({
   createdAt: num(r.created_at),
   expiresAt: num(r.expires_at),
   redeemedAt: numOrNull(r.redeemed_at),
-  issued: r.issued === null || r.issued === undefined
-    ? null
-    : (typeof r.issued === 'string' ? JSON.parse(r.issued) : r.issued) as IssuedFromCode
+  issued: jsonOr<IssuedFromCode | null>(r.issued, null)
 })
 
 /** A consent's scope list: sorted and deduplicated, so equal sets are equal strings. */

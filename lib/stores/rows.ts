@@ -11,7 +11,11 @@ export type Row = Record<string, unknown>
 export const num = (v: unknown): number => typeof v === 'number' ? v : Number(v)
 export const numOrNull = (v: unknown): number | null => v === null || v === undefined ? null : num(v)
 export const strOrNull = (v: unknown): string | null => v === null || v === undefined ? null : String(v)
-const list = <T>(v: unknown): T[] => (typeof v === 'string' ? JSON.parse(v) : v) as T[]
+/** A JSON column: text on SQLite, already parsed by pg on PostgreSQL (json, jsonb). */
+export const json = <T>(v: unknown): T => (typeof v === 'string' ? JSON.parse(v) : v) as T
+/** A nullable JSON column: `fallback` for NULL. */
+export const jsonOr = <T>(v: unknown, fallback: T): T => v === null || v === undefined ? fallback : json<T>(v)
+const list = <T>(v: unknown): T[] => json<T[]>(v)
 
 export const toUser = (r: Row): User => ({
   id: String(r.id),
@@ -24,7 +28,7 @@ export const toUser = (r: Row): User => ({
   passwordHash: strOrNull(r.password_hash),
   credentialVersion: num(r.credential_version ?? 0),
   createdBy: strOrNull(r.created_by),
-  claims: withoutEmailVerified(r.claims === null || r.claims === undefined ? {} : (typeof r.claims === 'string' ? JSON.parse(r.claims) : r.claims) as UserClaims),
+  claims: withoutEmailVerified(jsonOr<UserClaims>(r.claims, {})),
   createdAt: num(r.created_at),
   updatedAt: num(r.updated_at)
 })
@@ -61,8 +65,7 @@ export const toGrant = (r: Row): Grant => ({
 })
 
 /** The `claims` column of grants and authorization codes (JSON text): null when the request had no `claims` parameter. */
-export const requestedClaimsOf = (v: unknown): RequestedClaims | null =>
-  v === null || v === undefined ? null : (typeof v === 'string' ? JSON.parse(v) : v) as RequestedClaims
+export const requestedClaimsOf = (v: unknown): RequestedClaims | null => jsonOr<RequestedClaims | null>(v, null)
 export const requestedClaimsColumn = (claims: RequestedClaims | null | undefined): string | null =>
   claims === null || claims === undefined ? null : JSON.stringify(claims)
 /** The users.claims column (JSON text), without `email_verified`: that is the email_verified column's. */
@@ -158,8 +161,6 @@ export function clientPatchColumns (patch: ClientPatch): Array<[string, unknown]
   if (patch.backchannelLogoutUri !== undefined) columns.push(['backchannel_logout_uri', patch.backchannelLogoutUri])
   return columns
 }
-
-const json = <T>(v: unknown): T => (typeof v === 'string' ? JSON.parse(v) : v) as T
 
 export const toProvider = (r: Row): UpstreamProvider => ({
   name: String(r.name),
