@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { SigningAlg } from '../../schemas/vocabulary.js'
-import type { AccountLink, AccountLinkPurpose, Client, ClientPatch, GrantType, Grant, Identity, ImportedUser, ProviderClaims, ProviderPatch, RefreshToken, RequestedClaims, SigningKey, UpstreamProvider, UpstreamTransaction, User, UserClaims, UserPatch } from './types.js'
+import type { AccountLink, AccountLinkPurpose, Client, OutboxMessage, ClientPatch, GrantType, Grant, Identity, ImportedUser, ProviderClaims, ProviderPatch, RefreshToken, RequestedClaims, SigningKey, UpstreamProvider, UpstreamTransaction, User, UserClaims, UserPatch } from './types.js'
 
 /**
  * Row ⇄ entity mapping shared by both backends: the column names are the same, and the few type
@@ -262,4 +262,14 @@ export const toAccountLink = (r: Row): AccountLink => ({
   createdAt: num(r.created_at),
   expiresAt: num(r.expires_at),
   usedAt: numOrNull(r.used_at)
+})
+
+/** An outbox row (its payload JSON: text on SQLite, jsonb on PostgreSQL). */
+export const toOutboxMessage = (r: Row): OutboxMessage => ({
+  id: String(r.id),
+  kind: String(r.kind),
+  payload: json<unknown>(r.payload),
+  attempts: num(r.attempts),
+  createdAt: num(r.created_at),
+  lastError: strOrNull(r.last_error)
 })

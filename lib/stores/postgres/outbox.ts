@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto'
 import type { OutboxMessage, OutboxStore } from '../types.js'
-import type { Db, Queryable, Row } from './db.js'
+import type { Db, Queryable } from './db.js'
 import { assertNoNul, hasNul } from './nul.js'
+import { toOutboxMessage } from '../rows.js'
 
 export interface OutboxEntry { kind: string, payload: unknown, now: number, maxPending: number }
 
@@ -20,15 +21,6 @@ export async function enqueueOutbox (q: Queryable, input: OutboxEntry): Promise<
   })
   return (rowCount ?? 0) > 0 ? id : undefined
 }
-
-const toMessage = (r: Row): OutboxMessage => ({
-  id: String(r.id),
-  kind: String(r.kind),
-  payload: r.payload,
-  attempts: Number(r.attempts),
-  createdAt: Number(r.created_at),
-  lastError: r.last_error === null ? null : String(r.last_error)
-})
 
 export class PostgresOutboxStore implements OutboxStore {
   readonly #db: Db
@@ -51,7 +43,7 @@ export class PostgresOutboxStore implements OutboxStore {
         RETURNING o.id, o.kind, o.payload, o.attempts, o.created_at, o.last_error`,
       values: [kind, now, limit, now + leaseSeconds, owner]
     })
-    return rows.map(toMessage)
+    return rows.map(toOutboxMessage)
   }
 
   async complete (id: string, owner: string, now: number): Promise<boolean> {

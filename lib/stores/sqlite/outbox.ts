@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3'
 import { randomUUID } from 'node:crypto'
 import type { OutboxMessage, OutboxStore } from '../types.js'
+import { toOutboxMessage } from '../rows.js'
 
 /**
  * The enqueue statement on its own, so a caller's transaction (a sign-up writing its user and its mail at once)
@@ -10,7 +11,7 @@ export const SQLITE_OUTBOX_ENQUEUE = `INSERT INTO outbox (id, kind, payload, att
   SELECT m.id, m.kind, m.payload, 0, m.due, m.created FROM (SELECT ? AS id, ? AS kind, ? AS payload, ? AS due, ? AS created) m
   WHERE (SELECT COUNT(*) FROM outbox WHERE finished_at IS NULL AND kind = m.kind) < ?`
 
-const RETURNED = 'id, kind, payload, attempts, created_at AS createdAt, last_error AS lastError'
+const RETURNED = 'id, kind, payload, attempts, created_at, last_error'
 
 export class SqliteOutboxStore implements OutboxStore {
   readonly #db: Database.Database
@@ -55,14 +56,7 @@ export class SqliteOutboxStore implements OutboxStore {
 
   async claim (kind: string, now: number, limit: number, leaseSeconds: number, owner: string): Promise<OutboxMessage[]> {
     const rows = this.#db.transaction(() => this.#claim.all(now + leaseSeconds, owner, kind, now, now, limit)).immediate() as Array<Record<string, unknown>>
-    return rows.map((r) => ({
-      id: String(r.id),
-      kind: String(r.kind),
-      payload: JSON.parse(String(r.payload)) as unknown,
-      attempts: Number(r.attempts),
-      createdAt: Number(r.createdAt),
-      lastError: r.lastError === null ? null : String(r.lastError)
-    }))
+    return rows.map(toOutboxMessage)
   }
 
   async complete (id: string, owner: string, now: number): Promise<boolean> {
