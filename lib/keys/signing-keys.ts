@@ -195,11 +195,14 @@ export async function agreedPublishDelay (store: KeyStore, now: number, own: num
  */
 export async function rotateSigningKey (store: KeyStore, clock: Clock, ownPublishDelay: number): Promise<SigningKey[]> {
   const now = clock.now()
+  // The keys are made first: an RSA key takes 100 ms or more, and between reading the clock for activatesAt and
+  // inserting, two rotations at once could otherwise swap order (the one later in sequence activating a second
+  // earlier, so the other never signs).
+  const keys = SIGNING_ALGS.map((alg) => generateSigningKey(alg, now, now))
   const delay = await agreedPublishDelay(store, now, ownPublishDelay)
   const activatesAt = Math.ceil(clock.nowMs() / 1000) + delay
-  const keys = SIGNING_ALGS.map((alg) => generateSigningKey(alg, now, activatesAt))
   const inserted: SigningKey[] = []
-  for (const key of keys) inserted.push(await store.insert(key))
+  for (const key of keys) inserted.push(await store.insert({ ...key, activatesAt }))
   return inserted
 }
 
