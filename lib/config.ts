@@ -205,6 +205,12 @@ export const ConfigSchema = Type.Object({
     .Decode(parseWorkers)
     .Encode(String),
   issuerName: Type.String({ env: 'ISSUER_NAME', minLength: 1, maxLength: 100, default: 'Gatehouse', hint: '1 to 100 characters', description: 'the name the login, consent and error pages show' }),
+  signup: OneOf(['off', 'open'] as const, {
+    env: 'SIGNUP',
+    default: 'off',
+    description: 'whether people may create their own accounts: `open` links the login page to `/signup` (docs/accounts.md); `off` leaves ' +
+      'accounts to administrators and invitations'
+  }),
   viewsDir: Type.Optional(Type.String({ env: 'VIEWS_DIR', minLength: 1, hint: 'a folder', description: 'a folder of page templates used instead of the built-in ones in views/ (each file that exists there wins)' })),
   sessionTtl: Seconds('SESSION_TTL', 28800, 'how long a browser stays signed in after entering the password, seconds (8 hours)'),
   sweepIntervalSeconds: Type.Integer({
