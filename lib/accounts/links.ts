@@ -7,9 +7,14 @@ import type { AccountLink, AccountLinkPurpose, AccountLinkStore } from '../store
  * A token is 256 random bits (base64url) handed out once, in the link; the store keeps only its SHA-256.
  */
 
-/** How long a link works, by purpose (CONTRACT.md, Accounts): 24 h to verify an e-mail, 30 min to reset a password, 7 days for an invitation. */
+/**
+ * How long a link works, by purpose (CONTRACT.md, Accounts): 24 h to verify an e-mail (a new one, a sign-up's, a
+ * changed one), 30 min to reset a password, 7 days for an invitation.
+ */
 export const LINK_LIFETIME_SECONDS: Record<AccountLinkPurpose, number> = {
   verify_email: 24 * 3600,
+  signup: 24 * 3600,
+  change_email: 24 * 3600,
   reset_password: 30 * 60,
   invitation: 7 * 24 * 3600
 }
@@ -22,6 +27,8 @@ export interface IssueInput {
   userId: string | null
   email: string | null
   scope?: string | null
+  /** What the link carries (AccountLink.data). */
+  data?: Record<string, unknown> | null
   now: number
 }
 
@@ -44,6 +51,7 @@ export async function issueLink (store: AccountLinkStore, input: IssueInput): Pr
     userId: input.userId,
     email: input.email,
     scope: input.scope ?? null,
+    data: input.data ?? null,
     createdAt: input.now,
     expiresAt: input.now + LINK_LIFETIME_SECONDS[input.purpose]
   }

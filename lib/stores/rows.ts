@@ -259,6 +259,7 @@ export const toAccountLink = (r: Row): AccountLink => ({
   userId: strOrNull(r.user_id),
   email: strOrNull(r.email),
   scope: strOrNull(r.scope),
+  data: jsonOr<Record<string, unknown> | null>(r.data, null),
   createdAt: num(r.created_at),
   expiresAt: num(r.expires_at),
   usedAt: numOrNull(r.used_at)

@@ -697,7 +697,11 @@ export interface OutboxStore {
 }
 
 /** What a single-use account link is for (lib/accounts/links.ts has the lifetimes and the rules). */
-export type AccountLinkPurpose = 'verify_email' | 'reset_password' | 'invitation'
+/**
+ * `signup`: a sign-up waiting for its address to be proven (the account is made when the link is followed);
+ * `change_email`: a new address that replaces the user's only once this link is followed.
+ */
+export type AccountLinkPurpose = 'verify_email' | 'reset_password' | 'invitation' | 'signup' | 'change_email'
 
 /**
  * A single-use link mailed to someone (an e-mail to verify, a password to reset, an invitation), stored only as
@@ -715,6 +719,8 @@ export interface AccountLink {
   email: string | null
   /** An invitation's scopes for the user it creates; null otherwise (the default scopes). */
   scope: string | null
+  /** What the link carries besides (a sign-up's username, full name and password hash); null for most links. */
+  data: Record<string, unknown> | null
   createdAt: number
   expiresAt: number
   usedAt: number | null

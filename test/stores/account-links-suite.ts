@@ -5,8 +5,8 @@ import type { AccountLink, Storage } from '../../lib/stores/types.js'
 export function accountLinkStoreSuite (t: Test, open: () => Promise<Storage>): void {
   const now = 1_800_000_000
   const link = (id: string, over: Partial<AccountLink> = {}): Omit<AccountLink, 'usedAt'> => ({
-    id, tokenHash: `hash-${id}`, purpose: 'reset_password', userId: null, email: 'a@x.test', scope: null, createdAt: now, expiresAt: now + 1800, ...over
-  })
+    id, tokenHash: `hash-${id}`, purpose: 'reset_password', userId: null, email: 'a@x.test', scope: null, data: null, createdAt: now, expiresAt: now + 1800, ...over
+  } as Omit<AccountLink, 'usedAt'>)
   const user = async (s: Storage, username: string) => s.users.create({ username, passwordHash: null })
 
   t.test('account links: find, consume once, only for its purpose and before its expiry', async (t) => {
@@ -70,5 +70,19 @@ export function accountLinkStoreSuite (t: Test, open: () => Promise<Storage>): v
     await s.accountLinks.create(link('c', { userId: u.id }))
     await s.users.delete('carol')
     t.equal(await s.accountLinks.find('hash-c', 'reset_password', now), undefined)
+  })
+
+  t.test('account links: a sign-up link carries its data (JSON) back; a change-of-address link is voided by a newer one', async (t) => {
+    const s = await open()
+    t.teardown(() => s.close())
+    const data = { username: 'dora', fullName: 'Dora Ü', passwordHash: '$argon2id$v=19$m=64,t=1,p=1$c2FsdHNhbHQ$aGFzaA' }
+    await s.accountLinks.create(link('s', { purpose: 'signup', data }))
+    t.same((await s.accountLinks.consume('hash-s', 'signup', now))?.data, data)
+    t.equal((await s.accountLinks.find('hash-1', 'signup', now)), undefined)
+    const u = await user(s, 'erin')
+    await s.accountLinks.create(link('e1', { purpose: 'change_email', userId: u.id, email: 'new1@x.test' }))
+    await s.accountLinks.create(link('e2', { purpose: 'change_email', userId: u.id, email: 'new2@x.test' }), { voidOlder: true })
+    t.equal(await s.accountLinks.find('hash-e1', 'change_email', now), undefined)
+    t.match(await s.accountLinks.find('hash-e2', 'change_email', now), { email: 'new2@x.test', data: null })
   })
 }

@@ -19,9 +19,10 @@ export class PostgresAccountLinkStore implements AccountLinkStore {
       }
       await tx.query({
         name: 'gh_account_links_insert',
-        text: `INSERT INTO account_links (id, token_hash, purpose, user_id, email, scope, created_at, expires_at)
-          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-        values: [link.id, link.tokenHash, link.purpose, link.userId, link.email, link.scope, link.createdAt, link.expiresAt]
+        text: `INSERT INTO account_links (id, token_hash, purpose, user_id, email, scope, data, created_at, expires_at)
+          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+        values: [link.id, link.tokenHash, link.purpose, link.userId, link.email, link.scope,
+          link.data === null ? null : JSON.stringify(link.data), link.createdAt, link.expiresAt]
       })
     })
   }

@@ -265,7 +265,13 @@ export const postgresMigrations: string[] = [
    CREATE INDEX account_links_expiry ON account_links (expires_at);
    ALTER TABLE users ADD COLUMN email_verified BOOLEAN NOT NULL DEFAULT FALSE;
    UPDATE users SET email_verified = TRUE WHERE (claims::jsonb)->>'email_verified' = 'true';
-   UPDATE users SET claims = ((claims::jsonb) - 'email_verified')::text WHERE (claims::jsonb) ? 'email_verified';`
+   UPDATE users SET claims = ((claims::jsonb) - 'email_verified')::text WHERE (claims::jsonb) ? 'email_verified';`,
+  // Sign-up and e-mail change links, and what a link carries: see the SQLite migration of the same number.
+  `ALTER TABLE account_links DROP CONSTRAINT account_links_purpose_check;
+   ALTER TABLE account_links ADD CONSTRAINT account_links_purpose_check
+     CHECK (purpose IN ('verify_email', 'reset_password', 'invitation', 'signup', 'change_email'));
+   ALTER TABLE account_links ADD COLUMN data TEXT;
+   CREATE INDEX account_links_email ON account_links (purpose, lower(email));`
 ]
 
 /**

@@ -14,8 +14,8 @@ export class SqliteAccountLinkStore implements AccountLinkStore {
 
   constructor (db: Database.Database) {
     this.#db = db
-    this.#insert = db.prepare(`INSERT INTO account_links (id, token_hash, purpose, user_id, email, scope, created_at, expires_at)
-      VALUES (@id, @tokenHash, @purpose, @userId, @email, @scope, @createdAt, @expiresAt)`)
+    this.#insert = db.prepare(`INSERT INTO account_links (id, token_hash, purpose, user_id, email, scope, data, created_at, expires_at)
+      VALUES (@id, @tokenHash, @purpose, @userId, @email, @scope, @data, @createdAt, @expiresAt)`)
     this.#voidOlder = db.prepare('DELETE FROM account_links WHERE purpose = ? AND user_id = ? AND used_at IS NULL')
     this.#find = db.prepare('SELECT * FROM account_links WHERE token_hash = ? AND purpose = ? AND used_at IS NULL AND expires_at > ?')
     // One UPDATE … RETURNING: SQLite runs one writer at a time, so of two consumers exactly one sees the row unused.
@@ -30,7 +30,7 @@ export class SqliteAccountLinkStore implements AccountLinkStore {
   async create (link: Omit<AccountLink, 'usedAt'>, options: { voidOlder?: boolean } = {}): Promise<void> {
     this.#db.transaction(() => {
       if (options.voidOlder === true && link.userId !== null) this.#voidOlder.run(link.purpose, link.userId)
-      this.#insert.run(link)
+      this.#insert.run({ ...link, data: link.data === null ? null : JSON.stringify(link.data) })
     }).immediate()
   }
 

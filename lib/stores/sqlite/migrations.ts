@@ -282,5 +282,28 @@ export const sqliteMigrations: string[] = [
    CREATE INDEX account_links_expiry ON account_links (expires_at);
    ALTER TABLE users ADD COLUMN email_verified INTEGER NOT NULL DEFAULT 0;
    UPDATE users SET email_verified = 1 WHERE json_extract(claims, '$.email_verified') = 1;
-   UPDATE users SET claims = json_remove(claims, '$.email_verified') WHERE json_type(claims, '$.email_verified') IS NOT NULL;`
+   UPDATE users SET claims = json_remove(claims, '$.email_verified') WHERE json_type(claims, '$.email_verified') IS NOT NULL;`,
+  // Two more kinds of account link: a sign-up waiting for its address to be proven (the account is made when the
+  // link is followed: SECURITY-CASES U1) and an e-mail change (the new address replaces the old one only then: U6);
+  // `data` holds what such a link carries (JSON: a sign-up's username and password hash). SQLite cannot change a
+  // CHECK in place: the table is rebuilt, its rows kept.
+  `CREATE TABLE account_links_next (
+     id TEXT PRIMARY KEY,
+     token_hash TEXT NOT NULL UNIQUE,
+     purpose TEXT NOT NULL CHECK (purpose IN ('verify_email', 'reset_password', 'invitation', 'signup', 'change_email')),
+     user_id TEXT REFERENCES users (id) ON DELETE CASCADE,
+     email TEXT,
+     scope TEXT,
+     data TEXT,
+     created_at INTEGER NOT NULL,
+     expires_at INTEGER NOT NULL,
+     used_at INTEGER
+   );
+   INSERT INTO account_links_next (id, token_hash, purpose, user_id, email, scope, created_at, expires_at, used_at)
+     SELECT id, token_hash, purpose, user_id, email, scope, created_at, expires_at, used_at FROM account_links;
+   DROP TABLE account_links;
+   ALTER TABLE account_links_next RENAME TO account_links;
+   CREATE INDEX account_links_user ON account_links (user_id, purpose);
+   CREATE INDEX account_links_expiry ON account_links (expires_at);
+   CREATE INDEX account_links_email ON account_links (purpose, lower(email));`
 ]

@@ -15,8 +15,8 @@ async function setup (t: Test) {
   return { store: storage.accountLinks, user }
 }
 
-t.test('lifetimes: 24 h to verify, 30 min to reset, 7 days for an invitation', async (t) => {
-  t.same(LINK_LIFETIME_SECONDS, { verify_email: 86400, reset_password: 1800, invitation: 604800 })
+t.test('lifetimes: 24 h to verify (a sign-up, a changed address), 30 min to reset, 7 days for an invitation', async (t) => {
+  t.same(LINK_LIFETIME_SECONDS, { verify_email: 86400, signup: 86400, change_email: 86400, reset_password: 1800, invitation: 604800 })
 })
 
 t.test('a link is stored only as the digest of its token, and works once, until it expires', async (t) => {

@@ -55,7 +55,7 @@ t.test('sweepExpired deletes what expired by now in every expiring table, and no
   }
   await storage.outbox.enqueue({ kind: 'mail', payload: {}, now: old, maxPending: 10 })
   // Account links: one expired now, one still good.
-  const link = { purpose: 'invitation' as const, userId: null, email: 'a@x.test', scope: null, createdAt: now - 10 }
+  const link = { purpose: 'invitation' as const, userId: null, email: 'a@x.test', scope: null, data: null, createdAt: now - 10 }
   await storage.accountLinks.create({ ...link, id: 'l1', tokenHash: 'gone', expiresAt: now })
   await storage.accountLinks.create({ ...link, id: 'l2', tokenHash: 'live', expiresAt: now + 1 })
 
