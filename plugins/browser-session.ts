@@ -140,7 +140,7 @@ export default fp(async (fastify) => {
   }
 
   fastify.decorateReply('signIn', async function (this: FastifyReply, user: User, method: SignInMethod) {
-    const started = await sessions.start(user, method, this.request.cookies[names.session])
+    const started = await sessions.start(user, method, this.request.cookies[names.session], this.request.headers['user-agent'])
     newCsrfToken(this)
     if (started === undefined) {
       this.setCookie(names.session, '', cookieAttributes(names, 0))

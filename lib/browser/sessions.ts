@@ -7,6 +7,16 @@ import type { SignInMethod } from '../oauth/sign-in-methods.js'
 import type { Session, Storage, User } from '../stores/types.js'
 import { isSecretValue, newSecret } from './cookies.js'
 
+/** How much of a User-Agent a session keeps: enough to name the browser and system, bounded whatever is sent. */
+export const SESSION_USER_AGENT_LENGTH = 256
+
+/** A User-Agent as a session keeps it: printable ASCII only (no NUL for PostgreSQL, nothing a log could misread), cut to the bound; null when none is left. */
+export function sessionUserAgent (header: string | string[] | undefined): string | null {
+  const text = (Array.isArray(header) ? header[0] : header) ?? ''
+  const kept = text.replace(/[^\x20-\x7e]/g, '').trim().slice(0, SESSION_USER_AGENT_LENGTH)
+  return kept === '' ? null : kept
+}
+
 /**
  * Browser sessions. The session cookie holds a random 256-bit id; the store keeps only its digest, so a
  * database leak gives no usable cookie. The id is replaced at every sign-in (no session fixation). A session
@@ -47,9 +57,10 @@ export class BrowserSessions {
    * Signs `user` in (as read before the sign-in was checked: its credential version is the session's) through
    * `method`: a new session under a new id (the old one, if any, is ended). A user holds at most SESSIONS_PER_USER
    * sessions: past it the oldest end. Returns the cookie's value, or undefined when the user changed meanwhile (a
-   * new password, disabled, deleted): then there is no session.
+   * new password, disabled, deleted): then there is no session. `userAgent`: the request's header, kept (bounded)
+   * so the account page can name the device.
    */
-  async start (user: User, method: SignInMethod, previous: string | undefined): Promise<{ cookie: string, session: Session } | undefined> {
+  async start (user: User, method: SignInMethod, previous: string | undefined, userAgent?: string | string[]): Promise<{ cookie: string, session: Session } | undefined> {
     if (isSecretValue(previous)) await this.#storage.sessions.delete(digest(previous))
     const now = this.#clock.now()
     const cookie = newSecret()
@@ -63,7 +74,8 @@ export class BrowserSessions {
       provider: method.provider,
       amr: method.amr,
       // Back-Channel Logout 1.0 §2.1: unrelated to the cookie, so a logout token (sent to clients) never names it.
-      sid: newSecret()
+      sid: newSecret(),
+      userAgent: sessionUserAgent(userAgent)
     }
     if (!await this.#storage.sessions.create(session)) return undefined
     await this.#storage.sessions.endOldestForUser(user.id, SESSIONS_PER_USER)

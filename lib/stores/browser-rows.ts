@@ -12,7 +12,8 @@ export const toSession = (r: Row): Session => ({
   credentialVersion: num(r.credential_version ?? 0),
   provider: strOrNull(r.provider),
   amr: jsonOr<string[]>(r.amr, []),
-  sid: strOrNull(r.sid)
+  sid: strOrNull(r.sid),
+  userAgent: strOrNull(r.user_agent)
 })
 
 export const toConsent = (r: Row): Consent => ({

@@ -248,8 +248,8 @@ export async function withReadCache (inner: Storage, options: CacheOptions, bus?
       if (grant) mirror(grantEntries([grant.id]), revoke.denyUntil)
       return grant
     },
-    async revokeForUser (userId, revoke) {
-      const ids = await inner.grants.revokeForUser(userId, revoke)
+    async revokeForUser (userId, revoke, clientId) {
+      const ids = await inner.grants.revokeForUser(userId, revoke, clientId)
       mirror(grantEntries(ids), revoke.denyUntil)
       return ids
     },

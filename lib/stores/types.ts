@@ -277,8 +277,11 @@ export interface GrantStore {
    * until `revoke.denyUntil`, in the same transaction (so a crash cannot leave the access tokens valid).
    */
   revoke (grantId: string, revoke: RevokeOptions): Promise<Grant | undefined>
-  /** Revokes every live grant of the user; returns the ids of the grants revoked by this call. */
-  revokeForUser (userId: string, revoke: RevokeOptions): Promise<string[]>
+  /**
+   * Revokes every live grant of the user (only those of `clientId` when given: the account page's "revoke" of one
+   * app); returns the ids of the grants revoked by this call.
+   */
+  revokeForUser (userId: string, revoke: RevokeOptions, clientId?: string): Promise<string[]>
   revokeForClient (clientId: string, revoke: RevokeOptions): Promise<string[]>
   /** Deletes grants whose absolute lifetime ended before `now`. */
   purgeExpired (now: number): Promise<number>
@@ -397,6 +400,11 @@ export interface Session {
    * digest (a logout token must never name the cookie); null (or absent when written) for sessions without one.
    */
   sid?: string | null
+  /**
+   * The browser's User-Agent at sign-in (at most SESSION_USER_AGENT_LENGTH characters, lib/browser/sessions.ts), so
+   * the account page can say which device a session is on; null (or absent when written) when none was sent.
+   */
+  userAgent?: string | null
 }
 
 /**
@@ -739,6 +747,8 @@ export interface AccountLinkStore {
    * `now`: of two clicks at once exactly one gets it; every other caller gets undefined.
    */
   consume (tokenHash: string, purpose: AccountLinkPurpose, now: number): Promise<AccountLink | undefined>
+  /** The user's newest unused, unexpired link of `purpose` (the account page shows a pending e-mail change). */
+  pendingForUser (userId: string, purpose: AccountLinkPurpose, now: number): Promise<AccountLink | undefined>
   /** Unused, unexpired links of `purpose` (invitations to list), newest first, at most `limit`. */
   listPending (purpose: AccountLinkPurpose, now: number, limit: number): Promise<AccountLink[]>
   /** Deletes an unused link of `purpose` by its id; true when there was one. */

@@ -26,6 +26,23 @@ export function accountLinkStoreSuite (t: Test, open: () => Promise<Storage>): v
     t.equal(await s.accountLinks.consume('a\u0000b', 'reset_password', now), undefined, 'a NUL finds nothing')
   })
 
+  t.test('account links: a user\'s newest pending link of a purpose', async (t) => {
+    const s = await open()
+    t.teardown(() => s.close())
+    const a = await user(s, 'alice')
+    const b = await user(s, 'bob')
+    t.equal(await s.accountLinks.pendingForUser(a.id, 'change_email', now), undefined, 'none yet')
+    await s.accountLinks.create(link('c1', { userId: a.id, purpose: 'change_email', email: 'one@x.test', createdAt: now - 5 }))
+    await s.accountLinks.create(link('c2', { userId: a.id, purpose: 'change_email', email: 'two@x.test', createdAt: now - 1 }))
+    await s.accountLinks.create(link('r', { userId: a.id, email: 'reset@x.test', createdAt: now }))
+    await s.accountLinks.create(link('b', { userId: b.id, purpose: 'change_email', email: 'bob@x.test', createdAt: now }))
+    t.match(await s.accountLinks.pendingForUser(a.id, 'change_email', now), { id: 'c2', email: 'two@x.test' }, 'the newest, of that purpose, of that user')
+    await s.accountLinks.consume('hash-c2', 'change_email', now)
+    t.match(await s.accountLinks.pendingForUser(a.id, 'change_email', now), { id: 'c1' }, 'a used one is not pending')
+    t.equal(await s.accountLinks.pendingForUser(a.id, 'change_email', now + 1800), undefined, 'nor an expired one')
+    t.equal(await s.accountLinks.pendingForUser(`${a.id}\u0000`, 'change_email', now), undefined, 'a NUL finds nothing')
+  })
+
   t.test('account links: two consumers at once, one wins', async (t) => {
     const s = await open()
     t.teardown(() => s.close())

@@ -30,7 +30,7 @@ export function browserStoreSuite (t: Test, open: () => Promise<Storage>, openTw
 
   /** A session of `userId` at credential version 0, through the password form. */
   const session = (idHash: string, userId: string, over: Partial<Session> = {}): Session =>
-    ({ idHash, userId, authTime: now, createdAt: now, expiresAt: now + 100, credentialVersion: 0, provider: null, amr: ['pwd'], sid: null, ...over })
+    ({ idHash, userId, authTime: now, createdAt: now, expiresAt: now + 100, credentialVersion: 0, provider: null, amr: ['pwd'], sid: null, userAgent: null, ...over })
 
   t.test('sessions: create, find (not after expiry), list and delete per user, purge', async (t) => {
     const s = await open()
@@ -51,6 +51,18 @@ export function browserStoreSuite (t: Test, open: () => Promise<Storage>, openTw
     t.same(await s.sessions.listForUser(u1, now), [])
     t.equal(await s.sessions.purgeExpired(now + 10), 1)
     t.equal(await s.sessions.find('h3', now), undefined)
+  })
+
+  t.test('sessions: the User-Agent at sign-in is kept (null when none)', async (t) => {
+    const s = await open()
+    t.teardown(() => s.close())
+    const alice = await s.users.create({ username: 'alice', passwordHash: 'h' })
+    const ua = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36'
+    t.equal(await s.sessions.create(session('with', alice.id, { userAgent: ua })), true)
+    t.equal(await s.sessions.create(session('without', alice.id)), true)
+    t.equal((await s.sessions.find('with', now))?.userAgent, ua)
+    t.equal((await s.sessions.find('without', now))?.userAgent, null)
+    t.same((await s.sessions.listForUser(alice.id, now)).map((x) => x.userAgent).sort(), [ua, null].sort())
   })
 
   t.test('sessions: created only while the user exists, is enabled and holds the credential version; how it was signed in is kept', async (t) => {

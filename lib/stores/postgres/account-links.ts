@@ -59,6 +59,17 @@ export class PostgresAccountLinkStore implements AccountLinkStore {
     return rows.map(toAccountLink)
   }
 
+  async pendingForUser (userId: string, purpose: AccountLinkPurpose, now: number): Promise<AccountLink | undefined> {
+    if (hasNul(userId)) return undefined
+    const { rows } = await this.#db.query({
+      name: 'gh_account_links_pending_user',
+      text: `SELECT * FROM account_links WHERE user_id = $1 AND purpose = $2 AND used_at IS NULL AND expires_at > $3
+        ORDER BY created_at DESC, id DESC LIMIT 1`,
+      values: [userId, purpose, now]
+    })
+    return rows[0] === undefined ? undefined : toAccountLink(rows[0])
+  }
+
   async revoke (id: string, purpose: AccountLinkPurpose): Promise<boolean> {
     if (hasNul(id)) return false
     const { rowCount } = await this.#db.query({

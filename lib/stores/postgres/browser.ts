@@ -29,11 +29,11 @@ export class PostgresSessionStore implements SessionStore {
     // One statement, as a grant's (grants.ts): FOR SHARE on the user row, so a password change or a disable either
     // waits for this insert (and then ends the session with the others) or is seen by it (nothing is inserted).
     const { rowCount } = await this.#db.query({
-      name: 'gh_sessions_insert_sid',
-      text: `INSERT INTO sessions (id_hash, user_id, auth_time, created_at, expires_at, credential_version, provider, amr, sid)
-        SELECT $1, u.id, $2, $3, $4, u.credential_version, $5, $6::jsonb, $9
+      name: 'gh_sessions_insert_ua',
+      text: `INSERT INTO sessions (id_hash, user_id, auth_time, created_at, expires_at, credential_version, provider, amr, sid, user_agent)
+        SELECT $1, u.id, $2, $3, $4, u.credential_version, $5, $6::jsonb, $9, $10
         FROM (SELECT id, credential_version FROM users WHERE id = $7 AND credential_version = $8 AND NOT disabled FOR SHARE) u`,
-      values: [s.idHash, s.authTime, s.createdAt, s.expiresAt, s.provider, JSON.stringify(s.amr), s.userId, s.credentialVersion, s.sid ?? null]
+      values: [s.idHash, s.authTime, s.createdAt, s.expiresAt, s.provider, JSON.stringify(s.amr), s.userId, s.credentialVersion, s.sid ?? null, s.userAgent ?? null]
     })
     return rowCount === 1
   }

@@ -130,14 +130,15 @@ export class PostgresGrantStore implements GrantStore {
     return this.#db.transaction((tx) => this.#revoke(tx, grantId, revoke))
   }
 
-  async revokeForUser (userId: string, revoke: RevokeOptions): Promise<string[]> {
-    if (hasNul(userId)) return []
-    return this.#revokeWhere('gh_grants_live_for_user', 'user_id', userId, revoke)
+  async revokeForUser (userId: string, revoke: RevokeOptions, clientId?: string): Promise<string[]> {
+    if (hasNul(userId) || (clientId !== undefined && hasNul(clientId))) return []
+    if (clientId !== undefined) return this.#revokeWhere('gh_grants_live_for_user_client', 'user_id = $1 AND client_id = $2', [userId, clientId], revoke)
+    return this.#revokeWhere('gh_grants_live_for_user', 'user_id = $1', [userId], revoke)
   }
 
   async revokeForClient (clientId: string, revoke: RevokeOptions): Promise<string[]> {
     if (hasNul(clientId)) return []
-    return this.#revokeWhere('gh_grants_live_for_client', 'client_id', clientId, revoke)
+    return this.#revokeWhere('gh_grants_live_for_client', 'client_id = $1', [clientId], revoke)
   }
 
   async purgeExpired (now: number): Promise<number> {
@@ -145,14 +146,14 @@ export class PostgresGrantStore implements GrantStore {
     return result.rowCount ?? 0
   }
 
-  async #revokeWhere (name: string, column: 'user_id' | 'client_id', value: string, revoke: RevokeOptions): Promise<string[]> {
+  async #revokeWhere (name: string, where: string, values: string[], revoke: RevokeOptions): Promise<string[]> {
     return this.#db.transaction(async (tx) => {
       // Locked in id order, so two overlapping bulk revocations cannot deadlock. A grant revoked meanwhile
       // by someone else is re-checked after its lock is released and drops out: it is not counted twice.
       const { rows } = await tx.query({
         name,
-        text: `SELECT id FROM grants WHERE ${column} = $1 AND revoked_at IS NULL ORDER BY id FOR UPDATE`,
-        values: [value]
+        text: `SELECT id FROM grants WHERE ${where} AND revoked_at IS NULL ORDER BY id FOR UPDATE`,
+        values
       })
       const ids = rows.map((r) => String(r.id))
       if (ids.length === 0) return ids

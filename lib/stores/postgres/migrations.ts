@@ -271,7 +271,10 @@ export const postgresMigrations: string[] = [
    ALTER TABLE account_links ADD CONSTRAINT account_links_purpose_check
      CHECK (purpose IN ('verify_email', 'reset_password', 'invitation', 'signup', 'change_email'));
    ALTER TABLE account_links ADD COLUMN data TEXT;
-   CREATE INDEX account_links_email ON account_links (purpose, lower(email));`
+   CREATE INDEX account_links_email ON account_links (purpose, lower(email));`,
+  // The account page names each session's device: the browser's User-Agent at sign-in, cut to 256 characters by
+  // lib/browser/sessions.ts (NULL for sessions from before, and when none was sent).
+  `ALTER TABLE sessions ADD COLUMN user_agent TEXT;`
 ]
 
 /**

@@ -40,8 +40,8 @@ export class SqliteSessionStore implements SessionStore {
 
   constructor (db: Database.Database) {
     // One statement: the row is written only while the user is enabled and at the session's credential version.
-    this.#insert = db.prepare(`INSERT INTO sessions (id_hash, user_id, auth_time, created_at, expires_at, credential_version, provider, amr, sid)
-      SELECT ?, u.id, ?, ?, ?, u.credential_version, ?, ?, ? FROM users u WHERE u.id = ? AND u.credential_version = ? AND u.disabled = 0`)
+    this.#insert = db.prepare(`INSERT INTO sessions (id_hash, user_id, auth_time, created_at, expires_at, credential_version, provider, amr, sid, user_agent)
+      SELECT ?, u.id, ?, ?, ?, u.credential_version, ?, ?, ?, ? FROM users u WHERE u.id = ? AND u.credential_version = ? AND u.disabled = 0`)
     this.#find = db.prepare('SELECT * FROM sessions WHERE id_hash = ? AND expires_at > ?')
     this.#delete = sessionEnder(db, 'sessions.id_hash = ?')
     this.#listForUser = db.prepare('SELECT * FROM sessions WHERE user_id = ? AND expires_at > ? ORDER BY created_at DESC, id_hash')
@@ -56,7 +56,7 @@ export class SqliteSessionStore implements SessionStore {
   }
 
   async create (s: Session): Promise<boolean> {
-    return this.#insert.run(s.idHash, s.authTime, s.createdAt, s.expiresAt, s.provider, JSON.stringify(s.amr), s.sid ?? null, s.userId, s.credentialVersion).changes === 1
+    return this.#insert.run(s.idHash, s.authTime, s.createdAt, s.expiresAt, s.provider, JSON.stringify(s.amr), s.sid ?? null, s.userAgent ?? null, s.userId, s.credentialVersion).changes === 1
   }
 
   async find (idHash: string, now: number): Promise<Session | undefined> {

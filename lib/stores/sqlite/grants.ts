@@ -20,6 +20,7 @@ export class SqliteGrantStore implements GrantStore {
   readonly #revokeGrant: Database.Statement
   readonly #deny: Database.Statement
   readonly #live: Database.Statement
+  readonly #liveForUserAndClient: Database.Statement
   readonly #purge: Database.Statement
 
   constructor (db: Database.Database) {
@@ -37,6 +38,7 @@ export class SqliteGrantStore implements GrantStore {
     this.#deny = db.prepare(`INSERT INTO revocations (id, created_at, expires_at) VALUES (?, unixepoch(), ?)
       ON CONFLICT (id) DO UPDATE SET expires_at = MAX(expires_at, excluded.expires_at)`)
     this.#live = db.prepare('SELECT id FROM grants WHERE revoked_at IS NULL AND (user_id = ? OR client_id = ?)')
+    this.#liveForUserAndClient = db.prepare('SELECT id FROM grants WHERE revoked_at IS NULL AND user_id = ? AND client_id = ?')
     this.#purge = db.prepare('DELETE FROM grants WHERE expires_at < ?')
   }
 
@@ -80,7 +82,8 @@ export class SqliteGrantStore implements GrantStore {
     return this.#db.transaction(() => this.#revoke(grantId, revoke)).immediate()
   }
 
-  async revokeForUser (userId: string, revoke: RevokeOptions): Promise<string[]> {
+  async revokeForUser (userId: string, revoke: RevokeOptions, clientId?: string): Promise<string[]> {
+    if (clientId !== undefined) return this.#revokeIds(this.#liveForUserAndClient, [userId, clientId], revoke)
     return this.#revokeWhere(userId, null, revoke)
   }
 
@@ -93,8 +96,12 @@ export class SqliteGrantStore implements GrantStore {
   }
 
   #revokeWhere (userId: string | null, clientId: string | null, revoke: RevokeOptions): string[] {
+    return this.#revokeIds(this.#live, [userId, clientId], revoke)
+  }
+
+  #revokeIds (select: Database.Statement, params: unknown[], revoke: RevokeOptions): string[] {
     return this.#db.transaction(() => {
-      const ids = (this.#live.all(userId, clientId) as Array<{ id: string }>).map((r) => r.id)
+      const ids = (select.all(...params) as Array<{ id: string }>).map((r) => r.id)
       for (const id of ids) this.#revoke(id, revoke)
       return ids
     }).immediate()

@@ -305,5 +305,8 @@ export const sqliteMigrations: string[] = [
    ALTER TABLE account_links_next RENAME TO account_links;
    CREATE INDEX account_links_user ON account_links (user_id, purpose);
    CREATE INDEX account_links_expiry ON account_links (expires_at);
-   CREATE INDEX account_links_email ON account_links (purpose, lower(email));`
+   CREATE INDEX account_links_email ON account_links (purpose, lower(email));`,
+  // The account page names each session's device: the browser's User-Agent at sign-in, cut to 256 characters by
+  // lib/browser/sessions.ts (NULL for sessions from before, and when none was sent).
+  `ALTER TABLE sessions ADD COLUMN user_agent TEXT;`
 ]
