@@ -23,7 +23,15 @@ const MESSAGES: Record<SecurityEvent['type'], string> = {
   upstream_failed: 'sign-in through an upstream provider failed',
   upstream_signin: 'signed in through an upstream provider',
   mail_failed: 'a message could not be sent after every attempt: given up (lib/ops/outbox.ts)',
-  email_verified: 'e-mail address verified through a link'
+  email_verified: 'e-mail address verified through a link',
+  profile_changed: 'account page: profile changed',
+  email_change_requested: 'account page: a new e-mail address asked for (a link sent to it, a note to the old one)',
+  email_changed: 'e-mail address changed through its link (the old address was told)',
+  password_changed: 'account page: password changed (other sessions ended, earlier tokens refused)',
+  sessions_ended: 'account page: sessions ended',
+  consent_revoked: 'account page: an app\'s consent and tokens revoked',
+  provider_linked: 'account page: an upstream provider account linked',
+  provider_unlinked: 'account page: an upstream provider account unlinked'
 }
 
 /**
@@ -32,7 +40,7 @@ const MESSAGES: Record<SecurityEvent['type'], string> = {
  * digest only; nothing secret is ever part of an event.
  */
 export default fp(async (fastify) => {
-  const counter = fastify.metrics.registry.counter('gatehouse_security_events_total', 'Security events by type: login_failed, login_throttled, login_shed, login_hash_refused, refresh_reuse, code_reuse, key_rotated, admin_change, upstream_failed, upstream_signin, mail_failed, email_verified.', ['type'])
+  const counter = fastify.metrics.registry.counter('gatehouse_security_events_total', 'Security events by type: login_failed, login_throttled, login_shed, login_hash_refused, refresh_reuse, code_reuse, key_rotated, admin_change, upstream_failed, upstream_signin, mail_failed, email_verified, profile_changed, email_change_requested, email_changed, password_changed, sessions_ended, consent_revoked, provider_linked, provider_unlinked.', ['type'])
   fastify.decorate('events', {
     emit (event: SecurityEvent, log: EventLog = fastify.log) {
       counter.inc([event.type])

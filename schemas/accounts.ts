@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox'
-import { browserErrors, html } from './browser.js'
+import { browserErrors, formErrors, html, redirect } from './browser.js'
 import { noSecurity } from './security.js'
 
 /** The self-service account pages (CONTRACT.md, Accounts): HTML pages, documented as such. */
@@ -13,5 +13,68 @@ export const verifyEmailSchema = {
     'link that is unknown, used, replaced, expired or for an address the user no longer has shows an error page (400) and changes nothing.',
   security: noSecurity,
   querystring: Type.Object({ token: Type.Optional(Type.String()) }, { additionalProperties: true }),
-  response: { 200: html('the address is verified'), ...browserErrors }
+  response: { 200: html('the address is verified (or, for a change of address, now the account\'s)'), 409: html('a change of address whose address another account took meanwhile: nothing changed'), ...browserErrors }
+}
+
+const toLogin = redirect('not signed in: to `/login?return_to=/account`, which comes back here after the sign-in')
+const formPage = (summary: string, description: string, operationId: string, extra: Record<string, unknown> = {}) => ({
+  operationId,
+  tags: ['browser'],
+  summary,
+  description: `${description} Form field \`csrf\` (missing or another browser's: 403 page, nothing changes). Not signed in: to the login page, then back to /account.`,
+  security: noSecurity,
+  consumes: ['application/x-www-form-urlencoded'],
+  response: {
+    303: redirect('done: back to `/account` with a notice (or, not signed in, to the login page)'),
+    ...browserErrors,
+    400: html('the account page again, with what is wrong with the form'),
+    ...formErrors,
+    ...extra
+  }
+})
+
+export const accountPageSchema = {
+  operationId: 'showAccount',
+  tags: ['browser'],
+  summary: 'The account page',
+  description: 'For a signed-in browser: profile (`full_name`), e-mail (and a change waiting for its link), password, sessions (device, ' +
+    'sign-in time, this one marked), the apps the user consented to, linked sign-in providers. Every form carries the CSRF field; every change is a security event.',
+  security: noSecurity,
+  querystring: Type.Object({ done: Type.Optional(Type.String({ description: 'which change was just made: the page says so' })) }, { additionalProperties: true }),
+  response: { 200: html('the account page'), 303: toLogin, ...browserErrors }
+}
+
+export const profileFormSchema = formPage('Change the profile (the account page)', 'Form field `full_name` (at most 256 characters; empty clears it). Event `profile_changed`.', 'changeProfile')
+
+export const emailFormSchema = formPage('Ask to change the e-mail address (the account page)',
+  'Form field `email`. Sends a link (`<ISSUER>/verify-email?token=…`, 24 hours, single use) to the new address and a note to the old one; ' +
+  'the address changes only when the link is followed (then verified, and the old address is told). Limited per client address and per ' +
+  'e-mail address (429 page with Retry-After, nothing sent). Event `email_change_requested`.', 'changeEmail',
+  { 429: html('too many requests from this address or to this e-mail address: try later (Retry-After); nothing was sent') })
+
+export const passwordFormSchema = formPage('Change the password (the account page)',
+  'Form fields `current_password`, `new_password` and optionally `new_password_confirmation`. The current password is checked as a sign-in ' +
+  'checks it (a wrong one counts toward the brute-force limits); the new one must be 8 to 1,024 characters and not a common or breached ' +
+  'password. Every other session ends and every token issued before is refused; this browser stays signed in (a new session). Event `password_changed`.',
+  'changePassword',
+  { 401: html('the account page again: the current password is wrong'), 429: html('too many wrong passwords for this account or address (Retry-After)') })
+
+export const endOtherSessionsSchema = formPage('Sign out every other session (the account page)',
+  'Ends every session of the user but this browser\'s (their clients are told through back-channel logout). Event `sessions_ended`.', 'endOtherSessions')
+
+export const endSessionSchema = formPage('Sign out one session (the account page)',
+  'Form field `sid`: the session\'s id as the page shows it (never its cookie). Event `sessions_ended`.', 'endSession')
+
+export const revokeAppSchema = formPage('Revoke an app (the account page)',
+  'Form field `client_id`: the user\'s consent for that client and every grant it holds for them are revoked (its refresh tokens and ' +
+  'access tokens are refused from then on; the consent page shows again). Event `consent_revoked`.', 'revokeApp')
+
+export const unlinkProviderSchema = formPage('Unlink a sign-in provider (the account page)',
+  'Form field `provider`. Refused (the page says why) when it is the only way to sign in: no password and no other provider. Event `provider_unlinked`.', 'unlinkProvider')
+
+export const linkProviderSchema = {
+  ...formPage('Link another sign-in provider (the account page)',
+    'Form field `provider`: starts the sign-in at that provider (as `GET /login/{name}`); when it comes back, that provider account is ' +
+    'linked to the signed-in user, unless it is linked to another user (409 page). Event `provider_linked`.', 'linkProvider'),
+  response: { 303: redirect('to the provider (or, not signed in, to the login page)'), ...browserErrors, ...formErrors, 404: html('no such provider'), 502: html('the provider cannot be reached') }
 }

@@ -23,6 +23,20 @@ export type SecurityEvent =
   | { type: 'mail_failed', template: string, id: string, attempts: number, reason: string }
   /** A user proved their e-mail address through a verification link. */
   | { type: 'email_verified', userId: string, ip: string }
+  /** The account page (routes/browser/account*.ts): each change a signed-in user makes to their own account. */
+  | { type: 'profile_changed', userId: string, ip: string, fields: string[] }
+  /** A new address was asked for: a link went to it, a note to the old one; nothing changes until the link is followed. */
+  | { type: 'email_change_requested', userId: string, ip: string }
+  /** A change-of-address link was followed: the new address replaced the old one, verified. */
+  | { type: 'email_changed', userId: string, ip: string }
+  /** The user set a new password: every other session ended, every token issued before refused. */
+  | { type: 'password_changed', userId: string, ip: string }
+  /** The user ended sessions of theirs from the account page (`others`: all but the one asking; else one). */
+  | { type: 'sessions_ended', userId: string, ip: string, scope: 'others' | 'one', count: number }
+  /** The user revoked an app: its consent and the grants (refresh tokens, access tokens) it held for them. */
+  | { type: 'consent_revoked', userId: string, clientId: string, ip: string, grants: number }
+  | { type: 'provider_linked', userId: string, provider: string, ip: string }
+  | { type: 'provider_unlinked', userId: string, provider: string, ip: string }
 
 /** Where an event is written: a request's logger (so the line carries its reqId) or the server's. */
 export interface EventLog {

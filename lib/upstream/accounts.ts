@@ -117,3 +117,25 @@ async function refresh (storage: Storage, user: User, profile: UpstreamProfile):
   if (Object.keys(patch).length === 0) return user
   return await storage.users.update(user.username, patch) ?? user
 }
+
+export type LinkOutcome = 'linked' | 'already' | 'taken'
+
+/**
+ * A signed-in user's sign-in at `provider` started from their account page ("link another"): links that provider
+ * account to `user` when it is linked to nobody yet; `already` when it is theirs already; `taken` when it is linked
+ * to another local user (never moved: that would hand one person's account to another). Nothing else about the
+ * user changes (no name or e-mail from the provider).
+ */
+export async function linkToUser (deps: { storage: Storage, clock: Clock }, provider: UpstreamProvider, profile: UpstreamProfile, user: User): Promise<LinkOutcome> {
+  const { storage, clock } = deps
+  const existing = await storage.identities.find(provider.name, provider.issuer, profile.subject)
+  if (existing) return existing.userId === user.id ? 'already' : 'taken'
+  try {
+    await storage.identities.link({ provider: provider.name, issuer: provider.issuer, subject: profile.subject, userId: user.id, email: profile.email, linkedAt: clock.now() })
+    return 'linked'
+  } catch (err) {
+    if ((err as Error).name !== 'ConflictError') throw err
+    // Linked at the same moment by another sign-in: whoever won holds it.
+    return (await storage.identities.find(provider.name, provider.issuer, profile.subject))?.userId === user.id ? 'already' : 'taken'
+  }
+}

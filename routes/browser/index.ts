@@ -3,6 +3,8 @@ import browserSession from '../../plugins/browser-session.js'
 import { AuthorizationError, GatehouseError, NoSuchEndpointError } from '../../lib/errors.js'
 import { fromFrameworkError } from '../../lib/http/framework-errors.js'
 import { responseTo } from '../../lib/oauth/authorize.js'
+import account from './account.js'
+import accountAccess from './account-access.js'
 import accounts from './accounts.js'
 import authorize from './authorize.js'
 import consent from './consent.js'
@@ -13,7 +15,8 @@ import upstream from './upstream.js'
 
 /**
  * The browser pages, one file each: GET /authorize (authorize.ts), the login form (login.ts), sign-in through
- * upstream providers (upstream.ts), the consent form (consent.ts) and logout (logout.ts). They share one
+ * upstream providers (upstream.ts), the consent form (consent.ts), logout (logout.ts), the pages mailed links open
+ * (accounts.ts) and the account page (account.ts, account-access.ts). They share one
  * encapsulated context: the browser session (plugins/browser-session.ts: cookies, the session, the pending
  * authorization request, CSRF on every `browser: 'form'` route) and the error pages below apply to them and to
  * nothing else. The decision what comes next is lib/oauth/interaction.ts; the rules of the request are
@@ -42,7 +45,7 @@ const browserPages: FastifyPluginAsync = async (fastify) => {
   })
 
   await fastify.register(browserSession)
-  for (const page of [authorize, login, upstream, consent, logout, accounts]) await fastify.register(page)
+  for (const page of [authorize, login, upstream, consent, logout, accounts, account, accountAccess]) await fastify.register(page)
 }
 
 export default browserPages

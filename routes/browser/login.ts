@@ -1,5 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify'
 import { OAuthError, PageError } from '../../lib/errors.js'
+import { localReturnTo } from '../../lib/browser/return-to.js'
 import { safeReturnTo, type Query } from '../../lib/oauth/authorize.js'
 import { signIn } from '../../lib/oauth/sign-in.js'
 import { PASSWORD_SIGN_IN, passwordFormAllowed } from '../../lib/oauth/sign-in-methods.js'
@@ -17,13 +18,18 @@ const login: FastifyPluginAsync = async (fastify) => {
   fastify.get('/login', { schema: loginPageSchema, config: { browser: 'page' } }, async (request, reply) => {
     const session = await request.browserSession()
     const returnTo = safeReturnTo((request.query as Query).return_to)
+    // A page of ours that asked for a sign-in (the account page): straight back when signed in already.
+    const local = localReturnTo((request.query as Query).return_to)
+    if (session && local !== undefined) return reply.redirect(local, 303)
     if (session && returnTo === undefined) return reply.page('signed-in', { username: session.user.username, csrf: reply.csrfToken() })
-    return showLogin(reply, { returnTo })
+    return showLogin(reply, { returnTo: returnTo ?? local })
   })
 
   fastify.post('/login', { schema: loginSchema, config: { browser: 'form' } }, async (request, reply) => {
     const pending = await request.pendingAuthorization()
-    const { authz, returnTo } = pending ?? {}
+    const local = localReturnTo(request.formFields().return_to)
+    const { authz } = pending ?? {}
+    const returnTo = pending?.returnTo ?? local
     // A client that signs its users in through providers only: no password is checked for its requests.
     if (!passwordFormAllowed(authz?.client)) throw new PageError('access_denied', 'this application signs you in through its sign-in providers only', 403)
     const { username, password } = request.formFields()
@@ -45,7 +51,7 @@ const login: FastifyPluginAsync = async (fastify) => {
     }
     // The user changed while the password was checked (a new one, or disabled): the one just entered is wrong now.
     const wrongNow = () => showLogin(reply, { returnTo, authz, username, message: 'Invalid username or password.', status: 401 })
-    return signedIn(reply, user, PASSWORD_SIGN_IN, pending, wrongNow)
+    return signedIn(reply, user, PASSWORD_SIGN_IN, pending, wrongNow, local)
   })
 }
 

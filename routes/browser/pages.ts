@@ -62,14 +62,15 @@ export async function answerClient (reply: FastifyReply, response: ClientRespons
  * new CSRF token, then straight on to the client when nothing else is needed (no consent to ask), else back to
  * the authorization request, which shows what is. RFC 9700 §4.12: 303, never 307. When the user changed while the
  * sign-in was checked (a new password, a disable), no session starts: `whenStale` answers (the login form says the
- * password is wrong, as it now is), or without one, back to the request as nobody signed in.
+ * password is wrong, as it now is), or without one, back to the request as nobody signed in. Without a pending
+ * request it lands on `landing`: the signed-in page, or a page of ours the sign-in was for (lib/browser/return-to.ts).
  */
 export async function signedIn (reply: FastifyReply, user: User, method: SignInMethod, pending: PendingAuthorization | undefined,
-  whenStale?: () => Promise<FastifyReply>): Promise<FastifyReply> {
+  whenStale?: () => Promise<FastifyReply>, landing = '/login'): Promise<FastifyReply> {
   const { storage, clock, config } = reply.server
   const session = await reply.signIn(user, method)
   if (session === undefined) return whenStale ? whenStale() : reply.redirect(pending?.returnTo ?? '/login', 303)
-  if (pending === undefined) return reply.redirect('/login', 303)
+  if (pending === undefined) return reply.redirect(landing, 303)
   const now = clock.now()
   const next = await decideNext(storage, { authz: pending.authz, signedIn: session, now, fresh: { login: true }, log: reply.log })
   if (next.kind === 'code') return answerClient(reply, await codeResponse({ storage, issuer: config.issuer }, pending.authz, next, now))

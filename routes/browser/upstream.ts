@@ -1,14 +1,16 @@
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify'
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import { newSecret } from '../../lib/browser/cookies.js'
+import { ACCOUNT_PATH, LINK_TO_ACCOUNT, localReturnTo } from '../../lib/browser/return-to.js'
 import { digest } from '../../lib/credentials/digest.js'
 import { AuthorizationError, NoSuchEndpointError, PageError, tooManyRequests, unknownProvider, upstreamRefused, upstreamUnreachable } from '../../lib/errors.js'
 import type { AuthorizationRequest, Query } from '../../lib/oauth/authorize.js'
 import { upstreamStartLimits } from '../../lib/oauth/brute-force.js'
 import type { UpstreamProvider } from '../../lib/stores/types.js'
 import { signInAccepted, upstreamSignIn } from '../../lib/oauth/sign-in-methods.js'
-import { resolveAccount } from '../../lib/upstream/accounts.js'
-import { UpstreamCallError } from '../../lib/upstream/client.js'
+import { linkToUser, resolveAccount } from '../../lib/upstream/accounts.js'
+import { UpstreamCallError, type UpstreamProfile } from '../../lib/upstream/client.js'
 import { PROVIDER_NAME } from '../../schemas/common.js'
+import { linkProviderSchema } from '../../schemas/accounts.js'
 import { upstreamCallbackSchema, upstreamLoginSchema } from '../../schemas/browser.js'
 import { signedIn } from './pages.js'
 
@@ -17,7 +19,8 @@ const UPSTREAM_TRANSACTION_TTL_SECONDS = 600
 
 /**
  * Sign-in through upstream providers: GET /login/{name} sends the browser to the provider, …/callback brings
- * it back and ends exactly as the login form does (pages.ts `signedIn`). The rules live in lib/upstream/
+ * it back and ends exactly as the login form does (pages.ts `signedIn`); POST /account/providers/link starts the
+ * same sign-in for a signed-in user, whose callback links the provider account to them instead. The rules live in lib/upstream/
  * (openid-client, accounts) and lib/admin/providers.ts.
  */
 const upstream: FastifyPluginAsync = async (fastify) => {
@@ -53,11 +56,11 @@ const upstream: FastifyPluginAsync = async (fastify) => {
     return upstreamRefused('the sign-in provider\'s answer failed a check; start again')
   }
 
-  fastify.get('/login/:name', { schema: upstreamLoginSchema, config: { browser: 'page' } }, async (request, reply) => {
-    const provider = await providerNamed((request.params as { name: string }).name)
-    // The pending authorization request is checked now, so a bad one never reaches the provider.
-    const pending = await request.pendingAuthorization()
-    checkOffered(provider, pending?.authz)
+  /**
+   * Sends this browser to `provider` with `state`, `nonce` and PKCE, remembering the pending sign-in (bound to this
+   * browser) and where it returns: `returnTo`, an /authorize path, a page of ours, or LINK_TO_ACCOUNT.
+   */
+  async function start (request: FastifyRequest, reply: FastifyReply, provider: UpstreamProvider, returnTo: string | null): Promise<FastifyReply> {
     // A flood of starts would fill the pending sign-ins (and make us call the provider): bounded per address.
     const wait = await throttle.take(upstreamStartLimits(request.addressKey))
     if (wait !== undefined) {
@@ -80,12 +83,43 @@ const upstream: FastifyPluginAsync = async (fastify) => {
       provider: provider.name,
       nonce: checks.nonce,
       codeVerifier: checks.codeVerifier,
-      returnTo: pending?.returnTo ?? null,
+      returnTo,
       createdAt: now,
       expiresAt: now + UPSTREAM_TRANSACTION_TTL_SECONDS
     })
     return reply.redirect(location.href, 303)
+  }
+
+  fastify.get('/login/:name', { schema: upstreamLoginSchema, config: { browser: 'page' } }, async (request, reply) => {
+    const provider = await providerNamed((request.params as { name: string }).name)
+    // The pending authorization request is checked now, so a bad one never reaches the provider.
+    const pending = await request.pendingAuthorization()
+    checkOffered(provider, pending?.authz)
+    return start(request, reply, provider, pending?.returnTo ?? localReturnTo((request.query as Query).return_to) ?? null)
   })
+
+  // The account page's "link another": a form (CSRF-checked), so no other site can start a link in this browser
+  // (a provider account signed in there by someone else would otherwise end up linked to this user).
+  fastify.post('/account/providers/link', { schema: linkProviderSchema, config: { browser: 'form' } }, async (request, reply) => {
+    if (!await request.browserSession()) return reply.redirect(`/login?return_to=${encodeURIComponent(ACCOUNT_PATH)}`, 303)
+    const name = request.formFields().provider
+    const provider = typeof name === 'string' && PROVIDER_NAME.test(name) ? await storage.providers.find(name) : undefined
+    if (!provider) throw unknownProvider()
+    return start(request, reply, provider, LINK_TO_ACCOUNT)
+  })
+
+  /** The end of a "link another": the provider account joins the signed-in user's, then back to the account page. */
+  async function linkBack (request: FastifyRequest, reply: FastifyReply, provider: UpstreamProvider, profile: UpstreamProfile): Promise<FastifyReply> {
+    const signedIn = await request.browserSession()
+    if (!signedIn) throw new PageError('access_denied', 'you were signed out before the provider answered; sign in and link it again', 403)
+    const outcome = await linkToUser({ storage, clock }, provider, profile, signedIn.user)
+    if (outcome === 'taken') {
+      events.emit({ type: 'upstream_failed', provider: provider.name, reason: 'linked_elsewhere', ip: request.ip }, request.log)
+      throw new PageError('access_denied', `this ${provider.displayName} account is linked to another user; sign in with it there, or unlink it there first`, 409)
+    }
+    if (outcome === 'linked') events.emit({ type: 'provider_linked', userId: signedIn.user.id, provider: provider.name, ip: request.ip }, request.log)
+    return reply.redirect(`${ACCOUNT_PATH}?done=linked`, 303)
+  }
 
   fastify.get('/login/:name/callback', { schema: upstreamCallbackSchema, config: { browser: 'page' } }, async (request, reply) => {
     const provider = await providerNamed((request.params as { name: string }).name)
@@ -99,7 +133,8 @@ const upstream: FastifyPluginAsync = async (fastify) => {
       events.emit({ type: 'upstream_failed', provider: provider.name, reason: 'state', ip: request.ip }, request.log)
       throw upstreamRefused('this sign-in was not started in this browser, was already used, or has expired; start again')
     }
-    const pending = await request.pendingAuthorization({ returnTo: transaction.returnTo })
+    const linking = transaction.returnTo === LINK_TO_ACCOUNT
+    const pending = linking ? undefined : await request.pendingAuthorization({ returnTo: transaction.returnTo })
     checkOffered(provider, pending?.authz)
     let profile
     try {
@@ -113,13 +148,14 @@ const upstream: FastifyPluginAsync = async (fastify) => {
       if (failure.error === 'access_denied') refuse(pending?.authz, 'the sign-in provider did not sign you in')
       throw failure
     }
+    if (linking) return linkBack(request, reply, provider, profile)
     const account = await resolveAccount({ storage, clock }, provider, profile)
     if (account.outcome === 'refused') {
       events.emit({ type: 'upstream_failed', provider: provider.name, reason: account.reason, ip: request.ip }, request.log)
       refuse(pending?.authz, account.reason === 'disabled' ? 'this account is disabled' : 'this account may not sign in here')
     }
     events.emit({ type: 'upstream_signin', provider: provider.name, userId: account.user.id, outcome: account.outcome, ip: request.ip }, request.log)
-    return signedIn(reply, account.user, upstreamSignIn(provider.name, profile.amr), pending)
+    return signedIn(reply, account.user, upstreamSignIn(provider.name, profile.amr), pending, undefined, localReturnTo(transaction.returnTo))
   })
 }
 
