@@ -85,6 +85,7 @@ export const onPostgresToo: readonly string[] = [
   'security/l-logs.test.ts',
   'security/m-metadata.test.ts',
   'security/p-password.test.ts',
+  'security/u-account-page.test.ts',
   'security/planted-bugs.test.ts',
   'security/r-refresh.test.ts',
   'security/t-token-endpoint.test.ts',

@@ -308,5 +308,5 @@ export const sqliteMigrations: string[] = [
    CREATE INDEX account_links_email ON account_links (purpose, lower(email));`,
   // The account page names each session's device: the browser's User-Agent at sign-in, cut to 256 characters by
   // lib/browser/sessions.ts (NULL for sessions from before, and when none was sent).
-  `ALTER TABLE sessions ADD COLUMN user_agent TEXT;`
+  'ALTER TABLE sessions ADD COLUMN user_agent TEXT;'
 ]
