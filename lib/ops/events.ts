@@ -23,6 +23,10 @@ export type SecurityEvent =
   | { type: 'mail_failed', template: string, id: string, attempts: number, reason: string }
   /** A user proved their e-mail address through a verification link. */
   | { type: 'email_verified', userId: string, ip: string }
+  /** An administrator invited an address (the invitation by its id: never the address or the link, as mail_failed). */
+  | { type: 'invitation_sent', actor: string, invitationId: string }
+  /** An invitation's link made an account (the new user, the invitation it came from). */
+  | { type: 'invitation_accepted', userId: string, invitationId: string, ip: string }
 
 /** Where an event is written: a request's logger (so the line carries its reqId) or the server's. */
 export interface EventLog {
