@@ -13,7 +13,7 @@ import { userInfoProperties } from './claims.js'
 export const HtmlPage = Type.String({ $id: 'HtmlPage', description: 'an HTML page (text/html)' })
 
 export const html = (description: string) => ({ description, content: { 'text/html': { schema: ref(HtmlPage) } } })
-const redirect = (description: string) => ({ description, type: 'null' })
+export const redirect = (description: string) => ({ description, type: 'null' })
 /** The form posts: Fastify refuses a body it cannot read, or one too large, before the route. */
 export const formErrors = {
   413: html('the form is larger than the limit'),

@@ -6,6 +6,7 @@ import { responseTo } from '../../lib/oauth/authorize.js'
 import accounts from './accounts.js'
 import authorize from './authorize.js'
 import consent from './consent.js'
+import invitation from './invitation.js'
 import login from './login.js'
 import logout from './logout.js'
 import { answerClient } from './pages.js'
@@ -42,7 +43,7 @@ const browserPages: FastifyPluginAsync = async (fastify) => {
   })
 
   await fastify.register(browserSession)
-  for (const page of [authorize, login, upstream, consent, logout, accounts]) await fastify.register(page)
+  for (const page of [authorize, login, upstream, consent, logout, accounts, invitation]) await fastify.register(page)
 }
 
 export default browserPages
