@@ -4,6 +4,10 @@ import { argon2Params, createPasswordHasher } from '../lib/credentials/passwords
 import { createUser, toAdminUserView, toUserView, updateUser } from '../lib/admin/users.js'
 import { endSessions, listConsents, listSessions, revokeConsents } from '../lib/admin/browser.js'
 import { exportUsers, IMPORT_DEFAULTS, importUsers } from '../lib/admin/user-import.js'
+import { invite, INVITATIONS_LISTED, toInvitationView } from '../lib/accounts/invitations.js'
+import { notFound } from '../lib/errors.js'
+import { queueMail } from '../lib/mail/queue.js'
+import { MailTemplates } from '../lib/mail/templates.js'
 import { progressView } from './import-progress.js'
 import { command, count, one, readStdin, STREAMED, UsageError, type CommandGroup } from './command.js'
 
@@ -137,6 +141,49 @@ export const users: CommandGroup = {
           if (!process.stdout.write(line + '\n')) await Promise.race([once(process.stdout, 'drain'), failed])
         }
         return STREAMED
+      }
+    }),
+    command({
+      name: 'invite',
+      summary: 'send EMAIL a link to choose a username and a password (7 days, single use); prints {"email","expires_at"} (users invitations lists the ids)',
+      usage: ['EMAIL [--scope "a b"]'],
+      details: [
+        'The message is queued in the database\'s outbox: a running server on the same database sends it (within MAIL_POLL_MS). ' +
+          'Refused when a user has this e-mail; a newer invitation to the same address replaces the pending one. See docs/accounts.md.'
+      ],
+      positionals: true,
+      flags: {
+        scope: { type: 'string', value: '"a b"', description: 'the scopes the new user gets, space-separated (default: none)' }
+      },
+      async run ({ values, positionals }, { config, clock, storage }) {
+        const email = one(positionals, 'EMAIL')
+        const store = await storage()
+        const templates = new MailTemplates(config.viewsDir)
+        const send = (kind: string, to: string, data?: Record<string, unknown>) => queueMail({ outbox: store.outbox, templates, config, now: clock.now() }, kind, to, data)
+        const link = await invite({ storage: store, send, now: clock.now() }, { email, scope: values.scope })
+        return { email: link.email, expires_at: link.expiresAt }
+      }
+    }),
+    command({
+      name: 'invitations',
+      summary: 'the pending invitations (neither accepted, revoked nor expired), newest first, as GET /admin/invitations shows them',
+      usage: [''],
+      positionals: false,
+      flags: {},
+      async run (_input, { clock, storage }) {
+        return (await (await storage()).accountLinks.listPending('invitation', clock.now(), INVITATIONS_LISTED)).map(toInvitationView)
+      }
+    }),
+    command({
+      name: 'uninvite',
+      summary: 'revoke a pending invitation by its id (from users invitations): its link stops working; prints {"revoked": ID}',
+      usage: ['ID'],
+      positionals: true,
+      flags: {},
+      async run ({ positionals }, { storage }) {
+        const id = one(positionals, 'ID')
+        if (!await (await storage()).accountLinks.revoke(id, 'invitation')) throw notFound('no pending invitation with this id')
+        return { revoked: id }
       }
     }),
     command({

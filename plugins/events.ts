@@ -31,7 +31,9 @@ const MESSAGES: Record<SecurityEvent['type'], string> = {
   sessions_ended: 'account page: sessions ended',
   consent_revoked: 'account page: an app\'s consent and tokens revoked',
   provider_linked: 'account page: an upstream provider account linked',
-  provider_unlinked: 'account page: an upstream provider account unlinked'
+  provider_unlinked: 'account page: an upstream provider account unlinked',
+  invitation_sent: 'invitation sent',
+  invitation_accepted: 'invitation accepted: an account was made through its link'
 }
 
 /**
@@ -40,7 +42,8 @@ const MESSAGES: Record<SecurityEvent['type'], string> = {
  * digest only; nothing secret is ever part of an event.
  */
 export default fp(async (fastify) => {
-  const counter = fastify.metrics.registry.counter('gatehouse_security_events_total', 'Security events by type: login_failed, login_throttled, login_shed, login_hash_refused, refresh_reuse, code_reuse, key_rotated, admin_change, upstream_failed, upstream_signin, mail_failed, email_verified, profile_changed, email_change_requested, email_changed, password_changed, sessions_ended, consent_revoked, provider_linked, provider_unlinked.', ['type'])
+  // The help lists every type: MESSAGES is the one list of them.
+  const counter = fastify.metrics.registry.counter('gatehouse_security_events_total', `Security events by type: ${Object.keys(MESSAGES).join(', ')}.`, ['type'])
   fastify.decorate('events', {
     emit (event: SecurityEvent, log: EventLog = fastify.log) {
       counter.inc([event.type])

@@ -8,6 +8,7 @@ import { TokenResponse } from './token.js'
 import { UserView } from './users.js'
 import { HtmlPage, UserInfo } from './browser.js'
 import { ProviderView } from './providers.js'
+import { InvitationView } from './invitations.js'
 
 /**
  * Every schema with an `$id`, registered once (plugins/schemas.ts) and referenced from route schemas with
@@ -29,5 +30,6 @@ export const sharedSchemas: TSchema[] = [
   HealthStatus,
   HtmlPage,
   UserInfo,
-  ProviderView
+  ProviderView,
+  InvitationView
 ]

@@ -37,6 +37,10 @@ export type SecurityEvent =
   | { type: 'consent_revoked', userId: string, clientId: string, ip: string, grants: number }
   | { type: 'provider_linked', userId: string, provider: string, ip: string }
   | { type: 'provider_unlinked', userId: string, provider: string, ip: string }
+  /** An administrator invited an address (the invitation by its id: never the address or the link, as mail_failed). */
+  | { type: 'invitation_sent', actor: string, invitationId: string }
+  /** An invitation's link made an account (the new user, the invitation it came from). */
+  | { type: 'invitation_accepted', userId: string, invitationId: string, ip: string }
 
 /** Where an event is written: a request's logger (so the line carries its reqId) or the server's. */
 export interface EventLog {

@@ -8,6 +8,7 @@ import accountAccess from './account-access.js'
 import accounts from './accounts.js'
 import authorize from './authorize.js'
 import consent from './consent.js'
+import invitation from './invitation.js'
 import login from './login.js'
 import logout from './logout.js'
 import { answerClient } from './pages.js'
@@ -45,7 +46,7 @@ const browserPages: FastifyPluginAsync = async (fastify) => {
   })
 
   await fastify.register(browserSession)
-  for (const page of [authorize, login, upstream, consent, logout, accounts, account, accountAccess]) await fastify.register(page)
+  for (const page of [authorize, login, upstream, consent, logout, accounts, account, accountAccess, invitation]) await fastify.register(page)
 }
 
 export default browserPages

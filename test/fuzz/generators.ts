@@ -22,6 +22,8 @@ export interface Pools {
   victimClients: string[]
   /** Upstream providers (path parameters `name`, `provider`), and which users have an account linked at them. */
   victimProviders: string[]
+  /** Pending invitations' ids (path parameter `id`): those POST /admin/invitations made. */
+  victimInvitations: string[]
   /** Never used as a path parameter: the fixtures the fuzzer needs to keep working. */
   protectedUsers: Set<string>
   protectedClients: Set<string>
@@ -350,7 +352,9 @@ function encodeBody (plan: BodyPlan, documented: string, limit: number): { heade
 // URL, headers
 
 function pathSegment (name: string, pools: Pools): fc.Arbitrary<string> {
-  const victims = name === 'username' ? () => pools.victimUsers : name === 'name' || name === 'provider' ? () => pools.victimProviders : () => pools.victimClients
+  const victims = name === 'username'
+    ? () => pools.victimUsers
+    : name === 'name' || name === 'provider' ? () => pools.victimProviders : name === 'id' ? () => pools.victimInvitations : () => pools.victimClients
   const isProtected = (v: string) => (name === 'username' ? pools.protectedUsers : pools.protectedClients).has(v)
   return fc.oneof(
     { weight: 5, arbitrary: pickFrom(victims, 'nobody').map(pctEncode) },

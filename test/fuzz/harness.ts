@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import { request as httpRequest, Agent, type IncomingHttpHeaders } from 'node:http'
 import { addClient, addUser, basic, form, FORM } from '../support/helper.js'
+import { invite } from '../../lib/accounts/invitations.js'
 import { documentedErrors, pathPattern, type Operation, type Schema } from './openapi-ops.js'
 import type { FuzzRequest, Pools } from './generators.js'
 
@@ -78,6 +79,11 @@ export async function setUpFixtures (app: FastifyInstance): Promise<Pools> {
     }
     victimProviders.push(name)
   }
+  // Pending invitations (path parameter `id`), so revoking one has something to remove.
+  const victimInvitations: string[] = []
+  for (let i = 0; i < 4; i++) {
+    victimInvitations.push((await invite({ storage: app.storage, send: app.mail.send, now: app.clock.now() }, { email: `vi${i}@example.test` })).id)
+  }
 
   return {
     users: USERS.map(({ username, password }) => ({ username, password })),
@@ -90,6 +96,7 @@ export async function setUpFixtures (app: FastifyInstance): Promise<Pools> {
     victimUsers: USERS.filter((u) => u.username.startsWith('v')).map((u) => u.username),
     victimClients,
     victimProviders,
+    victimInvitations,
     protectedUsers: new Set(['root', 'dave', 'alice', 'bob']),
     protectedClients: new Set(['c1', 'c2', 'cc1', 'rs1', 'rs2', 'p1', 'admin-cli', 'me-cli'])
   }
@@ -114,6 +121,8 @@ export function harvest (pools: Pools, op: Operation, res: Reply): void {
     remember(pools.victimUsers, body.username)
   } else if (op.id === 'POST /admin/providers') {
     remember(pools.victimProviders, body.name)
+  } else if (op.id === 'POST /admin/invitations') {
+    remember(pools.victimInvitations, body.id)
   } else if (op.id === 'POST /admin/clients') {
     remember(pools.victimClients, body.client_id)
     if (typeof body.client_secret === 'string' && typeof body.client_id === 'string') {
