@@ -9,6 +9,7 @@ export class SqliteAccountLinkStore implements AccountLinkStore {
   readonly #find: Database.Statement
   readonly #consume: Database.Statement
   readonly #listPending: Database.Statement
+  readonly #countPending: Database.Statement
   readonly #revoke: Database.Statement
   readonly #purge: Database.Statement
 
@@ -23,6 +24,7 @@ export class SqliteAccountLinkStore implements AccountLinkStore {
       WHERE token_hash = ? AND purpose = ? AND used_at IS NULL AND expires_at > ? RETURNING *`)
     this.#listPending = db.prepare(`SELECT * FROM account_links WHERE purpose = ? AND used_at IS NULL AND expires_at > ?
       ORDER BY created_at DESC, id LIMIT ?`)
+    this.#countPending = db.prepare('SELECT COUNT(*) AS n FROM account_links WHERE purpose = ? AND used_at IS NULL AND expires_at > ?')
     this.#revoke = db.prepare('DELETE FROM account_links WHERE id = ? AND purpose = ? AND used_at IS NULL')
     this.#purge = db.prepare('DELETE FROM account_links WHERE expires_at <= ?')
   }
@@ -46,6 +48,10 @@ export class SqliteAccountLinkStore implements AccountLinkStore {
 
   async listPending (purpose: AccountLinkPurpose, now: number, limit: number): Promise<AccountLink[]> {
     return (this.#listPending.all(purpose, now, limit) as Array<Record<string, unknown>>).map(toAccountLink)
+  }
+
+  async countPending (purpose: AccountLinkPurpose, now: number): Promise<number> {
+    return Number((this.#countPending.get(purpose, now) as { n: number }).n)
   }
 
   async revoke (id: string, purpose: AccountLinkPurpose): Promise<boolean> {
