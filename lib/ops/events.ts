@@ -23,6 +23,8 @@ export type SecurityEvent =
   | { type: 'mail_failed', template: string, id: string, attempts: number, reason: string }
   /** A user proved their e-mail address through a verification link. */
   | { type: 'email_verified', userId: string, ip: string }
+  /** Someone created their own account (SIGNUP=open): made when they followed the link mailed to its address. */
+  | { type: 'signup', userId: string, ip: string }
 
 /** Where an event is written: a request's logger (so the line carries its reqId) or the server's. */
 export interface EventLog {

@@ -1,7 +1,9 @@
 import type { FastifyPluginAsync } from 'fastify'
+import { pendingSignup } from '../../lib/accounts/signup.js'
 import { verifyEmail } from '../../lib/accounts/verification.js'
 import { badAuthorizationRequest } from '../../lib/errors.js'
 import { verifyEmailSchema } from '../../schemas/accounts.js'
+import { showSignupConfirm } from './signup-confirm.js'
 
 /**
  * The self-service account pages reached through a mailed link (lib/accounts/: the rules; lib/accounts/links.ts:
@@ -11,7 +13,11 @@ const accounts: FastifyPluginAsync = async (fastify) => {
   const { storage, clock, events } = fastify
 
   fastify.get('/verify-email', { schema: verifyEmailSchema, config: { browser: 'page' } }, async (request, reply) => {
-    const user = await verifyEmail(storage, (request.query as { token?: unknown }).token, clock.now())
+    const { token } = request.query as { token?: unknown }
+    // A sign-up's link only shows its button (signup-confirm.ts): mail scanners fetch links, and a GET makes nothing.
+    const signup = await pendingSignup(storage, token, clock.now())
+    if (signup !== undefined && typeof token === 'string') return showSignupConfirm(reply, token, signup)
+    const user = await verifyEmail(storage, token, clock.now())
     if (!user) throw badAuthorizationRequest('This link does not work: it was used already, replaced by a newer one, or has expired. Ask for a new one.')
     events.emit({ type: 'email_verified', userId: user.id, ip: request.ip }, request.log)
     return reply.page('email-verified', { username: user.username })

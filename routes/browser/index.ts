@@ -8,6 +8,8 @@ import authorize from './authorize.js'
 import consent from './consent.js'
 import login from './login.js'
 import logout from './logout.js'
+import signup from './signup.js'
+import signupConfirm from './signup-confirm.js'
 import { answerClient } from './pages.js'
 import upstream from './upstream.js'
 
@@ -42,7 +44,7 @@ const browserPages: FastifyPluginAsync = async (fastify) => {
   })
 
   await fastify.register(browserSession)
-  for (const page of [authorize, login, upstream, consent, logout, accounts]) await fastify.register(page)
+  for (const page of [authorize, login, upstream, consent, logout, accounts, signup, signupConfirm]) await fastify.register(page)
 }
 
 export default browserPages
