@@ -131,11 +131,18 @@ export async function requestSignup (deps: SignupDeps, request: SignupRequest, n
   }
 }
 
+export interface PendingSignup {
+  username: string
+  email: string
+  /** The /authorize request it continues (the page's CSP must let its form end up at that client). */
+  returnTo: string | null
+}
+
 /** The sign-up a link names while it works (the confirmation page), without using it. */
-export async function pendingSignup (storage: Storage, token: unknown, now: number): Promise<{ username: string, email: string } | undefined> {
+export async function pendingSignup (storage: Storage, token: unknown, now: number): Promise<PendingSignup | undefined> {
   const link = await findLink(storage.accountLinks, token, 'signup', now)
   const data = link && signupData(link.data)
-  return data && link?.email ? { username: data.username, email: link.email } : undefined
+  return data && link?.email ? { username: data.username, email: link.email, returnTo: safeReturnTo(data.returnTo) ?? null } : undefined
 }
 
 export type SignupOutcome =

@@ -16,7 +16,7 @@ const accounts: FastifyPluginAsync = async (fastify) => {
     const { token } = request.query as { token?: unknown }
     // A sign-up's link only shows its button (signup-confirm.ts): mail scanners fetch links, and a GET makes nothing.
     const signup = await pendingSignup(storage, token, clock.now())
-    if (signup !== undefined && typeof token === 'string') return showSignupConfirm(reply, token, signup)
+    if (signup !== undefined && typeof token === 'string') return showSignupConfirm(request, reply, token, signup)
     const user = await verifyEmail(storage, token, clock.now())
     if (!user) throw badAuthorizationRequest('This link does not work: it was used already, replaced by a newer one, or has expired. Ask for a new one.')
     events.emit({ type: 'email_verified', userId: user.id, ip: request.ip }, request.log)

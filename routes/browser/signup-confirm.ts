@@ -1,14 +1,29 @@
-import type { FastifyPluginAsync, FastifyReply } from 'fastify'
-import { completeSignup } from '../../lib/accounts/signup.js'
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
+import { completeSignup, type PendingSignup } from '../../lib/accounts/signup.js'
 import { badAuthorizationRequest, PageError } from '../../lib/errors.js'
 import { PASSWORD_SIGN_IN } from '../../lib/oauth/sign-in-methods.js'
 import type { PendingAuthorization } from '../../plugins/browser-session.js'
 import { signupConfirmSchema } from '../../schemas/accounts.js'
 import { signedIn } from './pages.js'
 
-/** The page a sign-up link opens (GET /verify-email, accounts.ts): one button; the GET itself changes nothing. */
-export function showSignupConfirm (reply: FastifyReply, token: string, signup: { username: string, email: string }): Promise<FastifyReply> {
-  return reply.page('signup-confirm', { ...signup, token, csrf: reply.csrfToken() })
+/** The request a sign-up continues, if it still stands (its client may be gone: the account is made either way). */
+async function pendingOf (request: FastifyRequest, returnTo: string | null): Promise<PendingAuthorization | undefined> {
+  try {
+    return await request.pendingAuthorization({ returnTo })
+  } catch (err) {
+    request.log.info({ err }, 'sign-up: the pending authorization request no longer stands')
+    return undefined
+  }
+}
+
+/**
+ * The page a sign-up link opens (GET /verify-email, accounts.ts): one button; the GET itself changes nothing. Its
+ * form 303s on to the client, so the client's origin is a form target (CSP form-action), as on the login page.
+ */
+export async function showSignupConfirm (request: FastifyRequest, reply: FastifyReply, token: string, signup: PendingSignup): Promise<FastifyReply> {
+  const pending = await pendingOf(request, signup.returnTo)
+  const formTargets = pending ? [new URL(pending.authz.redirectUri).origin] : []
+  return reply.page('signup-confirm', { username: signup.username, email: signup.email, token, csrf: reply.csrfToken() }, { formTargets })
 }
 
 /** As accounts.ts says of every bad link: a used one reads as an unknown one. */
@@ -29,15 +44,8 @@ const signupConfirm: FastifyPluginAsync = async (fastify) => {
     if (outcome.kind === 'email_taken') throw new PageError('invalid_request', 'This e-mail address has an account already. Sign in, or reset its password.', 409)
     const { user, returnTo } = outcome
     events.emit({ type: 'signup', userId: user.id, ip: request.ip }, request.log)
-    // The password was chosen by this person on the form (RFC 8176 `pwd`); the request the sign-up began, if it is
-    // still one (its client may be gone: then the signed-in page, the account is made either way).
-    let pending: PendingAuthorization | undefined
-    try {
-      pending = await request.pendingAuthorization({ returnTo })
-    } catch (err) {
-      request.log.info({ err }, 'sign-up: the pending authorization request no longer stands')
-    }
-    return signedIn(reply, user, PASSWORD_SIGN_IN, pending)
+    // The password was chosen by this person on the form (RFC 8176 `pwd`); on to the request the sign-up began.
+    return signedIn(reply, user, PASSWORD_SIGN_IN, await pendingOf(request, returnTo))
   })
 }
 

@@ -64,7 +64,7 @@ t.test('a new e-mail: a signup link carrying the account (its hash, never the pa
   t.match(link, { email: 'dora@example.test', userId: null, data: { username: 'dora', fullName: 'Dora Explorer', passwordHash: '$fake$1', returnTo: '/authorize?client_id=web' } })
   t.notMatch(JSON.stringify(link), 'passphrase', 'the password itself is not stored')
   t.equal(await storage.users.findByUsername('dora'), undefined, 'no account before the link is followed')
-  t.same(await pendingSignup(storage, sent[0]!.data.token, now), { username: 'dora', email: 'dora@example.test' })
+  t.same(await pendingSignup(storage, sent[0]!.data.token, now), { username: 'dora', email: 'dora@example.test', returnTo: '/authorize?client_id=web' })
   t.equal(await linkCount(storage), 1, 'pendingSignup used nothing')
 })
 

@@ -150,6 +150,7 @@ t.test('the link: GET shows a button and makes nothing; the button makes the acc
   t.match(page.body, 'Finish creating your account dora')
   t.match(page.body, '<form method="post" action="/verify-email"')
   t.equal(field(page.body, 'token'), link.split('token=')[1])
+  t.match(page.headers['content-security-policy'], /form-action [^;]*https:\/\/app\.test/, 'its form may end up at the client (a 303 there)')
 
   const noCsrf = await browser.post('/verify-email', { token: field(page.body, 'token') })
   t.equal(noCsrf.statusCode, 403, 'the button is CSRF-checked')
