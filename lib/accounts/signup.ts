@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import { isMailAddress } from '../mail/addresses.js'
 import { PENDING_SIGNUPS_MAX } from '../limits/table-bounds.js'
 import { safeReturnTo } from '../oauth/authorize.js'
@@ -119,6 +120,9 @@ export async function requestSignup (deps: SignupDeps, request: SignupRequest, n
     // The username goes only to this mailbox, and only when it is the owner's proven address: a person who forgot
     // their username is told it; an address an administrator typed for someone else learns nothing.
     await send('account-exists', request.email, { username: owner.emailVerified ? owner.username : null })
+    // The same round trip to the store as the link a new address gets (a network one on PostgreSQL), writing
+    // nothing: a delete of an id no link has. Without it a taken address answered measurably sooner (U1).
+    await storage.accountLinks.revoke(randomUUID(), 'signup')
     return
   }
   const data: SignupData = { username: request.username, fullName: request.fullName, passwordHash, returnTo: request.returnTo }
