@@ -33,7 +33,8 @@ const MESSAGES: Record<SecurityEvent['type'], string> = {
   provider_linked: 'account page: an upstream provider account linked',
   provider_unlinked: 'account page: an upstream provider account unlinked',
   invitation_sent: 'invitation sent',
-  invitation_accepted: 'invitation accepted: an account was made through its link'
+  invitation_accepted: 'invitation accepted: an account was made through its link',
+  signup: 'account created through sign-up (its e-mail link followed)'
 }
 
 /**

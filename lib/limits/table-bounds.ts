@@ -25,3 +25,10 @@ export const REDEEMED_CODE_RETENTION_SECONDS = 24 * 3600
 
 /** The default of SWEEP_INTERVAL_SECONDS: expired rows are deleted about this often (one instance sweeps each round). */
 export const DEFAULT_SWEEP_INTERVAL_SECONDS = 60
+
+/**
+ * Sign-ups waiting for their link to be followed (account_links rows of purpose `signup`, 24 h each). Anyone may
+ * ask for one, so the per-address and per-e-mail limits alone would let many addresses grow the table for a day;
+ * past this bound a sign-up is told to try later (whether or not its e-mail is taken: the same answer).
+ */
+export const PENDING_SIGNUPS_MAX = 10_000

@@ -41,6 +41,8 @@ export type SecurityEvent =
   | { type: 'invitation_sent', actor: string, invitationId: string }
   /** An invitation's link made an account (the new user, the invitation it came from). */
   | { type: 'invitation_accepted', userId: string, invitationId: string, ip: string }
+  /** Someone created their own account (SIGNUP=open): made when they followed the link mailed to its address. */
+  | { type: 'signup', userId: string, ip: string }
 
 /** Where an event is written: a request's logger (so the line carries its reqId) or the server's. */
 export interface EventLog {

@@ -643,7 +643,7 @@ export interface UpstreamTransactionStore {
 }
 
 /** The tables that grow with use, whose row counts /metrics shows (`gatehouse_table_rows`). */
-export const GROWING_TABLES = ['sessions', 'session_clients', 'authorization_codes', 'upstream_transactions', 'consents', 'grants', 'refresh_tokens', 'revocations', 'outbox'] as const
+export const GROWING_TABLES = ['sessions', 'session_clients', 'authorization_codes', 'upstream_transactions', 'consents', 'grants', 'refresh_tokens', 'revocations', 'outbox', 'account_links'] as const
 export type GrowingTable = typeof GROWING_TABLES[number]
 
 /** What keeps the tables bounded (lib/ops/sweep.ts): who sweeps this round, and how big the tables are. */
@@ -751,6 +751,8 @@ export interface AccountLinkStore {
   pendingForUser (userId: string, purpose: AccountLinkPurpose, now: number): Promise<AccountLink | undefined>
   /** Unused, unexpired links of `purpose` (invitations to list), newest first, at most `limit`. */
   listPending (purpose: AccountLinkPurpose, now: number, limit: number): Promise<AccountLink[]>
+  /** How many unused, unexpired links of `purpose` there are (the bound on pending sign-ups: lib/limits/table-bounds.ts). */
+  countPending (purpose: AccountLinkPurpose, now: number): Promise<number>
   /** Deletes an unused link of `purpose` by its id; true when there was one. */
   revoke (id: string, purpose: AccountLinkPurpose): Promise<boolean>
   /** Deletes links expired before `now` (used ones too); the number deleted. */

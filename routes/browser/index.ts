@@ -11,6 +11,8 @@ import consent from './consent.js'
 import invitation from './invitation.js'
 import login from './login.js'
 import logout from './logout.js'
+import signup from './signup.js'
+import signupConfirm from './signup-confirm.js'
 import { answerClient } from './pages.js'
 import upstream from './upstream.js'
 
@@ -46,7 +48,7 @@ const browserPages: FastifyPluginAsync = async (fastify) => {
   })
 
   await fastify.register(browserSession)
-  for (const page of [authorize, login, upstream, consent, logout, accounts, account, accountAccess, invitation]) await fastify.register(page)
+  for (const page of [authorize, login, upstream, consent, logout, accounts, account, accountAccess, invitation, signup, signupConfirm]) await fastify.register(page)
 }
 
 export default browserPages

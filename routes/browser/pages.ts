@@ -32,7 +32,9 @@ export async function showLogin (reply: FastifyReply, input: LoginPage): Promise
     username: input.username ?? input.authz?.loginHint,
     message: input.message,
     passwordForm: passwordFormAllowed(input.authz?.client),
-    providers: providers.map((p) => ({ name: p.name, displayName: p.displayName, href: `/login/${p.name}${query}` }))
+    providers: providers.map((p) => ({ name: p.name, displayName: p.displayName, href: `/login/${p.name}${query}` })),
+    // Self-service sign-up (SIGNUP=open), keeping the pending request so it continues once the account is made.
+    signupHref: reply.server.config.signup === 'open' ? `/signup${query}` : undefined
   }, { status: input.status, formTargets: formTargets(input.authz) })
 }
 

@@ -31,6 +31,7 @@ export const onPostgresToo: readonly string[] = [
   'e2e/invitation.test.ts',
   'e2e/oauth4webapi.test.ts',
   'e2e/oidc-browser.test.ts',
+  'e2e/signup.test.ts',
   'e2e/upstream.test.ts',
   'fuzz/openapi.test.ts',
   'fuzz/regressions.test.ts',
@@ -62,6 +63,7 @@ export const onPostgresToo: readonly string[] = [
   'routes/browser/login.test.ts',
   'routes/browser/logout.test.ts',
   'routes/browser/sessions.test.ts',
+  'routes/browser/signup.test.ts',
   'routes/browser/verify-email.test.ts',
   'routes/browser/oidc-parameters.test.ts',
   'routes/browser/upstream.test.ts',
@@ -93,6 +95,7 @@ export const onPostgresToo: readonly string[] = [
   'security/planted-bugs.test.ts',
   'security/r-refresh.test.ts',
   'security/t-token-endpoint.test.ts',
+  'security/u-signup.test.ts',
   'security/v-revocation.test.ts'
 ]
 

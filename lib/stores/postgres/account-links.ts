@@ -70,6 +70,15 @@ export class PostgresAccountLinkStore implements AccountLinkStore {
     return rows[0] === undefined ? undefined : toAccountLink(rows[0])
   }
 
+  async countPending (purpose: AccountLinkPurpose, now: number): Promise<number> {
+    const { rows } = await this.#db.query({
+      name: 'gh_account_links_count_pending',
+      text: 'SELECT COUNT(*) AS n FROM account_links WHERE purpose = $1 AND used_at IS NULL AND expires_at > $2',
+      values: [purpose, now]
+    })
+    return Number(rows[0]?.n ?? 0)
+  }
+
   async revoke (id: string, purpose: AccountLinkPurpose): Promise<boolean> {
     if (hasNul(id)) return false
     const { rowCount } = await this.#db.query({

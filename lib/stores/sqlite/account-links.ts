@@ -10,6 +10,7 @@ export class SqliteAccountLinkStore implements AccountLinkStore {
   readonly #consume: Database.Statement
   readonly #listPending: Database.Statement
   readonly #pendingForUser: Database.Statement
+  readonly #countPending: Database.Statement
   readonly #revoke: Database.Statement
   readonly #purge: Database.Statement
 
@@ -26,6 +27,7 @@ export class SqliteAccountLinkStore implements AccountLinkStore {
       ORDER BY created_at DESC, id LIMIT ?`)
     this.#pendingForUser = db.prepare(`SELECT * FROM account_links WHERE user_id = ? AND purpose = ? AND used_at IS NULL AND expires_at > ?
       ORDER BY created_at DESC, rowid DESC LIMIT 1`)
+    this.#countPending = db.prepare('SELECT COUNT(*) AS n FROM account_links WHERE purpose = ? AND used_at IS NULL AND expires_at > ?')
     this.#revoke = db.prepare('DELETE FROM account_links WHERE id = ? AND purpose = ? AND used_at IS NULL')
     this.#purge = db.prepare('DELETE FROM account_links WHERE expires_at <= ?')
   }
@@ -54,6 +56,10 @@ export class SqliteAccountLinkStore implements AccountLinkStore {
   async pendingForUser (userId: string, purpose: AccountLinkPurpose, now: number): Promise<AccountLink | undefined> {
     const row = this.#pendingForUser.get(userId, purpose, now) as Record<string, unknown> | undefined
     return row === undefined ? undefined : toAccountLink(row)
+  }
+
+  async countPending (purpose: AccountLinkPurpose, now: number): Promise<number> {
+    return Number((this.#countPending.get(purpose, now) as { n: number }).n)
   }
 
   async revoke (id: string, purpose: AccountLinkPurpose): Promise<boolean> {

@@ -1,0 +1,142 @@
+import t, { type Test } from 'tap'
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
+import { FORM, ISSUER, build, form } from '../support/helper.js'
+import { InjectBrowser, field } from '../support/browser.js'
+import { startSmtp } from '../support/smtp.js'
+import { ADDRESS_ACTIONS, EMAIL_MESSAGES } from '../../lib/accounts/limits.js'
+
+// SECURITY-CASES U1, U4 and U5, the sign-up part (the forgotten-password part has its own file). Messages are
+// counted at a real SMTP server; every request carries a real CSRF token and cookie.
+
+const PASSWORD = 'a long enough passphrase'
+
+async function setUp (t: Test) {
+  const smtp = await startSmtp(t)
+  const app = await build(t, { SIGNUP: 'open', SMTP_URL: smtp.url, MAIL_POLL_MS: '60000' })
+  const browser = new InjectBrowser(app)
+  const page = await browser.get('/signup')
+  const csrf = field(page.body, 'csrf')
+  /** POST /signup as this browser, from `ip`. */
+  const post = (fields: Record<string, string>, ip = '10.0.0.1', headers: Record<string, string> = {}) => app.inject({
+    method: 'POST', url: '/signup', remoteAddress: ip, headers: { ...FORM, cookie: browser.cookieHeader, ...headers }, payload: form({ password: PASSWORD, csrf, ...fields })
+  })
+  /** Waits until the outbox has sent everything queued (each round sends a batch), then counts at the SMTP server. */
+  const delivered = async () => {
+    while ((await app.mail.run()).length > 0);
+    return smtp.messages.length
+  }
+  return { app, smtp, browser, post, delivered }
+}
+
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b)
+  const mid = sorted.length >> 1
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2
+}
+
+/** The parts of a reply an observer compares: status, headers that do not change per reply, the page without its nonce and the address typed. */
+function observed (res: LightMyRequestResponse, email: string) {
+  // content-length follows the address typed (shown on the page); the body is compared without it.
+  const { date, 'x-request-id': _id, 'content-length': _length, 'content-security-policy': csp, ...headers } = res.headers
+  return {
+    status: res.statusCode,
+    headers,
+    csp: String(csp).replace(/'nonce-[^']*'/g, "'nonce'"),
+    body: res.body.replaceAll(email, 'EMAIL').replace(/nonce="[^"]*"/g, 'nonce=""')
+  }
+}
+
+async function addTakenUsers (app: FastifyInstance, n: number) {
+  for (let i = 0; i < n; i++) await app.storage.users.create({ username: `taken${i}`, passwordHash: null, email: `taken${i}@example.test`, emailVerified: true })
+}
+
+t.test('U1: sign-up with a taken and a new e-mail: the same page, status and headers; medians within 10 %', async (t) => {
+  const { app, smtp, post, delivered } = await setUp(t)
+  await addTakenUsers(app, 120)
+  let n = 0
+  // Each try from an address of its own, with a username and an e-mail of its own: no limit answers.
+  const timed = async (taken: boolean): Promise<{ ms: number, res: LightMyRequestResponse, email: string }> => {
+    n++
+    const email = taken ? `taken${n >> 1}@example.test` : `new${n}@example.test`
+    // Each try starts on a quiet process: the message the last one queued is delivered first, outside the timing.
+    await delivered()
+    const started = performance.now()
+    const res = await post({ username: `user${n}`, email }, `10.1.${n >> 8}.${n & 255}`)
+    const ms = performance.now() - started
+    if (res.statusCode !== 200) throw new Error(`unexpected ${res.statusCode}: ${res.body.slice(0, 300)}`)
+    return { ms, res, email }
+  }
+  const first = { taken: await timed(true), fresh: await timed(false) }
+  t.same(observed(first.taken.res, first.taken.email), observed(first.fresh.res, first.fresh.email), 'identical answers')
+  t.notMatch(observed(first.taken.res, first.taken.email).body, /already|exists|taken/i, 'nothing on the page hints at an account')
+
+  for (let i = 0; i < 10; i++) await timed(i % 2 === 0) // warm-up
+  const takenMs: number[] = []
+  const freshMs: number[] = []
+  const sample = async (pairs: number) => {
+    // Alternate, and alternate which goes first, so drift in machine load hits both sides alike.
+    for (let i = 0; i < pairs; i++) {
+      if (i % 2) { takenMs.push((await timed(true)).ms); freshMs.push((await timed(false)).ms) } else { freshMs.push((await timed(false)).ms); takenMs.push((await timed(true)).ms) }
+    }
+  }
+  const gap = () => {
+    const mt = median(takenMs)
+    const mf = median(freshMs)
+    return { mt, mf, diff: Math.abs(mt - mf) / Math.max(mt, mf) }
+  }
+  await sample(40)
+  // The two branches differ by a fraction of a millisecond (a link row and its message, or only a message); on a
+  // busy machine the hash queue's waits (0.5 to 50 ms with FAST_HASH) swamp 40 samples now and then, so a batch
+  // outside 10 % is measured once more and all samples judged together (as P4 does).
+  let retried = false
+  if (gap().diff >= 0.10) { retried = true; await sample(60) }
+  const { mt, mf, diff } = gap()
+  t.ok(diff < 0.10, `medians within 10 % over ${takenMs.length} tries each${retried ? ' (re-measured once)' : ''}: taken ${mt.toFixed(2)} ms, new ${mf.toFixed(2)} ms (${(diff * 100).toFixed(1)} %)`)
+
+  t.equal(await delivered(), n, 'one message for every try, either way')
+  t.equal(smtp.messages.filter((m) => /already have an account/.test(m.subject ?? '')).length, n / 2, 'the taken ones got the note')
+})
+
+t.test('U4: 100 sign-ups for one e-mail, and 100 e-mails from one address, at once: at most the limits\' messages, the rest 429, no 5xx', async (t) => {
+  const { app, smtp, post, delivered } = await setUp(t)
+  await addTakenUsers(app, 1)
+  const started = Date.now()
+  const oneEmail = await Promise.all(Array.from({ length: 100 }, (_, i) => post({ username: `one${i}`, email: 'victim@example.test' }, `10.2.0.${i}`)))
+  const oneTaken = await Promise.all(Array.from({ length: 100 }, (_, i) => post({ username: `two${i}`, email: 'taken0@example.test' }, `10.3.0.${i}`)))
+  const oneAddress = await Promise.all(Array.from({ length: 100 }, (_, i) => post({ username: `three${i}`, email: `e${i}@example.test` }, '10.4.0.1')))
+  t.ok(Date.now() - started < 10_000, 'within 10 s')
+  const statuses = (replies: LightMyRequestResponse[]) => replies.reduce<Record<number, number>>((acc, r) => ({ ...acc, [r.statusCode]: (acc[r.statusCode] ?? 0) + 1 }), {})
+  t.same(statuses(oneEmail), { 200: EMAIL_MESSAGES.max, 429: 100 - EMAIL_MESSAGES.max }, 'one e-mail: 5 go, the rest told to try later')
+  t.same(statuses(oneTaken), { 200: EMAIL_MESSAGES.max, 429: 100 - EMAIL_MESSAGES.max }, 'one taken e-mail: the same')
+  t.same(statuses(oneAddress), { 200: ADDRESS_ACTIONS.max, 429: 100 - ADDRESS_ACTIONS.max }, 'one address: 20 go')
+  for (const res of [...oneEmail, ...oneTaken, ...oneAddress].filter((r) => r.statusCode === 429)) {
+    t.match(res.body, 'try again later')
+    t.ok(Number(res.headers['retry-after']) > 0)
+  }
+  t.equal(await delivered(), 2 * EMAIL_MESSAGES.max + ADDRESS_ACTIONS.max, 'the limits\' messages, no more, at the SMTP server')
+  t.equal(smtp.messages.filter((m) => m.to && 'text' in m.to && m.to.text === 'victim@example.test').length, EMAIL_MESSAGES.max)
+  t.equal(await app.storage.accountLinks.countPending('signup', app.clock.now()), EMAIL_MESSAGES.max + ADDRESS_ACTIONS.max)
+})
+
+t.test('U5: Host and X-Forwarded-Host: evil on /signup: the link uses ISSUER; a return_to of https://evil is never followed', async (t) => {
+  const { app, smtp, post, browser } = await setUp(t)
+  const evil = 'evil.example'
+  const res = await post({ username: 'dora', email: 'dora@example.test', return_to: `https://${evil}/` }, '10.5.0.1', { host: evil, 'x-forwarded-host': evil, 'x-forwarded-proto': 'https' })
+  t.equal(res.statusCode, 200)
+  await app.mail.run()
+  const [message] = await smtp.waitFor(1)
+  t.notMatch(`${message!.text}${message!.html}`, evil, 'nothing of the request\'s host in the message')
+  const link = new RegExp(`${ISSUER}/verify-email\\?token=[A-Za-z0-9_-]{43}`).exec(message!.text ?? '')?.[0]
+  t.ok(link, 'the link is built from ISSUER')
+
+  const form = await browser.get(`/signup?return_to=${encodeURIComponent(`https://${evil}/`)}`)
+  t.notMatch(form.body, evil, 'the form does not carry it')
+  for (const returnTo of [`//${evil}/authorize?x=1`, `/authorize/../\\${evil}`, `https://${evil}/authorize?x=1`]) {
+    t.notMatch((await browser.get(`/signup?return_to=${encodeURIComponent(returnTo)}`)).body, evil, returnTo)
+  }
+  const page = await browser.get(link!.slice(ISSUER.length), { host: evil })
+  t.notMatch(String(page.headers['content-security-policy']), evil)
+  const done = await browser.post('/verify-email', { token: field(page.body, 'token'), csrf: field(page.body, 'csrf') }, { host: evil })
+  t.equal(done.statusCode, 303)
+  t.equal(done.headers.location, '/login', 'the signed-in page of this server, not the return_to')
+})
