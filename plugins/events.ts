@@ -23,7 +23,9 @@ const MESSAGES: Record<SecurityEvent['type'], string> = {
   upstream_failed: 'sign-in through an upstream provider failed',
   upstream_signin: 'signed in through an upstream provider',
   mail_failed: 'a message could not be sent after every attempt: given up (lib/ops/outbox.ts)',
-  email_verified: 'e-mail address verified through a link'
+  email_verified: 'e-mail address verified through a link',
+  password_reset_requested: 'password-reset link sent',
+  password_reset: 'password changed through a reset link: every session ended, earlier tokens refused'
 }
 
 /**
@@ -32,7 +34,7 @@ const MESSAGES: Record<SecurityEvent['type'], string> = {
  * digest only; nothing secret is ever part of an event.
  */
 export default fp(async (fastify) => {
-  const counter = fastify.metrics.registry.counter('gatehouse_security_events_total', 'Security events by type: login_failed, login_throttled, login_shed, login_hash_refused, refresh_reuse, code_reuse, key_rotated, admin_change, upstream_failed, upstream_signin, mail_failed, email_verified.', ['type'])
+  const counter = fastify.metrics.registry.counter('gatehouse_security_events_total', 'Security events by type: login_failed, login_throttled, login_shed, login_hash_refused, refresh_reuse, code_reuse, key_rotated, admin_change, upstream_failed, upstream_signin, mail_failed, email_verified, password_reset_requested, password_reset.', ['type'])
   fastify.decorate('events', {
     emit (event: SecurityEvent, log: EventLog = fastify.log) {
       counter.inc([event.type])

@@ -1,12 +1,10 @@
 import fp from 'fastify-plugin'
-import { buildMessage, type MailMessage } from '../lib/mail/message.js'
+import type { MailMessage } from '../lib/mail/message.js'
+import { MAIL_OUTBOX_KIND, queueMail } from '../lib/mail/queue.js'
 import { MailTemplates } from '../lib/mail/templates.js'
 import { parseSmtpUrl, redactSmtpUrl } from '../lib/mail/smtp-url.js'
 import { fileTransport, PermanentMailError, smtpTransport, type Delivery, type MailTransport } from '../lib/mail/transport.js'
-import { deliverRound, enqueue, OutboxFullError, OUTBOX_ATTEMPT_TIMEOUT_MS, SerialRounds, senderId, DEFAULT_OUTBOX_SCHEDULE, type Outcome } from '../lib/ops/outbox.js'
-
-/** The outbox kind of e-mail (other senders, such as back-channel logout, have their own). */
-export const MAIL_OUTBOX_KIND = 'mail'
+import { deliverRound, OutboxFullError, OUTBOX_ATTEMPT_TIMEOUT_MS, SerialRounds, senderId, DEFAULT_OUTBOX_SCHEDULE, type Outcome } from '../lib/ops/outbox.js'
 
 export interface Mail {
   /**
@@ -111,10 +109,9 @@ export default fp(async (fastify) => {
 
   fastify.decorate('mail', {
     async send (kind: string, to: string, data: Record<string, unknown> = {}) {
-      const message = buildMessage(templates, { kind, to, data, from: config.mailFrom, issuer: config.issuer, issuerName: config.issuerName })
       let id: string
       try {
-        id = await enqueue(storage.outbox, MAIL_OUTBOX_KIND, message, clock.now())
+        id = await queueMail({ templates, outbox: storage.outbox, config }, kind, to, data, clock.now())
       } catch (err) {
         if (err instanceof OutboxFullError) {
           counter.inc(['refused'])

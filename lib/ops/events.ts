@@ -23,6 +23,10 @@ export type SecurityEvent =
   | { type: 'mail_failed', template: string, id: string, attempts: number, reason: string }
   /** A user proved their e-mail address through a verification link. */
   | { type: 'email_verified', userId: string, ip: string }
+  /** A password-reset link was sent to a user (from /forgot-password, the admin API or the CLI): never for an unknown e-mail. */
+  | { type: 'password_reset_requested', userId: string, ip: string }
+  /** A user set a new password through a reset link: every session ended, every earlier token refused. */
+  | { type: 'password_reset', userId: string, ip: string }
 
 /** Where an event is written: a request's logger (so the line carries its reqId) or the server's. */
 export interface EventLog {

@@ -6,9 +6,11 @@ import { responseTo } from '../../lib/oauth/authorize.js'
 import accounts from './accounts.js'
 import authorize from './authorize.js'
 import consent from './consent.js'
+import forgotPassword from './forgot-password.js'
 import login from './login.js'
 import logout from './logout.js'
 import { answerClient } from './pages.js'
+import resetPassword from './reset-password.js'
 import upstream from './upstream.js'
 
 /**
@@ -42,7 +44,7 @@ const browserPages: FastifyPluginAsync = async (fastify) => {
   })
 
   await fastify.register(browserSession)
-  for (const page of [authorize, login, upstream, consent, logout, accounts]) await fastify.register(page)
+  for (const page of [authorize, login, upstream, consent, logout, accounts, forgotPassword, resetPassword]) await fastify.register(page)
 }
 
 export default browserPages
