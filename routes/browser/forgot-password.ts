@@ -20,7 +20,9 @@ const forgotPassword: FastifyPluginAsync = async (fastify) => {
   fastify.get('/forgot-password', { schema: forgotPasswordPageSchema, config: { browser: 'page' } }, async (request, reply) =>
     show(reply, { returnTo: safeReturnTo((request.query as Query).return_to) }))
 
-  fastify.post('/forgot-password', { schema: forgotPasswordSchema, config: { browser: 'form' } }, async (request, reply) => {
+  // The queued request is worked on once the answer is out (plugins/password-resets.ts), never inside it.
+  const onResponse = async () => passwordResets.nudge()
+  fastify.post('/forgot-password', { schema: forgotPasswordSchema, config: { browser: 'form' }, onResponse }, async (request, reply) => {
     const fields = request.formFields()
     const returnTo = safeReturnTo(fields.return_to)
     const email = typeof fields.email === 'string' ? fields.email.trim() : ''

@@ -28,6 +28,7 @@ export const onPostgresToo: readonly string[] = [
   'e2e/form-post.test.ts',
   'e2e/oauth4webapi.test.ts',
   'e2e/oidc-browser.test.ts',
+  'e2e/password-reset.test.ts',
   'e2e/upstream.test.ts',
   'fuzz/openapi.test.ts',
   'fuzz/regressions.test.ts',
@@ -58,6 +59,7 @@ export const onPostgresToo: readonly string[] = [
   'routes/browser/sessions.test.ts',
   'routes/browser/verify-email.test.ts',
   'routes/browser/oidc-parameters.test.ts',
+  'routes/browser/password-reset.test.ts',
   'routes/browser/upstream.test.ts',
   'routes/token-management.test.ts',
   'routes/token/authorization-code.test.ts',
@@ -86,6 +88,7 @@ export const onPostgresToo: readonly string[] = [
   'security/planted-bugs.test.ts',
   'security/r-refresh.test.ts',
   'security/t-token-endpoint.test.ts',
+  'security/u-accounts.test.ts',
   'security/v-revocation.test.ts'
 ]
 
