@@ -39,8 +39,9 @@ const resetPasswordPage: FastifyPluginAsync = async (fastify) => {
     if (outcome.result === 'bad_link') throw badLink()
     if (outcome.result === 'refused') return form(reply, token, { username: outcome.reset.user.username, message: outcome.problem, status: 400 })
     events.emit({ type: 'password_reset', userId: outcome.user.id, ip: request.ip }, request.log)
-    const signIn = outcome.returnTo === undefined ? '/login' : `/login?return_to=${encodeURIComponent(outcome.returnTo)}`
-    return reply.page('password-changed', { username: outcome.user.username, signIn, continues: outcome.returnTo !== undefined })
+    // Back to the pending /authorize request itself (checked by safeReturnTo: only ever a path of ours), which shows
+    // the login page for it, or to the login page.
+    return reply.page('password-changed', { username: outcome.user.username, signIn: outcome.returnTo ?? '/login', continues: outcome.returnTo !== undefined })
   })
 }
 

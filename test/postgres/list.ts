@@ -17,6 +17,7 @@ export const onPostgresToo: readonly string[] = [
   'app/proxy.test.ts',
   'app/request-framing.test.ts',
   'cli/cli.test.ts',
+  'cli/password-reset.test.ts',
   'cli/providers.test.ts',
   'conformance/basic.test.ts',
   'crash/mail.test.ts',
