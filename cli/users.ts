@@ -2,12 +2,14 @@ import { createReadStream, fstatSync, openSync } from 'node:fs'
 import { once } from 'node:events'
 import { argon2Params, createPasswordHasher } from '../lib/credentials/passwords.js'
 import { createUser, toAdminUserView, toUserView, updateUser } from '../lib/admin/users.js'
+import { adminPasswordReset } from '../lib/admin/password-reset.js'
+import { queueMail } from '../lib/mail/queue.js'
+import { MailTemplates } from '../lib/mail/templates.js'
+import { noEvents } from '../lib/ops/events.js'
 import { endSessions, listConsents, listSessions, revokeConsents } from '../lib/admin/browser.js'
 import { exportUsers, IMPORT_DEFAULTS, importUsers } from '../lib/admin/user-import.js'
 import { invite, INVITATIONS_LISTED, toInvitationView } from '../lib/accounts/invitations.js'
 import { notFound } from '../lib/errors.js'
-import { queueMail } from '../lib/mail/queue.js'
-import { MailTemplates } from '../lib/mail/templates.js'
 import { progressView } from './import-progress.js'
 import { command, count, one, readStdin, STREAMED, UsageError, type CommandGroup } from './command.js'
 
@@ -81,6 +83,25 @@ export const users: CommandGroup = {
         return toUserView(await updateUser({ storage: store, passwords: await createPasswordHasher(argon2Params(config)), clock, config }, username, { disabled: action === 'disable' }))
       }
     })),
+    command({
+      name: 'reset-password',
+      summary: 'send them a password-reset link (as /forgot-password would); prints {"email","expires_at"}',
+      usage: ['USERNAME'],
+      details: [
+        'The message goes into the outbox in the database, and a running server sends it (within MAIL_POLL_MS): with no server ' +
+          'running it waits until one starts. The link works once, for 30 minutes, and voids the user\'s older ones; the password ' +
+          'is unchanged until the user follows it. A user without an e-mail address, or disabled, is refused (exit 1).'
+      ],
+      positionals: true,
+      flags: {},
+      async run ({ positionals }, { config, clock, storage }) {
+        const username = one(positionals, 'USERNAME')
+        const store = await storage()
+        const send = (kind: string, to: string, data?: Record<string, unknown>) =>
+          queueMail({ outbox: store.outbox, templates: new MailTemplates(config.viewsDir), config, now: clock.now() }, kind, to, data)
+        return adminPasswordReset({ storage: store, send, events: noEvents }, username, { now: clock.now(), ip: '(cli)' })
+      }
+    }),
     command({
       name: 'list',
       summary: 'the users as a JSON array of GET /admin/users views (no password hashes; created_by names the provider that created a user)',

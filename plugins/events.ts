@@ -34,7 +34,9 @@ const MESSAGES: Record<SecurityEvent['type'], string> = {
   provider_unlinked: 'account page: an upstream provider account unlinked',
   invitation_sent: 'invitation sent',
   invitation_accepted: 'invitation accepted: an account was made through its link',
-  signup: 'account created through sign-up (its e-mail link followed)'
+  signup: 'account created through sign-up (its e-mail link followed)',
+  password_reset_requested: 'password-reset link sent',
+  password_reset: 'password changed through a reset link: every session ended, earlier tokens refused'
 }
 
 /**

@@ -217,3 +217,9 @@ export const importErrors = {
 }
 
 export { UserView }
+
+/** POST /admin/users/{username}/reset-password and `gatehouse users reset-password` answer this. */
+export const PasswordResetSent = Type.Object({
+  email: Type.String({ description: 'the address the link was sent to: the user\'s' }),
+  expires_at: Type.Integer({ description: 'when the link stops working (Unix seconds): 30 minutes after it was sent' })
+}, { description: 'a reset link was queued for the user', examples: [{ email: 'alice@example.com', expires_at: 1767226500 }] })

@@ -43,6 +43,10 @@ export type SecurityEvent =
   | { type: 'invitation_accepted', userId: string, invitationId: string, ip: string }
   /** Someone created their own account (SIGNUP=open): made when they followed the link mailed to its address. */
   | { type: 'signup', userId: string, ip: string }
+  /** A password-reset link was sent to a user (from /forgot-password, the admin API or the CLI): never for an unknown e-mail. */
+  | { type: 'password_reset_requested', userId: string, ip: string }
+  /** A user set a new password through a reset link: every session ended, every earlier token refused. */
+  | { type: 'password_reset', userId: string, ip: string }
 
 /** Where an event is written: a request's logger (so the line carries its reqId) or the server's. */
 export interface EventLog {

@@ -1,13 +1,14 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
+import { adminPasswordReset } from '../../lib/admin/password-reset.js'
 import { createUser, deleteUser, findUser, toAdminUserView, updateUser } from '../../lib/admin/users.js'
-import { adminBodyErrors, adminErrors, adminSecurity, adminDeletion, CreateUser, Paging, UpdateUser, UsernameParam, UserView } from '../../schemas/admin.js'
+import { adminBodyErrors, adminErrors, adminSecurity, adminDeletion, CreateUser, Paging, PasswordResetSent, UpdateUser, UsernameParam, UserView } from '../../schemas/admin.js'
 import { ref } from '../../schemas/common.js'
 import { checkedPage } from '../../lib/admin/page.js'
 
 /** /admin/users: list, create, read, update, delete (scope admin). Deleting or disabling revokes the user's grants. */
 const adminUserRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
-  const { storage, passwords, clock, config } = fastify
+  const { storage, passwords, clock, config, mail, events } = fastify
   const deps = { storage, passwords, clock, config }
   fastify.requireAdmin(fastify)
   const tags = ['admin']
@@ -80,6 +81,20 @@ const adminUserRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     await deleteUser(deps, request.params.username)
     return reply.code(204).send(null)
   })
+
+  fastify.post('/admin/users/:username/reset-password', {
+    schema: {
+      operationId: 'sendPasswordReset',
+      tags,
+      security: adminSecurity,
+      summary: 'Send a user a password-reset link',
+      description: 'Queues the message /forgot-password would send: a link to `<ISSUER>/reset-password?token=…` (single use, 30 minutes; ' +
+        'it voids the user\'s older links), to the address the user holds. The password is unchanged until the user follows it. ' +
+        'A user without an e-mail address, or disabled, is a conflict (409) and nothing is sent.',
+      params: UsernameParam,
+      response: { 200: { ...PasswordResetSent, description: 'the link was queued' }, ...adminBodyErrors }
+    }
+  }, async (request) => adminPasswordReset({ storage, send: mail.send, events }, request.params.username, { now: clock.now(), ip: request.ip }))
 }
 
 export default adminUserRoutes

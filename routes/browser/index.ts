@@ -9,11 +9,13 @@ import accounts from './accounts.js'
 import authorize from './authorize.js'
 import consent from './consent.js'
 import invitation from './invitation.js'
+import forgotPassword from './forgot-password.js'
 import login from './login.js'
 import logout from './logout.js'
 import signup from './signup.js'
 import signupConfirm from './signup-confirm.js'
 import { answerClient } from './pages.js'
+import resetPassword from './reset-password.js'
 import upstream from './upstream.js'
 
 /**
@@ -48,7 +50,7 @@ const browserPages: FastifyPluginAsync = async (fastify) => {
   })
 
   await fastify.register(browserSession)
-  for (const page of [authorize, login, upstream, consent, logout, accounts, account, accountAccess, invitation, signup, signupConfirm]) await fastify.register(page)
+  for (const page of [authorize, login, upstream, consent, logout, accounts, account, accountAccess, invitation, signup, signupConfirm, forgotPassword, resetPassword]) await fastify.register(page)
 }
 
 export default browserPages

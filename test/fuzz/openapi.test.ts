@@ -1,6 +1,9 @@
 import t, { type Test } from 'tap'
 import fc from 'fast-check'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { Agent } from 'node:http'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { build, buildListening, testBackend } from '../support/helper.js'
 import { OAUTH_BODY_LIMIT } from '../../plugins/oauth-endpoint.js'
 import { operationsOf, type Operation, type Schema } from './openapi-ops.js'
@@ -103,6 +106,13 @@ async function fuzz (t: Test, label: string, ops: Operation[], doc: Schema, ctx:
 /** The import's own limit (IMPORT_MAX_BYTES, 64 MiB by default), lowered to Fastify's 1 MiB so oversize bodies stay cheap to make. */
 const FUZZ_ENV = { IMPORT_MAX_BYTES: String(1024 * 1024) }
 
+/** The messages the admin's password resets queue, written as files into a folder of the test's own (never data/outbox). */
+function fuzzEnv (t: Test): Record<string, string> {
+  const mailDir = mkdtempSync(join(tmpdir(), 'gatehouse-fuzz-mail-'))
+  t.teardown(() => rmSync(mailDir, { recursive: true, force: true }))
+  return { ...FUZZ_ENV, MAIL_DIR: mailDir }
+}
+
 function contextFor (app: { initialConfig: { bodyLimit?: number }, config: { importMaxBytes: number } }, pools: GenerationContext['pools']): GenerationContext {
   const OAUTH = new Set(['/token', '/revoke', '/introspect'])
   return {
@@ -113,7 +123,7 @@ function contextFor (app: { initialConfig: { bodyLimit?: number }, config: { imp
 
 t.test(`fuzz every OpenAPI operation through inject (${testBackend})`, async (t) => {
   const started = Date.now()
-  const app = await build(t, FUZZ_ENV)
+  const app = await build(t, fuzzEnv(t))
   const doc = app.swagger() as Schema
   const ops = operationsOf(doc)
   t.ok(ops.length >= 18, `${ops.length} operations in the document`)
@@ -137,7 +147,7 @@ t.test(`fuzz every OpenAPI operation through inject (${testBackend})`, async (t)
 
 t.test(`fuzz every OpenAPI operation over real HTTP (${testBackend})`, async (t) => {
   const started = Date.now()
-  const { app, url } = await buildListening(t, FUZZ_ENV)
+  const { app, url } = await buildListening(t, fuzzEnv(t))
   const doc = app.swagger() as Schema
   const ops = operationsOf(doc)
   const pools = await setUpFixtures(app)

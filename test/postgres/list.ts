@@ -18,6 +18,7 @@ export const onPostgresToo: readonly string[] = [
   'app/request-framing.test.ts',
   'cli/cli.test.ts',
   'cli/invitations.test.ts',
+  'cli/password-reset.test.ts',
   'cli/providers.test.ts',
   'conformance/basic.test.ts',
   'crash/mail.test.ts',
@@ -32,6 +33,7 @@ export const onPostgresToo: readonly string[] = [
   'e2e/oauth4webapi.test.ts',
   'e2e/oidc-browser.test.ts',
   'e2e/signup.test.ts',
+  'e2e/password-reset.test.ts',
   'e2e/upstream.test.ts',
   'fuzz/openapi.test.ts',
   'fuzz/regressions.test.ts',
@@ -66,6 +68,7 @@ export const onPostgresToo: readonly string[] = [
   'routes/browser/signup.test.ts',
   'routes/browser/verify-email.test.ts',
   'routes/browser/oidc-parameters.test.ts',
+  'routes/browser/password-reset.test.ts',
   'routes/browser/upstream.test.ts',
   'routes/token-management.test.ts',
   'routes/token/authorization-code.test.ts',
@@ -96,6 +99,7 @@ export const onPostgresToo: readonly string[] = [
   'security/r-refresh.test.ts',
   'security/t-token-endpoint.test.ts',
   'security/u-signup.test.ts',
+  'security/u-accounts.test.ts',
   'security/v-revocation.test.ts'
 ]
 
