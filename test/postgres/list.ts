@@ -84,6 +84,7 @@ export const onPostgresToo: readonly string[] = [
   'routes/users/me.test.ts',
   'routes/well-known/discovery.test.ts',
   'routes/well-known/scopes-supported.test.ts',
+  'scale-out/account-limits.test.ts',
   'security/a-authorization-endpoint.test.ts',
   'security/b-bearer.test.ts',
   'security/cc-client-credentials.test.ts',
