@@ -22,6 +22,7 @@ export const onPostgresToo: readonly string[] = [
   'cli/providers.test.ts',
   'conformance/basic.test.ts',
   'crash/mail.test.ts',
+  'crash/password-reset.test.ts',
   'conformance/config.test.ts',
   'conformance/form-post-basic.test.ts',
   'conformance/rp-initiated-logout.test.ts',

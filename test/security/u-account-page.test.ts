@@ -3,13 +3,14 @@ import type { FastifyInstance } from 'fastify'
 import { ISSUER, build } from '../support/helper.js'
 import { InjectBrowser, PASSWORD, authorizeThrough, browserFixtures, exchange, field, webRequest } from '../support/browser.js'
 import { startSmtp } from '../support/smtp.js'
+import { forgotPassword, NEW_PASSWORD, resetPath, resetThrough, signsIn } from '../support/password-reset.js'
 
 // SECURITY-CASES U6 (ASVS 6.3.7): the e-mail change on the account page. Someone holding a session (a stolen one, a
 // shared computer) asks to move the account to their own address without following the link: the old address stays
 // everywhere (ID token, /userinfo, the account page) and its owner is told, read back from a real SMTP server. Only
-// following the link mailed to the new address moves it, verified, and the old address is told again.
-// Not covered here: "reset the password through the new address": /forgot-password is another helper's part and
-// is not on this branch's base; the address a reset goes to is users.email, which this test follows.
+// following the link mailed to the new address moves it, verified, and the old address is told again. Then the
+// second half of U6: a password reset goes to the address the account holds, so it reaches the new address only
+// once its link is followed, and never the old one after.
 
 async function claims (app: FastifyInstance, webAuth: string) {
   const browser = new InjectBrowser(app)
@@ -90,4 +91,56 @@ t.test('U6: a newer request voids the older link; an address another account too
   const taken = await app.inject({ url: second })
   t.equal(taken.statusCode, 409, 'taken meanwhile: refused')
   t.equal((await app.storage.users.findByUsername('alice'))?.email, 'alice@example.test', 'nothing changed')
+})
+
+t.test('U6: a reset through /forgot-password reaches the new address only once its link is followed, never the old one', async (t) => {
+  const smtp = await startSmtp(t)
+  const app = await build(t, { SMTP_URL: smtp.url, MAIL_POLL_MS: '60000' })
+  await browserFixtures(app)
+  const to = (m: { to?: unknown }) => JSON.stringify(m.to)
+  /** Answers every queued /forgot-password request and sends every queued message now; the messages so far. */
+  const drain = async () => { await app.passwordResets.run(); await app.mail.run(); return smtp.messages.length }
+
+  const browser = new InjectBrowser(app)
+  const login = await browser.get('/login?return_to=/account')
+  await browser.post('/login', { username: 'alice', password: PASSWORD, csrf: field(login.body, 'csrf'), return_to: '/account' })
+  const page = await browser.get('/account')
+  t.equal((await browser.post('/account/email', { csrf: field(page.body, 'csrf'), email: 'alice.new@example.test' })).statusCode, 303)
+  const [toNew] = (await smtp.waitFor(2)).filter((m) => to(m).includes('alice.new@example.test'))
+  const change = new RegExp(`${ISSUER}/verify-email\\?token=[A-Za-z0-9_-]{43}`).exec(toNew?.text ?? '')?.[0]
+  t.ok(change, 'the change link went to the new address')
+  t.equal(await drain(), 2)
+
+  // Not followed yet: the new address is nobody's, so a reset for it sends nothing (the page is the same as ever).
+  const early = await forgotPassword(new InjectBrowser(app), 'alice.new@example.test')
+  t.equal(early.statusCode, 200)
+  t.match(early.body, 'If an account uses this address, we sent it a link')
+  t.equal(await drain(), 2, 'nothing sent for the new address before its link is followed')
+  t.equal(await app.storage.outbox.pending(), 0, 'nothing waiting either')
+
+  // Followed: the address moves; the old one is told.
+  t.equal((await app.inject({ url: change!.slice(ISSUER.length) })).statusCode, 200)
+  t.equal(await drain(), 3)
+  t.match(to(smtp.messages[2]!), 'alice@example.test', 'the old address is told of the change')
+  t.notMatch(smtp.messages[2]!.text, /token=/)
+
+  // The reset for the new address arrives there, and only there.
+  await forgotPassword(new InjectBrowser(app), 'alice.new@example.test')
+  t.equal(await drain(), 4, 'one message for the reset')
+  const reset = smtp.messages[3]!
+  t.match(to(reset), 'alice.new@example.test', 'the reset link goes to the new address')
+  t.notMatch(to(reset), 'alice@example.test')
+  t.notOk(smtp.messages.slice(2).some((m) => to(m).includes('"alice@example.test"') && /reset-password/.test(m.text ?? '')), 'the old address gets nothing for the reset')
+
+  // And the old address no longer reaches the account.
+  await forgotPassword(new InjectBrowser(app), 'alice@example.test')
+  t.equal(await drain(), 4, 'a reset asked for the old address sends nothing')
+
+  const done = await resetThrough(new InjectBrowser(app), resetPath(ISSUER, reset), NEW_PASSWORD)
+  t.equal(done.statusCode, 200)
+  t.match(done.body, 'Your password was changed')
+  t.ok(await signsIn(app, 'alice', NEW_PASSWORD), 'the new password signs in')
+  t.notOk(await signsIn(app, 'alice', PASSWORD), 'the old one does not')
+  const user = await app.storage.users.findByUsername('alice')
+  t.same([user?.email, user?.emailVerified], ['alice.new@example.test', true])
 })

@@ -2,6 +2,7 @@ import t from 'tap'
 import { addUser, ISSUER, post } from '../../support/helper.js'
 import { field, InjectBrowser, PASSWORD, webRequest } from '../../support/browser.js'
 import { forgotPassword, NEW_PASSWORD, resetSetUp, resetThrough, signsIn, withoutNonce } from '../../support/password-reset.js'
+import { parseExposition, sampleValue } from '../../support/prometheus.js'
 
 // /forgot-password and /reset-password through app.inject, the messages read at a real SMTP server; the admin
 // endpoint. The security cases (U1–U5) are test/security/u-accounts.test.ts; Chromium: test/e2e/password-reset.test.ts.
@@ -105,6 +106,37 @@ t.test('a newer link voids the older; a link posted twice changes the password o
   const [a, b] = await Promise.all([post(NEW_PASSWORD), post('another long passphrase here')])
   t.same([a!.statusCode, b!.statusCode].sort(), [200, 400], 'one post wins')
   t.ok(await signsIn(app, 'alice', a!.statusCode === 200 ? NEW_PASSWORD : 'another long passphrase here'), 'the winner\'s password is set')
+})
+
+t.test('a mail server that refuses for a minute: the reset message is tried again on its schedule, arrives once, its link works', async (t) => {
+  const { app, clock, smtp, linkOf } = await resetSetUp(t)
+  smtp.refuseWith = 451
+  const start = clock.now()
+  t.equal((await forgotPassword(new InjectBrowser(app), 'alice@example.test')).statusCode, 200)
+  await app.passwordResets.run()
+  t.equal(await app.storage.outbox.pending('mail'), 1, 'the request answered into a queued message')
+
+  // The app's clock moves a second at a time for 90 s, a round of the sender each second; the SMTP server answers
+  // 451 for the first minute, then accepts.
+  for (let elapsed = 0; elapsed <= 90; elapsed++) {
+    if (elapsed > 60) smtp.refuseWith = undefined
+    await app.mail.run()
+    clock.advance(1)
+  }
+  t.equal(smtp.refused.length, 2, 'refused at 0 s and 10 s (the schedule: 10 s, then 60 s)')
+  t.equal(smtp.messages.length, 1, 'sent at 70 s')
+  clock.advance(600)
+  await app.mail.run()
+  t.equal(smtp.messages.length, 1, 'once')
+  t.equal(await app.storage.outbox.pending(), 0)
+  const e = parseExposition((await app.inject({ url: '/metrics' })).body)
+  t.same(['retried', 'sent', 'failed'].map((result) => sampleValue(e, 'gatehouse_mail_messages_total', { result }) ?? 0), [2, 1, 0])
+
+  t.ok(clock.now() - start < 30 * 60, 'still within the link\'s 30 minutes')
+  const browser = new InjectBrowser(app)
+  t.equal((await resetThrough(browser, await linkOf(1), NEW_PASSWORD)).statusCode, 200, 'the link works')
+  t.ok(await signsIn(app, 'alice', NEW_PASSWORD))
+  t.notOk(await signsIn(app, 'alice', PASSWORD))
 })
 
 t.test('several accounts with one address each get a link; a disabled one gets nothing', async (t) => {
