@@ -20,8 +20,12 @@ async function setUp (t: Test) {
   const post = (fields: Record<string, string>, ip = '10.0.0.1', headers: Record<string, string> = {}) => app.inject({
     method: 'POST', url: '/signup', remoteAddress: ip, headers: { ...FORM, cookie: browser.cookieHeader, ...headers }, payload: form({ password: PASSWORD, csrf, ...fields })
   })
-  /** Waits until the outbox has sent everything queued (each round sends a batch), then counts at the SMTP server. */
+  /**
+   * Answers every queued sign-up (plugins/account-requests.ts: after the reply, each round a batch), sends every
+   * message they queued, then counts at the SMTP server.
+   */
   const delivered = async () => {
+    while (await app.accountRequests.run() > 0);
     while ((await app.mail.run()).length > 0);
     return smtp.messages.length
   }
@@ -85,8 +89,8 @@ t.test('U1: sign-up with a taken and a new e-mail: the same page, status and hea
     return { mt, mf, diff: Math.abs(mt - mf) / Math.max(mt, mf) }
   }
   await sample(40)
-  // The two branches differ by a fraction of a millisecond (a link row and its message, or only a message); on a
-  // busy machine the hash queue's waits (0.5 to 50 ms with FAST_HASH) swamp 40 samples now and then, so a batch
+  // Inside the request both branches do the same work (a hash, one outbox row); the link or the note is made after
+  // the reply (plugins/account-requests.ts), and the try after waits for it, outside its timing. On a busy machine the hash queue's waits (0.5 to 50 ms with FAST_HASH) swamp 40 samples now and then, so a batch
   // outside 10 % is measured once more and all samples judged together (as P4 does).
   let retried = false
   if (gap().diff >= 0.10) { retried = true; await sample(60) }
@@ -119,11 +123,11 @@ t.test('U4: 100 sign-ups for one e-mail, and 100 e-mails from one address, at on
 })
 
 t.test('U5: Host and X-Forwarded-Host: evil on /signup: the link uses ISSUER; a return_to of https://evil is never followed', async (t) => {
-  const { app, smtp, post, browser } = await setUp(t)
+  const { smtp, post, browser, delivered } = await setUp(t)
   const evil = 'evil.example'
   const res = await post({ username: 'dora', email: 'dora@example.test', return_to: `https://${evil}/` }, '10.5.0.1', { host: evil, 'x-forwarded-host': evil, 'x-forwarded-proto': 'https' })
   t.equal(res.statusCode, 200)
-  await app.mail.run()
+  await delivered()
   const [message] = await smtp.waitFor(1)
   t.notMatch(`${message!.text}${message!.html}`, evil, 'nothing of the request\'s host in the message')
   const link = new RegExp(`${ISSUER}/verify-email\\?token=[A-Za-z0-9_-]{43}`).exec(message!.text ?? '')?.[0]
