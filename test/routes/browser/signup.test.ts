@@ -1,8 +1,12 @@
 import t, { type Test } from 'tap'
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
-import { ISSUER, build, manualClock } from '../../support/helper.js'
+import { ISSUER, build, manualClock, sharedDatabaseUrl } from '../../support/helper.js'
 import { InjectBrowser, REDIRECT, browserFixtures, callbackParams, exchange, field, webRequest } from '../../support/browser.js'
 import { startSmtp, type TestSmtp } from '../../support/smtp.js'
+import { checkSignupForm, requestSignup } from '../../../lib/accounts/signup.js'
+import { enqueue } from '../../../lib/ops/outbox.js'
+import { openStorage } from '../../../lib/stores/index.js'
+import { SIGNUP_REQUEST_KIND } from '../../../plugins/account-requests.js'
 
 // Self-service sign-up through the pages (app.inject), mail read at a real SMTP server. The rules alone:
 // test/lib/accounts/signup.test.ts; Chromium end to end: test/e2e/signup.test.ts; U1/U4/U5: test/security/u-signup.test.ts.
@@ -235,4 +239,26 @@ t.test('limits: 5 messages an hour per e-mail, 20 sign-ups per address: beyond, 
   await smtp2.waitFor(20)
   t.equal(smtp2.messages.length, 20)
   t.equal(await pendingSignups(app2), 20)
+})
+
+t.test('a sign-up stored by a process that stopped before answering it: the next server on the database answers it on start', async (t) => {
+  const DATABASE_URL = await sharedDatabaseUrl(t)
+  // What POST /signup leaves when its process ends right after the reply: one outbox row, no link, no message.
+  const storage = await openStorage(DATABASE_URL)
+  const check = checkSignupForm({ username: NEW.username, email: NEW.email, password: NEW.password, fullName: NEW.full_name, returnTo: undefined })
+  if (!check.ok) throw new Error(check.message)
+  const now = Math.floor(Date.now() / 1000)
+  await requestSignup({ storage, passwords: { hash: async () => '$argon2id$v=19$m=64,t=1,p=1$c2FsdHNhbHQ$aGFzaGhhc2g' }, queue: async (signup) => { await enqueue(storage.outbox, SIGNUP_REQUEST_KIND, signup, now) } }, check.request, now)
+  t.equal(await storage.outbox.pending(SIGNUP_REQUEST_KIND), 1, 'queued')
+  t.equal(await storage.accountLinks.countPending('signup', now), 0, 'no link yet')
+  await storage.close()
+
+  const smtp = await startSmtp(t)
+  const app = await build(t, { DATABASE_URL, SIGNUP: 'open', SMTP_URL: smtp.url, MAIL_POLL_MS: '60000' })
+  // No run() here: the server's first round, at start, answers it; the message it queues is sent at once.
+  const [message] = await smtp.waitFor(1)
+  t.equal(message!.subject, 'Confirm your e-mail to finish creating your account at Gatehouse')
+  const page = await new InjectBrowser(app).get(linkIn(message!.text))
+  t.match(page.body, 'Finish creating your account dora')
+  t.equal(await app.storage.outbox.pending(SIGNUP_REQUEST_KIND), 0, 'answered once')
 })
