@@ -52,7 +52,7 @@ export async function sendPasswordReset (deps: ResetMailDeps, user: User, input:
   return link
 }
 
-/** A /forgot-password request as it waits in the outbox (plugins/password-resets.ts) until it is worked on. */
+/** A /forgot-password request as it waits in the outbox (plugins/account-requests.ts) until it is worked on. */
 export interface ResetRequest {
   email: string
   ip: string

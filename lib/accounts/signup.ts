@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto'
 import { isMailAddress } from '../mail/addresses.js'
 import { PENDING_SIGNUPS_MAX } from '../limits/table-bounds.js'
 import { safeReturnTo } from '../oauth/authorize.js'
@@ -17,7 +16,8 @@ import type { SendMail } from './verification.js'
  * not own.
  *
  * Whether an e-mail already has an account is never said on the page (SECURITY-CASES U1; CONTRACT.md, Accounts):
- * the answer is the same page, and about the same work (one hash, one lookup, one message queued), either way.
+ * the answer is the same page after the same work (a hash, one queued request) either way; who uses the address
+ * is looked up only afterwards, when the queued request is answered (plugins/account-requests.ts says why).
  */
 
 const USERNAME = new RegExp(USERNAME_PATTERN)
@@ -70,14 +70,8 @@ export function checkSignupForm (form: SignupForm): FormCheck {
   return { ok: true, request: { username, email, password, fullName: fullName === '' ? null : fullName, returnTo: safeReturnTo(form.returnTo) ?? null } }
 }
 
-export interface SignupDeps {
-  storage: Storage
-  passwords: Pick<PasswordHasher, 'hash'>
-  send: SendMail
-}
-
 /** What a sign-up link carries (AccountLink.data). */
-interface SignupData {
+export interface SignupData {
   username: string
   fullName: string | null
   passwordHash: string
@@ -105,34 +99,62 @@ export class SignupsFullError extends Error {
 }
 
 /**
- * Answers a checked sign-up whose username was free. The password is hashed first in every case, so a taken
- * e-mail takes as long as a new one. A new e-mail: a `signup` link carrying the account, mailed (template
- * `signup`). A taken one (any user's, case-insensitively): nothing stored, and that address is told it has an
- * account already (template `account-exists`). Throws SignupsFullError past the bound, in both cases, before
- * anything is sent; and what mail.send throws (the outbox full), after removing the link it made.
+ * A checked sign-up as it waits in the outbox (plugins/account-requests.ts) until it is answered: what the account
+ * will be, with the password's hash, never the password.
  */
-export async function requestSignup (deps: SignupDeps, request: SignupRequest, now: number): Promise<void> {
-  const { storage, passwords, send } = deps
-  const passwordHash = await passwords.hash(request.password)
-  const [owner] = await storage.users.findByEmail(request.email, 1)
-  if (await storage.accountLinks.countPending('signup', now) >= PENDING_SIGNUPS_MAX) throw new SignupsFullError('too many sign-ups are waiting for their link')
+export interface QueuedSignup extends SignupData {
+  email: string
+}
+
+export interface SignupRequestDeps {
+  storage: Storage
+  passwords: Pick<PasswordHasher, 'hash'>
+  /** Stores the request for the deferred sender (plugins/account-requests.ts): one outbox row. */
+  queue: (signup: QueuedSignup) => Promise<void>
+}
+
+/**
+ * The part of a sign-up done inside the request, once its username was free: the same work whatever the e-mail
+ * (SECURITY-CASES U1). The password is hashed, the bound on waiting sign-ups checked (SignupsFullError past it,
+ * before anything is queued), and one request queued: nothing here looks at who uses the address. Whether it
+ * has an account, and the link or note that follows, is `answerSignupRequest`'s, after the reply. What `queue`
+ * throws (the outbox full) goes to the caller.
+ */
+export async function requestSignup (deps: SignupRequestDeps, request: SignupRequest, now: number): Promise<void> {
+  const passwordHash = await deps.passwords.hash(request.password)
+  if (await deps.storage.accountLinks.countPending('signup', now) >= PENDING_SIGNUPS_MAX) throw new SignupsFullError('too many sign-ups are waiting for their link')
+  await deps.queue({ email: request.email, username: request.username, fullName: request.fullName, passwordHash, returnTo: request.returnTo })
+}
+
+export interface SignupAnswerDeps {
+  storage: Storage
+  send: SendMail
+}
+
+/**
+ * Answers a queued sign-up (outside the request that asked). A new e-mail: a `signup` link carrying the account,
+ * mailed (template `signup`). A taken one (any user's, case-insensitively): no link, and that address is told it
+ * has an account already (template `account-exists`). What `send` throws (the mail outbox full) is thrown after
+ * removing the link it made, so the sender tries the request again later. The number of messages queued.
+ */
+export async function answerSignupRequest (deps: SignupAnswerDeps, signup: QueuedSignup, now: number): Promise<number> {
+  const { storage, send } = deps
+  const [owner] = await storage.users.findByEmail(signup.email, 1)
   if (owner !== undefined) {
     // The username goes only to this mailbox, and only when it is the owner's proven address: a person who forgot
     // their username is told it; an address an administrator typed for someone else learns nothing.
-    await send('account-exists', request.email, { username: owner.emailVerified ? owner.username : null })
-    // The same round trip to the store as the link a new address gets (a network one on PostgreSQL), writing
-    // nothing: a delete of an id no link has. Without it a taken address answered measurably sooner (U1).
-    await storage.accountLinks.revoke(randomUUID(), 'signup')
-    return
+    await send('account-exists', signup.email, { username: owner.emailVerified ? owner.username : null })
+    return 1
   }
-  const data: SignupData = { username: request.username, fullName: request.fullName, passwordHash, returnTo: request.returnTo }
-  const { token, link } = await issueLink(storage.accountLinks, { purpose: 'signup', userId: null, email: request.email, data: { ...data }, now })
+  const data: SignupData = { username: signup.username, fullName: signup.fullName, passwordHash: signup.passwordHash, returnTo: signup.returnTo }
+  const { token, link } = await issueLink(storage.accountLinks, { purpose: 'signup', userId: null, email: signup.email, data: { ...data }, now })
   try {
-    await send('signup', request.email, { username: request.username, token })
+    await send('signup', signup.email, { username: signup.username, token })
   } catch (err) {
     await storage.accountLinks.revoke(link.id, 'signup')
     throw err
   }
+  return 1
 }
 
 export interface PendingSignup {

@@ -9,7 +9,7 @@ import { forgotPasswordPageSchema, forgotPasswordSchema } from '../../schemas/ac
 /**
  * "Forgot your password?": asks for an e-mail address and sends each account using it a reset link. The answer is
  * the same page, status and work whether or not an account uses the address (SECURITY-CASES U1): the request is
- * only stored here, and answered outside it (plugins/password-resets.ts says why).
+ * only stored here, and answered outside it (plugins/account-requests.ts says why).
  */
 const forgotPassword: FastifyPluginAsync = async (fastify) => {
   const { throttle, passwordResets } = fastify
@@ -20,7 +20,7 @@ const forgotPassword: FastifyPluginAsync = async (fastify) => {
   fastify.get('/forgot-password', { schema: forgotPasswordPageSchema, config: { browser: 'page' } }, async (request, reply) =>
     show(reply, { returnTo: safeReturnTo((request.query as Query).return_to) }))
 
-  // The queued request is worked on once the answer is out (plugins/password-resets.ts), never inside it.
+  // The queued request is worked on once the answer is out (plugins/account-requests.ts), never inside it.
   const onResponse = async () => passwordResets.nudge()
   fastify.post('/forgot-password', { schema: forgotPasswordSchema, config: { browser: 'form' }, onResponse }, async (request, reply) => {
     const fields = request.formFields()

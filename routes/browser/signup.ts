@@ -23,11 +23,12 @@ const tryLater = (seconds: number) => tooManyRequests(seconds, 'too many sign-up
 
 /**
  * The sign-up page (SIGNUP=open): a form whose answer, once the username is free, is "check your e-mail" whatever
- * the address (lib/accounts/signup.ts has the rules and why; the account is made at POST /verify-email:
- * signup-confirm.ts).
+ * the address, after the same work: the request is only checked, hashed and stored here, and answered outside it
+ * (lib/accounts/signup.ts has the rules, plugins/account-requests.ts why; the account is made at POST
+ * /verify-email: signup-confirm.ts).
  */
 const signup: FastifyPluginAsync = async (fastify) => {
-  const { config, storage, passwords, throttle, mail, clock } = fastify
+  const { config, storage, passwords, throttle, accountRequests, clock } = fastify
 
   function showForm (reply: FastifyReply, page: SignupPage): Promise<FastifyReply> {
     const query = page.returnTo === undefined ? '' : `?return_to=${encodeURIComponent(page.returnTo)}`
@@ -39,7 +40,9 @@ const signup: FastifyPluginAsync = async (fastify) => {
     return showForm(reply, { returnTo: safeReturnTo((request.query as Query).return_to) })
   })
 
-  fastify.post('/signup', { schema: signupFormSchema, config: { browser: 'form' } }, async (request, reply) => {
+  // The queued sign-up is answered once the answer is out (plugins/account-requests.ts), never inside it.
+  const onResponse = async () => accountRequests.nudge()
+  fastify.post('/signup', { schema: signupFormSchema, config: { browser: 'form' }, onResponse }, async (request, reply) => {
     if (config.signup !== 'open') throw notOpen()
     const fields = request.formFields()
     const check = checkSignupForm({ username: fields.username, email: fields.email, password: fields.password, fullName: fields.full_name, returnTo: fields.return_to })
@@ -54,7 +57,7 @@ const signup: FastifyPluginAsync = async (fastify) => {
     const wait = await takeAccountLimit(throttle, 'signup', request.addressKey, wanted.email)
     if (wait !== undefined) throw tryLater(wait)
     try {
-      await requestSignup({ storage, passwords, send: (kind, to, data) => mail.send(kind, to, data) }, wanted, clock.now())
+      await requestSignup({ storage, passwords, queue: accountRequests.signUp }, wanted, clock.now())
     } catch (err) {
       if (err instanceof SignupsFullError || err instanceof OutboxFullError) {
         request.log.warn({ reason: err.message }, 'sign-up refused: too many waiting')

@@ -1,4 +1,7 @@
 import t, { type Test } from 'tap'
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import { FORM, ISSUER, build, form } from '../support/helper.js'
 import { InjectBrowser, field } from '../support/browser.js'
@@ -6,13 +9,14 @@ import { startSmtp } from '../support/smtp.js'
 import { ADDRESS_ACTIONS, EMAIL_MESSAGES } from '../../lib/accounts/limits.js'
 
 // SECURITY-CASES U1, U4 and U5, the sign-up part (the forgotten-password part has its own file). Messages are
-// counted at a real SMTP server; every request carries a real CSRF token and cookie.
+// counted at a real SMTP server (U1: as files, see there); every request carries a real CSRF token and cookie.
 
 const PASSWORD = 'a long enough passphrase'
 
-async function setUp (t: Test) {
+/** The app, with messages sent to a real SMTP server, or written as .eml files into `mailDir`. */
+async function setUp (t: Test, mailDir?: string) {
   const smtp = await startSmtp(t)
-  const app = await build(t, { SIGNUP: 'open', SMTP_URL: smtp.url, MAIL_POLL_MS: '60000' })
+  const app = await build(t, { SIGNUP: 'open', MAIL_POLL_MS: '60000', ...(mailDir === undefined ? { SMTP_URL: smtp.url } : { MAIL_DIR: mailDir }) })
   const browser = new InjectBrowser(app)
   const page = await browser.get('/signup')
   const csrf = field(page.body, 'csrf')
@@ -20,10 +24,14 @@ async function setUp (t: Test) {
   const post = (fields: Record<string, string>, ip = '10.0.0.1', headers: Record<string, string> = {}) => app.inject({
     method: 'POST', url: '/signup', remoteAddress: ip, headers: { ...FORM, cookie: browser.cookieHeader, ...headers }, payload: form({ password: PASSWORD, csrf, ...fields })
   })
-  /** Waits until the outbox has sent everything queued (each round sends a batch), then counts at the SMTP server. */
+  /**
+   * Answers every queued sign-up (plugins/account-requests.ts: after the reply, each round a batch), sends every
+   * message they queued, then counts them (at the SMTP server, or the files).
+   */
   const delivered = async () => {
+    while (await app.accountRequests.run() > 0);
     while ((await app.mail.run()).length > 0);
-    return smtp.messages.length
+    return mailDir === undefined ? smtp.messages.length : readdirSync(mailDir).length
   }
   return { app, smtp, browser, post, delivered }
 }
@@ -51,7 +59,11 @@ async function addTakenUsers (app: FastifyInstance, n: number) {
 }
 
 t.test('U1: sign-up with a taken and a new e-mail: the same page, status and headers; medians within 10 %', async (t) => {
-  const { app, smtp, post, delivered } = await setUp(t)
+  // Messages written as files, not sent over SMTP: the test server's parsing of a message, and the connection's
+  // closing, would still be running in this process when the next try starts, and land in one side's timings.
+  const mailDir = mkdtempSync(join(tmpdir(), 'gatehouse-u1-signup-'))
+  t.teardown(() => rmSync(mailDir, { recursive: true, force: true }))
+  const { app, post, delivered } = await setUp(t, mailDir)
   await addTakenUsers(app, 120)
   let n = 0
   // Each try from an address of its own, with a username and an e-mail of its own: no limit answers.
@@ -85,8 +97,8 @@ t.test('U1: sign-up with a taken and a new e-mail: the same page, status and hea
     return { mt, mf, diff: Math.abs(mt - mf) / Math.max(mt, mf) }
   }
   await sample(40)
-  // The two branches differ by a fraction of a millisecond (a link row and its message, or only a message); on a
-  // busy machine the hash queue's waits (0.5 to 50 ms with FAST_HASH) swamp 40 samples now and then, so a batch
+  // Inside the request both branches do the same work (a hash, one outbox row); the link or the note is made after
+  // the reply (plugins/account-requests.ts), and the try after waits for it, outside its timing. On a busy machine the hash queue's waits (0.5 to 50 ms with FAST_HASH) swamp 40 samples now and then, so a batch
   // outside 10 % is measured once more and all samples judged together (as P4 does).
   let retried = false
   if (gap().diff >= 0.10) { retried = true; await sample(60) }
@@ -94,7 +106,8 @@ t.test('U1: sign-up with a taken and a new e-mail: the same page, status and hea
   t.ok(diff < 0.10, `medians within 10 % over ${takenMs.length} tries each${retried ? ' (re-measured once)' : ''}: taken ${mt.toFixed(2)} ms, new ${mf.toFixed(2)} ms (${(diff * 100).toFixed(1)} %)`)
 
   t.equal(await delivered(), n, 'one message for every try, either way')
-  t.equal(smtp.messages.filter((m) => /already have an account/.test(m.subject ?? '')).length, n / 2, 'the taken ones got the note')
+  const subjects = readdirSync(mailDir).map((file) => /^Subject: (.*)$/m.exec(readFileSync(join(mailDir, file), 'utf8'))?.[1] ?? '')
+  t.equal(subjects.filter((subject) => /already have an account/.test(subject)).length, n / 2, 'the taken ones got the note')
 })
 
 t.test('U4: 100 sign-ups for one e-mail, and 100 e-mails from one address, at once: at most the limits\' messages, the rest 429, no 5xx', async (t) => {
@@ -119,11 +132,11 @@ t.test('U4: 100 sign-ups for one e-mail, and 100 e-mails from one address, at on
 })
 
 t.test('U5: Host and X-Forwarded-Host: evil on /signup: the link uses ISSUER; a return_to of https://evil is never followed', async (t) => {
-  const { app, smtp, post, browser } = await setUp(t)
+  const { smtp, post, browser, delivered } = await setUp(t)
   const evil = 'evil.example'
   const res = await post({ username: 'dora', email: 'dora@example.test', return_to: `https://${evil}/` }, '10.5.0.1', { host: evil, 'x-forwarded-host': evil, 'x-forwarded-proto': 'https' })
   t.equal(res.statusCode, 200)
-  await app.mail.run()
+  await delivered()
   const [message] = await smtp.waitFor(1)
   t.notMatch(`${message!.text}${message!.html}`, evil, 'nothing of the request\'s host in the message')
   const link = new RegExp(`${ISSUER}/verify-email\\?token=[A-Za-z0-9_-]{43}`).exec(message!.text ?? '')?.[0]

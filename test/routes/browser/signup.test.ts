@@ -1,8 +1,12 @@
 import t, { type Test } from 'tap'
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
-import { ISSUER, build, manualClock } from '../../support/helper.js'
+import { ISSUER, build, manualClock, sharedDatabaseUrl } from '../../support/helper.js'
 import { InjectBrowser, REDIRECT, browserFixtures, callbackParams, exchange, field, webRequest } from '../../support/browser.js'
 import { startSmtp, type TestSmtp } from '../../support/smtp.js'
+import { checkSignupForm, requestSignup } from '../../../lib/accounts/signup.js'
+import { enqueue } from '../../../lib/ops/outbox.js'
+import { openStorage } from '../../../lib/stores/index.js'
+import { SIGNUP_REQUEST_KIND } from '../../../plugins/account-requests.js'
 
 // Self-service sign-up through the pages (app.inject), mail read at a real SMTP server. The rules alone:
 // test/lib/accounts/signup.test.ts; Chromium end to end: test/e2e/signup.test.ts; U1/U4/U5: test/security/u-signup.test.ts.
@@ -25,9 +29,18 @@ async function signUp (browser: InjectBrowser, fields: Record<string, string>, r
   return browser.post('/signup', { ...fields, ...hidden, csrf: field(page.body, 'csrf') })
 }
 
-/** Runs the sender, waits for `n` messages in all; the last one. */
-async function lastMessage (app: FastifyInstance, smtp: TestSmtp, n: number) {
+/**
+ * Answers the queued sign-ups (plugins/account-requests.ts: after the reply, so a test waits for it) and sends
+ * the messages they queued, now.
+ */
+async function drain (app: FastifyInstance) {
+  await app.accountRequests.run()
   await app.mail.run()
+}
+
+/** Runs the senders, waits for `n` messages in all; the last one. */
+async function lastMessage (app: FastifyInstance, smtp: TestSmtp, n: number) {
+  await drain(app)
   const messages = await smtp.waitFor(n)
   return messages.at(-1)!
 }
@@ -53,7 +66,7 @@ t.test('SIGNUP=off (the default): no link on the login page; GET and POST /signu
   const post = await browser.post('/signup', { ...NEW, csrf: field(login.body, 'csrf') })
   t.equal(post.statusCode, 404)
   t.match(post.body, 'sign-up is not open')
-  await app.mail.run()
+  await drain(app)
   t.equal(smtp.messages.length, 0)
   t.equal(await pendingSignups(app), 0)
 })
@@ -98,7 +111,7 @@ t.test('bad forms: the form again (400) with a message, nothing stored or sent',
     t.match(res.body, '<form method="post" action="/signup"')
     if (fields.password !== fields.email) t.notMatch(res.body, fields.password!, 'the password is never put back into the page')
   }
-  await app.mail.run()
+  await drain(app)
   t.equal(smtp.messages.length, 0)
   t.equal(await pendingSignups(app), 0)
   t.equal(await app.storage.users.findByUsername('dora'), undefined)
@@ -120,8 +133,12 @@ t.test('a new and a taken e-mail: the same page and status; a link or an account
   t.same(Object.keys(fresh.headers).sort(), Object.keys(taken.headers).sort(), 'the same headers')
   t.equal(fresh.headers['set-cookie'], taken.headers['set-cookie'])
 
-  await app.mail.run()
-  const [signup, exists] = await smtp.waitFor(2)
+  await drain(app)
+  const to = (address: string) => (m: { to?: unknown }) => m.to !== undefined && typeof m.to === 'object' && m.to !== null && 'text' in m.to && m.to.text === address
+  // Answered after the replies, side by side: in whichever order.
+  const messages = await smtp.waitFor(2)
+  const signup = messages.find(to(NEW.email))
+  const exists = messages.find(to('alice@example.test'))
   t.equal(smtp.messages.length, 2, 'exactly one message each')
   t.equal(signup!.to && 'text' in signup!.to ? signup!.to.text : '', NEW.email)
   t.equal(signup!.subject, 'Confirm your e-mail to finish creating your account at Gatehouse')
@@ -208,7 +225,7 @@ t.test('limits: 5 messages an hour per e-mail, 20 sign-ups per address: beyond, 
   for (let i = 0; i < 5; i++) await signUp(browser, { ...NEW, username: `alice${i}`, email: 'alice@example.test' })
   const overExisting = await signUp(browser, { ...NEW, username: 'dora9', email: 'alice@example.test' })
   t.equal(overExisting.statusCode, 429, 'a taken e-mail is limited alike')
-  await app.mail.run()
+  await drain(app)
   await smtp.waitFor(10)
   t.equal(smtp.messages.length, 10, '5 to each address, no more')
   t.equal(await pendingSignups(app), 5)
@@ -218,8 +235,30 @@ t.test('limits: 5 messages an hour per e-mail, 20 sign-ups per address: beyond, 
   for (let i = 0; i < 20; i++) t.equal((await signUp(b2, { ...NEW, username: `u${i}`, email: `u${i}@example.test` })).statusCode, 200)
   const overAddress = await signUp(b2, { ...NEW, username: 'u20', email: 'u20@example.test' })
   t.equal(overAddress.statusCode, 429, 'the 21st from one address in 15 minutes')
-  await app2.mail.run()
+  await drain(app2)
   await smtp2.waitFor(20)
   t.equal(smtp2.messages.length, 20)
   t.equal(await pendingSignups(app2), 20)
+})
+
+t.test('a sign-up stored by a process that stopped before answering it: the next server on the database answers it on start', async (t) => {
+  const DATABASE_URL = await sharedDatabaseUrl(t)
+  // What POST /signup leaves when its process ends right after the reply: one outbox row, no link, no message.
+  const storage = await openStorage(DATABASE_URL)
+  const check = checkSignupForm({ username: NEW.username, email: NEW.email, password: NEW.password, fullName: NEW.full_name, returnTo: undefined })
+  if (!check.ok) throw new Error(check.message)
+  const now = Math.floor(Date.now() / 1000)
+  await requestSignup({ storage, passwords: { hash: async () => '$argon2id$v=19$m=64,t=1,p=1$c2FsdHNhbHQ$aGFzaGhhc2g' }, queue: async (signup) => { await enqueue(storage.outbox, SIGNUP_REQUEST_KIND, signup, now) } }, check.request, now)
+  t.equal(await storage.outbox.pending(SIGNUP_REQUEST_KIND), 1, 'queued')
+  t.equal(await storage.accountLinks.countPending('signup', now), 0, 'no link yet')
+  await storage.close()
+
+  const smtp = await startSmtp(t)
+  const app = await build(t, { DATABASE_URL, SIGNUP: 'open', SMTP_URL: smtp.url, MAIL_POLL_MS: '60000' })
+  // No run() here: the server's first round, at start, answers it; the message it queues is sent at once.
+  const [message] = await smtp.waitFor(1)
+  t.equal(message!.subject, 'Confirm your e-mail to finish creating your account at Gatehouse')
+  const page = await new InjectBrowser(app).get(linkIn(message!.text))
+  t.match(page.body, 'Finish creating your account dora')
+  t.equal(await app.storage.outbox.pending(SIGNUP_REQUEST_KIND), 0, 'answered once')
 })
