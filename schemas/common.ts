@@ -16,6 +16,8 @@ export const ref = <T extends TSchema>(schema: T, description?: string): TUnsafe
 
 /** Usernames are created lowercase ASCII (see USERNAME_PATTERN) and matched exactly at sign-in. */
 export const USERNAME_PATTERN = '^[a-z0-9][a-z0-9._@+-]{0,63}$'
+/** The same rule as a RegExp, for the code that makes usernames (admin, import, upstream sign-in, sign-up, invitations). */
+export const USERNAME = new RegExp(USERNAME_PATTERN)
 /** A provider's name, as it appears in /login/{name}: the limit shared by the admin schema and the routes. */
 export const PROVIDER_NAME = /^[a-z0-9][a-z0-9_-]{0,31}$/
 export const PROVIDER_NAME_PATTERN = PROVIDER_NAME.source

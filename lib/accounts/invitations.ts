@@ -1,10 +1,10 @@
-import { checkUserInput } from '../admin/users.js'
+import { checkUserInput, fullNameAllowed } from '../admin/users.js'
 import { conflict, invalidInput } from '../errors.js'
 import type { PasswordHasher } from '../credentials/passwords.js'
 import { isMailAddress } from '../mail/addresses.js'
 import { formatScope, parseScope } from '../oauth/scopes.js'
 import type { AccountLink, Storage, User } from '../stores/types.js'
-import { USERNAME_PATTERN } from '../../schemas/common.js'
+import { USERNAME } from '../../schemas/common.js'
 import { issueLink, redeemLink } from './links.js'
 import { passwordProblem } from './password-policy.js'
 import type { SendMail } from './verification.js'
@@ -72,8 +72,6 @@ export interface AccountChoice {
   fullName?: string | undefined
 }
 
-const USERNAME = new RegExp(USERNAME_PATTERN)
-
 /**
  * Why the choices cannot make an account, in words for the form, or undefined. Checked before the link is used,
  * so a taken username or a weak password costs nothing: the form comes back and the link still works.
@@ -85,7 +83,7 @@ export async function choiceProblem (storage: Storage, choice: AccountChoice, em
   const weak = passwordProblem(password, { username, email })
   if (weak !== undefined) return weak
   if (choice.passwordConfirmation !== undefined && choice.passwordConfirmation !== password) return 'The two passwords differ. Enter the same password twice.'
-  if (choice.fullName !== undefined && (choice.fullName.length > 256 || choice.fullName.includes('\u0000'))) return 'Enter a full name of at most 256 characters.'
+  if (choice.fullName !== undefined && !fullNameAllowed(choice.fullName)) return 'Enter a full name of at most 256 characters.'
   return undefined
 }
 

@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto'
 import { digest } from '../credentials/digest.js'
-import type { AccountLink, AccountLinkPurpose, AccountLinkStore } from '../stores/types.js'
+import type { AccountLink, AccountLinkPurpose, AccountLinkStore, User } from '../stores/types.js'
 
 /**
  * Single-use account links: the one home of their lifetimes and of how their tokens are made, stored and redeemed.
@@ -72,4 +72,12 @@ export async function findLink (store: AccountLinkStore, token: unknown, purpose
 /** Uses the link once: the link when this call used it; undefined when it is unknown, of another purpose, used, voided or expired. */
 export async function redeemLink (store: AccountLinkStore, token: unknown, purpose: AccountLinkPurpose, now: number): Promise<AccountLink | undefined> {
   return isLinkToken(token) ? store.consume(digest(token), purpose, now) : undefined
+}
+
+/**
+ * Whether the address a link was sent to is still `user`'s (compared case-insensitively): a link mailed to an address
+ * since replaced proves nothing about the account now (a verification, a password reset).
+ */
+export function sentToCurrentAddress (link: AccountLink, user: User): boolean {
+  return user.email !== null && link.email !== null && link.email.toLowerCase() === user.email.toLowerCase()
 }

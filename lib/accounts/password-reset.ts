@@ -2,7 +2,7 @@ import { endUserSessions, type UserAdminDeps } from '../admin/users.js'
 import type { SecurityEvents } from '../ops/events.js'
 import { safeReturnTo } from '../oauth/authorize.js'
 import type { AccountLink, Storage, User } from '../stores/types.js'
-import { findLink, issueLink, redeemLink } from './links.js'
+import { findLink, issueLink, redeemLink, sentToCurrentAddress } from './links.js'
 import { normalizedEmail } from './limits.js'
 import { passwordProblem } from './password-policy.js'
 import type { SendMail } from './verification.js'
@@ -89,7 +89,7 @@ export async function openReset (storage: Storage, token: unknown, now: number):
   const link = await findLink(storage.accountLinks, token, 'reset_password', now)
   if (link?.userId == null) return undefined
   const user = await storage.users.findById(link.userId)
-  if (!user || user.disabled || user.email === null || link.email?.toLowerCase() !== user.email.toLowerCase()) return undefined
+  if (!user || user.disabled || !sentToCurrentAddress(link, user)) return undefined
   return { link, user, returnTo: safeReturnTo(link.data?.returnTo) }
 }
 

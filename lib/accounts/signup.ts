@@ -3,7 +3,8 @@ import { PENDING_SIGNUPS_MAX } from '../limits/table-bounds.js'
 import { safeReturnTo } from '../oauth/authorize.js'
 import type { PasswordHasher } from '../credentials/passwords.js'
 import { ConflictError, type Storage, type User } from '../stores/types.js'
-import { USERNAME_PATTERN } from '../../schemas/common.js'
+import { USERNAME } from '../../schemas/common.js'
+import { MAX_FULL_NAME_LENGTH } from '../admin/users.js'
 import { findLink, issueLink, redeemLink } from './links.js'
 import { passwordProblem } from './password-policy.js'
 import type { SendMail } from './verification.js'
@@ -19,10 +20,6 @@ import type { SendMail } from './verification.js'
  * the answer is the same page after the same work (a hash, one queued request) either way; who uses the address
  * is looked up only afterwards, when the queued request is answered (plugins/account-requests.ts says why).
  */
-
-const USERNAME = new RegExp(USERNAME_PATTERN)
-/** As the admin API's full_name (schemas/common.ts NullableString). */
-export const MAX_FULL_NAME_LENGTH = 256
 
 /** The sign-up form as typed, before any check. */
 export interface SignupForm {

@@ -1,4 +1,4 @@
-import { issueLink, redeemLink } from './links.js'
+import { issueLink, redeemLink, sentToCurrentAddress } from './links.js'
 import type { Storage, User } from '../stores/types.js'
 
 /** What sends a message (plugins/mail.ts `mail.send`). */
@@ -24,7 +24,7 @@ export async function verifyEmail (storage: Storage, token: unknown, now: number
   const link = await redeemLink(storage.accountLinks, token, 'verify_email', now)
   if (link?.userId == null) return undefined
   const user = await storage.users.findById(link.userId)
-  if (!user || user.email === null || link.email?.toLowerCase() !== user.email.toLowerCase()) return undefined
+  if (!user || !sentToCurrentAddress(link, user)) return undefined
   if (user.emailVerified) return user
   return storage.users.update(user.username, { emailVerified: true })
 }

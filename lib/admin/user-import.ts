@@ -7,7 +7,7 @@ import { hashLimits, type HashLimits } from '../credentials/hash-limits.js'
 import { argon2Params, UNUSABLE_PASSWORD } from '../credentials/passwords.js'
 import { formatScope, parseScope } from '../oauth/scopes.js'
 import type { ImportedUser, Storage, User, UserClaims } from '../stores/types.js'
-import { Scope, USERNAME_PATTERN } from '../../schemas/common.js'
+import { Scope, USERNAME, USERNAME_PATTERN } from '../../schemas/common.js'
 import { checkUserInput, endUserSessions } from './users.js'
 import { checkUserClaims, claimsView } from './user-claims.js'
 
@@ -121,7 +121,6 @@ export const IMPORT_DEFAULTS = { batchSize: 5000, maxLineBytes: 64 * 1024, listR
 
 /** The fields a line may carry. */
 const FIELDS = new Set(['username', 'password_hash', 'full_name', 'email', 'scope', 'disabled', 'sub', 'claims'])
-const USERNAME = new RegExp(USERNAME_PATTERN)
 const SUB = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
 const MAX_SCOPE_LENGTH = Scope.maxLength ?? 2048
 

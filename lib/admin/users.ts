@@ -6,7 +6,7 @@ import { revokeOptions } from '../stores/deny-list.js'
 import type { PasswordHasher } from '../credentials/passwords.js'
 import { endsSessions } from '../stores/rows.js'
 import type { Storage, User } from '../stores/types.js'
-import { MAX_PASSWORD_LENGTH, USERNAME_PATTERN } from '../../schemas/common.js'
+import { MAX_PASSWORD_LENGTH, USERNAME, USERNAME_PATTERN } from '../../schemas/common.js'
 import type { UserViewBody } from '../../schemas/users.js'
 import { checkUserClaims, claimsView } from './user-claims.js'
 
@@ -16,7 +16,12 @@ import { checkUserClaims, claimsView } from './user-claims.js'
  * and disabling or deleting a user revokes every grant they hold.
  */
 
-const USERNAME = new RegExp(USERNAME_PATTERN)
+/** The longest full name a user may have (as the admin API's NullableString, schemas/common.ts). */
+export const MAX_FULL_NAME_LENGTH = 256
+
+/** Whether a full name may be stored: at most MAX_FULL_NAME_LENGTH characters, no NUL (the admin API, the account page, invitations). */
+export const fullNameAllowed = (name: string): boolean => name.length <= MAX_FULL_NAME_LENGTH && !name.includes('\u0000')
+
 /** No whitespace and no control characters (U+0000 included, which PostgreSQL text cannot hold). */
 // eslint-disable-next-line no-control-regex -- control characters are exactly what is refused
 const EMAIL = /^[^\s@\u0000-\u001f\u007f]{1,64}@[^\s@\u0000-\u001f\u007f]{1,255}$/
@@ -33,7 +38,7 @@ export interface UserInput {
 export function checkUserInput (input: UserInput): void {
   if (input.email !== undefined && input.email !== null && !EMAIL.test(input.email)) throw invalidInput('email: not an email address')
   if (input.scope !== undefined && !isValidScopeList(input.scope)) throw invalidInput('scope: not a space-separated list of scope tokens')
-  if (input.fullName !== undefined && input.fullName !== null && (input.fullName.length > 256 || input.fullName.includes('\u0000'))) throw invalidInput('full name: at most 256 characters, no NUL')
+  if (input.fullName !== undefined && input.fullName !== null && !fullNameAllowed(input.fullName)) throw invalidInput('full name: at most 256 characters, no NUL')
 }
 
 export function checkPassword (password: string): void {

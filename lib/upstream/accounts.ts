@@ -3,7 +3,7 @@ import type { Clock } from '../clock.js'
 import { UNUSABLE_PASSWORD } from '../credentials/passwords.js'
 import { checkUserInput } from '../admin/users.js'
 import type { Storage, UpstreamProvider, User, UserPatch } from '../stores/types.js'
-import { USERNAME_PATTERN } from '../../schemas/common.js'
+import { USERNAME } from '../../schemas/common.js'
 import type { UpstreamProfile } from './client.js'
 
 /**
@@ -24,8 +24,6 @@ import type { UpstreamProfile } from './client.js'
 export type AccountOutcome =
   | { outcome: 'existing' | 'linked' | 'created', user: User }
   | { outcome: 'refused', reason: 'unknown_account' | 'disabled' }
-
-const USERNAME = new RegExp(USERNAME_PATTERN)
 
 export async function resolveAccount (deps: { storage: Storage, clock: Clock }, provider: UpstreamProvider, profile: UpstreamProfile): Promise<AccountOutcome> {
   const { storage, clock } = deps
