@@ -15,6 +15,8 @@ export interface Param {
 export interface Operation {
   /** "POST /token", "GET /admin/users/{username}" */
   id: string
+  /** The document's operationId ("rotateSigningKey"): a name that stays when a path is renamed. */
+  operationId: string | undefined
   method: string
   /** The OpenAPI path template. */
   path: string
@@ -68,6 +70,7 @@ export function operationsOf (doc: Schema): Operation[] {
       }
       ops.push({
         id: `${method.toUpperCase()} ${path}`,
+        operationId: typeof op.operationId === 'string' ? op.operationId : undefined,
         method: method.toUpperCase(),
         path,
         params,
