@@ -211,6 +211,23 @@ export const ConfigSchema = Type.Object({
     description: 'whether people may create their own accounts: `open` links the login page to `/signup` (docs/accounts.md); `off` leaves ' +
       'accounts to administrators and invitations'
   }),
+  mfa: OneOf(['optional', 'required'] as const, {
+    env: 'MFA',
+    default: 'optional',
+    description: '`required`: every user signing in through the browser must have a second factor (enrolment is offered at once, ' +
+      'docs/second-factors.md); `optional`: only users who enrolled one, clients added with `--require-mfa`, and `acr_values` asking for it'
+  }),
+  secretsKey: Type.Optional(Type.String({
+    env: 'SECRETS_KEY',
+    pattern: '^([0-9a-fA-F]{64}|[A-Za-z0-9_-]{43})$',
+    hint: '32 random bytes as 64 hex digits or 43 base64url characters (`openssl rand -hex 32`)',
+    // Never shown in an error or a log line.
+    secret: true,
+    derivedDefault: 'with SQLite, generated once into `secrets.key` beside the database file; with PostgreSQL, none',
+    description: 'the key that seals second-factor secrets (authenticator apps) in the store, so a database dump alone hands out no ' +
+      'second factor. The same on every instance, kept apart from database backups. With PostgreSQL and no key, authenticator apps ' +
+      'cannot be enrolled (passkeys and recovery codes still work) and the start logs a warning'
+  })),
   viewsDir: Type.Optional(Type.String({ env: 'VIEWS_DIR', minLength: 1, hint: 'a folder', description: 'a folder of page templates used instead of the built-in ones in views/ (each file that exists there wins)' })),
   sessionTtl: Seconds('SESSION_TTL', 28800, 'how long a browser stays signed in after entering the password, seconds (8 hours)'),
   sweepIntervalSeconds: Type.Integer({
@@ -360,7 +377,8 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
 }
 
 function bad (schema: TSchema, value: unknown, message: string): ConfigError {
-  const shown = (schema as { redact?: boolean }).redact === true && typeof value === 'string' ? redactSmtpUrl(value) : value
+  const marks = schema as { redact?: boolean, secret?: boolean }
+  const shown = marks.secret === true ? '(hidden)' : marks.redact === true && typeof value === 'string' ? redactSmtpUrl(value) : value
   return new ConfigError(`invalid environment variable ${envName(schema)}=${JSON.stringify(shown)}: ${message}`)
 }
 

@@ -291,6 +291,7 @@ export async function withReadCache (inner: Storage, options: CacheOptions, bus?
     housekeeping: inner.housekeeping,
     outbox: inner.outbox,
     accountLinks: inner.accountLinks,
+    factors: inner.factors,
     ping: () => inner.ping(),
     poolStats: inner.poolStats,
     async close () {

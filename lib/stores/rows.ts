@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { SigningAlg } from '../../schemas/vocabulary.js'
-import type { AccountLink, AccountLinkPurpose, Client, OutboxMessage, ClientPatch, GrantType, Grant, Identity, ImportedUser, ProviderClaims, ProviderPatch, RefreshToken, RequestedClaims, SigningKey, UpstreamProvider, UpstreamTransaction, User, UserClaims, UserPatch } from './types.js'
+import type { AccountLink, FactorKind, UserFactor, AccountLinkPurpose, Client, OutboxMessage, ClientPatch, GrantType, Grant, Identity, ImportedUser, ProviderClaims, ProviderPatch, RefreshToken, RequestedClaims, SigningKey, UpstreamProvider, UpstreamTransaction, User, UserClaims, UserPatch } from './types.js'
 
 /**
  * Row ⇄ entity mapping shared by both backends: the column names are the same, and the few type
@@ -273,4 +273,21 @@ export const toOutboxMessage = (r: Row): OutboxMessage => ({
   attempts: num(r.attempts),
   createdAt: num(r.created_at),
   lastError: strOrNull(r.last_error)
+})
+
+/** A user_factors row (data JSON: text on SQLite, jsonb on PostgreSQL). */
+export const toUserFactor = (r: Row): UserFactor => ({
+  id: String(r.id),
+  userId: String(r.user_id),
+  kind: String(r.kind) as FactorKind,
+  name: String(r.name),
+  secret: strOrNull(r.secret),
+  credentialId: strOrNull(r.credential_id),
+  publicKey: strOrNull(r.public_key),
+  counter: num(r.counter ?? 0),
+  data: jsonOr<Record<string, unknown> | null>(r.data, null),
+  lastStep: numOrNull(r.last_step),
+  createdAt: num(r.created_at),
+  confirmedAt: numOrNull(r.confirmed_at),
+  lastUsedAt: numOrNull(r.last_used_at)
 })

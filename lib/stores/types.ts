@@ -362,6 +362,7 @@ export interface Storage {
   housekeeping: HousekeepingStore
   outbox: OutboxStore
   accountLinks: AccountLinkStore
+  factors: UserFactorStore
   /** Resolves when the database answers; rejects with StoreUnavailableError otherwise. */
   ping (): Promise<void>
   /** Connection-pool use, for /metrics (PostgreSQL; SQLite has no pool). */
@@ -757,4 +758,90 @@ export interface AccountLinkStore {
   revoke (id: string, purpose: AccountLinkPurpose): Promise<boolean>
   /** Deletes links expired before `now` (used ones too); the number deleted. */
   purgeExpired (now: number): Promise<number>
+}
+
+/** A second factor's kind: an authenticator app (RFC 6238 TOTP) or a passkey (WebAuthn credential). */
+export type FactorKind = 'totp' | 'passkey'
+
+/**
+ * A user's second factor (docs/second-factors.md). A TOTP app holds its shared secret sealed with SECRETS_KEY
+ * (lib/credentials/secret-box.ts), counts only once confirmed with a code, and remembers the last time step it
+ * accepted (a code is good once). A passkey holds its WebAuthn credential: the id (unique across users), the COSE
+ * public key and the signature counter.
+ */
+export interface UserFactor {
+  id: string
+  userId: string
+  kind: FactorKind
+  /** Chosen by the user ("Phone", "YubiKey"); shown on the account page and to administrators. */
+  name: string
+  /** TOTP: the sealed shared secret. Null for passkeys. */
+  secret: string | null
+  /** Passkey: the credential id, base64url. Null for TOTP. */
+  credentialId: string | null
+  /** Passkey: the COSE public key, base64url. Null for TOTP. */
+  publicKey: string | null
+  /** Passkey: the last signature counter seen (0 when the authenticator keeps none). */
+  counter: number
+  /** Passkey: transports and other registration facts (JSON), e.g. { transports, deviceType, backedUp, aaguid }. */
+  data: Record<string, unknown> | null
+  /** TOTP: the last time step accepted, or null before the first. */
+  lastStep: number | null
+  createdAt: number
+  /** When it started to count (TOTP: its first code; passkeys: at registration); null while unconfirmed. */
+  confirmedAt: number | null
+  lastUsedAt: number | null
+}
+
+/** What a new factor carries (the counters and use times start empty). */
+export type NewUserFactor = Omit<UserFactor, 'lastStep' | 'lastUsedAt'>
+
+/** Too many factors for one user (MAX_FACTORS_PER_USER): nothing was written. */
+export class TooManyFactorsError extends Error {
+  override name = 'TooManyFactorsError'
+}
+
+/**
+ * Second factors and recovery codes. Every "use" is one atomic conditional update, so of two requests presenting
+ * the same code (or the same passkey assertion) at once exactly one succeeds.
+ */
+export interface UserFactorStore {
+  /**
+   * Stores a new factor unless the user already has `maxPerUser` (TooManyFactorsError; unconfirmed ones count, so a
+   * loop of started enrolments cannot grow the table), checked in the same transaction. ConflictError when the
+   * passkey's credential id is registered already (to anyone).
+   */
+  create (factor: NewUserFactor, maxPerUser: number): Promise<void>
+  /** The user's factors, confirmed or not, oldest first. */
+  list (userId: string): Promise<UserFactor[]>
+  /** One of the user's factors by id. */
+  get (userId: string, id: string): Promise<UserFactor | undefined>
+  /** The confirmed passkey with this credential id, whoever's it is (a sign-in without a username). */
+  findByCredentialId (credentialId: string): Promise<UserFactor | undefined>
+  /** How many confirmed factors the user has (0: no second factor). */
+  countConfirmed (userId: string): Promise<number>
+  /**
+   * Accepts a TOTP time step for the factor: one atomic update, only while `step` is later than the last accepted
+   * one (RFC 6238 §5.2: a code is refused once used, and so is every earlier one). Confirms an unconfirmed factor
+   * when `confirm` is set (enrolment), else only a confirmed one counts. True when accepted.
+   */
+  useStep (userId: string, id: string, step: number, now: number, confirm?: boolean): Promise<boolean>
+  /**
+   * Records a passkey assertion: one atomic update, only while `counter` is above the stored one, or both are 0
+   * (authenticators that keep no counter). False when the counter went back (a cloned authenticator: W3C WebAuthn
+   * §6.1.1) or the factor is gone.
+   */
+  usePasskey (id: string, counter: number, now: number): Promise<boolean>
+  /** Deletes one of the user's factors; true when it existed. */
+  remove (userId: string, id: string): Promise<boolean>
+  /** Deletes every factor and recovery code of the user (an administrator's reset); the number of factors deleted. */
+  removeAll (userId: string): Promise<number>
+  /** Deletes TOTP factors never confirmed, created before `before` (abandoned enrolments); the number deleted. */
+  purgeUnconfirmed (before: number): Promise<number>
+  /** Replaces the user's recovery codes with these digests (lib/mfa/recovery-codes.ts), in one transaction. */
+  replaceRecoveryCodes (userId: string, digests: string[], now: number): Promise<void>
+  /** Uses one unused recovery code by its digest: one atomic update, so a code works once. True when it did. */
+  useRecoveryCode (userId: string, digest: string, now: number): Promise<boolean>
+  /** How many unused recovery codes the user has. */
+  recoveryCodesLeft (userId: string): Promise<number>
 }

@@ -13,8 +13,17 @@ import { generateKeyPairSync } from 'node:crypto'
 
 export const ISSUER = 'http://gatehouse.test'
 
-/** Cheap argon2 parameters for tests; one test (test/lib/credentials/passwords.test.ts) runs the production ones. */
-export const FAST_HASH = { ARGON2_MEMORY_KIB: '64', ARGON2_TIME_COST: '1', ARGON2_PARALLELISM: '1' }
+/**
+ * A fixed SECRETS_KEY, so a PostgreSQL run (where no key is generated) and the CLI it spawns seal and open
+ * second-factor secrets alike. A test of the keyless case passes SECRETS_KEY: '' (an empty variable is unset).
+ */
+export const TEST_SECRETS_KEY = '8d6f3bb2c1f0e4a7d95c2b6e0f1a3c5e7d9b1f3a5c7e9d0b2f4a6c8e0d2f4a6c'
+
+/**
+ * The environment every test app and process starts from: cheap argon2 parameters (one test,
+ * test/lib/credentials/passwords.test.ts, runs the production ones) and TEST_SECRETS_KEY.
+ */
+export const FAST_HASH = { ARGON2_MEMORY_KIB: '64', ARGON2_TIME_COST: '1', ARGON2_PARALLELISM: '1', SECRETS_KEY: TEST_SECRETS_KEY }
 
 /** A SQLite file in a fresh temp directory, removed when the test ends. */
 export function tempDatabaseUrl (t: Test): string {

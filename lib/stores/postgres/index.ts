@@ -15,6 +15,7 @@ import { PostgresIdentityStore, PostgresProviderStore, PostgresUpstreamTransacti
 import { PostgresHousekeepingStore } from './housekeeping.js'
 import { PostgresOutboxStore } from './outbox.js'
 import { PostgresAccountLinkStore } from './account-links.js'
+import { PostgresUserFactorStore } from './factors.js'
 
 /**
  * INT8 (BIGINT, COUNT(*)) as a JS number instead of node-postgres' default string. Unix seconds and row
@@ -78,6 +79,7 @@ export async function openPostgres (databaseUrl: string, clock: Clock = systemCl
     housekeeping: new PostgresHousekeepingStore(db),
     outbox: new PostgresOutboxStore(db),
     accountLinks: new PostgresAccountLinkStore(db),
+    factors: new PostgresUserFactorStore(db),
     async ping () {
       try {
         // A table of ours, not just SELECT 1: a database dropped and re-created empty is not ready either.

@@ -274,7 +274,32 @@ export const postgresMigrations: string[] = [
    CREATE INDEX account_links_email ON account_links (purpose, lower(email));`,
   // The account page names each session's device: the browser's User-Agent at sign-in, cut to 256 characters by
   // lib/browser/sessions.ts (NULL for sessions from before, and when none was sent).
-  'ALTER TABLE sessions ADD COLUMN user_agent TEXT;'
+  'ALTER TABLE sessions ADD COLUMN user_agent TEXT;',
+  // Second factors and recovery codes: see the SQLite migration of the same number.
+  `CREATE TABLE user_factors (
+     id TEXT COLLATE "C" PRIMARY KEY,
+     user_id TEXT COLLATE "C" NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+     kind TEXT COLLATE "C" NOT NULL CHECK (kind IN ('totp', 'passkey')),
+     name TEXT NOT NULL,
+     secret TEXT,
+     credential_id TEXT COLLATE "C" UNIQUE,
+     public_key TEXT,
+     counter BIGINT NOT NULL DEFAULT 0,
+     data JSONB,
+     last_step BIGINT,
+     created_at BIGINT NOT NULL,
+     confirmed_at BIGINT,
+     last_used_at BIGINT
+   );
+   CREATE INDEX user_factors_user ON user_factors (user_id);
+   CREATE INDEX user_factors_unconfirmed ON user_factors (created_at) WHERE confirmed_at IS NULL;
+   CREATE TABLE recovery_codes (
+     user_id TEXT COLLATE "C" NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+     digest TEXT COLLATE "C" NOT NULL,
+     created_at BIGINT NOT NULL,
+     used_at BIGINT,
+     PRIMARY KEY (user_id, digest)
+   );`
 ]
 
 /**

@@ -14,6 +14,7 @@ import { SqliteIdentityStore, SqliteProviderStore, SqliteUpstreamTransactionStor
 import { SqliteHousekeepingStore } from './housekeeping.js'
 import { SqliteOutboxStore } from './outbox.js'
 import { SqliteAccountLinkStore } from './account-links.js'
+import { SqliteUserFactorStore } from './factors.js'
 
 /** `sqlite:PATH` (relative to the working directory) or `sqlite::memory:`. */
 export function sqlitePath (databaseUrl: string): string {
@@ -48,6 +49,7 @@ export function openSqlite (databaseUrl: string, clock: Clock = systemClock): St
     housekeeping: new SqliteHousekeepingStore(db),
     outbox: new SqliteOutboxStore(db),
     accountLinks: new SqliteAccountLinkStore(db),
+    factors: new SqliteUserFactorStore(db),
     async ping () { db.prepare('SELECT 1').get() },
     async close () { if (db.open) db.close() }
   }

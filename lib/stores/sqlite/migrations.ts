@@ -308,5 +308,32 @@ export const sqliteMigrations: string[] = [
    CREATE INDEX account_links_email ON account_links (purpose, lower(email));`,
   // The account page names each session's device: the browser's User-Agent at sign-in, cut to 256 characters by
   // lib/browser/sessions.ts (NULL for sessions from before, and when none was sent).
-  'ALTER TABLE sessions ADD COLUMN user_agent TEXT;'
+  'ALTER TABLE sessions ADD COLUMN user_agent TEXT;',
+  // Second factors (lib/stores/types.ts UserFactor, docs/second-factors.md): TOTP apps with their secret sealed by
+  // SECRETS_KEY and the last accepted time step, passkeys with their credential (its id unique across users); and
+  // recovery codes, stored only as digests, each used once.
+  `CREATE TABLE user_factors (
+     id TEXT PRIMARY KEY,
+     user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+     kind TEXT NOT NULL CHECK (kind IN ('totp', 'passkey')),
+     name TEXT NOT NULL,
+     secret TEXT,
+     credential_id TEXT UNIQUE,
+     public_key TEXT,
+     counter INTEGER NOT NULL DEFAULT 0,
+     data TEXT,
+     last_step INTEGER,
+     created_at INTEGER NOT NULL,
+     confirmed_at INTEGER,
+     last_used_at INTEGER
+   );
+   CREATE INDEX user_factors_user ON user_factors (user_id);
+   CREATE INDEX user_factors_unconfirmed ON user_factors (created_at) WHERE confirmed_at IS NULL;
+   CREATE TABLE recovery_codes (
+     user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+     digest TEXT NOT NULL,
+     created_at INTEGER NOT NULL,
+     used_at INTEGER,
+     PRIMARY KEY (user_id, digest)
+   );`
 ]
