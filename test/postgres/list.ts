@@ -52,6 +52,7 @@ export const onPostgresToo: readonly string[] = [
   'resource-server/plugin.test.ts',
   'routes/admin/api.test.ts',
   'routes/admin/changes.test.ts',
+  'routes/admin/factors.test.ts',
   'routes/admin/invitations.test.ts',
   'routes/admin/json-types.test.ts',
   'routes/admin/user-import-limits.test.ts',
