@@ -1,5 +1,5 @@
 import fp from 'fastify-plugin'
-import { usernameDigest, type EventLog, type SecurityEvent, type SecurityEvents } from '../lib/ops/events.js'
+import { SECOND_FACTORS, secondFactorOutcome, usernameDigest, type EventLog, type SecurityEvent, type SecurityEvents } from '../lib/ops/events.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -48,15 +48,30 @@ const MESSAGES: Record<SecurityEvent['type'], string> = {
 
 /**
  * Logs every security event at info or warn, with the request's id when it comes from a request (the
- * logger passed in), and counts it in gatehouse_security_events_total{type}. Usernames are logged as a
+ * logger passed in), and counts it in gatehouse_security_events_total{type} (second factors also in
+ * gatehouse_second_factor_total{factor,outcome} and gatehouse_second_factor_enrolments_total{factor}). Usernames are logged as a
  * digest only; nothing secret is ever part of an event.
  */
 export default fp(async (fastify) => {
   // The help lists every type: MESSAGES is the one list of them.
   const counter = fastify.metrics.registry.counter('gatehouse_security_events_total', `Security events by type: ${Object.keys(MESSAGES).join(', ')}.`, ['type'])
+  // Uses and enrolments apart, so that summing a metric over its labels still means something.
+  const secondFactors = fastify.metrics.registry.counter('gatehouse_second_factor_total',
+    'Second factors presented, by factor (totp, recovery_code, passkey) and outcome: success (accepted; a passkey sign-in included) or failure (refused).',
+    ['factor', 'outcome'])
+  const enrolments = fastify.metrics.registry.counter('gatehouse_second_factor_enrolments_total',
+    'Second factors added, by factor: an authenticator app confirmed (totp), a new set of recovery codes (recovery_code), a passkey registered.', ['factor'])
+  // Every series from the start at 0, so that rate() and increase() see the first failure (a factor guessed at).
+  for (const factor of SECOND_FACTORS) {
+    for (const outcome of ['success', 'failure']) secondFactors.inc([factor, outcome], 0)
+    enrolments.inc([factor], 0)
+  }
   fastify.decorate('events', {
     emit (event: SecurityEvent, log: EventLog = fastify.log) {
       counter.inc([event.type])
+      const used = secondFactorOutcome(event)
+      if (used?.outcome === 'enrolled') enrolments.inc([used.factor])
+      else if (used) secondFactors.inc([used.factor, used.outcome])
       const { type, ...fields } = event
       const entry: Record<string, unknown> = { event: type, ...fields }
       if ('username' in fields) {

@@ -82,3 +82,19 @@ export const noEvents: SecurityEvents = { emit () {} }
 /** A username in logs: enough to correlate attempts on one account, not enough to read it back. */
 export const usernameDigest = (username: string): string =>
   createHash('sha256').update(`gatehouse/log/${username}`).digest('base64url').slice(0, 12)
+
+/**
+ * What a security event says about a second factor, for gatehouse_second_factor_total (a factor accepted, `success`:
+ * after a password, at a step-up, or a passkey sign-in; or refused, `failure`) and gatehouse_second_factor_enrolments_total
+ * (`enrolled`: added). Undefined for the other events (removals are counted by type in gatehouse_security_events_total).
+ */
+export function secondFactorOutcome (event: SecurityEvent): { factor: SecondFactor, outcome: 'success' | 'failure' | 'enrolled' } | undefined {
+  switch (event.type) {
+    case 'mfa_passed': return { factor: event.factor, outcome: 'success' }
+    case 'mfa_failed': return { factor: event.factor, outcome: 'failure' }
+    case 'mfa_enrolled': return { factor: event.factor, outcome: 'enrolled' }
+    case 'passkey_signin': return { factor: 'passkey', outcome: 'success' }
+    case 'passkey_registered': return { factor: 'passkey', outcome: 'enrolled' }
+    default: return undefined
+  }
+}
