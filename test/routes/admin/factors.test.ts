@@ -29,10 +29,12 @@ async function setup (t: Test) {
   const data = { transports: ['usb'], deviceType: 'singleDevice', backedUp: false, aaguid: 'ee882879-721c-4913-9775-3dfcce97072a' }
   await app.storage.factors.create(factor({ id: 'p-alice', userId: alice.id, kind: 'passkey', name: 'YubiKey', credentialId: CREDENTIAL_ID, publicKey: PUBLIC_KEY, createdAt: now + 1, data }), 10)
   await app.storage.factors.create(factor({ id: 't-pending', userId: alice.id, kind: 'totp', name: 'Tablet', secret: sealed, createdAt: now + 2, confirmedAt: null }), 10)
-  await app.storage.factors.replaceRecoveryCodes(alice.id, ['d1', 'd2', 'd3'], now)
-  await app.storage.factors.useRecoveryCode(alice.id, 'd2', now)
+  // Digests long and odd enough never to appear by chance (in a UUID, say) where the test looks for them.
+  const digests = ['RECOVERY-DIGEST-ONE', 'RECOVERY-DIGEST-TWO', 'RECOVERY-DIGEST-THREE']
+  await app.storage.factors.replaceRecoveryCodes(alice.id, digests, now)
+  await app.storage.factors.useRecoveryCode(alice.id, digests[1]!, now)
   await app.storage.factors.create(factor({ id: 't-bob', userId: bob.id, kind: 'totp', secret: 'sealed-bob' }), 10)
-  const secrets = [TOTP_SECRET, sealed, PUBLIC_KEY, CREDENTIAL_ID, 'sealed-bob', 'd1', 'd3']
+  const secrets = [TOTP_SECRET, sealed, PUBLIC_KEY, CREDENTIAL_ID, 'sealed-bob', digests[0]!, digests[2]!]
   const events = (type: string) => assertJsonLines(t, lines()).filter((e) => e.event === type)
   return { app, call, token, alice, bob, now, secrets, events }
 }
