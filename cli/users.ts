@@ -6,6 +6,7 @@ import { adminPasswordReset } from '../lib/admin/password-reset.js'
 import { queueMail } from '../lib/mail/queue.js'
 import { MailTemplates } from '../lib/mail/templates.js'
 import { noEvents } from '../lib/ops/events.js'
+import { listFactors, resetFactors } from '../lib/admin/factors.js'
 import { endSessions, listConsents, listSessions, revokeConsents } from '../lib/admin/browser.js'
 import { exportUsers, IMPORT_DEFAULTS, importUsers } from '../lib/admin/user-import.js'
 import { invite, INVITATIONS_LISTED, toInvitationView } from '../lib/accounts/invitations.js'
@@ -227,6 +228,30 @@ export const users: CommandGroup = {
       async run ({ positionals }, { storage }) {
         const username = one(positionals, 'USERNAME')
         return { ended: await endSessions(await storage(), username) }
+      }
+    }),
+    command({
+      name: 'factors',
+      summary: 'their second factors and passkeys as GET /admin/users/{username}/factors shows them (never a secret or a key), with the recovery codes left',
+      usage: ['USERNAME'],
+      positionals: true,
+      flags: {},
+      async run ({ positionals }, { storage }) {
+        return listFactors(await storage(), one(positionals, 'USERNAME'))
+      }
+    }),
+    command({
+      name: 'factors-reset',
+      summary: 'remove all their second factors, passkeys and recovery codes (for a user who lost them: they enrol again); prints what was removed',
+      usage: ['USERNAME'],
+      details: [
+        'They sign in with their password alone until they enrol again (at once where MFA=required or a client asks for a second factor). ' +
+          'Their browser sessions are kept: users end-sessions ends them. See docs/second-factors.md.'
+      ],
+      positionals: true,
+      flags: {},
+      async run ({ positionals }, { storage }) {
+        return resetFactors({ storage: await storage(), events: noEvents }, one(positionals, 'USERNAME'), '(cli)')
       }
     }),
     command({

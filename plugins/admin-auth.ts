@@ -1,5 +1,6 @@
 import fp from 'fastify-plugin'
 import type { FastifyInstance } from 'fastify'
+import { adminActor } from '../lib/admin/actor.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -20,7 +21,7 @@ export default fp(async (fastify) => {
         const body = request.body
         instance.events.emit({
           type: 'admin_change',
-          actor: request.auth.user?.username ?? request.auth.claims.sub,
+          actor: adminActor(request.auth),
           action: `${request.method} ${request.routeOptions.url ?? ''}`,
           target: Object.values(request.params as Record<string, string>).join('/'),
           fields: body !== null && typeof body === 'object' && !Array.isArray(body) ? Object.keys(body) : []

@@ -1,5 +1,5 @@
 import fp from 'fastify-plugin'
-import { usernameDigest, type EventLog, type SecurityEvent, type SecurityEvents } from '../lib/ops/events.js'
+import { SECOND_FACTORS, secondFactorOutcome, usernameDigest, type EventLog, type SecurityEvent, type SecurityEvents } from '../lib/ops/events.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -9,7 +9,7 @@ declare module 'fastify' {
 }
 
 /** Routine events at info, the ones that may mean an attack or an incident at warn. */
-const WARN = new Set<SecurityEvent['type']>(['login_throttled', 'login_shed', 'login_hash_refused', 'refresh_reuse', 'code_reuse', 'upstream_failed', 'mail_failed'])
+const WARN = new Set<SecurityEvent['type']>(['login_throttled', 'login_shed', 'login_hash_refused', 'refresh_reuse', 'code_reuse', 'upstream_failed', 'mail_failed', 'mfa_failed'])
 
 const MESSAGES: Record<SecurityEvent['type'], string> = {
   login_failed: 'sign-in failed',
@@ -36,20 +36,42 @@ const MESSAGES: Record<SecurityEvent['type'], string> = {
   invitation_accepted: 'invitation accepted: an account was made through its link',
   signup: 'account created through sign-up (its e-mail link followed)',
   password_reset_requested: 'password-reset link sent',
-  password_reset: 'password changed through a reset link: every session ended, earlier tokens refused'
+  password_reset: 'password changed through a reset link: every session ended, earlier tokens refused',
+  mfa_enrolled: 'second factor enrolled',
+  mfa_removed: 'account page: a second factor removed',
+  mfa_failed: 'second factor refused',
+  mfa_passed: 'second factor accepted',
+  passkey_registered: 'passkey registered',
+  passkey_signin: 'signed in with a passkey',
+  factors_reset: 'an administrator removed a user\'s second factors (the user enrols again)'
 }
 
 /**
  * Logs every security event at info or warn, with the request's id when it comes from a request (the
- * logger passed in), and counts it in gatehouse_security_events_total{type}. Usernames are logged as a
+ * logger passed in), and counts it in gatehouse_security_events_total{type} (second factors also in
+ * gatehouse_second_factor_total{factor,outcome} and gatehouse_second_factor_enrolments_total{factor}). Usernames are logged as a
  * digest only; nothing secret is ever part of an event.
  */
 export default fp(async (fastify) => {
   // The help lists every type: MESSAGES is the one list of them.
   const counter = fastify.metrics.registry.counter('gatehouse_security_events_total', `Security events by type: ${Object.keys(MESSAGES).join(', ')}.`, ['type'])
+  // Uses and enrolments apart, so that summing a metric over its labels still means something.
+  const secondFactors = fastify.metrics.registry.counter('gatehouse_second_factor_total',
+    'Second factors presented, by factor (totp, recovery_code, passkey) and outcome: success (accepted; a passkey sign-in included) or failure (refused).',
+    ['factor', 'outcome'])
+  const enrolments = fastify.metrics.registry.counter('gatehouse_second_factor_enrolments_total',
+    'Second factors added, by factor: an authenticator app confirmed (totp), a new set of recovery codes (recovery_code), a passkey registered.', ['factor'])
+  // Every series from the start at 0, so that rate() and increase() see the first failure (a factor guessed at).
+  for (const factor of SECOND_FACTORS) {
+    for (const outcome of ['success', 'failure']) secondFactors.inc([factor, outcome], 0)
+    enrolments.inc([factor], 0)
+  }
   fastify.decorate('events', {
     emit (event: SecurityEvent, log: EventLog = fastify.log) {
       counter.inc([event.type])
+      const used = secondFactorOutcome(event)
+      if (used?.outcome === 'enrolled') enrolments.inc([used.factor])
+      else if (used) secondFactors.inc([used.factor, used.outcome])
       const { type, ...fields } = event
       const entry: Record<string, unknown> = { event: type, ...fields }
       if ('username' in fields) {

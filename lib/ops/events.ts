@@ -47,6 +47,24 @@ export type SecurityEvent =
   | { type: 'password_reset_requested', userId: string, ip: string }
   /** A user set a new password through a reset link: every session ended, every earlier token refused. */
   | { type: 'password_reset', userId: string, ip: string }
+  // Second factors (docs/second-factors.md). `factor` is what was used: an authenticator app's code, a recovery code, a passkey.
+  /** A factor was added: an authenticator app confirmed by its first code, or a new set of recovery codes made. */
+  | { type: 'mfa_enrolled', userId: string, ip: string, factor: SecondFactor }
+  /** The user removed a factor of theirs (the account page); an administrator's removal is factors_reset. */
+  | { type: 'mfa_removed', userId: string, ip: string, factor: SecondFactor }
+  /** A second factor was refused: a wrong or replayed code, a bad passkey assertion (no userId when the passkey was unknown). */
+  | { type: 'mfa_failed', userId?: string, ip: string, factor: SecondFactor }
+  /** A second factor was accepted after the password or at a step-up (a passkey used as a second factor too). */
+  | { type: 'mfa_passed', userId: string, ip: string, factor: SecondFactor }
+  | { type: 'passkey_registered', userId: string, ip: string }
+  /** A sign-in with a passkey alone (no password): it counts as two factors. */
+  | { type: 'passkey_signin', userId: string, ip: string }
+  /** An administrator (admin API or CLI) removed a user's factors: all of them, or one by its id. */
+  | { type: 'factors_reset', actor: string, userId: string, scope: 'all' | 'one', count: number }
+
+/** What a second-factor event is about (the `factor` label of gatehouse_second_factor_total). */
+export const SECOND_FACTORS = ['totp', 'recovery_code', 'passkey'] as const
+export type SecondFactor = typeof SECOND_FACTORS[number]
 
 /** Where an event is written: a request's logger (so the line carries its reqId) or the server's. */
 export interface EventLog {
@@ -64,3 +82,19 @@ export const noEvents: SecurityEvents = { emit () {} }
 /** A username in logs: enough to correlate attempts on one account, not enough to read it back. */
 export const usernameDigest = (username: string): string =>
   createHash('sha256').update(`gatehouse/log/${username}`).digest('base64url').slice(0, 12)
+
+/**
+ * What a security event says about a second factor, for gatehouse_second_factor_total (a factor accepted, `success`:
+ * after a password, at a step-up, or a passkey sign-in; or refused, `failure`) and gatehouse_second_factor_enrolments_total
+ * (`enrolled`: added). Undefined for the other events (removals are counted by type in gatehouse_security_events_total).
+ */
+export function secondFactorOutcome (event: SecurityEvent): { factor: SecondFactor, outcome: 'success' | 'failure' | 'enrolled' } | undefined {
+  switch (event.type) {
+    case 'mfa_passed': return { factor: event.factor, outcome: 'success' }
+    case 'mfa_failed': return { factor: event.factor, outcome: 'failure' }
+    case 'mfa_enrolled': return { factor: event.factor, outcome: 'enrolled' }
+    case 'passkey_signin': return { factor: 'passkey', outcome: 'success' }
+    case 'passkey_registered': return { factor: 'passkey', outcome: 'enrolled' }
+    default: return undefined
+  }
+}

@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { adminActor } from '../../lib/admin/actor.js'
 import { invite, INVITATIONS_LISTED, toInvitationView } from '../../lib/accounts/invitations.js'
 import { accountLimits } from '../../lib/accounts/limits.js'
 import { notFound, tooManyRequests } from '../../lib/errors.js'
@@ -19,7 +20,7 @@ const adminInvitationRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     const wait = await throttle.take(accountLimits('invitation', request.addressKey, email).filter((l) => l.kind === 'request'))
     if (wait !== undefined) throw tooManyRequests(wait, 'this address was sent too many messages in the last hour; try again later')
     const link = await invite({ storage, send: mail.send, now: clock.now() }, { email, scope })
-    events.emit({ type: 'invitation_sent', actor: request.auth?.user?.username ?? request.auth?.claims.sub ?? '', invitationId: link.id }, request.log)
+    events.emit({ type: 'invitation_sent', actor: adminActor(request.auth), invitationId: link.id }, request.log)
     reply.code(201)
     return toInvitationView(link)
   })
