@@ -11,6 +11,7 @@ import consent from './consent.js'
 import invitation from './invitation.js'
 import forgotPassword from './forgot-password.js'
 import login from './login.js'
+import loginFactor from './login-factor.js'
 import logout from './logout.js'
 import signup from './signup.js'
 import signupConfirm from './signup-confirm.js'
@@ -50,7 +51,7 @@ const browserPages: FastifyPluginAsync = async (fastify) => {
   })
 
   await fastify.register(browserSession)
-  for (const page of [authorize, login, upstream, consent, logout, accounts, account, accountAccess, invitation, signup, signupConfirm, forgotPassword, resetPassword]) await fastify.register(page)
+  for (const page of [authorize, login, loginFactor, upstream, consent, logout, accounts, account, accountAccess, invitation, signup, signupConfirm, forgotPassword, resetPassword]) await fastify.register(page)
 }
 
 export default browserPages
