@@ -4,6 +4,7 @@ import { withSecondFactor } from '../../lib/mfa/assurance.js'
 import { confirmTotpEnrolment, pendingEnrolment, startTotpEnrolment, type TotpEnrolment } from '../../lib/mfa/enrolment.js'
 import type { SignedIn } from '../../lib/oauth/interaction.js'
 import { loginEnrollConfirmSchema, loginEnrollPageSchema, loginEnrollStartSchema } from '../../schemas/second-factors.js'
+import { formTargets } from './pages.js'
 import { factorReturnTo, loginFor } from './second-factor.js'
 
 /**
@@ -16,7 +17,7 @@ const loginEnroll: FastifyPluginAsync = async (fastify) => {
   const { storage, secrets, clock, config } = fastify
   const deps = { storage, secrets, issuerName: config.issuerName }
 
-  const show = (reply: FastifyReply, signedIn: SignedIn, returnTo: string | null, more: { enrolment?: TotpEnrolment | undefined, message?: string, recoveryCodes?: string[] } = {}, status?: number) =>
+  const show = async (reply: FastifyReply, signedIn: SignedIn, returnTo: string | null, more: { enrolment?: TotpEnrolment | undefined, message?: string, recoveryCodes?: string[] } = {}, status?: number) =>
     reply.page('login-enroll', {
       csrf: reply.csrfToken(),
       username: signedIn.user.username,
@@ -24,7 +25,8 @@ const loginEnroll: FastifyPluginAsync = async (fastify) => {
       secretsAvailable: secrets !== undefined,
       continueHref: returnTo ?? '/login',
       ...more
-    }, { status })
+      // A confirmation may 303 on through /authorize to the client: CSP form-action must allow its origin.
+    }, { status, formTargets: formTargets((await reply.request.pendingAuthorization({ returnTo }))?.authz) })
 
   /** The signed-in user with no factor yet; otherwise the redirect that answers (nobody: login; a factor already: the factor page). */
   async function who (reply: FastifyReply, signedIn: SignedIn | undefined, returnTo: string | null): Promise<SignedIn | undefined> {

@@ -32,6 +32,7 @@ t.test('a right password for a user with an app: no session, a password step, th
   t.equal(page.statusCode, 200)
   t.match(page.body, /<input type="text" id="code" name="code" autocomplete="one-time-code"/)
   t.match(page.body, /Your password was right, <strong>alice<\/strong>/)
+  t.match(page.headers['content-security-policy'], /form-action 'self' https:\/\/app\.test/, 'the right code 303s on to the client: allowed')
 
   const wrong = await browser.post('/login/factor', { code: '000000', csrf: field(page.body, 'csrf'), return_to: field(page.body, 'return_to') })
   t.equal(wrong.statusCode, 401)
