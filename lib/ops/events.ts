@@ -51,7 +51,7 @@ export type SecurityEvent =
   /** A factor was added: an authenticator app confirmed by its first code, or a new set of recovery codes made. */
   | { type: 'mfa_enrolled', userId: string, ip: string, factor: SecondFactor }
   /** The user removed a factor of theirs (the account page); an administrator's removal is factors_reset. */
-  | { type: 'mfa_removed', userId: string, ip: string, factor: SecondFactor }
+  | { type: 'mfa_removed', userId: string, ip: string, factor: SecondFactor, factorId?: string }
   /** A second factor was refused: a wrong or replayed code, a bad passkey assertion (no userId when the passkey was unknown). */
   | { type: 'mfa_failed', userId?: string, ip: string, factor: SecondFactor }
   /** A second factor was accepted after the password or at a step-up (a passkey used as a second factor too). */
