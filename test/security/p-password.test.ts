@@ -6,7 +6,7 @@ import { reserveSignIn } from '../../lib/oauth/sign-in-reservation.js'
 import { addUser, build, form, FORM } from '../support/helper.js'
 import { assertOAuthError, passwordGrant, stableHeaders, uniqueIp } from '../support/oauth.js'
 import { assertJsonLines, buildLogged } from '../support/security.js'
-import { comparePaired } from '../support/timing.js'
+import { comparePaired, measure, type Took } from '../support/timing.js'
 
 // SECURITY-CASES P1–P6: the password grant against look-alike and hostile usernames, enumeration,
 // brute force and hashing-cost abuse.
@@ -96,7 +96,7 @@ t.test('P4: unknown user vs alice with a wrong password at production argon2 cos
   // Every attempt from an address of its own and, for unknown users, a name of its own; alice's account counter
   // is cleared before each of her attempts (as her next successful sign-in would), so no limit answers 429.
   // Each sample is the wall time of the request and the process CPU time it used (argon2 runs on libuv's pool).
-  const timed = async (known: boolean): Promise<{ wall: number, cpu: number }> => {
+  const timed = async (known: boolean): Promise<Took> => {
     n++
     const ip = `10.200.${(n >> 8) & 255}.${n & 255}`
     const username = known ? 'alice' : `ghost-${n}`
@@ -106,13 +106,9 @@ t.test('P4: unknown user vs alice with a wrong password at production argon2 cos
       if (!('settle' in attempt)) throw new Error(`alice's account is locked (retry after ${attempt.retryAfter} s)`)
       await attempt.settle('success')
     }
-    const cpu = process.cpuUsage()
-    const started = performance.now()
-    const res = await app.inject({ method: 'POST', url: '/token', headers: FORM, payload: form({ grant_type: 'password', username, password: 'wrong password' }), remoteAddress: ip })
-    const wall = performance.now() - started
-    const used = process.cpuUsage(cpu)
+    const { result: res, wall, cpu } = await measure(() => app.inject({ method: 'POST', url: '/token', headers: FORM, payload: form({ grant_type: 'password', username, password: 'wrong password' }), remoteAddress: ip }))
     if (res.statusCode !== 400 || res.json().error !== 'invalid_grant') throw new Error(`unexpected reply ${res.statusCode} ${res.body}`)
-    return { wall, cpu: (used.user + used.system) / 1000 }
+    return { wall, cpu }
   }
   const unknown = () => timed(false)
   const wrong = () => timed(true)

@@ -1,12 +1,12 @@
 import t from 'tap'
+import type { LightMyRequestResponse } from 'fastify'
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { performance } from 'node:perf_hooks'
 import { ADDRESS_ACTIONS, EMAIL_MESSAGES } from '../../lib/accounts/limits.js'
 import { ISSUER, addUser, build, manualClock, post } from '../support/helper.js'
 import { InjectBrowser, PASSWORD, authorizeThrough, browserFixtures, exchange, field, webRequest } from '../support/browser.js'
-import { comparePaired, turn } from '../support/timing.js'
+import { comparePaired, measure, turn, type Took } from '../support/timing.js'
 import { forgotPassword, NEW_PASSWORD, resetPath, resetSetUp, resetThrough, signsIn, withoutNonce } from '../support/password-reset.js'
 
 // SECURITY-CASES U1–U5, the forgotten-password part: /forgot-password and /reset-password against enumeration,
@@ -35,7 +35,7 @@ t.test('U1: /forgot-password for an existing and an unknown e-mail: identical pa
   const statuses = new Set<number>()
   // Each try from an address of its own, the clock an hour on (so neither limit answers: they are U4's), and the
   // queued work done before the next try (outside the timed part: it is not the answer's, which is what is measured).
-  const timed = async (known: boolean): Promise<{ request: number, inline: number }> => {
+  const timed = async (known: boolean): Promise<Record<'wall' | 'cpu' | 'inlineWall' | 'inlineCpu', number>> => {
     n++
     if (known) knownTries++
     clock.advance(EMAIL_MESSAGES.windowSeconds + 1)
@@ -43,30 +43,33 @@ t.test('U1: /forgot-password for an existing and an unknown e-mail: identical pa
     const page = await browser.get('/forgot-password')
     const fields = { csrf: field(page.body, 'csrf'), email: known ? `known-${n}@example.test` : `ghost-${n}@example.test` }
     const remoteAddress = `10.201.${(n >> 8) & 255}.${n & 255}`
-    const started = performance.now()
-    const res = await app.inject({ method: 'POST', url: '/forgot-password', headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: browser.cookieHeader }, payload: new URLSearchParams(fields).toString(), remoteAddress })
-    const request = performance.now() - started
+    let request: Took | undefined
     // What the answer would have cost had the lookup, the link and the message been made inside the request.
-    await app.passwordResets.run()
-    const inline = performance.now() - started
+    const inline = await measure(async () => {
+      request = await measure(() => app.inject({ method: 'POST', url: '/forgot-password', headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: browser.cookieHeader }, payload: new URLSearchParams(fields).toString(), remoteAddress }))
+      await app.passwordResets.run()
+    })
+    const { result: res, wall, cpu } = request as Took & { result: LightMyRequestResponse }
     await app.mail.run()
     // mail.send's nudge may still be queued: its round runs here, not inside the next try's request.
     await turn()
     await app.mail.run()
     statuses.add(res.statusCode)
     pages.add(withoutNonce(res.body))
-    return { request, inline }
+    return { wall, cpu, inlineWall: inline.wall, inlineCpu: inline.cpu }
   }
-  // Judged on paired tries (test/support/timing.ts); the inline measure is reported, not judged: it is the leak.
-  const timing = await comparePaired({ a: () => timed(true), b: () => timed(false), pairs: PAIRS, warmUp: WARM_UP, within: 0.10, maxRounds: ROUNDS, judge: ['request'] })
+  // Judged on paired tries (test/support/timing.ts); the inline measures are reported, not judged: they are the leak.
+  const timing = await comparePaired({ a: () => timed(true), b: () => timed(false), pairs: PAIRS, warmUp: WARM_UP, within: 0.10, maxRounds: ROUNDS, judge: ['wall', 'cpu'] })
   t.same([...statuses], [200], 'every answer 200')
   t.equal(pages.size, 1, 'one page for both (but its nonce)')
   t.match([...pages][0], 'If an account uses this address, we sent it a link')
-  t.ok(timing.within, `within 10%: ${timing.describe('request', ['known', 'unknown'], 3)}`)
+  t.ok(timing.estimates.wall.gap < 0.10, `wall clock within 10%: ${timing.describe('wall', ['known', 'unknown'], 3)}`)
+  t.ok(timing.estimates.cpu.gap < 0.10, `CPU time within 10%: ${timing.describe('cpu', ['known', 'unknown'], 3)}`)
   t.equal(readdirSync(mailDir).length, knownTries, 'a message for every try with a known address, none for the others')
   // The measurement can see the leak it guards against: with the work inside the request, the known address is slower.
-  const inline = timing.estimates.inline
-  t.ok(inline.gap >= 0.10 && inline.paired > 0, `the work done inline would show: ${timing.describe('inline', ['known', 'unknown'], 3)}`)
+  // On a loaded machine the wall clock's median (what a gap is measured against) stretches; CPU time does not.
+  const shows = (key: 'inlineWall' | 'inlineCpu') => timing.estimates[key].gap >= 0.10 && timing.estimates[key].paired > 0
+  t.ok(shows('inlineWall') || shows('inlineCpu'), `the work done inline would show: wall clock ${timing.describe('inlineWall', ['known', 'unknown'], 3)}; CPU time ${timing.describe('inlineCpu', ['known', 'unknown'], 3)}`)
 })
 
 t.test('U2: a link used twice, after 30 min, the older of two, with a character changed, another user\'s: error page, password unchanged', async (t) => {

@@ -14,7 +14,15 @@
  *
  * A round outside the bound is followed by another (up to `maxRounds`), and all pairs are judged together: more
  * pairs make a noise-made gap shrink, never a real one.
+ *
+ * What load still does: it stretches the median a wall-clock gap is measured against (the waits for a core), so a
+ * real gap of a few milliseconds reads as a smaller share of it on a loaded machine. Hence the tests measure each
+ * try's CPU time as well (`measure`) and judge both: CPU time leaves out the waits, so work one side does and the
+ * other does not shows there at about its quiet size whatever the load (u-accounts' inline check on SQLite: 25-30 %
+ * in both measures on a quiet machine; 5-23 % in the wall clock with three busy processes beside it, 16-21 % in CPU
+ * time).
  */
+import { performance } from 'node:perf_hooks'
 import { setImmediate as nextTurn } from 'node:timers/promises'
 
 /** One try's measures in milliseconds, by name: `{ ms }`, or several taken from the same try (`{ wall, cpu }`). */
@@ -124,6 +132,25 @@ export async function comparePaired<K extends string> (options: PairedOptions<K>
       `${rounds > 1 ? `, ${rounds} rounds` : ''}); plain medians ${nameA} ${ms(e.a)}, ${nameB} ${ms(e.b)} (${percent(e.plainGap)})`
   }
   return { within: inside, rounds, pairs: samples.a.length, estimates, samples, describe }
+}
+
+/** What one timed piece of work took, in milliseconds. */
+export interface Took { wall: number, cpu: number }
+
+/**
+ * Runs `work` and measures it: the wall-clock time, and the CPU time the process used meanwhile (every thread of
+ * it: libuv's pool, where argon2 runs, too). Judge both: CPU time does not count waits for a core, so a load that
+ * stretches every wall time (and so the median a wall-time gap is measured against) leaves it as on a quiet
+ * machine, and work one side does and the other does not shows there whatever the load; work that waits (a
+ * database round trip) shows only in the wall time.
+ */
+export async function measure<T> (work: () => Promise<T>): Promise<Took & { result: T }> {
+  const cpu = process.cpuUsage()
+  const started = performance.now()
+  const result = await work()
+  const wall = performance.now() - started
+  const used = process.cpuUsage(cpu)
+  return { result, wall, cpu: (used.user + used.system) / 1000 }
 }
 
 /**
