@@ -105,9 +105,10 @@ t.test('U1: sign-up with a taken and a new e-mail: the same page, status and hea
     if (res.statusCode !== 400) throw new Error(`unexpected ${res.statusCode}: ${res.body.slice(0, 300)}`)
     return { wall, cpu }
   }
-  const early = await comparePaired({ a: () => took(false), b: usernameTaken, pairs: 20, within: 0.10, maxRounds: 1 })
-  t.ok(early.estimates.wall.gap >= 0.10 && early.estimates.wall.paired > 0, `an early answer would show in the wall clock: ${early.describe('wall', ['hashed', 'early'])}`)
-  t.ok(early.estimates.cpu.gap >= 0.10 && early.estimates.cpu.paired > 0, `and in CPU time: ${early.describe('cpu', ['hashed', 'early'])}`)
+  const early = await comparePaired({ a: () => took(false), b: usernameTaken, pairs: 40, within: 0.10, maxRounds: 1 })
+  // Outside the bound in either measure fails the judgement above.
+  const shows = (key: 'wall' | 'cpu') => early.estimates[key].gap >= 0.10 && early.estimates[key].paired > 0
+  t.ok(shows('wall') || shows('cpu'), `an early answer would show: wall clock ${early.describe('wall', ['hashed', 'early'])}; CPU time ${early.describe('cpu', ['hashed', 'early'])}`)
 })
 
 t.test('U4: 100 sign-ups for one e-mail, and 100 e-mails from one address, at once: at most the limits\' messages, the rest 429, no 5xx', async (t) => {
