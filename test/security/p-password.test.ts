@@ -6,6 +6,7 @@ import { reserveSignIn } from '../../lib/oauth/sign-in-reservation.js'
 import { addUser, build, form, FORM } from '../support/helper.js'
 import { assertOAuthError, passwordGrant, stableHeaders, uniqueIp } from '../support/oauth.js'
 import { assertJsonLines, buildLogged } from '../support/security.js'
+import { comparePaired, measure, type Took } from '../support/timing.js'
 
 // SECURITY-CASES P1–P6: the password grant against look-alike and hostile usernames, enumeration,
 // brute force and hashing-cost abuse.
@@ -87,12 +88,6 @@ t.test('P3: unknown user, wrong password and disabled user with the right passwo
   }
 })
 
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b)
-  const mid = sorted.length >> 1
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2
-}
-
 t.test('P4: unknown user vs alice with a wrong password at production argon2 cost: medians within 10%', async (t) => {
   // The one timing test of the suite (SECURITY-CASES P4). OWASP's argon2id minimum, as in production.
   const app = await build(t, { ARGON2_MEMORY_KIB: '19456', ARGON2_TIME_COST: '2', ARGON2_PARALLELISM: '1' })
@@ -101,7 +96,7 @@ t.test('P4: unknown user vs alice with a wrong password at production argon2 cos
   // Every attempt from an address of its own and, for unknown users, a name of its own; alice's account counter
   // is cleared before each of her attempts (as her next successful sign-in would), so no limit answers 429.
   // Each sample is the wall time of the request and the process CPU time it used (argon2 runs on libuv's pool).
-  const timed = async (known: boolean): Promise<{ wall: number, cpu: number }> => {
+  const timed = async (known: boolean): Promise<Took> => {
     n++
     const ip = `10.200.${(n >> 8) & 255}.${n & 255}`
     const username = known ? 'alice' : `ghost-${n}`
@@ -111,50 +106,27 @@ t.test('P4: unknown user vs alice with a wrong password at production argon2 cos
       if (!('settle' in attempt)) throw new Error(`alice's account is locked (retry after ${attempt.retryAfter} s)`)
       await attempt.settle('success')
     }
-    const cpu = process.cpuUsage()
-    const started = performance.now()
-    const res = await app.inject({ method: 'POST', url: '/token', headers: FORM, payload: form({ grant_type: 'password', username, password: 'wrong password' }), remoteAddress: ip })
-    const wall = performance.now() - started
-    const used = process.cpuUsage(cpu)
+    const { result: res, wall, cpu } = await measure(() => app.inject({ method: 'POST', url: '/token', headers: FORM, payload: form({ grant_type: 'password', username, password: 'wrong password' }), remoteAddress: ip }))
     if (res.statusCode !== 400 || res.json().error !== 'invalid_grant') throw new Error(`unexpected reply ${res.statusCode} ${res.body}`)
-    return { wall, cpu: (used.user + used.system) / 1000 }
+    return { wall, cpu }
   }
-  const unknown: Array<{ wall: number, cpu: number }> = []
-  const known: Array<{ wall: number, cpu: number }> = []
-  const sample = async (pairs: number) => {
-    for (let i = 0; i < pairs; i++) {
-      // Alternate, and alternate which goes first, so drift in machine load hits both sides alike.
-      if (i % 2) { unknown.push(await timed(false)); known.push(await timed(true)) } else { known.push(await timed(true)); unknown.push(await timed(false)) }
-    }
-  }
-  const gap = (of: 'wall' | 'cpu') => {
-    const mu = median(unknown.map((s) => s[of]))
-    const mk = median(known.map((s) => s[of]))
-    return { mu, mk, diff: Math.abs(mu - mk) / Math.max(mu, mk) }
-  }
+  const unknown = () => timed(false)
+  const wrong = () => timed(true)
+  const names = ['unknown', 'wrong password'] as const
 
-  for (let i = 0; i < 40; i++) await timed(i % 2 === 0) // warm-up (JIT, argon2 memory of each pool thread)
-  await sample(200)
-  // On a busy CI machine a neighbour's burst can skew one batch of wall times; a real enumeration gap (no dummy
-  // verify: ~7 ms vs ~0.3 ms) cannot hide in more samples, so a batch outside 10% is re-measured once and the
-  // 400 samples per side are judged together.
-  let retried = false
-  if (gap('wall').diff >= 0.10) { retried = true; await sample(200) }
-  const wall = gap('wall')
-  const cpu = gap('cpu')
-  t.ok(wall.mk > 3, `a wrong password costs a real argon2 verify (median ${wall.mk.toFixed(2)} ms)`)
-  t.ok(wall.diff < 0.10, `wall-clock medians within 10% over ${unknown.length} samples each${retried ? ' (re-measured once)' : ''}: unknown ${wall.mu.toFixed(2)} ms, wrong password ${wall.mk.toFixed(2)} ms (${(wall.diff * 100).toFixed(1)}%)`)
-  t.ok(cpu.diff < 0.10, `CPU-time medians within 10%: unknown ${cpu.mu.toFixed(2)} ms, wrong password ${cpu.mk.toFixed(2)} ms (${(cpu.diff * 100).toFixed(1)}%)`)
+  // Judged on paired attempts (test/support/timing.ts), wall clock and CPU time alike; warm-up: JIT, and argon2's
+  // memory in each pool thread.
+  const timing = await comparePaired({ a: unknown, b: wrong, pairs: 200, warmUp: 20, within: 0.10 })
+  t.ok(timing.estimates.wall.b > 3, `a wrong password costs a real argon2 verify (median ${timing.estimates.wall.b.toFixed(2)} ms)`)
+  t.ok(timing.estimates.wall.gap < 0.10, `wall clock within 10%: ${timing.describe('wall', names)}`)
+  t.ok(timing.estimates.cpu.gap < 0.10, `CPU time within 10%: ${timing.describe('cpu', names)}`)
 
   // The measurement can see the leak it guards against: without the dummy verify, unknown users answer at once.
   const verify = app.passwords.verify
   app.passwords.verify = async (stored, password) => stored === null ? { ok: false, needsRehash: false } : verify(stored, password)
-  unknown.length = 0
-  known.length = 0
-  await sample(20)
+  const leak = await comparePaired({ a: unknown, b: wrong, pairs: 20, within: 0.10, maxRounds: 1 })
   app.passwords.verify = verify
-  const leak = gap('wall')
-  t.ok(leak.diff > 0.5, `with the dummy verify removed the gap is plain (${(leak.diff * 100).toFixed(0)}%)`)
+  t.ok(leak.estimates.wall.gap > 0.5 && leak.estimates.wall.paired < 0, `with the dummy verify removed the gap is plain: ${leak.describe('wall', names)}`)
 })
 
 t.test('P5: 30 wrong passwords for alice from one IP: 429 + Retry-After after 10; the right one refused while throttled; carol unaffected', async (t) => {
