@@ -19,6 +19,8 @@ export interface Swept {
   outbox: number
   /** Account links (verification, reset, invitation) past their expiry, used or not. */
   accountLinks: number
+  /** Passkey challenges never answered, past their few minutes. */
+  passkeyChallenges: number
 }
 
 export interface SweepRound {
@@ -34,16 +36,17 @@ export interface SweepRound {
  * column and idempotent: two instances sweeping at once only delete the same rows once.
  */
 export async function sweepExpired (storage: Storage, now: number): Promise<Swept> {
-  const [sessions, codes, upstreamTransactions, grants, revocations, outbox, accountLinks] = await Promise.all([
+  const [sessions, codes, upstreamTransactions, grants, revocations, outbox, accountLinks, passkeyChallenges] = await Promise.all([
     storage.sessions.purgeExpired(now),
     storage.codes.purgeExpired(now, REDEEMED_CODE_RETENTION_SECONDS),
     storage.upstreamTransactions.purgeExpired(now),
     storage.grants.purgeExpired(now),
     storage.revocations.purgeExpired(now),
     storage.outbox.purgeFinished(now - OUTBOX_RETENTION_SECONDS),
-    storage.accountLinks.purgeExpired(now)
+    storage.accountLinks.purgeExpired(now),
+    storage.passkeyChallenges.purgeExpired(now)
   ])
-  return { sessions, codes, upstreamTransactions, grants, revocations, outbox, accountLinks }
+  return { sessions, codes, upstreamTransactions, grants, revocations, outbox, accountLinks, passkeyChallenges }
 }
 
 /**

@@ -58,8 +58,12 @@ t.test('sweepExpired deletes what expired by now in every expiring table, and no
   const link = { purpose: 'invitation' as const, userId: null, email: 'a@x.test', scope: null, data: null, createdAt: now - 10 }
   await storage.accountLinks.create({ ...link, id: 'l1', tokenHash: 'gone', expiresAt: now })
   await storage.accountLinks.create({ ...link, id: 'l2', tokenHash: 'live', expiresAt: now + 1 })
+  // Passkey challenges: one expired now, one still good.
+  const challenge = { bindingHash: 'b', ceremony: 'signin' as const, userId: null, createdAt: now - 300 }
+  await storage.passkeyChallenges.create({ ...challenge, idHash: 'gone', expiresAt: now })
+  await storage.passkeyChallenges.create({ ...challenge, idHash: 'live', expiresAt: now + 1 })
 
-  t.same(await sweepExpired(storage, now), { sessions: 1, codes: 2, upstreamTransactions: 1, grants: 0, revocations: 1, outbox: 1, accountLinks: 1 })
+  t.same(await sweepExpired(storage, now), { sessions: 1, codes: 2, upstreamTransactions: 1, grants: 0, revocations: 1, outbox: 1, accountLinks: 1, passkeyChallenges: 1 })
   t.equal(await storage.outbox.pending(), 1, 'a message still waiting is never swept, however old')
   t.ok(await storage.sessions.find('live', now))
   t.ok(await storage.codes.find('live'))
@@ -68,7 +72,8 @@ t.test('sweepExpired deletes what expired by now in every expiring table, and no
   t.equal(await storage.codes.find('redeemed-old'), undefined)
   t.ok(await storage.revocations.anyRevoked(['jti:live']))
   t.ok(await storage.accountLinks.find('live', 'invitation', now), 'a link that still works stays')
-  t.same(await sweepExpired(storage, now), { sessions: 0, codes: 0, upstreamTransactions: 0, grants: 0, revocations: 0, outbox: 0, accountLinks: 0 }, 'a second sweep finds nothing')
+  t.ok(await storage.passkeyChallenges.consume('live', 'b', now), 'a challenge still good stays')
+  t.same(await sweepExpired(storage, now), { sessions: 0, codes: 0, upstreamTransactions: 0, grants: 0, revocations: 0, outbox: 0, accountLinks: 0, passkeyChallenges: 0 }, 'a second sweep finds nothing')
 })
 
 t.test('sweepRound: one claim per half interval; every round counts the tables', async (t) => {
