@@ -32,3 +32,9 @@ export const DEFAULT_SWEEP_INTERVAL_SECONDS = 60
  * past this bound a sign-up is told to try later (whether or not its e-mail is taken: the same answer).
  */
 export const PENDING_SIGNUPS_MAX = 10_000
+
+/**
+ * Second factors one user may hold (authenticator apps and passkeys together, enrolments not yet confirmed
+ * included): the store refuses one more (TooManyFactorsError), so a loop of "Add a passkey" cannot grow the table.
+ */
+export const MAX_FACTORS_PER_USER = 5
