@@ -9,7 +9,7 @@ declare module 'fastify' {
 }
 
 /** Routine events at info, the ones that may mean an attack or an incident at warn. */
-const WARN = new Set<SecurityEvent['type']>(['login_throttled', 'login_shed', 'login_hash_refused', 'refresh_reuse', 'code_reuse', 'upstream_failed', 'mail_failed'])
+const WARN = new Set<SecurityEvent['type']>(['login_throttled', 'login_shed', 'login_hash_refused', 'refresh_reuse', 'code_reuse', 'upstream_failed', 'mail_failed', 'mfa_failed'])
 
 const MESSAGES: Record<SecurityEvent['type'], string> = {
   login_failed: 'sign-in failed',
@@ -36,7 +36,11 @@ const MESSAGES: Record<SecurityEvent['type'], string> = {
   invitation_accepted: 'invitation accepted: an account was made through its link',
   signup: 'account created through sign-up (its e-mail link followed)',
   password_reset_requested: 'password-reset link sent',
-  password_reset: 'password changed through a reset link: every session ended, earlier tokens refused'
+  password_reset: 'password changed through a reset link: every session ended, earlier tokens refused',
+  passkey_registered: 'passkey added on the account page',
+  passkey_signin: 'signed in with a passkey',
+  mfa_failed: 'second factor refused',
+  mfa_removed: 'second factor removed on the account page'
 }
 
 /**

@@ -4,6 +4,9 @@ import { pendingEmailChange } from '../../lib/accounts/email-change.js'
 import { describeDevice } from '../../lib/browser/device.js'
 import { ACCOUNT_PATH } from '../../lib/browser/return-to.js'
 import type { SignedIn } from '../../lib/oauth/interaction.js'
+import { assetUrls } from '../../lib/browser/assets.js'
+import { passkeysOf } from '../../lib/mfa/passkeys.js'
+import { signedInWithPasskey } from '../../lib/mfa/webauthn.js'
 
 /**
  * The account page as rendered (not a route file: account.ts and account-access.ts register its forms). Every form
@@ -12,7 +15,7 @@ import type { SignedIn } from '../../lib/oauth/interaction.js'
  */
 
 /** The page's sections, each with its form(s) and its place for a message. */
-export type AccountSection = 'profile' | 'email' | 'password' | 'sessions' | 'apps' | 'providers'
+export type AccountSection = 'profile' | 'email' | 'password' | 'passkeys' | 'sessions' | 'apps' | 'providers'
 
 /** What `?done=` may name, and what the page then says: fixed words, so a link cannot make the page say anything else. */
 const NOTICES: Record<string, string> = {
@@ -23,7 +26,9 @@ const NOTICES: Record<string, string> = {
   session: 'That session is signed out.',
   app: 'The app\'s access is revoked: it must ask you again.',
   linked: 'The sign-in provider is linked: you can sign in with it.',
-  unlinked: 'The sign-in provider is unlinked.'
+  unlinked: 'The sign-in provider is unlinked.',
+  passkey: 'The passkey is added: you can sign in with it.',
+  passkey_removed: 'The passkey is removed.'
 }
 export type Done = keyof typeof NOTICES
 
@@ -47,12 +52,13 @@ export async function showAccount (reply: FastifyReply, signedIn: SignedIn, inpu
   const { storage, clock } = reply.server
   const { user, session } = signedIn
   const now = clock.now()
-  const [sessions, consents, identities, providers, pendingEmail] = await Promise.all([
+  const [sessions, consents, identities, providers, pendingEmail, passkeys] = await Promise.all([
     storage.sessions.listForUser(user.id, now),
     storage.consents.listForUser(user.id),
     storage.identities.listForUser(user.id),
     storage.providers.list(),
-    pendingEmailChange(storage, user, now)
+    pendingEmailChange(storage, user, now),
+    passkeysOf(storage, user.id)
   ])
   const linked = new Set(identities.map((i) => i.provider))
   const unlinked = providers.filter((p) => !linked.has(p.name))
@@ -72,13 +78,17 @@ export async function showAccount (reply: FastifyReply, signedIn: SignedIn, inpu
       sid: s.sid ?? undefined,
       device: describeDevice(s.userAgent),
       signedInAt: when(s.createdAt),
-      method: s.provider === null ? 'password' : displayName(s.provider),
+      method: s.provider !== null ? displayName(s.provider) : signedInWithPasskey(s.amr) ? 'a passkey' : 'password',
       current: s.idHash === session.idHash
     })),
     apps: consents.map((c) => ({ clientId: c.clientId, scopes: c.scope.split(' ').filter(Boolean) })),
     identities: identities.map((i) => ({ provider: i.provider, displayName: displayName(i.provider), email: i.email })),
-    linkable: unlinked.map((p) => ({ name: p.name, displayName: p.displayName }))
+    linkable: unlinked.map((p) => ({ name: p.name, displayName: p.displayName })),
+    passkeys: passkeys.map((p) => ({ id: p.id, name: p.name, createdAt: when(p.createdAt), lastUsedAt: p.lastUsedAt === null ? 'never' : when(p.lastUsedAt) })),
+    scripts: assetUrls()
   }, {
+    // The passkey buttons' scripts (lib/browser/assets.ts), with the page's nonce.
+    script: true,
     status: message?.status ?? (message ? 400 : 200),
     // "Link another" posts here, then 303s on to the provider: CSP form-action must allow where it lands.
     formTargets: [...new Set(unlinked.flatMap((p) => [p.issuer, p.authorizationEndpoint].filter((u): u is string => u !== null).map((u) => new URL(u).origin)))]

@@ -5,6 +5,7 @@ import { fromFrameworkError } from '../../lib/http/framework-errors.js'
 import { responseTo } from '../../lib/oauth/authorize.js'
 import account from './account.js'
 import accountAccess from './account-access.js'
+import accountPasskeys from './account-passkeys.js'
 import accounts from './accounts.js'
 import authorize from './authorize.js'
 import consent from './consent.js'
@@ -12,6 +13,7 @@ import invitation from './invitation.js'
 import forgotPassword from './forgot-password.js'
 import login from './login.js'
 import logout from './logout.js'
+import passkeys from './passkeys.js'
 import signup from './signup.js'
 import signupConfirm from './signup-confirm.js'
 import { answerClient } from './pages.js'
@@ -50,7 +52,7 @@ const browserPages: FastifyPluginAsync = async (fastify) => {
   })
 
   await fastify.register(browserSession)
-  for (const page of [authorize, login, upstream, consent, logout, accounts, account, accountAccess, invitation, signup, signupConfirm, forgotPassword, resetPassword]) await fastify.register(page)
+  for (const page of [authorize, login, passkeys, upstream, consent, logout, accounts, account, accountAccess, accountPasskeys, invitation, signup, signupConfirm, forgotPassword, resetPassword]) await fastify.register(page)
 }
 
 export default browserPages
