@@ -30,7 +30,7 @@ export const RESPONSE_TEXT_MAX = 32_768
  * counts one more, so an address answering with bad assertions runs out twice as fast. A person starts a handful a
  * minute; the login page starts one as it loads (conditional UI).
  */
-export const PASSKEY_CEREMONIES = { max: 30, windowSeconds: 60 }
+export const PASSKEY_CEREMONIES = { max: 60, windowSeconds: 60 }
 
 /** `address`: the client's address key (lib/limits/address-key.ts); counters hold only its digest. */
 export function passkeyLimits (address: string): Limit[] {

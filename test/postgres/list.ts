@@ -33,6 +33,7 @@ export const onPostgresToo: readonly string[] = [
   'e2e/invitation.test.ts',
   'e2e/oauth4webapi.test.ts',
   'e2e/oidc-browser.test.ts',
+  'e2e/passkeys.test.ts',
   'e2e/signup.test.ts',
   'e2e/password-reset.test.ts',
   'e2e/upstream.test.ts',
