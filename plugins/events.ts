@@ -37,10 +37,11 @@ const MESSAGES: Record<SecurityEvent['type'], string> = {
   signup: 'account created through sign-up (its e-mail link followed)',
   password_reset_requested: 'password-reset link sent',
   password_reset: 'password changed through a reset link: every session ended, earlier tokens refused',
+  mfa_enrolled: 'second factor enrolled (an authenticator app, or a new set of recovery codes)',
+  mfa_removed: 'second factor removed',
+  mfa_failed: 'second factor refused after a right password (or at a step-up)',
   passkey_registered: 'passkey added on the account page',
-  passkey_signin: 'signed in with a passkey',
-  mfa_failed: 'second factor refused',
-  mfa_removed: 'second factor removed on the account page'
+  passkey_signin: 'signed in with a passkey'
 }
 
 /**

@@ -34,7 +34,11 @@ export const DEFAULT_SWEEP_INTERVAL_SECONDS = 60
 export const PENDING_SIGNUPS_MAX = 10_000
 
 /**
- * Second factors one user may hold (authenticator apps and passkeys together, enrolments not yet confirmed
- * included): the store refuses one more (TooManyFactorsError), so a loop of "Add a passkey" cannot grow the table.
+ * Second factors one user may hold (authenticator apps and passkeys together, unconfirmed enrolments included:
+ * UserFactorStore.create holds the bound), so a loop of started enrolments cannot grow the table. A person has a
+ * phone, a laptop and a key or two.
  */
 export const MAX_FACTORS_PER_USER = 5
+
+/** How long an authenticator app may wait for its first code: older unconfirmed enrolments are swept. */
+export const UNCONFIRMED_FACTOR_SECONDS = 3600

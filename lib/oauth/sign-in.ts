@@ -73,7 +73,16 @@ export async function signIn (deps: SignInDeps, attempt: SignInAttempt): Promise
     events.emit({ type: 'login_failed', username, clientId, ip: clientIp }, log)
     throw invalidGrant(BAD_CREDENTIALS)
   }
-  await reservation.settle('success')
+  // A user with a second factor has proven only half of it: the attempt gives its reservation back but clears none
+  // of the account's failures (wrong codes count there too: lib/mfa/second-factor.ts); the right code clears them.
+  let hasSecondFactor: boolean
+  try {
+    hasSecondFactor = await storage.factors.countConfirmed(user.id) > 0
+  } catch (err) {
+    await reservation.settle('release').catch(() => {})
+    throw err
+  }
+  await reservation.settle(hasSecondFactor ? 'release' : 'success')
 
   if (needsRehash && user.passwordHash !== null) {
     // Compare-and-set: if the password was changed (or the user re-imported) while this hash was computed,

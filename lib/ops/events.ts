@@ -47,14 +47,20 @@ export type SecurityEvent =
   | { type: 'password_reset_requested', userId: string, ip: string }
   /** A user set a new password through a reset link: every session ended, every earlier token refused. */
   | { type: 'password_reset', userId: string, ip: string }
-  /** A user added a passkey on the account page (its factor id; `amr` is what it will sign in as: hwk or swk). */
+  /** A user enrolled a second factor (an authenticator app) or made a new set of recovery codes (the old set void). */
+  | { type: 'mfa_enrolled', userId: string, ip: string, factor: 'totp' | 'recovery_codes' }
+  /** A user removed one of their second factors (`factorId`: its id, never its secret). */
+  | { type: 'mfa_removed', userId: string, ip: string, factor: 'totp' | 'passkey', factorId: string }
+  /**
+   * A second factor was refused after a right password (or for a step-up): a wrong, replayed or old code; a bad
+   * assertion. A passkey sign-in without a password has no user yet (`userId` absent); a passkey's `reason` is
+   * lib/mfa/webauthn.ts PasskeyRefusal (malformed, challenge, unknown_credential, user_handle, invalid, counter, disabled).
+   */
+  | { type: 'mfa_failed', userId?: string, ip: string, factor: 'code' | 'passkey', reason?: string, detail?: string }
+  /** A user added a passkey on the account page. */
   | { type: 'passkey_registered', userId: string, factorId: string, ip: string }
-  /** A user signed in with a passkey (no password), or used one as the second factor (`step`). */
+  /** A user signed in with a passkey (`step` signin: no password), or used one as the second factor; `amr` hwk or swk. */
   | { type: 'passkey_signin', userId: string, factorId: string, amr: string, step: 'signin' | 'second-factor', ip: string }
-  /** A second factor was refused (a passkey assertion: malformed, challenge, unknown_credential, user_handle, invalid, counter, disabled…). */
-  | { type: 'mfa_failed', factor: 'passkey' | 'totp' | 'recovery_code', reason: string, ip: string, userId?: string, detail?: string }
-  /** A user removed one of their second factors on the account page. */
-  | { type: 'mfa_removed', userId: string, factorId: string, kind: string, ip: string }
 
 /** Where an event is written: a request's logger (so the line carries its reqId) or the server's. */
 export interface EventLog {

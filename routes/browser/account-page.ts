@@ -3,9 +3,9 @@ import { hasPassword } from '../../lib/accounts/account-access.js'
 import { pendingEmailChange } from '../../lib/accounts/email-change.js'
 import { describeDevice } from '../../lib/browser/device.js'
 import { ACCOUNT_PATH } from '../../lib/browser/return-to.js'
+import type { TotpEnrolment } from '../../lib/mfa/enrolment.js'
 import type { SignedIn } from '../../lib/oauth/interaction.js'
 import { assetUrls } from '../../lib/browser/assets.js'
-import { passkeysOf } from '../../lib/mfa/passkeys.js'
 import { signedInWithPasskey } from '../../lib/mfa/webauthn.js'
 
 /**
@@ -15,7 +15,7 @@ import { signedInWithPasskey } from '../../lib/mfa/webauthn.js'
  */
 
 /** The page's sections, each with its form(s) and its place for a message. */
-export type AccountSection = 'profile' | 'email' | 'password' | 'passkeys' | 'sessions' | 'apps' | 'providers'
+export type AccountSection = 'profile' | 'email' | 'password' | 'factors' | 'passkeys' | 'sessions' | 'apps' | 'providers'
 
 /** What `?done=` may name, and what the page then says: fixed words, so a link cannot make the page say anything else. */
 const NOTICES: Record<string, string> = {
@@ -27,6 +27,8 @@ const NOTICES: Record<string, string> = {
   app: 'The app\'s access is revoked: it must ask you again.',
   linked: 'The sign-in provider is linked: you can sign in with it.',
   unlinked: 'The sign-in provider is unlinked.',
+  factor: 'The authenticator app is on: you will be asked for a code after your password.',
+  factor_removed: 'The authenticator app is removed.',
   passkey: 'The passkey is added: you can sign in with it.',
   passkey_removed: 'The passkey is removed.'
 }
@@ -48,17 +50,21 @@ const when = (seconds: number) => `${new Date(seconds * 1000).toISOString().slic
 
 export interface AccountMessage { section: AccountSection, text: string, status?: number }
 
-export async function showAccount (reply: FastifyReply, signedIn: SignedIn, input: { message?: AccountMessage, done?: unknown } = {}): Promise<FastifyReply> {
-  const { storage, clock } = reply.server
+/** What the second-factor section shows once: an app being added, or new recovery codes. */
+export interface FactorsShown { enrolment?: TotpEnrolment | undefined, recoveryCodes?: string[] }
+
+export async function showAccount (reply: FastifyReply, signedIn: SignedIn, input: { message?: AccountMessage, done?: unknown, factors?: FactorsShown } = {}): Promise<FastifyReply> {
+  const { storage, clock, secrets } = reply.server
   const { user, session } = signedIn
   const now = clock.now()
-  const [sessions, consents, identities, providers, pendingEmail, passkeys] = await Promise.all([
+  const [sessions, consents, identities, providers, pendingEmail, factors, recoveryCodesLeft] = await Promise.all([
     storage.sessions.listForUser(user.id, now),
     storage.consents.listForUser(user.id),
     storage.identities.listForUser(user.id),
     storage.providers.list(),
     pendingEmailChange(storage, user, now),
-    passkeysOf(storage, user.id)
+    storage.factors.list(user.id),
+    storage.factors.recoveryCodesLeft(user.id)
   ])
   const linked = new Set(identities.map((i) => i.provider))
   const unlinked = providers.filter((p) => !linked.has(p.name))
@@ -84,7 +90,15 @@ export async function showAccount (reply: FastifyReply, signedIn: SignedIn, inpu
     apps: consents.map((c) => ({ clientId: c.clientId, scopes: c.scope.split(' ').filter(Boolean) })),
     identities: identities.map((i) => ({ provider: i.provider, displayName: displayName(i.provider), email: i.email })),
     linkable: unlinked.map((p) => ({ name: p.name, displayName: p.displayName })),
-    passkeys: passkeys.map((p) => ({ id: p.id, name: p.name, createdAt: when(p.createdAt), lastUsedAt: p.lastUsedAt === null ? 'never' : when(p.lastUsedAt) })),
+    // Authenticator apps (account-factors.ts): the confirmed ones, and what is shown once.
+    secretsAvailable: secrets !== undefined,
+    totpApps: factors.filter((f) => f.kind === 'totp' && f.confirmedAt !== null)
+      .map((f) => ({ id: f.id, name: f.name, addedAt: when(f.confirmedAt!), lastUsedAt: f.lastUsedAt === null ? undefined : when(f.lastUsedAt) })),
+    hasSecondFactor: factors.some((f) => f.confirmedAt !== null),
+    recoveryCodesLeft,
+    enrolment: input.factors?.enrolment,
+    recoveryCodes: input.factors?.recoveryCodes,
+    passkeys: factors.filter((f) => f.kind === 'passkey').map((p) => ({ id: p.id, name: p.name, createdAt: when(p.createdAt), lastUsedAt: p.lastUsedAt === null ? 'never' : when(p.lastUsedAt) })),
     scripts: assetUrls()
   }, {
     // The passkey buttons' scripts (lib/browser/assets.ts), with the page's nonce.
