@@ -103,3 +103,28 @@ export const passkeyRemoveSchema = {
     ...formErrors
   }
 }
+
+export const passkeyFactorOptionsSchema = {
+  ...optionsPage('passkeyFactorOptions', 'Start a passkey as the second factor (the second-factor page)',
+    'Options for navigator.credentials.get(): one of the passkeys of the user whose password step is done (or whose session steps up).'),
+  response: { ...optionsPage('', '', '').response, 303: redirect('no password step and no session: to the login page') }
+}
+
+export const passkeyFactorSchema = {
+  operationId: 'passkeySecondFactor',
+  tags: ['browser'],
+  summary: 'A passkey as the second factor (the second-factor page\'s "Sign in with a passkey")',
+  description: 'Form fields `csrf`, `response` (the assertion\'s JSON) and `return_to`. As POST /login/passkey, but the passkey must be ' +
+    'one of the user\'s whose password step is done (or whose session steps up); then the session\'s `amr` adds `hwk` or `swk` and `mfa` ' +
+    'to `pwd`, and the flow continues as after a right code. Events `passkey_signin` (`step` second-factor); a refusal: `mfa_failed`, and ' +
+    'the second-factor page again (401).',
+  security: noSecurity,
+  consumes: ['application/x-www-form-urlencoded'],
+  response: {
+    303: redirect('on to the client (a code, or the consent page), or the page the sign-in was for; or, no password step, to the login page'),
+    200: html('with response_mode=form_post, the page posting the answer to the client'),
+    401: html('the second-factor page again: the passkey was not accepted'),
+    ...browserErrors,
+    ...formErrors
+  }
+}

@@ -1,11 +1,12 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify'
 import { localReturnTo } from '../../lib/browser/return-to.js'
 import { PageError, tooManyRequests } from '../../lib/errors.js'
-import { finishAssertion, startSignIn, type PasskeyDeps } from '../../lib/mfa/passkeys.js'
+import { finishAssertion, startSecondFactor, startSignIn, type PasskeyDeps } from '../../lib/mfa/passkeys.js'
 import { passkeyLimits, passkeySignInAmr, relyingParty } from '../../lib/mfa/webauthn.js'
 import { passwordFormAllowed } from '../../lib/oauth/sign-in-methods.js'
-import { passkeySignInOptionsSchema, passkeySignInSchema } from '../../schemas/passkeys.js'
+import { passkeyFactorOptionsSchema, passkeyFactorSchema, passkeySignInOptionsSchema, passkeySignInSchema } from '../../schemas/passkeys.js'
 import { showLogin, signedIn } from './pages.js'
+import { factorState, loginFor, secondFactorPassed, showFactorPage } from './second-factor.js'
 
 /** The browser's binding for a challenge: its CSRF cookie, which the form's CSRF check has just matched against the field. */
 export const passkeyBinding = (request: FastifyRequest): string => String(request.formFields().csrf)
@@ -28,7 +29,9 @@ export const passkeyDeps = (request: FastifyRequest): PasskeyDeps => {
 /**
  * The login page's "Sign in with a passkey" (and its conditional UI in the username field): a discoverable
  * credential, user verification required, no username and no password. A verified assertion ends as the login form
- * does (pages.ts signedIn), with a session whose `amr` says two factors (a passkey with its user verified).
+ * does (pages.ts signedIn), with a session whose `amr` says two factors (a passkey with its user verified). And the
+ * same button on the second-factor page (/login/factor): one of that user's passkeys after the password (or on top
+ * of a session, a step-up), ending as a right code does (second-factor.ts secondFactorPassed: `hwk` or `swk`).
  */
 const passkeys: FastifyPluginAsync = async (fastify) => {
   const { events } = fastify
@@ -58,6 +61,31 @@ const passkeys: FastifyPluginAsync = async (fastify) => {
     }
     events.emit({ type: 'passkey_signin', userId: result.user.id, factorId: result.factor.id, amr: result.amr, step: 'signin', ip: request.ip }, request.log)
     return signedIn(reply, result.user, { provider: null, amr: passkeySignInAmr(result.amr) }, pending, undefined, local)
+  })
+
+  fastify.post('/login/factor/passkey/options', { schema: passkeyFactorOptionsSchema, config: { browser: 'form' } }, async (request, reply) => {
+    const state = await factorState(request)
+    if (!state) return reply.redirect(loginFor(null), 303)
+    await passkeyCeremonyAllowed(request)
+    return reply.send(await startSecondFactor(passkeyDeps(request), state.user.id, passkeyBinding(request)))
+  })
+
+  fastify.post('/login/factor/passkey', { schema: passkeyFactorSchema, config: { browser: 'form' } }, async (request, reply) => {
+    const state = await factorState(request)
+    // The password step expired (or the user changed): start over at the password.
+    if (!state) return reply.redirect(loginFor(null), 303)
+    const result = await finishAssertion(passkeyDeps(request), { response: request.formFields().response, binding: passkeyBinding(request), userId: state.user.id })
+    if (result.outcome === 'refused') {
+      events.emit({ type: 'mfa_failed', factor: 'passkey', userId: state.user.id, reason: result.reason, ip: request.ip, ...(result.detail ? { detail: result.detail.slice(0, 200) } : {}) }, request.log)
+      const wait = await spendPasskeyAttempt(request)
+      if (wait !== undefined) {
+        reply.header('retry-after', String(wait))
+        return showFactorPage(reply, state, 'Too many failed attempts. Wait a minute, then try again.', 429)
+      }
+      return showFactorPage(reply, state, 'That passkey was not accepted. Try again, or enter a code.', 401)
+    }
+    events.emit({ type: 'passkey_signin', userId: result.user.id, factorId: result.factor.id, amr: result.amr, step: 'second-factor', ip: request.ip }, request.log)
+    return secondFactorPassed(request, reply, state, result.amr)
   })
 }
 

@@ -1,6 +1,6 @@
 import t, { type Test } from 'tap'
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
-import { ISSUER, build } from '../support/helper.js'
+import { ISSUER, addUser, build } from '../support/helper.js'
 import { InjectBrowser, PASSWORD, browserFixtures, callbackParams, field, webRequest } from '../support/browser.js'
 import { addPasskey, postAssertion, signInChallenge } from '../support/passkeys.js'
 import { SoftAuthenticator } from '../support/webauthn.js'
@@ -13,19 +13,23 @@ import { SoftAuthenticator } from '../support/webauthn.js'
 // user holds no session. A right one then signs in, so the refusals are not a broken sign-in.
 
 const RP = new URL(ISSUER)
+const MALLORY_PASSWORD = 'mallory has her own passphrase'
 
 async function setUp (t: Test) {
   const app = await build(t, { ISSUER })
   const { alice } = await browserFixtures(app, { skipConsent: true })
-  const mallory = await app.storage.users.create({ username: 'mallory', passwordHash: null })
+  const mallory = await addUser(app, 'mallory', MALLORY_PASSWORD)
   // Alice adds her passkey on her account page, then signs out of everything.
   const own = new InjectBrowser(app)
   const login = await own.get('/login?return_to=/account')
   await own.post('/login', { username: 'alice', password: PASSWORD, csrf: field(login.body, 'csrf'), return_to: '/account' })
   const passkey = new SoftAuthenticator(RP.hostname, RP.origin)
   t.equal((await addPasskey(own, passkey)).statusCode, 303, '(alice adds a passkey)')
+  // And one that keeps no counter (many synced passkeys report 0 always): only the challenge stops its replay.
+  const counterless = new SoftAuthenticator(RP.hostname, RP.origin)
+  t.equal((await addPasskey(own, counterless, 'No counter', { counter: 0 })).statusCode, 303, '(and a counterless one)')
   await app.storage.sessions.deleteForUser(alice.id)
-  return { app, alice, mallory, passkey }
+  return { app, alice, mallory, passkey, counterless }
 }
 
 /** Nobody is signed in: the browser's account page sends it to the login page, and the user has no session at all. */
@@ -64,15 +68,7 @@ t.test('Q3: an assertion for another user\'s credential is refused; no session',
 })
 
 t.test('Q3: a replayed assertion (the same challenge) is refused, even from an authenticator without a counter; of ten at once one signs in', async (t) => {
-  const { app, alice } = await setUp(t)
-  // An authenticator that keeps no counter (many synced passkeys report 0 always): only the challenge stops a replay.
-  const counterless = new SoftAuthenticator(RP.hostname, RP.origin)
-  const own = new InjectBrowser(app)
-  const login = await own.get('/login?return_to=/account')
-  await own.post('/login', { username: 'alice', password: PASSWORD, csrf: field(login.body, 'csrf'), return_to: '/account' })
-  t.equal((await addPasskey(own, counterless, 'No counter', { counter: 0 })).statusCode, 303)
-  await app.storage.sessions.deleteForUser(alice.id)
-
+  const { app, alice, counterless } = await setUp(t)
   const { browser, page, challenge } = await atLogin(app)
   const assertion = counterless.assert(challenge, { counter: 0 })
   // The attacker holds a copy of this browser's cookies and the posted form.
@@ -134,4 +130,25 @@ t.test('Q3: a passkey of a disabled user, and one without user verification, are
   const disabled = await atLogin(app)
   refused(t, await postAssertion(disabled.browser, disabled.page, passkey.assert(disabled.challenge)), 'a disabled user')
   await noSession(t, app, disabled.browser, alice.id)
+})
+
+t.test('Q3: at the second factor after alice\'s password, mallory\'s own passkey (another user\'s credential) is refused; no session', async (t) => {
+  const { app, alice } = await setUp(t)
+  // Mallory has a passkey of her own, added on her own account page.
+  const hers = new SoftAuthenticator(RP.hostname, RP.origin)
+  const own = new InjectBrowser(app)
+  const ownLogin = await own.get('/login?return_to=/account')
+  await own.post('/login', { username: 'mallory', password: MALLORY_PASSWORD, csrf: field(ownLogin.body, 'csrf'), return_to: '/account' })
+  t.equal((await addPasskey(own, hers)).statusCode, 303, '(mallory adds her passkey)')
+  // Mallory knows alice's password: the password step is done, the second factor is asked.
+  const browser = new InjectBrowser(app)
+  const request = webRequest()
+  const login = await browser.get(request.url)
+  const posted = await browser.post('/login', { username: 'alice', password: PASSWORD, csrf: field(login.body, 'csrf'), return_to: field(login.body, 'return_to') })
+  const page = await browser.get(posted.headers.location as string)
+  const challenge = (await browser.post('/login/factor/passkey/options', { csrf: field(page.body, 'csrf') })).json().challenge as string
+  const res = await browser.post('/login/factor/passkey', { csrf: field(page.body, 'csrf'), return_to: field(page.body, 'return_to'), response: JSON.stringify(hers.assert(challenge)) })
+  t.equal(res.statusCode, 401)
+  t.match(res.body, /That passkey was not accepted/)
+  await noSession(t, app, browser, alice.id)
 })

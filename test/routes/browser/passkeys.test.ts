@@ -107,3 +107,41 @@ t.test('refusals are pages, never a 500: garbage, no response, a registration wi
   t.equal(status, 429, 'the address ran out of ceremonies')
   await t.rejects(signInChallenge(anonymous, page.body))
 })
+
+t.test('a passkey as the second factor: after the password, the second-factor page offers it; the session has pwd, hwk, mfa', async (t) => {
+  const { app, browser, alice } = await signedIn(t)
+  const authenticator = new SoftAuthenticator(RP.hostname, RP.origin)
+  await addPasskey(browser, authenticator)
+  await app.storage.sessions.deleteForUser(alice.id)
+
+  const fresh = new InjectBrowser(app)
+  const request = webRequest()
+  const login = await fresh.get(request.url)
+  const posted = await fresh.post('/login', { username: 'alice', password: PASSWORD, csrf: field(login.body, 'csrf'), return_to: field(login.body, 'return_to') })
+  t.equal(posted.statusCode, 303)
+  t.match(posted.headers.location, /^\/login\/factor\?return_to=/, 'the password alone: on to the second factor')
+  const page = await fresh.get(posted.headers.location as string)
+  t.match(page.body, /action="\/login\/factor\/passkey"/)
+  t.match(page.body, /Sign in with a passkey/)
+  t.match(String(page.headers['content-security-policy']), /script-src 'nonce-/)
+  const options = await fresh.post('/login/factor/passkey/options', { csrf: field(page.body, 'csrf') })
+  t.equal(options.statusCode, 200)
+  const { challenge, allowCredentials } = options.json() as { challenge: string, allowCredentials: Array<{ id: string }> }
+  t.same(allowCredentials.map((c) => c.id), [authenticator.id], 'alice\'s passkeys only')
+  const done = await fresh.post('/login/factor/passkey', { csrf: field(page.body, 'csrf'), return_to: field(page.body, 'return_to'), response: JSON.stringify(authenticator.assert(challenge)) })
+  t.equal(done.statusCode, 303)
+  t.ok(callbackParams(done).get('code'), 'the code for the client')
+  const sessions = await app.storage.sessions.listForUser(alice.id, Math.floor(Date.now() / 1000))
+  t.same(sessions.map((s) => s.amr), [['pwd', 'hwk', 'mfa']])
+})
+
+t.test('the second-factor passkey routes without a password step: to the login page', async (t) => {
+  const app = await build(t, { ISSUER })
+  const browser = new InjectBrowser(app)
+  const csrf = field((await browser.get('/login')).body, 'csrf')
+  for (const path of ['/login/factor/passkey/options', '/login/factor/passkey']) {
+    const res = await browser.post(path, { csrf, response: '{}' })
+    t.equal(res.statusCode, 303, path)
+    t.equal(res.headers.location, '/login')
+  }
+})
