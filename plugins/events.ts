@@ -37,12 +37,12 @@ const MESSAGES: Record<SecurityEvent['type'], string> = {
   signup: 'account created through sign-up (its e-mail link followed)',
   password_reset_requested: 'password-reset link sent',
   password_reset: 'password changed through a reset link: every session ended, earlier tokens refused',
-  mfa_enrolled: 'second factor enrolled',
+  mfa_enrolled: 'second factor enrolled (an authenticator app, or a new set of recovery codes)',
   mfa_removed: 'account page: a second factor removed',
-  mfa_failed: 'second factor refused',
+  mfa_failed: 'second factor refused (a wrong, replayed or old code; a bad passkey assertion)',
   mfa_passed: 'second factor accepted',
-  passkey_registered: 'passkey registered',
-  passkey_signin: 'signed in with a passkey',
+  passkey_registered: 'passkey added on the account page',
+  passkey_signin: 'signed in with a passkey, or used one as the second factor',
   factors_reset: 'an administrator removed a user\'s second factors (the user enrols again)'
 }
 

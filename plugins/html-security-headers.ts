@@ -1,7 +1,7 @@
 import fp from 'fastify-plugin'
 import type { FastifyReply, FastifyRequest, onRequestHookHandler, RouteOptions } from 'fastify'
 
-/** What a rendered page's own CSP must allow: its inline style (by nonce), where its forms may post, its one script if it has one. */
+/** What a rendered page's own CSP must allow: its inline style (by nonce), where its forms may post, its nonce'd scripts if it has any. */
 export interface PageSources { styleNonce: string, formTargets: readonly string[], scriptNonce?: string | undefined }
 
 declare module 'fastify' {
@@ -64,7 +64,8 @@ const browserNoStore: onRequestHookHandler = (_request: FastifyRequest, reply: F
  */
 function pageCsp (sources: PageSources): string {
   const formAction = ["'self'", ...new Set(sources.formTargets)].join(' ')
-  const script = sources.scriptNonce === undefined ? '' : ` script-src 'nonce-${sources.scriptNonce}';`
+  // A page with scripts may call back here (the passkey buttons ask for their challenge), nowhere else.
+  const script = sources.scriptNonce === undefined ? '' : ` script-src 'nonce-${sources.scriptNonce}'; connect-src 'self';`
   return `default-src 'none'; style-src 'nonce-${sources.styleNonce}';${script} img-src 'self' data:; form-action ${formAction}; base-uri 'none'; frame-ancestors 'none'`
 }
 

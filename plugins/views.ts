@@ -14,7 +14,10 @@ export interface PageOptions {
   status?: number
   /** Origins a form on the page may end up at (CSP form-action): a login or consent post 303s to the client. */
   formTargets?: string[]
-  /** The page runs its own inline script (the nonce'd `<script>` of form-post.eta); no other page runs any. */
+  /**
+   * The page runs scripts carrying its nonce: form-post.eta's inline submit, the passkey pages' scripts served from
+   * /assets/ (lib/browser/assets.ts); no other page runs any.
+   */
   script?: boolean
 }
 

@@ -44,14 +44,26 @@ export async function changePassword (deps: PasswordChangeDeps, user: User, inpu
   // Checked before the current one: a new password that cannot be chosen costs no hash and no attempt.
   const problem = passwordProblem(input.next, { username: user.username, email: user.email })
   if (problem !== undefined) return { outcome: 'refused', message: problem }
+  const checked = await confirmPassword(deps, user, { password: input.current, clientIp: input.clientIp, addressKey: input.addressKey })
+  if (checked.outcome !== 'right') return checked
+  return { outcome: 'changed', user: await updateUser(deps, user.username, { password: input.next }) }
+}
+
+export type PasswordCheck = { outcome: 'right' } | { outcome: 'wrong' } | { outcome: 'throttled', retryAfter: number }
+
+/**
+ * The signed-in user's current password, asked again before a change that matters (a new password, removing a second
+ * factor): checked exactly as a sign-in checks it, so a stolen session guesses it no faster than the login page.
+ */
+export async function confirmPassword (deps: SignInDeps, user: User, input: { password: string, clientIp: string, addressKey: string }): Promise<PasswordCheck> {
+  if (input.password === '') return { outcome: 'wrong' }
   let checked: User
   try {
-    checked = await signIn(deps, { username: user.username, password: input.current, clientIp: input.clientIp, addressKey: input.addressKey, clientId: ACCOUNT_PAGE_CLIENT })
+    checked = await signIn(deps, { username: user.username, password: input.password, clientIp: input.clientIp, addressKey: input.addressKey, clientId: ACCOUNT_PAGE_CLIENT })
   } catch (err) {
     if (err instanceof OAuthError && err.error === 'invalid_grant') return { outcome: 'wrong' }
     if (err instanceof OAuthError && err.error === 'too_many_requests') return { outcome: 'throttled', retryAfter: Number(err.headers['retry-after'] ?? 60) }
     throw err
   }
-  if (checked.id !== user.id) return { outcome: 'wrong' }
-  return { outcome: 'changed', user: await updateUser(deps, user.username, { password: input.next }) }
+  return checked.id === user.id ? { outcome: 'right' } : { outcome: 'wrong' }
 }

@@ -50,15 +50,20 @@ export type SecurityEvent =
   // Second factors (docs/second-factors.md). `factor` is what was used: an authenticator app's code, a recovery code, a passkey.
   /** A factor was added: an authenticator app confirmed by its first code, or a new set of recovery codes made. */
   | { type: 'mfa_enrolled', userId: string, ip: string, factor: SecondFactor }
-  /** The user removed a factor of theirs (the account page); an administrator's removal is factors_reset. */
+  /** The user removed a factor of theirs (the account page; `factorId`: its id, never its secret); an administrator's removal is factors_reset. */
   | { type: 'mfa_removed', userId: string, ip: string, factor: SecondFactor, factorId?: string }
-  /** A second factor was refused: a wrong or replayed code, a bad passkey assertion (no userId when the passkey was unknown). */
-  | { type: 'mfa_failed', userId?: string, ip: string, factor: SecondFactor }
-  /** A second factor was accepted after the password or at a step-up (a passkey used as a second factor too). */
+  /**
+   * A second factor was refused: a wrong, replayed or old code; a bad passkey assertion. A passkey sign-in without a
+   * password has no user yet (`userId` absent); a passkey's `reason` is lib/mfa/webauthn.ts PasskeyRefusal
+   * (malformed, challenge, unknown_credential, user_handle, invalid, counter, disabled).
+   */
+  | { type: 'mfa_failed', userId?: string, ip: string, factor: SecondFactor, reason?: string, detail?: string }
+  /** A second factor was accepted after the password or at a step-up (a code; a passkey's is passkey_signin). */
   | { type: 'mfa_passed', userId: string, ip: string, factor: SecondFactor }
-  | { type: 'passkey_registered', userId: string, ip: string }
-  /** A sign-in with a passkey alone (no password): it counts as two factors. */
-  | { type: 'passkey_signin', userId: string, ip: string }
+  /** A user added a passkey on the account page. */
+  | { type: 'passkey_registered', userId: string, factorId: string, ip: string }
+  /** A user signed in with a passkey (`step` signin: no password, two factors in one), or used one as the second factor; `amr` hwk or swk. */
+  | { type: 'passkey_signin', userId: string, factorId: string, amr: string, step: 'signin' | 'second-factor', ip: string }
   /** An administrator (admin API or CLI) removed a user's factors: all of them, or one by its id. */
   | { type: 'factors_reset', actor: string, userId: string, scope: 'all' | 'one', count: number }
 

@@ -21,6 +21,8 @@ export interface Swept {
   accountLinks: number
   /** Authenticator apps never confirmed with a code, started more than UNCONFIRMED_FACTOR_SECONDS ago (abandoned). */
   unconfirmedFactors: number
+  /** Passkey challenges never answered, past their few minutes. */
+  passkeyChallenges: number
 }
 
 export interface SweepRound {
@@ -36,7 +38,7 @@ export interface SweepRound {
  * column and idempotent: two instances sweeping at once only delete the same rows once.
  */
 export async function sweepExpired (storage: Storage, now: number): Promise<Swept> {
-  const [sessions, codes, upstreamTransactions, grants, revocations, outbox, accountLinks, unconfirmedFactors] = await Promise.all([
+  const [sessions, codes, upstreamTransactions, grants, revocations, outbox, accountLinks, unconfirmedFactors, passkeyChallenges] = await Promise.all([
     storage.sessions.purgeExpired(now),
     storage.codes.purgeExpired(now, REDEEMED_CODE_RETENTION_SECONDS),
     storage.upstreamTransactions.purgeExpired(now),
@@ -44,9 +46,10 @@ export async function sweepExpired (storage: Storage, now: number): Promise<Swep
     storage.revocations.purgeExpired(now),
     storage.outbox.purgeFinished(now - OUTBOX_RETENTION_SECONDS),
     storage.accountLinks.purgeExpired(now),
-    storage.factors.purgeUnconfirmed(now - UNCONFIRMED_FACTOR_SECONDS)
+    storage.factors.purgeUnconfirmed(now - UNCONFIRMED_FACTOR_SECONDS),
+    storage.passkeyChallenges.purgeExpired(now)
   ])
-  return { sessions, codes, upstreamTransactions, grants, revocations, outbox, accountLinks, unconfirmedFactors }
+  return { sessions, codes, upstreamTransactions, grants, revocations, outbox, accountLinks, unconfirmedFactors, passkeyChallenges }
 }
 
 /**

@@ -292,6 +292,7 @@ export async function withReadCache (inner: Storage, options: CacheOptions, bus?
     outbox: inner.outbox,
     accountLinks: inner.accountLinks,
     factors: inner.factors,
+    passkeyChallenges: inner.passkeyChallenges,
     ping: () => inner.ping(),
     poolStats: inner.poolStats,
     async close () {

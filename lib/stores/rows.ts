@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { SigningAlg } from '../../schemas/vocabulary.js'
-import type { AccountLink, FactorKind, UserFactor, AccountLinkPurpose, Client, OutboxMessage, ClientPatch, GrantType, Grant, Identity, ImportedUser, ProviderClaims, ProviderPatch, RefreshToken, RequestedClaims, SigningKey, UpstreamProvider, UpstreamTransaction, User, UserClaims, UserPatch } from './types.js'
+import type { AccountLink, FactorKind, UserFactor, AccountLinkPurpose, Client, OutboxMessage, ClientPatch, GrantType, Grant, Identity, ImportedUser, ProviderClaims, ProviderPatch, RefreshToken, RequestedClaims, SigningKey, UpstreamProvider, UpstreamTransaction, PasskeyChallenge, PasskeyCeremony, User, UserClaims, UserPatch } from './types.js'
 
 /**
  * Row ⇄ entity mapping shared by both backends: the column names are the same, and the few type
@@ -206,6 +206,15 @@ export const toIdentity = (r: Row): Identity => ({
   userId: String(r.user_id),
   email: strOrNull(r.email),
   linkedAt: num(r.linked_at)
+})
+
+export const toPasskeyChallenge = (r: Row): PasskeyChallenge => ({
+  idHash: String(r.id_hash),
+  bindingHash: String(r.binding_hash),
+  ceremony: String(r.ceremony) as PasskeyCeremony,
+  userId: strOrNull(r.user_id),
+  createdAt: num(r.created_at),
+  expiresAt: num(r.expires_at)
 })
 
 export const toUpstreamTransaction = (r: Row): UpstreamTransaction => ({

@@ -363,6 +363,7 @@ export interface Storage {
   outbox: OutboxStore
   accountLinks: AccountLinkStore
   factors: UserFactorStore
+  passkeyChallenges: PasskeyChallengeStore
   /** Resolves when the database answers; rejects with StoreUnavailableError otherwise. */
   ping (): Promise<void>
   /** Connection-pool use, for /metrics (PostgreSQL; SQLite has no pool). */
@@ -644,7 +645,7 @@ export interface UpstreamTransactionStore {
 }
 
 /** The tables that grow with use, whose row counts /metrics shows (`gatehouse_table_rows`). */
-export const GROWING_TABLES = ['sessions', 'session_clients', 'authorization_codes', 'upstream_transactions', 'consents', 'grants', 'refresh_tokens', 'revocations', 'outbox', 'account_links'] as const
+export const GROWING_TABLES = ['sessions', 'session_clients', 'authorization_codes', 'upstream_transactions', 'consents', 'grants', 'refresh_tokens', 'revocations', 'outbox', 'account_links', 'passkey_challenges'] as const
 export type GrowingTable = typeof GROWING_TABLES[number]
 
 /** What keeps the tables bounded (lib/ops/sweep.ts): who sweeps this round, and how big the tables are. */
@@ -844,4 +845,36 @@ export interface UserFactorStore {
   useRecoveryCode (userId: string, digest: string, now: number): Promise<boolean>
   /** How many unused recovery codes the user has. */
   recoveryCodesLeft (userId: string): Promise<number>
+}
+
+/** What a WebAuthn challenge was issued for (lib/mfa/passkeys.ts): adding a passkey, signing in with one, or a passkey as the second factor. */
+export type PasskeyCeremony = 'register' | 'signin' | 'second-factor'
+
+/**
+ * A WebAuthn challenge handed to a browser and not yet answered (W3C WebAuthn §13.4.3: the server keeps it, and it is
+ * good once). Found by the SHA-256 of the challenge the authenticator signed, bound to the browser that asked for it
+ * by the SHA-256 of its CSRF cookie, short-lived (lib/mfa/webauthn.ts CHALLENGE_TTL_SECONDS), single use.
+ */
+export interface PasskeyChallenge {
+  /** SHA-256 (base64url) of the challenge (itself base64url, as it comes back in clientDataJSON). */
+  idHash: string
+  /** SHA-256 (base64url) of the browser's binding (its CSRF cookie). */
+  bindingHash: string
+  ceremony: PasskeyCeremony
+  /** Whose: the signed-in user adding a passkey, the user whose password step is done; null for a sign-in (anyone's passkey). */
+  userId: string | null
+  createdAt: number
+  expiresAt: number
+}
+
+export interface PasskeyChallengeStore {
+  create (challenge: PasskeyChallenge): Promise<void>
+  /**
+   * Atomically removes and returns the challenge when it exists under `idHash`, was issued to the browser
+   * `bindingHash` names, and has not expired at `now`: exactly one caller ever gets it, whatever the concurrency
+   * (across instances too), so an assertion replayed with the same challenge finds nothing.
+   */
+  consume (idHash: string, bindingHash: string, now: number): Promise<PasskeyChallenge | undefined>
+  /** Deletes challenges expired by `now`; the number deleted. */
+  purgeExpired (now: number): Promise<number>
 }

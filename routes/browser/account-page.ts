@@ -5,6 +5,8 @@ import { describeDevice } from '../../lib/browser/device.js'
 import { ACCOUNT_PATH } from '../../lib/browser/return-to.js'
 import type { TotpEnrolment } from '../../lib/mfa/enrolment.js'
 import type { SignedIn } from '../../lib/oauth/interaction.js'
+import { assetUrls } from '../../lib/browser/assets.js'
+import { signedInWithPasskey } from '../../lib/mfa/webauthn.js'
 
 /**
  * The account page as rendered (not a route file: account.ts and account-access.ts register its forms). Every form
@@ -13,7 +15,7 @@ import type { SignedIn } from '../../lib/oauth/interaction.js'
  */
 
 /** The page's sections, each with its form(s) and its place for a message. */
-export type AccountSection = 'profile' | 'email' | 'password' | 'factors' | 'sessions' | 'apps' | 'providers'
+export type AccountSection = 'profile' | 'email' | 'password' | 'factors' | 'passkeys' | 'sessions' | 'apps' | 'providers'
 
 /** What `?done=` may name, and what the page then says: fixed words, so a link cannot make the page say anything else. */
 const NOTICES: Record<string, string> = {
@@ -26,7 +28,9 @@ const NOTICES: Record<string, string> = {
   linked: 'The sign-in provider is linked: you can sign in with it.',
   unlinked: 'The sign-in provider is unlinked.',
   factor: 'The authenticator app is on: you will be asked for a code after your password.',
-  factor_removed: 'The authenticator app is removed.'
+  factor_removed: 'The authenticator app is removed.',
+  passkey: 'The passkey is added: you can sign in with it.',
+  passkey_removed: 'The passkey is removed.'
 }
 export type Done = keyof typeof NOTICES
 
@@ -80,7 +84,7 @@ export async function showAccount (reply: FastifyReply, signedIn: SignedIn, inpu
       sid: s.sid ?? undefined,
       device: describeDevice(s.userAgent),
       signedInAt: when(s.createdAt),
-      method: s.provider === null ? 'password' : displayName(s.provider),
+      method: s.provider !== null ? displayName(s.provider) : signedInWithPasskey(s.amr) ? 'a passkey' : 'password',
       current: s.idHash === session.idHash
     })),
     apps: consents.map((c) => ({ clientId: c.clientId, scopes: c.scope.split(' ').filter(Boolean) })),
@@ -93,8 +97,12 @@ export async function showAccount (reply: FastifyReply, signedIn: SignedIn, inpu
     hasSecondFactor: factors.some((f) => f.confirmedAt !== null),
     recoveryCodesLeft,
     enrolment: input.factors?.enrolment,
-    recoveryCodes: input.factors?.recoveryCodes
+    recoveryCodes: input.factors?.recoveryCodes,
+    passkeys: factors.filter((f) => f.kind === 'passkey').map((p) => ({ id: p.id, name: p.name, createdAt: when(p.createdAt), lastUsedAt: p.lastUsedAt === null ? 'never' : when(p.lastUsedAt) })),
+    scripts: assetUrls()
   }, {
+    // The passkey buttons' scripts (lib/browser/assets.ts), with the page's nonce.
+    script: true,
     status: message?.status ?? (message ? 400 : 200),
     // "Link another" posts here, then 303s on to the provider: CSP form-action must allow where it lands.
     formTargets: [...new Set(unlinked.flatMap((p) => [p.issuer, p.authorizationEndpoint].filter((u): u is string => u !== null).map((u) => new URL(u).origin)))]

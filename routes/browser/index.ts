@@ -5,6 +5,7 @@ import { fromFrameworkError } from '../../lib/http/framework-errors.js'
 import { responseTo } from '../../lib/oauth/authorize.js'
 import account from './account.js'
 import accountAccess from './account-access.js'
+import accountPasskeys from './account-passkeys.js'
 import accountFactors from './account-factors.js'
 import accounts from './accounts.js'
 import authorize from './authorize.js'
@@ -15,6 +16,7 @@ import login from './login.js'
 import loginEnroll from './login-enroll.js'
 import loginFactor from './login-factor.js'
 import logout from './logout.js'
+import passkeys from './passkeys.js'
 import signup from './signup.js'
 import signupConfirm from './signup-confirm.js'
 import { answerClient } from './pages.js'
@@ -53,7 +55,7 @@ const browserPages: FastifyPluginAsync = async (fastify) => {
   })
 
   await fastify.register(browserSession)
-  for (const page of [authorize, login, loginFactor, loginEnroll, upstream, consent, logout, accounts, account, accountAccess, accountFactors, invitation, signup, signupConfirm, forgotPassword, resetPassword]) await fastify.register(page)
+  for (const page of [authorize, login, loginFactor, loginEnroll, passkeys, upstream, consent, logout, accounts, account, accountAccess, accountFactors, accountPasskeys, invitation, signup, signupConfirm, forgotPassword, resetPassword]) await fastify.register(page)
 }
 
 export default browserPages

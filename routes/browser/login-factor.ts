@@ -2,8 +2,7 @@ import type { FastifyPluginAsync, FastifyReply } from 'fastify'
 import { checkSecondFactorCode } from '../../lib/mfa/second-factor.js'
 import { usedTwoFactors } from '../../lib/mfa/assurance.js'
 import { loginFactorPageSchema, loginFactorSchema } from '../../schemas/second-factors.js'
-import { formTargets } from './pages.js'
-import { factorState, loginFor, secondFactorPassed, type FactorState } from './second-factor.js'
+import { factorState, loginFor, secondFactorPassed, showFactorPage as show, type FactorState } from './second-factor.js'
 
 /** The longest input worth checking: a code or a recovery code, with room for spaces. Anything longer is wrong. */
 const MAX_CODE_INPUT = 64
@@ -15,16 +14,6 @@ const MAX_CODE_INPUT = 64
  */
 const loginFactor: FastifyPluginAsync = async (fastify) => {
   const { storage, throttle, events, secrets, clock } = fastify
-
-  const show = async (reply: FastifyReply, state: FactorState, message?: string, status?: number) => reply.page('login-factor', {
-    csrf: reply.csrfToken(),
-    returnTo: state.returnTo ?? undefined,
-    username: state.user.username,
-    stepUp: state.mode === 'step-up',
-    loginHref: loginFor(state.returnTo),
-    message
-    // The right code 303s on to the client: CSP form-action must allow its origin (as on the login page).
-  }, { status, formTargets: formTargets((await reply.request.pendingAuthorization({ returnTo: state.returnTo }))?.authz) })
 
   /** A step-up that has nothing to do here: two factors already (on), or no factor to ask for (enrol one first). */
   async function stepUpElsewhere (reply: FastifyReply, state: FactorState & { mode: 'step-up' }): Promise<FastifyReply | undefined> {

@@ -1,4 +1,5 @@
 import type { FastifyReply } from 'fastify'
+import { assetUrls } from '../../lib/browser/assets.js'
 import { describeScopes } from '../../lib/browser/scope-words.js'
 import { consentScopes } from '../../lib/oauth/claims.js'
 import { codeResponse, decideNext } from '../../lib/oauth/authorization-flow.js'
@@ -25,6 +26,8 @@ export interface LoginPage { returnTo?: string | undefined, authz?: Authorizatio
 export async function showLogin (reply: FastifyReply, input: LoginPage): Promise<FastifyReply> {
   const query = input.returnTo === undefined ? '' : `?return_to=${encodeURIComponent(input.returnTo)}`
   const providers = await offeredProviders(reply.server.storage, input.authz)
+  // "Sign in with a passkey" wherever the password form is (a local sign-in too): its scripts, with the page's nonce.
+  const passkeys = passwordFormAllowed(input.authz?.client) ? assetUrls() : undefined
   return reply.page('login', {
     csrf: reply.csrfToken(),
     returnTo: input.returnTo,
@@ -34,8 +37,9 @@ export async function showLogin (reply: FastifyReply, input: LoginPage): Promise
     passwordForm: passwordFormAllowed(input.authz?.client),
     providers: providers.map((p) => ({ name: p.name, displayName: p.displayName, href: `/login/${p.name}${query}` })),
     // Self-service sign-up (SIGNUP=open), keeping the pending request so it continues once the account is made.
-    signupHref: reply.server.config.signup === 'open' ? `/signup${query}` : undefined
-  }, { status: input.status, formTargets: formTargets(input.authz) })
+    signupHref: reply.server.config.signup === 'open' ? `/signup${query}` : undefined,
+    passkeys
+  }, { status: input.status, formTargets: formTargets(input.authz), script: passkeys !== undefined })
 }
 
 export async function showConsent (reply: FastifyReply, input: { authz: AuthorizationRequest, returnTo: string, user: User, scopes: string[] }): Promise<FastifyReply> {

@@ -5,7 +5,9 @@ import type { SignedIn } from '../../lib/oauth/interaction.js'
 import { PASSWORD_SIGN_IN, type SignInMethod } from '../../lib/oauth/sign-in-methods.js'
 import { withSecondFactor, type SecondFactorAmr } from '../../lib/mfa/assurance.js'
 import type { User } from '../../lib/stores/types.js'
-import { showLogin, signedIn } from './pages.js'
+import { assetUrls } from '../../lib/browser/assets.js'
+import { passkeysOf } from '../../lib/mfa/passkeys.js'
+import { formTargets, showLogin, signedIn } from './pages.js'
 
 /**
  * What the second-factor pages share (not a route file): who is being asked for a second factor, and the one ending
@@ -51,4 +53,22 @@ export async function secondFactorPassed (request: FastifyRequest, reply: Fastif
   reply.endPasswordStep()
   const again = () => showLogin(reply, { returnTo: pending?.returnTo ?? localReturnTo(state.returnTo), authz: pending?.authz, message: 'Your account changed meanwhile: sign in again.', status: 401 })
   return signedIn(reply, state.user, method, pending, again, localReturnTo(state.returnTo) ?? '/login')
+}
+
+/**
+ * The second-factor page (/login/factor): the code form, and "Sign in with a passkey" when the user has one (its
+ * scripts with the page's nonce), with `message` and `status` after a refusal.
+ */
+export async function showFactorPage (reply: FastifyReply, state: FactorState, message?: string, status?: number): Promise<FastifyReply> {
+  const hasPasskey = (await passkeysOf(reply.server.storage, state.user.id)).length > 0
+  return reply.page('login-factor', {
+    csrf: reply.csrfToken(),
+    returnTo: state.returnTo ?? undefined,
+    username: state.user.username,
+    stepUp: state.mode === 'step-up',
+    loginHref: loginFor(state.returnTo),
+    message,
+    passkeys: hasPasskey ? assetUrls() : undefined
+    // The right code 303s on to the client: CSP form-action must allow its origin (as on the login page).
+  }, { status, formTargets: formTargets((await reply.request.pendingAuthorization({ returnTo: state.returnTo }))?.authz), script: hasPasskey })
 }

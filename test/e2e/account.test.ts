@@ -40,7 +40,7 @@ t.test('the account page in Chromium: password change, other sessions, an app re
       if (await page.getByLabel('Password').isVisible()) {
         await page.getByLabel('Username').fill('alice')
         await page.getByLabel('Password').fill(password)
-        await Promise.all([page.waitForLoadState(), page.getByRole('button', { name: 'Sign in' }).click()])
+        await Promise.all([page.waitForLoadState(), page.getByRole('button', { name: 'Sign in', exact: true }).click()])
       } else if (await page.getByRole('button', { name: 'Allow' }).isVisible()) {
         await Promise.all([page.waitForURL((u) => u.href.startsWith(callback)), page.getByRole('button', { name: 'Allow' }).click()])
       }

@@ -33,7 +33,7 @@ t.test('openid-client with response_mode=form_post: Chromium signs in, the form 
   await page.goto(url.href)
   await page.getByLabel('Username').fill('alice')
   await page.getByLabel('Password').fill(PASSWORD)
-  await page.getByRole('button', { name: 'Sign in' }).click()
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click()
   await page.getByRole('button', { name: 'Allow' }).click()
   const posted = await callback.next()
   t.equal(posted.method, 'POST', 'the answer comes as a POST')

@@ -80,7 +80,7 @@ t.test('invited by the admin API, the account made in Chromium from the mailed l
   await other.page.goto(authorizationUrl.href)
   await other.page.getByLabel('Username').fill('bob')
   await other.page.getByLabel('Password').fill(CHOSEN)
-  await Promise.all([other.page.waitForURL((u) => u.href.startsWith(callback)), other.page.getByRole('button', { name: 'Sign in' }).click()])
+  await Promise.all([other.page.waitForURL((u) => u.href.startsWith(callback)), other.page.getByRole('button', { name: 'Sign in', exact: true }).click()])
   const tokens = await oidc.authorizationCodeGrant(config, new URL(other.page.url()), { pkceCodeVerifier: verifier, expectedState: state, expectedNonce: nonce, idTokenExpected: true })
   t.match(tokens.claims(), { sub: bob!.id, email: 'bob@example.test', email_verified: true }, 'the ID token: the invited address, verified')
 

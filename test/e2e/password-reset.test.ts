@@ -46,7 +46,7 @@ t.test('forgot → mailed link → new password → sign in; the old session and
   const signIn = async (page: Page, password: string) => {
     await page.getByLabel('Username').fill('alice')
     await page.getByLabel('Password').fill(password)
-    await page.getByRole('button', { name: 'Sign in' }).click()
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click()
   }
 
   // The first device: signed in at the app, with a refresh token.

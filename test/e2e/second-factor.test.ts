@@ -22,7 +22,7 @@ t.test('an authenticator app: enrol on /account, sign in with password + code, t
   const signInWithPassword = async () => {
     await page.getByLabel('Username').fill('alice')
     await page.getByLabel('Password').fill(PASSWORD)
-    await Promise.all([page.waitForLoadState(), page.getByRole('button', { name: 'Sign in' }).click()])
+    await Promise.all([page.waitForLoadState(), page.getByRole('button', { name: 'Sign in', exact: true }).click()])
   }
   const signOut = async () => {
     await page.goto(`${issuer}/login`)

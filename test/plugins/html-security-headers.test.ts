@@ -40,7 +40,9 @@ t.test('pages: their own CSP (nonce\'d style, forms to here and the client), COO
   for (const [name, res] of Object.entries({ page, errorPage })) {
     const nonce = /<style nonce="([^"]+)">/.exec(res.body)?.[1]
     t.ok(nonce, `${name}: a style nonce`)
-    t.equal(res.headers['content-security-policy'], `default-src 'none'; style-src 'nonce-${nonce}'; img-src 'self' data:; form-action 'self'${name === 'page' ? ' https://app.test' : ''}; base-uri 'none'; frame-ancestors 'none'`, `${name}: its CSP`)
+    // The login page runs its passkey scripts (by the same nonce) and may call back here for their challenge.
+    const scripts = name === 'page' ? ` script-src 'nonce-${nonce}'; connect-src 'self';` : ''
+    t.equal(res.headers['content-security-policy'], `default-src 'none'; style-src 'nonce-${nonce}';${scripts} img-src 'self' data:; form-action 'self'${name === 'page' ? ' https://app.test' : ''}; base-uri 'none'; frame-ancestors 'none'`, `${name}: its CSP`)
     t.equal(res.headers['cross-origin-opener-policy'], 'same-origin', `${name}: COOP`)
     t.equal(res.headers['x-frame-options'], 'DENY', name)
     t.equal(res.headers['x-content-type-options'], 'nosniff', name)

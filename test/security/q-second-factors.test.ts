@@ -34,7 +34,8 @@ t.test('Q1: 12 wrong codes at once: no more checked than the account limit allow
   const statuses = answers.map((r) => r.statusCode)
   t.equal(statuses.filter((s) => s === 401).length, ACCOUNT_FAILURES.max, `${ACCOUNT_FAILURES.max} checked and wrong`)
   t.equal(statuses.filter((s) => s === 429).length, 12 - ACCOUNT_FAILURES.max, 'the rest refused before any check')
-  t.equal(checked, ACCOUNT_FAILURES.max, 'the factors were read for the admitted attempts only')
+  // Each answer is the factor page, which reads the factors once more (does the user have a passkey to offer?).
+  t.equal(checked - answers.length, ACCOUNT_FAILURES.max, 'the factors were read for the admitted attempts only')
   t.ok(answers.filter((r) => r.statusCode === 429).every((r) => Number(r.headers['retry-after']) > 0), 'Retry-After')
   t.same(await app.storage.sessions.listForUser(alice.id, app.clock.now()), [], 'no session')
 })

@@ -16,6 +16,7 @@ import { PostgresHousekeepingStore } from './housekeeping.js'
 import { PostgresOutboxStore } from './outbox.js'
 import { PostgresAccountLinkStore } from './account-links.js'
 import { PostgresUserFactorStore } from './factors.js'
+import { PostgresPasskeyChallengeStore } from './passkey-challenges.js'
 
 /**
  * INT8 (BIGINT, COUNT(*)) as a JS number instead of node-postgres' default string. Unix seconds and row
@@ -80,6 +81,7 @@ export async function openPostgres (databaseUrl: string, clock: Clock = systemCl
     outbox: new PostgresOutboxStore(db),
     accountLinks: new PostgresAccountLinkStore(db),
     factors: new PostgresUserFactorStore(db),
+    passkeyChallenges: new PostgresPasskeyChallengeStore(db),
     async ping () {
       try {
         // A table of ours, not just SELECT 1: a database dropped and re-created empty is not ready either.

@@ -299,7 +299,17 @@ export const postgresMigrations: string[] = [
      created_at BIGINT NOT NULL,
      used_at BIGINT,
      PRIMARY KEY (user_id, digest)
-   );`
+   );`,
+  // Passkey challenges: see the SQLite migration of the same number.
+  `CREATE TABLE passkey_challenges (
+     id_hash TEXT COLLATE "C" PRIMARY KEY,
+     binding_hash TEXT COLLATE "C" NOT NULL,
+     ceremony TEXT COLLATE "C" NOT NULL CHECK (ceremony IN ('register', 'signin', 'second-factor')),
+     user_id TEXT COLLATE "C" REFERENCES users (id) ON DELETE CASCADE,
+     created_at BIGINT NOT NULL,
+     expires_at BIGINT NOT NULL
+   );
+   CREATE INDEX passkey_challenges_expiry ON passkey_challenges (expires_at);`
 ]
 
 /**

@@ -15,6 +15,7 @@ import { SqliteHousekeepingStore } from './housekeeping.js'
 import { SqliteOutboxStore } from './outbox.js'
 import { SqliteAccountLinkStore } from './account-links.js'
 import { SqliteUserFactorStore } from './factors.js'
+import { SqlitePasskeyChallengeStore } from './passkey-challenges.js'
 
 /** `sqlite:PATH` (relative to the working directory) or `sqlite::memory:`. */
 export function sqlitePath (databaseUrl: string): string {
@@ -50,6 +51,7 @@ export function openSqlite (databaseUrl: string, clock: Clock = systemClock): St
     outbox: new SqliteOutboxStore(db),
     accountLinks: new SqliteAccountLinkStore(db),
     factors: new SqliteUserFactorStore(db),
+    passkeyChallenges: new SqlitePasskeyChallengeStore(db),
     async ping () { db.prepare('SELECT 1').get() },
     async close () { if (db.open) db.close() }
   }

@@ -335,5 +335,17 @@ export const sqliteMigrations: string[] = [
      created_at INTEGER NOT NULL,
      used_at INTEGER,
      PRIMARY KEY (user_id, digest)
-   );`
+   );`,
+  // Passkey challenges (lib/stores/types.ts PasskeyChallenge, lib/mfa/passkeys.ts): each WebAuthn challenge handed to a
+  // browser, by its digest, until it is answered once or expires (minutes); bounded per address by the rate of
+  // ceremonies (lib/mfa/webauthn.ts) and swept by lib/ops/sweep.ts.
+  `CREATE TABLE passkey_challenges (
+     id_hash TEXT PRIMARY KEY,
+     binding_hash TEXT NOT NULL,
+     ceremony TEXT NOT NULL CHECK (ceremony IN ('register', 'signin', 'second-factor')),
+     user_id TEXT REFERENCES users (id) ON DELETE CASCADE,
+     created_at INTEGER NOT NULL,
+     expires_at INTEGER NOT NULL
+   );
+   CREATE INDEX passkey_challenges_expiry ON passkey_challenges (expires_at);`
 ]

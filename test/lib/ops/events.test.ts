@@ -12,8 +12,8 @@ t.test('second-factor events: accepted, refused, added; passkey events are passk
     [{ type: 'mfa_failed', userId: 'u', ip, factor: 'totp' }, { factor: 'totp', outcome: 'failure' }],
     [{ type: 'mfa_failed', ip, factor: 'passkey' }, { factor: 'passkey', outcome: 'failure' }],
     [{ type: 'mfa_enrolled', userId: 'u', ip, factor: 'recovery_code' }, { factor: 'recovery_code', outcome: 'enrolled' }],
-    [{ type: 'passkey_signin', userId: 'u', ip }, { factor: 'passkey', outcome: 'success' }],
-    [{ type: 'passkey_registered', userId: 'u', ip }, { factor: 'passkey', outcome: 'enrolled' }],
+    [{ type: 'passkey_signin', userId: 'u', factorId: 'f', amr: 'hwk', step: 'signin', ip }, { factor: 'passkey', outcome: 'success' }],
+    [{ type: 'passkey_registered', userId: 'u', factorId: 'f', ip }, { factor: 'passkey', outcome: 'enrolled' }],
     [{ type: 'mfa_removed', userId: 'u', ip, factor: 'totp' }, undefined],
     [{ type: 'factors_reset', actor: 'root', userId: 'u', scope: 'all', count: 2 }, undefined],
     [{ type: 'login_failed', username: 'u', clientId: 'c', ip }, undefined]
