@@ -198,12 +198,20 @@ export interface Client {
   userinfoAlg: SigningAlg | null
   /** Where OpenID Connect Back-Channel Logout 1.0 posts a logout token when a session of its users ends. */
   backchannelLogoutUri: string | null
+  /** Its users must have used a second factor in the browser sign-in its codes come from (lib/oauth/interaction.ts `mfa`). */
+  requireMfa: boolean
+  /**
+   * The legacy path: the password grant gives tokens to users who have a second factor, on the password alone
+   * (lib/oauth/grants/password.ts refuses them otherwise). Off unless an operator turns it on for one client.
+   */
+  passwordGrantSkipsMfa: boolean
   createdAt: number
   updatedAt: number
 }
 
 /** The client fields a registration may leave out (the store's defaults apply). */
 type OptionalClientFields = 'postLogoutRedirectUris' | 'skipConsent' | 'providers' | 'pkce' | 'idTokenAlg' | 'userinfoAlg' | 'backchannelLogoutUri'
+  | 'requireMfa' | 'passwordGrantSkipsMfa'
 export type NewClient = Omit<Client, 'createdAt' | 'updatedAt' | 'generation' | OptionalClientFields> & Partial<Pick<Client, OptionalClientFields>>
 export type ClientPatch = Partial<Pick<Client, 'grantTypes' | 'scope' | 'redirectUris' | 'secretHash' | OptionalClientFields>>
 

@@ -299,7 +299,10 @@ export const postgresMigrations: string[] = [
      created_at BIGINT NOT NULL,
      used_at BIGINT,
      PRIMARY KEY (user_id, digest)
-   );`
+   );`,
+  // Per-client second-factor policy: see the SQLite migration of the same number.
+  `ALTER TABLE clients ADD COLUMN require_mfa BOOLEAN NOT NULL DEFAULT FALSE;
+   ALTER TABLE clients ADD COLUMN password_grant_skips_mfa BOOLEAN NOT NULL DEFAULT FALSE;`
 ]
 
 /**

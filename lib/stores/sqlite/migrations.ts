@@ -335,5 +335,9 @@ export const sqliteMigrations: string[] = [
      created_at INTEGER NOT NULL,
      used_at INTEGER,
      PRIMARY KEY (user_id, digest)
-   );`
+   );`,
+  // Per-client second-factor policy (docs/second-factors.md "Requiring a second factor"): its users must have used
+  // one in the browser; the password grant may skip it for this client (legacy).
+  `ALTER TABLE clients ADD COLUMN require_mfa INTEGER NOT NULL DEFAULT 0;
+   ALTER TABLE clients ADD COLUMN password_grant_skips_mfa INTEGER NOT NULL DEFAULT 0;`
 ]
