@@ -21,7 +21,7 @@ const consent: FastifyPluginAsync = async (fastify) => {
     if (decision !== 'allow') throw badAuthorizationRequest('decision must be allow or deny')
     const now = clock.now()
     // The consent form answers the consent prompt; a scope the user does not hold is still refused.
-    const next = await decideNext(storage, { authz, signedIn, now, fresh: { login: true, consent: true }, log: request.log })
+    const next = await decideNext(storage, { authz, signedIn, now, fresh: { login: true, consent: true }, mfa: config.mfa, log: request.log })
     // What the user allowed is kept even when the login prompt comes back (a max_age passed while they read the page):
     // otherwise the sign-in it asks for would lead to this page again, and a short max_age would never let them through.
     // With the scopes the `claims` parameter reaches (a claim asked for by name is consented like its scope).
