@@ -44,6 +44,6 @@ export async function decideNext (storage: Storage, input: { authz: Authorizatio
 /** Issues the code and returns the answer that takes it to the client: `code`, `state` and `iss` (RFC 9207), in the request's response mode. */
 export async function codeResponse (deps: { storage: Storage, issuer: string }, authz: AuthorizationRequest, decision: { scopes: string[], signedIn: SignedIn }, now: number): Promise<ClientResponse> {
   const { user, session } = decision.signedIn
-  const code = await issueCode(deps.storage, { request: authz, user, scopes: decision.scopes, authTime: session.authTime, sessionHash: session.idHash, sid: session.sid ?? null, credentialVersion: session.credentialVersion, now })
+  const code = await issueCode(deps.storage, { request: authz, user, scopes: decision.scopes, authTime: session.authTime, sessionHash: session.idHash, sid: session.sid ?? null, amr: session.amr, credentialVersion: session.credentialVersion, now })
   return responseTo(authz, { code, state: authz.state, iss: deps.issuer })
 }

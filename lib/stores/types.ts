@@ -500,6 +500,11 @@ export interface AuthorizationCode {
   sessionHash: string | null
   /** That session's `sid`, for the ID token (Back-Channel Logout 1.0 §2.1); null (or absent when written) when it had none. */
   sid?: string | null
+  /**
+   * That session's `amr` (Session.amr) when the code was issued, for the ID token's `amr` and `acr`: what the sign-in
+   * did then, not what the session says at redemption. Absent when written: [] (read back as []).
+   */
+  amr?: string[]
   /** The credential version of the session that issued it: redeemed only while the user still holds it. */
   credentialVersion: number
   createdAt: number
