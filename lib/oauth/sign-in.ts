@@ -30,6 +30,12 @@ export interface SignInAttempt {
   /** The address as per-address limits count it (lib/limits/address-key.ts, `request.addressKey`). */
   addressKey: string
   clientId: string
+  /**
+   * Called once the password is proven right, before the attempt is settled; what it throws is the answer. A refusal
+   * settles the attempt as released: not a failure (the password was right), and not a success, which would clear the
+   * account's failures (a known password must not wipe a count a second factor's guesses add to).
+   */
+  accept?: (user: User) => Promise<void>
 }
 
 /**
@@ -72,6 +78,14 @@ export async function signIn (deps: SignInDeps, attempt: SignInAttempt): Promise
     await reservation.settle('failure')
     events.emit({ type: 'login_failed', username, clientId, ip: clientIp }, log)
     throw invalidGrant(BAD_CREDENTIALS)
+  }
+  if (attempt.accept) {
+    try {
+      await attempt.accept(user)
+    } catch (err) {
+      await reservation.settle('release').catch(() => {})
+      throw err
+    }
   }
   await reservation.settle('success')
 

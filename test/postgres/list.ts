@@ -65,6 +65,7 @@ export const onPostgresToo: readonly string[] = [
   'routes/browser/invitation.test.ts',
   'routes/browser/login.test.ts',
   'routes/browser/logout.test.ts',
+  'routes/browser/mfa-policy.test.ts',
   'routes/browser/sessions.test.ts',
   'routes/browser/signup.test.ts',
   'routes/browser/verify-email.test.ts',
