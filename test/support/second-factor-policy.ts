@@ -13,20 +13,16 @@ import { ISSUER } from './helper.js'
 /** A confirmed authenticator app for `user` (its secret is never read: only countConfirmed matters here). */
 export async function addConfirmedFactor (app: FastifyInstance, user: User, id = `totp-${user.id}`): Promise<void> {
   const now = app.clock.now()
-  await app.storage.factors.create({
-    id, userId: user.id, kind: 'totp', name: 'Phone', secret: 'sealed-secret-unused', credentialId: null, publicKey: null,
-    counter: 0, data: null, createdAt: now, confirmedAt: now
-  }, 10)
+  const factor = { id, userId: user.id, kind: 'totp', name: 'Phone', secret: 'sealed-secret-unused', credentialId: null, publicKey: null, counter: 0, data: null, createdAt: now, confirmedAt: now } as const
+  await app.storage.factors.create(factor, 10)
 }
 
 /** Puts a session of `user` with this `amr` into `browser` (its cookie), as a sign-in would have. */
 export async function sessionWithAmr (app: FastifyInstance, browser: InjectBrowser, user: User, amr: string[]): Promise<void> {
   const now = app.clock.now()
   const cookie = newSecret()
-  const stored = await app.storage.sessions.create({
-    idHash: digest(cookie), userId: user.id, authTime: now, createdAt: now, expiresAt: now + 3600,
-    credentialVersion: user.credentialVersion, provider: null, amr, sid: newSecret()
-  })
+  const session = { idHash: digest(cookie), userId: user.id, authTime: now, createdAt: now, expiresAt: now + 3600, credentialVersion: user.credentialVersion, provider: null, amr, sid: newSecret() }
+  const stored = await app.storage.sessions.create(session)
   if (!stored) throw new Error('the session was not stored')
   browser.cookies.set(cookieNames(ISSUER).session, cookie)
 }
