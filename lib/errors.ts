@@ -144,6 +144,9 @@ export const badAuthorizationRequest = (description: string) => new PageError('i
 /** Sign-in through an upstream provider: no such provider (404), a check that failed (400), a provider that cannot be reached (502). */
 export const unknownProvider = () => new PageError('invalid_request', 'there is no such sign-in provider', 404)
 export const upstreamRefused = (description: string) => new PageError('invalid_request', description, 400)
+/** Second factors (docs/second-factors.md): no SECRETS_KEY to seal an app's secret; a user at MAX_FACTORS_PER_USER. */
+export const noSecretsKey = () => new PageError('invalid_request', 'authenticator apps cannot be added on this server: it has no SECRETS_KEY to keep their secrets (ask its operator)', 409)
+export const tooManyFactors = () => new PageError('invalid_request', 'you have as many second factors as an account may hold: remove one first', 409)
 export const upstreamUnreachable = (description = 'the sign-in provider cannot be reached; try again in a moment') => new PageError('temporarily_unavailable', description, 502)
 export const csrfRefused = () => new PageError('invalid_request', 'this form has expired or did not come from this site; go back and try again', 403)
 

@@ -1,9 +1,12 @@
 import fp from 'fastify-plugin'
 import cookie from '@fastify/cookie'
+import { randomBytes } from 'node:crypto'
 import type { FastifyReply, FastifyRequest, RouteOptions } from 'fastify'
 import { cookieAttributes, cookieNames, isSecretValue, newSecret } from '../lib/browser/cookies.js'
 import { checkCsrf } from '../lib/browser/csrf.js'
 import { BrowserSessions } from '../lib/browser/sessions.js'
+import { secretBox } from '../lib/credentials/secret-box.js'
+import { openPasswordStep, PASSWORD_STEP_SECONDS, sealPasswordStep } from '../lib/mfa/password-step.js'
 import { badAuthorizationRequest } from '../lib/errors.js'
 import { queryOf, readAuthorizationRequest, safeReturnTo, type AuthorizationRequest, type Query } from '../lib/oauth/authorize.js'
 import type { SignedIn } from '../lib/oauth/interaction.js'
@@ -12,6 +15,9 @@ import type { User } from '../lib/stores/types.js'
 
 /** The authorization request a login or consent form carries (`return_to`), read and checked. */
 export interface PendingAuthorization { authz: AuthorizationRequest, returnTo: string }
+
+/** A password step done, waiting for the second factor (lib/mfa/password-step.ts): its user as now, and where it goes on. */
+export interface PasswordStepDone { user: User, returnTo: string | null }
 
 interface PendingOptions {
   /** Refuse (400 page) when there is none. */
@@ -41,6 +47,11 @@ declare module 'fastify' {
     formFields: () => Record<string, unknown>
     /** This browser's binding to the sign-ins it sent to upstream providers, when it has one. */
     upstreamBinding: () => string | undefined
+    /**
+     * The password step this browser completed (lib/mfa/password-step.ts), while it holds: unexpired, its user still
+     * there, enabled and at the credential version the password was checked against. Not a session.
+     */
+    passwordStep: () => Promise<PasswordStepDone | undefined>
   }
   interface FastifyReply {
     /** This browser's CSRF token for a form on the page, set as a cookie when it has none yet. */
@@ -55,6 +66,10 @@ declare module 'fastify' {
     signOut: () => Promise<void>
     /** This browser's upstream binding, set as a cookie when it has none (kept across sign-ins, so two tabs work). */
     bindUpstream: () => string
+    /** Remembers (sealed, PASSWORD_STEP_SECONDS) that `user`'s password was right; the second factor finishes the sign-in. */
+    startPasswordStep: (user: User, returnTo: string | null) => void
+    /** Forgets this browser's password step (the sign-in finished, or was given up). */
+    endPasswordStep: () => void
   }
 }
 
@@ -74,6 +89,9 @@ export default fp(async (fastify) => {
   const signedInOf = new WeakMap<FastifyRequest, Promise<SignedIn | undefined>>()
   const pendingOf = new WeakMap<FastifyRequest, Promise<PendingAuthorization | undefined>>()
   const csrfOf = new WeakMap<FastifyRequest, string>()
+  // The password step's seal: SECRETS_KEY's box. Without one (PostgreSQL and no SECRETS_KEY, where only passkeys can
+  // be second factors) a key of this process: the step then holds on this instance only (docs/second-factors.md).
+  const stepBox = fastify.secrets ?? secretBox(randomBytes(32))
 
   await fastify.register(cookie)
 
@@ -126,6 +144,25 @@ export default fp(async (fastify) => {
     return isSecretValue(binding) ? binding : undefined
   })
 
+  fastify.decorateRequest('passwordStep', async function (this: FastifyRequest) {
+    const step = openPasswordStep(stepBox, this.cookies[names.step], clock.now())
+    if (step === undefined) return undefined
+    const user = await storage.users.findById(step.userId)
+    if (!user || user.disabled || user.credentialVersion !== step.credentialVersion) return undefined
+    return { user, returnTo: step.returnTo }
+  })
+
+  fastify.decorateReply('startPasswordStep', function (this: FastifyReply, user: User, returnTo: string | null) {
+    const expiresAt = clock.now() + PASSWORD_STEP_SECONDS
+    const sealed = sealPasswordStep(stepBox, { userId: user.id, credentialVersion: user.credentialVersion, returnTo, expiresAt })
+    this.setCookie(names.step, sealed, cookieAttributes(names, PASSWORD_STEP_SECONDS))
+  })
+
+  function endPasswordStep (reply: FastifyReply): void {
+    if (reply.request.cookies[names.step] !== undefined) reply.setCookie(names.step, '', cookieAttributes(names, 0))
+  }
+  fastify.decorateReply('endPasswordStep', function (this: FastifyReply) { endPasswordStep(this) })
+
   fastify.decorateReply('csrfToken', function (this: FastifyReply) {
     const token = csrfOf.get(this.request) ?? this.request.cookies[names.csrf]
     if (isSecretValue(token)) return token
@@ -142,6 +179,8 @@ export default fp(async (fastify) => {
   fastify.decorateReply('signIn', async function (this: FastifyReply, user: User, method: SignInMethod) {
     const started = await sessions.start(user, method, this.request.cookies[names.session], this.request.headers['user-agent'])
     newCsrfToken(this)
+    // Whatever sign-in was half done in this browser, this one replaces it.
+    endPasswordStep(this)
     if (started === undefined) {
       this.setCookie(names.session, '', cookieAttributes(names, 0))
       signedInOf.set(this.request, Promise.resolve(undefined))
@@ -157,6 +196,7 @@ export default fp(async (fastify) => {
   fastify.decorateReply('signOut', async function (this: FastifyReply) {
     await sessions.end(this.request.cookies[names.session])
     this.setCookie(names.session, '', cookieAttributes(names, 0))
+    endPasswordStep(this)
     signedInOf.set(this.request, Promise.resolve(undefined))
   })
 
@@ -167,4 +207,4 @@ export default fp(async (fastify) => {
     this.setCookie(names.upstream, binding, cookieAttributes(names))
     return binding
   })
-}, { name: 'browser-session', dependencies: ['config', 'clock', 'storage', 'id-tokens'] })
+}, { name: 'browser-session', dependencies: ['config', 'clock', 'storage', 'id-tokens', 'secrets'] })

@@ -9,7 +9,7 @@ declare module 'fastify' {
 }
 
 /** Routine events at info, the ones that may mean an attack or an incident at warn. */
-const WARN = new Set<SecurityEvent['type']>(['login_throttled', 'login_shed', 'login_hash_refused', 'refresh_reuse', 'code_reuse', 'upstream_failed', 'mail_failed'])
+const WARN = new Set<SecurityEvent['type']>(['login_throttled', 'login_shed', 'login_hash_refused', 'refresh_reuse', 'code_reuse', 'upstream_failed', 'mail_failed', 'mfa_failed'])
 
 const MESSAGES: Record<SecurityEvent['type'], string> = {
   login_failed: 'sign-in failed',
@@ -36,7 +36,10 @@ const MESSAGES: Record<SecurityEvent['type'], string> = {
   invitation_accepted: 'invitation accepted: an account was made through its link',
   signup: 'account created through sign-up (its e-mail link followed)',
   password_reset_requested: 'password-reset link sent',
-  password_reset: 'password changed through a reset link: every session ended, earlier tokens refused'
+  password_reset: 'password changed through a reset link: every session ended, earlier tokens refused',
+  mfa_enrolled: 'second factor enrolled (an authenticator app, or a new set of recovery codes)',
+  mfa_removed: 'second factor removed',
+  mfa_failed: 'second factor refused after a right password (or at a step-up)'
 }
 
 /**

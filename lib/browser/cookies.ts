@@ -10,13 +10,14 @@ import { randomBytes } from 'node:crypto'
  * - csrf: the double-submit token every form carries (lib/browser/csrf.ts).
  * - upstream: binds this browser to the sign-ins it sent to upstream providers; the store keeps its digest
  *   with each pending sign-in, so a callback carrying another browser's `state` finds nothing.
+ * - step: a password step done, waiting for the second factor (lib/mfa/password-step.ts): sealed, not random.
  */
-export interface CookieNames { session: string, csrf: string, upstream: string, secure: boolean }
+export interface CookieNames { session: string, csrf: string, upstream: string, step: string, secure: boolean }
 
 export function cookieNames (issuer: string): CookieNames {
   const secure = issuer.startsWith('https:')
   const prefix = secure ? '__Host-' : ''
-  return { session: `${prefix}gatehouse-session`, csrf: `${prefix}gatehouse-csrf`, upstream: `${prefix}gatehouse-upstream`, secure }
+  return { session: `${prefix}gatehouse-session`, csrf: `${prefix}gatehouse-csrf`, upstream: `${prefix}gatehouse-upstream`, step: `${prefix}gatehouse-step`, secure }
 }
 
 /** The attributes every cookie is set with (@fastify/cookie's `reply.setCookie` options); `maxAge` in seconds, 0 deletes. */

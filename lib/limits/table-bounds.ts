@@ -32,3 +32,13 @@ export const DEFAULT_SWEEP_INTERVAL_SECONDS = 60
  * past this bound a sign-up is told to try later (whether or not its e-mail is taken: the same answer).
  */
 export const PENDING_SIGNUPS_MAX = 10_000
+
+/**
+ * Second factors one user may hold (authenticator apps and passkeys together, unconfirmed enrolments included:
+ * UserFactorStore.create holds the bound), so a loop of started enrolments cannot grow the table. A person has a
+ * phone, a laptop and a key or two.
+ */
+export const MAX_FACTORS_PER_USER = 5
+
+/** How long an authenticator app may wait for its first code: older unconfirmed enrolments are swept. */
+export const UNCONFIRMED_FACTOR_SECONDS = 3600

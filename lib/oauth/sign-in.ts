@@ -30,12 +30,6 @@ export interface SignInAttempt {
   /** The address as per-address limits count it (lib/limits/address-key.ts, `request.addressKey`). */
   addressKey: string
   clientId: string
-  /**
-   * Called once the password is proven right, before the attempt is settled; what it throws is the answer. A refusal
-   * settles the attempt as released: not a failure (the password was right), and not a success, which would clear the
-   * account's failures (a known password must not wipe a count a second factor's guesses add to).
-   */
-  accept?: (user: User) => Promise<void>
 }
 
 /**
@@ -79,15 +73,16 @@ export async function signIn (deps: SignInDeps, attempt: SignInAttempt): Promise
     events.emit({ type: 'login_failed', username, clientId, ip: clientIp }, log)
     throw invalidGrant(BAD_CREDENTIALS)
   }
-  if (attempt.accept) {
-    try {
-      await attempt.accept(user)
-    } catch (err) {
-      await reservation.settle('release').catch(() => {})
-      throw err
-    }
+  // A user with a second factor has proven only half of it: the attempt gives its reservation back but clears none
+  // of the account's failures (wrong codes count there too: lib/mfa/second-factor.ts); the right code clears them.
+  let hasSecondFactor: boolean
+  try {
+    hasSecondFactor = await storage.factors.countConfirmed(user.id) > 0
+  } catch (err) {
+    await reservation.settle('release').catch(() => {})
+    throw err
   }
-  await reservation.settle('success')
+  await reservation.settle(hasSecondFactor ? 'release' : 'success')
 
   if (needsRehash && user.passwordHash !== null) {
     // Compare-and-set: if the password was changed (or the user re-imported) while this hash was computed,

@@ -47,6 +47,12 @@ export type SecurityEvent =
   | { type: 'password_reset_requested', userId: string, ip: string }
   /** A user set a new password through a reset link: every session ended, every earlier token refused. */
   | { type: 'password_reset', userId: string, ip: string }
+  /** A user enrolled a second factor (an authenticator app) or made a new set of recovery codes (the old set void). */
+  | { type: 'mfa_enrolled', userId: string, ip: string, factor: 'totp' | 'recovery_codes' }
+  /** A user removed one of their second factors (`factorId`: its id, never its secret). */
+  | { type: 'mfa_removed', userId: string, ip: string, factor: 'totp', factorId: string }
+  /** A second factor was refused after a right password (or for a step-up): a wrong, replayed or old code; a bad assertion. */
+  | { type: 'mfa_failed', userId: string, ip: string, factor: 'code' | 'passkey' }
 
 /** Where an event is written: a request's logger (so the line carries its reqId) or the server's. */
 export interface EventLog {

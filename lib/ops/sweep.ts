@@ -1,4 +1,4 @@
-import { REDEEMED_CODE_RETENTION_SECONDS } from '../limits/table-bounds.js'
+import { REDEEMED_CODE_RETENTION_SECONDS, UNCONFIRMED_FACTOR_SECONDS } from '../limits/table-bounds.js'
 import { OUTBOX_RETENTION_SECONDS } from './outbox.js'
 import type { GrowingTable, Storage } from '../stores/types.js'
 
@@ -19,6 +19,8 @@ export interface Swept {
   outbox: number
   /** Account links (verification, reset, invitation) past their expiry, used or not. */
   accountLinks: number
+  /** Authenticator apps never confirmed with a code, started more than UNCONFIRMED_FACTOR_SECONDS ago (abandoned). */
+  unconfirmedFactors: number
 }
 
 export interface SweepRound {
@@ -34,16 +36,17 @@ export interface SweepRound {
  * column and idempotent: two instances sweeping at once only delete the same rows once.
  */
 export async function sweepExpired (storage: Storage, now: number): Promise<Swept> {
-  const [sessions, codes, upstreamTransactions, grants, revocations, outbox, accountLinks] = await Promise.all([
+  const [sessions, codes, upstreamTransactions, grants, revocations, outbox, accountLinks, unconfirmedFactors] = await Promise.all([
     storage.sessions.purgeExpired(now),
     storage.codes.purgeExpired(now, REDEEMED_CODE_RETENTION_SECONDS),
     storage.upstreamTransactions.purgeExpired(now),
     storage.grants.purgeExpired(now),
     storage.revocations.purgeExpired(now),
     storage.outbox.purgeFinished(now - OUTBOX_RETENTION_SECONDS),
-    storage.accountLinks.purgeExpired(now)
+    storage.accountLinks.purgeExpired(now),
+    storage.factors.purgeUnconfirmed(now - UNCONFIRMED_FACTOR_SECONDS)
   ])
-  return { sessions, codes, upstreamTransactions, grants, revocations, outbox, accountLinks }
+  return { sessions, codes, upstreamTransactions, grants, revocations, outbox, accountLinks, unconfirmedFactors }
 }
 
 /**

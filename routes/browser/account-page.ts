@@ -3,6 +3,7 @@ import { hasPassword } from '../../lib/accounts/account-access.js'
 import { pendingEmailChange } from '../../lib/accounts/email-change.js'
 import { describeDevice } from '../../lib/browser/device.js'
 import { ACCOUNT_PATH } from '../../lib/browser/return-to.js'
+import type { TotpEnrolment } from '../../lib/mfa/enrolment.js'
 import type { SignedIn } from '../../lib/oauth/interaction.js'
 
 /**
@@ -12,7 +13,7 @@ import type { SignedIn } from '../../lib/oauth/interaction.js'
  */
 
 /** The page's sections, each with its form(s) and its place for a message. */
-export type AccountSection = 'profile' | 'email' | 'password' | 'sessions' | 'apps' | 'providers'
+export type AccountSection = 'profile' | 'email' | 'password' | 'factors' | 'sessions' | 'apps' | 'providers'
 
 /** What `?done=` may name, and what the page then says: fixed words, so a link cannot make the page say anything else. */
 const NOTICES: Record<string, string> = {
@@ -23,7 +24,9 @@ const NOTICES: Record<string, string> = {
   session: 'That session is signed out.',
   app: 'The app\'s access is revoked: it must ask you again.',
   linked: 'The sign-in provider is linked: you can sign in with it.',
-  unlinked: 'The sign-in provider is unlinked.'
+  unlinked: 'The sign-in provider is unlinked.',
+  factor: 'The authenticator app is on: you will be asked for a code after your password.',
+  factor_removed: 'The authenticator app is removed.'
 }
 export type Done = keyof typeof NOTICES
 
@@ -43,16 +46,21 @@ const when = (seconds: number) => `${new Date(seconds * 1000).toISOString().slic
 
 export interface AccountMessage { section: AccountSection, text: string, status?: number }
 
-export async function showAccount (reply: FastifyReply, signedIn: SignedIn, input: { message?: AccountMessage, done?: unknown } = {}): Promise<FastifyReply> {
-  const { storage, clock } = reply.server
+/** What the second-factor section shows once: an app being added, or new recovery codes. */
+export interface FactorsShown { enrolment?: TotpEnrolment | undefined, recoveryCodes?: string[] }
+
+export async function showAccount (reply: FastifyReply, signedIn: SignedIn, input: { message?: AccountMessage, done?: unknown, factors?: FactorsShown } = {}): Promise<FastifyReply> {
+  const { storage, clock, secrets } = reply.server
   const { user, session } = signedIn
   const now = clock.now()
-  const [sessions, consents, identities, providers, pendingEmail] = await Promise.all([
+  const [sessions, consents, identities, providers, pendingEmail, factors, recoveryCodesLeft] = await Promise.all([
     storage.sessions.listForUser(user.id, now),
     storage.consents.listForUser(user.id),
     storage.identities.listForUser(user.id),
     storage.providers.list(),
-    pendingEmailChange(storage, user, now)
+    pendingEmailChange(storage, user, now),
+    storage.factors.list(user.id),
+    storage.factors.recoveryCodesLeft(user.id)
   ])
   const linked = new Set(identities.map((i) => i.provider))
   const unlinked = providers.filter((p) => !linked.has(p.name))
@@ -77,7 +85,15 @@ export async function showAccount (reply: FastifyReply, signedIn: SignedIn, inpu
     })),
     apps: consents.map((c) => ({ clientId: c.clientId, scopes: c.scope.split(' ').filter(Boolean) })),
     identities: identities.map((i) => ({ provider: i.provider, displayName: displayName(i.provider), email: i.email })),
-    linkable: unlinked.map((p) => ({ name: p.name, displayName: p.displayName }))
+    linkable: unlinked.map((p) => ({ name: p.name, displayName: p.displayName })),
+    // Authenticator apps (account-factors.ts): the confirmed ones, and what is shown once.
+    secretsAvailable: secrets !== undefined,
+    totpApps: factors.filter((f) => f.kind === 'totp' && f.confirmedAt !== null)
+      .map((f) => ({ id: f.id, name: f.name, addedAt: when(f.confirmedAt!), lastUsedAt: f.lastUsedAt === null ? undefined : when(f.lastUsedAt) })),
+    hasSecondFactor: factors.some((f) => f.confirmedAt !== null),
+    recoveryCodesLeft,
+    enrolment: input.factors?.enrolment,
+    recoveryCodes: input.factors?.recoveryCodes
   }, {
     status: message?.status ?? (message ? 400 : 200),
     // "Link another" posts here, then 303s on to the provider: CSP form-action must allow where it lands.

@@ -5,12 +5,15 @@ import { fromFrameworkError } from '../../lib/http/framework-errors.js'
 import { responseTo } from '../../lib/oauth/authorize.js'
 import account from './account.js'
 import accountAccess from './account-access.js'
+import accountFactors from './account-factors.js'
 import accounts from './accounts.js'
 import authorize from './authorize.js'
 import consent from './consent.js'
 import invitation from './invitation.js'
 import forgotPassword from './forgot-password.js'
 import login from './login.js'
+import loginEnroll from './login-enroll.js'
+import loginFactor from './login-factor.js'
 import logout from './logout.js'
 import signup from './signup.js'
 import signupConfirm from './signup-confirm.js'
@@ -50,7 +53,7 @@ const browserPages: FastifyPluginAsync = async (fastify) => {
   })
 
   await fastify.register(browserSession)
-  for (const page of [authorize, login, upstream, consent, logout, accounts, account, accountAccess, invitation, signup, signupConfirm, forgotPassword, resetPassword]) await fastify.register(page)
+  for (const page of [authorize, login, loginFactor, loginEnroll, upstream, consent, logout, accounts, account, accountAccess, accountFactors, invitation, signup, signupConfirm, forgotPassword, resetPassword]) await fastify.register(page)
 }
 
 export default browserPages

@@ -49,6 +49,11 @@ const login: FastifyPluginAsync = async (fastify) => {
       }
       throw err
     }
+    // A second factor to come (docs/second-factors.md): no session yet, only a sealed password step for this browser.
+    if (await storage.factors.countConfirmed(user.id) > 0) {
+      reply.startPasswordStep(user, returnTo ?? null)
+      return reply.redirect(`/login/factor${returnTo === undefined ? '' : `?return_to=${encodeURIComponent(returnTo)}`}`, 303)
+    }
     // The user changed while the password was checked (a new one, or disabled): the one just entered is wrong now.
     const wrongNow = () => showLogin(reply, { returnTo, authz, username, message: 'Invalid username or password.', status: 401 })
     return signedIn(reply, user, PASSWORD_SIGN_IN, pending, wrongNow, local)

@@ -13,7 +13,7 @@ import type { PendingAuthorization } from '../../plugins/browser-session.js'
  */
 
 /** Origins a page's form may end up at (CSP form-action): a login or consent post 303s on to the client. */
-const formTargets = (authz: AuthorizationRequest | undefined): string[] => authz ? [new URL(authz.redirectUri).origin] : []
+export const formTargets = (authz: AuthorizationRequest | undefined): string[] => authz ? [new URL(authz.redirectUri).origin] : []
 
 /** The providers the login page offers for this request: all of them, or those the client names (then no password form). */
 async function offeredProviders (storage: Storage, authz: AuthorizationRequest | undefined): Promise<UpstreamProvider[]> {

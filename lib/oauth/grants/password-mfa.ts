@@ -8,7 +8,7 @@ import type { Client } from '../../stores/types.js'
  * wants one: the user has one (whatever the server's setting), MFA=required (every user, as the browser enrols
  * those without one), a client added with --require-mfa. A client added with --password-grant-skips-mfa (the legacy
  * path, off by default) is served on the password alone. The caller asks only once the password is proven right
- * (lib/oauth/sign-in.ts `accept`), so the answer to a wrong password stays the one answer.
+ * (lib/oauth/sign-in.ts), so the answer to a wrong password stays the one answer.
  *
  * Returns why the grant is refused, or undefined when it may be served.
  */

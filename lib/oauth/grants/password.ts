@@ -15,15 +15,16 @@ export const passwordGrant: Grant<'username' | 'password'> = {
   disabled: (config) => config.passwordGrant ? undefined : 'the password grant is disabled on this server',
   async handle ({ body, client, clientIp, addressKey, log }, { storage, passwords, issuer, throttle, events, config }) {
     const { username, password } = body
-    const accept = async (user: { id: string }) => {
-      // Not read for a client that skips it: the legacy path costs no extra query.
-      const factors = client.passwordGrantSkipsMfa ? 0 : await storage.factors.countConfirmed(user.id)
-      const refusal = passwordGrantRefusal({ client, mfa: config.mfa, factors })
-      if (refusal === undefined) return
+    // A right password of a user with a factor clears none of the account's failures (lib/oauth/sign-in.ts), so a
+    // known password cannot wipe the count that wrong codes add to, whatever this grant answers next.
+    const user = await signIn({ storage, passwords, throttle, log, events }, { username, password, clientIp, addressKey, clientId: client.id })
+    // Not read for a client that skips it: the legacy path costs no extra query.
+    const factors = client.passwordGrantSkipsMfa ? 0 : await storage.factors.countConfirmed(user.id)
+    const refusal = passwordGrantRefusal({ client, mfa: config.mfa, factors })
+    if (refusal !== undefined) {
       log.info({ clientId: client.id, userId: user.id }, 'password grant refused: a second factor is wanted')
       throw invalidGrant(refusal)
     }
-    const user = await signIn({ storage, passwords, throttle, log, events }, { username, password, clientIp, addressKey, clientId: client.id, accept })
 
     const userScopes = parseScope(user.scope)
     const allowed = client.scope === null ? userScopes : intersect(userScopes, parseScope(client.scope))

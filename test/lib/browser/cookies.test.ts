@@ -4,8 +4,8 @@ import { cookieAttributes, cookieNames, isSecretValue, newSecret } from '../../.
 // The cookie rules without an app; what a browser receives is asserted in test/security/browser.test.ts (A9).
 
 t.test('an https issuer: __Host- names and Secure; an http one: plain names, not Secure', async (t) => {
-  t.same(cookieNames('https://auth.example.com'), { session: '__Host-gatehouse-session', csrf: '__Host-gatehouse-csrf', upstream: '__Host-gatehouse-upstream', secure: true })
-  t.same(cookieNames('http://127.0.0.1:3000'), { session: 'gatehouse-session', csrf: 'gatehouse-csrf', upstream: 'gatehouse-upstream', secure: false })
+  t.same(cookieNames('https://auth.example.com'), { session: '__Host-gatehouse-session', csrf: '__Host-gatehouse-csrf', upstream: '__Host-gatehouse-upstream', step: '__Host-gatehouse-step', secure: true })
+  t.same(cookieNames('http://127.0.0.1:3000'), { session: 'gatehouse-session', csrf: 'gatehouse-csrf', upstream: 'gatehouse-upstream', step: 'gatehouse-step', secure: false })
   t.equal(cookieNames('HTTPS://auth.example.com').secure, false, 'only a normalised https issuer counts (the config normalises it)')
 })
 

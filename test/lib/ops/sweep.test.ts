@@ -1,6 +1,6 @@
 import t, { type Test } from 'tap'
 import { sweepExpired, sweepRound } from '../../../lib/ops/sweep.js'
-import { REDEEMED_CODE_RETENTION_SECONDS } from '../../../lib/limits/table-bounds.js'
+import { REDEEMED_CODE_RETENTION_SECONDS, UNCONFIRMED_FACTOR_SECONDS } from '../../../lib/limits/table-bounds.js'
 import { OUTBOX_RETENTION_SECONDS } from '../../../lib/ops/outbox.js'
 import { openStorage } from '../../../lib/stores/index.js'
 import type { AuthorizationCode, Storage } from '../../../lib/stores/types.js'
@@ -58,8 +58,15 @@ t.test('sweepExpired deletes what expired by now in every expiring table, and no
   const link = { purpose: 'invitation' as const, userId: null, email: 'a@x.test', scope: null, data: null, createdAt: now - 10 }
   await storage.accountLinks.create({ ...link, id: 'l1', tokenHash: 'gone', expiresAt: now })
   await storage.accountLinks.create({ ...link, id: 'l2', tokenHash: 'live', expiresAt: now + 1 })
+  // Authenticator apps: one abandoned an hour ago, one started just now, one confirmed long ago.
+  const u1 = (await storage.users.findByUsername('u1'))!
+  const app = { userId: u1.id, kind: 'totp' as const, name: 'Phone', secret: 'v1.x', credentialId: null, publicKey: null, counter: 0, data: null }
+  await storage.factors.create({ ...app, id: 'f-abandoned', createdAt: now - UNCONFIRMED_FACTOR_SECONDS - 1, confirmedAt: null }, 5)
+  await storage.factors.create({ ...app, id: 'f-started', createdAt: now - 60, confirmedAt: null }, 5)
+  await storage.factors.create({ ...app, id: 'f-confirmed', createdAt: now - 10 * UNCONFIRMED_FACTOR_SECONDS, confirmedAt: now - 10 * UNCONFIRMED_FACTOR_SECONDS }, 5)
 
-  t.same(await sweepExpired(storage, now), { sessions: 1, codes: 2, upstreamTransactions: 1, grants: 0, revocations: 1, outbox: 1, accountLinks: 1 })
+  t.same(await sweepExpired(storage, now), { sessions: 1, codes: 2, upstreamTransactions: 1, grants: 0, revocations: 1, outbox: 1, accountLinks: 1, unconfirmedFactors: 1 })
+  t.same((await storage.factors.list(u1.id)).map((f) => f.id).sort(), ['f-confirmed', 'f-started'], 'an enrolment in progress and a confirmed app stay')
   t.equal(await storage.outbox.pending(), 1, 'a message still waiting is never swept, however old')
   t.ok(await storage.sessions.find('live', now))
   t.ok(await storage.codes.find('live'))
@@ -68,7 +75,7 @@ t.test('sweepExpired deletes what expired by now in every expiring table, and no
   t.equal(await storage.codes.find('redeemed-old'), undefined)
   t.ok(await storage.revocations.anyRevoked(['jti:live']))
   t.ok(await storage.accountLinks.find('live', 'invitation', now), 'a link that still works stays')
-  t.same(await sweepExpired(storage, now), { sessions: 0, codes: 0, upstreamTransactions: 0, grants: 0, revocations: 0, outbox: 0, accountLinks: 0 }, 'a second sweep finds nothing')
+  t.same(await sweepExpired(storage, now), { sessions: 0, codes: 0, upstreamTransactions: 0, grants: 0, revocations: 0, outbox: 0, accountLinks: 0, unconfirmedFactors: 0 }, 'a second sweep finds nothing')
 })
 
 t.test('sweepRound: one claim per half interval; every round counts the tables', async (t) => {
