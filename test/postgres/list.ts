@@ -101,6 +101,7 @@ export const onPostgresToo: readonly string[] = [
   'security/m-metadata.test.ts',
   'security/p-password.test.ts',
   'security/q-second-factors.test.ts',
+  'security/q-step-up.test.ts',
   'security/u-account-page.test.ts',
   'security/planted-bugs.test.ts',
   'security/r-refresh.test.ts',
