@@ -61,7 +61,7 @@ export interface AuthorizationRequest extends ClientTarget {
   claims?: RequestedClaims
   /**
    * `acr_values` (OIDC Core §3.1.2.1), space-separated, as sent: the interaction policy asks for a second factor when
-   * it names urn:gatehouse:acr:mfa (lib/mfa/assurance.ts asksForTwoFactors); other values are ignored.
+   * it names urn:gatehouse:acr:mfa and not urn:gatehouse:acr:pwd (lib/mfa/assurance.ts asksForTwoFactors).
    */
   acrValues?: string
 }

@@ -143,7 +143,7 @@ export const mfaPrompt: Prompt = {
     {
       // OIDC Core §3.1.2.1: a voluntary claim, but honoured: a client that asks for the mfa class gets it or no code.
       name: 'acr_values',
-      description: 'the client asked for two factors (acr_values=urn:gatehouse:acr:mfa)',
+      description: 'the client asked for two factors (acr_values naming urn:gatehouse:acr:mfa, not urn:gatehouse:acr:pwd)',
       fails: (ctx) => asksForTwoFactors(ctx.authz.acrValues) && onePassFactor(ctx)
     },
     {

@@ -142,6 +142,8 @@ t.test('mfa: nothing asks for it, nothing happens (MFA=optional, no flag, no acr
   t.same(step({ authz: request({ acr_values: 'urn:other:gold' }) }), { kind: 'code', scopes: ['openid', 'items:read'] }, 'an unknown class is ignored (OIDC Core: voluntary)')
   t.match(step({ authz: request({ acr_values: `urn:other:gold ${ACR_MFA}` }) }), { kind: 'mfa', reason: 'acr_values' }, 'among others, the mfa class counts')
   t.match(step({ authz: request({ acr_values: 'urn:gatehouse:acr:mfa2' }) }), { kind: 'code' }, 'a value that only starts like it does not')
+  t.match(step({ authz: request({ acr_values: `${ACR_PWD} ${ACR_MFA}` }) }), { kind: 'code' }, 'one factor listed too: acceptable (what OpenID conformance sends)')
+  t.match(step({ authz: request({ acr_values: `${ACR_PWD} ${ACR_MFA}` }), factors: 1 }), { kind: 'mfa', reason: 'user_has_factor' }, 'a user with a factor is asked anyway')
 })
 
 t.test('mfa: after sign-in, before consent and before the scope check', async (t) => {
