@@ -51,11 +51,19 @@ const CLIENT_FLAGS = {
     type: 'string',
     value: 'URI',
     description: 'OpenID Connect Back-Channel Logout: where a logout token is posted when a session of its users ends (\'\': none)'
+  },
+  'require-mfa': { type: 'boolean', description: 'its users must use a second factor in the browser; those without one enrol one first' },
+  'password-grant-skips-mfa': {
+    type: 'boolean',
+    description: 'legacy: the password grant gives tokens to users who have a second factor, on the password alone (off by default: they get invalid_grant)'
   }
 } as const
 
 /** A flag whose '' means "none" (null); absent: undefined. */
 const orNull = (value: string | undefined): string | null | undefined => value === undefined ? undefined : value === '' ? null : value
+
+/** A `--flag` / `--no-flag` pair: true, false, or undefined (neither given: unchanged). */
+const onOff = (on: boolean | undefined, off: boolean | undefined): boolean | undefined => on ? true : off ? false : undefined
 
 /** `--providers a,b` as a list; '' lifts the restriction (null); absent: undefined. */
 function providerList (value: string | undefined): string[] | null | undefined {
@@ -72,7 +80,7 @@ export const clients: CommandGroup = {
     command({
       name: 'add',
       summary: 'register a client and print it; a confidential client\'s secret is printed this once (stored only as a digest)',
-      usage: ['CLIENT_ID [--public] [--grant g1,g2] [--scope "a b"] [--redirect-uri URI]... [--post-logout-redirect-uri URI]... [--skip-consent] [--providers a,b] [--pkce optional] [--id-token-alg ALG] [--userinfo-alg ALG] [--backchannel-logout-uri URI]'],
+      usage: ['CLIENT_ID [--public] [--grant g1,g2] [--scope "a b"] [--redirect-uri URI]... [--post-logout-redirect-uri URI]... [--skip-consent] [--providers a,b] [--pkce optional] [--id-token-alg ALG] [--userinfo-alg ALG] [--backchannel-logout-uri URI] [--require-mfa] [--password-grant-skips-mfa]'],
       details: ['Without --grant, a confidential client gets client_credentials and a public one authorization_code,refresh_token.'],
       positionals: true,
       flags: {
@@ -94,7 +102,9 @@ export const clients: CommandGroup = {
           pkce: values.pkce,
           idTokenAlg: orNull(values['id-token-alg']),
           userinfoAlg: orNull(values['userinfo-alg']),
-          backchannelLogoutUri: orNull(values['backchannel-logout-uri'])
+          backchannelLogoutUri: orNull(values['backchannel-logout-uri']),
+          requireMfa: values['require-mfa'] ?? false,
+          passwordGrantSkipsMfa: values['password-grant-skips-mfa'] ?? false
         })
         return { ...toClientView(client), ...(secret === undefined ? {} : { client_secret: secret }) }
       }
@@ -102,26 +112,32 @@ export const clients: CommandGroup = {
     command({
       name: 'update',
       summary: 'change a client and print it: each option given replaces what is stored, the others stay',
-      usage: ['CLIENT_ID [--grant g1,g2] [--scope "a b"] [--redirect-uri URI]... [--post-logout-redirect-uri URI]... [--skip-consent|--no-skip-consent] [--providers a,b] [--pkce POLICY] [--id-token-alg ALG] [--userinfo-alg ALG] [--backchannel-logout-uri URI]'],
+      usage: ['CLIENT_ID [--grant g1,g2] [--scope "a b"] [--redirect-uri URI]... [--post-logout-redirect-uri URI]... [--skip-consent|--no-skip-consent] [--providers a,b] [--pkce POLICY] [--id-token-alg ALG] [--userinfo-alg ALG] [--backchannel-logout-uri URI] [--require-mfa|--no-require-mfa] [--password-grant-skips-mfa|--no-password-grant-skips-mfa]'],
       positionals: true,
       flags: {
         ...CLIENT_FLAGS,
-        'no-skip-consent': { type: 'boolean', description: 'show the consent page again' }
+        'no-skip-consent': { type: 'boolean', description: 'show the consent page again' },
+        'no-require-mfa': { type: 'boolean', description: 'its users need a second factor only when the server or the request asks for one' },
+        'no-password-grant-skips-mfa': { type: 'boolean', description: 'the password grant refuses users who have a second factor again' }
       },
       async run ({ values, positionals }, { clock, config, storage }) {
         const id = one(positionals, 'CLIENT_ID')
-        if (values['skip-consent'] && values['no-skip-consent']) throw new UsageError('--skip-consent and --no-skip-consent together')
+        for (const flag of ['skip-consent', 'require-mfa', 'password-grant-skips-mfa'] as const) {
+          if (values[flag] && values[`no-${flag}`]) throw new UsageError(`--${flag} and --no-${flag} together`)
+        }
         const { client } = await updateClient({ storage: await storage(), clock, config }, id, {
           grantTypes: values.grant === undefined ? undefined : commaList(values.grant),
           scope: values.scope,
           redirectUris: values['redirect-uri'],
           postLogoutRedirectUris: values['post-logout-redirect-uri'],
-          skipConsent: values['skip-consent'] ? true : values['no-skip-consent'] ? false : undefined,
+          skipConsent: onOff(values['skip-consent'], values['no-skip-consent']),
           providers: providerList(values.providers),
           pkce: values.pkce,
           idTokenAlg: orNull(values['id-token-alg']),
           userinfoAlg: orNull(values['userinfo-alg']),
-          backchannelLogoutUri: orNull(values['backchannel-logout-uri'])
+          backchannelLogoutUri: orNull(values['backchannel-logout-uri']),
+          requireMfa: onOff(values['require-mfa'], values['no-require-mfa']),
+          passwordGrantSkipsMfa: onOff(values['password-grant-skips-mfa'], values['no-password-grant-skips-mfa'])
         })
         return toClientView(client)
       }

@@ -67,12 +67,14 @@ export const ClientView = Type.Object({
   id_token_alg: IdTokenAlg,
   userinfo_alg: UserinfoAlg,
   backchannel_logout_uri: BackchannelLogoutUri,
+  require_mfa: Type.Boolean({ description: 'its users must have used a second factor in the browser (docs/second-factors.md)' }),
+  password_grant_skips_mfa: Type.Boolean({ description: 'legacy: the password grant serves users who have a second factor on the password alone' }),
   created_at: Type.Integer(),
   client_secret: Type.Optional(Type.String({ description: 'only in the reply that created or re-issued it' }))
 }, {
   $id: 'Client',
   description: 'A client as the API shows it (never the secret digest)',
-  examples: [{ client_id: 'svc', public: false, grant_types: ['client_credentials'], scope: 'orders:read', redirect_uris: [], post_logout_redirect_uris: [], skip_consent: false, pkce: 'required', id_token_alg: null, userinfo_alg: null, backchannel_logout_uri: null, created_at: 1767224700, client_secret: 'l8Yk1m…' }]
+  examples: [{ client_id: 'svc', public: false, grant_types: ['client_credentials'], scope: 'orders:read', redirect_uris: [], post_logout_redirect_uris: [], skip_consent: false, pkce: 'required', id_token_alg: null, userinfo_alg: null, backchannel_logout_uri: null, require_mfa: false, password_grant_skips_mfa: false, created_at: 1767224700, client_secret: 'l8Yk1m…' }]
 })
 
 export const CreateClient = Type.Object({
@@ -87,7 +89,9 @@ export const CreateClient = Type.Object({
   pkce: Type.Optional(Pkce),
   id_token_alg: Type.Optional(IdTokenAlg),
   userinfo_alg: Type.Optional(UserinfoAlg),
-  backchannel_logout_uri: Type.Optional(BackchannelLogoutUri)
+  backchannel_logout_uri: Type.Optional(BackchannelLogoutUri),
+  require_mfa: Type.Optional(Type.Boolean({ default: false, description: 'its users must use a second factor in the browser; those without one enrol one first' })),
+  password_grant_skips_mfa: Type.Optional(Type.Boolean({ default: false, description: 'legacy: let the password grant serve users who have a second factor, on the password alone' }))
 }, { additionalProperties: false, examples: [{ client_id: 'svc', grant_types: ['client_credentials'], scope: 'orders:read' }] })
 
 export const UpdateClient = Type.Object({
@@ -101,6 +105,8 @@ export const UpdateClient = Type.Object({
   id_token_alg: Type.Optional(IdTokenAlg),
   userinfo_alg: Type.Optional(UserinfoAlg),
   backchannel_logout_uri: Type.Optional(BackchannelLogoutUri),
+  require_mfa: Type.Optional(Type.Boolean()),
+  password_grant_skips_mfa: Type.Optional(Type.Boolean()),
   rotate_secret: Type.Optional(Type.Boolean({ description: 'issue a new secret (shown once); the old one stops working' }))
 }, { additionalProperties: false })
 

@@ -46,7 +46,7 @@ const AuthorizeParameters = Type.Object({
   display: Type.Optional(Type.String({ description: '`page`, `popup`, `touch` or `wap` (one layout serves them all); another value is invalid_request' })),
   ui_locales: Type.Optional(Type.String({ description: 'accepted; the pages are in one language' })),
   claims_locales: Type.Optional(Type.String({ description: 'accepted; claims are in one language' })),
-  acr_values: Type.Optional(Type.String({ description: 'accepted; there is one way of signing in (no step-up)' })),
+  acr_values: Type.Optional(Type.String({ description: 'space-separated, in order of preference; urn:gatehouse:acr:mfa without urn:gatehouse:acr:pwd asks for a second factor (step-up, or enrolment when the user has none); other values are ignored' })),
   request: Type.Optional(Type.String({ description: 'not supported: request_not_supported goes back to the client' })),
   request_uri: Type.Optional(Type.String({ description: 'not supported: request_uri_not_supported goes back to the client' }))
 }, { additionalProperties: true })

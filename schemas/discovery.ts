@@ -36,6 +36,7 @@ export const ServerMetadata = Type.Object({
   response_modes_supported: Type.Optional(Type.Array(Type.String())),
   authorization_response_iss_parameter_supported: Type.Optional(Type.Boolean()),
   claims_supported: Type.Optional(Type.Array(Type.String())),
+  acr_values_supported: Type.Optional(Type.Array(Type.String())),
   prompt_values_supported: Type.Optional(Type.Array(Type.String())),
   request_parameter_supported: Type.Optional(Type.Boolean()),
   request_uri_parameter_supported: Type.Optional(Type.Boolean()),

@@ -11,6 +11,8 @@ export const OAUTH_ERROR_CODES = [
   'invalid_request', 'invalid_client', 'invalid_grant', 'unauthorized_client', 'unsupported_grant_type',
   'invalid_scope', 'unsupported_token_type', 'unsupported_response_type', 'access_denied', 'login_required',
   'consent_required', 'server_error', 'temporarily_unavailable', 'too_many_requests',
+  // OIDC Core §3.1.2.6: prompt=none when a page other than sign-in or consent is needed (a second factor).
+  'interaction_required',
   // OIDC Core §3.1.2.6: a request object (`request`) or one by reference (`request_uri`) that is not supported.
   'request_not_supported', 'request_uri_not_supported'
 ] as const

@@ -30,6 +30,10 @@ export interface ClientInput {
   userinfoAlg?: string | null
   /** OpenID Connect Back-Channel Logout 1.0: where logout tokens are posted; null/absent = none. */
   backchannelLogoutUri?: string | null
+  /** Its users must use a second factor in the browser (enrolling one first when they have none). */
+  requireMfa?: boolean
+  /** Legacy: the password grant gives tokens to users with a second factor, on the password alone. */
+  passwordGrantSkipsMfa?: boolean
 }
 
 /** The input with its checked words typed. */
@@ -98,7 +102,9 @@ export async function createClient (storage: Storage, id: string, input: ClientI
       pkce: input.pkce ?? 'required',
       idTokenAlg: input.idTokenAlg ?? null,
       userinfoAlg: input.userinfoAlg ?? null,
-      backchannelLogoutUri: input.backchannelLogoutUri ?? null
+      backchannelLogoutUri: input.backchannelLogoutUri ?? null,
+      requireMfa: input.requireMfa ?? false,
+      passwordGrantSkipsMfa: input.passwordGrantSkipsMfa ?? false
     })
     return { client, secret }
   } catch (err) {
@@ -129,6 +135,8 @@ export interface ClientPatchInput {
   userinfoAlg?: string | null
   /** null: no back-channel logout. */
   backchannelLogoutUri?: string | null
+  requireMfa?: boolean
+  passwordGrantSkipsMfa?: boolean
   /** Issue a new secret (returned once); the old one stops working. */
   rotateSecret?: boolean
 }
@@ -164,6 +172,8 @@ export async function updateClient (deps: ClientAdminDeps, id: string, patch: Cl
     redirectUris: next.redirectUris,
     postLogoutRedirectUris: next.postLogoutRedirectUris,
     ...(patch.skipConsent === undefined ? {} : { skipConsent: patch.skipConsent }),
+    ...(patch.requireMfa === undefined ? {} : { requireMfa: patch.requireMfa }),
+    ...(patch.passwordGrantSkipsMfa === undefined ? {} : { passwordGrantSkipsMfa: patch.passwordGrantSkipsMfa }),
     ...(providers === undefined ? {} : { providers }),
     pkce: next.pkce,
     idTokenAlg: next.idTokenAlg,
@@ -198,6 +208,8 @@ export function toClientView (client: Client) {
     id_token_alg: client.idTokenAlg,
     userinfo_alg: client.userinfoAlg,
     backchannel_logout_uri: client.backchannelLogoutUri,
+    require_mfa: client.requireMfa,
+    password_grant_skips_mfa: client.passwordGrantSkipsMfa,
     created_at: client.createdAt
   }
 }

@@ -6,12 +6,12 @@ import { AUTHORIZATION_CODE_TTL_SECONDS, type AuthorizationRequest } from './aut
 
 /**
  * Issues a code for a checked authorization request and a signed-in user: bound to the client, the redirect
- * URI, the PKCE challenge, the nonce, the scopes, the `claims` parameter's names, the time the user authenticated and the credential version of
+ * URI, the PKCE challenge, the nonce, the scopes, the `claims` parameter's names, the time and the ways (`amr`) the user authenticated and the credential version of
  * the session (redeemed only while the user still holds it); single use, 60 s. A session holds at most
  * CODES_PER_SESSION unredeemed codes: issuing past it ends the oldest (a browser asking for codes in a loop keeps
  * ten rows, not one per request). The session remembers the client (bounded), for back-channel logout.
  */
-export async function issueCode (storage: Storage, input: { request: AuthorizationRequest, user: User, scopes: string[], authTime: number, sessionHash: string, sid?: string | null, credentialVersion: number, now: number }): Promise<string> {
+export async function issueCode (storage: Storage, input: { request: AuthorizationRequest, user: User, scopes: string[], authTime: number, sessionHash: string, sid?: string | null, amr: string[], credentialVersion: number, now: number }): Promise<string> {
   const code = randomBytes(32).toString('base64url')
   const { request, now } = input
   await storage.codes.create({
@@ -27,6 +27,7 @@ export async function issueCode (storage: Storage, input: { request: Authorizati
     authTime: input.authTime,
     sessionHash: input.sessionHash,
     sid: input.sid ?? null,
+    amr: input.amr,
     credentialVersion: input.credentialVersion,
     createdAt: now,
     expiresAt: now + AUTHORIZATION_CODE_TTL_SECONDS,

@@ -59,6 +59,11 @@ export interface AuthorizationRequest extends ClientTarget {
   idTokenHint: { sub: string } | undefined
   /** The `claims` parameter (OIDC Core §5.5), as the names it asks for; undefined when not sent. */
   claims?: RequestedClaims
+  /**
+   * `acr_values` (OIDC Core §3.1.2.1), space-separated, as sent: the interaction policy asks for a second factor when
+   * it names urn:gatehouse:acr:mfa and not urn:gatehouse:acr:pwd (lib/mfa/assurance.ts asksForTwoFactors).
+   */
+  acrValues?: string
 }
 
 /** A parameter sent once (a string), or undefined; a repeated one is reported by `repeated`. */
@@ -119,9 +124,10 @@ const SINGLE_PARAMETERS = ['state', 'response_type', 'response_mode', 'scope', '
  * Step two: everything else. The client and redirect URI are trusted now, so errors go back to the client
  * (with `state` and `iss`), in the response mode asked for once that is known. Unknown parameters are ignored
  * (OIDC Core §3.1.2.1); known ones sent twice are `invalid_request` (RFC 6749 §3.1). Accepted and not acted on
- * (OIDC Core §3.1.2.1, §15.1): `ui_locales`, `claims_locales` (the pages have one language), `acr_values` (one
- * way of signing in, no step-up yet) and `display` (one layout fits them all; a value OIDC does not define is
- * refused).
+ * (OIDC Core §3.1.2.1, §15.1): `ui_locales`, `claims_locales` (the pages have one language) and `display` (one
+ * layout fits them all; a value OIDC does not define is refused). `acr_values` is kept: urn:gatehouse:acr:mfa asks
+ * for a second factor (lib/oauth/interaction.ts); a value Gatehouse does not know is ignored, as §3.1.2.1 allows
+ * (the ID token's `acr` says what was done).
  */
 export function checkAuthorizationRequest (
   query: Query,
@@ -180,6 +186,7 @@ export function checkAuthorizationRequest (
   const display = single(query, 'display')
   if (display !== undefined && !(DISPLAY_VALUES as readonly string[]).includes(display)) fail('invalid_request', `display must be one of ${DISPLAY_VALUES.join(', ')}`)
   const loginHint = single(query, 'login_hint')
+  const acrValues = single(query, 'acr_values')
   const claimsText = single(query, 'claims')
   let claims: RequestedClaims | undefined
   if (claimsText !== undefined) {
@@ -200,7 +207,8 @@ export function checkAuthorizationRequest (
     maxAge,
     loginHint: loginHint?.slice(0, 128),
     idTokenHint: idTokenHintOf(single(query, 'id_token_hint'), target.client, readIdTokenHint, fail),
-    claims
+    claims,
+    ...(acrValues === undefined ? {} : { acrValues })
   }
 }
 

@@ -18,8 +18,8 @@ export const SCOPE_CLAIMS: Readonly<Record<string, readonly string[]>> = {
 /** The claims a user can have released (every §5.4 claim, and `sub`). */
 const USER_CLAIMS = new Set(['sub', ...Object.values(SCOPE_CLAIMS).flat()])
 
-/** The claims Gatehouse can put in an ID token or /userinfo (discovery's claims_supported). */
-export const CLAIMS_SUPPORTED = ['sub', 'iss', 'aud', 'exp', 'iat', 'auth_time', 'nonce', 'at_hash', 'sid', ...Object.values(SCOPE_CLAIMS).flat()]
+/** The claims Gatehouse can put in an ID token or /userinfo (discovery's claims_supported); `amr` and `acr`: lib/oauth/id-token.ts. */
+export const CLAIMS_SUPPORTED = ['sub', 'iss', 'aud', 'exp', 'iat', 'auth_time', 'nonce', 'at_hash', 'sid', 'amr', 'acr', ...Object.values(SCOPE_CLAIMS).flat()]
 
 /** A `claims` parameter longer than this is refused before it is parsed (every supported claim, essential, fits in 2 KiB). */
 export const MAX_CLAIMS_PARAMETER = 4096

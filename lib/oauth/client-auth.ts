@@ -30,6 +30,8 @@ export const DEFAULT_CLIENT: Client = Object.freeze({
   idTokenAlg: null,
   userinfoAlg: null,
   backchannelLogoutUri: null,
+  requireMfa: false,
+  passwordGrantSkipsMfa: false,
   createdAt: 0,
   updatedAt: 0
 }) as Client

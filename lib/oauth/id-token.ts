@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto'
+import { acrOf } from '../mfa/assurance.js'
 
 /** OIDC Core §3.1.3.6: the left half of the SHA-256 of the access token (ES256), base64url. */
 export function atHash (accessToken: string): string {
@@ -14,6 +15,11 @@ export interface IdTokenInput {
   ttl: number
   /** When the user authenticated (OIDC Core §2 `auth_time`). */
   authTime: number
+  /**
+   * How (RFC 8176 `amr`, the sign-in's session's, kept by the code): the token says `amr` when there is one and always
+   * `acr` (lib/mfa/assurance.ts acrOf: the two-factor class only when `amr` shows two). Absent: [] (one factor).
+   */
+  amr?: readonly string[]
   /** The authorization request's `nonce`, echoed (§3.1.2.1); null when it had none. */
   nonce: string | null
   accessToken: string
@@ -34,8 +40,11 @@ export function idTokenClaims (input: IdTokenInput) {
     exp: input.now + input.ttl,
     iat: input.now,
     auth_time: input.authTime,
+    acr: acrOf(input.amr ?? []),
     at_hash: atHash(input.accessToken)
   }
+  if (input.amr !== undefined && input.amr.length > 0) claims.amr = [...input.amr]
+  else delete claims.amr
   if (input.nonce !== null) claims.nonce = input.nonce
   if (input.sid != null) claims.sid = input.sid
   return claims

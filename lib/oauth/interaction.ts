@@ -1,3 +1,5 @@
+import type { Config } from '../config.js'
+import { asksForTwoFactors, usedTwoFactors } from '../mfa/assurance.js'
 import type { Consent, Session, User } from '../stores/types.js'
 import { grantableScopes, type AuthorizationRequest } from './authorize.js'
 import { parseScope } from './scopes.js'
@@ -6,7 +8,8 @@ import { signInAccepted } from './sign-in-methods.js'
 
 /**
  * What an authorization request needs next in this browser, decided the way node-oidc-provider's interaction
- * policy decides it (lib/helpers/interaction_policy): an ordered list of prompts (the pages: login, consent),
+ * policy decides it (lib/helpers/interaction_policy): an ordered list of prompts (the pages: login, a second
+ * factor, consent),
  * each with an ordered list of named checks. The first check that fails names the page to show and why; under
  * `prompt=none` (OIDC Core §3.1.2.1) it becomes that prompt's error instead (§3.1.2.6). No check failing: a
  * code. A new reason to show a page is a new check; a new page (a second factor, account selection, MFA
@@ -30,6 +33,13 @@ export interface InteractionInput {
   /** Seconds, from the caller's clock. */
   now: number
   fresh?: Fresh
+  /** The server's MFA setting (config.mfa): `required` asks every browser sign-in for a second factor. */
+  mfa: Config['mfa']
+  /**
+   * How many confirmed second factors the signed-in user has (storage.factors.countConfirmed, read by the caller);
+   * 0 when nobody is signed in. More than 0 is what "the user has a second factor" means.
+   */
+  factors: number
 }
 
 /** What the checks read: the input, and once someone is signed in, the scopes this request would grant them. */
@@ -37,8 +47,8 @@ export interface InteractionContext extends Required<InteractionInput> {
   grant: { scopes: string[], refused: string[] } | undefined
 }
 
-export type PromptName = 'login' | 'consent'
-export type PromptError = 'login_required' | 'consent_required'
+export type PromptName = 'login' | 'mfa' | 'consent'
+export type PromptError = 'login_required' | 'interaction_required' | 'consent_required'
 export type RefusalError = PromptError | 'invalid_scope'
 
 export interface Check {
@@ -107,6 +117,45 @@ export const loginPrompt: Prompt = {
   ]
 }
 
+/**
+ * The second factor (docs/second-factors.md "Requiring a second factor"). Each check names one reason to want
+ * two factors, and fails only while the session's `amr` does not show two (lib/mfa/assurance.ts usedTwoFactors):
+ * a session that used two passes them all. Its page (routes/browser/authorize.ts) is the step-up when the user has
+ * a factor, the enrolment when not. Under prompt=none: interaction_required (OIDC Core §3.1.2.6), since a page is
+ * needed that is neither a sign-in nor a consent.
+ */
+const onePassFactor = (ctx: InteractionContext): boolean => ctx.signedIn !== undefined && !usedTwoFactors(ctx.signedIn.session.amr)
+
+export const mfaPrompt: Prompt = {
+  name: 'mfa',
+  whenNone: { error: 'interaction_required', description: 'a second factor is required' },
+  checks: [
+    {
+      name: 'mfa_required_setting',
+      description: 'the server requires a second factor of every browser sign-in (MFA=required)',
+      fails: (ctx) => ctx.mfa === 'required' && onePassFactor(ctx)
+    },
+    {
+      name: 'client_requires_mfa',
+      description: 'the client was added with --require-mfa',
+      fails: (ctx) => ctx.authz.client.requireMfa && onePassFactor(ctx)
+    },
+    {
+      // OIDC Core §3.1.2.1: a voluntary claim, but honoured: a client that asks for the mfa class gets it or no code.
+      name: 'acr_values',
+      description: 'the client asked for two factors (acr_values naming urn:gatehouse:acr:mfa, not urn:gatehouse:acr:pwd)',
+      fails: (ctx) => asksForTwoFactors(ctx.authz.acrValues) && onePassFactor(ctx)
+    },
+    {
+      // A user who enrolled a factor uses it, whatever the client: an upstream sign-in that reported no second
+      // factor included (the provider vouched for one factor only).
+      name: 'user_has_factor',
+      description: 'the user has a second factor and this session did not use it',
+      fails: (ctx) => ctx.factors > 0 && onePassFactor(ctx)
+    }
+  ]
+}
+
 export const consentPrompt: Prompt = {
   name: 'consent',
   whenNone: { error: 'consent_required', description: 'the user has not allowed this client these scopes' },
@@ -137,8 +186,8 @@ export const consentPrompt: Prompt = {
   ]
 }
 
-/** Sign in, then consent. */
-export const defaultPolicy: Policy = [loginPrompt, consentPrompt]
+/** Sign in, a second factor when one is wanted, then consent. */
+export const defaultPolicy: Policy = [loginPrompt, mfaPrompt, consentPrompt]
 
 /** The next step for this request in this browser: the first failing check of the first prompt that has one, or a code. */
 export function nextStep (input: InteractionInput, policy: Policy = defaultPolicy): Step {

@@ -7,6 +7,7 @@ import { DISPLAY_VALUES, OIDC_SCOPES } from './authorize.js'
 import { RESPONSE_MODES } from '../../schemas/vocabulary.js'
 import { CLAIMS_SUPPORTED } from './claims.js'
 import { SIGNING_ALGS } from '../keys/algorithm.js'
+import { ACR_VALUES_SUPPORTED } from '../mfa/assurance.js'
 
 /** How clients may authenticate at the token and revocation endpoints (RFC 6749 §2.3). */
 export const TOKEN_ENDPOINT_AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'none'] as const
@@ -40,6 +41,8 @@ export function serverMetadata (config: Pick<Config, 'issuer'>) {
     id_token_signing_alg_values_supported: [...SIGNING_ALGS],
     userinfo_signing_alg_values_supported: [...SIGNING_ALGS],
     claims_supported: [...CLAIMS_SUPPORTED],
+    // OIDC Core §2: the classes an ID token's acr may name, and acr_values may ask for (a second factor: the mfa one).
+    acr_values_supported: [...ACR_VALUES_SUPPORTED],
     // OIDC Core §5.5: the claims request parameter, for userinfo and id_token (lib/oauth/claims.ts).
     claims_parameter_supported: true,
     prompt_values_supported: ['none', 'login', 'consent'],

@@ -37,7 +37,7 @@ export interface IssueOptions {
   /** The next token of a family that already exists (a refresh-token rotation): the access token joins it. */
   family?: { grantId: string, refreshToken: string }
   /** With `openid` in the scope, an ID token goes with the reply (OIDC Core §3.1.3.3): what it must say besides `sub`. */
-  idToken?: { nonce: string | null, authTime: number, sid?: string | null, userClaims?: Record<string, unknown> }
+  idToken?: { nonce: string | null, authTime: number, amr?: readonly string[], sid?: string | null, userClaims?: Record<string, unknown> }
   /** The `claims` parameter's names (OIDC Core §5.5): the family keeps them, the access token carries the userinfo ones. */
   claims?: RequestedClaims | null
 }

@@ -43,6 +43,7 @@ export const toAuthorizationCode = (r: Row): AuthorizationCode => ({
   authTime: num(r.auth_time),
   sessionHash: strOrNull(r.session_hash),
   sid: strOrNull(r.sid),
+  amr: jsonOr<string[]>(r.amr, []),
   credentialVersion: num(r.credential_version ?? 0),
   createdAt: num(r.created_at),
   expiresAt: num(r.expires_at),

@@ -48,6 +48,8 @@ export const toClient = (r: Row): Client => ({
   idTokenAlg: strOrNull(r.id_token_alg) as SigningAlg | null,
   userinfoAlg: strOrNull(r.userinfo_alg) as SigningAlg | null,
   backchannelLogoutUri: strOrNull(r.backchannel_logout_uri),
+  requireMfa: Boolean(r.require_mfa),
+  passwordGrantSkipsMfa: Boolean(r.password_grant_skips_mfa),
   createdAt: num(r.created_at),
   updatedAt: num(r.updated_at)
 })
@@ -159,6 +161,8 @@ export function clientPatchColumns (patch: ClientPatch): Array<[string, unknown]
   if (patch.idTokenAlg !== undefined) columns.push(['id_token_alg', patch.idTokenAlg])
   if (patch.userinfoAlg !== undefined) columns.push(['userinfo_alg', patch.userinfoAlg])
   if (patch.backchannelLogoutUri !== undefined) columns.push(['backchannel_logout_uri', patch.backchannelLogoutUri])
+  if (patch.requireMfa !== undefined) columns.push(['require_mfa', patch.requireMfa])
+  if (patch.passwordGrantSkipsMfa !== undefined) columns.push(['password_grant_skips_mfa', patch.passwordGrantSkipsMfa])
   return columns
 }
 

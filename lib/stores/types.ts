@@ -198,12 +198,20 @@ export interface Client {
   userinfoAlg: SigningAlg | null
   /** Where OpenID Connect Back-Channel Logout 1.0 posts a logout token when a session of its users ends. */
   backchannelLogoutUri: string | null
+  /** Its users must have used a second factor in the browser sign-in its codes come from (lib/oauth/interaction.ts `mfa`). */
+  requireMfa: boolean
+  /**
+   * The legacy path: the password grant gives tokens to users who have a second factor, on the password alone
+   * (lib/oauth/grants/password.ts refuses them otherwise). Off unless an operator turns it on for one client.
+   */
+  passwordGrantSkipsMfa: boolean
   createdAt: number
   updatedAt: number
 }
 
 /** The client fields a registration may leave out (the store's defaults apply). */
 type OptionalClientFields = 'postLogoutRedirectUris' | 'skipConsent' | 'providers' | 'pkce' | 'idTokenAlg' | 'userinfoAlg' | 'backchannelLogoutUri'
+  | 'requireMfa' | 'passwordGrantSkipsMfa'
 export type NewClient = Omit<Client, 'createdAt' | 'updatedAt' | 'generation' | OptionalClientFields> & Partial<Pick<Client, OptionalClientFields>>
 export type ClientPatch = Partial<Pick<Client, 'grantTypes' | 'scope' | 'redirectUris' | 'secretHash' | OptionalClientFields>>
 
@@ -493,6 +501,11 @@ export interface AuthorizationCode {
   sessionHash: string | null
   /** That session's `sid`, for the ID token (Back-Channel Logout 1.0 §2.1); null (or absent when written) when it had none. */
   sid?: string | null
+  /**
+   * That session's `amr` (Session.amr) when the code was issued, for the ID token's `amr` and `acr`: what the sign-in
+   * did then, not what the session says at redemption. Absent when written: [] (read back as []).
+   */
+  amr?: string[]
   /** The credential version of the session that issued it: redeemed only while the user still holds it. */
   credentialVersion: number
   createdAt: number

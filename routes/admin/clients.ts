@@ -47,7 +47,9 @@ const adminClientRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       pkce: b.pkce,
       idTokenAlg: b.id_token_alg,
       userinfoAlg: b.userinfo_alg,
-      backchannelLogoutUri: b.backchannel_logout_uri
+      backchannelLogoutUri: b.backchannel_logout_uri,
+      requireMfa: b.require_mfa ?? false,
+      passwordGrantSkipsMfa: b.password_grant_skips_mfa ?? false
     })
     reply.code(201)
     return { ...toClientView(client), client_secret: secret }
@@ -89,6 +91,8 @@ const adminClientRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       idTokenAlg: b.id_token_alg,
       userinfoAlg: b.userinfo_alg,
       backchannelLogoutUri: b.backchannel_logout_uri,
+      requireMfa: b.require_mfa,
+      passwordGrantSkipsMfa: b.password_grant_skips_mfa,
       rotateSecret: b.rotate_secret
     })
     return { ...toClientView(client), client_secret: secret }

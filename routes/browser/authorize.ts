@@ -6,8 +6,16 @@ import type { PromptName, SignedIn } from '../../lib/oauth/interaction.js'
 import { authorizePostSchema, authorizeSchema } from '../../schemas/browser.js'
 import { answerClient, showConsent, showLogin } from './pages.js'
 
-/** What a prompt's page needs: the request, where its form returns to, who is signed in, the scopes at stake. */
-interface PromptPage { authz: AuthorizationRequest, returnTo: string, signedIn: SignedIn | undefined, scopes: string[] | undefined }
+/** What a prompt's page needs: the request, where its form returns to, who is signed in, the scopes at stake, their factors. */
+interface PromptPage { authz: AuthorizationRequest, returnTo: string, signedIn: SignedIn | undefined, scopes: string[] | undefined, factors: number }
+
+/**
+ * The second-factor pages (routes/browser/login-factor.ts and its enrolment page): the step-up asks a signed-in
+ * user for the factor they have; a user with none enrols one first. Either replaces the session by one whose `amr`
+ * shows two factors and comes back to `return_to`, where the mfa prompt then passes.
+ */
+export const STEP_UP_PATH = '/login/factor'
+export const ENROL_PATH = '/login/enroll'
 
 /** The page of each prompt of the interaction policy (lib/oauth/interaction.ts): a new prompt needs one here. */
 const pages: Record<PromptName, (reply: FastifyReply, page: PromptPage) => Promise<FastifyReply>> = {
@@ -15,13 +23,15 @@ const pages: Record<PromptName, (reply: FastifyReply, page: PromptPage) => Promi
   consent: (reply, { authz, returnTo, signedIn, scopes }) => {
     if (signedIn === undefined) throw new Error('the consent page needs someone signed in')
     return showConsent(reply, { authz, returnTo, user: signedIn.user, scopes: scopes ?? [] })
-  }
+  },
+  // 303, as every sign-in step (RFC 9700 §4.12); return_to is this request's /authorize path (safeReturnTo's shape).
+  mfa: async (reply, { returnTo, factors }) => reply.redirect(`${factors > 0 ? STEP_UP_PATH : ENROL_PATH}?return_to=${encodeURIComponent(returnTo)}`, 303)
 }
 
 /**
  * GET and POST /authorize (RFC 6749 §4.1.1, OIDC Core §3.1.2, §3.1.2.1: both MUST be supported): the request is
- * checked (lib/oauth/authorize.ts), then the interaction policy says what this browser needs: the login page, the
- * consent page, or a code straight back. POST carries the same parameters as a form the client's page submits: it
+ * checked (lib/oauth/authorize.ts), then the interaction policy says what this browser needs: the login page, a
+ * second factor (a redirect to its page), the consent page, or a code straight back. POST carries the same parameters as a form the client's page submits: it
  * is not one of our forms, so no CSRF token (`browser: 'page'`); it answers exactly as GET does.
  */
 const authorize: FastifyPluginAsync = async (fastify) => {
@@ -32,11 +42,11 @@ const authorize: FastifyPluginAsync = async (fastify) => {
     const authz = await readAuthorizationRequest(query, { clients: storage.clients, readIdTokenHint })
     const signedIn = await request.browserSession()
     const now = clock.now()
-    const next = await decideNext(storage, { authz, signedIn, now, log: request.log })
+    const next = await decideNext(storage, { authz, signedIn, now, mfa: config.mfa, log: request.log })
     if (next.kind === 'code') return answerClient(reply, await codeResponse({ storage, issuer: config.issuer }, authz, next, now))
     // The forms come back here (as a GET) without prompt=login, which they satisfy (asking again would loop).
     const returnTo = authorizePath(query, { prompts: ['login'] })
-    return pages[next.kind](reply, { authz, returnTo, signedIn, scopes: next.scopes })
+    return pages[next.kind](reply, { authz, returnTo, signedIn, scopes: next.scopes, factors: next.factors })
   }
 
   fastify.get('/authorize', { schema: authorizeSchema, config: { browser: 'page' } }, async (request, reply) => answer(request, reply, request.query as Query))

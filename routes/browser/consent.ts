@@ -21,11 +21,12 @@ const consent: FastifyPluginAsync = async (fastify) => {
     if (decision !== 'allow') throw badAuthorizationRequest('decision must be allow or deny')
     const now = clock.now()
     // The consent form answers the consent prompt; a scope the user does not hold is still refused.
-    const next = await decideNext(storage, { authz, signedIn, now, fresh: { login: true, consent: true }, log: request.log })
+    const next = await decideNext(storage, { authz, signedIn, now, fresh: { login: true, consent: true }, mfa: config.mfa, log: request.log })
     // What the user allowed is kept even when the login prompt comes back (a max_age passed while they read the page):
     // otherwise the sign-in it asks for would lead to this page again, and a short max_age would never let them through.
-    // With the scopes the `claims` parameter reaches (a claim asked for by name is consented like its scope).
-    if (next.scopes !== undefined) await storage.consents.grant(signedIn.user.id, authz.client.id, consentScopes(next.scopes, authz.claims), now)
+    // With the scopes the `claims` parameter reaches (a claim asked for by name is consented like its scope). Not while
+    // a second factor is wanted: a session on one factor (a known password) decides nothing for the user yet.
+    if (next.scopes !== undefined && next.kind !== 'mfa') await storage.consents.grant(signedIn.user.id, authz.client.id, consentScopes(next.scopes, authz.claims), now)
     if (next.kind !== 'code') return reply.redirect(returnTo, 303)
     return answerClient(reply, await codeResponse({ storage, issuer: config.issuer }, authz, next, now))
   })

@@ -78,7 +78,7 @@ export async function signedIn (reply: FastifyReply, user: User, method: SignInM
   if (session === undefined) return whenStale ? whenStale() : reply.redirect(pending?.returnTo ?? '/login', 303)
   if (pending === undefined) return reply.redirect(landing, 303)
   const now = clock.now()
-  const next = await decideNext(storage, { authz: pending.authz, signedIn: session, now, fresh: { login: true }, log: reply.log })
+  const next = await decideNext(storage, { authz: pending.authz, signedIn: session, now, fresh: { login: true }, mfa: config.mfa, log: reply.log })
   if (next.kind === 'code') return answerClient(reply, await codeResponse({ storage, issuer: config.issuer }, pending.authz, next, now))
   return reply.redirect(pending.returnTo, 303)
 }

@@ -30,6 +30,18 @@ t.test('clients add/update with post-logout redirect URIs and skip-consent; user
   t.match(publicOptional.stderr, /public client must use PKCE/)
   t.equal((await cli(['clients', 'update', 'web', '--id-token-alg', 'HS256'], env)).code, 1)
 
+  // The second-factor flags: off unless given; update's --no- forms turn them off; both at once is a usage error.
+  t.match(JSON.parse(oidc.stdout), { require_mfa: false, password_grant_skips_mfa: false })
+  const mfa = await cli(['clients', 'add', 'strict', '--grant', 'authorization_code,password', '--redirect-uri', 'https://app.test/cb', '--require-mfa', '--password-grant-skips-mfa'], env)
+  t.equal(mfa.code, 0, mfa.stderr)
+  t.match(JSON.parse(mfa.stdout), { require_mfa: true, password_grant_skips_mfa: true })
+  t.match(JSON.parse((await cli(['clients', 'update', 'strict', '--no-password-grant-skips-mfa'], env)).stdout), { require_mfa: true, password_grant_skips_mfa: false })
+  t.match(JSON.parse((await cli(['clients', 'update', 'strict', '--no-require-mfa'], env)).stdout), { require_mfa: false, password_grant_skips_mfa: false })
+  t.match(JSON.parse((await cli(['clients', 'update', 'web', '--require-mfa'], env)).stdout), { require_mfa: true, pkce: 'optional' })
+  const both = await cli(['clients', 'update', 'web', '--require-mfa', '--no-require-mfa'], env)
+  t.equal(both.code, 1, 'contradicting flags')
+  t.match(both.stderr, /--require-mfa and --no-require-mfa together/)
+
   t.equal((await cli(['users', 'add', 'alice', '--password-stdin'], env, 'pw')).code, 0)
   const sessions = await cli(['users', 'sessions', 'alice'], env)
   t.same(JSON.parse(sessions.stdout), [])

@@ -20,6 +20,7 @@ export function browserStoreSuite (t: Test, open: () => Promise<Storage>, openTw
     authTime: now - 5,
     sessionHash: null,
     sid: null,
+    amr: [],
     credentialVersion: 0,
     createdAt: now,
     expiresAt: now + 60,
@@ -93,6 +94,20 @@ export function browserStoreSuite (t: Test, open: () => Promise<Storage>, openTw
     const c = code({ credentialVersion: 7 })
     await s.codes.create(c)
     t.equal((await s.codes.find(c.hash))?.credentialVersion, 7)
+  })
+
+  t.test('authorization codes: the session\'s amr is kept, in order ([] when none was written)', async (t) => {
+    const s = await open()
+    t.teardown(() => s.close())
+    const two = code({ amr: ['pwd', 'otp', 'mfa'] })
+    await s.codes.create(two)
+    t.same((await s.codes.find(two.hash))?.amr, ['pwd', 'otp', 'mfa'])
+    const none = code()
+    delete none.amr
+    await s.codes.create(none)
+    t.same((await s.codes.find(none.hash))?.amr, [])
+    const redeemed = await s.codes.redeem(two.hash, now, { jti: 'j', exp: now + 60 })
+    t.same(redeemed.outcome === 'redeemed' && redeemed.code.amr, ['pwd', 'otp', 'mfa'], 'and given back by the redemption')
   })
 
   t.test('authorization codes: the claims parameter\'s names are kept (null when none were asked for)', async (t) => {

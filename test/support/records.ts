@@ -20,6 +20,8 @@ export function clientRecord (over: Partial<Client> = {}): Client {
     idTokenAlg: null,
     userinfoAlg: null,
     backchannelLogoutUri: null,
+    requireMfa: false,
+    passwordGrantSkipsMfa: false,
     createdAt: 0,
     updatedAt: 0,
     ...over

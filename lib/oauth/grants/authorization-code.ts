@@ -57,7 +57,7 @@ export const authorizationCodeGrant: Grant<'code'> = {
       scope,
       plan,
       claims: code.claims,
-      idToken: { nonce: code.nonce, authTime: code.authTime, sid: code.sid ?? null, userClaims: idTokenUserClaims(user, code.claims ?? null) }
+      idToken: { nonce: code.nonce, authTime: code.authTime, amr: code.amr ?? [], sid: code.sid ?? null, userClaims: idTokenUserClaims(user, code.claims ?? null) }
     })
   }
 }

@@ -21,13 +21,14 @@ export class PostgresClientStore implements ClientStore {
     const now = this.#clock.now()
     try {
       const { rows } = await this.#db.query({
-        name: 'gh_clients_insert_v5',
+        name: 'gh_clients_insert_v6',
         text: `INSERT INTO clients (id, secret_hash, is_public, grant_types, scope, redirect_uris, generation, created_at, updated_at, post_logout_redirect_uris, skip_consent, providers,
-            pkce, id_token_alg, userinfo_alg, backchannel_logout_uri)
-          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING *`,
+            pkce, id_token_alg, userinfo_alg, backchannel_logout_uri, require_mfa, password_grant_skips_mfa)
+          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) RETURNING *`,
         values: [c.id, c.secretHash, c.isPublic, JSON.stringify(c.grantTypes), c.scope, JSON.stringify(c.redirectUris), randomUUID(), now, now,
           JSON.stringify(c.postLogoutRedirectUris ?? []), c.skipConsent ?? false, c.providers == null ? null : JSON.stringify(c.providers),
-          c.pkce ?? 'required', c.idTokenAlg ?? null, c.userinfoAlg ?? null, c.backchannelLogoutUri ?? null]
+          c.pkce ?? 'required', c.idTokenAlg ?? null, c.userinfoAlg ?? null, c.backchannelLogoutUri ?? null,
+          c.requireMfa ?? false, c.passwordGrantSkipsMfa ?? false]
       })
       return toClient(onlyRow(rows))
     } catch (err) {

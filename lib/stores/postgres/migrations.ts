@@ -309,7 +309,12 @@ export const postgresMigrations: string[] = [
      created_at BIGINT NOT NULL,
      expires_at BIGINT NOT NULL
    );
-   CREATE INDEX passkey_challenges_expiry ON passkey_challenges (expires_at);`
+   CREATE INDEX passkey_challenges_expiry ON passkey_challenges (expires_at);`,
+  // Per-client second-factor policy: see the SQLite migration of the same number.
+  `ALTER TABLE clients ADD COLUMN require_mfa BOOLEAN NOT NULL DEFAULT FALSE;
+   ALTER TABLE clients ADD COLUMN password_grant_skips_mfa BOOLEAN NOT NULL DEFAULT FALSE;`,
+  // A code keeps its session's amr: see the SQLite migration of the same number.
+  "ALTER TABLE authorization_codes ADD COLUMN amr JSONB NOT NULL DEFAULT '[]'::jsonb;"
 ]
 
 /**

@@ -22,8 +22,8 @@ export class SqliteClientStore implements ClientStore {
     this.#db = db
     this.#clock = clock
     this.#insert = db.prepare(`INSERT INTO clients (id, secret_hash, is_public, grant_types, scope, redirect_uris, generation, created_at, updated_at,
-      post_logout_redirect_uris, skip_consent, providers, pkce, id_token_alg, userinfo_alg, backchannel_logout_uri)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`)
+      post_logout_redirect_uris, skip_consent, providers, pkce, id_token_alg, userinfo_alg, backchannel_logout_uri, require_mfa, password_grant_skips_mfa)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`)
     this.#find = db.prepare('SELECT * FROM clients WHERE id = ?')
     this.#list = db.prepare('SELECT * FROM clients ORDER BY id LIMIT ? OFFSET ?')
     this.#delete = db.prepare('DELETE FROM clients WHERE id = ? RETURNING *')
@@ -37,7 +37,7 @@ export class SqliteClientStore implements ClientStore {
       return toClient(this.#insert.get(c.id, c.secretHash, c.isPublic ? 1 : 0, JSON.stringify(c.grantTypes), c.scope,
         JSON.stringify(c.redirectUris), randomUUID(), now, now, JSON.stringify(c.postLogoutRedirectUris ?? []), c.skipConsent ? 1 : 0,
         c.providers == null ? null : JSON.stringify(c.providers), c.pkce ?? 'required', c.idTokenAlg ?? null, c.userinfoAlg ?? null,
-        c.backchannelLogoutUri ?? null) as Row)
+        c.backchannelLogoutUri ?? null, c.requireMfa ? 1 : 0, c.passwordGrantSkipsMfa ? 1 : 0) as Row)
     } catch (err) {
       if (isUniqueViolation(err)) throw new ConflictError(`client ${c.id} already exists`)
       throw err

@@ -347,5 +347,12 @@ export const sqliteMigrations: string[] = [
      created_at INTEGER NOT NULL,
      expires_at INTEGER NOT NULL
    );
-   CREATE INDEX passkey_challenges_expiry ON passkey_challenges (expires_at);`
+   CREATE INDEX passkey_challenges_expiry ON passkey_challenges (expires_at);`,
+  // Per-client second-factor policy (docs/second-factors.md "Requiring a second factor"): its users must have used
+  // one in the browser; the password grant may skip it for this client (legacy).
+  `ALTER TABLE clients ADD COLUMN require_mfa INTEGER NOT NULL DEFAULT 0;
+   ALTER TABLE clients ADD COLUMN password_grant_skips_mfa INTEGER NOT NULL DEFAULT 0;`,
+  // A code keeps its session's amr (JSON list, RFC 8176) as it was at issue, for the ID token's amr and acr; codes
+  // from before read [] (one factor).
+  "ALTER TABLE authorization_codes ADD COLUMN amr TEXT NOT NULL DEFAULT '[]';"
 ]

@@ -119,6 +119,7 @@ t.test('the code grant: redeemed once; a replay is invalid_grant and revokes wha
     scopes: ['openid', 'orders:read'],
     authTime: clock.now(),
     sessionHash: 'session-1',
+    amr: ['pwd', 'otp', 'mfa'],
     credentialVersion: user.credentialVersion,
     now: clock.now()
   })
@@ -126,6 +127,7 @@ t.test('the code grant: redeemed once; a replay is invalid_grant and revokes wha
   const exchange = () => grants.select(body).handle({ body, client, clientIp: '192.0.2.1', addressKey: '192.0.2.1', log })
   const first = await exchange()
   t.type(first.id_token, 'string', 'openid: an ID token')
+  t.match(decodeJwt(first.id_token!), { amr: ['pwd', 'otp', 'mfa'], acr: 'urn:gatehouse:acr:mfa' }, 'the ID token says how the session that issued the code signed in')
   const claims = accessTokens.verify(first.access_token)
   t.notOk(await storage.revocations.anyRevoked([denyEntry.token(claims.jti), denyEntry.grant(claims.grant_id!)]), 'in good standing')
 

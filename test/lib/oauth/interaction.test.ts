@@ -1,6 +1,7 @@
 import t from 'tap'
 import { checkAuthorizationRequest, type AuthorizationRequest } from '../../../lib/oauth/authorize.js'
-import { consentPrompt, defaultPolicy, loginPrompt, nextStep, type InteractionInput, type Policy, type SignedIn } from '../../../lib/oauth/interaction.js'
+import { consentPrompt, defaultPolicy, loginPrompt, mfaPrompt, nextStep, type InteractionInput, type Policy, type SignedIn } from '../../../lib/oauth/interaction.js'
+import { ACR_MFA, ACR_PWD } from '../../../lib/mfa/assurance.js'
 import type { Client, Consent, User } from '../../../lib/stores/types.js'
 import { clientRecord, userRecord } from '../../support/records.js'
 
@@ -17,11 +18,13 @@ function request (over: Record<string, string> = {}, clientOver: Partial<Client>
 
 const alice: User = userRecord()
 /** Alice, signed in `ago` seconds before NOW. */
-const signedIn = (ago = 10, user: User = alice, provider: string | null = null): SignedIn =>
-  ({ session: { idHash: 'h', userId: user.id, authTime: NOW - ago, createdAt: NOW - ago, expiresAt: NOW + 3600, credentialVersion: 0, provider, amr: provider === null ? ['pwd'] : [] }, user })
+const signedIn = (ago = 10, user: User = alice, provider: string | null = null, amr: string[] = provider === null ? ['pwd'] : []): SignedIn =>
+  ({ session: { idHash: 'h', userId: user.id, authTime: NOW - ago, createdAt: NOW - ago, expiresAt: NOW + 3600, credentialVersion: 0, provider, amr }, user })
+/** Alice after a password and a code. */
+const twoFactors = (ago = 10) => signedIn(ago, alice, null, ['pwd', 'otp', 'mfa'])
 const consent = (scope: string): Consent => ({ userId: 'u-1', clientId: 'web', scope, createdAt: 0, updatedAt: 0 })
 
-const step = (over: Partial<InteractionInput>) => nextStep({ authz: request(), signedIn: signedIn(), consent: consent('items:read openid'), now: NOW, ...over })
+const step = (over: Partial<InteractionInput>) => nextStep({ authz: request(), signedIn: signedIn(), consent: consent('items:read openid'), now: NOW, mfa: 'optional', factors: 0, ...over })
 
 t.test('signed in, consent covering the scopes: a code for exactly the scopes asked', async (t) => {
   t.same(step({}), { kind: 'code', scopes: ['openid', 'items:read'] })
@@ -103,13 +106,67 @@ t.test('prompt=none: the first failing check becomes its prompt\'s error', async
 })
 
 t.test('the policy is data: a prompt added is asked in its place, without touching the others', async (t) => {
-  t.same(defaultPolicy.map((p) => p.name), ['login', 'consent'])
+  t.same(defaultPolicy.map((p) => p.name), ['login', 'mfa', 'consent'])
+  t.same(mfaPrompt.checks.map((c) => c.name), ['mfa_required_setting', 'client_requires_mfa', 'acr_values', 'user_has_factor'])
   t.same(loginPrompt.checks.map((c) => c.name), ['no_session', 'sign_in_method', 'prompt_login', 'max_age', 'id_token_hint'])
   t.same(consentPrompt.checks.map((c) => c.name), ['scope_not_held', 'no_consent', 'prompt_consent', 'scopes_missing'])
-  for (const check of [...loginPrompt.checks, ...consentPrompt.checks]) t.ok(check.description.length > 10, `${check.name} is described`)
+  for (const check of [...loginPrompt.checks, ...mfaPrompt.checks, ...consentPrompt.checks]) t.ok(check.description.length > 10, `${check.name} is described`)
   // A stand-in second factor, asked after sign-in and before consent (a real one would be its own PromptName).
   const secondFactor = { name: 'login' as const, whenNone: { error: 'login_required' as const, description: 'no second factor' }, checks: [{ name: 'no_second_factor', description: 'the session has no second factor', fails: () => true }] }
   const policy: Policy = [loginPrompt, secondFactor, consentPrompt]
-  t.match(nextStep({ authz: request(), signedIn: signedIn(), consent: undefined, now: NOW }, policy), { kind: 'login', reason: 'no_second_factor' })
-  t.match(nextStep({ authz: request(), signedIn: undefined, consent: undefined, now: NOW }, policy), { reason: 'no_session' }, 'sign-in still first')
+  t.match(nextStep({ authz: request(), signedIn: signedIn(), consent: undefined, now: NOW, mfa: 'optional', factors: 0 }, policy), { kind: 'login', reason: 'no_second_factor' })
+  t.match(nextStep({ authz: request(), signedIn: undefined, consent: undefined, now: NOW, mfa: 'optional', factors: 0 }, policy), { reason: 'no_session' }, 'sign-in still first')
+})
+
+t.test('mfa: each reason to want two factors is its own check, passed by a session whose amr shows two', async (t) => {
+  t.same(step({ mfa: 'required' }), { kind: 'mfa', reason: 'mfa_required_setting', scopes: ['openid', 'items:read'] }, 'MFA=required, a password-only session')
+  t.same(step({ authz: request({}, { requireMfa: true }) }), { kind: 'mfa', reason: 'client_requires_mfa', scopes: ['openid', 'items:read'] }, 'a --require-mfa client')
+  t.same(step({ authz: request({ acr_values: ACR_MFA }) }), { kind: 'mfa', reason: 'acr_values', scopes: ['openid', 'items:read'] }, 'acr_values asks for mfa')
+  t.same(step({ factors: 1 }), { kind: 'mfa', reason: 'user_has_factor', scopes: ['openid', 'items:read'] }, 'the user enrolled a factor')
+  t.match(step({ mfa: 'required', authz: request({ acr_values: ACR_MFA }, { requireMfa: true }), factors: 2 }), { kind: 'mfa', reason: 'mfa_required_setting' }, 'the first failing check names the reason')
+
+  for (const [name, over] of [
+    ['MFA=required', { mfa: 'required' }],
+    ['--require-mfa', { authz: request({}, { requireMfa: true }) }],
+    ['acr_values', { authz: request({ acr_values: ACR_MFA }) }],
+    ['a factor', { factors: 1 }]
+  ] as Array<[string, Partial<InteractionInput>]>) {
+    t.same(step({ ...over, signedIn: twoFactors() }), { kind: 'code', scopes: ['openid', 'items:read'] }, `${name}: two factors used, a code`)
+  }
+  t.same(step({ signedIn: signedIn(10, alice, null, ['hwk', 'user', 'mfa']), factors: 1, mfa: 'required' }), { kind: 'code', scopes: ['openid', 'items:read'] }, 'a passkey with user verification is two factors')
+})
+
+t.test('mfa: nothing asks for it, nothing happens (MFA=optional, no flag, no acr_values, no factor)', async (t) => {
+  t.same(step({}), { kind: 'code', scopes: ['openid', 'items:read'] })
+  t.same(step({ authz: request({ acr_values: ACR_PWD }) }), { kind: 'code', scopes: ['openid', 'items:read'] }, 'acr_values naming only the one-factor class')
+  t.same(step({ authz: request({ acr_values: 'urn:other:gold' }) }), { kind: 'code', scopes: ['openid', 'items:read'] }, 'an unknown class is ignored (OIDC Core: voluntary)')
+  t.match(step({ authz: request({ acr_values: `urn:other:gold ${ACR_MFA}` }) }), { kind: 'mfa', reason: 'acr_values' }, 'among others, the mfa class counts')
+  t.match(step({ authz: request({ acr_values: 'urn:gatehouse:acr:mfa2' }) }), { kind: 'code' }, 'a value that only starts like it does not')
+  t.match(step({ authz: request({ acr_values: `${ACR_PWD} ${ACR_MFA}` }) }), { kind: 'code' }, 'one factor listed too: acceptable (what OpenID conformance sends)')
+  t.match(step({ authz: request({ acr_values: `${ACR_PWD} ${ACR_MFA}` }), factors: 1 }), { kind: 'mfa', reason: 'user_has_factor' }, 'a user with a factor is asked anyway')
+})
+
+t.test('mfa: after sign-in, before consent and before the scope check', async (t) => {
+  t.match(step({ signedIn: undefined, consent: undefined, mfa: 'required' }), { kind: 'login', reason: 'no_session' }, 'nobody signed in: the login page first')
+  t.match(step({ mfa: 'required', authz: request({ max_age: '1' }) }), { kind: 'login', reason: 'max_age' }, 'a sign-in too old: sign in again first')
+  t.match(step({ mfa: 'required', consent: undefined }), { kind: 'mfa', reason: 'mfa_required_setting' }, 'no consent yet: the second factor first')
+  t.match(step({ factors: 1, authz: request({ scope: 'openid admin' }) }), { kind: 'mfa', reason: 'user_has_factor' }, 'the scope refusal waits for the second factor (nothing said about the user before it)')
+  t.match(step({ factors: 1, fresh: { login: true, consent: true } }), { kind: 'mfa', reason: 'user_has_factor' }, 'a fresh login or consent form is not a second factor (a direct POST to /consent)')
+  t.match(step({ signedIn: twoFactors(), mfa: 'required', consent: undefined }), { kind: 'consent', reason: 'no_consent' }, 'two factors, no consent: the consent page')
+})
+
+t.test('mfa: an upstream sign-in counts as one factor unless the provider reported mfa', async (t) => {
+  t.match(step({ signedIn: signedIn(10, alice, 'corp', ['fed']), factors: 1 }), { kind: 'mfa', reason: 'user_has_factor' }, 'a factor enrolled here is asked after an upstream sign-in too')
+  t.match(step({ signedIn: signedIn(10, alice, 'corp', ['fed', 'mfa']), factors: 1, mfa: 'required' }), { kind: 'code' }, 'the provider did two factors')
+  t.match(step({ signedIn: signedIn(10, alice, 'corp', []), mfa: 'required' }), { kind: 'mfa', reason: 'mfa_required_setting' }, 'no amr at all: one factor')
+})
+
+t.test('mfa under prompt=none: interaction_required, for every check', async (t) => {
+  const refusal = { kind: 'refused', error: 'interaction_required', description: 'a second factor is required' }
+  t.same(step({ authz: request({ prompt: 'none' }), mfa: 'required' }), { ...refusal, reason: 'mfa_required_setting' })
+  t.same(step({ authz: request({ prompt: 'none' }, { requireMfa: true }) }), { ...refusal, reason: 'client_requires_mfa' })
+  t.same(step({ authz: request({ prompt: 'none', acr_values: ACR_MFA }) }), { ...refusal, reason: 'acr_values' })
+  t.same(step({ authz: request({ prompt: 'none' }), factors: 1 }), { ...refusal, reason: 'user_has_factor' })
+  t.same(step({ authz: request({ prompt: 'none', acr_values: ACR_MFA }, { requireMfa: true }), signedIn: twoFactors(), factors: 1, mfa: 'required' }), { kind: 'code', scopes: ['openid', 'items:read'] }, 'two factors used: a code, silently')
+  t.match(step({ authz: request({ prompt: 'none' }), signedIn: undefined, consent: undefined, mfa: 'required' }), { error: 'login_required' }, 'nobody signed in is still login_required')
 })

@@ -18,6 +18,8 @@ t.test('serverMetadata: every URL from the issuer (a trailing slash dropped), th
   t.equal(m.request_parameter_supported, false, 'request objects are refused (request_not_supported)')
   t.equal(m.request_uri_parameter_supported, false, 'and by reference (request_uri_not_supported)')
   t.same(m.display_values_supported, ['page', 'popup', 'touch', 'wap'], 'the display values accepted')
+  t.same(m.acr_values_supported, ['urn:gatehouse:acr:pwd', 'urn:gatehouse:acr:mfa'], 'one factor, two factors (acr_values may ask for the second)')
+  t.ok(m.claims_supported.includes('amr') && m.claims_supported.includes('acr'), 'ID tokens carry amr and acr')
   t.equal(m.authorization_response_iss_parameter_supported, true, 'RFC 9207')
   t.same(m.id_token_signing_alg_values_supported, ['RS256', 'ES256'], 'OIDC Core §15.1: RS256 among them')
   t.same(m.userinfo_signing_alg_values_supported, ['RS256', 'ES256'])

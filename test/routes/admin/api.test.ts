@@ -98,6 +98,18 @@ t.test('clients: register, read, update, rotate secret, delete', async (t) => {
   t.equal((await cc(newSecret)).statusCode, 401)
 })
 
+t.test('clients: the second-factor flags (require_mfa, password_grant_skips_mfa), off by default, shown, patched alone', async (t) => {
+  const { call } = await setup(t)
+  const created = await call('POST', '/admin/clients', { client_id: 'web', grant_types: ['authorization_code', 'password'], redirect_uris: ['https://app.test/cb'], require_mfa: true })
+  t.equal(created.statusCode, 201, created.body)
+  t.match(created.json(), { require_mfa: true, password_grant_skips_mfa: false })
+  t.match((await call('POST', '/admin/clients', { client_id: 'svc', grant_types: ['client_credentials'] })).json(), { require_mfa: false, password_grant_skips_mfa: false }, 'the defaults, shown')
+  t.match((await call('PATCH', '/admin/clients/web', { password_grant_skips_mfa: true })).json(), { require_mfa: true, password_grant_skips_mfa: true })
+  t.match((await call('PATCH', '/admin/clients/web', { require_mfa: false, scope: 'read' })).json(), { require_mfa: false, password_grant_skips_mfa: true }, 'each flag patched alone')
+  t.match((await call('GET', '/admin/clients/web')).json(), { require_mfa: false, password_grant_skips_mfa: true })
+  t.equal((await call('PATCH', '/admin/clients/web', { require_mfa: 'yes' })).statusCode, 400, 'a boolean, nothing else')
+})
+
 t.test('clients: PKCE per client, signing algorithms and the back-channel logout URI', async (t) => {
   const { call } = await setup(t)
   const web = { client_id: 'web', grant_types: ['authorization_code'], redirect_uris: ['https://app.test/cb'] }
