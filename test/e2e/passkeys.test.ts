@@ -2,6 +2,7 @@ import t from 'tap'
 import * as oidc from 'openid-client'
 import { appCallbackUrl, openBrowser, withoutChromium } from '../support/chromium.js'
 import { addClient, addUser, build, freePort } from '../support/helper.js'
+import { ACR_MFA } from '../../lib/mfa/assurance.js'
 
 // Passkeys in Debian's Chromium with its virtual authenticator (Chrome DevTools Protocol `WebAuthn`: CTAP2, internal
 // transport, resident keys, user verification): alice adds a passkey on /account with the "Add a passkey" button,
@@ -70,6 +71,8 @@ t.test('Chromium\'s virtual authenticator: Add a passkey on /account, then Sign 
   await Promise.all([page.waitForURL((u) => u.href.startsWith(callback)), page.getByRole('button', { name: 'Allow' }).click()])
   const tokens = await oidc.authorizationCodeGrant(config, new URL(page.url()), first.checks)
   t.equal(tokens.claims()?.sub, alice.id, 'the ID token names alice')
+  t.same(tokens.claims()?.amr, ['hwk', 'user', 'mfa'], 'the ID token\'s amr (verified by openid-client): a hardware key, its user verified, two factors')
+  t.equal(tokens.claims()?.acr, ACR_MFA, 'acr: two factors')
   const [session] = await app.storage.sessions.listForUser(alice.id, Math.floor(Date.now() / 1000))
   t.same(session?.amr, ['hwk', 'user', 'mfa'], 'a device-bound passkey with its user verified')
   const [factor] = await app.storage.factors.list(alice.id)

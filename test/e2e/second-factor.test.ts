@@ -4,6 +4,7 @@ import { TOTP, URI } from 'otpauth'
 import type { Page } from 'playwright-core'
 import { appCallbackUrl, openBrowser, withoutChromium } from '../support/chromium.js'
 import { addClient, addUser, buildListening } from '../support/helper.js'
+import { ACR_MFA } from '../../lib/mfa/assurance.js'
 
 // An authenticator app in Debian's Chromium on a real listen, on both stores: added on the account page (the secret
 // read from the page, codes computed here with otpauth), then a sign-in through openid-client's authorization-code
@@ -66,8 +67,9 @@ t.test('an authenticator app: enrol on /account, sign in with password + code, t
     const tokens = await oidc.authorizationCodeGrant(config, new URL(page.url()), { pkceCodeVerifier: verifier, expectedState: state, expectedNonce: nonce, idTokenExpected: true })
     const claims = tokens.claims()!
     t.equal(claims.sub, alice.id)
-    // amr in the ID token is the policy part's (helper C): checked when present, and the session checked always.
-    if (claims.amr !== undefined) t.ok(['otp', 'mfa'].every((v) => (claims.amr as string[]).includes(v)), `amr ${JSON.stringify(claims.amr)}`)
+    // What openid-client verified and read from the ID token: both factors (RFC 8176), and the class they make.
+    t.same(claims.amr, ['pwd', 'otp', 'mfa'], 'amr: the password, a one-time code, two factors')
+    t.equal(claims.acr, ACR_MFA, 'acr: two factors')
     const sessions = await app.storage.sessions.listForUser(alice.id, app.clock.now())
     t.same(sessions.map((s) => s.amr), [['pwd', 'otp', 'mfa']], 'the session used two factors')
   }
