@@ -85,6 +85,29 @@ export const passkeyRegisterSchema = {
   }
 }
 
+export const passkeyEnrolOptionsSchema = {
+  ...optionsPage('passkeyEnrolOptions', 'Start adding a passkey during a sign-in (/login/enroll)',
+    'Options for navigator.credentials.create() for the signed-in user who must add a second factor: as on the account page.'),
+  response: { ...optionsPage('', '', '').response, 303: redirect('not signed in: to the login page; a user with a second factor already: to `/login/factor`') }
+}
+
+export const passkeyEnrolSchema = {
+  operationId: 'enrolPasskey',
+  tags: ['browser'],
+  summary: 'Add a passkey during a sign-in (/login/enroll\'s "Add a passkey")',
+  description: 'Form fields `csrf`, `name`, `response` (the new credential\'s JSON) and `return_to`, checked as on the account page. ' +
+    'Added: the session is replaced by one with two factors (`amr` adds `hwk` or `swk`, and `mfa`) and the flow goes on to `return_to`. ' +
+    'Event `passkey_registered`.',
+  security: noSecurity,
+  consumes: ['application/x-www-form-urlencoded'],
+  response: {
+    303: redirect('added: on to `return_to` (or, not signed in, to the login page)'),
+    ...browserErrors,
+    400: html('the enrolment page again: the passkey was not added, and why'),
+    ...formErrors
+  }
+}
+
 export const passkeyRemoveSchema = {
   operationId: 'removePasskey',
   tags: ['browser'],

@@ -8,8 +8,8 @@ import { passkeyRegisterOptionsSchema, passkeyRegisterSchema, passkeyRemoveSchem
 import { doneRedirect, showAccount, signedInOr } from './account-page.js'
 import { passkeyBinding, passkeyCeremonyAllowed, passkeyDeps, spendPasskeyAttempt } from './passkeys.js'
 
-/** Why a passkey was not added, in the account page's words. */
-const NOT_ADDED: Record<string, string> = {
+/** Why a passkey was not added, in the words of the pages that add one (the account page, /login/enroll). */
+export const NOT_ADDED: Record<string, string> = {
   malformed: 'Your browser did not create a passkey. Try again.',
   challenge: 'That took too long, or was sent twice. Try again.',
   too_many: `You have ${MAX_FACTORS_PER_USER} second factors already: remove one first.`,

@@ -86,3 +86,37 @@ t.test('Chromium\'s virtual authenticator: Add a passkey on /account, then Sign 
   t.equal((await oidc.authorizationCodeGrant(config, new URL(page.url()), second.checks)).claims()?.sub, alice.id, 'signed in through the autofill, no click')
   t.same(problems, [], 'no page errors (CSP, scripts)')
 })
+
+t.test('MFA=required: a user without a second factor adds a passkey at the first sign-in (/login/enroll), and the client gets acr mfa', { skip: withoutChromium }, async (t) => {
+  const port = await freePort()
+  const issuer = `http://localhost:${port}`
+  const app = await build(t, { ISSUER: issuer, MFA: 'required' })
+  await app.listen({ port, host: '127.0.0.1' })
+  const bob = await addUser(app, 'bob', PASSWORD)
+  const callback = await appCallbackUrl(t)
+  const secret = await addClient(app, 'rp', { grantTypes: ['authorization_code'], redirectUris: [callback] }) as string
+  await app.storage.clients.update('rp', { skipConsent: true })
+  const { page, problems } = await openBrowser(t, { expectedStatus: /^40[01]$/ })
+  const cdp = await page.context().newCDPSession(page)
+  await cdp.send('WebAuthn.enable', { enableUI: false })
+  await cdp.send('WebAuthn.addVirtualAuthenticator', {
+    options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true }
+  })
+  const config = await oidc.discovery(new URL(issuer), 'rp', secret, undefined, { execute: [oidc.allowInsecureRequests] })
+  const verifier = oidc.randomPKCECodeVerifier()
+  const state = oidc.randomState()
+  const nonce = oidc.randomNonce()
+  const url = oidc.buildAuthorizationUrl(config, { redirect_uri: callback, scope: 'openid', state, nonce, code_challenge: await oidc.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256' })
+  await page.goto(url.href)
+  await page.getByLabel('Username').fill('bob')
+  await page.getByLabel('Password').fill(PASSWORD)
+  await Promise.all([page.waitForURL(/\/login\/enroll/), page.getByRole('button', { name: 'Sign in', exact: true }).click()])
+  await page.getByLabel('Passkey name').fill('Laptop')
+  await Promise.all([page.waitForURL((u) => u.href.startsWith(callback)), page.getByRole('button', { name: 'Add a passkey' }).click()])
+  const tokens = await oidc.authorizationCodeGrant(config, new URL(page.url()), { pkceCodeVerifier: verifier, expectedState: state, expectedNonce: nonce, idTokenExpected: true })
+  t.equal(tokens.claims()?.sub, bob.id)
+  t.same(tokens.claims()?.amr, ['pwd', 'hwk', 'mfa'], 'the password, then the new passkey (its user verified)')
+  t.equal(tokens.claims()?.acr, ACR_MFA)
+  t.same((await app.storage.factors.list(bob.id)).map((f) => [f.kind, f.name]), [['passkey', 'Laptop']])
+  t.same(problems, [], 'no CSP refusal or script error on any page')
+})
