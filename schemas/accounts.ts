@@ -18,7 +18,8 @@ export const verifyEmailSchema = {
 }
 
 const toLogin = redirect('not signed in: to `/login?return_to=/account`, which comes back here after the sign-in')
-const formPage = (summary: string, description: string, operationId: string, extra: Record<string, unknown> = {}) => ({
+/** A form of the account page (POST, CSRF field, back to /account): the shape every account form's schema shares. */
+export const formPage = (summary: string, description: string, operationId: string, extra: Record<string, unknown> = {}) => ({
   operationId,
   tags: ['browser'],
   summary,

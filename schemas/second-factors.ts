@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox'
 import { browserErrors, formErrors, html, redirect } from './browser.js'
+import { formPage } from './accounts.js'
 import { noSecurity } from './security.js'
 
 /** The second-factor pages (CONTRACT.md, Second factors and passkeys; docs/second-factors.md): HTML pages and redirects. */
@@ -77,22 +78,9 @@ export const loginEnrollConfirmSchema = enrolForm('confirmSecondFactorEnrolment'
   'with two factors (`amr` adds `otp` and `mfa`) and shows the ten recovery codes once, with a link on to `return_to`.',
   { 400: html('the enrolment page again: the code is wrong, or the setup expired') })
 
-const accountForm = (operationId: string, summary: string, description: string, extra: Record<string, unknown> = {}) => ({
-  operationId,
-  tags: ['browser'],
-  summary,
-  description: `${description} Form field \`csrf\` (missing or another browser's: 403 page, nothing changes). Not signed in: to the login page, then back to /account.`,
-  security: noSecurity,
-  consumes: ['application/x-www-form-urlencoded'],
-  response: {
-    200: html('the account page, showing what must be seen once (the app to add, or recovery codes)'),
-    303: redirect('done: back to `/account` with a notice (or, not signed in, to the login page)'),
-    ...browserErrors,
-    400: html('the account page again, with what is wrong with the form'),
-    ...formErrors,
-    ...extra
-  }
-})
+/** An account-page form of the second-factor section: as every account form (accounts.ts formPage), and a 200 that shows what is seen once. */
+const accountForm = (operationId: string, summary: string, description: string, extra: Record<string, unknown> = {}) =>
+  formPage(summary, description, operationId, { 200: html('the account page, showing what must be seen once (the app to add, or recovery codes)'), ...extra })
 
 export const startTotpSchema = accountForm('startAuthenticatorApp', 'Start adding an authenticator app (the account page)',
   'Form field `name` (optional, at most 64 characters). Shows the new secret as a QR code, as text and as the `otpauth://` URI ' +

@@ -30,7 +30,12 @@ async function setUp (t: Test, env: Record<string, string> = {}) {
     const state = oidc.randomState()
     const nonce = oidc.randomNonce()
     const url = oidc.buildAuthorizationUrl(clients[client]!, {
-      redirect_uri: callback, scope: 'openid', state, nonce, code_challenge: await oidc.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256',
+      redirect_uri: callback,
+      scope: 'openid',
+      state,
+      nonce,
+      code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+      code_challenge_method: 'S256',
       ...(acrValues === undefined ? {} : { acr_values: acrValues })
     })
     await page.goto(url.href)
