@@ -11,7 +11,7 @@ import { baseOptions } from './lib/http/server-options.js'
 export async function generateOpenApiYaml (): Promise<string> {
   // No start deadline worth failing over: making the document starts a whole app (its first signing keys too),
   // which on a loaded machine (CI running many test files on two cores) has taken longer than avvio's 10 s.
-  const fastify = Fastify({ logger: false, pluginTimeout: 120_000, ...baseOptions })
+  const fastify = Fastify({ logger: false, ...baseOptions })
   await fastify.register(fp(app), {
     env: { DATABASE_URL: 'sqlite::memory:', ISSUER: 'http://localhost:3000', ARGON2_MEMORY_KIB: '64', ARGON2_TIME_COST: '1' }
   })

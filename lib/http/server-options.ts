@@ -22,6 +22,11 @@ export const ajvOptions: NonNullable<FastifyServerOptions['ajv']> = {
  * serializers are compiled once per process (lib/http/response-serializers.ts).
  */
 export const baseOptions = {
+  // How long the app's plugins may take to start (avvio's default is 10 s). A start opens the store, runs the
+  // migrations (on PostgreSQL one may wait up to 120 s for another instance's: lib/stores/postgres/migrations.ts) and
+  // loads the key ring: a fraction of a second on a quiet machine, but past 10 s has been seen on a loaded one (two
+  // cores, a busy neighbour), where a server that gives up is worse than one that starts late.
+  pluginTimeout: 120_000,
   ajv: ajvOptions,
   schemaController: { compilersFactory: { buildValidator, buildSerializer } },
   routerOptions: { maxParamLength: MAX_PARAM_LENGTH },

@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify'
 import { addUser, build, FORM, form } from '../support/helper.js'
 
 /**
- * Inputs the OpenAPI fuzzer (test/fuzz/openapi.test.ts) found failing, kept as plain tests so they stay
+ * Inputs the OpenAPI fuzzer (test/fuzz/openapi-suite.ts) found failing, kept as plain tests so they stay
  * fixed whatever the generators do later. Each names the invariant it broke.
  */
 

@@ -10,6 +10,7 @@ import errorHandler from '../../plugins/error-handler.js'
 import formbody from '../../plugins/formbody.js'
 import idTokens from '../../plugins/id-tokens.js'
 import redis from '../../plugins/redis.js'
+import secrets from '../../plugins/secrets.js'
 import signingKeys from '../../plugins/signing-keys.js'
 import storage from '../../plugins/storage.js'
 import { FAST_HASH, form, FORM, freshDatabase, ISSUER } from '../support/helper.js'
@@ -27,7 +28,7 @@ async function bare (t: Test, routes: (fastify: FastifyInstance) => void): Promi
     await database.drop()
   })
   const env = { ISSUER, ...FAST_HASH, DATABASE_URL: database.url }
-  for (const plugin of [config, clock, redis, storage, signingKeys, idTokens, formbody, errorHandler]) await fastify.register(plugin, { config: loadConfig(env) })
+  for (const plugin of [config, clock, redis, storage, secrets, signingKeys, idTokens, formbody, errorHandler]) await fastify.register(plugin, { config: loadConfig(env) })
   await fastify.register(async (browser) => {
     await browser.register(browserSession)
     routes(browser)

@@ -69,17 +69,10 @@ export function testKeyMaterial (): NonNullable<AppOptions['initialKeyMaterial']
   return { RS256: sharedRsaKey }
 }
 
-/**
- * How long a test app may take to start (avvio's pluginTimeout; its default is 10 s). A start takes a fraction of
- * a second on a quiet machine, but CI runs many test files at once on two cores, where a start has been seen to take
- * longer than 10 s: a test measures what the app does, never how fast it starts.
- */
-export const TEST_PLUGIN_TIMEOUT_MS = 60_000
-
 export async function build (t: Test, env: Record<string, string> = {}, options: Omit<AppOptions, 'env'> = {}): Promise<FastifyInstance> {
   const database = env.DATABASE_URL ? { url: env.DATABASE_URL, drop: async () => {} } : await freshDatabase(t)
   const fullEnv = { ISSUER, ...FAST_HASH, ...env, DATABASE_URL: database.url }
-  const fastify = Fastify({ logger: false, pluginTimeout: TEST_PLUGIN_TIMEOUT_MS, ...baseOptions, ...configuredOptions(loadConfig(fullEnv)) })
+  const fastify = Fastify({ logger: false, ...baseOptions, ...configuredOptions(loadConfig(fullEnv)) })
   t.teardown(async () => {
     await fastify.close()
     await database.drop()

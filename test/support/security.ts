@@ -5,7 +5,7 @@ import app from '../../app.js'
 import type { AppOptions } from '../../lib/http/app-options.js'
 import { loadConfig } from '../../lib/config.js'
 import { serverOptions } from '../../lib/http/server-options.js'
-import { FAST_HASH, FORM, form, freshDatabase, ISSUER, TEST_PLUGIN_TIMEOUT_MS } from './helper.js'
+import { FAST_HASH, FORM, form, freshDatabase, ISSUER } from './helper.js'
 import { bearer, JWT_VERIFY_PATH, uniqueIp, type AccessTokenFixture } from './oauth.js'
 
 /** The Defaults of SECURITY-CASES.md for every /token, /revoke and /introspect reply. */
@@ -75,7 +75,7 @@ export async function buildLogged (t: Test, env: Record<string, string> = {}, op
   const config = loadConfig({ ISSUER, ...FAST_HASH, LOG_LEVEL: 'debug', ACCESS_LOG: 'on', ...env, DATABASE_URL: database.url })
   const chunks: string[] = []
   const opts = serverOptions(config)
-  const fastify = Fastify({ ...opts, pluginTimeout: TEST_PLUGIN_TIMEOUT_MS, logger: { ...(opts.logger as object), stream: { write: (line: string) => { chunks.push(line) } } } })
+  const fastify = Fastify({ ...opts, logger: { ...(opts.logger as object), stream: { write: (line: string) => { chunks.push(line) } } } })
   t.teardown(async () => {
     await fastify.close()
     await database.drop()

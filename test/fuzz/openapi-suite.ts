@@ -1,4 +1,4 @@
-import t, { type Test } from 'tap'
+import type { Test } from 'tap'
 import fc from 'fast-check'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { Agent } from 'node:http'
@@ -16,14 +16,18 @@ import { describe as describeRequest, harvest, headSize, NODE_MAX_HEADER_SIZE, o
  * `inject`, then a smaller pass over real HTTP. Every reply must hold the invariants in harness.ts: no 5xx,
  * a documented status and `error`, JSON errors, no-store on the OAuth endpoints, the right challenges.
  *
+ * The operations are split into three files by shardOf (admin API, browser pages, the rest: OAuth, OIDC, health),
+ * each a file of its own so CI runs them side by side and none nears its 600 s budget on a loaded machine:
+ * openapi-admin.test.ts, openapi-browser.test.ts, openapi-api.test.ts (each also on PostgreSQL).
+ *
  * Reproducing a failure. The base seed is fixed, so a plain re-run generates the same requests in the
  * same order against the same fixtures (only token values, which are random, differ):
- *   npx tsc -p tsconfig.json && npx tap dist/test/fuzz/openapi.test.js
+ *   npx tsc -p tsconfig.json && npx tap dist/test/fuzz/openapi-admin.test.js   (the shard that failed)
  * A failure report prints the request in full, the operation, whether it came from the main or the stray
  * (wrong method or path) property, and fast-check's seed and `path`. To replay only that operation, and
  * only that case (enough whenever the failure depends on the request itself, the usual case):
  *   GATEHOUSE_FUZZ_ONLY='PATCH /admin/users/{username}' GATEHOUSE_FUZZ_PATH=<path> \
- *   npx tap dist/test/fuzz/openapi.test.js            (add GATEHOUSE_FUZZ_SEED=<base> if it was not the default)
+ *   npx tap dist/test/fuzz/openapi-admin.test.js      (add GATEHOUSE_FUZZ_SEED=<base> if it was not the default)
  * GATEHOUSE_FUZZ_SHRINK=1 lets fast-check shrink the counterexample first (slower). Then write the request
  * into test/fuzz/regressions.test.ts as a plain test, as the ones there were.
  *
@@ -121,45 +125,53 @@ function contextFor (app: { initialConfig: { bodyLimit?: number }, config: { imp
   }
 }
 
-t.test(`fuzz every OpenAPI operation through inject (${testBackend})`, async (t) => {
-  const started = Date.now()
-  const app = await build(t, fuzzEnv(t))
-  const doc = app.swagger() as Schema
-  const ops = operationsOf(doc)
-  t.ok(ops.length >= 18, `${ops.length} operations in the document`)
-  // A costly operation renamed would quietly get the full count again (as 'POST /admin/keys/rotate' once did: 110 s).
-  for (const name of Object.keys(COSTLY_RUNS)) t.ok(ops.some((op) => op.operationId === name), `the costly operation ${name} is in the document`)
-  const pools = await setUpFixtures(app)
-  const tallies = await fuzz(t, 'inject', ops, doc, contextFor(app, pools), RUNS, STRAY_RUNS, 0, (req) => sendInject(app, req))
+/** Which file fuzzes an operation: every operation is in exactly one. */
+export type Shard = 'admin' | 'browser' | 'api'
+export const shardOf = (op: Operation): Shard => op.path.startsWith('/admin/') ? 'admin' : op.htmlResponses.size > 0 ? 'browser' : 'api'
 
-  // The run reached the success paths too (not only the error paths).
-  // The browser pages are the exception: their success needs a browser's state (the CSRF cookie, a session, a
-  // pending authorization request), which test/routes/browser/flow.test.ts and test/security/a-authorization-endpoint.test.ts drive;
-  // here they must hold the invariants (no 5xx, documented statuses, HTML pages with their headers) under junk.
-  const browserOps = new Set(ops.filter((op) => op.htmlResponses.size > 0).map((op) => op.id))
-  for (const [id, tally] of tallies) {
-    const main = [...tally.statuses].filter(([s]) => s >= 200 && s < 300).reduce((n, [, c]) => n + c, 0)
-    if (!browserOps.has(id)) t.ok(main > 0, `${id}: at least one 2xx among ${tally.requests}`)
-    const wanted = runsOf(ops.find((op) => op.id === id)!, RUNS)
-    if (!ONLY && !PATH) t.ok(tally.requests >= wanted, `${id}: ≥${wanted} requests`)
-  }
-  const total = [...tallies.values()].reduce((n, x) => n + x.requests + x.strays, 0)
-  t.comment(`inject: ${total} requests over ${tallies.size} operations in ${((Date.now() - started) / 1000).toFixed(1)} s; base seed ${BASE_SEED}, ${RUNS} per operation (+${STRAY_RUNS} to wrong methods and paths)`)
-})
+/** The operations of `shard`, through inject then over real HTTP. */
+export function fuzzShard (t: Test, shard: Shard): void {
+  t.test(`fuzz the ${shard} operations of the OpenAPI document through inject (${testBackend})`, async (t) => {
+    const started = Date.now()
+    const app = await build(t, fuzzEnv(t))
+    const doc = app.swagger() as Schema
+    const all = operationsOf(doc)
+    const ops = all.filter((op) => shardOf(op) === shard)
+    t.ok(all.length >= 18 && ops.length >= 1, `${ops.length} of the document's ${all.length} operations in this shard`)
+    // A costly operation renamed would quietly get the full count again (as 'POST /admin/keys/rotate' once did: 110 s).
+    for (const name of Object.keys(COSTLY_RUNS)) t.ok(all.some((op) => op.operationId === name), `the costly operation ${name} is in the document`)
+    const pools = await setUpFixtures(app)
+    const tallies = await fuzz(t, 'inject', ops, doc, contextFor(app, pools), RUNS, STRAY_RUNS, 0, (req) => sendInject(app, req))
 
-t.test(`fuzz every OpenAPI operation over real HTTP (${testBackend})`, async (t) => {
-  const started = Date.now()
-  const { app, url } = await buildListening(t, fuzzEnv(t))
-  const doc = app.swagger() as Schema
-  const ops = operationsOf(doc)
-  const pools = await setUpFixtures(app)
-  const agent = new Agent({ keepAlive: true, maxSockets: 1 })
-  t.teardown(() => agent.destroy())
-  // A body over the limit, or a head over Node's limit (431), may get its socket closed under it: such
-  // requests go on a connection of their own, so the next request does not inherit a dying socket.
-  const alone = (req: FuzzRequest) => req.oversize || headSize(req) > NODE_MAX_HEADER_SIZE - 512
-  const tallies = await fuzz(t, 'http', ops, doc, contextFor(app, pools), HTTP_RUNS, Math.round(HTTP_RUNS / 10), 1,
-    (req) => sendHttp(url, alone(req) ? new Agent({ keepAlive: false }) : agent, req))
-  const total = [...tallies.values()].reduce((n, x) => n + x.requests + x.strays, 0)
-  t.comment(`http: ${total} requests over ${tallies.size} operations in ${((Date.now() - started) / 1000).toFixed(1)} s`)
-})
+    // The run reached the success paths too (not only the error paths).
+    // The browser pages are the exception: their success needs a browser's state (the CSRF cookie, a session, a
+    // pending authorization request), which test/routes/browser/flow.test.ts and test/security/a-authorization-endpoint.test.ts drive;
+    // here they must hold the invariants (no 5xx, documented statuses, HTML pages with their headers) under junk.
+    const browserOps = new Set(ops.filter((op) => op.htmlResponses.size > 0).map((op) => op.id))
+    for (const [id, tally] of tallies) {
+      const main = [...tally.statuses].filter(([s]) => s >= 200 && s < 300).reduce((n, [, c]) => n + c, 0)
+      if (!browserOps.has(id)) t.ok(main > 0, `${id}: at least one 2xx among ${tally.requests}`)
+      const wanted = runsOf(ops.find((op) => op.id === id)!, RUNS)
+      if (!ONLY && !PATH) t.ok(tally.requests >= wanted, `${id}: ≥${wanted} requests`)
+    }
+    const total = [...tallies.values()].reduce((n, x) => n + x.requests + x.strays, 0)
+    t.comment(`inject: ${total} requests over ${tallies.size} operations in ${((Date.now() - started) / 1000).toFixed(1)} s; base seed ${BASE_SEED}, ${RUNS} per operation (+${STRAY_RUNS} to wrong methods and paths)`)
+  })
+
+  t.test(`fuzz the ${shard} operations of the OpenAPI document over real HTTP (${testBackend})`, async (t) => {
+    const started = Date.now()
+    const { app, url } = await buildListening(t, fuzzEnv(t))
+    const doc = app.swagger() as Schema
+    const ops = operationsOf(doc).filter((op) => shardOf(op) === shard)
+    const pools = await setUpFixtures(app)
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 })
+    t.teardown(() => agent.destroy())
+    // A body over the limit, or a head over Node's limit (431), may get its socket closed under it: such
+    // requests go on a connection of their own, so the next request does not inherit a dying socket.
+    const alone = (req: FuzzRequest) => req.oversize || headSize(req) > NODE_MAX_HEADER_SIZE - 512
+    const tallies = await fuzz(t, 'http', ops, doc, contextFor(app, pools), HTTP_RUNS, Math.round(HTTP_RUNS / 10), 1,
+      (req) => sendHttp(url, alone(req) ? new Agent({ keepAlive: false }) : agent, req))
+    const total = [...tallies.values()].reduce((n, x) => n + x.requests + x.strays, 0)
+    t.comment(`http: ${total} requests over ${tallies.size} operations in ${((Date.now() - started) / 1000).toFixed(1)} s`)
+  })
+}

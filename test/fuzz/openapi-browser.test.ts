@@ -1,0 +1,5 @@
+import t from 'tap'
+import { fuzzShard } from './openapi-suite.js'
+
+// The OpenAPI fuzzer (openapi-suite.ts says how it works and how to reproduce a failure) over the browser pages (operations answering HTML).
+fuzzShard(t, 'browser')
