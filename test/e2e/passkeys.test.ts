@@ -87,7 +87,7 @@ t.test('Chromium\'s virtual authenticator: Add a passkey on /account, then Sign 
   t.same(problems, [], 'no page errors (CSP, scripts)')
 })
 
-t.test('MFA=required: a user without a second factor adds a passkey at the first sign-in (/login/enroll), and the client gets acr mfa', { skip: withoutChromium }, async (t) => {
+t.test('MFA=required: a user without a second factor adds a passkey at the first sign-in (/login/enroll), then uses it as the second factor after the password; the client gets acr mfa', { skip: withoutChromium }, async (t) => {
   const port = await freePort()
   const issuer = `http://localhost:${port}`
   const app = await build(t, { ISSUER: issuer, MFA: 'required' })
@@ -99,7 +99,7 @@ t.test('MFA=required: a user without a second factor adds a passkey at the first
   const { page, problems } = await openBrowser(t, { expectedStatus: /^40[01]$/ })
   const cdp = await page.context().newCDPSession(page)
   await cdp.send('WebAuthn.enable', { enableUI: false })
-  await cdp.send('WebAuthn.addVirtualAuthenticator', {
+  const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
     options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true }
   })
   const config = await oidc.discovery(new URL(issuer), 'rp', secret, undefined, { execute: [oidc.allowInsecureRequests] })
@@ -118,5 +118,23 @@ t.test('MFA=required: a user without a second factor adds a passkey at the first
   t.same(tokens.claims()?.amr, ['pwd', 'hwk', 'mfa'], 'the password, then the new passkey (its user verified)')
   t.equal(tokens.claims()?.acr, ACR_MFA)
   t.same((await app.storage.factors.list(bob.id)).map((f) => [f.kind, f.name]), [['passkey', 'Laptop']])
+
+  // Next time: the password, then the passkey as the second factor. Presence is off on the login page, so the
+  // username field's passkey offer (conditional UI) is not taken at once; on for the second-factor page's button.
+  await app.storage.sessions.deleteForUser(bob.id)
+  const presence = (enabled: boolean) => cdp.send('WebAuthn.setAutomaticPresenceSimulation', { authenticatorId, enabled })
+  await presence(false)
+  const again = { verifier: oidc.randomPKCECodeVerifier(), state: oidc.randomState(), nonce: oidc.randomNonce() }
+  await page.goto(oidc.buildAuthorizationUrl(config, {
+    redirect_uri: callback, scope: 'openid', state: again.state, nonce: again.nonce, code_challenge: await oidc.calculatePKCECodeChallenge(again.verifier), code_challenge_method: 'S256'
+  }).href)
+  await page.getByLabel('Username').fill('bob')
+  await page.getByLabel('Password').fill(PASSWORD)
+  await Promise.all([page.waitForURL(/\/login\/factor/), page.getByRole('button', { name: 'Sign in', exact: true }).click()])
+  await presence(true)
+  await Promise.all([page.waitForURL((u) => u.href.startsWith(callback)), page.getByRole('button', { name: 'Sign in with a passkey' }).click()])
+  const second = await oidc.authorizationCodeGrant(config, new URL(page.url()), { pkceCodeVerifier: again.verifier, expectedState: again.state, expectedNonce: again.nonce, idTokenExpected: true })
+  t.same(second.claims()?.amr, ['pwd', 'hwk', 'mfa'], 'a passkey as the second factor after the password')
+  t.equal(second.claims()?.acr, ACR_MFA)
   t.same(problems, [], 'no CSP refusal or script error on any page')
 })
