@@ -19,8 +19,12 @@ export function childEnv (env: Record<string, string>): Record<string, string> {
   return { ...process.env as Record<string, string>, ...FAST_HASH, LOG_LEVEL: 'warn', ...env }
 }
 
-/** Starts `node dist/server.js` on a free port and waits until /health answers (at most `startMs`). */
-export async function startServer (env: Record<string, string>, port?: number, startMs = 15_000): Promise<ServerProcess> {
+/**
+ * Starts `node dist/server.js` on a free port and waits until /health answers (at most `startMs`: a start takes
+ * about a second on a quiet machine, but over 10 s has been seen with CI's test files running four at once on two
+ * cores; these tests measure what the server does, not how fast it starts).
+ */
+export async function startServer (env: Record<string, string>, port?: number, startMs = 60_000): Promise<ServerProcess> {
   port ??= await freePort()
   const child = spawnNode([serverJs], childEnv({ PORT: String(port), HOST: '127.0.0.1', ...env }), ['ignore', 'pipe', 'pipe'])
   let log = ''
