@@ -1,12 +1,18 @@
-import {
-  generateAuthenticationOptions, generateRegistrationOptions, verifyAuthenticationResponse, verifyRegistrationResponse,
-  type AuthenticationResponseJSON, type CredentialDeviceType, type PublicKeyCredentialCreationOptionsJSON,
-  type PublicKeyCredentialRequestOptionsJSON, type RegistrationResponseJSON
+import type {
+  AuthenticationResponseJSON, CredentialDeviceType, PublicKeyCredentialCreationOptionsJSON,
+  PublicKeyCredentialRequestOptionsJSON, RegistrationResponseJSON
 } from '@simplewebauthn/server'
 import { digest } from '../credentials/digest.js'
 import type { Limit } from '../limits/throttle.js'
 import type { NewUserFactor, UserFactor } from '../stores/types.js'
 import { withSecondFactor, type SecondFactorAmr } from './assurance.js'
+
+/**
+ * @simplewebauthn/server with its dependencies takes 0.4 s to load on a quiet machine (1.4 s on a loaded one): it is
+ * loaded at the first passkey ceremony, not at every start of every process.
+ */
+let library: Promise<typeof import('@simplewebauthn/server')> | undefined
+const simpleWebAuthn = async () => await (library ??= import('@simplewebauthn/server'))
 
 /**
  * The WebAuthn rules (W3C WebAuthn Level 2), around @simplewebauthn/server: who the relying party is, what the
@@ -65,7 +71,7 @@ const userHandle = (userId: string): Uint8Array<ArrayBuffer> => new Uint8Array(B
 
 /** What the browser's navigator.credentials.create() gets to add a passkey for `user`, none of `existing` again. */
 export async function creationOptions (rp: RelyingParty, user: { id: string, username: string, fullName: string | null }, existing: readonly UserFactor[]): Promise<PublicKeyCredentialCreationOptionsJSON> {
-  return generateRegistrationOptions({
+  return (await simpleWebAuthn()).generateRegistrationOptions({
     rpName: rp.name,
     rpID: rp.id,
     userID: userHandle(user.id),
@@ -80,7 +86,7 @@ export async function creationOptions (rp: RelyingParty, user: { id: string, use
 
 /** What navigator.credentials.get() gets: any discoverable passkey of this site (a sign-in), or one of `allowed` (a second factor). */
 export async function requestOptions (rp: RelyingParty, allowed?: readonly UserFactor[]): Promise<PublicKeyCredentialRequestOptionsJSON> {
-  return generateAuthenticationOptions({
+  return (await simpleWebAuthn()).generateAuthenticationOptions({
     rpID: rp.id,
     timeout: CHALLENGE_TTL_SECONDS * 1000,
     userVerification: 'required',
@@ -136,7 +142,7 @@ export async function verifyCreation (rp: RelyingParty, response: RegistrationRe
 Promise<{ ok: true, factor: Pick<NewUserFactor, 'credentialId' | 'publicKey' | 'counter' | 'data'> } | { ok: false, reason: PasskeyRefusal, detail: string }> {
   let verified
   try {
-    verified = await verifyRegistrationResponse({ response, expectedChallenge: challenge, expectedOrigin: rp.origin, expectedRPID: rp.id, requireUserVerification: true })
+    verified = await (await simpleWebAuthn()).verifyRegistrationResponse({ response, expectedChallenge: challenge, expectedOrigin: rp.origin, expectedRPID: rp.id, requireUserVerification: true })
   } catch (err) {
     return { ok: false, reason: 'invalid', detail: (err as Error).message }
   }
@@ -165,7 +171,7 @@ Promise<{ ok: true, counter: number, deviceType: CredentialDeviceType } | { ok: 
     return { ok: false, reason: 'user_handle', detail: 'the response names another user' }
   }
   try {
-    const verified = await verifyAuthenticationResponse({
+    const verified = await (await simpleWebAuthn()).verifyAuthenticationResponse({
       response,
       expectedChallenge: challenge,
       expectedOrigin: rp.origin,

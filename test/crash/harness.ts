@@ -195,7 +195,7 @@ export async function runCrashHarness (options: CrashOptions): Promise<CrashSumm
       if (child.exitCode !== null) throw new Error(`server exited during start: ${stderr}`)
       const ok = await target.request('GET', '/ready', {}).then((r) => r.status === 200, () => false)
       if (ok) break
-      if (performance.now() - spawnedAt > 15_000) { child.kill('SIGKILL'); throw new Error(`server not ready after 15 s: ${stderr}`) }
+      if (performance.now() - spawnedAt > 60_000) { child.kill('SIGKILL'); throw new Error(`server not ready after 60 s: ${stderr}`) }
       await new Promise((resolve) => setTimeout(resolve, 5))
     }
     const ready = performance.now() - spawnedAt
