@@ -16,6 +16,8 @@ export const assetSchema = {
   params: Type.Object({ file: Type.String({ maxLength: 128, description: 'the script\'s file name, as a page names it' }) }),
   response: {
     200: { description: 'the script (text/javascript)', content: { 'text/javascript': { schema: Type.String() } } },
+    // As every route: a malformed or over-long path parameter is refused before the handler (lib/http/framework-errors.ts).
+    400: ref(AdminErrorSchemas.invalidRequest, 'a malformed name (or one past the router\'s length limit)'),
     404: ref(AdminErrorSchemas.notFound, 'no such script')
   }
 }

@@ -46,6 +46,11 @@ const STRAY_RUNS = Math.max(10, Math.round(RUNS / 10))
  * They get this many requests per run (still well past what their few parameters can vary).
  */
 const COSTLY_RUNS: Readonly<Record<string, number>> = { rotateSigningKey: 60 }
+/**
+ * Operations whose success needs a fixture the generators do not hold (by operationId), and the test that reaches it:
+ * here they must hold the invariants under junk like every other.
+ */
+const SUCCESS_ELSEWHERE: Readonly<Record<string, string>> = { removeUserFactor: 'test/routes/admin/factors.test.ts', getAsset: 'test/routes/browser/passkeys.test.ts' }
 const runsOf = (op: Operation, runs: number): number => Math.min(runs, COSTLY_RUNS[op.operationId ?? ''] ?? runs)
 const ONLY = process.env.GATEHOUSE_FUZZ_ONLY
 const PATH = process.env.GATEHOUSE_FUZZ_PATH
@@ -68,7 +73,8 @@ const tallyText = (tally: Tally) => [...tally.statuses].sort(([a], [b]) => a - b
 
 async function fuzz (t: Test, label: string, ops: Operation[], doc: Schema, ctx: GenerationContext, runs: number, strayRuns: number, salt: number,
   send: (req: FuzzRequest) => Promise<Reply | { error: NodeJS.ErrnoException }>): Promise<Map<string, Tally>> {
-  const check = oracle(doc, ops, { http: label === 'http' })
+  // Judged against every operation of the document: a stray request may land on another shard's route.
+  const check = oracle(doc, operationsOf(doc), { http: label === 'http' })
   const tallies = new Map<string, Tally>()
   for (const op of ops) {
     if (ONLY && op.id !== ONLY) continue
@@ -141,6 +147,9 @@ export function fuzzShard (t: Test, shard: Shard): void {
     // A costly operation renamed would quietly get the full count again (as 'POST /admin/keys/rotate' once did: 110 s).
     for (const name of Object.keys(COSTLY_RUNS)) t.ok(all.some((op) => op.operationId === name), `the costly operation ${name} is in the document`)
     const pools = await setUpFixtures(app)
+    // The fixture providers name an issuer nobody serves, where /login/{name} answers 502. In one file the admin
+    // operations ran first and removed them (DELETE /admin/providers); the browser shard removes them itself.
+    if (shard === 'browser') for (const name of pools.victimProviders) await app.storage.providers.delete(name)
     const tallies = await fuzz(t, 'inject', ops, doc, contextFor(app, pools), RUNS, STRAY_RUNS, 0, (req) => sendInject(app, req))
 
     // The run reached the success paths too (not only the error paths).
@@ -150,7 +159,8 @@ export function fuzzShard (t: Test, shard: Shard): void {
     const browserOps = new Set(ops.filter((op) => op.htmlResponses.size > 0).map((op) => op.id))
     for (const [id, tally] of tallies) {
       const main = [...tally.statuses].filter(([s]) => s >= 200 && s < 300).reduce((n, [, c]) => n + c, 0)
-      if (!browserOps.has(id)) t.ok(main > 0, `${id}: at least one 2xx among ${tally.requests}`)
+      const op = ops.find((o) => o.id === id)!
+      if (!browserOps.has(id) && SUCCESS_ELSEWHERE[op.operationId ?? ''] === undefined) t.ok(main > 0, `${id}: at least one 2xx among ${tally.requests}`)
       const wanted = runsOf(ops.find((op) => op.id === id)!, RUNS)
       if (!ONLY && !PATH) t.ok(tally.requests >= wanted, `${id}: ≥${wanted} requests`)
     }
@@ -164,6 +174,9 @@ export function fuzzShard (t: Test, shard: Shard): void {
     const doc = app.swagger() as Schema
     const ops = operationsOf(doc).filter((op) => shardOf(op) === shard)
     const pools = await setUpFixtures(app)
+    // The fixture providers name an issuer nobody serves, where /login/{name} answers 502. In one file the admin
+    // operations ran first and removed them (DELETE /admin/providers); the browser shard removes them itself.
+    if (shard === 'browser') for (const name of pools.victimProviders) await app.storage.providers.delete(name)
     const agent = new Agent({ keepAlive: true, maxSockets: 1 })
     t.teardown(() => agent.destroy())
     // A body over the limit, or a head over Node's limit (431), may get its socket closed under it: such
