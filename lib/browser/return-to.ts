@@ -7,6 +7,18 @@ export const ACCOUNT_PATH = '/account'
 
 const LOCAL_PAGES: ReadonlySet<string> = new Set([ACCOUNT_PATH])
 
+/**
+ * The second-factor pages (routes/browser/login-factor.ts, login-enroll.ts): the step-up asks a signed-in
+ * user for the factor they have; a user with none enrols one first. Either replaces the session by one whose `amr`
+ * shows two factors and comes back to `return_to`, where the mfa prompt then passes.
+ */
+export const STEP_UP_PATH = '/login/factor'
+export const ENROL_PATH = '/login/enroll'
+
+/** `path` carrying `returnTo` (a sign-in step's page: /login, /login/factor, /login/enroll), or `path` alone without one. */
+export const withReturnTo = (path: string, returnTo: string | null | undefined): string =>
+  returnTo === null || returnTo === undefined ? path : `${path}?return_to=${encodeURIComponent(returnTo)}`
+
 /** `value` when it is one of those pages, else undefined. */
 export function localReturnTo (value: unknown): string | undefined {
   return typeof value === 'string' && LOCAL_PAGES.has(value) ? value : undefined

@@ -1,4 +1,5 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
+import { ENROL_PATH, STEP_UP_PATH, withReturnTo } from '../../lib/browser/return-to.js'
 import { badAuthorizationRequest } from '../../lib/errors.js'
 import { codeResponse, decideNext } from '../../lib/oauth/authorization-flow.js'
 import { authorizePath, readAuthorizationRequest, type AuthorizationRequest, type Query } from '../../lib/oauth/authorize.js'
@@ -9,14 +10,6 @@ import { answerClient, showConsent, showLogin } from './pages.js'
 /** What a prompt's page needs: the request, where its form returns to, who is signed in, the scopes at stake, their factors. */
 interface PromptPage { authz: AuthorizationRequest, returnTo: string, signedIn: SignedIn | undefined, scopes: string[] | undefined, factors: number }
 
-/**
- * The second-factor pages (routes/browser/login-factor.ts and its enrolment page): the step-up asks a signed-in
- * user for the factor they have; a user with none enrols one first. Either replaces the session by one whose `amr`
- * shows two factors and comes back to `return_to`, where the mfa prompt then passes.
- */
-export const STEP_UP_PATH = '/login/factor'
-export const ENROL_PATH = '/login/enroll'
-
 /** The page of each prompt of the interaction policy (lib/oauth/interaction.ts): a new prompt needs one here. */
 const pages: Record<PromptName, (reply: FastifyReply, page: PromptPage) => Promise<FastifyReply>> = {
   login: (reply, { authz, returnTo }) => showLogin(reply, { authz, returnTo }),
@@ -25,7 +18,7 @@ const pages: Record<PromptName, (reply: FastifyReply, page: PromptPage) => Promi
     return showConsent(reply, { authz, returnTo, user: signedIn.user, scopes: scopes ?? [] })
   },
   // 303, as every sign-in step (RFC 9700 §4.12); return_to is this request's /authorize path (safeReturnTo's shape).
-  mfa: async (reply, { returnTo, factors }) => reply.redirect(`${factors > 0 ? STEP_UP_PATH : ENROL_PATH}?return_to=${encodeURIComponent(returnTo)}`, 303)
+  mfa: async (reply, { returnTo, factors }) => reply.redirect(withReturnTo(factors > 0 ? STEP_UP_PATH : ENROL_PATH, returnTo), 303)
 }
 
 /**

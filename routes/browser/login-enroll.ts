@@ -1,4 +1,5 @@
 import type { FastifyPluginAsync, FastifyReply } from 'fastify'
+import { STEP_UP_PATH, withReturnTo } from '../../lib/browser/return-to.js'
 import { noSecretsKey, tooManyFactors } from '../../lib/errors.js'
 import { withSecondFactor } from '../../lib/mfa/assurance.js'
 import { confirmTotpEnrolment, pendingEnrolment, startTotpEnrolment, type TotpEnrolment } from '../../lib/mfa/enrolment.js'
@@ -40,9 +41,8 @@ const loginEnroll: FastifyPluginAsync = async (fastify) => {
 
   /** The signed-in user with no factor yet; otherwise the redirect that answers (nobody: login; a factor already: the factor page). */
   async function who (reply: FastifyReply, signedIn: SignedIn | undefined, returnTo: string | null): Promise<SignedIn | undefined> {
-    const query = returnTo === null ? '' : `?return_to=${encodeURIComponent(returnTo)}`
     if (!signedIn) await reply.redirect(loginFor(returnTo), 303)
-    else if (await storage.factors.countConfirmed(signedIn.user.id) > 0) await reply.redirect(`/login/factor${query}`, 303)
+    else if (await storage.factors.countConfirmed(signedIn.user.id) > 0) await reply.redirect(withReturnTo(STEP_UP_PATH, returnTo), 303)
     else return signedIn
     return undefined
   }

@@ -1,4 +1,5 @@
 import type { FastifyPluginAsync, FastifyReply } from 'fastify'
+import { ENROL_PATH, withReturnTo } from '../../lib/browser/return-to.js'
 import { checkSecondFactorCode } from '../../lib/mfa/second-factor.js'
 import { usedTwoFactors } from '../../lib/mfa/assurance.js'
 import { loginFactorPageSchema, loginFactorSchema } from '../../schemas/second-factors.js'
@@ -17,9 +18,8 @@ const loginFactor: FastifyPluginAsync = async (fastify) => {
 
   /** A step-up that has nothing to do here: two factors already (on), or no factor to ask for (enrol one first). */
   async function stepUpElsewhere (reply: FastifyReply, state: FactorState & { mode: 'step-up' }): Promise<FastifyReply | undefined> {
-    const query = state.returnTo === null ? '' : `?return_to=${encodeURIComponent(state.returnTo)}`
     if (usedTwoFactors(state.signedIn.session.amr)) return reply.redirect(state.returnTo ?? '/login', 303)
-    if (await storage.factors.countConfirmed(state.user.id) === 0) return reply.redirect(`/login/enroll${query}`, 303)
+    if (await storage.factors.countConfirmed(state.user.id) === 0) return reply.redirect(withReturnTo(ENROL_PATH, state.returnTo), 303)
     return undefined
   }
 

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify'
 import { OAuthError, PageError } from '../../lib/errors.js'
-import { localReturnTo } from '../../lib/browser/return-to.js'
+import { localReturnTo, STEP_UP_PATH, withReturnTo } from '../../lib/browser/return-to.js'
 import { safeReturnTo, type Query } from '../../lib/oauth/authorize.js'
 import { signIn } from '../../lib/oauth/sign-in.js'
 import { PASSWORD_SIGN_IN, passwordFormAllowed } from '../../lib/oauth/sign-in-methods.js'
@@ -52,7 +52,7 @@ const login: FastifyPluginAsync = async (fastify) => {
     // A second factor to come (docs/second-factors.md): no session yet, only a sealed password step for this browser.
     if (await storage.factors.countConfirmed(user.id) > 0) {
       reply.startPasswordStep(user, returnTo ?? null)
-      return reply.redirect(`/login/factor${returnTo === undefined ? '' : `?return_to=${encodeURIComponent(returnTo)}`}`, 303)
+      return reply.redirect(withReturnTo(STEP_UP_PATH, returnTo), 303)
     }
     // The user changed while the password was checked (a new one, or disabled): the one just entered is wrong now.
     const wrongNow = () => showLogin(reply, { returnTo, authz, username, message: 'Invalid username or password.', status: 401 })

@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import { localReturnTo } from '../../lib/browser/return-to.js'
+import { localReturnTo, withReturnTo } from '../../lib/browser/return-to.js'
 import { safeReturnTo, type Query } from '../../lib/oauth/authorize.js'
 import type { SignedIn } from '../../lib/oauth/interaction.js'
 import { PASSWORD_SIGN_IN, type SignInMethod } from '../../lib/oauth/sign-in-methods.js'
@@ -38,7 +38,7 @@ export async function factorState (request: FastifyRequest): Promise<FactorState
 }
 
 /** Where a browser with no sign-in to finish goes: the login page, keeping the request. */
-export const loginFor = (returnTo: string | null): string => returnTo === null ? '/login' : `/login?return_to=${encodeURIComponent(returnTo)}`
+export const loginFor = (returnTo: string | null): string => withReturnTo('/login', returnTo)
 
 /**
  * The second factor was right: a new session (new id, new CSRF token, the password step forgotten) whose `amr`
