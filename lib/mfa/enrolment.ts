@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto'
 import type { SecretBox } from '../credentials/secret-box.js'
 import { MAX_FACTORS_PER_USER, UNCONFIRMED_FACTOR_SECONDS } from '../limits/table-bounds.js'
 import { TooManyFactorsError, type NewUserFactor, type Storage, type User, type UserFactor } from '../stores/types.js'
+import { factorName } from './factor-name.js'
 import { qrSvg } from './qr.js'
 import { newRecoveryCodes, recoveryCodeDigest } from './recovery-codes.js'
 import { acceptTotp, totpSecretContext } from './second-factor.js'
@@ -34,15 +35,8 @@ export type EnrolmentStart =
 /** What an authenticator app leaves empty of a factor's fields (they are a passkey's). */
 export const NO_PASSKEY = { credentialId: null, publicKey: null, counter: 0, data: null } as const
 
-/** The default name of an app, and the longest a user may give. */
+/** An app's name when the user gives none. */
 export const DEFAULT_APP_NAME = 'Authenticator app'
-export const MAX_FACTOR_NAME = 64
-
-/** A name as typed: printable, trimmed, bounded; the default when none is left. */
-export function factorName (input: unknown): string {
-  const name = typeof input === 'string' ? input.replace(/[\p{Cc}\p{Cf}]/gu, '').trim().slice(0, MAX_FACTOR_NAME) : ''
-  return name === '' ? DEFAULT_APP_NAME : name
-}
 
 async function shown (deps: EnrolmentDeps, user: User, factor: Pick<UserFactor, 'id' | 'name'>, secret: string): Promise<TotpEnrolment> {
   const uri = totpUri({ issuer: deps.issuerName, username: user.username, secret })
@@ -75,7 +69,7 @@ export async function startTotpEnrolment (deps: EnrolmentDeps, user: User, input
     id,
     userId: user.id,
     kind: 'totp',
-    name: factorName(input.name),
+    name: factorName(input.name, DEFAULT_APP_NAME),
     secret: secrets.seal(secret, totpSecretContext({ userId: user.id, id })),
     ...NO_PASSKEY,
     createdAt: input.now,

@@ -6,6 +6,7 @@ import { digest } from '../credentials/digest.js'
 import type { Limit } from '../limits/throttle.js'
 import type { NewUserFactor, UserFactor } from '../stores/types.js'
 import { withSecondFactor, type SecondFactorAmr } from './assurance.js'
+import { factorName, MAX_FACTOR_NAME } from './factor-name.js'
 
 /**
  * @simplewebauthn/server with its dependencies takes 0.4 s to load on a quiet machine (1.4 s on a loaded one): it is
@@ -26,8 +27,8 @@ const simpleWebAuthn = async () => await (library ??= import('@simplewebauthn/se
 export const CHALLENGE_TTL_SECONDS = 300
 /** A passkey's name on the account page, when the user gives none. */
 export const DEFAULT_PASSKEY_NAME = 'Passkey'
-/** The longest passkey name kept (longer ones are cut). */
-export const PASSKEY_NAME_MAX = 64
+/** The longest passkey name kept (longer ones are cut): every factor's bound. */
+export const PASSKEY_NAME_MAX = MAX_FACTOR_NAME
 /** The longest response text read from a form: an attestation with a certificate chain is a few KiB. */
 export const RESPONSE_TEXT_MAX = 32_768
 
@@ -60,11 +61,8 @@ export const passkeySignInAmr = (factor: SecondFactorAmr): string[] => withSecon
 /** Whether a session's `amr` says it was signed in with a passkey and no password (the account page names it so). */
 export const signedInWithPasskey = (amr: readonly string[]): boolean => !amr.includes('pwd') && (amr.includes('hwk') || amr.includes('swk'))
 
-/** A name the user typed, trimmed and cut; the default when empty. */
-export function passkeyName (typed: unknown): string {
-  const name = typeof typed === 'string' ? typed.replace(/\s+/g, ' ').trim().slice(0, PASSKEY_NAME_MAX) : ''
-  return name === '' ? DEFAULT_PASSKEY_NAME : name
-}
+/** A name the user typed, as every factor's is kept (factor-name.ts); the default when empty. */
+export const passkeyName = (typed: unknown): string => factorName(typed, DEFAULT_PASSKEY_NAME)
 
 /** The user handle a passkey carries (WebAuthn §5.4.3): the user's id, opaque, no personal data. */
 const userHandle = (userId: string): Uint8Array<ArrayBuffer> => new Uint8Array(Buffer.from(userId, 'utf8'))

@@ -36,6 +36,7 @@ t.test('names: trimmed, cut, a default when empty', async (t) => {
   t.equal(passkeyName('  My   laptop '), 'My laptop')
   t.equal(passkeyName(''), DEFAULT_PASSKEY_NAME)
   t.equal(passkeyName(undefined), DEFAULT_PASSKEY_NAME)
+  t.equal(passkeyName('Lap\u202etop\u0000'), 'Laptop', 'no control or format characters (a bidi override would disguise the name)')
   t.equal(passkeyName('x'.repeat(100)).length, PASSKEY_NAME_MAX)
 })
 
