@@ -3,6 +3,7 @@ import type { SecretBox } from '../credentials/secret-box.js'
 import { MAX_FACTORS_PER_USER, UNCONFIRMED_FACTOR_SECONDS } from '../limits/table-bounds.js'
 import { TooManyFactorsError, type NewUserFactor, type Storage, type User, type UserFactor } from '../stores/types.js'
 import { factorName } from './factor-name.js'
+import { removeOwnFactor } from './factors.js'
 import { qrSvg } from './qr.js'
 import { newRecoveryCodes, recoveryCodeDigest } from './recovery-codes.js'
 import { acceptTotp, totpSecretContext } from './second-factor.js'
@@ -111,11 +112,6 @@ export async function replaceRecoveryCodes (storage: Storage, user: User, now: n
   return codes
 }
 
-/** Removes one of the user's apps; with the last factor gone, the recovery codes go too. Undefined when it was none of theirs. */
-export async function removeApp (storage: Storage, user: User, factorId: unknown, now: number): Promise<UserFactor | undefined> {
-  if (typeof factorId !== 'string' || factorId.length > 64) return undefined
-  const factor = await storage.factors.get(user.id, factorId)
-  if (!factor || factor.kind !== 'totp' || !await storage.factors.remove(user.id, factor.id)) return undefined
-  if (await storage.factors.countConfirmed(user.id) === 0) await storage.factors.replaceRecoveryCodes(user.id, [], now)
-  return factor
-}
+/** Removes one of the user's apps (factors.ts removeOwnFactor: the recovery codes go with the last factor). Undefined when it was none of theirs. */
+export const removeApp = (storage: Storage, user: User, factorId: unknown, now: number): Promise<UserFactor | undefined> =>
+  removeOwnFactor(storage, user.id, factorId, now, 'totp')

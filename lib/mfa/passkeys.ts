@@ -9,6 +9,7 @@ import {
   verifyCreation, type PasskeyRefusal, type RelyingParty
 } from './webauthn.js'
 import type { SecondFactorAmr } from './assurance.js'
+import { removeOwnFactor } from './factors.js'
 
 /**
  * The passkey ceremonies (W3C WebAuthn Level 2 §7): each starts by storing a challenge for this browser (the binding:
@@ -105,8 +106,10 @@ export async function finishAssertion (deps: PasskeyDeps, input: { response: unk
   return { outcome: 'verified', user, factor, amr: passkeyAmr(checked.deviceType) }
 }
 
-/** Removes one of the user's passkeys (never another kind of factor); true when it was there. */
-export async function removePasskey (storage: Storage, userId: string, id: string): Promise<boolean> {
-  const factor = await storage.factors.get(userId, id)
-  return factor?.kind === 'passkey' && await storage.factors.remove(userId, id)
+/**
+ * Removes one of the user's passkeys (never another kind of factor), as an app is removed (factors.ts
+ * removeOwnFactor: the recovery codes go with the last factor); true when it was there.
+ */
+export async function removePasskey (storage: Storage, userId: string, id: string, now: number): Promise<boolean> {
+  return await removeOwnFactor(storage, userId, id, now, 'passkey') !== undefined
 }

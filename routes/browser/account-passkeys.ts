@@ -63,7 +63,7 @@ const accountPasskeys: FastifyPluginAsync = async (fastify) => {
       return showAccount(reply, signedIn, { message: { section: 'passkeys', text: 'Sign out and in again, then remove it within 5 minutes.' } })
     }
     const id = typeof fields.id === 'string' ? fields.id : ''
-    if (!await removePasskey(storage, user.id, id)) return showAccount(reply, signedIn, { message: { section: 'passkeys', text: 'That passkey is not yours, or is gone already.' } })
+    if (!await removePasskey(storage, user.id, id, clock.now())) return showAccount(reply, signedIn, { message: { section: 'passkeys', text: 'That passkey is not yours, or is gone already.' } })
     events.emit({ type: 'mfa_removed', userId: user.id, factorId: id, factor: 'passkey', ip: request.ip }, request.log)
     return doneRedirect(reply, 'passkey_removed')
   })
