@@ -1,7 +1,7 @@
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify'
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import { localReturnTo } from '../../lib/browser/return-to.js'
 import { PageError, tooManyRequests } from '../../lib/errors.js'
-import { finishAssertion, startSecondFactor, startSignIn, type PasskeyDeps } from '../../lib/mfa/passkeys.js'
+import { finishAssertion, startSecondFactor, startSignIn, type PasskeyDeps, type Refused } from '../../lib/mfa/passkeys.js'
 import { passkeyLimits, passkeySignInAmr, relyingParty } from '../../lib/mfa/webauthn.js'
 import { passwordFormAllowed } from '../../lib/oauth/sign-in-methods.js'
 import { passkeyFactorOptionsSchema, passkeyFactorSchema, passkeySignInOptionsSchema, passkeySignInSchema } from '../../schemas/passkeys.js'
@@ -24,6 +24,20 @@ export async function passkeyCeremonyAllowed (request: FastifyRequest): Promise<
 export const passkeyDeps = (request: FastifyRequest): PasskeyDeps => {
   const { storage, clock, config } = request.server
   return { storage, clock, rp: relyingParty(config.issuer, config.issuerName) }
+}
+
+/**
+ * An assertion refused (the login page's or the second-factor page's): the event, one more ceremony spent from
+ * this address; then `show` the page again, 429 with Retry-After past the address's limit, else 401 with `again`.
+ */
+async function refusedAssertion (request: FastifyRequest, reply: FastifyReply, refusal: Refused, userId: string | undefined,
+  show: (message: string, status: number) => Promise<FastifyReply>, again: string): Promise<FastifyReply> {
+  const { reason, detail } = refusal
+  request.server.events.emit({ type: 'mfa_failed', factor: 'passkey', ...(userId === undefined ? {} : { userId }), reason, ip: request.ip, ...(detail ? { detail: detail.slice(0, 200) } : {}) }, request.log)
+  const wait = await spendPasskeyAttempt(request)
+  if (wait === undefined) return show(again, 401)
+  reply.header('retry-after', String(wait))
+  return show('Too many failed attempts. Wait a minute, then try again.', 429)
 }
 
 /**
@@ -50,14 +64,8 @@ const passkeys: FastifyPluginAsync = async (fastify) => {
     if (!passwordFormAllowed(authz?.client)) throw new PageError('access_denied', 'this application signs you in through its sign-in providers only', 403)
     const result = await finishAssertion(passkeyDeps(request), { response: request.formFields().response, binding: passkeyBinding(request), userId: null })
     if (result.outcome === 'refused') {
-      events.emit({ type: 'mfa_failed', factor: 'passkey', reason: result.reason, ip: request.ip, ...(result.detail ? { detail: result.detail.slice(0, 200) } : {}) }, request.log)
-      // A failure counts once more toward the address's ceremonies.
-      const wait = await spendPasskeyAttempt(request)
-      if (wait !== undefined) {
-        reply.header('retry-after', String(wait))
-        return showLogin(reply, { returnTo, authz, message: 'Too many failed attempts. Wait a minute, then try again.', status: 429 })
-      }
-      return showLogin(reply, { returnTo, authz, message: 'That passkey was not accepted. Try again, or sign in with your password.', status: 401 })
+      return refusedAssertion(request, reply, result, undefined, (message, status) => showLogin(reply, { returnTo, authz, message, status }),
+        'That passkey was not accepted. Try again, or sign in with your password.')
     }
     events.emit({ type: 'passkey_signin', userId: result.user.id, factorId: result.factor.id, amr: result.amr, step: 'signin', ip: request.ip }, request.log)
     return signedIn(reply, result.user, { provider: null, amr: passkeySignInAmr(result.amr) }, pending, undefined, local)
@@ -76,13 +84,8 @@ const passkeys: FastifyPluginAsync = async (fastify) => {
     if (!state) return reply.redirect(loginFor(null), 303)
     const result = await finishAssertion(passkeyDeps(request), { response: request.formFields().response, binding: passkeyBinding(request), userId: state.user.id })
     if (result.outcome === 'refused') {
-      events.emit({ type: 'mfa_failed', factor: 'passkey', userId: state.user.id, reason: result.reason, ip: request.ip, ...(result.detail ? { detail: result.detail.slice(0, 200) } : {}) }, request.log)
-      const wait = await spendPasskeyAttempt(request)
-      if (wait !== undefined) {
-        reply.header('retry-after', String(wait))
-        return showFactorPage(reply, state, 'Too many failed attempts. Wait a minute, then try again.', 429)
-      }
-      return showFactorPage(reply, state, 'That passkey was not accepted. Try again, or enter a code.', 401)
+      return refusedAssertion(request, reply, result, state.user.id, (message, status) => showFactorPage(reply, state, message, status),
+        'That passkey was not accepted. Try again, or enter a code.')
     }
     events.emit({ type: 'passkey_signin', userId: result.user.id, factorId: result.factor.id, amr: result.amr, step: 'second-factor', ip: request.ip }, request.log)
     return secondFactorPassed(request, reply, state, result.amr)
