@@ -2,6 +2,7 @@ import type { FastifyBaseLogger } from 'fastify'
 import { AuthorizationError } from '../errors.js'
 import type { Config } from '../config.js'
 import type { Storage } from '../stores/types.js'
+import { usedTwoFactors } from '../mfa/assurance.js'
 import { issueCode } from './authorization-codes.js'
 import { responseTo, type AuthorizationRequest, type ClientResponse } from './authorize.js'
 import { nextStep, type Fresh, type PromptName, type SignedIn } from './interaction.js'
@@ -13,7 +14,7 @@ import { nextStep, type Fresh, type PromptName, type SignedIn } from './interact
 
 /** A page to show (a prompt of the interaction policy), or a code to issue. Refusals are thrown. */
 export type Decision =
-  /** `factors`: the signed-in user's confirmed second factors (0 when nobody is), so the mfa page knows step-up from enrolment. */
+  /** `factors`: the signed-in user's confirmed second factors (0 when nobody is, or the session has two), so the mfa page knows step-up from enrolment. */
   | { kind: PromptName, reason: string, scopes: string[] | undefined, factors: number }
   | { kind: 'code', scopes: string[], signedIn: SignedIn }
 
@@ -26,8 +27,9 @@ export async function decideNext (storage: Storage, input: { authz: Authorizatio
   const { authz, signedIn, now, fresh, mfa, log } = input
   // Nothing to read when nobody is signed in, or when the consent form was just posted.
   const consent = signedIn === undefined || fresh?.consent === true ? undefined : await storage.consents.find(signedIn.user.id, authz.client.id)
-  // Read on every decision, never remembered in the session: a factor enrolled or removed since counts at once.
-  const factors = signedIn === undefined ? 0 : await storage.factors.countConfirmed(signedIn.user.id)
+  // Read on every decision that can use it, never remembered in the session: a factor enrolled or removed since counts
+  // at once. A session with two factors passes every mfa check whatever the count (interaction.ts), so none is read.
+  const factors = signedIn === undefined || usedTwoFactors(signedIn.session.amr) ? 0 : await storage.factors.countConfirmed(signedIn.user.id)
   const step = nextStep({ authz, signedIn, consent, now, fresh, mfa, factors })
   if (step.kind === 'refused') {
     log.debug({ clientId: authz.client.id, error: step.error, reason: step.reason }, 'authorization request refused')

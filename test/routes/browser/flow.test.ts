@@ -17,7 +17,7 @@ t.test('login, consent, code, tokens: ID token, /userinfo and /users/me agree on
   const login = await browser.get(url)
   t.equal(login.statusCode, 200, 'the login page')
   t.match(login.headers['content-type'], /^text\/html/)
-  t.match(login.body, /<input type="text" id="username" name="username" autocomplete="username"/)
+  t.match(login.body, /<input type="text" id="username" name="username" autocomplete="username webauthn"/, 'the username field, offering passkeys in its autofill (conditional UI)')
   t.match(login.body, /name="password" autocomplete="current-password"/)
   t.match(login.body, /<label for="username">/, 'labelled fields')
   t.match(login.headers['content-security-policy'], /frame-ancestors 'none'/)
