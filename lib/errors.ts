@@ -78,10 +78,16 @@ export class BearerError extends GatehouseError {
 }
 
 /** The RFC 6750 §3 `WWW-Authenticate: Bearer` challenge for `realm` (the resource-server plugin uses its own realm). */
-export function bearerChallenge (realm: string, code: BearerError['code'], description: string, scope?: string): string {
+/**
+ * RFC 6750 §3's challenge. `resourceMetadata` (RFC 9728 §5.1) tells a client that met this resource unprepared
+ * where its protected resource metadata is, and through it which authorization server to ask (MCP clients
+ * start there).
+ */
+export function bearerChallenge (realm: string, code: BearerError['code'], description: string, scope?: string, resourceMetadata?: string): string {
   let challenge = `Bearer realm="${realm.replace(/["\\]/g, '')}"`
   if (code) challenge += `, error="${code}", error_description="${description.replace(/["\\]/g, '')}"`
   if (scope) challenge += `, scope="${scope}"`
+  if (resourceMetadata) challenge += `, resource_metadata="${resourceMetadata.replace(/["\\]/g, '')}"`
   return challenge
 }
 

@@ -9,14 +9,19 @@ import { fromJwtError } from '../lib/http/framework-errors.js'
 import { accessTokenRules, CLOCK_LEEWAY_SECONDS, type AccessTokenClaims } from '../lib/oauth/access-token-rules.js'
 import { bearerToken } from '../lib/oauth/bearer.js'
 import { hasScopes } from '../lib/oauth/scopes.js'
+import { checkResource, metadataLocation, protectedResourceMetadata } from './protected-resource.js'
 
 /**
  * `gatehouse/resource-server`: a Fastify plugin for another service (a resource server) that accepts
  * Gatehouse's access tokens.
  *
  *   import gatehouseAuth from 'gatehouse/resource-server'
- *   await app.register(gatehouseAuth, { issuer: 'https://auth.example.com', audience: 'https://orders.example.com' })
+ *   await app.register(gatehouseAuth, { issuer: 'https://auth.example.com', resource: 'https://orders.example.com', scopes: ['orders:read'] })
  *   app.get('/orders', { onRequest: [app.authenticate, app.requireScope('orders:read')] }, async (request) => request.user.sub)
+ *
+ * With `resource` (RFC 8707, RFC 9728) it also serves this service's protected resource metadata and points every
+ * 401 at it (`WWW-Authenticate: Bearer …, resource_metadata="…"`): what an MCP server needs. Tokens must carry
+ * `aud` = the resource (`audience` overrides that, for a deployment-wide AUDIENCE).
  *
  * Built on @fastify/jwt (so `request.jwtVerify()` and `request.user` are there too; @fastify/jwt itself is
  * registered under the namespace `gatehouse`) with jose's remote key set as its key fetcher: `jwks_uri` comes
@@ -30,11 +35,13 @@ import { hasScopes } from '../lib/oauth/scopes.js'
  * metadata and keys can be fetched, requests get 503 with Retry-After. A resource server sees a revoked token
  * as valid until it expires (ACCESS_TOKEN_TTL, 15 minutes by default); ask POST /introspect where that matters.
  */
-export interface ResourceServerOptions {
+interface CommonOptions {
   /** Gatehouse's ISSUER, exactly as it appears in `iss`. */
   issuer: string
-  /** This service's identifier: Gatehouse's AUDIENCE for the tokens meant for it (their `aud`). */
-  audience: string
+  /** The scopes this resource defines, published as `scopes_supported` in its metadata. */
+  scopes?: readonly string[]
+  /** A human-readable name, published as `resource_name`. */
+  resourceName?: string
   /** The realm of the `WWW-Authenticate` challenges; defaults to the audience. */
   realm?: string
   /** After a JWKS fetch, no other for this long (ms), whatever `kid`s arrive; default 10 000. */
@@ -44,6 +51,26 @@ export interface ResourceServerOptions {
   /** Timeout of the metadata and JWKS requests (ms); default 5 000. */
   timeoutMs?: number
 }
+
+/** The service names itself by `resource` (RFC 8707/9728: what MCP servers do) or, as before resources, by `audience`. */
+export type ResourceServerOptions = CommonOptions & (
+  | {
+    /**
+     * This service's resource identifier (RFC 8707, RFC 9728), e.g. `https://mcp.example.com/mcp`: registered
+     * in Gatehouse (`gatehouse resources add`), asked for as `resource` by clients, and the `aud` of the tokens
+     * meant for it. With it the plugin serves the service's protected resource metadata
+     * (`/.well-known/oauth-protected-resource`, and the path-suffixed form for a resource with a path) and names
+     * it in every 401's `WWW-Authenticate` (`resource_metadata`), which is how MCP clients find Gatehouse.
+     */
+    resource: string
+    /**
+     * The `aud` the tokens must carry; defaults to `resource`. Without `resource`: Gatehouse's AUDIENCE for the
+     * tokens meant for this service (one audience per deployment, as before resources existed).
+     */
+    audience?: string
+  }
+  | { audience: string, resource?: undefined }
+)
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -114,9 +141,21 @@ async function discoverJwksUri (issuer: string, timeoutMs: number): Promise<URL>
 }
 
 async function gatehouseAuth (fastify: FastifyInstance, options: ResourceServerOptions): Promise<void> {
-  const { issuer, audience } = options
-  if (!issuer || !audience) throw new Error('gatehouse/resource-server: issuer and audience are required')
+  const { issuer, resource } = options
+  const audience = options.audience ?? resource
+  if (!issuer || !audience) throw new Error('gatehouse/resource-server: issuer and resource (or audience) are required')
   const realm = options.realm ?? audience
+  const resourceMetadata = resource === undefined ? undefined : metadataLocation(checkResource(resource))
+  if (resource !== undefined && resourceMetadata) {
+    const document = protectedResourceMetadata({ resource, issuer, ...(options.scopes ? { scopes: options.scopes } : {}), ...(options.resourceName ? { name: options.resourceName } : {}) })
+    for (const url of resourceMetadata.paths) {
+      // Public and the same for everyone: any origin may read it (browser-based MCP clients do), caches may keep it.
+      fastify.get(url, async (_request, reply) => reply
+        .header('cache-control', 'public, max-age=3600')
+        .header('access-control-allow-origin', '*')
+        .send(document))
+    }
+  }
   const cooldown = options.jwksCooldownMs ?? 10_000
   const timeoutMs = options.timeoutMs ?? 5_000
 
@@ -182,7 +221,7 @@ async function gatehouseAuth (fastify: FastifyInstance, options: ResourceServerO
     if (err instanceof KeysUnavailable) return new TokenCheckError(503, 'temporarily_unavailable', err.message, { 'retry-after': String(RETRY_AFTER_SECONDS) })
     const bearer = err instanceof BearerError ? err : fromJwtError(err as { code?: unknown })
     if (!bearer) return err
-    return new TokenCheckError(bearer.statusCode, bearer.error, bearer.message, { 'www-authenticate': bearerChallenge(realm, bearer.code, bearer.message, bearer.scope) })
+    return new TokenCheckError(bearer.statusCode, bearer.error, bearer.message, { 'www-authenticate': bearerChallenge(realm, bearer.code, bearer.message, bearer.scope, resourceMetadata?.url) })
   }
 
   // request.jwtVerify([options][, callback]), as @fastify/jwt's, with those errors.

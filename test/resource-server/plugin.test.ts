@@ -146,6 +146,59 @@ t.test('a second Fastify app accepts Gatehouse tokens for its audience, checks s
   t.match(elsewhere.headers['www-authenticate'], /error="invalid_token"/)
 })
 
+t.test('RFC 9728 with `resource`: the protected resource metadata at both well-known paths, resource_metadata in every 401, tokens for another resource refused (D4)', async (t) => {
+  const MCP = 'https://mcp.test/mcp'
+  const { url, craft } = await gatehouse(t)
+  const { rs, handled } = await resourceServer(t, { issuer: url, resource: MCP, scopes: ['orders:read', 'orders:write'], resourceName: 'Orders MCP' })
+  const get = (path: string, headers: Record<string, string> = {}) => rs.inject({ method: 'GET', url: path, headers })
+  const expected = { resource: MCP, authorization_servers: [url], scopes_supported: ['orders:read', 'orders:write'], bearer_methods_supported: ['header', 'body'], resource_name: 'Orders MCP' }
+  for (const path of ['/.well-known/oauth-protected-resource/mcp', '/.well-known/oauth-protected-resource']) {
+    const res = await get(path)
+    t.equal(res.statusCode, 200, `${path}: 200`)
+    t.same(res.json(), expected, `${path}: resource, authorization_servers, scopes_supported, bearer_methods_supported, resource_name`)
+    t.equal(res.headers['access-control-allow-origin'], '*', `${path}: readable from any origin`)
+  }
+  const where = 'resource_metadata="https://mcp.test/.well-known/oauth-protected-resource/mcp"'
+
+  const none = await get('/orders')
+  t.equal(none.statusCode, 401, 'no token: 401')
+  t.equal(none.headers['www-authenticate'], `Bearer realm="${MCP}", ${where}`, 'the bare challenge names the metadata (RFC 9728 §5.1)')
+  const raw = await get('/raw')
+  t.equal(raw.headers['www-authenticate'], `Bearer realm="${MCP}", ${where}`, 'and so does a bare request.jwtVerify()')
+
+  const mine = await craft({ aud: MCP })
+  t.equal((await get('/orders', bearer(mine))).statusCode, 200, 'a token whose aud is this resource: 200')
+  const narrow = await get('/orders', bearer(await craft({ aud: MCP, scope: 'profile' })))
+  t.equal(narrow.statusCode, 403, 'without the scope: 403')
+  t.match(narrow.headers['www-authenticate'], new RegExp(`error="insufficient_scope".*scope="orders:read", ${where}$`), 'the 403 names the scope and the metadata')
+
+  const before = handled()
+  for (const [label, aud] of [['another resource', 'https://billing.test/api'], ['the issuer (a token for Gatehouse itself)', url], ['the resource with another path', 'https://mcp.test/other']] as const) {
+    const res = await get('/orders', bearer(await craft({ aud })))
+    t.equal(res.statusCode, 401, `D4: a token for ${label}: 401`)
+    t.match(res.headers['www-authenticate'], new RegExp(`error="invalid_token".*${where}$`), `D4: ${label}: invalid_token, and where to get a right one`)
+  }
+  t.equal(handled(), before, 'no refused token reached a handler')
+})
+
+t.test('RFC 9728: a resource without a path is served at the bare well-known path only; bad resource identifiers stop the service at registration', async (t) => {
+  const { url, craft } = await gatehouse(t)
+  const { rs } = await resourceServer(t, { issuer: url, resource: 'https://orders.test' })
+  const doc = await rs.inject({ method: 'GET', url: '/.well-known/oauth-protected-resource' })
+  t.same(doc.json(), { resource: 'https://orders.test', authorization_servers: [url], bearer_methods_supported: ['header', 'body'] }, 'no scopes_supported or resource_name when none were given')
+  t.equal((await rs.inject({ method: 'GET', url: '/profile' })).headers['www-authenticate'], 'Bearer realm="https://orders.test", resource_metadata="https://orders.test/.well-known/oauth-protected-resource"')
+  t.equal((await rs.inject({ method: 'GET', url: '/profile', headers: bearer(await craft({ aud: 'https://orders.test' })) })).statusCode, 200, 'its tokens: aud = the resource exactly')
+  for (const resource of ['orders.test', 'http://orders.test', 'https://orders.test/#f', 'https://orders.test/?a=1', 'javascript:alert(1)']) {
+    const app = Fastify({ logger: false })
+    t.teardown(() => app.close())
+    await t.rejects(async () => { await app.register(await plugin(), { issuer: url, resource }); await app.ready() }, /resource/, `${resource}: refused with a message naming the resource option`)
+  }
+  const local = Fastify({ logger: false })
+  t.teardown(() => local.close())
+  await local.register(await plugin(), { issuer: url, resource: 'http://127.0.0.1:3000/mcp' })
+  t.equal((await local.inject({ method: 'GET', url: '/.well-known/oauth-protected-resource/mcp' })).statusCode, 200, 'http on a loopback host: allowed (development)')
+})
+
 t.test('across a key rotation: an unknown kid fetches the JWKS again, at most once every 10 s however many arrive', async (t) => {
   const fetches = countFetches(t)
   const { app, url, token, craft } = await gatehouse(t, { KEYS_REFRESH_SECONDS: '1', KEY_PUBLISH_DELAY_SECONDS: '4' })
@@ -229,7 +282,7 @@ app.get('/orders', { onRequest: [app.authenticate, app.requireScope('orders:read
   const scope: string | undefined = request.user.scope
   return { sub, scope }
 })
-// @ts-expect-error: the audience is required
+// @ts-expect-error: the resource or the audience is required
 await app.register(gatehouseAuth, { issuer: 'https://auth.example.com' })
 `,
     // And an extension route (ROUTES_DIR) typed through gatehouse/extension.
