@@ -5,7 +5,7 @@ import neostandard from 'neostandard'
  * plus the rules this codebase relies on. `npm run lint`; `.ci/run` fails on any finding.
  */
 export default [
-  ...neostandard({ ts: true, ignores: ['dist/**', 'bench/results/**', 'bench/node_modules/**', 'data/**', 'node_modules/**', '.tap/**', 'screenshots/**'] }),
+  ...neostandard({ ts: true, ignores: ['dist/**', 'packages/*/dist/**', 'bench/results/**', 'bench/node_modules/**', 'data/**', 'node_modules/**', '.tap/**', 'screenshots/**'] }),
   {
     files: ['**/*.ts'],
     rules: {

@@ -36,8 +36,7 @@ export type GrantType = typeof GRANT_TYPES[number]
 export const isGrantType = (value: string): value is GrantType => (GRANT_TYPES as readonly string[]).includes(value)
 
 /** The JWS algorithms Gatehouse signs with: RS256 (OIDC Core §15.1: an OP MUST support it) and ES256. */
-export const SIGNING_ALGS = ['RS256', 'ES256'] as const
-export type SigningAlg = typeof SIGNING_ALGS[number]
+export { SIGNING_ALGS, type SigningAlg } from './signing-algs.js'
 
 /**
  * How the authorization endpoint's answer travels back to the client: `query` (RFC 6749 §4.1.2, the default of

@@ -1,4 +1,4 @@
-import { SIGNING_ALGS, type SigningAlg } from '../../schemas/vocabulary.js'
+import { SIGNING_ALGS, type SigningAlg } from '../../schemas/signing-algs.js'
 
 /**
  * The signing algorithms: one active key of each (lib/keys/signing-keys.ts). ES256 (ECDSA P-256) signs access
