@@ -125,6 +125,7 @@ export const onceOnly: Readonly<Record<string, string>> = {
   'contract/openapi-client.test.ts': 'type-checks a client generated from openapi.yaml (tsc), then sends POST /token, GET /users/me and GET /admin/users with it: those routes run on PostgreSQL in routes/',
   'e2e/swagger-ui.test.ts': 'the Swagger UI page in Chromium; the two token requests it sends run on PostgreSQL in routes/token/ and e2e/oauth4webapi',
   'stores/postgres-refuses.test.ts': 'PostgreSQL only already: it creates, refuses and drops a database of its own',
+  'examples/mcp-server.test.ts': 'the example MCP server with tokens signed by Gatehouse\'s key; Gatehouse only serves its JWKS and metadata, which run on PostgreSQL in resource-server/plugin.test.ts',
   'resource-server/package.test.ts': 'packs and installs the resource-server package and verifies a token in a service of its own; Gatehouse only serves its metadata and JWKS, which run on PostgreSQL in resource-server/plugin.test.ts',
   'plugins/views.test.ts': 'which folder each page template is read from (VIEWS_DIR or views/); the sign-in and logout it drives run on PostgreSQL in routes/browser/'
 }
