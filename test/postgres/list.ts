@@ -60,6 +60,7 @@ export const onPostgresToo: readonly string[] = [
   'routes/admin/changes.test.ts',
   'routes/admin/factors.test.ts',
   'routes/admin/invitations.test.ts',
+  'routes/admin/resources.test.ts',
   'routes/admin/json-types.test.ts',
   'routes/admin/user-import-limits.test.ts',
   'routes/admin/user-import.test.ts',
