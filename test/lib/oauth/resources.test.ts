@@ -48,8 +48,8 @@ t.test('which granted resource a token request is for', async (t) => {
   t.equal(pickResource(undefined, ['https://a.test']), 'https://a.test', 'one granted, none named: that one')
   t.equal(pickResource(undefined, ['https://a.test', 'https://b.test']), undefined, 'several, none named: Gatehouse\'s own')
   t.equal(pickResource('https://b.test', ['https://a.test', 'https://b.test']), 'https://b.test')
-  t.throws(() => pickResource('https://c.test', ['https://a.test']), { error: 'invalid_target' }, 'never one not granted')
-  t.throws(() => pickResource('https://a.test', []), { error: 'invalid_target' }, 'nor any for a grant without resources')
+  t.throws(() => pickResource('https://c.test', ['https://a.test']), { message: /not granted/ }, 'never one not granted')
+  t.throws(() => pickResource('https://a.test', []), { message: /not granted/ }, 'nor any for a grant without resources')
 })
 
 t.test('a resource token\'s scopes: those the resource defines, within the client\'s list when it has one', async (t) => {
