@@ -146,6 +146,8 @@ export class AccessTokens {
     }
     const window = validityWindow(claims)
     if (now < window.from || now > window.until) throw new InvalidAccessToken('the token is expired or not yet valid')
+    // Gatehouse's tokens name one audience, as a string (RFC 9068 §2.2 allows a list; none of ours is one).
+    if (typeof claims.aud !== 'string') throw new InvalidAccessToken('the token\'s aud is not one string')
     // Only validly signed tokens get here, at most VERIFIED_CACHE_SIZE of them (lib/limits/lru.ts), each until its exp.
     this.#verified.set(token, { claims, from: window.from }, Math.min(VERIFIED_CACHE_TTL_MS, window.until - now + 1))
     return claims
