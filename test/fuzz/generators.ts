@@ -360,10 +360,14 @@ function encodeBody (plan: BodyPlan, documented: string, limit: number): { heade
 // URL, headers
 
 function pathSegment (name: string, pools: Pools): fc.Arbitrary<string> {
-  const victims = name === 'username'
-    ? () => pools.victimUsers
-    : name === 'name' || name === 'provider' ? () => pools.victimProviders : name === 'id' ? () => pools.victimInvitations
-      : name === 'uri' ? () => pools.victimResources : () => pools.victimClients
+  const byName: Record<string, () => string[]> = {
+    username: () => pools.victimUsers,
+    name: () => pools.victimProviders,
+    provider: () => pools.victimProviders,
+    id: () => pools.victimInvitations,
+    uri: () => pools.victimResources
+  }
+  const victims = byName[name] ?? (() => pools.victimClients)
   const isProtected = (v: string) => (name === 'username' ? pools.protectedUsers : pools.protectedClients).has(v)
   return fc.oneof(
     { weight: 5, arbitrary: pickFrom(victims, 'nobody').map(pctEncode) },
