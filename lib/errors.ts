@@ -47,6 +47,8 @@ export const invalidGrant = (description = 'the grant is invalid, expired, revok
 export const unauthorizedClient = (description: string) => new OAuthError('unauthorized_client', description)
 export const unsupportedGrantType = (description: string) => new OAuthError('unsupported_grant_type', description)
 export const invalidScope = (description: string) => new OAuthError('invalid_scope', description)
+/** RFC 8707 §2: the `resource` is malformed, unknown, or not one this grant may name. */
+export const invalidTarget = (description: string) => new OAuthError('invalid_target', description)
 /** 401; `usedBasic` adds the `WWW-Authenticate: Basic` challenge RFC 6749 §5.2 asks for. */
 export const invalidClient = (usedBasic: boolean, description = 'client authentication failed') =>
   new OAuthError('invalid_client', description, 401, usedBasic ? { 'www-authenticate': `Basic realm="${REALM}"` } : {})

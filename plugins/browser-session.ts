@@ -125,7 +125,7 @@ export default fp(async (fastify) => {
       if (required) throw badAuthorizationRequest('the form has no authorization request')
       return undefined
     }
-    return { authz: await readAuthorizationRequest(queryOf(returnTo), { clients: storage.clients, readIdTokenHint }), returnTo }
+    return { authz: await readAuthorizationRequest(queryOf(returnTo), { clients: storage.clients, resources: storage.resources, readIdTokenHint }), returnTo }
   }
 
   fastify.decorateRequest('pendingAuthorization', function (this: FastifyRequest, options: PendingOptions = {}) {

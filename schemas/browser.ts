@@ -47,6 +47,10 @@ const AuthorizeParameters = Type.Object({
   ui_locales: Type.Optional(Type.String({ description: 'accepted; the pages are in one language' })),
   claims_locales: Type.Optional(Type.String({ description: 'accepted; claims are in one language' })),
   acr_values: Type.Optional(Type.String({ description: 'space-separated, in order of preference; urn:gatehouse:acr:mfa without urn:gatehouse:acr:pwd asks for a second factor (step-up, or enrolment when the user has none); other values are ignored' })),
+  resource: Type.Optional(Type.Union([Type.String(), Type.Array(Type.String())], {
+    description: 'RFC 8707: the URI of a registered resource (an API, an MCP server) the tokens are for; may repeat. An unknown one is ' +
+      'invalid_target back to the client. Scopes that resource defines may then be asked for; the consent page names it'
+  })),
   request: Type.Optional(Type.String({ description: 'not supported: request_not_supported goes back to the client' })),
   request_uri: Type.Optional(Type.String({ description: 'not supported: request_uri_not_supported goes back to the client' }))
 }, { additionalProperties: true })

@@ -16,6 +16,11 @@ export const TokenRequest = Type.Object({
   code: Type.Optional(Opaque),
   redirect_uri: Type.Optional(Type.String({ maxLength: 2048 })),
   code_verifier: Type.Optional(Type.String({ maxLength: 256 })),
+  resource: Type.Optional(Type.String({
+    maxLength: 2048,
+    description: 'RFC 8707: the registered resource (an API, an MCP server) the access token is for: its `aud`, and only the scopes it defines. ' +
+      'For authorization_code and refresh_token one of those named at /authorize (none named and one granted: that one). Unknown or not granted: invalid_target'
+  })),
   client_id: Type.Optional(ClientId),
   client_secret: Type.Optional(Type.String({ maxLength: 512 }))
 }, {
@@ -51,7 +56,7 @@ export type TokenResponseBody = Static<typeof TokenResponse>
 
 /** Replies an OAuth endpoint (/token, /revoke, /introspect) can give besides its success: RFC 6749 §5.2 bodies. */
 export const oauthErrors = {
-  400: ref(OAuthErrorSchema, 'the request is malformed or refused (invalid_request, invalid_grant, invalid_scope, unauthorized_client, unsupported_grant_type)'),
+  400: ref(OAuthErrorSchema, 'the request is malformed or refused (invalid_request, invalid_grant, invalid_scope, invalid_target, unauthorized_client, unsupported_grant_type)'),
   401: ref(OAuthErrorSchema, 'client authentication failed (invalid_client); WWW-Authenticate: Basic when the client used Basic'),
   413: ref(OAuthErrorSchema, 'the form body is larger than 64 KiB'),
   429: ref(OAuthErrorSchema, 'too many failed attempts (too_many_requests); Retry-After says when to try again'),

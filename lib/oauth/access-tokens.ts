@@ -25,6 +25,8 @@ export interface IssueRequest {
   jti?: string
   /** Claim names the `claims` parameter asked for at /userinfo (AccessTokenClaims.userinfo_claims). */
   userinfoClaims?: readonly string[]
+  /** The `aud`: a registered resource's URI (RFC 8707); absent: AUDIENCE, Gatehouse's own API. */
+  audience?: string
 }
 
 const MAX_HEADER_LENGTH = 1024
@@ -101,7 +103,7 @@ export class AccessTokens {
     const claims: AccessTokenClaims = {
       iss: this.#issuer,
       sub: request.sub,
-      aud: this.#audience,
+      aud: request.audience ?? this.#audience,
       exp: now + this.#ttl,
       iat: now,
       jti: request.jti ?? randomUUID(),
@@ -116,8 +118,21 @@ export class AccessTokens {
     return { token: this.#signers.sign(claims, now, this.#alg), claims }
   }
 
-  /** Returns the claims of a valid token, or throws InvalidAccessToken (never anything else). */
+  /**
+   * Returns the claims of a valid token for Gatehouse's own API (`aud` = AUDIENCE), or throws InvalidAccessToken
+   * (never anything else): a token issued for a registered resource (RFC 8707) is that resource's, not ours.
+   */
   verify (token: string): AccessTokenClaims {
+    const claims = this.verifyAnyAudience(token)
+    if (claims.aud !== this.#audience) throw new InvalidAccessToken('the token is for another resource (aud)')
+    return claims
+  }
+
+  /**
+   * The same checks, whatever the `aud` (AUDIENCE or a registered resource's URI: only Gatehouse signs either): for
+   * introspection and revocation (RFC 7662, RFC 7009), which answer about every token Gatehouse issued.
+   */
+  verifyAnyAudience (token: string): AccessTokenClaims {
     const now = this.#clock.nowMs()
     const known = this.#verified.get(token)
     if (known !== undefined && now >= known.from) return known.claims
@@ -131,6 +146,8 @@ export class AccessTokens {
     }
     const window = validityWindow(claims)
     if (now < window.from || now > window.until) throw new InvalidAccessToken('the token is expired or not yet valid')
+    // Gatehouse's tokens name one audience, as a string (RFC 9068 §2.2 allows a list; none of ours is one).
+    if (typeof claims.aud !== 'string') throw new InvalidAccessToken('the token\'s aud is not one string')
     // Only validly signed tokens get here, at most VERIFIED_CACHE_SIZE of them (lib/limits/lru.ts), each until its exp.
     this.#verified.set(token, { claims, from: window.from }, Math.min(VERIFIED_CACHE_TTL_MS, window.until - now + 1))
     return claims
@@ -140,7 +157,9 @@ export class AccessTokens {
     return createVerifier({
       key: publicKeyPem(key.publicJwk),
       // exp and nbf are checked against Gatehouse's clock (validityWindow), not fast-jwt's Date.now.
+      // `aud` is checked by `verify` (AUDIENCE) or left to the caller (`verifyAnyAudience`): one verifier serves both.
       ...accessTokenVerifyOptions(this.#issuer, this.#audience, algorithmsOf(key)),
+      allowedAud: undefined,
       // No fast-jwt cache: #verified already remembers verified tokens (a second cache would only hash
       // every new token again to key it).
       complete: true

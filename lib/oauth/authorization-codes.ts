@@ -29,6 +29,7 @@ export async function issueCode (storage: Storage, input: { request: Authorizati
     sid: input.sid ?? null,
     amr: input.amr,
     credentialVersion: input.credentialVersion,
+    resources: (request.resources ?? []).map((r) => r.uri),
     createdAt: now,
     expiresAt: now + AUTHORIZATION_CODE_TTL_SECONDS,
     redeemedAt: null,

@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto'
 import { AuthorizationError, badAuthorizationRequest } from '../errors.js'
-import type { Client, ClientStore, RequestedClaims } from '../stores/types.js'
+import type { Client, ClientStore, RequestedClaims, Resource, ResourceStore } from '../stores/types.js'
 import { RESPONSE_MODES, type ResponseMode } from '../../schemas/vocabulary.js'
 import { isOidcScope, parseScope } from './scopes.js'
 import { MalformedClaims, parseClaimsParameter } from './claims.js'
+import { resolveResources, resourceDefinedScopes, resourceValues } from './resources.js'
 
 /**
  * The authorization request (RFC 6749 §4.1.1, RFC 7636, OIDC Core §3.1.2.1): who asks, where the answer
@@ -64,6 +65,8 @@ export interface AuthorizationRequest extends ClientTarget {
    * it names urn:gatehouse:acr:mfa and not urn:gatehouse:acr:pwd (lib/mfa/assurance.ts asksForTwoFactors).
    */
   acrValues?: string
+  /** The registered resources (RFC 8707) the request names through `resource`, in order; absent or [] when none. */
+  resources?: Resource[]
 }
 
 /** A parameter sent once (a string), or undefined; a repeated one is reported by `repeated`. */
@@ -269,20 +272,28 @@ export function pkceChallenge (query: Query, client: Client, fail: (error: 'inva
 }
 
 /** Both steps: the client's request, checked. */
-export async function readAuthorizationRequest (query: Query, deps: { clients: ClientStore, readIdTokenHint: IdTokenHintReader }): Promise<AuthorizationRequest> {
-  return checkAuthorizationRequest(query, await resolveClient(query, deps.clients), deps.readIdTokenHint)
+export async function readAuthorizationRequest (query: Query, deps: { clients: ClientStore, resources: Pick<ResourceStore, 'find'>, readIdTokenHint: IdTokenHintReader }): Promise<AuthorizationRequest> {
+  const authz = checkAuthorizationRequest(query, await resolveClient(query, deps.clients), deps.readIdTokenHint)
+  // RFC 8707 §2.1: `resource` may repeat; an unknown or malformed one goes back to the client as invalid_target.
+  const values = resourceValues(query.resource)
+  if (values.length === 0) return authz
+  const resources = await resolveResources(values, deps.resources, (description) => new AuthorizationError('invalid_target', description, authz))
+  return { ...authz, resources }
 }
 
 /**
  * The scopes this user may be granted for this request: what was asked for (or, when nothing was, every
- * scope the user has, within the client's list). A non-OIDC scope asked for that the user does not hold is
+ * scope the user has, within the client's list). A non-OIDC scope asked for that the user does not hold, and no
+ * requested resource defines, is
  * `refused` (no silent narrowing: the interaction policy answers `invalid_scope`, lib/oauth/interaction.ts).
  */
 export function grantableScopes (request: AuthorizationRequest, userScope: string): { scopes: string[], refused: string[] } {
   const userScopes = parseScope(userScope)
   const clientScopes = request.client.scope === null ? undefined : parseScope(request.client.scope)
   if (request.scopes === undefined) return { scopes: userScopes.filter((s) => clientScopes === undefined || clientScopes.includes(s)), refused: [] }
-  return { scopes: request.scopes, refused: request.scopes.filter((s) => !isOidcScope(s) && !userScopes.includes(s)) }
+  // A scope a requested resource defines is the user's to allow on the consent page (RFC 8707), held or not.
+  const defined = resourceDefinedScopes(request.resources ?? [])
+  return { scopes: request.scopes, refused: request.scopes.filter((s) => !isOidcScope(s) && !userScopes.includes(s) && !defined.has(s)) }
 }
 
 /** The client's redirect URI with `params` added (its own query kept), as the Location of a redirect back. */
@@ -323,6 +334,11 @@ export function verifierMatches (verifier: string | undefined, challenge: string
 export function authorizePath (query: Query, drop: { prompts?: string[] } = {}): string {
   const params = new URLSearchParams()
   for (const [name, value] of Object.entries(query)) {
+    // A parameter that may repeat (RFC 8707's `resource`) comes back once per value.
+    if (Array.isArray(value)) {
+      for (const each of value) if (typeof each === 'string') params.append(name, each)
+      continue
+    }
     if (typeof value !== 'string') continue
     if (name === 'prompt' && drop.prompts) {
       const kept = parseScope(value).filter((p) => !drop.prompts?.includes(p))

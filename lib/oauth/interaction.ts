@@ -4,6 +4,7 @@ import type { Consent, Session, User } from '../stores/types.js'
 import { grantableScopes, type AuthorizationRequest } from './authorize.js'
 import { parseScope } from './scopes.js'
 import { consentScopes } from './claims.js'
+import { withResourceUris } from './resources.js'
 import { signInAccepted } from './sign-in-methods.js'
 
 /**
@@ -179,9 +180,9 @@ export const consentPrompt: Prompt = {
     },
     {
       name: 'scopes_missing',
-      description: 'the client asks for scopes the user has not allowed it yet',
+      description: 'the client asks for scopes (or resources, RFC 8707) the user has not allowed it yet',
       // The claims parameter's claims are consented like their scopes (lib/oauth/claims.ts consentScopes).
-      fails: (ctx) => asksConsent(ctx) && !consentScopes(ctx.grant?.scopes ?? [], ctx.authz.claims).every((s) => parseScope(ctx.consent?.scope).includes(s))
+      fails: (ctx) => asksConsent(ctx) && !withResourceUris(consentScopes(ctx.grant?.scopes ?? [], ctx.authz.claims), ctx.authz.resources).every((s) => parseScope(ctx.consent?.scope).includes(s))
     }
   ]
 }

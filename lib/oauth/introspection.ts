@@ -30,6 +30,8 @@ export interface IntrospectionDeps {
   accessTokens: AccessTokens
   clock: Clock
   issuer: string
+  /** AUDIENCE: a token with another `aud` is a registered resource's (RFC 8707), judged by that resource's scopes. */
+  audience?: string
 }
 
 /**
@@ -56,7 +58,7 @@ export function isGuess (token: string, found: PresentedToken): boolean {
 async function answerFor (found: PresentedToken, callerId: string, deps: IntrospectionDeps): Promise<Introspection> {
   const { storage } = deps
   if (found?.kind === 'access_token') {
-    const standing = await tokenStanding(found.claims, storage)
+    const standing = await tokenStanding(found.claims, storage, deps.audience)
     if (!standing) return INACTIVE
     const { iss, sub, aud, exp, iat, jti, client_id: clientId } = found.claims
     // The scopes it holds now: those taken from its user or client since it was issued are not reported.

@@ -19,6 +19,8 @@ export interface Family {
   scope: string
   /** The `claims` parameter's names, kept for the family's later access tokens; null (or absent) when none were asked for. */
   claims?: RequestedClaims | null
+  /** The resources (RFC 8707) granted at authorization: the family's later tokens may name these only. */
+  resources?: string[]
 }
 
 /**
@@ -44,7 +46,7 @@ export class RefreshTokens {
    */
   async start (family: Family, grantId: string = randomUUID()): Promise<{ token: string, grantId: string } | undefined> {
     const now = this.#clock.now()
-    const grant: Omit<Grant, 'revokedAt'> = { id: grantId, ...family, claims: family.claims ?? null, createdAt: now, expiresAt: now + this.#config.refreshTokenMaxLifetime }
+    const grant: Omit<Grant, 'revokedAt'> = { id: grantId, ...family, claims: family.claims ?? null, resources: family.resources ?? [], createdAt: now, expiresAt: now + this.#config.refreshTokenMaxLifetime }
     const { token, hash } = generateRefreshToken()
     if (!await this.#storage.grants.create(grant, this.#row(hash, grant, now))) return undefined
     return { token, grantId: grant.id }

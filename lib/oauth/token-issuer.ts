@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type { Clock } from '../clock.js'
 import { invalidGrant } from '../errors.js'
-import type { Client, IssuedFromCode, RequestedClaims, User } from '../stores/types.js'
+import type { Client, IssuedFromCode, RequestedClaims, Resource, User } from '../stores/types.js'
 import type { AccessTokens } from './access-tokens.js'
 import type { IdTokens } from './id-tokens.js'
 import type { RefreshTokens } from './refresh-tokens.js'
@@ -29,7 +29,17 @@ export interface IssueOptions {
   user?: Pick<User, 'id' | 'credentialVersion'>
   /** `idTokenAlg`: how its ID tokens are signed (absent or null: RS256). */
   client: Pick<Client, 'id' | 'generation'> & Partial<Pick<Client, 'idTokenAlg'>>
+  /** The access token's scopes (and the reply's `scope`). */
   scope: string
+  /**
+   * What a family that starts here records, and what decides the ID token (`openid`): the whole grant, when the
+   * access token carries only a resource's part of it (RFC 8707). Default: `scope`.
+   */
+  grantedScope?: string
+  /** The registered resource the access token is for (RFC 8707): its `aud`. Absent: Gatehouse's own (AUDIENCE). */
+  resource?: Pick<Resource, 'uri'>
+  /** The resources (URIs) a family that starts here was granted: its later tokens may name these only. */
+  resources?: string[]
   /** Start a refresh-token family (a grant) for the user. */
   refresh?: boolean
   /** Ids chosen beforehand by `plan()` (an authorization code records them first); a family starts when it has a `grantId`. */
@@ -85,10 +95,11 @@ export class TokenIssuer {
 
   async issue (options: IssueOptions): Promise<TokenReply> {
     const { user, client, scope, plan } = options
+    const grantedScope = options.grantedScope ?? scope
     let family = options.family
     // A family starts for a user when asked to, or when the plan holds its grant id (chosen for it beforehand).
     if (family === undefined && user !== undefined && (plan ? plan.grantId !== undefined : options.refresh === true)) {
-      const started = await this.#refreshTokens.start({ clientId: client.id, userId: user.id, credentialVersion: user.credentialVersion, scope, claims: options.claims ?? null }, plan?.grantId)
+      const started = await this.#refreshTokens.start({ clientId: client.id, userId: user.id, credentialVersion: user.credentialVersion, scope: grantedScope, claims: options.claims ?? null, resources: options.resources ?? [] }, plan?.grantId)
       // The password was changed, or the user disabled or deleted, after the sign-in read them: no token, and
       // the same answer as a wrong password (the password used is a wrong one now).
       if (!started) throw invalidGrant(BAD_CREDENTIALS)
@@ -104,12 +115,14 @@ export class TokenIssuer {
       credentialVersion: user?.credentialVersion,
       clientGeneration: client.generation,
       jti: plan?.jti,
-      userinfoClaims: options.claims?.userinfo
+      // What /userinfo may release: a token for another API is never accepted there.
+      userinfoClaims: options.resource === undefined ? options.claims?.userinfo : undefined,
+      audience: options.resource?.uri
     }, now)
     const reply: TokenReply = { access_token: token, token_type: 'Bearer', expires_in: this.#accessTokens.ttl }
     if (scope) reply.scope = scope
     if (family) reply.refresh_token = family.refreshToken
-    if (options.idToken && user && parseScope(scope).includes('openid')) {
+    if (options.idToken && user && parseScope(grantedScope).includes('openid')) {
       reply.id_token = await this.#idTokens.sign({ sub: user.id, clientId: client.id, accessToken: token, ...options.idToken }, now, client.idTokenAlg)
     }
     return reply

@@ -33,7 +33,7 @@ export function isWellFormedJws (token: string): boolean {
 export async function lookUpToken (token: string, hint: string | undefined, accessTokens: AccessTokens, storage: Storage): Promise<PresentedToken> {
   const asAccess = (): PresentedToken => {
     try {
-      return { kind: 'access_token', claims: accessTokens.verify(token) }
+      return { kind: 'access_token', claims: accessTokens.verifyAnyAudience(token) }
     } catch (err) {
       if (err instanceof InvalidAccessToken) return undefined
       throw err

@@ -1,8 +1,9 @@
 import type { CachePeek } from '../stores/cached.js'
-import type { Client, Storage, User } from '../stores/types.js'
+import type { Client, Resource, Storage, User } from '../stores/types.js'
 import type { AccessTokenClaims } from './access-token-rules.js'
 import { DEFAULT_CLIENT } from './client-auth.js'
 import { denyEntriesOf } from '../stores/deny-list.js'
+import { scopesForResource } from './resources.js'
 import { currentScope, formatScope, parseScope } from './scopes.js'
 import { subjectKind } from './subjects.js'
 
@@ -23,18 +24,25 @@ export interface Standing {
  * every extension route) and introspection alike; the answers come from the read cache (lib/stores/cached.ts),
  * so a steady request costs no database round trip. Undefined means "refuse it".
  */
-export async function tokenStanding (claims: AccessTokenClaims, storage: Storage): Promise<Standing | undefined> {
+export async function tokenStanding (claims: AccessTokenClaims, storage: Storage, audience?: string): Promise<Standing | undefined> {
   if (await storage.revocations.anyRevoked(denyEntriesOf(claims))) return undefined
+  // A token for a registered resource (RFC 8707; only introspection meets one): it stands while the resource is
+  // registered, with the scopes it still defines. Removing a resource ends its tokens.
+  let resource: Resource | undefined
+  if (audience !== undefined && claims.aud !== audience) {
+    resource = await storage.resources.find(claims.aud)
+    if (resource === undefined) return undefined
+  }
   if (subjectKind(claims) === 'client') {
     if (claims.sub !== claims.client_id) return undefined
-    return decide(claims, undefined, await storage.clients.find(claims.client_id)) || undefined
+    return decide(claims, undefined, await storage.clients.find(claims.client_id), resource) || undefined
   }
   const [user, client] = await Promise.all([
     storage.users.findById(claims.sub),
     // A deleted client's tokens die with it (those from refresh-token grants are also deny-listed).
     claims.client_id === DEFAULT_CLIENT.id ? DEFAULT_CLIENT : storage.clients.find(claims.client_id)
   ])
-  return decide(claims, user, client) || undefined
+  return decide(claims, user, client, resource) || undefined
 }
 
 /**
@@ -66,10 +74,12 @@ export function cachedTokenStanding (claims: AccessTokenClaims, peek: CachePeek)
  * and still at the token's credential version; the client exists in the token's generation; the scopes are what
  * still holds of the token's. `false`: refuse it. (Revocation is checked before: `tokenStanding`.)
  */
-export function decide (claims: AccessTokenClaims, user: User | undefined, client: Client | undefined): Standing | false {
+export function decide (claims: AccessTokenClaims, user: User | undefined, client: Client | undefined, resource?: Resource): Standing | false {
   if (subjectKind(claims) !== 'client' && (!user || user.disabled || user.credentialVersion !== (claims.cred_ver ?? 0))) return false
   if (!client || client.generation !== (claims.client_gen ?? null)) return false
-  const scope = formatScope(currentScope(parseScope(claims.scope), user, client))
+  const held = parseScope(claims.scope)
+  // A resource's token: the scopes the resource still defines (the user allowed them for it, held or not).
+  const scope = formatScope(resource === undefined ? currentScope(held, user, client) : scopesForResource(held, resource, client))
   return { user, scope: scope === '' ? undefined : scope }
 }
 

@@ -1,4 +1,4 @@
-import { jsonOr, num, numOrNull, requestedClaimsOf, strOrNull, type Row } from './rows.js'
+import { jsonOr, num, numOrNull, requestedClaimsOf, resourcesOf, strOrNull, type Row } from './rows.js'
 import type { AuthorizationCode, Consent, IssuedFromCode, Session } from './types.js'
 
 /** Row ⇄ entity mapping of the browser-flow tables (sessions, consents, authorization codes), shared by both backends. */
@@ -45,6 +45,7 @@ export const toAuthorizationCode = (r: Row): AuthorizationCode => ({
   sid: strOrNull(r.sid),
   amr: jsonOr<string[]>(r.amr, []),
   credentialVersion: num(r.credential_version ?? 0),
+  resources: resourcesOf(r.resources),
   createdAt: num(r.created_at),
   expiresAt: num(r.expires_at),
   redeemedAt: numOrNull(r.redeemed_at),

@@ -1,7 +1,7 @@
 import { systemClock, type Clock } from '../clock.js'
 import { BoundedLru, sweepEvery } from '../limits/lru.js'
 import { denyEntry } from './deny-list.js'
-import type { Client, ClientStore, GrantStore, RevocationStore, Storage, User, UserStore } from './types.js'
+import type { Client, ClientStore, GrantStore, Resource, ResourceStore, RevocationStore, Storage, User, UserStore } from './types.js'
 
 /**
  * A read-through layer over a Storage for the per-request checks behind every bearer token (is it
@@ -15,7 +15,7 @@ import type { Client, ClientStore, GrantStore, RevocationStore, Storage, User, U
  *   few seconds of overlap for transactions that commit just after their timestamp). If the mirror has
  *   not synced for `maxStaleMs` (database trouble), checks go to the database again, so a stale mirror
  *   never answers "not revoked" (fail closed);
- * - users by id and clients by id are kept for `ttlMs` and dropped at once by every write made
+ * - users by id, clients by id and resources by URI (every token request naming one reads it) are kept for `ttlMs` and dropped at once by every write made
  *   through this layer (and, across instances, by `invalidations`, e.g. Redis pub/sub).
  *
  * So a change made here is seen here immediately; one made by another process (the CLI, another
@@ -40,6 +40,8 @@ export interface InvalidationBus {
 export type Invalidation =
   | { kind: 'user', id: string }
   | { kind: 'client', id: string }
+  /** A resource (RFC 8707) added or removed: its URI. */
+  | { kind: 'resource', uri: string }
   /** Deny-list entries just written: [id, expiresAt] pairs. */
   | { kind: 'denied', entries: Array<[string, number]> }
 
@@ -124,6 +126,7 @@ export async function withReadCache (inner: Storage, options: CacheOptions, bus?
   const now = (options.clock ?? systemClock).nowMs
   const users = new TtlCache<User | undefined>(options.ttlMs, now)
   const clients = new TtlCache<Client | undefined>(options.ttlMs, now)
+  const resources = new TtlCache<Resource | undefined>(options.ttlMs, now)
   const denied = new Map<string, number>() // id → expiresAt (unix seconds)
   let syncedAt = -Infinity
   let cursor = 0 // the newest createdAt seen; the first sync reads the whole list
@@ -160,13 +163,14 @@ export async function withReadCache (inner: Storage, options: CacheOptions, bus?
   bus?.subscribe((message) => {
     if (message.kind === 'user') dropUser(message.id)
     else if (message.kind === 'client') dropClient(message.id)
+    else if (message.kind === 'resource') resources.drop(message.uri)
     else for (const [id, expiresAt] of message.entries) deny(id, expiresAt)
   })
 
   await sync()
   const timer = setInterval(() => { sync().catch(() => {}) }, options.syncMs)
   timer.unref()
-  const stopSweeping = sweepEvery(Math.max(options.ttlMs, 1000) * 10, users, clients)
+  const stopSweeping = sweepEvery(Math.max(options.ttlMs, 1000) * 10, users, clients, resources)
 
   const userStore: UserStore = {
     create: (user) => inner.users.create(user),
@@ -224,6 +228,23 @@ export async function withReadCache (inner: Storage, options: CacheOptions, bus?
     },
     scopeLists: () => inner.clients.scopeLists(),
     publicRedirectUris: () => inner.clients.publicRedirectUris()
+  }
+
+  const dropResource = (uri: string) => { resources.drop(uri); announce({ kind: 'resource', uri }) }
+  const resourceStore: ResourceStore = {
+    async create (resource) {
+      const created = await inner.resources.create(resource)
+      // A miss for this URI may be cached (an invalid_target a moment ago).
+      dropResource(created.uri)
+      return created
+    },
+    find: (uri) => resources.get(uri, (key) => inner.resources.find(key)),
+    list: (page) => inner.resources.list(page),
+    async delete (uri) {
+      const removed = await inner.resources.delete(uri)
+      dropResource(uri)
+      return removed
+    }
   }
 
   /** Entries this instance just wrote: into its mirror before the call returns, and to the other instances. */
@@ -293,6 +314,7 @@ export async function withReadCache (inner: Storage, options: CacheOptions, bus?
     accountLinks: inner.accountLinks,
     factors: inner.factors,
     passkeyChallenges: inner.passkeyChallenges,
+    resources: resourceStore,
     ping: () => inner.ping(),
     poolStats: inner.poolStats,
     async close () {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { SigningAlg } from '../../schemas/vocabulary.js'
-import type { AccountLink, FactorKind, UserFactor, AccountLinkPurpose, Client, OutboxMessage, ClientPatch, GrantType, Grant, Identity, ImportedUser, ProviderClaims, ProviderPatch, RefreshToken, RequestedClaims, SigningKey, UpstreamProvider, UpstreamTransaction, PasskeyChallenge, PasskeyCeremony, User, UserClaims, UserPatch } from './types.js'
+import type { AccountLink, FactorKind, UserFactor, AccountLinkPurpose, Client, OutboxMessage, ClientPatch, GrantType, Grant, Identity, ImportedUser, ProviderClaims, ProviderPatch, RefreshToken, RequestedClaims, Resource, SigningKey, UpstreamProvider, UpstreamTransaction, PasskeyChallenge, PasskeyCeremony, User, UserClaims, UserPatch } from './types.js'
 
 /**
  * Row ⇄ entity mapping shared by both backends: the column names are the same, and the few type
@@ -61,9 +61,21 @@ export const toGrant = (r: Row): Grant => ({
   scope: String(r.scope),
   claims: requestedClaimsOf(r.claims),
   credentialVersion: num(r.credential_version ?? 0),
+  resources: resourcesOf(r.resources),
   createdAt: num(r.created_at),
   expiresAt: num(r.expires_at),
   revokedAt: numOrNull(r.revoked_at)
+})
+
+/** The `resources` column of grants and authorization codes: space-separated URIs (RFC 8707 §2: a URI has no space), '' for none. */
+export const resourcesOf = (v: unknown): string[] => typeof v === 'string' && v !== '' ? v.split(' ') : []
+export const resourcesColumn = (resources: readonly string[] | undefined): string => (resources ?? []).join(' ')
+
+export const toResource = (r: Row): Resource => ({
+  uri: String(r.uri),
+  name: strOrNull(r.name),
+  scope: String(r.scope ?? ''),
+  createdAt: num(r.created_at)
 })
 
 /** The `claims` column of grants and authorization codes (JSON text): null when the request had no `claims` parameter. */
@@ -104,7 +116,7 @@ export const toSigningKey = (r: Row): SigningKey => ({
  * A refresh token with its grant in one statement (one snapshot), shared by both backends; append the
  * placeholder for the hash (`?` or `$1`).
  */
-export const SELECT_TOKEN_WITH_GRANT = `SELECT t.*, g.client_id, g.user_id, g.scope AS grant_scope, g.claims AS grant_claims, g.credential_version, g.created_at AS grant_created_at,
+export const SELECT_TOKEN_WITH_GRANT = `SELECT t.*, g.client_id, g.user_id, g.scope AS grant_scope, g.claims AS grant_claims, g.resources AS grant_resources, g.credential_version, g.created_at AS grant_created_at,
     g.expires_at AS grant_expires_at, g.revoked_at AS grant_revoked_at
   FROM refresh_tokens t JOIN grants g ON g.id = t.grant_id WHERE t.hash = `
 
@@ -116,6 +128,7 @@ export const toTokenWithGrant = (r: Row): { token: RefreshToken, grant: Grant } 
     user_id: r.user_id,
     scope: r.grant_scope,
     claims: r.grant_claims,
+    resources: r.grant_resources,
     credential_version: r.credential_version,
     created_at: r.grant_created_at,
     expires_at: r.grant_expires_at,

@@ -241,6 +241,8 @@ export interface Grant {
   claims?: RequestedClaims | null
   /** The user's credential version the grant was created under (User.credentialVersion). */
   credentialVersion: number
+  /** The RFC 8707 resources (URIs) granted at authorization: the family's access tokens may name these, never another. Absent when written: []. */
+  resources?: string[]
   createdAt: number
   /** Absolute end of the family: rotation never extends it. */
   expiresAt: number
@@ -372,6 +374,7 @@ export interface Storage {
   accountLinks: AccountLinkStore
   factors: UserFactorStore
   passkeyChallenges: PasskeyChallengeStore
+  resources: ResourceStore
   /** Resolves when the database answers; rejects with StoreUnavailableError otherwise. */
   ping (): Promise<void>
   /** Connection-pool use, for /metrics (PostgreSQL; SQLite has no pool). */
@@ -508,6 +511,8 @@ export interface AuthorizationCode {
   amr?: string[]
   /** The credential version of the session that issued it: redeemed only while the user still holds it. */
   credentialVersion: number
+  /** The RFC 8707 resources (URIs) the authorization request named, carried into the grant. Absent when written: []. */
+  resources?: string[]
   createdAt: number
   expiresAt: number
   /** Set by the one redemption that won; a second presentation is a replay. */
@@ -890,4 +895,29 @@ export interface PasskeyChallengeStore {
   consume (idHash: string, bindingHash: string, now: number): Promise<PasskeyChallenge | undefined>
   /** Deletes challenges expired by `now`; the number deleted. */
   purgeExpired (now: number): Promise<number>
+}
+
+/**
+ * An RFC 8707 resource: an API (an MCP server) access tokens may be issued for, with `aud` = its URI. Registered by
+ * an administrator (`gatehouse resources add`, POST /admin/resources); an unregistered one is `invalid_target`.
+ */
+export interface Resource {
+  /** Absolute URI without a fragment (RFC 8707 §2), as registered: the tokens' `aud`. */
+  uri: string
+  /** What the consent page calls it; null: the URI. */
+  name: string | null
+  /** Space-separated scopes the resource defines: its tokens carry only these. */
+  scope: string
+  createdAt: number
+}
+
+export type NewResource = Omit<Resource, 'createdAt'>
+
+export interface ResourceStore {
+  /** Throws ConflictError when the URI is taken. */
+  create (resource: NewResource): Promise<Resource>
+  find (uri: string): Promise<Resource | undefined>
+  /** In URI order. */
+  list (page: Page): Promise<Resource[]>
+  delete (uri: string): Promise<Resource | undefined>
 }

@@ -2,6 +2,7 @@ import type { FastifyPluginAsync } from 'fastify'
 import { AuthorizationError, badAuthorizationRequest } from '../../lib/errors.js'
 import { codeResponse, decideNext } from '../../lib/oauth/authorization-flow.js'
 import { consentScopes } from '../../lib/oauth/claims.js'
+import { withResourceUris } from '../../lib/oauth/resources.js'
 import { consentSchema } from '../../schemas/browser.js'
 import { answerClient } from './pages.js'
 
@@ -26,7 +27,7 @@ const consent: FastifyPluginAsync = async (fastify) => {
     // otherwise the sign-in it asks for would lead to this page again, and a short max_age would never let them through.
     // With the scopes the `claims` parameter reaches (a claim asked for by name is consented like its scope). Not while
     // a second factor is wanted: a session on one factor (a known password) decides nothing for the user yet.
-    if (next.scopes !== undefined && next.kind !== 'mfa') await storage.consents.grant(signedIn.user.id, authz.client.id, consentScopes(next.scopes, authz.claims), now)
+    if (next.scopes !== undefined && next.kind !== 'mfa') await storage.consents.grant(signedIn.user.id, authz.client.id, withResourceUris(consentScopes(next.scopes, authz.claims), authz.resources), now)
     if (next.kind !== 'code') return reply.redirect(returnTo, 303)
     return answerClient(reply, await codeResponse({ storage, issuer: config.issuer }, authz, next, now))
   })

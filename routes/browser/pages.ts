@@ -3,6 +3,7 @@ import { assetUrls } from '../../lib/browser/assets.js'
 import { describeScopes } from '../../lib/browser/scope-words.js'
 import { consentScopes } from '../../lib/oauth/claims.js'
 import { codeResponse, decideNext } from '../../lib/oauth/authorization-flow.js'
+import { consentSections } from '../../lib/oauth/resources.js'
 import type { AuthorizationRequest, ClientResponse } from '../../lib/oauth/authorize.js'
 import { passwordFormAllowed, signInAccepted, type SignInMethod } from '../../lib/oauth/sign-in-methods.js'
 import type { Storage, UpstreamProvider, User } from '../../lib/stores/types.js'
@@ -48,8 +49,14 @@ export async function showConsent (reply: FastifyReply, input: { authz: Authoriz
     returnTo: input.returnTo,
     clientId: input.authz.client.id,
     username: input.user.username,
-    scopes: describeScopes(consentScopes(input.scopes, input.authz.claims))
+    ...consentLists(consentScopes(input.scopes, input.authz.claims), input.authz)
   }, { formTargets: formTargets(input.authz) })
+}
+
+/** The consent page's lists: each API the request names (RFC 8707: its name, URI and the scopes it defines), then the rest. */
+function consentLists (scopes: string[], authz: AuthorizationRequest): { scopes: Array<{ name: string, text: string }>, apis: Array<{ name: string, uri: string, scopes: Array<{ name: string, text: string }> }> } {
+  const { apis, own } = consentSections(scopes, authz.resources)
+  return { scopes: describeScopes(own), apis: apis.map((api) => ({ ...api, scopes: describeScopes(api.scopes) })) }
 }
 
 /**

@@ -7,7 +7,7 @@ import { introspectSchema } from '../../schemas/token-management.js'
 /** POST /introspect (RFC 7662), for resource servers, which are confidential clients (lib/oauth/introspection.ts). */
 const introspectRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   const { storage, accessTokens, clock, config, throttle } = fastify
-  const deps = { storage, accessTokens, clock, issuer: config.issuer }
+  const deps = { storage, accessTokens, clock, issuer: config.issuer, audience: config.audience }
   const pace = fishingPacer({ counters: throttle, clock, log: fastify.log })
   const delayed = fastify.metrics.registry.counter('gatehouse_introspection_delayed_total', 'Introspection answers about unknown tokens delayed by the fishing limit.')
 

@@ -24,6 +24,8 @@ export interface Pools {
   victimProviders: string[]
   /** Pending invitations' ids (path parameter `id`): those POST /admin/invitations made. */
   victimInvitations: string[]
+  /** Registered resources' URIs (RFC 8707; path parameter `uri`): the fixtures' and those POST /admin/resources made. */
+  victimResources: string[]
   /** Never used as a path parameter: the fixtures the fuzzer needs to keep working. */
   protectedUsers: Set<string>
   protectedClients: Set<string>
@@ -196,6 +198,12 @@ function hintsFor (op: Operation, pools: Pools): Record<string, fc.Arbitrary<unk
       username: fc.oneof(pickFrom(() => pools.victimUsers, 'v0'), fc.stringMatching(/^[a-z0-9][a-z0-9._@+-]{0,20}$/)),
       client_id: fc.oneof(pickFrom(() => pools.victimClients, 'vc0'), fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,20}$/), fc.constant('c'.repeat(120)), fc.constant('default')),
       name: fc.oneof(fc.stringMatching(/^[a-z0-9][a-z0-9_-]{0,12}$/), pickFrom(() => pools.victimProviders, 'vp0'), fc.constant('Bad Name')),
+      // Resources (RFC 8707): mostly new URIs the rules accept, so that registrations succeed too.
+      uri: fc.oneof(
+        { weight: 3, arbitrary: fc.stringMatching(/^[a-z0-9]{1,12}$/).map((host) => `https://${host}.test/api`) },
+        { weight: 1, arbitrary: fc.constantFrom('http://localhost:3000/mcp', 'http://evil.test/api', 'https://a.test/#f', 'not a uri', 'https://a.test/\u0000', 'urn:x:y') },
+        { weight: 1, arbitrary: pickFrom(() => pools.victimResources, 'https://vr0.test/api') }
+      ),
       grant_types: fc.oneof(fc.constant(['client_credentials']), fc.constant(['password', 'refresh_token']), fc.constant(['authorization_code'])),
       password: fc.string({ minLength: 1, maxLength: 20 })
     })
@@ -352,9 +360,14 @@ function encodeBody (plan: BodyPlan, documented: string, limit: number): { heade
 // URL, headers
 
 function pathSegment (name: string, pools: Pools): fc.Arbitrary<string> {
-  const victims = name === 'username'
-    ? () => pools.victimUsers
-    : name === 'name' || name === 'provider' ? () => pools.victimProviders : name === 'id' ? () => pools.victimInvitations : () => pools.victimClients
+  const byName: Record<string, () => string[]> = {
+    username: () => pools.victimUsers,
+    name: () => pools.victimProviders,
+    provider: () => pools.victimProviders,
+    id: () => pools.victimInvitations,
+    uri: () => pools.victimResources
+  }
+  const victims = byName[name] ?? (() => pools.victimClients)
   const isProtected = (v: string) => (name === 'username' ? pools.protectedUsers : pools.protectedClients).has(v)
   return fc.oneof(
     { weight: 5, arbitrary: pickFrom(victims, 'nobody').map(pctEncode) },

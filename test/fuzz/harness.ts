@@ -86,6 +86,10 @@ export async function setUpFixtures (app: FastifyInstance): Promise<Pools> {
     victimInvitations.push((await invite({ storage: app.storage, send: app.mail.send, now: app.clock.now() }, { email: `vi${i}@example.test` })).id)
   }
 
+  // Registered resources (path parameter `uri`), so removing one has something to remove.
+  const victimResources: string[] = []
+  for (let i = 0; i < 4; i++) victimResources.push((await app.storage.resources.create({ uri: `https://vr${i}.test/api`, name: `VR ${i}`, scope: 'vr:read' })).uri)
+
   return {
     users: USERS.map(({ username, password }) => ({ username, password })),
     confidential,
@@ -98,6 +102,7 @@ export async function setUpFixtures (app: FastifyInstance): Promise<Pools> {
     victimClients,
     victimProviders,
     victimInvitations,
+    victimResources,
     protectedUsers: new Set(['root', 'dave', 'alice', 'bob']),
     protectedClients: new Set(['c1', 'c2', 'cc1', 'rs1', 'rs2', 'p1', 'admin-cli', 'me-cli'])
   }
@@ -122,6 +127,8 @@ export function harvest (pools: Pools, op: Operation, res: Reply): void {
     remember(pools.victimUsers, body.username)
   } else if (op.id === 'POST /admin/providers') {
     remember(pools.victimProviders, body.name)
+  } else if (op.id === 'POST /admin/resources') {
+    remember(pools.victimResources, body.uri)
   } else if (op.id === 'POST /admin/invitations') {
     remember(pools.victimInvitations, body.id)
   } else if (op.id === 'POST /admin/clients') {

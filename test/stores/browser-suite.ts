@@ -22,6 +22,7 @@ export function browserStoreSuite (t: Test, open: () => Promise<Storage>, openTw
     sid: null,
     amr: [],
     credentialVersion: 0,
+    resources: [],
     createdAt: now,
     expiresAt: now + 60,
     redeemedAt: null,
@@ -160,6 +161,20 @@ export function browserStoreSuite (t: Test, open: () => Promise<Storage>, openTw
     t.equal(await s.codes.purgeExpired(now), 1)
     t.equal(await s.codes.find('old'), undefined)
     t.ok(await s.codes.find(c.hash), 'live ones stay')
+  })
+
+  t.test('authorization codes: the resources (RFC 8707) they were issued for, in order; none reads back as []', async (t) => {
+    const s = await open()
+    t.teardown(() => s.close())
+    const two = code({ resources: ['https://b.test/api', 'https://a.test/mcp'] })
+    await s.codes.create(two)
+    t.same((await s.codes.find(two.hash))?.resources, ['https://b.test/api', 'https://a.test/mcp'])
+    const none = code()
+    delete none.resources
+    await s.codes.create(none)
+    t.same((await s.codes.find(none.hash))?.resources, [])
+    const redeemed = await s.codes.redeem(two.hash, now, { jti: 'j', exp: now + 60 })
+    t.same(redeemed.outcome === 'redeemed' && redeemed.code.resources, ['https://b.test/api', 'https://a.test/mcp'], 'and given back by the redemption')
   })
 
   t.test('authorization codes: one issued without a PKCE challenge reads back without one, redeemed or not', async (t) => {

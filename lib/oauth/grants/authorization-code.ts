@@ -3,7 +3,9 @@ import { digest } from '../../credentials/digest.js'
 import { isOidcScope, verifierMatches } from '../authorize.js'
 import { idTokenUserClaims } from '../claims.js'
 import { revokeIssued } from '../revocation.js'
+import { pickResource, resourceDefinedScopes, scopesForResource } from '../resources.js'
 import { formatScope, parseScope } from '../scopes.js'
+import type { Resource, ResourceStore } from '../../stores/types.js'
 import type { Grant } from './types.js'
 
 /**
@@ -13,6 +15,12 @@ import type { Grant } from './types.js'
  * A replay revokes what the first redemption issued (§4.1.2: SHOULD revoke): its ids are recorded with the
  * redemption, before issuing.
  */
+/** The code's resources still registered (one removed since no longer counts: its scopes and its tokens go with it). */
+async function grantedResources (uris: readonly string[], store: ResourceStore): Promise<Resource[]> {
+  const found = await Promise.all(uris.map((uri) => store.find(uri)))
+  return found.filter((r): r is Resource => r !== undefined)
+}
+
 export const authorizationCodeGrant: Grant<'code'> = {
   grantType: 'authorization_code',
   // Public clients authenticate with `client_id` alone (method none) and PKCE.
@@ -30,6 +38,10 @@ export const authorizationCodeGrant: Grant<'code'> = {
       }
       if (code.expiresAt <= now) throw invalidGrant('the authorization code has expired')
     }
+    // RFC 8707 §2.2: the resource this token is for, among those the authorization named; checked before the code is spent.
+    const granted = await grantedResources(code.resources ?? [], storage.resources)
+    const target = pickResource(body.resource, granted.map((r) => r.uri))
+    const resource = granted.find((r) => r.uri === target)
 
     const plan = issuer.plan({ refresh: client.grantTypes.includes('refresh_token') })
     const result = await storage.codes.redeem(hash, now, plan)
@@ -45,16 +57,23 @@ export const authorizationCodeGrant: Grant<'code'> = {
     // The code carries its session's credential version: a password change or a disable since it was issued (or
     // since the sign-in that made the session read the user) leaves it nothing to give.
     if (!user || user.disabled || user.credentialVersion !== code.credentialVersion) throw invalidGrant()
-    // Scopes the user has lost since the consent are dropped (the OIDC ones name claims and always stay).
+    // Scopes the user has lost since the consent are dropped (the OIDC ones name claims and always stay); those a
+    // granted resource defines stay (the user allowed them for that API on the consent page).
     const userScopes = parseScope(user.scope)
-    const scope = formatScope(parseScope(code.scope).filter((s) => isOidcScope(s) || userScopes.includes(s)))
+    const defined = resourceDefinedScopes(granted)
+    const familyScope = parseScope(code.scope).filter((s) => isOidcScope(s) || userScopes.includes(s) || defined.has(s))
+    // The access token: the resource's part of the grant, or Gatehouse's own (what the user holds, as before).
+    const scope = resource === undefined ? familyScope.filter((s) => isOidcScope(s) || userScopes.includes(s)) : scopesForResource(familyScope, resource, client)
     // The family is created against the code's credential version, checked again in the transaction that creates
     // it: a change that lands meanwhile makes this invalid_grant (lib/oauth/token-issuer.ts); the access token
     // carries that version too, so without a family it is refused from then on.
     return issuer.issue({
       user: { id: user.id, credentialVersion: code.credentialVersion },
       client,
-      scope,
+      scope: formatScope(scope),
+      grantedScope: formatScope(familyScope),
+      resource,
+      resources: granted.map((r) => r.uri),
       plan,
       claims: code.claims,
       idToken: { nonce: code.nonce, authTime: code.authTime, amr: code.amr ?? [], sid: code.sid ?? null, userClaims: idTokenUserClaims(user, code.claims ?? null) }

@@ -1,5 +1,6 @@
 import { invalidGrant } from '../../errors.js'
 import { grantScope, intersect, parseScope } from '../scopes.js'
+import { requestedResource, scopesForResource } from '../resources.js'
 import { signIn } from '../sign-in.js'
 import { passwordGrantRefusal } from './password-mfa.js'
 import type { Grant } from './types.js'
@@ -15,6 +16,8 @@ export const passwordGrant: Grant<'username' | 'password'> = {
   disabled: (config) => config.passwordGrant ? undefined : 'the password grant is disabled on this server',
   async handle ({ body, client, clientIp, addressKey, log }, { storage, passwords, issuer, throttle, events, config }) {
     const { username, password } = body
+    // Before the password is checked: an unknown resource costs no sign-in attempt (RFC 8707 §2.2).
+    const resource = await requestedResource(body.resource, storage.resources)
     // A right password of a user with a factor clears none of the account's failures (lib/oauth/sign-in.ts), so a
     // known password cannot wipe the count that wrong codes add to, whatever this grant answers next.
     const user = await signIn({ storage, passwords, throttle, log, events }, { username, password, clientIp, addressKey, clientId: client.id })
@@ -26,9 +29,15 @@ export const passwordGrant: Grant<'username' | 'password'> = {
       throw invalidGrant(refusal)
     }
 
+    const refresh = client.grantTypes.includes('refresh_token')
+    if (resource !== undefined) {
+      // A token for another API (RFC 8707): the scopes it defines, within the client's list; the family may name it alone.
+      const scope = grantScope(body.scope, scopesForResource(parseScope(resource.scope), resource, client))
+      return issuer.issue({ user, client, scope, refresh, resource, resources: [resource.uri] })
+    }
     const userScopes = parseScope(user.scope)
     const allowed = client.scope === null ? userScopes : intersect(userScopes, parseScope(client.scope))
     const scope = grantScope(body.scope, allowed)
-    return issuer.issue({ user, client, scope, refresh: client.grantTypes.includes('refresh_token') })
+    return issuer.issue({ user, client, scope, refresh })
   }
 }

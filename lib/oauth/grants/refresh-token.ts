@@ -1,4 +1,5 @@
 import { invalidGrant, invalidScope } from '../../errors.js'
+import { pickResource, requestedResource, scopesForResource } from '../resources.js'
 import { currentScope, formatScope, parseScope } from '../scopes.js'
 import type { Grant } from './types.js'
 
@@ -15,6 +16,10 @@ export const refreshTokenGrant: Grant<'refresh_token'> = {
     // Bound to the client it was issued to (§6, §10.4): another client's token is simply invalid.
     if (!found || found.grant.clientId !== client.id) throw invalidGrant()
     const { grant } = found
+    // RFC 8707 §2.2: only a resource granted at authorization, never another (SECURITY-CASES D4); checked before the
+    // token is spent, so a refused request leaves it usable.
+    const target = pickResource(body.resource, grant.resources ?? [])
+    const resource = await requestedResource(target, storage.resources)
 
     const user = await storage.users.findById(grant.userId)
     if (!user || user.disabled || user.credentialVersion !== grant.credentialVersion) throw invalidGrant()
@@ -29,7 +34,9 @@ export const refreshTokenGrant: Grant<'refresh_token'> = {
       if (extra.length > 0) throw invalidScope(`scope not originally granted: ${extra.join(' ').slice(0, 200)}`)
       scope = wanted
     }
-    scope = currentScope(scope, user, client)
+    // A resource's token: the scopes it still defines (the user allowed them on the consent page, held or not);
+    // Gatehouse's own: those the user and the client still hold.
+    scope = resource === undefined ? currentScope(scope, user, client) : scopesForResource(scope, resource, client)
 
     const result = await issuer.refreshTokens.rotate(found)
     if (result.outcome === 'reused') {
@@ -38,6 +45,6 @@ export const refreshTokenGrant: Grant<'refresh_token'> = {
     }
     if (result.outcome !== 'rotated' || result.next === undefined) throw invalidGrant()
     // What the `claims` parameter asked for at /userinfo stays with the family (lib/oauth/claims.ts).
-    return issuer.issue({ user, client, scope: formatScope(scope), family: { grantId: grant.id, refreshToken: result.next }, claims: grant.claims })
+    return issuer.issue({ user, client, scope: formatScope(scope), family: { grantId: grant.id, refreshToken: result.next }, claims: grant.claims, resource })
   }
 }

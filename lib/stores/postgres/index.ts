@@ -16,6 +16,7 @@ import { PostgresHousekeepingStore } from './housekeeping.js'
 import { PostgresOutboxStore } from './outbox.js'
 import { PostgresAccountLinkStore } from './account-links.js'
 import { PostgresUserFactorStore } from './factors.js'
+import { PostgresResourceStore } from './resources.js'
 import { PostgresPasskeyChallengeStore } from './passkey-challenges.js'
 
 /**
@@ -82,6 +83,7 @@ export async function openPostgres (databaseUrl: string, clock: Clock = systemCl
     accountLinks: new PostgresAccountLinkStore(db),
     factors: new PostgresUserFactorStore(db),
     passkeyChallenges: new PostgresPasskeyChallengeStore(db),
+    resources: new PostgresResourceStore(db, clock),
     async ping () {
       try {
         // A table of ours, not just SELECT 1: a database dropped and re-created empty is not ready either.

@@ -314,7 +314,16 @@ export const postgresMigrations: string[] = [
   `ALTER TABLE clients ADD COLUMN require_mfa BOOLEAN NOT NULL DEFAULT FALSE;
    ALTER TABLE clients ADD COLUMN password_grant_skips_mfa BOOLEAN NOT NULL DEFAULT FALSE;`,
   // A code keeps its session's amr: see the SQLite migration of the same number.
-  "ALTER TABLE authorization_codes ADD COLUMN amr JSONB NOT NULL DEFAULT '[]'::jsonb;"
+  "ALTER TABLE authorization_codes ADD COLUMN amr JSONB NOT NULL DEFAULT '[]'::jsonb;",
+  // Resource indicators (RFC 8707): see the SQLite migration of the same number.
+  `CREATE TABLE resources (
+     uri TEXT COLLATE "C" PRIMARY KEY,
+     name TEXT,
+     scope TEXT NOT NULL DEFAULT '',
+     created_at BIGINT NOT NULL
+   );
+   ALTER TABLE authorization_codes ADD COLUMN resources TEXT NOT NULL DEFAULT '';
+   ALTER TABLE grants ADD COLUMN resources TEXT NOT NULL DEFAULT '';`
 ]
 
 /**

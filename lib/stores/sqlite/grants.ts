@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3'
 import type { Grant, GrantStore, RefreshToken, RevokeOptions, RotateResult } from '../types.js'
 import { denyEntry } from '../deny-list.js'
-import { requestedClaimsColumn, SELECT_TOKEN_WITH_GRANT, toGrant, toRefreshToken, toTokenWithGrant } from '../rows.js'
+import { requestedClaimsColumn, resourcesColumn, SELECT_TOKEN_WITH_GRANT, toGrant, toRefreshToken, toTokenWithGrant } from '../rows.js'
 
 type Row = Record<string, unknown>
 
@@ -26,8 +26,8 @@ export class SqliteGrantStore implements GrantStore {
   constructor (db: Database.Database) {
     this.#db = db
     // Only while the user still holds the credential version the sign-in read (users.credential_version).
-    this.#insertGrant = db.prepare(`INSERT INTO grants (id, client_id, user_id, scope, credential_version, created_at, expires_at, claims)
-      SELECT ?, ?, u.id, ?, u.credential_version, ?, ?, ? FROM users u WHERE u.id = ? AND u.credential_version = ? AND u.disabled = 0`)
+    this.#insertGrant = db.prepare(`INSERT INTO grants (id, client_id, user_id, scope, credential_version, created_at, expires_at, claims, resources)
+      SELECT ?, ?, u.id, ?, u.credential_version, ?, ?, ?, ? FROM users u WHERE u.id = ? AND u.credential_version = ? AND u.disabled = 0`)
     this.#insertToken = db.prepare('INSERT INTO refresh_tokens (hash, grant_id, scope, issued_at, expires_at) VALUES (?, ?, ?, ?, ?)')
     this.#findGrant = db.prepare('SELECT * FROM grants WHERE id = ?')
     this.#findToken = db.prepare('SELECT * FROM refresh_tokens WHERE hash = ?')
@@ -44,7 +44,7 @@ export class SqliteGrantStore implements GrantStore {
 
   async create (grant: Omit<Grant, 'revokedAt'>, first: RefreshToken): Promise<boolean> {
     return this.#db.transaction(() => {
-      const inserted = this.#insertGrant.run(grant.id, grant.clientId, grant.scope, grant.createdAt, grant.expiresAt, requestedClaimsColumn(grant.claims), grant.userId, grant.credentialVersion)
+      const inserted = this.#insertGrant.run(grant.id, grant.clientId, grant.scope, grant.createdAt, grant.expiresAt, requestedClaimsColumn(grant.claims), resourcesColumn(grant.resources), grant.userId, grant.credentialVersion)
       if (inserted.changes !== 1) return false
       this.#insertToken.run(first.hash, first.grantId, first.scope, first.issuedAt, first.expiresAt)
       return true

@@ -15,6 +15,7 @@ import { SqliteHousekeepingStore } from './housekeeping.js'
 import { SqliteOutboxStore } from './outbox.js'
 import { SqliteAccountLinkStore } from './account-links.js'
 import { SqliteUserFactorStore } from './factors.js'
+import { SqliteResourceStore } from './resources.js'
 import { SqlitePasskeyChallengeStore } from './passkey-challenges.js'
 
 /** `sqlite:PATH` (relative to the working directory) or `sqlite::memory:`. */
@@ -52,6 +53,7 @@ export function openSqlite (databaseUrl: string, clock: Clock = systemClock): St
     accountLinks: new SqliteAccountLinkStore(db),
     factors: new SqliteUserFactorStore(db),
     passkeyChallenges: new SqlitePasskeyChallengeStore(db),
+    resources: new SqliteResourceStore(db, clock),
     async ping () { db.prepare('SELECT 1').get() },
     async close () { if (db.open) db.close() }
   }

@@ -354,5 +354,15 @@ export const sqliteMigrations: string[] = [
    ALTER TABLE clients ADD COLUMN password_grant_skips_mfa INTEGER NOT NULL DEFAULT 0;`,
   // A code keeps its session's amr (JSON list, RFC 8176) as it was at issue, for the ID token's amr and acr; codes
   // from before read [] (one factor).
-  "ALTER TABLE authorization_codes ADD COLUMN amr TEXT NOT NULL DEFAULT '[]';"
+  "ALTER TABLE authorization_codes ADD COLUMN amr TEXT NOT NULL DEFAULT '[]';",
+  // Resource indicators (RFC 8707, docs/resources.md): the registered resources (APIs, MCP servers) tokens may be
+  // issued for; the resources a code and a refresh family were granted (space-separated URIs, '' for none).
+  `CREATE TABLE resources (
+     uri TEXT PRIMARY KEY,
+     name TEXT,
+     scope TEXT NOT NULL DEFAULT '',
+     created_at INTEGER NOT NULL
+   );
+   ALTER TABLE authorization_codes ADD COLUMN resources TEXT NOT NULL DEFAULT '';
+   ALTER TABLE grants ADD COLUMN resources TEXT NOT NULL DEFAULT '';`
 ]
