@@ -223,7 +223,12 @@ export async function withReadCache (inner: Storage, options: CacheOptions, bus?
       return client
     },
     scopeLists: () => inner.clients.scopeLists(),
-    publicRedirectUris: () => inner.clients.publicRedirectUris()
+    publicRedirectUris: () => inner.clients.publicRedirectUris(),
+    // first_used_at is read by the sweep only (in the store), never from a cached client: no drop needed.
+    markUsed: (id, now) => inner.clients.markUsed(id, now),
+    // The purged clients were never used, so none is cached with tokens behind it; a cached copy answers at most
+    // one TTL longer (as a client deleted on another instance does before its invalidation arrives).
+    purgeUnusedRegistrations: (createdBefore) => inner.clients.purgeUnusedRegistrations(createdBefore)
   }
 
   /** Entries this instance just wrote: into its mirror before the call returns, and to the other instances. */
@@ -293,6 +298,7 @@ export async function withReadCache (inner: Storage, options: CacheOptions, bus?
     accountLinks: inner.accountLinks,
     factors: inner.factors,
     passkeyChallenges: inner.passkeyChallenges,
+    registrationTokens: inner.registrationTokens,
     ping: () => inner.ping(),
     poolStats: inner.poolStats,
     async close () {

@@ -314,7 +314,27 @@ export const postgresMigrations: string[] = [
   `ALTER TABLE clients ADD COLUMN require_mfa BOOLEAN NOT NULL DEFAULT FALSE;
    ALTER TABLE clients ADD COLUMN password_grant_skips_mfa BOOLEAN NOT NULL DEFAULT FALSE;`,
   // A code keeps its session's amr: see the SQLite migration of the same number.
-  "ALTER TABLE authorization_codes ADD COLUMN amr JSONB NOT NULL DEFAULT '[]'::jsonb;"
+  "ALTER TABLE authorization_codes ADD COLUMN amr JSONB NOT NULL DEFAULT '[]'::jsonb;",
+  // Dynamic client registration (RFC 7591/7592, docs/registration.md): a registered client's own metadata, its
+  // registration access token's digest, who registered it and its first use (unused open registrations expire:
+  // lib/ops/sweep.ts); and the initial access tokens of REGISTRATION=token, by digest only.
+  `ALTER TABLE clients ADD COLUMN registration TEXT CHECK (registration IN ('open', 'token')),
+     ADD COLUMN client_name TEXT,
+     ADD COLUMN client_uri TEXT,
+     ADD COLUMN logo_uri TEXT,
+     ADD COLUMN registration_metadata JSONB NOT NULL DEFAULT '{}'::jsonb,
+     ADD COLUMN registration_token_hash TEXT,
+     ADD COLUMN registered_by TEXT,
+     ADD COLUMN first_used_at BIGINT;
+   CREATE INDEX clients_unused_registrations ON clients (created_at) WHERE registration = 'open' AND first_used_at IS NULL;
+   CREATE TABLE registration_tokens (
+     id TEXT COLLATE "C" PRIMARY KEY,
+     digest TEXT COLLATE "C" NOT NULL UNIQUE,
+     expires_at BIGINT,
+     max_uses INTEGER,
+     uses INTEGER NOT NULL DEFAULT 0,
+     created_at BIGINT NOT NULL
+   );`
 ]
 
 /**
