@@ -9,6 +9,7 @@ import { UserView } from './users.js'
 import { HtmlPage, UserInfo } from './browser.js'
 import { ProviderView } from './providers.js'
 import { InvitationView } from './invitations.js'
+import { RegistrationErrorSchema, RegistrationResponse } from './registration.js'
 
 /**
  * Every schema with an `$id`, registered once (plugins/schemas.ts) and referenced from route schemas with
@@ -31,5 +32,7 @@ export const sharedSchemas: TSchema[] = [
   HtmlPage,
   UserInfo,
   ProviderView,
-  InvitationView
+  InvitationView,
+  RegistrationResponse,
+  RegistrationErrorSchema
 ]

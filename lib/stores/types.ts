@@ -244,7 +244,7 @@ export interface ClientStore {
   list (page: Page): Promise<Client[]>
   update (id: string, patch: ClientPatch): Promise<Client | undefined>
   delete (id: string): Promise<Client | undefined>
-  /** The distinct non-empty scope lists clients may ask for. */
+  /** The distinct non-empty scope lists clients an administrator made may ask for (a registered client's own words are not a scope that exists). */
   scopeLists (): Promise<string[]>
   /** Every redirect URI registered by a public client (browser apps: their origins may call the token endpoint). */
   publicRedirectUris (): Promise<string[]>

@@ -91,7 +91,7 @@ export class PostgresClientStore implements ClientStore {
   }
 
   async scopeLists (): Promise<string[]> {
-    const { rows } = await this.#db.query({ name: 'gh_clients_scopes', text: "SELECT DISTINCT scope FROM clients WHERE scope IS NOT NULL AND scope <> ''" })
+    const { rows } = await this.#db.query({ name: 'gh_clients_scopes_v2', text: "SELECT DISTINCT scope FROM clients WHERE scope IS NOT NULL AND scope <> '' AND registration IS NULL" })
     return rows.map((r) => String(r.scope))
   }
 }

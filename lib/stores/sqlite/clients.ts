@@ -30,7 +30,7 @@ export class SqliteClientStore implements ClientStore {
     this.#find = db.prepare('SELECT * FROM clients WHERE id = ?')
     this.#list = db.prepare('SELECT * FROM clients ORDER BY id LIMIT ? OFFSET ?')
     this.#delete = db.prepare('DELETE FROM clients WHERE id = ? RETURNING *')
-    this.#scopes = db.prepare("SELECT DISTINCT scope FROM clients WHERE scope IS NOT NULL AND scope <> ''")
+    this.#scopes = db.prepare("SELECT DISTINCT scope FROM clients WHERE scope IS NOT NULL AND scope <> '' AND registration IS NULL")
     this.#publicRedirects = db.prepare('SELECT DISTINCT j.value AS uri FROM clients, json_each(clients.redirect_uris) AS j WHERE clients.is_public = 1')
     this.#markUsed = db.prepare('UPDATE clients SET first_used_at = ? WHERE id = ? AND first_used_at IS NULL')
     this.#purgeUnused = db.prepare("DELETE FROM clients WHERE registration = 'open' AND first_used_at IS NULL AND created_at < ?")
