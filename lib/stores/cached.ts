@@ -224,8 +224,12 @@ export async function withReadCache (inner: Storage, options: CacheOptions, bus?
     },
     scopeLists: () => inner.clients.scopeLists(),
     publicRedirectUris: () => inner.clients.publicRedirectUris(),
-    // first_used_at is read by the sweep only (in the store), never from a cached client: no drop needed.
-    markUsed: (id, now) => inner.clients.markUsed(id, now),
+    // Dropped here so the next read sees the mark (and stops marking); another instance's stale copy only marks
+    // again, which changes nothing (the store marks once).
+    async markUsed (id, now) {
+      await inner.clients.markUsed(id, now)
+      dropClient(id)
+    },
     // The purged clients were never used, so none is cached with tokens behind it; a cached copy answers at most
     // one TTL longer (as a client deleted on another instance does before its invalidation arrives).
     purgeUnusedRegistrations: (createdBefore) => inner.clients.purgeUnusedRegistrations(createdBefore)
