@@ -1,4 +1,4 @@
-import t from 'tap'
+import t, { type Test } from 'tap'
 import type { FastifyInstance } from 'fastify'
 import { addUser, build, form, FORM } from '../support/helper.js'
 import { assertOAuthError } from '../support/oauth.js'
@@ -12,7 +12,8 @@ const register = (app: FastifyInstance, body: unknown, headers: Record<string, s
 
 t.test('D1: hostile redirect URIs, a 100 KB body and 5,000 registrations from one address: 400/413, the limit holds, nothing stored for refused ones', async (t) => {
   const app = await build(t, { REGISTRATION: 'open' })
-  for (const [uri, label] of [['javascript:alert(1)', 'javascript:'], ['https://x.test/cb#f', 'a fragment'], ['http://evil.test/cb', 'http not on loopback'], ['data:text/html,<script>x</script>', 'data:']]) {
+  const hostile: Array<[string, string]> = [['javascript:alert(1)', 'javascript:'], ['https://x.test/cb#f', 'a fragment'], ['http://evil.test/cb', 'http not on loopback'], ['data:text/html,<script>x</script>', 'data:']]
+  for (const [uri, label] of hostile) {
     const res = await register(app, { redirect_uris: [uri], token_endpoint_auth_method: 'none' })
     t.equal(res.statusCode, 400, label)
     t.equal(res.json().error, 'invalid_redirect_uri', label)
@@ -52,7 +53,7 @@ t.test('D1: an open registration never used expires (the sweep), a used one stay
   t.ok(await app.storage.clients.find(used.client_id))
 })
 
-async function registeredFlow (t: Parameters<Parameters<typeof t.test>[1]>[0]) {
+async function registeredFlow (t: Test) {
   const app = await build(t, { REGISTRATION: 'open' })
   await addUser(app, 'alice', PASSWORD, { scope: 'items:read admin' })
   await app.storage.clients.create({ id: 'api', secretHash: null, isPublic: false, grantTypes: ['client_credentials'], scope: 'items:read items:write', redirectUris: [] })
