@@ -86,6 +86,7 @@ const errors = {
   401: ref(BearerErrorSchema, 'invalid_token: no usable initial access token (REGISTRATION=token), or a wrong registration access token (WWW-Authenticate: Bearer)'),
   404: ref(AdminErrorSchemas.notFound, 'registration is off on this server (REGISTRATION=off)'),
   413: ref(RegistrationErrorSchema, 'the body is larger than 16 KiB'),
+  415: ref(RegistrationErrorSchema, 'invalid_request: the body is of a type the server does not read'),
   503: ref(RegistrationErrorSchema, 'temporarily_unavailable: the database is unreachable; Retry-After says when to try again')
 }
 
@@ -111,7 +112,7 @@ export const readRegistrationSchema = {
   operationId: 'readRegistration',
   summary: 'Read a registered client (RFC 7592 §2.1)',
   description: 'With its registration access token as a bearer token.',
-  response: { 200: ref(RegistrationResponse, 'the client as registered (without its secret)'), 401: errors[401], 404: errors[404], 503: errors[503] }
+  response: { 200: ref(RegistrationResponse, 'the client as registered (without its secret)'), 400: ref(RegistrationErrorSchema, 'invalid_request: a malformed URL'), 401: errors[401], 404: errors[404], 503: errors[503] }
 }
 
 export const updateRegistrationSchema = {
@@ -128,5 +129,5 @@ export const deleteRegistrationSchema = {
   operationId: 'deleteRegistration',
   summary: 'Delete a registered client (RFC 7592 §2.3)',
   description: 'The client and every token issued to it stop working.',
-  response: { 204: Type.Null({ description: 'deleted' }), 400: errors[400], 401: errors[401], 404: errors[404], 413: errors[413], 503: errors[503] }
+  response: { 204: Type.Null({ description: 'deleted' }), 400: errors[400], 401: errors[401], 404: errors[404], 413: errors[413], 415: errors[415], 503: errors[503] }
 }

@@ -31,7 +31,7 @@ const registrationClientRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     return updated
   })
 
-  fastify.delete('/register/:client_id', { ...noStore, schema: deleteRegistrationSchema }, async (request, reply) => {
+  fastify.delete('/register/:client_id', { ...noStore, bodyLimit: REGISTRATION_BODY_LIMIT, schema: deleteRegistrationSchema }, async (request, reply) => {
     const { client } = await authorized(request)
     await deleteRegistration(deps, client)
     fastify.events.emit({ type: 'client_registration_deleted', clientId: client.id, ip: request.ip }, request.log)
