@@ -211,6 +211,12 @@ export const ConfigSchema = Type.Object({
     description: 'whether people may create their own accounts: `open` links the login page to `/signup` (docs/accounts.md); `off` leaves ' +
       'accounts to administrators and invitations'
   }),
+  registration: OneOf(['off', 'token', 'open'] as const, {
+    env: 'REGISTRATION',
+    default: 'off',
+    description: 'RFC 7591 dynamic client registration at `POST /register` (docs/registration.md): `off`; `token`: a registration needs an ' +
+      'initial access token from `gatehouse registration-tokens add`; `open`: anyone may register (limited per address, unused registrations expire)'
+  }),
   mfa: OneOf(['optional', 'required'] as const, {
     env: 'MFA',
     default: 'optional',

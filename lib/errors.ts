@@ -1,4 +1,4 @@
-import type { AdminErrorCode, BearerErrorCode, OAuthErrorCode, ResponseMode } from '../schemas/vocabulary.js'
+import type { AdminErrorCode, BearerErrorCode, OAuthErrorCode, RegistrationErrorCode, ResponseMode } from '../schemas/vocabulary.js'
 
 /**
  * The one error root. Every error a route can throw is a GatehouseError: it carries its RFC code, a
@@ -98,6 +98,20 @@ export const invalidToken = (description = 'the access token is invalid, expired
   new BearerError('invalid_token', description)
 export const insufficientScope = (scope: string) =>
   new BearerError('insufficient_scope', `this resource needs the scope: ${scope}`, scope)
+
+/** RFC 7591 §3.2.2: client metadata refused at POST /register or RFC 7592's PUT (400), or too many registrations (429). */
+export class RegistrationError extends GatehouseError {
+  readonly error: RegistrationErrorCode
+  constructor (error: Exclude<RegistrationErrorCode, 'temporarily_unavailable'>, description: string, statusCode = 400, headers: Record<string, string> = {}) {
+    super(description, statusCode, headers)
+    this.error = error
+  }
+}
+
+export const invalidRedirectUri = (description: string) => new RegistrationError('invalid_redirect_uri', description)
+export const invalidClientMetadata = (description: string) => new RegistrationError('invalid_client_metadata', description)
+export const tooManyRegistrations = (retryAfter: number) =>
+  new RegistrationError('too_many_requests', 'too many registrations from this address; try again later', 429, { 'retry-after': String(retryAfter) })
 
 /** A rule of the admin API or CLI was broken (400), no such record (404), or it already exists (409). */
 export class AdminError extends GatehouseError {

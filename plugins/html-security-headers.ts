@@ -2,7 +2,7 @@ import fp from 'fastify-plugin'
 import type { FastifyReply, FastifyRequest, onRequestHookHandler, RouteOptions } from 'fastify'
 
 /** What a rendered page's own CSP must allow: its inline style (by nonce), where its forms may post, its nonce'd scripts if it has any. */
-export interface PageSources { styleNonce: string, formTargets: readonly string[], scriptNonce?: string | undefined }
+export interface PageSources { styleNonce: string, formTargets: readonly string[], scriptNonce?: string | undefined, imageSources?: readonly string[] }
 
 declare module 'fastify' {
   interface FastifyReply {
@@ -66,7 +66,9 @@ function pageCsp (sources: PageSources): string {
   const formAction = ["'self'", ...new Set(sources.formTargets)].join(' ')
   // A page with scripts may call back here (the passkey buttons ask for their challenge), nowhere else.
   const script = sources.scriptNonce === undefined ? '' : ` script-src 'nonce-${sources.scriptNonce}'; connect-src 'self';`
-  return `default-src 'none'; style-src 'nonce-${sources.styleNonce}';${script} img-src 'self' data:; form-action ${formAction}; base-uri 'none'; frame-ancestors 'none'`
+  // A registered client's logo (the consent page) is the one image from elsewhere: its exact URL, https only.
+  const images = ["'self'", 'data:', ...new Set(sources.imageSources ?? [])].join(' ')
+  return `default-src 'none'; style-src 'nonce-${sources.styleNonce}';${script} img-src ${images}; form-action ${formAction}; base-uri 'none'; frame-ancestors 'none'`
 }
 
 function withFrameAncestorsNone (csp: string): string {

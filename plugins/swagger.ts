@@ -29,6 +29,7 @@ export default fp(async (fastify) => {
       },
       tags: [
         { name: 'oauth', description: 'OAuth 2.0 endpoints (form-encoded requests, RFC 6749 §5.2 errors)' },
+        { name: 'registration', description: 'Dynamic client registration (RFC 7591, RFC 7592; JSON requests), when REGISTRATION is not off' },
         { name: 'users', description: 'Resources protected by bearer tokens (RFC 6750 errors)' },
         { name: 'discovery', description: 'Metadata and keys' },
         { name: 'admin', description: 'Administration (scope admin)' },

@@ -14,6 +14,8 @@ export interface PageOptions {
   status?: number
   /** Origins a form on the page may end up at (CSP form-action): a login or consent post 303s to the client. */
   formTargets?: string[]
+  /** Images from elsewhere the page shows (exact https URLs: a registered client's logo on the consent page). */
+  imageSources?: string[]
   /**
    * The page runs scripts carrying its nonce: form-post.eta's inline submit, the passkey pages' scripts served from
    * /assets/ (lib/browser/assets.ts); no other page runs any.
@@ -63,7 +65,7 @@ export default fp(async (fastify) => {
   fastify.decorateReply('page', async function (this: FastifyReply, name: string, data: Record<string, unknown>, options: PageOptions = {}) {
     const nonce = randomBytes(16).toString('base64')
     // plugins/html-security-headers.ts writes the page's CSP (and the rest) from these.
-    this.pageSources = { styleNonce: nonce, formTargets: options.formTargets ?? [], scriptNonce: options.script === true ? nonce : undefined }
+    this.pageSources = { styleNonce: nonce, formTargets: options.formTargets ?? [], scriptNonce: options.script === true ? nonce : undefined, imageSources: options.imageSources ?? [] }
     this.code(options.status ?? 200).header('content-type', 'text/html; charset=utf-8')
     const html = await this.viewAsync(`${name}.eta`, { ...data, nonce, issuerName: config.issuerName })
     return this.send(html)

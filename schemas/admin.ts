@@ -70,6 +70,13 @@ export const ClientView = Type.Object({
   require_mfa: Type.Boolean({ description: 'its users must have used a second factor in the browser (docs/second-factors.md)' }),
   password_grant_skips_mfa: Type.Boolean({ description: 'legacy: the password grant serves users who have a second factor on the password alone' }),
   created_at: Type.Integer(),
+  registered: Type.Optional(Type.Boolean({ description: 'it registered itself through POST /register (RFC 7591, docs/registration.md)' })),
+  registration: Type.Optional(Type.Unsafe<'open' | 'token' | null>({ type: ['string', 'null'], enum: ['open', 'token', null], description: 'how it registered itself: open, or with an initial access token; null when an administrator made it' })),
+  client_name: Type.Optional(NullableString),
+  client_uri: Type.Optional(Type.Unsafe<string | null>({ type: ['string', 'null'] })),
+  logo_uri: Type.Optional(Type.Unsafe<string | null>({ type: ['string', 'null'] })),
+  registered_by: Type.Optional(Type.Unsafe<string | null>({ type: ['string', 'null'], description: 'the client address that registered it' })),
+  first_used_at: Type.Optional(Type.Unsafe<number | null>({ type: ['integer', 'null'], description: 'when it first got tokens; an open registration never used is deleted after 24 hours' })),
   client_secret: Type.Optional(Type.String({ description: 'only in the reply that created or re-issued it' }))
 }, {
   $id: 'Client',
@@ -229,3 +236,20 @@ export const PasswordResetSent = Type.Object({
   email: Type.String({ description: 'the address the link was sent to: the user\'s' }),
   expires_at: Type.Integer({ description: 'when the link stops working (Unix seconds): 30 minutes after it was sent' })
 }, { description: 'a reset link was queued for the user', examples: [{ email: 'alice@example.com', expires_at: 1767226500 }] })
+
+/** RFC 7591 initial access tokens (REGISTRATION=token): never the token, but in the reply that made it. */
+export const RegistrationTokenView = Type.Object({
+  id: Type.String(),
+  expires_at: Type.Unsafe<number | null>({ type: ['integer', 'null'], description: 'when it stops working; null: never' }),
+  max_uses: Type.Unsafe<number | null>({ type: ['integer', 'null'], description: 'registrations it allows; null: no limit' }),
+  uses: Type.Integer({ description: 'registrations it made' }),
+  created_at: Type.Integer(),
+  token: Type.Optional(Type.String({ description: 'the token itself, in the reply that made it only' }))
+}, { examples: [{ id: '3f9c2a1b7d4e', expires_at: 1767311100, max_uses: 10, uses: 0, created_at: 1767224700, token: 'm3Vd…' }] })
+
+export const CreateRegistrationToken = Type.Object({
+  expires_in: Type.Optional(Type.Integer({ minimum: 1, maximum: 365 * 24 * 3600, description: 'seconds from now; absent: never expires' })),
+  max_uses: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000, description: 'registrations it allows; absent: no limit' }))
+}, { additionalProperties: false, examples: [{ expires_in: 86400, max_uses: 10 }] })
+
+export const RegistrationTokenIdParam = Type.Object({ id: Type.String({ maxLength: 64 }) })

@@ -27,6 +27,7 @@ export const ServerMetadata = Type.Object({
   revocation_endpoint: Type.Optional(Type.String()),
   revocation_endpoint_auth_methods_supported: Type.Optional(Type.Array(Type.String())),
   introspection_endpoint: Type.Optional(Type.String()),
+  registration_endpoint: Type.Optional(Type.String({ description: 'RFC 7591 POST /register, when REGISTRATION is not off' })),
   introspection_endpoint_auth_methods_supported: Type.Optional(Type.Array(Type.String())),
   userinfo_endpoint: Type.Optional(Type.String()),
   end_session_endpoint: Type.Optional(Type.String()),

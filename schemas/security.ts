@@ -33,7 +33,8 @@ export function securitySchemes (issuer: string): Record<string, Record<string, 
     },
     bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'An RFC 9068 access token from POST /token (RFC 6750)' },
     clientSecretBasic: { type: 'http', scheme: 'basic', description: 'client_secret_basic (RFC 6749 §2.3.1): client id and secret, each form-encoded' },
-    metricsToken: { type: 'http', scheme: 'bearer', description: 'METRICS_TOKEN, the scrape token of GET /metrics (when the server sets one)' }
+    metricsToken: { type: 'http', scheme: 'bearer', description: 'METRICS_TOKEN, the scrape token of GET /metrics (when the server sets one)' },
+    registrationToken: { type: 'http', scheme: 'bearer', description: 'RFC 7591/7592: an initial access token (`gatehouse registration-tokens add`) at POST /register, a registration access token at /register/{client_id}' }
   }
 }
 

@@ -10,6 +10,7 @@ import { HtmlPage, UserInfo } from './browser.js'
 import { ProviderView } from './providers.js'
 import { InvitationView } from './invitations.js'
 import { ResourceView } from './resources.js'
+import { RegistrationErrorSchema, RegistrationResponse } from './registration.js'
 
 /**
  * Every schema with an `$id`, registered once (plugins/schemas.ts) and referenced from route schemas with
@@ -33,5 +34,7 @@ export const sharedSchemas: TSchema[] = [
   UserInfo,
   ProviderView,
   InvitationView,
-  ResourceView
+  ResourceView,
+  RegistrationResponse,
+  RegistrationErrorSchema
 ]

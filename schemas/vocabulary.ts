@@ -27,6 +27,13 @@ export type OAuthErrorCode = typeof OAUTH_ERROR_CODES[number]
 export const BEARER_ERROR_CODES = ['invalid_request', 'invalid_token', 'insufficient_scope', 'unauthorized', 'temporarily_unavailable'] as const
 export type BearerErrorCode = typeof BEARER_ERROR_CODES[number]
 
+/**
+ * RFC 7591 §3.2.2 codes of POST /register and RFC 7592's PUT (besides RFC 6749's invalid_request), with the 429 of its
+ * per-address limit and the 503 of an unreachable database.
+ */
+export const REGISTRATION_ERROR_CODES = ['invalid_redirect_uri', 'invalid_client_metadata', 'invalid_request', 'too_many_requests', 'temporarily_unavailable'] as const
+export type RegistrationErrorCode = typeof REGISTRATION_ERROR_CODES[number]
+
 /** What the admin API answers besides OAuth's `invalid_request`. */
 export const ADMIN_ERROR_CODES = ['invalid_request', 'not_found', 'conflict', 'temporarily_unavailable'] as const
 export type AdminErrorCode = typeof ADMIN_ERROR_CODES[number]

@@ -210,6 +210,14 @@ export function toClientView (client: Client) {
     backchannel_logout_uri: client.backchannelLogoutUri,
     require_mfa: client.requireMfa,
     password_grant_skips_mfa: client.passwordGrantSkipsMfa,
-    created_at: client.createdAt
+    created_at: client.createdAt,
+    // RFC 7591 registrations (lib/oauth/registration.ts): marked, with what they said about themselves.
+    registered: client.registration !== null,
+    registration: client.registration,
+    client_name: client.clientName,
+    client_uri: client.clientUri,
+    logo_uri: client.logoUri,
+    registered_by: client.registeredBy,
+    first_used_at: client.firstUsedAt
   }
 }

@@ -42,3 +42,9 @@ export const MAX_FACTORS_PER_USER = 5
 
 /** How long an authenticator app may wait for its first code: older unconfirmed enrolments are swept. */
 export const UNCONFIRMED_FACTOR_SECONDS = 3600
+
+/**
+ * An open dynamic registration (REGISTRATION=open, lib/oauth/registration.ts) that never got a token is deleted
+ * this long after it was made (lib/ops/sweep.ts): with the per-address limit, what one address can keep is bounded.
+ */
+export const UNUSED_REGISTRATION_SECONDS = 24 * 3600

@@ -32,6 +32,14 @@ export const DEFAULT_CLIENT: Client = Object.freeze({
   backchannelLogoutUri: null,
   requireMfa: false,
   passwordGrantSkipsMfa: false,
+  registration: null,
+  clientName: null,
+  clientUri: null,
+  logoUri: null,
+  registrationMetadata: {},
+  registrationTokenHash: null,
+  registeredBy: null,
+  firstUsedAt: null,
   createdAt: 0,
   updatedAt: 0
 }) as Client

@@ -169,6 +169,13 @@ export const consentPrompt: Prompt = {
       refusal: (ctx) => ({ error: 'invalid_scope', description: `scope not allowed: ${(ctx.grant?.refused ?? []).join(' ').slice(0, 200)}` })
     },
     {
+      // RFC 7591 §5, RFC 9700 §4.1: a client that registered itself is whoever it says it is; the user decides each
+      // time (never skipped, never remembered), and prompt=none gets consent_required.
+      name: 'registered_client',
+      description: 'the client registered itself (RFC 7591): the user is always asked',
+      fails: (ctx) => ctx.authz.client.registration !== null && ctx.fresh.consent !== true
+    },
+    {
       name: 'no_consent',
       description: 'the user has never allowed this client anything',
       fails: (ctx) => asksConsent(ctx) && ctx.consent === undefined

@@ -16,7 +16,7 @@ export const TOKEN_ENDPOINT_AUTH_METHODS = ['client_secret_basic', 'client_secre
  * RFC 8414 authorization server metadata (also served as OpenID Connect discovery). Every URL comes from
  * ISSUER alone, never from a request's Host or X-Forwarded-* headers; the lists name what exists, nothing more.
  */
-export function serverMetadata (config: Pick<Config, 'issuer'>) {
+export function serverMetadata (config: Pick<Config, 'issuer'> & Partial<Pick<Config, 'registration'>>) {
   const base = config.issuer.replace(/\/$/, '')
   return {
     issuer: config.issuer,
@@ -56,6 +56,8 @@ export function serverMetadata (config: Pick<Config, 'issuer'>) {
     introspection_endpoint: `${base}/introspect`,
     // Introspection is for resource servers, which are confidential clients.
     introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+    // RFC 8414 §2: RFC 7591 registration, only where it is on (REGISTRATION).
+    ...(config.registration === undefined || config.registration === 'off' ? {} : { registration_endpoint: `${base}/register` }),
     service_documentation: `${base}/docs`
   }
 }

@@ -66,6 +66,15 @@ export type SecurityEvent =
   | { type: 'passkey_signin', userId: string, factorId: string, amr: string, step: 'signin' | 'second-factor', ip: string }
   /** An administrator (admin API or CLI) removed a user's factors: all of them, or one by its id. */
   | { type: 'factors_reset', actor: string, userId: string, scope: 'all' | 'one', count: number }
+  // Dynamic client registration (RFC 7591/7592, docs/registration.md): the client by its id, never a token.
+  /** A client registered itself at POST /register (`mode`: open, or token with an initial access token). */
+  | { type: 'client_registered', clientId: string, mode: 'open' | 'token', ip: string }
+  /** A registered client replaced its metadata (RFC 7592 PUT); `secretRotated` when it was given a new secret. */
+  | { type: 'client_registration_updated', clientId: string, ip: string, secretRotated: boolean }
+  /** A registered client deleted itself (RFC 7592 DELETE). */
+  | { type: 'client_registration_deleted', clientId: string, ip: string }
+  /** A registration refused for its limit (too many from one address). */
+  | { type: 'client_registration_throttled', ip: string }
 
 /** What a second-factor event is about (the `factor` label of gatehouse_second_factor_total). */
 export const SECOND_FACTORS = ['totp', 'recovery_code', 'passkey'] as const

@@ -1,4 +1,4 @@
-import { REDEEMED_CODE_RETENTION_SECONDS, UNCONFIRMED_FACTOR_SECONDS } from '../limits/table-bounds.js'
+import { REDEEMED_CODE_RETENTION_SECONDS, UNCONFIRMED_FACTOR_SECONDS, UNUSED_REGISTRATION_SECONDS } from '../limits/table-bounds.js'
 import { OUTBOX_RETENTION_SECONDS } from './outbox.js'
 import type { GrowingTable, Storage } from '../stores/types.js'
 
@@ -23,6 +23,8 @@ export interface Swept {
   unconfirmedFactors: number
   /** Passkey challenges never answered, past their few minutes. */
   passkeyChallenges: number
+  /** Clients registered in open mode (RFC 7591) more than UNUSED_REGISTRATION_SECONDS ago and never used. */
+  unusedRegistrations: number
 }
 
 export interface SweepRound {
@@ -38,7 +40,7 @@ export interface SweepRound {
  * column and idempotent: two instances sweeping at once only delete the same rows once.
  */
 export async function sweepExpired (storage: Storage, now: number): Promise<Swept> {
-  const [sessions, codes, upstreamTransactions, grants, revocations, outbox, accountLinks, unconfirmedFactors, passkeyChallenges] = await Promise.all([
+  const [sessions, codes, upstreamTransactions, grants, revocations, outbox, accountLinks, unconfirmedFactors, passkeyChallenges, unusedRegistrations] = await Promise.all([
     storage.sessions.purgeExpired(now),
     storage.codes.purgeExpired(now, REDEEMED_CODE_RETENTION_SECONDS),
     storage.upstreamTransactions.purgeExpired(now),
@@ -47,9 +49,10 @@ export async function sweepExpired (storage: Storage, now: number): Promise<Swep
     storage.outbox.purgeFinished(now - OUTBOX_RETENTION_SECONDS),
     storage.accountLinks.purgeExpired(now),
     storage.factors.purgeUnconfirmed(now - UNCONFIRMED_FACTOR_SECONDS),
-    storage.passkeyChallenges.purgeExpired(now)
+    storage.passkeyChallenges.purgeExpired(now),
+    storage.clients.purgeUnusedRegistrations(now - UNUSED_REGISTRATION_SECONDS)
   ])
-  return { sessions, codes, upstreamTransactions, grants, revocations, outbox, accountLinks, unconfirmedFactors, passkeyChallenges }
+  return { sessions, codes, upstreamTransactions, grants, revocations, outbox, accountLinks, unconfirmedFactors, passkeyChallenges, unusedRegistrations }
 }
 
 /**

@@ -227,7 +227,16 @@ export async function withReadCache (inner: Storage, options: CacheOptions, bus?
       return client
     },
     scopeLists: () => inner.clients.scopeLists(),
-    publicRedirectUris: () => inner.clients.publicRedirectUris()
+    publicRedirectUris: () => inner.clients.publicRedirectUris(),
+    // Dropped here so the next read sees the mark (and stops marking); another instance's stale copy only marks
+    // again, which changes nothing (the store marks once).
+    async markUsed (id, now) {
+      await inner.clients.markUsed(id, now)
+      dropClient(id)
+    },
+    // The purged clients were never used, so none is cached with tokens behind it; a cached copy answers at most
+    // one TTL longer (as a client deleted on another instance does before its invalidation arrives).
+    purgeUnusedRegistrations: (createdBefore) => inner.clients.purgeUnusedRegistrations(createdBefore)
   }
 
   const dropResource = (uri: string) => { resources.drop(uri); announce({ kind: 'resource', uri }) }
@@ -315,6 +324,7 @@ export async function withReadCache (inner: Storage, options: CacheOptions, bus?
     factors: inner.factors,
     passkeyChallenges: inner.passkeyChallenges,
     resources: resourceStore,
+    registrationTokens: inner.registrationTokens,
     ping: () => inner.ping(),
     poolStats: inner.poolStats,
     async close () {

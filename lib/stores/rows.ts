@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { SigningAlg } from '../../schemas/vocabulary.js'
-import type { AccountLink, FactorKind, UserFactor, AccountLinkPurpose, Client, OutboxMessage, ClientPatch, GrantType, Grant, Identity, ImportedUser, ProviderClaims, ProviderPatch, RefreshToken, RequestedClaims, Resource, SigningKey, UpstreamProvider, UpstreamTransaction, PasskeyChallenge, PasskeyCeremony, User, UserClaims, UserPatch } from './types.js'
+import type { AccountLink, FactorKind, UserFactor, AccountLinkPurpose, Client, OutboxMessage, ClientPatch, GrantType, Grant, Identity, ImportedUser, ProviderClaims, ProviderPatch, RefreshToken, RequestedClaims, RegistrationToken, Resource, SigningKey, UpstreamProvider, UpstreamTransaction, PasskeyChallenge, PasskeyCeremony, User, UserClaims, UserPatch } from './types.js'
 
 /**
  * Row ⇄ entity mapping shared by both backends: the column names are the same, and the few type
@@ -50,8 +50,25 @@ export const toClient = (r: Row): Client => ({
   backchannelLogoutUri: strOrNull(r.backchannel_logout_uri),
   requireMfa: Boolean(r.require_mfa),
   passwordGrantSkipsMfa: Boolean(r.password_grant_skips_mfa),
+  registration: r.registration === 'open' || r.registration === 'token' ? r.registration : null,
+  clientName: strOrNull(r.client_name),
+  clientUri: strOrNull(r.client_uri),
+  logoUri: strOrNull(r.logo_uri),
+  registrationMetadata: jsonOr<Record<string, unknown>>(r.registration_metadata, {}),
+  registrationTokenHash: strOrNull(r.registration_token_hash),
+  registeredBy: strOrNull(r.registered_by),
+  firstUsedAt: numOrNull(r.first_used_at),
   createdAt: num(r.created_at),
   updatedAt: num(r.updated_at)
+})
+
+export const toRegistrationToken = (r: Row): RegistrationToken => ({
+  id: String(r.id),
+  digest: String(r.digest),
+  expiresAt: numOrNull(r.expires_at),
+  maxUses: numOrNull(r.max_uses),
+  uses: num(r.uses),
+  createdAt: num(r.created_at)
 })
 
 export const toGrant = (r: Row): Grant => ({
@@ -176,6 +193,11 @@ export function clientPatchColumns (patch: ClientPatch): Array<[string, unknown]
   if (patch.backchannelLogoutUri !== undefined) columns.push(['backchannel_logout_uri', patch.backchannelLogoutUri])
   if (patch.requireMfa !== undefined) columns.push(['require_mfa', patch.requireMfa])
   if (patch.passwordGrantSkipsMfa !== undefined) columns.push(['password_grant_skips_mfa', patch.passwordGrantSkipsMfa])
+  if (patch.clientName !== undefined) columns.push(['client_name', patch.clientName])
+  if (patch.clientUri !== undefined) columns.push(['client_uri', patch.clientUri])
+  if (patch.logoUri !== undefined) columns.push(['logo_uri', patch.logoUri])
+  if (patch.registrationMetadata !== undefined) columns.push(['registration_metadata', JSON.stringify(patch.registrationMetadata)])
+  if (patch.registrationTokenHash !== undefined) columns.push(['registration_token_hash', patch.registrationTokenHash])
   return columns
 }
 

@@ -205,15 +205,37 @@ export interface Client {
    * (lib/oauth/grants/password.ts refuses them otherwise). Off unless an operator turns it on for one client.
    */
   passwordGrantSkipsMfa: boolean
+  /**
+   * How the client came to be: null when an administrator created it (admin API, CLI); `open` or `token` when it
+   * registered itself through RFC 7591 POST /register (REGISTRATION), without or with an initial access token.
+   */
+  registration: RegistrationMode | null
+  /** RFC 7591 §2 metadata a registered client gave about itself: shown to users marked as not verified. */
+  clientName: string | null
+  clientUri: string | null
+  logoUri: string | null
+  /** The rest of its RFC 7591 metadata (contacts, tos_uri, policy_uri, token_endpoint_auth_method…), echoed back as stored. */
+  registrationMetadata: Record<string, unknown>
+  /** Digest (lib/credentials/digest.ts) of its RFC 7592 registration access token; null for clients an administrator created. */
+  registrationTokenHash: string | null
+  /** The address key (lib/limits/address-key.ts) that registered it; null for clients an administrator created. */
+  registeredBy: string | null
+  /** When tokens were first issued to it (null: never): registrations never used expire (lib/ops/sweep.ts). */
+  firstUsedAt: number | null
   createdAt: number
   updatedAt: number
 }
 
+/** How a client registered itself (RFC 7591): open registration, or with an initial access token. */
+export type RegistrationMode = 'open' | 'token'
+
 /** The client fields a registration may leave out (the store's defaults apply). */
 type OptionalClientFields = 'postLogoutRedirectUris' | 'skipConsent' | 'providers' | 'pkce' | 'idTokenAlg' | 'userinfoAlg' | 'backchannelLogoutUri'
-  | 'requireMfa' | 'passwordGrantSkipsMfa'
-export type NewClient = Omit<Client, 'createdAt' | 'updatedAt' | 'generation' | OptionalClientFields> & Partial<Pick<Client, OptionalClientFields>>
-export type ClientPatch = Partial<Pick<Client, 'grantTypes' | 'scope' | 'redirectUris' | 'secretHash' | OptionalClientFields>>
+  | 'requireMfa' | 'passwordGrantSkipsMfa' | RegistrationFields
+/** What RFC 7591/7592 registration writes (lib/oauth/registration.ts). */
+type RegistrationFields = 'registration' | 'clientName' | 'clientUri' | 'logoUri' | 'registrationMetadata' | 'registrationTokenHash' | 'registeredBy'
+export type NewClient = Omit<Client, 'createdAt' | 'updatedAt' | 'generation' | 'firstUsedAt' | OptionalClientFields> & Partial<Pick<Client, OptionalClientFields>>
+export type ClientPatch = Partial<Pick<Client, 'grantTypes' | 'scope' | 'redirectUris' | 'secretHash' | Exclude<OptionalClientFields, 'registration' | 'registeredBy'>>>
 
 export interface ClientStore {
   /** Throws ConflictError when the client id is taken. */
@@ -222,10 +244,43 @@ export interface ClientStore {
   list (page: Page): Promise<Client[]>
   update (id: string, patch: ClientPatch): Promise<Client | undefined>
   delete (id: string): Promise<Client | undefined>
-  /** The distinct non-empty scope lists clients may ask for. */
+  /** The distinct non-empty scope lists clients an administrator made may ask for (a registered client's own words are not a scope that exists). */
   scopeLists (): Promise<string[]>
   /** Every redirect URI registered by a public client (browser apps: their origins may call the token endpoint). */
   publicRedirectUris (): Promise<string[]>
+  /** Marks a registered client's first use (tokens issued to it), once: later calls change nothing. */
+  markUsed (id: string, now: number): Promise<void>
+  /** Deletes clients registered in `open` mode before `createdBefore` and never used; returns how many. */
+  purgeUnusedRegistrations (createdBefore: number): Promise<number>
+}
+
+/**
+ * An RFC 7591 §3 initial access token (REGISTRATION=token): made by an administrator, stored only as its digest,
+ * spent by each registration it allows.
+ */
+export interface RegistrationToken {
+  /** A short random id naming it in `list` and `remove` (never the token). */
+  id: string
+  digest: string
+  /** null: it never expires. */
+  expiresAt: number | null
+  /** null: no limit on registrations. */
+  maxUses: number | null
+  uses: number
+  createdAt: number
+}
+
+export interface RegistrationTokenStore {
+  create (token: Omit<RegistrationToken, 'uses' | 'createdAt'>, now: number): Promise<RegistrationToken>
+  list (): Promise<RegistrationToken[]>
+  delete (id: string): Promise<RegistrationToken | undefined>
+  /** The token whose digest this is, when it is still usable at `now` (unexpired, uses left); reads only. */
+  findUsable (digest: string, now: number): Promise<RegistrationToken | undefined>
+  /**
+   * Spends one use of the token, atomically (one UPDATE whose condition is the check): true when it was usable at
+   * `now` and is now counted, false otherwise. Concurrent registrations never spend more than `maxUses`.
+   */
+  use (digest: string, now: number): Promise<boolean>
 }
 
 /**
@@ -375,6 +430,7 @@ export interface Storage {
   factors: UserFactorStore
   passkeyChallenges: PasskeyChallengeStore
   resources: ResourceStore
+  registrationTokens: RegistrationTokenStore
   /** Resolves when the database answers; rejects with StoreUnavailableError otherwise. */
   ping (): Promise<void>
   /** Connection-pool use, for /metrics (PostgreSQL; SQLite has no pool). */

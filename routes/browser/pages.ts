@@ -43,14 +43,25 @@ export async function showLogin (reply: FastifyReply, input: LoginPage): Promise
   }, { status: input.status, formTargets: formTargets(input.authz), script: passkeys !== undefined })
 }
 
+/** What a self-registered client says about itself (RFC 7591 §2), shown marked as not verified; undefined for others. */
+function registeredClientShown (client: AuthorizationRequest['client']) {
+  if (client.registration === null) return undefined
+  return { name: client.clientName, uri: client.clientUri, logo: client.logoUri }
+}
+
+/** The CSP source of a registered client's logo: its exact URL (https, checked at registration). */
+const registeredLogo = (client: AuthorizationRequest['client']): string[] =>
+  client.registration !== null && client.logoUri !== null ? [client.logoUri.replace(/[;,\s']/g, encodeURIComponent)] : []
+
 export async function showConsent (reply: FastifyReply, input: { authz: AuthorizationRequest, returnTo: string, user: User, scopes: string[] }): Promise<FastifyReply> {
   return reply.page('consent', {
     csrf: reply.csrfToken(),
     returnTo: input.returnTo,
     clientId: input.authz.client.id,
     username: input.user.username,
-    ...consentLists(consentScopes(input.scopes, input.authz.claims), input.authz)
-  }, { formTargets: formTargets(input.authz) })
+    ...consentLists(consentScopes(input.scopes, input.authz.claims), input.authz),
+    registered: registeredClientShown(input.authz.client)
+  }, { formTargets: formTargets(input.authz), imageSources: registeredLogo(input.authz.client) })
 }
 
 /** The consent page's lists: each API the request names (RFC 8707: its name, URI and the scopes it defines), then the rest. */

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { clientForGrant } from '../../lib/oauth/client-auth.js'
+import { noteClientUse } from '../../lib/oauth/registration.js'
 import { tokenSchema } from '../../schemas/token.js'
 
 /**
@@ -8,7 +9,7 @@ import { tokenSchema } from '../../schemas/token.js'
  * the grant, hand over.
  */
 const tokenRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
-  const { grants, storage, tokenIssuer: issuer, metrics } = fastify
+  const { grants, storage, tokenIssuer: issuer, metrics, clock } = fastify
 
   fastify.post('/token', { config: { oauth: true, cors: true }, schema: tokenSchema }, async (request) => {
     const { body } = request
@@ -16,7 +17,9 @@ const tokenRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     const client = await clientForGrant(request.headers.authorization, body, grant, storage.clients)
     await issuer.ready()
     const reply = await grant.handle({ body, client, clientIp: request.ip, addressKey: request.addressKey, log: request.log })
-    metrics.tokensIssued.inc([grant.grantType, client.id])
+    await noteClientUse(storage, client, clock.now())
+    // Registered clients are counted together: their ids come from anyone (REGISTRATION=open), a label each would be unbounded.
+    metrics.tokensIssued.inc([grant.grantType, client.registration === null ? client.id : 'registered'])
     return reply
   })
 }

@@ -175,7 +175,16 @@ function hintsFor (op: Operation, pools: Pools): Record<string, fc.Arbitrary<unk
     authorization_endpoint: fc.constantFrom('https://idp.test/authorize', '', 'http://evil.test/a', 'not a url'),
     token_endpoint: fc.constantFrom('https://idp.test/token', '', 'javascript:alert(1)'),
     userinfo_endpoint: fc.constantFrom('https://idp.test/userinfo', ''),
-    providers: fc.oneof(fc.constant(null), fc.constant(0).map(() => pools.victimProviders.slice(0, 1)), fc.constant(['nope']))
+    providers: fc.oneof(fc.constant(null), fc.constant(0).map(() => pools.victimProviders.slice(0, 1)), fc.constant(['nope'])),
+    // RFC 7591 metadata (POST /register): mostly values the rules accept, so that registrations succeed too.
+    token_endpoint_auth_method: fc.constantFrom('none', 'client_secret_basic', 'client_secret_post', 'private_key_jwt', 'bogus'),
+    response_types: fc.constantFrom(['code'], [], ['token'], ['code', 'code']),
+    client_name: fc.constantFrom('Example App', '', 'a\u202eb', 'x'.repeat(101)),
+    client_uri: fc.constantFrom('https://app.test/', 'http://app.test/', 'javascript:alert(1)'),
+    logo_uri: fc.constantFrom('https://app.test/logo.png', 'data:image/png;base64,AA=='),
+    tos_uri: fc.constantFrom('https://app.test/tos', 'ftp://app.test/'),
+    policy_uri: fc.constantFrom('https://app.test/policy', ''),
+    contacts: fc.constantFrom(['dev@app.test'], [''], ['a\u0000b'])
   }
   if (form) {
     Object.assign(hints, {

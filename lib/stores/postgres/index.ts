@@ -18,6 +18,7 @@ import { PostgresAccountLinkStore } from './account-links.js'
 import { PostgresUserFactorStore } from './factors.js'
 import { PostgresResourceStore } from './resources.js'
 import { PostgresPasskeyChallengeStore } from './passkey-challenges.js'
+import { PostgresRegistrationTokenStore } from './registration-tokens.js'
 
 /**
  * INT8 (BIGINT, COUNT(*)) as a JS number instead of node-postgres' default string. Unix seconds and row
@@ -84,6 +85,7 @@ export async function openPostgres (databaseUrl: string, clock: Clock = systemCl
     factors: new PostgresUserFactorStore(db),
     passkeyChallenges: new PostgresPasskeyChallengeStore(db),
     resources: new PostgresResourceStore(db, clock),
+    registrationTokens: new PostgresRegistrationTokenStore(db),
     async ping () {
       try {
         // A table of ours, not just SELECT 1: a database dropped and re-created empty is not ready either.

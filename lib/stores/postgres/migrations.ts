@@ -323,7 +323,27 @@ export const postgresMigrations: string[] = [
      created_at BIGINT NOT NULL
    );
    ALTER TABLE authorization_codes ADD COLUMN resources TEXT NOT NULL DEFAULT '';
-   ALTER TABLE grants ADD COLUMN resources TEXT NOT NULL DEFAULT '';`
+   ALTER TABLE grants ADD COLUMN resources TEXT NOT NULL DEFAULT '';`,
+  // Dynamic client registration (RFC 7591/7592, docs/registration.md): a registered client's own metadata, its
+  // registration access token's digest, who registered it and its first use (unused open registrations expire:
+  // lib/ops/sweep.ts); and the initial access tokens of REGISTRATION=token, by digest only.
+  `ALTER TABLE clients ADD COLUMN registration TEXT CHECK (registration IN ('open', 'token')),
+     ADD COLUMN client_name TEXT,
+     ADD COLUMN client_uri TEXT,
+     ADD COLUMN logo_uri TEXT,
+     ADD COLUMN registration_metadata JSONB NOT NULL DEFAULT '{}'::jsonb,
+     ADD COLUMN registration_token_hash TEXT,
+     ADD COLUMN registered_by TEXT,
+     ADD COLUMN first_used_at BIGINT;
+   CREATE INDEX clients_unused_registrations ON clients (created_at) WHERE registration = 'open' AND first_used_at IS NULL;
+   CREATE TABLE registration_tokens (
+     id TEXT COLLATE "C" PRIMARY KEY,
+     digest TEXT COLLATE "C" NOT NULL UNIQUE,
+     expires_at BIGINT,
+     max_uses INTEGER,
+     uses INTEGER NOT NULL DEFAULT 0,
+     created_at BIGINT NOT NULL
+   );`
 ]
 
 /**

@@ -17,18 +17,23 @@ export class SqliteClientStore implements ClientStore {
   readonly #delete: Database.Statement
   readonly #scopes: Database.Statement
   readonly #publicRedirects: Database.Statement
+  readonly #markUsed: Database.Statement
+  readonly #purgeUnused: Database.Statement
 
   constructor (db: Database.Database, clock: Clock) {
     this.#db = db
     this.#clock = clock
     this.#insert = db.prepare(`INSERT INTO clients (id, secret_hash, is_public, grant_types, scope, redirect_uris, generation, created_at, updated_at,
-      post_logout_redirect_uris, skip_consent, providers, pkce, id_token_alg, userinfo_alg, backchannel_logout_uri, require_mfa, password_grant_skips_mfa)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`)
+      post_logout_redirect_uris, skip_consent, providers, pkce, id_token_alg, userinfo_alg, backchannel_logout_uri, require_mfa, password_grant_skips_mfa,
+      registration, client_name, client_uri, logo_uri, registration_metadata, registration_token_hash, registered_by)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`)
     this.#find = db.prepare('SELECT * FROM clients WHERE id = ?')
     this.#list = db.prepare('SELECT * FROM clients ORDER BY id LIMIT ? OFFSET ?')
     this.#delete = db.prepare('DELETE FROM clients WHERE id = ? RETURNING *')
-    this.#scopes = db.prepare("SELECT DISTINCT scope FROM clients WHERE scope IS NOT NULL AND scope <> ''")
+    this.#scopes = db.prepare("SELECT DISTINCT scope FROM clients WHERE scope IS NOT NULL AND scope <> '' AND registration IS NULL")
     this.#publicRedirects = db.prepare('SELECT DISTINCT j.value AS uri FROM clients, json_each(clients.redirect_uris) AS j WHERE clients.is_public = 1')
+    this.#markUsed = db.prepare('UPDATE clients SET first_used_at = ? WHERE id = ? AND first_used_at IS NULL')
+    this.#purgeUnused = db.prepare("DELETE FROM clients WHERE registration = 'open' AND first_used_at IS NULL AND created_at < ?")
   }
 
   async create (c: NewClient): Promise<Client> {
@@ -37,7 +42,8 @@ export class SqliteClientStore implements ClientStore {
       return toClient(this.#insert.get(c.id, c.secretHash, c.isPublic ? 1 : 0, JSON.stringify(c.grantTypes), c.scope,
         JSON.stringify(c.redirectUris), randomUUID(), now, now, JSON.stringify(c.postLogoutRedirectUris ?? []), c.skipConsent ? 1 : 0,
         c.providers == null ? null : JSON.stringify(c.providers), c.pkce ?? 'required', c.idTokenAlg ?? null, c.userinfoAlg ?? null,
-        c.backchannelLogoutUri ?? null, c.requireMfa ? 1 : 0, c.passwordGrantSkipsMfa ? 1 : 0) as Row)
+        c.backchannelLogoutUri ?? null, c.requireMfa ? 1 : 0, c.passwordGrantSkipsMfa ? 1 : 0, c.registration ?? null, c.clientName ?? null,
+        c.clientUri ?? null, c.logoUri ?? null, JSON.stringify(c.registrationMetadata ?? {}), c.registrationTokenHash ?? null, c.registeredBy ?? null) as Row)
     } catch (err) {
       if (isUniqueViolation(err)) throw new ConflictError(`client ${c.id} already exists`)
       throw err
@@ -65,6 +71,14 @@ export class SqliteClientStore implements ClientStore {
 
   async publicRedirectUris (): Promise<string[]> {
     return (this.#publicRedirects.all() as Array<{ uri: string }>).map((r) => r.uri)
+  }
+
+  async markUsed (id: string, now: number): Promise<void> {
+    this.#markUsed.run(now, id)
+  }
+
+  async purgeUnusedRegistrations (createdBefore: number): Promise<number> {
+    return this.#purgeUnused.run(createdBefore).changes
   }
 
   async scopeLists (): Promise<string[]> {

@@ -17,6 +17,7 @@ import { SqliteAccountLinkStore } from './account-links.js'
 import { SqliteUserFactorStore } from './factors.js'
 import { SqliteResourceStore } from './resources.js'
 import { SqlitePasskeyChallengeStore } from './passkey-challenges.js'
+import { SqliteRegistrationTokenStore } from './registration-tokens.js'
 
 /** `sqlite:PATH` (relative to the working directory) or `sqlite::memory:`. */
 export function sqlitePath (databaseUrl: string): string {
@@ -54,6 +55,7 @@ export function openSqlite (databaseUrl: string, clock: Clock = systemClock): St
     factors: new SqliteUserFactorStore(db),
     passkeyChallenges: new SqlitePasskeyChallengeStore(db),
     resources: new SqliteResourceStore(db, clock),
+    registrationTokens: new SqliteRegistrationTokenStore(db),
     async ping () { db.prepare('SELECT 1').get() },
     async close () { if (db.open) db.close() }
   }

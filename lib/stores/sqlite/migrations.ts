@@ -364,5 +364,25 @@ export const sqliteMigrations: string[] = [
      created_at INTEGER NOT NULL
    );
    ALTER TABLE authorization_codes ADD COLUMN resources TEXT NOT NULL DEFAULT '';
-   ALTER TABLE grants ADD COLUMN resources TEXT NOT NULL DEFAULT '';`
+   ALTER TABLE grants ADD COLUMN resources TEXT NOT NULL DEFAULT '';`,
+  // Dynamic client registration (RFC 7591/7592, docs/registration.md): a registered client's own metadata, its
+  // registration access token's digest, who registered it and its first use (unused open registrations expire:
+  // lib/ops/sweep.ts); and the initial access tokens of REGISTRATION=token, by digest only.
+  `ALTER TABLE clients ADD COLUMN registration TEXT CHECK (registration IN ('open', 'token'));
+   ALTER TABLE clients ADD COLUMN client_name TEXT;
+   ALTER TABLE clients ADD COLUMN client_uri TEXT;
+   ALTER TABLE clients ADD COLUMN logo_uri TEXT;
+   ALTER TABLE clients ADD COLUMN registration_metadata TEXT NOT NULL DEFAULT '{}';
+   ALTER TABLE clients ADD COLUMN registration_token_hash TEXT;
+   ALTER TABLE clients ADD COLUMN registered_by TEXT;
+   ALTER TABLE clients ADD COLUMN first_used_at INTEGER;
+   CREATE INDEX clients_unused_registrations ON clients (created_at) WHERE registration = 'open' AND first_used_at IS NULL;
+   CREATE TABLE registration_tokens (
+     id TEXT PRIMARY KEY,
+     digest TEXT NOT NULL UNIQUE,
+     expires_at INTEGER,
+     max_uses INTEGER,
+     uses INTEGER NOT NULL DEFAULT 0,
+     created_at INTEGER NOT NULL
+   );`
 ]
