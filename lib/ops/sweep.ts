@@ -23,6 +23,8 @@ export interface Swept {
   unconfirmedFactors: number
   /** Passkey challenges never answered, past their few minutes. */
   passkeyChallenges: number
+  /** Device authorization requests past their 10 minutes, whatever became of them. */
+  deviceCodes: number
 }
 
 export interface SweepRound {
@@ -38,7 +40,7 @@ export interface SweepRound {
  * column and idempotent: two instances sweeping at once only delete the same rows once.
  */
 export async function sweepExpired (storage: Storage, now: number): Promise<Swept> {
-  const [sessions, codes, upstreamTransactions, grants, revocations, outbox, accountLinks, unconfirmedFactors, passkeyChallenges] = await Promise.all([
+  const [sessions, codes, upstreamTransactions, grants, revocations, outbox, accountLinks, unconfirmedFactors, passkeyChallenges, deviceCodes] = await Promise.all([
     storage.sessions.purgeExpired(now),
     storage.codes.purgeExpired(now, REDEEMED_CODE_RETENTION_SECONDS),
     storage.upstreamTransactions.purgeExpired(now),
@@ -47,9 +49,10 @@ export async function sweepExpired (storage: Storage, now: number): Promise<Swep
     storage.outbox.purgeFinished(now - OUTBOX_RETENTION_SECONDS),
     storage.accountLinks.purgeExpired(now),
     storage.factors.purgeUnconfirmed(now - UNCONFIRMED_FACTOR_SECONDS),
-    storage.passkeyChallenges.purgeExpired(now)
+    storage.passkeyChallenges.purgeExpired(now),
+    storage.deviceCodes.purgeExpired(now)
   ])
-  return { sessions, codes, upstreamTransactions, grants, revocations, outbox, accountLinks, unconfirmedFactors, passkeyChallenges }
+  return { sessions, codes, upstreamTransactions, grants, revocations, outbox, accountLinks, unconfirmedFactors, passkeyChallenges, deviceCodes }
 }
 
 /**

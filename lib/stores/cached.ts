@@ -293,6 +293,7 @@ export async function withReadCache (inner: Storage, options: CacheOptions, bus?
     accountLinks: inner.accountLinks,
     factors: inner.factors,
     passkeyChallenges: inner.passkeyChallenges,
+    deviceCodes: inner.deviceCodes,
     ping: () => inner.ping(),
     poolStats: inner.poolStats,
     async close () {

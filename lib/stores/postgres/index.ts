@@ -17,6 +17,7 @@ import { PostgresOutboxStore } from './outbox.js'
 import { PostgresAccountLinkStore } from './account-links.js'
 import { PostgresUserFactorStore } from './factors.js'
 import { PostgresPasskeyChallengeStore } from './passkey-challenges.js'
+import { PostgresDeviceCodeStore } from './device-codes.js'
 
 /**
  * INT8 (BIGINT, COUNT(*)) as a JS number instead of node-postgres' default string. Unix seconds and row
@@ -82,6 +83,7 @@ export async function openPostgres (databaseUrl: string, clock: Clock = systemCl
     accountLinks: new PostgresAccountLinkStore(db),
     factors: new PostgresUserFactorStore(db),
     passkeyChallenges: new PostgresPasskeyChallengeStore(db),
+    deviceCodes: new PostgresDeviceCodeStore(db),
     async ping () {
       try {
         // A table of ours, not just SELECT 1: a database dropped and re-created empty is not ready either.

@@ -314,7 +314,27 @@ export const postgresMigrations: string[] = [
   `ALTER TABLE clients ADD COLUMN require_mfa BOOLEAN NOT NULL DEFAULT FALSE;
    ALTER TABLE clients ADD COLUMN password_grant_skips_mfa BOOLEAN NOT NULL DEFAULT FALSE;`,
   // A code keeps its session's amr: see the SQLite migration of the same number.
-  "ALTER TABLE authorization_codes ADD COLUMN amr JSONB NOT NULL DEFAULT '[]'::jsonb;"
+  "ALTER TABLE authorization_codes ADD COLUMN amr JSONB NOT NULL DEFAULT '[]'::jsonb;",
+  // Device authorization grant: see the SQLite migration of the same number.
+  `CREATE TABLE device_codes (
+     hash TEXT COLLATE "C" PRIMARY KEY,
+     user_code TEXT COLLATE "C" NOT NULL UNIQUE,
+     client_id TEXT COLLATE "C" NOT NULL REFERENCES clients (id) ON DELETE CASCADE,
+     scope TEXT NOT NULL,
+     resources JSONB NOT NULL DEFAULT '[]'::jsonb,
+     status TEXT COLLATE "C" NOT NULL CHECK (status IN ('pending', 'approved', 'denied', 'used')),
+     user_id TEXT COLLATE "C" REFERENCES users (id) ON DELETE CASCADE,
+     granted_scope TEXT,
+     auth_time BIGINT,
+     amr JSONB,
+     sid TEXT,
+     credential_version INTEGER,
+     poll_interval INTEGER NOT NULL,
+     last_poll_at BIGINT,
+     created_at BIGINT NOT NULL,
+     expires_at BIGINT NOT NULL
+   );
+   CREATE INDEX device_codes_expiry ON device_codes (expires_at);`
 ]
 
 /**

@@ -16,6 +16,7 @@ import { SqliteOutboxStore } from './outbox.js'
 import { SqliteAccountLinkStore } from './account-links.js'
 import { SqliteUserFactorStore } from './factors.js'
 import { SqlitePasskeyChallengeStore } from './passkey-challenges.js'
+import { SqliteDeviceCodeStore } from './device-codes.js'
 
 /** `sqlite:PATH` (relative to the working directory) or `sqlite::memory:`. */
 export function sqlitePath (databaseUrl: string): string {
@@ -52,6 +53,7 @@ export function openSqlite (databaseUrl: string, clock: Clock = systemClock): St
     accountLinks: new SqliteAccountLinkStore(db),
     factors: new SqliteUserFactorStore(db),
     passkeyChallenges: new SqlitePasskeyChallengeStore(db),
+    deviceCodes: new SqliteDeviceCodeStore(db),
     async ping () { db.prepare('SELECT 1').get() },
     async close () { if (db.open) db.close() }
   }

@@ -354,5 +354,27 @@ export const sqliteMigrations: string[] = [
    ALTER TABLE clients ADD COLUMN password_grant_skips_mfa INTEGER NOT NULL DEFAULT 0;`,
   // A code keeps its session's amr (JSON list, RFC 8176) as it was at issue, for the ID token's amr and acr; codes
   // from before read [] (one factor).
-  "ALTER TABLE authorization_codes ADD COLUMN amr TEXT NOT NULL DEFAULT '[]';"
+  "ALTER TABLE authorization_codes ADD COLUMN amr TEXT NOT NULL DEFAULT '[]';",
+  // Device authorization grant (RFC 8628, lib/oauth/device-codes.ts): one row per /device_authorization, by the
+  // digest of its device code, its user code unique (normalised); what the approval carries to issue the tokens;
+  // live 10 minutes, then swept (lib/ops/sweep.ts); bounded per address by the rate of requests.
+  `CREATE TABLE device_codes (
+     hash TEXT PRIMARY KEY,
+     user_code TEXT NOT NULL UNIQUE,
+     client_id TEXT NOT NULL REFERENCES clients (id) ON DELETE CASCADE,
+     scope TEXT NOT NULL,
+     resources TEXT NOT NULL DEFAULT '[]',
+     status TEXT NOT NULL CHECK (status IN ('pending', 'approved', 'denied', 'used')),
+     user_id TEXT REFERENCES users (id) ON DELETE CASCADE,
+     granted_scope TEXT,
+     auth_time INTEGER,
+     amr TEXT,
+     sid TEXT,
+     credential_version INTEGER,
+     poll_interval INTEGER NOT NULL,
+     last_poll_at INTEGER,
+     created_at INTEGER NOT NULL,
+     expires_at INTEGER NOT NULL
+   );
+   CREATE INDEX device_codes_expiry ON device_codes (expires_at);`
 ]
