@@ -16,6 +16,7 @@ export const TokenRequest = Type.Object({
   code: Type.Optional(Opaque),
   redirect_uri: Type.Optional(Type.String({ maxLength: 2048 })),
   code_verifier: Type.Optional(Type.String({ maxLength: 256 })),
+  device_code: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: 'RFC 8628 §3.4: the device code /device_authorization gave' })),
   client_id: Type.Optional(ClientId),
   client_secret: Type.Optional(Type.String({ maxLength: 512 }))
 }, {
@@ -66,7 +67,7 @@ export const tokenSchema = {
   tags: ['oauth'],
   summary: 'Token endpoint: issue an access token (RFC 6749 §3.2)',
   description: 'Grants: `password` (also when only `username` and `password` are sent, as the FastAPI tutorial\'s form does), ' +
-    '`client_credentials`, `refresh_token`. Client authentication: client_secret_basic, client_secret_post, or none (public ' +
+    '`client_credentials`, `refresh_token`, `authorization_code`, `urn:ietf:params:oauth:grant-type:device_code` (RFC 8628 §3.4: polling answers `authorization_pending`, `slow_down`, `access_denied`, `expired_token`). Client authentication: client_secret_basic, client_secret_post, or none (public ' +
     'clients send `client_id`); a password grant with no client at all is served as the built-in public client `default`. ' +
     'Form-encoded only; a repeated parameter is `invalid_request`; a parameter sent without a value counts as not sent.',
   consumes: ['application/x-www-form-urlencoded'],
