@@ -9,7 +9,7 @@ declare module 'fastify' {
 }
 
 /** Routine events at info, the ones that may mean an attack or an incident at warn. */
-const WARN = new Set<SecurityEvent['type']>(['login_throttled', 'login_shed', 'login_hash_refused', 'refresh_reuse', 'code_reuse', 'upstream_failed', 'mail_failed', 'mfa_failed'])
+const WARN = new Set<SecurityEvent['type']>(['login_throttled', 'login_shed', 'login_hash_refused', 'refresh_reuse', 'code_reuse', 'upstream_failed', 'mail_failed', 'mfa_failed', 'device_code_throttled'])
 
 const MESSAGES: Record<SecurityEvent['type'], string> = {
   login_failed: 'sign-in failed',
@@ -43,7 +43,10 @@ const MESSAGES: Record<SecurityEvent['type'], string> = {
   mfa_passed: 'second factor accepted',
   passkey_registered: 'passkey added on the account page',
   passkey_signin: 'signed in with a passkey, or used one as the second factor',
-  factors_reset: 'an administrator removed a user\'s second factors (the user enrols again)'
+  factors_reset: 'an administrator removed a user\'s second factors (the user enrols again)',
+  device_approved: 'device authorization allowed on the /device page (RFC 8628)',
+  device_denied: 'device authorization denied on the /device page (RFC 8628)',
+  device_code_throttled: 'device page: too many user codes tried from this address'
 }
 
 /**
