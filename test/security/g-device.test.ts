@@ -79,7 +79,8 @@ t.test('G1: the device code used twice after approval: tokens once, then invalid
   t.match((await approveOnPage(new InjectBrowser(app), started.user_code)).body, /Device connected/)
   const polls = await Promise.all(Array.from({ length: 5 }, () => pollToken(app, started.device_code)))
   t.same(polls.map((r) => r.statusCode).sort(), [200, 400, 400, 400, 400], 'of five at once, one gets the tokens')
-  t.same(polls.filter((r) => r.statusCode === 400).map((r) => r.json().error), Array(4).fill('invalid_grant'), 'the others invalid_grant')
+  // The others came too soon (slow_down) or after the redemption (invalid_grant), as the race fell: never tokens.
+  t.ok(polls.filter((r) => r.statusCode === 400).every((r) => ['invalid_grant', 'slow_down'].includes(r.json().error)), 'the others: invalid_grant or slow_down')
   clock.advance(30)
   const again = await pollToken(app, started.device_code)
   t.equal(again.statusCode, 400)
