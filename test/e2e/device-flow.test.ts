@@ -41,10 +41,11 @@ t.test('openid-client polls while Chromium enters the code, signs in and allows;
   t.equal((await me.json() as { sub: string }).sub, alice.id, 'the access token works at /users/me')
 
   // The example device CLI (plain fetch): the person denies it this time.
-  let shown = ''
-  const cli = deviceSignIn({ issuer, clientId: 'tv', scope: 'openid', show: (text) => { shown = text } })
+  let printed: (text: string) => void = () => {}
+  const shownText = new Promise<string>((resolve) => { printed = resolve })
+  const cli = deviceSignIn({ issuer, clientId: 'tv', scope: 'openid', show: (text) => printed(text) })
   const rejected = t.rejects(cli, /denied/, 'the CLI stops on access_denied')
-  while (shown === '') await new Promise((resolve) => setTimeout(resolve, 50))
+  const shown = await shownText
   const link = /open (\S+\?user_code=\S+)\)/.exec(shown)?.[1]
   t.ok(link, 'it prints verification_uri_complete')
   await page.goto(String(link))
