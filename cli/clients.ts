@@ -7,7 +7,7 @@ const CLIENT_FLAGS = {
     type: 'string',
     multiple: true,
     value: 'g1,g2',
-    description: 'grant types, comma-separated: client_credentials, password, refresh_token, authorization_code'
+    description: 'grant types, comma-separated: client_credentials, password, refresh_token, authorization_code, urn:ietf:params:oauth:grant-type:device_code'
   },
   scope: {
     type: 'string',

@@ -49,6 +49,11 @@ export const unsupportedGrantType = (description: string) => new OAuthError('uns
 export const invalidScope = (description: string) => new OAuthError('invalid_scope', description)
 /** RFC 8707 §2: the `resource` is malformed, unknown, or not one this grant may name. */
 export const invalidTarget = (description: string) => new OAuthError('invalid_target', description)
+/** RFC 8628 §3.5: the device grant's polling answers, each a 400. */
+export const authorizationPending = () => new OAuthError('authorization_pending', 'the user has not yet approved the request; poll again after the interval')
+export const slowDown = (interval: number) => new OAuthError('slow_down', `polling too fast: wait at least ${interval} seconds between requests`)
+export const expiredToken = () => new OAuthError('expired_token', 'the device code has expired; start again')
+export const accessDenied = (description: string) => new OAuthError('access_denied', description)
 /** 401; `usedBasic` adds the `WWW-Authenticate: Basic` challenge RFC 6749 §5.2 asks for. */
 export const invalidClient = (usedBasic: boolean, description = 'client authentication failed') =>
   new OAuthError('invalid_client', description, 401, usedBasic ? { 'www-authenticate': `Basic realm="${REALM}"` } : {})

@@ -251,3 +251,31 @@ export const upstreamCallbackSchema = {
     502: html('the provider cannot be reached, timed out, or answered nonsense')
   }
 }
+
+export const devicePageSchema = {
+  operationId: 'showDevicePage',
+  tags: ['browser'],
+  summary: 'The device verification page (RFC 8628 §3.3)',
+  description: 'A form for the user code a device shows (`user_code` fills it in, as verification_uri_complete does; it is still ' +
+    'confirmed with a button, §5.4). Nothing is looked up until the form is posted.',
+  security: noSecurity,
+  querystring: Type.Object({ user_code: Type.Optional(Type.String({ maxLength: 64 })) }, { additionalProperties: true }),
+  response: { 200: html('the code form'), ...browserErrors }
+}
+
+export const deviceSchema = {
+  operationId: 'submitDeviceCode',
+  tags: ['browser'],
+  summary: 'Enter a device\'s user code, then allow or deny it (RFC 8628 §3.3)',
+  description: 'Form fields `user_code` and `csrf`; with `decision` (`allow` or `deny`) the consent page\'s answer. Every code tried ' +
+    'counts against a per-address limit (20 per 5 minutes; 429 beyond). A live code leads to the login page, a second factor, then the ' +
+    'consent page (always shown for a device, naming its code); the answer is a page saying the device may go on, or was refused.',
+  security: noSecurity,
+  consumes: ['application/x-www-form-urlencoded'],
+  response: {
+    200: html('the login page, the consent page, or the page saying the device is connected or refused'),
+    303: redirect('to the second-factor page'),
+    ...browserErrors,
+    ...formErrors
+  }
+}

@@ -19,6 +19,7 @@ export const Jwks = Type.Object({ keys: Type.Array(Jwk) }, { $id: 'JWKS', descri
 export const ServerMetadata = Type.Object({
   issuer: Type.String(),
   token_endpoint: Type.String(),
+  device_authorization_endpoint: Type.String(),
   jwks_uri: Type.String(),
   grant_types_supported: Type.Array(Type.String()),
   response_types_supported: Type.Array(Type.String()),

@@ -5,6 +5,7 @@ import { Jwks, ServerMetadata } from './discovery.js'
 import { HealthStatus } from './health.js'
 import { IntrospectionResponse } from './token-management.js'
 import { TokenResponse } from './token.js'
+import { DeviceAuthorizationResponse } from './device.js'
 import { UserView } from './users.js'
 import { HtmlPage, UserInfo } from './browser.js'
 import { ProviderView } from './providers.js'
@@ -22,6 +23,7 @@ export const sharedSchemas: TSchema[] = [
   BearerErrorSchema,
   ...Object.values(AdminErrorSchemas),
   TokenResponse,
+  DeviceAuthorizationResponse,
   IntrospectionResponse,
   UserView,
   ClientView,

@@ -21,6 +21,7 @@ export const TokenRequest = Type.Object({
     description: 'RFC 8707: the registered resource (an API, an MCP server) the access token is for: its `aud`, and only the scopes it defines. ' +
       'For authorization_code and refresh_token one of those named at /authorize (none named and one granted: that one). Unknown or not granted: invalid_target'
   })),
+  device_code: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: 'RFC 8628 §3.4: the device code /device_authorization gave' })),
   client_id: Type.Optional(ClientId),
   client_secret: Type.Optional(Type.String({ maxLength: 512 }))
 }, {
@@ -71,7 +72,7 @@ export const tokenSchema = {
   tags: ['oauth'],
   summary: 'Token endpoint: issue an access token (RFC 6749 §3.2)',
   description: 'Grants: `password` (also when only `username` and `password` are sent, as the FastAPI tutorial\'s form does), ' +
-    '`client_credentials`, `refresh_token`. Client authentication: client_secret_basic, client_secret_post, or none (public ' +
+    '`client_credentials`, `refresh_token`, `authorization_code`, `urn:ietf:params:oauth:grant-type:device_code` (RFC 8628 §3.4: polling answers `authorization_pending`, `slow_down`, `access_denied`, `expired_token`). Client authentication: client_secret_basic, client_secret_post, or none (public ' +
     'clients send `client_id`); a password grant with no client at all is served as the built-in public client `default`. ' +
     'Form-encoded only; a repeated parameter is `invalid_request`; a parameter sent without a value counts as not sent.',
   consumes: ['application/x-www-form-urlencoded'],

@@ -16,7 +16,9 @@ export const OAUTH_ERROR_CODES = [
   // OIDC Core §3.1.2.6: a request object (`request`) or one by reference (`request_uri`) that is not supported.
   'request_not_supported', 'request_uri_not_supported',
   // RFC 8707 §2: a `resource` that is malformed, not registered, or (at /token) not among those granted.
-  'invalid_target'
+  'invalid_target',
+  // RFC 8628 §3.5: the device authorization grant's polling answers (access_denied above answers a denial there too).
+  'authorization_pending', 'slow_down', 'expired_token'
 ] as const
 export type OAuthErrorCode = typeof OAUTH_ERROR_CODES[number]
 
@@ -38,8 +40,11 @@ export type RegistrationErrorCode = typeof REGISTRATION_ERROR_CODES[number]
 export const ADMIN_ERROR_CODES = ['invalid_request', 'not_found', 'conflict', 'temporarily_unavailable'] as const
 export type AdminErrorCode = typeof ADMIN_ERROR_CODES[number]
 
-/** Grant types a client may be registered for (RFC 6749 §4, §6). */
-export const GRANT_TYPES = ['password', 'client_credentials', 'refresh_token', 'authorization_code'] as const
+/** RFC 8628 §3.4: the device authorization grant's grant type. */
+export const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code'
+
+/** Grant types a client may be registered for (RFC 6749 §4, §6; RFC 8628 §3.4). */
+export const GRANT_TYPES = ['password', 'client_credentials', 'refresh_token', 'authorization_code', DEVICE_CODE_GRANT] as const
 export type GrantType = typeof GRANT_TYPES[number]
 
 export const isGrantType = (value: string): value is GrantType => (GRANT_TYPES as readonly string[]).includes(value)

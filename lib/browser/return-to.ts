@@ -1,3 +1,5 @@
+import { isDevicePagePath } from '../oauth/device-codes.js'
+
 /**
  * The pages of this server a sign-in may come back to besides an authorization request (whose `return_to` is
  * lib/oauth/authorize.ts safeReturnTo's): a fixed list of paths, compared exactly, so no value from a request can
@@ -19,9 +21,12 @@ export const ENROL_PATH = '/login/enroll'
 export const withReturnTo = (path: string, returnTo: string | null | undefined): string =>
   returnTo === null || returnTo === undefined ? path : `${path}?return_to=${encodeURIComponent(returnTo)}`
 
-/** `value` when it is one of those pages, else undefined. */
+/**
+ * `value` when it is one of those pages, or the device page for one user code (RFC 8628: a sign-in started there
+ * comes back to it; lib/oauth/device-codes.ts has its one shape), else undefined.
+ */
 export function localReturnTo (value: unknown): string | undefined {
-  return typeof value === 'string' && LOCAL_PAGES.has(value) ? value : undefined
+  return typeof value === 'string' && (LOCAL_PAGES.has(value) || isDevicePagePath(value)) ? value : undefined
 }
 
 /**

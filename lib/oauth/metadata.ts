@@ -22,6 +22,8 @@ export function serverMetadata (config: Pick<Config, 'issuer'> & Partial<Pick<Co
     issuer: config.issuer,
     authorization_endpoint: `${base}/authorize`,
     token_endpoint: `${base}/token`,
+    // RFC 8628 §4: where a device starts; grant_types_supported names its grant.
+    device_authorization_endpoint: `${base}/device_authorization`,
     userinfo_endpoint: `${base}/userinfo`,
     end_session_endpoint: `${base}/logout`,
     // OIDC Back-Channel Logout 1.0 §2.1: logout tokens to a client's backchannel_logout_uri, with `sid` (in ID tokens

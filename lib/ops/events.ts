@@ -75,6 +75,12 @@ export type SecurityEvent =
   | { type: 'client_registration_deleted', clientId: string, ip: string }
   /** A registration refused for its limit (too many from one address). */
   | { type: 'client_registration_throttled', ip: string }
+  /** RFC 8628: a user allowed a device (its client) on the /device page; its next poll gets the tokens. */
+  | { type: 'device_approved', userId: string, clientId: string, ip: string }
+  /** RFC 8628: a user denied a device on the /device page (or it asked for a scope the user does not hold); its polls answer access_denied. */
+  | { type: 'device_denied', userId: string, clientId: string, ip: string, reason: 'user' | 'invalid_scope' }
+  /** Too many user codes tried on the /device page from one address (RFC 8628 §5.1): 429 until the window ends. */
+  | { type: 'device_code_throttled', ip: string }
 
 /** What a second-factor event is about (the `factor` label of gatehouse_second_factor_total). */
 export const SECOND_FACTORS = ['totp', 'recovery_code', 'passkey'] as const

@@ -25,6 +25,8 @@ export interface Swept {
   passkeyChallenges: number
   /** Clients registered in open mode (RFC 7591) more than UNUSED_REGISTRATION_SECONDS ago and never used. */
   unusedRegistrations: number
+  /** Device authorization requests past their 10 minutes, whatever became of them. */
+  deviceCodes: number
 }
 
 export interface SweepRound {
@@ -40,7 +42,7 @@ export interface SweepRound {
  * column and idempotent: two instances sweeping at once only delete the same rows once.
  */
 export async function sweepExpired (storage: Storage, now: number): Promise<Swept> {
-  const [sessions, codes, upstreamTransactions, grants, revocations, outbox, accountLinks, unconfirmedFactors, passkeyChallenges, unusedRegistrations] = await Promise.all([
+  const [sessions, codes, upstreamTransactions, grants, revocations, outbox, accountLinks, unconfirmedFactors, passkeyChallenges, unusedRegistrations, deviceCodes] = await Promise.all([
     storage.sessions.purgeExpired(now),
     storage.codes.purgeExpired(now, REDEEMED_CODE_RETENTION_SECONDS),
     storage.upstreamTransactions.purgeExpired(now),
@@ -50,9 +52,10 @@ export async function sweepExpired (storage: Storage, now: number): Promise<Swep
     storage.accountLinks.purgeExpired(now),
     storage.factors.purgeUnconfirmed(now - UNCONFIRMED_FACTOR_SECONDS),
     storage.passkeyChallenges.purgeExpired(now),
-    storage.clients.purgeUnusedRegistrations(now - UNUSED_REGISTRATION_SECONDS)
+    storage.clients.purgeUnusedRegistrations(now - UNUSED_REGISTRATION_SECONDS),
+    storage.deviceCodes.purgeExpired(now)
   ])
-  return { sessions, codes, upstreamTransactions, grants, revocations, outbox, accountLinks, unconfirmedFactors, passkeyChallenges, unusedRegistrations }
+  return { sessions, codes, upstreamTransactions, grants, revocations, outbox, accountLinks, unconfirmedFactors, passkeyChallenges, unusedRegistrations, deviceCodes }
 }
 
 /**

@@ -325,6 +325,7 @@ export async function withReadCache (inner: Storage, options: CacheOptions, bus?
     passkeyChallenges: inner.passkeyChallenges,
     resources: resourceStore,
     registrationTokens: inner.registrationTokens,
+    deviceCodes: inner.deviceCodes,
     ping: () => inner.ping(),
     poolStats: inner.poolStats,
     async close () {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { SigningAlg } from '../../schemas/vocabulary.js'
-import type { AccountLink, FactorKind, UserFactor, AccountLinkPurpose, Client, OutboxMessage, ClientPatch, GrantType, Grant, Identity, ImportedUser, ProviderClaims, ProviderPatch, RefreshToken, RequestedClaims, RegistrationToken, Resource, SigningKey, UpstreamProvider, UpstreamTransaction, PasskeyChallenge, PasskeyCeremony, User, UserClaims, UserPatch } from './types.js'
+import type { AccountLink, FactorKind, UserFactor, AccountLinkPurpose, Client, OutboxMessage, ClientPatch, GrantType, Grant, Identity, ImportedUser, ProviderClaims, ProviderPatch, RefreshToken, RequestedClaims, RegistrationToken, Resource, SigningKey, UpstreamProvider, UpstreamTransaction, PasskeyChallenge, PasskeyCeremony, User, UserClaims, UserPatch, DeviceCode, DeviceCodeStatus } from './types.js'
 
 /**
  * Row ⇄ entity mapping shared by both backends: the column names are the same, and the few type
@@ -338,4 +338,27 @@ export const toUserFactor = (r: Row): UserFactor => ({
   createdAt: num(r.created_at),
   confirmedAt: numOrNull(r.confirmed_at),
   lastUsedAt: numOrNull(r.last_used_at)
+})
+
+export const toDeviceCode = (r: Row): DeviceCode => ({
+  hash: String(r.hash),
+  userCode: String(r.user_code),
+  clientId: String(r.client_id),
+  scope: String(r.scope),
+  resources: jsonOr<string[]>(r.resources, []),
+  status: String(r.status) as DeviceCodeStatus,
+  approval: r.user_id === null || r.user_id === undefined
+    ? null
+    : {
+        userId: String(r.user_id),
+        scope: String(r.granted_scope ?? ''),
+        authTime: num(r.auth_time),
+        amr: jsonOr<string[]>(r.amr, []),
+        sid: strOrNull(r.sid),
+        credentialVersion: num(r.credential_version)
+      },
+  interval: num(r.poll_interval),
+  lastPollAt: numOrNull(r.last_poll_at),
+  createdAt: num(r.created_at),
+  expiresAt: num(r.expires_at)
 })

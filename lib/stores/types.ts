@@ -431,6 +431,7 @@ export interface Storage {
   passkeyChallenges: PasskeyChallengeStore
   resources: ResourceStore
   registrationTokens: RegistrationTokenStore
+  deviceCodes: DeviceCodeStore
   /** Resolves when the database answers; rejects with StoreUnavailableError otherwise. */
   ping (): Promise<void>
   /** Connection-pool use, for /metrics (PostgreSQL; SQLite has no pool). */
@@ -719,7 +720,7 @@ export interface UpstreamTransactionStore {
 }
 
 /** The tables that grow with use, whose row counts /metrics shows (`gatehouse_table_rows`). */
-export const GROWING_TABLES = ['sessions', 'session_clients', 'authorization_codes', 'upstream_transactions', 'consents', 'grants', 'refresh_tokens', 'revocations', 'outbox', 'account_links', 'passkey_challenges'] as const
+export const GROWING_TABLES = ['sessions', 'session_clients', 'authorization_codes', 'upstream_transactions', 'consents', 'grants', 'refresh_tokens', 'revocations', 'outbox', 'account_links', 'passkey_challenges', 'device_codes'] as const
 export type GrowingTable = typeof GROWING_TABLES[number]
 
 /** What keeps the tables bounded (lib/ops/sweep.ts): who sweeps this round, and how big the tables are. */
@@ -976,4 +977,64 @@ export interface ResourceStore {
   /** In URI order. */
   list (page: Page): Promise<Resource[]>
   delete (uri: string): Promise<Resource | undefined>
+}
+
+/** Where a device authorization request stands (RFC 8628 §3.5): waiting for the user, decided, or redeemed once. */
+export type DeviceCodeStatus = 'pending' | 'approved' | 'denied' | 'used'
+
+/** Who approved a device authorization request, with what a code carries to issue the tokens (lib/oauth/device-codes.ts). */
+export interface DeviceApproval {
+  userId: string
+  /** The scopes granted (those asked for that the user and client hold). */
+  scope: string
+  authTime: number
+  amr: string[]
+  sid: string | null
+  credentialVersion: number
+}
+
+/**
+ * A device authorization request (RFC 8628 §3.1, §3.2): found by the SHA-256 of its device code (only the digest is
+ * stored) or by its user code (normalised, 8 letters), live 10 minutes, then swept.
+ */
+export interface DeviceCode {
+  /** SHA-256 (base64url) of the device_code. */
+  hash: string
+  /** The user code normalised (upper case, no dash): unique across the table. */
+  userCode: string
+  clientId: string
+  /** What was asked for; '' when no scope was sent. */
+  scope: string
+  /** RFC 8707 resources asked for (another part fills them); [] when none. */
+  resources: string[]
+  status: DeviceCodeStatus
+  /** Set once approved. */
+  approval: DeviceApproval | null
+  /** Seconds the client must wait between polls; grows by 5 at each slow_down (§3.5). */
+  interval: number
+  lastPollAt: number | null
+  createdAt: number
+  expiresAt: number
+}
+
+/** What one poll found: the row as it is after the poll, and whether this poll came sooner than the interval allowed. */
+export interface DevicePoll { code: DeviceCode, tooSoon: boolean }
+
+export interface DeviceCodeStore {
+  /** Stores a new request; ConflictError when the user code is taken (the caller draws another). */
+  create (code: DeviceCode): Promise<void>
+  find (hash: string): Promise<DeviceCode | undefined>
+  /** The pending request with this user code, live at `now`. */
+  findPending (userCode: string, now: number): Promise<DeviceCode | undefined>
+  /**
+   * Records a poll at `now`, atomically: when the last one was less than `interval` seconds before, the interval grows
+   * by `slowDownSeconds` and `tooSoon` is true. Undefined when there is no such code.
+   */
+  poll (hash: string, now: number, slowDownSeconds: number): Promise<DevicePoll | undefined>
+  /** pending → approved (with `approval`) or denied, atomically, while live; false when it was not pending or has expired. */
+  decide (userCode: string, now: number, decision: { approval: DeviceApproval } | 'denied'): Promise<boolean>
+  /** approved → used, atomically, while live: exactly one caller gets the row. */
+  redeem (hash: string, now: number): Promise<DeviceCode | undefined>
+  /** Deletes requests expired by `now`; the number deleted. */
+  purgeExpired (now: number): Promise<number>
 }

@@ -10,6 +10,7 @@ import accountFactors from './account-factors.js'
 import accounts from './accounts.js'
 import authorize from './authorize.js'
 import consent from './consent.js'
+import device from './device.js'
 import invitation from './invitation.js'
 import forgotPassword from './forgot-password.js'
 import login from './login.js'
@@ -55,7 +56,7 @@ const browserPages: FastifyPluginAsync = async (fastify) => {
   })
 
   await fastify.register(browserSession)
-  for (const page of [authorize, login, loginFactor, loginEnroll, passkeys, upstream, consent, logout, accounts, account, accountAccess, accountFactors, accountPasskeys, invitation, signup, signupConfirm, forgotPassword, resetPassword]) await fastify.register(page)
+  for (const page of [authorize, login, loginFactor, loginEnroll, passkeys, upstream, consent, device, logout, accounts, account, accountAccess, accountFactors, accountPasskeys, invitation, signup, signupConfirm, forgotPassword, resetPassword]) await fastify.register(page)
 }
 
 export default browserPages

@@ -53,10 +53,13 @@ function registeredClientShown (client: AuthorizationRequest['client']) {
 const registeredLogo = (client: AuthorizationRequest['client']): string[] =>
   client.registration !== null && client.logoUri !== null ? [client.logoUri.replace(/[;,\s']/g, encodeURIComponent)] : []
 
-export async function showConsent (reply: FastifyReply, input: { authz: AuthorizationRequest, returnTo: string, user: User, scopes: string[] }): Promise<FastifyReply> {
+/** The consent page; for a device request (`userCode`, RFC 8628 §5.4) it names the code and posts back to /device. */
+export async function showConsent (reply: FastifyReply, input: { authz: AuthorizationRequest, returnTo: string, user: User, scopes: string[], userCode?: string }): Promise<FastifyReply> {
   return reply.page('consent', {
     csrf: reply.csrfToken(),
     returnTo: input.returnTo,
+    userCode: input.userCode,
+    action: input.userCode === undefined ? undefined : '/device',
     clientId: input.authz.client.id,
     username: input.user.username,
     ...consentLists(consentScopes(input.scopes, input.authz.claims), input.authz),

@@ -495,7 +495,13 @@ function recipeArb (op: Operation, pools: Pools): fc.Arbitrary<Recipe> | undefin
       { weight: 1, arbitrary: r(user.map((u) => ({ grant_type: 'password', username: u.username, password: u.password, client_id: 'p1', scope: 'read' })), none) },
       { weight: 2, arbitrary: r(fc.constant({ grant_type: 'client_credentials' }), basicOf) },
       { weight: 1, arbitrary: r(fc.record({ grant_type: fc.constant('client_credentials'), scope: fc.constantFrom('read', 'admin') }), basicOf) },
-      { weight: 3, arbitrary: r(fc.record({ grant_type: fc.constant('refresh_token'), refresh_token: pickFrom(() => pools.refreshTokens, 'x') }), fc.oneof(none, basicOf)) }
+      { weight: 3, arbitrary: r(fc.record({ grant_type: fc.constant('refresh_token'), refresh_token: pickFrom(() => pools.refreshTokens, 'x') }), fc.oneof(none, basicOf)) },
+      { weight: 1, arbitrary: r(fc.record({ grant_type: fc.constant('urn:ietf:params:oauth:grant-type:device_code'), device_code: fc.base64String({ minLength: 4, maxLength: 64 }), client_id: fc.constantFrom('tv1', 'p1') }), none) }
+    )
+    case 'POST /device_authorization': return fc.oneof(
+      { weight: 3, arbitrary: r(fc.record({ client_id: fc.constant('tv1'), scope: fc.constantFrom('openid', 'openid profile', 'read', 'admin', '') }), none) },
+      { weight: 1, arbitrary: r(fc.record({ client_id: fc.constantFrom('p1', 'default', 'nobody') }), none) },
+      { weight: 1, arbitrary: r(fc.constant({}), basicOf) }
     )
     case 'POST /introspect': return fc.oneof(
       { weight: 1, arbitrary: r(fc.record({ token: someToken }), basicOf) },

@@ -45,6 +45,8 @@ export async function setUpFixtures (app: FastifyInstance): Promise<Pools> {
     confidential.push({ id, secret: (await addClient(app, id, { grantTypes: [...grantTypes], scope }))! })
   }
   await addClient(app, 'p1', { isPublic: true, grantTypes: ['password', 'refresh_token'] })
+  // A device (RFC 8628): /device_authorization and the device grant at /token reach their success paths.
+  await addClient(app, 'tv1', { isPublic: true, grantTypes: ['urn:ietf:params:oauth:grant-type:device_code', 'refresh_token'] })
   const adminSecret = (await addClient(app, 'admin-cli', { grantTypes: ['password'] }))!
   const meSecret = (await addClient(app, 'me-cli', { grantTypes: ['password'] }))!
   const victimClients: string[] = []
@@ -104,7 +106,7 @@ export async function setUpFixtures (app: FastifyInstance): Promise<Pools> {
     victimInvitations,
     victimResources,
     protectedUsers: new Set(['root', 'dave', 'alice', 'bob']),
-    protectedClients: new Set(['c1', 'c2', 'cc1', 'rs1', 'rs2', 'p1', 'admin-cli', 'me-cli'])
+    protectedClients: new Set(['c1', 'c2', 'cc1', 'rs1', 'rs2', 'p1', 'tv1', 'admin-cli', 'me-cli'])
   }
 }
 

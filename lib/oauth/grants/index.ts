@@ -7,8 +7,9 @@ import { passwordGrant } from './password.js'
 import { clientCredentialsGrant } from './client-credentials.js'
 import { refreshTokenGrant } from './refresh-token.js'
 import { authorizationCodeGrant } from './authorization-code.js'
+import { deviceCodeGrant } from './device-code.js'
 
-const GRANTS: readonly Grant[] = [passwordGrant, clientCredentialsGrant, refreshTokenGrant, authorizationCodeGrant]
+const GRANTS: readonly Grant[] = [passwordGrant, clientCredentialsGrant, refreshTokenGrant, authorizationCodeGrant, deviceCodeGrant]
 
 /** Grant types this server implements, by `grant_type`. Discovery metadata lists exactly these. */
 export const GRANT_TYPES: readonly GrantType[] = GRANTS.map((g) => g.grantType)

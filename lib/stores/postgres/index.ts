@@ -19,6 +19,7 @@ import { PostgresUserFactorStore } from './factors.js'
 import { PostgresResourceStore } from './resources.js'
 import { PostgresPasskeyChallengeStore } from './passkey-challenges.js'
 import { PostgresRegistrationTokenStore } from './registration-tokens.js'
+import { PostgresDeviceCodeStore } from './device-codes.js'
 
 /**
  * INT8 (BIGINT, COUNT(*)) as a JS number instead of node-postgres' default string. Unix seconds and row
@@ -86,6 +87,7 @@ export async function openPostgres (databaseUrl: string, clock: Clock = systemCl
     passkeyChallenges: new PostgresPasskeyChallengeStore(db),
     resources: new PostgresResourceStore(db, clock),
     registrationTokens: new PostgresRegistrationTokenStore(db),
+    deviceCodes: new PostgresDeviceCodeStore(db),
     async ping () {
       try {
         // A table of ours, not just SELECT 1: a database dropped and re-created empty is not ready either.

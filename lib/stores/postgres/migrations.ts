@@ -343,7 +343,27 @@ export const postgresMigrations: string[] = [
      max_uses INTEGER,
      uses INTEGER NOT NULL DEFAULT 0,
      created_at BIGINT NOT NULL
-   );`
+   );`,
+  // Device authorization grant: see the SQLite migration of the same number.
+  `CREATE TABLE device_codes (
+     hash TEXT COLLATE "C" PRIMARY KEY,
+     user_code TEXT COLLATE "C" NOT NULL UNIQUE,
+     client_id TEXT COLLATE "C" NOT NULL REFERENCES clients (id) ON DELETE CASCADE,
+     scope TEXT NOT NULL,
+     resources JSONB NOT NULL DEFAULT '[]'::jsonb,
+     status TEXT COLLATE "C" NOT NULL CHECK (status IN ('pending', 'approved', 'denied', 'used')),
+     user_id TEXT COLLATE "C" REFERENCES users (id) ON DELETE CASCADE,
+     granted_scope TEXT,
+     auth_time BIGINT,
+     amr JSONB,
+     sid TEXT,
+     credential_version INTEGER,
+     poll_interval INTEGER NOT NULL,
+     last_poll_at BIGINT,
+     created_at BIGINT NOT NULL,
+     expires_at BIGINT NOT NULL
+   );
+   CREATE INDEX device_codes_expiry ON device_codes (expires_at);`
 ]
 
 /**

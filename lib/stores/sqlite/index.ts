@@ -18,6 +18,7 @@ import { SqliteUserFactorStore } from './factors.js'
 import { SqliteResourceStore } from './resources.js'
 import { SqlitePasskeyChallengeStore } from './passkey-challenges.js'
 import { SqliteRegistrationTokenStore } from './registration-tokens.js'
+import { SqliteDeviceCodeStore } from './device-codes.js'
 
 /** `sqlite:PATH` (relative to the working directory) or `sqlite::memory:`. */
 export function sqlitePath (databaseUrl: string): string {
@@ -56,6 +57,7 @@ export function openSqlite (databaseUrl: string, clock: Clock = systemClock): St
     passkeyChallenges: new SqlitePasskeyChallengeStore(db),
     resources: new SqliteResourceStore(db, clock),
     registrationTokens: new SqliteRegistrationTokenStore(db),
+    deviceCodes: new SqliteDeviceCodeStore(db),
     async ping () { db.prepare('SELECT 1').get() },
     async close () { if (db.open) db.close() }
   }

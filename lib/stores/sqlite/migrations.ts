@@ -384,5 +384,27 @@ export const sqliteMigrations: string[] = [
      max_uses INTEGER,
      uses INTEGER NOT NULL DEFAULT 0,
      created_at INTEGER NOT NULL
-   );`
+   );`,
+  // Device authorization grant (RFC 8628, lib/oauth/device-codes.ts): one row per /device_authorization, by the
+  // digest of its device code, its user code unique (normalised); what the approval carries to issue the tokens;
+  // live 10 minutes, then swept (lib/ops/sweep.ts); bounded per address by the rate of requests.
+  `CREATE TABLE device_codes (
+     hash TEXT PRIMARY KEY,
+     user_code TEXT NOT NULL UNIQUE,
+     client_id TEXT NOT NULL REFERENCES clients (id) ON DELETE CASCADE,
+     scope TEXT NOT NULL,
+     resources TEXT NOT NULL DEFAULT '[]',
+     status TEXT NOT NULL CHECK (status IN ('pending', 'approved', 'denied', 'used')),
+     user_id TEXT REFERENCES users (id) ON DELETE CASCADE,
+     granted_scope TEXT,
+     auth_time INTEGER,
+     amr TEXT,
+     sid TEXT,
+     credential_version INTEGER,
+     poll_interval INTEGER NOT NULL,
+     last_poll_at INTEGER,
+     created_at INTEGER NOT NULL,
+     expires_at INTEGER NOT NULL
+   );
+   CREATE INDEX device_codes_expiry ON device_codes (expires_at);`
 ]

@@ -7,11 +7,11 @@ import { manualClock, tempDatabaseUrl } from '../../support/helper.js'
 t.test('serverMetadata: every URL from the issuer (a trailing slash dropped), the lists name what exists', async (t) => {
   const m = serverMetadata({ issuer: 'https://auth.example.test/tenant/' })
   t.equal(m.issuer, 'https://auth.example.test/tenant/', 'the issuer exactly as configured (RFC 8414 §3.3)')
-  for (const [member, path] of [['authorization_endpoint', '/authorize'], ['token_endpoint', '/token'], ['userinfo_endpoint', '/userinfo'], ['end_session_endpoint', '/logout'],
+  for (const [member, path] of [['authorization_endpoint', '/authorize'], ['token_endpoint', '/token'], ['device_authorization_endpoint', '/device_authorization'], ['userinfo_endpoint', '/userinfo'], ['end_session_endpoint', '/logout'],
     ['jwks_uri', '/.well-known/jwks.json'], ['revocation_endpoint', '/revoke'], ['introspection_endpoint', '/introspect'], ['service_documentation', '/docs']] as const) {
     t.equal(m[member], `https://auth.example.test/tenant${path}`, member)
   }
-  t.same([...m.grant_types_supported].sort(), ['authorization_code', 'client_credentials', 'password', 'refresh_token'])
+  t.same([...m.grant_types_supported].sort(), ['authorization_code', 'client_credentials', 'password', 'refresh_token', 'urn:ietf:params:oauth:grant-type:device_code'])
   t.same(m.response_types_supported, ['code'], 'no implicit flow')
   t.same(m.code_challenge_methods_supported, ['S256'], 'no plain PKCE (also with PKCE optional for some clients)')
   t.same(m.response_modes_supported, ['query', 'form_post'], 'OAuth 2.0 Form Post Response Mode')

@@ -1,0 +1,137 @@
+import t from 'tap'
+import { decodeJwt } from 'jose'
+import { addClient, build, manualClock, post } from '../../support/helper.js'
+import { field, InjectBrowser } from '../../support/browser.js'
+import { approveOnPage, DEVICE_GRANT, deviceFixtures, pollToken, startDevice } from '../../support/device.js'
+import { DEVICE_CODE_GUESSES } from '../../../lib/oauth/device-codes.js'
+import { digest } from '../../../lib/credentials/digest.js'
+
+// RFC 8628 through app.inject (runs on SQLite; test/postgres/ re-runs it).
+
+t.test('/device_authorization: the codes, for a client allowed the grant, with its scopes checked', async (t) => {
+  const app = await build(t)
+  await deviceFixtures(app, { scope: 'items:read' })
+  await addClient(app, 'web', { isPublic: true, grantTypes: ['authorization_code'], redirectUris: ['https://app.test/cb'] })
+  const res = await post(app, '/device_authorization', { client_id: 'tv', scope: 'openid items:read' })
+  t.equal(res.statusCode, 200)
+  t.equal(res.headers['cache-control'], 'no-store')
+  const body = res.json()
+  t.match(body, { user_code: /^[BCDFGHJKLMNPQRSTVWXZ]{4}-[BCDFGHJKLMNPQRSTVWXZ]{4}$/, verification_uri: 'http://gatehouse.test/device', expires_in: 600, interval: 5 })
+  t.equal(body.verification_uri_complete, `http://gatehouse.test/device?user_code=${body.user_code}`)
+  t.ok(body.device_code.length >= 43, 'a 256-bit device code')
+  t.match((await post(app, '/device_authorization', { client_id: 'web' })).json(), { error: 'unauthorized_client' }, 'a client without the grant')
+  t.match((await post(app, '/device_authorization', { client_id: 'tv', scope: 'admin' })).json(), { error: 'invalid_scope' }, 'a scope outside the client\'s list')
+  t.equal((await post(app, '/device_authorization', { client_id: 'nobody' })).statusCode, 401, 'an unknown client')
+  t.equal((await post(app, '/device_authorization', {})).statusCode, 401, 'no client at all')
+  const meta = (await app.inject('/.well-known/openid-configuration')).json()
+  t.equal(meta.device_authorization_endpoint, 'http://gatehouse.test/device_authorization')
+  t.ok(meta.grant_types_supported.includes(DEVICE_GRANT))
+})
+
+t.test('the whole flow: pending, slow_down (+5 s), sign-in and consent on the page, tokens once, then invalid_grant', async (t) => {
+  const clock = manualClock()
+  const app = await build(t, {}, { clock })
+  const { alice } = await deviceFixtures(app)
+  const started = await startDevice(app)
+
+  t.match((await pollToken(app, started.device_code)).json(), { error: 'authorization_pending' }, 'nobody has approved yet')
+  clock.advance(2)
+  const fast = await pollToken(app, started.device_code)
+  t.equal(fast.statusCode, 400)
+  t.match(fast.json(), { error: 'slow_down' }, 'polled 2 s after: slow down')
+  clock.advance(6)
+  t.match((await pollToken(app, started.device_code)).json(), { error: 'slow_down' }, '6 s after: sooner than the 10 s it is now (15 s then)')
+  clock.advance(14)
+  t.match((await pollToken(app, started.device_code)).json(), { error: 'slow_down' }, '14 s after: sooner than 15 s')
+  t.equal((await app.storage.deviceCodes.find(digest(started.device_code)))?.interval, 20, 'each slow_down added 5 s')
+  clock.advance(20)
+  t.match((await pollToken(app, started.device_code)).json(), { error: 'authorization_pending' }, '20 s after: on time')
+
+  const browser = new InjectBrowser(app)
+  const page = await browser.get(started.verification_uri_complete.replace('http://gatehouse.test', ''))
+  t.equal(page.statusCode, 200)
+  t.match(page.body, new RegExp(`value="${started.user_code}"`), 'the code filled in from verification_uri_complete')
+  t.match(page.body, /<button type="submit">Continue<\/button>/, 'but still confirmed with a button (RFC 8628 §5.4)')
+  t.match(page.headers['content-security-policy'], /frame-ancestors 'none'/, 'the pages\' security headers')
+  t.equal(page.headers['x-frame-options'], 'DENY')
+  t.equal((await browser.post('/device', { user_code: started.user_code })).statusCode, 403, 'no CSRF field: refused')
+
+  const login = await browser.post('/device', { user_code: started.user_code.toLowerCase().replace('-', ' '), csrf: field(page.body, 'csrf') })
+  t.equal(login.statusCode, 200)
+  t.match(login.body, /name="password"/, 'the code (any case, any separator) leads to the login page')
+  t.equal(field(login.body, 'return_to'), `/device?user_code=${started.user_code}`, 'which comes back to the device page')
+  const signedIn = await browser.post('/login', { username: 'alice', password: 'correct horse battery staple', csrf: field(login.body, 'csrf'), return_to: field(login.body, 'return_to') })
+  t.equal(signedIn.headers.location, `/device?user_code=${started.user_code}`)
+  const again = await browser.get(String(signedIn.headers.location))
+  const consent = await browser.post('/device', { user_code: started.user_code, csrf: field(again.body, 'csrf') })
+  t.match(consent.body, /name="decision" value="allow"/, 'the consent page')
+  t.match(consent.body, new RegExp(`your device shows the code <strong class="user-code">${started.user_code}</strong>`), 'naming the code')
+  t.match(consent.body, /action="\/device"/)
+  const done = await browser.post('/device', { user_code: field(consent.body, 'user_code'), decision: 'allow', csrf: field(consent.body, 'csrf') })
+  t.equal(done.statusCode, 200)
+  t.match(done.body, /You may return to your device/)
+
+  clock.advance(20)
+  const tokens = await pollToken(app, started.device_code)
+  t.equal(tokens.statusCode, 200)
+  const body = tokens.json()
+  t.equal(body.scope, 'openid profile items:read')
+  t.ok(body.refresh_token, 'a refresh token: the client may use one')
+  t.equal(decodeJwt(body.id_token).sub, alice.id, 'an ID token for openid')
+  t.equal(decodeJwt(body.access_token).sub, alice.id)
+  t.equal(decodeJwt(body.id_token).auth_time !== undefined, true)
+  const me = await app.inject({ url: '/users/me', headers: { authorization: `Bearer ${body.access_token}` } })
+  t.equal(me.statusCode, 200, 'the access token works')
+  clock.advance(20)
+  t.match((await pollToken(app, started.device_code)).json(), { error: 'invalid_grant' }, 'a second redemption: invalid_grant')
+  t.ok(await app.storage.consents.find(alice.id, 'tv'), 'the consent is remembered (the account page lists it)')
+})
+
+t.test('deny on the consent page: access_denied at the next poll; another client cannot use the code; expired: expired_token', async (t) => {
+  const clock = manualClock()
+  const app = await build(t, {}, { clock })
+  await deviceFixtures(app)
+  await addClient(app, 'tv2', { isPublic: true, grantTypes: [DEVICE_GRANT] })
+  const denied = await startDevice(app)
+  const page = await approveOnPage(new InjectBrowser(app), denied.user_code, 'deny')
+  t.match(page.body, /Device not connected/)
+  t.match((await pollToken(app, denied.device_code)).json(), { error: 'access_denied' })
+  t.match((await pollToken(app, denied.device_code, 'tv2')).json(), { error: 'invalid_grant' }, 'another client: invalid_grant')
+
+  const late = await startDevice(app)
+  clock.advance(600)
+  t.match((await pollToken(app, late.device_code)).json(), { error: 'expired_token' }, 'after 10 minutes: expired_token')
+  const browser = new InjectBrowser(app)
+  const form = await browser.get('/device')
+  const res = await browser.post('/device', { user_code: late.user_code, csrf: field(form.body, 'csrf') })
+  t.equal(res.statusCode, 400, 'an expired code is not accepted on the page')
+  t.match(res.body, /not valid, or has expired/)
+  t.match((await pollToken(app, 'no-such-code')).json(), { error: 'invalid_grant' })
+  t.match((await post(app, '/token', { grant_type: DEVICE_GRANT, client_id: 'tv' })).json(), { error: 'invalid_request' }, 'no device_code')
+})
+
+t.test('a code approved, then the user disabled: no tokens', async (t) => {
+  const app = await build(t)
+  await deviceFixtures(app)
+  const started = await startDevice(app, { scope: 'items:read' })
+  t.match((await approveOnPage(new InjectBrowser(app), started.user_code)).body, /Device connected/)
+  await app.storage.users.update('alice', { disabled: true })
+  t.match((await pollToken(app, started.device_code)).json(), { error: 'invalid_grant' }, 'a disabled user gets nothing')
+})
+
+t.test('the page: wrong codes counted per address, then 429', async (t) => {
+  const app = await build(t)
+  await deviceFixtures(app)
+  const browser = new InjectBrowser(app)
+  const form = await browser.get('/device?user_code=<script>')
+  t.notMatch(form.body, /<script>/, 'a malformed code is not echoed')
+  const csrf = field(form.body, 'csrf')
+  for (let i = 0; i < DEVICE_CODE_GUESSES.max; i++) {
+    const res = await browser.post('/device', { user_code: 'BCDF-GHJK', csrf })
+    if (res.statusCode !== 400) t.fail(`try ${i}: ${res.statusCode}`)
+  }
+  const started = await startDevice(app)
+  const limited = await browser.post('/device', { user_code: started.user_code, csrf })
+  t.equal(limited.statusCode, 429, 'beyond the limit, even the right code waits')
+  t.ok(Number(limited.headers['retry-after']) > 0)
+})
