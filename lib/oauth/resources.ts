@@ -102,6 +102,16 @@ export function resourceDefinedScopes (resources: ReadonlyArray<Pick<Resource, '
 }
 
 /**
+ * Every scope some registered resource defines, for the rules that must know them before any request names a
+ * resource: a dynamically registered client may register them (an MCP client registers the scopes its server's
+ * protected resource metadata publishes, RFC 7591 §2 `scope`). Reads at most `limit` resources (deployments have
+ * a handful; the admin API pages them).
+ */
+export async function registeredResourceScopes (store: Pick<ResourceStore, 'list'>, limit = 1000): Promise<string[]> {
+  return [...resourceDefinedScopes(await store.list({ limit, offset: 0 }))]
+}
+
+/**
  * What a consent covers for a request naming resources: its scopes and claims (lib/oauth/claims.ts consentScopes,
  * given here as `scopes`) and the resources' URIs, so a consent given for one API is not taken for another
  * (a URI is a valid scope token, and never an OpenID Connect or a bare scope name).

@@ -31,6 +31,7 @@ export const onPostgresToo: readonly string[] = [
   'e2e/account.test.ts',
   'e2e/backchannel-logout.test.ts',
   'e2e/device-flow.test.ts',
+  'e2e/mcp.test.ts',
   'e2e/form-post.test.ts',
   'e2e/invitation.test.ts',
   'e2e/mfa-policy.test.ts',
