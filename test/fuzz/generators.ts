@@ -26,6 +26,8 @@ export interface Pools {
   victimInvitations: string[]
   /** Registered resources' URIs (RFC 8707; path parameter `uri`): the fixtures' and those POST /admin/resources made. */
   victimResources: string[]
+  /** Initial access tokens' ids (RFC 7591; path parameter `id`, shared with invitations): the fixtures' and those POST /admin/registration-tokens made. */
+  victimRegistrationTokens: string[]
   /** Never used as a path parameter: the fixtures the fuzzer needs to keep working. */
   protectedUsers: Set<string>
   protectedClients: Set<string>
@@ -373,7 +375,7 @@ function pathSegment (name: string, pools: Pools): fc.Arbitrary<string> {
     username: () => pools.victimUsers,
     name: () => pools.victimProviders,
     provider: () => pools.victimProviders,
-    id: () => pools.victimInvitations,
+    id: () => [...pools.victimInvitations, ...pools.victimRegistrationTokens],
     uri: () => pools.victimResources
   }
   const victims = byName[name] ?? (() => pools.victimClients)

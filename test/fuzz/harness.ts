@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify'
 import { request as httpRequest, Agent, type IncomingHttpHeaders } from 'node:http'
 import { addClient, addUser, basic, form, FORM } from '../support/helper.js'
 import { invite } from '../../lib/accounts/invitations.js'
+import { addRegistrationToken } from '../../lib/admin/registration-tokens.js'
 import { documentedErrors, pathPattern, type Operation, type Schema } from './openapi-ops.js'
 import type { FuzzRequest, Pools } from './generators.js'
 
@@ -92,6 +93,10 @@ export async function setUpFixtures (app: FastifyInstance): Promise<Pools> {
   const victimResources: string[] = []
   for (let i = 0; i < 4; i++) victimResources.push((await app.storage.resources.create({ uri: `https://vr${i}.test/api`, name: `VR ${i}`, scope: 'vr:read' })).uri)
 
+  // Initial access tokens (path parameter `id`), so removing one has something to remove.
+  const victimRegistrationTokens: string[] = []
+  for (let i = 0; i < 4; i++) victimRegistrationTokens.push((await addRegistrationToken(app.storage, app.clock, {})).id)
+
   return {
     users: USERS.map(({ username, password }) => ({ username, password })),
     confidential,
@@ -105,6 +110,7 @@ export async function setUpFixtures (app: FastifyInstance): Promise<Pools> {
     victimProviders,
     victimInvitations,
     victimResources,
+    victimRegistrationTokens,
     protectedUsers: new Set(['root', 'dave', 'alice', 'bob']),
     protectedClients: new Set(['c1', 'c2', 'cc1', 'rs1', 'rs2', 'p1', 'tv1', 'admin-cli', 'me-cli'])
   }
@@ -131,6 +137,8 @@ export function harvest (pools: Pools, op: Operation, res: Reply): void {
     remember(pools.victimProviders, body.name)
   } else if (op.id === 'POST /admin/resources') {
     remember(pools.victimResources, body.uri)
+  } else if (op.id === 'POST /admin/registration-tokens') {
+    remember(pools.victimRegistrationTokens, body.id)
   } else if (op.id === 'POST /admin/invitations') {
     remember(pools.victimInvitations, body.id)
   } else if (op.id === 'POST /admin/clients') {
