@@ -6,7 +6,11 @@ import { clientAuthentication, oauthErrors } from './token.js'
 export const DeviceAuthorizationRequest = Type.Object({
   client_id: Type.Optional(ClientId),
   client_secret: Type.Optional(Type.String({ maxLength: 512 })),
-  scope: Type.Optional(Scope)
+  scope: Type.Optional(Scope),
+  resource: Type.Optional(Type.Union([Type.String({ maxLength: 2048 }), Type.Array(Type.String({ maxLength: 2048 }), { maxItems: 10 })], {
+    description: 'RFC 8707: the URI of a registered resource (an API, an MCP server) the tokens are for; may repeat. An unknown one is ' +
+      'invalid_target. Scopes that resource defines may then be asked for; the consent page names it, and /token picks one with `resource`'
+  }))
 }, { additionalProperties: true, examples: [{ client_id: 'tv', scope: 'openid profile items:read' }] })
 
 export const DeviceAuthorizationResponse = Type.Object({

@@ -1,7 +1,7 @@
 import { randomBytes, randomInt } from 'node:crypto'
 import { digest } from '../credentials/digest.js'
 import type { Limit } from '../limits/throttle.js'
-import { ConflictError, type Client, type DeviceApproval, type DeviceCode, type Storage } from '../stores/types.js'
+import { ConflictError, type Client, type DeviceApproval, type DeviceCode, type Resource, type Storage } from '../stores/types.js'
 import type { AuthorizationRequest } from './authorize.js'
 import { isOidcScope, parseScope } from './scopes.js'
 
@@ -113,9 +113,10 @@ export async function startDeviceRequest (storage: Storage, input: { client: Cli
  * person confirms on the consent page which device they let in, §5.4) and whose pages' forms stay on this server
  * (`redirectUri` is the device page itself; nothing is ever redirected to a client).
  */
-export function deviceAuthorizationRequest (client: Client, code: DeviceCode, issuer: string): AuthorizationRequest {
+export function deviceAuthorizationRequest (client: Client, code: DeviceCode, issuer: string, resources: Resource[] = []): AuthorizationRequest {
   return {
     client,
+    resources,
     redirectUri: `${issuer}/device`,
     state: undefined,
     responseMode: 'query',

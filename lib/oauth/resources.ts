@@ -96,6 +96,15 @@ export function scopesForResource (granted: readonly string[], resource: Pick<Re
   return granted.filter((s) => defined.includes(s) && (allowed === undefined || allowed.includes(s)))
 }
 
+/**
+ * The resources among `uris` that are still registered, in order: what a code, a device request or a family was
+ * granted, less any removed since (its scopes and its tokens go with it).
+ */
+export async function stillRegistered (uris: readonly string[], store: Pick<ResourceStore, 'find'>): Promise<Resource[]> {
+  const found = await Promise.all(uris.map((uri) => store.find(uri)))
+  return found.filter((r): r is Resource => r !== undefined)
+}
+
 /** The scopes some requested resource defines: the authorization request may ask for these whatever the user holds (the user consents to them). */
 export function resourceDefinedScopes (resources: ReadonlyArray<Pick<Resource, 'scope'>>): Set<string> {
   return new Set(resources.flatMap((r) => parseScope(r.scope)))

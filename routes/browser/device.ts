@@ -4,6 +4,7 @@ import { AuthorizationError } from '../../lib/errors.js'
 import { CLIENTS_PER_SESSION } from '../../lib/limits/table-bounds.js'
 import { decideNext, type Decision } from '../../lib/oauth/authorization-flow.js'
 import { consentScopes } from '../../lib/oauth/claims.js'
+import { stillRegistered, withResourceUris } from '../../lib/oauth/resources.js'
 import { deviceAuthorizationRequest, deviceGuessLimits, devicePagePath, formatUserCode, normaliseUserCode } from '../../lib/oauth/device-codes.js'
 import type { SignedIn } from '../../lib/oauth/interaction.js'
 import type { Client, DeviceCode } from '../../lib/stores/types.js'
@@ -49,7 +50,7 @@ const device: FastifyPluginAsync = async (fastify) => {
     const found = await lookUp(request, reply, userCode)
     if (!('code' in found)) return found
     const { code, client } = found
-    const authz = deviceAuthorizationRequest(client, code, config.issuer)
+    const authz = deviceAuthorizationRequest(client, code, config.issuer, await stillRegistered(code.resources, storage.resources))
     const returnTo = devicePagePath(code.userCode)
     const signedIn = await request.browserSession()
     const { decision } = fields
@@ -71,7 +72,7 @@ const device: FastifyPluginAsync = async (fastify) => {
         return showConsent(reply, { authz, returnTo, user: signedIn.user, scopes: next.scopes ?? [], userCode: formatUserCode(code.userCode) })
       case 'code':
         // The consent form was just posted (or the client skips consent): what was allowed is remembered, as at /consent.
-        if (decision === 'allow') await storage.consents.grant(next.signedIn.user.id, client.id, consentScopes(next.scopes, undefined), now)
+        if (decision === 'allow') await storage.consents.grant(next.signedIn.user.id, client.id, withResourceUris(consentScopes(next.scopes, undefined), authz.resources), now)
         return decide(request, reply, { code, client, signedIn: next.signedIn, approved: true, scopes: next.scopes })
     }
   })

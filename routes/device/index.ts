@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { invalidScope, tooManyRequests } from '../../lib/errors.js'
 import { clientForGrant } from '../../lib/oauth/client-auth.js'
 import { deviceScopes, deviceStartLimits, formatUserCode, startDeviceRequest } from '../../lib/oauth/device-codes.js'
+import { resolveResources, resourceValues } from '../../lib/oauth/resources.js'
 import { deviceAuthorizationSchema } from '../../schemas/device.js'
 import { DEVICE_CODE_GRANT } from '../../schemas/vocabulary.js'
 
@@ -17,11 +18,13 @@ const deviceAuthorizationRoutes: FastifyPluginAsyncTypebox = async (fastify) => 
   fastify.post('/device_authorization', { config: { oauth: true, cors: true }, schema: deviceAuthorizationSchema }, async (request) => {
     const { body } = request
     const client = await clientForGrant(request.headers.authorization, body, { grantType: DEVICE_CODE_GRANT, allowsAnonymous: false }, storage.clients)
+    // RFC 8707: the APIs the tokens are for, each registered (invalid_target otherwise); the consent page names them.
+    const resources = await resolveResources(resourceValues(body.resource), storage.resources)
     const { scopes, refused } = deviceScopes(client, body.scope)
     if (refused.length > 0) throw invalidScope(`scope not allowed: ${refused.join(' ').slice(0, 200)}`)
     const wait = await throttle.take(deviceStartLimits(request.addressKey))
     if (wait !== undefined) throw tooManyRequests(wait, 'too many device authorization requests from this address; wait a minute, then try again')
-    const codes = await startDeviceRequest(storage, { client, scopes, now: clock.now() })
+    const codes = await startDeviceRequest(storage, { client, scopes, resources: resources.map((r) => r.uri), now: clock.now() })
     started.inc([client.id])
     const userCode = formatUserCode(codes.userCode)
     const verificationUri = `${config.issuer}/device`

@@ -3,9 +3,8 @@ import { digest } from '../../credentials/digest.js'
 import { isOidcScope, verifierMatches } from '../authorize.js'
 import { idTokenUserClaims } from '../claims.js'
 import { revokeIssued } from '../revocation.js'
-import { pickResource, resourceDefinedScopes, scopesForResource } from '../resources.js'
+import { pickResource, resourceDefinedScopes, scopesForResource, stillRegistered } from '../resources.js'
 import { formatScope, parseScope } from '../scopes.js'
-import type { Resource, ResourceStore } from '../../stores/types.js'
 import type { Grant } from './types.js'
 
 /**
@@ -15,12 +14,6 @@ import type { Grant } from './types.js'
  * A replay revokes what the first redemption issued (§4.1.2: SHOULD revoke): its ids are recorded with the
  * redemption, before issuing.
  */
-/** The code's resources still registered (one removed since no longer counts: its scopes and its tokens go with it). */
-async function grantedResources (uris: readonly string[], store: ResourceStore): Promise<Resource[]> {
-  const found = await Promise.all(uris.map((uri) => store.find(uri)))
-  return found.filter((r): r is Resource => r !== undefined)
-}
-
 export const authorizationCodeGrant: Grant<'code'> = {
   grantType: 'authorization_code',
   // Public clients authenticate with `client_id` alone (method none) and PKCE.
@@ -39,7 +32,7 @@ export const authorizationCodeGrant: Grant<'code'> = {
       if (code.expiresAt <= now) throw invalidGrant('the authorization code has expired')
     }
     // RFC 8707 §2.2: the resource this token is for, among those the authorization named; checked before the code is spent.
-    const granted = await grantedResources(code.resources ?? [], storage.resources)
+    const granted = await stillRegistered(code.resources ?? [], storage.resources)
     const target = pickResource(body.resource, granted.map((r) => r.uri))
     const resource = granted.find((r) => r.uri === target)
 

@@ -4,6 +4,7 @@ import { DEVICE_CODE_GRANT } from '../../../schemas/vocabulary.js'
 import { idTokenUserClaims } from '../claims.js'
 import { pollAnswer, SLOW_DOWN_SECONDS } from '../device-codes.js'
 import { formatScope, isOidcScope, parseScope } from '../scopes.js'
+import { pickResource, resourceDefinedScopes, scopesForResource, stillRegistered } from '../resources.js'
 import type { Grant } from './types.js'
 
 /**
@@ -28,17 +29,27 @@ export const deviceCodeGrant: Grant<'device_code'> = {
       case 'access_denied': throw accessDenied('the user denied the request')
       case 'authorization_pending': throw authorizationPending()
     }
+    // RFC 8707 §2.2: the resource this token is for, among those the request named; checked before the code is spent.
+    const granted = await stillRegistered(answer.code.resources, storage.resources)
+    const resource = granted.find((r) => r.uri === pickResource(body.resource, granted.map((g) => g.uri)))
     if (await storage.deviceCodes.redeem(hash, now) === undefined) throw invalidGrant()
     const { approval } = answer
     const user = await storage.users.findById(approval.userId)
     // As an authorization code: a password change or a disable since the approval leaves it nothing to give.
     if (!user || user.disabled || user.credentialVersion !== approval.credentialVersion) throw invalidGrant()
+    // As for an authorization code: scopes the user lost since are dropped, except those a granted resource
+    // defines (allowed for that API on the consent page); the access token is Gatehouse's, or one resource's.
     const userScopes = parseScope(user.scope)
-    const scope = formatScope(parseScope(approval.scope).filter((s) => isOidcScope(s) || userScopes.includes(s)))
+    const defined = resourceDefinedScopes(granted)
+    const familyScope = parseScope(approval.scope).filter((s) => isOidcScope(s) || userScopes.includes(s) || defined.has(s))
+    const scope = resource === undefined ? familyScope.filter((s) => isOidcScope(s) || userScopes.includes(s)) : scopesForResource(familyScope, resource, client)
     return issuer.issue({
       user: { id: user.id, credentialVersion: approval.credentialVersion },
       client,
-      scope,
+      scope: formatScope(scope),
+      grantedScope: formatScope(familyScope),
+      resource,
+      resources: granted.map((r) => r.uri),
       refresh: client.grantTypes.includes('refresh_token'),
       idToken: { nonce: null, authTime: approval.authTime, amr: approval.amr, sid: approval.sid, userClaims: idTokenUserClaims(user, null) }
     })
