@@ -10,7 +10,7 @@ import { checkClientProviders } from './providers.js'
 import { resolveResources } from '../oauth/resources.js'
 import { EXCHANGE_RESOURCES_MAX } from '../../schemas/common.js'
 import type { Client, Storage } from '../stores/types.js'
-import { GRANT_TYPES, isGrantType, PKCE_POLICIES, SIGNING_ALGS, type GrantType, type PkcePolicy, type SigningAlg } from '../../schemas/vocabulary.js'
+import { GRANT_TYPES, isGrantType, PKCE_POLICIES, SIGNING_ALGS, TOKEN_EXCHANGE_GRANT, type GrantType, type PkcePolicy, type SigningAlg } from '../../schemas/vocabulary.js'
 const CLIENT_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/
 
 export interface ClientInput {
@@ -54,6 +54,8 @@ export function checkClientInput (input: ClientInput): asserts input is CheckedC
   if (input.grantTypes.length === 0) throw invalidInput('a client needs at least one grant type')
   // RFC 6749 §4.4: client_credentials is for confidential clients only.
   if (input.isPublic && input.grantTypes.includes('client_credentials')) throw invalidInput('a public client cannot have the client_credentials grant')
+  // RFC 8693 §5: a client trading tokens must prove who it is (lib/oauth/grants/token-exchange.ts).
+  if (input.isPublic && input.grantTypes.includes(TOKEN_EXCHANGE_GRANT)) throw invalidInput('a public client cannot have the token-exchange grant')
   if (input.scope !== null && !isValidScopeList(input.scope)) throw invalidInput('scope: not a space-separated list of scope tokens')
   for (const uri of input.redirectUris) checkRedirectUri(uri)
   for (const uri of input.postLogoutRedirectUris ?? []) checkRedirectUri(uri)
