@@ -49,12 +49,13 @@ export function checkTokenTypes (body: TokenTypeParameters): void {
  * one. Anything else is invalid_target (RFC 8693 §2.2.2), a client with no targets included.
  */
 export function exchangeTarget (resource: string | undefined, audience: string | undefined, targets: readonly string[]): string {
+  if (targets.length === 0) throw invalidTarget('this client may exchange tokens for no resource')
   const named = [...new Set([resource, audience].filter((v): v is string => v !== undefined))]
   if (named.length > 1) throw invalidTarget('resource and audience name different targets; one target per exchange')
   const [wanted] = named
   if (wanted === undefined) {
     if (targets.length === 1) return targets[0] as string
-    throw invalidTarget(targets.length === 0 ? 'this client may exchange tokens for no resource' : 'name the target: resource or audience')
+    throw invalidTarget('name the target: resource or audience')
   }
   if (!targets.includes(wanted)) throw invalidTarget(`this client may not exchange tokens for ${wanted.slice(0, 200)}`)
   return wanted

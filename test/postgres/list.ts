@@ -97,6 +97,7 @@ export const onPostgresToo: readonly string[] = [
   'routes/token/signing-algorithms.test.ts',
   'routes/token/refresh-token.test.ts',
   'routes/token/resources.test.ts',
+  'routes/token/token-exchange.test.ts',
   'routes/userinfo/claims.test.ts',
   'routes/users/me.test.ts',
   'routes/well-known/discovery.test.ts',
