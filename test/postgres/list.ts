@@ -57,6 +57,7 @@ export const onPostgresToo: readonly string[] = [
   'plugins/sweep.test.ts',
   'process/restart.test.ts',
   'resource-server/plugin.test.ts',
+  'resource-server/token-exchange.test.ts',
   'routes/admin/api.test.ts',
   'routes/admin/changes.test.ts',
   'routes/admin/factors.test.ts',
