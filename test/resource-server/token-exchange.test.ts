@@ -33,7 +33,7 @@ t.test('a resource server exchanges the token it received and calls the next API
 
   const fulfilment = await resourceServer(t, issuer, FULFILMENT, ['orders:read', 'shipping:write'], (rs) => {
     rs.get('/shipments', { onRequest: [rs.authenticate, rs.requireScope('orders:read')] }, async (request) => {
-      const { sub, aud, client_id: clientId, scope, act } = request.user as Record<string, unknown>
+      const { sub, aud, client_id: clientId, scope, act } = request.user
       return { sub, aud, client_id: clientId, scope, act }
     })
   })
