@@ -169,3 +169,25 @@ t.test('the subject token\'s standing: revoked, its user disabled or its passwor
   await app.storage.users.update('alice', { disabled: true })
   assertOAuthError(t, await exchange(app, ordersApi, { subject_token: fresh, resource: FULFILMENT }), 400, 'invalid_grant', /no longer allows/, 'a disabled user')
 })
+
+t.test('administration: exchange_sources and exchange_targets through /admin/clients name registered resources only', async (t) => {
+  const { app } = await setup(t)
+  await addUser(app, 'root', PASSWORD, { scope: 'admin' })
+  const admin = { authorization: `Bearer ${(await post(app, '/token', { grant_type: 'password', username: 'root', password: PASSWORD })).json().access_token as string}` }
+  const call = (method: 'POST' | 'PATCH', url: string, payload: object) => app.inject({ method, url, headers: admin, payload })
+
+  const created = await call('POST', '/admin/clients', { client_id: 'gateway', grant_types: [GRANT], exchange_sources: [ORDERS], exchange_targets: [FULFILMENT, FULFILMENT] })
+  t.equal(created.statusCode, 201, created.body)
+  t.match(created.json(), { exchange_sources: [ORDERS], exchange_targets: [FULFILMENT] }, 'each once')
+  const updated = await call('PATCH', '/admin/clients/gateway', { exchange_targets: [BILLING] })
+  t.match(updated.json(), { exchange_sources: [ORDERS], exchange_targets: [BILLING] }, 'a list given replaces the stored one, the other stays')
+  t.match((await call('PATCH', '/admin/clients/gateway', { exchange_sources: [] })).json(), { exchange_sources: [], exchange_targets: [BILLING] })
+  for (const body of [{ exchange_targets: ['https://unregistered.example.test'] }, { exchange_sources: ['not a uri'] }, { exchange_targets: [`${ORDERS}#f`] }]) {
+    const res = await call('PATCH', '/admin/clients/gateway', body)
+    t.equal(res.statusCode, 400, JSON.stringify(body))
+    t.equal(res.json().error, 'invalid_request')
+  }
+  t.match((await app.storage.clients.find('gateway')), { exchangeSources: [], exchangeTargets: [BILLING] }, 'a refused change leaves the client as it was')
+  const spa = await call('POST', '/admin/clients', { client_id: 'spa', public: true, grant_types: [GRANT] })
+  t.equal(spa.statusCode, 400, 'no exchange grant for a public client')
+})
