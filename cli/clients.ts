@@ -7,7 +7,7 @@ const CLIENT_FLAGS = {
     type: 'string',
     multiple: true,
     value: 'g1,g2',
-    description: 'grant types, comma-separated: client_credentials, password, refresh_token, authorization_code, urn:ietf:params:oauth:grant-type:device_code'
+    description: 'grant types, comma-separated: client_credentials, password, refresh_token, authorization_code, urn:ietf:params:oauth:grant-type:device_code, urn:ietf:params:oauth:grant-type:token-exchange'
   },
   scope: {
     type: 'string',
@@ -56,8 +56,21 @@ const CLIENT_FLAGS = {
   'password-grant-skips-mfa': {
     type: 'boolean',
     description: 'legacy: the password grant gives tokens to users who have a second factor, on the password alone (off by default: they get invalid_grant)'
+  },
+  'exchange-sources': {
+    type: 'string',
+    value: '"uri1 uri2"',
+    description: 'token exchange: the registered resources this client acts for; it may exchange tokens issued for them (\'\': none, the default)'
+  },
+  'exchange-targets': {
+    type: 'string',
+    value: '"uri1 uri2"',
+    description: 'token exchange: the registered resources this client may exchange a token for (\'\': none, the default)'
   }
 } as const
+
+/** A space-separated list of resource URIs ('' empties it); absent: undefined. */
+const uriList = (value: string | undefined): string[] | undefined => value === undefined ? undefined : value.split(' ').filter((u) => u !== '')
 
 /** A flag whose '' means "none" (null); absent: undefined. */
 const orNull = (value: string | undefined): string | null | undefined => value === undefined ? undefined : value === '' ? null : value
@@ -80,7 +93,7 @@ export const clients: CommandGroup = {
     command({
       name: 'add',
       summary: 'register a client and print it; a confidential client\'s secret is printed this once (stored only as a digest)',
-      usage: ['CLIENT_ID [--public] [--grant g1,g2] [--scope "a b"] [--redirect-uri URI]... [--post-logout-redirect-uri URI]... [--skip-consent] [--providers a,b] [--pkce optional] [--id-token-alg ALG] [--userinfo-alg ALG] [--backchannel-logout-uri URI] [--require-mfa] [--password-grant-skips-mfa]'],
+      usage: ['CLIENT_ID [--public] [--grant g1,g2] [--scope "a b"] [--redirect-uri URI]... [--post-logout-redirect-uri URI]... [--skip-consent] [--providers a,b] [--pkce optional] [--id-token-alg ALG] [--userinfo-alg ALG] [--backchannel-logout-uri URI] [--require-mfa] [--password-grant-skips-mfa] [--exchange-sources "uri1 uri2"] [--exchange-targets "uri1 uri2"]'],
       details: ['Without --grant, a confidential client gets client_credentials and a public one authorization_code,refresh_token.'],
       positionals: true,
       flags: {
@@ -104,7 +117,9 @@ export const clients: CommandGroup = {
           userinfoAlg: orNull(values['userinfo-alg']),
           backchannelLogoutUri: orNull(values['backchannel-logout-uri']),
           requireMfa: values['require-mfa'] ?? false,
-          passwordGrantSkipsMfa: values['password-grant-skips-mfa'] ?? false
+          passwordGrantSkipsMfa: values['password-grant-skips-mfa'] ?? false,
+          exchangeSources: uriList(values['exchange-sources']),
+          exchangeTargets: uriList(values['exchange-targets'])
         })
         return { ...toClientView(client), ...(secret === undefined ? {} : { client_secret: secret }) }
       }
@@ -112,7 +127,7 @@ export const clients: CommandGroup = {
     command({
       name: 'update',
       summary: 'change a client and print it: each option given replaces what is stored, the others stay',
-      usage: ['CLIENT_ID [--grant g1,g2] [--scope "a b"] [--redirect-uri URI]... [--post-logout-redirect-uri URI]... [--skip-consent|--no-skip-consent] [--providers a,b] [--pkce POLICY] [--id-token-alg ALG] [--userinfo-alg ALG] [--backchannel-logout-uri URI] [--require-mfa|--no-require-mfa] [--password-grant-skips-mfa|--no-password-grant-skips-mfa]'],
+      usage: ['CLIENT_ID [--grant g1,g2] [--scope "a b"] [--redirect-uri URI]... [--post-logout-redirect-uri URI]... [--skip-consent|--no-skip-consent] [--providers a,b] [--pkce POLICY] [--id-token-alg ALG] [--userinfo-alg ALG] [--backchannel-logout-uri URI] [--require-mfa|--no-require-mfa] [--password-grant-skips-mfa|--no-password-grant-skips-mfa] [--exchange-sources "uri1 uri2"] [--exchange-targets "uri1 uri2"]'],
       positionals: true,
       flags: {
         ...CLIENT_FLAGS,
@@ -137,7 +152,9 @@ export const clients: CommandGroup = {
           userinfoAlg: orNull(values['userinfo-alg']),
           backchannelLogoutUri: orNull(values['backchannel-logout-uri']),
           requireMfa: onOff(values['require-mfa'], values['no-require-mfa']),
-          passwordGrantSkipsMfa: onOff(values['password-grant-skips-mfa'], values['no-password-grant-skips-mfa'])
+          passwordGrantSkipsMfa: onOff(values['password-grant-skips-mfa'], values['no-password-grant-skips-mfa']),
+          exchangeSources: uriList(values['exchange-sources']),
+          exchangeTargets: uriList(values['exchange-targets'])
         })
         return toClientView(client)
       }

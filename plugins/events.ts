@@ -50,7 +50,8 @@ const MESSAGES: Record<SecurityEvent['type'], string> = {
   client_registration_throttled: 'registration refused: too many from this address',
   device_approved: 'device authorization allowed on the /device page (RFC 8628)',
   device_denied: 'device authorization denied on the /device page (RFC 8628)',
-  device_code_throttled: 'device page: too many user codes tried from this address'
+  device_code_throttled: 'device page: too many user codes tried from this address',
+  token_exchanged: 'token exchanged for another resource (RFC 8693)'
 }
 
 /**

@@ -9,6 +9,6 @@ declare module 'fastify' {
 }
 
 export default fp(async (fastify) => {
-  const { storage, passwords, tokenIssuer: issuer, throttle, events, clock, config } = fastify
-  fastify.decorate('grants', createGrants({ storage, passwords, issuer, throttle, events, clock, config }))
-}, { name: 'grants', dependencies: ['config', 'clock', 'storage', 'passwords', 'throttle', 'events', 'token-issuer'] })
+  const { storage, passwords, tokenIssuer: issuer, accessTokens, throttle, events, clock, config } = fastify
+  fastify.decorate('grants', createGrants({ storage, passwords, issuer, accessTokens, throttle, events, clock, config }))
+}, { name: 'grants', dependencies: ['config', 'clock', 'storage', 'passwords', 'throttle', 'events', 'token-issuer', 'access-tokens'] })

@@ -1,5 +1,5 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox'
-import { bearerRefusals, ClientId, NullableString, Password, ref, Scope, Username } from './common.js'
+import { bearerRefusals, ClientId, EXCHANGE_RESOURCES_MAX, NullableString, Password, ref, Scope, Username } from './common.js'
 import { bearerSecurity } from './security.js'
 import { GRANT_TYPES, OneOf, PKCE_POLICIES, SIGNING_ALGS, type AdminErrorCode, type SigningAlg } from './vocabulary.js'
 import { UserView } from './users.js'
@@ -54,6 +54,16 @@ export const UpdateUser = Type.Object({
 
 const GrantTypeName = OneOf(GRANT_TYPES)
 
+/** Token exchange (RFC 8693, docs/token-exchange.md): registered resource URIs, each list replaced whole. */
+const ExchangeSources = Type.Array(Type.String({ minLength: 1, maxLength: 512 }), {
+  maxItems: EXCHANGE_RESOURCES_MAX,
+  description: 'token exchange: the registered resources this client acts for; it may exchange tokens whose aud is one of them (a resource server exchanging what it received)'
+})
+const ExchangeTargets = Type.Array(Type.String({ minLength: 1, maxLength: 512 }), {
+  maxItems: EXCHANGE_RESOURCES_MAX,
+  description: 'token exchange: the registered resources this client may exchange a token for (the new token\'s aud); empty: none'
+})
+
 export const ClientView = Type.Object({
   client_id: Type.String(),
   public: Type.Boolean(),
@@ -69,6 +79,8 @@ export const ClientView = Type.Object({
   backchannel_logout_uri: BackchannelLogoutUri,
   require_mfa: Type.Boolean({ description: 'its users must have used a second factor in the browser (docs/second-factors.md)' }),
   password_grant_skips_mfa: Type.Boolean({ description: 'legacy: the password grant serves users who have a second factor on the password alone' }),
+  exchange_sources: Type.Optional(ExchangeSources),
+  exchange_targets: Type.Optional(ExchangeTargets),
   created_at: Type.Integer(),
   registered: Type.Optional(Type.Boolean({ description: 'it registered itself through POST /register (RFC 7591, docs/registration.md)' })),
   registration: Type.Optional(Type.Unsafe<'open' | 'token' | null>({ type: ['string', 'null'], enum: ['open', 'token', null], description: 'how it registered itself: open, or with an initial access token; null when an administrator made it' })),
@@ -98,7 +110,9 @@ export const CreateClient = Type.Object({
   userinfo_alg: Type.Optional(UserinfoAlg),
   backchannel_logout_uri: Type.Optional(BackchannelLogoutUri),
   require_mfa: Type.Optional(Type.Boolean({ default: false, description: 'its users must use a second factor in the browser; those without one enrol one first' })),
-  password_grant_skips_mfa: Type.Optional(Type.Boolean({ default: false, description: 'legacy: let the password grant serve users who have a second factor, on the password alone' }))
+  password_grant_skips_mfa: Type.Optional(Type.Boolean({ default: false, description: 'legacy: let the password grant serve users who have a second factor, on the password alone' })),
+  exchange_sources: Type.Optional(ExchangeSources),
+  exchange_targets: Type.Optional(ExchangeTargets)
 }, { additionalProperties: false, examples: [{ client_id: 'svc', grant_types: ['client_credentials'], scope: 'orders:read' }] })
 
 export const UpdateClient = Type.Object({
@@ -114,6 +128,8 @@ export const UpdateClient = Type.Object({
   backchannel_logout_uri: Type.Optional(BackchannelLogoutUri),
   require_mfa: Type.Optional(Type.Boolean()),
   password_grant_skips_mfa: Type.Optional(Type.Boolean()),
+  exchange_sources: Type.Optional(ExchangeSources),
+  exchange_targets: Type.Optional(ExchangeTargets),
   rotate_secret: Type.Optional(Type.Boolean({ description: 'issue a new secret (shown once); the old one stops working' }))
 }, { additionalProperties: false })
 

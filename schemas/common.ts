@@ -31,6 +31,9 @@ export const MAX_PASSWORD_LENGTH = 1024
 export const Password = Type.String({ minLength: 1, maxLength: MAX_PASSWORD_LENGTH })
 export const Scope = Type.String({ maxLength: 2048, description: 'space-separated scope tokens (RFC 6749 §3.3)' })
 /** Longest client id a client can have: a longer one (Basic credentials carry any length) is unknown without a lookup. */
+/** How many resources a client's token-exchange sources or targets may name (RFC 8693, docs/token-exchange.md). */
+export const EXCHANGE_RESOURCES_MAX = 20
+
 export const MAX_CLIENT_ID_LENGTH = 128
 export const ClientId = Type.String({ minLength: 1, maxLength: MAX_CLIENT_ID_LENGTH })
 /**

@@ -25,7 +25,11 @@ export const IntrospectionResponse = Type.Object({
   sub: Type.Optional(Type.String()),
   aud: Type.Optional(Type.String()),
   iss: Type.Optional(Type.String()),
-  jti: Type.Optional(Type.String())
+  jti: Type.Optional(Type.String()),
+  act: Type.Optional(Type.Object({ sub: Type.String() }, {
+    additionalProperties: true,
+    description: 'RFC 8693 §4.1: on a token from a token exchange, who acts for `sub` (`act` nested within for the actor before, when the exchanged token had one)'
+  }))
 }, {
   $id: 'IntrospectionResponse',
   description: 'RFC 7662 §2.2; only `active` when the token is not active',

@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox'
 import { ClientId, OAuthErrorSchema, Password, ref, Scope, UsernameInput } from './common.js'
+import { ACCESS_TOKEN_TYPE } from './vocabulary.js'
 
 const Opaque = Type.String({ minLength: 1, maxLength: 32768 })
 
@@ -22,6 +23,12 @@ export const TokenRequest = Type.Object({
       'For authorization_code and refresh_token one of those named at /authorize (none named and one granted: that one). Unknown or not granted: invalid_target'
   })),
   device_code: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: 'RFC 8628 §3.4: the device code /device_authorization gave' })),
+  subject_token: Type.Optional(Type.String({ minLength: 1, maxLength: 8192, description: 'RFC 8693 §2.1 (token exchange): the Gatehouse access token to exchange' })),
+  subject_token_type: Type.Optional(Type.String({ maxLength: 128, description: `RFC 8693 §2.1: \`${ACCESS_TOKEN_TYPE}\` (the only type accepted)` })),
+  actor_token: Type.Optional(Type.String({ minLength: 1, maxLength: 8192, description: 'RFC 8693 §2.1: a Gatehouse access token of the acting party, issued to the exchanging client; its `sub` becomes the `act`' })),
+  actor_token_type: Type.Optional(Type.String({ maxLength: 128, description: `RFC 8693 §2.1: required with actor_token: \`${ACCESS_TOKEN_TYPE}\`` })),
+  requested_token_type: Type.Optional(Type.String({ maxLength: 128, description: `RFC 8693 §2.1: only \`${ACCESS_TOKEN_TYPE}\`` })),
+  audience: Type.Optional(Type.String({ maxLength: 2048, description: 'RFC 8693 §2.1: the target of a token exchange, a registered resource\'s URI (as `resource`)' })),
   client_id: Type.Optional(ClientId),
   client_secret: Type.Optional(Type.String({ maxLength: 512 }))
 }, {
@@ -30,13 +37,15 @@ export const TokenRequest = Type.Object({
   examples: [
     { grant_type: 'password', username: 'alice', password: 'correct horse battery staple', scope: 'items:read' },
     { grant_type: 'client_credentials', scope: 'orders:read' },
-    { grant_type: 'refresh_token', refresh_token: 'oTk3YzY1ZDItMmE0Ni00…' }
+    { grant_type: 'refresh_token', refresh_token: 'oTk3YzY1ZDItMmE0Ni00…' },
+    { grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange', subject_token: 'eyJhbGciOiJFUzI1NiIsInR5cCI6ImF0K2p3dCJ9…', subject_token_type: ACCESS_TOKEN_TYPE, resource: 'https://billing.example.com' }
   ]
 })
 export type TokenRequestBody = Static<typeof TokenRequest>
 
 export const TokenResponse = Type.Object({
   access_token: Type.String(),
+  issued_token_type: Type.Optional(Type.String({ description: `RFC 8693 §2.2.1: a token exchange's answer names what it issued: \`${ACCESS_TOKEN_TYPE}\`` })),
   token_type: Type.Literal('Bearer'),
   expires_in: Type.Integer(),
   scope: Type.Optional(Type.String()),
@@ -44,7 +53,7 @@ export const TokenResponse = Type.Object({
   id_token: Type.Optional(Type.String())
 }, {
   $id: 'TokenResponse',
-  description: 'RFC 6749 §5.1',
+  description: 'RFC 6749 §5.1 (RFC 8693 §2.2.1 for a token exchange: with issued_token_type, never a refresh token)',
   examples: [{
     access_token: 'eyJhbGciOiJFUzI1NiIsInR5cCI6ImF0K2p3dCIsImtpZCI6Ii4uLiJ9.eyJpc3MiOiJodHRwOi8vbG9jYWxob3N0OjMwMDAiLCJzdWIiOiIuLi4ifQ.c2lnbmF0dXJl',
     token_type: 'Bearer',
@@ -72,7 +81,8 @@ export const tokenSchema = {
   tags: ['oauth'],
   summary: 'Token endpoint: issue an access token (RFC 6749 §3.2)',
   description: 'Grants: `password` (also when only `username` and `password` are sent, as the FastAPI tutorial\'s form does), ' +
-    '`client_credentials`, `refresh_token`, `authorization_code`, `urn:ietf:params:oauth:grant-type:device_code` (RFC 8628 §3.4: polling answers `authorization_pending`, `slow_down`, `access_denied`, `expired_token`). Client authentication: client_secret_basic, client_secret_post, or none (public ' +
+    '`client_credentials`, `refresh_token`, `authorization_code`, `urn:ietf:params:oauth:grant-type:device_code` (RFC 8628 §3.4: polling answers `authorization_pending`, `slow_down`, `access_denied`, `expired_token`), ' +
+    '`urn:ietf:params:oauth:grant-type:token-exchange` (RFC 8693: `subject_token`, optional `actor_token`, `resource` or `audience`, `scope`; `invalid_target` for a resource the client may not target). Client authentication: client_secret_basic, client_secret_post, or none (public ' +
     'clients send `client_id`); a password grant with no client at all is served as the built-in public client `default`. ' +
     'Form-encoded only; a repeated parameter is `invalid_request`; a parameter sent without a value counts as not sent.',
   consumes: ['application/x-www-form-urlencoded'],

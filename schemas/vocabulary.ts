@@ -43,8 +43,17 @@ export type AdminErrorCode = typeof ADMIN_ERROR_CODES[number]
 /** RFC 8628 §3.4: the device authorization grant's grant type. */
 export const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code'
 
-/** Grant types a client may be registered for (RFC 6749 §4, §6; RFC 8628 §3.4). */
-export const GRANT_TYPES = ['password', 'client_credentials', 'refresh_token', 'authorization_code', DEVICE_CODE_GRANT] as const
+/** RFC 8693 §2.1: the token exchange grant's grant type. */
+export const TOKEN_EXCHANGE_GRANT = 'urn:ietf:params:oauth:grant-type:token-exchange'
+
+/**
+ * RFC 8693 §3: token type identifiers. Gatehouse exchanges its own access tokens, for access tokens: the only type
+ * `subject_token_type`, `actor_token_type` and `requested_token_type` may name, and the reply's `issued_token_type`.
+ */
+export const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token'
+
+/** Grant types a client may be registered for (RFC 6749 §4, §6; RFC 8628 §3.4; RFC 8693 §2.1). */
+export const GRANT_TYPES = ['password', 'client_credentials', 'refresh_token', 'authorization_code', DEVICE_CODE_GRANT, TOKEN_EXCHANGE_GRANT] as const
 export type GrantType = typeof GRANT_TYPES[number]
 
 export const isGrantType = (value: string): value is GrantType => (GRANT_TYPES as readonly string[]).includes(value)

@@ -7,8 +7,10 @@ import { revokeOptions } from '../stores/deny-list.js'
 import { formatScope, isValidScopeList, parseScope } from '../oauth/scopes.js'
 import { looksLikeUserId } from '../oauth/subjects.js'
 import { checkClientProviders } from './providers.js'
+import { resolveResources } from '../oauth/resources.js'
+import { EXCHANGE_RESOURCES_MAX } from '../../schemas/common.js'
 import type { Client, Storage } from '../stores/types.js'
-import { GRANT_TYPES, isGrantType, PKCE_POLICIES, SIGNING_ALGS, type GrantType, type PkcePolicy, type SigningAlg } from '../../schemas/vocabulary.js'
+import { GRANT_TYPES, isGrantType, PKCE_POLICIES, SIGNING_ALGS, TOKEN_EXCHANGE_GRANT, type GrantType, type PkcePolicy, type SigningAlg } from '../../schemas/vocabulary.js'
 const CLIENT_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/
 
 export interface ClientInput {
@@ -34,6 +36,10 @@ export interface ClientInput {
   requireMfa?: boolean
   /** Legacy: the password grant gives tokens to users with a second factor, on the password alone. */
   passwordGrantSkipsMfa?: boolean
+  /** Token exchange (RFC 8693): the registered resources whose tokens it may exchange, acting for them. */
+  exchangeSources?: string[]
+  /** Token exchange: the registered resources it may exchange a token for. */
+  exchangeTargets?: string[]
 }
 
 /** The input with its checked words typed. */
@@ -48,6 +54,8 @@ export function checkClientInput (input: ClientInput): asserts input is CheckedC
   if (input.grantTypes.length === 0) throw invalidInput('a client needs at least one grant type')
   // RFC 6749 §4.4: client_credentials is for confidential clients only.
   if (input.isPublic && input.grantTypes.includes('client_credentials')) throw invalidInput('a public client cannot have the client_credentials grant')
+  // RFC 8693 §5: a client trading tokens must prove who it is (lib/oauth/grants/token-exchange.ts).
+  if (input.isPublic && input.grantTypes.includes(TOKEN_EXCHANGE_GRANT)) throw invalidInput('a public client cannot have the token-exchange grant')
   if (input.scope !== null && !isValidScopeList(input.scope)) throw invalidInput('scope: not a space-separated list of scope tokens')
   for (const uri of input.redirectUris) checkRedirectUri(uri)
   for (const uri of input.postLogoutRedirectUris ?? []) checkRedirectUri(uri)
@@ -79,6 +87,18 @@ function checkRedirectUri (uri: string, what = 'redirect URI'): void {
   if (url.protocol === 'http:' && !loopback) throw invalidInput(`plain http ${what}s are only allowed for loopback: ${uri}`)
 }
 
+/**
+ * A client's token-exchange resources (RFC 8693, lib/oauth/token-exchange.ts), checked: registered resources
+ * (lib/oauth/resources.ts), each once, at most EXCHANGE_RESOURCES_MAX. Absent stays absent (unchanged on update).
+ */
+export async function checkExchangeResources (storage: Storage, field: string, uris: string[] | undefined): Promise<string[] | undefined> {
+  if (uris === undefined) return undefined
+  const unique = [...new Set(uris)]
+  if (unique.length > EXCHANGE_RESOURCES_MAX) throw invalidInput(`${field}: at most ${EXCHANGE_RESOURCES_MAX} resources`)
+  for (const uri of unique) await resolveResources([uri], storage.resources, (problem) => invalidInput(`${field}: ${problem}`))
+  return unique
+}
+
 /** Registers a client; returns it with its secret (shown once; only a digest is stored). */
 export async function createClient (storage: Storage, id: string, input: ClientInput): Promise<{ client: Client, secret: string | undefined }> {
   if (!CLIENT_ID.test(id)) throw invalidInput('client id: letters, digits and . _ : - (1-128)')
@@ -87,6 +107,8 @@ export async function createClient (storage: Storage, id: string, input: ClientI
   if (looksLikeUserId(id)) throw invalidInput('client id: must not have the shape of a user id (a UUID)')
   checkClientInput(input)
   const providers = await checkClientProviders(storage, input.providers)
+  const exchangeSources = await checkExchangeResources(storage, 'exchange_sources', input.exchangeSources)
+  const exchangeTargets = await checkExchangeResources(storage, 'exchange_targets', input.exchangeTargets)
   const secret = input.isPublic ? undefined : generateClientSecret()
   try {
     const client = await storage.clients.create({
@@ -104,7 +126,9 @@ export async function createClient (storage: Storage, id: string, input: ClientI
       userinfoAlg: input.userinfoAlg ?? null,
       backchannelLogoutUri: input.backchannelLogoutUri ?? null,
       requireMfa: input.requireMfa ?? false,
-      passwordGrantSkipsMfa: input.passwordGrantSkipsMfa ?? false
+      passwordGrantSkipsMfa: input.passwordGrantSkipsMfa ?? false,
+      exchangeSources: exchangeSources ?? [],
+      exchangeTargets: exchangeTargets ?? []
     })
     return { client, secret }
   } catch (err) {
@@ -137,6 +161,10 @@ export interface ClientPatchInput {
   backchannelLogoutUri?: string | null
   requireMfa?: boolean
   passwordGrantSkipsMfa?: boolean
+  /** Replaces the list ([] empties it). */
+  exchangeSources?: string[]
+  /** Replaces the list ([] empties it). */
+  exchangeTargets?: string[]
   /** Issue a new secret (returned once); the old one stops working. */
   rotateSecret?: boolean
 }
@@ -165,6 +193,8 @@ export async function updateClient (deps: ClientAdminDeps, id: string, patch: Cl
   checkClientInput(next)
   if (patch.rotateSecret && current.isPublic) throw invalidInput('a public client has no secret')
   const providers = await checkClientProviders(deps.storage, patch.providers)
+  const exchangeSources = await checkExchangeResources(deps.storage, 'exchange_sources', patch.exchangeSources)
+  const exchangeTargets = await checkExchangeResources(deps.storage, 'exchange_targets', patch.exchangeTargets)
   const secret = patch.rotateSecret ? generateClientSecret() : undefined
   const client = await deps.storage.clients.update(current.id, {
     grantTypes: [...new Set(next.grantTypes)],
@@ -175,6 +205,8 @@ export async function updateClient (deps: ClientAdminDeps, id: string, patch: Cl
     ...(patch.requireMfa === undefined ? {} : { requireMfa: patch.requireMfa }),
     ...(patch.passwordGrantSkipsMfa === undefined ? {} : { passwordGrantSkipsMfa: patch.passwordGrantSkipsMfa }),
     ...(providers === undefined ? {} : { providers }),
+    ...(exchangeSources === undefined ? {} : { exchangeSources }),
+    ...(exchangeTargets === undefined ? {} : { exchangeTargets }),
     pkce: next.pkce,
     idTokenAlg: next.idTokenAlg,
     userinfoAlg: next.userinfoAlg,
@@ -210,6 +242,8 @@ export function toClientView (client: Client) {
     backchannel_logout_uri: client.backchannelLogoutUri,
     require_mfa: client.requireMfa,
     password_grant_skips_mfa: client.passwordGrantSkipsMfa,
+    exchange_sources: client.exchangeSources,
+    exchange_targets: client.exchangeTargets,
     created_at: client.createdAt,
     // RFC 7591 registrations (lib/oauth/registration.ts): marked, with what they said about themselves.
     registered: client.registration !== null,

@@ -36,6 +36,17 @@ export interface AccessTokenClaims {
    * /userinfo reads them here (it has the user already; no grant to look up, and a code flow without refresh has none).
    */
   userinfo_claims?: string
+  /**
+   * RFC 8693 §4.1: who acts for `sub`, on a token issued by token exchange (lib/oauth/token-exchange.ts); nested when
+   * the exchanged token already named an actor (the current actor outermost).
+   */
+  act?: ActorClaim
+}
+
+/** RFC 8693 §4.1: the actor (`sub`), and the one before it when the delegation is a chain. */
+export interface ActorClaim {
+  sub: string
+  act?: ActorClaim
 }
 
 /** The claims every access token carries (RFC 9068 §2.2, plus client_id). */

@@ -5,7 +5,7 @@ import { algorithmsOf, DEFAULT_ACCESS_TOKEN_ALG, type SigningAlg } from '../keys
 import { publicKeyPem, type KeySet, type LoadedKey } from '../keys/signing-keys.js'
 import { KeySigners } from '../keys/signers.js'
 import { BoundedLru, sweepEvery } from '../limits/lru.js'
-import { accessTokenVerifyOptions, CLOCK_LEEWAY_SECONDS, validityWindow, type AccessTokenClaims } from './access-token-rules.js'
+import { accessTokenVerifyOptions, CLOCK_LEEWAY_SECONDS, validityWindow, type AccessTokenClaims, type ActorClaim } from './access-token-rules.js'
 import type { SubjectKind } from './subjects.js'
 
 export { CLOCK_LEEWAY_SECONDS }
@@ -27,6 +27,8 @@ export interface IssueRequest {
   userinfoClaims?: readonly string[]
   /** The `aud`: a registered resource's URI (RFC 8707); absent: AUDIENCE, Gatehouse's own API. */
   audience?: string
+  /** RFC 8693 §4.1: the actor of a token issued by token exchange. */
+  act?: ActorClaim
 }
 
 const MAX_HEADER_LENGTH = 1024
@@ -115,6 +117,7 @@ export class AccessTokens {
     if (request.credentialVersion !== undefined) claims.cred_ver = request.credentialVersion
     if (request.clientGeneration) claims.client_gen = request.clientGeneration
     if (request.userinfoClaims !== undefined && request.userinfoClaims.length > 0) claims.userinfo_claims = request.userinfoClaims.join(' ')
+    if (request.act !== undefined) claims.act = request.act
     return { token: this.#signers.sign(claims, now, this.#alg), claims }
   }
 

@@ -40,6 +40,8 @@ export const DEFAULT_CLIENT: Client = Object.freeze({
   registrationTokenHash: null,
   registeredBy: null,
   firstUsedAt: null,
+  exchangeSources: [],
+  exchangeTargets: [],
   createdAt: 0,
   updatedAt: 0
 }) as Client

@@ -3,6 +3,7 @@ import type { Clock } from '../clock.js'
 import type { Storage } from '../stores/types.js'
 import { BoundedLru } from '../limits/lru.js'
 import type { Limit } from '../limits/throttle.js'
+import type { ActorClaim } from './access-token-rules.js'
 import type { AccessTokens } from './access-tokens.js'
 import { INTROSPECTION_UNKNOWN_TOKENS, introspectionLimits } from './brute-force.js'
 import { isWellFormedJws, lookUpToken, type PresentedToken } from './token-lookup.js'
@@ -23,6 +24,8 @@ export interface Introspection {
   aud?: string
   iss?: string
   jti?: string
+  /** RFC 8693 §4.1: the actor of an exchanged token (§2.2.1: introspection shows it). */
+  act?: ActorClaim
 }
 
 export interface IntrospectionDeps {
@@ -60,9 +63,11 @@ async function answerFor (found: PresentedToken, callerId: string, deps: Introsp
   if (found?.kind === 'access_token') {
     const standing = await tokenStanding(found.claims, storage, deps.audience)
     if (!standing) return INACTIVE
-    const { iss, sub, aud, exp, iat, jti, client_id: clientId } = found.claims
+    const { iss, sub, aud, exp, iat, jti, client_id: clientId, act } = found.claims
     // The scopes it holds now: those taken from its user or client since it was issued are not reported.
-    return { active: true, scope: standing.scope, client_id: clientId, username: standing.user?.username, token_type: 'Bearer', exp, iat, sub, aud, iss, jti }
+    const answer: Introspection = { active: true, scope: standing.scope, client_id: clientId, username: standing.user?.username, token_type: 'Bearer', exp, iat, sub, aud, iss, jti }
+    if (act !== undefined) answer.act = act
+    return answer
   }
   if (found?.kind === 'refresh_token') {
     const { token: refresh, grant } = found

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto'
 import type { Clock } from '../clock.js'
 import { invalidGrant } from '../errors.js'
 import type { Client, IssuedFromCode, RequestedClaims, Resource, User } from '../stores/types.js'
+import type { ActorClaim } from './access-token-rules.js'
 import type { AccessTokens } from './access-tokens.js'
 import type { IdTokens } from './id-tokens.js'
 import type { RefreshTokens } from './refresh-tokens.js'
@@ -10,6 +11,8 @@ import { BAD_CREDENTIALS } from './sign-in.js'
 
 export interface TokenReply {
   access_token: string
+  /** RFC 8693 §2.2.1: what a token exchange issued (the access token's type URI). */
+  issued_token_type?: string
   token_type: 'Bearer'
   expires_in: number
   scope?: string
@@ -50,6 +53,11 @@ export interface IssueOptions {
   idToken?: { nonce: string | null, authTime: number, amr?: readonly string[], sid?: string | null, userClaims?: Record<string, unknown> }
   /** The `claims` parameter's names (OIDC Core §5.5): the family keeps them, the access token carries the userinfo ones. */
   claims?: RequestedClaims | null
+  /**
+   * A token exchange (RFC 8693): the actor (`act`), the reply's `issued_token_type`, and the grant id of the family
+   * the subject token came from, so that revoking that family ends this token too (it never starts one).
+   */
+  exchange?: { act: ActorClaim, issuedTokenType: string, grantId: string | undefined }
 }
 
 /** How far ahead `ready()` makes sure the keys can be trusted: the time a grant takes between the two. */
@@ -111,15 +119,18 @@ export class TokenIssuer {
       subKind: user ? 'user' : 'client',
       clientId: client.id,
       scope,
-      grantId: family?.grantId,
+      grantId: family?.grantId ?? options.exchange?.grantId,
       credentialVersion: user?.credentialVersion,
       clientGeneration: client.generation,
       jti: plan?.jti,
       // What /userinfo may release: a token for another API is never accepted there.
       userinfoClaims: options.resource === undefined ? options.claims?.userinfo : undefined,
-      audience: options.resource?.uri
+      audience: options.resource?.uri,
+      act: options.exchange?.act
     }, now)
-    const reply: TokenReply = { access_token: token, token_type: 'Bearer', expires_in: this.#accessTokens.ttl }
+    const reply: TokenReply = options.exchange === undefined
+      ? { access_token: token, token_type: 'Bearer', expires_in: this.#accessTokens.ttl }
+      : { access_token: token, issued_token_type: options.exchange.issuedTokenType, token_type: 'Bearer', expires_in: this.#accessTokens.ttl }
     if (scope) reply.scope = scope
     if (family) reply.refresh_token = family.refreshToken
     if (options.idToken && user && parseScope(grantedScope).includes('openid')) {

@@ -81,6 +81,11 @@ export type SecurityEvent =
   | { type: 'device_denied', userId: string, clientId: string, ip: string, reason: 'user' | 'invalid_scope' }
   /** Too many user codes tried on the /device page from one address (RFC 8628 §5.1): 429 until the window ends. */
   | { type: 'device_code_throttled', ip: string }
+  /**
+   * RFC 8693: a client exchanged a user's token (issued to `subjectClientId`) for one to `audience`, acting as `actor`
+   * (the client itself, or the `sub` of its actor token).
+   */
+  | { type: 'token_exchanged', clientId: string, userId: string, subjectClientId: string, audience: string, actor: string, ip: string }
 
 /** What a second-factor event is about (the `factor` label of gatehouse_second_factor_total). */
 export const SECOND_FACTORS = ['totp', 'recovery_code', 'passkey'] as const

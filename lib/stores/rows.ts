@@ -58,6 +58,8 @@ export const toClient = (r: Row): Client => ({
   registrationTokenHash: strOrNull(r.registration_token_hash),
   registeredBy: strOrNull(r.registered_by),
   firstUsedAt: numOrNull(r.first_used_at),
+  exchangeSources: r.exchange_sources === undefined || r.exchange_sources === null ? [] : list<string>(r.exchange_sources),
+  exchangeTargets: r.exchange_targets === undefined || r.exchange_targets === null ? [] : list<string>(r.exchange_targets),
   createdAt: num(r.created_at),
   updatedAt: num(r.updated_at)
 })
@@ -198,6 +200,8 @@ export function clientPatchColumns (patch: ClientPatch): Array<[string, unknown]
   if (patch.logoUri !== undefined) columns.push(['logo_uri', patch.logoUri])
   if (patch.registrationMetadata !== undefined) columns.push(['registration_metadata', JSON.stringify(patch.registrationMetadata)])
   if (patch.registrationTokenHash !== undefined) columns.push(['registration_token_hash', patch.registrationTokenHash])
+  if (patch.exchangeSources !== undefined) columns.push(['exchange_sources', JSON.stringify(patch.exchangeSources)])
+  if (patch.exchangeTargets !== undefined) columns.push(['exchange_targets', JSON.stringify(patch.exchangeTargets)])
   return columns
 }
 

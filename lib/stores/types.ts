@@ -222,6 +222,13 @@ export interface Client {
   registeredBy: string | null
   /** When tokens were first issued to it (null: never): registrations never used expire (lib/ops/sweep.ts). */
   firstUsedAt: number | null
+  /**
+   * Token exchange (RFC 8693, lib/oauth/token-exchange.ts): the resources (URIs) this client acts for, whose tokens
+   * it may exchange although they were issued to another client (a resource server exchanging the token it received).
+   */
+  exchangeSources: string[]
+  /** The resources (URIs) it may exchange a token for (the new token's `aud`); empty: none (invalid_target). */
+  exchangeTargets: string[]
   createdAt: number
   updatedAt: number
 }
@@ -231,7 +238,7 @@ export type RegistrationMode = 'open' | 'token'
 
 /** The client fields a registration may leave out (the store's defaults apply). */
 type OptionalClientFields = 'postLogoutRedirectUris' | 'skipConsent' | 'providers' | 'pkce' | 'idTokenAlg' | 'userinfoAlg' | 'backchannelLogoutUri'
-  | 'requireMfa' | 'passwordGrantSkipsMfa' | RegistrationFields
+  | 'requireMfa' | 'passwordGrantSkipsMfa' | 'exchangeSources' | 'exchangeTargets' | RegistrationFields
 /** What RFC 7591/7592 registration writes (lib/oauth/registration.ts). */
 type RegistrationFields = 'registration' | 'clientName' | 'clientUri' | 'logoUri' | 'registrationMetadata' | 'registrationTokenHash' | 'registeredBy'
 export type NewClient = Omit<Client, 'createdAt' | 'updatedAt' | 'generation' | 'firstUsedAt' | OptionalClientFields> & Partial<Pick<Client, OptionalClientFields>>

@@ -49,7 +49,9 @@ const adminClientRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       userinfoAlg: b.userinfo_alg,
       backchannelLogoutUri: b.backchannel_logout_uri,
       requireMfa: b.require_mfa ?? false,
-      passwordGrantSkipsMfa: b.password_grant_skips_mfa ?? false
+      passwordGrantSkipsMfa: b.password_grant_skips_mfa ?? false,
+      exchangeSources: b.exchange_sources,
+      exchangeTargets: b.exchange_targets
     })
     reply.code(201)
     return { ...toClientView(client), client_secret: secret }
@@ -93,6 +95,8 @@ const adminClientRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       backchannelLogoutUri: b.backchannel_logout_uri,
       requireMfa: b.require_mfa,
       passwordGrantSkipsMfa: b.password_grant_skips_mfa,
+      exchangeSources: b.exchange_sources,
+      exchangeTargets: b.exchange_targets,
       rotateSecret: b.rotate_secret
     })
     return { ...toClientView(client), client_secret: secret }

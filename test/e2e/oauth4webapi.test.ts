@@ -18,7 +18,7 @@ t.test('oauth4webapi: discovery, client_credentials, password, refresh rotation 
   const issuer = new URL(url)
   const as = await oauth.processDiscoveryResponse(issuer, await oauth.discoveryRequest(issuer, { ...insecure, algorithm: 'oauth2' }))
   t.equal(as.issuer, url)
-  t.same(as.grant_types_supported, ['password', 'client_credentials', 'refresh_token', 'authorization_code'])
+  t.same(as.grant_types_supported, ['password', 'client_credentials', 'refresh_token', 'authorization_code', 'urn:ietf:params:oauth:grant-type:device_code', 'urn:ietf:params:oauth:grant-type:token-exchange'])
   t.ok(as.revocation_endpoint && as.introspection_endpoint)
 
   const svc: oauth.Client = { client_id: 'svc' }

@@ -474,6 +474,9 @@ export interface GenerationContext {
   bodyLimit: (op: Operation) => number
 }
 
+/** The registered resource the fuzzer's exchanging client `tx1` may exchange tokens for (RFC 8693; harness.ts makes both). */
+export const EXCHANGE_TARGET = 'https://fuzz-exchange.test/api'
+
 /** Requests aimed at `op`: its method and path, hostile or valid parameters, body, headers. */
 interface Recipe { body: Record<string, unknown>, auth: string | undefined }
 
@@ -498,7 +501,20 @@ function recipeArb (op: Operation, pools: Pools): fc.Arbitrary<Recipe> | undefin
       { weight: 2, arbitrary: r(fc.constant({ grant_type: 'client_credentials' }), basicOf) },
       { weight: 1, arbitrary: r(fc.record({ grant_type: fc.constant('client_credentials'), scope: fc.constantFrom('read', 'admin') }), basicOf) },
       { weight: 3, arbitrary: r(fc.record({ grant_type: fc.constant('refresh_token'), refresh_token: pickFrom(() => pools.refreshTokens, 'x') }), fc.oneof(none, basicOf)) },
-      { weight: 1, arbitrary: r(fc.record({ grant_type: fc.constant('urn:ietf:params:oauth:grant-type:device_code'), device_code: fc.base64String({ minLength: 4, maxLength: 64 }), client_id: fc.constantFrom('tv1', 'p1') }), none) }
+      { weight: 1, arbitrary: r(fc.record({ grant_type: fc.constant('urn:ietf:params:oauth:grant-type:device_code'), device_code: fc.base64String({ minLength: 4, maxLength: 64 }), client_id: fc.constantFrom('tv1', 'p1') }), none) },
+      // Token exchange (RFC 8693) by the exchanging client tx1 (or another), of pooled tokens (tx1's own among them).
+      {
+        weight: 2,
+        arbitrary: r(fc.record({
+          grant_type: fc.constant('urn:ietf:params:oauth:grant-type:token-exchange'),
+          subject_token: someToken,
+          subject_token_type: fc.constantFrom('urn:ietf:params:oauth:token-type:access_token', 'urn:ietf:params:oauth:token-type:jwt'),
+          resource: fc.constantFrom(EXCHANGE_TARGET, 'https://vr0.test/api', 'https://nope.test')
+        }, { requiredKeys: ['grant_type', 'subject_token', 'subject_token_type'] }), fc.oneof(fc.constant(0).map(() => {
+          const tx = pools.confidential.find((c) => c.id === 'tx1')
+          return tx ? basicHeader(tx.id, tx.secret) : undefined
+        }), basicOf))
+      }
     )
     case 'POST /device_authorization': return fc.oneof(
       { weight: 3, arbitrary: r(fc.record({ client_id: fc.constant('tv1'), scope: fc.constantFrom('openid', 'openid profile', 'read', 'admin', '') }), none) },

@@ -3,8 +3,9 @@ import { request as httpRequest, Agent, type IncomingHttpHeaders } from 'node:ht
 import { addClient, addUser, basic, form, FORM } from '../support/helper.js'
 import { invite } from '../../lib/accounts/invitations.js'
 import { addRegistrationToken } from '../../lib/admin/registration-tokens.js'
+import { createClient } from '../../lib/admin/clients.js'
 import { documentedErrors, pathPattern, type Operation, type Schema } from './openapi-ops.js'
-import type { FuzzRequest, Pools } from './generators.js'
+import { EXCHANGE_TARGET, type FuzzRequest, type Pools } from './generators.js'
 
 /**
  * The fuzzer's fixtures, transport and oracle: the users and clients it may use, sending a generated
@@ -48,6 +49,10 @@ export async function setUpFixtures (app: FastifyInstance): Promise<Pools> {
   await addClient(app, 'p1', { isPublic: true, grantTypes: ['password', 'refresh_token'] })
   // A device (RFC 8628): /device_authorization and the device grant at /token reach their success paths.
   await addClient(app, 'tv1', { isPublic: true, grantTypes: ['urn:ietf:params:oauth:grant-type:device_code', 'refresh_token'] })
+  // A service that exchanges tokens (RFC 8693) for one registered resource: the exchange grant reaches its success path.
+  await app.storage.resources.create({ uri: EXCHANGE_TARGET, name: 'Exchange target', scope: 'read' })
+  const { secret: txSecret } = await createClient(app.storage, 'tx1', { isPublic: false, grantTypes: ['urn:ietf:params:oauth:grant-type:token-exchange', 'password'], scope: null, redirectUris: [], exchangeTargets: [EXCHANGE_TARGET] })
+  confidential.push({ id: 'tx1', secret: txSecret! })
   const adminSecret = (await addClient(app, 'admin-cli', { grantTypes: ['password'] }))!
   const meSecret = (await addClient(app, 'me-cli', { grantTypes: ['password'] }))!
   const victimClients: string[] = []
@@ -70,6 +75,7 @@ export async function setUpFixtures (app: FastifyInstance): Promise<Pools> {
   keep(await token(app, { grant_type: 'password', username: 'alice', password: 'alice-password' }, basic('c1', confidential[0]!.secret)))
   keep(await token(app, { grant_type: 'password', username: 'bob', password: 'bob-password', client_id: 'p1' }))
   keep(await token(app, { grant_type: 'client_credentials' }, basic('cc1', confidential[2]!.secret)))
+  keep(await token(app, { grant_type: 'password', username: 'alice', password: 'alice-password' }, basic('tx1', txSecret!)))
 
   // Upstream providers, each with accounts of the victim users linked (so unlinking has something to remove).
   const victimProviders: string[] = []
@@ -112,7 +118,7 @@ export async function setUpFixtures (app: FastifyInstance): Promise<Pools> {
     victimResources,
     victimRegistrationTokens,
     protectedUsers: new Set(['root', 'dave', 'alice', 'bob']),
-    protectedClients: new Set(['c1', 'c2', 'cc1', 'rs1', 'rs2', 'p1', 'tv1', 'admin-cli', 'me-cli'])
+    protectedClients: new Set(['c1', 'c2', 'cc1', 'rs1', 'rs2', 'p1', 'tv1', 'tx1', 'admin-cli', 'me-cli'])
   }
 }
 

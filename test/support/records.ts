@@ -30,6 +30,8 @@ export function clientRecord (over: Partial<Client> = {}): Client {
     registrationTokenHash: null,
     registeredBy: null,
     firstUsedAt: null,
+    exchangeSources: [],
+    exchangeTargets: [],
     createdAt: 0,
     updatedAt: 0,
     ...over

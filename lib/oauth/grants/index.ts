@@ -8,8 +8,9 @@ import { clientCredentialsGrant } from './client-credentials.js'
 import { refreshTokenGrant } from './refresh-token.js'
 import { authorizationCodeGrant } from './authorization-code.js'
 import { deviceCodeGrant } from './device-code.js'
+import { tokenExchangeGrant } from './token-exchange.js'
 
-const GRANTS: readonly Grant[] = [passwordGrant, clientCredentialsGrant, refreshTokenGrant, authorizationCodeGrant, deviceCodeGrant]
+const GRANTS: readonly Grant[] = [passwordGrant, clientCredentialsGrant, refreshTokenGrant, authorizationCodeGrant, deviceCodeGrant, tokenExchangeGrant]
 
 /** Grant types this server implements, by `grant_type`. Discovery metadata lists exactly these. */
 export const GRANT_TYPES: readonly GrantType[] = GRANTS.map((g) => g.grantType)

@@ -6,6 +6,7 @@ import type { PasswordHasher } from '../../credentials/passwords.js'
 import type { Throttle } from '../../limits/throttle.js'
 import type { Client, GrantType, Storage } from '../../stores/types.js'
 import type { TokenRequestBody } from '../../../schemas/token.js'
+import type { AccessTokens } from '../access-tokens.js'
 import type { TokenIssuer, TokenReply } from '../token-issuer.js'
 
 /** What every grant may use, given once when the grants are built (lib/oauth/grants/index.ts `createGrants`). */
@@ -13,6 +14,8 @@ export interface GrantDeps {
   storage: Storage
   passwords: PasswordHasher
   issuer: TokenIssuer
+  /** The access-token verifier: token exchange verifies the tokens it is given (lib/oauth/token-exchange.ts). */
+  accessTokens: AccessTokens
   throttle: Throttle
   /** Security events (refresh and code reuse, failed and throttled sign-ins): logged on the request's log and counted. */
   events: SecurityEvents

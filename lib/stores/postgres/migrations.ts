@@ -363,7 +363,10 @@ export const postgresMigrations: string[] = [
      created_at BIGINT NOT NULL,
      expires_at BIGINT NOT NULL
    );
-   CREATE INDEX device_codes_expiry ON device_codes (expires_at);`
+   CREATE INDEX device_codes_expiry ON device_codes (expires_at);`,
+  // Token exchange (RFC 8693): see the SQLite migration of the same number.
+  `ALTER TABLE clients ADD COLUMN exchange_sources JSONB NOT NULL DEFAULT '[]';
+   ALTER TABLE clients ADD COLUMN exchange_targets JSONB NOT NULL DEFAULT '[]';`
 ]
 
 /**

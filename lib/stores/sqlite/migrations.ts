@@ -406,5 +406,9 @@ export const sqliteMigrations: string[] = [
      created_at INTEGER NOT NULL,
      expires_at INTEGER NOT NULL
    );
-   CREATE INDEX device_codes_expiry ON device_codes (expires_at);`
+   CREATE INDEX device_codes_expiry ON device_codes (expires_at);`,
+  // Token exchange (RFC 8693, lib/oauth/token-exchange.ts): per client, the resources whose tokens it may exchange
+  // (exchange_sources: it acts for them) and those it may exchange to (exchange_targets); JSON lists, empty by default.
+  `ALTER TABLE clients ADD COLUMN exchange_sources TEXT NOT NULL DEFAULT '[]';
+   ALTER TABLE clients ADD COLUMN exchange_targets TEXT NOT NULL DEFAULT '[]';`
 ]

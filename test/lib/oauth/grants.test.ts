@@ -49,7 +49,7 @@ async function setup (t: Test, env: Record<string, string> = {}) {
   const passwords = await createPasswordHasher(argon2Params(config), 1)
   const throttle = new Throttle(new MemoryCounterStore(clock))
   t.teardown(() => throttle.close())
-  const grants = createGrants({ storage, passwords, issuer, throttle, events: { emit: (event) => { events.push(event) } }, clock, config })
+  const grants = createGrants({ storage, passwords, issuer, accessTokens, throttle, events: { emit: (event) => { events.push(event) } }, clock, config })
   const user = await storage.users.create({ username: 'alice', passwordHash: await passwords.hash('pw'), scope: 'orders:read' })
   return { clock, storage, accessTokens, issuer, grants, events, user }
 }

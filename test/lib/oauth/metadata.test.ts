@@ -11,7 +11,7 @@ t.test('serverMetadata: every URL from the issuer (a trailing slash dropped), th
     ['jwks_uri', '/.well-known/jwks.json'], ['revocation_endpoint', '/revoke'], ['introspection_endpoint', '/introspect'], ['service_documentation', '/docs']] as const) {
     t.equal(m[member], `https://auth.example.test/tenant${path}`, member)
   }
-  t.same([...m.grant_types_supported].sort(), ['authorization_code', 'client_credentials', 'password', 'refresh_token', 'urn:ietf:params:oauth:grant-type:device_code'])
+  t.same([...m.grant_types_supported].sort(), ['authorization_code', 'client_credentials', 'password', 'refresh_token', 'urn:ietf:params:oauth:grant-type:device_code', 'urn:ietf:params:oauth:grant-type:token-exchange'])
   t.same(m.response_types_supported, ['code'], 'no implicit flow')
   t.same(m.code_challenge_methods_supported, ['S256'], 'no plain PKCE (also with PKCE optional for some clients)')
   t.same(m.response_modes_supported, ['query', 'form_post'], 'OAuth 2.0 Form Post Response Mode')
