@@ -9,7 +9,7 @@ declare module 'fastify' {
 }
 
 /** Routine events at info, the ones that may mean an attack or an incident at warn. */
-const WARN = new Set<SecurityEvent['type']>(['login_throttled', 'login_shed', 'login_hash_refused', 'refresh_reuse', 'code_reuse', 'upstream_failed', 'mail_failed', 'mfa_failed', 'client_registration_throttled', 'device_code_throttled'])
+const WARN = new Set<SecurityEvent['type']>(['login_throttled', 'login_shed', 'login_hash_refused', 'refresh_reuse', 'code_reuse', 'upstream_failed', 'mail_failed', 'mfa_failed', 'client_registration_throttled', 'device_code_throttled', 'client_metadata_refused'])
 
 const MESSAGES: Record<SecurityEvent['type'], string> = {
   login_failed: 'sign-in failed',
@@ -50,7 +50,9 @@ const MESSAGES: Record<SecurityEvent['type'], string> = {
   client_registration_throttled: 'registration refused: too many from this address',
   device_approved: 'device authorization allowed on the /device page (RFC 8628)',
   device_denied: 'device authorization denied on the /device page (RFC 8628)',
-  device_code_throttled: 'device page: too many user codes tried from this address'
+  device_code_throttled: 'device page: too many user codes tried from this address',
+  client_metadata_fetched: 'a client metadata document was fetched and used',
+  client_metadata_refused: 'a client metadata document was refused'
 }
 
 /**

@@ -363,7 +363,10 @@ export const postgresMigrations: string[] = [
      created_at BIGINT NOT NULL,
      expires_at BIGINT NOT NULL
    );
-   CREATE INDEX device_codes_expiry ON device_codes (expires_at);`
+   CREATE INDEX device_codes_expiry ON device_codes (expires_at);`,
+  // Client ID Metadata Documents: see the SQLite migration of the same number.
+  `ALTER TABLE clients ADD COLUMN metadata_document BOOLEAN NOT NULL DEFAULT false;
+   CREATE INDEX clients_unused_documents ON clients (created_at) WHERE metadata_document AND first_used_at IS NULL;`
 ]
 
 /**

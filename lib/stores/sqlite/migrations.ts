@@ -406,5 +406,10 @@ export const sqliteMigrations: string[] = [
      created_at INTEGER NOT NULL,
      expires_at INTEGER NOT NULL
    );
-   CREATE INDEX device_codes_expiry ON device_codes (expires_at);`
+   CREATE INDEX device_codes_expiry ON device_codes (expires_at);`,
+  // Client ID Metadata Documents (docs/client-metadata-documents.md): a client whose id is an https URL, built from
+  // the document found there, is stored as a row (grants, consents and bearer checks name it) marked by this flag
+  // (the registration column's CHECK cannot be widened in place); never used, it is swept as unused registrations are.
+  `ALTER TABLE clients ADD COLUMN metadata_document INTEGER NOT NULL DEFAULT 0;
+   CREATE INDEX clients_unused_documents ON clients (created_at) WHERE metadata_document = 1 AND first_used_at IS NULL;`
 ]
