@@ -1,5 +1,6 @@
 import fp from 'fastify-plugin'
 import { badAuthorizationRequest } from '../lib/errors.js'
+import type { AppOptions } from '../lib/http/app-options.js'
 import { MAX_DOCUMENT_BYTES } from '../lib/oauth/client-metadata-document.js'
 import { clientDirectory, DocumentClients } from '../lib/oauth/client-metadata-documents.js'
 import { scopeCatalog } from '../lib/oauth/metadata.js'
@@ -19,7 +20,7 @@ declare module 'fastify' {
   }
 }
 
-export default fp(async (fastify) => {
+export default fp<AppOptions>(async (fastify, opts) => {
   const { config, clock, storage, throttle, events, metrics } = fastify
   const fetches = metrics.registry.counter('gatehouse_client_metadata_documents_total',
     'Client ID Metadata Documents fetched, by result: fetched (valid, used), refused (unreachable, unsafe or invalid), throttled (the per-address limit).', ['result'])
@@ -31,7 +32,7 @@ export default fp(async (fastify) => {
       clients: storage.clients,
       clock,
       throttle,
-      fetch: (url) => fetchDocument(url, { timeoutMs: config.upstreamTimeoutMs, maxBytes: MAX_DOCUMENT_BYTES, allowLoopback }),
+      fetch: (url) => fetchDocument(url, { timeoutMs: config.upstreamTimeoutMs, maxBytes: MAX_DOCUMENT_BYTES, allowLoopback, extraCa: opts.documentFetchCa }),
       knownScopes: scopeCatalog({ storage, clock, warn: (err) => fastify.log.warn({ err }, 'reading scopes for a client metadata document failed; using the last list') }),
       timeoutMs: config.upstreamTimeoutMs,
       report (report) {

@@ -1,5 +1,6 @@
 import { lookup as dnsLookup } from 'node:dns/promises'
 import { request } from 'node:https'
+import { rootCertificates } from 'node:tls'
 import { isIP, type LookupFunction } from 'node:net'
 import type { IncomingHttpHeaders } from 'node:http'
 import { refusedAddress } from './public-address.js'
@@ -19,6 +20,8 @@ export interface DocumentFetchOptions {
   allowLoopback: boolean
   /** How a host name is resolved (every address); node:dns by default. */
   resolve?: (hostname: string) => Promise<Array<{ address: string, family: number }>>
+  /** Test-only (AppOptions.documentFetchCa): a certificate trusted besides the system's. */
+  extraCa?: string
 }
 
 export interface FetchedDocument {
@@ -89,6 +92,7 @@ async function connectAndRead (url: URL, options: DocumentFetchOptions, signal: 
       lookup,
       signal,
       agent: false,
+      ...(options.extraCa === undefined ? {} : { ca: [...rootCertificates, options.extraCa] }),
       headers: { accept: 'application/json', 'user-agent': 'Gatehouse (client metadata document)' }
     }, (res) => {
       const status = res.statusCode ?? 0
