@@ -1,4 +1,4 @@
-import { OAuthError } from '../errors.js'
+import { GatehouseError } from '../errors.js'
 import type { NewClient } from '../stores/types.js'
 import { checkRegistration } from './registration-metadata.js'
 import { formatScope } from './scopes.js'
@@ -61,7 +61,7 @@ export function checkDocument (url: string, body: Buffer, knownScopes: ReadonlyS
   try {
     checked = checkRegistration({ ...fields, token_endpoint_auth_method: 'none' }, { mode: 'open', knownScopes })
   } catch (err) {
-    if (err instanceof OAuthError) throw new InvalidDocument(err.message)
+    if (err instanceof GatehouseError) throw new InvalidDocument(err.message)
     throw err
   }
   if (!checked.grantTypes.includes('authorization_code')) throw new InvalidDocument('it does not use the authorization_code grant')
@@ -70,7 +70,7 @@ export function checkDocument (url: string, body: Buffer, knownScopes: ReadonlyS
     isPublic: true,
     secretHash: null,
     grantTypes: ['authorization_code', 'refresh_token'],
-    scope: namedScope ? checked.scope : formatScope([...knownScopes].filter((s) => s !== 'admin')),
+    scope: namedScope ? checked.scope : formatScope([...knownScopes].filter((s) => s !== 'admin').sort()),
     redirectUris: checked.redirectUris,
     clientName: checked.clientName,
     clientUri: checked.clientUri,

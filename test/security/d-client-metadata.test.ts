@@ -52,6 +52,7 @@ async function documentServer (t: Test, tls: { key: string, cert: string }): Pro
       }
       case '/other-id': return json({ client_id: `${origin}/good`, redirect_uris: [REDIRECT] })
       case '/other-redirect': return json({ client_id: self, redirect_uris: ['https://elsewhere.test/cb'] })
+      case '/bad-uri': return json({ client_id: self, redirect_uris: ['javascript:alert(1)'] })
       case '/secret': return json({ client_id: self, redirect_uris: [REDIRECT], token_endpoint_auth_method: 'client_secret_basic' })
       default: res.writeHead(404); return res.end()
     }
@@ -87,6 +88,7 @@ t.test('D3: redirects, 5 MB, a stall, another client_id or redirect URI, a secre
     ['/big', /larger than 5120 bytes/],
     ['/other-id', /its client_id is not its own URL/],
     ['/secret', /token_endpoint_auth_method is not none/],
+    ['/bad-uri', /redirect URI scheme must be https/],
     ['/missing', /HTTP 404/]
   ]
   for (const [path, reason] of cases) assertErrorPage(t, await app.inject(request(`${docs.origin}${path}`).url), reason, path)
