@@ -217,6 +217,13 @@ export const ConfigSchema = Type.Object({
     description: 'RFC 7591 dynamic client registration at `POST /register` (docs/registration.md): `off`; `token`: a registration needs an ' +
       'initial access token from `gatehouse registration-tokens add`; `open`: anyone may register (limited per address, unused registrations expire)'
   }),
+  clientIdMetadataDocuments: OneOf(['off', 'on'] as const, {
+    env: 'CLIENT_ID_METADATA_DOCUMENTS',
+    default: 'off',
+    description: 'Client ID Metadata Documents (docs/client-metadata-documents.md, what MCP clients use): `on`: a `client_id` that is an ' +
+      '`https` URL is fetched (no redirects, at most 5 KB, within UPSTREAM_TIMEOUT_MS, never from a private or loopback address unless ' +
+      'ISSUER is on loopback) and used as a public client; `off`: such ids are unknown clients'
+  }),
   mfa: OneOf(['optional', 'required'] as const, {
     env: 'MFA',
     default: 'optional',

@@ -119,24 +119,25 @@ export default fp(async (fastify) => {
     return signedIn
   })
 
-  async function readPending (returnToText: unknown, required: boolean | undefined): Promise<PendingAuthorization | undefined> {
+  async function readPending (returnToText: unknown, required: boolean | undefined, address: string): Promise<PendingAuthorization | undefined> {
     const returnTo = safeReturnTo(returnToText)
     if (returnTo === undefined) {
       if (required) throw badAuthorizationRequest('the form has no authorization request')
       return undefined
     }
-    return { authz: await readAuthorizationRequest(queryOf(returnTo), { clients: storage.clients, resources: storage.resources, readIdTokenHint }), returnTo }
+    const clients = fastify.clientLookup(address, { page: true })
+    return { authz: await readAuthorizationRequest(queryOf(returnTo), { clients, resources: storage.resources, readIdTokenHint }), returnTo }
   }
 
   fastify.decorateRequest('pendingAuthorization', function (this: FastifyRequest, options: PendingOptions = {}) {
-    if (options.returnTo !== undefined) return readPending(options.returnTo, options.required)
+    if (options.returnTo !== undefined) return readPending(options.returnTo, options.required, this.addressKey)
     let pending = pendingOf.get(this)
     if (pending === undefined) {
       const own = this.method === 'POST' ? this.formFields().return_to : (this.query as Query).return_to
-      pendingOf.set(this, pending = readPending(own, false))
+      pendingOf.set(this, pending = readPending(own, false, this.addressKey))
     }
     if (!options.required) return pending
-    return pending.then((found) => found ?? readPending(undefined, true))
+    return pending.then((found) => found ?? readPending(undefined, true, this.addressKey))
   } as FastifyRequest['pendingAuthorization'])
 
   fastify.decorateRequest('upstreamBinding', function (this: FastifyRequest) {
@@ -207,4 +208,4 @@ export default fp(async (fastify) => {
     this.setCookie(names.upstream, binding, cookieAttributes(names))
     return binding
   })
-}, { name: 'browser-session', dependencies: ['config', 'clock', 'storage', 'id-tokens', 'secrets'] })
+}, { name: 'browser-session', dependencies: ['config', 'clock', 'storage', 'id-tokens', 'secrets', 'client-address', 'client-metadata-documents'] })

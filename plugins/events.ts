@@ -9,7 +9,7 @@ declare module 'fastify' {
 }
 
 /** Routine events at info, the ones that may mean an attack or an incident at warn. */
-const WARN = new Set<SecurityEvent['type']>(['login_throttled', 'login_shed', 'login_hash_refused', 'refresh_reuse', 'code_reuse', 'upstream_failed', 'mail_failed', 'mfa_failed', 'client_registration_throttled', 'device_code_throttled'])
+const WARN = new Set<SecurityEvent['type']>(['login_throttled', 'login_shed', 'login_hash_refused', 'refresh_reuse', 'code_reuse', 'upstream_failed', 'mail_failed', 'mfa_failed', 'client_registration_throttled', 'device_code_throttled', 'client_metadata_refused'])
 
 const MESSAGES: Record<SecurityEvent['type'], string> = {
   login_failed: 'sign-in failed',
@@ -51,7 +51,9 @@ const MESSAGES: Record<SecurityEvent['type'], string> = {
   device_approved: 'device authorization allowed on the /device page (RFC 8628)',
   device_denied: 'device authorization denied on the /device page (RFC 8628)',
   device_code_throttled: 'device page: too many user codes tried from this address',
-  token_exchanged: 'token exchanged for another resource (RFC 8693)'
+  token_exchanged: 'token exchanged for another resource (RFC 8693)',
+  client_metadata_fetched: 'a client metadata document was fetched and used',
+  client_metadata_refused: 'a client metadata document was refused'
 }
 
 /**

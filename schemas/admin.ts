@@ -83,7 +83,7 @@ export const ClientView = Type.Object({
   exchange_targets: Type.Optional(ExchangeTargets),
   created_at: Type.Integer(),
   registered: Type.Optional(Type.Boolean({ description: 'it registered itself through POST /register (RFC 7591, docs/registration.md)' })),
-  registration: Type.Optional(Type.Unsafe<'open' | 'token' | null>({ type: ['string', 'null'], enum: ['open', 'token', null], description: 'how it registered itself: open, or with an initial access token; null when an administrator made it' })),
+  registration: Type.Optional(Type.Unsafe<'open' | 'token' | 'cimd' | null>({ type: ['string', 'null'], enum: ['open', 'token', 'cimd', null], description: 'how it registered itself: open, or with an initial access token; cimd when its id is the URL of its Client ID Metadata Document; null when an administrator made it' })),
   client_name: Type.Optional(NullableString),
   client_uri: Type.Optional(Type.Unsafe<string | null>({ type: ['string', 'null'] })),
   logo_uri: Type.Optional(Type.Unsafe<string | null>({ type: ['string', 'null'] })),

@@ -29,6 +29,7 @@ export const ServerMetadata = Type.Object({
   revocation_endpoint_auth_methods_supported: Type.Optional(Type.Array(Type.String())),
   introspection_endpoint: Type.Optional(Type.String()),
   registration_endpoint: Type.Optional(Type.String({ description: 'RFC 7591 POST /register, when REGISTRATION is not off' })),
+  client_id_metadata_document_supported: Type.Optional(Type.Boolean({ description: 'an https client_id URL is a Client ID Metadata Document, when CLIENT_ID_METADATA_DOCUMENTS is on' })),
   introspection_endpoint_auth_methods_supported: Type.Optional(Type.Array(Type.String())),
   userinfo_endpoint: Type.Optional(Type.String()),
   end_session_endpoint: Type.Optional(Type.String()),

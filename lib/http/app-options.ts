@@ -14,4 +14,10 @@ export interface AppOptions {
    * each). Never set in production: server.ts does not pass it, and rotations always generate new keys.
    */
   initialKeyMaterial?: InitialKeyMaterial
+  /**
+   * Test-only: a PEM certificate trusted, besides the system's, by Client ID Metadata Document fetches
+   * (plugins/client-metadata-documents.ts), for a test's own HTTPS server. A process is given extra CAs with
+   * NODE_EXTRA_CA_CERTS; a test in one process cannot set that after it started.
+   */
+  documentFetchCa?: string
 }

@@ -103,7 +103,7 @@ export function redirectUriMatches (registered: readonly string[], presented: st
  * Step one: the client and the redirect URI. Anything wrong here is shown to the user as an HTML page
  * and never redirected (RFC 6749 §4.1.2.1), so an attacker cannot use Gatehouse as an open redirector.
  */
-export async function resolveClient (query: Query, clients: ClientStore): Promise<{ client: Client, redirectUri: string, state: string | undefined }> {
+export async function resolveClient (query: Query, clients: Pick<ClientStore, 'find'>): Promise<{ client: Client, redirectUri: string, state: string | undefined }> {
   if (repeated(query, 'client_id') || repeated(query, 'redirect_uri')) throw badAuthorizationRequest('client_id or redirect_uri is repeated')
   const clientId = single(query, 'client_id')
   if (clientId === undefined) throw badAuthorizationRequest('the request has no client_id')
@@ -272,7 +272,7 @@ export function pkceChallenge (query: Query, client: Client, fail: (error: 'inva
 }
 
 /** Both steps: the client's request, checked. */
-export async function readAuthorizationRequest (query: Query, deps: { clients: ClientStore, resources: Pick<ResourceStore, 'find'>, readIdTokenHint: IdTokenHintReader }): Promise<AuthorizationRequest> {
+export async function readAuthorizationRequest (query: Query, deps: { clients: Pick<ClientStore, 'find'>, resources: Pick<ResourceStore, 'find'>, readIdTokenHint: IdTokenHintReader }): Promise<AuthorizationRequest> {
   const authz = checkAuthorizationRequest(query, await resolveClient(query, deps.clients), deps.readIdTokenHint)
   // RFC 8707 §2.1: `resource` may repeat; an unknown or malformed one goes back to the client as invalid_target.
   const values = resourceValues(query.resource)

@@ -102,7 +102,7 @@ function parseBasic (authorization: string): ClientCredentials {
  * Checks the credentials against the client store. Unknown client, wrong secret and a method the client
  * may not use all give the same invalid_client reply.
  */
-export async function authenticateClient (credentials: ClientCredentials, clients: ClientStore): Promise<Client> {
+export async function authenticateClient (credentials: ClientCredentials, clients: Pick<ClientStore, 'find'>): Promise<Client> {
   const usedBasic = credentials.method === 'client_secret_basic'
   if (credentials.clientId === DEFAULT_CLIENT.id) {
     if (credentials.method !== 'none') throw invalidClient(usedBasic)
@@ -120,7 +120,7 @@ export async function authenticateClient (credentials: ClientCredentials, client
 }
 
 /** For endpoints where a client must identify itself (revocation, introspection): no credentials is invalid_client. */
-export async function requireClient (authorization: string | undefined, body: { client_id?: string, client_secret?: string }, clients: ClientStore): Promise<Client> {
+export async function requireClient (authorization: string | undefined, body: { client_id?: string, client_secret?: string }, clients: Pick<ClientStore, 'find'>): Promise<Client> {
   const credentials = readClientCredentials(authorization, body)
   if (!credentials) throw invalidClient(usesBasic(authorization), 'client authentication is required')
   return authenticateClient(credentials, clients)
@@ -130,7 +130,7 @@ export async function requireClient (authorization: string | undefined, body: { 
  * The client a token request is made by, allowed to use `grant` (RFC 6749 §3.2.1, §5.2): the authenticated
  * client; with no credentials at all, the built-in `default` client when the grant allows that.
  */
-export async function clientForGrant (authorization: string | undefined, body: { client_id?: string, client_secret?: string }, grant: { grantType: GrantType, allowsAnonymous: boolean }, clients: ClientStore): Promise<Client> {
+export async function clientForGrant (authorization: string | undefined, body: { client_id?: string, client_secret?: string }, grant: { grantType: GrantType, allowsAnonymous: boolean }, clients: Pick<ClientStore, 'find'>): Promise<Client> {
   const credentials = readClientCredentials(authorization, body)
   let client = DEFAULT_CLIENT
   if (credentials) client = await authenticateClient(credentials, clients)

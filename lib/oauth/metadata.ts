@@ -16,7 +16,7 @@ export const TOKEN_ENDPOINT_AUTH_METHODS = ['client_secret_basic', 'client_secre
  * RFC 8414 authorization server metadata (also served as OpenID Connect discovery). Every URL comes from
  * ISSUER alone, never from a request's Host or X-Forwarded-* headers; the lists name what exists, nothing more.
  */
-export function serverMetadata (config: Pick<Config, 'issuer'> & Partial<Pick<Config, 'registration'>>) {
+export function serverMetadata (config: Pick<Config, 'issuer'> & Partial<Pick<Config, 'registration' | 'clientIdMetadataDocuments'>>) {
   const base = config.issuer.replace(/\/$/, '')
   return {
     issuer: config.issuer,
@@ -60,6 +60,8 @@ export function serverMetadata (config: Pick<Config, 'issuer'> & Partial<Pick<Co
     introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
     // RFC 8414 §2: RFC 7591 registration, only where it is on (REGISTRATION).
     ...(config.registration === undefined || config.registration === 'off' ? {} : { registration_endpoint: `${base}/register` }),
+    // draft-ietf-oauth-client-id-metadata-document §5: an https client_id URL is a Client ID Metadata Document, when on.
+    ...(config.clientIdMetadataDocuments === 'on' ? { client_id_metadata_document_supported: true } : {}),
     service_documentation: `${base}/docs`
   }
 }

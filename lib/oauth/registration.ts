@@ -106,7 +106,7 @@ export async function authorizedRegistration (storage: Storage, clientId: string
 export async function updateRegistration (deps: RegistrationDeps, client: Client, input: { body: RegistrationRequest, registrationToken: string }) {
   const { body } = input
   if (body.client_id !== client.id) throw invalidClientMetadata('client_id must be the client\'s own')
-  const mode = client.registration ?? 'open'
+  const mode = client.registration === 'token' ? 'token' : 'open'
   const checked = checkRegistration(body, { mode, knownScopes: new Set([...await deps.knownScopes(), ...(client.scope?.split(' ') ?? [])]) })
   if (checked.isPublic !== client.isPublic) throw invalidClientMetadata('token_endpoint_auth_method cannot change between none and a secret: register a new client')
   let secret: string | undefined

@@ -75,6 +75,11 @@ export type SecurityEvent =
   | { type: 'client_registration_deleted', clientId: string, ip: string }
   /** A registration refused for its limit (too many from one address). */
   | { type: 'client_registration_throttled', ip: string }
+  // Client ID Metadata Documents (docs/client-metadata-documents.md): the client by its id (the document's URL).
+  /** A URL client_id's document was fetched and used (its client row created or refreshed); used for `ttlSeconds`. */
+  | { type: 'client_metadata_fetched', clientId: string, ip: string, ttlSeconds: number }
+  /** A URL client_id's document was refused: unreachable, a redirect, too large, a private address, invalid, or `throttled` (the per-address limit). */
+  | { type: 'client_metadata_refused', clientId: string, ip: string, reason: string }
   /** RFC 8628: a user allowed a device (its client) on the /device page; its next poll gets the tokens. */
   | { type: 'device_approved', userId: string, clientId: string, ip: string }
   /** RFC 8628: a user denied a device on the /device page (or it asked for a scope the user does not hold); its polls answer access_denied. */

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { SigningAlg } from '../../schemas/vocabulary.js'
-import type { AccountLink, FactorKind, UserFactor, AccountLinkPurpose, Client, OutboxMessage, ClientPatch, GrantType, Grant, Identity, ImportedUser, ProviderClaims, ProviderPatch, RefreshToken, RequestedClaims, RegistrationToken, Resource, SigningKey, UpstreamProvider, UpstreamTransaction, PasskeyChallenge, PasskeyCeremony, User, UserClaims, UserPatch, DeviceCode, DeviceCodeStatus } from './types.js'
+import type { AccountLink, FactorKind, UserFactor, AccountLinkPurpose, Client, OutboxMessage, ClientPatch, NewClient, GrantType, Grant, Identity, ImportedUser, ProviderClaims, ProviderPatch, RefreshToken, RequestedClaims, RegistrationToken, Resource, SigningKey, UpstreamProvider, UpstreamTransaction, PasskeyChallenge, PasskeyCeremony, User, UserClaims, UserPatch, DeviceCode, DeviceCodeStatus } from './types.js'
 
 /**
  * Row ⇄ entity mapping shared by both backends: the column names are the same, and the few type
@@ -50,7 +50,7 @@ export const toClient = (r: Row): Client => ({
   backchannelLogoutUri: strOrNull(r.backchannel_logout_uri),
   requireMfa: Boolean(r.require_mfa),
   passwordGrantSkipsMfa: Boolean(r.password_grant_skips_mfa),
-  registration: r.registration === 'open' || r.registration === 'token' ? r.registration : null,
+  registration: r.metadata_document === true || r.metadata_document === 1 ? 'cimd' : r.registration === 'open' || r.registration === 'token' ? r.registration : null,
   clientName: strOrNull(r.client_name),
   clientUri: strOrNull(r.client_uri),
   logoUri: strOrNull(r.logo_uri),
@@ -179,6 +179,13 @@ export function userPatchColumns (patch: UserPatch): Array<[string, unknown]> {
   if (patch.emailVerified !== undefined || patch.claims !== undefined) columns.push(['email_verified', emailVerifiedColumn(patch)])
   return columns
 }
+
+/**
+ * The registration column of a new client: `open`, `token` or NULL. A document client (`cimd`) is NULL there and
+ * marked by the metadata_document flag instead (the column's CHECK predates it: see the migrations).
+ */
+export const registrationColumn = (c: NewClient): 'open' | 'token' | null =>
+  c.registration === 'open' || c.registration === 'token' ? c.registration : null
 
 export function clientPatchColumns (patch: ClientPatch): Array<[string, unknown]> {
   const columns: Array<[string, unknown]> = []

@@ -207,9 +207,11 @@ export interface Client {
   passwordGrantSkipsMfa: boolean
   /**
    * How the client came to be: null when an administrator created it (admin API, CLI); `open` or `token` when it
-   * registered itself through RFC 7591 POST /register (REGISTRATION), without or with an initial access token.
+   * registered itself through RFC 7591 POST /register (REGISTRATION), without or with an initial access token;
+   * `cimd` when its id is the https URL of its Client ID Metadata Document (CLIENT_ID_METADATA_DOCUMENTS), the row
+   * built and refreshed from that document (lib/oauth/client-metadata-documents.ts).
    */
-  registration: RegistrationMode | null
+  registration: ClientRegistration | null
   /** RFC 7591 §2 metadata a registered client gave about itself: shown to users marked as not verified. */
   clientName: string | null
   clientUri: string | null
@@ -235,6 +237,8 @@ export interface Client {
 
 /** How a client registered itself (RFC 7591): open registration, or with an initial access token. */
 export type RegistrationMode = 'open' | 'token'
+/** How a self-described client came to be: registered (RFC 7591), or described by its Client ID Metadata Document. */
+export type ClientRegistration = RegistrationMode | 'cimd'
 
 /** The client fields a registration may leave out (the store's defaults apply). */
 type OptionalClientFields = 'postLogoutRedirectUris' | 'skipConsent' | 'providers' | 'pkce' | 'idTokenAlg' | 'userinfoAlg' | 'backchannelLogoutUri'
@@ -251,13 +255,13 @@ export interface ClientStore {
   list (page: Page): Promise<Client[]>
   update (id: string, patch: ClientPatch): Promise<Client | undefined>
   delete (id: string): Promise<Client | undefined>
-  /** The distinct non-empty scope lists clients an administrator made may ask for (a registered client's own words are not a scope that exists). */
+  /** The distinct non-empty scope lists clients an administrator made may ask for (a registered or document client's own words are not a scope that exists). */
   scopeLists (): Promise<string[]>
   /** Every redirect URI registered by a public client (browser apps: their origins may call the token endpoint). */
   publicRedirectUris (): Promise<string[]>
   /** Marks a registered client's first use (tokens issued to it), once: later calls change nothing. */
   markUsed (id: string, now: number): Promise<void>
-  /** Deletes clients registered in `open` mode before `createdBefore` and never used; returns how many. */
+  /** Deletes clients registered in `open` mode or built from a metadata document before `createdBefore` and never used; returns how many. */
   purgeUnusedRegistrations (createdBefore: number): Promise<number>
 }
 

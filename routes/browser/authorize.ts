@@ -32,7 +32,8 @@ const authorize: FastifyPluginAsync = async (fastify) => {
   const readIdTokenHint = (token: string) => idTokens.hint(token)
 
   async function answer (request: FastifyRequest, reply: FastifyReply, query: Query): Promise<FastifyReply> {
-    const authz = await readAuthorizationRequest(query, { clients: storage.clients, resources: storage.resources, readIdTokenHint })
+    const clients = fastify.clientLookup(request.addressKey, { page: true })
+    const authz = await readAuthorizationRequest(query, { clients, resources: storage.resources, readIdTokenHint })
     const signedIn = await request.browserSession()
     const now = clock.now()
     const next = await decideNext(storage, { authz, signedIn, now, mfa: config.mfa, log: request.log })

@@ -43,10 +43,15 @@ export async function showLogin (reply: FastifyReply, input: LoginPage): Promise
   }, { status: input.status, formTargets: formTargets(input.authz), script: passkeys !== undefined })
 }
 
-/** What a self-registered client says about itself (RFC 7591 §2), shown marked as not verified; undefined for others. */
+/**
+ * What a self-registered client says about itself (RFC 7591 §2), shown marked as not verified; undefined for others.
+ * A Client ID Metadata Document's client also shows the host its document is served from (its id is that URL): the
+ * one thing about it that is checked, as the draft's §6.3 advises showing.
+ */
 function registeredClientShown (client: AuthorizationRequest['client']) {
   if (client.registration === null) return undefined
-  return { name: client.clientName, uri: client.clientUri, logo: client.logoUri }
+  const host = client.registration === 'cimd' ? new URL(client.id).host : undefined
+  return { name: client.clientName, uri: client.clientUri, logo: client.logoUri, host }
 }
 
 /** The CSP source of a registered client's logo: its exact URL (https, checked at registration). */

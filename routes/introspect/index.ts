@@ -13,7 +13,7 @@ const introspectRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
 
   fastify.post('/introspect', { config: { oauth: true }, schema: introspectSchema }, async (request) => {
     const { body } = request
-    const client = await requireClient(request.headers.authorization, body, storage.clients)
+    const client = await requireClient(request.headers.authorization, body, fastify.clientLookup(request.addressKey))
     if (client.isPublic) throw invalidClient(false, 'introspection is for confidential clients')
     const { answer, unknown } = await introspect(body.token, body.token_type_hint, client.id, deps)
     // Token fishing (RFC 7662 §4): unknown tokens only, after the answer is known; delayed, never refused.

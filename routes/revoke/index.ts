@@ -10,7 +10,7 @@ const revokeRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
 
   fastify.post('/revoke', { config: { oauth: true, cors: true }, schema: revokeSchema }, async (request, reply) => {
     const { body } = request
-    const client = await requireClient(request.headers.authorization, body, storage.clients)
+    const client = await requireClient(request.headers.authorization, body, fastify.clientLookup(request.addressKey))
     const found = await lookUpToken(body.token, body.token_type_hint, accessTokens, storage)
     await revokeToken(found, client.id, { storage, clock, accessTokenTtl: config.accessTokenTtl })
     // RFC 7009 §2.2: 200 whether or not there was anything to revoke; the body is empty.

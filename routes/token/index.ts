@@ -14,7 +14,7 @@ const tokenRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.post('/token', { config: { oauth: true, cors: true }, schema: tokenSchema }, async (request) => {
     const { body } = request
     const grant = grants.select(body)
-    const client = await clientForGrant(request.headers.authorization, body, grant, storage.clients)
+    const client = await clientForGrant(request.headers.authorization, body, grant, fastify.clientLookup(request.addressKey))
     await issuer.ready()
     const reply = await grant.handle({ body, client, clientIp: request.ip, addressKey: request.addressKey, log: request.log })
     await noteClientUse(storage, client, clock.now())

@@ -108,6 +108,7 @@ export const onPostgresToo: readonly string[] = [
   'security/a-authorization-endpoint.test.ts',
   'security/b-bearer.test.ts',
   'security/cc-client-credentials.test.ts',
+  'security/d-client-metadata.test.ts',
   'security/d-resources.test.ts',
   'security/d-registration.test.ts',
   'security/f-upstream.test.ts',

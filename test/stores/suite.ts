@@ -509,6 +509,22 @@ export function storeSuite (t: Test, open: () => Promise<Storage>): void {
     t.not(again.generation, first.generation, 'a client re-created under the same id is another generation')
   })
 
+  t.test('clients: a Client ID Metadata Document client is marked cimd, adds no scope, and is swept when never used', async (t) => {
+    const s = await open()
+    t.teardown(() => s.close())
+    const doc = { secretHash: null, isPublic: true, grantTypes: ['authorization_code' as const, 'refresh_token' as const], scope: 'openid invented', redirectUris: ['https://app.test/cb'], registration: 'cimd' as const }
+    const created = await s.clients.create({ id: 'https://app.test/a.json', ...doc })
+    t.equal(created.registration, 'cimd')
+    t.equal((await s.clients.find('https://app.test/a.json'))?.registration, 'cimd', 'read back as cimd')
+    t.equal((await s.clients.update('https://app.test/a.json', { clientName: 'Agent' }))?.registration, 'cimd', 'an update keeps it')
+    await s.clients.create({ id: 'https://app.test/b.json', ...doc })
+    await s.clients.markUsed('https://app.test/b.json', 1)
+    await s.clients.create({ id: 'admin-made', secretHash: null, isPublic: true, grantTypes: ['password'], scope: null, redirectUris: [] })
+    t.notOk((await s.clients.scopeLists()).includes('openid invented'), 'its scope is not a scope that exists')
+    t.equal(await s.clients.purgeUnusedRegistrations(Number.MAX_SAFE_INTEGER), 1, 'the unused one is swept')
+    t.same((await s.clients.list({ limit: 10, offset: 0 })).map((c) => c.id).sort(), ['admin-made', 'https://app.test/b.json'], 'the used one and the administrator\'s stay')
+  })
+
   t.test('ping answers while open', async (t) => {
     const s = await open()
     await t.resolves(s.ping())

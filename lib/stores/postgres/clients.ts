@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { ConflictError, type Client, type ClientPatch, type ClientStore, type NewClient, type Page } from '../types.js'
 import type { Clock } from '../../clock.js'
-import { clientPatchColumns, toClient } from '../rows.js'
+import { clientPatchColumns, registrationColumn, toClient } from '../rows.js'
 import { updateRow } from './update.js'
 import { onlyRow, pageValues, type Db } from './db.js'
 import { isUniqueViolation } from './errors.js'
@@ -21,17 +21,17 @@ export class PostgresClientStore implements ClientStore {
     const now = this.#clock.now()
     try {
       const { rows } = await this.#db.query({
-        name: 'gh_clients_insert_v8',
+        name: 'gh_clients_insert_v9',
         text: `INSERT INTO clients (id, secret_hash, is_public, grant_types, scope, redirect_uris, generation, created_at, updated_at, post_logout_redirect_uris, skip_consent, providers,
             pkce, id_token_alg, userinfo_alg, backchannel_logout_uri, require_mfa, password_grant_skips_mfa,
-            registration, client_name, client_uri, logo_uri, registration_metadata, registration_token_hash, registered_by, exchange_sources, exchange_targets)
-          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27) RETURNING *`,
+            registration, client_name, client_uri, logo_uri, registration_metadata, registration_token_hash, registered_by, exchange_sources, exchange_targets, metadata_document)
+          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28) RETURNING *`,
         values: [c.id, c.secretHash, c.isPublic, JSON.stringify(c.grantTypes), c.scope, JSON.stringify(c.redirectUris), randomUUID(), now, now,
           JSON.stringify(c.postLogoutRedirectUris ?? []), c.skipConsent ?? false, c.providers == null ? null : JSON.stringify(c.providers),
           c.pkce ?? 'required', c.idTokenAlg ?? null, c.userinfoAlg ?? null, c.backchannelLogoutUri ?? null,
-          c.requireMfa ?? false, c.passwordGrantSkipsMfa ?? false, c.registration ?? null, c.clientName ?? null, c.clientUri ?? null,
+          c.requireMfa ?? false, c.passwordGrantSkipsMfa ?? false, registrationColumn(c), c.clientName ?? null, c.clientUri ?? null,
           c.logoUri ?? null, JSON.stringify(c.registrationMetadata ?? {}), c.registrationTokenHash ?? null, c.registeredBy ?? null,
-          JSON.stringify(c.exchangeSources ?? []), JSON.stringify(c.exchangeTargets ?? [])]
+          JSON.stringify(c.exchangeSources ?? []), JSON.stringify(c.exchangeTargets ?? []), c.registration === 'cimd']
       })
       return toClient(onlyRow(rows))
     } catch (err) {
@@ -84,15 +84,15 @@ export class PostgresClientStore implements ClientStore {
 
   async purgeUnusedRegistrations (createdBefore: number): Promise<number> {
     const { rowCount } = await this.#db.query({
-      name: 'gh_clients_purge_unused',
-      text: "DELETE FROM clients WHERE registration = 'open' AND first_used_at IS NULL AND created_at < $1",
+      name: 'gh_clients_purge_unused_v2',
+      text: "DELETE FROM clients WHERE (registration = 'open' OR metadata_document) AND first_used_at IS NULL AND created_at < $1",
       values: [createdBefore]
     })
     return rowCount ?? 0
   }
 
   async scopeLists (): Promise<string[]> {
-    const { rows } = await this.#db.query({ name: 'gh_clients_scopes_v2', text: "SELECT DISTINCT scope FROM clients WHERE scope IS NOT NULL AND scope <> '' AND registration IS NULL" })
+    const { rows } = await this.#db.query({ name: 'gh_clients_scopes_v3', text: "SELECT DISTINCT scope FROM clients WHERE scope IS NOT NULL AND scope <> '' AND registration IS NULL AND NOT metadata_document" })
     return rows.map((r) => String(r.scope))
   }
 }

@@ -366,7 +366,10 @@ export const postgresMigrations: string[] = [
    CREATE INDEX device_codes_expiry ON device_codes (expires_at);`,
   // Token exchange (RFC 8693): see the SQLite migration of the same number.
   `ALTER TABLE clients ADD COLUMN exchange_sources JSONB NOT NULL DEFAULT '[]';
-   ALTER TABLE clients ADD COLUMN exchange_targets JSONB NOT NULL DEFAULT '[]';`
+   ALTER TABLE clients ADD COLUMN exchange_targets JSONB NOT NULL DEFAULT '[]';`,
+  // Client ID Metadata Documents: see the SQLite migration of the same number.
+  `ALTER TABLE clients ADD COLUMN metadata_document BOOLEAN NOT NULL DEFAULT false;
+   CREATE INDEX clients_unused_documents ON clients (created_at) WHERE metadata_document AND first_used_at IS NULL;`
 ]
 
 /**

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import type Database from 'better-sqlite3'
 import { ConflictError, type Client, type ClientPatch, type ClientStore, type NewClient, type Page } from '../types.js'
 import type { Clock } from '../../clock.js'
-import { clientPatchColumns, toClient } from '../rows.js'
+import { clientPatchColumns, registrationColumn, toClient } from '../rows.js'
 import { updateRow } from './update.js'
 import { isUniqueViolation } from './errors.js'
 
@@ -25,15 +25,15 @@ export class SqliteClientStore implements ClientStore {
     this.#clock = clock
     this.#insert = db.prepare(`INSERT INTO clients (id, secret_hash, is_public, grant_types, scope, redirect_uris, generation, created_at, updated_at,
       post_logout_redirect_uris, skip_consent, providers, pkce, id_token_alg, userinfo_alg, backchannel_logout_uri, require_mfa, password_grant_skips_mfa,
-      registration, client_name, client_uri, logo_uri, registration_metadata, registration_token_hash, registered_by, exchange_sources, exchange_targets)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`)
+      registration, client_name, client_uri, logo_uri, registration_metadata, registration_token_hash, registered_by, exchange_sources, exchange_targets, metadata_document)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`)
     this.#find = db.prepare('SELECT * FROM clients WHERE id = ?')
     this.#list = db.prepare('SELECT * FROM clients ORDER BY id LIMIT ? OFFSET ?')
     this.#delete = db.prepare('DELETE FROM clients WHERE id = ? RETURNING *')
-    this.#scopes = db.prepare("SELECT DISTINCT scope FROM clients WHERE scope IS NOT NULL AND scope <> '' AND registration IS NULL")
+    this.#scopes = db.prepare("SELECT DISTINCT scope FROM clients WHERE scope IS NOT NULL AND scope <> '' AND registration IS NULL AND metadata_document = 0")
     this.#publicRedirects = db.prepare('SELECT DISTINCT j.value AS uri FROM clients, json_each(clients.redirect_uris) AS j WHERE clients.is_public = 1')
     this.#markUsed = db.prepare('UPDATE clients SET first_used_at = ? WHERE id = ? AND first_used_at IS NULL')
-    this.#purgeUnused = db.prepare("DELETE FROM clients WHERE registration = 'open' AND first_used_at IS NULL AND created_at < ?")
+    this.#purgeUnused = db.prepare("DELETE FROM clients WHERE (registration = 'open' OR metadata_document = 1) AND first_used_at IS NULL AND created_at < ?")
   }
 
   async create (c: NewClient): Promise<Client> {
@@ -42,9 +42,9 @@ export class SqliteClientStore implements ClientStore {
       return toClient(this.#insert.get(c.id, c.secretHash, c.isPublic ? 1 : 0, JSON.stringify(c.grantTypes), c.scope,
         JSON.stringify(c.redirectUris), randomUUID(), now, now, JSON.stringify(c.postLogoutRedirectUris ?? []), c.skipConsent ? 1 : 0,
         c.providers == null ? null : JSON.stringify(c.providers), c.pkce ?? 'required', c.idTokenAlg ?? null, c.userinfoAlg ?? null,
-        c.backchannelLogoutUri ?? null, c.requireMfa ? 1 : 0, c.passwordGrantSkipsMfa ? 1 : 0, c.registration ?? null, c.clientName ?? null,
+        c.backchannelLogoutUri ?? null, c.requireMfa ? 1 : 0, c.passwordGrantSkipsMfa ? 1 : 0, registrationColumn(c), c.clientName ?? null,
         c.clientUri ?? null, c.logoUri ?? null, JSON.stringify(c.registrationMetadata ?? {}), c.registrationTokenHash ?? null, c.registeredBy ?? null,
-        JSON.stringify(c.exchangeSources ?? []), JSON.stringify(c.exchangeTargets ?? [])) as Row)
+        JSON.stringify(c.exchangeSources ?? []), JSON.stringify(c.exchangeTargets ?? []), c.registration === 'cimd' ? 1 : 0) as Row)
     } catch (err) {
       if (isUniqueViolation(err)) throw new ConflictError(`client ${c.id} already exists`)
       throw err

@@ -410,5 +410,10 @@ export const sqliteMigrations: string[] = [
   // Token exchange (RFC 8693, lib/oauth/token-exchange.ts): per client, the resources whose tokens it may exchange
   // (exchange_sources: it acts for them) and those it may exchange to (exchange_targets); JSON lists, empty by default.
   `ALTER TABLE clients ADD COLUMN exchange_sources TEXT NOT NULL DEFAULT '[]';
-   ALTER TABLE clients ADD COLUMN exchange_targets TEXT NOT NULL DEFAULT '[]';`
+   ALTER TABLE clients ADD COLUMN exchange_targets TEXT NOT NULL DEFAULT '[]';`,
+  // Client ID Metadata Documents (docs/client-metadata-documents.md): a client whose id is an https URL, built from
+  // the document found there, is stored as a row (grants, consents and bearer checks name it) marked by this flag
+  // (the registration column's CHECK cannot be widened in place); never used, it is swept as unused registrations are.
+  `ALTER TABLE clients ADD COLUMN metadata_document INTEGER NOT NULL DEFAULT 0;
+   CREATE INDEX clients_unused_documents ON clients (created_at) WHERE metadata_document = 1 AND first_used_at IS NULL;`
 ]
