@@ -110,18 +110,25 @@ export async function updateRegistration (deps: RegistrationDeps, client: Client
   const checked = checkRegistration(body, { mode, knownScopes: new Set([...await deps.knownScopes(), ...(client.scope?.split(' ') ?? [])]) })
   if (checked.isPublic !== client.isPublic) throw invalidClientMetadata('token_endpoint_auth_method cannot change between none and a secret: register a new client')
   let secret: string | undefined
+  // A new secret only when the client sent none (the one it sent was checked in constant time, never compared with ===).
+  let rotated = false
   if (!checked.isPublic) {
     const sent = body.client_secret
-    if (sent === undefined || sent === null) secret = generateClientSecret()
-    else if (typeof sent !== 'string' || !verifyClientSecret(sent, client.secretHash)) throw invalidClientMetadata('client_secret does not match the client\'s (send it, or leave it out to get a new one)')
-    else secret = sent
+    if (sent === undefined || sent === null) {
+      secret = generateClientSecret()
+      rotated = true
+    } else if (typeof sent !== 'string' || !verifyClientSecret(sent, client.secretHash)) {
+      throw invalidClientMetadata('client_secret does not match the client\'s (send it, or leave it out to get a new one)')
+    } else {
+      secret = sent
+    }
   }
   const updated = await deps.storage.clients.update(client.id, {
     ...clientFields(checked),
-    ...(secret !== undefined && secret !== body.client_secret ? { secretHash: hashClientSecret(secret) } : {})
+    ...(rotated && secret !== undefined ? { secretHash: hashClientSecret(secret) } : {})
   })
   if (!updated) throw invalidToken('the registration access token is invalid, or the client is not registered')
-  return registrationView(deps.config, updated, { secret, registrationToken: input.registrationToken })
+  return { view: registrationView(deps.config, updated, { secret, registrationToken: input.registrationToken }), rotated }
 }
 
 /** RFC 7592 §2.3: deletes the client as an administrator's removal does (its grants revoked). */

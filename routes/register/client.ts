@@ -25,10 +25,9 @@ const registrationClientRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
 
   fastify.put('/register/:client_id', { ...noStore, bodyLimit: REGISTRATION_BODY_LIMIT, attachValidation: true, schema: updateRegistrationSchema }, async (request) => {
     const { client, token } = await authorized(request)
-    const updated = await updateRegistration(deps, client, { body: registrationBody(request), registrationToken: token })
-    const secretRotated = updated.client_secret !== undefined && updated.client_secret !== (request.body as { client_secret?: unknown }).client_secret
-    fastify.events.emit({ type: 'client_registration_updated', clientId: client.id, ip: request.ip, secretRotated }, request.log)
-    return updated
+    const { view, rotated } = await updateRegistration(deps, client, { body: registrationBody(request), registrationToken: token })
+    fastify.events.emit({ type: 'client_registration_updated', clientId: client.id, ip: request.ip, secretRotated: rotated }, request.log)
+    return view
   })
 
   fastify.delete('/register/:client_id', { ...noStore, bodyLimit: REGISTRATION_BODY_LIMIT, schema: deleteRegistrationSchema }, async (request, reply) => {
