@@ -4,6 +4,7 @@ import type { AppOptions } from '../lib/http/app-options.js'
 import { MAX_DOCUMENT_BYTES } from '../lib/oauth/client-metadata-document.js'
 import { clientDirectory, DocumentClients } from '../lib/oauth/client-metadata-documents.js'
 import { scopeCatalog } from '../lib/oauth/metadata.js'
+import { clientObtainableScopes } from '../lib/oauth/resources.js'
 import type { ClientStore } from '../lib/stores/types.js'
 import { fetchDocument } from '../lib/upstream/document-fetch.js'
 import { isLoopbackHost } from '../lib/upstream/public-address.js'
@@ -33,7 +34,7 @@ export default fp<AppOptions>(async (fastify, opts) => {
       clock,
       throttle,
       fetch: (url) => fetchDocument(url, { timeoutMs: config.upstreamTimeoutMs, maxBytes: MAX_DOCUMENT_BYTES, allowLoopback, extraCa: opts.documentFetchCa }),
-      knownScopes: scopeCatalog({ storage, clock, warn: (err) => fastify.log.warn({ err }, 'reading scopes for a client metadata document failed; using the last list') }),
+      knownScopes: clientObtainableScopes(scopeCatalog({ storage, clock, warn: (err) => fastify.log.warn({ err }, 'reading scopes for a client metadata document failed; using the last list') }), storage.resources),
       timeoutMs: config.upstreamTimeoutMs,
       report (report) {
         fetches.inc([report.result])

@@ -121,6 +121,14 @@ export async function registeredResourceScopes (store: Pick<ResourceStore, 'list
 }
 
 /**
+ * The scopes a self-made client may hold (RFC 7591 registrations and Client ID Metadata Documents): `catalog`'s
+ * (users', administrators' clients', OpenID Connect's) and those the registered resources define.
+ */
+export function clientObtainableScopes (catalog: () => Promise<string[]>, store: Pick<ResourceStore, 'list'>): () => Promise<string[]> {
+  return async () => [...await catalog(), ...await registeredResourceScopes(store)]
+}
+
+/**
  * What a consent covers for a request naming resources: its scopes and claims (lib/oauth/claims.ts consentScopes,
  * given here as `scopes`) and the resources' URIs, so a consent given for one API is not taken for another
  * (a URI is a valid scope token, and never an OpenID Connect or a bare scope name).

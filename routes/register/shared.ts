@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { invalidClientMetadata, NoSuchEndpointError } from '../../lib/errors.js'
 import { scopeCatalog } from '../../lib/oauth/metadata.js'
-import { registeredResourceScopes } from '../../lib/oauth/resources.js'
+import { clientObtainableScopes } from '../../lib/oauth/resources.js'
 import type { RegistrationDeps } from '../../lib/oauth/registration.js'
 import type { RegistrationRequest } from '../../lib/oauth/registration-metadata.js'
 
@@ -9,8 +9,7 @@ import type { RegistrationRequest } from '../../lib/oauth/registration-metadata.
 export function registrationDeps (fastify: FastifyInstance): RegistrationDeps {
   const { storage, clock, config } = fastify
   const catalog = scopeCatalog({ storage, clock, warn: (err) => fastify.log.warn({ err }, 'reading scopes for registration failed; using the last list') })
-  // Users' and clients' scopes, and those the registered resources (APIs, MCP servers) define.
-  const knownScopes = async () => [...await catalog(), ...await registeredResourceScopes(storage.resources)]
+  const knownScopes = clientObtainableScopes(catalog, storage.resources)
   return { storage, clock, config, knownScopes }
 }
 

@@ -6,7 +6,9 @@ import type { OAuthClientProvider } from '@modelcontextprotocol/sdk/client/auth.
 import type { OAuthClientInformationMixed, OAuthClientMetadata, OAuthTokens } from '@modelcontextprotocol/sdk/shared/auth.js'
 import { buildMcpServer } from '../../examples/mcp-server/server.js'
 import { appCallbackUrl, openBrowser, withoutChromium } from '../support/chromium.js'
-import { addUser, buildListening, freePort } from '../support/helper.js'
+import { addUser, build, freePort } from '../support/helper.js'
+import { selfSignedCertificate } from '../support/tls.js'
+import { createServer } from 'node:https'
 
 // The acceptance of MCP authorization: the official MCP TypeScript SDK's client, with its OAuth client provider,
 // meets the example MCP server knowing only its URL, finds Gatehouse through the server's protected resource
@@ -57,8 +59,11 @@ async function signInAndAllow (t: Test, page: Page, url: URL): Promise<string> {
   return landed.searchParams.get('code')!
 }
 
-async function setUp (t: Test, env: Record<string, string>) {
-  const { app, url: issuer } = await buildListening(t, env)
+async function setUp (t: Test, env: Record<string, string>, documentFetchCa?: string) {
+  const gatehousePort = await freePort()
+  const issuer = `http://127.0.0.1:${gatehousePort}`
+  const app = await build(t, { ISSUER: issuer, ...env }, documentFetchCa === undefined ? {} : { documentFetchCa })
+  await app.listen({ host: '127.0.0.1', port: gatehousePort })
   const alice = await addUser(app, 'alice', PASSWORD)
   const port = await freePort()
   const resource = `http://127.0.0.1:${port}/mcp`
@@ -107,5 +112,41 @@ t.test('MCP: the SDK client discovers Gatehouse from the MCP server, registers d
   t.notOk(notes.isError, 'the scoped tool works too')
   const elsewhere = await fetch(`${issuer}/users/me`, { headers: { authorization: `Bearer ${token}` } })
   t.equal(elsewhere.status, 401, 'the MCP server\'s token is refused by Gatehouse\'s own API (aud)')
+  t.same(problems, [], 'no console errors or CSP refusals in the pages')
+})
+
+t.test('MCP: the SDK client uses its Client ID Metadata Document (an https client_id), signs the person in through Chromium, calls the tool; nothing is registered', { skip: withoutChromium }, async (t) => {
+  // The MCP host's document, on its own HTTPS origin (a self-signed certificate the test's Gatehouse trusts; in
+  // production the host's real one, and Gatehouse refuses private and loopback addresses unless it is on loopback).
+  const tls = selfSignedCertificate(t)
+  const callback = await appCallbackUrl(t)
+  let fetched = 0
+  const documents = createServer(tls, (req, res) => {
+    if (req.url !== '/mcp-host/client.json') { res.statusCode = 404; res.end(); return }
+    fetched++
+    res.setHeader('content-type', 'application/json')
+    res.setHeader('cache-control', 'max-age=3600')
+    res.end(JSON.stringify({ client_id: clientId, client_name: 'MCP test host', redirect_uris: [callback], grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'], token_endpoint_auth_method: 'none' }))
+  })
+  await new Promise<void>((resolve) => documents.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => new Promise<void>((resolve) => documents.close(() => resolve())))
+  const clientId = `https://127.0.0.1:${(documents.address() as { port: number }).port}/mcp-host/client.json`
+
+  const { app, issuer, alice, resource } = await setUp(t, { CLIENT_ID_METADATA_DOCUMENTS: 'on' }, tls.cert)
+  const metadata = await (await fetch(`${issuer}/.well-known/oauth-authorization-server`)).json() as Record<string, unknown>
+  t.equal(metadata.client_id_metadata_document_supported, true, 'Gatehouse says it takes Client ID Metadata Documents')
+  t.notOk(metadata.registration_endpoint, 'and offers no registration here (REGISTRATION is off)')
+  const { page, problems } = await openBrowser(t)
+  const provider = new BrowserProvider(callback, clientId)
+  const client = await connectThroughGatehouse(t, page, resource, provider)
+  t.equal(provider.clientInformation()?.client_id, clientId, 'the SDK registered nothing (REGISTRATION is off): its client_id is its document\'s URL')
+  t.equal(provider.authorizationUrl?.searchParams.get('client_id'), clientId, 'the authorization request named the document')
+  t.ok(fetched >= 1, `Gatehouse fetched the document (${fetched} times)`)
+
+  const whoami = await client.callTool({ name: 'whoami', arguments: {} }) as { content: Array<{ text: string }> }
+  t.equal(whoami.content[0]!.text, `You are ${alice.id}, through the client ${clientId}, with the scopes: mcp:tools notes:read`, 'the tool sees the person and the document client')
+  const claims = JSON.parse(Buffer.from(provider.tokens()!.access_token.split('.')[1]!, 'base64url').toString()) as { aud: string }
+  t.equal(claims.aud, resource, 'the token is for this MCP server alone')
+  t.equal((await app.storage.clients.find(clientId))?.registration, 'cimd', 'Gatehouse keeps the document client as such (an admin sees and removes it)')
   t.same(problems, [], 'no console errors or CSP refusals in the pages')
 })

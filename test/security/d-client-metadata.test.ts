@@ -1,12 +1,9 @@
 import t, { type Test } from 'tap'
-import { execFileSync } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { createServer, type Server } from 'node:https'
 import type { AddressInfo } from 'node:net'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import { addUser, build, form, FORM } from '../support/helper.js'
+import { selfSignedCertificate } from '../support/tls.js'
 import { authorizeUrl, callbackParams, field, InjectBrowser, PASSWORD, pkce } from '../support/browser.js'
 
 // SECURITY-CASES D3: Client ID Metadata Documents (docs/client-metadata-documents.md): a client_id URL that
@@ -16,16 +13,6 @@ import { authorizeUrl, callbackParams, field, InjectBrowser, PASSWORD, pkce } fr
 
 const REDIRECT = 'https://app.test/cb'
 const TIMEOUT_MS = 1000
-
-/** A self-signed certificate for 127.0.0.1 and localhost, made with the openssl CLI in a temp folder. */
-function certificate (t: Test): { key: string, cert: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'gatehouse-cimd-'))
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '1',
-    '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost',
-    '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'ignore' })
-  return { key: readFileSync(join(dir, 'key.pem'), 'utf8'), cert: readFileSync(join(dir, 'cert.pem'), 'utf8') }
-}
 
 interface DocumentServer { origin: string, connections: () => number, hits: (path: string) => number }
 
@@ -79,7 +66,7 @@ function assertErrorPage (t: Test, res: LightMyRequestResponse, reason: RegExp, 
 }
 
 t.test('D3: redirects, 5 MB, a stall, another client_id or redirect URI, a secret: refused with the error page within UPSTREAM_TIMEOUT_MS', async (t) => {
-  const tls = certificate(t)
+  const tls = selfSignedCertificate(t)
   const docs = await documentServer(t, tls)
   // The issuer is on loopback (as in development), so the test's own server on 127.0.0.1 may be fetched.
   const app = await build(t, { ISSUER: 'http://127.0.0.1:3000', CLIENT_ID_METADATA_DOCUMENTS: 'on', UPSTREAM_TIMEOUT_MS: String(TIMEOUT_MS) }, { documentFetchCa: tls.cert })
@@ -112,7 +99,7 @@ t.test('D3: redirects, 5 MB, a stall, another client_id or redirect URI, a secre
 })
 
 t.test('D3: a client_id on a private, link-local or loopback address (the issuer not on loopback): refused, nothing fetched', async (t) => {
-  const tls = certificate(t)
+  const tls = selfSignedCertificate(t)
   const docs = await documentServer(t, tls)
   const app = await build(t, { ISSUER: 'https://gatehouse.test', CLIENT_ID_METADATA_DOCUMENTS: 'on', UPSTREAM_TIMEOUT_MS: String(TIMEOUT_MS) }, { documentFetchCa: tls.cert })
   assertErrorPage(t, await app.inject(request(`${docs.origin}/good`).url), /resolves to a loopback address/, '127.0.0.1')
@@ -127,7 +114,7 @@ t.test('D3: a client_id on a private, link-local or loopback address (the issuer
 })
 
 t.test('D3: with CLIENT_ID_METADATA_DOCUMENTS off, a URL client_id is an unknown client and nothing is fetched', async (t) => {
-  const tls = certificate(t)
+  const tls = selfSignedCertificate(t)
   const docs = await documentServer(t, tls)
   const app = await build(t, { ISSUER: 'http://127.0.0.1:3000' }, { documentFetchCa: tls.cert })
   assertErrorPage(t, await app.inject(request(`${docs.origin}/good`).url), /unknown client/, 'off')
@@ -136,7 +123,7 @@ t.test('D3: with CLIENT_ID_METADATA_DOCUMENTS off, a URL client_id is an unknown
 })
 
 t.test('D3 happy path: a document client signs a user in (PKCE, consent with its name and host), gets and refreshes tokens', async (t) => {
-  const tls = certificate(t)
+  const tls = selfSignedCertificate(t)
   const docs = await documentServer(t, tls)
   const app: FastifyInstance = await build(t, { ISSUER: 'http://127.0.0.1:3000', CLIENT_ID_METADATA_DOCUMENTS: 'on', UPSTREAM_TIMEOUT_MS: String(TIMEOUT_MS) }, { documentFetchCa: tls.cert })
   await addUser(app, 'alice', PASSWORD, { scope: 'items:read' })
