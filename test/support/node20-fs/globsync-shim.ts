@@ -6,6 +6,8 @@ import { basename } from 'node:path'
 // run (its tier-check command); the authorization scenarios never call it. So this implements the pattern shapes
 // that call needs, as Node 22 answers them (paths relative to cwd, `**/` matching zero or more folders), and
 // refuses any other pattern loudly rather than answer it wrongly.
+// All of node:fs as it is, deprecated members too: the package may import any of them.
+// eslint-disable-next-line n/no-deprecated-api
 export * from 'node:fs'
 export { default } from 'node:fs'
 
