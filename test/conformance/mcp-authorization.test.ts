@@ -117,11 +117,11 @@ async function runConformance (t: Test, options: { issuer: string, port: number,
     await page.route(`http://127.0.0.1:${options.port}/favicon.ico`, (route) => route.fulfill({ status: 204 }))
     try {
       await page.goto(asked.href)
-      await page.getByLabel('Username').fill('alice', { timeout: 10_000 })
+      await page.getByLabel('Username').fill('alice', { timeout: 20_000 })
       await page.getByLabel('Password').fill(PASSWORD)
       await page.getByRole('button', { name: 'Sign in', exact: true }).click()
-      await page.getByRole('button', { name: 'Allow' }).click({ timeout: 10_000 })
-      await page.waitForURL((landed) => landed.pathname === '/callback', { timeout: 10_000 })
+      await page.getByRole('button', { name: 'Allow' }).click({ timeout: 20_000 })
+      await page.waitForURL((landed) => landed.pathname === '/callback', { timeout: 20_000 })
     } catch (err) {
       t.fail(`the browser step: ${(err as Error).message.split('\n')[0]} at ${page.url()}: ${(await page.locator('body').innerText()).slice(0, 500)}`)
       child.kill()
