@@ -26,6 +26,7 @@ export const onPostgresToo: readonly string[] = [
   'crash/password-reset.test.ts',
   'conformance/config.test.ts',
   'conformance/form-post-basic.test.ts',
+  'conformance/mcp-authorization.test.ts',
   'conformance/rp-initiated-logout.test.ts',
   'docs/docs.test.ts',
   'e2e/account.test.ts',
