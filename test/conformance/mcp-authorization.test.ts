@@ -30,15 +30,9 @@ const SCENARIOS = ['authorization-server-metadata-endpoint', 'authorization-code
  * is asserted exactly: a check that starts to pass, or fails differently, fails this test until the entry goes.
  */
 interface Expected { status: 'WARNING' | 'FAILURE', message: RegExp, why: string }
-const EXPECTED_EVERYWHERE: Record<string, Expected> = {
-  'authorization-server-metadata-cimd': {
-    status: 'WARNING',
-    message: /does not include "client_id_metadata_document_supported"/,
-    why: 'Gatehouse does not accept Client ID Metadata Documents (an https URL as client_id, fetched by the server; a ' +
-      'SHOULD of MCP 2025-11-25). An MCP client registers instead (RFC 7591, REGISTRATION=open|token), as ' +
-      'test/e2e/mcp.test.ts shows; the package itself reports it as a warning, not a failure.'
-  }
-}
+// Gatehouse runs with REGISTRATION=open and CLIENT_ID_METADATA_DOCUMENTS=on, as an MCP deployment would: the
+// metadata check for Client ID Metadata Documents (a SHOULD of MCP 2025-11-25) must then be a SUCCESS too.
+const EXPECTED_EVERYWHERE: Record<string, Expected> = {}
 const EXPECTED_CONFIDENTIAL: Record<string, Expected> = {
   'authorization-code-grant': {
     status: 'FAILURE',
@@ -81,7 +75,7 @@ function firstLine (stream: Readable, wanted: (line: string) => boolean): Promis
 }
 
 async function setUp (t: Test) {
-  const { app, url: issuer } = await buildListening(t)
+  const { app, url: issuer } = await buildListening(t, { REGISTRATION: 'open', CLIENT_ID_METADATA_DOCUMENTS: 'on' })
   await addUser(app, 'alice', PASSWORD)
   const port = await freePort()
   const redirectUri = `http://127.0.0.1:${port}/callback`
