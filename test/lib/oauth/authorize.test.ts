@@ -192,9 +192,9 @@ t.test('safeReturnTo: only a same-origin path to the authorization endpoint', as
 t.test('authorizePath and queryOf: the pending request as a path and back', async (t) => {
   const query: Query = { client_id: 'web', scope: 'openid profile', state: 'a&b=c é', prompt: 'login consent', repeated: ['x', 'y'] }
   const path = authorizePath(query)
-  t.equal(path, '/authorize?client_id=web&scope=openid+profile&state=a%26b%3Dc+%C3%A9&prompt=login+consent', 'strings only, encoded')
-  t.same(queryOf(path), { client_id: 'web', scope: 'openid profile', state: 'a&b=c é', prompt: 'login consent' })
-  t.equal(authorizePath(query, { prompts: ['login'] }), '/authorize?client_id=web&scope=openid+profile&state=a%26b%3Dc+%C3%A9&prompt=consent', 'prompt=login dropped')
+  t.equal(path, '/authorize?client_id=web&scope=openid+profile&state=a%26b%3Dc+%C3%A9&prompt=login+consent&repeated=x&repeated=y', 'encoded; a repeated parameter stays repeated (RFC 8707 resource may repeat)')
+  t.same(queryOf(path), query, 'and reads back the same')
+  t.equal(authorizePath(query, { prompts: ['login'] }), '/authorize?client_id=web&scope=openid+profile&state=a%26b%3Dc+%C3%A9&prompt=consent&repeated=x&repeated=y', 'prompt=login dropped')
   t.equal(authorizePath({ client_id: 'web', prompt: 'login' }, { prompts: ['login'] }), '/authorize?client_id=web', 'an empty prompt is left out')
   t.same(queryOf('/authorize?a=1&a=2&b=3&a=4'), { a: ['1', '2', '4'], b: '3' }, 'a repeated parameter stays repeated (the check refuses it)')
   t.ok(safeReturnTo(authorizePath(query)), 'what authorizePath makes, safeReturnTo accepts')

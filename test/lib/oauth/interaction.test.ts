@@ -109,7 +109,7 @@ t.test('the policy is data: a prompt added is asked in its place, without touchi
   t.same(defaultPolicy.map((p) => p.name), ['login', 'mfa', 'consent'])
   t.same(mfaPrompt.checks.map((c) => c.name), ['mfa_required_setting', 'client_requires_mfa', 'acr_values', 'user_has_factor'])
   t.same(loginPrompt.checks.map((c) => c.name), ['no_session', 'sign_in_method', 'prompt_login', 'max_age', 'id_token_hint'])
-  t.same(consentPrompt.checks.map((c) => c.name), ['scope_not_held', 'no_consent', 'prompt_consent', 'scopes_missing'])
+  t.same(consentPrompt.checks.map((c) => c.name), ['scope_not_held', 'registered_client', 'no_consent', 'prompt_consent', 'scopes_missing'])
   for (const check of [...loginPrompt.checks, ...mfaPrompt.checks, ...consentPrompt.checks]) t.ok(check.description.length > 10, `${check.name} is described`)
   // A stand-in second factor, asked after sign-in and before consent (a real one would be its own PromptName).
   const secondFactor = { name: 'login' as const, whenNone: { error: 'login_required' as const, description: 'no second factor' }, checks: [{ name: 'no_second_factor', description: 'the session has no second factor', fails: () => true }] }
