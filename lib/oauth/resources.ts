@@ -129,6 +129,20 @@ export function clientObtainableScopes (catalog: () => Promise<string[]>, store:
 }
 
 /**
+ * What a redemption of an approval (an authorization code, an approved device request) gives: the family's scopes
+ * (the approved ones the user still holds, the OpenID Connect ones, and those a still-registered granted resource
+ * defines, which the user allowed for that API on the consent page) and the access token's (Gatehouse's own: what
+ * the user holds; or `resource`'s part of them).
+ */
+export function scopesAtRedemption (approved: string, user: { scope: string }, client: Pick<Client, 'scope'>, granted: ReadonlyArray<Pick<Resource, 'scope'>>, resource: Pick<Resource, 'scope'> | undefined): { family: string[], token: string[] } {
+  const userScopes = parseScope(user.scope)
+  const defined = resourceDefinedScopes(granted)
+  const family = parseScope(approved).filter((s) => isOidcScope(s) || userScopes.includes(s) || defined.has(s))
+  const token = resource === undefined ? family.filter((s) => isOidcScope(s) || userScopes.includes(s)) : scopesForResource(family, resource, client)
+  return { family, token }
+}
+
+/**
  * What a consent covers for a request naming resources: its scopes and claims (lib/oauth/claims.ts consentScopes,
  * given here as `scopes`) and the resources' URIs, so a consent given for one API is not taken for another
  * (a URI is a valid scope token, and never an OpenID Connect or a bare scope name).

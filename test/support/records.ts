@@ -1,41 +1,13 @@
 import type { Client, User } from '../../lib/stores/types.js'
+import { DEFAULT_CLIENT } from '../../lib/oauth/client-auth.js'
 
 /**
  * Store records as plain data, for unit tests of rules that take them (test/lib/): the shapes lib/stores/types.ts
  * defines, with every field set; a test overrides what it is about.
  */
 export function clientRecord (over: Partial<Client> = {}): Client {
-  return {
-    id: 'web',
-    secretHash: null,
-    isPublic: false,
-    grantTypes: ['authorization_code'],
-    scope: null,
-    redirectUris: ['https://app.test/cb'],
-    generation: null,
-    postLogoutRedirectUris: [],
-    skipConsent: false,
-    providers: null,
-    pkce: 'required',
-    idTokenAlg: null,
-    userinfoAlg: null,
-    backchannelLogoutUri: null,
-    requireMfa: false,
-    passwordGrantSkipsMfa: false,
-    registration: null,
-    clientName: null,
-    clientUri: null,
-    logoUri: null,
-    registrationMetadata: {},
-    registrationTokenHash: null,
-    registeredBy: null,
-    firstUsedAt: null,
-    exchangeSources: [],
-    exchangeTargets: [],
-    createdAt: 0,
-    updatedAt: 0,
-    ...over
-  }
+  // Every field from the one complete client lib/ defines (the tutorial's default), then a confidential web app's.
+  return { ...DEFAULT_CLIENT, id: 'web', isPublic: false, grantTypes: ['authorization_code'], redirectUris: ['https://app.test/cb'], ...over }
 }
 
 export function userRecord (over: Partial<User> = {}): User {

@@ -1,10 +1,10 @@
 import { invalidGrant } from '../../errors.js'
 import { digest } from '../../credentials/digest.js'
-import { isOidcScope, verifierMatches } from '../authorize.js'
+import { verifierMatches } from '../authorize.js'
 import { idTokenUserClaims } from '../claims.js'
 import { revokeIssued } from '../revocation.js'
-import { pickResource, resourceDefinedScopes, scopesForResource, stillRegistered } from '../resources.js'
-import { formatScope, parseScope } from '../scopes.js'
+import { pickResource, scopesAtRedemption, stillRegistered } from '../resources.js'
+import { formatScope } from '../scopes.js'
 import type { Grant } from './types.js'
 
 /**
@@ -50,21 +50,16 @@ export const authorizationCodeGrant: Grant<'code'> = {
     // The code carries its session's credential version: a password change or a disable since it was issued (or
     // since the sign-in that made the session read the user) leaves it nothing to give.
     if (!user || user.disabled || user.credentialVersion !== code.credentialVersion) throw invalidGrant()
-    // Scopes the user has lost since the consent are dropped (the OIDC ones name claims and always stay); those a
-    // granted resource defines stay (the user allowed them for that API on the consent page).
-    const userScopes = parseScope(user.scope)
-    const defined = resourceDefinedScopes(granted)
-    const familyScope = parseScope(code.scope).filter((s) => isOidcScope(s) || userScopes.includes(s) || defined.has(s))
-    // The access token: the resource's part of the grant, or Gatehouse's own (what the user holds, as before).
-    const scope = resource === undefined ? familyScope.filter((s) => isOidcScope(s) || userScopes.includes(s)) : scopesForResource(familyScope, resource, client)
+    // Scopes the user has lost since the consent are dropped (the OIDC ones name claims and always stay).
+    const scopes = scopesAtRedemption(code.scope, user, client, granted, resource)
     // The family is created against the code's credential version, checked again in the transaction that creates
     // it: a change that lands meanwhile makes this invalid_grant (lib/oauth/token-issuer.ts); the access token
     // carries that version too, so without a family it is refused from then on.
     return issuer.issue({
       user: { id: user.id, credentialVersion: code.credentialVersion },
       client,
-      scope: formatScope(scope),
-      grantedScope: formatScope(familyScope),
+      scope: formatScope(scopes.token),
+      grantedScope: formatScope(scopes.family),
       resource,
       resources: granted.map((r) => r.uri),
       plan,

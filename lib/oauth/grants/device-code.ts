@@ -3,8 +3,8 @@ import { digest } from '../../credentials/digest.js'
 import { DEVICE_CODE_GRANT } from '../../../schemas/vocabulary.js'
 import { idTokenUserClaims } from '../claims.js'
 import { pollAnswer, SLOW_DOWN_SECONDS } from '../device-codes.js'
-import { formatScope, isOidcScope, parseScope } from '../scopes.js'
-import { pickResource, resourceDefinedScopes, scopesForResource, stillRegistered } from '../resources.js'
+import { formatScope } from '../scopes.js'
+import { pickResource, scopesAtRedemption, stillRegistered } from '../resources.js'
 import type { Grant } from './types.js'
 
 /**
@@ -37,17 +37,13 @@ export const deviceCodeGrant: Grant<'device_code'> = {
     const user = await storage.users.findById(approval.userId)
     // As an authorization code: a password change or a disable since the approval leaves it nothing to give.
     if (!user || user.disabled || user.credentialVersion !== approval.credentialVersion) throw invalidGrant()
-    // As for an authorization code: scopes the user lost since are dropped, except those a granted resource
-    // defines (allowed for that API on the consent page); the access token is Gatehouse's, or one resource's.
-    const userScopes = parseScope(user.scope)
-    const defined = resourceDefinedScopes(granted)
-    const familyScope = parseScope(approval.scope).filter((s) => isOidcScope(s) || userScopes.includes(s) || defined.has(s))
-    const scope = resource === undefined ? familyScope.filter((s) => isOidcScope(s) || userScopes.includes(s)) : scopesForResource(familyScope, resource, client)
+    // As for an authorization code: scopes the user lost since are dropped.
+    const scopes = scopesAtRedemption(approval.scope, user, client, granted, resource)
     return issuer.issue({
       user: { id: user.id, credentialVersion: approval.credentialVersion },
       client,
-      scope: formatScope(scope),
-      grantedScope: formatScope(familyScope),
+      scope: formatScope(scopes.token),
+      grantedScope: formatScope(scopes.family),
       resource,
       resources: granted.map((r) => r.uri),
       refresh: client.grantTypes.includes('refresh_token'),

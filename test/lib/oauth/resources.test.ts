@@ -1,6 +1,6 @@
 import t from 'tap'
 import { OAuthError } from '../../../lib/errors.js'
-import { consentSections, pickResource, resolveResources, resourceScopeProblem, resourceUriProblem, resourceValues, scopesForResource, withResourceUris } from '../../../lib/oauth/resources.js'
+import { consentSections, pickResource, resolveResources, resourceScopeProblem, resourceUriProblem, resourceValues, scopesForResource, withResourceUris, scopesAtRedemption } from '../../../lib/oauth/resources.js'
 import type { Resource } from '../../../lib/stores/types.js'
 
 // The RFC 8707 rules alone (lib/oauth/resources.ts); through the app: test/routes/token/resources.test.ts.
@@ -68,4 +68,15 @@ t.test('consent: what it covers, and the page\'s sections', async (t) => {
     apis: [{ name: 'A API', uri: 'https://a.test', scopes: ['a:read'] }, { name: 'https://b.test', uri: 'https://b.test', scopes: ['b:read'] }],
     own: ['openid', 'items:read']
   })
+})
+
+t.test('scopesAtRedemption: the family keeps what the user holds, OIDC scopes and a granted resource\'s; the token is Gatehouse\'s or the resource\'s part', async (t) => {
+  const api = { scope: 'mcp:tools notes:read' }
+  const user = { scope: 'items:read' }
+  const approved = 'openid items:read mcp:tools payroll:write'
+  t.same(scopesAtRedemption(approved, user, { scope: null }, [api], undefined), { family: ['openid', 'items:read', 'mcp:tools'], token: ['openid', 'items:read'] },
+    'a scope the user lost (payroll:write) is dropped; without a resource the token holds what the user holds')
+  t.same(scopesAtRedemption(approved, user, { scope: null }, [api], api).token, ['mcp:tools'], 'for the resource: only what it defines')
+  t.same(scopesAtRedemption(approved, user, { scope: 'items:read' }, [api], api).token, [], 'and within the client\'s list when it has one')
+  t.same(scopesAtRedemption(approved, user, { scope: null }, [], undefined).family, ['openid', 'items:read'], 'a resource removed since: its scopes go')
 })
