@@ -33,6 +33,7 @@ export const onPostgresToo: readonly string[] = [
   'e2e/backchannel-logout.test.ts',
   'e2e/device-flow.test.ts',
   'e2e/mcp.test.ts',
+  'e2e/registration.test.ts',
   'e2e/form-post.test.ts',
   'e2e/invitation.test.ts',
   'e2e/mfa-policy.test.ts',
