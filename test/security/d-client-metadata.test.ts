@@ -1,8 +1,10 @@
 import t, { type Test } from 'tap'
 import { createServer, type Server } from 'node:https'
 import type { AddressInfo } from 'node:net'
+import { join } from 'node:path'
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
-import { addUser, build, form, FORM } from '../support/helper.js'
+import { addUser, build, form, FORM, freePort } from '../support/helper.js'
+import { startServer, stopServer } from '../support/server-process.js'
 import { selfSignedCertificate } from '../support/tls.js'
 import { authorizeUrl, callbackParams, field, InjectBrowser, PASSWORD, pkce } from '../support/browser.js'
 
@@ -167,4 +169,30 @@ t.test('D3 happy path: a document client signs a user in (PKCE, consent with its
   const wrong = await app.inject({ method: 'POST', url: '/token', headers: FORM, payload: form({ grant_type: 'refresh_token', refresh_token: refreshed.json().refresh_token, client_id: `${docs.origin}/other-id` }) })
   t.equal(wrong.statusCode, 401, 'a refused document at /token')
   t.equal(wrong.json().error, 'invalid_client')
+})
+
+t.test('D3 as deployed: a server process trusts the document host\'s certificate through NODE_EXTRA_CA_CERTS (and not without it); a redirecting document is still refused', { skip: process.env.GATEHOUSE_TEST_BACKEND === 'postgres' ? 'server processes on their own SQLite file: once is enough' : false }, async (t) => {
+  const tls = selfSignedCertificate(t)
+  const documents = await documentServer(t, tls)
+  const dir = t.testdir({ 'ca.pem': tls.cert })
+  const port = await freePort()
+  const issuer = `http://127.0.0.1:${port}`
+  const env = { ISSUER: issuer, DATABASE_URL: `sqlite:${join(dir, 'trusting.db')}`, CLIENT_ID_METADATA_DOCUMENTS: 'on', UPSTREAM_TIMEOUT_MS: '3000' }
+  const trusting = await startServer({ ...env, NODE_EXTRA_CA_CERTS: join(dir, 'ca.pem') }, port)
+  t.teardown(() => stopServer(trusting))
+  const authorize = (server: string, path: string) => fetch(`${server}${request(`${documents.origin}${path}`).url}`, { redirect: 'manual' })
+
+  const good = await authorize(issuer, '/good')
+  t.equal(good.status, 200, 'the document is fetched over TLS the process trusts: the login page')
+  t.match(await good.text(), /name="password"/)
+  const redirected = await authorize(issuer, '/redirect')
+  t.equal(redirected.status, 400, 'a document that redirects: the error page')
+  t.notOk(redirected.headers.get('location'), 'never a redirect to the client')
+  t.equal(documents.hits('/good'), 1, 'the redirect was not followed (the good document was fetched once, by the first request)')
+
+  const otherPort = await freePort()
+  const untrusting = await startServer({ ...env, ISSUER: `http://127.0.0.1:${otherPort}`, DATABASE_URL: `sqlite:${join(dir, 'untrusting.db')}` }, otherPort)
+  t.teardown(() => stopServer(untrusting))
+  const refused = await authorize(`http://127.0.0.1:${otherPort}`, '/good')
+  t.equal(refused.status, 400, 'without NODE_EXTRA_CA_CERTS the same certificate is not trusted: the error page')
 })
