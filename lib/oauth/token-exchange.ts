@@ -1,4 +1,4 @@
-import { invalidGrant, invalidRequest, invalidTarget } from '../errors.js'
+import { invalidRequest, invalidTarget } from '../errors.js'
 import type { Client, Resource, Storage } from '../stores/types.js'
 import { ACCESS_TOKEN_TYPE } from '../../schemas/vocabulary.js'
 import type { AccessTokenClaims, ActorClaim } from './access-token-rules.js'
@@ -79,10 +79,10 @@ export function delegationDepth (act: ActorClaim | undefined): number {
 
 /**
  * The new token's `act` (RFC 8693 §4.1): the actor, and the subject token's own `act` nested under it (the chain
- * of delegation, the current actor outermost). A chain longer than MAX_DELEGATION_DEPTH is invalid_grant.
+ * of delegation, the current actor outermost). A chain longer than MAX_DELEGATION_DEPTH is invalid_request.
  */
 export function actorClaim (actor: string, previous: ActorClaim | undefined): ActorClaim {
-  if (delegationDepth(previous) + 1 > MAX_DELEGATION_DEPTH) throw invalidGrant(`the delegation chain would be longer than ${MAX_DELEGATION_DEPTH} actors`)
+  if (delegationDepth(previous) + 1 > MAX_DELEGATION_DEPTH) throw invalidRequest(`the delegation chain would be longer than ${MAX_DELEGATION_DEPTH} actors`)
   return previous === undefined ? { sub: actor } : { sub: actor, act: previous }
 }
 
@@ -105,22 +105,22 @@ export interface StandingToken {
  * A token presented as subject or actor, verified in full: signature, type, issuer, exp (lib/oauth/access-tokens.ts,
  * any audience) and standing (lib/oauth/token-standing.ts: not revoked, its user enabled at the same credential
  * version, its client registered in the same generation, its resource still registered). Anything less is
- * invalid_grant, with `what` saying which token.
+ * invalid_request (RFC 8693 §2.2.2: an unacceptable subject or actor token), with `what` saying which token.
  */
 export async function standingToken (token: string, what: 'subject_token' | 'actor_token', deps: { accessTokens: AccessTokens, storage: Storage, audience: string }): Promise<StandingToken> {
   let claims: AccessTokenClaims
   try {
     claims = deps.accessTokens.verifyAnyAudience(token)
   } catch (err) {
-    if (err instanceof InvalidAccessToken) throw invalidGrant(`${what}: not a valid Gatehouse access token (expired, malformed or not signed by this server)`)
+    if (err instanceof InvalidAccessToken) throw invalidRequest(`${what}: not a valid Gatehouse access token (expired, malformed or not signed by this server)`)
     throw err
   }
   const standing = await tokenStanding(claims, deps.storage, deps.audience)
-  if (!standing) throw invalidGrant(`${what}: the token is revoked, or its user or client no longer allows it`)
+  if (!standing) throw invalidRequest(`${what}: the token is revoked, or its user or client no longer allows it`)
   return { claims, standing }
 }
 
 /** The subject token must be a user's: a client's own token (client_credentials) acts for nobody to delegate. */
 export function checkSubjectIsUser (claims: AccessTokenClaims): void {
-  if (subjectKind(claims) === 'client') throw invalidGrant('subject_token: a client\'s own token (client_credentials) cannot be exchanged; exchange a user\'s token')
+  if (subjectKind(claims) === 'client') throw invalidRequest('subject_token: a client\'s own token (client_credentials) cannot be exchanged; exchange a user\'s token')
 }

@@ -1,4 +1,4 @@
-import { invalidGrant, invalidTarget, unauthorizedClient } from '../../errors.js'
+import { invalidRequest, invalidTarget, unauthorizedClient } from '../../errors.js'
 import { ACCESS_TOKEN_TYPE, TOKEN_EXCHANGE_GRANT } from '../../../schemas/vocabulary.js'
 import { requestedResource } from '../resources.js'
 import { actorClaim, checkSubjectIsUser, checkTokenTypes, exchangeScope, exchangeTarget, mayExchange, standingToken } from '../token-exchange.js'
@@ -8,7 +8,7 @@ import type { Grant } from './types.js'
  * RFC 8693 token exchange (docs/token-exchange.md): a client trades a user's Gatehouse access token for one to
  * another registered resource, with `act` naming who acts for the user. Checked in order: the token types
  * (invalid_request), the target (invalid_target: one of the client's exchange targets, registered), the subject
- * token in full and whether it is the client's to exchange (invalid_grant), the actor token likewise, the scopes
+ * token in full and whether it is the client's to exchange (invalid_request, RFC 8693 §2.2.2), the actor token likewise, the scopes
  * (invalid_scope). No refresh token (§2.2.1): the client exchanges again while the subject token lives.
  */
 export const tokenExchangeGrant: Grant<'subject_token' | 'subject_token_type'> = {
@@ -27,12 +27,12 @@ export const tokenExchangeGrant: Grant<'subject_token' | 'subject_token_type'> =
     const subject = await standingToken(body.subject_token, 'subject_token', deps)
     checkSubjectIsUser(subject.claims)
     // The confused deputy (RFC 8693 §5): a token meant for another resource or client is not this client's to trade.
-    if (!mayExchange(subject.claims, client)) throw invalidGrant('subject_token: the token was not issued to this client nor for a resource it acts for')
+    if (!mayExchange(subject.claims, client)) throw invalidRequest('subject_token: the token was not issued to this client nor for a resource it acts for')
     let actor = client.id
     if (body.actor_token !== undefined) {
       const presented = await standingToken(body.actor_token, 'actor_token', deps)
       // Only the client's own tokens may name the actor: another client's token would let it claim to be that party.
-      if (presented.claims.client_id !== client.id) throw invalidGrant('actor_token: the token was not issued to this client')
+      if (presented.claims.client_id !== client.id) throw invalidRequest('actor_token: the token was not issued to this client')
       actor = presented.claims.sub
     }
     const act = actorClaim(actor, subject.claims.act)

@@ -58,7 +58,7 @@ t.test('actorClaim: the actor, with the previous chain nested; bounded at MAX_DE
   let chain: ActorClaim | undefined
   for (let i = 0; i < MAX_DELEGATION_DEPTH; i++) chain = actorClaim(`a${i}`, chain)
   t.equal(delegationDepth(chain), MAX_DELEGATION_DEPTH)
-  t.equal(code(() => actorClaim('one-more', chain)), 'invalid_grant')
+  t.equal(code(() => actorClaim('one-more', chain)), 'invalid_request')
   t.equal(delegationDepth(undefined), 0)
 })
 
@@ -74,6 +74,6 @@ t.test('exchangeScope: never wider than the subject token, within what the targe
 
 t.test('checkSubjectIsUser: a client\'s own token is not exchanged', async (t) => {
   const claims = { iss: 'i', sub: 'svc', aud: 'a', exp: 1, iat: 1, jti: 'j', client_id: 'svc', sub_kind: 'client' } satisfies AccessTokenClaims
-  t.equal(code(() => checkSubjectIsUser(claims)), 'invalid_grant')
+  t.equal(code(() => checkSubjectIsUser(claims)), 'invalid_request')
   t.equal(code(() => checkSubjectIsUser({ ...claims, sub: '0b7e4c1a-5f0e-4d8e-9a43-2c1f6f1d9a10', sub_kind: 'user' })), 'none')
 })

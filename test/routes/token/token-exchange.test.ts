@@ -99,7 +99,7 @@ t.test('an actor token names the actor; nested act when the subject token alread
     t.equal(res.statusCode, 200, res.body)
     token = res.json().access_token
   }
-  assertOAuthError(t, await exchange(app, fulfilmentApi, { subject_token: token, resource: ORDERS }), 400, 'invalid_grant', /delegation chain/, 'a sixth actor')
+  assertOAuthError(t, await exchange(app, fulfilmentApi, { subject_token: token, resource: ORDERS }), 400, 'invalid_request', /delegation chain/, 'a sixth actor')
 })
 
 t.test('scopes: the requested ones when the subject holds them and the target defines them; anything wider is invalid_scope', async (t) => {
@@ -113,7 +113,7 @@ t.test('scopes: the requested ones when the subject holds them and the target de
   assertOAuthError(t, await exchange(app, ordersApi, { subject_token: narrow.json().access_token, resource: FULFILMENT, scope: 'orders:write' }), 400, 'invalid_scope', undefined, 'the subject holds it, the target does not define it')
 })
 
-t.test('refusals (RFC 8693 §2.2.2): invalid_request, invalid_target, invalid_grant, unauthorized_client', async (t) => {
+t.test('refusals (RFC 8693 §2.2.2): invalid_request, invalid_target, unauthorized_client (an unacceptable token is invalid_request too)', async (t) => {
   const { app, ordersApi, fulfilmentApi, subject } = await setup(t)
   assertOAuthError(t, await post(app, '/token', { grant_type: GRANT, subject_token_type: AT, resource: FULFILMENT }, { authorization: ordersApi }), 400, 'invalid_request', 'missing parameter: subject_token')
   assertOAuthError(t, await post(app, '/token', { grant_type: GRANT, subject_token: subject, resource: FULFILMENT }, { authorization: ordersApi }), 400, 'invalid_request', 'missing parameter: subject_token_type')
@@ -129,16 +129,16 @@ t.test('refusals (RFC 8693 §2.2.2): invalid_request, invalid_target, invalid_gr
   const none = await exchanger(app, 'no-targets', [ORDERS], [])
   assertOAuthError(t, await exchange(app, none, { subject_token: subject, resource: FULFILMENT }), 400, 'invalid_target', /no resource/, 'the default: no targets')
 
-  assertOAuthError(t, await exchange(app, ordersApi, { subject_token: 'not-a-token', resource: FULFILMENT }), 400, 'invalid_grant', /subject_token/)
+  assertOAuthError(t, await exchange(app, ordersApi, { subject_token: 'not-a-token', resource: FULFILMENT }), 400, 'invalid_request', /subject_token/)
   const forged = subject.slice(0, subject.lastIndexOf('.') + 1) + 'AAAA' + subject.slice(subject.lastIndexOf('.') + 5)
-  assertOAuthError(t, await exchange(app, ordersApi, { subject_token: forged, resource: FULFILMENT }), 400, 'invalid_grant', /subject_token/, 'a bad signature')
+  assertOAuthError(t, await exchange(app, ordersApi, { subject_token: forged, resource: FULFILMENT }), 400, 'invalid_request', /subject_token/, 'a bad signature')
   // The confused deputy: fulfilment may act for its own resource only; a token meant for the orders API is not its to trade.
-  assertOAuthError(t, await exchange(app, fulfilmentApi, { subject_token: subject, resource: ORDERS }), 400, 'invalid_grant', /not issued to this client/, 'confused deputy')
+  assertOAuthError(t, await exchange(app, fulfilmentApi, { subject_token: subject, resource: ORDERS }), 400, 'invalid_request', /not issued to this client/, 'confused deputy')
   const own = await post(app, '/token', { grant_type: 'client_credentials' }, { authorization: ordersApi })
-  assertOAuthError(t, await exchange(app, ordersApi, { subject_token: own.json().access_token, resource: FULFILMENT }), 400, 'invalid_grant', /client's own token/, 'a client_credentials token')
+  assertOAuthError(t, await exchange(app, ordersApi, { subject_token: own.json().access_token, resource: FULFILMENT }), 400, 'invalid_request', /client's own token/, 'a client_credentials token')
   const othersActor = await post(app, '/token', { grant_type: 'password', username: 'alice', password: PASSWORD })
-  assertOAuthError(t, await exchange(app, ordersApi, { subject_token: subject, resource: FULFILMENT, actor_token: othersActor.json().access_token, actor_token_type: AT }), 400, 'invalid_grant', /actor_token: the token was not issued/, 'another client\'s token as the actor')
-  assertOAuthError(t, await exchange(app, ordersApi, { subject_token: subject, resource: FULFILMENT, actor_token: 'nope', actor_token_type: AT }), 400, 'invalid_grant', /actor_token/)
+  assertOAuthError(t, await exchange(app, ordersApi, { subject_token: subject, resource: FULFILMENT, actor_token: othersActor.json().access_token, actor_token_type: AT }), 400, 'invalid_request', /actor_token: the token was not issued/, 'another client\'s token as the actor')
+  assertOAuthError(t, await exchange(app, ordersApi, { subject_token: subject, resource: FULFILMENT, actor_token: 'nope', actor_token_type: AT }), 400, 'invalid_request', /actor_token/)
 
   const secret = await addClient(app, 'cc-only', { grantTypes: ['client_credentials'] })
   assertOAuthError(t, await exchange(app, basic('cc-only', secret!), { subject_token: subject, resource: FULFILMENT }), 400, 'unauthorized_client', undefined, 'a client not allowed the grant')
@@ -147,7 +147,7 @@ t.test('refusals (RFC 8693 §2.2.2): invalid_request, invalid_target, invalid_gr
   await t.rejects(createClient(app.storage, 'spa', { isPublic: true, grantTypes: [GRANT], scope: null, redirectUris: [] }), { message: /public client cannot have the token-exchange grant/ })
 })
 
-t.test('the subject token\'s standing: revoked, its user disabled or its password changed → invalid_grant; revoking its family ends the exchanged token', async (t) => {
+t.test('the subject token\'s standing: revoked, its user disabled or its password changed → invalid_request; revoking its family ends the exchanged token', async (t) => {
   const { app, ordersApi, subject, refresh } = await setup(t)
   const exchanged = (await exchange(app, ordersApi, { subject_token: subject, resource: FULFILMENT })).json().access_token as string
   t.ok(refresh, 'the subject token belongs to a refresh-token family')
@@ -157,7 +157,7 @@ t.test('the subject token\'s standing: revoked, its user disabled or its passwor
   const other = (await post(app, '/token', { grant_type: 'password', username: 'alice', password: PASSWORD, resource: ORDERS })).json()
   const otherExchanged = (await exchange(app, ordersApi, { subject_token: other.access_token, resource: FULFILMENT })).json().access_token as string
   await post(app, '/revoke', { token: other.access_token, client_id: 'default' })
-  assertOAuthError(t, await exchange(app, ordersApi, { subject_token: other.access_token, resource: FULFILMENT }), 400, 'invalid_grant', /revoked/, 'a revoked subject token')
+  assertOAuthError(t, await exchange(app, ordersApi, { subject_token: other.access_token, resource: FULFILMENT }), 400, 'invalid_request', /revoked/, 'a revoked subject token')
   t.equal(await active(otherExchanged), true, 'the exchanged token of a revoked access token stands (it is another token)')
 
   // Revoking the family (the refresh token) ends every access token of it, the exchanged ones included.
@@ -167,7 +167,7 @@ t.test('the subject token\'s standing: revoked, its user disabled or its passwor
 
   const fresh = (await post(app, '/token', { grant_type: 'password', username: 'alice', password: PASSWORD, resource: ORDERS })).json().access_token as string
   await app.storage.users.update('alice', { disabled: true })
-  assertOAuthError(t, await exchange(app, ordersApi, { subject_token: fresh, resource: FULFILMENT }), 400, 'invalid_grant', /no longer allows/, 'a disabled user')
+  assertOAuthError(t, await exchange(app, ordersApi, { subject_token: fresh, resource: FULFILMENT }), 400, 'invalid_request', /no longer allows/, 'a disabled user')
 })
 
 t.test('administration: exchange_sources and exchange_targets through /admin/clients name registered resources only', async (t) => {
