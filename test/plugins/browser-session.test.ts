@@ -4,6 +4,11 @@ import { loadConfig } from '../../lib/config.js'
 import { baseOptions } from '../../lib/http/server-options.js'
 import { newSecret } from '../../lib/browser/cookies.js'
 import browserSession from '../../plugins/browser-session.js'
+import clientAddress from '../../plugins/client-address.js'
+import clientMetadataDocuments from '../../plugins/client-metadata-documents.js'
+import events from '../../plugins/events.js'
+import metrics from '../../plugins/metrics.js'
+import throttle from '../../plugins/throttle.js'
 import clock from '../../plugins/clock.js'
 import config from '../../plugins/config.js'
 import errorHandler from '../../plugins/error-handler.js'
@@ -28,7 +33,8 @@ async function bare (t: Test, routes: (fastify: FastifyInstance) => void): Promi
     await database.drop()
   })
   const env = { ISSUER, ...FAST_HASH, DATABASE_URL: database.url }
-  for (const plugin of [config, clock, redis, storage, secrets, signingKeys, idTokens, formbody, errorHandler]) await fastify.register(plugin, { config: loadConfig(env) })
+  // browser-session's dependencies (it resolves clients through the Client ID Metadata Document lookup too).
+  for (const plugin of [config, clock, redis, storage, secrets, signingKeys, idTokens, formbody, errorHandler, clientAddress, metrics, events, throttle, clientMetadataDocuments]) await fastify.register(plugin, { config: loadConfig(env) })
   await fastify.register(async (browser) => {
     await browser.register(browserSession)
     routes(browser)
