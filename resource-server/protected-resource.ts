@@ -1,3 +1,5 @@
+import { allowsPlainHttp } from '../lib/oauth/loopback-hosts.js'
+
 /**
  * RFC 9728 (OAuth 2.0 Protected Resource Metadata): what a resource server publishes about itself so that a
  * client that has only its URL (an MCP client meeting a new MCP server) can find the authorization server to
@@ -24,8 +26,7 @@ export function checkResource (resource: string): URL {
   } catch {
     throw new Error(`gatehouse/resource-server: resource ${JSON.stringify(resource)} is not an absolute URL`)
   }
-  const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname)
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) {
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && allowsPlainHttp(url.hostname))) {
     throw new Error('gatehouse/resource-server: resource must be an https URL (http only on a loopback host)')
   }
   if (url.hash || resource.includes('#')) throw new Error('gatehouse/resource-server: resource must not have a fragment')

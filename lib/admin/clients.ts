@@ -8,6 +8,7 @@ import { formatScope, isValidScopeList, parseScope } from '../oauth/scopes.js'
 import { looksLikeUserId } from '../oauth/subjects.js'
 import { checkClientProviders } from './providers.js'
 import { resolveResources } from '../oauth/resources.js'
+import { allowsPlainHttp } from '../oauth/loopback-hosts.js'
 import { EXCHANGE_RESOURCES_MAX } from '../../schemas/common.js'
 import type { Client, Storage } from '../stores/types.js'
 import { GRANT_TYPES, isGrantType, PKCE_POLICIES, SIGNING_ALGS, TOKEN_EXCHANGE_GRANT, type GrantType, type PkcePolicy, type SigningAlg } from '../../schemas/vocabulary.js'
@@ -83,8 +84,7 @@ function checkRedirectUri (uri: string, what = 'redirect URI'): void {
   let url: URL
   try { url = new URL(uri) } catch { throw invalidInput(`${what} is not an absolute URI: ${uri}`) }
   if (url.hash || uri.includes('#')) throw invalidInput(`${what} must not have a fragment: ${uri}`)
-  const loopback = url.hostname === '127.0.0.1' || url.hostname === '[::1]' || url.hostname === 'localhost'
-  if (url.protocol === 'http:' && !loopback) throw invalidInput(`plain http ${what}s are only allowed for loopback: ${uri}`)
+  if (url.protocol === 'http:' && !allowsPlainHttp(url.hostname)) throw invalidInput(`plain http ${what}s are only allowed for loopback: ${uri}`)
 }
 
 /**

@@ -1,6 +1,7 @@
 import { invalidClientMetadata, invalidRedirectUri } from '../errors.js'
 import type { RegistrationMode } from '../stores/types.js'
 import type { GrantType } from '../../schemas/vocabulary.js'
+import { allowsPlainHttp } from './loopback-hosts.js'
 import { formatScope, isValidScopeList, OIDC_SCOPES, parseScope } from './scopes.js'
 
 /**
@@ -54,7 +55,6 @@ const CONTROL = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u20
 const URI_REFUSED = /[\s\u0000-\u001f\u007f]/
 /** RFC 8252 §7.1: a private-use scheme is a reverse domain name (it has a dot): `com.example.app:/cb`. */
 const PRIVATE_USE_SCHEME = /^[a-z][a-z0-9+-]*(\.[a-z0-9+-]+)+:$/
-const LOOPBACK_HOSTS = new Set(['127.0.0.1', '[::1]', 'localhost'])
 
 /** Checks `body` against the rules (RFC 7591 §2, RFC 8252 §7); throws the §3.2.2 error of the first one broken. */
 export function checkRegistration (body: RegistrationRequest, context: RegistrationContext): CheckedRegistration {
@@ -128,7 +128,7 @@ export function checkRedirectUri (uri: string): void {
     return
   }
   if (url.protocol === 'http:') {
-    if (!LOOPBACK_HOSTS.has(url.hostname)) throw invalidRedirectUri(`plain http redirect URIs are only allowed on 127.0.0.1, [::1] or localhost: ${shown}`)
+    if (!allowsPlainHttp(url.hostname)) throw invalidRedirectUri(`plain http redirect URIs are only allowed on 127.0.0.1, [::1] or localhost: ${shown}`)
     return
   }
   if (!PRIVATE_USE_SCHEME.test(url.protocol)) throw invalidRedirectUri(`redirect URI scheme must be https, http on loopback, or a private-use scheme like com.example.app: ${shown}`)

@@ -1,3 +1,4 @@
+import { allowsPlainHttp } from './loopback-hosts.js'
 import { invalidTarget } from '../errors.js'
 import type { Client, Resource, ResourceStore } from '../stores/types.js'
 import { isOidcScope, isValidScopeList, parseScope } from './scopes.js'
@@ -14,8 +15,6 @@ export const RESOURCE_URI_MAX_LENGTH = 512
 /** How many resources one authorization request may name. */
 export const RESOURCES_PER_REQUEST_MAX = 10
 
-/** Loopback hosts an `http` resource may have: a resource server (an MCP server) on a developer's machine. */
-const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]'])
 /** Printable ASCII without space, quotes, backslash or angle brackets: what an absolute URI holds (RFC 3986 §2). */
 const URI_CHARACTERS = /^[\x21\x23-\x3B\x3D\x3F-\x5B\x5D-\x7E]+$/
 
@@ -31,7 +30,7 @@ export function resourceUriProblem (uri: string): string | undefined {
   let url: URL
   try { url = new URL(uri) } catch { return 'a resource must be an absolute URI (RFC 8707 §2)' }
   if (url.protocol === 'https:') return url.hostname === '' ? 'a resource URI needs a host' : undefined
-  if (url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname)) return undefined
+  if (url.protocol === 'http:' && allowsPlainHttp(url.hostname)) return undefined
   return 'a resource URI must be https (http only on a loopback host: localhost, 127.0.0.1, [::1])'
 }
 
