@@ -41,6 +41,11 @@ export interface AccessTokenClaims {
    * the exchanged token already named an actor (the current actor outermost).
    */
   act?: ActorClaim
+  /**
+   * RFC 9449 §6.1 (RFC 7800): the token is bound to a DPoP key, `jkt` its RFC 7638 SHA-256 thumbprint
+   * (lib/oauth/dpop-proof.ts): it is accepted only with a DPoP proof signed by that key, never as a bearer token.
+   */
+  cnf?: { jkt: string }
 }
 
 /** RFC 8693 §4.1: the actor (`sub`), and the one before it when the delegation is a chain. */

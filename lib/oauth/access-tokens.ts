@@ -29,6 +29,8 @@ export interface IssueRequest {
   audience?: string
   /** RFC 8693 §4.1: the actor of a token issued by token exchange. */
   act?: ActorClaim
+  /** RFC 9449 §6.1: the thumbprint of the DPoP key the token is bound to (`cnf.jkt`). */
+  dpopJkt?: string
 }
 
 const MAX_HEADER_LENGTH = 1024
@@ -118,6 +120,7 @@ export class AccessTokens {
     if (request.clientGeneration) claims.client_gen = request.clientGeneration
     if (request.userinfoClaims !== undefined && request.userinfoClaims.length > 0) claims.userinfo_claims = request.userinfoClaims.join(' ')
     if (request.act !== undefined) claims.act = request.act
+    if (request.dpopJkt !== undefined) claims.cnf = { jkt: request.dpopJkt }
     return { token: this.#signers.sign(claims, now, this.#alg), claims }
   }
 
