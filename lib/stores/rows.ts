@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { SigningAlg } from '../../schemas/vocabulary.js'
-import type { AccountLink, FactorKind, UserFactor, AccountLinkPurpose, Client, OutboxMessage, ClientPatch, NewClient, GrantType, Grant, Identity, ImportedUser, ProviderClaims, ProviderPatch, RefreshToken, RequestedClaims, RegistrationToken, Resource, SigningKey, UpstreamProvider, UpstreamTransaction, PasskeyChallenge, PasskeyCeremony, User, UserClaims, UserPatch, DeviceCode, DeviceCodeStatus } from './types.js'
+import type { AccountLink, FactorKind, UserFactor, AccountLinkPurpose, Client, OutboxMessage, ClientPatch, NewClient, GrantType, Grant, Identity, ImportedUser, ProviderClaims, ProviderPatch, RefreshToken, RequestedClaims, RegistrationToken, Resource, SigningKey, UpstreamProvider, UpstreamTransaction, PasskeyChallenge, PasskeyCeremony, User, UserClaims, UserPatch, DeviceCode, DeviceCodeStatus, PushedParameters, PushedRequest, PushedRequestState } from './types.js'
 
 /**
  * Row ⇄ entity mapping shared by both backends: the column names are the same, and the few type
@@ -371,5 +371,15 @@ export const toDeviceCode = (r: Row): DeviceCode => ({
   interval: num(r.poll_interval),
   lastPollAt: numOrNull(r.last_poll_at),
   createdAt: num(r.created_at),
+  expiresAt: num(r.expires_at)
+})
+
+export const toPushedRequest = (r: Row): PushedRequest => ({
+  hash: String(r.hash),
+  clientId: String(r.client_id),
+  parameters: json<PushedParameters>(r.parameters),
+  state: String(r.state) as PushedRequestState,
+  createdAt: num(r.created_at),
+  startedAt: numOrNull(r.started_at),
   expiresAt: num(r.expires_at)
 })
