@@ -205,6 +205,8 @@ export interface Client {
    * (lib/oauth/grants/password.ts refuses them otherwise). Off unless an operator turns it on for one client.
    */
   passwordGrantSkipsMfa: boolean
+  /** Its authorization requests must be pushed first (RFC 9126 §5 require_pushed_authorization_requests): a plain /authorize is refused. */
+  requirePar: boolean
   /**
    * How the client came to be: null when an administrator created it (admin API, CLI); `open` or `token` when it
    * registered itself through RFC 7591 POST /register (REGISTRATION), without or with an initial access token;
@@ -242,7 +244,7 @@ export type ClientRegistration = RegistrationMode | 'cimd'
 
 /** The client fields a registration may leave out (the store's defaults apply). */
 type OptionalClientFields = 'postLogoutRedirectUris' | 'skipConsent' | 'providers' | 'pkce' | 'idTokenAlg' | 'userinfoAlg' | 'backchannelLogoutUri'
-  | 'requireMfa' | 'passwordGrantSkipsMfa' | 'exchangeSources' | 'exchangeTargets' | RegistrationFields
+  | 'requireMfa' | 'passwordGrantSkipsMfa' | 'exchangeSources' | 'exchangeTargets' | 'requirePar' | RegistrationFields
 /** What RFC 7591/7592 registration writes (lib/oauth/registration.ts). */
 type RegistrationFields = 'registration' | 'clientName' | 'clientUri' | 'logoUri' | 'registrationMetadata' | 'registrationTokenHash' | 'registeredBy'
 export type NewClient = Omit<Client, 'createdAt' | 'updatedAt' | 'generation' | 'firstUsedAt' | OptionalClientFields> & Partial<Pick<Client, OptionalClientFields>>
