@@ -1,7 +1,7 @@
 import t from 'tap'
 import { digest } from '../../../lib/credentials/digest.js'
 // An OAuth error (400 JSON) or an error page (400 HTML): invalid_request either way.
-const PAGE = { error: 'invalid_request', statusCode: 400 }
+const PAGE = { error: 'invalid_request', statusCode: 400, message: /./ }
 import {
   isPushedRequestUri, mustPush, newRequestUri, PUSHED_INTERACTION_SECONDS, PUSHED_REQUEST_TTL_SECONDS,
   pushedParameters, pushLimits, pushRequest, resolvePushedRequest, spendPushedRequest
