@@ -526,8 +526,13 @@ function recipeArb (op: Operation, pools: Pools): fc.Arbitrary<Recipe> | undefin
       {
         weight: 2,
         arbitrary: r(fc.record({
-          client_id: fc.constant('web1'), response_type: fc.constant('code'), redirect_uri: fc.constant('https://web1.test/cb'), scope: fc.constantFrom('openid', 'openid profile'),
-          code_challenge: fc.constant('E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM'), code_challenge_method: fc.constant('S256'), state: fc.string({ maxLength: 32 })
+          client_id: fc.constant('web1'),
+          response_type: fc.constant('code'),
+          redirect_uri: fc.constant('https://web1.test/cb'),
+          scope: fc.constantFrom('openid', 'openid profile'),
+          code_challenge: fc.constant('E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM'),
+          code_challenge_method: fc.constant('S256'),
+          state: fc.string({ maxLength: 32 })
         }), none)
       },
       {
