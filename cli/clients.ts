@@ -57,6 +57,7 @@ const CLIENT_FLAGS = {
     type: 'boolean',
     description: 'legacy: the password grant gives tokens to users who have a second factor, on the password alone (off by default: they get invalid_grant)'
   },
+  'require-par': { type: 'boolean', description: 'its authorization requests must be pushed to POST /par first (RFC 9126); a plain /authorize is refused' },
   'exchange-sources': {
     type: 'string',
     value: '"uri1 uri2"',
@@ -93,7 +94,7 @@ export const clients: CommandGroup = {
     command({
       name: 'add',
       summary: 'register a client and print it; a confidential client\'s secret is printed this once (stored only as a digest)',
-      usage: ['CLIENT_ID [--public] [--grant g1,g2] [--scope "a b"] [--redirect-uri URI]... [--post-logout-redirect-uri URI]... [--skip-consent] [--providers a,b] [--pkce optional] [--id-token-alg ALG] [--userinfo-alg ALG] [--backchannel-logout-uri URI] [--require-mfa] [--password-grant-skips-mfa] [--exchange-sources "uri1 uri2"] [--exchange-targets "uri1 uri2"]'],
+      usage: ['CLIENT_ID [--public] [--grant g1,g2] [--scope "a b"] [--redirect-uri URI]... [--post-logout-redirect-uri URI]... [--skip-consent] [--providers a,b] [--pkce optional] [--id-token-alg ALG] [--userinfo-alg ALG] [--backchannel-logout-uri URI] [--require-mfa] [--password-grant-skips-mfa] [--require-par] [--exchange-sources "uri1 uri2"] [--exchange-targets "uri1 uri2"]'],
       details: ['Without --grant, a confidential client gets client_credentials and a public one authorization_code,refresh_token.'],
       positionals: true,
       flags: {
@@ -118,6 +119,7 @@ export const clients: CommandGroup = {
           backchannelLogoutUri: orNull(values['backchannel-logout-uri']),
           requireMfa: values['require-mfa'] ?? false,
           passwordGrantSkipsMfa: values['password-grant-skips-mfa'] ?? false,
+          requirePar: values['require-par'] ?? false,
           exchangeSources: uriList(values['exchange-sources']),
           exchangeTargets: uriList(values['exchange-targets'])
         })
@@ -127,17 +129,18 @@ export const clients: CommandGroup = {
     command({
       name: 'update',
       summary: 'change a client and print it: each option given replaces what is stored, the others stay',
-      usage: ['CLIENT_ID [--grant g1,g2] [--scope "a b"] [--redirect-uri URI]... [--post-logout-redirect-uri URI]... [--skip-consent|--no-skip-consent] [--providers a,b] [--pkce POLICY] [--id-token-alg ALG] [--userinfo-alg ALG] [--backchannel-logout-uri URI] [--require-mfa|--no-require-mfa] [--password-grant-skips-mfa|--no-password-grant-skips-mfa] [--exchange-sources "uri1 uri2"] [--exchange-targets "uri1 uri2"]'],
+      usage: ['CLIENT_ID [--grant g1,g2] [--scope "a b"] [--redirect-uri URI]... [--post-logout-redirect-uri URI]... [--skip-consent|--no-skip-consent] [--providers a,b] [--pkce POLICY] [--id-token-alg ALG] [--userinfo-alg ALG] [--backchannel-logout-uri URI] [--require-mfa|--no-require-mfa] [--password-grant-skips-mfa|--no-password-grant-skips-mfa] [--require-par|--no-require-par] [--exchange-sources "uri1 uri2"] [--exchange-targets "uri1 uri2"]'],
       positionals: true,
       flags: {
         ...CLIENT_FLAGS,
         'no-skip-consent': { type: 'boolean', description: 'show the consent page again' },
         'no-require-mfa': { type: 'boolean', description: 'its users need a second factor only when the server or the request asks for one' },
-        'no-password-grant-skips-mfa': { type: 'boolean', description: 'the password grant refuses users who have a second factor again' }
+        'no-password-grant-skips-mfa': { type: 'boolean', description: 'the password grant refuses users who have a second factor again' },
+        'no-require-par': { type: 'boolean', description: 'its authorization requests may come to /authorize directly again (unless REQUIRE_PAR=on)' }
       },
       async run ({ values, positionals }, { clock, config, storage }) {
         const id = one(positionals, 'CLIENT_ID')
-        for (const flag of ['skip-consent', 'require-mfa', 'password-grant-skips-mfa'] as const) {
+        for (const flag of ['skip-consent', 'require-mfa', 'password-grant-skips-mfa', 'require-par'] as const) {
           if (values[flag] && values[`no-${flag}`]) throw new UsageError(`--${flag} and --no-${flag} together`)
         }
         const { client } = await updateClient({ storage: await storage(), clock, config }, id, {
@@ -153,6 +156,7 @@ export const clients: CommandGroup = {
           backchannelLogoutUri: orNull(values['backchannel-logout-uri']),
           requireMfa: onOff(values['require-mfa'], values['no-require-mfa']),
           passwordGrantSkipsMfa: onOff(values['password-grant-skips-mfa'], values['no-password-grant-skips-mfa']),
+          requirePar: onOff(values['require-par'], values['no-require-par']),
           exchangeSources: uriList(values['exchange-sources']),
           exchangeTargets: uriList(values['exchange-targets'])
         })

@@ -224,6 +224,13 @@ export const ConfigSchema = Type.Object({
       '`https` URL is fetched (no redirects, at most 5 KB, within UPSTREAM_TIMEOUT_MS, never from a private or loopback address unless ' +
       'ISSUER is on loopback) and used as a public client; `off`: such ids are unknown clients'
   }),
+  requirePar: OneOf(['off', 'on'] as const, {
+    env: 'REQUIRE_PAR',
+    default: 'off',
+    description: 'pushed authorization requests (RFC 9126, docs/par.md): `on`: every client must push its authorization request to ' +
+      '`POST /par` first, and a plain `/authorize` is refused (metadata `require_pushed_authorization_requests: true`); `off`: only ' +
+      'clients added with `--require-par` must'
+  }),
   mfa: OneOf(['optional', 'required'] as const, {
     env: 'MFA',
     default: 'optional',

@@ -188,11 +188,14 @@ export class AuthorizationError extends GatehouseError {
   readonly redirectUri: string
   readonly state: string | undefined
   readonly responseMode: ResponseMode
-  constructor (error: OAuthErrorCode, description: string, target: { redirectUri: string, state: string | undefined, responseMode?: ResponseMode }) {
+  /** The pushed request (RFC 9126) this answer ends, which it spends first (lib/oauth/pushed-requests.ts). */
+  readonly pushed: { hash: string } | undefined
+  constructor (error: OAuthErrorCode, description: string, target: { redirectUri: string, state: string | undefined, responseMode?: ResponseMode, pushed?: { hash: string } | undefined }) {
     super(description, 303)
     this.error = error
     this.redirectUri = target.redirectUri
     this.state = target.state
     this.responseMode = target.responseMode ?? 'query'
+    this.pushed = target.pushed
   }
 }

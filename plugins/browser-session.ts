@@ -126,7 +126,8 @@ export default fp(async (fastify) => {
       return undefined
     }
     const clients = fastify.clientLookup(address, { page: true })
-    return { authz: await readAuthorizationRequest(queryOf(returnTo), { clients, resources: storage.resources, readIdTokenHint }), returnTo }
+    const pushed = { store: storage.pushedRequests, now: clock.now(), requiredEverywhere: config.requirePar === 'on' }
+    return { authz: await readAuthorizationRequest(queryOf(returnTo), { clients, resources: storage.resources, readIdTokenHint, pushed }), returnTo }
   }
 
   fastify.decorateRequest('pendingAuthorization', function (this: FastifyRequest, options: PendingOptions = {}) {

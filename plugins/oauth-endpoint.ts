@@ -6,6 +6,8 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** Marks an OAuth endpoint (/token, /revoke, /introspect): form-encoded only, no repeated parameters, no-store. */
     oauth?: boolean
+    /** Parameters of an OAuth endpoint that may repeat (RFC 8707's `resource` at /par); any other repeated one is invalid_request. */
+    oauthRepeatable?: readonly string[]
   }
 }
 
@@ -40,8 +42,9 @@ async function formOnly (request: FastifyRequest): Promise<void> {
   const body = request.body
   if (body === null || typeof body !== 'object') return
   const empty: string[] = []
+  const repeatable = request.routeOptions.config.oauthRepeatable ?? []
   for (const [name, value] of Object.entries(body)) {
-    if (Array.isArray(value)) throw invalidRequest(`parameter ${name.slice(0, 64)} is repeated`)
+    if (Array.isArray(value) && !repeatable.includes(name)) throw invalidRequest(`parameter ${name.slice(0, 64)} is repeated`)
     if (value === '') empty.push(name)
   }
   // RFC 6749 §3.1: "Parameters sent without a value MUST be treated as if they were omitted from the request."

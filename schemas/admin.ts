@@ -79,6 +79,7 @@ export const ClientView = Type.Object({
   backchannel_logout_uri: BackchannelLogoutUri,
   require_mfa: Type.Boolean({ description: 'its users must have used a second factor in the browser (docs/second-factors.md)' }),
   password_grant_skips_mfa: Type.Boolean({ description: 'legacy: the password grant serves users who have a second factor on the password alone' }),
+  require_pushed_authorization_requests: Type.Optional(Type.Boolean({ description: 'its authorization requests must be pushed to POST /par first (RFC 9126, docs/par.md)' })),
   exchange_sources: Type.Optional(ExchangeSources),
   exchange_targets: Type.Optional(ExchangeTargets),
   created_at: Type.Integer(),
@@ -111,6 +112,7 @@ export const CreateClient = Type.Object({
   backchannel_logout_uri: Type.Optional(BackchannelLogoutUri),
   require_mfa: Type.Optional(Type.Boolean({ default: false, description: 'its users must use a second factor in the browser; those without one enrol one first' })),
   password_grant_skips_mfa: Type.Optional(Type.Boolean({ default: false, description: 'legacy: let the password grant serve users who have a second factor, on the password alone' })),
+  require_pushed_authorization_requests: Type.Optional(Type.Boolean({ default: false, description: 'its authorization requests must be pushed to POST /par first (RFC 9126); a plain /authorize is refused' })),
   exchange_sources: Type.Optional(ExchangeSources),
   exchange_targets: Type.Optional(ExchangeTargets)
 }, { additionalProperties: false, examples: [{ client_id: 'svc', grant_types: ['client_credentials'], scope: 'orders:read' }] })
@@ -128,6 +130,7 @@ export const UpdateClient = Type.Object({
   backchannel_logout_uri: Type.Optional(BackchannelLogoutUri),
   require_mfa: Type.Optional(Type.Boolean()),
   password_grant_skips_mfa: Type.Optional(Type.Boolean()),
+  require_pushed_authorization_requests: Type.Optional(Type.Boolean()),
   exchange_sources: Type.Optional(ExchangeSources),
   exchange_targets: Type.Optional(ExchangeTargets),
   rotate_secret: Type.Optional(Type.Boolean({ description: 'issue a new secret (shown once); the old one stops working' }))

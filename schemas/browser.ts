@@ -26,7 +26,7 @@ export const browserErrors = {
   503: html('the server cannot serve the request now (the database is unreachable); Retry-After says when to try again')
 }
 
-const AuthorizeParameters = Type.Object({
+export const AuthorizeParameters = Type.Object({
   response_type: Type.Optional(Type.String({ description: '`code` (the only one supported)' })),
   client_id: Type.Optional(Type.String({ description: 'a registered client allowed authorization_code' })),
   redirect_uri: Type.Optional(Type.String({ description: 'one of the client\'s registered redirect URIs, exactly (a loopback one on any port)' })),

@@ -20,6 +20,8 @@ export const ServerMetadata = Type.Object({
   issuer: Type.String(),
   token_endpoint: Type.String(),
   device_authorization_endpoint: Type.String(),
+  pushed_authorization_request_endpoint: Type.Optional(Type.String({ description: 'RFC 9126 POST /par' })),
+  require_pushed_authorization_requests: Type.Optional(Type.Boolean({ description: 'RFC 9126 §5: every client must push its authorization requests (REQUIRE_PAR)' })),
   jwks_uri: Type.String(),
   grant_types_supported: Type.Array(Type.String()),
   response_types_supported: Type.Array(Type.String()),

@@ -6,6 +6,7 @@ import { HealthStatus } from './health.js'
 import { IntrospectionResponse } from './token-management.js'
 import { TokenResponse } from './token.js'
 import { DeviceAuthorizationResponse } from './device.js'
+import { PushedAuthorizationResponse } from './par.js'
 import { UserView } from './users.js'
 import { HtmlPage, UserInfo } from './browser.js'
 import { ProviderView } from './providers.js'
@@ -24,6 +25,7 @@ export const sharedSchemas: TSchema[] = [
   ...Object.values(AdminErrorSchemas),
   TokenResponse,
   DeviceAuthorizationResponse,
+  PushedAuthorizationResponse,
   IntrospectionResponse,
   UserView,
   ClientView,

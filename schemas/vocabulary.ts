@@ -18,7 +18,9 @@ export const OAUTH_ERROR_CODES = [
   // RFC 8707 §2: a `resource` that is malformed, not registered, or (at /token) not among those granted.
   'invalid_target',
   // RFC 8628 §3.5: the device authorization grant's polling answers (access_denied above answers a denial there too).
-  'authorization_pending', 'slow_down', 'expired_token'
+  'authorization_pending', 'slow_down', 'expired_token',
+  // RFC 9126 §2.3 (as node-oidc-provider answers it): a pushed request whose redirect_uri is not the client's.
+  'invalid_redirect_uri'
 ] as const
 export type OAuthErrorCode = typeof OAUTH_ERROR_CODES[number]
 

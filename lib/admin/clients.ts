@@ -37,6 +37,8 @@ export interface ClientInput {
   requireMfa?: boolean
   /** Legacy: the password grant gives tokens to users with a second factor, on the password alone. */
   passwordGrantSkipsMfa?: boolean
+  /** Its authorization requests must be pushed first (RFC 9126, POST /par). */
+  requirePar?: boolean
   /** Token exchange (RFC 8693): the registered resources whose tokens it may exchange, acting for them. */
   exchangeSources?: string[]
   /** Token exchange: the registered resources it may exchange a token for. */
@@ -127,6 +129,7 @@ export async function createClient (storage: Storage, id: string, input: ClientI
       backchannelLogoutUri: input.backchannelLogoutUri ?? null,
       requireMfa: input.requireMfa ?? false,
       passwordGrantSkipsMfa: input.passwordGrantSkipsMfa ?? false,
+      requirePar: input.requirePar ?? false,
       exchangeSources: exchangeSources ?? [],
       exchangeTargets: exchangeTargets ?? []
     })
@@ -161,6 +164,7 @@ export interface ClientPatchInput {
   backchannelLogoutUri?: string | null
   requireMfa?: boolean
   passwordGrantSkipsMfa?: boolean
+  requirePar?: boolean
   /** Replaces the list ([] empties it). */
   exchangeSources?: string[]
   /** Replaces the list ([] empties it). */
@@ -204,6 +208,7 @@ export async function updateClient (deps: ClientAdminDeps, id: string, patch: Cl
     ...(patch.skipConsent === undefined ? {} : { skipConsent: patch.skipConsent }),
     ...(patch.requireMfa === undefined ? {} : { requireMfa: patch.requireMfa }),
     ...(patch.passwordGrantSkipsMfa === undefined ? {} : { passwordGrantSkipsMfa: patch.passwordGrantSkipsMfa }),
+    ...(patch.requirePar === undefined ? {} : { requirePar: patch.requirePar }),
     ...(providers === undefined ? {} : { providers }),
     ...(exchangeSources === undefined ? {} : { exchangeSources }),
     ...(exchangeTargets === undefined ? {} : { exchangeTargets }),
@@ -242,6 +247,7 @@ export function toClientView (client: Client) {
     backchannel_logout_uri: client.backchannelLogoutUri,
     require_mfa: client.requireMfa,
     password_grant_skips_mfa: client.passwordGrantSkipsMfa,
+    require_pushed_authorization_requests: client.requirePar,
     exchange_sources: client.exchangeSources,
     exchange_targets: client.exchangeTargets,
     created_at: client.createdAt,

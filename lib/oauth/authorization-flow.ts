@@ -6,6 +6,7 @@ import { usedTwoFactors } from '../mfa/assurance.js'
 import { issueCode } from './authorization-codes.js'
 import { responseTo, type AuthorizationRequest, type ClientResponse } from './authorize.js'
 import { nextStep, type Fresh, type PromptName, type SignedIn } from './interaction.js'
+import { spendPushedRequest } from './pushed-requests.js'
 
 /**
  * The I/O around the interaction policy (lib/oauth/interaction.ts), for every page that moves an authorization
@@ -43,9 +44,13 @@ export async function decideNext (storage: Storage, input: { authz: Authorizatio
   return { ...step, factors }
 }
 
-/** Issues the code and returns the answer that takes it to the client: `code`, `state` and `iss` (RFC 9207), in the request's response mode. */
+/**
+ * Issues the code and returns the answer that takes it to the client: `code`, `state` and `iss` (RFC 9207), in the
+ * request's response mode. A pushed request (RFC 9126) is spent first: one answer per request_uri, whoever races.
+ */
 export async function codeResponse (deps: { storage: Storage, issuer: string }, authz: AuthorizationRequest, decision: { scopes: string[], signedIn: SignedIn }, now: number): Promise<ClientResponse> {
   const { user, session } = decision.signedIn
+  await spendPushedRequest(deps.storage.pushedRequests, authz.pushed, now)
   const code = await issueCode(deps.storage, { request: authz, user, scopes: decision.scopes, authTime: session.authTime, sessionHash: session.idHash, sid: session.sid ?? null, amr: session.amr, credentialVersion: session.credentialVersion, now })
   return responseTo(authz, { code, state: authz.state, iss: deps.issuer })
 }

@@ -5,6 +5,8 @@ import { RESPONSE_MODES, type ResponseMode } from '../../schemas/vocabulary.js'
 import { isOidcScope, parseScope } from './scopes.js'
 import { MalformedClaims, parseClaimsParameter } from './claims.js'
 import { resolveResources, resourceDefinedScopes, resourceValues } from './resources.js'
+import { mustPush, resolvePushedRequest, type PushedMark } from './pushed-requests.js'
+import type { PushedRequestStore } from '../stores/types.js'
 
 /**
  * The authorization request (RFC 6749 §4.1.1, RFC 7636, OIDC Core §3.1.2.1): who asks, where the answer
@@ -37,6 +39,8 @@ export interface ClientTarget {
   /** Echoed byte-exact; undefined when not sent. */
   state: string | undefined
   responseMode: ResponseMode
+  /** The pushed request (RFC 9126) the parameters came from: the answer that ends the sign-in spends it. */
+  pushed?: PushedMark | undefined
 }
 
 /**
@@ -109,12 +113,24 @@ export async function resolveClient (query: Query, clients: Pick<ClientStore, 'f
   if (clientId === undefined) throw badAuthorizationRequest('the request has no client_id')
   const client = clientId.length <= 256 ? await clients.find(clientId) : undefined
   if (!client) throw badAuthorizationRequest('unknown client')
-  if (!client.grantTypes.includes('authorization_code')) throw badAuthorizationRequest('this client may not use the authorization code flow')
+  return clientTarget(query, client)
+}
+
+/** What is wrong with a client's own part of the request: its grant, or its redirect URI (missing, or not registered). */
+export type ClientTargetRefusal = 'unauthorized_client' | 'invalid_request' | 'invalid_redirect_uri'
+
+/**
+ * The client's redirect URI and `state`, for a known client: an error page at /authorize (`fail`'s default); at
+ * POST /par (RFC 9126 §2.3) the same rules answer the client as JSON.
+ */
+export function clientTarget (query: Query, client: Client,
+  fail: (error: ClientTargetRefusal, description: string) => never = (_error, description) => { throw badAuthorizationRequest(description) }): { client: Client, redirectUri: string, state: string | undefined } {
+  if (!client.grantTypes.includes('authorization_code')) fail('unauthorized_client', 'this client may not use the authorization code flow')
   const presented = single(query, 'redirect_uri')
   // OIDC Core §3.1.2.1 requires redirect_uri; RFC 6749 §3.1.2.3 lets a client with one URI leave it out.
   const redirectUri = presented ?? (client.redirectUris.length === 1 ? client.redirectUris[0] : undefined)
-  if (redirectUri === undefined) throw badAuthorizationRequest('the request has no redirect_uri')
-  if (!redirectUriMatches(client.redirectUris, redirectUri)) throw badAuthorizationRequest('the redirect_uri is not registered for this client')
+  if (redirectUri === undefined) return fail('invalid_request', 'the request has no redirect_uri')
+  if (!redirectUriMatches(client.redirectUris, redirectUri)) fail('invalid_redirect_uri', 'the redirect_uri is not registered for this client')
   const state = repeated(query, 'state') ? undefined : single(query, 'state')
   return { client, redirectUri, state }
 }
@@ -134,10 +150,10 @@ const SINGLE_PARAMETERS = ['state', 'response_type', 'response_mode', 'scope', '
  */
 export function checkAuthorizationRequest (
   query: Query,
-  target: { client: Client, redirectUri: string, state: string | undefined },
+  target: { client: Client, redirectUri: string, state: string | undefined, pushed?: PushedMark | undefined },
   readIdTokenHint: IdTokenHintReader = () => undefined
 ): AuthorizationRequest {
-  let to: ClientTarget = { redirectUri: target.redirectUri, state: target.state, responseMode: 'query' }
+  let to: ClientTarget = { redirectUri: target.redirectUri, state: target.state, responseMode: 'query', ...(target.pushed === undefined ? {} : { pushed: target.pushed }) }
   const fail = (error: 'invalid_request' | 'unsupported_response_type' | 'invalid_scope' | 'request_not_supported' | 'request_uri_not_supported', description: string): never => {
     throw new AuthorizationError(error, description, to)
   }
@@ -271,14 +287,34 @@ export function pkceChallenge (query: Query, client: Client, fail: (error: 'inva
   return challenge
 }
 
-/** Both steps: the client's request, checked. */
-export async function readAuthorizationRequest (query: Query, deps: { clients: Pick<ClientStore, 'find'>, resources: Pick<ResourceStore, 'find'>, readIdTokenHint: IdTokenHintReader }): Promise<AuthorizationRequest> {
-  const authz = checkAuthorizationRequest(query, await resolveClient(query, deps.clients), deps.readIdTokenHint)
-  // RFC 8707 §2.1: `resource` may repeat; an unknown or malformed one goes back to the client as invalid_target.
+/** What /authorize needs to read a request: the clients, resources, ID token hints, and the pushed requests (RFC 9126). */
+export interface AuthorizationRequestDeps {
+  clients: Pick<ClientStore, 'find'>
+  resources: Pick<ResourceStore, 'find'>
+  readIdTokenHint: IdTokenHintReader
+  pushed: { store: Pick<PushedRequestStore, 'start'>, now: number, requiredEverywhere: boolean }
+}
+
+/**
+ * Both steps: the client's request, checked. A pushed request (RFC 9126 §4: request_uri urn:…) is read from the store
+ * first and checked again as any request (§4: the server MUST validate it as it would any other); a plain one from a
+ * client that must push (its require_par, or REQUIRE_PAR=on) is refused back to the client (§5), as
+ * node-oidc-provider answers it.
+ */
+export async function readAuthorizationRequest (raw: Query, deps: AuthorizationRequestDeps): Promise<AuthorizationRequest> {
+  const { query, pushed } = await resolvePushedRequest(raw, { pushedRequests: deps.pushed.store, now: deps.pushed.now })
+  const target = await resolveClient(query, deps.clients)
+  if (pushed === undefined && mustPush(target.client, deps.pushed.requiredEverywhere)) {
+    throw new AuthorizationError('invalid_request', 'pushed authorization requests are required', target)
+  }
+  return checkResources(query, checkAuthorizationRequest(query, { ...target, pushed }, deps.readIdTokenHint), deps.resources)
+}
+
+/** RFC 8707 §2.1: `resource` may repeat; an unknown or malformed one goes back to the client as invalid_target. */
+export async function checkResources (query: Query, authz: AuthorizationRequest, resources: Pick<ResourceStore, 'find'>): Promise<AuthorizationRequest> {
   const values = resourceValues(query.resource)
   if (values.length === 0) return authz
-  const resources = await resolveResources(values, deps.resources, (description) => new AuthorizationError('invalid_target', description, authz))
-  return { ...authz, resources }
+  return { ...authz, resources: await resolveResources(values, resources, (description) => new AuthorizationError('invalid_target', description, authz)) }
 }
 
 /**
@@ -313,7 +349,7 @@ export type ClientResponse =
  * response mode: `query` puts the parameters in the redirect URI's query; `form_post` (OAuth 2.0 Form Post Response
  * Mode §2) hands them to an auto-submitting form whose action is the redirect URI as registered. Unset ones are left out.
  */
-export function responseTo (target: ClientTarget, params: Record<string, string | undefined>): ClientResponse {
+export function responseTo (target: Omit<ClientTarget, 'pushed'>, params: Record<string, string | undefined>): ClientResponse {
   if (target.responseMode === 'query') return { mode: 'query', location: redirectBack(target.redirectUri, params) }
   const fields = Object.entries(params).filter((entry): entry is [string, string] => entry[1] !== undefined)
   return { mode: 'form_post', action: target.redirectUri, fields }

@@ -32,6 +32,7 @@ export const DEFAULT_CLIENT: Client = Object.freeze({
   backchannelLogoutUri: null,
   requireMfa: false,
   passwordGrantSkipsMfa: false,
+  requirePar: false,
   registration: null,
   clientName: null,
   clientUri: null,

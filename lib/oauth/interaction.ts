@@ -79,6 +79,9 @@ export type Step =
   | { kind: 'refused', error: RefusalError, reason: string, description: string }
 
 /** The consent checks apply unless the client skips consent or the consent form was just posted. */
+/** A pushed request's sign-in happened after /authorize first presented it (auth_time at or after its start). */
+const signedInSincePushed = (ctx: InteractionContext): boolean =>
+  ctx.authz.pushed !== undefined && ctx.signedIn !== undefined && ctx.signedIn.session.authTime >= ctx.authz.pushed.startedAt
 const asksConsent = (ctx: InteractionContext): boolean => !ctx.authz.client.skipConsent && ctx.fresh.consent !== true
 
 export const loginPrompt: Prompt = {
@@ -100,7 +103,9 @@ export const loginPrompt: Prompt = {
     {
       name: 'prompt_login',
       description: 'the client asked for a new sign-in (prompt=login)',
-      fails: (ctx) => ctx.fresh.login !== true && ctx.authz.prompt.has('login')
+      // A pushed request (RFC 9126) comes back from the pages with its prompt=login unchanged (its parameters are the
+      // stored ones): a sign-in since /authorize first presented it is the new sign-in it asked for.
+      fails: (ctx) => ctx.fresh.login !== true && ctx.authz.prompt.has('login') && !signedInSincePushed(ctx)
     },
     {
       name: 'max_age',

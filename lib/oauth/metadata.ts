@@ -16,7 +16,7 @@ export const TOKEN_ENDPOINT_AUTH_METHODS = ['client_secret_basic', 'client_secre
  * RFC 8414 authorization server metadata (also served as OpenID Connect discovery). Every URL comes from
  * ISSUER alone, never from a request's Host or X-Forwarded-* headers; the lists name what exists, nothing more.
  */
-export function serverMetadata (config: Pick<Config, 'issuer'> & Partial<Pick<Config, 'registration' | 'clientIdMetadataDocuments'>>) {
+export function serverMetadata (config: Pick<Config, 'issuer'> & Partial<Pick<Config, 'registration' | 'clientIdMetadataDocuments' | 'requirePar'>>) {
   const base = config.issuer.replace(/\/$/, '')
   return {
     issuer: config.issuer,
@@ -24,6 +24,9 @@ export function serverMetadata (config: Pick<Config, 'issuer'> & Partial<Pick<Co
     token_endpoint: `${base}/token`,
     // RFC 8628 §4: where a device starts; grant_types_supported names its grant.
     device_authorization_endpoint: `${base}/device_authorization`,
+    // RFC 9126 §5: where requests are pushed, and whether every client must (REQUIRE_PAR; a client's own flag is in its registration).
+    pushed_authorization_request_endpoint: `${base}/par`,
+    require_pushed_authorization_requests: config.requirePar === 'on',
     userinfo_endpoint: `${base}/userinfo`,
     end_session_endpoint: `${base}/logout`,
     // OIDC Back-Channel Logout 1.0 §2.1: logout tokens to a client's backchannel_logout_uri, with `sid` (in ID tokens

@@ -29,6 +29,8 @@ export interface CheckedRegistration {
   clientName: string | null
   clientUri: string | null
   logoUri: string | null
+  /** RFC 9126 §6 require_pushed_authorization_requests: its authorization requests must come through POST /par. */
+  requirePar: boolean
   /** The rest, echoed as stored: response_types, token_endpoint_auth_method, contacts, tos_uri, policy_uri. */
   metadata: {
     response_types: string[]
@@ -107,6 +109,7 @@ export function checkRegistration (body: RegistrationRequest, context: Registrat
     clientName: clientName?.trim() || null,
     clientUri: webUri(body, 'client_uri'),
     logoUri: webUri(body, 'logo_uri'),
+    requirePar: requiresPar(body),
     metadata
   }
 }
@@ -179,3 +182,11 @@ function plainText (text: string, name: string, max: number): void {
 
 const unique = (list: string[]): string[] => [...new Set(list)]
 const oneOf = <T extends string>(words: readonly T[], value: string): value is T => (words as readonly string[]).includes(value)
+
+/** RFC 9126 §6: a boolean, false when absent. */
+function requiresPar (body: RegistrationRequest): boolean {
+  const value = body.require_pushed_authorization_requests
+  if (value === undefined) return false
+  if (typeof value !== 'boolean') throw invalidClientMetadata('require_pushed_authorization_requests must be a boolean')
+  return value
+}

@@ -150,6 +150,7 @@ function clientFields (checked: CheckedRegistration) {
     clientName: checked.clientName,
     clientUri: checked.clientUri,
     logoUri: checked.logoUri,
+    requirePar: checked.requirePar,
     registrationMetadata: checked.metadata
   }
 }
@@ -174,7 +175,9 @@ export function registrationView (config: Pick<Config, 'issuer'>, client: Client
     logo_uri: client.logoUri ?? undefined,
     contacts: meta.contacts,
     tos_uri: meta.tos_uri,
-    policy_uri: meta.policy_uri
+    policy_uri: meta.policy_uri,
+    // RFC 9126 §6: said only when set (false is the default).
+    ...(client.requirePar ? { require_pushed_authorization_requests: true } : {})
   }
 }
 

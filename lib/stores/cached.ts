@@ -326,6 +326,7 @@ export async function withReadCache (inner: Storage, options: CacheOptions, bus?
     resources: resourceStore,
     registrationTokens: inner.registrationTokens,
     deviceCodes: inner.deviceCodes,
+    pushedRequests: inner.pushedRequests,
     ping: () => inner.ping(),
     poolStats: inner.poolStats,
     async close () {

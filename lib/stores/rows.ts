@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { SigningAlg } from '../../schemas/vocabulary.js'
-import type { AccountLink, FactorKind, UserFactor, AccountLinkPurpose, Client, OutboxMessage, ClientPatch, NewClient, GrantType, Grant, Identity, ImportedUser, ProviderClaims, ProviderPatch, RefreshToken, RequestedClaims, RegistrationToken, Resource, SigningKey, UpstreamProvider, UpstreamTransaction, PasskeyChallenge, PasskeyCeremony, User, UserClaims, UserPatch, DeviceCode, DeviceCodeStatus } from './types.js'
+import type { AccountLink, FactorKind, UserFactor, AccountLinkPurpose, Client, OutboxMessage, ClientPatch, NewClient, GrantType, Grant, Identity, ImportedUser, ProviderClaims, ProviderPatch, RefreshToken, RequestedClaims, RegistrationToken, Resource, SigningKey, UpstreamProvider, UpstreamTransaction, PasskeyChallenge, PasskeyCeremony, User, UserClaims, UserPatch, DeviceCode, DeviceCodeStatus, PushedParameters, PushedRequest, PushedRequestState } from './types.js'
 
 /**
  * Row ⇄ entity mapping shared by both backends: the column names are the same, and the few type
@@ -50,6 +50,7 @@ export const toClient = (r: Row): Client => ({
   backchannelLogoutUri: strOrNull(r.backchannel_logout_uri),
   requireMfa: Boolean(r.require_mfa),
   passwordGrantSkipsMfa: Boolean(r.password_grant_skips_mfa),
+  requirePar: Boolean(r.require_par),
   registration: r.metadata_document === true || r.metadata_document === 1 ? 'cimd' : r.registration === 'open' || r.registration === 'token' ? r.registration : null,
   clientName: strOrNull(r.client_name),
   clientUri: strOrNull(r.client_uri),
@@ -202,6 +203,7 @@ export function clientPatchColumns (patch: ClientPatch): Array<[string, unknown]
   if (patch.backchannelLogoutUri !== undefined) columns.push(['backchannel_logout_uri', patch.backchannelLogoutUri])
   if (patch.requireMfa !== undefined) columns.push(['require_mfa', patch.requireMfa])
   if (patch.passwordGrantSkipsMfa !== undefined) columns.push(['password_grant_skips_mfa', patch.passwordGrantSkipsMfa])
+  if (patch.requirePar !== undefined) columns.push(['require_par', patch.requirePar])
   if (patch.clientName !== undefined) columns.push(['client_name', patch.clientName])
   if (patch.clientUri !== undefined) columns.push(['client_uri', patch.clientUri])
   if (patch.logoUri !== undefined) columns.push(['logo_uri', patch.logoUri])
@@ -371,5 +373,15 @@ export const toDeviceCode = (r: Row): DeviceCode => ({
   interval: num(r.poll_interval),
   lastPollAt: numOrNull(r.last_poll_at),
   createdAt: num(r.created_at),
+  expiresAt: num(r.expires_at)
+})
+
+export const toPushedRequest = (r: Row): PushedRequest => ({
+  hash: String(r.hash),
+  clientId: String(r.client_id),
+  parameters: json<PushedParameters>(r.parameters),
+  state: String(r.state) as PushedRequestState,
+  createdAt: num(r.created_at),
+  startedAt: numOrNull(r.started_at),
   expiresAt: num(r.expires_at)
 })

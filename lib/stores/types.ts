@@ -205,6 +205,8 @@ export interface Client {
    * (lib/oauth/grants/password.ts refuses them otherwise). Off unless an operator turns it on for one client.
    */
   passwordGrantSkipsMfa: boolean
+  /** Its authorization requests must be pushed first (RFC 9126 §5 require_pushed_authorization_requests): a plain /authorize is refused. */
+  requirePar: boolean
   /**
    * How the client came to be: null when an administrator created it (admin API, CLI); `open` or `token` when it
    * registered itself through RFC 7591 POST /register (REGISTRATION), without or with an initial access token;
@@ -242,7 +244,7 @@ export type ClientRegistration = RegistrationMode | 'cimd'
 
 /** The client fields a registration may leave out (the store's defaults apply). */
 type OptionalClientFields = 'postLogoutRedirectUris' | 'skipConsent' | 'providers' | 'pkce' | 'idTokenAlg' | 'userinfoAlg' | 'backchannelLogoutUri'
-  | 'requireMfa' | 'passwordGrantSkipsMfa' | 'exchangeSources' | 'exchangeTargets' | RegistrationFields
+  | 'requireMfa' | 'passwordGrantSkipsMfa' | 'exchangeSources' | 'exchangeTargets' | 'requirePar' | RegistrationFields
 /** What RFC 7591/7592 registration writes (lib/oauth/registration.ts). */
 type RegistrationFields = 'registration' | 'clientName' | 'clientUri' | 'logoUri' | 'registrationMetadata' | 'registrationTokenHash' | 'registeredBy'
 export type NewClient = Omit<Client, 'createdAt' | 'updatedAt' | 'generation' | 'firstUsedAt' | OptionalClientFields> & Partial<Pick<Client, OptionalClientFields>>
@@ -443,6 +445,7 @@ export interface Storage {
   resources: ResourceStore
   registrationTokens: RegistrationTokenStore
   deviceCodes: DeviceCodeStore
+  pushedRequests: PushedRequestStore
   /** Resolves when the database answers; rejects with StoreUnavailableError otherwise. */
   ping (): Promise<void>
   /** Connection-pool use, for /metrics (PostgreSQL; SQLite has no pool). */
@@ -731,7 +734,7 @@ export interface UpstreamTransactionStore {
 }
 
 /** The tables that grow with use, whose row counts /metrics shows (`gatehouse_table_rows`). */
-export const GROWING_TABLES = ['sessions', 'session_clients', 'authorization_codes', 'upstream_transactions', 'consents', 'grants', 'refresh_tokens', 'revocations', 'outbox', 'account_links', 'passkey_challenges', 'device_codes'] as const
+export const GROWING_TABLES = ['sessions', 'session_clients', 'authorization_codes', 'upstream_transactions', 'consents', 'grants', 'refresh_tokens', 'revocations', 'outbox', 'account_links', 'passkey_challenges', 'device_codes', 'pushed_requests'] as const
 export type GrowingTable = typeof GROWING_TABLES[number]
 
 /** What keeps the tables bounded (lib/ops/sweep.ts): who sweeps this round, and how big the tables are. */
@@ -1046,6 +1049,44 @@ export interface DeviceCodeStore {
   decide (userCode: string, now: number, decision: { approval: DeviceApproval } | 'denied'): Promise<boolean>
   /** approved → used, atomically, while live: exactly one caller gets the row. */
   redeem (hash: string, now: number): Promise<DeviceCode | undefined>
+  /** Deletes requests expired by `now`; the number deleted. */
+  purgeExpired (now: number): Promise<number>
+}
+
+/**
+ * Where a pushed authorization request stands (RFC 9126, lib/oauth/pushed-requests.ts): pushed and not yet presented
+ * at /authorize, presented (a sign-in is under way: reloads and the pages' returns read it again), or spent by the
+ * answer that ended that sign-in (a code or an error).
+ */
+export type PushedRequestState = 'unused' | 'started' | 'used'
+
+/** The parameters of a pushed request as sent (a parameter that may repeat, RFC 8707's `resource`, as a list). */
+export type PushedParameters = Record<string, string | string[]>
+
+/** A pushed authorization request (RFC 9126 §2): found by the SHA-256 of its request_uri (only the digest is stored). */
+export interface PushedRequest {
+  /** SHA-256 (base64url) of the request_uri. */
+  hash: string
+  clientId: string
+  parameters: PushedParameters
+  state: PushedRequestState
+  createdAt: number
+  /** When /authorize first presented it (null while unused). */
+  startedAt: number | null
+  /** 60 s after the push while unused; once started, the end of the sign-in's lifetime. Swept after it. */
+  expiresAt: number
+}
+
+export interface PushedRequestStore {
+  create (request: PushedRequest): Promise<void>
+  /**
+   * The request `clientId` pushed under `hash`, presented at `now`: unused → started (its expiry becomes `until`),
+   * atomically, while live; a started one live at `now` as it is. Undefined otherwise (unknown, another client's,
+   * expired, used).
+   */
+  start (hash: string, clientId: string, now: number, until: number): Promise<PushedRequest | undefined>
+  /** started → used, atomically, while live: of two answers ending the same sign-in exactly one gets true. */
+  consume (hash: string, now: number): Promise<boolean>
   /** Deletes requests expired by `now`; the number deleted. */
   purgeExpired (now: number): Promise<number>
 }

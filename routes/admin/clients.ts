@@ -50,6 +50,7 @@ const adminClientRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       backchannelLogoutUri: b.backchannel_logout_uri,
       requireMfa: b.require_mfa ?? false,
       passwordGrantSkipsMfa: b.password_grant_skips_mfa ?? false,
+      requirePar: b.require_pushed_authorization_requests ?? false,
       exchangeSources: b.exchange_sources,
       exchangeTargets: b.exchange_targets
     })
@@ -95,6 +96,7 @@ const adminClientRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       backchannelLogoutUri: b.backchannel_logout_uri,
       requireMfa: b.require_mfa,
       passwordGrantSkipsMfa: b.password_grant_skips_mfa,
+      requirePar: b.require_pushed_authorization_requests,
       exchangeSources: b.exchange_sources,
       exchangeTargets: b.exchange_targets,
       rotateSecret: b.rotate_secret

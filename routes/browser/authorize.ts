@@ -33,13 +33,15 @@ const authorize: FastifyPluginAsync = async (fastify) => {
 
   async function answer (request: FastifyRequest, reply: FastifyReply, query: Query): Promise<FastifyReply> {
     const clients = fastify.clientLookup(request.addressKey, { page: true })
-    const authz = await readAuthorizationRequest(query, { clients, resources: storage.resources, readIdTokenHint })
-    const signedIn = await request.browserSession()
     const now = clock.now()
+    const pushed = { store: storage.pushedRequests, now, requiredEverywhere: config.requirePar === 'on' }
+    const authz = await readAuthorizationRequest(query, { clients, resources: storage.resources, readIdTokenHint, pushed })
+    const signedIn = await request.browserSession()
     const next = await decideNext(storage, { authz, signedIn, now, mfa: config.mfa, log: request.log })
     if (next.kind === 'code') return answerClient(reply, await codeResponse({ storage, issuer: config.issuer }, authz, next, now))
-    // The forms come back here (as a GET) without prompt=login, which they satisfy (asking again would loop).
-    const returnTo = authorizePath(query, { prompts: ['login'] })
+    // The forms come back here (as a GET) without prompt=login, which they satisfy (asking again would loop). A pushed
+    // request comes back as its client_id and request_uri alone: a sign-in since it started satisfies its prompt=login.
+    const returnTo = authz.pushed?.path ?? authorizePath(query, { prompts: ['login'] })
     return pages[next.kind](reply, { authz, returnTo, signedIn, scopes: next.scopes, factors: next.factors })
   }
 

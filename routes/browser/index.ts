@@ -3,6 +3,7 @@ import browserSession from '../../plugins/browser-session.js'
 import { AuthorizationError, GatehouseError, NoSuchEndpointError } from '../../lib/errors.js'
 import { fromFrameworkError } from '../../lib/http/framework-errors.js'
 import { responseTo } from '../../lib/oauth/authorize.js'
+import { spendPushedRequest } from '../../lib/oauth/pushed-requests.js'
 import account from './account.js'
 import accountAccess from './account-access.js'
 import accountPasskeys from './account-passkeys.js'
@@ -34,13 +35,20 @@ import upstream from './upstream.js'
  * lib/oauth/authorize.ts. A new page is a file here, registered below.
  */
 const browserPages: FastifyPluginAsync = async (fastify) => {
-  const { issuer } = fastify.config
+  const { config: { issuer }, storage, clock } = fastify
 
   // An HTML page for every failure; an answer back to the client (a redirect, or a form posting it) only for an
   // AuthorizationError, whose target was checked (RFC 6749 §4.1.2.1); a path that names nothing is answered as any
   // unknown path (JSON).
   fastify.setErrorHandler(async (err: FastifyError | GatehouseError, request, reply) => {
     if (err instanceof AuthorizationError) {
+      // An error ends a pushed request's sign-in as a code does (RFC 9126): spent first, or an error page when another answer did.
+      try {
+        await spendPushedRequest(storage.pushedRequests, err.pushed, clock.now())
+      } catch (spent) {
+        if (!(spent instanceof GatehouseError)) throw spent
+        return reply.page('error', { error: spent.error, description: spent.message }, { status: spent.statusCode })
+      }
       return answerClient(reply, responseTo(err, { error: err.error, error_description: err.message, state: err.state, iss: issuer }))
     }
     // The app's error handler answers it (JSON 404, as for any unknown path): not the not-found handler, which

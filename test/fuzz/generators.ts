@@ -521,6 +521,37 @@ function recipeArb (op: Operation, pools: Pools): fc.Arbitrary<Recipe> | undefin
       { weight: 1, arbitrary: r(fc.record({ client_id: fc.constantFrom('p1', 'default', 'nobody') }), none) },
       { weight: 1, arbitrary: r(fc.constant({}), basicOf) }
     )
+    // Pushed authorization requests (RFC 9126) by the public browser app web1: good ones, and each part spoiled.
+    case 'POST /par': return fc.oneof(
+      {
+        weight: 2,
+        arbitrary: r(fc.record({
+          client_id: fc.constant('web1'),
+          response_type: fc.constant('code'),
+          redirect_uri: fc.constant('https://web1.test/cb'),
+          scope: fc.constantFrom('openid', 'openid profile'),
+          code_challenge: fc.constant('E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM'),
+          code_challenge_method: fc.constant('S256'),
+          state: fc.string({ maxLength: 32 })
+        }), none)
+      },
+      {
+        weight: 3,
+        arbitrary: r(fc.record({
+          client_id: fc.constant('web1'),
+          response_type: fc.constantFrom('code', 'token', ''),
+          redirect_uri: fc.constantFrom('https://web1.test/cb', 'https://evil.test/cb'),
+          scope: fc.constantFrom('openid', 'openid profile', 'read', 'admin'),
+          code_challenge: fc.constantFrom('E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', 'short'),
+          code_challenge_method: fc.constantFrom('S256', 'plain'),
+          state: fc.string({ maxLength: 32 }),
+          prompt: fc.constantFrom('login', 'none', 'consent', 'bogus'),
+          resource: fc.constantFrom(EXCHANGE_TARGET, 'https://nope.test', 'not a uri')
+        }, { requiredKeys: ['client_id', 'response_type', 'redirect_uri', 'code_challenge', 'code_challenge_method'] }), none)
+      },
+      { weight: 1, arbitrary: r(fc.record({ client_id: fc.constantFrom('p1', 'default', 'nobody', 'tv1'), response_type: fc.constant('code') }), none) },
+      { weight: 1, arbitrary: r(fc.record({ response_type: fc.constant('code'), request_uri: fc.constant('urn:ietf:params:oauth:request_uri:x') }), basicOf) }
+    )
     case 'POST /introspect': return fc.oneof(
       { weight: 1, arbitrary: r(fc.record({ token: someToken }), basicOf) },
       // One resource server fishing with random tokens: its inactive answers pile up to the limit (429).

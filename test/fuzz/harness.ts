@@ -49,6 +49,8 @@ export async function setUpFixtures (app: FastifyInstance): Promise<Pools> {
   await addClient(app, 'p1', { isPublic: true, grantTypes: ['password', 'refresh_token'] })
   // A device (RFC 8628): /device_authorization and the device grant at /token reach their success paths.
   await addClient(app, 'tv1', { isPublic: true, grantTypes: ['urn:ietf:params:oauth:grant-type:device_code', 'refresh_token'] })
+  // A browser app (RFC 9126): /par reaches its success path.
+  await addClient(app, 'web1', { isPublic: true, grantTypes: ['authorization_code'], redirectUris: ['https://web1.test/cb'] })
   // A service that exchanges tokens (RFC 8693) for one registered resource: the exchange grant reaches its success path.
   await app.storage.resources.create({ uri: EXCHANGE_TARGET, name: 'Exchange target', scope: 'read' })
   const { secret: txSecret } = await createClient(app.storage, 'tx1', { isPublic: false, grantTypes: ['urn:ietf:params:oauth:grant-type:token-exchange', 'password'], scope: null, redirectUris: [], exchangeTargets: [EXCHANGE_TARGET] })

@@ -144,10 +144,12 @@ t.test('A3 (request objects): an unsigned or a signed request object and a reque
     t.same(Object.fromEntries(callbackParams(res)), { error: 'request_not_supported', error_description: 'request objects (the request parameter) are not supported', state: 'st-1', iss: 'http://gatehouse.test' }, label)
   }
   const address = server.address() as { port: number }
-  for (const requestUri of [`http://127.0.0.1:${address.port}/request.jwt`, 'urn:ietf:params:oauth:request_uri:abc', 'file:///etc/passwd']) {
+  for (const requestUri of [`http://127.0.0.1:${address.port}/request.jwt`, 'urn:example:request:abc', 'file:///etc/passwd']) {
     const res = await new InjectBrowser(app).get(webRequest({ request_uri: requestUri }).url)
     t.equal(callbackParams(res).get('error'), 'request_uri_not_supported', requestUri)
   }
+  // A pushed request's URN (RFC 9126) that /par never issued: an error page (nothing in it is trusted), never fetched.
+  noRedirect(t, await new InjectBrowser(app).get(webRequest({ request_uri: 'urn:ietf:params:oauth:request_uri:abc' }).url), 'an unknown pushed request_uri')
   t.same(fetched, [], 'no request_uri was fetched')
   const unknownClient = await new InjectBrowser(app).get(webRequest({ request: objects['alg none'], client_id: 'nobody' }).url)
   noRedirect(t, unknownClient, 'a request object with an unknown client outside it')

@@ -369,7 +369,19 @@ export const postgresMigrations: string[] = [
    ALTER TABLE clients ADD COLUMN exchange_targets JSONB NOT NULL DEFAULT '[]';`,
   // Client ID Metadata Documents: see the SQLite migration of the same number.
   `ALTER TABLE clients ADD COLUMN metadata_document BOOLEAN NOT NULL DEFAULT false;
-   CREATE INDEX clients_unused_documents ON clients (created_at) WHERE metadata_document AND first_used_at IS NULL;`
+   CREATE INDEX clients_unused_documents ON clients (created_at) WHERE metadata_document AND first_used_at IS NULL;`,
+  // Pushed authorization requests (RFC 9126): see the SQLite migration of the same number.
+  `CREATE TABLE pushed_requests (
+     hash TEXT COLLATE "C" PRIMARY KEY,
+     client_id TEXT COLLATE "C" NOT NULL REFERENCES clients (id) ON DELETE CASCADE,
+     parameters JSONB NOT NULL,
+     state TEXT COLLATE "C" NOT NULL CHECK (state IN ('unused', 'started', 'used')),
+     created_at BIGINT NOT NULL,
+     started_at BIGINT,
+     expires_at BIGINT NOT NULL
+   );
+   CREATE INDEX pushed_requests_expiry ON pushed_requests (expires_at);
+   ALTER TABLE clients ADD COLUMN require_par BOOLEAN NOT NULL DEFAULT FALSE;`
 ]
 
 /**

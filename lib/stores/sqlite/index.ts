@@ -19,6 +19,7 @@ import { SqliteResourceStore } from './resources.js'
 import { SqlitePasskeyChallengeStore } from './passkey-challenges.js'
 import { SqliteRegistrationTokenStore } from './registration-tokens.js'
 import { SqliteDeviceCodeStore } from './device-codes.js'
+import { SqlitePushedRequestStore } from './pushed-requests.js'
 
 /** `sqlite:PATH` (relative to the working directory) or `sqlite::memory:`. */
 export function sqlitePath (databaseUrl: string): string {
@@ -58,6 +59,7 @@ export function openSqlite (databaseUrl: string, clock: Clock = systemClock): St
     resources: new SqliteResourceStore(db, clock),
     registrationTokens: new SqliteRegistrationTokenStore(db),
     deviceCodes: new SqliteDeviceCodeStore(db),
+    pushedRequests: new SqlitePushedRequestStore(db),
     async ping () { db.prepare('SELECT 1').get() },
     async close () { if (db.open) db.close() }
   }

@@ -415,5 +415,20 @@ export const sqliteMigrations: string[] = [
   // the document found there, is stored as a row (grants, consents and bearer checks name it) marked by this flag
   // (the registration column's CHECK cannot be widened in place); never used, it is swept as unused registrations are.
   `ALTER TABLE clients ADD COLUMN metadata_document INTEGER NOT NULL DEFAULT 0;
-   CREATE INDEX clients_unused_documents ON clients (created_at) WHERE metadata_document = 1 AND first_used_at IS NULL;`
+   CREATE INDEX clients_unused_documents ON clients (created_at) WHERE metadata_document = 1 AND first_used_at IS NULL;`,
+  // Pushed authorization requests (RFC 9126, lib/oauth/pushed-requests.ts): one row per POST /par, by the digest of its
+  // request_uri; the parameters as pushed (JSON); 60 s to be presented at /authorize, then the sign-in's lifetime;
+  // unused → started → used; swept once expired (lib/ops/sweep.ts); bounded per client and per address by the rate of pushes.
+  // And the client's require_par: its /authorize requests must come through /par (RFC 9126 §5).
+  `CREATE TABLE pushed_requests (
+     hash TEXT PRIMARY KEY,
+     client_id TEXT NOT NULL REFERENCES clients (id) ON DELETE CASCADE,
+     parameters TEXT NOT NULL,
+     state TEXT NOT NULL CHECK (state IN ('unused', 'started', 'used')),
+     created_at INTEGER NOT NULL,
+     started_at INTEGER,
+     expires_at INTEGER NOT NULL
+   );
+   CREATE INDEX pushed_requests_expiry ON pushed_requests (expires_at);
+   ALTER TABLE clients ADD COLUMN require_par INTEGER NOT NULL DEFAULT 0;`
 ]

@@ -67,6 +67,10 @@ t.test('sweepExpired deletes what expired by now in every expiring table, and no
   const device = { clientId: 'tv', scope: '', resources: [], status: 'pending' as const, approval: null, interval: 5, lastPollAt: null, createdAt: now - 600 }
   await storage.deviceCodes.create({ ...device, hash: 'gone', userCode: 'BBBBBBBB', expiresAt: now })
   await storage.deviceCodes.create({ ...device, hash: 'live', userCode: 'CCCCCCCC', expiresAt: now + 1 })
+  // Pushed authorization requests: one past its lifetime, one still good.
+  const pushed = { clientId: 'tv', parameters: { response_type: 'code' }, state: 'unused' as const, createdAt: now - 60, startedAt: null }
+  await storage.pushedRequests.create({ ...pushed, hash: 'gone', expiresAt: now })
+  await storage.pushedRequests.create({ ...pushed, hash: 'live', expiresAt: now + 1 })
   // Authenticator apps: one abandoned an hour ago, one started just now, one confirmed long ago.
   const u1 = (await storage.users.findByUsername('u1'))!
   const app = { userId: u1.id, kind: 'totp' as const, name: 'Phone', secret: 'v1.x', credentialId: null, publicKey: null, counter: 0, data: null }
@@ -74,7 +78,7 @@ t.test('sweepExpired deletes what expired by now in every expiring table, and no
   await storage.factors.create({ ...app, id: 'f-started', createdAt: now - 60, confirmedAt: null }, 5)
   await storage.factors.create({ ...app, id: 'f-confirmed', createdAt: now - 10 * UNCONFIRMED_FACTOR_SECONDS, confirmedAt: now - 10 * UNCONFIRMED_FACTOR_SECONDS }, 5)
 
-  t.same(await sweepExpired(storage, now), { sessions: 1, codes: 2, upstreamTransactions: 1, grants: 0, revocations: 1, outbox: 1, accountLinks: 1, unconfirmedFactors: 1, passkeyChallenges: 1, unusedRegistrations: 0, deviceCodes: 1 })
+  t.same(await sweepExpired(storage, now), { sessions: 1, codes: 2, upstreamTransactions: 1, grants: 0, revocations: 1, outbox: 1, accountLinks: 1, unconfirmedFactors: 1, passkeyChallenges: 1, unusedRegistrations: 0, deviceCodes: 1, pushedRequests: 1 })
   t.same((await storage.factors.list(u1.id)).map((f) => f.id).sort(), ['f-confirmed', 'f-started'], 'an enrolment in progress and a confirmed app stay')
   t.equal(await storage.outbox.pending(), 1, 'a message still waiting is never swept, however old')
   t.ok(await storage.sessions.find('live', now))
@@ -86,7 +90,8 @@ t.test('sweepExpired deletes what expired by now in every expiring table, and no
   t.ok(await storage.accountLinks.find('live', 'invitation', now), 'a link that still works stays')
   t.ok(await storage.passkeyChallenges.consume('live', 'b', now), 'a challenge still good stays')
   t.ok(await storage.deviceCodes.find('live'), 'a device code still good stays')
-  t.same(await sweepExpired(storage, now), { sessions: 0, codes: 0, upstreamTransactions: 0, grants: 0, revocations: 0, outbox: 0, accountLinks: 0, unconfirmedFactors: 0, passkeyChallenges: 0, unusedRegistrations: 0, deviceCodes: 0 }, 'a second sweep finds nothing')
+  t.ok(await storage.pushedRequests.start('live', 'tv', now, now + 600), 'a pushed request still good stays')
+  t.same(await sweepExpired(storage, now), { sessions: 0, codes: 0, upstreamTransactions: 0, grants: 0, revocations: 0, outbox: 0, accountLinks: 0, unconfirmedFactors: 0, passkeyChallenges: 0, unusedRegistrations: 0, deviceCodes: 0, pushedRequests: 0 }, 'a second sweep finds nothing')
 })
 
 t.test('sweepRound: one claim per half interval; every round counts the tables', async (t) => {

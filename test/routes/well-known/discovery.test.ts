@@ -49,7 +49,7 @@ t.test('metadata documents (RFC 8414) come from ISSUER and list only what exists
   }
   t.same(documents[0], documents[1], 'both documents say the same')
   t.same(Object.keys(documents[0]).filter((k) => k.endsWith('_endpoint') || k === 'jwks_uri').sort(),
-    ['authorization_endpoint', 'device_authorization_endpoint', 'end_session_endpoint', 'introspection_endpoint', 'jwks_uri', 'revocation_endpoint', 'token_endpoint', 'userinfo_endpoint'], 'exactly these endpoints are listed (registration_endpoint only with REGISTRATION on: test/routes/register/)')
+    ['authorization_endpoint', 'device_authorization_endpoint', 'end_session_endpoint', 'introspection_endpoint', 'jwks_uri', 'pushed_authorization_request_endpoint', 'revocation_endpoint', 'token_endpoint', 'userinfo_endpoint'], 'exactly these endpoints are listed (registration_endpoint only with REGISTRATION on: test/routes/register/)')
   const jwks = await app.inject({ method: 'GET', url: '/.well-known/jwks.json' })
   t.equal(jwks.statusCode, 200)
   const byAlg = (alg: string) => (jwks.json().keys as Array<{ alg: string }>).filter((k) => k.alg === alg)
@@ -73,7 +73,8 @@ const BARE_ANSWERS: Record<string, { method: 'GET' | 'POST', status: number, err
   // RP-initiated logout without a session or a hint: the signed-out page.
   '/logout': { method: 'GET', status: 200 },
   // RFC 8628: the device authorization endpoint answers as /token does.
-  '/device_authorization': { method: 'POST', status: 400, error: 'invalid_request', description: FORM_ONLY, allow: 'POST' }
+  '/device_authorization': { method: 'POST', status: 400, error: 'invalid_request', description: FORM_ONLY, allow: 'POST' },
+  '/par': { method: 'POST', status: 400, error: 'invalid_request', description: FORM_ONLY, allow: 'POST' }
 }
 
 // The issuer against Host / X-Forwarded-* headers, an https issuer (M1) and the JWKS (M2) are in
