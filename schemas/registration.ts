@@ -27,7 +27,8 @@ const metadata = {
   scope: Type.Optional(Type.String({ maxLength: 2048, description: 'scopes that exist on this server (never admin); default: openid profile email address phone' })),
   contacts: Type.Optional(List(5, 'people responsible for the client')),
   tos_uri: Type.Optional(Uri('https')),
-  policy_uri: Type.Optional(Uri('https'))
+  policy_uri: Type.Optional(Uri('https')),
+  dpop_bound_access_tokens: Type.Optional(Type.Boolean({ description: 'RFC 9449 §5.2: true, every token request of the client must carry a DPoP proof (default false)' }))
 }
 
 export const RegistrationRequestSchema = Type.Object(metadata, {
@@ -63,7 +64,8 @@ export const RegistrationResponse = Type.Object({
   logo_uri: Type.Optional(Type.String()),
   contacts: Type.Optional(Type.Array(Type.String())),
   tos_uri: Type.Optional(Type.String()),
-  policy_uri: Type.Optional(Type.String())
+  policy_uri: Type.Optional(Type.String()),
+  dpop_bound_access_tokens: Type.Boolean()
 }, {
   $id: 'RegisteredClient',
   description: 'RFC 7591 §3.2.1: the client as registered',

@@ -18,7 +18,9 @@ export const OAUTH_ERROR_CODES = [
   // RFC 8707 §2: a `resource` that is malformed, not registered, or (at /token) not among those granted.
   'invalid_target',
   // RFC 8628 §3.5: the device authorization grant's polling answers (access_denied above answers a denial there too).
-  'authorization_pending', 'slow_down', 'expired_token'
+  'authorization_pending', 'slow_down', 'expired_token',
+  // RFC 9449 §5, §8: a DPoP proof that is missing, invalid or signed with the wrong key; a proof without the server's nonce.
+  'invalid_dpop_proof', 'use_dpop_nonce'
 ] as const
 export type OAuthErrorCode = typeof OAUTH_ERROR_CODES[number]
 

@@ -35,6 +35,8 @@ export interface ClientInput {
   backchannelLogoutUri?: string | null
   /** Its users must use a second factor in the browser (enrolling one first when they have none). */
   requireMfa?: boolean
+  /** RFC 9449 §5.2: every token request must carry a DPoP proof. */
+  dpopBoundAccessTokens?: boolean
   /** Legacy: the password grant gives tokens to users with a second factor, on the password alone. */
   passwordGrantSkipsMfa?: boolean
   /** Token exchange (RFC 8693): the registered resources whose tokens it may exchange, acting for them. */
@@ -126,6 +128,7 @@ export async function createClient (storage: Storage, id: string, input: ClientI
       userinfoAlg: input.userinfoAlg ?? null,
       backchannelLogoutUri: input.backchannelLogoutUri ?? null,
       requireMfa: input.requireMfa ?? false,
+      dpopBoundAccessTokens: input.dpopBoundAccessTokens ?? false,
       passwordGrantSkipsMfa: input.passwordGrantSkipsMfa ?? false,
       exchangeSources: exchangeSources ?? [],
       exchangeTargets: exchangeTargets ?? []
@@ -160,6 +163,8 @@ export interface ClientPatchInput {
   /** null: no back-channel logout. */
   backchannelLogoutUri?: string | null
   requireMfa?: boolean
+  /** RFC 9449 §5.2: every token request must carry a DPoP proof. */
+  dpopBoundAccessTokens?: boolean
   passwordGrantSkipsMfa?: boolean
   /** Replaces the list ([] empties it). */
   exchangeSources?: string[]
@@ -203,6 +208,7 @@ export async function updateClient (deps: ClientAdminDeps, id: string, patch: Cl
     postLogoutRedirectUris: next.postLogoutRedirectUris,
     ...(patch.skipConsent === undefined ? {} : { skipConsent: patch.skipConsent }),
     ...(patch.requireMfa === undefined ? {} : { requireMfa: patch.requireMfa }),
+    ...(patch.dpopBoundAccessTokens === undefined ? {} : { dpopBoundAccessTokens: patch.dpopBoundAccessTokens }),
     ...(patch.passwordGrantSkipsMfa === undefined ? {} : { passwordGrantSkipsMfa: patch.passwordGrantSkipsMfa }),
     ...(providers === undefined ? {} : { providers }),
     ...(exchangeSources === undefined ? {} : { exchangeSources }),
@@ -241,6 +247,7 @@ export function toClientView (client: Client) {
     userinfo_alg: client.userinfoAlg,
     backchannel_logout_uri: client.backchannelLogoutUri,
     require_mfa: client.requireMfa,
+    dpop_bound_access_tokens: client.dpopBoundAccessTokens,
     password_grant_skips_mfa: client.passwordGrantSkipsMfa,
     exchange_sources: client.exchangeSources,
     exchange_targets: client.exchangeTargets,

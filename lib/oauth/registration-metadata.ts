@@ -29,6 +29,8 @@ export interface CheckedRegistration {
   clientName: string | null
   clientUri: string | null
   logoUri: string | null
+  /** RFC 9449 §5.2 `dpop_bound_access_tokens` (default false). */
+  dpopBoundAccessTokens: boolean
   /** The rest, echoed as stored: response_types, token_endpoint_auth_method, contacts, tos_uri, policy_uri. */
   metadata: {
     response_types: string[]
@@ -98,6 +100,8 @@ export function checkRegistration (body: RegistrationRequest, context: Registrat
 
   const clientName = optionalString(body, 'client_name')
   if (clientName !== undefined) plainText(clientName, 'client_name', REGISTRATION_LIMITS.nameLength)
+  const dpopBound = body.dpop_bound_access_tokens
+  if (dpopBound !== undefined && typeof dpopBound !== 'boolean') throw invalidClientMetadata('dpop_bound_access_tokens: true or false')
 
   return {
     isPublic,
@@ -107,6 +111,7 @@ export function checkRegistration (body: RegistrationRequest, context: Registrat
     clientName: clientName?.trim() || null,
     clientUri: webUri(body, 'client_uri'),
     logoUri: webUri(body, 'logo_uri'),
+    dpopBoundAccessTokens: dpopBound === true,
     metadata
   }
 }

@@ -150,6 +150,7 @@ function clientFields (checked: CheckedRegistration) {
     clientName: checked.clientName,
     clientUri: checked.clientUri,
     logoUri: checked.logoUri,
+    dpopBoundAccessTokens: checked.dpopBoundAccessTokens,
     registrationMetadata: checked.metadata
   }
 }
@@ -174,7 +175,8 @@ export function registrationView (config: Pick<Config, 'issuer'>, client: Client
     logo_uri: client.logoUri ?? undefined,
     contacts: meta.contacts,
     tos_uri: meta.tos_uri,
-    policy_uri: meta.policy_uri
+    policy_uri: meta.policy_uri,
+    dpop_bound_access_tokens: client.dpopBoundAccessTokens
   }
 }
 

@@ -49,6 +49,7 @@ const adminClientRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       userinfoAlg: b.userinfo_alg,
       backchannelLogoutUri: b.backchannel_logout_uri,
       requireMfa: b.require_mfa ?? false,
+      dpopBoundAccessTokens: b.dpop_bound_access_tokens ?? false,
       passwordGrantSkipsMfa: b.password_grant_skips_mfa ?? false,
       exchangeSources: b.exchange_sources,
       exchangeTargets: b.exchange_targets
@@ -94,6 +95,7 @@ const adminClientRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       userinfoAlg: b.userinfo_alg,
       backchannelLogoutUri: b.backchannel_logout_uri,
       requireMfa: b.require_mfa,
+      dpopBoundAccessTokens: b.dpop_bound_access_tokens,
       passwordGrantSkipsMfa: b.password_grant_skips_mfa,
       exchangeSources: b.exchange_sources,
       exchangeTargets: b.exchange_targets,

@@ -369,7 +369,12 @@ export const postgresMigrations: string[] = [
    ALTER TABLE clients ADD COLUMN exchange_targets JSONB NOT NULL DEFAULT '[]';`,
   // Client ID Metadata Documents: see the SQLite migration of the same number.
   `ALTER TABLE clients ADD COLUMN metadata_document BOOLEAN NOT NULL DEFAULT false;
-   CREATE INDEX clients_unused_documents ON clients (created_at) WHERE metadata_document AND first_used_at IS NULL;`
+   CREATE INDEX clients_unused_documents ON clients (created_at) WHERE metadata_document AND first_used_at IS NULL;`,
+  // DPoP (RFC 9449, docs/dpop.md): a client that must send proofs (§5.2 dpop_bound_access_tokens); the key a public
+  // client's refresh family is bound to (§5); the key an authorization code is bound to by `dpop_jkt` (§10).
+  `ALTER TABLE clients ADD COLUMN dpop_bound_access_tokens BOOLEAN NOT NULL DEFAULT false;
+   ALTER TABLE grants ADD COLUMN dpop_jkt TEXT;
+   ALTER TABLE authorization_codes ADD COLUMN dpop_jkt TEXT;`
 ]
 
 /**

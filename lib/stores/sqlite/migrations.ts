@@ -415,5 +415,10 @@ export const sqliteMigrations: string[] = [
   // the document found there, is stored as a row (grants, consents and bearer checks name it) marked by this flag
   // (the registration column's CHECK cannot be widened in place); never used, it is swept as unused registrations are.
   `ALTER TABLE clients ADD COLUMN metadata_document INTEGER NOT NULL DEFAULT 0;
-   CREATE INDEX clients_unused_documents ON clients (created_at) WHERE metadata_document = 1 AND first_used_at IS NULL;`
+   CREATE INDEX clients_unused_documents ON clients (created_at) WHERE metadata_document = 1 AND first_used_at IS NULL;`,
+  // DPoP (RFC 9449, docs/dpop.md): a client that must send proofs (§5.2 dpop_bound_access_tokens); the key a public
+  // client's refresh family is bound to (§5); the key an authorization code is bound to by `dpop_jkt` (§10).
+  `ALTER TABLE clients ADD COLUMN dpop_bound_access_tokens INTEGER NOT NULL DEFAULT 0;
+   ALTER TABLE grants ADD COLUMN dpop_jkt TEXT;
+   ALTER TABLE authorization_codes ADD COLUMN dpop_jkt TEXT;`
 ]
