@@ -46,7 +46,7 @@ export function checkCodeBinding (code: Pick<AuthorizationCode, 'dpopJkt'>, jkt:
  */
 export function asTokenEndpointError (err: unknown): unknown {
   if (err instanceof InvalidDpopProof) return invalidDpopProof(err.message)
-  if (err instanceof UseDpopNonce) return useDpopNonce(err.nonce)
+  if (err instanceof UseDpopNonce) return useDpopNonce(err.nonce, `${err.message}: use the one in the DPoP-Nonce header`)
   if (err instanceof ProofReplayFull) return temporarilyUnavailable(err.retryAfter, err.message)
   return err
 }
