@@ -53,6 +53,7 @@ const CLIENT_FLAGS = {
     description: 'OpenID Connect Back-Channel Logout: where a logout token is posted when a session of its users ends (\'\': none)'
   },
   'require-mfa': { type: 'boolean', description: 'its users must use a second factor in the browser; those without one enrol one first' },
+  dpop: { type: 'boolean', description: 'every token request must carry a DPoP proof (RFC 9449 dpop_bound_access_tokens): its access tokens are always DPoP-bound' },
   'password-grant-skips-mfa': {
     type: 'boolean',
     description: 'legacy: the password grant gives tokens to users who have a second factor, on the password alone (off by default: they get invalid_grant)'
@@ -94,7 +95,7 @@ export const clients: CommandGroup = {
     command({
       name: 'add',
       summary: 'register a client and print it; a confidential client\'s secret is printed this once (stored only as a digest)',
-      usage: ['CLIENT_ID [--public] [--grant g1,g2] [--scope "a b"] [--redirect-uri URI]... [--post-logout-redirect-uri URI]... [--skip-consent] [--providers a,b] [--pkce optional] [--id-token-alg ALG] [--userinfo-alg ALG] [--backchannel-logout-uri URI] [--require-mfa] [--password-grant-skips-mfa] [--require-par] [--exchange-sources "uri1 uri2"] [--exchange-targets "uri1 uri2"]'],
+      usage: ['CLIENT_ID [--public] [--grant g1,g2] [--scope "a b"] [--redirect-uri URI]... [--post-logout-redirect-uri URI]... [--skip-consent] [--providers a,b] [--pkce optional] [--id-token-alg ALG] [--userinfo-alg ALG] [--backchannel-logout-uri URI] [--require-mfa] [--dpop] [--password-grant-skips-mfa] [--require-par] [--exchange-sources "uri1 uri2"] [--exchange-targets "uri1 uri2"]'],
       details: ['Without --grant, a confidential client gets client_credentials and a public one authorization_code,refresh_token.'],
       positionals: true,
       flags: {
@@ -118,6 +119,7 @@ export const clients: CommandGroup = {
           userinfoAlg: orNull(values['userinfo-alg']),
           backchannelLogoutUri: orNull(values['backchannel-logout-uri']),
           requireMfa: values['require-mfa'] ?? false,
+          dpopBoundAccessTokens: values.dpop ?? false,
           passwordGrantSkipsMfa: values['password-grant-skips-mfa'] ?? false,
           requirePar: values['require-par'] ?? false,
           exchangeSources: uriList(values['exchange-sources']),
@@ -129,18 +131,19 @@ export const clients: CommandGroup = {
     command({
       name: 'update',
       summary: 'change a client and print it: each option given replaces what is stored, the others stay',
-      usage: ['CLIENT_ID [--grant g1,g2] [--scope "a b"] [--redirect-uri URI]... [--post-logout-redirect-uri URI]... [--skip-consent|--no-skip-consent] [--providers a,b] [--pkce POLICY] [--id-token-alg ALG] [--userinfo-alg ALG] [--backchannel-logout-uri URI] [--require-mfa|--no-require-mfa] [--password-grant-skips-mfa|--no-password-grant-skips-mfa] [--require-par|--no-require-par] [--exchange-sources "uri1 uri2"] [--exchange-targets "uri1 uri2"]'],
+      usage: ['CLIENT_ID [--grant g1,g2] [--scope "a b"] [--redirect-uri URI]... [--post-logout-redirect-uri URI]... [--skip-consent|--no-skip-consent] [--providers a,b] [--pkce POLICY] [--id-token-alg ALG] [--userinfo-alg ALG] [--backchannel-logout-uri URI] [--require-mfa|--no-require-mfa] [--dpop|--no-dpop] [--password-grant-skips-mfa|--no-password-grant-skips-mfa] [--require-par|--no-require-par] [--exchange-sources "uri1 uri2"] [--exchange-targets "uri1 uri2"]'],
       positionals: true,
       flags: {
         ...CLIENT_FLAGS,
         'no-skip-consent': { type: 'boolean', description: 'show the consent page again' },
         'no-require-mfa': { type: 'boolean', description: 'its users need a second factor only when the server or the request asks for one' },
+        'no-dpop': { type: 'boolean', description: 'token requests may come without a DPoP proof again (bearer tokens)' },
         'no-password-grant-skips-mfa': { type: 'boolean', description: 'the password grant refuses users who have a second factor again' },
         'no-require-par': { type: 'boolean', description: 'its authorization requests may come to /authorize directly again (unless REQUIRE_PAR=on)' }
       },
       async run ({ values, positionals }, { clock, config, storage }) {
         const id = one(positionals, 'CLIENT_ID')
-        for (const flag of ['skip-consent', 'require-mfa', 'password-grant-skips-mfa', 'require-par'] as const) {
+        for (const flag of ['skip-consent', 'require-mfa', 'password-grant-skips-mfa', 'require-par', 'dpop'] as const) {
           if (values[flag] && values[`no-${flag}`]) throw new UsageError(`--${flag} and --no-${flag} together`)
         }
         const { client } = await updateClient({ storage: await storage(), clock, config }, id, {
@@ -155,6 +158,7 @@ export const clients: CommandGroup = {
           userinfoAlg: orNull(values['userinfo-alg']),
           backchannelLogoutUri: orNull(values['backchannel-logout-uri']),
           requireMfa: onOff(values['require-mfa'], values['no-require-mfa']),
+          dpopBoundAccessTokens: onOff(values.dpop, values['no-dpop']),
           passwordGrantSkipsMfa: onOff(values['password-grant-skips-mfa'], values['no-password-grant-skips-mfa']),
           requirePar: onOff(values['require-par'], values['no-require-par']),
           exchangeSources: uriList(values['exchange-sources']),

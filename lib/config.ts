@@ -101,6 +101,8 @@ export const ConfigSchema = Type.Object({
   refreshTokenMaxLifetime: Seconds('REFRESH_TOKEN_MAX_LIFETIME', 7776000,
     'absolute lifetime of a refresh-token family, seconds (90 days): rotation never extends past it (never below REFRESH_TOKEN_TTL)'),
   passwordGrant: OnOff('PASSWORD_GRANT', 'on', '`off` refuses `grant_type=password` with `unauthorized_client`'),
+  dpopNonces: OnOff('DPOP_NONCES', 'off', '`on`: every DPoP proof must carry a nonce this server issued (RFC 9449 §8): a proof without a current one is ' +
+    'answered `use_dpop_nonce` with a fresh nonce in `DPoP-Nonce` (docs/dpop.md)'),
   routesDir: Type.Optional(Type.String({ env: 'ROUTES_DIR', minLength: 1, hint: 'a folder', description: 'a folder of extension routes, autoloaded after the built-in ones' })),
   pluginsDir: Type.Optional(Type.String({ env: 'PLUGINS_DIR', minLength: 1, hint: 'a folder', description: 'a folder of extension plugins, autoloaded after the built-in ones (and before the routes)' })),
   logLevel: OneOf(LOG_LEVELS, { env: 'LOG_LEVEL', default: 'info', description: 'the pino log level of the JSON lines on stdout' }),

@@ -54,6 +54,11 @@ export const authorizationPending = () => new OAuthError('authorization_pending'
 export const slowDown = (interval: number) => new OAuthError('slow_down', `polling too fast: wait at least ${interval} seconds between requests`)
 export const expiredToken = () => new OAuthError('expired_token', 'the device code has expired; start again')
 export const accessDenied = (description: string) => new OAuthError('access_denied', description)
+/** RFC 9449 §5, §7.1: the token request's DPoP proof is missing where it is needed, invalid, or signed with another key. */
+export const invalidDpopProof = (description: string) => new OAuthError('invalid_dpop_proof', description)
+/** RFC 9449 §8: the proof must carry this server's current nonce, sent back in `DPoP-Nonce`. */
+export const useDpopNonce = (nonce: string, description = 'the DPoP proof must carry the nonce in the DPoP-Nonce header') =>
+  new OAuthError('use_dpop_nonce', description, 400, { 'dpop-nonce': nonce })
 /** 401; `usedBasic` adds the `WWW-Authenticate: Basic` challenge RFC 6749 §5.2 asks for. */
 export const invalidClient = (usedBasic: boolean, description = 'client authentication failed') =>
   new OAuthError('invalid_client', description, 401, usedBasic ? { 'www-authenticate': `Basic realm="${REALM}"` } : {})

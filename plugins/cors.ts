@@ -16,6 +16,8 @@ declare module 'fastify' {
 const PREFLIGHT_MAX_AGE_SECONDS = 600
 /** What single-page apps send: Basic or bearer credentials and a form or JSON body. */
 const ALLOWED_HEADERS = 'Authorization, Content-Type, DPoP, X-Request-Id'
+/** What a browser client may read from a CORS reply: the challenges, Retry-After, the request id, and the DPoP nonce (RFC 9449 §8). */
+const EXPOSED_HEADERS = 'WWW-Authenticate, Retry-After, X-Request-Id, DPoP-Nonce'
 
 /**
  * CORS on exactly the routes that set `config: { cors: true }` (/token, /revoke, /userinfo, JWKS,
@@ -63,7 +65,7 @@ export default fp(async (fastify) => {
     const origin = request.headers.origin
     if (origin === undefined) return done()
     policy.allows(origin).then((allowed) => {
-      if (allowed) reply.header('access-control-allow-origin', origin).header('access-control-expose-headers', 'WWW-Authenticate, Retry-After, X-Request-Id')
+      if (allowed) reply.header('access-control-allow-origin', origin).header('access-control-expose-headers', EXPOSED_HEADERS)
       done()
     }, done)
   }

@@ -1,22 +1,36 @@
 import fp from 'fastify-plugin'
 import type { FastifyRequest } from 'fastify'
+import { deploymentNamespace } from '../lib/config.js'
 import { checkDpopProof, InvalidDpopProof, PROOF_JTI_LIFETIME_SECONDS, type DpopProof } from '../lib/oauth/dpop-proof.js'
-import { MemoryProofReplay, type ProofReplay } from '../lib/oauth/dpop-replay.js'
+import { DpopNonces, UseDpopNonce } from '../lib/oauth/dpop-nonces.js'
+import { MemoryProofReplay, RedisProofReplay, type ProofReplay } from '../lib/oauth/dpop-replay.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
-    /** DPoP proofs (RFC 9449) as every endpoint checks them: the proof's rules, then its jti seen once. */
+    /** DPoP proofs (RFC 9449) as every endpoint checks them: the proof's rules, the server's nonce, then its jti seen once. */
     dpop: DpopProofs
   }
 }
 
+export interface DpopCheckOptions {
+  /** The access token presented with the proof at a resource (`ath`, §4.3 point 11). */
+  accessToken?: string
+  /** Whether the proof must carry a current server nonce (§8, §9); default: DPOP_NONCES=on. */
+  requireNonce?: boolean
+}
+
 export interface DpopProofs {
   /**
-   * The request's DPoP proof, checked (lib/oauth/dpop-proof.ts) against this request, its `jti` recorded so the same
-   * proof is refused the next time (§11.1); undefined when the request has no DPoP header. Throws InvalidDpopProof.
-   * `accessToken`: the token presented with it at a resource (`ath`).
+   * The request's DPoP proof, checked (lib/oauth/dpop-proof.ts) against this request, its nonce (when required) and
+   * its `jti` recorded so the same proof is refused the next time (§11.1); undefined when the request has no DPoP
+   * header. Throws InvalidDpopProof, UseDpopNonce (carrying the nonce to send back in `DPoP-Nonce`), or
+   * ProofReplayFull (lib/oauth/dpop-replay.ts: 503).
    */
-  check: (request: FastifyRequest, options?: { accessToken?: string }) => Promise<DpopProof | undefined>
+  check: (request: FastifyRequest, options?: DpopCheckOptions) => Promise<DpopProof | undefined>
+  /** Whether nonces are required by default (DPOP_NONCES=on). */
+  readonly noncesRequired: boolean
+  /** The nonce to send in `DPoP-Nonce` now (§8.2: also on successful replies, so the client has the next one). */
+  nonce: () => string
 }
 
 /** The URL a request reached, as this server is named (ISSUER), never from its Host header: what `htu` must name. */
@@ -25,21 +39,38 @@ export function requestUrl (issuer: string, request: Pick<FastifyRequest, 'url'>
   return `${issuer.replace(/\/$/, '')}${path}`
 }
 
+/**
+ * The replay memory: with REDIS_URL, Redis (a proof sent to two instances at once is accepted by one), this
+ * process's memory while Redis is away; without it, this process's memory. A WORKERS process without Redis
+ * remembers per worker: a replay to another worker of the same machine is caught only with REDIS_URL.
+ */
 export default fp(async (fastify) => {
-  const { config, clock } = fastify
-  const replay: ProofReplay = new MemoryProofReplay(clock)
+  const { config, clock, redis, signingKeys } = fastify
+  const local = new MemoryProofReplay(clock)
+  const replay: ProofReplay = redis
+    ? new RedisProofReplay(redis, deploymentNamespace(config), local, (message, err) => fastify.log.warn({ err }, message), clock)
+    : local
+  const nonces = new DpopNonces(() => signingKeys.current().published)
+  const noncesRequired = config.dpopNonces
 
   const dpop: DpopProofs = {
+    noncesRequired,
+    nonce: () => nonces.current(clock.now()),
     async check (request, options = {}) {
       const header = request.headers.dpop
       if (header === undefined) return undefined
       // §4.3 point 1: exactly one DPoP header (Node joins repeated ones with ", ").
       if (Array.isArray(header) || header.includes(',')) throw new InvalidDpopProof('the request has more than one DPoP proof')
-      const proof = checkDpopProof(header, { method: request.method, url: requestUrl(config.issuer, request), now: clock.now(), accessToken: options.accessToken })
+      const now = clock.now()
+      const proof = checkDpopProof(header, { method: request.method, url: requestUrl(config.issuer, request), now, accessToken: options.accessToken })
+      // §8.1, §9: checked before the jti is recorded, so the client's retry with the nonce is a new proof anyway.
+      if ((options.requireNonce ?? noncesRequired) && (proof.nonce === undefined || !nonces.accepts(proof.nonce, now))) {
+        throw new UseDpopNonce(nonces.current(now), proof.nonce === undefined ? 'the DPoP proof has no nonce' : 'the DPoP proof\'s nonce is not a current one')
+      }
       // §11.1: the jti, within the key's proofs, is accepted once in the window the proof is valid for.
       if (!await replay.firstUse(`${proof.jkt}:${proof.jti}`, PROOF_JTI_LIFETIME_SECONDS)) throw new InvalidDpopProof('the DPoP proof was used before (jti)')
       return proof
     }
   }
   fastify.decorate('dpop', dpop)
-}, { name: 'dpop', dependencies: ['config', 'clock'] })
+}, { name: 'dpop', dependencies: ['config', 'clock', 'redis', 'signing-keys'] })

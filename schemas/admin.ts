@@ -78,6 +78,7 @@ export const ClientView = Type.Object({
   userinfo_alg: UserinfoAlg,
   backchannel_logout_uri: BackchannelLogoutUri,
   require_mfa: Type.Boolean({ description: 'its users must have used a second factor in the browser (docs/second-factors.md)' }),
+  dpop_bound_access_tokens: Type.Boolean({ description: 'RFC 9449 §5.2: every token request must carry a DPoP proof (docs/dpop.md)' }),
   password_grant_skips_mfa: Type.Boolean({ description: 'legacy: the password grant serves users who have a second factor on the password alone' }),
   require_pushed_authorization_requests: Type.Optional(Type.Boolean({ description: 'its authorization requests must be pushed to POST /par first (RFC 9126, docs/par.md)' })),
   exchange_sources: Type.Optional(ExchangeSources),
@@ -94,7 +95,7 @@ export const ClientView = Type.Object({
 }, {
   $id: 'Client',
   description: 'A client as the API shows it (never the secret digest)',
-  examples: [{ client_id: 'svc', public: false, grant_types: ['client_credentials'], scope: 'orders:read', redirect_uris: [], post_logout_redirect_uris: [], skip_consent: false, pkce: 'required', id_token_alg: null, userinfo_alg: null, backchannel_logout_uri: null, require_mfa: false, password_grant_skips_mfa: false, created_at: 1767224700, client_secret: 'l8Yk1m…' }]
+  examples: [{ client_id: 'svc', public: false, grant_types: ['client_credentials'], scope: 'orders:read', redirect_uris: [], post_logout_redirect_uris: [], skip_consent: false, pkce: 'required', id_token_alg: null, userinfo_alg: null, backchannel_logout_uri: null, require_mfa: false, dpop_bound_access_tokens: false, password_grant_skips_mfa: false, created_at: 1767224700, client_secret: 'l8Yk1m…' }]
 })
 
 export const CreateClient = Type.Object({
@@ -111,6 +112,7 @@ export const CreateClient = Type.Object({
   userinfo_alg: Type.Optional(UserinfoAlg),
   backchannel_logout_uri: Type.Optional(BackchannelLogoutUri),
   require_mfa: Type.Optional(Type.Boolean({ default: false, description: 'its users must use a second factor in the browser; those without one enrol one first' })),
+  dpop_bound_access_tokens: Type.Optional(Type.Boolean({ default: false, description: 'RFC 9449 §5.2: every token request must carry a DPoP proof, so its access tokens are always DPoP-bound' })),
   password_grant_skips_mfa: Type.Optional(Type.Boolean({ default: false, description: 'legacy: let the password grant serve users who have a second factor, on the password alone' })),
   require_pushed_authorization_requests: Type.Optional(Type.Boolean({ default: false, description: 'its authorization requests must be pushed to POST /par first (RFC 9126); a plain /authorize is refused' })),
   exchange_sources: Type.Optional(ExchangeSources),
@@ -129,6 +131,7 @@ export const UpdateClient = Type.Object({
   userinfo_alg: Type.Optional(UserinfoAlg),
   backchannel_logout_uri: Type.Optional(BackchannelLogoutUri),
   require_mfa: Type.Optional(Type.Boolean()),
+  dpop_bound_access_tokens: Type.Optional(Type.Boolean()),
   password_grant_skips_mfa: Type.Optional(Type.Boolean()),
   require_pushed_authorization_requests: Type.Optional(Type.Boolean()),
   exchange_sources: Type.Optional(ExchangeSources),

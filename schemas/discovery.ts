@@ -48,6 +48,7 @@ export const ServerMetadata = Type.Object({
   display_values_supported: Type.Optional(Type.Array(Type.String())),
   authorization_endpoint: Type.Optional(Type.String()),
   code_challenge_methods_supported: Type.Optional(Type.Array(Type.String())),
+  dpop_signing_alg_values_supported: Type.Optional(Type.Array(Type.String(), { description: 'RFC 9449 §5.1: the algorithms a DPoP proof may be signed with' })),
   subject_types_supported: Type.Optional(Type.Array(Type.String())),
   id_token_signing_alg_values_supported: Type.Optional(Type.Array(Type.String())),
   userinfo_signing_alg_values_supported: Type.Optional(Type.Array(Type.String())),

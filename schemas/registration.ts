@@ -28,7 +28,8 @@ const metadata = {
   contacts: Type.Optional(List(5, 'people responsible for the client')),
   tos_uri: Type.Optional(Uri('https')),
   policy_uri: Type.Optional(Uri('https')),
-  require_pushed_authorization_requests: Type.Optional(Type.Boolean({ description: 'RFC 9126 §6: its authorization requests must be pushed to POST /par first' }))
+  require_pushed_authorization_requests: Type.Optional(Type.Boolean({ description: 'RFC 9126 §6: its authorization requests must be pushed to POST /par first' })),
+  dpop_bound_access_tokens: Type.Optional(Type.Boolean({ description: 'RFC 9449 §5.2: true, every token request of the client must carry a DPoP proof (default false)' }))
 }
 
 export const RegistrationRequestSchema = Type.Object(metadata, {
@@ -65,7 +66,8 @@ export const RegistrationResponse = Type.Object({
   contacts: Type.Optional(Type.Array(Type.String())),
   tos_uri: Type.Optional(Type.String()),
   policy_uri: Type.Optional(Type.String()),
-  require_pushed_authorization_requests: Type.Optional(Type.Boolean())
+  require_pushed_authorization_requests: Type.Optional(Type.Boolean()),
+  dpop_bound_access_tokens: Type.Boolean()
 }, {
   $id: 'RegisteredClient',
   description: 'RFC 7591 §3.2.1: the client as registered',

@@ -29,7 +29,8 @@ export const IntrospectionResponse = Type.Object({
   act: Type.Optional(Type.Object({ sub: Type.String() }, {
     additionalProperties: true,
     description: 'RFC 8693 §4.1: on a token from a token exchange, who acts for `sub` (`act` nested within for the actor before, when the exchanged token had one)'
-  }))
+  })),
+  cnf: Type.Optional(Type.Object({ jkt: Type.String() }, { description: 'RFC 9449 §6.2: the DPoP key (JWK SHA-256 thumbprint) a DPoP-bound token is bound to; its token_type is DPoP' }))
 }, {
   $id: 'IntrospectionResponse',
   description: 'RFC 7662 §2.2; only `active` when the token is not active',

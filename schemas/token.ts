@@ -46,7 +46,7 @@ export type TokenRequestBody = Static<typeof TokenRequest>
 export const TokenResponse = Type.Object({
   access_token: Type.String(),
   issued_token_type: Type.Optional(Type.String({ description: `RFC 8693 §2.2.1: a token exchange's answer names what it issued: \`${ACCESS_TOKEN_TYPE}\`` })),
-  token_type: Type.Literal('Bearer'),
+  token_type: Type.Union([Type.Literal('Bearer'), Type.Literal('DPoP')], { description: 'RFC 9449 §5.1: DPoP when the access token is bound to the request\'s DPoP key (cnf.jkt)' }),
   expires_in: Type.Integer(),
   scope: Type.Optional(Type.String()),
   refresh_token: Type.Optional(Type.String()),
@@ -66,7 +66,7 @@ export type TokenResponseBody = Static<typeof TokenResponse>
 
 /** Replies an OAuth endpoint (/token, /revoke, /introspect) can give besides its success: RFC 6749 §5.2 bodies. */
 export const oauthErrors = {
-  400: ref(OAuthErrorSchema, 'the request is malformed or refused (invalid_request, invalid_grant, invalid_scope, invalid_target, unauthorized_client, unsupported_grant_type)'),
+  400: ref(OAuthErrorSchema, 'the request is malformed or refused (invalid_request, invalid_grant, invalid_scope, invalid_target, unauthorized_client, unsupported_grant_type; at /token invalid_dpop_proof, use_dpop_nonce)'),
   401: ref(OAuthErrorSchema, 'client authentication failed (invalid_client); WWW-Authenticate: Basic when the client used Basic'),
   413: ref(OAuthErrorSchema, 'the form body is larger than 64 KiB'),
   429: ref(OAuthErrorSchema, 'too many failed attempts (too_many_requests); Retry-After says when to try again'),
@@ -84,9 +84,14 @@ export const tokenSchema = {
     '`client_credentials`, `refresh_token`, `authorization_code`, `urn:ietf:params:oauth:grant-type:device_code` (RFC 8628 §3.4: polling answers `authorization_pending`, `slow_down`, `access_denied`, `expired_token`), ' +
     '`urn:ietf:params:oauth:grant-type:token-exchange` (RFC 8693: `subject_token`, optional `actor_token`, `resource` or `audience`, `scope`; `invalid_target` for a resource the client may not target). Client authentication: client_secret_basic, client_secret_post, or none (public ' +
     'clients send `client_id`); a password grant with no client at all is served as the built-in public client `default`. ' +
-    'Form-encoded only; a repeated parameter is `invalid_request`; a parameter sent without a value counts as not sent.',
+    'Form-encoded only; a repeated parameter is `invalid_request`; a parameter sent without a value counts as not sent. ' +
+    'DPoP (RFC 9449): a `DPoP` proof header binds the access token (`token_type: DPoP`, `cnf.jkt`) and a public client\'s refresh token to its key; ' +
+    'a bad proof is `invalid_dpop_proof`, and with DPOP_NONCES=on a proof without the current nonce is `use_dpop_nonce` with the nonce in `DPoP-Nonce`.',
   consumes: ['application/x-www-form-urlencoded'],
   security: clientAuthentication,
+  headers: Type.Object({
+    dpop: Type.Optional(Type.String({ description: 'RFC 9449 §4: a DPoP proof JWT (htm POST, htu the token endpoint)' }))
+  }),
   body: TokenRequest,
   response: {
     200: ref(TokenResponse, 'the access token (and a refresh token when the client may use one); Cache-Control: no-store'),

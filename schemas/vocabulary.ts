@@ -20,7 +20,9 @@ export const OAUTH_ERROR_CODES = [
   // RFC 8628 §3.5: the device authorization grant's polling answers (access_denied above answers a denial there too).
   'authorization_pending', 'slow_down', 'expired_token',
   // RFC 9126 §2.3 (as node-oidc-provider answers it): a pushed request whose redirect_uri is not the client's.
-  'invalid_redirect_uri'
+  'invalid_redirect_uri',
+  // RFC 9449 §5, §8: a DPoP proof that is missing, invalid or signed with the wrong key; a proof without the server's nonce.
+  'invalid_dpop_proof', 'use_dpop_nonce'
 ] as const
 export type OAuthErrorCode = typeof OAUTH_ERROR_CODES[number]
 

@@ -35,6 +35,8 @@ export interface ClientInput {
   backchannelLogoutUri?: string | null
   /** Its users must use a second factor in the browser (enrolling one first when they have none). */
   requireMfa?: boolean
+  /** RFC 9449 §5.2: every token request must carry a DPoP proof. */
+  dpopBoundAccessTokens?: boolean
   /** Legacy: the password grant gives tokens to users with a second factor, on the password alone. */
   passwordGrantSkipsMfa?: boolean
   /** Its authorization requests must be pushed first (RFC 9126, POST /par). */
@@ -128,6 +130,7 @@ export async function createClient (storage: Storage, id: string, input: ClientI
       userinfoAlg: input.userinfoAlg ?? null,
       backchannelLogoutUri: input.backchannelLogoutUri ?? null,
       requireMfa: input.requireMfa ?? false,
+      dpopBoundAccessTokens: input.dpopBoundAccessTokens ?? false,
       passwordGrantSkipsMfa: input.passwordGrantSkipsMfa ?? false,
       requirePar: input.requirePar ?? false,
       exchangeSources: exchangeSources ?? [],
@@ -163,6 +166,8 @@ export interface ClientPatchInput {
   /** null: no back-channel logout. */
   backchannelLogoutUri?: string | null
   requireMfa?: boolean
+  /** RFC 9449 §5.2: every token request must carry a DPoP proof. */
+  dpopBoundAccessTokens?: boolean
   passwordGrantSkipsMfa?: boolean
   requirePar?: boolean
   /** Replaces the list ([] empties it). */
@@ -207,6 +212,7 @@ export async function updateClient (deps: ClientAdminDeps, id: string, patch: Cl
     postLogoutRedirectUris: next.postLogoutRedirectUris,
     ...(patch.skipConsent === undefined ? {} : { skipConsent: patch.skipConsent }),
     ...(patch.requireMfa === undefined ? {} : { requireMfa: patch.requireMfa }),
+    ...(patch.dpopBoundAccessTokens === undefined ? {} : { dpopBoundAccessTokens: patch.dpopBoundAccessTokens }),
     ...(patch.passwordGrantSkipsMfa === undefined ? {} : { passwordGrantSkipsMfa: patch.passwordGrantSkipsMfa }),
     ...(patch.requirePar === undefined ? {} : { requirePar: patch.requirePar }),
     ...(providers === undefined ? {} : { providers }),
@@ -246,6 +252,7 @@ export function toClientView (client: Client) {
     userinfo_alg: client.userinfoAlg,
     backchannel_logout_uri: client.backchannelLogoutUri,
     require_mfa: client.requireMfa,
+    dpop_bound_access_tokens: client.dpopBoundAccessTokens,
     password_grant_skips_mfa: client.passwordGrantSkipsMfa,
     require_pushed_authorization_requests: client.requirePar,
     exchange_sources: client.exchangeSources,

@@ -30,6 +30,7 @@ export async function issueCode (storage: Storage, input: { request: Authorizati
     amr: input.amr,
     credentialVersion: input.credentialVersion,
     resources: (request.resources ?? []).map((r) => r.uri),
+    dpopJkt: request.dpopJkt ?? null,
     createdAt: now,
     expiresAt: now + AUTHORIZATION_CODE_TTL_SECONDS,
     redeemedAt: null,

@@ -71,6 +71,8 @@ export interface AuthorizationRequest extends ClientTarget {
   acrValues?: string
   /** The registered resources (RFC 8707) the request names through `resource`, in order; absent or [] when none. */
   resources?: Resource[]
+  /** RFC 9449 §10: `dpop_jkt`, the thumbprint of the DPoP key the code is bound to (its exchange needs a proof with that key). */
+  dpopJkt?: string
 }
 
 /** A parameter sent once (a string), or undefined; a repeated one is reported by `repeated`. */
@@ -216,6 +218,9 @@ export function checkAuthorizationRequest (
       throw err
     }
   }
+  // RFC 9449 §10: a SHA-256 JWK thumbprint (RFC 7638), base64url: 43 characters.
+  const dpopJkt = single(query, 'dpop_jkt')
+  if (dpopJkt !== undefined && !/^[A-Za-z0-9_-]{43}$/.test(dpopJkt)) fail('invalid_request', 'dpop_jkt is not a JWK SHA-256 thumbprint')
   return {
     client: target.client,
     ...to,
@@ -227,7 +232,8 @@ export function checkAuthorizationRequest (
     loginHint: loginHint?.slice(0, 128),
     idTokenHint: idTokenHintOf(single(query, 'id_token_hint'), target.client, readIdTokenHint, fail),
     claims,
-    ...(acrValues === undefined ? {} : { acrValues })
+    ...(acrValues === undefined ? {} : { acrValues }),
+    ...(dpopJkt === undefined ? {} : { dpopJkt })
   }
 }
 

@@ -43,6 +43,7 @@ export const DEFAULT_CLIENT: Client = Object.freeze({
   firstUsedAt: null,
   exchangeSources: [],
   exchangeTargets: [],
+  dpopBoundAccessTokens: false,
   createdAt: 0,
   updatedAt: 0
 }) as Client

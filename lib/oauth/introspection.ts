@@ -26,6 +26,8 @@ export interface Introspection {
   jti?: string
   /** RFC 8693 §4.1: the actor of an exchanged token (§2.2.1: introspection shows it). */
   act?: ActorClaim
+  /** RFC 9449 §6.2: the DPoP key a bound token is bound to (its token_type is then DPoP). */
+  cnf?: { jkt: string }
 }
 
 export interface IntrospectionDeps {
@@ -63,10 +65,13 @@ async function answerFor (found: PresentedToken, callerId: string, deps: Introsp
   if (found?.kind === 'access_token') {
     const standing = await tokenStanding(found.claims, storage, deps.audience)
     if (!standing) return INACTIVE
-    const { iss, sub, aud, exp, iat, jti, client_id: clientId, act } = found.claims
+    const { iss, sub, aud, exp, iat, jti, client_id: clientId, act, cnf } = found.claims
     // The scopes it holds now: those taken from its user or client since it was issued are not reported.
-    const answer: Introspection = { active: true, scope: standing.scope, client_id: clientId, username: standing.user?.username, token_type: 'Bearer', exp, iat, sub, aud, iss, jti }
+    const tokenType = cnf === undefined ? 'Bearer' : 'DPoP'
+    const answer: Introspection = { active: true, scope: standing.scope, client_id: clientId, username: standing.user?.username, token_type: tokenType, exp, iat, sub, aud, iss, jti }
     if (act !== undefined) answer.act = act
+    // RFC 9449 §6.2: the resource server checks the proof's key against this.
+    if (cnf !== undefined) answer.cnf = { jkt: cnf.jkt }
     return answer
   }
   if (found?.kind === 'refresh_token') {

@@ -8,6 +8,7 @@ import { RESPONSE_MODES } from '../../schemas/vocabulary.js'
 import { CLAIMS_SUPPORTED } from './claims.js'
 import { SIGNING_ALGS } from '../keys/algorithm.js'
 import { ACR_VALUES_SUPPORTED } from '../mfa/assurance.js'
+import { DPOP_SIGNING_ALGS } from './dpop-proof.js'
 
 /** How clients may authenticate at the token and revocation endpoints (RFC 6749 §2.3). */
 export const TOKEN_ENDPOINT_AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'none'] as const
@@ -39,6 +40,8 @@ export function serverMetadata (config: Pick<Config, 'issuer'> & Partial<Pick<Co
     response_types_supported: ['code'],
     response_modes_supported: [...RESPONSE_MODES],
     code_challenge_methods_supported: ['S256'],
+    // RFC 9449 §5.1: the algorithms a DPoP proof may be signed with (lib/oauth/dpop-proof.ts).
+    dpop_signing_alg_values_supported: [...DPOP_SIGNING_ALGS],
     // RFC 9207: every redirect back carries `iss`.
     authorization_response_iss_parameter_supported: true,
     subject_types_supported: ['public'],

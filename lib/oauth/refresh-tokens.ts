@@ -21,6 +21,8 @@ export interface Family {
   claims?: RequestedClaims | null
   /** The resources (RFC 8707) granted at authorization: the family's later tokens may name these only. */
   resources?: string[]
+  /** RFC 9449 §5: the DPoP key a public client's family is bound to; null (or absent): not bound. */
+  dpopJkt?: string | null
 }
 
 /**

@@ -31,6 +31,8 @@ export interface CheckedRegistration {
   logoUri: string | null
   /** RFC 9126 §6 require_pushed_authorization_requests: its authorization requests must come through POST /par. */
   requirePar: boolean
+  /** RFC 9449 §5.2 `dpop_bound_access_tokens` (default false). */
+  dpopBoundAccessTokens: boolean
   /** The rest, echoed as stored: response_types, token_endpoint_auth_method, contacts, tos_uri, policy_uri. */
   metadata: {
     response_types: string[]
@@ -100,6 +102,8 @@ export function checkRegistration (body: RegistrationRequest, context: Registrat
 
   const clientName = optionalString(body, 'client_name')
   if (clientName !== undefined) plainText(clientName, 'client_name', REGISTRATION_LIMITS.nameLength)
+  const dpopBound = body.dpop_bound_access_tokens
+  if (dpopBound !== undefined && typeof dpopBound !== 'boolean') throw invalidClientMetadata('dpop_bound_access_tokens: true or false')
 
   return {
     isPublic,
@@ -110,6 +114,7 @@ export function checkRegistration (body: RegistrationRequest, context: Registrat
     clientUri: webUri(body, 'client_uri'),
     logoUri: webUri(body, 'logo_uri'),
     requirePar: requiresPar(body),
+    dpopBoundAccessTokens: dpopBound === true,
     metadata
   }
 }

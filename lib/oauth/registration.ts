@@ -151,6 +151,7 @@ function clientFields (checked: CheckedRegistration) {
     clientUri: checked.clientUri,
     logoUri: checked.logoUri,
     requirePar: checked.requirePar,
+    dpopBoundAccessTokens: checked.dpopBoundAccessTokens,
     registrationMetadata: checked.metadata
   }
 }
@@ -177,7 +178,8 @@ export function registrationView (config: Pick<Config, 'issuer'>, client: Client
     tos_uri: meta.tos_uri,
     policy_uri: meta.policy_uri,
     // RFC 9126 §6: said only when set (false is the default).
-    ...(client.requirePar ? { require_pushed_authorization_requests: true } : {})
+    ...(client.requirePar ? { require_pushed_authorization_requests: true } : {}),
+    dpop_bound_access_tokens: client.dpopBoundAccessTokens
   }
 }
 

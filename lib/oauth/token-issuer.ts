@@ -6,6 +6,7 @@ import type { ActorClaim } from './access-token-rules.js'
 import type { AccessTokens } from './access-tokens.js'
 import type { IdTokens } from './id-tokens.js'
 import type { RefreshTokens } from './refresh-tokens.js'
+import { familyBinding } from './dpop-binding.js'
 import { parseScope } from './scopes.js'
 import { BAD_CREDENTIALS } from './sign-in.js'
 
@@ -13,7 +14,8 @@ export interface TokenReply {
   access_token: string
   /** RFC 8693 §2.2.1: what a token exchange issued (the access token's type URI). */
   issued_token_type?: string
-  token_type: 'Bearer'
+  /** RFC 9449 §5.1: `DPoP` when the access token is bound to a DPoP key. */
+  token_type: 'Bearer' | 'DPoP'
   expires_in: number
   scope?: string
   refresh_token?: string
@@ -31,7 +33,7 @@ export interface IssueOptions {
    */
   user?: Pick<User, 'id' | 'credentialVersion'>
   /** `idTokenAlg`: how its ID tokens are signed (absent or null: RS256). */
-  client: Pick<Client, 'id' | 'generation'> & Partial<Pick<Client, 'idTokenAlg'>>
+  client: Pick<Client, 'id' | 'generation'> & Partial<Pick<Client, 'idTokenAlg' | 'isPublic'>>
   /** The access token's scopes (and the reply's `scope`). */
   scope: string
   /**
@@ -58,6 +60,11 @@ export interface IssueOptions {
    * the subject token came from, so that revoking that family ends this token too (it never starts one).
    */
   exchange?: { act: ActorClaim, issuedTokenType: string, grantId: string | undefined }
+  /**
+   * RFC 9449: the thumbprint of the request's DPoP key. The access token is bound to it (`cnf.jkt`, token_type DPoP),
+   * and so is a family a public client starts here (lib/oauth/dpop-binding.ts `familyBinding`).
+   */
+  dpopJkt?: string
 }
 
 /** How far ahead `ready()` makes sure the keys can be trusted: the time a grant takes between the two. */
@@ -107,7 +114,7 @@ export class TokenIssuer {
     let family = options.family
     // A family starts for a user when asked to, or when the plan holds its grant id (chosen for it beforehand).
     if (family === undefined && user !== undefined && (plan ? plan.grantId !== undefined : options.refresh === true)) {
-      const started = await this.#refreshTokens.start({ clientId: client.id, userId: user.id, credentialVersion: user.credentialVersion, scope: grantedScope, claims: options.claims ?? null, resources: options.resources ?? [] }, plan?.grantId)
+      const started = await this.#refreshTokens.start({ clientId: client.id, userId: user.id, credentialVersion: user.credentialVersion, scope: grantedScope, claims: options.claims ?? null, resources: options.resources ?? [], dpopJkt: familyBinding(client, options.dpopJkt) }, plan?.grantId)
       // The password was changed, or the user disabled or deleted, after the sign-in read them: no token, and
       // the same answer as a wrong password (the password used is a wrong one now).
       if (!started) throw invalidGrant(BAD_CREDENTIALS)
@@ -126,11 +133,13 @@ export class TokenIssuer {
       // What /userinfo may release: a token for another API is never accepted there.
       userinfoClaims: options.resource === undefined ? options.claims?.userinfo : undefined,
       audience: options.resource?.uri,
-      act: options.exchange?.act
+      act: options.exchange?.act,
+      dpopJkt: options.dpopJkt
     }, now)
+    const tokenType = options.dpopJkt === undefined ? 'Bearer' : 'DPoP'
     const reply: TokenReply = options.exchange === undefined
-      ? { access_token: token, token_type: 'Bearer', expires_in: this.#accessTokens.ttl }
-      : { access_token: token, issued_token_type: options.exchange.issuedTokenType, token_type: 'Bearer', expires_in: this.#accessTokens.ttl }
+      ? { access_token: token, token_type: tokenType, expires_in: this.#accessTokens.ttl }
+      : { access_token: token, issued_token_type: options.exchange.issuedTokenType, token_type: tokenType, expires_in: this.#accessTokens.ttl }
     if (scope) reply.scope = scope
     if (family) reply.refresh_token = family.refreshToken
     if (options.idToken && user && parseScope(grantedScope).includes('openid')) {

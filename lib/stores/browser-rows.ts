@@ -46,6 +46,7 @@ export const toAuthorizationCode = (r: Row): AuthorizationCode => ({
   amr: jsonOr<string[]>(r.amr, []),
   credentialVersion: num(r.credential_version ?? 0),
   resources: resourcesOf(r.resources),
+  dpopJkt: strOrNull(r.dpop_jkt),
   createdAt: num(r.created_at),
   expiresAt: num(r.expires_at),
   redeemedAt: numOrNull(r.redeemed_at),

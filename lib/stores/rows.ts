@@ -61,6 +61,7 @@ export const toClient = (r: Row): Client => ({
   firstUsedAt: numOrNull(r.first_used_at),
   exchangeSources: r.exchange_sources === undefined || r.exchange_sources === null ? [] : list<string>(r.exchange_sources),
   exchangeTargets: r.exchange_targets === undefined || r.exchange_targets === null ? [] : list<string>(r.exchange_targets),
+  dpopBoundAccessTokens: Boolean(r.dpop_bound_access_tokens),
   createdAt: num(r.created_at),
   updatedAt: num(r.updated_at)
 })
@@ -82,6 +83,7 @@ export const toGrant = (r: Row): Grant => ({
   claims: requestedClaimsOf(r.claims),
   credentialVersion: num(r.credential_version ?? 0),
   resources: resourcesOf(r.resources),
+  dpopJkt: strOrNull(r.dpop_jkt),
   createdAt: num(r.created_at),
   expiresAt: num(r.expires_at),
   revokedAt: numOrNull(r.revoked_at)
@@ -136,7 +138,7 @@ export const toSigningKey = (r: Row): SigningKey => ({
  * A refresh token with its grant in one statement (one snapshot), shared by both backends; append the
  * placeholder for the hash (`?` or `$1`).
  */
-export const SELECT_TOKEN_WITH_GRANT = `SELECT t.*, g.client_id, g.user_id, g.scope AS grant_scope, g.claims AS grant_claims, g.resources AS grant_resources, g.credential_version, g.created_at AS grant_created_at,
+export const SELECT_TOKEN_WITH_GRANT = `SELECT t.*, g.client_id, g.user_id, g.scope AS grant_scope, g.claims AS grant_claims, g.resources AS grant_resources, g.dpop_jkt AS grant_dpop_jkt, g.credential_version, g.created_at AS grant_created_at,
     g.expires_at AS grant_expires_at, g.revoked_at AS grant_revoked_at
   FROM refresh_tokens t JOIN grants g ON g.id = t.grant_id WHERE t.hash = `
 
@@ -149,6 +151,7 @@ export const toTokenWithGrant = (r: Row): { token: RefreshToken, grant: Grant } 
     scope: r.grant_scope,
     claims: r.grant_claims,
     resources: r.grant_resources,
+    dpop_jkt: r.grant_dpop_jkt,
     credential_version: r.credential_version,
     created_at: r.grant_created_at,
     expires_at: r.grant_expires_at,
@@ -211,6 +214,7 @@ export function clientPatchColumns (patch: ClientPatch): Array<[string, unknown]
   if (patch.registrationTokenHash !== undefined) columns.push(['registration_token_hash', patch.registrationTokenHash])
   if (patch.exchangeSources !== undefined) columns.push(['exchange_sources', JSON.stringify(patch.exchangeSources)])
   if (patch.exchangeTargets !== undefined) columns.push(['exchange_targets', JSON.stringify(patch.exchangeTargets)])
+  if (patch.dpopBoundAccessTokens !== undefined) columns.push(['dpop_bound_access_tokens', patch.dpopBoundAccessTokens])
   return columns
 }
 

@@ -233,6 +233,11 @@ export interface Client {
   exchangeSources: string[]
   /** The resources (URIs) it may exchange a token for (the new token's `aud`); empty: none (invalid_target). */
   exchangeTargets: string[]
+  /**
+   * RFC 9449 §5.2 `dpop_bound_access_tokens`: every token request must carry a DPoP proof (none: invalid_dpop_proof),
+   * so its access tokens are always sender-constrained.
+   */
+  dpopBoundAccessTokens: boolean
   createdAt: number
   updatedAt: number
 }
@@ -244,7 +249,7 @@ export type ClientRegistration = RegistrationMode | 'cimd'
 
 /** The client fields a registration may leave out (the store's defaults apply). */
 type OptionalClientFields = 'postLogoutRedirectUris' | 'skipConsent' | 'providers' | 'pkce' | 'idTokenAlg' | 'userinfoAlg' | 'backchannelLogoutUri'
-  | 'requireMfa' | 'passwordGrantSkipsMfa' | 'exchangeSources' | 'exchangeTargets' | 'requirePar' | RegistrationFields
+  | 'requireMfa' | 'passwordGrantSkipsMfa' | 'exchangeSources' | 'exchangeTargets' | 'requirePar' | 'dpopBoundAccessTokens' | RegistrationFields
 /** What RFC 7591/7592 registration writes (lib/oauth/registration.ts). */
 type RegistrationFields = 'registration' | 'clientName' | 'clientUri' | 'logoUri' | 'registrationMetadata' | 'registrationTokenHash' | 'registeredBy'
 export type NewClient = Omit<Client, 'createdAt' | 'updatedAt' | 'generation' | 'firstUsedAt' | OptionalClientFields> & Partial<Pick<Client, OptionalClientFields>>
@@ -311,6 +316,11 @@ export interface Grant {
   credentialVersion: number
   /** The RFC 8707 resources (URIs) granted at authorization: the family's access tokens may name these, never another. Absent when written: []. */
   resources?: string[]
+  /**
+   * RFC 9449 §5: the DPoP key (its thumbprint) a public client's family is bound to: each refresh needs a proof
+   * signed with it. Absent or null: not bound (a confidential client's family, or one started without a proof).
+   */
+  dpopJkt?: string | null
   createdAt: number
   /** Absolute end of the family: rotation never extends it. */
   expiresAt: number
@@ -584,6 +594,8 @@ export interface AuthorizationCode {
   credentialVersion: number
   /** The RFC 8707 resources (URIs) the authorization request named, carried into the grant. Absent when written: []. */
   resources?: string[]
+  /** RFC 9449 §10: the `dpop_jkt` of the authorization request: the exchange needs a proof signed with that key. Absent or null: none. */
+  dpopJkt?: string | null
   createdAt: number
   expiresAt: number
   /** Set by the one redemption that won; a second presentation is a replay. */

@@ -23,6 +23,7 @@ export function browserStoreSuite (t: Test, open: () => Promise<Storage>, openTw
     amr: [],
     credentialVersion: 0,
     resources: [],
+    dpopJkt: null,
     createdAt: now,
     expiresAt: now + 60,
     redeemedAt: null,
@@ -175,6 +176,18 @@ export function browserStoreSuite (t: Test, open: () => Promise<Storage>, openTw
     t.same((await s.codes.find(none.hash))?.resources, [])
     const redeemed = await s.codes.redeem(two.hash, now, { jti: 'j', exp: now + 60 })
     t.same(redeemed.outcome === 'redeemed' && redeemed.code.resources, ['https://b.test/api', 'https://a.test/mcp'], 'and given back by the redemption')
+  })
+
+  t.test('authorization codes: the dpop_jkt (RFC 9449 §10) they are bound to; none reads back as null', async (t) => {
+    const s = await open()
+    t.teardown(() => s.close())
+    const bound = code({ dpopJkt: 'jkt-1' })
+    await s.codes.create(bound)
+    t.equal((await s.codes.find(bound.hash))?.dpopJkt, 'jkt-1')
+    const none = code()
+    delete none.dpopJkt
+    await s.codes.create(none)
+    t.equal((await s.codes.find(none.hash))?.dpopJkt, null)
   })
 
   t.test('authorization codes: one issued without a PKCE challenge reads back without one, redeemed or not', async (t) => {

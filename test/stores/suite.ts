@@ -286,6 +286,26 @@ export function storeSuite (t: Test, open: () => Promise<Storage>): void {
     t.equal((await s.grants.findGrant(plain))?.claims, null, 'none asked for: null')
   })
 
+  t.test('DPoP (RFC 9449): a client\'s dpop_bound_access_tokens, a family\'s key (from find, findToken and rotate), none by default', async (t) => {
+    const s = await open()
+    t.teardown(() => s.close())
+    await s.clients.create({ id: 'c1', secretHash: 'sh', isPublic: false, grantTypes: ['client_credentials'], scope: null, redirectUris: [] })
+    t.equal((await s.clients.find('c1'))?.dpopBoundAccessTokens, false, 'off by default')
+    t.equal((await s.clients.update('c1', { dpopBoundAccessTokens: true }))?.dpopBoundAccessTokens, true)
+    t.equal((await s.clients.find('c1'))?.dpopBoundAccessTokens, true, 'read back as written')
+    t.equal((await s.clients.create({ id: 'dpop', secretHash: null, isPublic: true, grantTypes: ['password'], scope: null, redirectUris: [], dpopBoundAccessTokens: true })).dpopBoundAccessTokens, true, 'set at creation')
+    const grantId = randomUUID()
+    const rt = token(grantId)
+    await createGrant(s, { id: grantId, clientId: 'c1', userId: 'u1', scope: 'openid', dpopJkt: 'jkt-1', createdAt: now, expiresAt: now + 86400 }, rt)
+    t.equal((await s.grants.findGrant(grantId))?.dpopJkt, 'jkt-1')
+    t.equal((await s.grants.findToken(rt.hash))?.grant.dpopJkt, 'jkt-1')
+    const rotated = await s.grants.rotate(rt.hash, token(grantId), deny)
+    t.equal(rotated.outcome === 'rotated' && rotated.grant.dpopJkt, 'jkt-1', 'and from a rotation')
+    const plain = randomUUID()
+    await createGrant(s, { id: plain, clientId: 'c1', userId: 'u1', scope: 'openid', createdAt: now, expiresAt: now + 86400 }, token(plain))
+    t.equal((await s.grants.findGrant(plain))?.dpopJkt, null, 'unbound: null')
+  })
+
   t.test('users: list order compares bytes, whatever the locale', async (t) => {
     const s = await open()
     t.teardown(() => s.close())

@@ -5,6 +5,7 @@ import { idTokenUserClaims } from '../claims.js'
 import { revokeIssued } from '../revocation.js'
 import { pickResource, scopesAtRedemption, stillRegistered } from '../resources.js'
 import { formatScope } from '../scopes.js'
+import { checkCodeBinding } from '../dpop-binding.js'
 import type { Grant } from './types.js'
 
 /**
@@ -19,7 +20,7 @@ export const authorizationCodeGrant: Grant<'code'> = {
   // Public clients authenticate with `client_id` alone (method none) and PKCE.
   allowsAnonymous: false,
   parameters: ['code'],
-  async handle ({ body, client, log }, { storage, issuer, clock, config, events }) {
+  async handle ({ body, client, dpopJkt, log }, { storage, issuer, clock, config, events }) {
     const hash = digest(body.code)
     const now = clock.now()
     const code = await storage.codes.find(hash)
@@ -30,6 +31,7 @@ export const authorizationCodeGrant: Grant<'code'> = {
         throw invalidGrant(code.codeChallenge === null ? 'a code_verifier was sent for a code issued without a code challenge' : 'code_verifier does not match the code challenge')
       }
       if (code.expiresAt <= now) throw invalidGrant('the authorization code has expired')
+      checkCodeBinding(code, dpopJkt)
     }
     // RFC 8707 §2.2: the resource this token is for, among those the authorization named; checked before the code is spent.
     const granted = await stillRegistered(code.resources ?? [], storage.resources)
@@ -63,6 +65,7 @@ export const authorizationCodeGrant: Grant<'code'> = {
       resource,
       resources: granted.map((r) => r.uri),
       plan,
+      dpopJkt,
       claims: code.claims,
       idToken: { nonce: code.nonce, authTime: code.authTime, amr: code.amr ?? [], sid: code.sid ?? null, userClaims: idTokenUserClaims(user, code.claims ?? null) }
     })

@@ -12,12 +12,12 @@ export const clientCredentialsGrant: Grant<never> = {
   grantType: 'client_credentials',
   allowsAnonymous: false,
   parameters: [],
-  async handle ({ body, client }, { issuer, storage }) {
+  async handle ({ body, client, dpopJkt }, { issuer, storage }) {
     // §4.4: confidential clients only (a public client cannot be given this grant, but be sure).
     if (client.isPublic) throw invalidClient(false, 'public clients cannot use client_credentials')
     const resource = await requestedResource(body.resource, storage.resources)
     const allowed = parseScope(client.scope)
     const scope = grantScope(body.scope, resource === undefined ? allowed : scopesForResource(allowed, resource, client))
-    return issuer.issue({ client, scope, resource })
+    return issuer.issue({ client, scope, resource, dpopJkt })
   }
 }

@@ -17,7 +17,7 @@ export const deviceCodeGrant: Grant<'device_code'> = {
   grantType: DEVICE_CODE_GRANT,
   allowsAnonymous: false,
   parameters: ['device_code'],
-  async handle ({ body, client }, { storage, issuer, clock }) {
+  async handle ({ body, client, dpopJkt }, { storage, issuer, clock }) {
     const hash = digest(body.device_code)
     const now = clock.now()
     const polled = await storage.deviceCodes.poll(hash, now, SLOW_DOWN_SECONDS)
@@ -47,6 +47,7 @@ export const deviceCodeGrant: Grant<'device_code'> = {
       resource,
       resources: granted.map((r) => r.uri),
       refresh: client.grantTypes.includes('refresh_token'),
+      dpopJkt,
       idToken: { nonce: null, authTime: approval.authTime, amr: approval.amr, sid: approval.sid, userClaims: idTokenUserClaims(user, null) }
     })
   }

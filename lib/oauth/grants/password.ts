@@ -14,7 +14,7 @@ export const passwordGrant: Grant<'username' | 'password'> = {
   allowsAnonymous: true,
   parameters: ['username', 'password'],
   disabled: (config) => config.passwordGrant ? undefined : 'the password grant is disabled on this server',
-  async handle ({ body, client, clientIp, addressKey, log }, { storage, passwords, issuer, throttle, events, config }) {
+  async handle ({ body, client, clientIp, addressKey, dpopJkt, log }, { storage, passwords, issuer, throttle, events, config }) {
     const { username, password } = body
     // Before the password is checked: an unknown resource costs no sign-in attempt (RFC 8707 §2.2).
     const resource = await requestedResource(body.resource, storage.resources)
@@ -33,11 +33,11 @@ export const passwordGrant: Grant<'username' | 'password'> = {
     if (resource !== undefined) {
       // A token for another API (RFC 8707): the scopes it defines, within the client's list; the family may name it alone.
       const scope = grantScope(body.scope, scopesForResource(parseScope(resource.scope), resource, client))
-      return issuer.issue({ user, client, scope, refresh, resource, resources: [resource.uri] })
+      return issuer.issue({ user, client, scope, refresh, resource, resources: [resource.uri], dpopJkt })
     }
     const userScopes = parseScope(user.scope)
     const allowed = client.scope === null ? userScopes : intersect(userScopes, parseScope(client.scope))
     const scope = grantScope(body.scope, allowed)
-    return issuer.issue({ user, client, scope, refresh })
+    return issuer.issue({ user, client, scope, refresh, dpopJkt })
   }
 }

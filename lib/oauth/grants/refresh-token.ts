@@ -1,6 +1,7 @@
 import { invalidGrant, invalidScope } from '../../errors.js'
 import { pickResource, requestedResource, scopesForResource } from '../resources.js'
 import { currentScope, formatScope, parseScope } from '../scopes.js'
+import { checkRefreshBinding } from '../dpop-binding.js'
 import type { Grant } from './types.js'
 
 /**
@@ -11,11 +12,13 @@ export const refreshTokenGrant: Grant<'refresh_token'> = {
   grantType: 'refresh_token',
   allowsAnonymous: true,
   parameters: ['refresh_token'],
-  async handle ({ body, client, log }, { storage, issuer, events }) {
+  async handle ({ body, client, dpopJkt, log }, { storage, issuer, events }) {
     const found = await issuer.refreshTokens.find(body.refresh_token)
     // Bound to the client it was issued to (§6, §10.4): another client's token is simply invalid.
     if (!found || found.grant.clientId !== client.id) throw invalidGrant()
     const { grant } = found
+    // RFC 9449 §5: a public client's family is bound to its DPoP key; checked before the token is spent.
+    checkRefreshBinding(grant, dpopJkt)
     // RFC 8707 §2.2: only a resource granted at authorization, never another (SECURITY-CASES D4); checked before the
     // token is spent, so a refused request leaves it usable.
     const target = pickResource(body.resource, grant.resources ?? [])
@@ -45,6 +48,6 @@ export const refreshTokenGrant: Grant<'refresh_token'> = {
     }
     if (result.outcome !== 'rotated' || result.next === undefined) throw invalidGrant()
     // What the `claims` parameter asked for at /userinfo stays with the family (lib/oauth/claims.ts).
-    return issuer.issue({ user, client, scope: formatScope(scope), family: { grantId: grant.id, refreshToken: result.next }, claims: grant.claims, resource })
+    return issuer.issue({ user, client, scope: formatScope(scope), family: { grantId: grant.id, refreshToken: result.next }, claims: grant.claims, resource, dpopJkt })
   }
 }

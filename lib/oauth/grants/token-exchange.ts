@@ -15,7 +15,7 @@ export const tokenExchangeGrant: Grant<'subject_token' | 'subject_token_type'> =
   grantType: TOKEN_EXCHANGE_GRANT,
   allowsAnonymous: false,
   parameters: ['subject_token', 'subject_token_type'],
-  async handle ({ body, client, clientIp, log }, { storage, issuer, accessTokens, events, config }) {
+  async handle ({ body, client, clientIp, dpopJkt, log }, { storage, issuer, accessTokens, events, config }) {
     // A public client proves nothing about who it is: exchange is for confidential clients (a resource server, a
     // backend), as client_credentials is. Registration refuses the grant to public clients; be sure all the same.
     if (client.isPublic) throw unauthorizedClient('public clients cannot use token exchange')
@@ -43,6 +43,7 @@ export const tokenExchangeGrant: Grant<'subject_token' | 'subject_token_type'> =
       client,
       scope,
       resource: target,
+      dpopJkt,
       exchange: { act, issuedTokenType: ACCESS_TOKEN_TYPE, grantId: subject.claims.grant_id }
     })
     events.emit({ type: 'token_exchanged', clientId: client.id, userId: user.id, subjectClientId: subject.claims.client_id, audience: target.uri, actor, ip: clientIp }, log)

@@ -35,6 +35,8 @@ export interface GrantRequest<P extends TokenParameter = never> {
   clientIp: string
   /** The same address as per-address limits count it (`request.addressKey`: an IPv6 address by its network). */
   addressKey: string
+  /** RFC 9449: the thumbprint of the key of the request's DPoP proof (checked by the route); undefined without one. */
+  dpopJkt?: string
   log: FastifyBaseLogger
 }
 

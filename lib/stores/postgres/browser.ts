@@ -154,11 +154,11 @@ export class PostgresAuthorizationCodeStore implements AuthorizationCodeStore {
   async create (c: AuthorizationCode): Promise<void> {
     assertNoNul(c, 'authorization code')
     await this.#db.query({
-      name: 'gh_codes_insert_v7',
+      name: 'gh_codes_insert_v8',
       text: `INSERT INTO authorization_codes (hash, client_id, user_id, redirect_uri, code_challenge, nonce, scope, auth_time, session_hash, created_at, expires_at,
-        credential_version, claims, sid, amr, resources) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
+        credential_version, claims, sid, amr, resources, dpop_jkt) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
       values: [c.hash, c.clientId, c.userId, c.redirectUri, codeChallengeColumn(c.codeChallenge), c.nonce, c.scope, c.authTime, c.sessionHash, c.createdAt, c.expiresAt, c.credentialVersion, requestedClaimsColumn(c.claims), c.sid ?? null,
-        JSON.stringify(c.amr ?? []), resourcesColumn(c.resources)]
+        JSON.stringify(c.amr ?? []), resourcesColumn(c.resources), c.dpopJkt ?? null]
     })
   }
 

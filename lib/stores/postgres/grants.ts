@@ -22,7 +22,7 @@ const rotateAtOnce = `WITH g AS (
   ), spent AS (
     UPDATE refresh_tokens t SET consumed_at = $2 FROM g
     WHERE t.hash = $1 AND t.grant_id = g.id AND t.consumed_at IS NULL AND t.expires_at > $2
-    RETURNING t.hash, t.grant_id, t.scope, t.issued_at, t.expires_at, NULL::bigint AS consumed_at, g.client_id, g.user_id, g.scope AS grant_scope, g.claims AS grant_claims, g.resources AS grant_resources,
+    RETURNING t.hash, t.grant_id, t.scope, t.issued_at, t.expires_at, NULL::bigint AS consumed_at, g.client_id, g.user_id, g.scope AS grant_scope, g.claims AS grant_claims, g.resources AS grant_resources, g.dpop_jkt AS grant_dpop_jkt,
       g.credential_version, g.created_at AS grant_created_at, g.expires_at AS grant_expires_at, g.revoked_at AS grant_revoked_at
   ), next AS (
     INSERT INTO refresh_tokens (hash, grant_id, scope, issued_at, expires_at) SELECT $3, grant_id, $4, $5, $6 FROM spent
@@ -50,16 +50,16 @@ export class PostgresGrantStore implements GrantStore {
     // user row: a password change or disable (UPDATE users) waits for this statement, or this one waits for it and
     // then finds the new credential version (READ COMMITTED re-reads the row) and inserts nothing.
     const inserted = await this.#db.query({
-      name: 'gh_grants_insert_with_token_v2',
+      name: 'gh_grants_insert_with_token_v3',
       text: `WITH g AS (
-          INSERT INTO grants (id, client_id, user_id, scope, credential_version, created_at, expires_at, claims, resources)
-          SELECT $1, $2, u.id, $3, u.credential_version, $4, $5, $12, $13
+          INSERT INTO grants (id, client_id, user_id, scope, credential_version, created_at, expires_at, claims, resources, dpop_jkt)
+          SELECT $1, $2, u.id, $3, u.credential_version, $4, $5, $12, $13, $14
           FROM (SELECT id, credential_version FROM users WHERE id = $6 AND credential_version = $7 AND NOT disabled FOR SHARE) u
           RETURNING id
         )
         INSERT INTO refresh_tokens (hash, grant_id, scope, issued_at, expires_at) SELECT $8, g.id, $9, $10, $11 FROM g`,
       values: [grant.id, grant.clientId, grant.scope, grant.createdAt, grant.expiresAt, grant.userId, grant.credentialVersion,
-        first.hash, first.scope, first.issuedAt, first.expiresAt, requestedClaimsColumn(grant.claims), resourcesColumn(grant.resources)]
+        first.hash, first.scope, first.issuedAt, first.expiresAt, requestedClaimsColumn(grant.claims), resourcesColumn(grant.resources), grant.dpopJkt ?? null]
     })
     return inserted.rowCount === 1
   }

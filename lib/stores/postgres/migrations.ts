@@ -381,7 +381,12 @@ export const postgresMigrations: string[] = [
      expires_at BIGINT NOT NULL
    );
    CREATE INDEX pushed_requests_expiry ON pushed_requests (expires_at);
-   ALTER TABLE clients ADD COLUMN require_par BOOLEAN NOT NULL DEFAULT FALSE;`
+   ALTER TABLE clients ADD COLUMN require_par BOOLEAN NOT NULL DEFAULT FALSE;`,
+  // DPoP (RFC 9449, docs/dpop.md): a client that must send proofs (§5.2 dpop_bound_access_tokens); the key a public
+  // client's refresh family is bound to (§5); the key an authorization code is bound to by `dpop_jkt` (§10).
+  `ALTER TABLE clients ADD COLUMN dpop_bound_access_tokens BOOLEAN NOT NULL DEFAULT false;
+   ALTER TABLE grants ADD COLUMN dpop_jkt TEXT;
+   ALTER TABLE authorization_codes ADD COLUMN dpop_jkt TEXT;`
 ]
 
 /**

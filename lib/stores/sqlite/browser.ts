@@ -122,7 +122,7 @@ export class SqliteAuthorizationCodeStore implements AuthorizationCodeStore {
 
   constructor (db: Database.Database) {
     this.#insert = db.prepare(`INSERT INTO authorization_codes (hash, client_id, user_id, redirect_uri, code_challenge, nonce, scope, auth_time,
-      session_hash, created_at, expires_at, credential_version, claims, sid, amr, resources) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+      session_hash, created_at, expires_at, credential_version, claims, sid, amr, resources, dpop_jkt) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
     this.#find = db.prepare('SELECT * FROM authorization_codes WHERE hash = ?')
     this.#redeem = db.prepare('UPDATE authorization_codes SET redeemed_at = ?, issued = ? WHERE hash = ? AND redeemed_at IS NULL RETURNING *')
     // Issue order: creation time, then rowid (it grows with each insert) for codes issued in the same second.
@@ -132,7 +132,7 @@ export class SqliteAuthorizationCodeStore implements AuthorizationCodeStore {
   }
 
   async create (c: AuthorizationCode): Promise<void> {
-    this.#insert.run(c.hash, c.clientId, c.userId, c.redirectUri, codeChallengeColumn(c.codeChallenge), c.nonce, c.scope, c.authTime, c.sessionHash, c.createdAt, c.expiresAt, c.credentialVersion, requestedClaimsColumn(c.claims), c.sid ?? null, JSON.stringify(c.amr ?? []), resourcesColumn(c.resources))
+    this.#insert.run(c.hash, c.clientId, c.userId, c.redirectUri, codeChallengeColumn(c.codeChallenge), c.nonce, c.scope, c.authTime, c.sessionHash, c.createdAt, c.expiresAt, c.credentialVersion, requestedClaimsColumn(c.claims), c.sid ?? null, JSON.stringify(c.amr ?? []), resourcesColumn(c.resources), c.dpopJkt ?? null)
   }
 
   async find (hash: string): Promise<AuthorizationCode | undefined> {

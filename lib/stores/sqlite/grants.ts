@@ -26,8 +26,8 @@ export class SqliteGrantStore implements GrantStore {
   constructor (db: Database.Database) {
     this.#db = db
     // Only while the user still holds the credential version the sign-in read (users.credential_version).
-    this.#insertGrant = db.prepare(`INSERT INTO grants (id, client_id, user_id, scope, credential_version, created_at, expires_at, claims, resources)
-      SELECT ?, ?, u.id, ?, u.credential_version, ?, ?, ?, ? FROM users u WHERE u.id = ? AND u.credential_version = ? AND u.disabled = 0`)
+    this.#insertGrant = db.prepare(`INSERT INTO grants (id, client_id, user_id, scope, credential_version, created_at, expires_at, claims, resources, dpop_jkt)
+      SELECT ?, ?, u.id, ?, u.credential_version, ?, ?, ?, ?, ? FROM users u WHERE u.id = ? AND u.credential_version = ? AND u.disabled = 0`)
     this.#insertToken = db.prepare('INSERT INTO refresh_tokens (hash, grant_id, scope, issued_at, expires_at) VALUES (?, ?, ?, ?, ?)')
     this.#findGrant = db.prepare('SELECT * FROM grants WHERE id = ?')
     this.#findToken = db.prepare('SELECT * FROM refresh_tokens WHERE hash = ?')
@@ -44,7 +44,7 @@ export class SqliteGrantStore implements GrantStore {
 
   async create (grant: Omit<Grant, 'revokedAt'>, first: RefreshToken): Promise<boolean> {
     return this.#db.transaction(() => {
-      const inserted = this.#insertGrant.run(grant.id, grant.clientId, grant.scope, grant.createdAt, grant.expiresAt, requestedClaimsColumn(grant.claims), resourcesColumn(grant.resources), grant.userId, grant.credentialVersion)
+      const inserted = this.#insertGrant.run(grant.id, grant.clientId, grant.scope, grant.createdAt, grant.expiresAt, requestedClaimsColumn(grant.claims), resourcesColumn(grant.resources), grant.dpopJkt ?? null, grant.userId, grant.credentialVersion)
       if (inserted.changes !== 1) return false
       this.#insertToken.run(first.hash, first.grantId, first.scope, first.issuedAt, first.expiresAt)
       return true

@@ -430,5 +430,10 @@ export const sqliteMigrations: string[] = [
      expires_at INTEGER NOT NULL
    );
    CREATE INDEX pushed_requests_expiry ON pushed_requests (expires_at);
-   ALTER TABLE clients ADD COLUMN require_par INTEGER NOT NULL DEFAULT 0;`
+   ALTER TABLE clients ADD COLUMN require_par INTEGER NOT NULL DEFAULT 0;`,
+  // DPoP (RFC 9449, docs/dpop.md): a client that must send proofs (§5.2 dpop_bound_access_tokens); the key a public
+  // client's refresh family is bound to (§5); the key an authorization code is bound to by `dpop_jkt` (§10).
+  `ALTER TABLE clients ADD COLUMN dpop_bound_access_tokens INTEGER NOT NULL DEFAULT 0;
+   ALTER TABLE grants ADD COLUMN dpop_jkt TEXT;
+   ALTER TABLE authorization_codes ADD COLUMN dpop_jkt TEXT;`
 ]
