@@ -14,7 +14,7 @@ declare module 'fastify' {
 
 /** How long a browser may reuse a preflight answer. */
 const PREFLIGHT_MAX_AGE_SECONDS = 600
-/** What single-page apps send: Basic or bearer credentials and a form or JSON body. */
+/** What single-page apps send: Basic, bearer or DPoP credentials (with the DPoP proof header) and a form or JSON body. */
 const ALLOWED_HEADERS = 'Authorization, Content-Type, DPoP, X-Request-Id'
 
 /**
@@ -63,7 +63,7 @@ export default fp(async (fastify) => {
     const origin = request.headers.origin
     if (origin === undefined) return done()
     policy.allows(origin).then((allowed) => {
-      if (allowed) reply.header('access-control-allow-origin', origin).header('access-control-expose-headers', 'WWW-Authenticate, Retry-After, X-Request-Id')
+      if (allowed) reply.header('access-control-allow-origin', origin).header('access-control-expose-headers', 'WWW-Authenticate, Retry-After, X-Request-Id, DPoP-Nonce')
       done()
     }, done)
   }
