@@ -65,3 +65,36 @@ export async function mintToken (app: FastifyInstance, user: User, options: { jk
 export function dpopHeaders (token: string, proof: string): { authorization: string, dpop: string } {
   return { authorization: `DPoP ${token}`, dpop: proof }
 }
+
+/** One attack of SECURITY-CASES K1 at a resource: what to send, and the `error` its 401 must carry in the DPoP challenge. */
+export interface ProofAttack {
+  label: string
+  headers: Record<string, string>
+  error: 'invalid_dpop_proof' | 'invalid_token'
+  /** Send it once first, which must succeed: the attack is the second sending. */
+  replay?: true
+}
+
+/**
+ * The resource half of K1 against a token bound to `key`, for a request `htm` to `htu`: a replayed proof, wrong htm,
+ * wrong htu (another host, as a forged Host header would name), iat 10 minutes old, a key other than the bound one,
+ * `alg: none` and HS256, and the bound token sent as Bearer. The same list runs at Gatehouse's own routes and at the
+ * resource-server plugin.
+ */
+export async function proofAttacks (key: DpopKey, token: string, target: { htm: string, htu: string }): Promise<ProofAttack[]> {
+  const good = { ...target, accessToken: token }
+  const otherHost = new URL(target.htu)
+  otherHost.host = 'evil.test'
+  const other = await dpopKey()
+  return [
+    { label: 'a proof replayed (same jti)', headers: dpopHeaders(token, await dpopProof(key, good)), error: 'invalid_dpop_proof', replay: true },
+    { label: 'htm of another method', headers: dpopHeaders(token, await dpopProof(key, { ...good, htm: target.htm === 'GET' ? 'POST' : 'GET' })), error: 'invalid_dpop_proof' },
+    { label: 'htu of another host', headers: { ...dpopHeaders(token, await dpopProof(key, { ...good, htu: otherHost.href })), host: 'evil.test' }, error: 'invalid_dpop_proof' },
+    { label: 'htu of another path', headers: dpopHeaders(token, await dpopProof(key, { ...good, htu: `${target.htu}/other` })), error: 'invalid_dpop_proof' },
+    { label: 'iat 10 minutes old', headers: dpopHeaders(token, await dpopProof(key, { ...good, claims: { iat: Math.floor(Date.now() / 1000) - 600 } })), error: 'invalid_dpop_proof' },
+    { label: 'a key other than the bound one', headers: dpopHeaders(token, await dpopProof(other, good)), error: 'invalid_token' },
+    { label: 'alg none', headers: dpopHeaders(token, unsignedProof(key, good, 'none')), error: 'invalid_dpop_proof' },
+    { label: 'alg HS256', headers: dpopHeaders(token, unsignedProof(key, good, 'HS256')), error: 'invalid_dpop_proof' },
+    { label: 'the bound token sent as Bearer', headers: { authorization: `Bearer ${token}`, dpop: await dpopProof(key, good) }, error: 'invalid_token' }
+  ]
+}
