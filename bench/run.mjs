@@ -402,6 +402,7 @@ ensureBuilt()
 if (PIN) sh('taskset', ['-p', '-c', WRK_CORE, String(process.pid)])
 // The service's own packages: imported once its node_modules exist (a fresh clone has none yet).
 const { default: Database } = await import('better-sqlite3')
+const { boundToken, dpopKey, dpopMeCase } = await import('./dpop.mjs')
 const { default: pg } = await import('pg')
 const { hash: argon2Hash } = await import('@node-rs/argon2')
 const wrkVersion = spawnSync('wrk', ['-v'], { encoding: 'utf8' }).stdout.split('\n')[0].split(' [')[0]
@@ -436,6 +437,8 @@ const ccToken = async (base, auth) => (await post(`${base}/token`, { grant_type:
 const smallTokens = join(OUT, 'tokens-1k.txt')
 writeFileSync(smallTokens, (await manyUserTokens(main.base, SMALL, MANY_USERS)).join('\n') + '\n')
 const mainIdleSince = Date.now()
+const benchDpopKey = dpopKey()
+let benchDpopToken
 
 // --- Gatehouse on SQLite with LARGE users -----------------------------------------------------
 let large
@@ -597,6 +600,14 @@ const cases = [
       return { ...p, floodRps: f.rps, errors: p.errors + f.errors }
     }
   },
+  dpopMeCase({
+    id: 'dpop-me',
+    label: 'GET /users/me with a DPoP-bound token (a fresh proof each request)',
+    server: main,
+    key: benchDpopKey,
+    bound: async () => (benchDpopToken ??= await boundToken({ base: main.base, key: benchDpopKey, dbPath: mainPath, Database, bearerToken: meToken })),
+    file: (run) => join(OUT, `dpop-proofs-${run}.txt`)
+  }),
   { id: 'users-1k', label: `GET /users/me, ${MANY_USERS} users' tokens, ${SMALL.toLocaleString('en')} users in the store`, server: main, request: { path: '/users/me', lines: smallTokens, lineAs: 'bearer' } },
   ...(large ? [{ id: 'users-1m', label: `GET /users/me, ${MANY_USERS} users' tokens, ${LARGE.toLocaleString('en')} users in the store`, server: large, request: { path: '/users/me', lines: large.tokens, lineAs: 'bearer' } }] : []),
   ...(pgServer ? gatehouseCases(pgServer, pgServer.creds, pgServer.meToken, 'PostgreSQL: ', 'pg-', { kind: 'pg', url: PG_URL }, pgFloors) : []),
@@ -737,6 +748,7 @@ const goals = {
   'w2-me': [['> 1× WORKERS=1 req/s (unpinned, 2 cores shared with wrk)', ratio(stat('w2-me'), stat('w1-me')), 1, byRate(stat('w2-me'), stat('w1-me'))]],
   'w2-cc': [['> 1× WORKERS=1 req/s (unpinned, 2 cores shared with wrk)', ratio(stat('w2-cc'), stat('w1-cc')), 1, byRate(stat('w2-cc'), stat('w1-cc'))]],
   flood: [['p99 < 50 ms', stat('flood')?.p99, 50, (v) => `p99 ${fmt(v, 1)} ms (flood ${fmt(stat('flood')?.floodRps)}/s)`, 'below']],
+  'dpop-me': [['≥ 0.3× GET /users/me Bearer (one ES256 proof check per request)', ratio(stat('dpop-me'), stat('me')), 0.3, byRate(stat('dpop-me'), stat('me'))]],
   'users-1m': [['within 10% of 1k users', ratio(stat('users-1m'), stat('users-1k')), 0.9, byRate(stat('users-1m'), stat('users-1k'))]]
 }
 

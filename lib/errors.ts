@@ -1,3 +1,4 @@
+import { DPOP_SIGNING_ALGS } from './oauth/dpop-proof.js'
 import type { AdminErrorCode, BearerErrorCode, OAuthErrorCode, RegistrationErrorCode, ResponseMode } from '../schemas/vocabulary.js'
 
 /**
@@ -6,7 +7,8 @@ import type { AdminErrorCode, BearerErrorCode, OAuthErrorCode, RegistrationError
  * plugin writes every one of them the same way, as `{error, error_description}`. The kinds differ only
  * in which codes they may carry and which headers they add:
  * - OAuthError: RFC 6749 §5.2 (token, revocation, introspection; authorization errors of §4.1.2.1);
- * - BearerError: RFC 6750 §3 (resources behind a bearer token), with its `WWW-Authenticate: Bearer` challenge;
+ * - BearerError: RFC 6750 §3 (resources behind a bearer token) and RFC 9449 §7.1 (the DPoP scheme), with its
+ *   `WWW-Authenticate` challenge (resourceChallenge);
  * - AdminError: the admin API and CLI (a rule broken, no such record, already exists);
  * - StoreUnavailableError: the database cannot be reached (503 with Retry-After), from any route.
  */
@@ -70,26 +72,33 @@ export const temporarilyUnavailable = (retryAfter: number, description: string) 
   new OAuthError('temporarily_unavailable', description, 503, { 'retry-after': String(retryAfter) })
 
 /**
- * RFC 6750 §3. `code` undefined means "no credentials were sent": the challenge then has no error
- * attribute (§3.1) and the body says `unauthorized`. Descriptions are ours, never attacker text, so
- * quoting them in the header is safe.
+ * The authentication scheme a resource refusal is about: `Bearer` (RFC 6750) or `DPoP` (RFC 9449 §7.1: the request
+ * used the DPoP scheme, or sent a DPoP-bound token as Bearer). It picks the challenge (`resourceChallenge`).
+ */
+export type ResourceScheme = 'Bearer' | 'DPoP'
+
+/**
+ * RFC 6750 §3, and RFC 9449 §7.1 for the DPoP scheme. `code` undefined means "no credentials were sent": the
+ * challenge then has no error attribute (§3.1) and the body says `unauthorized`. Descriptions are ours, never
+ * attacker text, so quoting them in the header is safe.
  */
 export class BearerError extends GatehouseError {
   readonly error: BearerErrorCode
   readonly code: Exclude<BearerErrorCode, 'unauthorized' | 'temporarily_unavailable'> | undefined
 
   readonly scope: string | undefined
+  readonly scheme: ResourceScheme
 
-  constructor (code: BearerError['code'], description: string, scope?: string) {
+  constructor (code: BearerError['code'], description: string, scope?: string, scheme: ResourceScheme = 'Bearer') {
     const statusCode = code === 'insufficient_scope' ? 403 : code === 'invalid_request' ? 400 : 401
-    super(description, statusCode, { 'www-authenticate': bearerChallenge(REALM, code, description, scope) })
+    super(description, statusCode, { 'www-authenticate': resourceChallenge({ code, description, scope, scheme }, { realm: REALM, dpop: 'allowed' }) })
     this.code = code
     this.error = code ?? 'unauthorized'
     this.scope = scope
+    this.scheme = scheme
   }
 }
 
-/** The RFC 6750 §3 `WWW-Authenticate: Bearer` challenge for `realm` (the resource-server plugin uses its own realm). */
 /**
  * RFC 6750 §3's challenge. `resourceMetadata` (RFC 9728 §5.1) tells a client that met this resource unprepared
  * where its protected resource metadata is, and through it which authorization server to ask (MCP clients
@@ -103,11 +112,53 @@ export function bearerChallenge (realm: string, code: BearerError['code'], descr
   return challenge
 }
 
+/**
+ * RFC 9449 §7.1's challenge: the error (if any) and `algs`, the proof algorithms this resource takes (§7.1 names no
+ * realm; Gatehouse sends none), plus `resource_metadata` as for Bearer.
+ */
+export function dpopChallenge (code: BearerError['code'], description: string, scope?: string, resourceMetadata?: string): string {
+  const params: string[] = []
+  if (code) params.push(`error="${code}"`, `error_description="${description.replace(/["\\]/g, '')}"`)
+  if (scope) params.push(`scope="${scope}"`)
+  params.push(`algs="${DPOP_SIGNING_ALGS.join(' ')}"`)
+  if (resourceMetadata) params.push(`resource_metadata="${resourceMetadata.replace(/["\\]/g, '')}"`)
+  return `DPoP ${params.join(', ')}`
+}
+
+/** Whether a resource takes DPoP: not at all, beside Bearer (Gatehouse's own API), or only DPoP. */
+export type DpopMode = 'off' | 'allowed' | 'required'
+
+/**
+ * The one home of the `WWW-Authenticate` value a resource answers with (Gatehouse's own API through BearerError,
+ * the resource-server plugin with its realm and metadata). A refusal about the Bearer scheme gets the Bearer
+ * challenge alone, as RFC 6750 says (so a resource that also takes DPoP answers Bearer clients exactly as before); one
+ * about DPoP gets the DPoP challenge, followed by a bare Bearer one where Bearer is accepted too (RFC 9449 §7.2: "a
+ * protected resource supporting both schemes" offers both); where DPoP is required, the DPoP challenge alone.
+ */
+export function resourceChallenge (
+  error: { code: BearerError['code'], description: string, scope?: string | undefined, scheme: ResourceScheme },
+  options: { realm: string, dpop: DpopMode, resourceMetadata?: string | undefined }
+): string {
+  if (options.dpop === 'off' || (error.scheme === 'Bearer' && options.dpop === 'allowed')) {
+    return bearerChallenge(options.realm, error.code, error.description, error.scope, options.resourceMetadata)
+  }
+  const dpop = dpopChallenge(error.code, error.description, error.scope, options.resourceMetadata)
+  return options.dpop === 'required' ? dpop : `${dpop}, ${bearerChallenge(options.realm, undefined, '', undefined, options.resourceMetadata)}`
+}
+
 export const missingToken = () => new BearerError(undefined, 'no bearer token')
 export const invalidToken = (description = 'the access token is invalid, expired or revoked') =>
   new BearerError('invalid_token', description)
-export const insufficientScope = (scope: string) =>
-  new BearerError('insufficient_scope', `this resource needs the scope: ${scope}`, scope)
+export const insufficientScope = (scope: string, scheme: ResourceScheme = 'Bearer') =>
+  new BearerError('insufficient_scope', `this resource needs the scope: ${scope}`, scope, scheme)
+/** RFC 9449 §7.1: a token sent with the DPoP scheme that cannot be used (invalid, expired, revoked, not bound, another key). */
+export const invalidDpopToken = (description = 'the access token is invalid, expired or revoked') =>
+  new BearerError('invalid_token', description, undefined, 'DPoP')
+/** RFC 9449 §7.1: the DPoP proof that came with a token is missing or fails a check of §4.3 (or was used before). */
+export const invalidResourceDpopProof = (description: string) => new BearerError('invalid_dpop_proof', description, undefined, 'DPoP')
+/** RFC 9449 §7.2: a DPoP-bound token sent as a bearer token is refused, and the client told to use DPoP. */
+export const boundTokenAsBearer = () =>
+  new BearerError('invalid_token', 'this access token is bound to a DPoP key: send it as Authorization: DPoP with a DPoP proof', undefined, 'DPoP')
 
 /** RFC 7591 §3.2.2: client metadata refused at POST /register or RFC 7592's PUT (400), or too many registrations (429). */
 export class RegistrationError extends GatehouseError {

@@ -1,9 +1,10 @@
 import fp from 'fastify-plugin'
 import type { FastifyRequest, preHandlerAsyncHookHandler, preHandlerHookHandler } from 'fastify'
-import { insufficientScope, invalidToken, missingToken } from '../lib/errors.js'
+import { insufficientScope, invalidDpopToken, invalidToken, missingToken, type ResourceScheme } from '../lib/errors.js'
 import type { AccessTokenClaims } from '../lib/oauth/access-token-rules.js'
 import { InvalidAccessToken } from '../lib/oauth/access-tokens.js'
-import { bearerTokenOf } from '../lib/oauth/bearer.js'
+import { bearerTokenOf, dpopToken, usesDpopScheme } from '../lib/oauth/bearer.js'
+import { asResourceRefusal, boundKeyOf, checkProofKey, refuseBoundAsBearer } from '../lib/oauth/dpop-resource.js'
 import { hasScopes } from '../lib/oauth/scopes.js'
 import { cachedTokenStanding, claimsNow, tokenStanding, type Standing } from '../lib/oauth/token-standing.js'
 import type { User } from '../lib/stores/types.js'
@@ -16,11 +17,16 @@ export interface Authenticated {
   claims: AccessTokenClaims
   /** The user the token was issued for; undefined for client (client_credentials) tokens. */
   user: User | undefined
+  /** How the token came: `Bearer` (RFC 6750), or `DPoP` (RFC 9449 §7.1: a bound token with a proof by its key). */
+  scheme: ResourceScheme
 }
 
 declare module 'fastify' {
   interface FastifyInstance {
-    /** preHandler for RFC 6750 bearer-protected routes: sets `request.auth` or replies 401/400. */
+    /**
+     * preHandler for RFC 6750 bearer-protected routes, which also take DPoP-bound tokens (RFC 9449 §7.1:
+     * `Authorization: DPoP` and a proof by the token's key): sets `request.auth` or replies 401/400.
+     */
     authenticate: (request: FastifyRequest, reply: import('fastify').FastifyReply) => Promise<void>
     /**
      * The same check as `authenticate`, as a callback-style preHandler: when every answer is in the read
@@ -31,6 +37,11 @@ declare module 'fastify' {
     requireScope: (...scopes: string[]) => preHandlerAsyncHookHandler
     /** The standing of a verified token (lib/oauth/token-standing.ts): undefined when it must be refused. */
     checkTokenStanding: (claims: AccessTokenClaims) => Promise<Standing | undefined>
+    /**
+     * RFC 9449 §7.1 for a verified token that came as `Authorization: DPoP <token>`: bound to a key, with a DPoP proof
+     * of this request (its `ath` the token's hash) signed by that key and not seen before. Throws the BearerError to answer.
+     */
+    checkDpopBinding: (request: FastifyRequest, token: string, claims: AccessTokenClaims) => Promise<void>
   }
   interface FastifyRequest {
     auth: Authenticated | null
@@ -42,14 +53,32 @@ declare module 'fastify' {
 }
 
 export default fp(async (fastify) => {
-  const { accessTokens, storage } = fastify
+  const { accessTokens, storage, dpop } = fastify
   fastify.decorateRequest('auth', null)
 
   const checkTokenStanding = (claims: AccessTokenClaims) => tokenStanding(claims, storage)
   fastify.decorate('checkTokenStanding', checkTokenStanding)
 
-  /** Sets `request.auth` or throws; synchronous when the read cache holds every answer, else a promise. */
+  const checkDpopBinding = async (request: FastifyRequest, token: string, claims: AccessTokenClaims) => {
+    const jkt = boundKeyOf(claims)
+    let proof
+    try {
+      proof = await dpop.check(request, { accessToken: token })
+    } catch (err) {
+      throw asResourceRefusal(err)
+    }
+    checkProofKey(jkt, proof)
+  }
+  fastify.decorate('checkDpopBinding', checkDpopBinding)
+
+  /**
+   * Sets `request.auth` or throws; synchronous when the read cache holds every answer, else a promise. A bearer token
+   * costs one more test of the header (usesDpopScheme) and one claim read (refuseBoundAsBearer); the DPoP scheme is
+   * `checkDpop`, which costs one proof check.
+   */
   const check = (request: FastifyRequest): Promise<void> | undefined => {
+    const header = request.headers.authorization
+    if (usesDpopScheme(header)) return checkDpop(request, header)
     const token = bearerTokenOf(request)
     let claims: AccessTokenClaims
     try {
@@ -58,16 +87,34 @@ export default fp(async (fastify) => {
       if (err instanceof InvalidAccessToken) throw invalidToken()
       throw err
     }
+    refuseBoundAsBearer(claims)
     const cached = cachedTokenStanding(claims, storage.cache.peek)
     if (cached === false) throw invalidToken()
     if (cached !== undefined) {
-      request.auth = { claims: claimsNow(claims, cached), user: cached.user }
+      request.auth = { claims: claimsNow(claims, cached), user: cached.user, scheme: 'Bearer' }
       return undefined
     }
     return checkTokenStanding(claims).then((standing) => {
       if (!standing) throw invalidToken()
-      request.auth = { claims: claimsNow(claims, standing), user: standing.user }
+      request.auth = { claims: claimsNow(claims, standing), user: standing.user, scheme: 'Bearer' }
     })
+  }
+
+  /** RFC 9449 §7.1: `Authorization: DPoP <token>` with its proof; every refusal carries the DPoP challenge. */
+  const checkDpop = async (request: FastifyRequest, header: string): Promise<void> => {
+    const token = dpopToken(header, request.body)
+    let claims: AccessTokenClaims
+    try {
+      claims = accessTokens.verify(token)
+    } catch (err) {
+      if (err instanceof InvalidAccessToken) throw invalidDpopToken()
+      throw err
+    }
+    await checkDpopBinding(request, token, claims)
+    const cached = cachedTokenStanding(claims, storage.cache.peek)
+    const standing = cached === undefined ? await checkTokenStanding(claims) : cached || undefined
+    if (!standing) throw invalidDpopToken()
+    request.auth = { claims: claimsNow(claims, standing), user: standing.user, scheme: 'DPoP' }
   }
 
   fastify.decorate('authenticate', async (request: FastifyRequest) => {
@@ -87,6 +134,6 @@ export default fp(async (fastify) => {
 
   fastify.decorate('requireScope', (...scopes: string[]): preHandlerAsyncHookHandler => async (request) => {
     if (!request.auth) throw missingToken()
-    if (!hasScopes(request.auth.claims.scope, scopes)) throw insufficientScope(scopes.join(' '))
+    if (!hasScopes(request.auth.claims.scope, scopes)) throw insufficientScope(scopes.join(' '), request.auth.scheme)
   })
-}, { name: 'authenticate', dependencies: ['access-tokens', 'storage'] })
+}, { name: 'authenticate', dependencies: ['access-tokens', 'storage', 'dpop'] })

@@ -14,7 +14,7 @@ declare module 'fastify' {
 
 /** How long a browser may reuse a preflight answer. */
 const PREFLIGHT_MAX_AGE_SECONDS = 600
-/** What single-page apps send: Basic or bearer credentials and a form or JSON body. */
+/** What single-page apps send: Basic, bearer or DPoP credentials (with the DPoP proof header) and a form or JSON body. */
 const ALLOWED_HEADERS = 'Authorization, Content-Type, DPoP, X-Request-Id'
 /** What a browser client may read from a CORS reply: the challenges, Retry-After, the request id, and the DPoP nonce (RFC 9449 §8). */
 const EXPOSED_HEADERS = 'WWW-Authenticate, Retry-After, X-Request-Id, DPoP-Nonce'

@@ -2,6 +2,7 @@ import fp from 'fastify-plugin'
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import { GatehouseError, StoreUnavailableError } from '../lib/errors.js'
 import { fromFrameworkError } from '../lib/http/framework-errors.js'
+import { usesDpopScheme } from '../lib/oauth/bearer.js'
 
 const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const
 
@@ -39,7 +40,8 @@ export default fp(async (fastify) => {
     // was found wrong (a body that does not parse): RFC 6749 §5.1.
     if (oauth || onOAuthPath(request)) reply.header('cache-control', 'no-store').header('pragma', 'no-cache')
 
-    const known = err instanceof GatehouseError ? err : fromFrameworkError(err, oauth)
+    // A token refused by @fastify/jwt (extension routes) after it came with the DPoP scheme gets the DPoP challenge.
+    const known = err instanceof GatehouseError ? err : fromFrameworkError(err, oauth, usesDpopScheme(request.headers.authorization) ? 'DPoP' : 'Bearer')
     if (!known) {
       request.log.error({ err }, 'unexpected error')
       request.errorCode = 'server_error'

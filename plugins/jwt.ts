@@ -2,11 +2,12 @@
 import fp from 'fastify-plugin'
 import fastifyJwt from '@fastify/jwt'
 import type { FastifyRequest } from 'fastify'
-import { invalidToken } from '../lib/errors.js'
+import { invalidDpopToken, invalidToken } from '../lib/errors.js'
 import { algorithmsOf } from '../lib/keys/algorithm.js'
 import { publicKeyPem } from '../lib/keys/signing-keys.js'
 import { accessTokenVerifyOptions, isWithinValidity, type AccessTokenClaims } from '../lib/oauth/access-token-rules.js'
-import { bearerTokenOf } from '../lib/oauth/bearer.js'
+import { bearerTokenOf, dpopToken, usesDpopScheme } from '../lib/oauth/bearer.js'
+import { refuseBoundAsBearer } from '../lib/oauth/dpop-resource.js'
 import { claimsNow } from '../lib/oauth/token-standing.js'
 
 declare module '@fastify/jwt' {
@@ -35,7 +36,9 @@ const VERIFIED_CACHE_SIZE = 1000
  * - the token's standing (lib/oauth/token-standing.ts: revoked, disabled or deleted user, deleted client),
  *   as @fastify/jwt's `trusted` check;
  * - the token read by the same function as fastify.authenticate (lib/oauth/bearer.ts): the header, and a form body
- *   only on a route that opts in with `config: { bearerInFormBody: true }`.
+ *   only on a route that opts in with `config: { bearerInFormBody: true }`;
+ * - DPoP (RFC 9449 §7) as fastify.authenticate: `Authorization: DPoP` with a proof by the token's key
+ *   (fastify.checkDpopBinding), and a DPoP-bound token sent as Bearer refused.
  * Failures are RFC 6750 replies (BearerError; FST_JWT_* codes are mapped in lib/http/framework-errors.ts).
  * The built-in routes keep fastify.authenticate and its own cached verifier: a verified-token lookup there
  * costs ~0.5 µs, a cached jwtVerify() ~20 µs.
@@ -61,14 +64,19 @@ export default fp(async (fastify) => {
     verify: {
       ...accessTokenVerifyOptions(config.issuer, config.audience, algorithmsOf({ alg: config.accessTokenAlg })),
       cache: VERIFIED_CACHE_SIZE,
-      extractToken: (request) => bearerTokenOf(request)
+      extractToken: (request) => usesDpopScheme(request.headers.authorization) ? dpopToken(request.headers.authorization, request.body) : bearerTokenOf(request)
     },
     trusted: async (request: FastifyRequest, claims: unknown) => {
       const verified = claims as AccessTokenClaims
-      if (!isWithinValidity(verified, clock.nowMs())) throw invalidToken('the access token is expired or not yet valid')
+      const header = request.headers.authorization
+      const dpop = usesDpopScheme(header)
+      const refuse = dpop ? invalidDpopToken : invalidToken
+      if (!isWithinValidity(verified, clock.nowMs())) throw refuse('the access token is expired or not yet valid')
+      if (dpop) await fastify.checkDpopBinding(request, dpopToken(header, request.body), verified)
+      else refuseBoundAsBearer(verified)
       const standing = await fastify.checkTokenStanding(verified)
-      if (!standing) throw invalidToken()
-      request.auth = { claims: claimsNow(verified, standing), user: standing.user }
+      if (!standing) throw refuse()
+      request.auth = { claims: claimsNow(verified, standing), user: standing.user, scheme: dpop ? 'DPoP' : 'Bearer' }
       return true
     }
   })

@@ -4,12 +4,15 @@ import fp from 'fastify-plugin'
 import fastifyJwt from '@fastify/jwt'
 import { createRemoteJWKSet, type JWSHeaderParameters } from 'jose'
 import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify'
-import { BearerError, bearerChallenge, insufficientScope, invalidToken, missingToken } from '../lib/errors.js'
+import { BearerError, insufficientScope, invalidToken, missingToken, resourceChallenge, type DpopMode, type ResourceScheme } from '../lib/errors.js'
 import { fromJwtError } from '../lib/http/framework-errors.js'
 import { accessTokenRules, CLOCK_LEEWAY_SECONDS, type AccessTokenClaims } from '../lib/oauth/access-token-rules.js'
-import { bearerToken } from '../lib/oauth/bearer.js'
+import { bearerToken, dpopToken, usesDpopScheme } from '../lib/oauth/bearer.js'
+import { acceptProof, asResourceRefusal, boundKeyOf, checkProofKey, proofTarget, refuseBoundAsBearer } from '../lib/oauth/dpop-resource.js'
+import { MemoryProofReplay, type ProofReplay } from '../lib/oauth/dpop-replay.js'
 import { hasScopes } from '../lib/oauth/scopes.js'
-import { checkResource, metadataLocation, protectedResourceMetadata } from './protected-resource.js'
+import { systemClock } from '../lib/clock.js'
+import { checkResource, dpopBaseUrl, metadataLocation, protectedResourceMetadata } from './protected-resource.js'
 
 /**
  * `gatehouse/resource-server`: a Fastify plugin for another service (a resource server) that accepts
@@ -34,6 +37,11 @@ import { checkResource, metadataLocation, protectedResourceMetadata } from './pr
  * `request.jwtVerify()` throws a TokenCheckError carrying that status and challenge. Until Gatehouse's
  * metadata and keys can be fetched, requests get 503 with Retry-After. A resource server sees a revoked token
  * as valid until it expires (ACCESS_TOKEN_TTL, 15 minutes by default); ask POST /introspect where that matters.
+ *
+ * DPoP (RFC 9449 §7): a token bound to a key (`cnf.jkt`) is accepted as `Authorization: DPoP <token>` with a `DPoP`
+ * proof of this request (`htm`, `htu` = `publicUrl` or the resource's origin + the path, `ath`, a `jti` not seen
+ * before, signed by the bound key), and never as Bearer; `dpop: 'required'` refuses bearer tokens altogether. Refusals
+ * carry the DPoP challenge (`WWW-Authenticate: DPoP error=…, algs=…`).
  */
 interface CommonOptions {
   /** Gatehouse's ISSUER, exactly as it appears in `iss`. */
@@ -50,6 +58,25 @@ interface CommonOptions {
   jwksMaxAgeMs?: number
   /** Timeout of the metadata and JWKS requests (ms); default 5 000. */
   timeoutMs?: number
+  /**
+   * DPoP-bound tokens (RFC 9449): `'allowed'` (the default when `publicUrl` or `resource` is given) takes them as
+   * `Authorization: DPoP` with a proof, and bearer tokens as before; `'required'` takes DPoP-bound tokens only (and says
+   * so in the metadata); `'off'` (the default without a URL) takes none. A DPoP-bound token sent as Bearer is refused
+   * whatever this says.
+   */
+  dpop?: DpopMode
+  /**
+   * The URL this service is reached at (`https://orders.example.com`, or with a path prefix that the request paths
+   * are appended to): a proof's `htu` must be it plus the request's path. Default: the origin of `resource`. The
+   * request's Host header is never used (any client sets it).
+   */
+  publicUrl?: string
+  /**
+   * Where the `jti`s of accepted proofs are remembered (§11.1), so a replayed proof is refused: by default this
+   * process's memory (bounded, each kept for the window a proof is accepted in). Several instances of the service
+   * share one with an atomic `firstUse(key, ttlSeconds)` (true the first time; e.g. Redis `SET key 1 NX EX ttl`).
+   */
+  dpopReplay?: ProofReplay
 }
 
 /** The service names itself by `resource` (RFC 8707/9728: what MCP servers do) or, as before resources, by `audience`. */
@@ -145,9 +172,14 @@ async function gatehouseAuth (fastify: FastifyInstance, options: ResourceServerO
   const audience = options.audience ?? resource
   if (!issuer || !audience) throw new Error('gatehouse/resource-server: issuer and resource (or audience) are required')
   const realm = options.realm ?? audience
-  const resourceMetadata = resource === undefined ? undefined : metadataLocation(checkResource(resource))
+  const resourceUrl = resource === undefined ? undefined : checkResource(resource)
+  const resourceMetadata = resourceUrl === undefined ? undefined : metadataLocation(resourceUrl)
+  const dpopBase = dpopBaseUrl(options.publicUrl, resourceUrl)
+  const dpop: DpopMode = options.dpop ?? (dpopBase === undefined ? 'off' : 'allowed')
+  if (dpop !== 'off' && dpopBase === undefined) throw new Error('gatehouse/resource-server: dpop needs publicUrl (or resource): the URL DPoP proofs name')
+  const replay: ProofReplay = options.dpopReplay ?? new MemoryProofReplay(systemClock)
   if (resource !== undefined && resourceMetadata) {
-    const document = protectedResourceMetadata({ resource, issuer, ...(options.scopes ? { scopes: options.scopes } : {}), ...(options.resourceName ? { name: options.resourceName } : {}) })
+    const document = protectedResourceMetadata({ resource, issuer, dpop, ...(options.scopes ? { scopes: options.scopes } : {}), ...(options.resourceName ? { name: options.resourceName } : {}) })
     for (const url of resourceMetadata.paths) {
       // Public and the same for everyone: any origin may read it (browser-based MCP clients do), caches may keep it.
       fastify.get(url, async (_request, reply) => reply
@@ -201,6 +233,36 @@ async function gatehouseAuth (fastify: FastifyInstance, options: ResourceServerO
     }
   }
 
+  /** Whether this request's token comes under the DPoP scheme (only where DPoP is taken; else it is no credential at all). */
+  const schemeOf = (request: FastifyRequest): ResourceScheme => dpop !== 'off' && usesDpopScheme(request.headers.authorization) ? 'DPoP' : 'Bearer'
+
+  /** The token, by its scheme: `DPoP` (RFC 9449 §7.1) where DPoP is taken, else Bearer (RFC 6750), which 'required' refuses. */
+  const extractToken = (request: FastifyRequest): string => {
+    const header = request.headers.authorization
+    if (schemeOf(request) === 'DPoP') return dpopToken(header!, request.body)
+    const token = bearerToken(header, request.body)
+    if (dpop === 'required') throw new BearerError('invalid_token', 'this resource takes only DPoP-bound access tokens, as Authorization: DPoP with a DPoP proof', undefined, 'DPoP')
+    return token
+  }
+
+  /**
+   * After the signature and claims: the token's binding (RFC 9449 §7). Bearer: one claim read, synchronous (a bound
+   * token is refused, §7.2). DPoP: the proof of this request, seen once, by the bound key (§7.1).
+   */
+  const trusted = (request: FastifyRequest, claims: unknown): boolean | Promise<boolean> => {
+    if (schemeOf(request) === 'Bearer') {
+      refuseBoundAsBearer(claims as AccessTokenClaims)
+      return true
+    }
+    const token = dpopToken(request.headers.authorization!, request.body)
+    const jkt = boundKeyOf(claims as AccessTokenClaims)
+    const target = { method: request.method, url: proofTarget(dpopBase!, request.url), now: systemClock.now(), accessToken: token }
+    return acceptProof(request.headers.dpop, target, replay).then((proof) => {
+      checkProofKey(jkt, proof)
+      return true
+    }, (err: unknown) => { throw asResourceRefusal(err) })
+  }
+
   // @fastify/jwt under a namespace, so that its verifier is request.gatehouseJwtVerify() and this plugin's own
   // request.jwtVerify() can wrap it: every failure then carries its RFC 6750 status and challenge (fast-jwt's
   // own errors, for a wrong typ or a token not yet valid, would otherwise reach the app as 500s).
@@ -212,23 +274,28 @@ async function gatehouseAuth (fastify: FastifyInstance, options: ResourceServerO
       ...accessTokenRules(issuer, audience),
       clockTolerance: CLOCK_LEEWAY_SECONDS * 1000,
       cache: VERIFIED_CACHE_SIZE,
-      extractToken: (request) => bearerToken(request.headers.authorization, request.body)
-    }
+      extractToken
+    },
+    trusted
   })
 
-  /** A failed check as the error to throw: an RFC 6750 status, challenge and body, or the error itself when it is not about the token. */
-  const asReply = (err: unknown): unknown => {
+  /**
+   * A failed check as the error to throw: an RFC 6750 (or RFC 9449 §7.1) status, challenge and body, or the error itself
+   * when it is not about the token. `scheme`: how the request sent its token, for fast-jwt's refusals.
+   */
+  const asReply = (err: unknown, scheme: ResourceScheme): unknown => {
     if (err instanceof KeysUnavailable) return new TokenCheckError(503, 'temporarily_unavailable', err.message, { 'retry-after': String(RETRY_AFTER_SECONDS) })
-    const bearer = err instanceof BearerError ? err : fromJwtError(err as { code?: unknown })
-    if (!bearer) return err
-    return new TokenCheckError(bearer.statusCode, bearer.error, bearer.message, { 'www-authenticate': bearerChallenge(realm, bearer.code, bearer.message, bearer.scope, resourceMetadata?.url) })
+    const refusal = err instanceof BearerError ? err : fromJwtError(err as { code?: unknown }, scheme)
+    if (!refusal) return err
+    const challenge = resourceChallenge({ code: refusal.code, description: refusal.message, scope: refusal.scope, scheme: refusal.scheme }, { realm, dpop, resourceMetadata: resourceMetadata?.url })
+    return new TokenCheckError(refusal.statusCode, refusal.error, refusal.message, { 'www-authenticate': challenge })
   }
 
   // request.jwtVerify([options][, callback]), as @fastify/jwt's, with those errors.
   fastify.decorateRequest('jwtVerify', function (this: FastifyRequest, ...args: unknown[]) {
     const callback = typeof args.at(-1) === 'function' ? args.pop() as (err: unknown, claims?: unknown) => void : undefined
     const verify = (this as unknown as Record<string, (...options: unknown[]) => Promise<unknown>>)[`${NAMESPACE}JwtVerify`]!
-    const verified = verify.apply(this, args).catch((err: unknown) => { throw asReply(err) })
+    const verified = verify.apply(this, args).catch((err: unknown) => { throw asReply(err, schemeOf(this)) })
     if (!callback) return verified
     verified.then((claims) => callback(null, claims), (err: unknown) => callback(err))
   } as never)
@@ -246,8 +313,9 @@ async function gatehouseAuth (fastify: FastifyInstance, options: ResourceServerO
   })
 
   fastify.decorate('requireScope', (...scopes: string[]): preHandlerAsyncHookHandler => async (request, reply) => {
-    const refusal = !request.user ? missingToken() : !hasScopes(request.user.scope, scopes) ? insufficientScope(scopes.join(' ')) : undefined
-    if (refusal) send(reply, asReply(refusal) as TokenCheckError)
+    const scheme = schemeOf(request)
+    const refusal = !request.user ? missingToken() : !hasScopes(request.user.scope, scopes) ? insufficientScope(scopes.join(' '), scheme) : undefined
+    if (refusal) send(reply, asReply(refusal, scheme) as TokenCheckError)
   })
 }
 

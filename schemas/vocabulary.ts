@@ -28,9 +28,10 @@ export type OAuthErrorCode = typeof OAUTH_ERROR_CODES[number]
 
 /**
  * RFC 6750 §3.1 codes. `unauthorized` is the body's word when no credentials were sent at all (the
- * challenge then has no `error` attribute); `temporarily_unavailable` when the database cannot answer.
+ * challenge then has no `error` attribute); `temporarily_unavailable` when the database cannot answer;
+ * `invalid_dpop_proof` (RFC 9449 §7.1) when a token came with the DPoP scheme and its proof is missing or bad.
  */
-export const BEARER_ERROR_CODES = ['invalid_request', 'invalid_token', 'insufficient_scope', 'unauthorized', 'temporarily_unavailable'] as const
+export const BEARER_ERROR_CODES = ['invalid_request', 'invalid_token', 'insufficient_scope', 'unauthorized', 'temporarily_unavailable', 'invalid_dpop_proof'] as const
 export type BearerErrorCode = typeof BEARER_ERROR_CODES[number]
 
 /**

@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net'
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
-import { invalidRequest, invalidToken, missingToken, OAuthError, type BearerError, type GatehouseError } from '../errors.js'
+import { invalidDpopToken, invalidRequest, invalidToken, missingToken, OAuthError, type BearerError, type GatehouseError, type ResourceScheme } from '../errors.js'
 
 /**
  * Failures that Fastify, its router or Node's HTTP parser raise before a handler runs, mapped onto the one
@@ -20,8 +20,8 @@ export const MAX_PARAM_LENGTH = 256
  * not a client error (a bug: the caller answers 500 and logs it). An OAuth endpoint speaks only 400 here
  * (413 excepted): RFC 6749 §5.2 has no other status for a malformed request.
  */
-export function fromFrameworkError (err: FastifyError, oauthEndpoint: boolean): GatehouseError | undefined {
-  const jwt = fromJwtError(err)
+export function fromFrameworkError (err: FastifyError, oauthEndpoint: boolean, scheme: ResourceScheme = 'Bearer'): GatehouseError | undefined {
+  const jwt = fromJwtError(err, scheme)
   if (jwt) return jwt
   if (err.validation) return invalidRequest(validationText(err))
   const status = err.statusCode ?? 500
@@ -38,13 +38,15 @@ const JWT_BUGS = new Set(['FAST_JWT_INVALID_OPTION', 'FAST_JWT_SIGN_ERROR'])
  * reply: no token is a bare 401 challenge, anything wrong with the token is 401 invalid_token (whatever
  * status @fastify/jwt chose: it says 400 for a malformed header, RFC 6750 and Gatehouse's own bearer check
  * say invalid_token). Undefined for anything else. The resource-server plugin classifies the same way.
+ * `scheme`: the token came as `Authorization: DPoP` (RFC 9449 §7.1), so the refusal carries the DPoP challenge.
  */
-export function fromJwtError (err: { code?: unknown }): BearerError | undefined {
+export function fromJwtError (err: { code?: unknown }, scheme: ResourceScheme = 'Bearer'): BearerError | undefined {
   const code = err.code
   if (typeof code !== 'string') return undefined
   if (code === 'FST_JWT_NO_AUTHORIZATION_IN_HEADER' || code === 'FST_JWT_NO_AUTHORIZATION_IN_COOKIE') return missingToken()
   if (code.startsWith('FST_JWT_') || (code.startsWith('FAST_JWT_') && !JWT_BUGS.has(code))) {
-    return invalidToken(code === 'FST_JWT_AUTHORIZATION_TOKEN_EXPIRED' || code === 'FAST_JWT_EXPIRED' ? 'the access token has expired' : undefined)
+    const description = code === 'FST_JWT_AUTHORIZATION_TOKEN_EXPIRED' || code === 'FAST_JWT_EXPIRED' ? 'the access token has expired' : undefined
+    return scheme === 'DPoP' ? invalidDpopToken(description) : invalidToken(description)
   }
   return undefined
 }

@@ -1,9 +1,11 @@
-import { BearerError, invalidToken, missingToken } from '../errors.js'
+import { BearerError, invalidDpopToken, invalidToken, missingToken } from '../errors.js'
 
 // RFC 6750 §2.1: b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"=", the one definition for the header and the form body
 const B64 = '[A-Za-z0-9\\-._~+/]+=*'
 const B64TOKEN = new RegExp(`^${B64}$`)
 const BEARER = new RegExp(`^Bearer +(${B64}) *$`, 'i')
+const DPOP = new RegExp(`^DPoP +(${B64}) *$`, 'i')
+const DPOP_SCHEME = /^dpop(\s|$)/i
 const FORM = /^application\/x-www-form-urlencoded\s*(;|$)/i
 
 /** What a route may accept besides the Authorization header. */
@@ -49,4 +51,26 @@ export interface BearerRequest {
 export function bearerTokenOf (request: BearerRequest): string {
   const optedIn = (request.routeOptions.config as { bearerInFormBody?: unknown } | undefined)?.bearerInFormBody === true
   return bearerToken(request.headers.authorization, request.body, optedIn ? { formBody: { contentType: request.headers['content-type'] } } : {})
+}
+
+/**
+ * Whether the Authorization header names the DPoP scheme (RFC 9449 §7.1): one test, so that a bearer request pays
+ * nothing more for DPoP than this before `bearerToken` reads it as always.
+ */
+export function usesDpopScheme (header: string | undefined): header is string {
+  return header !== undefined && DPOP_SCHEME.test(header)
+}
+
+/**
+ * The token of `Authorization: DPoP <token>` (RFC 9449 §7.1; the same b64token as Bearer's), or the error to answer,
+ * with the DPoP challenge: a malformed one (401 invalid_token), a token also in the body (400 invalid_request, RFC
+ * 6750 §2's "more than one way"). A DPoP token is read from the header only (§7.1 defines no other way).
+ */
+export function dpopToken (header: string, body: unknown): string {
+  if (body !== null && typeof body === 'object' && 'access_token' in body) {
+    throw new BearerError('invalid_request', 'the token was sent in more than one way', undefined, 'DPoP')
+  }
+  const token = DPOP.exec(header)?.[1]
+  if (token === undefined) throw invalidDpopToken('malformed DPoP access token')
+  return token
 }

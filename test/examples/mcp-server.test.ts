@@ -5,6 +5,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
 import { buildMcpServer } from '../../examples/mcp-server/server.js'
 import { buildListening, freePort } from '../support/helper.js'
+import { DPOP_SIGNING_ALGS } from '../../lib/oauth/dpop-proof.js'
 
 // examples/mcp-server: the MCP TypeScript SDK's own client against the example server, with tokens signed by a
 // real Gatehouse's key (the whole OAuth dance, discovery and registration included, is test/e2e/mcp.test.ts).
@@ -46,7 +47,7 @@ t.test('the example MCP server: the SDK client lists and calls its tools with a 
   t.equal(bare.status, 401, 'no token: 401')
   t.equal(bare.headers.get('www-authenticate'), `Bearer realm="${resource}", resource_metadata="http://127.0.0.1:${port}/.well-known/oauth-protected-resource/mcp"`, 'naming the protected resource metadata')
   const metadata = await (await fetch(`http://127.0.0.1:${port}/.well-known/oauth-protected-resource/mcp`)).json()
-  t.same(metadata, { resource, authorization_servers: [issuer], scopes_supported: ['mcp:tools', 'notes:read'], bearer_methods_supported: ['header', 'body'], resource_name: 'Gatehouse example MCP server' }, 'which names Gatehouse')
+  t.same(metadata, { resource, authorization_servers: [issuer], scopes_supported: ['mcp:tools', 'notes:read'], bearer_methods_supported: ['header', 'body'], resource_name: 'Gatehouse example MCP server', dpop_signing_alg_values_supported: [...DPOP_SIGNING_ALGS] }, 'which names Gatehouse')
   const noTools = await fetch(resource, { method: 'POST', headers: { authorization: `Bearer ${await token({ scope: 'notes:read' })}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream' }, body: '{}' })
   t.equal(noTools.status, 403, 'without mcp:tools: 403')
   t.match(noTools.headers.get('www-authenticate'), /error="insufficient_scope", .*scope="mcp:tools"/, 'naming the scope to ask for')

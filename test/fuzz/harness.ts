@@ -307,7 +307,10 @@ export function oracle (doc: Schema, ops: Operation[], { http = false } = {}): O
       }
       if (req.target === 'op' && op.security.some((alt) => 'bearerAuth' in alt)) {
         const challenge = String(res.headers['www-authenticate'] ?? '')
-        if (status === 401 && !/^Bearer realm=/.test(challenge)) problems.push(`401 without a Bearer challenge: "${challenge}"`)
+        // RFC 9449 §7.1: a token sent with the DPoP scheme is refused with the DPoP challenge, then the Bearer one (both are accepted).
+        const dpop = /^dpop(\s|$)/i.test(req.headers.authorization ?? '')
+        if (status === 401 && !dpop && !/^Bearer realm=/.test(challenge)) problems.push(`401 without a Bearer challenge: "${challenge}"`)
+        if (status === 401 && dpop && !/^DPoP (error="[a-z_]+", error_description="[^"]*", )?algs="[^"]+", Bearer realm=/.test(challenge)) problems.push(`401 to the DPoP scheme without the DPoP and Bearer challenges: "${challenge}"`)
         if (status === 403 && !/error="insufficient_scope"/.test(challenge)) problems.push(`403 without insufficient_scope: "${challenge}"`)
       }
       return problems

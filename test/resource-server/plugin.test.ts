@@ -8,6 +8,7 @@ import { SignJWT, type JWTPayload } from 'jose'
 import { addUser, build, buildListening, freePort, FORM, form } from '../support/helper.js'
 import { bearer, spawnNode } from '../support/oauth.js'
 import type { ResourceServerOptions } from '../../resource-server/index.js'
+import { DPOP_SIGNING_ALGS } from '../../lib/oauth/dpop-proof.js'
 
 // gatehouse/resource-server: another Fastify service accepting Gatehouse's tokens, imported the way that
 // service would, through the package's `exports` (Node resolves the package's own name from inside it).
@@ -151,7 +152,7 @@ t.test('RFC 9728 with `resource`: the protected resource metadata at both well-k
   const { url, craft } = await gatehouse(t)
   const { rs, handled } = await resourceServer(t, { issuer: url, resource: MCP, scopes: ['orders:read', 'orders:write'], resourceName: 'Orders MCP' })
   const get = (path: string, headers: Record<string, string> = {}) => rs.inject({ method: 'GET', url: path, headers })
-  const expected = { resource: MCP, authorization_servers: [url], scopes_supported: ['orders:read', 'orders:write'], bearer_methods_supported: ['header', 'body'], resource_name: 'Orders MCP' }
+  const expected = { resource: MCP, authorization_servers: [url], scopes_supported: ['orders:read', 'orders:write'], bearer_methods_supported: ['header', 'body'], resource_name: 'Orders MCP', dpop_signing_alg_values_supported: [...DPOP_SIGNING_ALGS] }
   for (const path of ['/.well-known/oauth-protected-resource/mcp', '/.well-known/oauth-protected-resource']) {
     const res = await get(path)
     t.equal(res.statusCode, 200, `${path}: 200`)
@@ -185,7 +186,7 @@ t.test('RFC 9728: a resource without a path is served at the bare well-known pat
   const { url, craft } = await gatehouse(t)
   const { rs } = await resourceServer(t, { issuer: url, resource: 'https://orders.test' })
   const doc = await rs.inject({ method: 'GET', url: '/.well-known/oauth-protected-resource' })
-  t.same(doc.json(), { resource: 'https://orders.test', authorization_servers: [url], bearer_methods_supported: ['header', 'body'] }, 'no scopes_supported or resource_name when none were given')
+  t.same(doc.json(), { resource: 'https://orders.test', authorization_servers: [url], bearer_methods_supported: ['header', 'body'], dpop_signing_alg_values_supported: [...DPOP_SIGNING_ALGS] }, 'no scopes_supported or resource_name when none were given')
   t.equal((await rs.inject({ method: 'GET', url: '/profile' })).headers['www-authenticate'], 'Bearer realm="https://orders.test", resource_metadata="https://orders.test/.well-known/oauth-protected-resource"')
   t.equal((await rs.inject({ method: 'GET', url: '/profile', headers: bearer(await craft({ aud: 'https://orders.test' })) })).statusCode, 200, 'its tokens: aud = the resource exactly')
   for (const resource of ['orders.test', 'http://orders.test', 'https://orders.test/#f', 'https://orders.test/?a=1', 'javascript:alert(1)']) {
