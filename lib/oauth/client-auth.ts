@@ -42,6 +42,9 @@ export const DEFAULT_CLIENT: Client = Object.freeze({
   firstUsedAt: null,
   exchangeSources: [],
   exchangeTargets: [],
+  jwks: null,
+  jwksUri: null,
+  tokenEndpointAuthMethod: null,
   createdAt: 0,
   updatedAt: 0
 }) as Client

@@ -27,6 +27,8 @@ export interface Swept {
   unusedRegistrations: number
   /** Device authorization requests past their 10 minutes, whatever became of them. */
   deviceCodes: number
+  /** Client assertions' jti (private_key_jwt) past the assertion's exp: a replay would be refused by exp by then. */
+  clientAssertions: number
 }
 
 export interface SweepRound {
@@ -42,7 +44,7 @@ export interface SweepRound {
  * column and idempotent: two instances sweeping at once only delete the same rows once.
  */
 export async function sweepExpired (storage: Storage, now: number): Promise<Swept> {
-  const [sessions, codes, upstreamTransactions, grants, revocations, outbox, accountLinks, unconfirmedFactors, passkeyChallenges, unusedRegistrations, deviceCodes] = await Promise.all([
+  const [sessions, codes, upstreamTransactions, grants, revocations, outbox, accountLinks, unconfirmedFactors, passkeyChallenges, unusedRegistrations, deviceCodes, clientAssertions] = await Promise.all([
     storage.sessions.purgeExpired(now),
     storage.codes.purgeExpired(now, REDEEMED_CODE_RETENTION_SECONDS),
     storage.upstreamTransactions.purgeExpired(now),
@@ -53,9 +55,10 @@ export async function sweepExpired (storage: Storage, now: number): Promise<Swep
     storage.factors.purgeUnconfirmed(now - UNCONFIRMED_FACTOR_SECONDS),
     storage.passkeyChallenges.purgeExpired(now),
     storage.clients.purgeUnusedRegistrations(now - UNUSED_REGISTRATION_SECONDS),
-    storage.deviceCodes.purgeExpired(now)
+    storage.deviceCodes.purgeExpired(now),
+    storage.clientAssertions.purgeExpired(now)
   ])
-  return { sessions, codes, upstreamTransactions, grants, revocations, outbox, accountLinks, unconfirmedFactors, passkeyChallenges, unusedRegistrations, deviceCodes }
+  return { sessions, codes, upstreamTransactions, grants, revocations, outbox, accountLinks, unconfirmedFactors, passkeyChallenges, unusedRegistrations, deviceCodes, clientAssertions }
 }
 
 /**

@@ -326,6 +326,7 @@ export async function withReadCache (inner: Storage, options: CacheOptions, bus?
     resources: resourceStore,
     registrationTokens: inner.registrationTokens,
     deviceCodes: inner.deviceCodes,
+    clientAssertions: inner.clientAssertions,
     ping: () => inner.ping(),
     poolStats: inner.poolStats,
     async close () {

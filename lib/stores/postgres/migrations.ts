@@ -369,7 +369,18 @@ export const postgresMigrations: string[] = [
    ALTER TABLE clients ADD COLUMN exchange_targets JSONB NOT NULL DEFAULT '[]';`,
   // Client ID Metadata Documents: see the SQLite migration of the same number.
   `ALTER TABLE clients ADD COLUMN metadata_document BOOLEAN NOT NULL DEFAULT false;
-   CREATE INDEX clients_unused_documents ON clients (created_at) WHERE metadata_document AND first_used_at IS NULL;`
+   CREATE INDEX clients_unused_documents ON clients (created_at) WHERE metadata_document AND first_used_at IS NULL;`,
+  // Client keys and client assertions' jti: see the SQLite migration of the same number.
+  `ALTER TABLE clients ADD COLUMN jwks JSONB;
+   ALTER TABLE clients ADD COLUMN jwks_uri TEXT;
+   ALTER TABLE clients ADD COLUMN token_endpoint_auth_method TEXT;
+   CREATE TABLE client_assertion_jtis (
+     client_id TEXT NOT NULL,
+     jti TEXT NOT NULL,
+     expires_at BIGINT NOT NULL,
+     PRIMARY KEY (client_id, jti)
+   );
+   CREATE INDEX client_assertion_jtis_expiry ON client_assertion_jtis (expires_at);`
 ]
 
 /**

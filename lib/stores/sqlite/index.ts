@@ -19,6 +19,7 @@ import { SqliteResourceStore } from './resources.js'
 import { SqlitePasskeyChallengeStore } from './passkey-challenges.js'
 import { SqliteRegistrationTokenStore } from './registration-tokens.js'
 import { SqliteDeviceCodeStore } from './device-codes.js'
+import { SqliteClientAssertionStore } from './client-assertions.js'
 
 /** `sqlite:PATH` (relative to the working directory) or `sqlite::memory:`. */
 export function sqlitePath (databaseUrl: string): string {
@@ -58,6 +59,7 @@ export function openSqlite (databaseUrl: string, clock: Clock = systemClock): St
     resources: new SqliteResourceStore(db, clock),
     registrationTokens: new SqliteRegistrationTokenStore(db),
     deviceCodes: new SqliteDeviceCodeStore(db),
+    clientAssertions: new SqliteClientAssertionStore(db),
     async ping () { db.prepare('SELECT 1').get() },
     async close () { if (db.open) db.close() }
   }

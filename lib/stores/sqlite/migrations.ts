@@ -415,5 +415,18 @@ export const sqliteMigrations: string[] = [
   // the document found there, is stored as a row (grants, consents and bearer checks name it) marked by this flag
   // (the registration column's CHECK cannot be widened in place); never used, it is swept as unused registrations are.
   `ALTER TABLE clients ADD COLUMN metadata_document INTEGER NOT NULL DEFAULT 0;
-   CREATE INDEX clients_unused_documents ON clients (created_at) WHERE metadata_document = 1 AND first_used_at IS NULL;`
+   CREATE INDEX clients_unused_documents ON clients (created_at) WHERE metadata_document = 1 AND first_used_at IS NULL;`,
+  // Client keys (RFC 7523 private_key_jwt, RFC 9101 request objects; docs/client-authentication.md): a client's JWK Set
+  // inline (JSON) or its jwks_uri, and the one token endpoint auth method it may use (null: as before). The jti of every
+  // accepted client assertion, single use until its exp (lib/oauth/client-assertion.ts), swept when expired.
+  `ALTER TABLE clients ADD COLUMN jwks TEXT;
+   ALTER TABLE clients ADD COLUMN jwks_uri TEXT;
+   ALTER TABLE clients ADD COLUMN token_endpoint_auth_method TEXT;
+   CREATE TABLE client_assertion_jtis (
+     client_id TEXT NOT NULL,
+     jti TEXT NOT NULL,
+     expires_at INTEGER NOT NULL,
+     PRIMARY KEY (client_id, jti)
+   );
+   CREATE INDEX client_assertion_jtis_expiry ON client_assertion_jtis (expires_at);`
 ]
