@@ -1,5 +1,4 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { clientForGrant } from '../../lib/oauth/client-auth.js'
 import { noteClientUse } from '../../lib/oauth/registration.js'
 import { tokenSchema } from '../../schemas/token.js'
 
@@ -14,7 +13,7 @@ const tokenRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.post('/token', { config: { oauth: true, cors: true }, schema: tokenSchema }, async (request) => {
     const { body } = request
     const grant = grants.select(body)
-    const client = await clientForGrant(request.headers.authorization, body, grant, fastify.clientLookup(request.addressKey))
+    const client = await fastify.authenticateClient(request, { endpoint: '/token', grant })
     await issuer.ready()
     const reply = await grant.handle({ body, client, clientIp: request.ip, addressKey: request.addressKey, log: request.log })
     await noteClientUse(storage, client, clock.now())
