@@ -5,6 +5,7 @@ import { RESPONSE_MODES, type ResponseMode } from '../../schemas/vocabulary.js'
 import { isOidcScope, parseScope } from './scopes.js'
 import { MalformedClaims, parseClaimsParameter } from './claims.js'
 import { resolveResources, resourceDefinedScopes, resourceValues } from './resources.js'
+import { InvalidRequestObject, resolveRequestObject, type RequestObjectDeps } from './request-object.js'
 
 /**
  * The authorization request (RFC 6749 §4.1.1, RFC 7636, OIDC Core §3.1.2.1): who asks, where the answer
@@ -67,6 +68,11 @@ export interface AuthorizationRequest extends ClientTarget {
   acrValues?: string
   /** The registered resources (RFC 8707) the request names through `resource`, in order; absent or [] when none. */
   resources?: Resource[]
+  /**
+   * The parameters the request was read from when a signed request object (RFC 9101) supplied them: the login and
+   * consent forms return to these (verified once, here), never to the object again.
+   */
+  parameters?: Query
 }
 
 /** A parameter sent once (a string), or undefined; a repeated one is reported by `repeated`. */
@@ -104,12 +110,22 @@ export function redirectUriMatches (registered: readonly string[], presented: st
  * and never redirected (RFC 6749 §4.1.2.1), so an attacker cannot use Gatehouse as an open redirector.
  */
 export async function resolveClient (query: Query, clients: Pick<ClientStore, 'find'>): Promise<{ client: Client, redirectUri: string, state: string | undefined }> {
+  return redirectTarget(query, await clientOf(query, clients))
+}
+
+/** The client the request names, allowed the code flow; an HTML error page otherwise. */
+async function clientOf (query: Query, clients: Pick<ClientStore, 'find'>): Promise<Client> {
   if (repeated(query, 'client_id') || repeated(query, 'redirect_uri')) throw badAuthorizationRequest('client_id or redirect_uri is repeated')
   const clientId = single(query, 'client_id')
   if (clientId === undefined) throw badAuthorizationRequest('the request has no client_id')
   const client = clientId.length <= 256 ? await clients.find(clientId) : undefined
   if (!client) throw badAuthorizationRequest('unknown client')
   if (!client.grantTypes.includes('authorization_code')) throw badAuthorizationRequest('this client may not use the authorization code flow')
+  return client
+}
+
+/** The checked redirect URI (and state) of `client`'s request: an HTML error page when there is none that may be used. */
+function redirectTarget (query: Query, client: Client): { client: Client, redirectUri: string, state: string | undefined } {
   const presented = single(query, 'redirect_uri')
   // OIDC Core §3.1.2.1 requires redirect_uri; RFC 6749 §3.1.2.3 lets a client with one URI leave it out.
   const redirectUri = presented ?? (client.redirectUris.length === 1 ? client.redirectUris[0] : undefined)
@@ -271,11 +287,31 @@ export function pkceChallenge (query: Query, client: Client, fail: (error: 'inva
   return challenge
 }
 
-/** Both steps: the client's request, checked. */
-export async function readAuthorizationRequest (query: Query, deps: { clients: Pick<ClientStore, 'find'>, resources: Pick<ResourceStore, 'find'>, readIdTokenHint: IdTokenHintReader }): Promise<AuthorizationRequest> {
-  const authz = checkAuthorizationRequest(query, await resolveClient(query, deps.clients), deps.readIdTokenHint)
+/**
+ * Both steps: the client's request, checked. With `requestObjects`, a signed request object (RFC 9101) is resolved
+ * first (lib/oauth/request-object.ts): its parameters are then the request, checked by the same rules; a refused
+ * object goes back to the client (the redirect URI and state of the query, checked) as invalid_request_object.
+ */
+export async function readAuthorizationRequest (query: Query, deps: { clients: Pick<ClientStore, 'find'>, resources: Pick<ResourceStore, 'find'>, readIdTokenHint: IdTokenHintReader, requestObjects?: RequestObjectDeps }): Promise<AuthorizationRequest> {
+  const client = await clientOf(query, deps.clients)
+  let parameters = query
+  // RFC 9101 §5: the query may hold client_id and request alone; the redirect URI is then the object's, known once it is verified.
+  if (deps.requestObjects !== undefined && single(query, 'request') !== undefined) {
+    try {
+      parameters = await resolveRequestObject(query, client, deps.requestObjects)
+    } catch (err) {
+      if (!(err instanceof InvalidRequestObject)) throw err
+      // Refused: back to the query's redirect URI when it names a registered one (or the client has one), else the error page.
+      const fallback = redirectTarget(query, client)
+      const responseMode = single(query, 'response_mode') === undefined ? requestObjectResponseMode(String(query.request), fallback.redirectUri) : 'query'
+      throw new AuthorizationError('invalid_request_object', err.message, { redirectUri: fallback.redirectUri, state: fallback.state, responseMode })
+    }
+  }
+  const target = redirectTarget(parameters, client)
+  const checked = checkAuthorizationRequest(parameters, target, deps.readIdTokenHint)
+  const authz = parameters === query ? checked : { ...checked, parameters }
   // RFC 8707 §2.1: `resource` may repeat; an unknown or malformed one goes back to the client as invalid_target.
-  const values = resourceValues(query.resource)
+  const values = resourceValues(parameters.resource)
   if (values.length === 0) return authz
   const resources = await resolveResources(values, deps.resources, (description) => new AuthorizationError('invalid_target', description, authz))
   return { ...authz, resources }

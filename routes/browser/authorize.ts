@@ -33,13 +33,15 @@ const authorize: FastifyPluginAsync = async (fastify) => {
 
   async function answer (request: FastifyRequest, reply: FastifyReply, query: Query): Promise<FastifyReply> {
     const clients = fastify.clientLookup(request.addressKey, { page: true })
-    const authz = await readAuthorizationRequest(query, { clients, resources: storage.resources, readIdTokenHint })
+    const requestObjects = { keys: fastify.clientKeys, issuer: config.issuer, now: clock.now() }
+    const authz = await readAuthorizationRequest(query, { clients, resources: storage.resources, readIdTokenHint, requestObjects })
     const signedIn = await request.browserSession()
     const now = clock.now()
     const next = await decideNext(storage, { authz, signedIn, now, mfa: config.mfa, log: request.log })
     if (next.kind === 'code') return answerClient(reply, await codeResponse({ storage, issuer: config.issuer }, authz, next, now))
     // The forms come back here (as a GET) without prompt=login, which they satisfy (asking again would loop).
-    const returnTo = authorizePath(query, { prompts: ['login'] })
+    // A request object's parameters, verified once, are what the forms return to (never the object again).
+    const returnTo = authorizePath(authz.parameters ?? query, { prompts: ['login'] })
     return pages[next.kind](reply, { authz, returnTo, signedIn, scopes: next.scopes, factors: next.factors })
   }
 
