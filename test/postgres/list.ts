@@ -117,6 +117,7 @@ export const onPostgresToo: readonly string[] = [
   'security/g-device.test.ts',
   'security/i-introspection.test.ts',
   'security/j-jwt.test.ts',
+  'security/k3-private-key-jwt.test.ts',
   'security/l-events-log.test.ts',
   'security/l-logs.test.ts',
   'security/m-metadata.test.ts',
