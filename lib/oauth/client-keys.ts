@@ -81,6 +81,7 @@ export class ClientKeys {
   /** Forgets a client's fetched set (its jwks_uri changed or it was deleted). */
   forget (clientId: string): void {
     this.#sets.delete(clientId)
+    this.#lastFetch.delete(clientId)
   }
 
   #mayRefetch (clientId: string): boolean {

@@ -98,6 +98,7 @@ export const onPostgresToo: readonly string[] = [
   'routes/token/empty-parameters.test.ts',
   'routes/token/error-codes.test.ts',
   'routes/token/password.test.ts',
+  'routes/token/private-key-jwt.test.ts',
   'routes/token/signing-algorithms.test.ts',
   'routes/token/refresh-token.test.ts',
   'routes/token/resources.test.ts',
