@@ -69,6 +69,7 @@ export const onPostgresToo: readonly string[] = [
   'routes/admin/json-types.test.ts',
   'routes/admin/user-import-limits.test.ts',
   'routes/admin/user-import.test.ts',
+  'routes/browser/request-object.test.ts',
   'routes/browser/account-factors.test.ts',
   'routes/browser/account.test.ts',
   'routes/browser/authorize-post.test.ts',
