@@ -66,8 +66,9 @@ export const issuerOnLoopback = (issuer: string | undefined): boolean => issuer 
  */
 export function checkClientKeys (input: { isPublic: boolean, jwks: unknown, jwksUri: string | null, tokenEndpointAuthMethod: string | null, hadSecret?: boolean }, options: ClientKeyOptions): { tokenEndpointAuthMethod: TokenEndpointAuthMethod | null, secret: boolean } {
   const hasKeys = input.jwks != null || input.jwksUri !== null
-  const method = input.tokenEndpointAuthMethod ?? (hasKeys && !input.isPublic && input.hadSecret !== true ? 'private_key_jwt' : null)
-  const secret = !input.isPublic && (input.hadSecret === true || !hasKeys || method === 'client_secret_basic' || method === 'client_secret_post')
+  const keepsSecret = Boolean(input.hadSecret)
+  const method = input.tokenEndpointAuthMethod ?? (hasKeys && !input.isPublic && !keepsSecret ? 'private_key_jwt' : null)
+  const secret = !input.isPublic && (keepsSecret || !hasKeys || method === 'client_secret_basic' || method === 'client_secret_post')
   const problem = clientKeysProblem({ isPublic: input.isPublic, hasSecret: secret, jwks: input.jwks, jwksUri: input.jwksUri, tokenEndpointAuthMethod: method }, options)
   if (problem !== undefined) throw invalidInput(problem)
   return { tokenEndpointAuthMethod: method as TokenEndpointAuthMethod | null, secret }
@@ -249,7 +250,7 @@ export async function updateClient (deps: ClientAdminDeps, id: string, patch: Cl
   const providers = await checkClientProviders(deps.storage, patch.providers)
   const exchangeSources = await checkExchangeResources(deps.storage, 'exchange_sources', patch.exchangeSources)
   const exchangeTargets = await checkExchangeResources(deps.storage, 'exchange_targets', patch.exchangeTargets)
-  const secret = patch.rotateSecret === true || needsSecret ? generateClientSecret() : undefined
+  const secret = Boolean(patch.rotateSecret) || needsSecret ? generateClientSecret() : undefined
   const client = await deps.storage.clients.update(current.id, {
     ...(keysChanged ? { jwks: nextKeys.jwks == null ? null : nextKeys.jwks as ClientJwks, jwksUri: nextKeys.jwksUri, tokenEndpointAuthMethod: keys.tokenEndpointAuthMethod } : {}),
     grantTypes: [...new Set(next.grantTypes)],
