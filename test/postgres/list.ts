@@ -17,6 +17,7 @@ export const onPostgresToo: readonly string[] = [
   'app/proxy.test.ts',
   'app/request-framing.test.ts',
   'cli/cli.test.ts',
+  'cli/client-keys.test.ts',
   'cli/factors.test.ts',
   'cli/invitations.test.ts',
   'cli/password-reset.test.ts',
