@@ -12,8 +12,9 @@ import { allowsPlainHttp } from './loopback-hosts.js'
  * The asymmetric algorithms a client assertion (RFC 7523) or a request object (RFC 9101) may be signed with. `none`
  * and the HMAC ones are never among them: a client's JWK Set is public, so an HMAC keyed with it proves nothing
  * (SECURITY-CASES K3), and client secrets are stored as digests, so client_secret_jwt cannot be checked at all.
+ * `Ed25519` is RFC 9864's fully-specified name for EdDSA over Ed25519 (what oauth4webapi 3 signs with).
  */
-export const CLIENT_SIGNING_ALGS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'] as const
+export const CLIENT_SIGNING_ALGS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519'] as const
 export type ClientSigningAlg = typeof CLIENT_SIGNING_ALGS[number]
 
 /** RFC 7591 §2 values Gatehouse accepts (client_secret_jwt is not: see CLIENT_SIGNING_ALGS). */
