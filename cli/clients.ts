@@ -1,4 +1,5 @@
-import { createClient, deleteClient, toClientView, updateClient } from '../lib/admin/clients.js'
+import { readFileSync } from 'node:fs'
+import { createClient, deleteClient, issuerOnLoopback, toClientView, updateClient } from '../lib/admin/clients.js'
 import { command, commaList, one, UsageError, type CommandGroup } from './command.js'
 
 /** Flags `clients add` and `clients update` share. */
@@ -68,8 +69,32 @@ const CLIENT_FLAGS = {
     type: 'string',
     value: '"uri1 uri2"',
     description: 'token exchange: the registered resources this client may exchange a token for (\'\': none, the default)'
+  },
+  'jwks-uri': {
+    type: 'string',
+    value: 'URL',
+    description: 'where the client publishes its public keys (a JWK Set, https): it authenticates with private_key_jwt (RFC 7523) and may sign request objects; a client added with keys gets no secret (\'\': none)'
+  },
+  'jwks-file': {
+    type: 'string',
+    value: 'FILE',
+    description: 'a file holding the client\'s public keys as a JWK Set (JSON; public keys only), stored inline; the same use as --jwks-uri, never both (\'\': none)'
+  },
+  'token-endpoint-auth-method': {
+    type: 'string',
+    value: 'METHOD',
+    description: 'the one way it may authenticate: client_secret_basic, client_secret_post, private_key_jwt or none (\'\': any it has credentials for). With keys, client_secret_basic or client_secret_post gives it a secret too'
   }
 } as const
+
+/** `--jwks-file FILE` as the JWK Set it holds ('' removes the set: null); absent: undefined. */
+function jwksFile (path: string | undefined): unknown {
+  if (path === undefined) return undefined
+  if (path === '') return null
+  let text: string
+  try { text = readFileSync(path, 'utf8') } catch (err) { throw new UsageError(`--jwks-file: cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? 'error'})`) }
+  try { return JSON.parse(text) as unknown } catch { throw new UsageError(`--jwks-file: ${path} is not JSON`) }
+}
 
 /** A space-separated list of resource URIs ('' empties it); absent: undefined. */
 const uriList = (value: string | undefined): string[] | undefined => value === undefined ? undefined : value.split(' ').filter((u) => u !== '')
@@ -95,15 +120,16 @@ export const clients: CommandGroup = {
     command({
       name: 'add',
       summary: 'register a client and print it; a confidential client\'s secret is printed this once (stored only as a digest)',
-      usage: ['CLIENT_ID [--public] [--grant g1,g2] [--scope "a b"] [--redirect-uri URI]... [--post-logout-redirect-uri URI]... [--skip-consent] [--providers a,b] [--pkce optional] [--id-token-alg ALG] [--userinfo-alg ALG] [--backchannel-logout-uri URI] [--require-mfa] [--dpop] [--password-grant-skips-mfa] [--require-par] [--exchange-sources "uri1 uri2"] [--exchange-targets "uri1 uri2"]'],
+      usage: ['CLIENT_ID [--public] [--grant g1,g2] [--scope "a b"] [--redirect-uri URI]... [--post-logout-redirect-uri URI]... [--skip-consent] [--providers a,b] [--pkce optional] [--id-token-alg ALG] [--userinfo-alg ALG] [--backchannel-logout-uri URI] [--require-mfa] [--dpop] [--password-grant-skips-mfa] [--require-par] [--exchange-sources "uri1 uri2"] [--exchange-targets "uri1 uri2"] [--jwks-uri URL | --jwks-file FILE] [--token-endpoint-auth-method METHOD]'],
       details: ['Without --grant, a confidential client gets client_credentials and a public one authorization_code,refresh_token.'],
       positionals: true,
       flags: {
         public: { type: 'boolean', description: 'a public client (a single-page or native app): no secret, PKCE only; it cannot have client_credentials' },
         ...CLIENT_FLAGS
       },
-      async run ({ values, positionals }, { storage }) {
+      async run ({ values, positionals }, { config, storage }) {
         const id = one(positionals, 'CLIENT_ID')
+        if (values['jwks-uri'] !== undefined && values['jwks-file'] !== undefined) throw new UsageError('--jwks-uri and --jwks-file together (a client has one or the other)')
         const isPublic = values.public ?? false
         const grantTypes = values.grant ? commaList(values.grant) : isPublic ? ['authorization_code', 'refresh_token'] : ['client_credentials']
         const { client, secret } = await createClient(await storage(), id, {
@@ -123,15 +149,18 @@ export const clients: CommandGroup = {
           passwordGrantSkipsMfa: values['password-grant-skips-mfa'] ?? false,
           requirePar: values['require-par'] ?? false,
           exchangeSources: uriList(values['exchange-sources']),
-          exchangeTargets: uriList(values['exchange-targets'])
-        })
+          exchangeTargets: uriList(values['exchange-targets']),
+          jwks: jwksFile(values['jwks-file']),
+          jwksUri: orNull(values['jwks-uri']),
+          tokenEndpointAuthMethod: orNull(values['token-endpoint-auth-method'])
+        }, { issuerOnLoopback: issuerOnLoopback(config.issuer) })
         return { ...toClientView(client), ...(secret === undefined ? {} : { client_secret: secret }) }
       }
     }),
     command({
       name: 'update',
       summary: 'change a client and print it: each option given replaces what is stored, the others stay',
-      usage: ['CLIENT_ID [--grant g1,g2] [--scope "a b"] [--redirect-uri URI]... [--post-logout-redirect-uri URI]... [--skip-consent|--no-skip-consent] [--providers a,b] [--pkce POLICY] [--id-token-alg ALG] [--userinfo-alg ALG] [--backchannel-logout-uri URI] [--require-mfa|--no-require-mfa] [--dpop|--no-dpop] [--password-grant-skips-mfa|--no-password-grant-skips-mfa] [--require-par|--no-require-par] [--exchange-sources "uri1 uri2"] [--exchange-targets "uri1 uri2"]'],
+      usage: ['CLIENT_ID [--grant g1,g2] [--scope "a b"] [--redirect-uri URI]... [--post-logout-redirect-uri URI]... [--skip-consent|--no-skip-consent] [--providers a,b] [--pkce POLICY] [--id-token-alg ALG] [--userinfo-alg ALG] [--backchannel-logout-uri URI] [--require-mfa|--no-require-mfa] [--dpop|--no-dpop] [--password-grant-skips-mfa|--no-password-grant-skips-mfa] [--require-par|--no-require-par] [--exchange-sources "uri1 uri2"] [--exchange-targets "uri1 uri2"] [--jwks-uri URL | --jwks-file FILE] [--token-endpoint-auth-method METHOD]'],
       positionals: true,
       flags: {
         ...CLIENT_FLAGS,
@@ -146,7 +175,8 @@ export const clients: CommandGroup = {
         for (const flag of ['skip-consent', 'require-mfa', 'password-grant-skips-mfa', 'require-par', 'dpop'] as const) {
           if (values[flag] && values[`no-${flag}`]) throw new UsageError(`--${flag} and --no-${flag} together`)
         }
-        const { client } = await updateClient({ storage: await storage(), clock, config }, id, {
+        if (values['jwks-uri'] !== undefined && values['jwks-file'] !== undefined) throw new UsageError('--jwks-uri and --jwks-file together (a client has one or the other)')
+        const { client, secret } = await updateClient({ storage: await storage(), clock, config }, id, {
           grantTypes: values.grant === undefined ? undefined : commaList(values.grant),
           scope: values.scope,
           redirectUris: values['redirect-uri'],
@@ -162,9 +192,12 @@ export const clients: CommandGroup = {
           passwordGrantSkipsMfa: onOff(values['password-grant-skips-mfa'], values['no-password-grant-skips-mfa']),
           requirePar: onOff(values['require-par'], values['no-require-par']),
           exchangeSources: uriList(values['exchange-sources']),
-          exchangeTargets: uriList(values['exchange-targets'])
+          exchangeTargets: uriList(values['exchange-targets']),
+          jwks: jwksFile(values['jwks-file']),
+          jwksUri: orNull(values['jwks-uri']),
+          tokenEndpointAuthMethod: orNull(values['token-endpoint-auth-method'])
         })
-        return toClientView(client)
+        return { ...toClientView(client), ...(secret === undefined ? {} : { client_secret: secret }) }
       }
     }),
     command({

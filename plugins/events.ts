@@ -52,6 +52,7 @@ const MESSAGES: Record<SecurityEvent['type'], string> = {
   device_denied: 'device authorization denied on the /device page (RFC 8628)',
   device_code_throttled: 'device page: too many user codes tried from this address',
   token_exchanged: 'token exchanged for another resource (RFC 8693)',
+  client_auth_failed: 'client authentication failed (invalid_client)',
   client_metadata_fetched: 'a client metadata document was fetched and used',
   client_metadata_refused: 'a client metadata document was refused'
 }

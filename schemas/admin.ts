@@ -64,6 +64,21 @@ const ExchangeTargets = Type.Array(Type.String({ minLength: 1, maxLength: 512 })
   description: 'token exchange: the registered resources this client may exchange a token for (the new token\'s aud); empty: none'
 })
 
+/** A client's keys (RFC 7591 §2; docs/client-authentication.md): a public JWK Set inline, or where it is published. */
+const Jwks = Type.Unsafe<{ keys: Array<Record<string, unknown>> } | null>({
+  type: ['object', 'null'],
+  required: ['keys'],
+  properties: { keys: { type: 'array', minItems: 1, maxItems: 10, items: { type: 'object', additionalProperties: true } } },
+  additionalProperties: true,
+  description: 'its public keys as a JWK Set (RSA of 2048 bits or more, EC P-256/384/521, Ed25519; no private members): private_key_jwt (RFC 7523) and signed request objects (RFC 9101). Never with jwks_uri; null removes it'
+})
+const JwksUri = Type.Unsafe<string | null>({ type: ['string', 'null'], maxLength: 2048, description: 'where its JWK Set is published (https; fetched and cached, refetched on an unknown kid); never with jwks; null removes it' })
+const TokenEndpointAuthMethod = Type.Unsafe<'client_secret_basic' | 'client_secret_post' | 'private_key_jwt' | 'none' | null>({
+  type: ['string', 'null'],
+  enum: ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none', null],
+  description: 'the one way it may authenticate (RFC 7591 §2); null: any it has credentials for. A confidential client given keys and no method uses private_key_jwt and gets no secret; client_secret_basic or client_secret_post gives it one too'
+})
+
 export const ClientView = Type.Object({
   client_id: Type.String(),
   public: Type.Boolean(),
@@ -83,6 +98,9 @@ export const ClientView = Type.Object({
   require_pushed_authorization_requests: Type.Optional(Type.Boolean({ description: 'its authorization requests must be pushed to POST /par first (RFC 9126, docs/par.md)' })),
   exchange_sources: Type.Optional(ExchangeSources),
   exchange_targets: Type.Optional(ExchangeTargets),
+  jwks: Type.Optional(Jwks),
+  jwks_uri: Type.Optional(JwksUri),
+  token_endpoint_auth_method: Type.Optional(TokenEndpointAuthMethod),
   created_at: Type.Integer(),
   registered: Type.Optional(Type.Boolean({ description: 'it registered itself through POST /register (RFC 7591, docs/registration.md)' })),
   registration: Type.Optional(Type.Unsafe<'open' | 'token' | 'cimd' | null>({ type: ['string', 'null'], enum: ['open', 'token', 'cimd', null], description: 'how it registered itself: open, or with an initial access token; cimd when its id is the URL of its Client ID Metadata Document; null when an administrator made it' })),
@@ -116,7 +134,10 @@ export const CreateClient = Type.Object({
   password_grant_skips_mfa: Type.Optional(Type.Boolean({ default: false, description: 'legacy: let the password grant serve users who have a second factor, on the password alone' })),
   require_pushed_authorization_requests: Type.Optional(Type.Boolean({ default: false, description: 'its authorization requests must be pushed to POST /par first (RFC 9126); a plain /authorize is refused' })),
   exchange_sources: Type.Optional(ExchangeSources),
-  exchange_targets: Type.Optional(ExchangeTargets)
+  exchange_targets: Type.Optional(ExchangeTargets),
+  jwks: Type.Optional(Jwks),
+  jwks_uri: Type.Optional(JwksUri),
+  token_endpoint_auth_method: Type.Optional(TokenEndpointAuthMethod)
 }, { additionalProperties: false, examples: [{ client_id: 'svc', grant_types: ['client_credentials'], scope: 'orders:read' }] })
 
 export const UpdateClient = Type.Object({
@@ -136,6 +157,9 @@ export const UpdateClient = Type.Object({
   require_pushed_authorization_requests: Type.Optional(Type.Boolean()),
   exchange_sources: Type.Optional(ExchangeSources),
   exchange_targets: Type.Optional(ExchangeTargets),
+  jwks: Type.Optional(Jwks),
+  jwks_uri: Type.Optional(JwksUri),
+  token_endpoint_auth_method: Type.Optional(TokenEndpointAuthMethod),
   rotate_secret: Type.Optional(Type.Boolean({ description: 'issue a new secret (shown once); the old one stops working' }))
 }, { additionalProperties: false })
 

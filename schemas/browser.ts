@@ -51,7 +51,7 @@ export const AuthorizeParameters = Type.Object({
     description: 'RFC 8707: the URI of a registered resource (an API, an MCP server) the tokens are for; may repeat. An unknown one is ' +
       'invalid_target back to the client. Scopes that resource defines may then be asked for; the consent page names it'
   })),
-  request: Type.Optional(Type.String({ description: 'not supported: request_not_supported goes back to the client' })),
+  request: Type.Optional(Type.String({ description: 'a signed request object (RFC 9101, OIDC Core §6.1) from a client with keys: its parameters replace the query\'s (client_id aside); a bad one is invalid_request_object back to the client. From a client without keys: request_not_supported' })),
   request_uri: Type.Optional(Type.String({ description: 'not supported: request_uri_not_supported goes back to the client' }))
 }, { additionalProperties: true })
 
@@ -65,7 +65,8 @@ const authorizeDescription = 'Authorization code flow only, PKCE S256 required (
   'Shows the login page (no session, `prompt=login`, or `max_age` passed) or the consent page, then answers the redirect URI with ' +
   '`code`, `state` and `iss` (RFC 9207): a redirect, or with `response_mode=form_post` a self-submitting form. Errors about the ' +
   'client or the redirect URI are an HTML page and never go back; the others go back to the client as `error`, `state`, `iss`. ' +
-  '`request` and `request_uri` are refused (request_not_supported, request_uri_not_supported). Unknown parameters are ignored.'
+  '`request` (a signed request object, RFC 9101) is taken from clients with keys (docs/client-authentication.md) and refused ' +
+  '(request_not_supported) from others; `request_uri` is refused (request_uri_not_supported). Unknown parameters are ignored.'
 
 export const authorizeSchema = {
   operationId: 'authorize',

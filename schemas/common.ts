@@ -70,3 +70,12 @@ export const bearerRefusals = (scope: string) => ({
 })
 
 export type OAuthErrorBody = Static<typeof OAuthErrorSchema>
+
+/**
+ * private_key_jwt (RFC 7523 §2.2, RFC 7521 §4.2): the form parameters of a client assertion, accepted wherever a
+ * client authenticates (/token, /introspect, /revoke, /device_authorization).
+ */
+export const clientAssertionParams = {
+  client_assertion_type: Type.Optional(Type.String({ maxLength: 128, description: 'private_key_jwt: urn:ietf:params:oauth:client-assertion-type:jwt-bearer' })),
+  client_assertion: Type.Optional(Type.String({ maxLength: 8192, description: 'private_key_jwt (RFC 7523): a JWT the client signed with a key of its JWK Set; iss = sub = its client id, aud = the issuer or this endpoint, exp at most 5 minutes ahead, a single-use jti' }))
+}

@@ -1,11 +1,12 @@
 import { Type } from '@sinclair/typebox'
-import { ClientId, ref, Scope } from './common.js'
+import { ClientId, ref, Scope, clientAssertionParams } from './common.js'
 import { clientAuthentication, oauthErrors } from './token.js'
 
 /** POST /device_authorization (RFC 8628 §3.1): form-encoded, the client authenticated as at /token. */
 export const DeviceAuthorizationRequest = Type.Object({
   client_id: Type.Optional(ClientId),
   client_secret: Type.Optional(Type.String({ maxLength: 512 })),
+  ...clientAssertionParams,
   scope: Type.Optional(Scope),
   resource: Type.Optional(Type.Union([Type.String({ maxLength: 2048 }), Type.Array(Type.String({ maxLength: 2048 }), { maxItems: 10 })], {
     description: 'RFC 8707: the URI of a registered resource (an API, an MCP server) the tokens are for; may repeat. An unknown one is ' +

@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox'
-import { ClientId, ref } from './common.js'
+import { ClientId, ref, clientAssertionParams } from './common.js'
 import { clientAuthentication, oauthErrors } from './token.js'
 
 const TokenParams = {
@@ -7,7 +7,8 @@ const TokenParams = {
   token: Type.String({ minLength: 1, maxLength: 32768 }),
   token_type_hint: Type.Optional(Type.String({ maxLength: 64, description: 'access_token or refresh_token; a hint only (RFC 7009 §2.1)' })),
   client_id: Type.Optional(ClientId),
-  client_secret: Type.Optional(Type.String({ maxLength: 512 }))
+  client_secret: Type.Optional(Type.String({ maxLength: 512 })),
+  ...clientAssertionParams
 }
 
 export const RevokeRequest = Type.Object(TokenParams, { additionalProperties: true, examples: [{ token: 'oTk3YzY1ZDItMmE0Ni00…', token_type_hint: 'refresh_token' }] })

@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox'
-import { ClientId, OAuthErrorSchema, Password, ref, Scope, UsernameInput } from './common.js'
+import { ClientId, OAuthErrorSchema, Password, ref, Scope, UsernameInput, clientAssertionParams } from './common.js'
 import { ACCESS_TOKEN_TYPE } from './vocabulary.js'
 
 const Opaque = Type.String({ minLength: 1, maxLength: 32768 })
@@ -30,7 +30,8 @@ export const TokenRequest = Type.Object({
   requested_token_type: Type.Optional(Type.String({ maxLength: 128, description: `RFC 8693 §2.1: only \`${ACCESS_TOKEN_TYPE}\`` })),
   audience: Type.Optional(Type.String({ maxLength: 2048, description: 'RFC 8693 §2.1: the target of a token exchange, a registered resource\'s URI (as `resource`)' })),
   client_id: Type.Optional(ClientId),
-  client_secret: Type.Optional(Type.String({ maxLength: 512 }))
+  client_secret: Type.Optional(Type.String({ maxLength: 512 })),
+  ...clientAssertionParams
 }, {
   additionalProperties: true,
   description: 'RFC 6749 §3.2, form-encoded. A parameter sent without a value counts as not sent (§3.1).',

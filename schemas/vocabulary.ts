@@ -14,7 +14,7 @@ export const OAUTH_ERROR_CODES = [
   // OIDC Core §3.1.2.6: prompt=none when a page other than sign-in or consent is needed (a second factor).
   'interaction_required',
   // OIDC Core §3.1.2.6: a request object (`request`) or one by reference (`request_uri`) that is not supported.
-  'request_not_supported', 'request_uri_not_supported',
+  'request_not_supported', 'request_uri_not_supported', 'invalid_request_object',
   // RFC 8707 §2: a `resource` that is malformed, not registered, or (at /token) not among those granted.
   'invalid_target',
   // RFC 8628 §3.5: the device authorization grant's polling answers (access_denied above answers a denial there too).

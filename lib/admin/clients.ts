@@ -10,7 +10,8 @@ import { checkClientProviders } from './providers.js'
 import { resolveResources } from '../oauth/resources.js'
 import { allowsPlainHttp } from '../oauth/loopback-hosts.js'
 import { EXCHANGE_RESOURCES_MAX } from '../../schemas/common.js'
-import type { Client, Storage } from '../stores/types.js'
+import { clientKeysProblem, type ClientJwks } from '../oauth/client-key-rules.js'
+import type { Client, Storage, TokenEndpointAuthMethod } from '../stores/types.js'
 import { GRANT_TYPES, isGrantType, PKCE_POLICIES, SIGNING_ALGS, TOKEN_EXCHANGE_GRANT, type GrantType, type PkcePolicy, type SigningAlg } from '../../schemas/vocabulary.js'
 const CLIENT_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/
 
@@ -45,6 +46,36 @@ export interface ClientInput {
   exchangeSources?: string[]
   /** Token exchange: the registered resources it may exchange a token for. */
   exchangeTargets?: string[]
+  /** Its public keys, a JWK Set (RFC 7591 §2 `jwks`): private_key_jwt and signed request objects. Never with jwksUri. */
+  jwks?: unknown
+  /** Where its JWK Set is published (RFC 7591 §2 `jwks_uri`). */
+  jwksUri?: string | null
+  /**
+   * The one method it may authenticate with (RFC 7591 §2); absent: private_key_jwt for a confidential client with keys,
+   * else any it has credentials for. A confidential client with keys gets a secret only when this asks for one.
+   */
+  tokenEndpointAuthMethod?: string | null
+}
+
+/** Where the issuer is: a jwks_uri may be plain http on loopback only when the issuer is on loopback too. */
+export interface ClientKeyOptions { issuerOnLoopback: boolean }
+
+/** Whether the issuer URL names a loopback host (lib/oauth/loopback-hosts.ts's hosts). */
+export const issuerOnLoopback = (issuer: string | undefined): boolean => issuer !== undefined && allowsPlainHttp(new URL(issuer).hostname)
+
+/**
+ * A client's keys and method, checked together (lib/oauth/client-key-rules.ts, the rules registration shares): the
+ * method it ends up with, and whether it gets a secret. A confidential client given keys and no method authenticates
+ * with private_key_jwt and has no secret; client_secret_basic or client_secret_post asks for one besides its keys.
+ */
+export function checkClientKeys (input: { isPublic: boolean, jwks: unknown, jwksUri: string | null, tokenEndpointAuthMethod: string | null, hadSecret?: boolean }, options: ClientKeyOptions): { tokenEndpointAuthMethod: TokenEndpointAuthMethod | null, secret: boolean } {
+  const hasKeys = input.jwks != null || input.jwksUri !== null
+  const keepsSecret = Boolean(input.hadSecret)
+  const method = input.tokenEndpointAuthMethod ?? (hasKeys && !input.isPublic && !keepsSecret ? 'private_key_jwt' : null)
+  const secret = !input.isPublic && (keepsSecret || !hasKeys || method === 'client_secret_basic' || method === 'client_secret_post')
+  const problem = clientKeysProblem({ isPublic: input.isPublic, hasSecret: secret, jwks: input.jwks, jwksUri: input.jwksUri, tokenEndpointAuthMethod: method }, options)
+  if (problem !== undefined) throw invalidInput(problem)
+  return { tokenEndpointAuthMethod: method as TokenEndpointAuthMethod | null, secret }
 }
 
 /** The input with its checked words typed. */
@@ -104,7 +135,7 @@ export async function checkExchangeResources (storage: Storage, field: string, u
 }
 
 /** Registers a client; returns it with its secret (shown once; only a digest is stored). */
-export async function createClient (storage: Storage, id: string, input: ClientInput): Promise<{ client: Client, secret: string | undefined }> {
+export async function createClient (storage: Storage, id: string, input: ClientInput, keyOptions: ClientKeyOptions = { issuerOnLoopback: false }): Promise<{ client: Client, secret: string | undefined }> {
   if (!CLIENT_ID.test(id)) throw invalidInput('client id: letters, digits and . _ : - (1-128)')
   if (id === DEFAULT_CLIENT.id) throw invalidInput('client id "default" is reserved for the built-in public client')
   // RFC 9068 §5: a client's subject must never be mistaken for a user's (lib/oauth/subjects.ts).
@@ -113,7 +144,9 @@ export async function createClient (storage: Storage, id: string, input: ClientI
   const providers = await checkClientProviders(storage, input.providers)
   const exchangeSources = await checkExchangeResources(storage, 'exchange_sources', input.exchangeSources)
   const exchangeTargets = await checkExchangeResources(storage, 'exchange_targets', input.exchangeTargets)
-  const secret = input.isPublic ? undefined : generateClientSecret()
+  const jwksUri = input.jwksUri ?? null
+  const keys = checkClientKeys({ isPublic: input.isPublic, jwks: input.jwks, jwksUri, tokenEndpointAuthMethod: input.tokenEndpointAuthMethod ?? null }, keyOptions)
+  const secret = keys.secret ? generateClientSecret() : undefined
   try {
     const client = await storage.clients.create({
       id,
@@ -134,7 +167,10 @@ export async function createClient (storage: Storage, id: string, input: ClientI
       passwordGrantSkipsMfa: input.passwordGrantSkipsMfa ?? false,
       requirePar: input.requirePar ?? false,
       exchangeSources: exchangeSources ?? [],
-      exchangeTargets: exchangeTargets ?? []
+      exchangeTargets: exchangeTargets ?? [],
+      jwks: input.jwks == null ? null : input.jwks as ClientJwks,
+      jwksUri,
+      tokenEndpointAuthMethod: keys.tokenEndpointAuthMethod
     })
     return { client, secret }
   } catch (err) {
@@ -147,7 +183,8 @@ export async function createClient (storage: Storage, id: string, input: ClientI
 export interface ClientAdminDeps {
   storage: Storage
   clock: Clock
-  config: Pick<Config, 'accessTokenTtl'>
+  /** `issuer`: where the issuer is decides whether a plain-http loopback jwks_uri may be stored (absent: it may not). */
+  config: Pick<Config, 'accessTokenTtl'> & Partial<Pick<Config, 'issuer'>>
 }
 
 export interface ClientPatchInput {
@@ -174,6 +211,12 @@ export interface ClientPatchInput {
   exchangeSources?: string[]
   /** Replaces the list ([] empties it). */
   exchangeTargets?: string[]
+  /** Its JWK Set; null removes it. */
+  jwks?: unknown
+  /** Its jwks_uri; null removes it. */
+  jwksUri?: string | null
+  /** null: no registered method (any it has credentials for). */
+  tokenEndpointAuthMethod?: string | null
   /** Issue a new secret (returned once); the old one stops working. */
   rotateSecret?: boolean
 }
@@ -201,11 +244,24 @@ export async function updateClient (deps: ClientAdminDeps, id: string, patch: Cl
   }
   checkClientInput(next)
   if (patch.rotateSecret && current.isPublic) throw invalidInput('a public client has no secret')
+  const keysChanged = patch.jwks !== undefined || patch.jwksUri !== undefined || patch.tokenEndpointAuthMethod !== undefined
+  const nextKeys = {
+    // Keys given one way replace those given the other way (a client has one or the other, RFC 7591 §2).
+    jwks: patch.jwks !== undefined ? patch.jwks : patch.jwksUri != null ? null : current.jwks,
+    jwksUri: patch.jwksUri !== undefined ? patch.jwksUri : patch.jwks != null ? null : current.jwksUri,
+    tokenEndpointAuthMethod: patch.tokenEndpointAuthMethod === undefined ? current.tokenEndpointAuthMethod : patch.tokenEndpointAuthMethod
+  }
+  // A client that has a secret keeps it (rotate_secret renews it); one without gets one only when its method needs one.
+  const keys = keysChanged
+    ? checkClientKeys({ isPublic: current.isPublic, ...nextKeys, hadSecret: current.secretHash !== null }, { issuerOnLoopback: issuerOnLoopback(deps.config.issuer) })
+    : { tokenEndpointAuthMethod: current.tokenEndpointAuthMethod, secret: current.secretHash !== null }
+  const needsSecret = keys.secret && current.secretHash === null
   const providers = await checkClientProviders(deps.storage, patch.providers)
   const exchangeSources = await checkExchangeResources(deps.storage, 'exchange_sources', patch.exchangeSources)
   const exchangeTargets = await checkExchangeResources(deps.storage, 'exchange_targets', patch.exchangeTargets)
-  const secret = patch.rotateSecret ? generateClientSecret() : undefined
+  const secret = Boolean(patch.rotateSecret) || needsSecret ? generateClientSecret() : undefined
   const client = await deps.storage.clients.update(current.id, {
+    ...(keysChanged ? { jwks: nextKeys.jwks == null ? null : nextKeys.jwks as ClientJwks, jwksUri: nextKeys.jwksUri, tokenEndpointAuthMethod: keys.tokenEndpointAuthMethod } : {}),
     grantTypes: [...new Set(next.grantTypes)],
     scope: next.scope === null ? null : formatScope(parseScope(next.scope)),
     redirectUris: next.redirectUris,
@@ -257,6 +313,9 @@ export function toClientView (client: Client) {
     require_pushed_authorization_requests: client.requirePar,
     exchange_sources: client.exchangeSources,
     exchange_targets: client.exchangeTargets,
+    jwks: client.jwks,
+    jwks_uri: client.jwksUri,
+    token_endpoint_auth_method: client.tokenEndpointAuthMethod,
     created_at: client.createdAt,
     // RFC 7591 registrations (lib/oauth/registration.ts): marked, with what they said about themselves.
     registered: client.registration !== null,

@@ -7,6 +7,7 @@ import { MalformedClaims, parseClaimsParameter } from './claims.js'
 import { resolveResources, resourceDefinedScopes, resourceValues } from './resources.js'
 import { mustPush, resolvePushedRequest, type PushedMark } from './pushed-requests.js'
 import type { PushedRequestStore } from '../stores/types.js'
+import { InvalidRequestObject, resolveRequestObject, type RequestObjectDeps } from './request-object.js'
 
 /**
  * The authorization request (RFC 6749 §4.1.1, RFC 7636, OIDC Core §3.1.2.1): who asks, where the answer
@@ -73,6 +74,11 @@ export interface AuthorizationRequest extends ClientTarget {
   resources?: Resource[]
   /** RFC 9449 §10: `dpop_jkt`, the thumbprint of the DPoP key the code is bound to (its exchange needs a proof with that key). */
   dpopJkt?: string
+  /**
+   * The parameters the request was read from when a signed request object (RFC 9101) supplied them: the login and
+   * consent forms return to these (verified once, here), never to the object again.
+   */
+  parameters?: Query
 }
 
 /** A parameter sent once (a string), or undefined; a repeated one is reported by `repeated`. */
@@ -110,12 +116,17 @@ export function redirectUriMatches (registered: readonly string[], presented: st
  * and never redirected (RFC 6749 §4.1.2.1), so an attacker cannot use Gatehouse as an open redirector.
  */
 export async function resolveClient (query: Query, clients: Pick<ClientStore, 'find'>): Promise<{ client: Client, redirectUri: string, state: string | undefined }> {
+  return redirectTarget(query, await clientOf(query, clients))
+}
+
+/** The client the request names; an HTML error page otherwise (its grant is checked with its redirect URI, `clientTarget`). */
+async function clientOf (query: Query, clients: Pick<ClientStore, 'find'>): Promise<Client> {
   if (repeated(query, 'client_id') || repeated(query, 'redirect_uri')) throw badAuthorizationRequest('client_id or redirect_uri is repeated')
   const clientId = single(query, 'client_id')
   if (clientId === undefined) throw badAuthorizationRequest('the request has no client_id')
   const client = clientId.length <= 256 ? await clients.find(clientId) : undefined
   if (!client) throw badAuthorizationRequest('unknown client')
-  return clientTarget(query, client)
+  return client
 }
 
 /** What is wrong with a client's own part of the request: its grant, or its redirect URI (missing, or not registered). */
@@ -293,27 +304,55 @@ export function pkceChallenge (query: Query, client: Client, fail: (error: 'inva
   return challenge
 }
 
-/** What /authorize needs to read a request: the clients, resources, ID token hints, and the pushed requests (RFC 9126). */
+/** What /authorize needs to read a request: the clients, resources, ID token hints, the pushed requests (RFC 9126) and, for signed request objects (RFC 9101), the clients' keys. */
 export interface AuthorizationRequestDeps {
   clients: Pick<ClientStore, 'find'>
   resources: Pick<ResourceStore, 'find'>
   readIdTokenHint: IdTokenHintReader
   pushed: { store: Pick<PushedRequestStore, 'start'>, now: number, requiredEverywhere: boolean }
+  requestObjects?: RequestObjectDeps
 }
 
 /**
  * Both steps: the client's request, checked. A pushed request (RFC 9126 §4: request_uri urn:…) is read from the store
  * first and checked again as any request (§4: the server MUST validate it as it would any other); a plain one from a
  * client that must push (its require_par, or REQUIRE_PAR=on) is refused back to the client (§5), as
- * node-oidc-provider answers it.
+ * node-oidc-provider answers it. With `requestObjects`, a signed request object (RFC 9101) is resolved then
+ * (lib/oauth/request-object.ts `resolveRequestObject`): its parameters are the request, checked by the same rules; a
+ * refused object goes back to the client (the redirect URI and state of the query, checked) as invalid_request_object.
  */
 export async function readAuthorizationRequest (raw: Query, deps: AuthorizationRequestDeps): Promise<AuthorizationRequest> {
   const { query, pushed } = await resolvePushedRequest(raw, { pushedRequests: deps.pushed.store, now: deps.pushed.now })
-  const target = await resolveClient(query, deps.clients)
-  if (pushed === undefined && mustPush(target.client, deps.pushed.requiredEverywhere)) {
+  const client = await clientOf(query, deps.clients)
+  const parameters = await requestParameters(query, client, deps.requestObjects)
+  const target = redirectTarget(parameters, client)
+  if (pushed === undefined && mustPush(client, deps.pushed.requiredEverywhere)) {
     throw new AuthorizationError('invalid_request', 'pushed authorization requests are required', target)
   }
-  return checkResources(query, checkAuthorizationRequest(query, { ...target, pushed }, deps.readIdTokenHint), deps.resources)
+  const checked = checkAuthorizationRequest(parameters, { ...target, pushed }, deps.readIdTokenHint)
+  return checkResources(parameters, parameters === query ? checked : { ...checked, parameters }, deps.resources)
+}
+
+/**
+ * The parameters of the request: the query's, or those of the signed request object it carries (RFC 9101 §5: the
+ * query may hold client_id and request alone; the redirect URI is then the object's, known once it is verified).
+ */
+export async function requestParameters (query: Query, client: Client, requestObjects: RequestObjectDeps | undefined): Promise<Query> {
+  if (requestObjects === undefined || single(query, 'request') === undefined) return query
+  try {
+    return await resolveRequestObject(query, client, requestObjects)
+  } catch (err) {
+    if (!(err instanceof InvalidRequestObject)) throw err
+    // Refused: back to the query's redirect URI when it names a registered one (or the client has one), else the error page.
+    const fallback = redirectTarget(query, client)
+    const responseMode = single(query, 'response_mode') === undefined ? requestObjectResponseMode(String(query.request), fallback.redirectUri) : 'query'
+    throw new AuthorizationError('invalid_request_object', err.message, { redirectUri: fallback.redirectUri, state: fallback.state, responseMode })
+  }
+}
+
+/** The checked redirect URI (and state) of `client`'s request at /authorize: an HTML error page when there is none that may be used. */
+function redirectTarget (query: Query, client: Client): { client: Client, redirectUri: string, state: string | undefined } {
+  return clientTarget(query, client)
 }
 
 /** RFC 8707 §2.1: `resource` may repeat; an unknown or malformed one goes back to the client as invalid_target. */

@@ -9,9 +9,13 @@ import { CLAIMS_SUPPORTED } from './claims.js'
 import { SIGNING_ALGS } from '../keys/algorithm.js'
 import { ACR_VALUES_SUPPORTED } from '../mfa/assurance.js'
 import { DPOP_SIGNING_ALGS } from './dpop-proof.js'
+import { CLIENT_SIGNING_ALGS } from './client-key-rules.js'
 
-/** How clients may authenticate at the token and revocation endpoints (RFC 6749 §2.3). */
-export const TOKEN_ENDPOINT_AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'none'] as const
+/**
+ * How clients may authenticate at the token and revocation endpoints (RFC 6749 §2.3, RFC 7523 §2.2). Not
+ * client_secret_jwt: secrets are stored as digests, so an HMAC keyed with one cannot be checked.
+ */
+export const TOKEN_ENDPOINT_AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'] as const
 
 /**
  * RFC 8414 authorization server metadata (also served as OpenID Connect discovery). Every URL comes from
@@ -54,16 +58,21 @@ export function serverMetadata (config: Pick<Config, 'issuer'> & Partial<Pick<Co
     // OIDC Core §5.5: the claims request parameter, for userinfo and id_token (lib/oauth/claims.ts).
     claims_parameter_supported: true,
     prompt_values_supported: ['none', 'login', 'consent'],
-    // OIDC Core §6: request objects are refused (request_not_supported, request_uri_not_supported), never ignored.
-    request_parameter_supported: false,
+    // OIDC Core §6, RFC 9101: signed request objects by value from clients with keys; by reference (request_uri) refused.
+    request_parameter_supported: true,
     request_uri_parameter_supported: false,
+    request_object_signing_alg_values_supported: [...CLIENT_SIGNING_ALGS],
     display_values_supported: [...DISPLAY_VALUES],
     token_endpoint_auth_methods_supported: [...TOKEN_ENDPOINT_AUTH_METHODS],
+    // RFC 8414 §2: the algorithms a private_key_jwt assertion may be signed with (asymmetric only).
+    token_endpoint_auth_signing_alg_values_supported: [...CLIENT_SIGNING_ALGS],
     revocation_endpoint: `${base}/revoke`,
     revocation_endpoint_auth_methods_supported: [...TOKEN_ENDPOINT_AUTH_METHODS],
+    revocation_endpoint_auth_signing_alg_values_supported: [...CLIENT_SIGNING_ALGS],
     introspection_endpoint: `${base}/introspect`,
     // Introspection is for resource servers, which are confidential clients.
-    introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+    introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'private_key_jwt'],
+    introspection_endpoint_auth_signing_alg_values_supported: [...CLIENT_SIGNING_ALGS],
     // RFC 8414 §2: RFC 7591 registration, only where it is on (REGISTRATION).
     ...(config.registration === undefined || config.registration === 'off' ? {} : { registration_endpoint: `${base}/register` }),
     // draft-ietf-oauth-client-id-metadata-document §5: an https client_id URL is a Client ID Metadata Document, when on.

@@ -2,6 +2,7 @@ import { invalidClientMetadata, invalidRedirectUri } from '../errors.js'
 import type { RegistrationMode } from '../stores/types.js'
 import type { GrantType } from '../../schemas/vocabulary.js'
 import { allowsPlainHttp } from './loopback-hosts.js'
+import { clientKeysProblem, type ClientJwks } from './client-key-rules.js'
 import { formatScope, isValidScopeList, OIDC_SCOPES, parseScope } from './scopes.js'
 
 /**
@@ -11,7 +12,7 @@ import { formatScope, isValidScopeList, OIDC_SCOPES, parseScope } from './scopes
  */
 
 /** How a registered client authenticates at the token endpoint (RFC 7591 §2). */
-export const REGISTRATION_AUTH_METHODS = ['none', 'client_secret_basic', 'client_secret_post'] as const
+export const REGISTRATION_AUTH_METHODS = ['none', 'client_secret_basic', 'client_secret_post', 'private_key_jwt'] as const
 export type RegistrationAuthMethod = typeof REGISTRATION_AUTH_METHODS[number]
 
 /** Limits that keep one registration small (the body is also capped: REGISTRATION_BODY_LIMIT). */
@@ -33,6 +34,11 @@ export interface CheckedRegistration {
   requirePar: boolean
   /** RFC 9449 §5.2 `dpop_bound_access_tokens` (default false). */
   dpopBoundAccessTokens: boolean
+  /** RFC 7591 §2: its public keys, inline or by URL (never both); null when not given. */
+  jwks: ClientJwks | null
+  jwksUri: string | null
+  /** Whether it is given a secret: confidential, and not authenticating with private_key_jwt (whose keys are its credentials). */
+  hasSecret: boolean
   /** The rest, echoed as stored: response_types, token_endpoint_auth_method, contacts, tos_uri, policy_uri. */
   metadata: {
     response_types: string[]
@@ -48,6 +54,8 @@ export interface RegistrationContext {
   mode: RegistrationMode
   /** The scopes that exist (users', administrators' clients', OpenID Connect's); `admin` is never registrable. */
   knownScopes: ReadonlySet<string>
+  /** The issuer is on loopback: a jwks_uri may then be plain http on loopback too (development, tests). */
+  issuerOnLoopback?: boolean
 }
 
 /** The scopes a registered client gets when it names none: OpenID Connect's. */
@@ -63,9 +71,14 @@ const PRIVATE_USE_SCHEME = /^[a-z][a-z0-9+-]*(\.[a-z0-9+-]+)+:$/
 /** Checks `body` against the rules (RFC 7591 §2, RFC 8252 §7); throws the §3.2.2 error of the first one broken. */
 export function checkRegistration (body: RegistrationRequest, context: RegistrationContext): CheckedRegistration {
   const authMethod = optionalString(body, 'token_endpoint_auth_method') ?? 'client_secret_basic'
-  if (authMethod === 'private_key_jwt') throw invalidClientMetadata('token_endpoint_auth_method private_key_jwt is not supported yet: use none, client_secret_basic or client_secret_post')
   if (!oneOf(REGISTRATION_AUTH_METHODS, authMethod)) throw invalidClientMetadata(`token_endpoint_auth_method: one of ${REGISTRATION_AUTH_METHODS.join(', ')}`)
   const isPublic = authMethod === 'none'
+  // RFC 7591 §2: jwks or jwks_uri, never both; private_key_jwt needs one of them (lib/oauth/client-key-rules.ts).
+  const jwks = body.jwks === undefined || body.jwks === null ? null : body.jwks
+  const jwksUri = optionalString(body, 'jwks_uri') ?? null
+  const hasSecret = !isPublic && authMethod !== 'private_key_jwt'
+  const keysProblem = clientKeysProblem({ isPublic, hasSecret, jwks, jwksUri, tokenEndpointAuthMethod: authMethod }, { issuerOnLoopback: context.issuerOnLoopback === true })
+  if (keysProblem !== undefined) throw invalidClientMetadata(keysProblem)
 
   // RFC 7591 §2: grant_types defaults to authorization_code, response_types to code.
   const grantTypes = unique(stringList(body, 'grant_types', 10) ?? ['authorization_code'])
@@ -115,6 +128,9 @@ export function checkRegistration (body: RegistrationRequest, context: Registrat
     logoUri: webUri(body, 'logo_uri'),
     requirePar: requiresPar(body),
     dpopBoundAccessTokens: dpopBound === true,
+    jwks: jwks as ClientJwks | null,
+    jwksUri,
+    hasSecret,
     metadata
   }
 }

@@ -4,7 +4,7 @@ import type { Config } from '../config.js'
 import { digest } from '../credentials/digest.js'
 import { invalidClientMetadata, invalidToken, tooManyRegistrations } from '../errors.js'
 import type { Limit, Throttle } from '../limits/throttle.js'
-import { deleteClient } from '../admin/clients.js'
+import { deleteClient, issuerOnLoopback } from '../admin/clients.js'
 import type { Client, RegistrationMode, Storage } from '../stores/types.js'
 import { generateClientSecret, hashClientSecret, verifyClientSecret } from './client-secrets.js'
 import { checkRegistration, type CheckedRegistration, type RegistrationRequest } from './registration-metadata.js'
@@ -65,12 +65,12 @@ export async function registerClient (deps: RegistrationDeps, input: { body: Reg
   const mode = deps.config.registration
   if (mode === 'off') throw new Error('registration is off')
   const tokenDigest = await checkInitialAccessToken(deps, input.initialToken)
-  const checked = checkRegistration(input.body, { mode, knownScopes: new Set(await deps.knownScopes()) })
+  const checked = checkRegistration(input.body, { mode, knownScopes: new Set(await deps.knownScopes()), issuerOnLoopback: issuerOnLoopback(deps.config.issuer) })
   // Spent only once the metadata passed, atomically: a token for N registrations makes at most N clients.
   if (tokenDigest !== undefined && !await deps.storage.registrationTokens.use(tokenDigest, deps.clock.now())) {
     throw invalidToken('the initial access token is invalid, expired or used up')
   }
-  const secret = checked.isPublic ? undefined : generateClientSecret()
+  const secret = checked.hasSecret ? generateClientSecret() : undefined
   const registrationToken = newRegistrationToken()
   const client = await deps.storage.clients.create({
     id: newClientId(),
@@ -107,12 +107,12 @@ export async function updateRegistration (deps: RegistrationDeps, client: Client
   const { body } = input
   if (body.client_id !== client.id) throw invalidClientMetadata('client_id must be the client\'s own')
   const mode = client.registration === 'token' ? 'token' : 'open'
-  const checked = checkRegistration(body, { mode, knownScopes: new Set([...await deps.knownScopes(), ...(client.scope?.split(' ') ?? [])]) })
+  const checked = checkRegistration(body, { mode, knownScopes: new Set([...await deps.knownScopes(), ...(client.scope?.split(' ') ?? [])]), issuerOnLoopback: issuerOnLoopback(deps.config.issuer) })
   if (checked.isPublic !== client.isPublic) throw invalidClientMetadata('token_endpoint_auth_method cannot change between none and a secret: register a new client')
   let secret: string | undefined
   // A new secret only when the client sent none (the one it sent was checked in constant time, never compared with ===).
   let rotated = false
-  if (!checked.isPublic) {
+  if (checked.hasSecret) {
     const sent = body.client_secret
     if (sent === undefined || sent === null) {
       secret = generateClientSecret()
@@ -125,7 +125,9 @@ export async function updateRegistration (deps: RegistrationDeps, client: Client
   }
   const updated = await deps.storage.clients.update(client.id, {
     ...clientFields(checked),
-    ...(rotated && secret !== undefined ? { secretHash: hashClientSecret(secret) } : {})
+    ...(rotated && secret !== undefined ? { secretHash: hashClientSecret(secret) } : {}),
+    // private_key_jwt: the keys are its credentials; a secret it had stops working.
+    ...(!checked.hasSecret && !checked.isPublic ? { secretHash: null } : {})
   })
   if (!updated) throw invalidToken('the registration access token is invalid, or the client is not registered')
   return { view: registrationView(deps.config, updated, { secret, registrationToken: input.registrationToken }), rotated }
@@ -152,6 +154,10 @@ function clientFields (checked: CheckedRegistration) {
     logoUri: checked.logoUri,
     requirePar: checked.requirePar,
     dpopBoundAccessTokens: checked.dpopBoundAccessTokens,
+    jwks: checked.jwks,
+    jwksUri: checked.jwksUri,
+    // Only private_key_jwt is enforced as the one method (a registered secret client may still use Basic or the body).
+    tokenEndpointAuthMethod: checked.metadata.token_endpoint_auth_method === 'private_key_jwt' ? 'private_key_jwt' as const : null,
     registrationMetadata: checked.metadata
   }
 }
@@ -179,7 +185,9 @@ export function registrationView (config: Pick<Config, 'issuer'>, client: Client
     policy_uri: meta.policy_uri,
     // RFC 9126 §6: said only when set (false is the default).
     ...(client.requirePar ? { require_pushed_authorization_requests: true } : {}),
-    dpop_bound_access_tokens: client.dpopBoundAccessTokens
+    dpop_bound_access_tokens: client.dpopBoundAccessTokens,
+    jwks: client.jwks ?? undefined,
+    jwks_uri: client.jwksUri ?? undefined
   }
 }
 

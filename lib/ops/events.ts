@@ -90,6 +90,11 @@ export type SecurityEvent =
    * RFC 8693: a client exchanged a user's token (issued to `subjectClientId`) for one to `audience`, acting as `actor`
    * (the client itself, or the `sub` of its actor token).
    */
+  /**
+   * A client failed to authenticate (invalid_client) at `endpoint`: `clientId` as claimed (unverified), `method` as
+   * read (client_secret_basic, client_secret_post, private_key_jwt, none), `reason` the description it was given.
+   */
+  | { type: 'client_auth_failed', clientId: string, method: string, endpoint: string, reason: string, ip: string }
   | { type: 'token_exchanged', clientId: string, userId: string, subjectClientId: string, audience: string, actor: string, ip: string }
 
 /** What a second-factor event is about (the `factor` label of gatehouse_second_factor_total). */

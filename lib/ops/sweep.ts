@@ -29,6 +29,8 @@ export interface Swept {
   deviceCodes: number
   /** Pushed authorization requests (RFC 9126) past their lifetime: never presented in 60 s, or their sign-in over. */
   pushedRequests: number
+  /** Client assertions' jti (private_key_jwt) past the assertion's exp: a replay would be refused by exp by then. */
+  clientAssertions: number
 }
 
 export interface SweepRound {
@@ -44,7 +46,7 @@ export interface SweepRound {
  * column and idempotent: two instances sweeping at once only delete the same rows once.
  */
 export async function sweepExpired (storage: Storage, now: number): Promise<Swept> {
-  const [sessions, codes, upstreamTransactions, grants, revocations, outbox, accountLinks, unconfirmedFactors, passkeyChallenges, unusedRegistrations, deviceCodes, pushedRequests] = await Promise.all([
+  const [sessions, codes, upstreamTransactions, grants, revocations, outbox, accountLinks, unconfirmedFactors, passkeyChallenges, unusedRegistrations, deviceCodes, pushedRequests, clientAssertions] = await Promise.all([
     storage.sessions.purgeExpired(now),
     storage.codes.purgeExpired(now, REDEEMED_CODE_RETENTION_SECONDS),
     storage.upstreamTransactions.purgeExpired(now),
@@ -56,9 +58,10 @@ export async function sweepExpired (storage: Storage, now: number): Promise<Swep
     storage.passkeyChallenges.purgeExpired(now),
     storage.clients.purgeUnusedRegistrations(now - UNUSED_REGISTRATION_SECONDS),
     storage.deviceCodes.purgeExpired(now),
-    storage.pushedRequests.purgeExpired(now)
+    storage.pushedRequests.purgeExpired(now),
+    storage.clientAssertions.purgeExpired(now)
   ])
-  return { sessions, codes, upstreamTransactions, grants, revocations, outbox, accountLinks, unconfirmedFactors, passkeyChallenges, unusedRegistrations, deviceCodes, pushedRequests }
+  return { sessions, codes, upstreamTransactions, grants, revocations, outbox, accountLinks, unconfirmedFactors, passkeyChallenges, unusedRegistrations, deviceCodes, pushedRequests, clientAssertions }
 }
 
 /**

@@ -327,6 +327,7 @@ export async function withReadCache (inner: Storage, options: CacheOptions, bus?
     registrationTokens: inner.registrationTokens,
     deviceCodes: inner.deviceCodes,
     pushedRequests: inner.pushedRequests,
+    clientAssertions: inner.clientAssertions,
     ping: () => inner.ping(),
     poolStats: inner.poolStats,
     async close () {

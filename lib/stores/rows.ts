@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { SigningAlg } from '../../schemas/vocabulary.js'
-import type { AccountLink, FactorKind, UserFactor, AccountLinkPurpose, Client, OutboxMessage, ClientPatch, NewClient, GrantType, Grant, Identity, ImportedUser, ProviderClaims, ProviderPatch, RefreshToken, RequestedClaims, RegistrationToken, Resource, SigningKey, UpstreamProvider, UpstreamTransaction, PasskeyChallenge, PasskeyCeremony, User, UserClaims, UserPatch, DeviceCode, DeviceCodeStatus, PushedParameters, PushedRequest, PushedRequestState } from './types.js'
+import type { AccountLink, FactorKind, UserFactor, AccountLinkPurpose, Client, OutboxMessage, ClientPatch, NewClient, GrantType, Grant, Identity, ImportedUser, ProviderClaims, ProviderPatch, RefreshToken, RequestedClaims, RegistrationToken, Resource, SigningKey, UpstreamProvider, UpstreamTransaction, PasskeyChallenge, PasskeyCeremony, User, UserClaims, UserPatch, DeviceCode, DeviceCodeStatus, PushedParameters, PushedRequest, PushedRequestState, TokenEndpointAuthMethod } from './types.js'
 
 /**
  * Row ⇄ entity mapping shared by both backends: the column names are the same, and the few type
@@ -62,6 +62,9 @@ export const toClient = (r: Row): Client => ({
   exchangeSources: r.exchange_sources === undefined || r.exchange_sources === null ? [] : list<string>(r.exchange_sources),
   exchangeTargets: r.exchange_targets === undefined || r.exchange_targets === null ? [] : list<string>(r.exchange_targets),
   dpopBoundAccessTokens: Boolean(r.dpop_bound_access_tokens),
+  jwks: r.jwks === undefined || r.jwks === null ? null : jsonOr<{ keys: Array<Record<string, unknown>> } | null>(r.jwks, null),
+  jwksUri: strOrNull(r.jwks_uri),
+  tokenEndpointAuthMethod: strOrNull(r.token_endpoint_auth_method) as TokenEndpointAuthMethod | null,
   createdAt: num(r.created_at),
   updatedAt: num(r.updated_at)
 })
@@ -215,6 +218,9 @@ export function clientPatchColumns (patch: ClientPatch): Array<[string, unknown]
   if (patch.exchangeSources !== undefined) columns.push(['exchange_sources', JSON.stringify(patch.exchangeSources)])
   if (patch.exchangeTargets !== undefined) columns.push(['exchange_targets', JSON.stringify(patch.exchangeTargets)])
   if (patch.dpopBoundAccessTokens !== undefined) columns.push(['dpop_bound_access_tokens', patch.dpopBoundAccessTokens])
+  if (patch.jwks !== undefined) columns.push(['jwks', patch.jwks === null ? null : JSON.stringify(patch.jwks)])
+  if (patch.jwksUri !== undefined) columns.push(['jwks_uri', patch.jwksUri])
+  if (patch.tokenEndpointAuthMethod !== undefined) columns.push(['token_endpoint_auth_method', patch.tokenEndpointAuthMethod])
   return columns
 }
 

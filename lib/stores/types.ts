@@ -238,9 +238,21 @@ export interface Client {
    * so its access tokens are always sender-constrained.
    */
   dpopBoundAccessTokens: boolean
+  /**
+   * Its public keys as a JWK Set given inline (RFC 7591 §2 `jwks`), checked by lib/oauth/client-key-rules.ts: public
+   * members only. With them (or `jwksUri`) it may authenticate with private_key_jwt and sign request objects. Null: none.
+   */
+  jwks: { keys: Array<Record<string, unknown>> } | null
+  /** Where its JWK Set is published (RFC 7591 §2 `jwks_uri`), fetched by lib/oauth/client-keys.ts; null: none. Never both. */
+  jwksUri: string | null
+  /** The one way it may authenticate at the token endpoint (RFC 7591 §2); null: as before (by its secret, or none when public). */
+  tokenEndpointAuthMethod: TokenEndpointAuthMethod | null
   createdAt: number
   updatedAt: number
 }
+
+/** RFC 7591 §2's token_endpoint_auth_method values Gatehouse knows (client_secret_jwt is not offered: secrets are stored as digests). */
+export type TokenEndpointAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt' | 'none'
 
 /** How a client registered itself (RFC 7591): open registration, or with an initial access token. */
 export type RegistrationMode = 'open' | 'token'
@@ -249,7 +261,7 @@ export type ClientRegistration = RegistrationMode | 'cimd'
 
 /** The client fields a registration may leave out (the store's defaults apply). */
 type OptionalClientFields = 'postLogoutRedirectUris' | 'skipConsent' | 'providers' | 'pkce' | 'idTokenAlg' | 'userinfoAlg' | 'backchannelLogoutUri'
-  | 'requireMfa' | 'passwordGrantSkipsMfa' | 'exchangeSources' | 'exchangeTargets' | 'requirePar' | 'dpopBoundAccessTokens' | RegistrationFields
+  | 'requireMfa' | 'passwordGrantSkipsMfa' | 'exchangeSources' | 'exchangeTargets' | 'requirePar' | 'dpopBoundAccessTokens' | 'jwks' | 'jwksUri' | 'tokenEndpointAuthMethod' | RegistrationFields
 /** What RFC 7591/7592 registration writes (lib/oauth/registration.ts). */
 type RegistrationFields = 'registration' | 'clientName' | 'clientUri' | 'logoUri' | 'registrationMetadata' | 'registrationTokenHash' | 'registeredBy'
 export type NewClient = Omit<Client, 'createdAt' | 'updatedAt' | 'generation' | 'firstUsedAt' | OptionalClientFields> & Partial<Pick<Client, OptionalClientFields>>
@@ -456,6 +468,7 @@ export interface Storage {
   registrationTokens: RegistrationTokenStore
   deviceCodes: DeviceCodeStore
   pushedRequests: PushedRequestStore
+  clientAssertions: ClientAssertionStore
   /** Resolves when the database answers; rejects with StoreUnavailableError otherwise. */
   ping (): Promise<void>
   /** Connection-pool use, for /metrics (PostgreSQL; SQLite has no pool). */
@@ -1100,5 +1113,19 @@ export interface PushedRequestStore {
   /** started → used, atomically, while live: of two answers ending the same sign-in exactly one gets true. */
   consume (hash: string, now: number): Promise<boolean>
   /** Deletes requests expired by `now`; the number deleted. */
+  purgeExpired (now: number): Promise<number>
+}
+
+/**
+ * The `jti` of each client assertion accepted (RFC 7523 §3 item 7, private_key_jwt): single use until the assertion's
+ * `exp`, across instances (lib/oauth/client-assertion.ts). Rows past their expiry are swept (lib/ops/sweep.ts).
+ */
+export interface ClientAssertionStore {
+  /**
+   * Records `jti` for `clientId` until `expiresAt`, atomically (insert-if-absent, or over a row already expired at
+   * `now`): true the first time, false when that client's jti is still recorded (a replay).
+   */
+  use (clientId: string, jti: string, expiresAt: number, now: number): Promise<boolean>
+  /** Deletes the entries expired by `now`; the number deleted. */
   purgeExpired (now: number): Promise<number>
 }

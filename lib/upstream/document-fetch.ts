@@ -1,8 +1,10 @@
 import { lookup as dnsLookup } from 'node:dns/promises'
+import { request as httpRequest } from 'node:http'
 import { request } from 'node:https'
 import { rootCertificates } from 'node:tls'
 import { isIP, type LookupFunction } from 'node:net'
 import type { IncomingHttpHeaders } from 'node:http'
+import { allowsPlainHttp } from '../oauth/loopback-hosts.js'
 import { refusedAddress } from './public-address.js'
 
 /**
@@ -22,6 +24,12 @@ export interface DocumentFetchOptions {
   resolve?: (hostname: string) => Promise<Array<{ address: string, family: number }>>
   /** Test-only (AppOptions.documentFetchCa): a certificate trusted besides the system's. */
   extraCa?: string
+  /** The content types accepted (default: application/json only); a client's JWK Set may be application/jwk-set+json. */
+  contentTypes?: readonly string[]
+  /** Plain http to a loopback host is allowed too (with `allowLoopback`: a client's jwks_uri when the issuer is on loopback). */
+  allowPlainHttpLoopback?: boolean
+  /** Who asks, in the User-Agent (default: client metadata document). */
+  purpose?: string
 }
 
 export interface FetchedDocument {
@@ -62,7 +70,8 @@ export async function pinnedAddress (url: URL, options: Pick<DocumentFetchOption
 
 /** GETs `url` (https only): the 200 answer's headers and body, or a DocumentFetchError saying why not. */
 export async function fetchDocument (url: URL, options: DocumentFetchOptions): Promise<FetchedDocument> {
-  if (url.protocol !== 'https:') throw new DocumentFetchError('not an https URL')
+  const plainLoopback = url.protocol === 'http:' && options.allowLoopback && options.allowPlainHttpLoopback === true && allowsPlainHttp(url.hostname)
+  if (url.protocol !== 'https:' && !plainLoopback) throw new DocumentFetchError('not an https URL')
   const controller = new AbortController()
   const timer = setTimeout(() => controller.abort(), options.timeoutMs)
   try {
@@ -86,14 +95,15 @@ async function connectAndRead (url: URL, options: DocumentFetchOptions, signal: 
     if (lookupOptions.all === true) (callback as unknown as (err: null, all: Array<{ address: string, family: number }>) => void)(null, [pinned])
     else callback(null, pinned.address, pinned.family)
   }
+  const send = url.protocol === 'http:' ? httpRequest : request
   return await new Promise<FetchedDocument>((resolve, reject) => {
-    const req = request(url, {
+    const req = send(url, {
       method: 'GET',
       lookup,
       signal,
       agent: false,
       ...(options.extraCa === undefined ? {} : { ca: [...rootCertificates, options.extraCa] }),
-      headers: { accept: 'application/json', 'user-agent': 'Gatehouse (client metadata document)' }
+      headers: { accept: (options.contentTypes ?? ['application/json']).join(', '), 'user-agent': `Gatehouse (${options.purpose ?? 'client metadata document'})` }
     }, (res) => {
       const status = res.statusCode ?? 0
       const fail = (reason: string) => { res.destroy(); reject(new DocumentFetchError(reason)) }
@@ -101,7 +111,8 @@ async function connectAndRead (url: URL, options: DocumentFetchOptions, signal: 
       if (status >= 300 && status < 400) return fail(`it answered a redirect (HTTP ${status}), which is not followed`)
       if (status !== 200) return fail(`it answered HTTP ${status}`)
       const type = String(res.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase()
-      if (type !== 'application/json') return fail('its content type is not application/json')
+      const accepted = options.contentTypes ?? ['application/json']
+      if (type === undefined || !accepted.includes(type)) return fail(`its content type is not ${accepted.join(' or ')}`)
       const declared = Number(res.headers['content-length'])
       if (Number.isFinite(declared) && declared > options.maxBytes) return fail(`it is larger than ${options.maxBytes} bytes`)
       const chunks: Buffer[] = []

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
-import { createClient, deleteClient, findClient, toClientView, updateClient } from '../../lib/admin/clients.js'
+import { createClient, deleteClient, findClient, issuerOnLoopback, toClientView, updateClient } from '../../lib/admin/clients.js'
 import { checkedPage } from '../../lib/admin/page.js'
 import { adminBodyErrors, adminErrors, adminSecurity, adminDeletion, ClientIdParam, ClientView, CreateClient, Paging, UpdateClient } from '../../schemas/admin.js'
 import { ref } from '../../schemas/common.js'
@@ -53,8 +53,11 @@ const adminClientRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       passwordGrantSkipsMfa: b.password_grant_skips_mfa ?? false,
       requirePar: b.require_pushed_authorization_requests ?? false,
       exchangeSources: b.exchange_sources,
-      exchangeTargets: b.exchange_targets
-    })
+      exchangeTargets: b.exchange_targets,
+      jwks: b.jwks,
+      jwksUri: b.jwks_uri,
+      tokenEndpointAuthMethod: b.token_endpoint_auth_method
+    }, { issuerOnLoopback: issuerOnLoopback(config.issuer) })
     reply.code(201)
     return { ...toClientView(client), client_secret: secret }
   })
@@ -101,8 +104,13 @@ const adminClientRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       requirePar: b.require_pushed_authorization_requests,
       exchangeSources: b.exchange_sources,
       exchangeTargets: b.exchange_targets,
+      jwks: b.jwks,
+      jwksUri: b.jwks_uri,
+      tokenEndpointAuthMethod: b.token_endpoint_auth_method,
       rotateSecret: b.rotate_secret
     })
+    // A new jwks_uri (or none) is fetched afresh at the next use.
+    if (b.jwks_uri !== undefined || b.jwks !== undefined) fastify.clientKeys.forget(client.id)
     return { ...toClientView(client), client_secret: secret }
   })
 
@@ -115,6 +123,7 @@ const adminClientRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     })
   }, async (request, reply) => {
     await deleteClient(deps, request.params.client_id)
+    fastify.clientKeys.forget(request.params.client_id)
     return reply.code(204).send(null)
   })
 }

@@ -35,13 +35,15 @@ const authorize: FastifyPluginAsync = async (fastify) => {
     const clients = fastify.clientLookup(request.addressKey, { page: true })
     const now = clock.now()
     const pushed = { store: storage.pushedRequests, now, requiredEverywhere: config.requirePar === 'on' }
-    const authz = await readAuthorizationRequest(query, { clients, resources: storage.resources, readIdTokenHint, pushed })
+    const requestObjects = { keys: fastify.clientKeys, issuer: config.issuer, now }
+    const authz = await readAuthorizationRequest(query, { clients, resources: storage.resources, readIdTokenHint, pushed, requestObjects })
     const signedIn = await request.browserSession()
     const next = await decideNext(storage, { authz, signedIn, now, mfa: config.mfa, log: request.log })
     if (next.kind === 'code') return answerClient(reply, await codeResponse({ storage, issuer: config.issuer }, authz, next, now))
     // The forms come back here (as a GET) without prompt=login, which they satisfy (asking again would loop). A pushed
     // request comes back as its client_id and request_uri alone: a sign-in since it started satisfies its prompt=login.
-    const returnTo = authz.pushed?.path ?? authorizePath(query, { prompts: ['login'] })
+    // A request object's parameters, verified once, are what the forms return to (never the object again).
+    const returnTo = authz.pushed?.path ?? authorizePath(authz.parameters ?? query, { prompts: ['login'] })
     return pages[next.kind](reply, { authz, returnTo, signedIn, scopes: next.scopes, factors: next.factors })
   }
 

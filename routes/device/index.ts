@@ -1,6 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { invalidScope, tooManyRequests } from '../../lib/errors.js'
-import { clientForGrant } from '../../lib/oauth/client-auth.js'
 import { deviceScopes, deviceStartLimits, formatUserCode, startDeviceRequest } from '../../lib/oauth/device-codes.js'
 import { resolveResources, resourceValues } from '../../lib/oauth/resources.js'
 import { deviceAuthorizationSchema } from '../../schemas/device.js'
@@ -17,7 +16,7 @@ const deviceAuthorizationRoutes: FastifyPluginAsyncTypebox = async (fastify) => 
 
   fastify.post('/device_authorization', { config: { oauth: true, cors: true }, schema: deviceAuthorizationSchema }, async (request) => {
     const { body } = request
-    const client = await clientForGrant(request.headers.authorization, body, { grantType: DEVICE_CODE_GRANT, allowsAnonymous: false }, storage.clients)
+    const client = await fastify.authenticateClient(request, { endpoint: '/device_authorization', grant: { grantType: DEVICE_CODE_GRANT, allowsAnonymous: false }, documents: false })
     // RFC 8707: the APIs the tokens are for, each registered (invalid_target otherwise); the consent page names them.
     const resources = await resolveResources(resourceValues(body.resource), storage.resources)
     const { scopes, refused } = deviceScopes(client, body.scope)

@@ -1,6 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { invalidClient } from '../../lib/errors.js'
-import { requireClient } from '../../lib/oauth/client-auth.js'
 import { fishingPacer, introspect } from '../../lib/oauth/introspection.js'
 import { introspectSchema } from '../../schemas/token-management.js'
 
@@ -13,7 +12,7 @@ const introspectRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
 
   fastify.post('/introspect', { config: { oauth: true }, schema: introspectSchema }, async (request) => {
     const { body } = request
-    const client = await requireClient(request.headers.authorization, body, fastify.clientLookup(request.addressKey))
+    const client = await fastify.authenticateClient(request, { endpoint: '/introspect' })
     if (client.isPublic) throw invalidClient(false, 'introspection is for confidential clients')
     const { answer, unknown } = await introspect(body.token, body.token_type_hint, client.id, deps)
     // Token fishing (RFC 7662 §4): unknown tokens only, after the answer is known; delayed, never refused.

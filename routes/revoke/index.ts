@@ -1,5 +1,4 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { requireClient } from '../../lib/oauth/client-auth.js'
 import { revokeToken } from '../../lib/oauth/revocation.js'
 import { lookUpToken } from '../../lib/oauth/token-lookup.js'
 import { revokeSchema } from '../../schemas/token-management.js'
@@ -10,7 +9,7 @@ const revokeRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
 
   fastify.post('/revoke', { config: { oauth: true, cors: true }, schema: revokeSchema }, async (request, reply) => {
     const { body } = request
-    const client = await requireClient(request.headers.authorization, body, fastify.clientLookup(request.addressKey))
+    const client = await fastify.authenticateClient(request, { endpoint: '/revoke' })
     const found = await lookUpToken(body.token, body.token_type_hint, accessTokens, storage)
     await revokeToken(found, client.id, { storage, clock, accessTokenTtl: config.accessTokenTtl })
     // RFC 7009 §2.2: 200 whether or not there was anything to revoke; the body is empty.

@@ -1,5 +1,4 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { clientForGrant } from '../../lib/oauth/client-auth.js'
 import { asTokenEndpointError, requireProofFor } from '../../lib/oauth/dpop-binding.js'
 import { noteClientUse } from '../../lib/oauth/registration.js'
 import { tokenSchema } from '../../schemas/token.js'
@@ -15,7 +14,7 @@ const tokenRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.post('/token', { config: { oauth: true, cors: true }, schema: tokenSchema }, async (request, reply) => {
     const { body } = request
     const grant = grants.select(body)
-    const client = await clientForGrant(request.headers.authorization, body, grant, fastify.clientLookup(request.addressKey))
+    const client = await fastify.authenticateClient(request, { endpoint: '/token', grant })
     // After the client is known (a proof never makes up for a failed authentication), before the grant spends anything.
     const proof = await dpop.check(request).catch((err: unknown) => { throw asTokenEndpointError(err) })
     requireProofFor(client, proof?.jkt)

@@ -7,7 +7,7 @@ import { PROJECT_ROOT } from '../../lib/paths.js'
 const SECURITY = join(PROJECT_ROOT, 'test', 'security')
 const README = readFileSync(join(SECURITY, 'README.md'), 'utf8')
 /** The series SECURITY-CASES lists for features that exist (Q but Q3, D but D1–D4, G and K wait for theirs: PENDING.md). */
-const BUILT = ['J', 'T', 'P', 'CC', 'R', 'A', 'C', 'V', 'I', 'B', 'M', 'L', 'F', 'U', 'X1', 'X2', 'X3', 'X4', 'X5', 'X6', 'X7', 'Q', 'Q3', 'Q4', 'D3', 'D4', 'K1']
+const BUILT = ['J', 'T', 'P', 'CC', 'R', 'A', 'C', 'V', 'I', 'B', 'M', 'L', 'F', 'U', 'X1', 'X2', 'X3', 'X4', 'X5', 'X6', 'X7', 'Q', 'Q3', 'Q4', 'D3', 'D4', 'K1', 'K2', 'K3']
 
 interface Row { series: string, cases: string[], files: string[], quoted: string[] }
 

@@ -21,19 +21,20 @@ export class PostgresClientStore implements ClientStore {
     const now = this.#clock.now()
     try {
       const { rows } = await this.#db.query({
-        name: 'gh_clients_insert_v11',
+        name: 'gh_clients_insert_v12',
         text: `INSERT INTO clients (id, secret_hash, is_public, grant_types, scope, redirect_uris, generation, created_at, updated_at, post_logout_redirect_uris, skip_consent, providers,
             pkce, id_token_alg, userinfo_alg, backchannel_logout_uri, require_mfa, password_grant_skips_mfa,
             registration, client_name, client_uri, logo_uri, registration_metadata, registration_token_hash, registered_by, exchange_sources, exchange_targets, metadata_document,
-            require_par, dpop_bound_access_tokens)
-          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30) RETURNING *`,
+            require_par, dpop_bound_access_tokens, jwks, jwks_uri, token_endpoint_auth_method)
+          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33) RETURNING *`,
         values: [c.id, c.secretHash, c.isPublic, JSON.stringify(c.grantTypes), c.scope, JSON.stringify(c.redirectUris), randomUUID(), now, now,
           JSON.stringify(c.postLogoutRedirectUris ?? []), c.skipConsent ?? false, c.providers == null ? null : JSON.stringify(c.providers),
           c.pkce ?? 'required', c.idTokenAlg ?? null, c.userinfoAlg ?? null, c.backchannelLogoutUri ?? null,
           c.requireMfa ?? false, c.passwordGrantSkipsMfa ?? false, registrationColumn(c), c.clientName ?? null, c.clientUri ?? null,
           c.logoUri ?? null, JSON.stringify(c.registrationMetadata ?? {}), c.registrationTokenHash ?? null, c.registeredBy ?? null,
           JSON.stringify(c.exchangeSources ?? []), JSON.stringify(c.exchangeTargets ?? []), c.registration === 'cimd',
-          c.requirePar ?? false, c.dpopBoundAccessTokens ?? false]
+          c.requirePar ?? false, c.dpopBoundAccessTokens ?? false,
+          c.jwks == null ? null : JSON.stringify(c.jwks), c.jwksUri ?? null, c.tokenEndpointAuthMethod ?? null]
       })
       return toClient(onlyRow(rows))
     } catch (err) {

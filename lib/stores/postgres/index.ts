@@ -21,6 +21,7 @@ import { PostgresPasskeyChallengeStore } from './passkey-challenges.js'
 import { PostgresRegistrationTokenStore } from './registration-tokens.js'
 import { PostgresDeviceCodeStore } from './device-codes.js'
 import { PostgresPushedRequestStore } from './pushed-requests.js'
+import { PostgresClientAssertionStore } from './client-assertions.js'
 
 /**
  * INT8 (BIGINT, COUNT(*)) as a JS number instead of node-postgres' default string. Unix seconds and row
@@ -90,6 +91,7 @@ export async function openPostgres (databaseUrl: string, clock: Clock = systemCl
     registrationTokens: new PostgresRegistrationTokenStore(db),
     deviceCodes: new PostgresDeviceCodeStore(db),
     pushedRequests: new PostgresPushedRequestStore(db),
+    clientAssertions: new PostgresClientAssertionStore(db),
     async ping () {
       try {
         // A table of ours, not just SELECT 1: a database dropped and re-created empty is not ready either.

@@ -386,7 +386,18 @@ export const postgresMigrations: string[] = [
   // client's refresh family is bound to (§5); the key an authorization code is bound to by `dpop_jkt` (§10).
   `ALTER TABLE clients ADD COLUMN dpop_bound_access_tokens BOOLEAN NOT NULL DEFAULT false;
    ALTER TABLE grants ADD COLUMN dpop_jkt TEXT;
-   ALTER TABLE authorization_codes ADD COLUMN dpop_jkt TEXT;`
+   ALTER TABLE authorization_codes ADD COLUMN dpop_jkt TEXT;`,
+  // Client keys and client assertions' jti: see the SQLite migration of the same number.
+  `ALTER TABLE clients ADD COLUMN jwks JSONB;
+   ALTER TABLE clients ADD COLUMN jwks_uri TEXT;
+   ALTER TABLE clients ADD COLUMN token_endpoint_auth_method TEXT;
+   CREATE TABLE client_assertion_jtis (
+     client_id TEXT NOT NULL,
+     jti TEXT NOT NULL,
+     expires_at BIGINT NOT NULL,
+     PRIMARY KEY (client_id, jti)
+   );
+   CREATE INDEX client_assertion_jtis_expiry ON client_assertion_jtis (expires_at);`
 ]
 
 /**

@@ -26,8 +26,8 @@ export class SqliteClientStore implements ClientStore {
     this.#insert = db.prepare(`INSERT INTO clients (id, secret_hash, is_public, grant_types, scope, redirect_uris, generation, created_at, updated_at,
       post_logout_redirect_uris, skip_consent, providers, pkce, id_token_alg, userinfo_alg, backchannel_logout_uri, require_mfa, password_grant_skips_mfa,
       registration, client_name, client_uri, logo_uri, registration_metadata, registration_token_hash, registered_by, exchange_sources, exchange_targets, metadata_document,
-      require_par, dpop_bound_access_tokens)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`)
+      require_par, dpop_bound_access_tokens, jwks, jwks_uri, token_endpoint_auth_method)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`)
     this.#find = db.prepare('SELECT * FROM clients WHERE id = ?')
     this.#list = db.prepare('SELECT * FROM clients ORDER BY id LIMIT ? OFFSET ?')
     this.#delete = db.prepare('DELETE FROM clients WHERE id = ? RETURNING *')
@@ -46,7 +46,8 @@ export class SqliteClientStore implements ClientStore {
         c.backchannelLogoutUri ?? null, c.requireMfa ? 1 : 0, c.passwordGrantSkipsMfa ? 1 : 0, registrationColumn(c), c.clientName ?? null,
         c.clientUri ?? null, c.logoUri ?? null, JSON.stringify(c.registrationMetadata ?? {}), c.registrationTokenHash ?? null, c.registeredBy ?? null,
         JSON.stringify(c.exchangeSources ?? []), JSON.stringify(c.exchangeTargets ?? []), c.registration === 'cimd' ? 1 : 0,
-        c.requirePar ? 1 : 0, c.dpopBoundAccessTokens ? 1 : 0) as Row)
+        c.requirePar ? 1 : 0, c.dpopBoundAccessTokens ? 1 : 0,
+        c.jwks == null ? null : JSON.stringify(c.jwks), c.jwksUri ?? null, c.tokenEndpointAuthMethod ?? null) as Row)
     } catch (err) {
       if (isUniqueViolation(err)) throw new ConflictError(`client ${c.id} already exists`)
       throw err

@@ -20,6 +20,7 @@ import { SqlitePasskeyChallengeStore } from './passkey-challenges.js'
 import { SqliteRegistrationTokenStore } from './registration-tokens.js'
 import { SqliteDeviceCodeStore } from './device-codes.js'
 import { SqlitePushedRequestStore } from './pushed-requests.js'
+import { SqliteClientAssertionStore } from './client-assertions.js'
 
 /** `sqlite:PATH` (relative to the working directory) or `sqlite::memory:`. */
 export function sqlitePath (databaseUrl: string): string {
@@ -60,6 +61,7 @@ export function openSqlite (databaseUrl: string, clock: Clock = systemClock): St
     registrationTokens: new SqliteRegistrationTokenStore(db),
     deviceCodes: new SqliteDeviceCodeStore(db),
     pushedRequests: new SqlitePushedRequestStore(db),
+    clientAssertions: new SqliteClientAssertionStore(db),
     async ping () { db.prepare('SELECT 1').get() },
     async close () { if (db.open) db.close() }
   }

@@ -435,5 +435,18 @@ export const sqliteMigrations: string[] = [
   // client's refresh family is bound to (§5); the key an authorization code is bound to by `dpop_jkt` (§10).
   `ALTER TABLE clients ADD COLUMN dpop_bound_access_tokens INTEGER NOT NULL DEFAULT 0;
    ALTER TABLE grants ADD COLUMN dpop_jkt TEXT;
-   ALTER TABLE authorization_codes ADD COLUMN dpop_jkt TEXT;`
+   ALTER TABLE authorization_codes ADD COLUMN dpop_jkt TEXT;`,
+  // Client keys (RFC 7523 private_key_jwt, RFC 9101 request objects; docs/client-authentication.md): a client's JWK Set
+  // inline (JSON) or its jwks_uri, and the one token endpoint auth method it may use (null: as before). The jti of every
+  // accepted client assertion, single use until its exp (lib/oauth/client-assertion.ts), swept when expired.
+  `ALTER TABLE clients ADD COLUMN jwks TEXT;
+   ALTER TABLE clients ADD COLUMN jwks_uri TEXT;
+   ALTER TABLE clients ADD COLUMN token_endpoint_auth_method TEXT;
+   CREATE TABLE client_assertion_jtis (
+     client_id TEXT NOT NULL,
+     jti TEXT NOT NULL,
+     expires_at INTEGER NOT NULL,
+     PRIMARY KEY (client_id, jti)
+   );
+   CREATE INDEX client_assertion_jtis_expiry ON client_assertion_jtis (expires_at);`
 ]

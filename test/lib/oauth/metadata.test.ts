@@ -15,7 +15,14 @@ t.test('serverMetadata: every URL from the issuer (a trailing slash dropped), th
   t.same(m.response_types_supported, ['code'], 'no implicit flow')
   t.same(m.code_challenge_methods_supported, ['S256'], 'no plain PKCE (also with PKCE optional for some clients)')
   t.same(m.response_modes_supported, ['query', 'form_post'], 'OAuth 2.0 Form Post Response Mode')
-  t.equal(m.request_parameter_supported, false, 'request objects are refused (request_not_supported)')
+  t.equal(m.request_parameter_supported, true, 'signed request objects by value (RFC 9101), from clients with keys')
+  t.equal(m.request_uri_parameter_supported, false, 'by reference: refused')
+  t.ok(m.token_endpoint_auth_methods_supported.includes('private_key_jwt'), 'private_key_jwt (RFC 7523)')
+  t.notOk((m.token_endpoint_auth_methods_supported as string[]).includes('client_secret_jwt'), 'client_secret_jwt: secrets are stored as digests')
+  for (const list of [m.token_endpoint_auth_signing_alg_values_supported, m.request_object_signing_alg_values_supported, m.introspection_endpoint_auth_signing_alg_values_supported]) {
+    t.ok(list.includes('ES256') && list.includes('RS256') && list.includes('EdDSA'), 'asymmetric algorithms')
+    t.notOk((list as string[]).some((alg) => alg === 'none' || alg.startsWith('HS')), 'never none or HMAC')
+  }
   t.equal(m.request_uri_parameter_supported, false, 'and by reference (request_uri_not_supported)')
   t.same(m.display_values_supported, ['page', 'popup', 'touch', 'wap'], 'the display values accepted')
   t.same(m.acr_values_supported, ['urn:gatehouse:acr:pwd', 'urn:gatehouse:acr:mfa'], 'one factor, two factors (acr_values may ask for the second)')

@@ -78,7 +78,7 @@ t.test('sweepExpired deletes what expired by now in every expiring table, and no
   await storage.factors.create({ ...app, id: 'f-started', createdAt: now - 60, confirmedAt: null }, 5)
   await storage.factors.create({ ...app, id: 'f-confirmed', createdAt: now - 10 * UNCONFIRMED_FACTOR_SECONDS, confirmedAt: now - 10 * UNCONFIRMED_FACTOR_SECONDS }, 5)
 
-  t.same(await sweepExpired(storage, now), { sessions: 1, codes: 2, upstreamTransactions: 1, grants: 0, revocations: 1, outbox: 1, accountLinks: 1, unconfirmedFactors: 1, passkeyChallenges: 1, unusedRegistrations: 0, deviceCodes: 1, pushedRequests: 1 })
+  t.same(await sweepExpired(storage, now), { sessions: 1, codes: 2, upstreamTransactions: 1, grants: 0, revocations: 1, outbox: 1, accountLinks: 1, unconfirmedFactors: 1, passkeyChallenges: 1, unusedRegistrations: 0, deviceCodes: 1, pushedRequests: 1, clientAssertions: 0 })
   t.same((await storage.factors.list(u1.id)).map((f) => f.id).sort(), ['f-confirmed', 'f-started'], 'an enrolment in progress and a confirmed app stay')
   t.equal(await storage.outbox.pending(), 1, 'a message still waiting is never swept, however old')
   t.ok(await storage.sessions.find('live', now))
@@ -91,7 +91,7 @@ t.test('sweepExpired deletes what expired by now in every expiring table, and no
   t.ok(await storage.passkeyChallenges.consume('live', 'b', now), 'a challenge still good stays')
   t.ok(await storage.deviceCodes.find('live'), 'a device code still good stays')
   t.ok(await storage.pushedRequests.start('live', 'tv', now, now + 600), 'a pushed request still good stays')
-  t.same(await sweepExpired(storage, now), { sessions: 0, codes: 0, upstreamTransactions: 0, grants: 0, revocations: 0, outbox: 0, accountLinks: 0, unconfirmedFactors: 0, passkeyChallenges: 0, unusedRegistrations: 0, deviceCodes: 0, pushedRequests: 0 }, 'a second sweep finds nothing')
+  t.same(await sweepExpired(storage, now), { sessions: 0, codes: 0, upstreamTransactions: 0, grants: 0, revocations: 0, outbox: 0, accountLinks: 0, unconfirmedFactors: 0, passkeyChallenges: 0, unusedRegistrations: 0, deviceCodes: 0, pushedRequests: 0, clientAssertions: 0 }, 'a second sweep finds nothing')
 })
 
 t.test('sweepRound: one claim per half interval; every round counts the tables', async (t) => {

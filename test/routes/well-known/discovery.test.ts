@@ -16,7 +16,7 @@ t.test('metadata documents (RFC 8414) come from ISSUER and list only what exists
     t.equal(doc.token_endpoint, `${ISSUER}/token`)
     t.equal(doc.jwks_uri, `${ISSUER}/.well-known/jwks.json`)
     t.same([...doc.grant_types_supported].sort(), ['authorization_code', 'client_credentials', 'password', 'refresh_token', 'urn:ietf:params:oauth:grant-type:device_code', 'urn:ietf:params:oauth:grant-type:token-exchange'])
-    t.same([...doc.token_endpoint_auth_methods_supported].sort(), ['client_secret_basic', 'client_secret_post', 'none'])
+    t.same([...doc.token_endpoint_auth_methods_supported].sort(), ['client_secret_basic', 'client_secret_post', 'none', 'private_key_jwt'])
     t.type(doc.response_types_supported, Array, 'response_types_supported is present (RFC 8414 REQUIRED)')
     t.notOk(doc.grant_types_supported.includes('implicit'), 'no implicit grant')
     t.notOk(doc.response_types_supported.includes('token'), 'no implicit response type')
