@@ -247,7 +247,7 @@ t.test('metadata lists the browser endpoints', async (t) => {
     response_types_supported: ['code'],
     code_challenge_methods_supported: ['S256'],
     response_modes_supported: ['query', 'form_post'],
-    request_parameter_supported: false,
+    request_parameter_supported: true,
     request_uri_parameter_supported: false,
     display_values_supported: ['page', 'popup', 'touch', 'wap'],
     authorization_response_iss_parameter_supported: true,
