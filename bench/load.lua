@@ -3,6 +3,7 @@
 --   BENCH_LINES: a file with one value per line, used one per request, in order (wrapping around):
 --     BENCH_LINE_AS=body   -> body = BENCH_BODY .. line (e.g. a fresh refresh token each request)
 --     BENCH_LINE_AS=bearer -> Authorization: Bearer line (e.g. tokens of many users)
+--     BENCH_LINE_AS=dpop   -> DPoP: line (a fresh pre-signed DPoP proof each request)
 --   BENCH_DELAY_MS: pause before each request on a connection (a light probe rather than a flood).
 -- done() prints one JSON line: requests, seconds, non-2xx/3xx and socket errors, p50/p99 in ms.
 local env = os.getenv
@@ -24,6 +25,10 @@ if linesFile then
     i = i % n + 1
     if lineAs == "bearer" then
       wrk.headers["Authorization"] = "Bearer " .. lines[i]
+      return wrk.format()
+    end
+    if lineAs == "dpop" then
+      wrk.headers["DPoP"] = lines[i]
       return wrk.format()
     end
     return wrk.format(nil, nil, nil, (body or "") .. lines[i])
