@@ -11,6 +11,8 @@ import { startupWarnings } from './lib/ops/startup-warnings.js'
 import { shareCounters } from './lib/limits/cluster-counters.js'
 import { MemoryCounterStore } from './lib/limits/throttle.js'
 import { SIGN_IN_SCRIPTS } from './lib/oauth/sign-in-reservation.js'
+import { shareProofReplay } from './lib/oauth/cluster-proof-replay.js'
+import { MemoryProofReplay } from './lib/oauth/dpop-replay.js'
 import { ConfigError, loadConfig, type Config } from './lib/config.js'
 import { ensureSigningKey } from './lib/keys/signing-keys.js'
 import { serverOptions } from './lib/http/server-options.js'
@@ -47,6 +49,8 @@ async function primary (config: Config): Promise<void> {
   }
   // Every worker's rate-limit counters (lib/limits/cluster-counters.ts): held here, so limits hold per machine.
   shareCounters(new MemoryCounterStore(systemClock, config.limitCountersMax, (message) => log.warn(message)), SIGN_IN_SCRIPTS)
+  // And their DPoP replay memory (lib/oauth/cluster-proof-replay.ts): a proof is accepted once per machine.
+  shareProofReplay(new MemoryProofReplay(systemClock))
   const { done } = superviseWorkers(config.workers, log, systemClock)
   process.exit(await done)
 }

@@ -3,7 +3,7 @@
 --   BENCH_LINES: a file with one value per line, used one per request, in order (wrapping around):
 --     BENCH_LINE_AS=body   -> body = BENCH_BODY .. line (e.g. a fresh refresh token each request)
 --     BENCH_LINE_AS=bearer -> Authorization: Bearer line (e.g. tokens of many users)
---     BENCH_LINE_AS=dpop   -> DPoP: line (a fresh DPoP proof each request, beside BENCH_AUTH's DPoP token)
+--     BENCH_LINE_AS=dpop   -> DPoP: line (a fresh pre-signed DPoP proof each request; beside BENCH_AUTH's DPoP token at a resource)
 --   BENCH_DELAY_MS: pause before each request on a connection (a light probe rather than a flood).
 -- done() prints one JSON line: requests, seconds, non-2xx/3xx and socket errors, p50/p99 in ms.
 local env = os.getenv

@@ -1,9 +1,11 @@
 import fp from 'fastify-plugin'
+import cluster from 'node:cluster'
 import type { FastifyRequest } from 'fastify'
 import { deploymentNamespace } from '../lib/config.js'
 import { checkDpopProof, InvalidDpopProof, PROOF_JTI_LIFETIME_SECONDS, type DpopProof } from '../lib/oauth/dpop-proof.js'
 import { DpopNonces, UseDpopNonce } from '../lib/oauth/dpop-nonces.js'
 import { MemoryProofReplay, RedisProofReplay, type ProofReplay } from '../lib/oauth/dpop-replay.js'
+import { ClusterProofReplay } from '../lib/oauth/cluster-proof-replay.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -40,13 +42,14 @@ export function requestUrl (issuer: string, request: Pick<FastifyRequest, 'url'>
 }
 
 /**
- * The replay memory: with REDIS_URL, Redis (a proof sent to two instances at once is accepted by one), this
- * process's memory while Redis is away; without it, this process's memory. A WORKERS process without Redis
- * remembers per worker: a replay to another worker of the same machine is caught only with REDIS_URL.
+ * The replay memory: with REDIS_URL, Redis (a proof sent to two instances at once is accepted by one), the local
+ * memory while Redis is away; without it, the local memory. "Local" is this process's memory, or in a WORKERS
+ * process the primary's, which every worker of the machine shares (lib/oauth/cluster-proof-replay.ts).
  */
 export default fp(async (fastify) => {
   const { config, clock, redis, signingKeys } = fastify
-  const local = new MemoryProofReplay(clock)
+  const local = cluster.isWorker ? new ClusterProofReplay() : new MemoryProofReplay(clock)
+  if (local instanceof ClusterProofReplay) fastify.addHook('onClose', async () => local.close())
   const replay: ProofReplay = redis
     ? new RedisProofReplay(redis, deploymentNamespace(config), local, (message, err) => fastify.log.warn({ err }, message), clock)
     : local

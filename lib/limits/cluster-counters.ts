@@ -1,6 +1,8 @@
-import cluster from 'node:cluster'
 import { GatehouseError, temporarilyUnavailable, UNAVAILABLE_RETRY_AFTER_SECONDS } from '../errors.js'
 import { countersFull, isCountersFull, type CounterKind, type CounterPlace, type CounterScript, type CounterStore, type MemoryCounterStore, type RunOptions } from './throttle.js'
+import { answerWorkers, isTagged, PrimaryQuestions, processChannel, type PrimaryChannel } from './primary-channel.js'
+
+export type { PrimaryChannel }
 
 /**
  * WORKERS > 1: every worker's counters are the primary's. Without this each worker process counted alone, and
@@ -35,8 +37,7 @@ type CounterReply =
   | { gatehouse: 'counted', id: number, full: number }
   | { gatehouse: 'counted', id: number, failed: string }
 
-const isRequest = (m: unknown): m is CounterRequest => typeof m === 'object' && m !== null && (m as { gatehouse?: unknown }).gatehouse === 'count'
-const isReply = (m: unknown): m is CounterReply => typeof m === 'object' && m !== null && (m as { gatehouse?: unknown }).gatehouse === 'counted'
+const isRequest = isTagged('count') as (m: unknown) => m is CounterRequest
 
 /** Any counter script, as the primary looks it up by name (its arguments come over IPC). */
 type NamedScript = CounterScript<never, unknown>
@@ -65,44 +66,18 @@ export function answerCounterStep (store: MemoryCounterStore, scripts: ReadonlyM
  */
 export function shareCounters (store: MemoryCounterStore, scripts: readonly NamedScript[]): () => void {
   const byName = new Map(scripts.map((s) => [s.name, s]))
-  const listener = (worker: { send: (m: unknown) => boolean, isConnected: () => boolean }, message: unknown) => {
-    const reply = answerCounterStep(store, byName, message)
-    if (reply !== undefined && worker.isConnected()) worker.send(reply)
-  }
-  cluster.on('message', listener)
-  return () => { cluster.off('message', listener) }
+  return answerWorkers((message) => answerCounterStep(store, byName, message))
 }
-
-/** How a worker talks to its primary (process.send and its 'message' events; tests pass their own). */
-export interface PrimaryChannel {
-  send (message: unknown): void
-  onMessage (listener: (message: unknown) => void): void
-  connected (): boolean
-}
-
-const processChannel = (): PrimaryChannel => ({
-  send: (message) => { process.send?.(message) },
-  onMessage: (listener) => { process.on('message', listener) },
-  connected: () => process.connected === true
-})
 
 /** The refusal when the primary cannot be asked or does not answer in time. */
 const primaryUnavailable = () => temporarilyUnavailable(UNAVAILABLE_RETRY_AFTER_SECONDS, 'the rate-limit counters cannot be reached; try again shortly')
 
 /** In a worker: the counters of the primary (each step one IPC round trip), refused when it does not answer. */
 export class ClusterCounterStore implements CounterStore {
-  #next = 0
-  readonly #pending = new Map<number, { resolve: (reply: CounterReply) => void, timer: NodeJS.Timeout }>()
+  readonly #primary: PrimaryQuestions<CounterReply>
 
-  constructor (private readonly channel: PrimaryChannel = processChannel(), private readonly timeoutMs = PRIMARY_TIMEOUT_MS) {
-    channel.onMessage((message) => {
-      if (!isReply(message)) return
-      const pending = this.#pending.get(message.id)
-      if (!pending) return // answered after its timeout: the step was refused already
-      this.#pending.delete(message.id)
-      clearTimeout(pending.timer)
-      pending.resolve(message)
-    })
+  constructor (channel: PrimaryChannel = processChannel(), timeoutMs = PRIMARY_TIMEOUT_MS) {
+    this.#primary = new PrimaryQuestions('count', 'counted', channel, timeoutMs)
   }
 
   async hit (key: string, windowSeconds: number, kind: CounterKind = 'request'): Promise<{ count: number, resetIn: number }> {
@@ -119,28 +94,15 @@ export class ClusterCounterStore implements CounterStore {
   }
 
   async close (): Promise<void> {
-    for (const [id, pending] of this.#pending) {
-      clearTimeout(pending.timer)
-      pending.resolve({ gatehouse: 'counted', id, failed: 'closed' })
-    }
-    this.#pending.clear()
+    this.#primary.close()
   }
 
   /** One step at the primary: its result, or countersFull / primaryUnavailable thrown. */
   async #ask (step: DistributiveOmit<CounterRequest, 'gatehouse' | 'id'>): Promise<unknown> {
-    if (!this.channel.connected()) throw primaryUnavailable()
-    const id = ++this.#next
-    const reply = await new Promise<CounterReply>((resolve) => {
-      const timer = setTimeout(() => {
-        this.#pending.delete(id)
-        resolve({ gatehouse: 'counted', id, failed: 'timeout' })
-      }, this.timeoutMs)
-      this.#pending.set(id, { resolve, timer })
-      this.channel.send({ gatehouse: 'count', id, ...step } as CounterRequest)
-    })
-    if ('result' in reply) return reply.result
+    const reply = await this.#primary.ask(step)
+    if (reply === undefined || 'failed' in reply) throw primaryUnavailable()
     if ('full' in reply) throw countersFull(reply.full)
-    throw primaryUnavailable()
+    return reply.result
   }
 }
 

@@ -21,7 +21,7 @@ export const PROOF_MAX_SKEW_SECONDS = 10
 export const PROOF_JTI_LIFETIME_SECONDS = PROOF_MAX_AGE_SECONDS + PROOF_MAX_SKEW_SECONDS
 /** A proof is a small JWT; anything longer is refused before any parsing. */
 export const MAX_PROOF_LENGTH = 8 * 1024
-const MAX_JTI_LENGTH = 256
+export const MAX_JTI_LENGTH = 256
 
 export class InvalidDpopProof extends Error {
   constructor (message: string) {

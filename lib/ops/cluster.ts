@@ -21,7 +21,8 @@ import { reusedFor, SCRAPE_CACHE_MS } from './metrics.js'
  * - it relays /metrics scrapes: the worker that receives one asks the primary, which collects every
  *   worker's exposition and merges them, each sample labelled with `worker` (mergeExpositions); one merge is
  *   answered again for SCRAPE_CACHE_MS, so a scrape flood costs the primary one merge a second;
- * - it holds every worker's rate-limit counters (lib/limits/cluster-counters.ts, started by server.ts).
+ * - it holds every worker's rate-limit counters (lib/limits/cluster-counters.ts) and DPoP replay memory
+ *   (lib/oauth/cluster-proof-replay.ts), both started by server.ts.
  */
 
 export const RESTART_MIN_MS = 100
