@@ -582,8 +582,8 @@ const introspectCase = (id, label, server, path, svcAuth, rsAuth) => ({
 // cache lookup).
 
 /** The bench client's DPoP key: one key for every proof, as a client keeps its key (the server caches it by thumbprint). */
-const dpopKey = generateKeyPairSync('ec', { namedCurve: 'P-256' })
-const dpopHeader = Buffer.from(JSON.stringify({ typ: 'dpop+jwt', alg: 'ES256', jwk: dpopKey.publicKey.export({ format: 'jwk' }) })).toString('base64url')
+const ccDpopKey = generateKeyPairSync('ec', { namedCurve: 'P-256' })
+const dpopHeader = Buffer.from(JSON.stringify({ typ: 'dpop+jwt', alg: 'ES256', jwk: ccDpopKey.publicKey.export({ format: 'jwk' }) })).toString('base64url')
 
 /**
  * `count` proofs for POST `htu`, each with its own jti and iat = now (Gatehouse accepts a proof for 120 s after its
@@ -600,7 +600,7 @@ function writeDpopProofs (file, htu, count) {
 /** One proof for POST `htu` (RFC 9449 §4.2), with a jti of its own. */
 function dpopProof (htu, iat = Math.floor(Date.now() / 1000)) {
   const input = `${dpopHeader}.${Buffer.from(JSON.stringify({ jti: randomUUID(), htm: 'POST', htu, iat })).toString('base64url')}`
-  return `${input}.${sign('sha256', Buffer.from(input), { key: dpopKey.privateKey, dsaEncoding: 'ieee-p1363' }).toString('base64url')}`
+  return `${input}.${sign('sha256', Buffer.from(input), { key: ccDpopKey.privateKey, dsaEncoding: 'ieee-p1363' }).toString('base64url')}`
 }
 
 /** The best DPoP rate seen so far (a first guess until one is seen): the pool is 1.5× what a run can use. */

@@ -156,6 +156,12 @@ export const invalidDpopToken = (description = 'the access token is invalid, exp
   new BearerError('invalid_token', description, undefined, 'DPoP')
 /** RFC 9449 §7.1: the DPoP proof that came with a token is missing or fails a check of §4.3 (or was used before). */
 export const invalidResourceDpopProof = (description: string) => new BearerError('invalid_dpop_proof', description, undefined, 'DPoP')
+/** RFC 9449 §9: the proof must carry the server's current nonce, sent back in `DPoP-Nonce` (DPOP_NONCES=on). */
+export const useDpopNonceAtResource = (nonce: string, description = 'the DPoP proof must carry the nonce in the DPoP-Nonce header') => {
+  const error = new BearerError('use_dpop_nonce', description, undefined, 'DPoP')
+  error.headers['dpop-nonce'] = nonce
+  return error
+}
 /** RFC 9449 §7.2: a DPoP-bound token sent as a bearer token is refused, and the client told to use DPoP. */
 export const boundTokenAsBearer = () =>
   new BearerError('invalid_token', 'this access token is bound to a DPoP key: send it as Authorization: DPoP with a DPoP proof', undefined, 'DPoP')

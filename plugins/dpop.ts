@@ -2,7 +2,8 @@ import fp from 'fastify-plugin'
 import cluster from 'node:cluster'
 import type { FastifyRequest } from 'fastify'
 import { deploymentNamespace } from '../lib/config.js'
-import { checkDpopProof, InvalidDpopProof, PROOF_JTI_LIFETIME_SECONDS, type DpopProof } from '../lib/oauth/dpop-proof.js'
+import type { DpopProof } from '../lib/oauth/dpop-proof.js'
+import { acceptProof, proofTarget } from '../lib/oauth/dpop-resource.js'
 import { DpopNonces, UseDpopNonce } from '../lib/oauth/dpop-nonces.js'
 import { MemoryProofReplay, RedisProofReplay, type ProofReplay } from '../lib/oauth/dpop-replay.js'
 import { ClusterProofReplay } from '../lib/oauth/cluster-proof-replay.js'
@@ -35,12 +36,6 @@ export interface DpopProofs {
   nonce: () => string
 }
 
-/** The URL a request reached, as this server is named (ISSUER), never from its Host header: what `htu` must name. */
-export function requestUrl (issuer: string, request: Pick<FastifyRequest, 'url'>): string {
-  const path = request.url.split(/[?#]/, 1)[0] ?? '/'
-  return `${issuer.replace(/\/$/, '')}${path}`
-}
-
 /**
  * The replay memory: with REDIS_URL, Redis (a proof sent to two instances at once is accepted by one), the local
  * memory while Redis is away; without it, the local memory. "Local" is this process's memory, or in a WORKERS
@@ -60,19 +55,15 @@ export default fp(async (fastify) => {
     noncesRequired,
     nonce: () => nonces.current(clock.now()),
     async check (request, options = {}) {
-      const header = request.headers.dpop
-      if (header === undefined) return undefined
-      // §4.3 point 1: exactly one DPoP header (Node joins repeated ones with ", ").
-      if (Array.isArray(header) || header.includes(',')) throw new InvalidDpopProof('the request has more than one DPoP proof')
       const now = clock.now()
-      const proof = checkDpopProof(header, { method: request.method, url: requestUrl(config.issuer, request), now, accessToken: options.accessToken })
-      // §8.1, §9: checked before the jti is recorded, so the client's retry with the nonce is a new proof anyway.
-      if ((options.requireNonce ?? noncesRequired) && (proof.nonce === undefined || !nonces.accepts(proof.nonce, now))) {
-        throw new UseDpopNonce(nonces.current(now), proof.nonce === undefined ? 'the DPoP proof has no nonce' : 'the DPoP proof\'s nonce is not a current one')
-      }
-      // §11.1: the jti, within the key's proofs, is accepted once in the window the proof is valid for.
-      if (!await replay.firstUse(`${proof.jkt}:${proof.jti}`, PROOF_JTI_LIFETIME_SECONDS)) throw new InvalidDpopProof('the DPoP proof was used before (jti)')
-      return proof
+      // ISSUER names the URL (never the Host header); the proof's rules, then (§8.1, §9) the server's nonce, checked
+      // before the jti is recorded (the client's retry with the nonce is a new proof anyway), then the jti seen once (§11.1).
+      const requireNonce = options.requireNonce ?? noncesRequired
+      return await acceptProof(request.headers.dpop, { method: request.method, url: proofTarget(config.issuer, request.url), now, accessToken: options.accessToken }, replay, (proof) => {
+        if (requireNonce && (proof.nonce === undefined || !nonces.accepts(proof.nonce, now))) {
+          throw new UseDpopNonce(nonces.current(now), proof.nonce === undefined ? 'the DPoP proof has no nonce' : 'the DPoP proof\'s nonce is not a current one')
+        }
+      })
     }
   }
   fastify.decorate('dpop', dpop)

@@ -29,9 +29,10 @@ export type OAuthErrorCode = typeof OAUTH_ERROR_CODES[number]
 /**
  * RFC 6750 §3.1 codes. `unauthorized` is the body's word when no credentials were sent at all (the
  * challenge then has no `error` attribute); `temporarily_unavailable` when the database cannot answer;
- * `invalid_dpop_proof` (RFC 9449 §7.1) when a token came with the DPoP scheme and its proof is missing or bad.
+ * `invalid_dpop_proof` (RFC 9449 §7.1) when a token came with the DPoP scheme and its proof is missing or bad;
+ * `use_dpop_nonce` (§9) when DPOP_NONCES=on and the proof lacks the current nonce (sent in `DPoP-Nonce`).
  */
-export const BEARER_ERROR_CODES = ['invalid_request', 'invalid_token', 'insufficient_scope', 'unauthorized', 'temporarily_unavailable', 'invalid_dpop_proof'] as const
+export const BEARER_ERROR_CODES = ['invalid_request', 'invalid_token', 'insufficient_scope', 'unauthorized', 'temporarily_unavailable', 'invalid_dpop_proof', 'use_dpop_nonce'] as const
 export type BearerErrorCode = typeof BEARER_ERROR_CODES[number]
 
 /**

@@ -1,6 +1,7 @@
-import { boundTokenAsBearer, invalidResourceDpopProof, invalidDpopToken } from '../errors.js'
+import { boundTokenAsBearer, invalidResourceDpopProof, invalidDpopToken, temporarilyUnavailable, useDpopNonceAtResource } from '../errors.js'
+import { UseDpopNonce } from './dpop-nonces.js'
 import { checkDpopProof, InvalidDpopProof, PROOF_JTI_LIFETIME_SECONDS, type DpopProof, type DpopRequest } from './dpop-proof.js'
-import type { ProofReplay } from './dpop-replay.js'
+import { ProofReplayFull, type ProofReplay } from './dpop-replay.js'
 
 /**
  * A DPoP-bound access token at a resource (RFC 9449 §7): the rules every resource applies, Gatehouse's own routes
@@ -33,9 +34,15 @@ export function checkProofKey (jkt: string, proof: DpopProof | undefined): void 
   if (proof.jkt !== jkt) throw invalidDpopToken('the DPoP proof is signed by another key than the one this access token is bound to')
 }
 
-/** A refusal of lib/oauth/dpop-proof.ts (InvalidDpopProof) as a resource answers it (invalid_dpop_proof, §7.1); anything else as it is. */
+/**
+ * A refusal of the proof checks (lib/oauth/dpop-proof.ts, plugins/dpop.ts) as a resource answers it: invalid_dpop_proof
+ * (§7.1), use_dpop_nonce with the nonce in `DPoP-Nonce` (§9), 503 when the replay memory is full; anything else as it is.
+ */
 export function asResourceRefusal (err: unknown): unknown {
-  return err instanceof InvalidDpopProof ? invalidResourceDpopProof(err.message) : err
+  if (err instanceof InvalidDpopProof) return invalidResourceDpopProof(err.message)
+  if (err instanceof UseDpopNonce) return useDpopNonceAtResource(err.nonce)
+  if (err instanceof ProofReplayFull) return temporarilyUnavailable(err.retryAfter, err.message)
+  return err
 }
 
 /**
@@ -52,11 +59,14 @@ export function proofTarget (baseUrl: string, requestUrl: string): string {
  * window a proof is valid for, per key), or undefined when there is none; throws InvalidDpopProof. For a resource of
  * its own (the resource-server plugin); Gatehouse's routes go through `fastify.dpop.check`, which applies the same rules.
  */
-export async function acceptProof (header: string | string[] | undefined, request: DpopRequest, replay: ProofReplay): Promise<DpopProof | undefined> {
+export async function acceptProof (header: string | string[] | undefined, request: DpopRequest, replay: ProofReplay,
+  /** Checks the proof may be recorded (plugins/dpop.ts: the server's nonce, §8.1, §9): a refused proof's jti is not spent. */
+  beforeRecording?: (proof: DpopProof) => void): Promise<DpopProof | undefined> {
   if (header === undefined) return undefined
   // §4.3 point 1: exactly one DPoP header (Node joins repeated ones with ", ").
   if (Array.isArray(header) || header.includes(',')) throw new InvalidDpopProof('the request has more than one DPoP proof')
   const proof = checkDpopProof(header, request)
+  beforeRecording?.(proof)
   if (!await replay.firstUse(`${proof.jkt}:${proof.jti}`, PROOF_JTI_LIFETIME_SECONDS)) throw new InvalidDpopProof('the DPoP proof was used before (jti)')
   return proof
 }

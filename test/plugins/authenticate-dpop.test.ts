@@ -125,3 +125,22 @@ t.test('unbound Bearer tokens are answered exactly as before', async (t) => {
   const bad = await app.inject({ method: 'GET', url: '/users/me', headers: bearer('garbage') })
   t.equal(bad.headers['www-authenticate'], 'Bearer realm="gatehouse", error="invalid_token", error_description="the access token is invalid, expired or revoked"', 'a bad bearer token: the Bearer challenge alone')
 })
+
+t.test('DPOP_NONCES=on: a proof without the server\'s nonce is use_dpop_nonce (401, the nonce in DPoP-Nonce); with it, 200', async (t) => {
+  const app = await build(t, { DPOP_NONCES: 'on' })
+  const alice = await addUser(app, 'alice', PASSWORD, { scope: 'read' })
+  const key = await dpopKey()
+  const bound = await mintToken(app, alice, { jkt: key.jkt })
+  const proof = (nonce?: string) => dpopProof(key, { htm: 'GET', htu: `${ISSUER}/users/me`, accessToken: bound, ...(nonce === undefined ? {} : { claims: { nonce } }) })
+  const first = await app.inject({ url: '/users/me', headers: dpopHeaders(bound, await proof()) })
+  t.equal(first.statusCode, 401)
+  t.equal(first.json().error, 'use_dpop_nonce')
+  t.match(first.headers['www-authenticate'], /^DPoP error="use_dpop_nonce"/)
+  const nonce = first.headers['dpop-nonce']
+  t.type(nonce, 'string', 'the nonce to use')
+  const stale = await app.inject({ url: '/users/me', headers: dpopHeaders(bound, await proof('not-a-nonce')) })
+  t.equal(stale.json().error, 'use_dpop_nonce', 'a nonce the server never gave')
+  const again = await app.inject({ url: '/users/me', headers: dpopHeaders(bound, await proof(nonce as string)) })
+  t.equal(again.statusCode, 200, 'the retry with the nonce')
+  t.equal(again.json().username, 'alice')
+})
