@@ -41,6 +41,7 @@ export const onPostgresToo: readonly string[] = [
   'e2e/dpop.test.ts',
   'e2e/oauth4webapi.test.ts',
   'e2e/private-key-jwt.test.ts',
+  'e2e/sender-constrained.test.ts',
   'e2e/oidc-browser.test.ts',
   'e2e/passkeys.test.ts',
   'e2e/signup.test.ts',
