@@ -64,25 +64,15 @@ export function checkDpopProof (proof: string, request: DpopRequest): DpopProof 
   const parts = proof.split('.')
   if (parts.length !== 3 || !parts.every((p) => B64URL.test(p))) throw new InvalidDpopProof('the DPoP proof is not a compact JWS')
   const [encodedHeader, encodedPayload, encodedSignature] = parts as [string, string, string]
-  const header = decodeJson(encodedHeader, 'header')
+  // A client signs every proof with one key and one header: the header's checks, the key and its thumbprint are done
+  // once per header text (bounded), so a proof then costs one JSON decode and one signature verification.
+  const { alg, key } = checkedHeaders.get(encodedHeader) ?? checkHeader(encodedHeader)
   const payload = decodeJson(encodedPayload, 'payload')
-
-  // §4.3 points 4–7: the header.
-  if (typeof header.typ !== 'string' || header.typ.toLowerCase() !== 'dpop+jwt') throw new InvalidDpopProof('the DPoP proof\'s typ must be dpop+jwt')
-  const alg = header.alg
-  if (typeof alg !== 'string' || !(DPOP_SIGNING_ALGS as readonly string[]).includes(alg)) {
-    throw new InvalidDpopProof(`the DPoP proof's alg must be one of ${DPOP_SIGNING_ALGS.join(', ')}`)
-  }
-  const jwk = header.jwk
-  if (jwk === null || typeof jwk !== 'object' || Array.isArray(jwk)) throw new InvalidDpopProof('the DPoP proof has no jwk header')
-  const jwkFields = jwk as Record<string, unknown>
-  if (PRIVATE_MEMBERS.some((m) => m in jwkFields)) throw new InvalidDpopProof('the DPoP proof\'s jwk must be a public key')
-  const key = publicKey(jwkFields, alg as DpopSigningAlg)
 
   // §4.3 point 8: the signature, with the key in the header.
   const signingInput = Buffer.from(`${encodedHeader}.${encodedPayload}`)
   const signature = Buffer.from(encodedSignature, 'base64url')
-  if (!verifySignature(alg as DpopSigningAlg, key.object, signingInput, signature)) throw new InvalidDpopProof('the DPoP proof\'s signature does not verify')
+  if (!verifySignature(alg, key.object, signingInput, signature)) throw new InvalidDpopProof('the DPoP proof\'s signature does not verify')
 
   // §4.3 points 2, 9–11: the claims.
   const { jti, htm, htu, iat, ath, nonce } = payload
@@ -122,6 +112,7 @@ function requiredMembers (jwk: Record<string, unknown>): string[] {
 
 /** §4.3 point 9: htu against the request's URL, without query and fragment, compared after URL normalisation (RFC 3986 §6.2.2–6.2.3). */
 function sameTarget (htu: string, url: string): boolean {
+  if (htu === url) return true
   let a: URL, b: URL
   try {
     a = new URL(htu)
@@ -153,11 +144,31 @@ function keyTypeFor (alg: DpopSigningAlg): { kty: string, crv?: string } {
   return { kty: 'RSA' }
 }
 
+/** A proof header that passed §4.3 points 4–7, by its base64url text: its algorithm, and its key ready to verify with. */
+interface CheckedHeader { alg: DpopSigningAlg, key: { object: KeyObject, thumbprint: string } }
+
 /**
- * Clients reuse one key for many proofs: its KeyObject is kept, by thumbprint, so a proof costs one verification and
- * a hash, not a key import. Bounded (every proof could bring a new key).
+ * Headers already checked, by their text. Bounded: every proof could bring a new header (a new key), and only the
+ * header is trusted from here, never a signature (each proof's is verified).
  */
-const keys = new BoundedLru<string, KeyObject>(1000, () => Date.now())
+const checkedHeaders = new BoundedLru<string, CheckedHeader>(1000, () => Date.now())
+
+/** §4.3 points 4–7: the header's typ, alg and public jwk of the alg's family; remembered once it passes. */
+function checkHeader (encodedHeader: string): CheckedHeader {
+  const header = decodeJson(encodedHeader, 'header')
+  if (typeof header.typ !== 'string' || header.typ.toLowerCase() !== 'dpop+jwt') throw new InvalidDpopProof('the DPoP proof\'s typ must be dpop+jwt')
+  const alg = header.alg
+  if (typeof alg !== 'string' || !(DPOP_SIGNING_ALGS as readonly string[]).includes(alg)) {
+    throw new InvalidDpopProof(`the DPoP proof's alg must be one of ${DPOP_SIGNING_ALGS.join(', ')}`)
+  }
+  const jwk = header.jwk
+  if (jwk === null || typeof jwk !== 'object' || Array.isArray(jwk)) throw new InvalidDpopProof('the DPoP proof has no jwk header')
+  const jwkFields = jwk as Record<string, unknown>
+  if (PRIVATE_MEMBERS.some((m) => m in jwkFields)) throw new InvalidDpopProof('the DPoP proof\'s jwk must be a public key')
+  const checked = { alg: alg as DpopSigningAlg, key: publicKey(jwkFields, alg as DpopSigningAlg) }
+  checkedHeaders.set(encodedHeader, checked)
+  return checked
+}
 
 function publicKey (jwk: Record<string, unknown>, alg: DpopSigningAlg): { object: KeyObject, thumbprint: string } {
   const expected = keyTypeFor(alg)
@@ -168,21 +179,17 @@ function publicKey (jwk: Record<string, unknown>, alg: DpopSigningAlg): { object
   for (const member of requiredMembers(jwk)) {
     if (typeof jwk[member] !== 'string') throw new InvalidDpopProof('the DPoP proof\'s jwk is malformed')
   }
-  const thumbprint = jwkThumbprint(jwk)
-  let object = keys.get(thumbprint)
-  if (object === undefined) {
-    try {
-      const members = Object.fromEntries(requiredMembers(jwk).map((m) => [m, jwk[m]]))
-      object = createPublicKey({ key: members as never, format: 'jwk' })
-    } catch {
-      throw new InvalidDpopProof('the DPoP proof\'s jwk is not a valid key')
-    }
-    if (object.asymmetricKeyType === 'rsa' && (object.asymmetricKeyDetails?.modulusLength ?? 0) < 2048) {
-      throw new InvalidDpopProof('the DPoP proof\'s RSA key is shorter than 2048 bits')
-    }
-    keys.set(thumbprint, object)
+  let object: KeyObject
+  try {
+    const members = Object.fromEntries(requiredMembers(jwk).map((m) => [m, jwk[m]]))
+    object = createPublicKey({ key: members as never, format: 'jwk' })
+  } catch {
+    throw new InvalidDpopProof('the DPoP proof\'s jwk is not a valid key')
   }
-  return { object, thumbprint }
+  if (object.asymmetricKeyType === 'rsa' && (object.asymmetricKeyDetails?.modulusLength ?? 0) < 2048) {
+    throw new InvalidDpopProof('the DPoP proof\'s RSA key is shorter than 2048 bits')
+  }
+  return { object, thumbprint: jwkThumbprint(jwk) }
 }
 
 function verifySignature (alg: DpopSigningAlg, key: KeyObject, data: Buffer, signature: Buffer): boolean {

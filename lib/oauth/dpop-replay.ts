@@ -21,14 +21,14 @@ export class ProofReplayFull extends Error {
 }
 
 /** How many proofs one process remembers; past that, new proofs are refused until the oldest expire (see below). */
-export const MEMORY_REPLAY_SIZE = 100_000
+export const MEMORY_REPLAY_SIZE = 250_000
 
 /**
  * In this process's memory: one instance, or the fallback while Redis is away.
  *
  * Why full means refused, not "forget the oldest" as the other caches do: evicting would let anyone who can sign
  * proofs (any key will do) push out a recent entry with a flood of fresh proofs and then replay a captured proof
- * within its window (MEMORY_REPLAY_SIZE proofs in PROOF_JTI_LIFETIME_SECONDS is ~770 a second, an easy flood). So
+ * within its window (MEMORY_REPLAY_SIZE proofs in PROOF_JTI_LIFETIME_SECONDS is ~1,900 a second, an easy flood). So
  * when every entry is live the new proof is refused (503) until the soonest entry expires: a flood can slow DPoP on
  * this instance for at most one proof lifetime, but never re-open a window. Every entry has the same lifetime, so
  * the soonest expiry is known after one sweep, and the refusals until then cost no sweep each.

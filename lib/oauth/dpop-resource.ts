@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { boundTokenAsBearer, invalidResourceDpopProof, invalidDpopToken, temporarilyUnavailable, useDpopNonceAtResource } from '../errors.js'
 import { UseDpopNonce } from './dpop-nonces.js'
 import { checkDpopProof, InvalidDpopProof, PROOF_JTI_LIFETIME_SECONDS, type DpopProof, type DpopRequest } from './dpop-proof.js'
@@ -55,6 +56,14 @@ export function proofTarget (baseUrl: string, requestUrl: string): string {
 }
 
 /**
+ * What the replay memory keeps of a proof: 128 bits of the SHA-256 of its key's thumbprint and its jti (a jti may be
+ * 256 characters; every entry is then the same small size, so the memory holds as many as its bound says).
+ */
+export function replayKey (proof: Pick<DpopProof, 'jkt' | 'jti'>): string {
+  return createHash('sha256').update(proof.jkt).update(':').update(proof.jti).digest('base64url').slice(0, 22)
+}
+
+/**
  * The request's DPoP header as one checked proof whose `jti` is recorded in `replay` (§11.1: accepted once within the
  * window a proof is valid for, per key), or undefined when there is none; throws InvalidDpopProof. For a resource of
  * its own (the resource-server plugin); Gatehouse's routes go through `fastify.dpop.check`, which applies the same rules.
@@ -67,6 +76,6 @@ export async function acceptProof (header: string | string[] | undefined, reques
   if (Array.isArray(header) || header.includes(',')) throw new InvalidDpopProof('the request has more than one DPoP proof')
   const proof = checkDpopProof(header, request)
   beforeRecording?.(proof)
-  if (!await replay.firstUse(`${proof.jkt}:${proof.jti}`, PROOF_JTI_LIFETIME_SECONDS)) throw new InvalidDpopProof('the DPoP proof was used before (jti)')
+  if (!await replay.firstUse(replayKey(proof), PROOF_JTI_LIFETIME_SECONDS)) throw new InvalidDpopProof('the DPoP proof was used before (jti)')
   return proof
 }

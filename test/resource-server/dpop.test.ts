@@ -150,7 +150,7 @@ t.test('a pluggable replay store: two instances sharing one refuse a proof the o
   t.equal(again.status, 401, 'instance two refuses it')
   t.equal(errorOf(again), 'invalid_dpop_proof')
   t.equal(seen.size, 1, 'one key recorded')
-  t.match([...seen.keys()][0], new RegExp(`^${key.jkt}:`), 'by the key\'s thumbprint and the jti')
+  t.match([...seen.keys()][0], /^[A-Za-z0-9_-]{22}$/, 'by a digest of the key\'s thumbprint and the jti (a fixed, small size)')
 })
 
 t.test('without a URL, DPoP is off unless asked for, which is refused at start; bound tokens are never bearer tokens', async (t) => {

@@ -1,7 +1,7 @@
 import t from 'tap'
 import { BearerError, bearerChallenge, boundTokenAsBearer, invalidToken, resourceChallenge } from '../../../lib/errors.js'
 import { bearerToken, dpopToken, usesDpopScheme } from '../../../lib/oauth/bearer.js'
-import { acceptProof, asResourceRefusal, boundKeyOf, checkProofKey, proofTarget, refuseBoundAsBearer } from '../../../lib/oauth/dpop-resource.js'
+import { acceptProof, asResourceRefusal, boundKeyOf, checkProofKey, proofTarget, refuseBoundAsBearer, replayKey } from '../../../lib/oauth/dpop-resource.js'
 import { DPOP_SIGNING_ALGS, InvalidDpopProof, PROOF_JTI_LIFETIME_SECONDS, type DpopProof } from '../../../lib/oauth/dpop-proof.js'
 import { MemoryProofReplay } from '../../../lib/oauth/dpop-replay.js'
 import { dpopKey, dpopProof } from '../../support/dpop-resource.js'
@@ -93,7 +93,9 @@ t.test('acceptProof: none, one checked proof recorded once, never two headers', 
   await t.rejects(acceptProof(`${proof}, ${proof}`, request, replay), new InvalidDpopProof('the request has more than one DPoP proof'))
   const seen: Array<[string, number]> = []
   await acceptProof(await dpopProof(key, { htm: 'GET', htu: request.url, accessToken: 'tok', claims: { jti: 'j1' } }), request, { firstUse: async (k, ttl) => { seen.push([k, ttl]); return true } })
-  t.same(seen, [[`${key.jkt}:j1`, PROOF_JTI_LIFETIME_SECONDS]], 'a pluggable store gets the key\'s thumbprint and jti, for the proof\'s whole window')
+  t.same(seen, [[replayKey({ jkt: key.jkt, jti: 'j1' }), PROOF_JTI_LIFETIME_SECONDS]], 'a pluggable store gets a digest of the key\'s thumbprint and jti, for the proof\'s whole window')
+  t.not(replayKey({ jkt: key.jkt, jti: 'j1' }), replayKey({ jkt: key.jkt, jti: 'j2' }), 'another jti, another entry')
+  t.equal(replayKey({ jkt: key.jkt, jti: 'x'.repeat(256) }).length, 22, 'a long jti: the same small entry')
 })
 
 t.test('resourceChallenge: Bearer refusals as RFC 6750 says; DPoP ones with DPoP\'s challenge, Bearer\'s beside it where accepted', async (t) => {
