@@ -1,8 +1,8 @@
-import { decodeJwt, decodeProtectedHeader, errors as joseErrors } from 'jose'
+import { decodeJwt, decodeProtectedHeader } from 'jose'
 import { invalidClient } from '../errors.js'
 import type { Client, ClientAssertionStore } from '../stores/types.js'
 import { CLIENT_SIGNING_ALGS, hasClientKeys } from './client-key-rules.js'
-import { ClientKeysUnavailable, NoMatchingClientKey, type ClientKeys } from './client-keys.js'
+import { signedJwtRefusal, type ClientKeys } from './client-keys.js'
 
 /**
  * private_key_jwt (RFC 7523 §2.2, §3; OIDC Core §9): the client proves who it is with a JWT it signed with a key of
@@ -81,22 +81,4 @@ export async function verifyClientAssertion (assertion: string, client: Client, 
   if (!await context.jtis.use(client.id, jti, exp + ASSERTION_LEEWAY_SECONDS, context.now)) throw refuse('its jti was used before (a replay)')
 }
 
-/** What jose's refusal means, in words for the client (no key material, no claim values beyond names). */
-function verificationFailure (err: unknown): string {
-  if (err instanceof ClientKeysUnavailable) return `the client's keys cannot be had: ${err.reason}`
-  if (err instanceof NoMatchingClientKey) return err.message
-  if (err instanceof joseErrors.JWSSignatureVerificationFailed) return 'the signature does not verify with the client\'s keys'
-  if (err instanceof joseErrors.JWTExpired) return 'it has expired (exp)'
-  if (err instanceof joseErrors.JWTClaimValidationFailed) {
-    switch (err.claim) {
-      case 'aud': return 'aud does not name this server (its issuer, the token endpoint or this endpoint)'
-      case 'iss': return 'iss must be the client id'
-      case 'sub': return 'sub must be the client id'
-      case 'nbf': return 'it is not valid yet (nbf)'
-      default: return err.reason === 'missing' ? `the ${err.claim} claim is missing` : `the ${err.claim} claim is invalid`
-    }
-  }
-  if (err instanceof joseErrors.JOSEAlgNotAllowed) return 'its alg is not accepted'
-  if (err instanceof joseErrors.JOSEError) return 'it is not a valid signed JWT'
-  throw err
-}
+const verificationFailure = (err: unknown): string => signedJwtRefusal(err, { aud: 'aud does not name this server (its issuer, the token endpoint or this endpoint)', iss: 'iss must be the client id', sub: 'sub must be the client id' })

@@ -138,3 +138,22 @@ async function verifyWith (jwks: ClientJwks, jwt: string, options: JWTVerifyOpti
     throw err
   }
 }
+
+/**
+ * Why a JWT signed with a client's keys (a client assertion, a request object) was refused, in words for the client:
+ * `claimWords` says what a wrong claim means where it is checked. No key material, no claim values beyond names.
+ * What is not a refusal of the JWT is thrown again.
+ */
+export function signedJwtRefusal (err: unknown, claimWords: Partial<Record<string, string>>): string {
+  if (err instanceof ClientKeysUnavailable) return `the client's keys cannot be had: ${err.reason}`
+  if (err instanceof NoMatchingClientKey) return err.message
+  if (err instanceof joseErrors.JWSSignatureVerificationFailed) return 'the signature does not verify with the client\'s keys'
+  if (err instanceof joseErrors.JWTExpired) return 'it has expired (exp)'
+  if (err instanceof joseErrors.JWTClaimValidationFailed) {
+    if (err.reason === 'missing') return `the ${err.claim} claim is missing`
+    return claimWords[err.claim] ?? (err.claim === 'nbf' ? 'it is not valid yet (nbf)' : `the ${err.claim} claim is invalid`)
+  }
+  if (err instanceof joseErrors.JOSEAlgNotAllowed) return 'its alg is not accepted'
+  if (err instanceof joseErrors.JOSEError) return 'it is not a valid signed JWT'
+  throw err
+}

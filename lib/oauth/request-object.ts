@@ -1,7 +1,7 @@
-import { decodeProtectedHeader, errors as joseErrors } from 'jose'
+import { decodeProtectedHeader } from 'jose'
 import type { Client } from '../stores/types.js'
 import { CLIENT_SIGNING_ALGS, hasClientKeys } from './client-key-rules.js'
-import { ClientKeysUnavailable, NoMatchingClientKey, type ClientKeys } from './client-keys.js'
+import { signedJwtRefusal, type ClientKeys } from './client-keys.js'
 
 /**
  * Signed request objects passed by value (RFC 9101, OIDC Core §6.1): `request=<JWS>` at /authorize from a client with
@@ -92,18 +92,4 @@ function parametersOf (payload: Record<string, unknown>): Query {
   return parameters
 }
 
-function verificationFailure (err: unknown): string {
-  if (err instanceof ClientKeysUnavailable) return `the client's keys cannot be had: ${err.reason}`
-  if (err instanceof NoMatchingClientKey) return err.message
-  if (err instanceof joseErrors.JWSSignatureVerificationFailed) return 'the signature does not verify with the client\'s keys'
-  if (err instanceof joseErrors.JWTExpired) return 'it has expired (exp)'
-  if (err instanceof joseErrors.JWTClaimValidationFailed) {
-    if (err.reason === 'missing') return `the ${err.claim} claim is missing`
-    if (err.claim === 'aud') return 'aud must be the issuer'
-    if (err.claim === 'iss') return 'iss must be the client id'
-    if (err.claim === 'nbf') return 'it is not valid yet (nbf)'
-    return `the ${err.claim} claim is invalid`
-  }
-  if (err instanceof joseErrors.JOSEError) return 'it is not a valid signed JWT'
-  throw err
-}
+const verificationFailure = (err: unknown): string => signedJwtRefusal(err, { aud: 'aud must be the issuer', iss: 'iss must be the client id' })
