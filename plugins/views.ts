@@ -41,7 +41,8 @@ declare module 'fastify' {
 function layeredEta (own: string): Eta {
   const eta = new Eta({ views: own, autoEscape: true, cache: true })
   eta.resolvePath = (template: string) => {
-    const name = extname(template) ? template : `${template}.eta`
+    // A console page names its layout from the views folder's root (`/console/layout`), as Eta's own resolution wants.
+    const name = (extname(template) ? template : `${template}.eta`).replace(/^\/(?=console\/)/, '')
     const file = name.startsWith(CONSOLE_VIEWS) ? name.slice(CONSOLE_VIEWS.length) : name
     if (basename(file) !== file || file.startsWith('.')) throw new Error(`template ${JSON.stringify(template)}: a file name in the views folder or its console/`)
     return layeredTemplatePath(own, BUILT_IN_VIEWS, name)
