@@ -95,7 +95,7 @@ t.test('edit, disable (tokens die: introspection inactive), enable, end sessions
 t.test('a POST without the CSRF field, or with another one, is refused (403) and changes nothing', async (t) => {
   const { app, browser } = await signedIn(t)
   await addUser(app, 'fay', 'fay password')
-  for (const fields of [{}, { csrf: 'A'.repeat(43) }]) {
+  for (const fields of [{}, { csrf: 'A'.repeat(43) }] as Array<Record<string, string>>) {
     const res = await browser.post('/console/users/fay/disable', fields)
     t.equal(res.statusCode, 403)
     t.match(res.body, /did not come from this site/)
