@@ -233,6 +233,12 @@ export const ConfigSchema = Type.Object({
       '`POST /par` first, and a plain `/authorize` is refused (metadata `require_pushed_authorization_requests: true`); `off`: only ' +
       'clients added with `--require-par` must'
   }),
+  consoleRequireMfa: OneOf(['off', 'on'] as const, {
+    env: 'CONSOLE_REQUIRE_MFA',
+    default: 'off',
+    description: 'the admin console (`/console`, docs/console.md): `on`: every administrator signs in to it with a second factor (one without a ' +
+      'factor enrols one on the way); `off`: only administrators who have a second factor must use it there'
+  }),
   mfa: OneOf(['optional', 'required'] as const, {
     env: 'MFA',
     default: 'optional',

@@ -1,15 +1,23 @@
 import fp from 'fastify-plugin'
 import type { FastifyInstance } from 'fastify'
-import { adminActor } from '../lib/admin/actor.js'
+import { adminActor, adminChange } from '../lib/admin/actor.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
     /** Call inside an admin route plugin: every route in it then needs a bearer token with scope `admin`. */
     requireAdmin: (instance: FastifyInstance) => void
   }
+  interface FastifyRequest {
+    /**
+     * The record an admin change created, set by its handler (a create's URL cannot name it yet): the admin_change
+     * event's target. Unset, the target is the record the URL names.
+     */
+    adminTarget: string | undefined
+  }
 }
 
 export default fp(async (fastify) => {
+  fastify.decorateRequest('adminTarget', undefined)
   fastify.decorate('requireAdmin', (instance: FastifyInstance) => {
     // preValidation: who is calling is settled before the body is judged, so strangers learn nothing from it.
     instance.addHook('preValidation', instance.authenticate)
@@ -18,14 +26,13 @@ export default fp(async (fastify) => {
     // the record, the names of the fields sent: never their values, which may be a password).
     instance.addHook('onResponse', (request, reply, done) => {
       if (request.method !== 'GET' && reply.statusCode < 400 && request.auth) {
-        const body = request.body
-        instance.events.emit({
-          type: 'admin_change',
+        instance.events.emit(adminChange({
           actor: adminActor(request.auth),
           action: `${request.method} ${request.routeOptions.url ?? ''}`,
-          target: Object.values(request.params as Record<string, string>).join('/'),
-          fields: body !== null && typeof body === 'object' && !Array.isArray(body) ? Object.keys(body) : []
-        }, request.log)
+          params: request.params as Record<string, string> | undefined,
+          created: request.adminTarget,
+          body: request.body
+        }), request.log)
       }
       done()
     })

@@ -9,7 +9,7 @@ declare module 'fastify' {
 }
 
 /** Routine events at info, the ones that may mean an attack or an incident at warn. */
-const WARN = new Set<SecurityEvent['type']>(['login_throttled', 'login_shed', 'login_hash_refused', 'refresh_reuse', 'code_reuse', 'upstream_failed', 'mail_failed', 'mfa_failed', 'client_registration_throttled', 'device_code_throttled', 'client_metadata_refused'])
+const WARN = new Set<SecurityEvent['type']>(['login_throttled', 'login_shed', 'login_hash_refused', 'refresh_reuse', 'code_reuse', 'upstream_failed', 'mail_failed', 'mfa_failed', 'client_registration_throttled', 'device_code_throttled', 'client_metadata_refused', 'console_signin_failed'])
 
 const MESSAGES: Record<SecurityEvent['type'], string> = {
   login_failed: 'sign-in failed',
@@ -54,7 +54,9 @@ const MESSAGES: Record<SecurityEvent['type'], string> = {
   token_exchanged: 'token exchanged for another resource (RFC 8693)',
   client_auth_failed: 'client authentication failed (invalid_client)',
   client_metadata_fetched: 'a client metadata document was fetched and used',
-  client_metadata_refused: 'a client metadata document was refused'
+  client_metadata_refused: 'a client metadata document was refused',
+  console_signin: 'signed in to the admin console',
+  console_signin_failed: 'admin console sign-in refused'
 }
 
 /**

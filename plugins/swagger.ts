@@ -35,6 +35,7 @@ export default fp(async (fastify) => {
         { name: 'admin', description: 'Administration (scope admin)' },
         { name: 'operations', description: 'Health, readiness and metrics' },
         { name: 'browser', description: 'Browser sign-in: the authorization endpoint, login, consent and logout pages (HTML and redirects)' },
+        { name: 'console', description: 'The admin console (HTML pages for administrators signed in to it: docs/console.md)' },
         { name: 'oidc', description: 'OpenID Connect resources (RFC 6750 errors)' }
       ],
       components: {

@@ -9,6 +9,8 @@ import { layeredTemplatePath } from '../lib/paths.js'
 
 /** The built-in page templates: views/ at the package root (dist/plugins/ → ../../views). */
 export const BUILT_IN_VIEWS = fileURLToPath(new URL('../../views/', import.meta.url))
+/** The admin console's pages: views/console/ (routes/console/). */
+const CONSOLE_VIEWS = 'console/'
 
 export interface PageOptions {
   status?: number
@@ -33,14 +35,16 @@ declare module 'fastify' {
 /**
  * Eta reading each template from the operator's folder when it has that file, else from the built-in views/: a
  * VIEWS_DIR copied before a page existed (a new page arrives with an upgrade) still renders it, in the built-in
- * layout unless the copy has its own. Templates are flat names; anything else is refused, as Eta refuses paths
- * outside its folder.
+ * layout unless the copy has its own. Templates are flat names, or flat names in console/ (the admin console's pages);
+ * anything else is refused, as Eta refuses paths outside its folder.
  */
 function layeredEta (own: string): Eta {
   const eta = new Eta({ views: own, autoEscape: true, cache: true })
   eta.resolvePath = (template: string) => {
-    const name = extname(template) ? template : `${template}.eta`
-    if (basename(name) !== name || name.startsWith('.')) throw new Error(`template ${JSON.stringify(template)}: a file name in the views folder`)
+    // A console page names its layout from the views folder's root (`/console/layout`), as Eta's own resolution wants.
+    const name = (extname(template) ? template : `${template}.eta`).replace(/^\/(?=console\/)/, '')
+    const file = name.startsWith(CONSOLE_VIEWS) ? name.slice(CONSOLE_VIEWS.length) : name
+    if (basename(file) !== file || file.startsWith('.')) throw new Error(`template ${JSON.stringify(template)}: a file name in the views folder or its console/`)
     return layeredTemplatePath(own, BUILT_IN_VIEWS, name)
   }
   return eta

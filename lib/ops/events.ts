@@ -96,6 +96,11 @@ export type SecurityEvent =
    */
   | { type: 'client_auth_failed', clientId: string, method: string, endpoint: string, reason: string, ip: string }
   | { type: 'token_exchanged', clientId: string, userId: string, subjectClientId: string, audience: string, actor: string, ip: string }
+  // The admin console (docs/console.md): its sign-ins; its changes are admin_change events like the admin API's.
+  /** An administrator signed in to the console. */
+  | { type: 'console_signin', userId: string, ip: string }
+  /** A console sign-in was refused: `state` (not this browser's, used, expired), the error /authorize answered, or not_admin, mfa_required, nonce, disabled. */
+  | { type: 'console_signin_failed', reason: string, userId?: string, ip: string }
 
 /** What a second-factor event is about (the `factor` label of gatehouse_second_factor_total). */
 export const SECOND_FACTORS = ['totp', 'recovery_code', 'passkey'] as const

@@ -532,6 +532,11 @@ export interface SessionStore {
   find (idHash: string, now: number): Promise<Session | undefined>
   /** Deletes one session; true when it existed. */
   delete (idHash: string): Promise<boolean>
+  /**
+   * Moves a live session's expiry to `expiresAt` (the admin console's idle timeout slides with use); true when the
+   * session was still live at `now`. An expired or ended session stays so.
+   */
+  extend (idHash: string, expiresAt: number, now: number): Promise<boolean>
   /** Live sessions of a user, newest first. */
   listForUser (userId: string, now: number): Promise<Session[]>
   /** Deletes every session of a user; returns how many. */

@@ -58,6 +58,7 @@ const adminClientRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       jwksUri: b.jwks_uri,
       tokenEndpointAuthMethod: b.token_endpoint_auth_method
     }, { issuerOnLoopback: issuerOnLoopback(config.issuer) })
+    request.adminTarget = client.id
     reply.code(201)
     return { ...toClientView(client), client_secret: secret }
   })

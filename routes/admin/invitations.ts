@@ -21,6 +21,7 @@ const adminInvitationRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     if (wait !== undefined) throw tooManyRequests(wait, 'this address was sent too many messages in the last hour; try again later')
     const link = await invite({ storage, send: mail.send, now: clock.now() }, { email, scope })
     events.emit({ type: 'invitation_sent', actor: adminActor(request.auth), invitationId: link.id }, request.log)
+    request.adminTarget = link.id
     reply.code(201)
     return toInvitationView(link)
   })

@@ -19,6 +19,7 @@ const adminKeyRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     }
   }, async (request) => {
     const rotation = await fastify.signingKeys.rotate()
+    request.adminTarget = rotation.kid
     fastify.events.emit({ type: 'key_rotated', kid: rotation.kid, activatesAt: rotation.activatesAt }, request.log)
     return rotationView(rotation)
   })

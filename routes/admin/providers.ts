@@ -76,6 +76,7 @@ const adminProviderRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     }
   }, async (request, reply) => {
     const view = await createProvider(deps, { ...providerInput(request.body), name: request.body.name } as Parameters<typeof createProvider>[1])
+    request.adminTarget = view.name
     return reply.code(201).send(view)
   })
 

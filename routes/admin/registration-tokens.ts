@@ -32,6 +32,7 @@ const adminRegistrationTokenRoutes: FastifyPluginAsyncTypebox = async (fastify) 
     }
   }, async (request, reply) => {
     const created = await addRegistrationToken(storage, clock, { expiresIn: request.body?.expires_in, maxUses: request.body?.max_uses })
+    request.adminTarget = created.id
     return reply.code(201).send(created)
   })
 

@@ -36,6 +36,7 @@ const adminResourceRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     }
   }, async (request, reply) => {
     const resource = await addResource({ storage, audience: config.audience }, request.body)
+    request.adminTarget = resource.uri
     reply.code(201)
     return toResourceView(resource)
   })

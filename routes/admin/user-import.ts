@@ -48,6 +48,8 @@ const userImportRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     if (body === undefined || body === null) {
       throw new ImportStopped(invalidInput(`send the users as JSON Lines (Content-Type ${IMPORT_MEDIA_TYPES[0]})`), NOTHING_IMPORTED)
     }
+    // An import changes many users: its target is the whole set.
+    request.adminTarget = 'users'
     try {
       return await importUsers({ storage, clock, config }, body, { update: request.query.update, maxBytes: config.importMaxBytes, batchSize: HTTP_BATCH_SIZE })
     } catch (err) {

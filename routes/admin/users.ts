@@ -38,6 +38,7 @@ const adminUserRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   }, async (request, reply) => {
     const { username, password, full_name: fullName, email, scope, disabled, claims } = request.body
     const user = await createUser(storage, passwords, username, password, { fullName, email, scope, disabled, claims })
+    request.adminTarget = user.username
     reply.code(201)
     return toAdminUserView(user)
   })

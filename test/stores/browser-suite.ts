@@ -56,6 +56,21 @@ export function browserStoreSuite (t: Test, open: () => Promise<Storage>, openTw
     t.equal(await s.sessions.find('h3', now), undefined)
   })
 
+  t.test('sessions: extend moves a live session\'s expiry, never revives an expired or ended one', async (t) => {
+    const s = await open()
+    t.teardown(() => s.close())
+    const u1 = (await s.users.create({ username: 'u1', passwordHash: null })).id
+    await s.sessions.create(session('live', u1, { expiresAt: now + 10 }))
+    await s.sessions.create(session('gone', u1, { expiresAt: now + 10 }))
+    t.equal(await s.sessions.extend('live', now + 500, now + 5), true)
+    t.equal((await s.sessions.find('live', now + 400))?.expiresAt, now + 500, 'found past its first expiry')
+    t.equal(await s.sessions.extend('gone', now + 500, now + 10), false, 'expired at its expiry: stays expired')
+    t.equal(await s.sessions.find('gone', now + 11), undefined)
+    await s.sessions.delete('live')
+    t.equal(await s.sessions.extend('live', now + 900, now), false, 'ended: stays ended')
+    t.equal(await s.sessions.extend('live\u0000', now + 900, now), false, 'NUL names nothing')
+  })
+
   t.test('sessions: the User-Agent at sign-in is kept (null when none)', async (t) => {
     const s = await open()
     t.teardown(() => s.close())

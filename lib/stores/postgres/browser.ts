@@ -50,6 +50,16 @@ export class PostgresSessionStore implements SessionStore {
     return ended(rows) > 0
   }
 
+  async extend (idHash: string, expiresAt: number, now: number): Promise<boolean> {
+    if (hasNul(idHash)) return false
+    const { rowCount } = await this.#db.query({
+      name: 'gh_sessions_extend',
+      text: 'UPDATE sessions SET expires_at = $1 WHERE id_hash = $2 AND expires_at > $3',
+      values: [expiresAt, idHash, now]
+    })
+    return rowCount === 1
+  }
+
   async listForUser (userId: string, now: number): Promise<Session[]> {
     if (hasNul(userId)) return []
     const { rows } = await this.#db.query({

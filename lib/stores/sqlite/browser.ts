@@ -31,6 +31,7 @@ export class SqliteSessionStore implements SessionStore {
   readonly #insert: Database.Statement
   readonly #find: Database.Statement
   readonly #delete: (...params: unknown[]) => number
+  readonly #extend: Database.Statement
   readonly #listForUser: Database.Statement
   readonly #deleteForUser: (...params: unknown[]) => number
   readonly #endOldest: (...params: unknown[]) => number
@@ -44,6 +45,7 @@ export class SqliteSessionStore implements SessionStore {
       SELECT ?, u.id, ?, ?, ?, u.credential_version, ?, ?, ?, ? FROM users u WHERE u.id = ? AND u.credential_version = ? AND u.disabled = 0`)
     this.#find = db.prepare('SELECT * FROM sessions WHERE id_hash = ? AND expires_at > ?')
     this.#delete = sessionEnder(db, 'sessions.id_hash = ?')
+    this.#extend = db.prepare('UPDATE sessions SET expires_at = ? WHERE id_hash = ? AND expires_at > ?')
     this.#listForUser = db.prepare('SELECT * FROM sessions WHERE user_id = ? AND expires_at > ? ORDER BY created_at DESC, id_hash')
     this.#deleteForUser = sessionEnder(db, 'sessions.user_id = ?')
     // The rowid breaks ties between sessions created in the same second (it grows with each insert).
@@ -65,6 +67,7 @@ export class SqliteSessionStore implements SessionStore {
   }
 
   async delete (idHash: string): Promise<boolean> { return this.#delete(idHash) > 0 }
+  async extend (idHash: string, expiresAt: number, now: number): Promise<boolean> { return this.#extend.run(expiresAt, idHash, now).changes === 1 }
   async listForUser (userId: string, now: number): Promise<Session[]> { return (this.#listForUser.all(userId, now) as Row[]).map(toSession) }
   async deleteForUser (userId: string): Promise<number> { return this.#deleteForUser(userId) }
   async endOldestForUser (userId: string, keep: number): Promise<number> { return this.#endOldest(userId, userId, keep) }

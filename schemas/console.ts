@@ -1,0 +1,70 @@
+import { Type } from '@sinclair/typebox'
+import { formErrors, html, redirect } from './browser.js'
+import { noSecurity } from './security.js'
+
+/**
+ * The admin console's pages (routes/console/, docs/console.md): HTML and redirects for a browser signed in to the
+ * console (its own cookie, after a sign-in through /authorize as the `gatehouse-console` client). Forms are read by
+ * the routes and judged by the same lib/admin rules as the admin API: the schemas only bound their size.
+ */
+const tags = ['console']
+
+/** Query and form fields stay text, unnamed: the rules of lib/admin judge them (one home for each rule). */
+const Fields = Type.Object({}, { additionalProperties: Type.String({ maxLength: 4096 }) })
+
+const consoleErrors = {
+  303: redirect('no console session: to /authorize, to sign in (a page the console offers once signed in)'),
+  403: html('not an administrator, or a form without this browser\'s CSRF field, or the console session ended'),
+  404: html('no such user'),
+  503: html('the server cannot serve the request now (the database is unreachable); Retry-After says when to try again')
+}
+
+const page = (operationId: string, summary: string, description: string, extra: Record<string, unknown> = {}) => ({
+  operationId,
+  tags,
+  summary,
+  description,
+  security: noSecurity,
+  querystring: Fields,
+  response: { 200: html(summary), ...consoleErrors },
+  ...extra
+})
+
+const form = (operationId: string, summary: string, description: string, extra: Record<string, unknown> = {}) => ({
+  operationId,
+  tags,
+  summary,
+  description: `${description} A form post: the \`csrf\` field must be this browser's (403 otherwise).`,
+  security: noSecurity,
+  body: Fields,
+  response: { 200: html('the page again, with what went wrong'), ...consoleErrors, 303: redirect('done: to the page that shows it'), 400: html('the form was refused'), ...formErrors },
+  ...extra
+})
+
+const UsernameParam = Type.Object({ username: Type.String({ maxLength: 256 }) })
+
+/** What the user page's forms do, each through the admin API's own service (routes/console/users.ts). */
+export const USER_ACTIONS = ['update', 'disable', 'enable', 'reset-password', 'reset-factors', 'end-sessions'] as const
+export type UserAction = typeof USER_ACTIONS[number]
+const UserActionParams = Type.Object({ username: Type.String({ maxLength: 256 }), action: Type.Union(USER_ACTIONS.map((a) => Type.Literal(a))) })
+
+export const consoleSchemas = {
+  dashboard: page('consoleDashboard', 'The admin console', 'Counts (users, clients, active sessions) and links to the console\'s pages.'),
+  callback: {
+    operationId: 'consoleCallback',
+    tags,
+    summary: 'Where the console\'s sign-in comes back',
+    description: 'Checks the sign-in this browser started (sealed cookie: state, nonce, PKCE; 10 minutes, single use), redeems the code in-process ' +
+      'as /token does, verifies the ID token and admits a user holding `admin` (with two factors when they have one, or CONSOLE_REQUIRE_MFA=on).',
+    security: noSecurity,
+    querystring: Fields,
+    response: { 303: redirect('signed in: to the console page asked for'), 400: html('the sign-in could not be completed (start again)'), 403: html('not an administrator, or no second factor used') }
+  },
+  logout: form('consoleLogout', 'Sign out of the console', 'Ends this browser\'s console session (on every instance).'),
+  users: page('consoleUsers', 'Users', 'Users by username, a page at a time (`limit`, `offset`, as the admin API lists them); `q` finds one by exact username or e-mail.'),
+  newUser: page('consoleNewUser', 'Create a user', 'The form that creates a user.'),
+  createUser: form('consoleCreateUser', 'Create a user', 'Creates a user as POST /admin/users does.'),
+  user: page('consoleUser', 'A user', 'A user\'s details, second factors, sessions, linked providers and consents.', { params: UsernameParam }),
+  userAction: form('consoleUserAction', 'Change a user', 'One action on a user, as the admin API does it: `update` (name, e-mail, scope), ' +
+    '`disable`, `enable`, `reset-password` (mails the link), `reset-factors`, `end-sessions`.', { params: UserActionParams })
+}

@@ -1,0 +1,60 @@
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
+import { ISSUER } from './helper.js'
+import { InjectBrowser, field } from './browser.js'
+import { codeNow } from './factors.js'
+
+/** A path on this server for a Location (absolute ones at ISSUER included); undefined for anywhere else. */
+const localPath = (location: string | undefined): string | undefined => {
+  if (location === undefined) return undefined
+  if (location.startsWith('/')) return location
+  return location.startsWith(`${ISSUER}/`) ? location.slice(ISSUER.length) : undefined
+}
+
+/** Follows 303s on this server from `res`, as a browser would; returns the first answer that is not one. */
+export async function follow (browser: InjectBrowser, res: LightMyRequestResponse): Promise<LightMyRequestResponse> {
+  for (let hops = 0; hops < 10 && res.statusCode === 303; hops++) {
+    const next = localPath(res.headers.location)
+    if (next === undefined) return res
+    res = await browser.get(next)
+  }
+  return res
+}
+
+/**
+ * Starts a console sign-in and signs in with a password, stopping at the redirect to the console's callback (not
+ * followed): returns its URL (a path with its query), for tests that change something before it is reached.
+ */
+export async function untilCallback (browser: InjectBrowser, username: string, password: string): Promise<URL> {
+  let res = await follow(browser, await browser.get('/console'))
+  res = await browser.post('/login', { username, password, csrf: field(res.body, 'csrf'), return_to: field(res.body, 'return_to') })
+  for (let hops = 0; hops < 10; hops++) {
+    const location = res.headers.location
+    if (res.statusCode !== 303 || location === undefined) throw new Error(`no callback: ${res.statusCode} ${res.body.slice(0, 200)}`)
+    const url = new URL(location, ISSUER)
+    if (url.pathname === '/console/callback') return url
+    res = await browser.get(url.pathname + url.search)
+  }
+  throw new Error('too many redirects')
+}
+
+/**
+ * Signs in to the console in `browser` as a user would: /console → /authorize → the login page → (the second factor
+ * page, with a code of `totpSecret`) → the callback. Returns the last answer (a console page when admitted).
+ */
+export async function consoleSignIn (app: FastifyInstance, browser: InjectBrowser, username: string, password: string, totpSecret?: string, start = '/console'): Promise<LightMyRequestResponse> {
+  let res = await browser.get(start)
+  res = await follow(browser, res)
+  if (res.statusCode === 200 && res.body.includes('name="password"')) {
+    res = await browser.post('/login', { username, password, csrf: field(res.body, 'csrf'), return_to: field(res.body, 'return_to') })
+    res = await follow(browser, res)
+  }
+  if (res.statusCode === 200 && res.body.includes('name="code"') && totpSecret !== undefined) {
+    const fields: Record<string, string> = { code: codeNow(app, totpSecret), csrf: field(res.body, 'csrf') }
+    if (res.body.includes('name="return_to"')) fields.return_to = field(res.body, 'return_to')
+    res = await browser.post(new URL(/<form method="post" action="([^"]+)"/.exec(res.body)?.[1] ?? '/login/factor', ISSUER).pathname, fields)
+    res = await follow(browser, res)
+  }
+  return res
+}
+
+export { InjectBrowser, field }
