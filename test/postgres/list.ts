@@ -76,6 +76,7 @@ export const onPostgresToo: readonly string[] = [
   'routes/admin/json-types.test.ts',
   'routes/admin/user-import-limits.test.ts',
   'routes/admin/user-import.test.ts',
+  'routes/console/clients.test.ts',
   'routes/console/sign-in.test.ts',
   'routes/console/users.test.ts',
   'routes/browser/request-object.test.ts',
