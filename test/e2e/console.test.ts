@@ -108,6 +108,23 @@ t.test('the console in Chromium: TOTP sign-in, create, search, disable (tokens d
   t.equal((await app.storage.users.findByUsername('dora'))?.disabled, true)
   t.equal(await introspect(), false, 'the token dora held before is inactive')
 
+  // Register a client: its secret shown once; the clients pages fit 390 px.
+  await page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: 'Clients' }).click()
+  await page.getByRole('link', { name: 'Register a client' }).click()
+  t.equal(await drawBothWidths(page, 'client-new'), 0, 'the register page fits 390 px')
+  await page.getByLabel('Client id').fill('billing')
+  await page.getByLabel('Redirect URIs').fill('https://billing.example.test/callback')
+  await page.getByLabel('client_credentials').check()
+  await Promise.all([page.waitForLoadState(), page.getByRole('button', { name: 'Register' }).click()])
+  const clientSecret = await page.locator('[data-client-secret]').innerText()
+  t.ok((await app.storage.clients.find('billing'))?.secretHash, 'registered with a secret')
+  t.equal(await drawBothWidths(page, 'client-secret'), 0, 'the secret page fits 390 px')
+  await page.getByRole('link', { name: 'Done: to the client' }).click()
+  t.notMatch(await page.content(), clientSecret, 'the secret is not shown again')
+  t.equal(await drawBothWidths(page, 'client'), 0, 'a client\'s page fits 390 px')
+  await page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: 'Clients' }).click()
+  t.equal(await drawBothWidths(page, 'clients'), 0, 'the clients list fits 390 px')
+
   // Sign out: the console session is gone, so /console starts a sign-in again.
   const consoleWithoutFollowing = async () => await page.request.get(`${issuer}/console`, { maxRedirects: 0 })
   t.equal((await consoleWithoutFollowing()).status(), 200, 'signed in: /console is the overview')

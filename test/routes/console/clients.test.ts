@@ -60,7 +60,7 @@ t.test('a bad redirect URI shows the service\'s own message; nothing is made', a
   t.equal(await app.storage.clients.find('web'), undefined)
 })
 
-t.test('edit, rotate the secret (shown once, the old one dies), delete with a confirmation; each logged', async (t) => {
+t.test('edit, rotate the secret (shown once, the old one replaced), delete with a confirmation; each logged', async (t) => {
   const { app, browser, events, csrf } = await signedIn(t)
   const created = secretOn((await browser.post('/console/clients', { csrf, client_id: 'app', grant_authorization_code: 'on', redirect_uris: 'https://app.example.test/cb' })).body)!
   const edited = await browser.post('/console/clients/app/update', {
@@ -80,7 +80,9 @@ t.test('edit, rotate the secret (shown once, the old one dies), delete with a co
   t.equal(bad.statusCode, 400)
   t.match(bad.body, /role="alert"/)
 
+  const hashBefore = (await app.storage.clients.find('app'))?.secretHash
   const rotated = await browser.post('/console/clients/app/rotate-secret', { csrf })
+  t.not((await app.storage.clients.find('app'))?.secretHash, hashBefore, 'the old secret is replaced')
   t.equal(rotated.statusCode, 200)
   const fresh = secretOn(rotated.body)!
   t.not(fresh, created)
