@@ -15,7 +15,7 @@ const Fields = Type.Object({}, { additionalProperties: Type.String({ maxLength: 
 const consoleErrors = {
   303: redirect('no console session: to /authorize, to sign in (a page the console offers once signed in)'),
   403: html('not an administrator, or a form without this browser\'s CSRF field, or the console session ended'),
-  404: html('no such user'),
+  404: html('no such user or client'),
   503: html('the server cannot serve the request now (the database is unreachable); Retry-After says when to try again')
 }
 
@@ -48,6 +48,13 @@ export const USER_ACTIONS = ['update', 'disable', 'enable', 'reset-password', 'r
 export type UserAction = typeof USER_ACTIONS[number]
 const UserActionParams = Type.Object({ username: Type.String({ maxLength: 256 }), action: Type.Union(USER_ACTIONS.map((a) => Type.Literal(a))) })
 
+const ClientIdParam = Type.Object({ clientId: Type.String({ maxLength: 256 }) })
+
+/** What the client page's forms do, each through the admin API's own service (routes/console/clients.ts). */
+export const CLIENT_ACTIONS = ['update', 'rotate-secret', 'delete'] as const
+export type ClientAction = typeof CLIENT_ACTIONS[number]
+const ClientActionParams = Type.Object({ clientId: Type.String({ maxLength: 256 }), action: Type.Union(CLIENT_ACTIONS.map((a) => Type.Literal(a))) })
+
 export const consoleSchemas = {
   dashboard: page('consoleDashboard', 'The admin console', 'Counts (users, clients, active sessions) and links to the console\'s pages.'),
   callback: {
@@ -66,5 +73,11 @@ export const consoleSchemas = {
   createUser: form('consoleCreateUser', 'Create a user', 'Creates a user as POST /admin/users does.'),
   user: page('consoleUser', 'A user', 'A user\'s details, second factors, sessions, linked providers and consents.', { params: UsernameParam }),
   userAction: form('consoleUserAction', 'Change a user', 'One action on a user, as the admin API does it: `update` (name, e-mail, scope), ' +
-    '`disable`, `enable`, `reset-password` (mails the link), `reset-factors`, `end-sessions`.', { params: UserActionParams })
+    '`disable`, `enable`, `reset-password` (mails the link), `reset-factors`, `end-sessions`.', { params: UserActionParams }),
+  clients: page('consoleClients', 'Clients', 'Clients by id, a page at a time (`limit`, `offset`, as the admin API lists them).'),
+  newClient: page('consoleNewClient', 'Register a client', 'The form that registers a client.'),
+  createClient: form('consoleCreateClient', 'Register a client', 'Registers a client as POST /admin/clients does; a confidential client\'s secret is shown once, on the page this answers.'),
+  client: page('consoleClient', 'A client', 'A client\'s settings, with the forms that change it.', { params: ClientIdParam }),
+  clientAction: form('consoleClientAction', 'Change a client', 'One action on a client, as the admin API does it: `update` (redirect URIs, grants, scope, ' +
+    'consent, MFA, DPoP and PAR flags, jwks_uri), `rotate-secret` (the new secret shown once, on the page this answers), `delete` (with `confirm` ticked).', { params: ClientActionParams })
 }
