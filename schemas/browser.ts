@@ -203,7 +203,7 @@ export const userInfoPostSchema = {
  * refused before any provider is looked up, as JSON like any unknown path (400 invalid_request, 404 not_found);
  * a well-formed name of no provider is the 404 page.
  */
-const htmlOrJson = (description: string, json: TSchema) => ({ description, content: { 'text/html': { schema: ref(HtmlPage) }, 'application/json': { schema: json } } })
+export const htmlOrJson = (description: string, json: TSchema) => ({ description, content: { 'text/html': { schema: ref(HtmlPage) }, 'application/json': { schema: json } } })
 const providerErrors = {
   400: htmlOrJson('an error page (a check of the sign-in failed, a bad authorization request), or JSON when the path does not decode', ref(OAuthErrorSchema)),
   404: htmlOrJson('no such provider: a page; JSON when the name is not a provider name at all', ref(AdminErrorSchemas.notFound))

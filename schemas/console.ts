@@ -1,5 +1,7 @@
 import { Type } from '@sinclair/typebox'
-import { formErrors, html, redirect } from './browser.js'
+import { formErrors, html, htmlOrJson, redirect } from './browser.js'
+import { AdminErrorSchemas } from './admin.js'
+import { OAuthErrorSchema, ref } from './common.js'
 import { noSecurity } from './security.js'
 
 /**
@@ -19,27 +21,40 @@ const consoleErrors = {
   503: html('the server cannot serve the request now (the database is unreachable); Retry-After says when to try again')
 }
 
-const page = (operationId: string, summary: string, description: string, extra: Record<string, unknown> = {}) => ({
+/** What a page or form adds: its path parameters, and the answers they bring (`paramErrors`). */
+type Extra = Record<string, unknown> & { paramErrors?: Record<number, unknown> }
+
+const page = (operationId: string, summary: string, description: string, { paramErrors = {}, ...extra }: Extra = {}) => ({
   operationId,
   tags,
   summary,
   description,
   security: noSecurity,
   querystring: Fields,
-  response: { 200: html(summary), ...consoleErrors },
+  response: { 200: html(summary), ...consoleErrors, ...paramErrors },
   ...extra
 })
 
-const form = (operationId: string, summary: string, description: string, extra: Record<string, unknown> = {}) => ({
+const form = (operationId: string, summary: string, description: string, { paramErrors = {}, ...extra }: Extra = {}) => ({
   operationId,
   tags,
   summary,
   description: `${description} A form post: the \`csrf\` field must be this browser's (403 otherwise).`,
   security: noSecurity,
   body: Fields,
-  response: { 200: html('the page again, with what went wrong'), ...consoleErrors, 303: redirect('done: to the page that shows it'), 400: html('the form was refused'), ...formErrors },
+  response: { 200: html('the page again, with what went wrong'), ...consoleErrors, 303: redirect('done: to the page that shows it'), 400: html('the form was refused'), ...formErrors, ...paramErrors },
   ...extra
 })
+
+/**
+ * The pages with a path parameter: a path that does not decode, or a parameter longer than any name, is refused
+ * before the console looks at it, as JSON like any unknown path (400 invalid_request, 404 not_found), as the
+ * provider pages' are (schemas/browser.ts).
+ */
+const paramErrors = {
+  400: htmlOrJson('the form was refused (a page), or JSON when the path does not decode or a parameter is too long', ref(OAuthErrorSchema)),
+  404: htmlOrJson('no such user or client: a page; JSON for a path no page has', ref(AdminErrorSchemas.notFound))
+}
 
 const UsernameParam = Type.Object({ username: Type.String({ maxLength: 256 }) })
 
@@ -71,13 +86,13 @@ export const consoleSchemas = {
   users: page('consoleUsers', 'Users', 'Users by username, a page at a time (`limit`, `offset`, as the admin API lists them); `q` finds one by exact username or e-mail.'),
   newUser: page('consoleNewUser', 'Create a user', 'The form that creates a user.'),
   createUser: form('consoleCreateUser', 'Create a user', 'Creates a user as POST /admin/users does.'),
-  user: page('consoleUser', 'A user', 'A user\'s details, second factors, sessions, linked providers and consents.', { params: UsernameParam }),
+  user: page('consoleUser', 'A user', 'A user\'s details, second factors, sessions, linked providers and consents.', { params: UsernameParam, paramErrors }),
   userAction: form('consoleUserAction', 'Change a user', 'One action on a user, as the admin API does it: `update` (name, e-mail, scope), ' +
-    '`disable`, `enable`, `reset-password` (mails the link), `reset-factors`, `end-sessions`.', { params: UserActionParams }),
+    '`disable`, `enable`, `reset-password` (mails the link), `reset-factors`, `end-sessions`.', { params: UserActionParams, paramErrors }),
   clients: page('consoleClients', 'Clients', 'Clients by id, a page at a time (`limit`, `offset`, as the admin API lists them).'),
   newClient: page('consoleNewClient', 'Register a client', 'The form that registers a client.'),
   createClient: form('consoleCreateClient', 'Register a client', 'Registers a client as POST /admin/clients does; a confidential client\'s secret is shown once, on the page this answers.'),
-  client: page('consoleClient', 'A client', 'A client\'s settings, with the forms that change it.', { params: ClientIdParam }),
+  client: page('consoleClient', 'A client', 'A client\'s settings, with the forms that change it.', { params: ClientIdParam, paramErrors }),
   clientAction: form('consoleClientAction', 'Change a client', 'One action on a client, as the admin API does it: `update` (redirect URIs, grants, scope, ' +
-    'consent, MFA, DPoP and PAR flags, jwks_uri), `rotate-secret` (the new secret shown once, on the page this answers), `delete` (with `confirm` ticked).', { params: ClientActionParams })
+    'consent, MFA, DPoP and PAR flags, jwks_uri), `rotate-secret` (the new secret shown once, on the page this answers), `delete` (with `confirm` ticked).', { params: ClientActionParams, paramErrors })
 }

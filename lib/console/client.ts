@@ -1,4 +1,4 @@
-import type { Client, ClientPatch, NewClient, Storage } from '../stores/types.js'
+import { ConflictError, type Client, type ClientPatch, type NewClient, type Storage } from '../stores/types.js'
 
 /**
  * The admin console signs its users in as an ordinary OpenID client of this server (docs/console.md): a stored client
@@ -53,7 +53,7 @@ export async function ensureConsoleClient (storage: Storage, issuer: string): Pr
     try {
       return await storage.clients.create({ id: CONSOLE_CLIENT_ID, secretHash: null, postLogoutRedirectUris: [], ...consoleClientFields(issuer) })
     } catch (err) {
-      if ((err as Error).name !== 'ConflictError') throw err
+      if (!(err instanceof ConflictError)) throw err
       client = await storage.clients.find(CONSOLE_CLIENT_ID)
       if (!client) throw err
     }

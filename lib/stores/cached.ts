@@ -1,7 +1,7 @@
 import { systemClock, type Clock } from '../clock.js'
 import { BoundedLru, sweepEvery } from '../limits/lru.js'
 import { denyEntry } from './deny-list.js'
-import type { Client, ClientStore, GrantStore, Resource, ResourceStore, RevocationStore, Storage, User, UserStore } from './types.js'
+import { ConflictError, type Client, type ClientStore, type GrantStore, type Resource, type ResourceStore, type RevocationStore, type Storage, type User, type UserStore } from './types.js'
 
 /**
  * A read-through layer over a Storage for the per-request checks behind every bearer token (is it
@@ -207,7 +207,14 @@ export async function withReadCache (inner: Storage, options: CacheOptions, bus?
 
   const clientStore: ClientStore = {
     async create (client) {
-      const created = await inner.clients.create(client)
+      let created: Client
+      try {
+        created = await inner.clients.create(client)
+      } catch (err) {
+        // A conflict means another process created it: a miss cached here is stale now.
+        if (err instanceof ConflictError) dropClient(client.id)
+        throw err
+      }
       dropClient(created.id)
       announce({ kind: 'client', id: created.id })
       return created

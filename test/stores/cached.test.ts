@@ -154,3 +154,16 @@ t.test('a burst of revocations costs no re-reads: they enter the mirror as they 
   await cached.cache.sync()
   t.equal(reads, 1, 'a sync is one read')
 })
+
+t.test('two instances create the same client at once: the loser finds the winner\'s row, not its own cached miss', async (t) => {
+  const url = dbUrl()
+  const options = { ttlMs: 60_000, syncMs: 60_000, maxStaleMs: 120_000 }
+  const a = await withReadCache(openSqlite(url), options)
+  const b = await withReadCache(openSqlite(url), options)
+  t.teardown(async () => { await a.close(); await b.close() })
+  t.equal(await a.clients.find('gatehouse-console'), undefined, 'instance a looks first: a miss, cached')
+  const fields = { secretHash: null, isPublic: true, grantTypes: ['authorization_code' as const], scope: 'openid admin', redirectUris: ['https://id.example/console/callback'] }
+  await b.clients.create({ id: 'gatehouse-console', ...fields })
+  await t.rejects(a.clients.create({ id: 'gatehouse-console', ...fields }), { name: 'ConflictError' })
+  t.equal((await a.clients.find('gatehouse-console'))?.id, 'gatehouse-console', 'after the conflict, a reads the row b made')
+})
