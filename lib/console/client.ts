@@ -43,7 +43,7 @@ export function consoleClientDrift (client: Client, issuer: string): ClientPatch
 }
 
 /**
- * Makes sure the console's client exists as it must, at every start: created when missing, put right when it
+ * Makes sure the console's client exists as it must, when a process first sends someone to sign in to the console: created when missing, put right when it
  * drifted (another ISSUER, an edit). Several instances starting at once: one create wins, the others find its row
  * (ConflictError), and every one of them writes the same values.
  */

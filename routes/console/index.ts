@@ -47,8 +47,13 @@ const consolePages: FastifyPluginAsync = async (fastify) => {
   // sign-in then finishes on the instance it started on (as the password step, docs/second-factors.md).
   const box = fastify.secrets ?? secretBox(randomBytes(32))
 
-  // The console's own client, created (or put right) at every start: safe with several instances at once.
-  await ensureConsoleClient(storage, config.issuer)
+  // The console's own client, created (or put right) when this process first sends someone to sign in to the console,
+  // not at start: a deployment whose console is never used has no such row. Safe with several instances at once.
+  let consoleClient: Promise<unknown> | undefined
+  const consoleClientReady = async (): Promise<void> => {
+    consoleClient ??= ensureConsoleClient(storage, config.issuer).catch((err: unknown) => { consoleClient = undefined; throw err })
+    await consoleClient
+  }
 
   fastify.setErrorHandler(async (err: FastifyError | GatehouseError, request, reply) => {
     const known = err instanceof GatehouseError ? err : fromFrameworkError(err, false)
@@ -65,7 +70,8 @@ const consolePages: FastifyPluginAsync = async (fastify) => {
   fastify.decorateRequest('consoleSession', undefined)
 
   /** Sends this browser through the sign-in, coming back to `returnTo` (a console path). */
-  function startSignIn (reply: FastifyReply, returnTo: string): FastifyReply {
+  async function startSignIn (reply: FastifyReply, returnTo: string): Promise<FastifyReply> {
+    await consoleClientReady()
     const started = { state: newSecret(), nonce: newSecret(), codeVerifier: newSecret(), returnTo, mfa: config.consoleRequireMfa === 'on', expiresAt: clock.now() + SIGN_IN_SECONDS }
     // Lax, not Strict: it must come back on the redirect that ends the sign-in, whichever site the first link was on.
     reply.setCookie(names.consoleSignIn, sealSignIn(box, started), cookieAttributes(names, SIGN_IN_SECONDS))
