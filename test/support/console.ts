@@ -1,5 +1,7 @@
+import type { Test } from 'tap'
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
-import { ISSUER } from './helper.js'
+import type { SecurityEvent } from '../../lib/ops/events.js'
+import { addUser, build, ISSUER } from './helper.js'
 import { InjectBrowser, field } from './browser.js'
 import { codeNow } from './factors.js'
 
@@ -55,6 +57,19 @@ export async function consoleSignIn (app: FastifyInstance, browser: InjectBrowse
     res = await follow(browser, res)
   }
   return res
+}
+
+/** The console tests' start: an app, an admin `root` signed in to the console, the events emitted, the page's CSRF field. */
+export async function signedInAdmin (t: Test, password = 'root password 1') {
+  const app = await build(t)
+  await addUser(app, 'root', password, { scope: 'admin' })
+  const events: SecurityEvent[] = []
+  const emit = app.events.emit
+  app.events.emit = (event, log) => { events.push(event); emit.call(app.events, event, log) }
+  const browser = new InjectBrowser(app)
+  const page = await consoleSignIn(app, browser, 'root', password)
+  if (page.statusCode !== 200) throw new Error(`not signed in: ${page.statusCode}`)
+  return { app, browser, events, csrf: field(page.body, 'csrf') }
 }
 
 export { InjectBrowser, field }

@@ -1,7 +1,6 @@
 import t from 'tap'
-import { addUser, basic, build, FORM, form } from '../../support/helper.js'
-import { consoleSignIn, field, InjectBrowser } from '../../support/console.js'
-import type { SecurityEvent } from '../../../lib/ops/events.js'
+import { basic, build, FORM, form } from '../../support/helper.js'
+import { signedInAdmin } from '../../support/console.js'
 
 // The console's clients pages (routes/console/clients.ts): every action through lib/admin/clients.ts, each an
 // admin_change event naming the console user and the client; a secret shown once. Runs on SQLite, and on PostgreSQL
@@ -9,17 +8,7 @@ import type { SecurityEvent } from '../../../lib/ops/events.js'
 
 const PW = 'root password 1'
 
-async function signedIn (t: Parameters<typeof build>[0]) {
-  const app = await build(t)
-  await addUser(app, 'root', PW, { scope: 'admin' })
-  const events: SecurityEvent[] = []
-  const emit = app.events.emit
-  app.events.emit = (event, log) => { events.push(event); emit.call(app.events, event, log) }
-  const browser = new InjectBrowser(app)
-  const page = await consoleSignIn(app, browser, 'root', PW)
-  if (page.statusCode !== 200) throw new Error(`not signed in: ${page.statusCode}`)
-  return { app, browser, events, csrf: field(page.body, 'csrf') }
-}
+const signedIn = (t: Parameters<typeof build>[0]) => signedInAdmin(t, PW)
 
 const secretOn = (body: string): string | undefined => /<code class="secret" data-client-secret>([^<]+)<\/code>/.exec(body)?.[1]
 const tokenWith = async (app: Awaited<ReturnType<typeof build>>, id: string, secret: string) =>

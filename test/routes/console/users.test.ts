@@ -1,24 +1,13 @@
 import t from 'tap'
 import { addClient, addUser, basic, build, FORM, form } from '../../support/helper.js'
-import { consoleSignIn, field, InjectBrowser } from '../../support/console.js'
-import type { SecurityEvent } from '../../../lib/ops/events.js'
+import { field, InjectBrowser, signedInAdmin } from '../../support/console.js'
 
 // The console's users pages (routes/console/users.ts): every action through lib/admin, each an admin_change event
 // naming the console user and the target. Runs on SQLite, and on PostgreSQL (test/postgres/list.ts).
 
 const PW = 'root password 1'
 
-async function signedIn (t: Parameters<typeof build>[0]) {
-  const app = await build(t)
-  await addUser(app, 'root', PW, { scope: 'admin' })
-  const events: SecurityEvent[] = []
-  const emit = app.events.emit
-  app.events.emit = (event, log) => { events.push(event); emit.call(app.events, event, log) }
-  const browser = new InjectBrowser(app)
-  const page = await consoleSignIn(app, browser, 'root', PW)
-  if (page.statusCode !== 200) throw new Error(`not signed in: ${page.statusCode}`)
-  return { app, browser, events, csrf: field(page.body, 'csrf') }
-}
+const signedIn = (t: Parameters<typeof build>[0]) => signedInAdmin(t, PW)
 
 t.test('the list: pages by limit/offset, search by exact username or e-mail', async (t) => {
   const { app, browser } = await signedIn(t)
