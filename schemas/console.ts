@@ -9,10 +9,10 @@ import { noSecurity } from './security.js'
  * console (its own cookie, after a sign-in through /authorize as the `gatehouse-console` client). Forms are read by
  * the routes and judged by the same lib/admin rules as the admin API: the schemas only bound their size.
  */
-const tags = ['console']
+export const tags = ['console']
 
 /** Query and form fields stay text, unnamed: the rules of lib/admin judge them (one home for each rule). */
-const Fields = Type.Object({}, { additionalProperties: Type.String({ maxLength: 4096 }) })
+export const Fields = Type.Object({}, { additionalProperties: Type.String({ maxLength: 4096 }) })
 
 const consoleErrors = {
   303: redirect('no console session: to /authorize, to sign in (a page the console offers once signed in)'),
@@ -24,7 +24,7 @@ const consoleErrors = {
 /** What a page or form adds: its path parameters, and the answers they bring (`paramErrors`). */
 type Extra = Record<string, unknown> & { paramErrors?: Record<number, unknown> }
 
-const page = (operationId: string, summary: string, description: string, { paramErrors = {}, ...extra }: Extra = {}) => ({
+export const page = (operationId: string, summary: string, description: string, { paramErrors = {}, ...extra }: Extra = {}) => ({
   operationId,
   tags,
   summary,
@@ -35,7 +35,7 @@ const page = (operationId: string, summary: string, description: string, { param
   ...extra
 })
 
-const form = (operationId: string, summary: string, description: string, { paramErrors = {}, ...extra }: Extra = {}) => ({
+export const form = (operationId: string, summary: string, description: string, { paramErrors = {}, ...extra }: Extra = {}) => ({
   operationId,
   tags,
   summary,
@@ -51,7 +51,7 @@ const form = (operationId: string, summary: string, description: string, { param
  * before the console looks at it, as JSON like any unknown path (400 invalid_request, 404 not_found), as the
  * provider pages' are (schemas/browser.ts).
  */
-const paramErrors = {
+export const paramErrors = {
   400: htmlOrJson('the form was refused (a page), or JSON when the path does not decode or a parameter is too long', ref(OAuthErrorSchema)),
   404: htmlOrJson('no such user or client: a page; JSON for a path no page has', ref(AdminErrorSchemas.notFound))
 }
