@@ -71,6 +71,16 @@ export default fp(async (fastify) => {
   }
   fastify.decorate('checkDpopBinding', checkDpopBinding)
 
+  /** The token's claims, or the scheme's refusal (`refusal()`) when it does not verify; any other failure passes on. */
+  const verifyOr = (token: string, refusal: () => Error): AccessTokenClaims => {
+    try {
+      return accessTokens.verify(token)
+    } catch (err) {
+      if (err instanceof InvalidAccessToken) throw refusal()
+      throw err
+    }
+  }
+
   /**
    * Sets `request.auth` or throws; synchronous when the read cache holds every answer, else a promise. A bearer token
    * costs one more test of the header (usesDpopScheme) and one claim read (refuseBoundAsBearer); the DPoP scheme is
@@ -79,14 +89,7 @@ export default fp(async (fastify) => {
   const check = (request: FastifyRequest): Promise<void> | undefined => {
     const header = request.headers.authorization
     if (usesDpopScheme(header)) return checkDpop(request, header)
-    const token = bearerTokenOf(request)
-    let claims: AccessTokenClaims
-    try {
-      claims = accessTokens.verify(token)
-    } catch (err) {
-      if (err instanceof InvalidAccessToken) throw invalidToken()
-      throw err
-    }
+    const claims = verifyOr(bearerTokenOf(request), invalidToken)
     refuseBoundAsBearer(claims)
     const cached = cachedTokenStanding(claims, storage.cache.peek)
     if (cached === false) throw invalidToken()
@@ -103,13 +106,7 @@ export default fp(async (fastify) => {
   /** RFC 9449 §7.1: `Authorization: DPoP <token>` with its proof; every refusal carries the DPoP challenge. */
   const checkDpop = async (request: FastifyRequest, header: string): Promise<void> => {
     const token = dpopToken(header, request.body)
-    let claims: AccessTokenClaims
-    try {
-      claims = accessTokens.verify(token)
-    } catch (err) {
-      if (err instanceof InvalidAccessToken) throw invalidDpopToken()
-      throw err
-    }
+    const claims = verifyOr(token, invalidDpopToken)
     await checkDpopBinding(request, token, claims)
     const cached = cachedTokenStanding(claims, storage.cache.peek)
     const standing = cached === undefined ? await checkTokenStanding(claims) : cached || undefined
