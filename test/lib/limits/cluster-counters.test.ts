@@ -4,6 +4,7 @@ import { answerCounterStep, ClusterCounterStore, type PrimaryChannel } from '../
 import { MemoryCounterStore, Throttle, type CounterStore } from '../../../lib/limits/throttle.js'
 import { ACCOUNT_FAILURES, ADDRESS_ACCOUNTS, SIGN_IN_LIMITS, signInKeys, UPSTREAM_STARTS, upstreamStartLimits } from '../../../lib/oauth/brute-force.js'
 import { reserveSignIn, SETTLE, SIGN_IN_SCRIPTS } from '../../../lib/oauth/sign-in-reservation.js'
+import { fakeCluster } from '../../support/fake-primary.js'
 import { manualClock } from '../../support/helper.js'
 
 // WORKERS without Redis (lib/limits/cluster-counters.ts): workers' steps run in the primary's counters. Here the
@@ -16,24 +17,8 @@ const statusOf = (promise: Promise<unknown>) => promise.then(() => 0, (err: unkn
 const SCRIPTS = new Map(SIGN_IN_SCRIPTS.map((s) => [s.name, s]))
 
 /** A primary on `store` and `workers` channels to it; `answer: false` makes a primary that never answers. */
-function cluster (store: MemoryCounterStore, workers: number, answer = true): PrimaryChannel[] {
-  const later = (fn: () => void) => {
-    let turns = Math.floor(Math.random() * 4)
-    const tick = () => turns-- > 0 ? setImmediate(tick) : fn()
-    setImmediate(tick)
-  }
-  return Array.from({ length: workers }, () => {
-    const listeners: Array<(m: unknown) => void> = []
-    return {
-      send: (message) => later(() => {
-        const reply = answer ? answerCounterStep(store, SCRIPTS, JSON.parse(JSON.stringify(message))) : undefined
-        if (reply !== undefined) later(() => { for (const l of listeners) l(JSON.parse(JSON.stringify(reply))) })
-      }),
-      onMessage: (listener) => { listeners.push(listener) },
-      connected: () => true
-    }
-  })
-}
+const cluster = (store: MemoryCounterStore, workers: number, answer = true): PrimaryChannel[] =>
+  fakeCluster((message) => answerCounterStep(store, SCRIPTS, message), workers, answer)
 
 /** `workers` throttles, each on its own ClusterCounterStore, sharing one primary's counters. */
 function workerThrottles (t: Test, workers: number, primary = new MemoryCounterStore(manualClock())): Throttle[] {

@@ -3,6 +3,7 @@ import { OAuthError } from '../../../lib/errors.js'
 import type { PrimaryChannel } from '../../../lib/limits/primary-channel.js'
 import { answerFirstUse, ClusterProofReplay } from '../../../lib/oauth/cluster-proof-replay.js'
 import { MemoryProofReplay, ProofReplayFull } from '../../../lib/oauth/dpop-replay.js'
+import { fakeCluster } from '../../support/fake-primary.js'
 import { manualClock } from '../../support/helper.js'
 
 // WORKERS without Redis (lib/oauth/cluster-proof-replay.ts): each worker's DPoP first-use check runs in the primary's
@@ -11,24 +12,8 @@ import { manualClock } from '../../support/helper.js'
 // processes).
 
 /** `workers` channels to a primary on `memory`; `answer: false` makes a primary that never answers. */
-function cluster (memory: MemoryProofReplay, workers: number, answer = true): PrimaryChannel[] {
-  const later = (fn: () => void) => {
-    let turns = Math.floor(Math.random() * 4)
-    const tick = () => turns-- > 0 ? setImmediate(tick) : fn()
-    setImmediate(tick)
-  }
-  return Array.from({ length: workers }, () => {
-    const listeners: Array<(m: unknown) => void> = []
-    return {
-      send: (message) => later(() => {
-        const reply = answer ? answerFirstUse(memory, JSON.parse(JSON.stringify(message))) : undefined
-        if (reply !== undefined) later(() => { for (const l of listeners) l(JSON.parse(JSON.stringify(reply))) })
-      }),
-      onMessage: (listener) => { listeners.push(listener) },
-      connected: () => true
-    }
-  })
-}
+const cluster = (memory: MemoryProofReplay, workers: number, answer = true): PrimaryChannel[] =>
+  fakeCluster((message) => answerFirstUse(memory, message), workers, answer)
 
 const refusal = (promise: Promise<unknown>) => promise.then(() => undefined, (err: unknown) => err)
 
