@@ -6,6 +6,7 @@ import { openBrowser, withoutChromium } from '../support/chromium.js'
 import { addClient, addUser, basic, buildListening, FORM, form } from '../support/helper.js'
 import { addTotp, codeNow } from '../support/factors.js'
 import { SCREENSHOTS } from '../support/paths.js'
+import { DESKTOP, enterFactorCode, PHONE, sidewaysScroll, signInThroughLoginPage } from '../support/console.js'
 
 // The admin console walked in Debian's Chromium on a real listen, on both stores (test/postgres/list.ts): an admin
 // with an authenticator app signs in through the login page and the second-factor page, creates a user, finds them,
@@ -15,12 +16,7 @@ import { SCREENSHOTS } from '../support/paths.js'
 
 const ROOT_PASSWORD = 'root password 1'
 const EVE_PASSWORD = 'eve password 1'
-const PHONE = 390
-const DESKTOP = 1024
 const SHOTS = join(SCREENSHOTS, 'console')
-
-/** How far the page scrolls sideways at its current width (0: it fits). */
-const sidewaysScroll = (page: Page) => page.evaluate<number>('document.documentElement.scrollWidth - document.documentElement.clientWidth')
 
 /** The page at desktop width and at 390 px, both saved; returns the sideways scroll at 390 px. */
 async function drawBothWidths (page: Page, name: string): Promise<number> {
@@ -32,12 +28,6 @@ async function drawBothWidths (page: Page, name: string): Promise<number> {
   const scroll = await sidewaysScroll(page)
   await page.setViewportSize({ width: DESKTOP, height: 760 })
   return scroll
-}
-
-async function signInThroughLoginPage (page: Page, username: string, password: string) {
-  await page.getByLabel('Username').fill(username)
-  await page.getByLabel('Password').fill(password)
-  await Promise.all([page.waitForLoadState(), page.getByRole('button', { name: 'Sign in', exact: true }).click()])
 }
 
 t.test('the console in Chromium: TOTP sign-in, create, search, disable (tokens die), CSRF refused, sign out; 390 px', { skip: withoutChromium }, async (t) => {
@@ -53,8 +43,7 @@ t.test('the console in Chromium: TOTP sign-in, create, search, disable (tokens d
   t.ok(await page.getByLabel('Password').isVisible(), 'which shows the login page')
   await signInThroughLoginPage(page, 'root', ROOT_PASSWORD)
   t.equal(new URL(page.url()).pathname, '/login/factor', 'an admin with an authenticator app is asked for a code')
-  await page.getByLabel('Code from your authenticator app, or a recovery code').fill(codeNow(app, secret))
-  await Promise.all([page.waitForURL(`${issuer}/console`), page.getByRole('button', { name: 'Continue' }).click()])
+  await enterFactorCode(page, codeNow(app, secret), `${issuer}/console`)
   t.equal(await page.getByRole('heading', { level: 1 }).innerText(), 'Overview')
   t.match(await page.locator('.who').innerText(), /Signed in as root/)
   t.equal(await drawBothWidths(page, 'overview'), 0, 'the overview fits 390 px')

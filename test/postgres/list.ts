@@ -39,6 +39,7 @@ export const onPostgresToo: readonly string[] = [
   'e2e/invitation.test.ts',
   'e2e/mfa-policy.test.ts',
   'e2e/console.test.ts',
+  'e2e/console-accessibility.test.ts',
   'e2e/dpop.test.ts',
   'e2e/oauth4webapi.test.ts',
   'e2e/private-key-jwt.test.ts',

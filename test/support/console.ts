@@ -1,5 +1,6 @@
 import type { Test } from 'tap'
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
+import type { Page } from 'playwright-core'
 import type { SecurityEvent } from '../../lib/ops/events.js'
 import { addUser, build, ISSUER } from './helper.js'
 import { InjectBrowser, field } from './browser.js'
@@ -73,3 +74,25 @@ export async function signedInAdmin (t: Test, password = 'root password 1') {
 }
 
 export { InjectBrowser, field }
+
+// The console in Chromium (test/e2e/console*.test.ts): the widths it is drawn at and the sign-in steps as a user takes them.
+
+/** A phone's width (the console must fit it) and a desktop's. */
+export const PHONE = 390
+export const DESKTOP = 1024
+
+/** How far the page scrolls sideways at its current width (0: it fits). */
+export const sidewaysScroll = (page: Page) => page.evaluate<number>('document.documentElement.scrollWidth - document.documentElement.clientWidth')
+
+/** On the login page: types the username and password and presses Sign in, waiting for the next page. */
+export async function signInThroughLoginPage (page: Page, username: string, password: string) {
+  await page.getByLabel('Username').fill(username)
+  await page.getByLabel('Password').fill(password)
+  await Promise.all([page.waitForLoadState(), page.getByRole('button', { name: 'Sign in', exact: true }).click()])
+}
+
+/** On the second-factor page (/login/factor): types `code` and presses Continue, waiting for `next` (a URL) to load. */
+export async function enterFactorCode (page: Page, code: string, next: string) {
+  await page.getByLabel('Code from your authenticator app, or a recovery code').fill(code)
+  await Promise.all([page.waitForURL(next), page.getByRole('button', { name: 'Continue' }).click()])
+}
