@@ -62,13 +62,27 @@ t.test('add an OpenID provider: its page shows the redirect URI, never the secre
 t.test('a plain OAuth 2.0 provider by its endpoints; empty fields take the defaults', async (t) => {
   const { app, browser, csrf } = await signedIn(t)
   const res = await browser.post('/console/providers', {
-    csrf, name: 'github', issuer: 'https://github.com', client_id: 'Iv1.abc', client_secret: 'gh secret', scope: 'read:user', create_users: 'on',
-    authorization_endpoint: 'https://github.com/login/oauth/authorize', token_endpoint: 'https://github.com/login/oauth/access_token', userinfo_endpoint: 'https://api.github.com/user',
-    claim_subject: 'id', claim_username: 'login', claim_email: '', claim_email_verified: '', claim_name: ''
+    csrf,
+    name: 'github',
+    issuer: 'https://github.com',
+    client_id: 'Iv1.abc',
+    client_secret: 'gh secret',
+    scope: 'read:user',
+    create_users: 'on',
+    authorization_endpoint: 'https://github.com/login/oauth/authorize',
+    token_endpoint: 'https://github.com/login/oauth/access_token',
+    userinfo_endpoint: 'https://api.github.com/user',
+    claim_subject: 'id',
+    claim_username: 'login',
+    claim_email: '',
+    claim_email_verified: '',
+    claim_name: ''
   })
   t.equal(res.statusCode, 303)
   t.match(await app.storage.providers.find('github'), {
-    displayName: 'github', scope: 'read:user', tokenEndpoint: 'https://github.com/login/oauth/access_token',
+    displayName: 'github',
+    scope: 'read:user',
+    tokenEndpoint: 'https://github.com/login/oauth/access_token',
     claims: { subject: 'id', username: 'login', email: 'email', emailVerified: null, name: 'name' }
   })
   t.match((await browser.get('/console/providers/github')).body, /plain OAuth 2\.0/)
@@ -107,8 +121,14 @@ t.test('edit (an empty secret keeps the stored one, a typed one replaces it), a 
   t.equal(edited.statusCode, 303)
   t.equal(edited.headers.location, '/console/providers/corp?done=update')
   t.match(await app.storage.providers.find('corp'), {
-    issuer: 'https://sso.corp.example', clientId: 'gatehouse-2', clientSecret: 'first secret', scope: 'openid email', displayName: 'Corp',
-    linkByEmail: true, createUsers: false, claims: { name: null }
+    issuer: 'https://sso.corp.example',
+    clientId: 'gatehouse-2',
+    clientSecret: 'first secret',
+    scope: 'openid email',
+    displayName: 'Corp',
+    linkByEmail: true,
+    createUsers: false,
+    claims: { name: null }
   }, 'every field as sent; the secret kept; an unticked box is false; an empty claim is none')
   t.match((await browser.get('/console/providers/corp?done=update')).body, /role="status">Saved/)
   t.equal((await browser.post('/console/providers/corp/update', { ...form, client_secret: 'second secret' })).statusCode, 303)
