@@ -10,7 +10,8 @@ import { DESKTOP, enterFactorCode, PHONE, sidewaysScroll, signInThroughLoginPage
 
 // The admin console walked in Debian's Chromium on a real listen, on both stores (test/postgres/list.ts): an admin
 // with an authenticator app signs in through the login page and the second-factor page, creates a user, finds them,
-// disables them (a token they held dies), is refused a form without its CSRF field, signs out; a non-admin is
+// disables them (a token they held dies), registers a client, adds an upstream provider and a resource (and removes
+// it), is refused a form without its CSRF field, signs out; a non-admin is
 // refused. Every console page is drawn at desktop width and at 390 px (no sideways scroll) into
 // screenshots/console/ (git-ignored; docs/images/console/ holds the copies the README shows).
 
@@ -113,6 +114,33 @@ t.test('the console in Chromium: TOTP sign-in, create, search, disable (tokens d
   t.equal(await drawBothWidths(page, 'client'), 0, 'a client\'s page fits 390 px')
   await page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: 'Clients' }).click()
   t.equal(await drawBothWidths(page, 'clients'), 0, 'the clients list fits 390 px')
+
+  // Add an upstream provider (its page gives the redirect URI, never the secret) and a resource, then remove it.
+  const nav = page.getByRole('navigation', { name: 'Console' })
+  await nav.getByRole('link', { name: 'Providers' }).click()
+  await page.getByRole('link', { name: 'Add a provider' }).click()
+  t.equal(await drawBothWidths(page, 'provider-new'), 0, 'the add-a-provider page fits 390 px')
+  await page.locator('#name').fill('corp')
+  await page.locator('#issuer').fill('https://login.corp.example')
+  await page.locator('#client_id').fill('gatehouse')
+  await page.locator('#client_secret').fill('corp secret 1')
+  await page.locator('#display_name').fill('Corp SSO')
+  await Promise.all([page.waitForURL(/\/console\/providers\/corp\?done=created$/), page.getByRole('button', { name: 'Add', exact: true }).click()])
+  t.equal(await page.locator('[data-redirect-uri]').innerText(), `${issuer}/login/corp/callback`, 'the redirect URI to register')
+  t.notMatch(await page.content(), 'corp secret 1', 'the secret is never shown')
+  t.equal(await drawBothWidths(page, 'provider'), 0, 'a provider\'s page fits 390 px')
+  await nav.getByRole('link', { name: 'Providers' }).click()
+  t.equal(await drawBothWidths(page, 'providers'), 0, 'the providers list fits 390 px')
+  await nav.getByRole('link', { name: 'Resources' }).click()
+  await page.locator('#uri').fill('https://api.example.test/a/rather/long/path/for/a/phone/screen')
+  await page.locator('#name').fill('Items API')
+  await page.locator('#scope').fill('items:read items:write')
+  await Promise.all([page.waitForURL(/\/console\/resources\?done=added$/), page.getByRole('button', { name: 'Add', exact: true }).click()])
+  t.equal(await drawBothWidths(page, 'resources'), 0, 'the resources page fits 390 px')
+  await page.getByLabel('Yes, remove Items API').check()
+  await Promise.all([page.waitForURL(/\/console\/resources\?done=removed$/), page.getByRole('button', { name: 'Remove' }).click()])
+  t.match(await page.getByRole('status').innerText(), /Removed/)
+  t.equal(await app.storage.resources.find('https://api.example.test/a/rather/long/path/for/a/phone/screen'), undefined)
 
   // Sign out: the console session is gone, so /console starts a sign-in again.
   const consoleWithoutFollowing = async () => await page.request.get(`${issuer}/console`, { maxRedirects: 0 })

@@ -78,6 +78,8 @@ export const onPostgresToo: readonly string[] = [
   'routes/admin/user-import-limits.test.ts',
   'routes/admin/user-import.test.ts',
   'routes/console/clients.test.ts',
+  'routes/console/providers.test.ts',
+  'routes/console/resources.test.ts',
   'routes/console/sign-in.test.ts',
   'routes/console/users.test.ts',
   'routes/browser/request-object.test.ts',
