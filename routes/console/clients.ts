@@ -1,5 +1,6 @@
 import type { FastifyPluginAsync, FastifyReply } from 'fastify'
 import { createClient, deleteClient, findClient, issuerOnLoopback, toClientView, updateClient } from '../../lib/admin/clients.js'
+import { doneMessage } from '../../lib/console/done.js'
 import { createInput, FORM_GRANT_TYPES, updatePatch } from '../../lib/console/clients.js'
 import { pageOf } from '../../lib/console/users.js'
 import { GatehouseError, invalidInput } from '../../lib/errors.js'
@@ -48,7 +49,7 @@ const clients: FastifyPluginAsync<ConsoleDeps> = async (fastify) => {
 
   fastify.get('/console/clients/:clientId', { schema: consoleSchemas.client, config: { browser: 'page' } }, async (request, reply) => {
     const done = (request.query as { done?: string }).done
-    return clientPage(reply, (request.params as { clientId: string }).clientId, { done: done === undefined ? undefined : DONE[done as ClientAction] })
+    return clientPage(reply, (request.params as { clientId: string }).clientId, { done: doneMessage(DONE, done) })
   })
 
   fastify.post('/console/clients/:clientId/:action', { schema: consoleSchemas.clientAction, config: { browser: 'form' } }, async (request, reply) => {

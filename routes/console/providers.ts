@@ -1,5 +1,6 @@
 import type { FastifyPluginAsync, FastifyReply } from 'fastify'
 import { createProvider, deleteProvider, getProvider, listProviders, updateProvider } from '../../lib/admin/providers.js'
+import { doneMessage } from '../../lib/console/done.js'
 import { providerInput, providerPatch } from '../../lib/console/providers.js'
 import { GatehouseError, invalidInput } from '../../lib/errors.js'
 import { consoleProviderSchemas, type ProviderAction } from '../../schemas/console-providers.js'
@@ -51,7 +52,7 @@ const providers: FastifyPluginAsync<ConsoleDeps> = async (fastify) => {
 
   fastify.get('/console/providers/:name', { schema: consoleProviderSchemas.provider, config: { browser: 'page' } }, async (request, reply) => {
     const done = (request.query as { done?: string }).done
-    return providerPage(reply, (request.params as { name: string }).name, { done: done !== undefined && Object.hasOwn(DONE, done) ? DONE[done as ProviderAction] : undefined })
+    return providerPage(reply, (request.params as { name: string }).name, { done: doneMessage(DONE, done) })
   })
 
   fastify.post('/console/providers/:name/:action', { schema: consoleProviderSchemas.providerAction, config: { browser: 'form' } }, async (request, reply) => {

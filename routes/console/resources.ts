@@ -1,5 +1,6 @@
 import type { FastifyPluginAsync, FastifyReply } from 'fastify'
 import { addResource, removeResource, toResourceView } from '../../lib/admin/resources.js'
+import { doneMessage } from '../../lib/console/done.js'
 import { pageOf } from '../../lib/console/users.js'
 import { GatehouseError, invalidInput } from '../../lib/errors.js'
 import type { Page } from '../../lib/stores/types.js'
@@ -31,7 +32,7 @@ const resources: FastifyPluginAsync<ConsoleDeps> = async (fastify) => {
 
   fastify.get('/console/resources', { schema: consoleProviderSchemas.resources, config: { browser: 'page' } }, async (request, reply) => {
     const query = request.query as { limit?: string, offset?: string, done?: string }
-    return resourcesPage(reply, pageOf(query), { done: query.done !== undefined && Object.hasOwn(DONE, query.done) ? DONE[query.done] : undefined })
+    return resourcesPage(reply, pageOf(query), { done: doneMessage(DONE, query.done) })
   })
 
   fastify.post('/console/resources', { schema: consoleProviderSchemas.createResource, config: { browser: 'form' } }, async (request, reply) => {

@@ -4,6 +4,7 @@ import { listFactors, resetFactors } from '../../lib/admin/factors.js'
 import { adminPasswordReset } from '../../lib/admin/password-reset.js'
 import { listIdentities } from '../../lib/admin/providers.js'
 import { createUser, findUser, toAdminUserView, updateUser } from '../../lib/admin/users.js'
+import { doneMessage } from '../../lib/console/done.js'
 import { findUsers } from '../../lib/console/users.js'
 import { GatehouseError } from '../../lib/errors.js'
 import { consoleSchemas, type UserAction } from '../../schemas/console.js'
@@ -64,7 +65,7 @@ const users: FastifyPluginAsync<ConsoleDeps> = async (fastify) => {
       listFactors(storage, username), listSessions({ storage, clock }, username), listIdentities(storage, username), listConsents(storage, username)
     ])
     const done = (request.query as { done?: string }).done
-    const doneText = done === 'created' ? 'Created.' : done !== undefined && done in DONE ? DONE[done as UserAction] : undefined
+    const doneText = done === 'created' ? 'Created.' : doneMessage(DONE, done)
     return reply.consolePage('user', { user: toAdminUserView(user), factors, sessions, identities, consents, done: doneText, ...extra }, { status })
   }
 

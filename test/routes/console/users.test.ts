@@ -118,3 +118,14 @@ t.test('the admin API names the created record too (issue 28: creates logged an 
     ['PATCH /admin/users/:username', 'hal']
   ])
 })
+
+t.test('a done query the page does not know says nothing (an inherited name is not a message)', async (t) => {
+  const { browser } = await signedIn(t)
+  for (const path of ['/console/users/root', '/console/clients/gatehouse-console']) {
+    for (const done of ['toString', 'constructor', 'nope']) {
+      const res = await browser.get(`${path}?done=${done}`)
+      t.equal(res.statusCode, 200, `${path}?done=${done}`)
+      t.notMatch(res.body, /role="status"|native code|function/, 'no status message, no function source')
+    }
+  }
+})
