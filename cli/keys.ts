@@ -1,4 +1,4 @@
-import { rotationView } from '../lib/admin/keys.js'
+import { listKeys, rotationView } from '../lib/admin/keys.js'
 import { ensureSigningKey, rotateSigningKey, rotationOf } from '../lib/keys/signing-keys.js'
 import { command, type CommandGroup } from './command.js'
 
@@ -7,6 +7,18 @@ export const keys: CommandGroup = {
   name: 'keys',
   summary: 'signing keys',
   commands: [
+    command({
+      name: 'list',
+      summary: 'every signing key in the store, oldest first, with its state (as GET /admin/keys): prints [{"kid", "alg", "state", "created_at", "activates_at", "retires_at", "published_until"}]',
+      usage: [''],
+      details: ['`state`: `next` (published, not signing yet), `signing`, `retired` (still published until `published_until`, so the tokens it signed verify) ' +
+        'or `dropped` (out of the JWKS; a running server deletes it at its next key reload). Never a private key.'],
+      positionals: false,
+      flags: {},
+      async run (_input, { clock, config, storage }) {
+        return listKeys({ keys: (await storage()).keys, now: clock.now(), config })
+      }
+    }),
     command({
       name: 'rotate',
       summary: 'add a signing key of each algorithm (RS256, ES256): published at once, signing after the agreed publish delay (KEY_PUBLISH_DELAY_SECONDS); ' +

@@ -9,8 +9,8 @@ import { noEvents } from '../lib/ops/events.js'
 import { listFactors, resetFactors } from '../lib/admin/factors.js'
 import { endSessions, listConsents, listSessions, revokeConsents } from '../lib/admin/browser.js'
 import { exportUsers, IMPORT_DEFAULTS, importUsers } from '../lib/admin/user-import.js'
-import { invite, INVITATIONS_LISTED, toInvitationView } from '../lib/accounts/invitations.js'
-import { notFound } from '../lib/errors.js'
+import { invite } from '../lib/accounts/invitations.js'
+import { listInvitations, revokeInvitation } from '../lib/admin/invitations.js'
 import { progressView } from './import-progress.js'
 import { command, count, one, readStdin, STREAMED, UsageError, type CommandGroup } from './command.js'
 
@@ -193,7 +193,7 @@ export const users: CommandGroup = {
       positionals: false,
       flags: {},
       async run (_input, { clock, storage }) {
-        return (await (await storage()).accountLinks.listPending('invitation', clock.now(), INVITATIONS_LISTED)).map(toInvitationView)
+        return listInvitations(await storage(), clock.now())
       }
     }),
     command({
@@ -204,7 +204,7 @@ export const users: CommandGroup = {
       flags: {},
       async run ({ positionals }, { storage }) {
         const id = one(positionals, 'ID')
-        if (!await (await storage()).accountLinks.revoke(id, 'invitation')) throw notFound('no pending invitation with this id')
+        await revokeInvitation(await storage(), id)
         return { revoked: id }
       }
     }),

@@ -173,6 +173,19 @@ export const KeyRotation = Type.Object({
   }), { description: 'every new key: one per signing algorithm, rotated together' })
 }, { $id: 'KeyRotation', examples: [{ kid: 'yH0dK3jV…', activates_at: 1767224730, keys: [{ kid: 'Qx7…', alg: 'RS256', activates_at: 1767224730 }, { kid: 'yH0dK3jV…', alg: 'ES256', activates_at: 1767224730 }] }] })
 
+export const SigningKeyView = Type.Object({
+  kid: Type.String({ description: 'the key\'s id (RFC 7638 thumbprint), as the JWKS names it' }),
+  alg: Type.String({ description: '`RS256` or `ES256`' }),
+  state: Type.Union([Type.Literal('next'), Type.Literal('signing'), Type.Literal('retired'), Type.Literal('dropped')], {
+    description: '`next`: published, not signing yet; `signing`: the key of its algorithm that signs now; `retired`: a later key took over, ' +
+      'still published (it verifies the tokens it signed) until `published_until`; `dropped`: past that, out of the JWKS (the next key reload deletes it)'
+  }),
+  created_at: Type.Integer({ description: 'when it was added (Unix seconds)' }),
+  activates_at: Type.Integer({ description: 'when it starts (or started) signing (Unix seconds)' }),
+  retires_at: Type.Union([Type.Integer(), Type.Null()], { description: 'when a later key of its algorithm takes (or took) over; null while there is none' }),
+  published_until: Type.Union([Type.Integer(), Type.Null()], { description: 'a retired key: until when the JWKS publishes it; null before it retires' })
+}, { $id: 'SigningKey', description: 'a signing key in the store: never its private part', examples: [{ kid: 'yH0dK3jV…', alg: 'ES256', state: 'signing', created_at: 1767224700, activates_at: 1767224730, retires_at: null, published_until: null }] })
+
 /** A named error body whose `error` is one of `codes` (the document then says exactly which). */
 const errorBody = (id: string, codes: AdminErrorCode[], description: string) => Type.Object({
   error: OneOf(codes),

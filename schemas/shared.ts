@@ -1,5 +1,5 @@
 import type { TSchema } from '@sinclair/typebox'
-import { AdminErrorSchemas, ClientView, ImportStoppedError, KeyRotation } from './admin.js'
+import { AdminErrorSchemas, ClientView, ImportStoppedError, KeyRotation, SigningKeyView } from './admin.js'
 import { BearerErrorSchema, OAuthErrorSchema } from './common.js'
 import { Jwks, ServerMetadata } from './discovery.js'
 import { HealthStatus } from './health.js'
@@ -31,6 +31,7 @@ export const sharedSchemas: TSchema[] = [
   ClientView,
   ImportStoppedError,
   KeyRotation,
+  SigningKeyView,
   ServerMetadata,
   Jwks,
   HealthStatus,

@@ -50,6 +50,41 @@ export function keyLifecycle (stored: readonly SigningKey[], now: number, retain
   return result
 }
 
+/**
+ * Where a stored key stands at `now`, for administrators (GET /admin/keys, `gatehouse keys list`, the console):
+ * - `next`: published, not signing yet (its `activatesAt` is ahead);
+ * - `signing`: the latest key of its algorithm that has activated;
+ * - `retired`: a later key of its algorithm has activated; still published (it verifies the tokens it signed) until
+ *   `publishedUntil` = retirement + `retain` (lib/keys/key-timing.ts retainSeconds);
+ * - `dropped`: past that, out of the JWKS; the next key reload deletes it from the store.
+ * The same rules as `keyLifecycle` and `signingKeyAt`. A key a later one replaced before it ever activated is retired.
+ */
+export type KeyState = 'next' | 'signing' | 'retired' | 'dropped'
+
+export interface KeyStatus {
+  key: SigningKey
+  state: KeyState
+  /** When a later key of its algorithm activated (or activates): null while none has been added. */
+  retiresAt: number | null
+  /** Until when the JWKS publishes it: null while it has not retired. */
+  publishedUntil: number | null
+}
+
+/** Every stored key with its state at `now` (keys in sequence order); `retain`: retainSeconds(config). */
+export function keyStates (stored: readonly SigningKey[], now: number, retain: number): KeyStatus[] {
+  const keys = bySequence(stored)
+  const retiredAt = retirements(keys)
+  return keys.map((key, i) => {
+    const retired = retiredAt[i]!
+    const retiresAt = retired === Infinity ? null : retired
+    if (now >= retired) {
+      const publishedUntil = retired + retain
+      return { key, state: now > publishedUntil ? 'dropped' : 'retired', retiresAt, publishedUntil }
+    }
+    return { key, state: key.activatesAt > now ? 'next' : 'signing', retiresAt, publishedUntil: null }
+  })
+}
+
 /** A published key's JWK: EC (P-256) for ES256, RSA for RS256. */
 export type PublicJwk = ({ kty: 'EC', crv: string, x: string, y: string } | { kty: 'RSA', n: string, e: string }) & { kid: string, alg: SigningAlg, use: 'sig' }
 

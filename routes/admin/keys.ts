@@ -1,11 +1,26 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { adminBodyErrors, adminSecurity, KeyRotation } from '../../schemas/admin.js'
+import { Type } from '@sinclair/typebox'
+import { adminBodyErrors, adminErrors, adminSecurity, KeyRotation, SigningKeyView } from '../../schemas/admin.js'
 import { ref } from '../../schemas/common.js'
-import { rotationView } from '../../lib/admin/keys.js'
+import { listKeys, rotateKeys, rotationView } from '../../lib/admin/keys.js'
 
-/** POST /admin/keys/rotate: the same as `gatehouse keys rotate` (scope admin). */
+/** GET /admin/keys and POST /admin/keys/rotate: the same as `gatehouse keys list` and `gatehouse keys rotate` (scope admin). */
 const adminKeyRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
+  const { storage, clock, config, events, signingKeys } = fastify
   fastify.requireAdmin(fastify)
+
+  fastify.get('/admin/keys', {
+    schema: {
+      operationId: 'listSigningKeys',
+      tags: ['admin'],
+      security: adminSecurity,
+      summary: 'List the signing keys',
+      description: 'Every key in the store, in rotation order, with its state now: `next` (published, not signing yet), `signing`, `retired` ' +
+        '(published until `published_until`, so the tokens it signed still verify) or `dropped` (out of the JWKS, deleted at the next key reload). ' +
+        'Never a private key.',
+      response: { 200: Type.Array(ref(SigningKeyView), { description: 'the keys, oldest first' }), ...adminErrors }
+    }
+  }, async () => listKeys({ keys: storage.keys, now: clock.now(), config }))
 
   fastify.post('/admin/keys/rotate', {
     schema: {
@@ -18,9 +33,8 @@ const adminKeyRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       response: { 200: ref(KeyRotation, 'the new key'), ...adminBodyErrors }
     }
   }, async (request) => {
-    const rotation = await fastify.signingKeys.rotate()
+    const rotation = await rotateKeys({ signingKeys, events, log: request.log })
     request.adminTarget = rotation.kid
-    fastify.events.emit({ type: 'key_rotated', kid: rotation.kid, activatesAt: rotation.activatesAt }, request.log)
     return rotationView(rotation)
   })
 }

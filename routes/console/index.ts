@@ -16,6 +16,8 @@ import users from './users.js'
 import clients from './clients.js'
 import providers from './providers.js'
 import resources from './resources.js'
+import invitations from './invitations.js'
+import keys from './keys.js'
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -34,12 +36,12 @@ declare module 'fastify' {
 
 /**
  * The admin console (docs/console.md): one encapsulated context whose pages are a file each (dashboard.ts, users.ts,
- * clients.ts, providers.ts, resources.ts, sign-in.ts; views/console/<page>.eta). What it adds to the browser pages' machinery (plugins/browser-session.ts:
- * cookies, CSRF on every `browser: 'form'` route) is its session: every route here needs a live console session
- * (lib/console/sessions.ts), checked before anything else; without one a page starts the sign-in (a 303 to
- * /authorize as the `gatehouse-console` client, lib/console/sign-in.ts) and a form post is refused. Every change goes
- * through the admin API's own services (lib/admin/) and is an admin_change event naming the console user and the
- * target. Not a CORS route: no other origin may read a console page.
+ * clients.ts, providers.ts, resources.ts, invitations.ts, keys.ts, sign-in.ts; views/console/<page>.eta). What it adds
+ * to the browser pages' machinery (plugins/browser-session.ts: cookies, CSRF on every `browser: 'form'` route) is its
+ * session: every route here needs a live console session (lib/console/sessions.ts), checked before anything else;
+ * without one a page starts the sign-in (a 303 to /authorize as the `gatehouse-console` client, lib/console/sign-in.ts)
+ * and a form post is refused. Every change goes through the admin API's own services (lib/admin/) and is an
+ * admin_change event naming the console user and the target. Not a CORS route: no other origin may read a console page.
  */
 const consolePages: FastifyPluginAsync = async (fastify) => {
   const { config, storage, clock } = fastify
@@ -103,7 +105,7 @@ const consolePages: FastifyPluginAsync = async (fastify) => {
     return this.page(`console/${name}`, { ...data, me: this.request.consoleSession?.user, csrf: this.csrfToken() }, options)
   })
 
-  for (const page of [signIn, dashboard, users, clients, providers, resources]) await fastify.register(page, { sessions, box, names })
+  for (const page of [signIn, dashboard, users, clients, providers, resources, invitations, keys]) await fastify.register(page, { sessions, box, names })
 }
 
 export default consolePages

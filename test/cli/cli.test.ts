@@ -1,6 +1,6 @@
 import t, { type Test } from 'tap'
 import { join } from 'node:path'
-import { build, form, FORM, sharedDatabaseUrl, tempDatabaseUrl } from '../support/helper.js'
+import { addUser, build, form, FORM, sharedDatabaseUrl, tempDatabaseUrl } from '../support/helper.js'
 import { assertOAuthError, bearer, passwordGrant, runCli } from '../support/oauth.js'
 
 // dist/test → bin/gatehouse.js at the repository root, as `npx gatehouse` runs it.
@@ -143,7 +143,7 @@ t.test('clients add, list, remove', async (t) => {
   fails(t, await cli(['clients', 'remove', 'c1'], env), 'remove twice', /c1/)
 })
 
-t.test('keys rotate prints the new kid, which the JWKS publishes', async (t) => {
+t.test('keys rotate prints the new kid, which the JWKS publishes; keys list prints every key\'s state, as GET /admin/keys', async (t) => {
   const DATABASE_URL = await sharedDatabaseUrl(t)
   const rotated = ok(t, await cli(['keys', 'rotate'], { DATABASE_URL }), 'keys rotate')
   t.type(rotated.kid, 'string')
@@ -153,6 +153,16 @@ t.test('keys rotate prints the new kid, which the JWKS publishes', async (t) => 
   const kids = (await app.inject({ method: 'GET', url: '/.well-known/jwks.json' })).json().keys.map((k: { kid: string }) => k.kid)
   for (const key of rotated.keys) t.ok(kids.includes(key.kid), `the new ${key.alg} key is in the JWKS`)
   t.equal(kids.length, 4, 'next to the first key of each algorithm')
+
+  const listed = ok(t, await cli(['keys', 'list'], { DATABASE_URL }), 'keys list')
+  t.same(listed.map((k: { kid: string }) => k.kid).slice(2), rotated.keys.map((k: { kid: string }) => k.kid), 'every key, in rotation order')
+  t.same(listed.map((k: { state: string }) => k.state), ['signing', 'signing', 'next', 'next'], 'the new keys are next')
+  t.same(Object.keys(listed[0]).sort(), ['activates_at', 'alg', 'created_at', 'kid', 'published_until', 'retires_at', 'state'], 'never a private key')
+  await addUser(app, 'keyadmin', 'pw', { scope: 'admin' })
+  const admin = await app.inject({ method: 'POST', url: '/token', headers: FORM, payload: form({ grant_type: 'password', username: 'keyadmin', password: 'pw' }) })
+  t.equal(admin.statusCode, 200)
+  const api = await app.inject({ url: '/admin/keys', headers: { authorization: `Bearer ${admin.json().access_token as string}` } })
+  t.same(api.json(), listed, 'the same JSON as GET /admin/keys')
 })
 
 t.test('bad commands and bad environment', async (t) => {

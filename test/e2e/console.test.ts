@@ -11,8 +11,8 @@ import { DESKTOP, enterFactorCode, PHONE, sidewaysScroll, signInThroughLoginPage
 // The admin console walked in Debian's Chromium on a real listen, on both stores (test/postgres/list.ts): an admin
 // with an authenticator app signs in through the login page and the second-factor page, creates a user, finds them,
 // disables them (a token they held dies), registers a client, adds an upstream provider and a resource (and removes
-// it), is refused a form without its CSRF field, signs out; a non-admin is
-// refused. Every console page is drawn at desktop width and at 390 px (no sideways scroll) into
+// it), invites and revokes an invitation, rotates the signing keys, is refused a form without its CSRF field, signs
+// out; a non-admin is refused. Every console page is drawn at desktop width and at 390 px (no sideways scroll) into
 // screenshots/console/ (git-ignored; docs/images/console/ holds the copies the README shows).
 
 const ROOT_PASSWORD = 'root password 1'
@@ -141,6 +141,24 @@ t.test('the console in Chromium: TOTP sign-in, create, search, disable (tokens d
   await Promise.all([page.waitForURL(/\/console\/resources\?done=removed$/), page.getByRole('button', { name: 'Remove' }).click()])
   t.match(await page.getByRole('status').innerText(), /Removed/)
   t.equal(await app.storage.resources.find('https://api.example.test/a/rather/long/path/for/a/phone/screen'), undefined)
+
+  // Invite an address, then revoke the invitation; the page fits 390 px.
+  await page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: 'Invitations' }).click()
+  t.equal(await page.getByRole('heading', { level: 1 }).innerText(), 'Invitations')
+  await page.getByLabel('E-mail address').fill('gil@example.test')
+  await page.getByLabel('Scope (space-separated, optional)').fill('items:read')
+  await Promise.all([page.waitForURL(/\/console\/invitations\?done=invited$/), page.getByRole('button', { name: 'Send the invitation' }).click()])
+  t.match(await page.getByRole('status').innerText(), /Invitation sent/)
+  t.equal(await drawBothWidths(page, 'invitations'), 0, 'the invitations page fits 390 px')
+  await Promise.all([page.waitForURL(/\/console\/invitations\?done=revoked$/), page.getByRole('button', { name: 'Revoke the invitation to gil@example.test' }).click()])
+  t.match(await page.getByRole('status').innerText(), /Invitation revoked/)
+
+  // Rotate the signing keys: the new ones are next; the page fits 390 px.
+  await page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: 'Signing keys' }).click()
+  await Promise.all([page.waitForURL(/\/console\/keys\?rotated=/), page.getByRole('button', { name: 'Rotate keys' }).click()])
+  t.match(await page.getByRole('status').innerText(), /starts signing at/)
+  t.equal(await page.getByRole('cell', { name: 'next (published, not signing yet)' }).count(), 2, 'a new key of each algorithm, not signing yet')
+  t.equal(await drawBothWidths(page, 'keys'), 0, 'the keys page fits 390 px')
 
   // Sign out: the console session is gone, so /console starts a sign-in again.
   const consoleWithoutFollowing = async () => await page.request.get(`${issuer}/console`, { maxRedirects: 0 })

@@ -60,9 +60,12 @@ export async function consoleSignIn (app: FastifyInstance, browser: InjectBrowse
   return res
 }
 
-/** The console tests' start: an app, an admin `root` signed in to the console, the events emitted, the page's CSRF field. */
-export async function signedInAdmin (t: Test, password = 'root password 1') {
-  const app = await build(t)
+/**
+ * The console tests' start: an app, an admin `root` signed in to the console, the events emitted, the page's CSRF
+ * field. `env` and `options` go to `build` (SMTP_URL, a manual clock …).
+ */
+export async function signedInAdmin (t: Test, password = 'root password 1', env: Record<string, string> = {}, options: Parameters<typeof build>[2] = {}) {
+  const app = await build(t, env, options)
   await addUser(app, 'root', password, { scope: 'admin' })
   const events: SecurityEvent[] = []
   const emit = app.events.emit
