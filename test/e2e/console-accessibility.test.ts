@@ -2,6 +2,8 @@ import t, { type Test } from 'tap'
 import type { FastifyInstance } from 'fastify'
 import type { Page } from 'playwright-core'
 import { openBrowser, withoutChromium } from '../support/chromium.js'
+import { addResource } from '../../lib/admin/resources.js'
+import { createProvider } from '../../lib/admin/providers.js'
 import { addClient, addUser, buildListening } from '../support/helper.js'
 import { addTotp, codeNow } from '../support/factors.js'
 import { checkAccessibility, describeFindings, focusRingContrast, focusRings } from '../support/accessibility.js'
@@ -36,6 +38,13 @@ const CONSOLE_PAGES: ReadonlyArray<{ name: string, reach: (walk: Walk) => Promis
   { name: 'client-new', reach: async ({ page, issuer }) => { await page.goto(`${issuer}/console/clients/new`) } },
   { name: 'a client', reach: async ({ page, issuer }) => { await page.goto(`${issuer}/console/clients/billing`) } },
   { name: 'client-secret', reach: async ({ page }) => { await submit(page, 'Rotate the secret') } },
+  { name: 'providers', reach: async ({ page, issuer }) => { await page.goto(`${issuer}/console/providers`) } },
+  { name: 'provider-new', reach: async ({ page, issuer }) => { await page.goto(`${issuer}/console/providers/new`) } },
+  { name: 'a provider', reach: async ({ page, issuer }) => { await page.goto(`${issuer}/console/providers/corp`) } },
+  { name: 'resources', reach: async ({ page, issuer }) => { await page.goto(`${issuer}/console/resources`) } },
+  { name: 'invitations', reach: async ({ page, issuer }) => { await page.goto(`${issuer}/console/invitations`) } },
+  { name: 'signing keys', reach: async ({ page, issuer }) => { await page.goto(`${issuer}/console/keys`) } },
+  { name: 'signing keys, rotated (status)', reach: async ({ page }) => { await submit(page, 'Rotate keys') } },
   { name: 'error (404)', reach: async ({ page, issuer }) => { await page.goto(`${issuer}/console/users/nobody-of-that-name`) } },
   { name: 'refused (403, not an administrator)', reach: async ({ t, app, issuer }) => await refusedPage(t, app, issuer) },
   { name: 'signed-out', reach: async ({ page, issuer }) => { await page.goto(`${issuer}/console`); await submit(page, 'Sign out') } }
@@ -94,6 +103,8 @@ t.test('every console page and the sign-in on the way: no serious or critical ax
   const dora = await addUser(app, 'dora', 'dora password 1', { fullName: 'Dora Explorer', email: 'dora@example.test', scope: 'items:read' })
   await addTotp(app, dora)
   await addClient(app, 'billing', { grantTypes: ['authorization_code', 'refresh_token'], redirectUris: ['https://billing.example.test/cb'], scope: 'items:read' })
+  await createProvider({ storage: app.storage, config: app.config }, { name: 'corp', issuer: 'https://login.corp.example', clientId: 'gatehouse', clientSecret: 'corp secret 1', displayName: 'Corp SSO' })
+  await addResource({ storage: app.storage, audience: app.config.issuer }, { uri: 'https://api.example.test/items', name: 'Items API', scope: 'items:read items:write' })
   const { page, problems } = await openBrowser(t, { expectedStatus: /^(403|404|409)$/ })
 
   // The sign-in the console goes through: the login page, then the second-factor page.
@@ -110,7 +121,7 @@ t.test('every console page and the sign-in on the way: no serious or critical ax
   // Keyboard only, from the overview: the skip link first, then every link of the navigation, in order, each with a
   // focus ring of at least 3:1 in both schemes; the skip link moves the focus to the main content.
   const navigation = await page.getByRole('navigation', { name: 'Console' }).getByRole('link').allInnerTexts()
-  t.same(navigation, ['Overview', 'Users', 'Clients'], 'the navigation\'s links')
+  t.same(navigation, ['Overview', 'Users', 'Clients', 'Providers', 'Resources', 'Invitations', 'Signing keys'], 'the navigation\'s links')
   for (const colorScheme of SCHEMES) {
     await page.emulateMedia({ colorScheme })
     await page.goto(`${issuer}/console`)
