@@ -115,14 +115,19 @@ t.test('optional query parameters are optional: /admin/users and /admin/clients 
   }
 })
 
-t.test('security schemes describe the real flows, with URLs from ISSUER, and each operation names its own', async (t) => {
+t.test('security schemes describe the real flows, with URLs from ISSUER (the token URL relative), and each operation names its own', async (t) => {
   const app = await build(t, { ISSUER: 'https://auth.example.test' })
   const doc = app.swagger() as Doc
   const schemes = doc.components.securitySchemes
   t.equal(schemes.oauth2.type, 'oauth2')
   t.same(Object.keys(schemes.oauth2.flows).sort(), ['authorizationCode', 'clientCredentials', 'password'])
-  t.equal(schemes.oauth2.flows.password.tokenUrl, 'https://auth.example.test/token', 'the password flow posts to ISSUER/token')
-  t.equal(schemes.oauth2.flows.clientCredentials.tokenUrl, 'https://auth.example.test/token')
+  // The token URL is relative (ISSUER's path): Swagger UI posts to the server that served /docs, whichever address it was opened at.
+  t.equal(schemes.oauth2.flows.password.tokenUrl, '/token', 'the password flow posts to /token, on the page\'s own origin')
+  t.equal(schemes.oauth2.flows.password.refreshUrl, '/token')
+  t.equal(schemes.oauth2.flows.clientCredentials.tokenUrl, '/token')
+  t.equal(schemes.oauth2.flows.authorizationCode.authorizationUrl, 'https://auth.example.test/authorize', 'the authorization URL: a page at ISSUER')
+  const under = (await build(t, { ISSUER: 'https://example.test/auth/' })).swagger() as Doc
+  t.equal(under.components.securitySchemes.oauth2.flows.password.tokenUrl, '/auth/token', 'an ISSUER with a path keeps the path')
   t.ok('admin' in schemes.oauth2.flows.password.scopes, 'the admin scope is named')
   t.same(schemes.bearerAuth, { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: schemes.bearerAuth.description })
   t.equal(schemes.clientSecretBasic.scheme, 'basic')
