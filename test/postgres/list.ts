@@ -19,6 +19,7 @@ export const onPostgresToo: readonly string[] = [
   'cli/cli.test.ts',
   'cli/client-keys.test.ts',
   'cli/factors.test.ts',
+  'cli/init.test.ts',
   'cli/invitations.test.ts',
   'cli/password-reset.test.ts',
   'cli/providers.test.ts',
