@@ -65,6 +65,7 @@ export const onPostgresToo: readonly string[] = [
   'plugins/redis.test.ts',
   'plugins/signing-keys.test.ts',
   'plugins/sweep.test.ts',
+  'process/banner.test.ts',
   'process/restart.test.ts',
   'resource-server/dpop.test.ts',
   'resource-server/plugin.test.ts',
