@@ -136,3 +136,19 @@ t.test('security schemes describe the real flows, with URLs from ISSUER (the tok
   t.same(doc.paths['/token'].post.security, [{ clientSecretBasic: [] }, {}], '/token: Basic, or credentials in the form, or none')
   t.same(doc.paths['/.well-known/jwks.json'].get.security, [], 'the JWKS: anyone')
 })
+
+t.test('GET /users/me: each error status has its own examples, and those the server can give are what it sends', async (t) => {
+  const app = await build(t)
+  const responses = (app.swagger() as Doc).paths['/users/me'].get.responses as Doc
+  const examples = (status: string) => Object.values<Doc>(responses[status].content['application/json'].examples ?? {}).map((e) => e.value)
+  t.same(examples('400').map((v) => v.error), ['invalid_request'], '400: invalid_request')
+  t.same(examples('401').map((v) => v.error), ['unauthorized', 'invalid_token'], '401: no token, and a bad one')
+  t.same(examples('403').map((v) => v.error), ['insufficient_scope'], '403: insufficient_scope')
+  t.same(examples('503').map((v) => v.error), ['temporarily_unavailable'], '503: temporarily_unavailable')
+  for (const status of ['400', '401', '403', '503']) {
+    t.equal(responses[status].content['application/json'].schema.$ref, '#/components/schemas/BearerError', `${status}: still the shared BearerError schema`)
+  }
+  const [noToken, badToken] = examples('401')
+  t.same((await app.inject({ method: 'GET', url: '/users/me' })).json(), noToken, 'the no-token example is the real reply')
+  t.same((await app.inject({ method: 'GET', url: '/users/me', headers: { authorization: 'Bearer not.a.token' } })).json(), badToken, 'the bad-token example is the real reply')
+})
