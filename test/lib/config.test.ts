@@ -41,7 +41,7 @@ t.test('derived defaults follow the values they derive from', async (t) => {
   t.equal(issuerFor('auth.internal'), 'http://auth.internal:3000', 'a host name')
   t.equal(loadConfig({ HOST: '192.168.1.20' }).audience, 'http://192.168.1.20:3000', 'AUDIENCE follows the derived ISSUER')
   t.equal(loadConfig({ HOST: '192.168.1.20', ISSUER: 'https://auth.example.com' }).issuer, 'https://auth.example.com', 'a set ISSUER wins over HOST')
-  t.throws(() => loadConfig({ HOST: 'two words' }), /HOST=\"two words\"/, 'a HOST that makes no URL is refused as HOST, not as an unset ISSUER')
+  t.throws(() => loadConfig({ HOST: 'two words' }), /HOST="two words"/, 'a HOST that makes no URL is refused as HOST, not as an unset ISSUER')
   const c = loadConfig({ ISSUER: 'https://auth.example.com' })
   t.equal(c.issuer, 'https://auth.example.com')
   t.equal(c.audience, 'https://auth.example.com', 'AUDIENCE follows ISSUER')

@@ -13,7 +13,6 @@ function lines (t: Test, output: string): Array<Record<string, unknown>> {
   })
 }
 
-
 t.test('npm start prints the banner: issuer, docs, metadata, database, and `gatehouse init` until a user exists', async (t) => {
   const DATABASE_URL = await sharedDatabaseUrl(t)
   const first = await startServer({ DATABASE_URL, LOG_LEVEL: 'info', ISSUER: '' })
