@@ -8,6 +8,10 @@ import app from './app.js'
 import { systemClock } from './lib/clock.js'
 import { superviseWorkers } from './lib/ops/cluster.js'
 import { startupWarnings } from './lib/ops/startup-warnings.js'
+import { startBanner } from './lib/ops/start-banner.js'
+import { PROJECT_ROOT } from './lib/paths.js'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { shareCounters } from './lib/limits/cluster-counters.js'
 import { MemoryCounterStore } from './lib/limits/throttle.js'
 import { SIGN_IN_SCRIPTS } from './lib/oauth/sign-in-reservation.js'
@@ -85,6 +89,20 @@ async function serve (config: Config): Promise<void> {
   if (cluster.isWorker) process.on('disconnect', () => shutdown('disconnect'))
 
   await fastify.listen({ port: config.port, host: config.host })
+  // The banner, once per server: here, or from the first worker (a restarted one has a new id, and says nothing).
+  if (!cluster.isWorker || cluster.worker?.id === 1) await logBanner(fastify, config)
+}
+
+/** The start banner (lib/ops/start-banner.ts): the issuer, docs, metadata, database and, on an empty store, how to make the first user. */
+async function logBanner (fastify: ReturnType<typeof Fastify>, config: Config): Promise<void> {
+  try {
+    const { version } = JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')) as { version: string }
+    const { msg, ...facts } = startBanner(config, await fastify.storage.users.count(), version)
+    fastify.log.info({ banner: true, ...facts }, msg)
+  } catch (err) {
+    // Serving matters more than saying so: a store that cannot count now is the readiness check's business.
+    fastify.log.warn({ err }, 'could not write the start banner')
+  }
 }
 
 /** How long open keep-alive connections may take to send their last request before they are closed. */

@@ -7,6 +7,7 @@ import { keyTimingProblem } from './keys/key-timing.js'
 import { DEFAULT_ACCESS_TOKEN_ALG, SIGNING_ALGS } from './keys/algorithm.js'
 import { DEFAULT_SWEEP_INTERVAL_SECONDS } from './limits/table-bounds.js'
 import { parseTrustProxy } from './http/request-context.js'
+import { browserUrl } from './http/listen-address.js'
 import { DEFAULT_IPV6_PREFIX_LENGTH } from './limits/address-key.js'
 import { MEMORY_COUNTERS_MAX } from './limits/throttle.js'
 import { DEFAULT_SQLITE_PATH } from './paths.js'
@@ -48,12 +49,12 @@ export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', '
 
 export const ConfigSchema = Type.Object({
   port: Port('PORT', 3000, 'the TCP port the server listens on (0: any free port)'),
-  host: Type.String({ env: 'HOST', minLength: 1, default: '127.0.0.1', hint: 'an address or host name', description: 'the address the server listens on (`0.0.0.0`: every IPv4 interface)' }),
+  host: Type.String({ env: 'HOST', minLength: 1, pattern: '^[^\\s/?#@\\[\\]]+$', default: '127.0.0.1', hint: 'an address or host name (IPv6 without brackets)', description: 'the address the server listens on (`0.0.0.0`: every IPv4 interface)' }),
   issuer: Type.String({
     env: 'ISSUER',
     pattern: '^https?://[^?#\\s]+$',
     hint: 'an http(s) URL without query or fragment',
-    derivedDefault: '`http://localhost:$PORT`',
+    derivedDefault: '`http://HOST:PORT`, where a loopback or every-interface HOST (`127.0.0.1`, `::1`, `0.0.0.0`, `::`) is `localhost`, so `http://localhost:3000` by default',
     description: 'the URL clients see: the `iss` of every token and of the metadata, from which every URL in the metadata derives ' +
       '(never from request headers). The same on every instance; https in production (the browser cookies are then `__Host-` and Secure)'
   }),
@@ -323,7 +324,7 @@ export type Config = StaticDecode<typeof ConfigSchema>
 /** Defaults that depend on other settings, applied when their variable is unset. */
 const DERIVED: Partial<Record<keyof Config, (c: Record<string, unknown>) => unknown>> = {
   databaseUrl: () => `sqlite:${DEFAULT_SQLITE_PATH}`,
-  issuer: (c) => `http://localhost:${String(c.port)}`,
+  issuer: (c) => browserUrl(String(c.host), Number(c.port)),
   audience: (c) => c.issuer,
   mailFrom: (c) => defaultMailFrom(String(c.issuer)),
   mailDir: (c) => defaultMailDir(String(c.databaseUrl))

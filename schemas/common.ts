@@ -63,10 +63,31 @@ export const BearerErrorSchema = Type.Object({
 export const OAuthErrorResponse = ref(OAuthErrorSchema)
 export const BearerErrorResponse = ref(BearerErrorSchema)
 
+/** A named example of a reply: what Swagger UI shows under its status (the media type's `examples`). */
+export interface NamedExample { summary: string, value: Record<string, unknown> }
+
+/**
+ * A reference to a shared schema for one status, with that status's own examples: the shared schema's single
+ * example would otherwise show the same body under every status. Written as the reply's JSON media type
+ * (`content`), which Fastify serializes with the referenced schema and @fastify/swagger copies as it is, examples
+ * included (beside a bare `$ref` it keeps nothing else).
+ */
+export const refWithExamples = <T extends TSchema>(schema: T, description: string, examples: Record<string, NamedExample>): TUnsafe<Static<T>> =>
+  Type.Unsafe<Static<T>>({ description, content: { 'application/json': { schema: ref(schema), examples } } })
+
+/** The bodies the bearer checks answer with (lib/oauth/bearer.ts, lib/errors.ts), one per case, for the examples of each status. */
+export const BEARER_EXAMPLES = {
+  noToken: { summary: 'no token', value: { error: 'unauthorized', error_description: 'no bearer token' } },
+  invalidToken: { summary: 'a bad, expired or revoked token, or a disabled user', value: { error: 'invalid_token', error_description: 'the access token is invalid, expired or revoked' } },
+  twice: { summary: 'the token in the header and the body', value: { error: 'invalid_request', error_description: 'the token was sent in more than one way' } },
+  scope: (scope: string) => ({ summary: 'a token without the scope', value: { error: 'insufficient_scope', error_description: `this resource needs the scope: ${scope}` } }),
+  unavailable: { summary: 'the database is unreachable', value: { error: 'temporarily_unavailable', error_description: 'the database is unreachable, try again shortly' } }
+} as const
+
 /** The 401 and 403 of a route that needs a bearer token with `scope` (RFC 6750 §3.1). */
 export const bearerRefusals = (scope: string) => ({
-  401: ref(BearerErrorSchema, 'no token, or a bad, expired or revoked one (WWW-Authenticate: Bearer)'),
-  403: ref(BearerErrorSchema, `insufficient_scope: the token lacks the scope ${scope}`)
+  401: refWithExamples(BearerErrorSchema, 'no token, or a bad, expired or revoked one (WWW-Authenticate: Bearer)', { no_token: BEARER_EXAMPLES.noToken, invalid_token: BEARER_EXAMPLES.invalidToken }),
+  403: refWithExamples(BearerErrorSchema, `insufficient_scope: the token lacks the scope ${scope}`, { insufficient_scope: BEARER_EXAMPLES.scope(scope) })
 })
 
 export type OAuthErrorBody = Static<typeof OAuthErrorSchema>

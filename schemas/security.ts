@@ -1,7 +1,7 @@
 /**
  * How the OpenAPI document says who may call what. The schemes describe the real flows, so that Swagger UI's
  * "Authorize" dialog (and any generated client) can sign in the way a user of the FastAPI tutorial's docs
- * does; every URL comes from ISSUER. The names `bearerAuth` and `clientSecretBasic` are part of the document
+ * does; every URL comes from ISSUER (the token URL is its path alone: oauth2Flows). The names `bearerAuth` and `clientSecretBasic` are part of the document
  * (the fuzzer and generated clients key on them): extend, never rename.
  */
 
@@ -13,9 +13,16 @@ const DOCUMENTED_SCOPES: Record<string, string> = {
   email: 'e-mail address at /userinfo'
 }
 
-/** The OAuth 2.0 flows of the `oauth2` scheme. */
+/**
+ * The OAuth 2.0 flows of the `oauth2` scheme. The token URL is ISSUER's path plus /token with no scheme or host
+ * (`/token`: a relative reference, which OpenAPI allows and Swagger UI resolves against the page): "Authorize" in
+ * /docs posts to the server that served the page, so it works at every address the server answers on
+ * (http://127.0.0.1:3000 and http://localhost:3000 alike), under the page's `connect-src 'self'`. The token it
+ * gets is the same: its `iss` is ISSUER, never the address. The authorization URL, a page the browser opens
+ * (not a fetch), stays ISSUER's own.
+ */
 export function oauth2Flows (issuer: string): Record<string, unknown> {
-  const tokenUrl = `${issuer}/token`
+  const tokenUrl = `${new URL(issuer).pathname.replace(/\/$/, '')}/token`
   return {
     password: { tokenUrl, refreshUrl: tokenUrl, scopes: DOCUMENTED_SCOPES },
     clientCredentials: { tokenUrl, scopes: DOCUMENTED_SCOPES },

@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox'
-import { BearerErrorSchema, NullableString, ref } from './common.js'
+import { BEARER_EXAMPLES, BearerErrorSchema, NullableString, ref, refWithExamples } from './common.js'
 import { bearerSecurity } from './security.js'
 import { UserClaims } from './claims.js'
 
@@ -25,10 +25,11 @@ export type UserViewBody = Static<typeof UserView>
 
 /** Replies a bearer-protected route can give besides its success (RFC 6750 §3). */
 export const bearerErrors = {
-  400: ref(BearerErrorSchema, 'invalid_request: the token was sent in more than one way'),
-  401: ref(BearerErrorSchema, 'no token (WWW-Authenticate: Bearer realm="gatehouse"), or a bad, expired or revoked token or a disabled user (error="invalid_token")'),
-  403: ref(BearerErrorSchema, 'insufficient_scope: the token lacks a scope this operation needs'),
-  503: ref(BearerErrorSchema, 'temporarily_unavailable: the database is unreachable; Retry-After says when to try again')
+  400: refWithExamples(BearerErrorSchema, 'invalid_request: the token was sent in more than one way', { invalid_request: BEARER_EXAMPLES.twice }),
+  401: refWithExamples(BearerErrorSchema, 'no token (WWW-Authenticate: Bearer realm="gatehouse"), or a bad, expired or revoked token or a disabled user (error="invalid_token")',
+    { no_token: BEARER_EXAMPLES.noToken, invalid_token: BEARER_EXAMPLES.invalidToken }),
+  403: refWithExamples(BearerErrorSchema, 'insufficient_scope: the token lacks a scope this operation needs', { insufficient_scope: BEARER_EXAMPLES.scope('items:write') }),
+  503: refWithExamples(BearerErrorSchema, 'temporarily_unavailable: the database is unreachable; Retry-After says when to try again', { temporarily_unavailable: BEARER_EXAMPLES.unavailable })
 }
 
 export const meSchema = {

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto'
 import { conflict, invalidInput, notFound } from '../errors.js'
 import { isValidScopeList, parseScope, formatScope } from '../oauth/scopes.js'
 import type { Clock } from '../clock.js'
@@ -66,6 +67,28 @@ export async function createUser (storage: Storage, passwords: PasswordHasher, u
     if ((err as Error).name === 'ConflictError') throw conflict(`user ${username} already exists`)
     throw err
   }
+}
+
+/** The scope that makes a user an administrator (the admin API, the console). */
+export const ADMIN_SCOPE = 'admin'
+
+/** Whether any user, enabled or not, holds the admin scope. */
+export async function hasAdmin (storage: Storage): Promise<boolean> {
+  return (await storage.users.scopeLists()).some((list) => parseScope(list).includes(ADMIN_SCOPE))
+}
+
+/**
+ * `gatehouse init`: the first administrator, with a generated password (24 characters, 144 random bits) that is
+ * returned once and stored only as its hash. Refused (409) as soon as any user holds the admin scope, disabled
+ * ones included: it makes the first admin, never a second one (`users add --scope admin` does that, on purpose).
+ */
+export async function createFirstAdmin (storage: Storage, passwords: PasswordHasher, username: string): Promise<{ user: User, password: string }> {
+  if (await hasAdmin(storage)) {
+    throw conflict(`an admin user already exists: init only makes the first one (another: gatehouse users add NAME --password-stdin --scope ${ADMIN_SCOPE})`)
+  }
+  const password = randomBytes(18).toString('base64url')
+  const user = await createUser(storage, passwords, username, password, { scope: ADMIN_SCOPE })
+  return { user, password }
 }
 
 /** What changing or removing a user needs: the store, the hasher for a new password, and the time (revocations). */

@@ -31,6 +31,8 @@ export function parseMailbox (value: string): { name: string, address: string } 
 /** The default sender: `Gatehouse <no-reply@HOST of ISSUER>` (CONTRACT.md, MAIL_FROM). */
 export function defaultMailFrom (issuer: string): string {
   // Derived before the settings are checked: a bad ISSUER (or PORT) is reported as such, not as a throw here.
-  const host = URL.canParse(issuer) ? new URL(issuer).hostname : 'localhost'
+  const parsed = URL.canParse(issuer) ? new URL(issuer).hostname : 'localhost'
+  // An IPv6 literal ([fd00::7]) makes no address isMailAddress accepts: the placeholder localhost then (set MAIL_FROM).
+  const host = parsed.startsWith('[') ? 'localhost' : parsed
   return `Gatehouse <no-reply@${host}>`
 }

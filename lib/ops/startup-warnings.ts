@@ -1,4 +1,5 @@
 import type { Config } from '../config.js'
+import { isLoopback } from '../http/listen-address.js'
 
 /**
  * Settings that are allowed but unsafe in most deployments: each gives one log line when the server starts (once,
@@ -16,9 +17,4 @@ export function startupWarnings (config: Pick<Config, 'trustProxy' | 'metricsTok
       'or keep /metrics off the public path at the proxy')
   }
   return warnings
-}
-
-/** Whether a listening address is reachable from this machine only. */
-export function isLoopback (host: string): boolean {
-  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host) || /^::ffff:127\./i.test(host)
 }

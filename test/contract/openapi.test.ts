@@ -115,14 +115,19 @@ t.test('optional query parameters are optional: /admin/users and /admin/clients 
   }
 })
 
-t.test('security schemes describe the real flows, with URLs from ISSUER, and each operation names its own', async (t) => {
+t.test('security schemes describe the real flows, with URLs from ISSUER (the token URL relative), and each operation names its own', async (t) => {
   const app = await build(t, { ISSUER: 'https://auth.example.test' })
   const doc = app.swagger() as Doc
   const schemes = doc.components.securitySchemes
   t.equal(schemes.oauth2.type, 'oauth2')
   t.same(Object.keys(schemes.oauth2.flows).sort(), ['authorizationCode', 'clientCredentials', 'password'])
-  t.equal(schemes.oauth2.flows.password.tokenUrl, 'https://auth.example.test/token', 'the password flow posts to ISSUER/token')
-  t.equal(schemes.oauth2.flows.clientCredentials.tokenUrl, 'https://auth.example.test/token')
+  // The token URL is relative (ISSUER's path): Swagger UI posts to the server that served /docs, whichever address it was opened at.
+  t.equal(schemes.oauth2.flows.password.tokenUrl, '/token', 'the password flow posts to /token, on the page\'s own origin')
+  t.equal(schemes.oauth2.flows.password.refreshUrl, '/token')
+  t.equal(schemes.oauth2.flows.clientCredentials.tokenUrl, '/token')
+  t.equal(schemes.oauth2.flows.authorizationCode.authorizationUrl, 'https://auth.example.test/authorize', 'the authorization URL: a page at ISSUER')
+  const under = (await build(t, { ISSUER: 'https://example.test/auth/' })).swagger() as Doc
+  t.equal(under.components.securitySchemes.oauth2.flows.password.tokenUrl, '/auth/token', 'an ISSUER with a path keeps the path')
   t.ok('admin' in schemes.oauth2.flows.password.scopes, 'the admin scope is named')
   t.same(schemes.bearerAuth, { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: schemes.bearerAuth.description })
   t.equal(schemes.clientSecretBasic.scheme, 'basic')
@@ -130,4 +135,20 @@ t.test('security schemes describe the real flows, with URLs from ISSUER, and eac
   t.same(doc.paths['/admin/users'].get.security, [{ oauth2: ['admin'] }, { bearerAuth: ['admin'] }], '/admin: scope admin')
   t.same(doc.paths['/token'].post.security, [{ clientSecretBasic: [] }, {}], '/token: Basic, or credentials in the form, or none')
   t.same(doc.paths['/.well-known/jwks.json'].get.security, [], 'the JWKS: anyone')
+})
+
+t.test('GET /users/me: each error status has its own examples, and those the server can give are what it sends', async (t) => {
+  const app = await build(t)
+  const responses = (app.swagger() as Doc).paths['/users/me'].get.responses as Doc
+  const examples = (status: string) => Object.values<Doc>(responses[status].content['application/json'].examples ?? {}).map((e) => e.value)
+  t.same(examples('400').map((v) => v.error), ['invalid_request'], '400: invalid_request')
+  t.same(examples('401').map((v) => v.error), ['unauthorized', 'invalid_token'], '401: no token, and a bad one')
+  t.same(examples('403').map((v) => v.error), ['insufficient_scope'], '403: insufficient_scope')
+  t.same(examples('503').map((v) => v.error), ['temporarily_unavailable'], '503: temporarily_unavailable')
+  for (const status of ['400', '401', '403', '503']) {
+    t.equal(responses[status].content['application/json'].schema.$ref, '#/components/schemas/BearerError', `${status}: still the shared BearerError schema`)
+  }
+  const [noToken, badToken] = examples('401')
+  t.same((await app.inject({ method: 'GET', url: '/users/me' })).json(), noToken, 'the no-token example is the real reply')
+  t.same((await app.inject({ method: 'GET', url: '/users/me', headers: { authorization: 'Bearer not.a.token' } })).json(), badToken, 'the bad-token example is the real reply')
 })

@@ -4,7 +4,8 @@ import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Page } from 'playwright-core'
 import { openBrowser, withoutChromium } from '../support/chromium.js'
-import { addClient, addUser, buildListening } from '../support/helper.js'
+import { addClient, addUser, build, buildListening, freePort } from '../support/helper.js'
+import { loadConfig } from '../../lib/config.js'
 
 // "Interactive docs like FastAPI's": in Debian's Chromium, /docs (Swagger UI) signs in through "Authorize"
 // with the password flow, and "Try it out" on GET /users/me then answers 200; the client-credentials flow
@@ -88,4 +89,44 @@ t.test('Swagger UI at /docs: "Authorize" with the client-credentials flow, then 
   t.equal(users.status, '200', 'Swagger UI shows the 200')
   t.match(JSON.parse(users.body), [{ username: 'alice' }])
   t.same(problems, [], 'no errors in the page')
+})
+
+/**
+ * The first five minutes (issue 29): with ISSUER unset, the server on HOST=127.0.0.1 (the default) has the issuer
+ * http://localhost:PORT (lib/config.ts), which its start banner prints, while its own listen line says
+ * http://127.0.0.1:PORT. /docs signs in at both addresses: the flows' token URL is relative (schemas/security.ts),
+ * so the page posts to its own origin, which its CSP (connect-src 'self') allows. An absolute ISSUER/token failed
+ * at 127.0.0.1 with "Auth Error TypeError: Failed to fetch" (a CSP refusal).
+ */
+t.test('Swagger UI signs in at the address the banner prints and at the listening address (ISSUER unset, HOST=127.0.0.1)', { skip: withoutChromium }, async (t) => {
+  mkdirSync(SCREENSHOTS, { recursive: true })
+  const port = await freePort()
+  // What the server derives when ISSUER is unset, used as the issuer here (the banner prints it).
+  const issuer = loadConfig({ HOST: '127.0.0.1', PORT: String(port) }).issuer
+  t.equal(issuer, `http://localhost:${port}`, 'ISSUER unset: the issuer is http://localhost:PORT')
+  const app = await build(t, { ISSUER: issuer })
+  await app.listen({ port, host: '127.0.0.1' })
+  await addUser(app, 'alice', PASSWORD, { scope: 'items:read' })
+  const secret = (await addClient(app, 'ops', { grantTypes: ['client_credentials'], scope: 'admin' }))!
+
+  for (const origin of [`http://127.0.0.1:${port}`, issuer]) {
+    const shot = new URL(origin).hostname.replace(/\W/g, '-')
+    const { page, problems } = await openBrowser(t, { width: 1280, height: 900, expectedStatus: /^401$/ })
+    const posted: string[] = []
+    page.on('response', (response) => { if (response.request().method() === 'POST') posted.push(`${response.url()} ${response.status()}`) })
+    await page.goto(`${origin}/docs`)
+    await page.locator('#operations-users-getCurrentUser').waitFor()
+    await authorize(page, 'password', { username: 'alice', password: PASSWORD }, `${shot}-password-flow`)
+    const me = await tryItOut(page, 'users', 'getCurrentUser', '/users/me', `${shot}-users-me-200`)
+    t.equal(me.sent, 200, `${origin}/docs: password flow, then GET /users/me: 200`)
+    t.match(JSON.parse(me.body), { username: 'alice' })
+    t.ok(posted.includes(`${origin}/token 200`), `${origin}/docs posted the grant to its own origin's /token`)
+    await page.locator('.auth-wrapper button.authorize').click()
+    await page.locator('.auth-container').filter({ hasText: 'Flow: password' }).locator('button.authorize', { hasText: 'Logout' }).click()
+    await page.locator('.dialog-ux button.close-modal').click()
+    await authorize(page, 'clientCredentials', { clientId: 'ops', clientSecret: secret }, `${shot}-client-credentials-flow`)
+    const users = await tryItOut(page, 'admin', 'listUsers', '/admin/users', `${shot}-admin-users-200`)
+    t.equal(users.sent, 200, `${origin}/docs: client-credentials flow, then GET /admin/users: 200`)
+    t.same(problems, [], `${origin}/docs: no errors in the page (CSP refusals included)`)
+  }
 })

@@ -27,6 +27,21 @@ t.test('defaults are the ones in the CONTRACT table', async (t) => {
 
 t.test('derived defaults follow the values they derive from', async (t) => {
   t.equal(loadConfig({ PORT: '8080' }).issuer, 'http://localhost:8080', 'ISSUER follows PORT')
+  // ISSUER follows HOST: the address the server listens on, as a browser on this machine opens it (lib/http/listen-address.ts).
+  const issuerFor = (HOST: string, PORT = '3000') => loadConfig({ HOST, PORT }).issuer
+  t.equal(issuerFor('127.0.0.1'), 'http://localhost:3000', 'loopback: localhost (a WebAuthn RP ID may not be an IP address)')
+  t.equal(issuerFor('127.0.0.2'), 'http://localhost:3000', 'any 127/8 address')
+  t.equal(issuerFor('::1'), 'http://localhost:3000', 'IPv6 loopback')
+  t.equal(issuerFor('localhost', '8080'), 'http://localhost:8080')
+  t.equal(issuerFor('0.0.0.0'), 'http://localhost:3000', 'every IPv4 interface: localhost, which a browser can open (0.0.0.0 it cannot)')
+  t.equal(issuerFor('::'), 'http://localhost:3000', 'every interface')
+  t.equal(issuerFor('192.168.1.20', '8443'), 'http://192.168.1.20:8443', 'another address: as it is')
+  t.equal(issuerFor('fd00::7'), 'http://[fd00::7]:3000', 'an IPv6 address in brackets')
+  t.equal(loadConfig({ HOST: 'fd00::7' }).mailFrom, 'Gatehouse <no-reply@localhost>', 'and MAIL_FROM, which cannot name an IPv6 literal, a placeholder')
+  t.equal(issuerFor('auth.internal'), 'http://auth.internal:3000', 'a host name')
+  t.equal(loadConfig({ HOST: '192.168.1.20' }).audience, 'http://192.168.1.20:3000', 'AUDIENCE follows the derived ISSUER')
+  t.equal(loadConfig({ HOST: '192.168.1.20', ISSUER: 'https://auth.example.com' }).issuer, 'https://auth.example.com', 'a set ISSUER wins over HOST')
+  t.throws(() => loadConfig({ HOST: 'two words' }), /HOST="two words"/, 'a HOST that makes no URL is refused as HOST, not as an unset ISSUER')
   const c = loadConfig({ ISSUER: 'https://auth.example.com' })
   t.equal(c.issuer, 'https://auth.example.com')
   t.equal(c.audience, 'https://auth.example.com', 'AUDIENCE follows ISSUER')

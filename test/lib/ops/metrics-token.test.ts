@@ -2,7 +2,8 @@ import t from 'tap'
 import crypto from 'node:crypto'
 import { syncBuiltinESMExports } from 'node:module'
 import { metricsAccess } from '../../../lib/ops/metrics-token.js'
-import { isLoopback, startupWarnings } from '../../../lib/ops/startup-warnings.js'
+import { startupWarnings } from '../../../lib/ops/startup-warnings.js'
+import { isLoopback } from '../../../lib/http/listen-address.js'
 
 // Who may read /metrics (lib/ops/metrics-token.ts) and the warnings a server gives at start (lib/ops/startup-warnings.ts).
 
