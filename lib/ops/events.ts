@@ -1,3 +1,4 @@
+import { SECURITY_EVENT_TYPES, type SecurityEventType } from '../../schemas/events.js'
 import { createHash } from 'node:crypto'
 
 /**
@@ -153,8 +154,11 @@ export const EVENT_MESSAGES: Record<SecurityEvent['type'], string> = {
   console_signin_failed: 'admin console sign-in refused'
 }
 
-/** Every event type, in the order EVENT_MESSAGES lists them (the admin API's and the console's `type` filter). */
-export const SECURITY_EVENT_TYPES = Object.keys(EVENT_MESSAGES) as Array<SecurityEvent['type']>
+/** Every event type (schemas/events.ts lists them for the admin API's schema, which may not import lib/): the same set. */
+type Same<A, B> = [A] extends [B] ? [B] extends [A] ? true : false : false
+const sameTypes: Same<SecurityEventType, SecurityEvent['type']> = true
+void sameTypes
+export { SECURITY_EVENT_TYPES }
 
 /** What a second-factor event is about (the `factor` label of gatehouse_second_factor_total). */
 export const SECOND_FACTORS = ['totp', 'recovery_code', 'passkey'] as const

@@ -14,6 +14,7 @@ import dashboard from './dashboard.js'
 import signIn from './sign-in.js'
 import users from './users.js'
 import clients from './clients.js'
+import events from './events.js'
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -32,7 +33,7 @@ declare module 'fastify' {
 
 /**
  * The admin console (docs/console.md): one encapsulated context whose pages are a file each (dashboard.ts, users.ts,
- * clients.ts, sign-in.ts; views/console/<page>.eta). What it adds to the browser pages' machinery (plugins/browser-session.ts:
+ * clients.ts, events.ts, sign-in.ts; views/console/<page>.eta). What it adds to the browser pages' machinery (plugins/browser-session.ts:
  * cookies, CSRF on every `browser: 'form'` route) is its session: every route here needs a live console session
  * (lib/console/sessions.ts), checked before anything else; without one a page starts the sign-in (a 303 to
  * /authorize as the `gatehouse-console` client, lib/console/sign-in.ts) and a form post is refused. Every change goes
@@ -101,7 +102,7 @@ const consolePages: FastifyPluginAsync = async (fastify) => {
     return this.page(`console/${name}`, { ...data, me: this.request.consoleSession?.user, csrf: this.csrfToken() }, options)
   })
 
-  for (const page of [signIn, dashboard, users, clients]) await fastify.register(page, { sessions, box, names })
+  for (const page of [signIn, dashboard, users, clients, events]) await fastify.register(page, { sessions, box, names })
 }
 
 export default consolePages
