@@ -56,7 +56,7 @@ export function eventRecord (event: SecurityEvent, at: number): NewSecurityEvent
   const take = (name: string): string | null => {
     const value = fields[name]
     delete fields[name]
-    return typeof value === 'string' ? clean(value) : null
+    return typeof value === 'string' && value !== '' ? clean(value) : null
   }
   const username = take('username')
   const user = take('userId') ?? (username === null ? null : usernameDigest(username))
