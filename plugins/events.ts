@@ -51,7 +51,7 @@ export default fp(async (fastify) => {
   let timer: NodeJS.Timeout | undefined
   fastify.addHook('onReady', async () => {
     // unref'd: never keeps a process alive that is otherwise done.
-    timer = setInterval(() => { void recorder.flush() }, EVENT_FLUSH_MS).unref()
+    timer = setInterval(() => { recorder.flush().catch(() => {}) }, EVENT_FLUSH_MS).unref()
   })
   fastify.addHook('onClose', async () => {
     clearInterval(timer)

@@ -3,7 +3,6 @@ import { EVENTS_PAGE_DEFAULT, EVENTS_PAGE_MAX } from '../../schemas/events.js'
 import { SECURITY_EVENT_TYPES, usernameDigest } from '../ops/events.js'
 import type { Storage, StoredSecurityEvent } from '../stores/types.js'
 
-
 /** The filters of GET /admin/events, `gatehouse events list` and the console's events page, as given (text or numbers). */
 export interface EventQuery {
   type?: string

@@ -156,8 +156,7 @@ export const EVENT_MESSAGES: Record<SecurityEvent['type'], string> = {
 
 /** Every event type (schemas/events.ts lists them for the admin API's schema, which may not import lib/): the same set. */
 type Same<A, B> = [A] extends [B] ? [B] extends [A] ? true : false : false
-const sameTypes: Same<SecurityEventType, SecurityEvent['type']> = true
-void sameTypes
+export const EVENT_TYPES_AGREE: Same<SecurityEventType, SecurityEvent['type']> = true
 export { SECURITY_EVENT_TYPES }
 
 /** What a second-factor event is about (the `factor` label of gatehouse_second_factor_total). */
