@@ -17,7 +17,7 @@ const adminEventRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       description: 'Stored security events, newest first, filtered by type, user and client; paged by a cursor: pass the answer\'s `next_before` ' +
         'as `before` for the next (older) page. Events are written within a second of happening and kept EVENTS_KEEP_DAYS (docs/operating.md).',
       querystring: EventQuerySchema,
-      response: { 200: EventPageView, ...adminErrors }
+      response: { 200: { ...EventPageView, description: 'a page of events, newest first, and the cursor of the next' }, ...adminErrors }
     }
   }, async (request) => listEvents(storage, request.query))
 }
