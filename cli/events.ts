@@ -12,7 +12,7 @@ export const events: CommandGroup = {
       summary: 'recent security events, newest first, as JSON: { events, next_before } as GET /admin/events answers',
       usage: ['[--type TYPE] [--user USERNAME] [--client CLIENT_ID] [--limit N] [--before ID]'],
       details: [
-        'A user\'s events are found whichever way the event named them: by the user\'s id, or by the digest of the username as typed at a failed sign-in. ' +
+        'A user\'s events are found whichever way the event named them: by the user\'s id, by the digest of the username as typed at a failed sign-in, or as the target of an admin_change. ' +
         `Pass next_before as --before for the next (older) page; --limit is at most ${EVENTS_PAGE_MAX} (default 50). The server writes events within a second of them happening.`
       ],
       positionals: false,

@@ -22,7 +22,7 @@ export const EVENTS_PAGE_MAX = 200
 /** GET /admin/events's query: filters, and a cursor (`before`), not limit/offset: pages never shift as events arrive. */
 export const EventQuerySchema = Type.Object({
   type: Type.Optional(OneOf(SECURITY_EVENT_TYPES, { description: 'only events of this type' })),
-  user: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: 'only this user\'s events: a username (matched by the user\'s id and by the digest of the name as typed at a failed sign-in), or a user\'s id' })),
+  user: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: 'only this user\'s events: a username (matched by the user\'s id, by the digest of the name as typed at a failed sign-in, and as the target of an admin_change), or a user\'s id' })),
   client_id: Type.Optional(Type.String({ minLength: 1, maxLength: 2048, description: 'only events naming this client' })),
   before: Type.Optional(Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER, description: 'the cursor: only events older than this id (the `next_before` of the page before); absent: the newest' })),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: EVENTS_PAGE_MAX, description: `at most this many (default ${EVENTS_PAGE_DEFAULT})` }))

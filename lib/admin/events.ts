@@ -52,7 +52,8 @@ const optionalText = (value: string | undefined): string | undefined => {
  * Recent security events, newest first, a page at a time by a cursor (`before`: an id; pages never shift as new events
  * arrive). The filter by user finds a user's events whichever way the event named them: by their id (most events) or by
  * the digest of the username as typed (failed and throttled sign-ins, lib/ops/event-records.ts): the username given is
- * resolved to the user's id, and its digest matched too (a username no user has still finds failed sign-ins with it).
+ * resolved to the user's id, and its digest matched too (a username no user has still finds failed sign-ins with it);
+ * an administrator's change to the user (admin_change, `target` the username) is theirs too.
  */
 export async function listEvents (storage: Storage, query: EventQuery): Promise<EventPage> {
   const type = optionalText(query.type)
@@ -62,11 +63,13 @@ export async function listEvents (storage: Storage, query: EventQuery): Promise<
   const clientId = optionalText(query.client_id)
   const user = optionalText(query.user)
   let users: string[] | undefined
+  let orTarget: string | undefined
   if (user !== undefined) {
     const found = user.includes('\u0000') ? undefined : await storage.users.findByUsername(user.toLowerCase())
     users = [...new Set([user, usernameDigest(user), ...(found ? [found.id] : [])])]
+    orTarget = found?.username ?? user
   }
-  const events = await storage.securityEvents.list({ type, users, clientId, before, limit })
+  const events = await storage.securityEvents.list({ type, users, orTarget, clientId, before, limit })
   return { events: await viewsOf(storage, events), next_before: events.length === limit ? events[events.length - 1]!.id : null }
 }
 

@@ -796,6 +796,8 @@ export interface StoredSecurityEvent extends NewSecurityEvent {
 export interface SecurityEventFilter {
   type?: string
   users?: string[]
+  /** With `users`: events whose `target` is this match too (an admin_change names the user it changed by username). */
+  orTarget?: string
   clientId?: string
   /** Only events with an id below this one (the next page of a newest-first list). */
   before?: number

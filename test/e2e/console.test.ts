@@ -125,6 +125,15 @@ t.test('the console in Chromium: TOTP sign-in, create, search, disable (tokens d
   await page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: 'Clients' }).click()
   t.equal(await drawBothWidths(page, 'clients'), 0, 'the clients list fits 390 px')
 
+  // Security events: the changes above, stored; filtered by user (dora was disabled); the page fits 390 px.
+  await app.events.flush()
+  await page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: 'Events' }).click()
+  t.match(await page.content(), /admin_change/)
+  t.equal(await drawBothWidths(page, 'events'), 0, 'the events page fits 390 px')
+  await page.getByLabel('User').fill('dora')
+  await Promise.all([page.waitForURL(/\/console\/events\?.*user=dora/), page.getByRole('button', { name: 'Filter' }).click()])
+  t.match(await page.content(), /root → dora/, 'dora\'s events: the administrator disabling her')
+
   // Sign out: the console session is gone, so /console starts a sign-in again.
   const consoleWithoutFollowing = async () => await page.request.get(`${issuer}/console`, { maxRedirects: 0 })
   t.equal((await consoleWithoutFollowing()).status(), 200, 'signed in: /console is the overview')

@@ -33,12 +33,15 @@ export class PostgresSecurityEventStore implements SecurityEventStore {
 
   async list (filter: SecurityEventFilter): Promise<StoredSecurityEvent[]> {
     // No row holds U+0000 here: a filter with one matches nothing.
-    if (hasNul([filter.type, filter.users, filter.clientId])) return []
+    if (hasNul([filter.type, filter.users, filter.orTarget, filter.clientId])) return []
     const where: string[] = []
     const values: unknown[] = []
     const param = (value: unknown): string => { values.push(value); return `$${values.length}` }
     if (filter.type !== undefined) where.push(`type = ${param(filter.type)}`)
-    if (filter.users !== undefined) where.push(`"user" = ANY(${param(filter.users)}::text[])`)
+    if (filter.users !== undefined) {
+      const byUser = `"user" = ANY(${param(filter.users)}::text[])`
+      where.push(filter.orTarget === undefined ? byUser : `(${byUser} OR target = ${param(filter.orTarget)})`)
+    }
     if (filter.clientId !== undefined) where.push(`client_id = ${param(filter.clientId)}`)
     if (filter.before !== undefined) where.push(`id < ${param(filter.before)}`)
     const { rows } = await this.#db.query({

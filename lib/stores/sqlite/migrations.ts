@@ -466,5 +466,6 @@ export const sqliteMigrations: string[] = [
    CREATE INDEX security_events_at ON security_events (at);
    CREATE INDEX security_events_type ON security_events (type, id);
    CREATE INDEX security_events_user ON security_events (user, id);
-   CREATE INDEX security_events_client ON security_events (client_id, id);`
+   CREATE INDEX security_events_client ON security_events (client_id, id);
+   CREATE INDEX security_events_target ON security_events (target, id);`
 ]

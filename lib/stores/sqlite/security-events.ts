@@ -33,8 +33,10 @@ export class SqliteSecurityEventStore implements SecurityEventStore {
     const values: unknown[] = []
     if (filter.type !== undefined) { where.push('type = ?'); values.push(filter.type) }
     if (filter.users !== undefined) {
-      where.push(filter.users.length === 0 ? '0' : `user IN (${filter.users.map(() => '?').join(', ')})`)
+      const byUser = filter.users.length === 0 ? '0' : `user IN (${filter.users.map(() => '?').join(', ')})`
+      where.push(filter.orTarget === undefined ? byUser : `(${byUser} OR target = ?)`)
       values.push(...filter.users)
+      if (filter.orTarget !== undefined) values.push(filter.orTarget)
     }
     if (filter.clientId !== undefined) { where.push('client_id = ?'); values.push(filter.clientId) }
     if (filter.before !== undefined) { where.push('id < ?'); values.push(filter.before) }
