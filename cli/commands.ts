@@ -1,6 +1,7 @@
 import { clients } from './clients.js'
 import { init } from './init.js'
 import type { Command, CommandGroup } from './command.js'
+import { events } from './events.js'
 import { keys } from './keys.js'
 import { openapi } from './openapi.js'
 import { providers } from './providers.js'
@@ -12,7 +13,7 @@ import { users } from './users.js'
  * Every command of `gatehouse`, by group, in the order help text and docs/cli.md list them: the one table
  * that dispatch (cli/index.ts), `--help` (cli/help.ts) and the reference (scripts/docs.mjs) all read.
  */
-export const COMMAND_GROUPS: readonly CommandGroup[] = [init, users, clients, registrationTokens, providers, resources, keys, openapi]
+export const COMMAND_GROUPS: readonly CommandGroup[] = [init, users, clients, registrationTokens, providers, resources, keys, events, openapi]
 
 export function findGroup (name: string): CommandGroup | undefined {
   return COMMAND_GROUPS.find((g) => g.name === name)

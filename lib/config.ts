@@ -6,6 +6,7 @@ import { parseOrigins } from './http/cors.js'
 import { keyTimingProblem } from './keys/key-timing.js'
 import { DEFAULT_ACCESS_TOKEN_ALG, SIGNING_ALGS } from './keys/algorithm.js'
 import { DEFAULT_SWEEP_INTERVAL_SECONDS } from './limits/table-bounds.js'
+import { DEFAULT_EVENTS_KEEP_DAYS } from './ops/event-records.js'
 import { parseTrustProxy } from './http/request-context.js'
 import { browserUrl } from './http/listen-address.js'
 import { DEFAULT_IPV6_PREFIX_LENGTH } from './limits/address-key.js'
@@ -266,6 +267,14 @@ export const ConfigSchema = Type.Object({
     default: DEFAULT_SWEEP_INTERVAL_SECONDS,
     description: 'how often expired sessions, authorization codes, pending upstream sign-ins, refresh-token families and deny-list entries ' +
       'are deleted, seconds; with several instances one of them sweeps each round. Each round also counts the rows of `gatehouse_table_rows`'
+  }),
+  eventsKeepDays: Type.Integer({
+    env: 'EVENTS_KEEP_DAYS',
+    minimum: 1,
+    maximum: 3650,
+    default: DEFAULT_EVENTS_KEEP_DAYS,
+    description: 'how long stored security events (GET /admin/events, the console\'s events page) are kept, days; the sweep deletes older ones, ' +
+      'and the oldest beyond the newest 200,000 whatever their age'
   }),
   smtpUrl: Type.Optional(Type.String({
     env: 'SMTP_URL',

@@ -27,7 +27,7 @@ export default fp(async (fastify) => {
 
   let running: Promise<SweepRound> | undefined
   const run = (): Promise<SweepRound> => {
-    running ??= sweepRound(storage, { now: clock.now(), intervalSeconds })
+    running ??= sweepRound(storage, { now: clock.now(), intervalSeconds, eventsKeepDays: config.eventsKeepDays })
       .then((round) => {
         rows = round.rows
         if (round.swept) fastify.log.debug({ swept: round.swept }, 'expired rows swept')

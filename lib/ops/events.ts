@@ -1,3 +1,4 @@
+import { SECURITY_EVENT_TYPES, type SecurityEventType } from '../../schemas/events.js'
 import { createHash } from 'node:crypto'
 
 /**
@@ -101,6 +102,62 @@ export type SecurityEvent =
   | { type: 'console_signin', userId: string, ip: string }
   /** A console sign-in was refused: `state` (not this browser's, used, expired), the error /authorize answered, or not_admin, mfa_required, nonce, disabled. */
   | { type: 'console_signin_failed', reason: string, userId?: string, ip: string }
+
+/** Routine events at info, the ones that may mean an attack or an incident at warn. */
+export const WARN_EVENTS = new Set<SecurityEvent['type']>(['login_throttled', 'login_shed', 'login_hash_refused', 'refresh_reuse', 'code_reuse', 'upstream_failed', 'mail_failed', 'mfa_failed', 'client_registration_throttled', 'device_code_throttled', 'client_metadata_refused', 'console_signin_failed'])
+
+export const EVENT_MESSAGES: Record<SecurityEvent['type'], string> = {
+  login_failed: 'sign-in failed',
+  login_throttled: 'sign-in throttled: too many failures for this account or address',
+  login_shed: 'sign-in shed: the password-hash queue is full',
+  login_hash_refused: 'sign-in refused: the stored password hash costs more than a sign-in may spend (re-import it within the bounds, or set a new password)',
+  refresh_reuse: 'refresh token reused: its grant was revoked',
+  code_reuse: 'authorization code replayed: what its first redemption issued was revoked',
+  key_rotated: 'signing key rotated',
+  admin_change: 'admin change',
+  upstream_failed: 'sign-in through an upstream provider failed',
+  upstream_signin: 'signed in through an upstream provider',
+  mail_failed: 'a message could not be sent after every attempt: given up (lib/ops/outbox.ts)',
+  email_verified: 'e-mail address verified through a link',
+  profile_changed: 'account page: profile changed',
+  email_change_requested: 'account page: a new e-mail address asked for (a link sent to it, a note to the old one)',
+  email_changed: 'e-mail address changed through its link (the old address was told)',
+  password_changed: 'account page: password changed (other sessions ended, earlier tokens refused)',
+  sessions_ended: 'account page: sessions ended',
+  consent_revoked: 'account page: an app\'s consent and tokens revoked',
+  provider_linked: 'account page: an upstream provider account linked',
+  provider_unlinked: 'account page: an upstream provider account unlinked',
+  invitation_sent: 'invitation sent',
+  invitation_accepted: 'invitation accepted: an account was made through its link',
+  signup: 'account created through sign-up (its e-mail link followed)',
+  password_reset_requested: 'password-reset link sent',
+  password_reset: 'password changed through a reset link: every session ended, earlier tokens refused',
+  mfa_enrolled: 'second factor enrolled (an authenticator app, or a new set of recovery codes)',
+  mfa_removed: 'account page: a second factor removed',
+  mfa_failed: 'second factor refused (a wrong, replayed or old code; a bad passkey assertion)',
+  mfa_passed: 'second factor accepted',
+  passkey_registered: 'passkey added on the account page',
+  passkey_signin: 'signed in with a passkey, or used one as the second factor',
+  factors_reset: 'an administrator removed a user\'s second factors (the user enrols again)',
+  client_registered: 'a client registered itself (RFC 7591)',
+  client_registration_updated: 'a registered client replaced its metadata (RFC 7592)',
+  client_registration_deleted: 'a registered client deleted itself (RFC 7592)',
+  client_registration_throttled: 'registration refused: too many from this address',
+  device_approved: 'device authorization allowed on the /device page (RFC 8628)',
+  device_denied: 'device authorization denied on the /device page (RFC 8628)',
+  device_code_throttled: 'device page: too many user codes tried from this address',
+  token_exchanged: 'token exchanged for another resource (RFC 8693)',
+  client_auth_failed: 'client authentication failed (invalid_client)',
+  client_metadata_fetched: 'a client metadata document was fetched and used',
+  client_metadata_refused: 'a client metadata document was refused',
+  console_signin: 'signed in to the admin console',
+  console_signin_failed: 'admin console sign-in refused'
+}
+
+/** Every event type (schemas/events.ts lists them for the admin API's schema, which may not import lib/): the same set. */
+type Same<A, B> = [A] extends [B] ? [B] extends [A] ? true : false : false
+export const EVENT_TYPES_AGREE: Same<SecurityEventType, SecurityEvent['type']> = true
+export { SECURITY_EVENT_TYPES }
 
 /** What a second-factor event is about (the `factor` label of gatehouse_second_factor_total). */
 export const SECOND_FACTORS = ['totp', 'recovery_code', 'passkey'] as const

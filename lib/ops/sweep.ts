@@ -1,5 +1,6 @@
 import { REDEEMED_CODE_RETENTION_SECONDS, UNCONFIRMED_FACTOR_SECONDS, UNUSED_REGISTRATION_SECONDS } from '../limits/table-bounds.js'
 import { OUTBOX_RETENTION_SECONDS } from './outbox.js'
+import { DEFAULT_EVENTS_KEEP_DAYS, EVENTS_KEEP_ROWS } from './event-records.js'
 import type { GrowingTable, Storage } from '../stores/types.js'
 
 /** The housekeeping job's name in the store (the row instances claim each round). */
@@ -31,6 +32,8 @@ export interface Swept {
   pushedRequests: number
   /** Client assertions' jti (private_key_jwt) past the assertion's exp: a replay would be refused by exp by then. */
   clientAssertions: number
+  /** Security events older than EVENTS_KEEP_DAYS, or beyond the newest EVENTS_KEEP_ROWS. */
+  securityEvents: number
 }
 
 export interface SweepRound {
@@ -45,8 +48,8 @@ export interface SweepRound {
  * rows are renewed or removed by the key heartbeat, so neither is here. Each delete is by an indexed expiry
  * column and idempotent: two instances sweeping at once only delete the same rows once.
  */
-export async function sweepExpired (storage: Storage, now: number): Promise<Swept> {
-  const [sessions, codes, upstreamTransactions, grants, revocations, outbox, accountLinks, unconfirmedFactors, passkeyChallenges, unusedRegistrations, deviceCodes, pushedRequests, clientAssertions] = await Promise.all([
+export async function sweepExpired (storage: Storage, now: number, eventsKeepDays = DEFAULT_EVENTS_KEEP_DAYS): Promise<Swept> {
+  const [sessions, codes, upstreamTransactions, grants, revocations, outbox, accountLinks, unconfirmedFactors, passkeyChallenges, unusedRegistrations, deviceCodes, pushedRequests, clientAssertions, securityEvents] = await Promise.all([
     storage.sessions.purgeExpired(now),
     storage.codes.purgeExpired(now, REDEEMED_CODE_RETENTION_SECONDS),
     storage.upstreamTransactions.purgeExpired(now),
@@ -59,18 +62,19 @@ export async function sweepExpired (storage: Storage, now: number): Promise<Swep
     storage.clients.purgeUnusedRegistrations(now - UNUSED_REGISTRATION_SECONDS),
     storage.deviceCodes.purgeExpired(now),
     storage.pushedRequests.purgeExpired(now),
-    storage.clientAssertions.purgeExpired(now)
+    storage.clientAssertions.purgeExpired(now),
+    storage.securityEvents.purge((now - eventsKeepDays * 86_400) * 1000, EVENTS_KEEP_ROWS)
   ])
-  return { sessions, codes, upstreamTransactions, grants, revocations, outbox, accountLinks, unconfirmedFactors, passkeyChallenges, unusedRegistrations, deviceCodes, pushedRequests, clientAssertions }
+  return { sessions, codes, upstreamTransactions, grants, revocations, outbox, accountLinks, unconfirmedFactors, passkeyChallenges, unusedRegistrations, deviceCodes, pushedRequests, clientAssertions, securityEvents }
 }
 
 /**
  * One round of the schedule: sweep when this instance claims the round (one instance of several does; a round
  * is at least half an interval after the last one, so late timers never make two rounds of one), then count.
  */
-export async function sweepRound (storage: Storage, input: { now: number, intervalSeconds: number }): Promise<SweepRound> {
+export async function sweepRound (storage: Storage, input: { now: number, intervalSeconds: number, eventsKeepDays?: number }): Promise<SweepRound> {
   const { now, intervalSeconds } = input
   const claimed = await storage.housekeeping.claim(SWEEP_JOB, now, Math.ceil(intervalSeconds / 2))
-  const swept = claimed ? await sweepExpired(storage, now) : undefined
+  const swept = claimed ? await sweepExpired(storage, now, input.eventsKeepDays) : undefined
   return { swept, rows: await storage.housekeeping.tableRows() }
 }

@@ -335,6 +335,7 @@ export async function withReadCache (inner: Storage, options: CacheOptions, bus?
     deviceCodes: inner.deviceCodes,
     pushedRequests: inner.pushedRequests,
     clientAssertions: inner.clientAssertions,
+    securityEvents: inner.securityEvents,
     ping: () => inner.ping(),
     poolStats: inner.poolStats,
     async close () {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { SigningAlg } from '../../schemas/vocabulary.js'
-import type { AccountLink, FactorKind, UserFactor, AccountLinkPurpose, Client, OutboxMessage, ClientPatch, NewClient, GrantType, Grant, Identity, ImportedUser, ProviderClaims, ProviderPatch, RefreshToken, RequestedClaims, RegistrationToken, Resource, SigningKey, UpstreamProvider, UpstreamTransaction, PasskeyChallenge, PasskeyCeremony, User, UserClaims, UserPatch, DeviceCode, DeviceCodeStatus, PushedParameters, PushedRequest, PushedRequestState, TokenEndpointAuthMethod } from './types.js'
+import type { AccountLink, FactorKind, UserFactor, AccountLinkPurpose, Client, OutboxMessage, ClientPatch, NewClient, GrantType, Grant, Identity, ImportedUser, ProviderClaims, ProviderPatch, RefreshToken, RequestedClaims, RegistrationToken, Resource, SigningKey, UpstreamProvider, UpstreamTransaction, PasskeyChallenge, PasskeyCeremony, User, UserClaims, UserPatch, DeviceCode, DeviceCodeStatus, PushedParameters, PushedRequest, PushedRequestState, TokenEndpointAuthMethod, StoredSecurityEvent } from './types.js'
 
 /**
  * Row ⇄ entity mapping shared by both backends: the column names are the same, and the few type
@@ -395,3 +395,19 @@ export const toPushedRequest = (r: Row): PushedRequest => ({
   startedAt: numOrNull(r.started_at),
   expiresAt: num(r.expires_at)
 })
+
+/** A stored row as the store's callers see it (details parsed back). */
+export function toStoredSecurityEvent (row: Record<string, unknown>): StoredSecurityEvent {
+  const text = (v: unknown): string | null => v === null || v === undefined ? null : String(v)
+  return {
+    id: Number(row.id),
+    at: Number(row.at),
+    type: String(row.type),
+    user: text(row.user),
+    clientId: text(row.client_id),
+    actor: text(row.actor),
+    target: text(row.target),
+    ip: text(row.ip),
+    details: (typeof row.details === 'string' ? JSON.parse(row.details) : row.details ?? {}) as Record<string, unknown>
+  }
+}

@@ -469,6 +469,7 @@ export interface Storage {
   deviceCodes: DeviceCodeStore
   pushedRequests: PushedRequestStore
   clientAssertions: ClientAssertionStore
+  securityEvents: SecurityEventStore
   /** Resolves when the database answers; rejects with StoreUnavailableError otherwise. */
   ping (): Promise<void>
   /** Connection-pool use, for /metrics (PostgreSQL; SQLite has no pool). */
@@ -764,8 +765,54 @@ export interface UpstreamTransactionStore {
 }
 
 /** The tables that grow with use, whose row counts /metrics shows (`gatehouse_table_rows`). */
-export const GROWING_TABLES = ['sessions', 'session_clients', 'authorization_codes', 'upstream_transactions', 'consents', 'grants', 'refresh_tokens', 'revocations', 'outbox', 'account_links', 'passkey_challenges', 'device_codes', 'pushed_requests'] as const
+export const GROWING_TABLES = ['sessions', 'session_clients', 'authorization_codes', 'upstream_transactions', 'consents', 'grants', 'refresh_tokens', 'revocations', 'outbox', 'account_links', 'passkey_challenges', 'device_codes', 'pushed_requests', 'security_events'] as const
 export type GrowingTable = typeof GROWING_TABLES[number]
+
+/**
+ * A security event as stored (lib/ops/event-records.ts makes it from a SecurityEvent; docs/operating.md): never a
+ * secret, as no event carries one. `user` is the user's id when the event names one (`userId`), or the digest of
+ * the username (lib/ops/events.ts usernameDigest) when the event carries the name as typed (login_failed …), so a
+ * password typed into the username field is never stored. `details` holds the event's other fields.
+ */
+export interface NewSecurityEvent {
+  /** Milliseconds since the epoch. */
+  at: number
+  type: string
+  user: string | null
+  clientId: string | null
+  /** The administrator (admin_change, invitation_sent, factors_reset). */
+  actor: string | null
+  target: string | null
+  ip: string | null
+  details: Record<string, unknown>
+}
+
+export interface StoredSecurityEvent extends NewSecurityEvent {
+  /** Grows with each event stored (newest first is highest first): the paging cursor. */
+  id: number
+}
+
+/** Which events to list: each given filter must match; `users` matches any of its values in the `user` column. */
+export interface SecurityEventFilter {
+  type?: string
+  users?: string[]
+  /** With `users`: events whose `target` is this match too (an admin_change names the user it changed by username). */
+  orTarget?: string
+  clientId?: string
+  /** Only events with an id below this one (the next page of a newest-first list). */
+  before?: number
+  limit: number
+}
+
+/** Recent security events (plugins/events.ts writes them in batches; the sweep bounds them). */
+export interface SecurityEventStore {
+  /** Stores the events in one transaction, in order (ids grow in that order). */
+  append (events: NewSecurityEvent[]): Promise<void>
+  /** Newest first (by id), at most `limit`. */
+  list (filter: SecurityEventFilter): Promise<StoredSecurityEvent[]>
+  /** Deletes events older than `before` (ms) and all but the newest `keep`; returns how many went. */
+  purge (before: number, keep: number): Promise<number>
+}
 
 /** What keeps the tables bounded (lib/ops/sweep.ts): who sweeps this round, and how big the tables are. */
 export interface HousekeepingStore {

@@ -18,6 +18,7 @@ import providers from './providers.js'
 import resources from './resources.js'
 import invitations from './invitations.js'
 import keys from './keys.js'
+import events from './events.js'
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -36,7 +37,8 @@ declare module 'fastify' {
 
 /**
  * The admin console (docs/console.md): one encapsulated context whose pages are a file each (dashboard.ts, users.ts,
- * clients.ts, providers.ts, resources.ts, invitations.ts, keys.ts, sign-in.ts; views/console/<page>.eta). What it adds
+ * clients.ts, providers.ts, resources.ts, invitations.ts, keys.ts, events.ts,
+ * sign-in.ts; views/console/<page>.eta). What it adds
  * to the browser pages' machinery (plugins/browser-session.ts: cookies, CSRF on every `browser: 'form'` route) is its
  * session: every route here needs a live console session (lib/console/sessions.ts), checked before anything else;
  * without one a page starts the sign-in (a 303 to /authorize as the `gatehouse-console` client, lib/console/sign-in.ts)
@@ -105,7 +107,7 @@ const consolePages: FastifyPluginAsync = async (fastify) => {
     return this.page(`console/${name}`, { ...data, me: this.request.consoleSession?.user, csrf: this.csrfToken() }, options)
   })
 
-  for (const page of [signIn, dashboard, users, clients, providers, resources, invitations, keys]) await fastify.register(page, { sessions, box, names })
+  for (const page of [signIn, dashboard, users, clients, providers, resources, invitations, keys, events]) await fastify.register(page, { sessions, box, names })
 }
 
 export default consolePages

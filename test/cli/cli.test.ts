@@ -165,6 +165,27 @@ t.test('keys rotate prints the new kid, which the JWKS publishes; keys list prin
   t.same(api.json(), listed, 'the same JSON as GET /admin/keys')
 })
 
+t.test('events list: the events a server stored, filtered and paged as GET /admin/events; a bad filter exits 1', async (t) => {
+  const DATABASE_URL = await sharedDatabaseUrl(t)
+  const app = await build(t, { DATABASE_URL })
+  const dora = await app.users.create({ username: 'dora', passwordHash: null })
+  app.events.emit({ type: 'consent_revoked', userId: dora.id, clientId: 'app', ip: '192.0.2.1', grants: 1 })
+  app.events.emit({ type: 'login_failed', username: 'dora', clientId: 'web', ip: '192.0.2.2' })
+  app.events.emit({ type: 'key_rotated', kid: 'k1', activatesAt: 1 })
+  await app.events.flush()
+  const all = ok(t, await cli(['events', 'list'], { DATABASE_URL }), 'events list')
+  t.same(all.events.map((e: { type: string }) => e.type), ['key_rotated', 'login_failed', 'consent_revoked'])
+  t.equal(all.next_before, null)
+  t.same(ok(t, await cli(['events', 'list', '--user', 'dora'], { DATABASE_URL }), '--user').events.map((e: { type: string }) => e.type), ['login_failed', 'consent_revoked'])
+  t.match(ok(t, await cli(['events', 'list', '--client', 'app'], { DATABASE_URL }), '--client').events, [{ type: 'consent_revoked', username: 'dora' }])
+  t.same(ok(t, await cli(['events', 'list', '--type', 'key_rotated'], { DATABASE_URL }), '--type').events.map((e: { details: unknown }) => e.details), [{ kid: 'k1', activatesAt: 1 }])
+  const first = ok(t, await cli(['events', 'list', '--limit', '2'], { DATABASE_URL }), '--limit')
+  t.equal(first.events.length, 2)
+  t.same(ok(t, await cli(['events', 'list', '--limit', '2', '--before', String(first.next_before)], { DATABASE_URL }), '--before').events.map((e: { type: string }) => e.type), ['consent_revoked'])
+  fails(t, await cli(['events', 'list', '--type', 'nothing'], { DATABASE_URL }), 'an unknown type', /type: not a security event type/)
+  fails(t, await cli(['events', 'list', '--limit', '0'], { DATABASE_URL }), 'a bad limit', /limit/)
+})
+
 t.test('bad commands and bad environment', async (t) => {
   const DATABASE_URL = await sharedDatabaseUrl(t)
   fails(t, await cli(['frobnicate'], { DATABASE_URL }), 'unknown command', /frobnicate/)

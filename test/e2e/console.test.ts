@@ -159,6 +159,21 @@ t.test('the console in Chromium: TOTP sign-in, create, search, disable (tokens d
   t.match(await page.getByRole('status').innerText(), /starts signing at/)
   t.equal(await page.getByRole('cell', { name: 'next (published, not signing yet)' }).count(), 2, 'a new key of each algorithm, not signing yet')
   t.equal(await drawBothWidths(page, 'keys'), 0, 'the keys page fits 390 px')
+  const rotatedKid = new URL(page.url()).searchParams.get('rotated') ?? 'no kid in the URL'
+  // Security events: the changes above, stored; filtered by user (dora was disabled); the page fits 390 px.
+  await app.events.flush()
+  await page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: 'Events' }).click()
+  t.match(await page.content(), /admin_change/)
+  t.equal(await drawBothWidths(page, 'events'), 0, 'the events page fits 390 px')
+  await page.getByLabel('User').fill('dora')
+  await Promise.all([page.waitForURL(/\/console\/events\?.*user=dora/), page.getByRole('button', { name: 'Filter' }).click()])
+  t.match(await page.content(), /root → dora/, 'dora\'s events: the administrator disabling her')
+  // Find the key rotation: filtered by its type, the event names the key the page announced.
+  await page.getByLabel('User').fill('')
+  await page.getByLabel('Type').selectOption('key_rotated')
+  await Promise.all([page.waitForURL(/\/console\/events\?.*type=key_rotated/), page.getByRole('button', { name: 'Filter' }).click()])
+  t.equal(await page.locator('tbody tr').count(), 1, 'one key_rotated event')
+  t.match(await page.locator('tbody').innerText(), rotatedKid, 'naming the new key')
 
   // Sign out: the console session is gone, so /console starts a sign-in again.
   const consoleWithoutFollowing = async () => await page.request.get(`${issuer}/console`, { maxRedirects: 0 })

@@ -35,7 +35,7 @@ t.test('migrations: five instances opening a fresh schema at once apply it once,
   t.same(versions.map((r) => r.version), postgresMigrations.map((_, i) => i + 1), 'each version recorded once')
   const tables = await adminQuery('SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY table_name', [schema])
   t.same(tables.map((r) => r.table_name),
-    ['account_links', 'authorization_codes', 'client_assertion_jtis', 'clients', 'consents', 'device_codes', 'grants', 'housekeeping', 'key_instances', 'outbox', 'passkey_challenges', 'pushed_requests', 'recovery_codes', 'refresh_tokens', 'registration_tokens', 'resources', 'revocations', 'schema_migrations', 'session_clients', 'sessions', 'signing_keys', 'upstream_identities', 'upstream_providers', 'upstream_transactions', 'user_factors', 'user_tombstones', 'users'])
+    ['account_links', 'authorization_codes', 'client_assertion_jtis', 'clients', 'consents', 'device_codes', 'grants', 'housekeeping', 'key_instances', 'outbox', 'passkey_challenges', 'pushed_requests', 'recovery_codes', 'refresh_tokens', 'registration_tokens', 'resources', 'revocations', 'schema_migrations', 'security_events', 'session_clients', 'sessions', 'signing_keys', 'upstream_identities', 'upstream_providers', 'upstream_transactions', 'user_factors', 'user_tombstones', 'users'])
 
   const again = await openPostgres(url)
   t.equal((await adminQuery(`SELECT COUNT(*)::int AS n FROM ${schema}.schema_migrations`))[0]!.n, postgresMigrations.length,

@@ -22,6 +22,7 @@ import { PostgresRegistrationTokenStore } from './registration-tokens.js'
 import { PostgresDeviceCodeStore } from './device-codes.js'
 import { PostgresPushedRequestStore } from './pushed-requests.js'
 import { PostgresClientAssertionStore } from './client-assertions.js'
+import { PostgresSecurityEventStore } from './security-events.js'
 
 /**
  * INT8 (BIGINT, COUNT(*)) as a JS number instead of node-postgres' default string. Unix seconds and row
@@ -92,6 +93,7 @@ export async function openPostgres (databaseUrl: string, clock: Clock = systemCl
     deviceCodes: new PostgresDeviceCodeStore(db),
     pushedRequests: new PostgresPushedRequestStore(db),
     clientAssertions: new PostgresClientAssertionStore(db),
+    securityEvents: new PostgresSecurityEventStore(db),
     async ping () {
       try {
         // A table of ours, not just SELECT 1: a database dropped and re-created empty is not ready either.

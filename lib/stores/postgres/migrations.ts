@@ -397,7 +397,24 @@ export const postgresMigrations: string[] = [
      expires_at BIGINT NOT NULL,
      PRIMARY KEY (client_id, jti)
    );
-   CREATE INDEX client_assertion_jtis_expiry ON client_assertion_jtis (expires_at);`
+   CREATE INDEX client_assertion_jtis_expiry ON client_assertion_jtis (expires_at);`,
+  // Recent security events: see the SQLite migration of the same number. "user" is a reserved word here: quoted.
+  `CREATE TABLE security_events (
+     id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+     at BIGINT NOT NULL,
+     type TEXT COLLATE "C" NOT NULL,
+     "user" TEXT COLLATE "C",
+     client_id TEXT COLLATE "C",
+     actor TEXT,
+     target TEXT,
+     ip TEXT,
+     details JSONB NOT NULL
+   );
+   CREATE INDEX security_events_at ON security_events (at);
+   CREATE INDEX security_events_type ON security_events (type, id);
+   CREATE INDEX security_events_user ON security_events ("user", id);
+   CREATE INDEX security_events_client ON security_events (client_id, id);
+   CREATE INDEX security_events_target ON security_events (target, id);`
 ]
 
 /**

@@ -21,6 +21,7 @@ import { SqliteRegistrationTokenStore } from './registration-tokens.js'
 import { SqliteDeviceCodeStore } from './device-codes.js'
 import { SqlitePushedRequestStore } from './pushed-requests.js'
 import { SqliteClientAssertionStore } from './client-assertions.js'
+import { SqliteSecurityEventStore } from './security-events.js'
 
 /** `sqlite:PATH` (relative to the working directory) or `sqlite::memory:`. */
 export function sqlitePath (databaseUrl: string): string {
@@ -62,6 +63,7 @@ export function openSqlite (databaseUrl: string, clock: Clock = systemClock): St
     deviceCodes: new SqliteDeviceCodeStore(db),
     pushedRequests: new SqlitePushedRequestStore(db),
     clientAssertions: new SqliteClientAssertionStore(db),
+    securityEvents: new SqliteSecurityEventStore(db),
     async ping () { db.prepare('SELECT 1').get() },
     async close () { if (db.open) db.close() }
   }

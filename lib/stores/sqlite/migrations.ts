@@ -448,5 +448,24 @@ export const sqliteMigrations: string[] = [
      expires_at INTEGER NOT NULL,
      PRIMARY KEY (client_id, jti)
    );
-   CREATE INDEX client_assertion_jtis_expiry ON client_assertion_jtis (expires_at);`
+   CREATE INDEX client_assertion_jtis_expiry ON client_assertion_jtis (expires_at);`,
+  // Recent security events (plugins/events.ts, docs/operating.md): written in batches off the request path, listed newest
+  // first by id (the paging cursor) and filtered by type, user (an id, or a username's digest), client; bounded by the sweep
+  // (30 days, at most so many rows). The filters' indexes end in id, the order the list reads them in; (at) serves the purge. `details`: the event's other fields as JSON, never a secret.
+  `CREATE TABLE security_events (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     at INTEGER NOT NULL,
+     type TEXT NOT NULL,
+     user TEXT,
+     client_id TEXT,
+     actor TEXT,
+     target TEXT,
+     ip TEXT,
+     details TEXT NOT NULL
+   );
+   CREATE INDEX security_events_at ON security_events (at);
+   CREATE INDEX security_events_type ON security_events (type, id);
+   CREATE INDEX security_events_user ON security_events (user, id);
+   CREATE INDEX security_events_client ON security_events (client_id, id);
+   CREATE INDEX security_events_target ON security_events (target, id);`
 ]

@@ -78,7 +78,13 @@ t.test('sweepExpired deletes what expired by now in every expiring table, and no
   await storage.factors.create({ ...app, id: 'f-started', createdAt: now - 60, confirmedAt: null }, 5)
   await storage.factors.create({ ...app, id: 'f-confirmed', createdAt: now - 10 * UNCONFIRMED_FACTOR_SECONDS, confirmedAt: now - 10 * UNCONFIRMED_FACTOR_SECONDS }, 5)
 
-  t.same(await sweepExpired(storage, now), { sessions: 1, codes: 2, upstreamTransactions: 1, grants: 0, revocations: 1, outbox: 1, accountLinks: 1, unconfirmedFactors: 1, passkeyChallenges: 1, unusedRegistrations: 0, deviceCodes: 1, pushedRequests: 1, clientAssertions: 0 })
+  // Security events: one past EVENTS_KEEP_DAYS (30 by default), one just within.
+  const stored = { type: 'login_failed', user: null, clientId: null, actor: null, target: null, ip: null, details: {} }
+  await storage.securityEvents.append([{ ...stored, at: (now - 30 * 86_400) * 1000 - 1 }, { ...stored, at: (now - 30 * 86_400) * 1000 }])
+
+  t.same(await sweepExpired(storage, now), { sessions: 1, codes: 2, upstreamTransactions: 1, grants: 0, revocations: 1, outbox: 1, accountLinks: 1, unconfirmedFactors: 1, passkeyChallenges: 1, unusedRegistrations: 0, deviceCodes: 1, pushedRequests: 1, clientAssertions: 0, securityEvents: 1 })
+  t.equal((await storage.securityEvents.list({ limit: 10 })).length, 1, 'an event within its days stays')
+  t.equal(await sweepExpired(storage, now, 1).then((s) => s.securityEvents), 1, 'EVENTS_KEEP_DAYS=1: that one goes too')
   t.same((await storage.factors.list(u1.id)).map((f) => f.id).sort(), ['f-confirmed', 'f-started'], 'an enrolment in progress and a confirmed app stay')
   t.equal(await storage.outbox.pending(), 1, 'a message still waiting is never swept, however old')
   t.ok(await storage.sessions.find('live', now))
@@ -91,7 +97,7 @@ t.test('sweepExpired deletes what expired by now in every expiring table, and no
   t.ok(await storage.passkeyChallenges.consume('live', 'b', now), 'a challenge still good stays')
   t.ok(await storage.deviceCodes.find('live'), 'a device code still good stays')
   t.ok(await storage.pushedRequests.start('live', 'tv', now, now + 600), 'a pushed request still good stays')
-  t.same(await sweepExpired(storage, now), { sessions: 0, codes: 0, upstreamTransactions: 0, grants: 0, revocations: 0, outbox: 0, accountLinks: 0, unconfirmedFactors: 0, passkeyChallenges: 0, unusedRegistrations: 0, deviceCodes: 0, pushedRequests: 0, clientAssertions: 0 }, 'a second sweep finds nothing')
+  t.same(await sweepExpired(storage, now), { sessions: 0, codes: 0, upstreamTransactions: 0, grants: 0, revocations: 0, outbox: 0, accountLinks: 0, unconfirmedFactors: 0, passkeyChallenges: 0, unusedRegistrations: 0, deviceCodes: 0, pushedRequests: 0, clientAssertions: 0, securityEvents: 0 }, 'a second sweep finds nothing')
 })
 
 t.test('sweepRound: one claim per half interval; every round counts the tables', async (t) => {
