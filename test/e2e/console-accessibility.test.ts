@@ -45,6 +45,9 @@ const CONSOLE_PAGES: ReadonlyArray<{ name: string, reach: (walk: Walk) => Promis
   { name: 'invitations', reach: async ({ page, issuer }) => { await page.goto(`${issuer}/console/invitations`) } },
   { name: 'signing keys', reach: async ({ page, issuer }) => { await page.goto(`${issuer}/console/keys`) } },
   { name: 'signing keys, rotated (status)', reach: async ({ page }) => { await submit(page, 'Rotate keys') } },
+  { name: 'events', reach: async ({ app, page, issuer }) => { await app.events.flush(); await page.goto(`${issuer}/console/events`) } },
+  { name: 'events, filtered by user', reach: async ({ page, issuer }) => { await page.goto(`${issuer}/console/events?user=dora`) } },
+  { name: 'events, a refused filter (alert)', reach: async ({ page, issuer }) => { await page.goto(`${issuer}/console/events?type=no_such_type`) } },
   { name: 'error (404)', reach: async ({ page, issuer }) => { await page.goto(`${issuer}/console/users/nobody-of-that-name`) } },
   { name: 'refused (403, not an administrator)', reach: async ({ t, app, issuer }) => await refusedPage(t, app, issuer) },
   { name: 'signed-out', reach: async ({ page, issuer }) => { await page.goto(`${issuer}/console`); await submit(page, 'Sign out') } }
@@ -105,7 +108,7 @@ t.test('every console page and the sign-in on the way: no serious or critical ax
   await addClient(app, 'billing', { grantTypes: ['authorization_code', 'refresh_token'], redirectUris: ['https://billing.example.test/cb'], scope: 'items:read' })
   await createProvider({ storage: app.storage, config: app.config }, { name: 'corp', issuer: 'https://login.corp.example', clientId: 'gatehouse', clientSecret: 'corp secret 1', displayName: 'Corp SSO' })
   await addResource({ storage: app.storage, audience: app.config.issuer }, { uri: 'https://api.example.test/items', name: 'Items API', scope: 'items:read items:write' })
-  const { page, problems } = await openBrowser(t, { expectedStatus: /^(403|404|409)$/ })
+  const { page, problems } = await openBrowser(t, { expectedStatus: /^(400|403|404|409)$/ })
 
   // The sign-in the console goes through: the login page, then the second-factor page.
   await page.goto(`${issuer}/console`)
@@ -121,7 +124,7 @@ t.test('every console page and the sign-in on the way: no serious or critical ax
   // Keyboard only, from the overview: the skip link first, then every link of the navigation, in order, each with a
   // focus ring of at least 3:1 in both schemes; the skip link moves the focus to the main content.
   const navigation = await page.getByRole('navigation', { name: 'Console' }).getByRole('link').allInnerTexts()
-  t.same(navigation, ['Overview', 'Users', 'Clients', 'Providers', 'Resources', 'Invitations', 'Signing keys'], 'the navigation\'s links')
+  t.same(navigation, ['Overview', 'Users', 'Clients', 'Providers', 'Resources', 'Invitations', 'Signing keys', 'Events'], 'the navigation\'s links')
   for (const colorScheme of SCHEMES) {
     await page.emulateMedia({ colorScheme })
     await page.goto(`${issuer}/console`)
