@@ -4,6 +4,7 @@ import { keys } from './keys.js'
 import { openapi } from './openapi.js'
 import { providers } from './providers.js'
 import { resources } from './resources.js'
+import { serve } from './serve.js'
 import { registrationTokens } from './registration-tokens.js'
 import { users } from './users.js'
 
@@ -11,7 +12,7 @@ import { users } from './users.js'
  * Every command of `gatehouse`, by group, in the order help text and docs/cli.md list them: the one table
  * that dispatch (cli/index.ts), `--help` (cli/help.ts) and the reference (scripts/docs.mjs) all read.
  */
-export const COMMAND_GROUPS: readonly CommandGroup[] = [users, clients, registrationTokens, providers, resources, keys, openapi]
+export const COMMAND_GROUPS: readonly CommandGroup[] = [users, clients, registrationTokens, providers, resources, keys, openapi, serve]
 
 export function findGroup (name: string): CommandGroup | undefined {
   return COMMAND_GROUPS.find((g) => g.name === name)
