@@ -64,7 +64,7 @@ export function cliPage (groups, { commandLines, flagLabel }) {
     '',
     'For operators: every `gatehouse` command, with its flags. `gatehouse` is the command of the package',
     '`@gatehouse/server` (`bin/gatehouse.js`): on the PATH after `npm install -g @gatehouse/server`, or run without',
-    'installing as `npx @gatehouse/server …` ([deploy.md](deploy.md)). In a checkout, `npm exec -- gatehouse …` uses the',
+    'installing as `npx @gatehouse/server …` ([deploy.md](deploy.md)). In a checkout, `node bin/gatehouse.js …` uses the',
     'checkout\'s copy. Never type a bare `npx gatehouse` outside a folder that has it installed: the unscoped name',
     '`gatehouse` on the npm registry is an unrelated package.',
     '',

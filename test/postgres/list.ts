@@ -159,6 +159,5 @@ export const onceOnly: Readonly<Record<string, string>> = {
   'stores/postgres-refuses.test.ts': 'PostgreSQL only already: it creates, refuses and drops a database of its own',
   'examples/mcp-server.test.ts': 'the example MCP server with tokens signed by Gatehouse\'s key; Gatehouse only serves its JWKS and metadata, which run on PostgreSQL in resource-server/plugin.test.ts',
   'resource-server/package.test.ts': 'packs and installs the resource-server package and verifies a token in a service of its own; Gatehouse only serves its metadata and JWKS, which run on PostgreSQL in resource-server/plugin.test.ts',
-  'package/tarball.test.ts': 'SQLite only: it installs the packed tarball with --omit=dev and runs its gatehouse command on a SQLite file; what the CLI and /token do runs on PostgreSQL in cli/ and routes/token/',
   'plugins/views.test.ts': 'which folder each page template is read from (VIEWS_DIR or views/); the sign-in and logout it drives run on PostgreSQL in routes/browser/'
 }
