@@ -6,6 +6,7 @@ import { keys } from './keys.js'
 import { openapi } from './openapi.js'
 import { providers } from './providers.js'
 import { resources } from './resources.js'
+import { serve } from './serve.js'
 import { registrationTokens } from './registration-tokens.js'
 import { users } from './users.js'
 
@@ -13,7 +14,7 @@ import { users } from './users.js'
  * Every command of `gatehouse`, by group, in the order help text and docs/cli.md list them: the one table
  * that dispatch (cli/index.ts), `--help` (cli/help.ts) and the reference (scripts/docs.mjs) all read.
  */
-export const COMMAND_GROUPS: readonly CommandGroup[] = [init, users, clients, registrationTokens, providers, resources, keys, events, openapi]
+export const COMMAND_GROUPS: readonly CommandGroup[] = [init, serve, users, clients, registrationTokens, providers, resources, keys, events, openapi]
 
 export function findGroup (name: string): CommandGroup | undefined {
   return COMMAND_GROUPS.find((g) => g.name === name)

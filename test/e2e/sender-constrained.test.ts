@@ -51,7 +51,7 @@ async function ordersService (t: Test, issuer: string) {
   const base = `http://127.0.0.1:${port}`
   const rs = Fastify({ logger: false })
   t.teardown(() => rs.close())
-  const plugin = (await import('gatehouse/resource-server') as typeof import('../../resource-server/index.js')).default
+  const plugin = (await import('@gatehouse/server/resource-server') as typeof import('../../resource-server/index.js')).default
   await rs.register(plugin, { issuer, audience: issuer, publicUrl: base })
   rs.get('/orders', { onRequest: [rs.authenticate, rs.requireScope('orders:read')] }, async (request) => ({ sub: request.user.sub, jkt: request.user.cnf?.jkt ?? null }))
   await rs.listen({ port, host: '127.0.0.1' })

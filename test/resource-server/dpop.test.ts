@@ -15,7 +15,7 @@ const PASSWORD = 'correct horse battery staple'
 const ALGS = `algs="${DPOP_SIGNING_ALGS.join(' ')}"`
 
 async function plugin () {
-  return (await import('gatehouse/resource-server') as typeof import('../../resource-server/index.js')).default
+  return (await import('@gatehouse/server/resource-server') as typeof import('../../resource-server/index.js')).default
 }
 
 interface Reply { status: number, headers: Record<string, string | string[] | undefined>, body: string }

@@ -2,7 +2,7 @@ import { REPO_ROOT } from '../support/paths.js'
 import t, { type Test } from 'tap'
 import Fastify, { type FastifyInstance } from 'fastify'
 import { generateKeyPairSync, randomUUID, type KeyObject } from 'node:crypto'
-import { readFileSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { SignJWT, type JWTPayload } from 'jose'
 import { addUser, build, buildListening, freePort, FORM, form } from '../support/helper.js'
@@ -10,10 +10,10 @@ import { bearer, spawnNode } from '../support/oauth.js'
 import type { ResourceServerOptions } from '../../resource-server/index.js'
 import { DPOP_SIGNING_ALGS } from '../../lib/oauth/dpop-proof.js'
 
-// gatehouse/resource-server: another Fastify service accepting Gatehouse's tokens, imported the way that
+// @gatehouse/server/resource-server (also gatehouse/resource-server): another Fastify service accepting Gatehouse's tokens, imported the way that
 // service would, through the package's `exports` (Node resolves the package's own name from inside it).
 
-const PACKAGE_ENTRY = 'gatehouse/resource-server'
+const PACKAGE_ENTRY = '@gatehouse/server/resource-server'
 const ROOT = REPO_ROOT
 const AUDIENCE = 'https://orders.test'
 const PASSWORD = 'correct horse battery staple'
@@ -271,8 +271,19 @@ t.test('the built package: npm pack carries every export target and the CLI, and
   }
   t.notOk([...files].some((f) => f.startsWith('dist/test/')), 'and no tests')
 
-  // A service's own code, type-checked against the package's declarations (resolved through `exports`).
+  // A service's own code, type-checked against the package's declarations (resolved through `exports`), under
+  // both names: `gatehouse/…` as a project has it whose node_modules/gatehouse is this package (a checkout linked
+  // there, or `npm install gatehouse@npm:@gatehouse/server`), `@gatehouse/server/…` through the package's own name.
   const dir = t.testdir({
+    'scoped.ts': `import Fastify from 'fastify'
+import gatehouseAuth from '@gatehouse/server/resource-server'
+import { fp, type JwtUser } from '@gatehouse/server/extension'
+
+const app = Fastify()
+await app.register(gatehouseAuth, { issuer: 'https://auth.example.com', audience: 'https://orders.example.com' })
+export const claims = (user: JwtUser): string => user.sub
+export const plugin = fp(async () => {}, { name: 'scoped' })
+`,
     'service.ts': `import Fastify from 'fastify'
 import gatehouseAuth from 'gatehouse/resource-server'
 
@@ -299,9 +310,11 @@ const route: FastifyPluginAsync = async (fastify) => {
 export default route
 `
   })
+  mkdirSync(join(dir, 'node_modules'))
+  symlinkSync(ROOT, join(dir, 'node_modules', 'gatehouse'), 'dir')
   writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({
     compilerOptions: { strict: true, module: 'NodeNext', moduleResolution: 'NodeNext', target: 'ES2022', lib: ['ES2023'], types: ['node'], skipLibCheck: true, noEmit: true },
-    include: ['service.ts', 'route.ts']
+    include: ['service.ts', 'route.ts', 'scoped.ts']
   }))
   const tsc = spawnNode([join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(dir, 'tsconfig.json')], { PATH: process.env.PATH ?? '' })
   let output = ''
