@@ -51,7 +51,7 @@ export const CreateProvider = Type.Object({
   check_discovery: Type.Optional(providerFields.check_discovery)
 }, {
   additionalProperties: false,
-  examples: [{ name: 'google', issuer: 'https://accounts.google.com', client_id: '1234.apps.googleusercontent.com', client_secret: 'GOCSPX-…', display_name: 'Google', link_by_email: true, check_discovery: true }]
+  examples: [{ name: 'google', issuer: 'https://accounts.google.com', client_id: '1234.apps.googleusercontent.com', client_secret: 'GOCSPX-…', display_name: 'Google', link_by_email: true }]
 })
 
 export const UpdateProvider = Type.Object({

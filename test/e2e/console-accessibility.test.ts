@@ -36,6 +36,8 @@ const CONSOLE_PAGES: ReadonlyArray<{ name: string, reach: (walk: Walk) => Promis
   { name: 'client-new', reach: async ({ page, issuer }) => { await page.goto(`${issuer}/console/clients/new`) } },
   { name: 'a client', reach: async ({ page, issuer }) => { await page.goto(`${issuer}/console/clients/billing`) } },
   { name: 'client-secret', reach: async ({ page }) => { await submit(page, 'Rotate the secret') } },
+  { name: 'provider-new', reach: async ({ page, issuer }) => { await page.goto(`${issuer}/console/providers/new`) } },
+  { name: 'provider-new, discovery refused (alert)', reach: async ({ page }) => { await refusedDiscovery(page) } },
   { name: 'error (404)', reach: async ({ page, issuer }) => { await page.goto(`${issuer}/console/users/nobody-of-that-name`) } },
   { name: 'refused (403, not an administrator)', reach: async ({ t, app, issuer }) => await refusedPage(t, app, issuer) },
   { name: 'signed-out', reach: async ({ page, issuer }) => { await page.goto(`${issuer}/console`); await submit(page, 'Sign out') } }
@@ -44,6 +46,15 @@ const CONSOLE_PAGES: ReadonlyArray<{ name: string, reach: (walk: Walk) => Promis
 /** Presses the button named `name` and waits for the page it leads to. */
 async function submit (page: Page, name: string) {
   await Promise.all([page.waitForLoadState(), page.getByRole('button', { name, exact: true }).click()])
+}
+
+/** The add-a-provider form with its discovery check ticked, for an issuer on a port nothing listens on: the 400 form. */
+async function refusedDiscovery (page: Page) {
+  await page.locator('#name').fill('corp')
+  await page.locator('#issuer').fill('http://127.0.0.1:1')
+  await page.locator('#client_id').fill('gatehouse')
+  await page.locator('#client_secret').fill('corp secret 1')
+  await submit(page, 'Add')
 }
 
 /** The 403 page of someone without the admin scope who signs in to the console, in a browser of their own. */
@@ -94,7 +105,7 @@ t.test('every console page and the sign-in on the way: no serious or critical ax
   const dora = await addUser(app, 'dora', 'dora password 1', { fullName: 'Dora Explorer', email: 'dora@example.test', scope: 'items:read' })
   await addTotp(app, dora)
   await addClient(app, 'billing', { grantTypes: ['authorization_code', 'refresh_token'], redirectUris: ['https://billing.example.test/cb'], scope: 'items:read' })
-  const { page, problems } = await openBrowser(t, { expectedStatus: /^(403|404|409)$/ })
+  const { page, problems } = await openBrowser(t, { expectedStatus: /^(400|403|404|409)$/ })
 
   // The sign-in the console goes through: the login page, then the second-factor page.
   await page.goto(`${issuer}/console`)
@@ -110,7 +121,7 @@ t.test('every console page and the sign-in on the way: no serious or critical ax
   // Keyboard only, from the overview: the skip link first, then every link of the navigation, in order, each with a
   // focus ring of at least 3:1 in both schemes; the skip link moves the focus to the main content.
   const navigation = await page.getByRole('navigation', { name: 'Console' }).getByRole('link').allInnerTexts()
-  t.same(navigation, ['Overview', 'Users', 'Clients'], 'the navigation\'s links')
+  t.same(navigation, ['Overview', 'Users', 'Clients', 'Providers', 'Resources'], 'the navigation\'s links')
   for (const colorScheme of SCHEMES) {
     await page.emulateMedia({ colorScheme })
     await page.goto(`${issuer}/console`)
