@@ -1,4 +1,6 @@
-import { createProvider, deleteProvider, listIdentities, listProviders, unlinkIdentity, updateProvider, type ProviderPatchInput } from '../lib/admin/providers.js'
+import { createProvider, deleteProvider, listIdentities, listProviders, unlinkIdentity, updateProvider, type ProviderEndpoints, type ProviderPatchInput } from '../lib/admin/providers.js'
+import type { Config } from '../lib/config.js'
+import { UpstreamClients } from '../lib/upstream/client.js'
 import { command, one, readStdin, UsageError, type CommandGroup, type FlagValues } from './command.js'
 
 /** Flags `providers add` and `providers update` share. */
@@ -21,8 +23,15 @@ const PROVIDER_FLAGS = {
   'email-claim': { type: 'string', value: 'C', description: 'the field holding the e-mail address (default email)' },
   'email-verified-claim': { type: 'string', value: 'C', description: 'the field saying the e-mail is verified (OpenID default email_verified; a plain OAuth 2.0 provider\'s e-mail is never treated as verified without it)' },
   'name-claim': { type: 'string', value: 'C', description: 'the field holding the full name (default name)' },
-  'username-claim': { type: 'string', value: 'C', description: 'the field proposing a username for a new user (default preferred_username)' }
+  'username-claim': { type: 'string', value: 'C', description: 'the field proposing a username for a new user (default preferred_username)' },
+  check: { type: 'boolean', description: 'read the provider\'s discovery document now (within UPSTREAM_TIMEOUT_MS), before anything is stored: if that fails, nothing is stored and the CLI says why; update: only when the issuer or an endpoint changes. A plain OAuth 2.0 provider has none' }
 } as const
+
+/** What `--check` calls: a fresh discovery, as a sign-in would do it (lib/upstream/client.ts UpstreamClients.check). */
+function discover (config: Config) {
+  const upstream = new UpstreamClients({ issuer: config.issuer, timeoutMs: config.upstreamTimeoutMs, nowMs: () => Date.now() })
+  return (provider: ProviderEndpoints) => upstream.check(provider)
+}
 
 type ProviderValues = FlagValues<typeof PROVIDER_FLAGS>
 
@@ -55,7 +64,8 @@ async function providerInput (values: ProviderValues, secretRequired: boolean): 
     authorizationEndpoint: values['authorization-endpoint'],
     tokenEndpoint: values['token-endpoint'],
     userinfoEndpoint: values['userinfo-endpoint'],
-    claims: Object.values(claims).some((c) => c !== undefined) ? claims : undefined
+    claims: Object.values(claims).some((c) => c !== undefined) ? claims : undefined,
+    checkDiscovery: values.check ? true : undefined
   }
 }
 
@@ -68,13 +78,15 @@ export const providers: CommandGroup = {
       name: 'add',
       summary: 'register a provider and print it with its redirect_uri (ISSUER/login/NAME/callback), the URL to register at the provider',
       usage: [
-        'NAME --issuer URL --client-id ID --client-secret-stdin [--scope "openid email profile"] [--display-name TEXT] [--link-by-email [--link-linked-accounts]] [--no-create-users]',
+        'NAME --issuer URL --client-id ID --client-secret-stdin [--check] [--scope "openid email profile"] [--display-name TEXT] [--link-by-email [--link-linked-accounts]] [--no-create-users]',
         'NAME --issuer URL --client-id ID --client-secret-stdin --authorization-endpoint URL --token-endpoint URL --userinfo-endpoint URL ' +
           '[--subject-claim C] [--email-claim C] [--email-verified-claim C] [--name-claim C] [--username-claim C]'
       ],
       details: [
         'The first form registers an OpenID provider (endpoints from its discovery document); the second a plain OAuth 2.0 one ' +
-          '(GitHub and the like), whose account is read through the claim mapping. NAME: [a-z0-9][a-z0-9_-]{0,31}. See docs/providers.md.'
+          '(GitHub and the like), whose account is read through the claim mapping. NAME: [a-z0-9][a-z0-9_-]{0,31}. See docs/providers.md.',
+        'With --check the discovery document is read first: on failure nothing is stored and the CLI exits 1 with "discovery failed: …"; ' +
+          'on success the output has "discovery", what the document gave. Without it the document is first read at the first sign-in.'
       ],
       positionals: true,
       flags: PROVIDER_FLAGS,
@@ -84,19 +96,19 @@ export const providers: CommandGroup = {
         if (values['client-id'] === undefined) throw new UsageError('providers add needs --client-id ID')
         const store = await storage()
         const input = await providerInput(values, true)
-        return createProvider({ storage: store, config }, { ...input, name, issuer: values.issuer, clientId: values['client-id'], clientSecret: input.clientSecret ?? '' })
+        return createProvider({ storage: store, config, discover: discover(config) }, { ...input, name, issuer: values.issuer, clientId: values['client-id'], clientSecret: input.clientSecret ?? '' })
       }
     }),
     command({
       name: 'update',
       summary: 'change a provider and print it: each option given replaces what is stored, the others stay',
-      usage: ['NAME [the options of add] [--client-secret-stdin] [--create-users] [--no-link-by-email]'],
+      usage: ['NAME [the options of add] [--client-secret-stdin] [--create-users] [--no-link-by-email] [--check]'],
       positionals: true,
       flags: PROVIDER_FLAGS,
       async run ({ values, positionals }, { config, storage }) {
         const name = one(positionals, 'NAME')
         const store = await storage()
-        return updateProvider({ storage: store, config }, name, await providerInput(values, false))
+        return updateProvider({ storage: store, config, discover: discover(config) }, name, await providerInput(values, false))
       }
     }),
     command({

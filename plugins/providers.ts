@@ -1,7 +1,7 @@
 import fp from 'fastify-plugin'
 import {
   createProvider, deleteProvider, getProvider, listProviders, updateProvider,
-  type ProviderInput, type ProviderPatchInput, type ProviderView
+  type CheckedProviderView, type ProviderEndpoints, type ProviderInput, type ProviderPatchInput, type ProviderView
 } from '../lib/admin/providers.js'
 import { UpstreamClients } from '../lib/upstream/client.js'
 
@@ -13,10 +13,10 @@ declare module 'fastify' {
      * side with each provider's discovered configuration cached.
      */
     providers: {
-      add (input: ProviderInput): Promise<ProviderView>
+      add (input: ProviderInput): Promise<CheckedProviderView>
       list (): Promise<ProviderView[]>
       get (name: string): Promise<ProviderView>
-      update (name: string, patch: ProviderPatchInput): Promise<ProviderView>
+      update (name: string, patch: ProviderPatchInput): Promise<CheckedProviderView>
       remove (name: string): Promise<ProviderView>
       readonly upstream: UpstreamClients
     }
@@ -25,8 +25,9 @@ declare module 'fastify' {
 
 export default fp(async (fastify) => {
   const { storage, config, clock } = fastify
-  const deps = { storage, config }
   const upstream = new UpstreamClients({ issuer: config.issuer, timeoutMs: config.upstreamTimeoutMs, nowMs: () => clock.nowMs() })
+  // A checkDiscovery input reads the document now, as a sign-in would (UpstreamClients.check: never the cache).
+  const deps = { storage, config, discover: (provider: ProviderEndpoints) => upstream.check(provider) }
   fastify.decorate('providers', {
     add: (input: ProviderInput) => createProvider(deps, input),
     list: () => listProviders(deps),

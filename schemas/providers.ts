@@ -27,7 +27,11 @@ const providerFields = {
   authorization_endpoint: Url('plain OAuth 2.0 providers (no discovery): the authorization endpoint'),
   token_endpoint: Url('plain OAuth 2.0: the token endpoint'),
   userinfo_endpoint: Url('plain OAuth 2.0: where the account\'s claims are read (JSON)'),
-  claims: ClaimsInput
+  claims: ClaimsInput,
+  check_discovery: Type.Boolean({
+    description: 'read the provider\'s discovery document now, before anything is stored (default false: at the first sign-in); ' +
+    'a failure is a 400 "discovery failed: …" and nothing is stored. A plain OAuth 2.0 provider has no document: nothing is fetched'
+  })
 }
 
 export const CreateProvider = Type.Object({
@@ -43,7 +47,8 @@ export const CreateProvider = Type.Object({
   authorization_endpoint: Type.Optional(providerFields.authorization_endpoint),
   token_endpoint: Type.Optional(providerFields.token_endpoint),
   userinfo_endpoint: Type.Optional(providerFields.userinfo_endpoint),
-  claims: Type.Optional(providerFields.claims)
+  claims: Type.Optional(providerFields.claims),
+  check_discovery: Type.Optional(providerFields.check_discovery)
 }, {
   additionalProperties: false,
   examples: [{ name: 'google', issuer: 'https://accounts.google.com', client_id: '1234.apps.googleusercontent.com', client_secret: 'GOCSPX-…', display_name: 'Google', link_by_email: true }]
@@ -61,7 +66,8 @@ export const UpdateProvider = Type.Object({
   authorization_endpoint: Type.Optional(Type.String({ maxLength: 2048, description: '"" removes it' })),
   token_endpoint: Type.Optional(Type.String({ maxLength: 2048, description: '"" removes it' })),
   userinfo_endpoint: Type.Optional(Type.String({ maxLength: 2048, description: '"" removes it' })),
-  claims: Type.Optional(providerFields.claims)
+  claims: Type.Optional(providerFields.claims),
+  check_discovery: Type.Optional(Type.Boolean({ description: 'with a new issuer or endpoint: read the discovery document first, as with POST (nothing to check otherwise)' }))
 }, { additionalProperties: false })
 
 export const ProviderView = Type.Object({
@@ -85,7 +91,15 @@ export const ProviderView = Type.Object({
   }),
   redirect_uri: Type.String({ description: 'what to register at the provider: ISSUER/login/{name}/callback' }),
   created_at: Type.Integer(),
-  updated_at: Type.Integer()
+  updated_at: Type.Integer(),
+  discovery: Type.Optional(Type.Object({
+    discovered: Type.Boolean({ description: 'false: a plain OAuth 2.0 provider, which has no discovery document (nothing was fetched; its own endpoints)' }),
+    issuer: Type.String(),
+    authorization_endpoint: NullableString,
+    token_endpoint: NullableString,
+    userinfo_endpoint: NullableString,
+    jwks_uri: NullableString
+  }, { description: 'only in the answer to a POST or PATCH with check_discovery that ran the check: what the provider\'s discovery document gave' }))
 }, {
   $id: 'Provider',
   description: 'An upstream provider as the API shows it (never its client secret)',

@@ -34,13 +34,34 @@ export interface ProviderInput {
   tokenEndpoint?: string
   userinfoEndpoint?: string
   claims?: ProviderClaimsInput
+  /**
+   * Read the provider's discovery document now, before anything is stored (deps.discover): a failure is a 400 and
+   * nothing is stored. Default false: the document is first read at the first sign-in.
+   */
+  checkDiscovery?: boolean
 }
 
 export type ProviderPatchInput = Partial<Omit<ProviderInput, 'name'>>
 
+/** What a discovery check is given: the provider's issuer and endpoints (those of a plain OAuth 2.0 provider, or none). */
+export type ProviderEndpoints = Pick<UpstreamProvider, 'issuer' | 'clientId' | 'authorizationEndpoint' | 'tokenEndpoint' | 'userinfoEndpoint'>
+
+/** What a discovery check found (lib/upstream/client.ts UpstreamClients.check). */
+export interface ProviderDiscovery {
+  /** false: a plain OAuth 2.0 provider, which has no discovery document (nothing was fetched; its own endpoints). */
+  discovered: boolean
+  issuer: string
+  authorization_endpoint: string | null
+  token_endpoint: string | null
+  userinfo_endpoint: string | null
+  jwks_uri: string | null
+}
+
 export interface ProviderAdminDeps {
   storage: Storage
   config: Pick<Config, 'issuer'>
+  /** Reads a provider's discovery document now (UpstreamClients.check); needed only by a `checkDiscovery` input. */
+  discover?: (provider: ProviderEndpoints) => Promise<ProviderDiscovery>
 }
 
 /** Printable text without control characters, 1 to `max` characters. */
@@ -159,11 +180,39 @@ export function toProviderView (provider: UpstreamProvider, issuer: string) {
 }
 
 export type ProviderView = ReturnType<typeof toProviderView>
+/** The answer to a create or update: with `discovery` when a discovery check ran. */
+export type CheckedProviderView = ProviderView & { discovery?: ProviderDiscovery }
 
-export async function createProvider (deps: ProviderAdminDeps, input: ProviderInput): Promise<ProviderView> {
-  const provider = resolve(typeof input.name === 'string' ? input.name : '', input)
+/** Where openid-client reads an issuer's discovery document (OpenID Discovery §4: the path appended). */
+export function discoveryDocumentUrl (issuer: string): string {
+  if (issuer.includes('/.well-known/')) return issuer
+  const url = new URL(issuer)
+  url.pathname = `${url.pathname}/.well-known/openid-configuration`.replace('//', '/')
+  return url.href
+}
+
+/**
+ * The discovery check (checkDiscovery): after the input's own rules, before anything is stored. Its failure is a 400
+ * saying why and what was fetched. A plain OAuth 2.0 provider has nothing to discover (deps.discover says so).
+ */
+async function checkDiscovery (deps: ProviderAdminDeps, provider: ProviderEndpoints): Promise<ProviderDiscovery> {
+  if (!deps.discover) throw new Error('checkDiscovery without deps.discover')
   try {
-    return toProviderView(await deps.storage.providers.create(provider), deps.config.issuer)
+    return await deps.discover(provider)
+  } catch (err) {
+    throw invalidInput(`discovery failed: ${(err as Error).message} (GET ${discoveryDocumentUrl(provider.issuer)})`)
+  }
+}
+
+export async function createProvider (deps: ProviderAdminDeps, input: ProviderInput): Promise<CheckedProviderView> {
+  const provider = resolve(typeof input.name === 'string' ? input.name : '', input)
+  if (input.checkDiscovery !== undefined && typeof input.checkDiscovery !== 'boolean') throw invalidInput('checkDiscovery: true or false')
+  // Not when the name is taken: the store says so first (no call to a provider for a refused name).
+  if (input.checkDiscovery && await deps.storage.providers.find(provider.name)) throw conflict(`provider ${provider.name} already exists`)
+  const discovery = input.checkDiscovery ? await checkDiscovery(deps, provider) : undefined
+  try {
+    const view: CheckedProviderView = toProviderView(await deps.storage.providers.create(provider), deps.config.issuer)
+    return discovery ? { ...view, discovery } : view
   } catch (err) {
     if ((err as Error).name === 'ConflictError') throw conflict(`provider ${provider.name} already exists`)
     throw err
@@ -186,13 +235,22 @@ export async function getProvider (deps: ProviderAdminDeps, name: string): Promi
 }
 
 /** Changes a provider under the same rules as registration (a new client_secret replaces the old one). */
-export async function updateProvider (deps: ProviderAdminDeps, name: string, patch: ProviderPatchInput): Promise<ProviderView> {
+/**
+ * Changes a provider under the same rules as registration (a new client_secret replaces the old one). With
+ * checkDiscovery, the discovery check runs when the issuer or an endpoint changes (before anything is stored);
+ * otherwise there is nothing new to check and the answer has no `discovery`.
+ */
+export async function updateProvider (deps: ProviderAdminDeps, name: string, patch: ProviderPatchInput): Promise<CheckedProviderView> {
   const current = await findProvider(deps.storage, name)
   const next = resolve(current.name, patch, current)
+  if (patch.checkDiscovery !== undefined && typeof patch.checkDiscovery !== 'boolean') throw invalidInput('checkDiscovery: true or false')
+  const moved = (['issuer', 'authorizationEndpoint', 'tokenEndpoint', 'userinfoEndpoint'] as const).some((k) => next[k] !== current[k])
+  const discovery = patch.checkDiscovery && moved ? await checkDiscovery(deps, next) : undefined
   const { name: _name, ...changes } = next
   const updated = await deps.storage.providers.update(current.name, changes)
   if (!updated) throw notFound(`no provider ${current.name}`)
-  return toProviderView(updated, deps.config.issuer)
+  const view: CheckedProviderView = toProviderView(updated, deps.config.issuer)
+  return discovery ? { ...view, discovery } : view
 }
 
 /**

@@ -37,7 +37,9 @@ export function providerInput (fields: ProviderFields): ProviderInput {
     authorizationEndpoint: given(fields, 'authorization_endpoint'),
     tokenEndpoint: given(fields, 'token_endpoint'),
     userinfoEndpoint: given(fields, 'userinfo_endpoint'),
-    claims: claims((name) => given(fields, name))
+    claims: claims((name) => given(fields, name)),
+    // "Check the provider's discovery document now" (ticked by default on the add form).
+    checkDiscovery: ticked(fields, 'check_discovery')
   }
 }
 
@@ -56,6 +58,7 @@ export function providerPatch (fields: ProviderFields): ProviderPatchInput {
     authorizationEndpoint: text(fields, 'authorization_endpoint'),
     tokenEndpoint: text(fields, 'token_endpoint'),
     userinfoEndpoint: text(fields, 'userinfo_endpoint'),
-    claims: claims((name) => text(fields, name))
+    claims: claims((name) => text(fields, name)),
+    checkDiscovery: ticked(fields, 'check_discovery')
   }
 }

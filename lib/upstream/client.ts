@@ -1,6 +1,6 @@
 import * as oidc from 'openid-client'
 import { BoundedLru } from '../limits/lru.js'
-import { isLoopbackHost, providerRedirectUri } from '../admin/providers.js'
+import { isLoopbackHost, providerRedirectUri, type ProviderDiscovery, type ProviderEndpoints } from '../admin/providers.js'
 import type { UpstreamProvider } from '../stores/types.js'
 
 /**
@@ -69,12 +69,16 @@ export function classify (err: unknown): UpstreamFailure {
   return { kind: 'unreachable', detail: short(err instanceof Error ? err.message : err) }
 }
 
-const isPlain = (p: UpstreamProvider): boolean => p.authorizationEndpoint !== null
+const isPlain = (p: ProviderEndpoints): boolean => p.authorizationEndpoint !== null
 
 function isLoopbackUrl (value: string | null): boolean {
   if (value === null) return true
   try { return isLoopbackHost(new URL(value).hostname) } catch { return false }
 }
+
+/** http is allowed only when the issuer and every endpoint are on a loopback host (lib/admin/providers.ts checkProviderUrl). */
+const insecureAllowed = (p: ProviderEndpoints): boolean =>
+  isLoopbackUrl(p.issuer) && isLoopbackUrl(p.authorizationEndpoint) && isLoopbackUrl(p.tokenEndpoint) && isLoopbackUrl(p.userinfoEndpoint)
 
 export interface UpstreamClientOptions {
   /** This server's issuer: the redirect URIs are ISSUER/login/{name}/callback. */
@@ -115,24 +119,50 @@ export class UpstreamClients {
     if (cached && cached.updatedAt === provider.updatedAt) this.#configurations.delete(provider.name)
   }
 
-  async #build (provider: UpstreamProvider): Promise<oidc.Configuration> {
-    const insecure = isLoopbackUrl(provider.issuer) && isLoopbackUrl(provider.authorizationEndpoint) && isLoopbackUrl(provider.tokenEndpoint) && isLoopbackUrl(provider.userinfoEndpoint)
-    let metadata: oidc.ServerMetadata
+  /**
+   * A fresh discovery, as a sign-in would do it (same timeout, http for loopback issuers only) but never cached nor
+   * taken from the cache: for lib/admin/providers.ts (createProvider/updateProvider with checkDiscovery), so a
+   * provider is checked before it is stored. Returns what the document says; a plain OAuth 2.0 provider has no
+   * document, so nothing is fetched and its own endpoints come back (`discovered: false`). Throws UpstreamCallError,
+   * its failure as classify() sorts it.
+   */
+  async check (provider: ProviderEndpoints): Promise<ProviderDiscovery> {
     if (isPlain(provider)) {
-      metadata = {
-        issuer: provider.issuer,
-        authorization_endpoint: provider.authorizationEndpoint ?? undefined,
-        token_endpoint: provider.tokenEndpoint ?? undefined,
-        userinfo_endpoint: provider.userinfoEndpoint ?? undefined
-      }
-    } else {
-      // The discovery document's issuer must equal the registered one exactly (openid-client checks it).
-      const discovered = await oidc.discovery(new URL(provider.issuer), provider.clientId, undefined, oidc.None(), {
-        timeout: this.timeoutSeconds,
-        execute: insecure ? [oidc.allowInsecureRequests] : []
-      })
-      metadata = discovered.serverMetadata()
+      return { discovered: false, issuer: provider.issuer, authorization_endpoint: provider.authorizationEndpoint, token_endpoint: provider.tokenEndpoint, userinfo_endpoint: provider.userinfoEndpoint, jwks_uri: null }
     }
+    try {
+      const m = await this.#discover(provider)
+      return { discovered: true, issuer: m.issuer, authorization_endpoint: m.authorization_endpoint ?? null, token_endpoint: m.token_endpoint ?? null, userinfo_endpoint: m.userinfo_endpoint ?? null, jwks_uri: m.jwks_uri ?? null }
+    } catch (err) {
+      const failure = classify(err)
+      // The commonest mistake (a trailing slash, http for https): say which issuer the document names.
+      const cause = (err as { cause?: { attribute?: unknown, body?: { issuer?: unknown } } }).cause
+      if (err instanceof oidc.ClientError && cause?.attribute === 'issuer' && typeof cause.body?.issuer === 'string') {
+        throw new UpstreamCallError({ kind: 'invalid', detail: `its issuer is ${cause.body.issuer.slice(0, 200)}, not ${provider.issuer}` }, { cause: err })
+      }
+      throw new UpstreamCallError(failure.kind === 'invalid' ? { ...failure, detail: failure.detail.replace(/:\s*$/, '') } : failure, { cause: err })
+    }
+  }
+
+  /** The provider's discovery document, fetched now (its issuer must equal the registered one exactly: openid-client checks it). */
+  async #discover (provider: ProviderEndpoints): Promise<oidc.ServerMetadata> {
+    const discovered = await oidc.discovery(new URL(provider.issuer), provider.clientId, undefined, oidc.None(), {
+      timeout: this.timeoutSeconds,
+      execute: insecureAllowed(provider) ? [oidc.allowInsecureRequests] : []
+    })
+    return discovered.serverMetadata()
+  }
+
+  async #build (provider: UpstreamProvider): Promise<oidc.Configuration> {
+    const insecure = insecureAllowed(provider)
+    const metadata: oidc.ServerMetadata = isPlain(provider)
+      ? {
+          issuer: provider.issuer,
+          authorization_endpoint: provider.authorizationEndpoint ?? undefined,
+          token_endpoint: provider.tokenEndpoint ?? undefined,
+          userinfo_endpoint: provider.userinfoEndpoint ?? undefined
+        }
+      : await this.#discover(provider)
     // The secret in the body (openid-client's default, and what plain OAuth 2.0 providers such as GitHub take),
     // unless the provider lists the methods it accepts without client_secret_post.
     const methods = metadata.token_endpoint_auth_methods_supported

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
-import { createProvider, deleteProvider, getProvider, listIdentities, listProviders, unlinkIdentity, updateProvider, type ProviderPatchInput } from '../../lib/admin/providers.js'
+import { createProvider, deleteProvider, getProvider, listIdentities, listProviders, unlinkIdentity, updateProvider, type ProviderEndpoints, type ProviderPatchInput } from '../../lib/admin/providers.js'
 import { adminBodyErrors, adminDeletion, adminErrors, adminSecurity, UsernameParam } from '../../schemas/admin.js'
 import { ref } from '../../schemas/common.js'
 import { CreateProvider, IdentityView, ProviderNameParam, ProviderView, UpdateProvider } from '../../schemas/providers.js'
@@ -18,7 +18,8 @@ type ProviderBody = {
   authorization_endpoint?: string,
   token_endpoint?: string,
   userinfo_endpoint?: string,
-  claims?: ClaimsBody
+  claims?: ClaimsBody,
+  check_discovery?: boolean
 }
 
 /** The admin API's snake_case body as the service's input. */
@@ -41,14 +42,16 @@ function providerInput (b: ProviderBody): ProviderPatchInput {
       emailVerified: b.claims.email_verified,
       name: b.claims.name,
       username: b.claims.username
-    }
+    },
+    checkDiscovery: b.check_discovery
   }
 }
 
 /** /admin/providers (upstream identity providers) and a user's linked accounts (scope admin). */
 const adminProviderRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   const { storage, config } = fastify
-  const deps = { storage, config }
+  // check_discovery reads the provider's discovery document before anything is stored (UpstreamClients.check).
+  const deps = { storage, config, discover: (provider: ProviderEndpoints) => fastify.providers.upstream.check(provider) }
   fastify.requireAdmin(fastify)
   const tags = ['admin']
 
@@ -70,7 +73,10 @@ const adminProviderRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       security: adminSecurity,
       summary: 'Register an upstream provider',
       description: 'An OpenID provider by its issuer (endpoints from its discovery document), or a plain OAuth 2.0 provider by its endpoints. ' +
-        'The reply gives the redirect_uri to register at the provider; the client secret is stored and never shown again.',
+        'The reply gives the redirect_uri to register at the provider; the client secret is stored and never shown again. ' +
+        'With check_discovery, the provider\'s discovery document is read first (as a sign-in would, within UPSTREAM_TIMEOUT_MS): ' +
+        'when that fails the answer is a 400 saying why ("discovery failed: …") and nothing is stored; when it works the reply\'s ' +
+        '`discovery` says what the document gave. Without it the document is first read at the first sign-in.',
       body: CreateProvider,
       response: { 201: ref(ProviderView, 'the new provider'), ...adminBodyErrors }
     }
@@ -98,7 +104,8 @@ const adminProviderRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       tags,
       security: adminSecurity,
       summary: 'Update an upstream provider',
-      description: 'Changes the fields sent (a client_secret replaces the stored one); the next sign-in uses them.',
+      description: 'Changes the fields sent (a client_secret replaces the stored one); the next sign-in uses them. With check_discovery ' +
+        'and a new issuer or endpoint, the discovery document is read first, as with POST: a failure is a 400 and nothing changes.',
       params: ProviderNameParam,
       body: UpdateProvider,
       response: { 200: ref(ProviderView, 'the provider as updated'), ...adminBodyErrors }

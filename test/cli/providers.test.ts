@@ -1,6 +1,8 @@
 import t, { type Test } from 'tap'
 import { build, sharedDatabaseUrl } from '../support/helper.js'
 import { runCli } from '../support/oauth.js'
+import { startUpstreamOp } from '../support/upstream/op.js'
+import { startBadIssuers } from '../support/upstream/documents.js'
 
 // `gatehouse providers …` and `clients … --providers` (issue 14): the secret from stdin, never printed again;
 // --help; bad input → exit 1 with one line saying why. The server sees what the CLI registered.
@@ -75,6 +77,26 @@ t.test('bad input: exit 1 with one line saying why; the secret never from argv',
   fails(t, await cli([...base, '--issuer', 'https://x.example', '--client-secret-stdin', '--client-secret', SECRET], env, SECRET), 'an unknown option', /Unknown option/)
   fails(t, await cli(['providers', 'remove', 'nope'], env), 'remove unknown', /no provider nope/)
   fails(t, await cli(['providers', 'frob'], env), 'unknown action', /unknown command: providers frob/)
+})
+
+t.test('providers add|update --check: the discovery document read before anything is stored', async (t) => {
+  const env = { DATABASE_URL: await sharedDatabaseUrl(t) }
+  const op = await startUpstreamOp({ redirectUris: `${ISSUER}/login/corp/callback`, clientSecret: SECRET })
+  t.teardown(() => op.close())
+  const bad = await startBadIssuers(t)
+  const add = (issuer: string, ...more: string[]) => cli(['providers', 'add', 'corp', '--issuer', issuer, '--client-id', op.clientId, '--client-secret-stdin', ...more], env, SECRET)
+  fails(t, await add(bad.dead, '--check'), 'a dead port', /^gatehouse: discovery failed: ECONNREFUSED \(GET http:\/\/127\.0\.0\.1:\d+\/\.well-known\/openid-configuration\)\n$/)
+  fails(t, await add(bad.wrongIssuer, '--check'), 'another issuer', /discovery failed: its issuer is .*\/elsewhere, not .*\/wrong/)
+  fails(t, await add(bad.notJson, '--check'), 'not JSON', /discovery failed: .*OAUTH_RESPONSE_IS_NOT_JSON/)
+  t.same(ok(t, await cli(['providers', 'list'], env), 'list').map((p: { name: string }) => p.name), [], 'nothing stored')
+  const added = ok(t, await add(op.issuer, '--check'), 'a live provider')
+  t.match(added, { name: 'corp', discovery: { discovered: true, issuer: op.issuer, token_endpoint: `${op.issuer}/token`, jwks_uri: `${op.issuer}/jwks` } })
+  fails(t, await cli(['providers', 'update', 'corp', '--issuer', bad.wrongIssuer, '--check'], env), 'update to another issuer', /discovery failed: its issuer is/)
+  t.equal(ok(t, await cli(['providers', 'list'], env), 'list')[0].issuer, op.issuer, 'unchanged')
+  const unread = ok(t, await cli(['providers', 'update', 'corp', '--issuer', bad.dead], env), 'update without --check')
+  t.equal(unread.issuer, bad.dead, 'saved unread')
+  t.notOk('discovery' in unread)
+  t.match(ok(t, await cli(['providers', 'update', 'corp', '--issuer', op.issuer, '--check'], env), 'update --check'), { issuer: op.issuer, discovery: { discovered: true } })
 })
 
 t.test('--help: the providers group and its options', async (t) => {

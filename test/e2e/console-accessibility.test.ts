@@ -40,6 +40,7 @@ const CONSOLE_PAGES: ReadonlyArray<{ name: string, reach: (walk: Walk) => Promis
   { name: 'client-secret', reach: async ({ page }) => { await submit(page, 'Rotate the secret') } },
   { name: 'providers', reach: async ({ page, issuer }) => { await page.goto(`${issuer}/console/providers`) } },
   { name: 'provider-new', reach: async ({ page, issuer }) => { await page.goto(`${issuer}/console/providers/new`) } },
+  { name: 'provider-new, discovery refused (alert)', reach: async ({ page }) => { await refusedDiscovery(page) } },
   { name: 'a provider', reach: async ({ page, issuer }) => { await page.goto(`${issuer}/console/providers/corp`) } },
   { name: 'resources', reach: async ({ page, issuer }) => { await page.goto(`${issuer}/console/resources`) } },
   { name: 'invitations', reach: async ({ page, issuer }) => { await page.goto(`${issuer}/console/invitations`) } },
@@ -56,6 +57,15 @@ const CONSOLE_PAGES: ReadonlyArray<{ name: string, reach: (walk: Walk) => Promis
 /** Presses the button named `name` and waits for the page it leads to. */
 async function submit (page: Page, name: string) {
   await Promise.all([page.waitForLoadState(), page.getByRole('button', { name, exact: true }).click()])
+}
+
+/** The add-a-provider form with its discovery check ticked, for an issuer on a port nothing listens on: the 400 form. */
+async function refusedDiscovery (page: Page) {
+  await page.locator('#name').fill('other')
+  await page.locator('#issuer').fill('http://127.0.0.1:1')
+  await page.locator('#client_id').fill('gatehouse')
+  await page.locator('#client_secret').fill('corp secret 1')
+  await submit(page, 'Add')
 }
 
 /** The 403 page of someone without the admin scope who signs in to the console, in a browser of their own. */
@@ -107,7 +117,7 @@ t.test('every console page and the sign-in on the way: no serious or critical ax
   await addTotp(app, dora)
   await addClient(app, 'billing', { grantTypes: ['authorization_code', 'refresh_token'], redirectUris: ['https://billing.example.test/cb'], scope: 'items:read' })
   await createProvider({ storage: app.storage, config: app.config }, { name: 'corp', issuer: 'https://login.corp.example', clientId: 'gatehouse', clientSecret: 'corp secret 1', displayName: 'Corp SSO' })
-  await addResource({ storage: app.storage, audience: app.config.issuer }, { uri: 'https://api.example.test/items', name: 'Items API', scope: 'items:read items:write' })
+  await addResource({ storage: app.storage, audience: app.config.audience }, { uri: 'https://api.example.test/items', name: 'Items API', scope: 'items:read items:write' })
   const { page, problems } = await openBrowser(t, { expectedStatus: /^(400|403|404|409)$/ })
 
   // The sign-in the console goes through: the login page, then the second-factor page.

@@ -125,6 +125,11 @@ t.test('the console in Chromium: TOTP sign-in, create, search, disable (tokens d
   await page.locator('#client_id').fill('gatehouse')
   await page.locator('#client_secret').fill('corp secret 1')
   await page.locator('#display_name').fill('Corp SSO')
+  // The discovery check is ticked by default; this example issuer cannot be reached from a test (issue 28's check is
+  // tested in test/routes/console/providers.test.ts against a real provider), so it is unticked here.
+  const check = page.getByLabel('Check the provider\'s discovery document now')
+  t.ok(await check.isChecked(), 'the discovery check is ticked by default')
+  await check.uncheck()
   await Promise.all([page.waitForURL(/\/console\/providers\/corp\?done=created$/), page.getByRole('button', { name: 'Add', exact: true }).click()])
   t.equal(await page.locator('[data-redirect-uri]').innerText(), `${issuer}/login/corp/callback`, 'the redirect URI to register')
   t.notMatch(await page.content(), 'corp secret 1', 'the secret is never shown')

@@ -74,6 +74,7 @@ export const onPostgresToo: readonly string[] = [
   'resource-server/token-exchange.test.ts',
   'routes/admin/api.test.ts',
   'routes/admin/changes.test.ts',
+  'routes/admin/provider-discovery.test.ts',
   'routes/admin/factors.test.ts',
   'routes/admin/invitations.test.ts',
   'routes/admin/keys.test.ts',

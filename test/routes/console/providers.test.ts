@@ -4,6 +4,7 @@ import { browserFixtures, InjectBrowser, webRequest } from '../../support/browse
 import { signedInAdmin } from '../../support/console.js'
 import { startUpstreamOp, type UpstreamOp } from '../../support/upstream/op.js'
 import { callbackUrl, deliver, onToClient, startAt, whoGotIn } from '../../support/upstream/flow.js'
+import { startBadIssuers } from '../../support/upstream/documents.js'
 
 // The console's upstream providers pages (routes/console/providers.ts): every action through lib/admin/providers.ts,
 // each an admin_change event naming the console user and the provider; the client secret never shown. A provider
@@ -158,6 +159,61 @@ t.test('edit (an empty secret keeps the stored one, a typed one replaces it), a 
     ['root', 'POST /console/providers/:name/:action', 'corp']
   ], 'two edits and the removal; the refusals are not changes')
   t.same(events.filter((e) => e.type === 'admin_change').map((e) => (e as { fields?: unknown }).fields)[1], Object.keys(form).filter((k) => k !== 'csrf'), 'field names, never values')
+})
+
+t.test('"Check the provider\'s discovery document now": ticked on the add form; a failure is the form again (400), nothing saved', async (t) => {
+  const { app, browser, events, csrf } = await signedIn(t)
+  const op = await realOp(t, 'corp')
+  const bad = await startBadIssuers(t)
+  const form = await browser.get('/console/providers/new')
+  t.match(form.body, /<label class="check"><input type="checkbox" name="check_discovery" checked> Check the provider's discovery document now/, 'ticked by default on add')
+  const fields = { csrf, name: 'corp', client_id: op.clientId, client_secret: op.clientSecret, create_users: 'on', check_discovery: 'on' }
+  for (const [label, issuer, why] of [
+    ['a dead port', bad.dead, 'ECONNREFUSED'],
+    ['another issuer', bad.wrongIssuer, `its issuer is ${bad.namedIssuer}`],
+    ['not JSON', bad.notJson, 'OAUTH_RESPONSE_IS_NOT_JSON']
+  ] as const) {
+    const res = await browser.post('/console/providers', { ...fields, issuer })
+    t.equal(res.statusCode, 400, `${label}: 400`)
+    t.match(res.body, new RegExp(`role="alert"[^>]*>discovery failed: [^<]*${why.replace(/[.]/g, '\\.')}[^<]*\\(GET ${issuer.replace(/[.]/g, '\\.')}/\\.well-known/openid-configuration\\)`), `${label}: the service's message on the page`)
+    t.match(res.body, /name="check_discovery" checked/, `${label}: the box stays ticked`)
+    t.notMatch(res.body, op.clientSecret, `${label}: never the secret`)
+  }
+  t.same(await app.storage.providers.list(), [], 'nothing was saved')
+  t.same(changes(events), [], 'refusals are not changes')
+
+  const added = await browser.post('/console/providers', { ...fields, issuer: op.issuer })
+  t.equal(added.statusCode, 303)
+  t.equal(added.headers.location, '/console/providers/corp?done=created-checked')
+  t.match((await browser.get(added.headers.location!)).body, /role="status">Added; its discovery document was read\./)
+  t.same(changes(events), [['root', 'POST /console/providers', 'corp']])
+
+  // A plain OAuth 2.0 provider has no document: nothing fetched, and the page says so.
+  const hits = bad.hits()
+  const plain = await browser.post('/console/providers', {
+    ...fields, name: 'gh', issuer: bad.dead, authorization_endpoint: `${bad.dead}/a`, token_endpoint: `${bad.dead}/t`, userinfo_endpoint: `${bad.dead}/u`
+  })
+  t.equal(plain.headers.location, '/console/providers/gh?done=created-plain')
+  t.match((await browser.get(plain.headers.location!)).body, /role="status">Added\. A plain OAuth 2\.0 provider has no discovery document/)
+  t.equal(bad.hits(), hits)
+
+  // The edit form: unticked; ticked, a new issuer is read before it is saved.
+  const page = await browser.get('/console/providers/corp')
+  t.match(page.body, /name="check_discovery">/, 'unticked on edit')
+  const edit = { csrf, issuer: bad.wrongIssuer, client_id: op.clientId, client_secret: '', scope: 'openid email profile', display_name: 'Corp', create_users: 'on', check_discovery: 'on' }
+  const refused = await browser.post('/console/providers/corp/update', edit)
+  t.equal(refused.statusCode, 400)
+  t.match(refused.body, /role="alert">discovery failed: its issuer is/)
+  t.match(await app.storage.providers.find('corp'), { issuer: op.issuer, displayName: 'corp' }, 'nothing saved')
+  const saved = await browser.post('/console/providers/corp/update', { ...edit, issuer: op.issuer })
+  t.equal(saved.headers.location, '/console/providers/corp?done=update', 'the issuer unchanged: nothing to read')
+  const { check_discovery: _ticked, ...unticked } = edit
+  const moved = await browser.post('/console/providers/corp/update', { ...unticked, issuer: bad.dead })
+  t.equal(moved.headers.location, '/console/providers/corp?done=update', 'unticked: saved unread')
+  const back = await browser.post('/console/providers/corp/update', { ...edit, issuer: op.issuer })
+  t.equal(back.headers.location, '/console/providers/corp?done=update-checked')
+  t.match((await browser.get(back.headers.location!)).body, /role="status">Saved; its discovery document was read\./)
+  t.equal(changes(events).length, 5, 'two adds, three saves; the refusals are not changes')
 })
 
 t.test('a POST without the CSRF field, or with another one, is refused (403) and changes nothing', async (t) => {
