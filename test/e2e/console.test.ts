@@ -170,6 +170,8 @@ t.test('the console in Chromium: TOTP sign-in, create, search, disable (tokens d
   await page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: 'Events' }).click()
   t.match(await page.content(), /admin_change/)
   t.equal(await drawBothWidths(page, 'events'), 0, 'the events page fits 390 px')
+  const detailsWidth = await page.locator('td.details').first().evaluate((cell) => cell.getBoundingClientRect().width)
+  t.ok(detailsWidth > 200, `at desktop width the details column is ${detailsWidth} px wide (it was squeezed to one letter a line)`)
   await page.getByLabel('User').fill('dora')
   await Promise.all([page.waitForURL(/\/console\/events\?.*user=dora/), page.getByRole('button', { name: 'Filter' }).click()])
   t.match(await page.content(), /root → dora/, 'dora\'s events: the administrator disabling her')
