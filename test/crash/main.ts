@@ -19,6 +19,7 @@ console.log(`cycles:               ${summary.cycles} (SIGKILL at a random moment
 console.log(`writes acknowledged:  ${summary.writesAcknowledged} (${Object.entries(summary.byKind).map(([k, n]) => `${k} ${n}`).join(', ')})`)
 console.log(`writes found:         ${summary.writesFound}`)
 console.log(`cut by the kills:     ${summary.inFlightAtKill} requests in flight, unacknowledged (either outcome is fine)`)
+console.log(`shed under load:      ${summary.shed} sign-ins refused with 503 temporarily_unavailable (refused, not lost)`)
 console.log(`violations:           ${summary.violations.length}`)
 console.log(`time to ready:        max ${summary.maxTimeToReadyMs.toFixed(0)} ms, median ${ready[Math.floor(ready.length / 2)]!.toFixed(0)} ms over ${ready.length} starts (limit ${READY_TARGET_MS} ms)`)
 console.log(`duration:             ${((Date.now() - started) / 1000).toFixed(1)} s; seed ${summary.seed}`)
