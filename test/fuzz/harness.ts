@@ -245,8 +245,11 @@ export function oracle (doc: Schema, ops: Operation[], { http = false } = {}): O
         // Fastify reads a sent body before it knows no route takes the method: a malformed, too large or
         // unreadable body may be refused first (400/413/415), and so may a path that does not decode (400).
         const early = status === 400 || (req.payload !== undefined && (status === 413 || status === 415))
-        // A dot segment (`/admin/users/..`) is resolved by the URL parser: the path is another one, maybe none.
-        const dotted = status === 404 && DOT_SEGMENT.test(pathname)
+        // A dot segment (`/admin/users/..`) is resolved by the URL parser: the path is another one, maybe none
+        // (404), maybe one that serves this method (`/console/providers/x/..` is `/console/providers`: its GET answers).
+        const resolved = resolvedPath(pathname)
+        const dotted = DOT_SEGMENT.test(pathname) && (status === 404 ||
+          templates.some((t) => t.pattern.test(resolved) && (methodsOf.get(t.path) ?? []).includes(req.method)))
         const allow = String(res.headers.allow ?? '').split(/,\s*/).sort().join(', ')
         // Every method served on the path, whichever operation serves it (/admin/users/import is also /admin/users/{username}).
         const served = new Set(templates.filter((t) => t.path === op.path || t.pattern.test(op.path)).flatMap((t) => methodsOf.get(t.path) ?? []))
