@@ -27,6 +27,9 @@ export default fp(async (fastify) => {
         description: 'An OAuth 2.0 authorization server: RFC 6749 grants, RFC 9068 JWT access tokens, RFC 7009 revocation, RFC 7662 introspection, RFC 8414 metadata.',
         version
       },
+      // The issuer's URL (its path kept, no trailing slash) as the one server: generated clients take it as their
+      // default base URL (@hey-api/openapi-ts's `baseUrl`; without it, the document's file name).
+      servers: [{ url: fastify.config.issuer.replace(/\/+$/, ''), description: 'this Gatehouse (ISSUER)' }],
       tags: [
         { name: 'oauth', description: 'OAuth 2.0 endpoints (form-encoded requests, RFC 6749 §5.2 errors)' },
         { name: 'registration', description: 'Dynamic client registration (RFC 7591, RFC 7592; JSON requests), when REGISTRATION is not off' },

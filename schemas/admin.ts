@@ -200,18 +200,21 @@ export const AdminErrorSchemas = {
 }
 const { invalidRequest, notFound, conflict, unavailable } = AdminErrorSchemas
 
-/** Replies every admin route can give besides its success. */
+/**
+ * Replies every admin route can give besides its success. No 409: reading never conflicts (lib/admin throws
+ * `conflict` only when it creates or sends something), so the GETs that use these alone do not declare one.
+ */
 export const adminErrors = {
   400: ref(invalidRequest, 'a malformed request, or a value the rules refuse'),
   ...bearerRefusals('admin'),
   404: ref(notFound, 'no such user or client'),
-  409: ref(conflict, 'the user or client already exists'),
   503: ref(unavailable, 'the database is unreachable; Retry-After says when to try again')
 }
 
 /** …and those of a route that reads a request body (POST, PATCH, DELETE): Fastify parses one whenever it is sent. */
 export const adminBodyErrors = {
   ...adminErrors,
+  409: ref(conflict, 'the user or client already exists'),
   413: ref(invalidRequest, 'the body is larger than the limit (1 MiB)'),
   415: ref(invalidRequest, 'the body is neither JSON nor another type the server reads')
 }

@@ -14,7 +14,7 @@ import { pruneStaleTests, writePostgresWrappers } from './prepare-tests.mjs'
 const ROOT = resolve(import.meta.dirname, '..')
 const DIST = join(ROOT, 'dist')
 const SOURCE_DIRS = ['cli', 'lib', 'plugins', 'resource-server', 'routes', 'schemas', 'test', 'examples']
-const EXCLUDED = [join(ROOT, 'test', 'fixtures', 'openapi-client')]
+const EXCLUDED = [join(ROOT, 'test', 'fixtures', 'openapi-client'), join(ROOT, 'test', 'fixtures', 'sdk')]
 
 /** The .ts sources tsconfig.json compiles (declaration files and the excluded fixture aside). */
 function sources () {

@@ -26,7 +26,7 @@ const adminClientRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
 
   fastify.post('/admin/clients', {
     schema: {
-      operationId: 'createClient',
+      operationId: 'createOAuthClient',
       tags,
       security: adminSecurity,
       summary: 'Register a client',

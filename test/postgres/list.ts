@@ -166,6 +166,7 @@ export const onPostgresToo: readonly string[] = [
 export const onceOnly: Readonly<Record<string, string>> = {
   'contract/openapi.test.ts': 'compares the OpenAPI document the routes describe with openapi.yaml; no request reaches a store',
   'contract/openapi-client.test.ts': 'type-checks a client generated from openapi.yaml (tsc), then sends POST /token, GET /users/me and GET /admin/users with it: those routes run on PostgreSQL in routes/',
+  'sdk/generators.test.ts': 'generates three SDKs from openapi.yaml and compiles them (tsc, the bulk of its time), then calls POST /token and GET /admin/users through each: those routes run on PostgreSQL in routes/',
   'e2e/swagger-ui.test.ts': 'the Swagger UI page in Chromium; the two token requests it sends run on PostgreSQL in routes/token/ and e2e/oauth4webapi',
   'stores/postgres-refuses.test.ts': 'PostgreSQL only already: it creates, refuses and drops a database of its own',
   'examples/mcp-server.test.ts': 'the example MCP server with tokens signed by Gatehouse\'s key; Gatehouse only serves its JWKS and metadata, which run on PostgreSQL in resource-server/plugin.test.ts',
