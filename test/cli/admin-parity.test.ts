@@ -116,9 +116,11 @@ t.test('users factors-remove removes one factor by its id; the others and the re
   ok(t, await runCli(['users', 'add', 'alice', '--password-stdin'], env, 'pw'), 'users add alice')
   const { app, admin } = await withAdmin(t, DATABASE_URL)
   const alice = (await app.storage.users.findByUsername('alice'))!
+  const passkey = (id: string) => ({ credentialId: `cred-${id}`, publicKey: 'PK' })
   const factor = (id: string, kind: 'totp' | 'passkey'): NewUserFactor => ({
-    id, userId: alice.id, kind, name: id, secret: kind === 'totp' ? 'SEALED' : null, credentialId: kind === 'passkey' ? `cred-${id}` : null,
-    publicKey: kind === 'passkey' ? 'PK' : null, counter: 0, data: null, createdAt: 1_767_224_700, confirmedAt: 1_767_224_700
+    ...{ id, userId: alice.id, kind, name: id, secret: kind === 'totp' ? 'SEALED' : null, credentialId: null, publicKey: null },
+    ...(kind === 'passkey' ? passkey(id) : {}),
+    ...{ counter: 0, data: null, createdAt: 1_767_224_700, confirmedAt: 1_767_224_700 }
   })
   await app.storage.factors.create(factor('t1', 'totp'), 10)
   await app.storage.factors.create(factor('p1', 'passkey'), 10)
