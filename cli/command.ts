@@ -35,6 +35,8 @@ export interface Context {
   config: Config
   clock: Clock
   storage (): Promise<Storage>
+  /** The command table (cli/commands.ts), for the commands that describe the CLI itself (completion). */
+  groups: readonly CommandGroup[]
 }
 
 export interface Command<F extends Flags = Flags> {

@@ -43,6 +43,7 @@ async function runCommand (command: Command, args: string[]): Promise<unknown> {
   const context: Context = {
     config,
     clock: systemClock,
+    groups: COMMAND_GROUPS,
     async storage () {
       if (storage === undefined) {
         warnIfNewDatabase(config.databaseUrl)

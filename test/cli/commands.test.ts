@@ -1,4 +1,5 @@
 import t from 'tap'
+import { spawnSync } from 'node:child_process'
 import { COMMAND_GROUPS } from '../../cli/commands.js'
 import { parserOptions } from '../../cli/command.js'
 import { commandLines, commandText, flagLabel } from '../../cli/help.js'
@@ -75,4 +76,31 @@ t.test('gatehouse GROUP CMD --help prints that command alone with all its flags,
   const setPassword = await runCli(['users', 'set-password', '-h'], env)
   t.equal(setPassword.code, 0)
   t.match(setPassword.stdout, /gatehouse users set-password USERNAME --password-stdin/)
+})
+
+t.test('gatehouse completion bash: a bash script that completes the groups, commands and flags of the table', async (t) => {
+  const env = { DATABASE_URL: 'sqlite::memory:' }
+  const script = await runCli(['completion', 'bash'], env)
+  t.equal(script.code, 0, script.stderr)
+  t.match(script.stdout, /^complete -o default -F _gatehouse gatehouse$/m)
+  const complete = (line: string): string[] => {
+    const probe = `${script.stdout}\nCOMP_WORDS=(${line}); COMP_CWORD=$((\${#COMP_WORDS[@]}-1)); _gatehouse; printf '%s\\n' "\${COMPREPLY[@]}"`
+    const run = spawnSync('bash', ['--norc', '-c', probe], { encoding: 'utf8' })
+    t.equal(run.status, 0, `bash ran the script (${run.stderr})`)
+    return run.stdout.split('\n').filter(Boolean).sort()
+  }
+  t.same(complete('gatehouse us'), ['users'])
+  t.same(complete('gatehouse users se'), ['sessions', 'set-password'])
+  t.same(complete('gatehouse clients update --no-s'), ['--no-skip-consent'])
+  t.same(complete('gatehouse openapi --'), ['--help'])
+  for (const group of COMMAND_GROUPS) {
+    for (const command of group.commands) {
+      if (command.name === undefined) continue
+      const flags = complete(`gatehouse ${group.name} ${command.name} --`)
+      t.same(flags, [...Object.keys(parserOptions(command)).map((f) => `--${f}`), '--help'].sort(), `gatehouse ${group.name} ${command.name}: every flag it accepts`)
+    }
+  }
+  const other = await runCli(['completion', 'fish'], env)
+  t.equal(other.code, 1)
+  t.match(other.stderr, /^gatehouse: expected the shell: bash/)
 })
