@@ -6,6 +6,8 @@ import { command, STREAMED, UsageError, type CommandGroup } from './command.js'
  * FILE …), bash falls back to file names.
  */
 export function bashCompletion (groups: readonly CommandGroup[]): string {
+  /** bash's `${COMP_WORDS[i]}` (written so, as the string is bash, not a template). */
+  const word = (i: string) => '$' + `{COMP_WORDS[${i}]}`
   const words = (list: readonly string[]) => `'${list.join(' ')}'`
   const flagsOf = (flags: object) => [...Object.keys(flags).map((f) => `--${f}`), '--help']
   const branches = groups.map((group) => {
@@ -16,7 +18,7 @@ export function bashCompletion (groups: readonly CommandGroup[]): string {
       `    ${group.name})`,
       `      if [ "$COMP_CWORD" -eq 2 ]; then words=${words([...names, '--help'])}`,
       '      else',
-      '        case "${COMP_WORDS[2]}" in',
+      `        case "${word('2')}" in`,
       ...group.commands.map((c) => `          ${c.name ?? ''}) words=${words(flagsOf(c.flags))} ;;`),
       '        esac',
       '      fi ;;'
@@ -26,11 +28,11 @@ export function bashCompletion (groups: readonly CommandGroup[]): string {
     '# bash completion for gatehouse: written by `gatehouse completion bash` from its command table.',
     '# Load it with: source <(gatehouse completion bash)   (or save it under ~/.local/share/bash-completion/completions/gatehouse)',
     '_gatehouse () {',
-    '  local cur="${COMP_WORDS[COMP_CWORD]}" words=\'\'',
+    `  local cur="${word('COMP_CWORD')}" words=''`,
     '  if [ "$COMP_CWORD" -eq 1 ]; then',
     `    words=${words([...groups.map((g) => g.name), '--help', '--version'])}`,
     '  else',
-    '  case "${COMP_WORDS[1]}" in',
+    `  case "${word('1')}" in`,
     ...branches,
     '  esac',
     '  fi',
