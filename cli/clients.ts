@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs'
-import { createClient, deleteClient, issuerOnLoopback, toClientView, updateClient } from '../lib/admin/clients.js'
+import { createClient, deleteClient, findClient, issuerOnLoopback, toClientView, updateClient } from '../lib/admin/clients.js'
 import { command, commaList, one, UsageError, type CommandGroup } from './command.js'
 
 /** Flags `clients add` and `clients update` share. */
@@ -119,6 +119,7 @@ export const clients: CommandGroup = {
   commands: [
     command({
       name: 'add',
+      operations: ['createClient'],
       summary: 'register a client and print it; a confidential client\'s secret is printed this once (stored only as a digest)',
       usage: ['CLIENT_ID [--public] [--grant g1,g2] [--scope "a b"] [--redirect-uri URI]... [--post-logout-redirect-uri URI]... [--skip-consent] [--providers a,b] [--pkce optional] [--id-token-alg ALG] [--userinfo-alg ALG] [--backchannel-logout-uri URI] [--require-mfa] [--dpop] [--password-grant-skips-mfa] [--require-par] [--exchange-sources "uri1 uri2"] [--exchange-targets "uri1 uri2"] [--jwks-uri URL | --jwks-file FILE] [--token-endpoint-auth-method METHOD]'],
       details: ['Without --grant, a confidential client gets client_credentials and a public one authorization_code,refresh_token.'],
@@ -158,7 +159,19 @@ export const clients: CommandGroup = {
       }
     }),
     command({
+      name: 'get',
+      operations: ['getClient'],
+      summary: 'one client as GET /admin/clients/{client_id} shows it (never a secret)',
+      usage: ['CLIENT_ID'],
+      positionals: true,
+      flags: {},
+      async run ({ positionals }, { storage }) {
+        return toClientView(await findClient(await storage(), one(positionals, 'CLIENT_ID')))
+      }
+    }),
+    command({
       name: 'update',
+      operations: ['updateClient'],
       summary: 'change a client and print it: each option given replaces what is stored, the others stay',
       usage: ['CLIENT_ID [--grant g1,g2] [--scope "a b"] [--redirect-uri URI]... [--post-logout-redirect-uri URI]... [--skip-consent|--no-skip-consent] [--providers a,b] [--pkce POLICY] [--id-token-alg ALG] [--userinfo-alg ALG] [--backchannel-logout-uri URI] [--require-mfa|--no-require-mfa] [--dpop|--no-dpop] [--password-grant-skips-mfa|--no-password-grant-skips-mfa] [--require-par|--no-require-par] [--exchange-sources "uri1 uri2"] [--exchange-targets "uri1 uri2"] [--jwks-uri URL | --jwks-file FILE] [--token-endpoint-auth-method METHOD]'],
       positionals: true,
@@ -202,6 +215,7 @@ export const clients: CommandGroup = {
     }),
     command({
       name: 'list',
+      operations: ['listClients'],
       summary: 'the clients as a JSON array (never a secret)',
       usage: [''],
       positionals: false,
@@ -212,6 +226,7 @@ export const clients: CommandGroup = {
     }),
     command({
       name: 'remove',
+      operations: ['deleteClient'],
       summary: 'delete a client and print it; its tokens stop working (re-creating the id brings none back)',
       usage: ['CLIENT_ID'],
       positionals: true,

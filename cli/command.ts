@@ -35,6 +35,8 @@ export interface Context {
   config: Config
   clock: Clock
   storage (): Promise<Storage>
+  /** The command table (cli/commands.ts), for the commands that describe the CLI itself (completion). */
+  groups: readonly CommandGroup[]
 }
 
 export interface Command<F extends Flags = Flags> {
@@ -49,6 +51,11 @@ export interface Command<F extends Flags = Flags> {
   /** Whether the command takes positional arguments (USERNAME, FILE …); otherwise one is a usage error. */
   readonly positionals: boolean
   readonly flags: F
+  /**
+   * The admin API operations (operationId in openapi.yaml) this command performs: the CLI's half of the table
+   * that test/cli/coverage.test.ts checks against every admin operation, and that docs/cli.md prints.
+   */
+  readonly operations?: readonly string[]
   run (input: Input<F>, context: Context): Promise<unknown>
 }
 
@@ -63,6 +70,14 @@ export interface CommandGroup {
 /** Declares a command with its flags typed for its handler. */
 export function command<const F extends Flags> (spec: Command<F>): Command {
   return spec as unknown as Command
+}
+
+/**
+ * What parseArgs is given for a command: exactly its declared flags, nothing else (strict), so every flag it
+ * accepts is one that `--help` and docs/cli.md list (test/cli/commands.test.ts checks the help against this).
+ */
+export function parserOptions (command: Command): Record<string, { type: 'string' | 'boolean', multiple: boolean }> {
+  return Object.fromEntries(Object.entries(command.flags).map(([name, f]) => [name, { type: f.type, multiple: f.multiple ?? false }]))
 }
 
 /** A mistake in the command line itself: reported with a pointer to `gatehouse --help`. */

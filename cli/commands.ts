@@ -1,4 +1,5 @@
 import { clients } from './clients.js'
+import { completion } from './completion.js'
 import { init } from './init.js'
 import type { Command, CommandGroup } from './command.js'
 import { events } from './events.js'
@@ -14,7 +15,7 @@ import { users } from './users.js'
  * Every command of `gatehouse`, by group, in the order help text and docs/cli.md list them: the one table
  * that dispatch (cli/index.ts), `--help` (cli/help.ts) and the reference (scripts/docs.mjs) all read.
  */
-export const COMMAND_GROUPS: readonly CommandGroup[] = [init, serve, users, clients, registrationTokens, providers, resources, keys, events, openapi]
+export const COMMAND_GROUPS: readonly CommandGroup[] = [init, serve, users, clients, registrationTokens, providers, resources, keys, events, openapi, completion]
 
 export function findGroup (name: string): CommandGroup | undefined {
   return COMMAND_GROUPS.find((g) => g.name === name)

@@ -9,6 +9,7 @@ export const events: CommandGroup = {
   commands: [
     command({
       name: 'list',
+      operations: ['listSecurityEvents'],
       summary: 'recent security events, newest first, as JSON: { events, next_before } as GET /admin/events answers',
       usage: ['[--type TYPE] [--user USERNAME] [--client CLIENT_ID] [--limit N] [--before ID]'],
       details: [

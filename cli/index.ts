@@ -8,7 +8,7 @@ import { sqlitePath } from '../lib/stores/sqlite/index.js'
 import { PROJECT_ROOT } from '../lib/paths.js'
 import type { Storage } from '../lib/stores/types.js'
 import { COMMAND_GROUPS, findCommand, findGroup } from './commands.js'
-import { STREAMED, UsageError, type Command, type Context, type Flags, type Input } from './command.js'
+import { parserOptions, STREAMED, UsageError, type Command, type Context, type Flags, type Input } from './command.js'
 import { commandText, groupText, usageText } from './help.js'
 
 /**
@@ -37,13 +37,13 @@ async function run (argv: string[]): Promise<unknown> {
 }
 
 async function runCommand (command: Command, args: string[]): Promise<unknown> {
-  const options = Object.fromEntries(Object.entries(command.flags).map(([name, f]) => [name, { type: f.type, multiple: f.multiple ?? false }]))
-  const { values, positionals } = parseArgs({ args, options, allowPositionals: command.positionals, strict: true })
+  const { values, positionals } = parseArgs({ args, options: parserOptions(command), allowPositionals: command.positionals, strict: true })
   const config = loadConfig(process.env)
   let storage: Storage | undefined
   const context: Context = {
     config,
     clock: systemClock,
+    groups: COMMAND_GROUPS,
     async storage () {
       if (storage === undefined) {
         warnIfNewDatabase(config.databaseUrl)

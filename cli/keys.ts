@@ -9,6 +9,7 @@ export const keys: CommandGroup = {
   commands: [
     command({
       name: 'list',
+      operations: ['listSigningKeys'],
       summary: 'every signing key in the store, oldest first, with its state (as GET /admin/keys): prints [{"kid", "alg", "state", "created_at", "activates_at", "retires_at", "published_until"}]',
       usage: [''],
       details: ['`state`: `next` (published, not signing yet), `signing`, `retired` (still published until `published_until`, so the tokens it signed verify) ' +
@@ -21,6 +22,7 @@ export const keys: CommandGroup = {
     }),
     command({
       name: 'rotate',
+      operations: ['rotateSigningKey'],
       summary: 'add a signing key of each algorithm (RS256, ES256): published at once, signing after the agreed publish delay (KEY_PUBLISH_DELAY_SECONDS); ' +
         'prints {"kid", "activates_at"} (the access tokens\' new key, ACCESS_TOKEN_ALG) and "keys": [{"kid", "alg", "activates_at"}]',
       usage: [''],

@@ -1,4 +1,4 @@
-import { createProvider, deleteProvider, listIdentities, listProviders, unlinkIdentity, updateProvider, type ProviderEndpoints, type ProviderPatchInput } from '../lib/admin/providers.js'
+import { createProvider, deleteProvider, getProvider, listIdentities, listProviders, unlinkIdentity, updateProvider, type ProviderEndpoints, type ProviderPatchInput } from '../lib/admin/providers.js'
 import type { Config } from '../lib/config.js'
 import { UpstreamClients } from '../lib/upstream/client.js'
 import { command, one, readStdin, UsageError, type CommandGroup, type FlagValues } from './command.js'
@@ -76,6 +76,7 @@ export const providers: CommandGroup = {
   commands: [
     command({
       name: 'add',
+      operations: ['createProvider'],
       summary: 'register a provider and print it with its redirect_uri (ISSUER/login/NAME/callback), the URL to register at the provider',
       usage: [
         'NAME --issuer URL --client-id ID --client-secret-stdin [--check] [--scope "openid email profile"] [--display-name TEXT] [--link-by-email [--link-linked-accounts]] [--no-create-users]',
@@ -100,7 +101,19 @@ export const providers: CommandGroup = {
       }
     }),
     command({
+      name: 'get',
+      operations: ['getProvider'],
+      summary: 'one provider as GET /admin/providers/{name} shows it, with its redirect_uri (never its client secret)',
+      usage: ['NAME'],
+      positionals: true,
+      flags: {},
+      async run ({ positionals }, { config, storage }) {
+        return getProvider({ storage: await storage(), config }, one(positionals, 'NAME'))
+      }
+    }),
+    command({
       name: 'update',
+      operations: ['updateProvider'],
       summary: 'change a provider and print it: each option given replaces what is stored, the others stay',
       usage: ['NAME [the options of add] [--client-secret-stdin] [--create-users] [--no-link-by-email] [--check]'],
       positionals: true,
@@ -113,6 +126,7 @@ export const providers: CommandGroup = {
     }),
     command({
       name: 'list',
+      operations: ['listProviders'],
       summary: 'the providers as a JSON array (never a secret)',
       usage: [''],
       positionals: false,
@@ -123,6 +137,7 @@ export const providers: CommandGroup = {
     }),
     command({
       name: 'remove',
+      operations: ['deleteProvider'],
       summary: 'remove a provider: its link on the login page and its sign-ins stop; accounts linked through it are kept',
       usage: ['NAME'],
       positionals: true,
@@ -134,6 +149,7 @@ export const providers: CommandGroup = {
     }),
     command({
       name: 'identities',
+      operations: ['listUserIdentities'],
       summary: 'the accounts at providers that sign in as USERNAME',
       usage: ['USERNAME'],
       positionals: true,
@@ -145,6 +161,7 @@ export const providers: CommandGroup = {
     }),
     command({
       name: 'unlink',
+      operations: ['unlinkUserIdentity'],
       summary: 'that provider\'s account no longer signs in as USERNAME (its next sign-in is a first one again); prints {"unlinked": …}',
       usage: ['USERNAME --provider NAME'],
       positionals: true,

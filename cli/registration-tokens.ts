@@ -15,6 +15,7 @@ export const registrationTokens: CommandGroup = {
   commands: [
     command({
       name: 'add',
+      operations: ['createRegistrationToken'],
       summary: 'make an initial access token and print it with its id; the token is printed this once (stored only as a digest)',
       usage: ['[--expires-in SECONDS] [--max-uses N]'],
       details: ['A developer sends it as `Authorization: Bearer TOKEN` to POST /register; each registration spends one use. Without --expires-in it never expires, without --max-uses it has no limit.'],
@@ -32,6 +33,7 @@ export const registrationTokens: CommandGroup = {
     }),
     command({
       name: 'list',
+      operations: ['listRegistrationTokens'],
       summary: 'the initial access tokens as a JSON array: id, expires_at, max_uses, uses, created_at (never a token)',
       usage: [''],
       positionals: false,
@@ -42,6 +44,7 @@ export const registrationTokens: CommandGroup = {
     }),
     command({
       name: 'remove',
+      operations: ['deleteRegistrationToken'],
       summary: 'delete an initial access token by its id and print it; clients it registered stay',
       usage: ['ID'],
       positionals: true,

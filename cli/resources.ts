@@ -8,6 +8,7 @@ export const resources: CommandGroup = {
   commands: [
     command({
       name: 'add',
+      operations: ['createResource'],
       summary: 'register a resource and print it: clients may then ask for tokens with `resource=URI` (their `aud`)',
       usage: ['URI [--scope "a b"] [--name TEXT]'],
       details: [
@@ -26,6 +27,7 @@ export const resources: CommandGroup = {
     }),
     command({
       name: 'list',
+      operations: ['listResources'],
       summary: 'the resources as a JSON array',
       usage: [''],
       positionals: false,
@@ -36,6 +38,7 @@ export const resources: CommandGroup = {
     }),
     command({
       name: 'remove',
+      operations: ['deleteResource'],
       summary: 'delete a resource and print it: its tokens stop being active at introspection, and no grant may name it again',
       usage: ['URI'],
       positionals: true,

@@ -1,12 +1,12 @@
 import { createReadStream, fstatSync, openSync } from 'node:fs'
 import { once } from 'node:events'
 import { argon2Params, createPasswordHasher } from '../lib/credentials/passwords.js'
-import { createUser, toAdminUserView, toUserView, updateUser } from '../lib/admin/users.js'
+import { createUser, deleteUser, findUser, toAdminUserView, toUserView, updateUser } from '../lib/admin/users.js'
 import { adminPasswordReset } from '../lib/admin/password-reset.js'
 import { queueMail } from '../lib/mail/queue.js'
 import { MailTemplates } from '../lib/mail/templates.js'
 import { noEvents } from '../lib/ops/events.js'
-import { listFactors, resetFactors } from '../lib/admin/factors.js'
+import { listFactors, removeFactor, resetFactors } from '../lib/admin/factors.js'
 import { endSessions, listConsents, listSessions, revokeConsents } from '../lib/admin/browser.js'
 import { exportUsers, IMPORT_DEFAULTS, importUsers } from '../lib/admin/user-import.js'
 import { invite } from '../lib/accounts/invitations.js'
@@ -29,6 +29,7 @@ export const users: CommandGroup = {
   commands: [
     command({
       name: 'add',
+      operations: ['createUser'],
       summary: 'create a user and print it as GET /users/me shows it; the password is read from standard input, never from the command line',
       usage: ['USERNAME --password-stdin [--full-name TEXT] [--email EMAIL] [--scope "a b"] [--claims JSON]'],
       details: ['USERNAME: lowercase ASCII, [a-z0-9][a-z0-9._@+-]{0,63}, matched exactly at sign-in.'],
@@ -51,27 +52,66 @@ export const users: CommandGroup = {
       }
     }),
     command({
+      name: 'get',
+      operations: ['getUser'],
+      summary: 'one user as GET /admin/users/{username} shows it (the view users list prints; never the password hash)',
+      usage: ['USERNAME'],
+      positionals: true,
+      flags: {},
+      async run ({ positionals }, { storage }) {
+        return toAdminUserView(await findUser(await storage(), one(positionals, 'USERNAME')))
+      }
+    }),
+    command({
       name: 'update',
-      summary: 'change a user\'s full name, e-mail or standard claims and print it as GET /users/me shows it',
-      usage: ['USERNAME [--full-name TEXT] [--email EMAIL] [--claims JSON]'],
-      details: ['An empty --full-name or --email clears it; --claims replaces the whole set ({} clears it).'],
+      operations: ['updateUser'],
+      summary: 'change a user\'s full name, e-mail, scopes or standard claims and print it as GET /users/me shows it',
+      usage: ['USERNAME [--full-name TEXT] [--email EMAIL] [--scope "a b"] [--claims JSON]'],
+      details: [
+        'An empty --full-name or --email clears it; --scope replaces the user\'s scopes (\'\' removes them all; their tokens ' +
+          'already issued keep theirs until they expire); --claims replaces the whole set ({} clears it). ' +
+          'A new password: users set-password; disabling: users disable.'
+      ],
       positionals: true,
       flags: {
         'full-name': { type: 'string', value: 'TEXT', description: 'the user\'s full name (the ID token\'s and /userinfo\'s name)' },
-        email: { type: 'string', value: 'EMAIL', description: 'the user\'s e-mail address' },
+        email: { type: 'string', value: 'EMAIL', description: 'the user\'s e-mail address (a changed one is no longer verified)' },
+        scope: { type: 'string', value: '"a b"', description: 'the scopes the user may be granted, space-separated (replaces them; \'\' for none)' },
         claims: CLAIMS_FLAG
       },
       async run ({ values, positionals }, { config, clock, storage }) {
         const username = one(positionals, 'USERNAME')
         const cleared = (value: string | undefined) => value === undefined ? undefined : value === '' ? null : value
-        const input = { fullName: cleared(values['full-name']), email: cleared(values.email), claims: claimsFlag(values.claims) }
-        if (Object.values(input).every((v) => v === undefined)) throw new UsageError('users update needs --full-name, --email or --claims')
+        const input = { fullName: cleared(values['full-name']), email: cleared(values.email), scope: values.scope, claims: claimsFlag(values.claims) }
+        if (Object.values(input).every((v) => v === undefined)) throw new UsageError('users update needs --full-name, --email, --scope or --claims')
         const store = await storage()
         return toUserView(await updateUser({ storage: store, passwords: await createPasswordHasher(argon2Params(config)), clock, config }, username, input))
       }
     }),
+    command({
+      name: 'set-password',
+      operations: ['updateUser'],
+      summary: 'give a user a new password, read from standard input (never from the command line); prints the user as GET /users/me shows it',
+      usage: ['USERNAME --password-stdin'],
+      details: [
+        'As PATCH /admin/users/{username} with a password: every grant the user holds is revoked and their browser sessions end, ' +
+          'so the new password must be entered everywhere. To let the user choose one instead: users reset-password.'
+      ],
+      positionals: true,
+      flags: {
+        'password-stdin': { type: 'boolean', description: 'read the new password from standard input (required; one trailing newline is stripped)' }
+      },
+      async run ({ values, positionals }, { config, clock, storage }) {
+        const username = one(positionals, 'USERNAME')
+        if (!values['password-stdin']) throw new UsageError('users set-password needs --password-stdin (passwords are never taken from the command line)')
+        const store = await storage()
+        const password = await readStdin('--password-stdin', 'printf %s "$PW" | gatehouse users set-password NAME --password-stdin')
+        return toUserView(await updateUser({ storage: store, passwords: await createPasswordHasher(argon2Params(config)), clock, config }, username, { password }))
+      }
+    }),
     ...(['disable', 'enable'] as const).map((action) => command({
       name: action,
+      operations: ['updateUser'],
       summary: action === 'disable'
         ? 'refuse their sign-ins and tokens (at once here, within seconds on every instance): revokes their grants and ends their browser sessions'
         : 'allow their sign-ins again (tokens revoked when they were disabled stay revoked)',
@@ -85,7 +125,20 @@ export const users: CommandGroup = {
       }
     })),
     command({
+      name: 'remove',
+      operations: ['deleteUser'],
+      summary: 'delete a user and print them as they were (GET /admin/users/{username}); every token issued to them stops working, their sessions end and their consents are forgotten',
+      usage: ['USERNAME'],
+      details: ['Their security events stay. Re-creating the username makes a new user: none of the old one\'s tokens work for it.'],
+      positionals: true,
+      flags: {},
+      async run ({ positionals }, { config, clock, storage }) {
+        return toAdminUserView(await deleteUser({ storage: await storage(), clock, config }, one(positionals, 'USERNAME')))
+      }
+    }),
+    command({
       name: 'reset-password',
+      operations: ['sendPasswordReset'],
       summary: 'send them a password-reset link (as /forgot-password would); prints {"email","expires_at"}',
       usage: ['USERNAME'],
       details: [
@@ -105,16 +158,23 @@ export const users: CommandGroup = {
     }),
     command({
       name: 'list',
-      summary: 'the users as a JSON array of GET /admin/users views (no password hashes; created_by names the provider that created a user)',
-      usage: [''],
+      operations: ['listUsers'],
+      summary: 'the users ordered by username as a JSON array of GET /admin/users views (no password hashes; created_by names the provider that created a user)',
+      usage: ['[--limit N] [--offset N]'],
+      details: ['Without --limit, every user (users export streams them as JSON Lines, for many).'],
       positionals: false,
-      flags: {},
-      async run (_input, { storage }) {
-        return (await (await storage()).users.list({ limit: 1_000_000, offset: 0 })).map(toAdminUserView)
+      flags: {
+        limit: { type: 'string', value: 'N', description: 'at most this many, 1 to 1000000 (default: all)' },
+        offset: { type: 'string', value: 'N', description: 'skip this many first (default 0), for the next page' }
+      },
+      async run ({ values }, { storage }) {
+        const page = { limit: count(values.limit, '--limit', 1_000_000, 1, 1_000_000), offset: count(values.offset, '--offset', 0, 0, 2 ** 31 - 1) }
+        return (await (await storage()).users.list(page)).map(toAdminUserView)
       }
     }),
     command({
       name: 'import',
+      operations: ['importUsers'],
       summary: 'import users with the password hashes another system left (bcrypt, argon2, PBKDF2) from JSON Lines, one user a line; prints a summary',
       usage: ['FILE|- [--update] [--batch-size N] [--progress-interval SECONDS]'],
       details: [
@@ -167,6 +227,7 @@ export const users: CommandGroup = {
     }),
     command({
       name: 'invite',
+      operations: ['createInvitation'],
       summary: 'send EMAIL a link to choose a username and a password (7 days, single use); prints {"email","expires_at"} (users invitations lists the ids)',
       usage: ['EMAIL [--scope "a b"]'],
       details: [
@@ -188,6 +249,7 @@ export const users: CommandGroup = {
     }),
     command({
       name: 'invitations',
+      operations: ['listInvitations'],
       summary: 'the pending invitations (neither accepted, revoked nor expired), newest first, as GET /admin/invitations shows them',
       usage: [''],
       positionals: false,
@@ -198,6 +260,7 @@ export const users: CommandGroup = {
     }),
     command({
       name: 'uninvite',
+      operations: ['revokeInvitation'],
       summary: 'revoke a pending invitation by its id (from users invitations): its link stops working; prints {"revoked": ID}',
       usage: ['ID'],
       positionals: true,
@@ -210,6 +273,7 @@ export const users: CommandGroup = {
     }),
     command({
       name: 'sessions',
+      operations: ['listUserSessions'],
       summary: 'their browser sessions (signed in on the login page or through a provider)',
       usage: ['USERNAME'],
       positionals: true,
@@ -221,6 +285,7 @@ export const users: CommandGroup = {
     }),
     command({
       name: 'end-sessions',
+      operations: ['endUserSessions'],
       summary: 'sign them out of every browser; prints {"ended": N}',
       usage: ['USERNAME'],
       positionals: true,
@@ -232,6 +297,7 @@ export const users: CommandGroup = {
     }),
     command({
       name: 'factors',
+      operations: ['listUserFactors'],
       summary: 'their second factors and passkeys as GET /admin/users/{username}/factors shows them (never a secret or a key), with the recovery codes left',
       usage: ['USERNAME'],
       positionals: true,
@@ -242,6 +308,7 @@ export const users: CommandGroup = {
     }),
     command({
       name: 'factors-reset',
+      operations: ['resetUserFactors'],
       summary: 'remove all their second factors, passkeys and recovery codes (for a user who lost them: they enrol again); prints what was removed',
       usage: ['USERNAME'],
       details: [
@@ -255,7 +322,22 @@ export const users: CommandGroup = {
       }
     }),
     command({
+      name: 'factors-remove',
+      operations: ['removeUserFactor'],
+      summary: 'remove one of their second factors or passkeys by its id (from users factors); the others and the recovery codes stay; prints {"removed": ID}',
+      usage: ['USERNAME ID'],
+      positionals: true,
+      flags: {},
+      async run ({ positionals }, { storage }) {
+        const [username, id] = positionals
+        if (username === undefined || id === undefined || positionals.length !== 2) throw new UsageError('expected USERNAME and ID')
+        await removeFactor({ storage: await storage(), events: noEvents }, username, id, '(cli)')
+        return { removed: id }
+      }
+    }),
+    command({
       name: 'consents',
+      operations: ['listUserConsents'],
       summary: 'the clients they allowed on the consent page, with the scopes',
       usage: ['USERNAME'],
       positionals: true,
@@ -267,6 +349,7 @@ export const users: CommandGroup = {
     }),
     command({
       name: 'revoke-consent',
+      operations: ['revokeUserConsents', 'revokeUserConsent'],
       summary: 'forget what they allowed, so the consent page is shown again; prints {"revoked": N}',
       usage: ['USERNAME [--client CLIENT_ID]'],
       positionals: true,

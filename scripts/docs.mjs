@@ -90,6 +90,7 @@ export function cliPage (groups, { commandLines, flagLabel }) {
       if (command.name !== undefined) lines.push(`### gatehouse ${group.name} ${command.name}`, '')
       lines.push('```sh', ...commandLines(group, command), '```', '', `${capitalise(command.summary)}.`, '')
       for (const paragraph of command.details ?? []) lines.push(paragraph, '')
+      if ((command.operations ?? []).length > 0) lines.push(`Admin API: ${command.operations.map((o) => `\`${o}\``).join(', ')} ([the table](#the-admin-api-and-its-commands)).`, '')
       const flags = Object.entries(command.flags)
       if (flags.length > 0) {
         lines.push('| flag | what it does |', '|---|---|')
@@ -98,7 +99,35 @@ export function cliPage (groups, { commandLines, flagLabel }) {
       }
     }
   }
+  lines.push(...operationTable(groups))
   return lines.join('\n')
+}
+
+/**
+ * Every admin API operation (its operationId in openapi.yaml) with the command that does the same through the same
+ * lib/admin service; test/cli/coverage.test.ts fails when an admin operation has none.
+ */
+function operationTable (groups) {
+  const rows = []
+  for (const group of groups) {
+    for (const command of group.commands) {
+      const name = ['gatehouse', group.name, command.name].filter((w) => w !== undefined).join(' ')
+      for (const operation of command.operations ?? []) rows.push([operation, name])
+    }
+  }
+  rows.sort(([a], [b]) => a.localeCompare(b, 'en'))
+  return [
+    '## The admin API and its commands',
+    '',
+    'Each operation of the admin API ([clients-and-grants.md](clients-and-grants.md#administration), `openapi.yaml`) and',
+    'the command that does the same through the same service (the CLI works on the database directly: it needs no',
+    'admin token). `test/cli/coverage.test.ts` fails when an admin operation has no command.',
+    '',
+    '| operation | command |',
+    '|---|---|',
+    ...rows.map(([operation, name]) => `| \`${operation}\` | [\`${name}\`](#${name.replace(/ /g, '-')}) |`),
+    ''
+  ]
 }
 
 const capitalise = (text) => text.charAt(0).toUpperCase() + text.slice(1)

@@ -39,7 +39,7 @@ t.test('users add --claims and users update: the standard claims, checked; a bad
   t.same(ok(t, await cli(['users', 'update', 'erin', '--full-name', ''], env), 'users update clears').full_name, null)
   fails(t, await cli(['users', 'update', 'erin', '--claims', '{"shoe_size":9}'], env), 'an unknown claim', /unknown claim shoe_size/)
   fails(t, await cli(['users', 'update', 'erin', '--claims', '{nope'], env), 'not JSON', /--claims: not JSON/)
-  fails(t, await cli(['users', 'update', 'erin'], env), 'nothing to change', /needs --full-name, --email or --claims/)
+  fails(t, await cli(['users', 'update', 'erin'], env), 'nothing to change', /needs --full-name, --email, --scope or --claims/)
 })
 
 t.test('users add reads the password from stdin (one trailing newline stripped) and prints the user', async (t) => {

@@ -16,6 +16,7 @@ export const onPostgresToo: readonly string[] = [
   'app/plugins-dir.test.ts',
   'app/proxy.test.ts',
   'app/request-framing.test.ts',
+  'cli/admin-parity.test.ts',
   'cli/cli.test.ts',
   'cli/client-keys.test.ts',
   'cli/factors.test.ts',
