@@ -71,7 +71,8 @@ export default fp(async (fastify) => {
     // plugins/html-security-headers.ts writes the page's CSP (and the rest) from these.
     this.pageSources = { styleNonce: nonce, formTargets: options.formTargets ?? [], scriptNonce: options.script === true ? nonce : undefined, imageSources: options.imageSources ?? [] }
     this.code(options.status ?? 200).header('content-type', 'text/html; charset=utf-8')
-    const html = await this.viewAsync(`${name}.eta`, { ...data, nonce, issuerName: config.issuerName })
+    // requestId: the reference an error page gives, which support finds in the log (the reply's X-Request-Id too).
+    const html = await this.viewAsync(`${name}.eta`, { ...data, nonce, issuerName: config.issuerName, requestId: this.request.id })
     return this.send(html)
   })
 }, { name: 'views', dependencies: ['config', 'html-security-headers'] })

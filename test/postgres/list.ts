@@ -95,6 +95,7 @@ export const onPostgresToo: readonly string[] = [
   'routes/browser/account.test.ts',
   'routes/browser/authorize-post.test.ts',
   'routes/browser/authorize.test.ts',
+  'routes/browser/client-identity.test.ts',
   'routes/browser/credential-change-race.test.ts',
   'routes/browser/flow.test.ts',
   'routes/browser/form-post.test.ts',
