@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url'
 import { basename, extname, resolve } from 'node:path'
 import type { FastifyReply } from 'fastify'
 import { layeredTemplatePath } from '../lib/paths.js'
+import { chooseLocale, translator, uiLocalesOf } from '../lib/i18n/index.js'
 
 /** The built-in page templates: views/ at the package root (dist/plugins/ → ../../views). */
 export const BUILT_IN_VIEWS = fileURLToPath(new URL('../../views/', import.meta.url))
@@ -71,8 +72,12 @@ export default fp(async (fastify) => {
     // plugins/html-security-headers.ts writes the page's CSP (and the rest) from these.
     this.pageSources = { styleNonce: nonce, formTargets: options.formTargets ?? [], scriptNonce: options.script === true ? nonce : undefined, imageSources: options.imageSources ?? [] }
     this.code(options.status ?? 200).header('content-type', 'text/html; charset=utf-8')
+    // The page's language (lib/i18n/): the request's ui_locales, or its pending authorization request's, then Accept-Language.
+    const { query, body, headers } = this.request
+    const messages = translator(chooseLocale({ uiLocales: uiLocalesOf(query as Record<string, unknown>, body as Record<string, unknown>), acceptLanguage: headers['accept-language'] }))
+    this.header('content-language', messages.locale)
     // requestId: the reference an error page gives, which support finds in the log (the reply's X-Request-Id too).
-    const html = await this.viewAsync(`${name}.eta`, { ...data, nonce, issuerName: config.issuerName, requestId: this.request.id })
+    const html = await this.viewAsync(`${name}.eta`, { ...data, nonce, issuerName: config.issuerName, requestId: this.request.id, lang: messages.locale, t: messages.t, th: messages.th })
     return this.send(html)
   })
 }, { name: 'views', dependencies: ['config', 'html-security-headers'] })
