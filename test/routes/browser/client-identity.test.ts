@@ -78,3 +78,32 @@ t.test('login with signInAt still works for a named client', async (t) => {
   await admin('PATCH', '/admin/clients/web', { client_name: 'Acme' })
   t.equal((await signInAt(new InjectBrowser(app), webRequest().url)).statusCode, 303)
 })
+
+t.test('the pages\' language: ui_locales (kept through the sign-in), then Accept-Language, else English', async (t) => {
+  const { app } = await setup(t)
+  const english = await new InjectBrowser(app).get(webRequest().url)
+  t.match(english.body, /<html lang="en">/)
+  t.match(english.body, /<label for="username">Username<\/label>/)
+  t.equal(english.headers['content-language'], 'en')
+
+  const byHeader = await new InjectBrowser(app).get(webRequest().url, { 'accept-language': 'de-DE, fr;q=0.8' })
+  t.match(byHeader.body, /<html lang="fr">/, 'Accept-Language')
+  t.match(byHeader.body, /Nom d’utilisateur/)
+
+  // ui_locales wins over the header, and the consent page after the sign-in keeps it (return_to carries it).
+  const browser = new InjectBrowser(app)
+  const { url } = webRequest({ ui_locales: 'fr-CA en' })
+  const login = await browser.get(url, { 'accept-language': 'en' })
+  t.match(login.body, /<html lang="fr">/, 'ui_locales')
+  t.match(login.body, /<button type="submit">Se connecter<\/button>/)
+  const wrong = await browser.post('/login', { username: 'alice', password: 'wrong', csrf: field(login.body, 'csrf'), return_to: field(login.body, 'return_to') }, { 'accept-language': 'en' })
+  t.match(wrong.body, /<html lang="fr">/, 'the login page again, after a wrong password')
+  const signedIn = await browser.post('/login', { username: 'alice', password: 'correct horse battery staple', csrf: field(wrong.body, 'csrf'), return_to: field(wrong.body, 'return_to') })
+  const consent = await browser.get(String(signedIn.headers.location), { 'accept-language': 'en' })
+  t.match(consent.body, /<html lang="fr">/, 'the consent page')
+  t.match(consent.body, /Autoriser <span class="client">web<\/span> à accéder à votre compte/)
+
+  const error = await new InjectBrowser(app).get(webRequest({ client_id: 'nobody' }).url, { 'accept-language': 'fr' })
+  t.match(error.body, /Cette demande ne peut pas aboutir/, 'the error page')
+  t.match(error.body, `Référence : <code>${String(error.headers['x-request-id'])}</code>`)
+})
