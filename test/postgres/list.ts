@@ -102,6 +102,7 @@ export const onPostgresToo: readonly string[] = [
   'routes/browser/invitation.test.ts',
   'routes/browser/login-factor.test.ts',
   'routes/browser/login.test.ts',
+  'routes/browser/operator-assets.test.ts',
   'routes/browser/logout.test.ts',
   'routes/browser/mfa-policy.test.ts',
   'routes/browser/passkeys.test.ts',
