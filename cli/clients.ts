@@ -80,6 +80,16 @@ const CLIENT_FLAGS = {
     value: 'FILE',
     description: 'a file holding the client\'s public keys as a JWK Set (JSON; public keys only), stored inline; the same use as --jwks-uri, never both (\'\': none)'
   },
+  name: {
+    type: 'string',
+    value: 'NAME',
+    description: 'the name the login and consent pages show instead of the client id (1-100 characters, shown as text; \'\': its id again)'
+  },
+  'logo-uri': {
+    type: 'string',
+    value: 'URL',
+    description: 'the logo the login and consent pages show: an https URL (http on loopback); the page\'s CSP allows exactly it (\'\': none)'
+  },
   'token-endpoint-auth-method': {
     type: 'string',
     value: 'METHOD',
@@ -121,7 +131,7 @@ export const clients: CommandGroup = {
       name: 'add',
       operations: ['createClient'],
       summary: 'register a client and print it; a confidential client\'s secret is printed this once (stored only as a digest)',
-      usage: ['CLIENT_ID [--public] [--grant g1,g2] [--scope "a b"] [--redirect-uri URI]... [--post-logout-redirect-uri URI]... [--skip-consent] [--providers a,b] [--pkce optional] [--id-token-alg ALG] [--userinfo-alg ALG] [--backchannel-logout-uri URI] [--require-mfa] [--dpop] [--password-grant-skips-mfa] [--require-par] [--exchange-sources "uri1 uri2"] [--exchange-targets "uri1 uri2"] [--jwks-uri URL | --jwks-file FILE] [--token-endpoint-auth-method METHOD]'],
+      usage: ['CLIENT_ID [--public] [--grant g1,g2] [--scope "a b"] [--redirect-uri URI]... [--post-logout-redirect-uri URI]... [--skip-consent] [--providers a,b] [--pkce optional] [--id-token-alg ALG] [--userinfo-alg ALG] [--backchannel-logout-uri URI] [--require-mfa] [--dpop] [--password-grant-skips-mfa] [--require-par] [--exchange-sources "uri1 uri2"] [--exchange-targets "uri1 uri2"] [--jwks-uri URL | --jwks-file FILE] [--token-endpoint-auth-method METHOD] [--name NAME] [--logo-uri URL]'],
       details: ['Without --grant, a confidential client gets client_credentials and a public one authorization_code,refresh_token.'],
       positionals: true,
       flags: {
@@ -153,7 +163,9 @@ export const clients: CommandGroup = {
           exchangeTargets: uriList(values['exchange-targets']),
           jwks: jwksFile(values['jwks-file']),
           jwksUri: orNull(values['jwks-uri']),
-          tokenEndpointAuthMethod: orNull(values['token-endpoint-auth-method'])
+          tokenEndpointAuthMethod: orNull(values['token-endpoint-auth-method']),
+          clientName: orNull(values.name),
+          logoUri: orNull(values['logo-uri'])
         }, { issuerOnLoopback: issuerOnLoopback(config.issuer) })
         return { ...toClientView(client), ...(secret === undefined ? {} : { client_secret: secret }) }
       }
@@ -173,7 +185,7 @@ export const clients: CommandGroup = {
       name: 'update',
       operations: ['updateClient'],
       summary: 'change a client and print it: each option given replaces what is stored, the others stay',
-      usage: ['CLIENT_ID [--grant g1,g2] [--scope "a b"] [--redirect-uri URI]... [--post-logout-redirect-uri URI]... [--skip-consent|--no-skip-consent] [--providers a,b] [--pkce POLICY] [--id-token-alg ALG] [--userinfo-alg ALG] [--backchannel-logout-uri URI] [--require-mfa|--no-require-mfa] [--dpop|--no-dpop] [--password-grant-skips-mfa|--no-password-grant-skips-mfa] [--require-par|--no-require-par] [--exchange-sources "uri1 uri2"] [--exchange-targets "uri1 uri2"] [--jwks-uri URL | --jwks-file FILE] [--token-endpoint-auth-method METHOD]'],
+      usage: ['CLIENT_ID [--grant g1,g2] [--scope "a b"] [--redirect-uri URI]... [--post-logout-redirect-uri URI]... [--skip-consent|--no-skip-consent] [--providers a,b] [--pkce POLICY] [--id-token-alg ALG] [--userinfo-alg ALG] [--backchannel-logout-uri URI] [--require-mfa|--no-require-mfa] [--dpop|--no-dpop] [--password-grant-skips-mfa|--no-password-grant-skips-mfa] [--require-par|--no-require-par] [--exchange-sources "uri1 uri2"] [--exchange-targets "uri1 uri2"] [--jwks-uri URL | --jwks-file FILE] [--token-endpoint-auth-method METHOD] [--name NAME] [--logo-uri URL]'],
       positionals: true,
       flags: {
         ...CLIENT_FLAGS,
@@ -208,7 +220,9 @@ export const clients: CommandGroup = {
           exchangeTargets: uriList(values['exchange-targets']),
           jwks: jwksFile(values['jwks-file']),
           jwksUri: orNull(values['jwks-uri']),
-          tokenEndpointAuthMethod: orNull(values['token-endpoint-auth-method'])
+          tokenEndpointAuthMethod: orNull(values['token-endpoint-auth-method']),
+          clientName: orNull(values.name),
+          logoUri: orNull(values['logo-uri'])
         })
         return { ...toClientView(client), ...(secret === undefined ? {} : { client_secret: secret }) }
       }

@@ -259,6 +259,7 @@ export const ConfigSchema = Type.Object({
       'cannot be enrolled (passkeys and recovery codes still work) and the start logs a warning'
   })),
   viewsDir: Type.Optional(Type.String({ env: 'VIEWS_DIR', minLength: 1, hint: 'a folder', description: 'a folder of page templates used instead of the built-in ones in views/ (each file that exists there wins)' })),
+  assetsDir: Type.Optional(Type.String({ env: 'ASSETS_DIR', minLength: 1, hint: 'a folder', description: 'a folder of the operator\'s files served under /assets/ (read at start): theme.css is added to every page, logo.svg (or .png, .webp, .jpg) replaces the built-in mark; .css, .png, .svg, .jpg, .webp, .ico only' })),
   sessionTtl: Seconds('SESSION_TTL', 28800, 'how long a browser stays signed in after entering the password, seconds (8 hours)'),
   sweepIntervalSeconds: Type.Integer({
     env: 'SWEEP_INTERVAL_SECONDS',

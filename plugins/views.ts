@@ -6,6 +6,8 @@ import { fileURLToPath } from 'node:url'
 import { basename, extname, resolve } from 'node:path'
 import type { FastifyReply } from 'fastify'
 import { layeredTemplatePath } from '../lib/paths.js'
+import { chooseLocale, translator, uiLocalesOf } from '../lib/i18n/index.js'
+import { loadOperatorAssets, type OperatorAssets } from '../lib/browser/operator-assets.js'
 
 /** The built-in page templates: views/ at the package root (dist/plugins/ → ../../views). */
 export const BUILT_IN_VIEWS = fileURLToPath(new URL('../../views/', import.meta.url))
@@ -26,6 +28,10 @@ export interface PageOptions {
 }
 
 declare module 'fastify' {
+  interface FastifyInstance {
+    /** The operator's files (ASSETS_DIR), read at start: served by routes/assets/, the stylesheet and logo added to every page. */
+    operatorAssets: OperatorAssets
+  }
   interface FastifyReply {
     /** Renders `views/<name>.eta` as a full HTML page (with the issuer's name), with its own CSP (html-security-headers). */
     page: (name: string, data: Record<string, unknown>, options?: PageOptions) => Promise<FastifyReply>
@@ -60,6 +66,9 @@ function layeredEta (own: string): Eta {
 export default fp(async (fastify) => {
   const { config } = fastify
   const root = config.viewsDir ? resolve(config.viewsDir) : BUILT_IN_VIEWS
+  const operatorAssets = loadOperatorAssets(config.assetsDir === undefined ? undefined : resolve(config.assetsDir))
+  for (const skipped of operatorAssets.skipped) fastify.log.warn({ assetsDir: config.assetsDir }, `ASSETS_DIR: not served: ${skipped}`)
+  fastify.decorate('operatorAssets', operatorAssets)
   await fastify.register(view, {
     engine: { eta: config.viewsDir ? layeredEta(root) : new Eta({ views: root, autoEscape: true, cache: true }) },
     root,
@@ -71,7 +80,12 @@ export default fp(async (fastify) => {
     // plugins/html-security-headers.ts writes the page's CSP (and the rest) from these.
     this.pageSources = { styleNonce: nonce, formTargets: options.formTargets ?? [], scriptNonce: options.script === true ? nonce : undefined, imageSources: options.imageSources ?? [] }
     this.code(options.status ?? 200).header('content-type', 'text/html; charset=utf-8')
-    const html = await this.viewAsync(`${name}.eta`, { ...data, nonce, issuerName: config.issuerName })
+    // The page's language (lib/i18n/): the request's ui_locales, or its pending authorization request's, then Accept-Language.
+    const { query, body, headers } = this.request
+    const messages = translator(chooseLocale({ uiLocales: uiLocalesOf(query as Record<string, unknown>, body as Record<string, unknown>), acceptLanguage: headers['accept-language'] }))
+    this.header('content-language', messages.locale)
+    // requestId: the reference an error page gives, which support finds in the log (the reply's X-Request-Id too).
+    const html = await this.viewAsync(`${name}.eta`, { ...data, nonce, issuerName: config.issuerName, requestId: this.request.id, lang: messages.locale, t: messages.t, th: messages.th, brand: operatorAssets.brand })
     return this.send(html)
   })
 }, { name: 'views', dependencies: ['config', 'html-security-headers'] })

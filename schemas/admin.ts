@@ -137,7 +137,9 @@ export const CreateClient = Type.Object({
   exchange_targets: Type.Optional(ExchangeTargets),
   jwks: Type.Optional(Jwks),
   jwks_uri: Type.Optional(JwksUri),
-  token_endpoint_auth_method: Type.Optional(TokenEndpointAuthMethod)
+  token_endpoint_auth_method: Type.Optional(TokenEndpointAuthMethod),
+  client_name: Type.Optional(Type.Unsafe<string | null>({ type: ['string', 'null'], minLength: 1, maxLength: 100, description: 'the name the login and consent pages show (never HTML); null: its id' })),
+  logo_uri: Type.Optional(Type.Unsafe<string | null>({ type: ['string', 'null'], maxLength: 2000, description: 'the logo the login and consent pages show: an https URL (http on loopback); the page\'s CSP allows exactly it' }))
 }, { additionalProperties: false, examples: [{ client_id: 'svc', grant_types: ['client_credentials'], scope: 'orders:read' }] })
 
 export const UpdateClient = Type.Object({
@@ -160,6 +162,8 @@ export const UpdateClient = Type.Object({
   jwks: Type.Optional(Jwks),
   jwks_uri: Type.Optional(JwksUri),
   token_endpoint_auth_method: Type.Optional(TokenEndpointAuthMethod),
+  client_name: Type.Optional(Type.Unsafe<string | null>({ type: ['string', 'null'], minLength: 1, maxLength: 100, description: 'the name the login and consent pages show (never HTML); null: its id' })),
+  logo_uri: Type.Optional(Type.Unsafe<string | null>({ type: ['string', 'null'], maxLength: 2000, description: 'the logo the login and consent pages show: an https URL (http on loopback); the page\'s CSP allows exactly it' })),
   rotate_secret: Type.Optional(Type.Boolean({ description: 'issue a new secret (shown once); the old one stops working' }))
 }, { additionalProperties: false })
 

@@ -44,7 +44,7 @@ export const AuthorizeParameters = Type.Object({
       'login_required; one that does not verify is invalid_request'
   })),
   display: Type.Optional(Type.String({ description: '`page`, `popup`, `touch` or `wap` (one layout serves them all); another value is invalid_request' })),
-  ui_locales: Type.Optional(Type.String({ description: 'accepted; the pages are in one language' })),
+  ui_locales: Type.Optional(Type.String({ description: 'the languages the pages should be in, in order (space-separated BCP 47 tags): the first Gatehouse has (en, fr) wins over Accept-Language, through the whole sign-in' })),
   claims_locales: Type.Optional(Type.String({ description: 'accepted; claims are in one language' })),
   acr_values: Type.Optional(Type.String({ description: 'space-separated, in order of preference; urn:gatehouse:acr:mfa without urn:gatehouse:acr:pwd asks for a second factor (step-up, or enrolment when the user has none); other values are ignored' })),
   resource: Type.Optional(Type.Union([Type.String(), Type.Array(Type.String())], {

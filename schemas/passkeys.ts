@@ -9,13 +9,13 @@ import { noSecurity } from './security.js'
 export const assetSchema = {
   operationId: 'getAsset',
   tags: ['browser'],
-  summary: 'A script the pages load',
+  summary: 'A script or operator file the pages load',
   description: 'The passkey pages\' scripts (@simplewebauthn/browser\'s bundle and the page script), served locally; each name carries a ' +
-    'digest of its content, so it is cached for a year. Any other name: 404.',
+    'digest of its content, so it is cached for a year. Then the operator\'s files from ASSETS_DIR (a stylesheet, images: docs/browser-sign-in.md), cached for an hour. Any other name: 404.',
   security: noSecurity,
   params: Type.Object({ file: Type.String({ maxLength: 128, description: 'the script\'s file name, as a page names it' }) }),
   response: {
-    200: { description: 'the script (text/javascript)', content: { 'text/javascript': { schema: Type.String() } } },
+    200: { description: 'the script (text/javascript), or the operator\'s file (text/css or an image type)', content: { 'text/javascript': { schema: Type.String() } } },
     // As every route: a malformed or over-long path parameter is refused before the handler (lib/http/framework-errors.ts).
     400: ref(AdminErrorSchemas.invalidRequest, 'a malformed name (or one past the router\'s length limit)'),
     404: ref(AdminErrorSchemas.notFound, 'no such script')

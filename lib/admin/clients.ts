@@ -11,6 +11,7 @@ import { resolveResources } from '../oauth/resources.js'
 import { allowsPlainHttp } from '../oauth/loopback-hosts.js'
 import { EXCHANGE_RESOURCES_MAX } from '../../schemas/common.js'
 import { clientKeysProblem, type ClientJwks } from '../oauth/client-key-rules.js'
+import { clientNameProblem, logoUriProblem, normalClientName } from '../oauth/client-display.js'
 import type { Client, Storage, TokenEndpointAuthMethod } from '../stores/types.js'
 import { GRANT_TYPES, isGrantType, PKCE_POLICIES, SIGNING_ALGS, TOKEN_EXCHANGE_GRANT, type GrantType, type PkcePolicy, type SigningAlg } from '../../schemas/vocabulary.js'
 const CLIENT_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/
@@ -55,6 +56,10 @@ export interface ClientInput {
    * else any it has credentials for. A confidential client with keys gets a secret only when this asks for one.
    */
   tokenEndpointAuthMethod?: string | null
+  /** The name the sign-in pages show (lib/oauth/client-display.ts); null/absent: its id. */
+  clientName?: string | null
+  /** The logo the sign-in pages show: https (http on loopback); null/absent: none. */
+  logoUri?: string | null
 }
 
 /** Where the issuer is: a jwks_uri may be plain http on loopback only when the issuer is on loopback too. */
@@ -108,7 +113,18 @@ export function checkClientInput (input: ClientInput): asserts input is CheckedC
     // Gatehouse posts to it from the server: a native app's custom scheme (allowed for redirect URIs) means nothing here.
     if (!/^https?:$/.test(new URL(input.backchannelLogoutUri).protocol)) throw invalidInput(`back-channel logout URI must be https (or http on loopback): ${input.backchannelLogoutUri}`)
   }
+  checkClientDisplay(input)
 }
+
+/** The name and logo the sign-in pages show, when given (lib/oauth/client-display.ts). */
+function checkClientDisplay (input: { clientName?: string | null | undefined, logoUri?: string | null | undefined }): void {
+  const problem = (input.clientName == null ? undefined : clientNameProblem(input.clientName)) ??
+    (input.logoUri == null ? undefined : logoUriProblem(input.logoUri))
+  if (problem !== undefined) throw invalidInput(problem)
+}
+
+/** A name as stored: trimmed; null stays null, absent stays absent. */
+const storedName = <T extends string | null | undefined>(name: T): T => (typeof name === 'string' ? normalClientName(name) : name) as T
 
 /** Absolute URIs without a fragment (RFC 6749 §3.1.2); plain http only for loopback (RFC 8252 §7.3, BCP §2.6). */
 function checkRedirectUri (uri: string, what = 'redirect URI'): void {
@@ -170,7 +186,9 @@ export async function createClient (storage: Storage, id: string, input: ClientI
       exchangeTargets: exchangeTargets ?? [],
       jwks: input.jwks == null ? null : input.jwks as ClientJwks,
       jwksUri,
-      tokenEndpointAuthMethod: keys.tokenEndpointAuthMethod
+      tokenEndpointAuthMethod: keys.tokenEndpointAuthMethod,
+      clientName: storedName(input.clientName) ?? null,
+      logoUri: input.logoUri ?? null
     })
     return { client, secret }
   } catch (err) {
@@ -217,6 +235,10 @@ export interface ClientPatchInput {
   jwksUri?: string | null
   /** null: no registered method (any it has credentials for). */
   tokenEndpointAuthMethod?: string | null
+  /** null: shown by its id again. */
+  clientName?: string | null
+  /** null: no logo. */
+  logoUri?: string | null
   /** Issue a new secret (returned once); the old one stops working. */
   rotateSecret?: boolean
 }
@@ -243,6 +265,7 @@ export async function updateClient (deps: ClientAdminDeps, id: string, patch: Cl
     backchannelLogoutUri: patch.backchannelLogoutUri === undefined ? current.backchannelLogoutUri : patch.backchannelLogoutUri
   }
   checkClientInput(next)
+  checkClientDisplay(patch)
   if (patch.rotateSecret && current.isPublic) throw invalidInput('a public client has no secret')
   const keysChanged = patch.jwks !== undefined || patch.jwksUri !== undefined || patch.tokenEndpointAuthMethod !== undefined
   const nextKeys = {
@@ -274,6 +297,8 @@ export async function updateClient (deps: ClientAdminDeps, id: string, patch: Cl
     ...(providers === undefined ? {} : { providers }),
     ...(exchangeSources === undefined ? {} : { exchangeSources }),
     ...(exchangeTargets === undefined ? {} : { exchangeTargets }),
+    ...(patch.clientName === undefined ? {} : { clientName: storedName(patch.clientName) }),
+    ...(patch.logoUri === undefined ? {} : { logoUri: patch.logoUri }),
     pkce: next.pkce,
     idTokenAlg: next.idTokenAlg,
     userinfoAlg: next.userinfoAlg,

@@ -155,8 +155,9 @@ const SINGLE_PARAMETERS = ['state', 'response_type', 'response_mode', 'scope', '
 /**
  * Step two: everything else. The client and redirect URI are trusted now, so errors go back to the client
  * (with `state` and `iss`), in the response mode asked for once that is known. Unknown parameters are ignored
- * (OIDC Core §3.1.2.1); known ones sent twice are `invalid_request` (RFC 6749 §3.1). Accepted and not acted on
- * (OIDC Core §3.1.2.1, §15.1): `ui_locales`, `claims_locales` (the pages have one language) and `display` (one
+ * (OIDC Core §3.1.2.1); known ones sent twice are `invalid_request` (RFC 6749 §3.1). `ui_locales` is read by the pages
+ * themselves (lib/i18n/: from the request, and from `return_to` through the sign-in). Accepted and not acted on
+ * (OIDC Core §3.1.2.1, §15.1): `claims_locales` (claims have one language) and `display` (one
  * layout fits them all; a value OIDC does not define is refused). `acr_values` is kept: urn:gatehouse:acr:mfa asks
  * for a second factor (lib/oauth/interaction.ts); a value Gatehouse does not know is ignored, as §3.1.2.1 allows
  * (the ID token's `acr` says what was done).

@@ -56,7 +56,9 @@ const adminClientRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       exchangeTargets: b.exchange_targets,
       jwks: b.jwks,
       jwksUri: b.jwks_uri,
-      tokenEndpointAuthMethod: b.token_endpoint_auth_method
+      tokenEndpointAuthMethod: b.token_endpoint_auth_method,
+      clientName: b.client_name,
+      logoUri: b.logo_uri
     }, { issuerOnLoopback: issuerOnLoopback(config.issuer) })
     request.adminTarget = client.id
     reply.code(201)
@@ -108,6 +110,8 @@ const adminClientRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       jwks: b.jwks,
       jwksUri: b.jwks_uri,
       tokenEndpointAuthMethod: b.token_endpoint_auth_method,
+      clientName: b.client_name,
+      logoUri: b.logo_uri,
       rotateSecret: b.rotate_secret
     })
     // A new jwks_uri (or none) is fetched afresh at the next use.

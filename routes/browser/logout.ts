@@ -3,6 +3,7 @@ import { badAuthorizationRequest } from '../../lib/errors.js'
 import { redirectBack, type Query } from '../../lib/oauth/authorize.js'
 import { decideLogout, namedClientId, type LogoutAsk, type LogoutHint } from '../../lib/oauth/rp-logout.js'
 import { logoutFormSchema, logoutSchema } from '../../schemas/browser.js'
+import { shownClient } from '../../lib/oauth/client-display.js'
 
 function text (fields: Record<string, unknown>, name: string): string | undefined {
   const value = fields[name]
@@ -40,6 +41,7 @@ const logout: FastifyPluginAsync = async (fastify) => {
         csrf: reply.csrfToken(),
         username: signedIn.user.username,
         clientId: decision.clientId,
+        clientName: ask.client !== undefined && ask.client.id === decision.clientId ? shownClient(ask.client).name : undefined,
         postLogoutRedirectUri: target,
         state: decision.state
       }, { formTargets: target !== undefined && URL.canParse(target) ? [new URL(target).origin] : [] })

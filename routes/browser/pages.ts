@@ -1,6 +1,7 @@
 import type { FastifyReply } from 'fastify'
 import { assetUrls } from '../../lib/browser/assets.js'
 import { describeScopes } from '../../lib/browser/scope-words.js'
+import { logoSource, shownClient } from '../../lib/oauth/client-display.js'
 import { consentScopes } from '../../lib/oauth/claims.js'
 import { codeResponse, decideNext } from '../../lib/oauth/authorization-flow.js'
 import { consentSections } from '../../lib/oauth/resources.js'
@@ -33,6 +34,7 @@ export async function showLogin (reply: FastifyReply, input: LoginPage): Promise
     csrf: reply.csrfToken(),
     returnTo: input.returnTo,
     clientId: input.authz?.client.id,
+    client: input.authz === undefined ? undefined : shownClient(input.authz.client),
     username: input.username ?? input.authz?.loginHint,
     message: input.message,
     passwordForm: passwordFormAllowed(input.authz?.client),
@@ -40,7 +42,7 @@ export async function showLogin (reply: FastifyReply, input: LoginPage): Promise
     // Self-service sign-up (SIGNUP=open), keeping the pending request so it continues once the account is made.
     signupHref: reply.server.config.signup === 'open' ? `/signup${query}` : undefined,
     passkeys
-  }, { status: input.status, formTargets: formTargets(input.authz), script: passkeys !== undefined })
+  }, { status: input.status, formTargets: formTargets(input.authz), script: passkeys !== undefined, imageSources: logoSources(input.authz) })
 }
 
 /**
@@ -54,9 +56,16 @@ function registeredClientShown (client: AuthorizationRequest['client']) {
   return { name: client.clientName, uri: client.clientUri, logo: client.logoUri, host }
 }
 
-/** The CSP source of a registered client's logo: its exact URL (https, checked at registration). */
-const registeredLogo = (client: AuthorizationRequest['client']): string[] =>
-  client.registration !== null && client.logoUri !== null ? [client.logoUri.replace(/[;,\s']/g, encodeURIComponent)] : []
+/**
+ * The CSP img-src of a page showing the client's logo (lib/oauth/client-display.ts): that one URL, nothing else from
+ * its host. On the login page only an administrator's client shows one; the consent page also shows a registered
+ * client's (marked as not verified).
+ */
+function logoSources (authz: AuthorizationRequest | undefined, registered = false): string[] {
+  if (authz === undefined) return []
+  const logo = registered && authz.client.registration !== null ? authz.client.logoUri : shownClient(authz.client).logo
+  return logo == null ? [] : [logoSource(logo)]
+}
 
 /** The consent page; for a device request (`userCode`, RFC 8628 §5.4) it names the code and posts back to /device. */
 export async function showConsent (reply: FastifyReply, input: { authz: AuthorizationRequest, returnTo: string, user: User, scopes: string[], userCode?: string }): Promise<FastifyReply> {
@@ -66,10 +75,11 @@ export async function showConsent (reply: FastifyReply, input: { authz: Authoriz
     userCode: input.userCode,
     action: input.userCode === undefined ? undefined : '/device',
     clientId: input.authz.client.id,
+    client: shownClient(input.authz.client),
     username: input.user.username,
     ...consentLists(consentScopes(input.scopes, input.authz.claims), input.authz),
     registered: registeredClientShown(input.authz.client)
-  }, { formTargets: formTargets(input.authz), imageSources: registeredLogo(input.authz.client) })
+  }, { formTargets: formTargets(input.authz), imageSources: logoSources(input.authz, true) })
 }
 
 /** The consent page's lists: each API the request names (RFC 8707: its name, URI and the scopes it defines), then the rest. */

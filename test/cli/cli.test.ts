@@ -103,6 +103,14 @@ t.test('users disable, enable, list', async (t) => {
   fails(t, await cli(['users', 'enable'], env), 'enable without a name')
 })
 
+t.test('clients add --name --logo-uri, update clears them with \'\'; a bad logo exits 1 saying why', async (t) => {
+  const env = { DATABASE_URL: await sharedDatabaseUrl(t) }
+  const added = ok(t, await cli(['clients', 'add', 'named', '--name', 'Acme Web', '--logo-uri', 'https://cdn.example/acme.png'], env), 'clients add --name --logo-uri')
+  t.match(added, { client_name: 'Acme Web', logo_uri: 'https://cdn.example/acme.png' })
+  fails(t, await cli(['clients', 'update', 'named', '--logo-uri', 'http://cdn.example/acme.png'], env), 'a plain http logo off loopback', /logo_uri/)
+  t.match(ok(t, await cli(['clients', 'update', 'named', '--name', '', '--logo-uri', ''], env), 'clients update clears'), { client_name: null, logo_uri: null })
+})
+
 t.test('clients add, list, remove', async (t) => {
   const DATABASE_URL = await sharedDatabaseUrl(t)
   const env = { DATABASE_URL }
