@@ -1,0 +1,50 @@
+import t from 'tap'
+import { existsSync, readFileSync } from 'node:fs'
+import { tempDatabaseUrl } from '../support/helper.js'
+import { startServer, stopServer } from '../support/server-process.js'
+
+/**
+ * The log lines the server writes, as text: one `pid` key per JSON line, also for a restarted worker and for the
+ * primary's line about its death (JSON.parse keeps the last of two equal keys, so the keys are counted in the text).
+ */
+
+const alive = (pid: number) => existsSync(`/proc/${pid}`) && !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, 'utf8'))
+const childrenOf = (pid: number): number[] => {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number).filter(alive)
+  } catch { return [] }
+}
+
+async function until (what: string, check: () => boolean, ms = 30_000): Promise<void> {
+  const deadline = Date.now() + ms
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, 25))
+  }
+}
+
+/** How many times `"key":` occurs as a key of the JSON text (a string value holding it is escaped: `\"key\":`). */
+const keyCount = (line: string, key: string) => line.split(`"${key}":`).length - 1
+
+t.test('WORKERS=2: every line of the primary, the workers and a restarted worker has one pid', async (t) => {
+  const server = await startServer({ DATABASE_URL: tempDatabaseUrl(t), WORKERS: '2', LOG_LEVEL: 'info' })
+  t.teardown(() => stopServer(server))
+  await until('both workers to listen', () => server.output().includes('listening with 2 worker processes'))
+  const primary = server.child.pid!
+  const first = childrenOf(primary)
+  const victim = first[0]!
+  process.kill(victim, 'SIGKILL')
+  await until('the new worker to listen', () => (server.output().match(/Server listening at/g) ?? []).length >= 3)
+  const restarted = childrenOf(primary).find((w) => !first.includes(w))
+  const lines = server.output().split('\n').filter((l) => l.startsWith('{'))
+  const twice = lines.filter((l) => keyCount(l, 'pid') !== 1)
+  t.same(twice, [], 'no line has a pid key other than once')
+
+  const death = lines.find((l) => l.includes('a worker died'))
+  t.ok(death, 'the primary logged the death')
+  const parsed = JSON.parse(death!) as { pid: number, workerPid: number }
+  t.equal(parsed.pid, primary, 'the death line\'s pid is the process that wrote it (the primary)')
+  t.equal(parsed.workerPid, victim, 'the dead worker is workerPid')
+  const listening = lines.filter((l) => l.includes('Server listening at')).map((l) => (JSON.parse(l) as { pid: number }).pid)
+  t.ok(restarted !== undefined && listening.includes(restarted), 'the restarted worker\'s own lines are among those read')
+})
