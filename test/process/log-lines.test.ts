@@ -48,3 +48,23 @@ t.test('WORKERS=2: every line of the primary, the workers and a restarted worker
   const listening = lines.filter((l) => l.includes('Server listening at')).map((l) => (JSON.parse(l) as { pid: number }).pid)
   t.ok(restarted !== undefined && listening.includes(restarted), 'the restarted worker\'s own lines are among those read')
 })
+
+t.test('LOG_FORMAT=pretty: human lines, no JSON', async (t) => {
+  const server = await startServer({ DATABASE_URL: tempDatabaseUrl(t), LOG_LEVEL: 'info', LOG_FORMAT: 'pretty' })
+  t.teardown(() => stopServer(server))
+  await until('the listening line', () => server.output().includes('Server listening at'))
+  const lines = server.output().split('\n').filter((l) => l !== '')
+  t.ok(lines.length > 0)
+  t.same(lines.filter((l) => l.startsWith('{')), [], 'no JSON line')
+  t.match(server.output(), new RegExp(`^\\d\\d:\\d\\d:\\d\\d\\.\\d{3} INFO  \\[${server.child.pid!}\\] Server listening at http://127\\.0\\.0\\.1:\\d+$`, 'm'),
+    'time, level, pid and message')
+})
+
+t.test('LOG_FORMAT: json by default; anything but json or pretty is refused at start', async (t) => {
+  const server = await startServer({ DATABASE_URL: tempDatabaseUrl(t), LOG_LEVEL: 'info' })
+  t.teardown(() => stopServer(server))
+  await until('the listening line', () => server.output().includes('Server listening at'))
+  const listening = server.output().split('\n').find((l) => l.includes('Server listening at'))!
+  t.equal((JSON.parse(listening) as { pid: number }).pid, server.child.pid, 'a JSON line')
+  await t.rejects(startServer({ DATABASE_URL: tempDatabaseUrl(t), LOG_FORMAT: 'fancy' }), /LOG_FORMAT/, 'LOG_FORMAT=fancy: the server does not start, naming the variable')
+})
