@@ -62,8 +62,8 @@ export function addProcessMetrics (registry: Registry): { close: () => void } {
   registry.counterFrom('process_cpu_user_seconds_total', 'Total user CPU time spent in seconds.', () => cpu().user / 1e6)
   registry.counterFrom('process_cpu_system_seconds_total', 'Total system CPU time spent in seconds.', () => cpu().system / 1e6)
   registry.counterFrom('process_cpu_seconds_total', 'Total user and system CPU time spent in seconds.', () => { const c = cpu(); return (c.user + c.system) / 1e6 })
-  // performance.timeOrigin: when this process started, ms since the epoch.
-  const started = Math.round(performance.timeOrigin / 1000)
+  // performance.timeOrigin: when this process started, ms since the epoch (kept to the ms: a quick restart shows).
+  const started = performance.timeOrigin / 1000
   registry.gauge('process_start_time_seconds', 'Start time of the process since unix epoch in seconds.', () => started)
   registry.gauge('process_resident_memory_bytes', 'Resident memory size in bytes.', () => process.memoryUsage.rss())
   registry.gauge('process_open_fds', 'Number of open file descriptors (Linux).', () => optional(openFds()))
