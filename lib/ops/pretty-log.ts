@@ -21,6 +21,16 @@ const clock = (ms: number) => {
 /** A value as the line shows it: a plain word bare, anything else (spaces, quotes, objects) as JSON. */
 const shown = (value: unknown) => typeof value === 'string' && /^[^\s"=]+$/.test(value) ? value : JSON.stringify(value)
 
+/** Control characters (U+0000–U+001F, U+007F) as JSON escapes; the rest unchanged. */
+const escapeControls = (text: string) => {
+  let out = ''
+  for (const c of text) {
+    const code = c.charCodeAt(0)
+    out += code < 0x20 ? JSON.stringify(c).slice(1, -1) : code === 0x7f ? '\\u007f' : c
+  }
+  return out
+}
+
 /**
  * One pino record (its JSON line, parsed) as a human line: time, level, pid, message, then every other field as
  * key=value, and an error's stack on the lines below. `colour` wraps the level in ANSI colour (a terminal).
@@ -42,7 +52,8 @@ export function prettyLine (record: Record<string, unknown>, colour = false): st
     fields.push(`${key}=${shown(value)}`)
   }
   const label = colour ? `\x1b[${COLOURS[level] ?? '0'}m${name}\x1b[0m` : name
-  const msg = typeof record.msg === 'string' ? record.msg : ''
+  // A message can carry what a request sent: control characters (a newline would start a forged line) are escaped.
+  const msg = typeof record.msg === 'string' ? escapeControls(record.msg) : ''
   return `${time} ${label} [${String(record.pid ?? '-')}] ${msg}${fields.length > 0 ? '  ' + fields.join(' ') : ''}${stack}`
 }
 

@@ -15,6 +15,12 @@ t.test('a record as one human line: time, level, pid, message, then the other fi
     '15:04:05.123 INFO  [1] x  req={"method":"GET","url":"/health"}', 'an object as JSON')
 })
 
+t.test('what a request sent cannot start a line of its own', async (t) => {
+  const line = prettyLine({ level: 30, time: at, pid: 1, msg: 'bad path /x\n15:00:00.000 INFO  [1] forged', url: '/y\nforged' })
+  t.equal(line.split('\n').length, 1, 'one line')
+  t.equal(line, '15:04:05.123 INFO  [1] bad path /x\\n15:00:00.000 INFO  [1] forged  url="/y\\nforged"')
+})
+
 t.test('an error\'s stack goes on the lines below, indented', async (t) => {
   const line = prettyLine({ level: 50, time: at, pid: 1, msg: 'boom', err: { type: 'Error', message: 'boom', stack: 'Error: boom\n    at x (y.js:1:1)' } })
   t.equal(line, '15:04:05.123 ERROR [1] boom  err={"type":"Error","message":"boom"}\n    Error: boom\n        at x (y.js:1:1)')
