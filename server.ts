@@ -9,6 +9,7 @@ import { systemClock } from './lib/clock.js'
 import { superviseWorkers } from './lib/ops/cluster.js'
 import { startupWarnings } from './lib/ops/startup-warnings.js'
 import { startBanner } from './lib/ops/start-banner.js'
+import { prettyDestination } from './lib/ops/pretty-log.js'
 import { PROJECT_ROOT } from './lib/paths.js'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -43,7 +44,7 @@ async function main (): Promise<void> {
  * so N workers starting together find nothing to create (each still checks, under the store's own locks).
  */
 async function primary (config: Config): Promise<void> {
-  const log = pino({ level: config.logLevel })
+  const log = config.logFormat === 'pretty' ? pino({ level: config.logLevel }, prettyDestination()) : pino({ level: config.logLevel })
   for (const warning of startupWarnings(config)) log.warn(warning)
   const storage = await openStorage(config.databaseUrl, systemClock)
   try {

@@ -47,6 +47,7 @@ function parseWorkers (value: string): number {
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
+export const LOG_FORMATS = ['json', 'pretty'] as const
 
 export const ConfigSchema = Type.Object({
   port: Port('PORT', 3000, 'the TCP port the server listens on (0: any free port)'),
@@ -108,6 +109,12 @@ export const ConfigSchema = Type.Object({
   routesDir: Type.Optional(Type.String({ env: 'ROUTES_DIR', minLength: 1, hint: 'a folder', description: 'a folder of extension routes, autoloaded after the built-in ones' })),
   pluginsDir: Type.Optional(Type.String({ env: 'PLUGINS_DIR', minLength: 1, hint: 'a folder', description: 'a folder of extension plugins, autoloaded after the built-in ones (and before the routes)' })),
   logLevel: OneOf(LOG_LEVELS, { env: 'LOG_LEVEL', default: 'info', description: 'the pino log level of the JSON lines on stdout' }),
+  logFormat: OneOf(LOG_FORMATS, {
+    env: 'LOG_FORMAT',
+    default: 'json',
+    description: '`json`: one JSON line per record (pino), for a log pipeline; `pretty`: one human line each (time, level, pid, message, ' +
+      'key=value), for development'
+  }),
   // Per-request "incoming request / request completed" lines halve a bare route's throughput, so they are opt-in.
   accessLog: OnOff('ACCESS_LOG', 'off', '`on` logs every request (they halve a bare route\'s throughput, so they are opt-in; errors are always logged)'),
   // Defaults are OWASP's minimum for argon2id (19 MiB, t=2, p=1); tests lower them.

@@ -1,7 +1,7 @@
 import fp from 'fastify-plugin'
-import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { clusterScrape, type DatabaseProbe } from '../lib/ops/cluster.js'
 import { Registry, type Counter, type Histogram } from '../lib/ops/metrics.js'
+import { addProcessMetrics } from '../lib/ops/process-metrics.js'
 
 export interface Metrics {
   /** Where other plugins add their own metrics (counters, gauges, histograms). */
@@ -25,7 +25,7 @@ declare module 'fastify' {
 
 /**
  * Per-route request counts and latency histograms (route patterns, never raw URLs: bounded label values),
- * replies by error code, tokens issued, process memory, uptime and event-loop delay. Recording is a few
+ * replies by error code, tokens issued, and the standard process metrics (lib/ops/process-metrics.ts). Recording is a few
  * Map lookups per request (lib/ops/metrics.ts), cheap enough for the hot path.
  */
 export default fp(async (fastify) => {
@@ -47,13 +47,9 @@ export default fp(async (fastify) => {
       { labels: { cache, result: 'hit' }, value: hits },
       { labels: { cache, result: 'miss' }, value: misses }
     ]))
-  registry.gauge('process_resident_memory_bytes', 'Resident memory size in bytes.', () => process.memoryUsage.rss())
-  registry.gauge('nodejs_heap_used_bytes', 'V8 heap in use, in bytes.', () => process.memoryUsage().heapUsed)
-  registry.gauge('process_uptime_seconds', 'Seconds since the process started.', () => process.uptime())
-  const loop = monitorEventLoopDelay({ resolution: 10 })
-  loop.enable()
-  fastify.addHook('onClose', async () => loop.disable())
-  registry.gauge('nodejs_eventloop_delay_p99_seconds', '99th percentile event-loop delay since start.', () => loop.percentile(99) / 1e9)
+  // CPU, start time, memory, file descriptors, GC and the event loop over the last scrape window (prom-client's names).
+  const processMetrics = addProcessMetrics(registry)
+  fastify.addHook('onClose', async () => processMetrics.close())
 
   // Callback style, not async: this runs on every response, and an async hook costs a promise each time.
   fastify.addHook('onResponse', (request, reply, done) => {

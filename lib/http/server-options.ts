@@ -5,6 +5,7 @@ import { buildValidator } from './body-validation.js'
 import { httpParserError, MAX_PARAM_LENGTH, routerError } from './framework-errors.js'
 import { requestIdGenerator } from './request-context.js'
 import { buildSerializer } from './response-serializers.js'
+import { prettyDestination } from '../ops/pretty-log.js'
 
 /**
  * Ajv settings for every Fastify instance Gatehouse builds (server, tests, OpenAPI generation):
@@ -67,7 +68,9 @@ export function serverOptions (config: Config): FastifyHttpOptions<Server> {
       serializers: {
         // The query string can carry a token someone put there by mistake: log the path only.
         req: (req) => ({ method: req.method, url: req.url.split('?')[0], remoteAddress: req.ip })
-      }
+      },
+      // LOG_FORMAT=pretty: human lines for development (lib/ops/pretty-log.ts); otherwise pino's JSON on stdout.
+      ...(config.logFormat === 'pretty' ? { stream: prettyDestination() } : {})
     },
     logController: new LogController({ disableRequestLogging: !config.accessLog }),
     requestTimeout: REQUEST_TIMEOUT_MS,

@@ -91,7 +91,7 @@ export function superviseWorkers (count: number, log: Logger, clock: Clock): Sup
       const lived = clock.nowMs() - slot.startedAt
       slot.quickDeaths = lived >= STABLE_MS ? 0 : slot.quickDeaths + 1
       const delay = restartDelay(slot.quickDeaths)
-      log.error({ worker: slot.index + 1, pid: worker.process.pid, code, signal, restartInMs: delay }, 'a worker died: restarting it')
+      log.error({ worker: slot.index + 1, workerPid: worker.process.pid, code, signal, restartInMs: delay }, 'a worker died: restarting it')
       slot.restart = setTimeout(() => fork(slot), delay)
     })
   }

@@ -136,6 +136,10 @@ const formatNumber = (n: number) => Number.isInteger(n) ? String(n) : n.toFixed(
 
 export class Registry {
   readonly #metrics: Metric[] = []
+  readonly #before: Array<() => void> = []
+
+  /** Runs at the start of every render, before any metric is read (a window that each scrape closes). */
+  beforeRender (fn: () => void): void { this.#before.push(fn) }
 
   counter (name: string, help: string, labels: Labels = []): Counter { return this.#add(new Counter(name, help, labels)) }
   gauge (name: string, help: string, read: Gauge['read']): Gauge { return this.#add(new Gauge(name, help, read)) }
@@ -144,6 +148,7 @@ export class Registry {
   histogram (name: string, help: string, labels: Labels = [], buckets?: number[]): Histogram { return this.#add(new Histogram(name, help, labels, buckets)) }
 
   render (): string {
+    for (const fn of this.#before) fn()
     const lines: string[] = []
     for (const metric of this.#metrics) metric.render(lines)
     return lines.join('\n') + '\n'

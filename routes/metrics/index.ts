@@ -25,7 +25,7 @@ const metricsRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       tags: ['operations'],
       security: metricsSecurity,
       summary: 'Prometheus metrics',
-      description: 'Text exposition format: requests and latency by route pattern, errors by code, tokens issued, security events, database up, ping time and pool use, memory, event-loop delay (README, Logs and metrics). With WORKERS > 1, every worker process\'s samples, each labelled `worker`. ' +
+      description: 'Text exposition format: requests and latency by route pattern, errors by code, tokens issued, security events, database up, ping time and pool use, and the standard process metrics under prom-client\'s names (CPU, start time, memory, open fds, GC pauses, the event-loop delay since the previous scrape) (docs/operating.md, Logs and metrics). With WORKERS > 1, every worker process\'s samples, each labelled `worker`. ' +
         'When METRICS_TOKEN is set, only with `Authorization: Bearer <METRICS_TOKEN>`. One exposition is served for up to a second.',
       response: {
         200: { description: 'text/plain; version=0.0.4', content: { 'text/plain': { schema: Type.String({ description: 'text/plain; version=0.0.4' }) } } },

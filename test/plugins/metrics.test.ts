@@ -164,3 +164,64 @@ t.test('second factors by factor and outcome, from the security events the app e
   t.equal(sampleValue(e, 'gatehouse_security_events_total', { type: 'mfa_failed' }), 3, 'and each by type, as every event')
   t.equal(sampleValue(e, 'gatehouse_security_events_total', { type: 'mfa_removed' }), 1)
 })
+
+t.test('issue 29: the standard process metrics, under prom-client\'s names, read at the scrape', async (t) => {
+  const app = await build(t)
+  const e = parseExposition((await app.inject({ url: '/metrics' })).body)
+  t.same(e.problems, [], 'valid exposition format')
+  for (const name of ['process_cpu_user_seconds_total', 'process_cpu_system_seconds_total', 'process_cpu_seconds_total']) {
+    t.equal(e.types.get(name), 'counter', `${name} is a counter`)
+    t.ok((sampleValue(e, name) ?? -1) >= 0, name)
+  }
+  const cpu = sampleValue(e, 'process_cpu_seconds_total')!
+  t.ok(Math.abs(cpu - sampleValue(e, 'process_cpu_user_seconds_total')! - sampleValue(e, 'process_cpu_system_seconds_total')!) < 0.01, 'user + system')
+  const start = sampleValue(e, 'process_start_time_seconds')!
+  t.ok(Math.abs(start - (Date.now() / 1000 - process.uptime())) < 2, `when this process started (${start})`)
+  t.ok((sampleValue(e, 'process_resident_memory_bytes') ?? 0) > 0)
+  const fds = sampleValue(e, 'process_open_fds')
+  t.ok(fds !== undefined && fds > 3, `open file descriptors (${fds})`)
+  t.ok((sampleValue(e, 'process_max_fds') ?? 0) >= fds!, 'the limit on them')
+  t.ok((sampleValue(e, 'nodejs_heap_size_total_bytes') ?? 0) > 0)
+  t.equal(sampleValue(e, 'nodejs_version_info', { version: process.version }), 1)
+  t.equal(e.types.get('nodejs_gc_duration_seconds'), 'histogram')
+
+  // A major GC (tests run with --expose-gc when available; otherwise allocate until V8 collects).
+  const gc = (globalThis as { gc?: () => void }).gc
+  if (gc) gc()
+  else { let junk: unknown[] = []; for (let i = 0; i < 2_000_000; i++) junk.push({ i }); junk = []; t.ok(junk) }
+  await new Promise((resolve) => setTimeout(resolve, 50)) // the observer is told asynchronously
+  await new Promise((resolve) => setTimeout(resolve, 1_050)) // past the second one exposition is served for
+  const after = parseExposition((await app.inject({ url: '/metrics' })).body)
+  t.same(after.problems, [])
+  const pauses = after.samples.filter((s) => s.name === 'nodejs_gc_duration_seconds_count').reduce((n, s) => n + s.value, 0)
+  t.ok(pauses > 0, `GC pauses counted by kind (${pauses})`)
+  t.ok(after.samples.filter((s) => s.name === 'nodejs_gc_duration_seconds_count').every((s) => ['major', 'minor', 'incremental', 'weakcb'].includes(s.labels.kind!)), 'kinds named as prom-client names them')
+})
+
+t.test('issue 29: the event-loop delay is the window since the previous scrape: a stall shows once, then is gone', async (t) => {
+  const clock = manualClock()
+  const app = await build(t, {}, { clock })
+  const scrape = async () => {
+    clock.advance(1) // past the second one exposition is served for
+    const e = parseExposition((await app.inject({ url: '/metrics' })).body)
+    t.same(e.problems, [])
+    return { max: sampleValue(e, 'nodejs_eventloop_lag_max_seconds')!, p99: sampleValue(e, 'nodejs_eventloop_delay_p99_seconds')! }
+  }
+  await scrape() // closes the window of the app's start
+  await new Promise((resolve) => setTimeout(resolve, 100))
+  const quiet = await scrape()
+  t.ok(quiet.max < 0.15, `a quiet window: max ${quiet.max} s`)
+  // (perf_hooks' reset restarts the monitor's own clock: a stall that begins before its next tick, within 10 ms
+  // of a scrape, is not recorded. So the stall starts a few ticks later.)
+  await new Promise((resolve) => setTimeout(resolve, 50))
+  const until = Date.now() + 200
+  while (Date.now() < until) { /* block the event loop for 200 ms */ }
+  await new Promise((resolve) => setTimeout(resolve, 50)) // the monitor's next tick records the stall
+  const blocked = await scrape()
+  t.ok(blocked.max >= 0.18, `the next scrape shows the 200 ms stall: max ${blocked.max} s`)
+  t.ok(blocked.p99 >= 0.18, `and its p99: ${blocked.p99} s`)
+  await new Promise((resolve) => setTimeout(resolve, 100))
+  const after = await scrape()
+  t.ok(after.max < 0.15, `the scrape after it no longer does: max ${after.max} s`)
+  t.ok(after.p99 < 0.15, `nor its p99: ${after.p99} s`)
+})

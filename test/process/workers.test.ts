@@ -149,12 +149,12 @@ t.test('a crashed worker restarts with backoff: a worker killed right after star
   const server = await startWorkers(t, { DATABASE_URL: tempDatabaseUrl(t) })
   const pid = server.child.pid!
   /** The "a worker died" lines so far, as logged (JSON). */
-  const deaths = () => server.output().split('\n').filter((l) => l.includes('a worker died')).map((l) => JSON.parse(l) as { worker: number, pid: number, restartInMs: number })
+  const deaths = () => server.output().split('\n').filter((l) => l.includes('a worker died')).map((l) => JSON.parse(l) as { worker: number, workerPid: number, restartInMs: number })
   const [first, other] = childrenOf(pid) as [number, number]
   process.kill(first, 'SIGKILL')
   await until('the first death to be logged', () => deaths().length === 1)
   const [died] = deaths()
-  t.equal(died!.pid, first, 'the killed worker')
+  t.equal(died!.workerPid, first, 'the killed worker')
   t.ok(died!.restartInMs >= 100, `a worker that died soon after starting is restarted after ${died!.restartInMs} ms (>= 100), not at once`)
   // Its replacement, killed as soon as it exists: the same slot's second quick death.
   let replacement = 0

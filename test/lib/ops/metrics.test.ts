@@ -99,3 +99,15 @@ t.test('22.12: reusedFor: one result per interval, shared while it runs, a failu
   t.equal(await get('g'), 'g-4', 'a failure is not reused')
   t.equal(produced, 4)
 })
+
+t.test('issue 29: beforeRender runs once per render, before any metric is read (a window each scrape closes)', async (t) => {
+  const registry = new Registry()
+  let window = 0
+  let open = 5
+  registry.beforeRender(() => { window = open; open = 0 })
+  registry.gauge('w_max', 'The window.', () => window)
+  t.equal(sampleValue(parseExposition(registry.render()), 'w_max'), 5, 'the window closed by this render')
+  open = 2
+  t.equal(sampleValue(parseExposition(registry.render()), 'w_max'), 2, 'the next render shows only what came since')
+  t.equal(sampleValue(parseExposition(registry.render()), 'w_max'), 0, 'and then nothing')
+})
