@@ -1,6 +1,6 @@
 import t, { type Test } from 'tap'
-import { execFileSync } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { execFileSync, spawnSync } from 'node:child_process'
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parse, parseAllDocuments } from 'yaml'
@@ -121,6 +121,23 @@ t.test('compose.yaml: PostgreSQL, Redis, two instances behind the proxy with TRU
   t.match(nginx, /proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;/)
   t.match(nginx, new RegExp(`listen ${String(services.proxy.ports[0]).split(':').pop()};`), 'nginx listens on the published port')
   t.ok(services.proxy.volumes.some((v: string) => v.startsWith('./deploy/compose/nginx.conf:')), 'the proxy mounts this nginx.conf')
+})
+
+let compose: string | undefined
+try { compose = execFileSync('docker-compose', ['version', '--short'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim() } catch {}
+const noCompose = compose === undefined && 'docker-compose is not on PATH (Debian\'s package docker-compose has it): only the checks above'
+
+t.test('compose.yaml: valid against the Compose schema (docker-compose config)', { skip: noCompose }, async (t) => {
+  const check = (file: string) => spawnSync('docker-compose', ['-f', file, '--project-directory', REPO_ROOT, 'config', '-q'], { encoding: 'utf8', env: { ...process.env, POSTGRES_PASSWORD: 'x' } })
+  const ok = check(join(REPO_ROOT, 'compose.yaml'))
+  t.equal(ok.status, 0, `docker-compose ${compose} config: ${ok.stderr}`)
+  // And it does refuse: the same file with a key the schema does not know.
+  const dir = mkdtempSync(join(tmpdir(), 'gh-compose-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  writeFileSync(join(dir, 'compose.yaml'), read('compose.yaml').replace('start_period: 30s', 'start_perod: 30s'))
+  const bad = check(join(dir, 'compose.yaml'))
+  t.not(bad.status, 0, 'a misspelt healthcheck key is refused')
+  t.match(bad.stderr, /start_perod/)
 })
 
 /** The objects of a render by kind (one each, else the test says so). */
