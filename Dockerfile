@@ -45,6 +45,10 @@ COPY --from=build /app/views ./views
 COPY --from=build /app/assets ./assets
 COPY --from=build /app/openapi.yaml ./openapi.yaml
 COPY --from=build /app/scripts/build-if-changed.mjs ./scripts/build-if-changed.mjs
+# The commit it was built from (`--build-arg REVISION=$(git rev-parse HEAD)`): test/deploy/image.test.ts runs only an
+# image of the commit under test.
+ARG REVISION=unknown
+LABEL org.opencontainers.image.revision=$REVISION org.opencontainers.image.title="Gatehouse"
 # The SQLite database (the default DATABASE_URL) lives here; with PostgreSQL nothing is written to it.
 VOLUME ["/data"]
 USER 10001:10001

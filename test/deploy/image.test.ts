@@ -27,7 +27,17 @@ function why (): string | false {
   try { execFileSync('podman', ['image', 'exists', IMAGE], { stdio: 'ignore' }) } catch {
     return `no image ${IMAGE}: build it first (docs/deploy.md#container-image), or name one in GATEHOUSE_TEST_IMAGE`
   }
+  // An image of another commit would test other code: only this commit's (its REVISION label), unless one is named.
+  if (process.env.GATEHOUSE_TEST_IMAGE === undefined) {
+    const head = gitHead()
+    const revision = execFileSync('podman', ['image', 'inspect', '--format', '{{ index .Labels "org.opencontainers.image.revision" }}', IMAGE], { encoding: 'utf8' }).trim()
+    if (head === undefined || revision !== head) return `${IMAGE} was built from ${revision || 'an unlabelled commit'}, not this one (${head ?? 'no git'}): build it with --build-arg REVISION=$(git rev-parse HEAD), or name an image in GATEHOUSE_TEST_IMAGE`
+  }
   return false
+}
+
+function gitHead (): string | undefined {
+  try { return execFileSync('git', ['rev-parse', 'HEAD'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim() } catch { return undefined }
 }
 
 const podman = (args: string[], input?: string) => new Promise<{ code: number, stdout: string, stderr: string }>((resolve) => {
