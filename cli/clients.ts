@@ -129,7 +129,7 @@ export const clients: CommandGroup = {
   commands: [
     command({
       name: 'add',
-      operations: ['createClient'],
+      operations: ['createOAuthClient'],
       summary: 'register a client and print it; a confidential client\'s secret is printed this once (stored only as a digest)',
       usage: ['CLIENT_ID [--public] [--grant g1,g2] [--scope "a b"] [--redirect-uri URI]... [--post-logout-redirect-uri URI]... [--skip-consent] [--providers a,b] [--pkce optional] [--id-token-alg ALG] [--userinfo-alg ALG] [--backchannel-logout-uri URI] [--require-mfa] [--dpop] [--password-grant-skips-mfa] [--require-par] [--exchange-sources "uri1 uri2"] [--exchange-targets "uri1 uri2"] [--jwks-uri URL | --jwks-file FILE] [--token-endpoint-auth-method METHOD] [--name NAME] [--logo-uri URL]'],
       details: ['Without --grant, a confidential client gets client_credentials and a public one authorization_code,refresh_token.'],
