@@ -51,11 +51,16 @@ export default fp(async (fastify) => {
   // out" call the API with fetch from the page, so they work where the page's origin is ISSUER's (the
   // oauth2 flows' token URL): connect-src 'self'. The one inline style allowed, by its hash, is the
   // <style> of Swagger UI's own logo (an inline SVG in the top bar).
+  const issuerPath = new URL(fastify.config.issuer).pathname.replace(/\/+$/, '') || '/'
   await fastify.register(swaggerUi, {
     routePrefix: '/docs',
     staticCSP: "default-src 'self'; base-uri 'none'; connect-src 'self'; font-src 'self' data:; img-src 'self' data:; object-src 'none'; " +
       `script-src 'self'; script-src-attr 'none'; style-src 'self' '${SWAGGER_LOGO_STYLE}'; form-action 'self'; frame-ancestors 'none'`,
-    uiConfig: { validatorUrl: null }
+    uiConfig: { validatorUrl: null },
+    // The page's own copy of the document names its server by path alone: "Try it out" and the oauth2 flows' relative
+    // token URL then go to the origin the page was opened at (http://127.0.0.1:3000 as well as ISSUER's), which is
+    // what connect-src 'self' allows. The document generated clients read (/openapi.json, openapi.yaml) keeps ISSUER.
+    transformSpecification: (document: Record<string, unknown>) => ({ ...document, servers: [{ url: issuerPath, description: 'this Gatehouse, at the address this page was opened at' }] })
   })
   fastify.get('/openapi.json', { schema: { hide: true } }, async () => fastify.swagger())
 }, { name: 'swagger', dependencies: ['config', 'schemas'] })
