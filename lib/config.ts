@@ -424,7 +424,7 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
 
 function bad (schema: TSchema, value: unknown, message: string): ConfigError {
   const marks = schema as { redact?: boolean, secret?: boolean }
-  const shown = marks.secret === true ? '(hidden)' : marks.redact === true && typeof value === 'string' ? redactSmtpUrl(value) : value
+  const shown = marks.secret ? '(hidden)' : marks.redact === true && typeof value === 'string' ? redactSmtpUrl(value) : value
   return new ConfigError(`invalid environment variable ${envName(schema)}=${JSON.stringify(shown)}: ${message}`)
 }
 

@@ -9,6 +9,8 @@ import type { ProviderInput, ProviderPatchInput } from '../admin/providers.js'
 export type ProviderFields = Record<string, unknown>
 
 const text = (fields: ProviderFields, name: string): string => typeof fields[name] === 'string' ? fields[name].trim() : ''
+/** A field exactly as typed (a secret: only the service says what it may hold), '' when absent. */
+const asTyped = (fields: ProviderFields, name: string): string => typeof fields[name] === 'string' ? fields[name] : ''
 /** An HTML checkbox: sent (as `on`) when ticked, absent when not. */
 const ticked = (fields: ProviderFields, name: string): boolean => fields[name] !== undefined
 /** Empty: left out (the service's default, or the stored value). */
@@ -28,7 +30,7 @@ export function providerInput (fields: ProviderFields): ProviderInput {
     issuer: text(fields, 'issuer'),
     clientId: text(fields, 'client_id'),
     // A secret is taken as typed (only the service says what it may hold).
-    clientSecret: typeof fields.client_secret === 'string' ? fields.client_secret : '',
+    clientSecret: asTyped(fields, 'client_secret'),
     scope: given(fields, 'scope'),
     displayName: given(fields, 'display_name'),
     linkByEmail: ticked(fields, 'link_by_email'),
@@ -45,7 +47,7 @@ export function providerInput (fields: ProviderFields): ProviderInput {
 
 /** The edit form as updateProvider's patch: every field as shown, but the secret only when one was typed. */
 export function providerPatch (fields: ProviderFields): ProviderPatchInput {
-  const secret = typeof fields.client_secret === 'string' && fields.client_secret !== '' ? fields.client_secret : undefined
+  const secret = asTyped(fields, 'client_secret') || undefined
   return {
     issuer: text(fields, 'issuer'),
     clientId: text(fields, 'client_id'),
