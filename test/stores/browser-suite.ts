@@ -283,7 +283,7 @@ export function browserStoreSuite (t: Test, open: () => Promise<Storage>, openTw
     t.equal(await a.housekeeping.claim('other-job', now + 29, 30), true, 'jobs are separate')
     t.equal(await (b ?? a).housekeeping.claim('sweep', now + 30, 30), true, 'the next round')
     t.equal(await a.housekeeping.claim('sweep', now + 30, 30), false)
-    t.same(await a.housekeeping.tableRows(), { sessions: 0, session_clients: 0, authorization_codes: 0, upstream_transactions: 0, consents: 0, grants: 0, refresh_tokens: 0, revocations: 0, outbox: 0, account_links: 0, passkey_challenges: 0, device_codes: 0, pushed_requests: 0 })
+    t.same(await a.housekeeping.tableRows(), { sessions: 0, session_clients: 0, authorization_codes: 0, upstream_transactions: 0, consents: 0, grants: 0, refresh_tokens: 0, revocations: 0, outbox: 0, account_links: 0, passkey_challenges: 0, device_codes: 0, pushed_requests: 0, security_events: 0 })
     const u1 = (await a.users.create({ username: 'u1', passwordHash: null })).id
     t.equal(await a.sessions.create(session('h1', u1)), true)
     await a.codes.create(code())
