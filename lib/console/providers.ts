@@ -23,44 +23,43 @@ function claims (read: (name: string) => string | undefined): NonNullable<Provid
   return Object.fromEntries(CLAIMS.map(([key, name]) => [key, read(name)]))
 }
 
+/**
+ * What both forms send besides the name, issuer, client ID and secret, each text field read by `read` (the create
+ * form: empty is the default; the edit form: empty is "none").
+ */
+function settings (fields: ProviderFields, read: (name: string) => string | undefined) {
+  return {
+    scope: read('scope'),
+    displayName: read('display_name'),
+    linkByEmail: ticked(fields, 'link_by_email'),
+    linkLinkedAccounts: ticked(fields, 'link_linked_accounts'),
+    createUsers: ticked(fields, 'create_users'),
+    authorizationEndpoint: read('authorization_endpoint'),
+    tokenEndpoint: read('token_endpoint'),
+    userinfoEndpoint: read('userinfo_endpoint'),
+    claims: claims(read),
+    // "Check the provider's discovery document now" (ticked by default on the add form).
+    checkDiscovery: ticked(fields, 'check_discovery')
+  }
+}
+
 /** The create form as createProvider's input. */
 export function providerInput (fields: ProviderFields): ProviderInput {
   return {
     name: text(fields, 'name'),
     issuer: text(fields, 'issuer'),
     clientId: text(fields, 'client_id'),
-    // A secret is taken as typed (only the service says what it may hold).
     clientSecret: asTyped(fields, 'client_secret'),
-    scope: given(fields, 'scope'),
-    displayName: given(fields, 'display_name'),
-    linkByEmail: ticked(fields, 'link_by_email'),
-    linkLinkedAccounts: ticked(fields, 'link_linked_accounts'),
-    createUsers: ticked(fields, 'create_users'),
-    authorizationEndpoint: given(fields, 'authorization_endpoint'),
-    tokenEndpoint: given(fields, 'token_endpoint'),
-    userinfoEndpoint: given(fields, 'userinfo_endpoint'),
-    claims: claims((name) => given(fields, name)),
-    // "Check the provider's discovery document now" (ticked by default on the add form).
-    checkDiscovery: ticked(fields, 'check_discovery')
+    ...settings(fields, (name) => given(fields, name))
   }
 }
 
 /** The edit form as updateProvider's patch: every field as shown, but the secret only when one was typed. */
 export function providerPatch (fields: ProviderFields): ProviderPatchInput {
-  const secret = asTyped(fields, 'client_secret') || undefined
   return {
     issuer: text(fields, 'issuer'),
     clientId: text(fields, 'client_id'),
-    clientSecret: secret,
-    scope: text(fields, 'scope'),
-    displayName: text(fields, 'display_name'),
-    linkByEmail: ticked(fields, 'link_by_email'),
-    linkLinkedAccounts: ticked(fields, 'link_linked_accounts'),
-    createUsers: ticked(fields, 'create_users'),
-    authorizationEndpoint: text(fields, 'authorization_endpoint'),
-    tokenEndpoint: text(fields, 'token_endpoint'),
-    userinfoEndpoint: text(fields, 'userinfo_endpoint'),
-    claims: claims((name) => text(fields, name)),
-    checkDiscovery: ticked(fields, 'check_discovery')
+    clientSecret: asTyped(fields, 'client_secret') || undefined,
+    ...settings(fields, (name) => text(fields, name))
   }
 }
